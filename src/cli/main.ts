@@ -1,0 +1,54 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { isUserError, didYouMean } from '../core/errors';
+import { COMMANDS, type CliCommand } from './command';
+
+const commandsDir = fileURLToPath(new URL('./commands/', import.meta.url));
+
+async function load(name: string): Promise<CliCommand | undefined> {
+  if (!/^[a-z-]+$/.test(name) || !existsSync(`${commandsDir}${name}.ts`)) return undefined;
+  return ((await import(`./commands/${name}.ts`)) as { command: CliCommand }).command;
+}
+
+async function help(): Promise<string> {
+  const lines = ['unir — unified multimodal + multilingual retrieval with NLU integration', '', 'Usage: unir <command> [options]', '', 'Commands:'];
+  for (const name of COMMANDS) {
+    const c = await load(name);
+    if (c) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  }
+  lines.push('', "Run 'unir <command> --help' for a command's options.", 'Global: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu (or UNIR_BACKEND)');
+  return lines.join('\n');
+}
+
+/** CLI entry: returns the process exit code. UserErrors become one line on stderr, no stack trace. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  try {
+    if (!name || name === '--help' || name === '-h' || name === 'help') {
+      console.log(await help());
+      return name ? 0 : 1;
+    }
+    if (name === '--version') {
+      console.log((await import('../../package.json', { with: { type: 'json' } })).default.version);
+      return 0;
+    }
+    const cmd = await load(name);
+    if (!cmd) {
+      const known = COMMANDS.filter((c) => existsSync(`${commandsDir}${c}.ts`));
+      const hint = didYouMean(name, known);
+      console.error(`unir: unknown command '${name}'.${hint ? ` Did you mean '${hint}'?` : ''} Known: ${known.join(', ')}.`);
+      return 2;
+    }
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(cmd.usage);
+      return 0;
+    }
+    return await cmd.run(rest);
+  } catch (e) {
+    if (isUserError(e)) {
+      console.error(`unir: ${e.message}`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+}

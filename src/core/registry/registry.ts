@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { UserError, didYouMean } from '../errors';
+import { PLUGIN_KINDS, type AnyPlugin, type PluginKind } from './plugin';
+
+export interface RegistryOptions {
+  /** Where re-registration warnings go (a notebook re-running a cell). */
+  warn?: (message: string) => void;
+}
+
+/** One registry for every plugin kind. Built-ins are registered by src/plugins/index.ts. */
+export class Registry {
+  private readonly byKind = new Map<PluginKind, Map<string, AnyPlugin>>(PLUGIN_KINDS.map((k) => [k, new Map()]));
+  private readonly warn: (message: string) => void;
+
+  constructor(opts: RegistryOptions = {}) {
+    this.warn = opts.warn ?? ((m) => console.warn(m));
+  }
+
+  /** Registers a plugin; the same id again replaces the old one with a warning. */
+  register<P extends AnyPlugin>(plugin: P): P {
+    const kind = plugin.kind;
+    if (!PLUGIN_KINDS.includes(kind)) {
+      throw new UserError(`register: unknown plugin kind '${String(kind)}'. Known kinds: ${PLUGIN_KINDS.join(', ')}`);
+    }
+    if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(plugin.id)) {
+      throw new UserError(`register: ${kind} id '${plugin.id}' must be kebab-case (a-z, 0-9, '-')`);
+    }
+    const table = this.byKind.get(kind)!;
+    if (table.has(plugin.id) && table.get(plugin.id) !== plugin) {
+      this.warn(`unir: ${kind} '${plugin.id}' re-registered; the new definition replaces the old one (notebook re-run?)`);
+    }
+    table.set(plugin.id, plugin);
+    return plugin;
+  }
+
+  has(kind: PluginKind, id: string): boolean {
+    return this.byKind.get(kind)?.has(id) ?? false;
+  }
+
+  /** The plugin, or a UserError listing the known ids with a "did you mean". */
+  get<P extends AnyPlugin = AnyPlugin>(kind: PluginKind, id: string, where?: string): P {
+    const table = this.byKind.get(kind);
+    if (!table) throw new UserError(`unknown plugin kind '${kind}'. Known kinds: ${PLUGIN_KINDS.join(', ')}`);
+    const p = table.get(id);
+    if (p) return p as P;
+    const known = [...table.keys()].sort();
+    const hint = didYouMean(id, known);
+    const at = where ? `${where}: ` : '';
+    throw new UserError(
+      `${at}unknown ${kind} '${id}'. Known: ${known.join(', ') || '(none)'}.${hint ? ` Did you mean '${hint}'?` : ''}`,
+    );
+  }
+
+  list(kind?: PluginKind): AnyPlugin[] {
+    const kinds = kind ? [kind] : PLUGIN_KINDS;
+    return kinds.flatMap((k) => [...this.byKind.get(k)!.values()].sort((a, b) => a.id.localeCompare(b.id)));
+  }
+
+  /** Parses a plugin config (defaults filled in); errors carry `where` + the bad field path. */
+  parseConfig(kind: PluginKind, id: string, config: unknown, where = `${kind}`): unknown {
+    const p = this.get(kind, id, where);
+    const r = p.configSchema.safeParse(config ?? {});
+    if (!r.success) throw new UserError(formatZodError(r.error, where));
+    return r.data;
+  }
+
+  /** Config defaults of a plugin (its schema parsed on `{}`). */
+  defaults(p: AnyPlugin): unknown {
+    const r = p.configSchema.safeParse({});
+    return r.success ? r.data : undefined;
+  }
+
+  /** Parses the config and calls the factory. */
+  create<Out = unknown>(kind: PluginKind, id: string, config: unknown, ctx?: unknown, where?: string): Out {
+    const parsed = this.parseConfig(kind, id, config, where);
+    return this.get(kind, id, where).create(parsed, ctx) as Out;
+  }
+}
+
+/** `a.b[2].c: message` for the first issue (the one a user fixes first), prefixed by `where`. */
+export function formatZodError(err: z.ZodError, where?: string): string {
+  const issue = err.issues[0]!;
+  const path = formatPath(issue.path);
+  const head = [where, path].filter(Boolean).join(path && where ? '.' : '');
+  const more = err.issues.length > 1 ? ` (+${err.issues.length - 1} more)` : '';
+  return `${head || 'config'}: ${issue.message}${more}`;
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += (out ? '.' : '') + String(seg);
+  }
+  return out;
+}
