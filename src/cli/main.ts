@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isUserError, didYouMean } from '../core/errors';
 import { COMMANDS, type CliCommand } from './command';
@@ -29,7 +29,8 @@ export async function main(argv: string[]): Promise<number> {
       return name ? 0 : 1;
     }
     if (name === '--version') {
-      console.log((await import('../../package.json', { with: { type: 'json' } })).default.version);
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+      console.log(pkg.version);
       return 0;
     }
     const cmd = await load(name);
