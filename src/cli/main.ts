@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { isUserError, didYouMean } from '../core/errors';
+import { UserError, isUserError, didYouMean } from '../core/errors';
 import { COMMANDS, type CliCommand } from './command';
 
 const commandsDir = fileURLToPath(new URL('./commands/', import.meta.url));
@@ -13,17 +13,42 @@ async function load(name: string): Promise<CliCommand | undefined> {
 async function help(): Promise<string> {
   const lines = ['unir — unified multimodal + multilingual retrieval with NLU integration', '', 'Usage: unir <command> [options]', '', 'Commands:'];
   for (const name of COMMANDS) {
-    const c = await load(name);
+    const c = await load(name).catch((e: Error) => ({ summary: `(failed to load: ${e.message.split('\n')[0]})` }));
     if (c) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
   }
   lines.push('', "Run 'unir <command> --help' for a command's options.", 'Global: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu (or UNIR_BACKEND)');
   return lines.join('\n');
 }
 
+const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+/** Takes the global `--backend X` / `--backend=X` out of argv and exports it as UNIR_BACKEND. */
+function takeBackendFlag(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    let value: string | undefined;
+    if (a === '--backend') {
+      value = argv[++i];
+      if (value === undefined) throw new UserError(`--backend needs a value: one of ${BACKEND_NAMES.join(', ')}`);
+    } else if (a.startsWith('--backend=')) value = a.slice('--backend='.length);
+    else {
+      out.push(a);
+      continue;
+    }
+    if (!BACKEND_NAMES.includes(value)) {
+      const hint = didYouMean(value, BACKEND_NAMES);
+      throw new UserError(`--backend: unknown backend '${value}'.${hint ? ` Did you mean '${hint}'?` : ''} Use one of ${BACKEND_NAMES.join(', ')}.`);
+    }
+    process.env.UNIR_BACKEND = value;
+  }
+  return out;
+}
+
 /** CLI entry: returns the process exit code. UserErrors become one line on stderr, no stack trace. */
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
   try {
+    const [name, ...rest] = takeBackendFlag(argv);
     if (!name || name === '--help' || name === '-h' || name === 'help') {
       console.log(await help());
       return name ? 0 : 1;

@@ -1,0 +1,36 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/** The Python that has Debian's Jupyter (the pyenv `python3` first on PATH does not). */
+export const JUPYTER_PYTHON = '/usr/bin/python3';
+export const SETUP_JUPYTER = 'npm run setup:jupyter';
+
+export interface JupyterStatus {
+  python: string;
+  jupyter: boolean; // nbconvert + nbclient + ipykernel importable
+  tslabKernel: boolean; // kernelspec 'tslab' registered
+  kernelPath?: string;
+  fix?: string;
+}
+
+/** Is Jupyter usable with the TypeScript (tslab) kernel? Never throws. */
+export function jupyterStatus(): JupyterStatus {
+  const status: JupyterStatus = { python: JUPYTER_PYTHON, jupyter: false, tslabKernel: false };
+  if (existsSync(JUPYTER_PYTHON)) {
+    const mods = spawnSync(JUPYTER_PYTHON, ['-c', 'import nbconvert, nbclient, ipykernel'], { encoding: 'utf8' });
+    status.jupyter = mods.status === 0;
+    if (status.jupyter) {
+      const ks = spawnSync(JUPYTER_PYTHON, ['-m', 'jupyter', 'kernelspec', 'list', '--json'], { encoding: 'utf8' });
+      if (ks.status === 0) {
+        try {
+          const spec = (JSON.parse(ks.stdout) as { kernelspecs: Record<string, { resource_dir: string }> }).kernelspecs.tslab;
+          if (spec) [status.tslabKernel, status.kernelPath] = [true, spec.resource_dir];
+        } catch {
+          /* unparsable output: treat as not registered */
+        }
+      }
+    }
+  }
+  if (!status.jupyter || !status.tslabKernel) status.fix = SETUP_JUPYTER;
+  return status;
+}
