@@ -1,15 +1,5 @@
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-
-/** Runs the real CLI in a child process, as a user would. */
-export function unir(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['bin/unir.mjs', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { unir } from '../helpers/cli';
 
 describe('unir CLI', () => {
   it('--help lists the commands', () => {

@@ -1,0 +1,172 @@
+import type { Registry } from '../registry';
+import {
+  confusionFigure, headline, intentConfusion, languagesOf, lossFigures, nluFigures, retrievalFigures, TASK_TITLES,
+  type Figure,
+} from './figures';
+import type { RunRecord } from './run-record';
+
+export interface Table {
+  title: string;
+  columns: string[];
+  rows: (string | number | null)[][];
+}
+
+/** Everything a report shows; report.json is exactly this, report.html and report.md render it. */
+export interface ReportModel {
+  kind: 'run' | 'compare';
+  title: string;
+  generatedAt: string;
+  runs: { runId: string; dir: string; experiment: string; backend: string; seed: number }[];
+  config?: unknown;
+  plugins: { kind: string; id: string; summary: string }[];
+  environment: Table;
+  figures: Figure[];
+  tables: Table[];
+}
+
+const KIND_HINTS: [RegExp, string][] = [
+  [/tokenizer/i, 'tokenizer'], [/fusion/i, 'fusion'], [/loss/i, 'loss'], [/curricul/i, 'curriculum'],
+  [/dataset|data/i, 'dataset'], [/metric|eval/i, 'metric'], [/index/i, 'index'], [/observer/i, 'observer'],
+  [/text|image|nlu|encoder|model/i, 'encoder'],
+];
+
+/** Plugins a resolved config refers to (objects with an `id`, and `loss: '<id>'` fields), with their summaries. */
+export function pluginsUsed(config: unknown, reg: Registry): ReportModel['plugins'] {
+  const found = new Map<string, ReportModel['plugins'][number]>();
+  const consider = (path: string, id: string) => {
+    const candidates = reg.list().filter((p) => p.id === id);
+    const hinted = KIND_HINTS.find(([re, kind]) => re.test(path) && candidates.some((c) => c.kind === kind));
+    const p = hinted ? candidates.find((c) => c.kind === hinted[1]) : candidates.length === 1 ? candidates[0] : undefined;
+    if (p) found.set(`${p.kind}/${p.id}`, { kind: p.kind, id: p.id, summary: p.summary });
+  };
+  const walk = (v: unknown, path: string) => {
+    if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if ((k === 'id' || k === 'loss') && typeof x === 'string') consider(k === 'loss' ? `${path}.loss` : path, x);
+        else walk(x, path ? `${path}.${k}` : k);
+      }
+    }
+  };
+  walk(config, '');
+  return [...found.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
+}
+
+const fmt = (x: unknown) => (typeof x === 'number' ? Number(x.toFixed(4)) : x === undefined ? null : String(x));
+
+function envTable(runs: RunRecord[]): Table {
+  const keys = ['backend', 'threads', 'node', 'tfjs', 'unir', 'gitSha', 'startedAt', 'durationSec', 'status'];
+  const val = (r: RunRecord, k: string) => {
+    const env = (r.run.env ?? {}) as Record<string, unknown>;
+    return fmt(r.run[k] ?? env[k] ?? (k === 'backend' ? r.metrics.backend : undefined));
+  };
+  return { title: 'Environment', columns: ['', ...runs.map((r) => r.runId)], rows: keys.map((k) => [k, ...runs.map((r) => val(r, k))]) };
+}
+
+function stageTable(r: RunRecord): Table {
+  const cols = Object.keys(headline(r.metrics.final));
+  return {
+    title: `Stage to stage (validation) — ${r.runId}`,
+    columns: ['stage', ...cols],
+    rows: [
+      ...r.metrics.stages.map((s) => [s.name, ...Object.values(headline(s.metrics)).map(fmt)]),
+      ['final (test)', ...Object.values(headline(r.metrics.final)).map(fmt)],
+    ],
+  };
+}
+
+function perLanguageTables(r: RunRecord): Table[] {
+  const tables: Table[] = [];
+  for (const [task, byLang] of Object.entries(r.metrics.final.retrieval ?? {})) {
+    if (!byLang) continue;
+    tables.push({
+      title: `${TASK_TITLES[task] ?? task} per language`,
+      columns: ['language', 'R@1', 'R@5', 'R@10', 'median rank', 'MRR'],
+      rows: languagesOf(byLang).map((l) => {
+        const s = byLang[l]!;
+        return [l, fmt(s['R@1']), fmt(s['R@5']), fmt(s['R@10']), fmt(s.medianRank), fmt(s.mrr)];
+      }),
+    });
+  }
+  const nlu = r.metrics.final.nlu;
+  if (nlu && Object.keys(nlu).length) {
+    const ms = Object.keys(nlu);
+    const langs = [...new Set(ms.flatMap((m) => languagesOf(nlu[m])))];
+    tables.push({ title: 'NLU per language', columns: ['language', ...ms], rows: langs.map((l) => [l, ...ms.map((m) => fmt(nlu[m]?.[l]))]) });
+  }
+  return tables;
+}
+
+function confusionSummary(r: RunRecord): Table | undefined {
+  const c = intentConfusion(r.metrics.final);
+  if (!c) return undefined;
+  const pairs: [string, string, number][] = [];
+  c.matrix.forEach((row, i) => row.forEach((n, j) => i !== j && n > 0 && pairs.push([c.labels[i]!, c.labels[j]!, n])));
+  pairs.sort((a, b) => b[2] - a[2]);
+  const total = c.matrix.flat().reduce((a, b) => a + b, 0);
+  return {
+    title: `NLU confusion summary — most frequent intent errors (of ${total} queries)`,
+    columns: ['true intent', 'predicted', 'count'],
+    rows: pairs.length ? pairs.slice(0, 10) : [['(no intent errors)', '', 0]],
+  };
+}
+
+function deltaTable(runs: RunRecord[]): Table {
+  const base = runs[0]!;
+  const rows: Table['rows'] = [];
+  const tasks = [...new Set(runs.flatMap((r) => Object.keys(r.metrics.final.retrieval ?? {})))];
+  for (const task of tasks) {
+    for (const l of languagesOf(base.metrics.final.retrieval?.[task])) {
+      const b = base.metrics.final.retrieval?.[task]?.[l]?.['R@10'];
+      rows.push([`${task} R@10`, l, fmt(b), ...runs.slice(1).map((r) => {
+        const v = r.metrics.final.retrieval?.[task]?.[l]?.['R@10'];
+        return v === undefined || b === undefined ? null : fmt(v - b);
+      })]);
+    }
+  }
+  for (const [m, byLang] of Object.entries(base.metrics.final.nlu ?? {})) {
+    for (const l of languagesOf(byLang)) {
+      const b = byLang?.[l];
+      rows.push([m, l, fmt(b), ...runs.slice(1).map((r) => {
+        const v = r.metrics.final.nlu?.[m]?.[l];
+        return v === undefined || b === undefined ? null : fmt(v - b);
+      })]);
+    }
+  }
+  return { title: `Deltas against ${base.runId}`, columns: ['metric', 'language', base.runId, ...runs.slice(1).map((r) => `Δ ${r.runId}`)], rows };
+}
+
+/** Assembles the report of one run, or the side-by-side comparison of several. */
+export function buildReport(runs: RunRecord[], reg: Registry): ReportModel {
+  const single = runs.length === 1;
+  const first = runs[0]!;
+  const figures = [...lossFigures(runs), ...retrievalFigures(runs), ...nluFigures(runs)];
+  const tables: Table[] = [];
+  if (single) {
+    const cf = confusionFigure(first.metrics.final);
+    if (cf) figures.push(cf);
+    tables.push(stageTable(first), ...perLanguageTables(first));
+    const cs = confusionSummary(first);
+    if (cs) tables.push(cs);
+  } else {
+    tables.push({
+      title: 'Final metrics (test)',
+      columns: ['run', ...Object.keys(headline(first.metrics.final))],
+      rows: runs.map((r) => [r.runId, ...Object.values(headline(r.metrics.final)).map(fmt)]),
+    });
+    tables.push(deltaTable(runs), ...runs.map(stageTable));
+  }
+  const plugins = new Map<string, ReportModel['plugins'][number]>();
+  for (const r of runs) for (const p of pluginsUsed(r.config, reg)) plugins.set(`${p.kind}/${p.id}`, p);
+  return {
+    kind: single ? 'run' : 'compare',
+    title: single ? `unir run ${first.runId}` : `unir comparison: ${runs.map((r) => r.runId).join(' vs ')}`,
+    generatedAt: new Date().toISOString(),
+    runs: runs.map((r) => ({ runId: r.runId, dir: r.dir, experiment: r.metrics.experiment, backend: r.metrics.backend, seed: r.metrics.seed })),
+    config: single ? first.config : undefined,
+    plugins: [...plugins.values()],
+    environment: envTable(runs),
+    figures,
+    tables,
+  };
+}
