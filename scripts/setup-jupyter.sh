@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Installs Debian's Jupyter and registers the tslab (TypeScript) kernel against /usr/bin/python3.
+# Installs Debian's Jupyter and registers the TypeScript kernels against /usr/bin/python3:
+#   tslab  — tslab's own kernel (runs in the notebook's folder)
+#   unir   — tslab started at this repository's root, so notebooks import './src/notebook' and see runs/, data/
 # Idempotent. Needs root (or sudo) for apt-get.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 if ! /usr/bin/python3 -c 'import nbconvert, nbclient, ipykernel' 2>/dev/null; then
   echo "setup:jupyter: installing jupyter-nbconvert python3-nbclient python3-ipykernel (apt)"
@@ -11,14 +14,27 @@ if ! /usr/bin/python3 -c 'import nbconvert, nbclient, ipykernel' 2>/dev/null; th
 fi
 [ -x node_modules/.bin/tslab ] || { echo "setup:jupyter: node_modules/.bin/tslab missing: run 'npm ci' first" >&2; exit 1; }
 node_modules/.bin/tslab install --python=/usr/bin/python3 >/dev/null
-# The kernelspec runs `tslab` from PATH; point it at this checkout's tslab so Jupyter works without PATH edits.
-spec_dir=$(/usr/bin/python3 -m jupyter kernelspec list --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["kernelspecs"]["tslab"]["resource_dir"])')
-/usr/bin/python3 - "$spec_dir/kernel.json" "$PWD/node_modules/.bin/tslab" <<'PY'
-import json, sys
-path, tslab = sys.argv[1], sys.argv[2]
-spec = json.load(open(path))
+spec_dir=$(PYDEVD_DISABLE_FILE_VALIDATION=1 /usr/bin/python3 -Xfrozen_modules=off -c 'from jupyter_client.kernelspec import KernelSpecManager as K; print(K().get_kernel_spec("tslab").resource_dir)')
+unir_dir="$(dirname "$spec_dir")/unir"
+/usr/bin/python3 - "$spec_dir/kernel.json" "$unir_dir" "$root" <<'PY'
+import json, os, sys
+tslab_spec, unir_dir, root = sys.argv[1], sys.argv[2], sys.argv[3]
+tslab = os.path.join(root, "node_modules", ".bin", "tslab")
+def write(path, spec):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as f:
+        json.dump(spec, f, indent=1)
+    os.replace(path + ".tmp", path)
+# tslab's kernel: point it at this checkout's tslab so it works without PATH edits.
+spec = json.load(open(tslab_spec))
 spec["argv"][0] = tslab
-json.dump(spec, open(path + ".tmp", "w"), indent=1)
-import os; os.replace(path + ".tmp", path)
+write(tslab_spec, spec)
+# unir's kernel: the same tslab, started at the repository root (tslab compiles files under its cwd only).
+write(os.path.join(unir_dir, "kernel.json"), {
+    "argv": ["/bin/sh", "-c", 'cd "$1" && exec "$2" kernel --config-path "$3"', "unir-kernel", root, tslab, "{connection_file}"],
+    "display_name": "TypeScript (unir)",
+    "language": "typescript",
+    "env": {"UNIR_ROOT": root},
+})
 PY
-echo "setup:jupyter: ok — kernel 'tslab' ($spec_dir) runs $PWD/node_modules/.bin/tslab"
+echo "setup:jupyter: ok — kernels 'tslab' ($spec_dir) and 'unir' ($unir_dir, runs at $root)"

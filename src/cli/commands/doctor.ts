@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { initBackend, probeBackends, disposeBackend } from '../../core/backend';
 import { jupyterStatus } from '../../core/jupyter';
 import { PLUGIN_KINDS } from '../../core/registry';
 import { registry } from '../../plugins';
 import { parseFlags, type CliCommand } from '../command';
 
-const require = createRequire(import.meta.url);
+const requireHere = createRequire(__filename);
+
 
 const BACKEND_FIXES: Record<string, string> = {
   'tensorflow-gpu': "'npm i @tensorflow/tfjs-node-gpu' on a machine with CUDA and internet (its install downloads libtensorflow)",
@@ -16,7 +18,7 @@ const BACKEND_FIXES: Record<string, string> = {
 
 function pkgVersion(name: string): string | undefined {
   try {
-    return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(requireHere.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
   } catch {
     return undefined;
   }
@@ -37,7 +39,7 @@ export async function doctorReport() {
   if (jupyter.fix) fixes.push(`jupyter: run '${jupyter.fix}'`);
   return {
     node: process.version,
-    unir: pkgVersion('unir') ?? (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version,
+    unir: pkgVersion('unir') ?? (JSON.parse(readFileSync(join(__dirname, '../../../package.json'), 'utf8')) as { version: string }).version,
     tfjs: pkgVersion('@tensorflow/tfjs-core'),
     backends,
     backend: chosen,

@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ReportModel, Table } from './model';
 
-const require = createRequire(import.meta.url);
+const requireHere = createRequire(__filename);
+
 let plotlySource: string | undefined;
 
 /** plotly.js, read once per process, to inline in self-contained pages. */
 export function plotlyJs(): string {
-  return (plotlySource ??= readFileSync(require.resolve('plotly.js-dist-min/plotly.min.js'), 'utf8'));
+  return (plotlySource ??= readFileSync(requireHere.resolve('plotly.js-dist-min/plotly.min.js'), 'utf8'));
 }
 
 export const escapeHtml = (s: string) =>

@@ -2,10 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Trial } from './sweep';
 
-const UNIR_BIN = fileURLToPath(new URL('../../../bin/unir.mjs', import.meta.url));
+const UNIR_BIN = join(__dirname, '../../../bin/unir.mjs');
 
 /** A trial is finished when its run wrote final metrics and (if present) run.json says so. */
 export function trialFinished(runsDir: string, runId: string): boolean {
