@@ -9,5 +9,6 @@ export default defineConfig({
     // 2 cores: more workers only contend for them.
     maxWorkers: 2,
     fileParallelism: true,
+    env: { LANCE_LOG: 'error' },
   },
 });
