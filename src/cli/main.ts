@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { repoPath } from '../core/paths';
 import { UserError, isUserError, didYouMean } from '../core/errors';
 import { COMMANDS, type CliCommand } from './command';
 
-const commandsDir = join(__dirname, 'commands') + '/';
+const commandsDir = repoPath('src/cli/commands') + '/';
 
 async function load(name: string): Promise<CliCommand | undefined> {
   if (!/^[a-z-]+$/.test(name) || !existsSync(`${commandsDir}${name}.ts`)) return undefined;
@@ -54,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
       return name ? 0 : 1;
     }
     if (name === '--version') {
-      const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { version: string };
+      const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string };
       console.log(pkg.version);
       return 0;
     }

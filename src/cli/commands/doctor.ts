@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { repoPath } from '../../core/paths';
 import { initBackend, probeBackends, disposeBackend } from '../../core/backend';
 import { jupyterStatus } from '../../core/jupyter';
 import { PLUGIN_KINDS } from '../../core/registry';
@@ -39,7 +39,7 @@ export async function doctorReport() {
   if (jupyter.fix) fixes.push(`jupyter: run '${jupyter.fix}'`);
   return {
     node: process.version,
-    unir: pkgVersion('unir') ?? (JSON.parse(readFileSync(join(__dirname, '../../../package.json'), 'utf8')) as { version: string }).version,
+    unir: pkgVersion('unir') ?? (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version,
     tfjs: pkgVersion('@tensorflow/tfjs-core'),
     backends,
     backend: chosen,

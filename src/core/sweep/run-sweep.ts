@@ -2,9 +2,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { repoPath } from '../paths';
 import type { Trial } from './sweep';
 
-const UNIR_BIN = join(__dirname, '../../../bin/unir.mjs');
+const UNIR_BIN = repoPath('bin/unir.mjs');
 
 /** A trial is finished when its run wrote final metrics and (if present) run.json says so. */
 export function trialFinished(runsDir: string, runId: string): boolean {
