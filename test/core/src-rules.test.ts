@@ -18,6 +18,7 @@ describe('src/ stays loadable from tslab notebooks', () => {
     const offenders: string[] = [];
     for (const f of tsFiles('src')) {
       readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
+        if (/^\s*(\/\/|\*|\/\*)/.test(line)) return; // comments may name what they avoid
         if (/import\.meta|\b__dirname\b/.test(line) || /^(const|let|var) require\b/.test(line) || /^(const .*= )?await /.test(line)) offenders.push(`${f}:${i + 1}: ${line.trim()}`);
       });
     }

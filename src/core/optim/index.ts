@@ -1,0 +1,3 @@
+export * from './adamw';
+export * from './clip';
+export * from './lr-schedule';
