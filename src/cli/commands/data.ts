@@ -32,7 +32,7 @@ async function validate(argv: string[]): Promise<number> {
   const file = manifestArg('validate', positionals);
   const m = await parseManifest(file, { checkImages: !values['no-images'] });
   const badLines = new Set(m.problems.map((p) => p.line)).size;
-  const counts = countRecords(m.records);
+  const counts = countRecords(m.records, m.header?.languages);
   if (values.json) {
     console.log(JSON.stringify({ file, lines: m.lines, records: m.records.length, problems: m.problems, badLines, counts }, null, 1));
     return m.problems.length ? 1 : 0;
@@ -52,12 +52,12 @@ async function stats(argv: string[]): Promise<number> {
   const file = manifestArg('stats', positionals);
   const m = await parseManifest(file, { checkImages: false });
   if (values.json) {
-    console.log(JSON.stringify({ file, header: m.header, records: m.records.length, problems: m.problems.length, counts: countRecords(m.records) }, null, 1));
+    console.log(JSON.stringify({ file, header: m.header, records: m.records.length, problems: m.problems.length, counts: countRecords(m.records, m.header?.languages) }, null, 1));
     return 0;
   }
   console.log(`${file}: ${m.records.length} records${m.header ? `, dataset '${m.header.name}'${m.header.version ? ` ${m.header.version}` : ''}` : ''}`);
   if (m.problems.length) console.log(`(${m.problems.length} problems: those lines are not counted; 'unir data validate ${file}' lists them)`);
-  for (const line of [...formatCountTable(countRecords(m.records)), ...describeRecords(m.records)]) console.log(line);
+  for (const line of [...formatCountTable(countRecords(m.records, m.header?.languages)), ...describeRecords(m.records)]) console.log(line);
   return 0;
 }
 

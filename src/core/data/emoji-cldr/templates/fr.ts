@@ -1,0 +1,29 @@
+import type { LanguageTemplates } from './types';
+
+export const fr: LanguageTemplates = {
+  lang: 'fr',
+  pre: ['', '', 'euh, ', 'dis, ', 'bon, ', 'salut, '],
+  post: ['', '', ' s’il te plaît', ', merci', ', merci bien'],
+  intents: {
+    find_image: [
+      'trouve-moi une image de {object}',
+      'montre la photo de {object} que j’ai prise {time}',
+      'cherche des images de {object}',
+      'affiche l’emoji {object}',
+      'je cherche la photo {object} reçue {time}',
+    ],
+    find_document: [
+      'trouve le document sur {object}',
+      'ouvre les notes sur {object} que j’ai écrites {time}',
+      'cherche l’article à propos de {object}',
+    ],
+    set_reminder: [
+      'rappelle-moi {time} de penser à {object}',
+      'mets un rappel pour {object} {time}',
+      'n’oublie pas de me rappeler {object} {time}',
+    ],
+    play_music: ['joue la chanson {object}', 'mets {object}', 'lance le morceau {object}', 'je veux écouter {object}'],
+  },
+  chunk: ({ label, tags, group, subgroup }) =>
+    `${label} est un emoji de la catégorie ${group} (${subgroup}).${tags.length ? ` Mots-clés : ${tags.join(', ')}.` : ''}`,
+};

@@ -1,0 +1,28 @@
+import type { LanguageTemplates } from './types';
+
+export const it: LanguageTemplates = {
+  lang: 'it',
+  pre: ['', '', 'ehi, ', 'ehm, ', 'allora, ', 'senti, '],
+  post: ['', '', ' per favore', ', grazie', ', grazie mille'],
+  intents: {
+    find_image: [
+      'trovami un’immagine di {object}',
+      'mostrami la foto di {object} che ho fatto {time}',
+      'cerca foto di {object}',
+      'mi serve l’emoji {object}',
+    ],
+    find_document: [
+      'cerca il documento su {object}',
+      'apri le note su {object} che ho scritto {time}',
+      'trova l’articolo su {object}',
+    ],
+    set_reminder: [
+      'ricordami {object} {time}',
+      'imposta un promemoria per {object} {time}',
+      '{time} ricordami di {object}',
+    ],
+    play_music: ['metti la canzone {object}', 'riproduci {object}', 'voglio ascoltare {object}'],
+  },
+  chunk: ({ label, tags, group, subgroup }) =>
+    `${label} è un’emoji della categoria ${group} (${subgroup}).${tags.length ? ` Parole chiave: ${tags.join(', ')}.` : ''}`,
+};

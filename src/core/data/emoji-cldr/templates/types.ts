@@ -1,0 +1,22 @@
+import type { Intent } from '../languages';
+
+/** What a chunk (longer passage for text→text retrieval) is built from, all in one language. */
+export interface ChunkParts {
+  label: string;
+  tags: readonly string[];
+  group: string; // emoji group name, e.g. 'animals & nature'
+  subgroup: string; // emoji subgroup name, e.g. 'animal-mammal'
+}
+
+/**
+ * Query templates of one language. A template holds `{object}` exactly once and `{time}` at most once;
+ * `{time}` is filled with Intl.RelativeTimeFormat(lang, { numeric: 'auto' }) output: past for find_*,
+ * future for set_reminder. Noise (`pre` before, `post` after the request) never touches a slot.
+ */
+export interface LanguageTemplates {
+  lang: string;
+  pre: readonly string[]; // interjections / filler, '' = none; must fit before any template
+  post: readonly string[]; // politeness, '' = none; must fit after any template
+  intents: Readonly<Record<Intent, readonly string[]>>;
+  chunk(p: ChunkParts): string;
+}

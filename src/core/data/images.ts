@@ -1,0 +1,184 @@
+// The one image loader of unir: any file sharp decodes → (size, size, 3) float RGB in [0, 1] on white.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { UserError } from '../errors';
+import { writeFileAtomic } from '../fs-atomic';
+import type { Dataset } from './dataset';
+
+/** Bump when decoding changes (background, fit, scaling): image caches written by older loaders are rebuilt. */
+export const IMAGE_LOADER_VERSION = 1;
+const WHITE = { r: 255, g: 255, b: 255, alpha: 1 };
+
+function reasonOf(e: unknown): string {
+  return (e as Error).message.split('\n')[0]!.replace(/[:\s]+$/, '');
+}
+
+/**
+ * Decodes PNG/JPEG/WebP/SVG/GIF/TIFF/AVIF: transparency flattened onto white, then resized to size×size
+ * keeping the aspect ratio (fit contain, white padding). SVGs are drawn at the target scale by sharp and are
+ * exempt from the pixel limit, so huge declared sizes work; other formats keep sharp's limit (decompression bombs).
+ * Returns (size, size, 3) row-major RGB in [0, 1]. A missing or undecodable file → UserError naming it.
+ */
+export async function decodeImage(file: string, size: number): Promise<Float32Array> {
+  if (!existsSync(file)) throw new UserError(`${file}: image file not found`);
+  let raw: Buffer;
+  try {
+    raw = await decodeRaw(file, size);
+  } catch (e) {
+    throw new UserError(`${file}: cannot decode image: ${reasonOf(e)}`);
+  }
+  const out = new Float32Array(size * size * 3); // (H, W, 3)
+  for (let i = 0; i < out.length; i++) out[i] = raw[i]! / 255;
+  return out;
+}
+
+async function decodeRaw(file: string, size: number): Promise<Buffer> {
+  const svg = /\.svgz?$/i.test(file);
+  const { data, info } = await sharp(file, { limitInputPixels: svg ? false : undefined, failOn: 'warning' })
+    .flatten({ background: WHITE })
+    .resize(size, size, { fit: 'contain', background: WHITE })
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.width !== size || info.height !== size || info.channels !== 3) {
+    throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}, expected ${size}×${size}×3`);
+  }
+  return data;
+}
+
+/** Why an existing `file` cannot be decoded (sharp's first line), or undefined when it decodes. For the validator. */
+export async function imageProblem(file: string): Promise<string | undefined> {
+  try {
+    await decodeRaw(file, 8);
+    return undefined;
+  } catch (e) {
+    return reasonOf(e);
+  }
+}
+
+/** Runs `fn` over `items` with at most `concurrency` in flight; results in input order. */
+export async function mapPool<T, R>(items: readonly T[], concurrency: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+  return out;
+}
+
+export interface LoadImagesOptions {
+  /** Skip missing/undecodable files (counted in `bad`) instead of throwing. Default false. */
+  skipBad?: boolean;
+  /** Files decoded at once. Default 4. */
+  concurrency?: number;
+  /** Called once per skipped file. */
+  warn?: (line: string) => void;
+}
+
+export interface LoadedImages {
+  data: Float32Array; // (N_kept, size, size, 3)
+  kept: number[]; // indices into `files` of the images in `data`, in order
+  bad: { index: number; file: string; reason: string }[]; // index into `files`
+}
+
+/** Decodes many files into one (N, size, size, 3) array. Without skipBad the first bad file throws its UserError. */
+export async function loadImages(files: readonly string[], size: number, opts: LoadImagesOptions = {}): Promise<LoadedImages> {
+  const decoded = await mapPool(files, opts.concurrency ?? 4, async (file) => {
+    try {
+      return await decodeImage(file, size);
+    } catch (e) {
+      if (!opts.skipBad) throw e;
+      return e as Error;
+    }
+  });
+  const per = size * size * 3;
+  const kept: number[] = [];
+  const bad: LoadedImages['bad'] = [];
+  decoded.forEach((d, i) => {
+    if (d instanceof Float32Array) kept.push(i);
+    else {
+      bad.push({ index: i, file: files[i]!, reason: d.message });
+      opts.warn?.(`unir: skipped bad image ${d.message}`);
+    }
+  });
+  const data = new Float32Array(kept.length * per);
+  kept.forEach((i, k) => data.set(decoded[i] as Float32Array, k * per));
+  return { data, kept, bad };
+}
+
+export interface ImageTensorCache {
+  ids: string[]; // image ids, in the order of `data`
+  size: number;
+  data: Float32Array; // (N, size, size, 3) RGB in [0, 1]
+  skipped: { id: string; reason: string }[]; // bad images left out (skipBad)
+  fromCache: boolean;
+}
+
+export interface ImageCacheOptions extends Omit<LoadImagesOptions, 'warn'> {
+  log?: (line: string) => void;
+}
+
+interface CacheIndex {
+  loader: number;
+  size: number;
+  key: string; // hash of (id, path, bytes, mtime) of every image of the split
+  ids: string[];
+  skipped: ImageTensorCache['skipped'];
+  bytes: number;
+}
+
+/**
+ * All images of one split decoded once, as one (N, size, size, 3) array, cached on disk under
+ * <root>/.cache/<split>-<size>.f32 with <split>-<size>.json as its index (both written atomically, index
+ * last). A later call reads the cache when the split's images (ids, paths, sizes, mtimes) are unchanged.
+ */
+export async function loadImageTensorCache(dataset: Dataset, split: string, size: number, opts: ImageCacheOptions = {}): Promise<ImageTensorCache> {
+  const images = dataset.split(split).images;
+  const hash = createHash('sha1').update(`${IMAGE_LOADER_VERSION}|${size}|`);
+  for (const im of images) {
+    const st = statSync(im.file, { throwIfNoEntry: false });
+    hash.update(`${im.id}\u0000${im.path}\u0000${st?.size ?? -1}\u0000${st?.mtimeMs ?? -1}\n`);
+  }
+  const key = hash.digest('hex');
+  const base = join(dataset.root, '.cache', `${split}-${size}`);
+  const index = readCacheIndex(`${base}.json`);
+  if (index && index.key === key && index.loader === IMAGE_LOADER_VERSION && index.size === size) {
+    if (index.skipped.length && !opts.skipBad) throw new UserError(index.skipped[0]!.reason); // cached with skipBad: still bad
+    const buf = existsSync(`${base}.f32`) ? readFileSync(`${base}.f32`) : undefined;
+    if (buf?.byteLength === index.bytes) {
+      const data = buf.byteOffset % 4 === 0
+        ? new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4)
+        : new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+      return { ids: index.ids, size, data, skipped: index.skipped, fromCache: true };
+    }
+  }
+  const t0 = Date.now();
+  const loaded = await loadImages(images.map((im) => im.file), size, { skipBad: opts.skipBad, concurrency: opts.concurrency, warn: opts.log });
+  const ids = loaded.kept.map((i) => images[i]!.id);
+  const skipped = loaded.bad.map((b) => ({ id: images[b.index]!.id, reason: b.reason }));
+  const data = loaded.data;
+  try {
+    writeFileAtomic(`${base}.f32`, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    const idx: CacheIndex = { loader: IMAGE_LOADER_VERSION, size, key, ids, skipped, bytes: data.byteLength };
+    writeFileAtomic(`${base}.json`, JSON.stringify(idx));
+  } catch (e) {
+    opts.log?.(`unir: could not write the image cache ${base}.f32 (${(e as Error).message.split('\n')[0]}); continuing without it`);
+  }
+  opts.log?.(`unir: decoded ${ids.length} ${split} images at ${size}×${size} in ${((Date.now() - t0) / 1000).toFixed(1)} s${skipped.length ? `, skipped ${skipped.length} bad` : ''}`);
+  return { ids, size, data, skipped, fromCache: false };
+}
+
+function readCacheIndex(path: string): CacheIndex | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as CacheIndex;
+  } catch {
+    return undefined;
+  }
+}
