@@ -1,0 +1,74 @@
+import { dirname } from 'node:path';
+import { UserError } from '../../core/errors';
+import { DEFAULT_DB, queryRuns, rebuildStore, StoreSqlError, type QueryResult } from '../../core/store/store';
+import { parseFlags, type CliCommand } from '../command';
+
+const LIST_SQL = `SELECT r.run_id, r.experiment, r.status, r.backend, r.seed, r.started_at,
+  max(CASE WHEN m.task = 't2i' AND m.metric = 'R@10' THEN m.value END) AS "t2i R@10",
+  max(CASE WHEN m.task = 'i2t' AND m.metric = 'R@10' THEN m.value END) AS "i2t R@10",
+  max(CASE WHEN m.task = 't2t' AND m.metric = 'R@10' THEN m.value END) AS "t2t R@10",
+  max(CASE WHEN m.task = 'nlu' AND m.metric = 'intentAccuracy' THEN m.value END) AS "intent acc",
+  max(CASE WHEN m.task = 'nlu' AND m.metric = 'slotF1' THEN m.value END) AS "slot F1"
+FROM runs r LEFT JOIN metrics m ON m.run_id = r.run_id AND m.stage = 'final' AND m.language = 'mean'
+GROUP BY ALL ORDER BY r.started_at NULLS LAST, r.run_id`;
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return '—';
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(4);
+  if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(v)) return v.slice(0, 16).replace('T', ' ');
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/** A plain text table: header, rule, rows; numbers right-aligned. */
+export function textTable(r: QueryResult): string {
+  const rows = r.rows.map((row) => r.columns.map((c) => cell(row[c])));
+  const width = r.columns.map((c, i) => Math.max(c.length, ...rows.map((row) => row[i]!.length)));
+  const numeric = r.columns.map((c) => r.rows.every((row) => typeof row[c] === 'number' || row[c] === null || row[c] === undefined));
+  const line = (cells: string[]) => cells.map((x, i) => (numeric[i] ? x.padStart(width[i]!) : x.padEnd(width[i]!))).join('  ').trimEnd();
+  return [line(r.columns), width.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export const command: CliCommand = {
+  name: 'runs',
+  summary: 'List recorded runs, query the DuckDB run store with SQL, or rebuild it from run directories',
+  usage: `Usage: unir runs [--sql "<query>"] [--json] [--db PATH] [--rebuild [--runs-dir DIR]]
+
+Without --sql: one line per run with its final mean R@10 per task, intent accuracy and slot F1.
+  --sql "<query>"  run a read-only query; tables:
+                     runs(run_id, experiment, status, backend, threads, seed, started_at, finished_at, git_sha, config JSON)
+                     configs(run_id, path, value JSON)
+                     metrics(run_id, stage, task, language, metric, value)     -- stage 'final' = final metrics
+                     history(run_id, stage, step, global_step, name, value)
+  --json           print rows as a JSON array instead of a table
+  --db PATH        the store (default ${DEFAULT_DB})
+  --rebuild        re-create the store from <runs-dir>/*/metrics.json (+ run.json, config.json, history.jsonl)
+  --runs-dir DIR   where the run directories are (default: the folder of --db)
+
+Example: unir runs --sql "SELECT run_id, value FROM metrics WHERE stage='final' AND task='t2i' AND language='mean' AND metric='R@10' ORDER BY value DESC"`,
+  async run(argv) {
+    const { values, positionals } = parseFlags('runs', argv, {
+      sql: { type: 'string' }, json: { type: 'boolean' }, db: { type: 'string' }, rebuild: { type: 'boolean' }, 'runs-dir': { type: 'string' },
+    }, false);
+    void positionals;
+    const db = values.db ?? DEFAULT_DB;
+    if (values.rebuild) {
+      if (values.sql) throw new UserError("runs: use --rebuild and --sql separately ('unir runs --rebuild', then 'unir runs --sql ...')");
+      const runsDir = values['runs-dir'] ?? dirname(db);
+      const r = await rebuildStore(db, runsDir);
+      console.log(`runs: rebuilt ${db} from ${runsDir}: ${r.imported.length} run(s) imported, ${r.skipped.length} skipped`);
+      for (const s of r.skipped) console.log(`  skipped ${s.dir}: ${s.reason}`);
+      return 0;
+    }
+    let result: QueryResult;
+    try {
+      result = await queryRuns(db, values.sql ?? LIST_SQL);
+    } catch (e) {
+      if (e instanceof StoreSqlError) throw new UserError(values.sql ? `runs --sql: ${e.sqlMessage}` : `runs: ${e.message}; rebuild the store with 'unir runs --rebuild'`);
+      throw e;
+    }
+    if (values.json) console.log(JSON.stringify(result.rows, null, 2));
+    else if (result.rows.length === 0) console.log(values.sql ? '(no rows)' : `runs: no runs recorded in ${db}`);
+    else console.log(textTable(result));
+    return 0;
+  },
+};

@@ -1,0 +1,71 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { ImageTensorCache } from '../data/images';
+import type { EncodedBatch, Tokenizer } from '../text/tokenizer';
+import type { TrainModel } from '../train/features';
+import type { EvalEncoder, EvalImage, QueryNluOutputs } from './evaluate';
+
+/** Runs `f` in a tidy scope and copies its (B, …) result out before disposing it. */
+function read(f: () => tf.Tensor): Float32Array {
+  const t = tf.tidy(f);
+  try {
+    return Float32Array.from(t.dataSync() as Float32Array);
+  } finally {
+    t.dispose();
+  }
+}
+
+/** Token spans of an encoded batch: the word's [start, end) on the first token of each word, null elsewhere. (B, T) */
+export function firstPieceSpans(enc: EncodedBatch): ([number, number] | null)[][] {
+  return Array.from({ length: enc.batch }, (_, b) =>
+    Array.from({ length: enc.length }, (_, t) => {
+      const k = b * enc.length + t;
+      const w = enc.wordIndex[k]!;
+      const word = w >= 0 && enc.firstPiece[k] ? enc.words[b]?.[w] : undefined;
+      return word ? [word.start, word.end] : null;
+    }));
+}
+
+/**
+ * Adapts a model (the TrainModel contract) to evaluation: texts through the tokenizer, images from the
+ * split's decoded image cache, everything with training = false; tensors are disposed, arrays come back.
+ * Slot predictions are read on the first token of every word, where training puts the slot labels.
+ */
+export function modelEncoder(model: TrainModel, tokenizer: Tokenizer, images: ImageTensorCache): EvalEncoder {
+  const row = new Map(images.ids.map((id, i) => [id, i]));
+  const per = images.size * images.size * 3;
+  return {
+    async embedImages(batch: readonly EvalImage[]) {
+      const x = new Float32Array(batch.length * per);
+      batch.forEach((im, k) => {
+        const i = row.get(im.id);
+        if (i === undefined) throw new Error(`evaluation: image '${im.id}' is not in the decoded image cache (skipped as bad?); leave it out of the records`);
+        x.set(images.data.subarray(i * per, (i + 1) * per), k * per);
+      });
+      return read(() => model.encodeImage(tf.tensor4d(x, [batch.length, images.size, images.size, 3]), false));
+    },
+    async embedTexts(batch) {
+      const enc = tokenizer.encode(batch.map((t) => t.text), batch.map((t) => t.lang));
+      return read(() => model.encodeText(enc, false));
+    },
+    async embedQueries(batch, useNlu) {
+      const enc = tokenizer.encode(batch.map((q) => q.text), batch.map((q) => q.lang));
+      const embeddings = read(() => model.encodeQuery(enc, false, useNlu).embedding);
+      if (!useNlu) return { embeddings };
+      const [intent, slots] = tf.tidy(() => {
+        const o = model.runNlu(enc, false);
+        return [o.intentLogits, o.slotLogits]; // (B, I), (B, T, S)
+      });
+      try {
+        const nlu: QueryNluOutputs = {
+          intentLogits: Float32Array.from(intent!.dataSync() as Float32Array),
+          slotLogits: Float32Array.from(slots!.dataSync() as Float32Array),
+          tokenSpans: firstPieceSpans(enc),
+        };
+        return { embeddings, nlu };
+      } finally {
+        intent!.dispose();
+        slots!.dispose();
+      }
+    },
+  };
+}

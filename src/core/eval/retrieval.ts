@@ -1,0 +1,175 @@
+import { dimOf, gatherVectors, selectRows, type EmbeddingSet } from './embeddings';
+import { firstRelevantRanks, macroMean, summariseRanks, RETRIEVAL_KEYS, type RetrievalScores } from './ranking';
+import type { ScoreOptions } from './similarity';
+
+/**
+ * Retrieval tasks over one split (relevant = same non-null group):
+ * - t2i: captions → images, per caption language;
+ * - i2t: images → captions of language L, per L;
+ * - t2t: queries in X → chunks in X, per X (same language); t2tCross: X → Y for every pair;
+ * - q2i: NLU queries → images, per query language.
+ * The t2t asking side is the NLU query rows (`t2tFrom: 'query'`) or the captions (`'caption'`).
+ */
+export type RetrievalTask = 't2i' | 'i2t' | 't2t' | 'q2i';
+export const RETRIEVAL_TASKS: readonly RetrievalTask[] = ['t2i', 'i2t', 't2t', 'q2i'];
+
+/** Scores by language, plus `mean` (macro mean over the languages). */
+export type ByLang<T> = Record<string, T>;
+
+export interface RetrievalOptions extends ScoreOptions {
+  tasks?: readonly RetrievalTask[];
+  t2tFrom?: 'query' | 'caption';
+  /** Also compute the t2t language × language matrix. */
+  crossLingual?: boolean;
+}
+
+export interface NluContribution {
+  withNlu: ByLang<RetrievalScores>;
+  withoutNlu: ByLang<RetrievalScores>;
+  /** with − without, key by key (positive R@k / MRR and negative medianRank = the NLU path helps). */
+  delta: ByLang<Omit<RetrievalScores, 'n'>>;
+}
+
+export interface RetrievalResult {
+  retrieval: Partial<Record<RetrievalTask, ByLang<RetrievalScores>>>;
+  /** t2tCross[queryLang][chunkLang]; the diagonal equals retrieval.t2t. */
+  t2tCross?: Record<string, Record<string, RetrievalScores>>;
+  nluContribution?: Partial<Record<'t2t' | 'q2i', NluContribution>>;
+}
+
+/** Interns strings to small ints (null → -1), shared by both sides so groups compare as numbers. */
+class Interner {
+  private readonly ids = new Map<string, number>();
+  readonly names: string[] = [];
+  of(s: string | null | undefined): number {
+    if (s === null || s === undefined) return -1;
+    let id = this.ids.get(s);
+    if (id === undefined) {
+      id = this.names.length;
+      this.ids.set(s, id);
+      this.names.push(s);
+    }
+    return id;
+  }
+}
+
+const withMean = (byLang: ByLang<RetrievalScores>): ByLang<RetrievalScores> | undefined => {
+  const mean = macroMean(byLang);
+  if (!mean) return undefined;
+  const sorted = Object.fromEntries(Object.keys(byLang).sort().map((l) => [l, byLang[l]!]));
+  return { ...sorted, mean };
+};
+
+interface Side {
+  rows: number[];
+  set: EmbeddingSet;
+}
+
+/**
+ * Ranks every query row against the item rows, bucketed by the item language when `itemLang`,
+ * and summarises per (query language or '*', item language or '*').
+ */
+function rankTask(q: Side, it: Side, dim: number, groups: Interner, qLang: boolean, itemLang: boolean, opts: ScoreOptions) {
+  const langs = new Interner();
+  const buckets = new Int32Array(it.rows.map((r) => (itemLang ? langs.of(it.set.lang[r] ?? '?') : 0)));
+  const nb = itemLang ? langs.names.length : 1;
+  const ranks = firstRelevantRanks(
+    { vectors: gatherVectors(q.set, q.rows, dim), groups: new Int32Array(q.rows.map((r) => groups.of(q.set.group[r]))) },
+    { vectors: gatherVectors(it.set, it.rows, dim), groups: new Int32Array(it.rows.map((r) => groups.of(it.set.group[r]))), buckets, nBuckets: nb },
+    dim,
+    opts,
+  );
+  const cells = new Map<string, Map<string, number[]>>(); // query lang → item lang → ranks
+  q.rows.forEach((r, a) => {
+    const ql = qLang ? (q.set.lang[r] ?? '?') : '*';
+    for (let b = 0; b < nb; b++) {
+      const rank = ranks[a * nb + b]!;
+      if (rank === 0) continue;
+      const il = itemLang ? langs.names[b]! : '*';
+      let row = cells.get(ql);
+      if (!row) cells.set(ql, (row = new Map()));
+      let list = row.get(il);
+      if (!list) row.set(il, (list = []));
+      list.push(rank);
+    }
+  });
+  const out: Record<string, Record<string, RetrievalScores>> = {};
+  for (const [ql, row] of cells) for (const [il, list] of row) (out[ql] ??= {})[il] = summariseRanks(list)!;
+  return out;
+}
+
+/** Per-language scores of a task from rankTask's cells, keyed by the language that varies. */
+function perLang(cells: Record<string, Record<string, RetrievalScores>>, by: 'query' | 'item' | 'diagonal'): ByLang<RetrievalScores> {
+  const out: ByLang<RetrievalScores> = {};
+  for (const [ql, row] of Object.entries(cells)) {
+    for (const [il, s] of Object.entries(row)) {
+      if (by === 'query') out[ql] = s;
+      else if (by === 'item') out[il] = s;
+      else if (ql === il) out[ql] = s;
+    }
+  }
+  return out;
+}
+
+/** All retrieval metrics of one split. `withoutNlu`: the same query rows embedded without the NLU path. */
+export function retrievalMetrics(set: EmbeddingSet, opts: RetrievalOptions = {}, withoutNlu?: EmbeddingSet): RetrievalResult {
+  const dim = dimOf(set);
+  const tasks = opts.tasks ?? ['t2i', 'i2t', 't2t'];
+  const t2tFrom = opts.t2tFrom ?? 'query';
+  const groups = new Interner();
+  const rows = (pred: (i: number) => boolean): Side => ({ rows: selectRows(set, pred), set });
+  const role = (i: number) => set.role?.[i] ?? null;
+  const images = rows((i) => set.kind[i] === 'image');
+  const captions = rows((i) => set.kind[i] === 'text' && role(i) === 'caption');
+  const chunks = rows((i) => set.kind[i] === 'text' && role(i) === 'chunk');
+  const queries = rows((i) => set.kind[i] === 'query');
+  const result: RetrievalResult = { retrieval: {} };
+  const put = (task: RetrievalTask, byLang: ByLang<RetrievalScores>) => {
+    const m = withMean(byLang);
+    if (m) result.retrieval[task] = m;
+  };
+
+  if (tasks.includes('t2i')) put('t2i', perLang(rankTask(captions, images, dim, groups, true, false, opts), 'query'));
+  if (tasks.includes('i2t')) put('i2t', perLang(rankTask(images, captions, dim, groups, false, true, opts), 'item'));
+  if (tasks.includes('t2t')) {
+    const cells = rankTask(t2tFrom === 'query' ? queries : captions, chunks, dim, groups, true, true, opts);
+    put('t2t', perLang(cells, 'diagonal'));
+    if (opts.crossLingual ?? true) {
+      const langs = Object.keys(cells).sort();
+      if (langs.length) result.t2tCross = Object.fromEntries(langs.map((x) => [x, Object.fromEntries(Object.keys(cells[x]!).sort().map((y) => [y, cells[x]![y]!]))]));
+    }
+  }
+  if (tasks.includes('q2i')) put('q2i', perLang(rankTask(queries, images, dim, groups, true, false, opts), 'query'));
+
+  if (withoutNlu) {
+    const plain = alignedQueries(set, queries.rows, withoutNlu, dim);
+    const contrib: NonNullable<RetrievalResult['nluContribution']> = {};
+    const compare = (task: 't2t' | 'q2i', items: Side, itemLang: boolean) => {
+      const w = result.retrieval[task];
+      const cells = rankTask(plain, items, dim, groups, true, itemLang, opts);
+      const wo = withMean(perLang(cells, itemLang ? 'diagonal' : 'query'));
+      if (w && wo) contrib[task] = { withNlu: w, withoutNlu: wo, delta: deltaOf(w, wo) };
+    };
+    if (tasks.includes('t2t') && t2tFrom === 'query') compare('t2t', chunks, true);
+    if (tasks.includes('q2i')) compare('q2i', images, false);
+    if (Object.keys(contrib).length) result.nluContribution = contrib;
+  }
+  return result;
+}
+
+function alignedQueries(set: EmbeddingSet, queryRows: number[], plain: EmbeddingSet, dim: number): Side {
+  const pdim = dimOf(plain, 'embeddings without NLU');
+  const same = pdim === dim && plain.ids.length === queryRows.length && queryRows.every((r, k) => plain.ids[k] === set.ids[r]);
+  if (!same) throw new Error(`retrieval: the no-NLU embeddings must hold the ${queryRows.length} query rows, in order, with dim ${dim}`);
+  return { rows: queryRows.map((_, k) => k), set: { ...plain, group: queryRows.map((r) => set.group[r] ?? null), lang: queryRows.map((r) => set.lang[r] ?? null) } };
+}
+
+function deltaOf(w: ByLang<RetrievalScores>, wo: ByLang<RetrievalScores>): NluContribution['delta'] {
+  const out: NluContribution['delta'] = {};
+  for (const l of Object.keys(w)) {
+    const b = wo[l];
+    if (!b) continue;
+    out[l] = Object.fromEntries(RETRIEVAL_KEYS.map((k) => [k, w[l]![k] - b[k]])) as Omit<RetrievalScores, 'n'>;
+  }
+  return out;
+}

@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+export type ScoreEngine = 'tf' | 'js';
+
+export interface ScoreOptions {
+  /** 'tf': matmul on the current tfjs backend; 'js': plain Float32 loops (no backend needed). */
+  engine?: ScoreEngine;
+  /** Upper bound on a block's size (query rows × items): memory per block is 4 bytes × this. */
+  maxBlockElements?: number;
+}
+
+/**
+ * Dot products of every query with every item, a block of query rows at a time: `onBlock(start, n, scores)`
+ * receives scores (n, ni) for queries [start, start + n). The block buffer is reused: copy what you keep.
+ * For L2-normalised vectors the scores are cosine similarities.
+ */
+export function forEachScoreBlock(
+  queries: Float32Array, // (nq, dim)
+  items: Float32Array, // (ni, dim)
+  dim: number,
+  onBlock: (start: number, n: number, scores: Float32Array) => void,
+  opts: ScoreOptions = {},
+): void {
+  const nq = dim > 0 ? queries.length / dim : 0;
+  const ni = dim > 0 ? items.length / dim : 0;
+  if (nq === 0 || ni === 0) return;
+  const rows = Math.max(1, Math.min(nq, Math.floor((opts.maxBlockElements ?? 1 << 22) / ni)));
+  if ((opts.engine ?? 'tf') === 'js') return jsBlocks(queries, items, dim, nq, ni, rows, onBlock);
+  // wasm's fast matmul path needs untransposed operands: transpose the items once. (dim, ni)
+  const itemsT = tf.tidy(() => tf.transpose(tf.tensor2d(items, [ni, dim])));
+  try {
+    for (let start = 0; start < nq; start += rows) {
+      const n = Math.min(rows, nq - start);
+      const s = tf.tidy(() => tf.matMul(tf.tensor2d(queries.subarray(start * dim, (start + n) * dim), [n, dim]), itemsT)); // (n, ni)
+      try {
+        onBlock(start, n, s.dataSync() as Float32Array);
+      } finally {
+        s.dispose();
+      }
+    }
+  } finally {
+    itemsT.dispose();
+  }
+}
+
+function jsBlocks(
+  q: Float32Array, items: Float32Array, dim: number, nq: number, ni: number, rows: number,
+  onBlock: (start: number, n: number, scores: Float32Array) => void,
+): void {
+  const buf = new Float32Array(rows * ni);
+  for (let start = 0; start < nq; start += rows) {
+    const n = Math.min(rows, nq - start);
+    for (let a = 0; a < n; a++) {
+      const qo = (start + a) * dim;
+      for (let j = 0; j < ni; j++) {
+        const io = j * dim;
+        let s = 0;
+        for (let d = 0; d < dim; d++) s += q[qo + d]! * items[io + d]!;
+        buf[a * ni + j] = s;
+      }
+    }
+    onBlock(start, n, buf.subarray(0, n * ni));
+  }
+}

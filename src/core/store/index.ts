@@ -1,0 +1,4 @@
+export * from './lock';
+export * from './rows';
+export * from './run-dir';
+export * from './store';
