@@ -11,7 +11,7 @@ export interface Figure {
 export const RUN_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
 const DASHES = ['solid', 'dash', 'dot', 'dashdot', 'longdash', 'longdashdot'];
 const KS = ['R@1', 'R@5', 'R@10'] as const;
-export const TASK_TITLES: Record<string, string> = { t2i: 'text → image', i2t: 'image → text', t2t: 'text → text' };
+export const TASK_TITLES: Record<string, string> = { t2i: 'text → image', i2t: 'image → text', t2t: 'text → text', q2i: 'query → image' };
 export const NLU_TITLES: Record<string, string> = { intentAccuracy: 'intent accuracy', slotF1: 'slot F1', exactMatch: 'exact match' };
 
 const baseLayout = (title: string, extra: Record<string, unknown> = {}) => ({
@@ -21,6 +21,12 @@ const baseLayout = (title: string, extra: Record<string, unknown> = {}) => ({
   legend: { orientation: 'h', y: -0.2 },
   ...extra,
 });
+
+type Scores = { 'R@1': number; 'R@5': number; 'R@10': number; medianRank: number; mrr: number };
+/** The retrieval tasks of a metrics object, indexable by task name. */
+export const retrievalOf = (m: Metrics) => (m.retrieval ?? {}) as Record<string, Record<string, Scores> | undefined>;
+/** The NLU metrics of a metrics object, indexable by metric name. */
+export const nluOf = (m: Metrics) => (m.nlu ?? {}) as Record<string, Record<string, number> | undefined>;
 
 /** Languages in a by-language record: sorted, `mean` last. */
 export function languagesOf(byLang: Record<string, unknown> | undefined): string[] {
@@ -69,21 +75,21 @@ export function lossFigures(runs: RunRecord[]): Figure[] {
 export function retrievalFigures(runs: RunRecord[]): Figure[] {
   const tasks = [...new Set(runs.flatMap((r) => Object.keys(r.metrics.final.retrieval ?? {})))];
   return tasks.map((task) => {
-    const langs = [...new Set(runs.flatMap((r) => languagesOf(r.metrics.final.retrieval?.[task])))];
+    const langs = [...new Set(runs.flatMap((r) => languagesOf(retrievalOf(r.metrics.final)[task])))];
     const data =
       runs.length === 1
         ? KS.map((k) => ({
             type: 'bar',
             name: k,
             x: langs,
-            y: langs.map((l) => runs[0]!.metrics.final.retrieval?.[task]?.[l]?.[k] ?? null),
+            y: langs.map((l) => retrievalOf(runs[0]!.metrics.final)[task]?.[l]?.[k] ?? null),
           }))
         : runs.map((r, ri) => ({
             type: 'bar',
             name: r.runId,
             marker: { color: RUN_COLORS[ri % RUN_COLORS.length] },
             x: langs,
-            y: langs.map((l) => r.metrics.final.retrieval?.[task]?.[l]?.['R@10'] ?? null),
+            y: langs.map((l) => retrievalOf(r.metrics.final)[task]?.[l]?.['R@10'] ?? null),
           }));
     const title = `${TASK_TITLES[task] ?? task} — ${runs.length === 1 ? 'Recall@k' : 'Recall@10'} per language`;
     return { id: `retrieval-${task}`, title, data, layout: baseLayout(title, { barmode: 'group', yaxis: { range: [0, 1] } }) };
@@ -95,19 +101,19 @@ export function nluFigures(runs: RunRecord[]): Figure[] {
   const metrics = [...new Set(runs.flatMap((r) => Object.keys(r.metrics.final.nlu ?? {})))].filter((m) => m in NLU_TITLES);
   if (metrics.length === 0) return [];
   if (runs.length === 1) {
-    const nlu = runs[0]!.metrics.final.nlu!;
+    const nlu = nluOf(runs[0]!.metrics.final);
     const langs = [...new Set(metrics.flatMap((m) => languagesOf(nlu[m])))];
     const data = metrics.map((m) => ({ type: 'bar', name: NLU_TITLES[m], x: langs, y: langs.map((l) => nlu[m]?.[l] ?? null) }));
     return [{ id: 'nlu', title: 'NLU per language', data, layout: baseLayout('NLU per language', { barmode: 'group', yaxis: { range: [0, 1] } }) }];
   }
   return metrics.map((m) => {
-    const langs = [...new Set(runs.flatMap((r) => languagesOf(r.metrics.final.nlu?.[m])))];
+    const langs = [...new Set(runs.flatMap((r) => languagesOf(nluOf(r.metrics.final)[m])))];
     const data = runs.map((r, ri) => ({
       type: 'bar',
       name: r.runId,
       marker: { color: RUN_COLORS[ri % RUN_COLORS.length] },
       x: langs,
-      y: langs.map((l) => r.metrics.final.nlu?.[m]?.[l] ?? null),
+      y: langs.map((l) => nluOf(r.metrics.final)[m]?.[l] ?? null),
     }));
     const title = `${NLU_TITLES[m]} per language`;
     return { id: `nlu-${m}`, title, data, layout: baseLayout(title, { barmode: 'group', yaxis: { range: [0, 1] } }) };
@@ -117,7 +123,7 @@ export function nluFigures(runs: RunRecord[]): Figure[] {
 /** Mean R@10 per task and mean intent accuracy of one metrics object, as table cells. */
 export function headline(m: Metrics): Record<string, number | undefined> {
   const out: Record<string, number | undefined> = {};
-  for (const task of ['t2i', 'i2t', 't2t']) out[`${task} R@10`] = m.retrieval?.[task]?.mean?.['R@10'];
+  for (const task of ['t2i', 'i2t', 't2t']) out[`${task} R@10`] = retrievalOf(m)[task]?.mean?.['R@10'];
   out['intent acc'] = m.nlu?.intentAccuracy?.mean;
   out['slot F1'] = m.nlu?.slotF1?.mean;
   return out;
@@ -125,10 +131,7 @@ export function headline(m: Metrics): Record<string, number | undefined> {
 
 /** Intent confusion, if the evaluation recorded one: `{ labels, matrix[true][pred] }`. */
 export function intentConfusion(m: Metrics): { labels: string[]; matrix: number[][] } | undefined {
-  const c = (m.intentConfusion ?? (m.nlu as Record<string, unknown> | undefined)?.intentConfusion) as
-    | { labels: string[]; matrix: number[][] }
-    | undefined;
-  return c && Array.isArray(c.labels) && Array.isArray(c.matrix) ? c : undefined;
+  return m.intentConfusion;
 }
 
 export function confusionFigure(m: Metrics): Figure | undefined {

@@ -1,6 +1,6 @@
 import type { Registry } from '../registry';
 import {
-  confusionFigure, headline, intentConfusion, languagesOf, lossFigures, nluFigures, retrievalFigures, TASK_TITLES,
+  confusionFigure, headline, nluOf, retrievalOf, intentConfusion, languagesOf, lossFigures, nluFigures, retrievalFigures, TASK_TITLES,
   type Figure,
 } from './figures';
 import type { RunRecord } from './run-record';
@@ -88,11 +88,19 @@ function perLanguageTables(r: RunRecord): Table[] {
       }),
     });
   }
-  const nlu = r.metrics.final.nlu;
+  const nlu = nluOf(r.metrics.final);
   if (nlu && Object.keys(nlu).length) {
     const ms = Object.keys(nlu);
     const langs = [...new Set(ms.flatMap((m) => languagesOf(nlu[m])))];
     tables.push({ title: 'NLU per language', columns: ['language', ...ms], rows: langs.map((l) => [l, ...ms.map((m) => fmt(nlu[m]?.[l]))]) });
+  }
+  for (const [task, c] of Object.entries(r.metrics.final.nluContribution ?? {})) {
+    if (!c) continue;
+    tables.push({
+      title: `NLU contribution — ${TASK_TITLES[task] ?? task}: R@10 with and without the NLU path, same queries`,
+      columns: ['language', 'with NLU', 'without NLU', 'Δ R@10', 'Δ MRR'],
+      rows: languagesOf(c.withNlu).map((l) => [l, fmt(c.withNlu[l]?.['R@10']), fmt(c.withoutNlu[l]?.['R@10']), fmt(c.delta[l]?.['R@10']), fmt(c.delta[l]?.mrr)]),
+    });
   }
   return tables;
 }
@@ -116,10 +124,10 @@ function deltaTable(runs: RunRecord[]): Table {
   const rows: Table['rows'] = [];
   const tasks = [...new Set(runs.flatMap((r) => Object.keys(r.metrics.final.retrieval ?? {})))];
   for (const task of tasks) {
-    for (const l of languagesOf(base.metrics.final.retrieval?.[task])) {
-      const b = base.metrics.final.retrieval?.[task]?.[l]?.['R@10'];
+    for (const l of languagesOf(retrievalOf(base.metrics.final)[task])) {
+      const b = retrievalOf(base.metrics.final)[task]?.[l]?.['R@10'];
       rows.push([`${task} R@10`, l, fmt(b), ...runs.slice(1).map((r) => {
-        const v = r.metrics.final.retrieval?.[task]?.[l]?.['R@10'];
+        const v = retrievalOf(r.metrics.final)[task]?.[l]?.['R@10'];
         return v === undefined || b === undefined ? null : fmt(v - b);
       })]);
     }
@@ -128,7 +136,7 @@ function deltaTable(runs: RunRecord[]): Table {
     for (const l of languagesOf(byLang)) {
       const b = byLang?.[l];
       rows.push([m, l, fmt(b), ...runs.slice(1).map((r) => {
-        const v = r.metrics.final.nlu?.[m]?.[l];
+        const v = nluOf(r.metrics.final)[m]?.[l];
         return v === undefined || b === undefined ? null : fmt(v - b);
       })]);
     }

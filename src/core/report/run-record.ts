@@ -1,30 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { UserError } from '../errors';
+import { readMetricsJson } from '../eval/metrics-file';
+import type { MetricsFile } from '../eval/metrics-schema';
 
-/** Metric values by language (incl. `mean`). */
-export type ByLang<T> = Record<string, T>;
-export interface RetrievalScores {
-  'R@1': number;
-  'R@5': number;
-  'R@10': number;
-  medianRank: number;
-  mrr: number;
-}
-/** The `metrics` object of metrics.json (see docs/metrics-json.md). */
-export interface Metrics {
-  retrieval?: Partial<Record<string, ByLang<RetrievalScores>>>;
-  nlu?: Partial<Record<string, ByLang<number>>>;
-  [extra: string]: unknown;
-}
-export interface MetricsFile {
-  runId: string;
-  experiment: string;
-  backend: string;
-  seed: number;
-  stages: { name: string; metrics: Metrics }[];
-  final: Metrics;
-}
+export type { Metrics, MetricsFile } from '../eval/metrics-schema';
 
 /** One history.jsonl row: stage, step counters, lr, throughput and named loss terms. */
 export interface HistoryRow {
@@ -88,14 +68,7 @@ export function parseHistory(text: string, file = 'history.jsonl'): HistoryRow[]
 export function loadRunRecord(runDir: string): RunRecord {
   const dir = resolve(runDir);
   if (!existsSync(dir)) throw new UserError(`${runDir}: no such run directory; list runs with 'unir runs'`);
-  const metricsPath = join(dir, 'metrics.json');
-  if (!existsSync(metricsPath)) {
-    throw new UserError(`${metricsPath}: missing; this run has no metrics (unfinished?) — finish it with 'unir run --resume ${runDir}'`);
-  }
-  const metrics = readJson(metricsPath, 'metrics') as MetricsFile;
-  if (typeof metrics !== 'object' || metrics === null || !Array.isArray(metrics.stages) || typeof metrics.final !== 'object') {
-    throw new UserError(`${metricsPath}: not a unir metrics file (needs runId, stages[], final); see docs/metrics-json.md`);
-  }
+  const metrics = readMetricsJson(dir);
   const configPath = join(dir, 'config.json');
   const runPath = join(dir, 'run.json');
   const historyPath = join(dir, 'history.jsonl');

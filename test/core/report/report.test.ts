@@ -85,6 +85,6 @@ describe('report', () => {
     const r2 = unir(['report', bad]);
     expect(r2.code).toBe(2);
     expect(r2.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r2.stderr).toMatch(/metrics\.json: cannot read metrics \(.*JSON.*\); re-run the experiment/);
+    expect(r2.stderr).toMatch(/metrics\.json: not valid JSON \(.*JSON.*\); re-run the evaluation or restore the file/);
   });
 });
