@@ -9,6 +9,7 @@ export default defineConfig({
     // 2 cores: more workers only contend for them.
     maxWorkers: 2,
     fileParallelism: true,
-    env: { LANCE_LOG: 'error' },
+    // Two test workers share 2 cores: one wasm thread each (tests that need threads ask for them).
+    env: { LANCE_LOG: 'error', UNIR_WASM_THREADS: '1' },
   },
 });

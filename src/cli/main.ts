@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { repoPath } from '../core/paths';
 import { UserError, isUserError, didYouMean } from '../core/errors';
 import { COMMANDS, type CliCommand } from './command';
+import { BACKEND_NAMES } from '../core/backend/names';
 
 const commandsDir = repoPath('src/cli/commands') + '/';
 
@@ -20,7 +21,6 @@ async function help(): Promise<string> {
   return lines.join('\n');
 }
 
-const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 /** Takes the global `--backend X` / `--backend=X` out of argv and exports it as UNIR_BACKEND. */
 function takeBackendFlag(argv: string[]): string[] {
@@ -36,7 +36,7 @@ function takeBackendFlag(argv: string[]): string[] {
       out.push(a);
       continue;
     }
-    if (!BACKEND_NAMES.includes(value)) {
+    if (!(BACKEND_NAMES as readonly string[]).includes(value)) {
       const hint = didYouMean(value, BACKEND_NAMES);
       throw new UserError(`--backend: unknown backend '${value}'.${hint ? ` Did you mean '${hint}'?` : ''} Use one of ${BACKEND_NAMES.join(', ')}.`);
     }

@@ -9,13 +9,14 @@ export interface JupyterStatus {
   python: string;
   jupyter: boolean; // nbconvert + nbclient + ipykernel importable
   tslabKernel: boolean; // kernelspec 'tslab' registered
+  unirKernel: boolean; // kernelspec 'unir' (tslab at the repo root; the notebooks use it) registered
   kernelPath?: string;
   fix?: string;
 }
 
 /** Is Jupyter usable with the TypeScript (tslab) kernel? Never throws. */
 export function jupyterStatus(): JupyterStatus {
-  const status: JupyterStatus = { python: JUPYTER_PYTHON, jupyter: false, tslabKernel: false };
+  const status: JupyterStatus = { python: JUPYTER_PYTHON, jupyter: false, tslabKernel: false, unirKernel: false };
   if (existsSync(JUPYTER_PYTHON)) {
     const mods = spawnSync(JUPYTER_PYTHON, ['-c', 'import nbconvert, nbclient, ipykernel'], { encoding: 'utf8' });
     status.jupyter = mods.status === 0;
@@ -24,14 +25,15 @@ export function jupyterStatus(): JupyterStatus {
       const ks = spawnSync(JUPYTER_PYTHON, ['-Xfrozen_modules=off', '-c', code], { encoding: 'utf8', env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' } });
       if (ks.status === 0) {
         try {
-          const dir = (JSON.parse(ks.stdout) as Record<string, string>).tslab;
-          if (dir) [status.tslabKernel, status.kernelPath] = [true, dir];
+          const specs = JSON.parse(ks.stdout) as Record<string, string>;
+          if (specs.tslab) [status.tslabKernel, status.kernelPath] = [true, specs.tslab];
+          status.unirKernel = 'unir' in specs;
         } catch {
           /* unparsable output: treat as not registered */
         }
       }
     }
   }
-  if (!status.jupyter || !status.tslabKernel) status.fix = SETUP_JUPYTER;
+  if (!status.jupyter || !status.tslabKernel || !status.unirKernel) status.fix = SETUP_JUPYTER;
   return status;
 }

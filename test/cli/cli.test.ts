@@ -35,3 +35,26 @@ describe('unir CLI', () => {
     expect(r.stderr).not.toMatch(/\bat .*\.ts:\d+/);
   });
 });
+
+describe('unir doctor', () => {
+  it('--json reports the wasm backend with every core as a thread, the training kernels and Jupyter', async () => {
+    const { availableParallelism } = await import('node:os');
+    const r = unir(['doctor', '--json'], { UNIR_WASM_THREADS: '' });
+    expect(r.code).toBe(0);
+    const d = JSON.parse(r.stdout);
+    expect(d.backend.name).toBe('wasm');
+    expect(d.backend.threads).toBe(Math.min(8, availableParallelism()));
+    expect(d.backend.kernels).toEqual(expect.arrayContaining(['UnsortedSegmentSum', 'Conv2DBackpropFilter',
+      'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter']));
+    expect(d.backends.find((b: { name: string }) => b.name === 'tensorflow').loads).toBe(false);
+    expect(d.plugins.loss).toEqual(['info-nce', 'intent-ce', 'mse-align', 'siglip', 'slot-ce']);
+    expect(d.jupyter).toMatchObject({ jupyter: true, tslabKernel: true, unirKernel: true });
+  });
+
+  it('--backend tensorflow when tfjs-node is absent: one line naming the fix', () => {
+    const r = unir(['doctor', '--backend', 'tensorflow']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/tfjs-node.*not installed.*--backend wasm/);
+  });
+});

@@ -1,0 +1,87 @@
+import { resolveExperiment } from '../../core/config/experiment';
+import { loadExperiment } from '../../core/config/load';
+import { UserError } from '../../core/errors';
+import { parseSetFlag } from '../../core/sweep/overrides';
+import { dryRunReport } from '../../core/train/dry-run';
+import { modelSpecParser } from '../../core/train/model-factory';
+import { resumeRun, runExperiment } from '../../core/train/run';
+import { disposeBackend } from '../../core/backend';
+import { registry } from '../../plugins';
+import { parseFlags, type CliCommand } from '../command';
+
+export const command: CliCommand = {
+  name: 'run',
+  summary: 'Train an experiment (curriculum stages, checkpoints, history, metrics), or resume one',
+  usage: `Usage: unir run <experiment> [--seed N] [--set path=value ...] [--out runs/] [--run-id ID] [--dry-run]
+       unir run --resume <runDir>
+       (global: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu)
+
+<experiment> is a name in experiments/ (smoke, paper-three-stage), or a .ts / .json file.
+  --set path=value   override any field by dotted path, repeatable; value is JSON when it parses:
+                     --set curriculum.stages.stage1.weights.alpha=0.25 --set data.batchSize=64
+  --seed N           same as --set seed=N
+  --dry-run          validate, print the resolved config, step counts and a time estimate; no training
+  --out DIR          parent of the run directory (default runs/)
+  --run-id ID        run directory name (default <experiment>-s<seed>-<time>)
+  --resume DIR       continue a run from its newest checkpoint (same config, same backend unless --backend)
+
+Writes DIR/<runId>/: config.json, history.jsonl, checkpoints/, metrics.json, run.json. Ctrl-C stops at the
+next step with a checkpoint; kill -9 loses at most checkpointEvery steps.`,
+  async run(argv) {
+    const { values, positionals } = parseFlags('run', argv, {
+      seed: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      'dry-run': { type: 'boolean' },
+      out: { type: 'string' },
+      'run-id': { type: 'string' },
+      resume: { type: 'string' },
+    });
+    const reg = registry();
+    const stop = new AbortController();
+    const onSigint = () => {
+      if (stop.signal.aborted) process.exit(130);
+      process.stderr.write('\nunir: stopping after this step (checkpoint follows); Ctrl-C again to quit at once\n');
+      stop.abort();
+    };
+    if (values.resume !== undefined) {
+      if (positionals.length || values.set || values.seed || values['dry-run'] || values['run-id']) {
+        throw new UserError("run: --resume takes only the run directory (and --backend); the run's own config.json is used");
+      }
+      process.on('SIGINT', onSigint);
+      try {
+        const r = await resumeRun(values.resume, { registry: reg, signal: stop.signal });
+        console.log(`${r.result.status}: ${r.runDir}`);
+        return r.result.status === 'finished' ? 0 : 130;
+      } finally {
+        process.off('SIGINT', onSigint);
+        await disposeBackend();
+      }
+    }
+    if (positionals.length !== 1) throw new UserError("run: give one experiment, e.g. 'unir run smoke' (see 'unir run --help')");
+    const overrides: Record<string, unknown> = {};
+    for (const s of values.set ?? []) {
+      const [p, v] = parseSetFlag(s);
+      overrides[p] = v;
+    }
+    if (values.seed !== undefined) {
+      if (!/^\d+$/.test(values.seed)) throw new UserError(`run: --seed '${values.seed}': expected a non-negative integer`);
+      overrides.seed = Number(values.seed);
+    }
+    const { input, source } = await loadExperiment(positionals[0]!, overrides);
+    const resolved = resolveExperiment(input, reg, { source, modelSpec: modelSpecParser });
+    if (values['dry-run']) {
+      console.log(await dryRunReport(resolved, reg));
+      await disposeBackend();
+      return 0;
+    }
+    process.on('SIGINT', onSigint);
+    try {
+      const r = await runExperiment(resolved, { registry: reg, outDir: values.out, runId: values['run-id'], signal: stop.signal, source });
+      console.log(`${r.result.status}: ${r.runDir}`);
+      return r.result.status === 'finished' ? 0 : 130;
+    } finally {
+      process.off('SIGINT', onSigint);
+      await disposeBackend();
+    }
+  },
+};

@@ -1,0 +1,27 @@
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { fastBatchMatMul, matMulShapes, setupXnnMatMul } from '../wasm-matmul';
+
+/**
+ * Replaces wasm's BatchMatMul: the stock kernel (kept as `original`) still runs the one case it does fast —
+ * batch 1, no transpose — and fastBatchMatMul runs the rest through XNNPACK (see wasm-matmul.ts).
+ */
+export function batchMatMulOverride(original: KernelConfig): KernelConfig {
+  const kernelFunc: KernelFunc = (args) => {
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return original.kernelFunc(args); // throws its own message
+    const s = matMulShapes(a, b, transposeA, transposeB);
+    if (!transposeA && !transposeB && s.batchA === 1 && s.batchB === 1) return original.kernelFunc(args);
+    return fastBatchMatMul(args.backend, a, b, transposeA, transposeB);
+  };
+  return {
+    kernelName: 'BatchMatMul',
+    backendName: 'wasm',
+    setupFunc: (backend) => {
+      original.setupFunc?.(backend);
+      setupXnnMatMul(backend);
+    },
+    disposeFunc: original.disposeFunc,
+    kernelFunc,
+  };
+}

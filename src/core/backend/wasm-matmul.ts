@@ -1,0 +1,118 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { asWasm, broadcastIndex, cppId, disposeTemp, f32, releaseView, reshaped, transposed, view, type WasmBackend } from './wasm-heap';
+
+/**
+ * Fast matmul on the wasm backend. tfjs-backend-wasm 4.22 sends a BatchMatMul to XNNPACK only when neither operand
+ * is transposed and the batch is 1; everything else (every matmul gradient, attention products) falls into a
+ * naive C++ loop at 1–2 GFLOP/s, which also adds a fused bias/relu once per 48-wide block of the inner dimension
+ * (wrong values when it is over 48). Here a transposed operand is materialised first (wasm Transpose), a batch
+ * against a shared right operand is folded into one tall matmul, and any other batch runs slice by slice through
+ * XNNPACK on zero-copy views of the heap.
+ */
+
+type CBatchMatMul = (
+  aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number,
+  transposeA: number, transposeB: number, outId: number,
+) => void;
+
+let cBatchMatMul: CBatchMatMul | undefined;
+
+/** setupFunc of every kernel that calls xnnMatMul (runs each time the wasm backend is set). */
+export function setupXnnMatMul(backend: unknown): void {
+  cBatchMatMul = asWasm(backend).wasm.cwrap('BatchMatMul', null, [
+    'number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number',
+  ]) as CBatchMatMul;
+}
+
+const shapeBytes = (s: number[]) => new Uint8Array(new Int32Array(s).buffer);
+
+/**
+ * out(M, N) = a(M, K) @ b(K, N) by XNNPACK, all three row-major float32 on the heap, given by C++ id (a tensor's
+ * or a view's). XNNPACK packs b into an operator cached on b's id until that id is disposed.
+ */
+export function xnnMatMul(aId: number, bId: number, outId: number, m: number, k: number, n: number): void {
+  if (!cBatchMatMul) throw new Error('unir wasm matmul used before the wasm backend was set up');
+  cBatchMatMul(aId, shapeBytes([1, m, k]), 3, bId, shapeBytes([1, k, n]), 3, 0, 0, outId);
+}
+
+export interface MatMulShapes {
+  m: number;
+  k: number;
+  n: number;
+  batchA: number;
+  batchB: number;
+  outerA: number[];
+  outerB: number[];
+  outOuter: number[];
+  outShape: number[];
+}
+
+/** Shapes of a (batched) matmul; throws tfjs's own message when inner dimensions differ. */
+export function matMulShapes(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): MatMulShapes {
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const k = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+  const kb = transposeB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
+  const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+  const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+  tf.util.assert(k === kb, () => `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ` +
+    `${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const outOuter = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB);
+  return {
+    m, k, n, outerA, outerB, outOuter,
+    batchA: tf.util.sizeFromShape(outerA),
+    batchB: tf.util.sizeFromShape(outerB),
+    outShape: [...outOuter, m, n],
+  };
+}
+
+/** A row-major, untransposed copy of a (batch, rows, cols)-stored operand when it was flagged transposed. */
+function untransposed(b: WasmBackend, t: TensorInfo, batch: number, transpose: boolean): { t: TensorInfo; owned: boolean } {
+  if (!transpose) return { t, owned: false };
+  const r = t.shape.length;
+  const x3 = reshaped(t, [batch, t.shape[r - 2]!, t.shape[r - 1]!]);
+  return { t: transposed(b, x3, [0, 2, 1]), owned: true };
+}
+
+/** matmul(a, b) with numpy batch broadcasting, as tf.matMul; returns a new tensor the caller owns. */
+export function fastBatchMatMul(backendIn: unknown, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): TensorInfo {
+  const be = asWasm(backendIn);
+  const s = matMulShapes(a, b, transposeA, transposeB);
+  const out = be.makeOutput(s.outShape, 'float32');
+  const batch = tf.util.sizeFromShape(s.outOuter);
+  if (batch * s.m * s.n === 0) return out;
+  if (s.k === 0) {
+    f32(be, out).fill(0);
+    return out;
+  }
+  const A = untransposed(be, a, s.batchA, transposeA); // (batchA, M, K)
+  const B = untransposed(be, b, s.batchB, transposeB); // (batchB, K, N)
+  const aId = cppId(be, A.t);
+  const bId = cppId(be, B.t);
+  const outId = cppId(be, out);
+  if (s.batchB === 1) {
+    // A shared right operand: the whole batch is one (batchA·M, K) @ (K, N) matmul.
+    xnnMatMul(aId, bId, outId, s.batchA * s.m, s.k, s.n);
+  } else {
+    const mk = s.m * s.k;
+    const kn = s.k * s.n;
+    const mn = s.m * s.n;
+    for (let i = 0; i < batch; i++) {
+      const ia = broadcastIndex(i, s.outOuter, s.outerA);
+      const ib = broadcastIndex(i, s.outOuter, s.outerB);
+      const av = s.batchA === 1 ? aId : view(be, A.t, ia * mk, mk);
+      const bv = view(be, B.t, ib * kn, kn);
+      const ov = view(be, out, i * mn, mn);
+      xnnMatMul(av, bv, ov, s.m, s.k, s.n);
+      if (av !== aId) releaseView(be, av);
+      releaseView(be, bv);
+      releaseView(be, ov);
+    }
+  }
+  if (A.owned) disposeTemp(be, A.t);
+  if (B.owned) disposeTemp(be, B.t);
+  return out;
+}

@@ -1,0 +1,102 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { disposeBackend, initBackend } from '../../../src/core/backend';
+import { prepareThreadShim } from '../../../src/core/backend/wasm-threads';
+import { maxAbsDiff, randT, weightedSum } from './oracle';
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
+afterAll(disposeBackend);
+
+/** Products through every matmul path (XNNPACK, transposed, batched slices, fused) and a conv filter gradient. */
+function workload(): Float32Array[] {
+  return tf.tidy(() => {
+    const a = randT(1, [96, 80]);
+    const b = randT(2, [80, 72]);
+    const q = randT(3, [4, 16, 24]);
+    const x = randT(4, [2, 9, 9, 3]) as tf.Tensor4D;
+    const w = randT(5, [3, 3, 3, 8]) as tf.Tensor4D;
+    const outs = [
+      tf.matMul(a, b),
+      tf.matMul(a, a, true, false),
+      tf.matMul(q, q, false, true),
+      tf.fused.matMul({ a: b, b: a, transposeA: true, transposeB: true, bias: randT(6, [96]), activation: 'relu' }),
+      tf.grad((f: tf.Tensor) => weightedSum(tf.conv2d(x, f as tf.Tensor4D, 2, 'same')))(w),
+    ];
+    return outs.map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+describe('multithreaded wasm', () => {
+  it('runs on 2 threads and computes what 1 thread computes (or says why it cannot)', async () => {
+    const info = await initBackend({ backend: 'wasm', threads: 2, quiet: true });
+    if (info.multithreadFallback !== undefined) {
+      expect(info.threads).toBe(1);
+      expect(info.multithreadFallback).toMatch(/; wasm runs on 1 thread \(UNIR_WASM_THREADS=1 chooses that and silences this\)$/);
+      return;
+    }
+    expect(info.threads).toBe(2);
+    const threaded = workload();
+    await disposeBackend();
+    expect((await initBackend({ backend: 'wasm', threads: 1, quiet: true })).threads).toBe(1);
+    const single = workload();
+    threaded.forEach((v, i) => expect(maxAbsDiff(v, single[i]!), `output ${i}`).toBeLessThanOrEqual(1e-5));
+  });
+
+  it('after disposeBackend, a wasm start by tfjs itself (no shim) is single-threaded and works', async () => {
+    await initBackend({ backend: 'wasm', threads: 2, quiet: true });
+    await disposeBackend();
+    await tf.ready(); // tfjs starts its highest-priority backend: wasm
+    expect(tf.getBackend()).toBe('wasm');
+    expect(tf.tidy(() => Array.from(tf.matMul(tf.ones([2, 3]), tf.ones([2, 3]), false, true).dataSync()))).toEqual([3, 3, 3, 3]);
+    expect(tfWasm.getThreadsCount()).toBe(1);
+    await disposeBackend();
+  });
+
+  it('falls back to 1 thread with a one-line notice when the shim cannot write its scripts', async () => {
+    await disposeBackend();
+    vi.stubEnv('UNIR_CACHE_DIR', '/dev/null/unir-cache');
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const info = await initBackend({ backend: 'wasm', threads: 2 });
+    expect(info.threads).toBe(1);
+    expect(info.multithreadFallback).toMatch(/^cannot write the worker scripts to \/dev\/null\/unir-cache\/wasm-4\.22\.0 \(.*\); set UNIR_CACHE_DIR; wasm runs on 1 thread/);
+    expect(warn.mock.calls).toEqual([[`unir: wasm threads: ${info.multithreadFallback}`]]);
+    await disposeBackend();
+    warn.mockClear();
+    expect((await initBackend({ backend: 'wasm', threads: 2, quiet: true })).multithreadFallback).toMatch(/cannot write/);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('refuses to patch another tfjs-backend-wasm version', () => {
+    expect(prepareThreadShim(2, '4.23.0')).toEqual({
+      ok: false, reason: "@tensorflow/tfjs-backend-wasm is 4.23.0, unir's thread shim is written for 4.22.0",
+    });
+  });
+
+  it('a Node process with wasm threads exits, with or without disposeBackend', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'unir-threads-'));
+    const script = join(dir, 'child.mjs');
+    const backend = resolve(__dirname, '../../../src/core/backend/index.ts');
+    writeFileSync(script, `const { initBackend, disposeBackend } = await import(${JSON.stringify(backend)});
+const info = await initBackend({ backend: 'wasm', threads: 2, quiet: true });
+if (process.argv[2] === 'dispose') await disposeBackend();
+console.log(JSON.stringify(info));\n`);
+    try {
+      for (const mode of ['dispose', 'keep']) {
+        const r = spawnSync(process.execPath, [resolve(__dirname, '../../../bin/run-ts.mjs'), script, mode], { encoding: 'utf8', timeout: 60_000 });
+        expect(r.signal, `${mode}: ${r.stderr}`).toBeNull();
+        expect(r.status).toBe(0);
+        expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toMatchObject({ name: 'wasm', simd: true });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
