@@ -1,4 +1,9 @@
 // The built-in encoders: the only file that lists them.
 import type { AnyPlugin } from '../../core/registry';
+import { imageCnn } from './image-cnn';
+import { imageVit } from './image-vit';
+import { nluTransformer } from './nlu-transformer';
+import { textTransformer } from './text-transformer';
+import { tfjsGraph } from './tfjs-graph';
 
-export const BUILTIN_ENCODERS: readonly AnyPlugin[] = [];
+export const BUILTIN_ENCODERS: readonly AnyPlugin[] = [textTransformer, imageVit, imageCnn, tfjsGraph, nluTransformer];

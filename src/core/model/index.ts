@@ -1,0 +1,5 @@
+export * from './encoder';
+export * from './fusion';
+export * from './spec';
+export * from './transformer-config';
+export * from './unified';

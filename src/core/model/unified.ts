@@ -1,0 +1,120 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Registry } from '../registry';
+import type { EncodedBatch, Tokenizer } from '../text/tokenizer';
+import type { Encoder, EncoderCtx, ImageEncoder, NluEncoder, NluOutput, TextEncoder } from './encoder';
+import type { Fusion, FusionCtx } from './fusion';
+import { parseModelSpec, type ModelSpec, type PluginSpec } from './spec';
+import { registry as sharedRegistry } from '../../plugins';
+import { tidyRecord } from '../nn/ops';
+
+export type ModelPart = 'text' | 'image' | 'nlu' | 'fusion';
+
+/**
+ * The unified model (arXiv 2601.14714, scaled down): one text encoder for captions, chunks and queries, an
+ * image encoder, an NLU module whose features are fused into queries, all embedding into the same D.
+ * Every method runs inside its own tf.tidy; the caller owns (and disposes) what it returns.
+ */
+export interface UnifiedModel {
+  readonly dim: number;
+  /** Parameter groups, for freezing + checkpoints; each list in a fixed order. Frozen loaded weights are absent. */
+  readonly modules: Record<ModelPart, tf.Variable[]>;
+  readonly tokenizer: Tokenizer;
+  /** The parsed spec, every default filled in. */
+  readonly spec: ModelSpec;
+  readonly parts: { text: TextEncoder; image: ImageEncoder; nlu: NluEncoder; fusion: Fusion };
+  /** (B, D) unit rows: captions, chunks, semantic text. */
+  encodeText(batch: EncodedBatch, training: boolean): tf.Tensor2D;
+  /** (B, S, S, 3) in [0, 1] → (B, D) unit rows. */
+  encodeImage(images: tf.Tensor4D, training: boolean): tf.Tensor2D;
+  /**
+   * A query: NLU runs on it; with useNlu (default true) and a fusion that uses NLU, its features are fused into
+   * the text encoding. `nlu` is returned either way (intent/slot predictions for the same queries).
+   */
+  encodeQuery(batch: EncodedBatch, training: boolean, useNlu?: boolean): { embedding: tf.Tensor2D; nlu: NluOutput };
+  runNlu(batch: EncodedBatch, training: boolean): NluOutput;
+  /** Forward FLOPs per sample of each part at the tokenizer's T and the image encoder's S. */
+  flopsPerSample(): Record<ModelPart, number>;
+  dispose(): void;
+}
+
+export interface UnifiedModelCtx {
+  numIntents: number; // I, from the dataset
+  numSlotLabels: number; // S, BIO labels from the dataset
+  seed: number;
+  /** Default: the process-wide registry of src/plugins. */
+  registry?: Registry;
+  /** Config path for error messages; default 'model'. */
+  where?: string;
+}
+
+/** Builds the model from a spec (validated and defaulted here). Async because some encoders load files. */
+export async function createUnifiedModel(spec: unknown, ctx: UnifiedModelCtx): Promise<UnifiedModel> {
+  const reg = ctx.registry ?? sharedRegistry();
+  const where = ctx.where ?? 'model';
+  const s = parseModelSpec(spec, where, reg);
+  const made: { dispose(): void }[] = [];
+  const split = ({ id, ...cfg }: PluginSpec) => [id, cfg] as const;
+  try {
+    const [tokId, tokCfg] = split(s.tokenizer);
+    const tokenizer = reg.create<Tokenizer>('tokenizer', tokId, tokCfg, undefined, `${where}.tokenizer`);
+    const tokInfo = { vocabSize: tokenizer.vocabSize, pieces: tokenizer.pieces, maxLength: tokenizer.maxLength, padId: tokenizer.padId, clsId: tokenizer.clsId };
+    const encoder = async <E extends Encoder>(key: 'text' | 'image' | 'nlu'): Promise<E> => {
+      const [id, cfg] = split(s[key]);
+      const ectx: EncoderCtx = {
+        scope: key, seed: ctx.seed, dim: s.dim, where: `${where}.${key}`, tokenizer: tokInfo,
+        numIntents: ctx.numIntents, numSlotLabels: ctx.numSlotLabels,
+      };
+      const e = await reg.create<E | Promise<E>>('encoder', id, cfg, ectx, `${where}.${key}`);
+      made.push(e);
+      return e;
+    };
+    const text = await encoder<TextEncoder>('text');
+    const image = await encoder<ImageEncoder>('image');
+    const nlu = await encoder<NluEncoder>('nlu');
+    const [fId, fCfg] = split(s.fusion);
+    const fctx: FusionCtx = { scope: 'fusion', seed: ctx.seed, dim: s.dim, textHidden: text.hidden, nluHidden: nlu.hidden, where: `${where}.fusion` };
+    const fusion = reg.create<Fusion>('fusion', fId, fCfg, fctx, `${where}.fusion`);
+    made.push(fusion);
+    return assemble(s, tokenizer, { text, image, nlu, fusion });
+  } catch (e) {
+    for (const m of made) m.dispose();
+    throw e;
+  }
+}
+
+function assemble(spec: ModelSpec, tokenizer: Tokenizer, parts: UnifiedModel['parts']): UnifiedModel {
+  const { text, image, nlu, fusion } = parts;
+  const modules: Record<ModelPart, tf.Variable[]> = {
+    text: text.variables(), image: image.variables(), nlu: nlu.variables(), fusion: fusion.variables(),
+  };
+  let disposed = false;
+  return {
+    dim: spec.dim,
+    modules,
+    tokenizer,
+    spec,
+    parts,
+    encodeText: (batch, training) => text.encode(batch, { training }).embedding,
+    encodeImage: (images, training) => image.encode(images, { training }),
+    runNlu: (batch, training) => nlu.encode(batch, { training }),
+    encodeQuery(batch, training, useNlu = true) {
+      return tidyRecord(() => {
+        const out = nlu.encode(batch, { training });
+        if (!useNlu || !fusion.usesNlu) return { embedding: text.encode(batch, { training }).embedding, nlu: out };
+        let embedding = text.encode(batch, { training, fuse: fusion.early?.(out) }).embedding; // (B, D)
+        if (fusion.late) embedding = fusion.late(embedding, out);
+        return { embedding, nlu: out };
+      });
+    },
+    flopsPerSample() {
+      const T = tokenizer.maxLength;
+      const S = image.imageSize;
+      return { text: text.flops([1, T]), image: image.flops([1, S, S, 3]), nlu: nlu.flops([1, T]), fusion: fusion.flops([1, T]) };
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      for (const p of [text, image, nlu, fusion]) p.dispose();
+    },
+  };
+}

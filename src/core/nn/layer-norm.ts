@@ -1,0 +1,27 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Module } from './module';
+import { ones, zeros, type ParamScope } from './params';
+
+/** Layer normalisation over the last axis; variables `<scope>/gamma`, `<scope>/beta` (dim). */
+export class LayerNorm implements Module {
+  readonly gamma: tf.Variable;
+  readonly beta: tf.Variable;
+
+  constructor(scope: ParamScope, readonly dim: number, readonly eps = 1e-5) {
+    this.gamma = scope.variable('gamma', [dim], ones);
+    this.beta = scope.variable('beta', [dim], zeros);
+  }
+
+  apply<T extends tf.Tensor>(x: T): T {
+    return tf.tidy(() => {
+      const mu = tf.mean(x, -1, true);
+      const xc = tf.sub(x, mu);
+      const variance = tf.mean(tf.square(xc), -1, true);
+      return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, this.eps))), this.gamma), this.beta) as T;
+    });
+  }
+
+  variables(): tf.Variable[] {
+    return [this.gamma, this.beta];
+  }
+}
