@@ -14,17 +14,9 @@ export async function useBackend(name: 'wasm' | 'cpu' = 'wasm'): Promise<void> {
   if (tf.getBackend() !== name) throw new Error(`backend ${name} did not start`);
 }
 
-/** mulberry32: a seeded uniform [0, 1) stream. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../../src/core/rng';
+
+export { rng };
 
 export interface BatchShape {
   batch: number; // B

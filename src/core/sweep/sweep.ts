@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { overridesSlug, type Overrides } from './overrides';
+import { mulberry32 } from '../rng';
 
 const Range = z.object({
   min: z.number(),
@@ -45,16 +46,6 @@ export interface Trial {
   seed: number;
 }
 
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Cartesian product (grid) or seeded random points, each crossed with every seed, in a stable order. */
 export function expandSweep(s: SweepSpec): Trial[] {

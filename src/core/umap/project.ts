@@ -1,5 +1,6 @@
 import { UMAP } from 'umap-js';
 import type { Points } from './quality';
+import { mulberry32 } from '../rng';
 
 export interface UmapOptions {
   nComponents?: 2 | 3;
@@ -12,16 +13,6 @@ export interface UmapOptions {
   onProgress?: (p: { phase: 'knn' | 'optimize'; done: number; total: number }) => void;
 }
 
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const cosineDistance = (x: number[], y: number[]) => {
   let dot = 0;

@@ -1,28 +1,10 @@
-/** FNV-1a 32-bit hash of a string: stable across runs and platforms, used to derive per-item seeds. */
-export function hash32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
+import { hash32, mulberry32 } from '../../rng';
+
+export { hash32, mulberry32 };
 
 /** Uniform in [0, 1) from a string key: the same key always gives the same number. */
 export function unitHash(key: string): number {
   return mulberry32(hash32(key))();
-}
-
-/** mulberry32: a small seeded PRNG with uniform output in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A seeded random source keyed by a string (e.g. `${seed}/${split}/${lang}/${group}`). */
