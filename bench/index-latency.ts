@@ -1,0 +1,80 @@
+// Query latency p50/p95 of the exact and LanceDB indexes at 2k, 20k and 200k vectors (synthetic, dim 128),
+// and LanceDB recall@10 against exact search. Run: node bin/run-ts.mjs bench/index-latency.ts [--json]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '../src/core/backend';
+import type { IndexItem, VectorIndex } from '../src/core/index/vector-index';
+import { exact } from '../src/plugins/indexes/exact';
+import { lancedbIndex } from '../src/plugins/indexes/lancedb';
+import { mulberry32 } from '../src/core/rng';
+
+const DIM = 128;
+const json = process.argv.includes('--json');
+const sizes = (process.env.UNIR_BENCH_SIZES ?? '2000,20000,200000').split(',').map(Number);
+const QUERIES = 50;
+
+
+/** Clustered unit vectors (like real embeddings: concepts with variants), n × DIM. */
+function vectors(n: number, seed: number): Float32Array {
+  const r = mulberry32(seed);
+  const centres = Array.from({ length: 256 }, () => Float32Array.from({ length: DIM }, () => r() * 2 - 1));
+  const out = new Float32Array(n * DIM);
+  for (let i = 0; i < n; i++) {
+    const c = centres[Math.floor(r() * centres.length)]!;
+    let norm = 0;
+    for (let d = 0; d < DIM; d++) norm += (out[i * DIM + d] = c[d]! + (r() - 0.5) * 0.8) ** 2;
+    for (let d = 0; d < DIM; d++) out[i * DIM + d]! /= Math.sqrt(norm);
+  }
+  return out;
+}
+
+const pct = (xs: number[], p: number) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+
+async function timeQueries(ix: VectorIndex, qs: Float32Array) {
+  const ms: number[] = [];
+  const ids: string[][] = [];
+  for (let j = 0; j < QUERIES; j++) {
+    const t0 = performance.now();
+    const hits = await ix.search(qs.subarray(j * DIM, (j + 1) * DIM), 10);
+    ms.push(performance.now() - t0);
+    ids.push(hits.map((h) => h.item.id));
+  }
+  return { p50: pct(ms, 50), p95: pct(ms, 95), ids };
+}
+
+const backend = await initBackend({ quiet: true });
+const rows: Record<string, unknown>[] = [];
+for (const n of sizes) {
+  const data = vectors(n, n);
+  const items: IndexItem[] = Array.from({ length: n }, (_, i) => ({ id: String(i), modality: i % 4 === 0 ? 'image' : 'text', group: String(i % 1000), lang: 'en' }));
+  const qs = vectors(QUERIES, 7 + n);
+  const dir = mkdtempSync(join(tmpdir(), 'unir-bench-index-'));
+  const ctx = { dim: DIM, runId: 'bench', model: 'synthetic' };
+  const ex = await exact.create(exact.configSchema.parse({}), { ...ctx, dir: join(dir, 'exact') });
+  await ex.add(items, data);
+  const e = await timeQueries(ex, qs);
+  const t0 = performance.now();
+  const lx = await lancedbIndex.create(lancedbIndex.configSchema.parse({}), { ...ctx, dir: join(dir, 'lance') });
+  await lx.add(items, data);
+  await lx.persist();
+  const buildS = (performance.now() - t0) / 1000;
+  const l = await timeQueries(lx, qs);
+  let hit = 0;
+  e.ids.forEach((want, j) => (hit += l.ids[j]!.filter((id) => want.includes(id)).length));
+  const row = { vectors: n, dim: DIM, backend: backend.name, exactP50ms: e.p50, exactP95ms: e.p95, lancedbP50ms: l.p50, lancedbP95ms: l.p95,
+    lancedbRecallAt10: hit / (10 * QUERIES), lancedbAnn: n >= 10000, lancedbBuildS: buildS };
+  rows.push(row);
+  await ex.dispose();
+  await lx.dispose();
+  rmSync(dir, { recursive: true, force: true });
+  if (json) console.log(JSON.stringify(row));
+}
+if (!json) {
+  console.log(`index latency, ${QUERIES} queries, top-10, dim ${DIM}, backend ${backend.name} (${backend.threads} threads)`);
+  console.log('vectors   exact p50/p95 ms   lancedb p50/p95 ms   lancedb recall@10   ANN   build s');
+  for (const r of rows) {
+    const f = (x: unknown) => (x as number).toFixed(2);
+    console.log(`${String(r.vectors).padStart(7)}   ${f(r.exactP50ms).padStart(7)} / ${f(r.exactP95ms).padEnd(7)}  ${f(r.lancedbP50ms).padStart(7)} / ${f(r.lancedbP95ms).padEnd(8)}  ${f(r.lancedbRecallAt10).padStart(10)}          ${r.lancedbAnn ? 'yes' : 'no '}   ${f(r.lancedbBuildS)}`);
+  }
+}
