@@ -10,6 +10,6 @@ export default defineConfig({
     maxWorkers: 2,
     fileParallelism: true,
     // Two test workers share 2 cores: one wasm thread each (tests that need threads ask for them).
-    env: { LANCE_LOG: 'error', UNIR_WASM_THREADS: '1' },
+    env: { UNIR_WASM_THREADS: '1' },
   },
 });

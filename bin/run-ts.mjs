@@ -5,7 +5,6 @@ import { register as registerCjs } from 'tsx/cjs/api';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 
-process.env.LANCE_LOG ??= 'error'; // Lance's per-dataset WARN lines on stderr
 register();
 registerCjs();
 const [file, ...rest] = process.argv.slice(2);

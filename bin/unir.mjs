@@ -3,7 +3,6 @@
 import { register } from 'tsx/esm/api';
 import { register as registerCjs } from 'tsx/cjs/api';
 
-process.env.LANCE_LOG ??= 'error'; // Lance's per-dataset WARN lines on stderr
 register();
 registerCjs();
 const mod = await import('../src/cli/main.ts');

@@ -1,4 +1,3 @@
-import '../../core/search/quiet-lance'; // before the plugins load LanceDB
 import { disposeBackend } from '../../core/backend';
 import { UserError } from '../../core/errors';
 import { buildIndex } from '../../core/search/build-index';

@@ -50,10 +50,18 @@ export const exact = defineIndex({
         } finally {
           q.dispose();
         }
+        // Top-k by insertion into a sorted list of at most k (k ≪ N): O(N·k) worst case, no full sort.
         const idx: number[] = [];
-        for (let i = 0; i < items.length; i++) if (allowed[i]) idx.push(i);
-        idx.sort((a, b) => scores[b]! - scores[a]! || a - b);
-        return idx.slice(0, k).map((i): SearchHit => ({ item: items[i]!, score: scores[i]! }));
+        for (let i = 0; i < items.length; i++) {
+          if (!allowed[i]) continue;
+          const s = scores[i]!;
+          if (idx.length === k && s <= scores[idx[k - 1]!]!) continue;
+          let at = idx.length === k ? k - 1 : idx.length;
+          while (at > 0 && scores[idx[at - 1]!]! < s) at--;
+          idx.splice(at, 0, i);
+          if (idx.length > k) idx.pop();
+        }
+        return idx.map((i): SearchHit => ({ item: items[i]!, score: scores[i]! }));
       },
       async persist() {
         const tmp = `${ctx.dir}.tmp-${process.pid}`;

@@ -1,14 +1,21 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import * as lancedb from '@lancedb/lancedb';
+import type * as LanceDb from '@lancedb/lancedb';
 import { z } from 'zod';
 import {
   checkVectors, defineIndex, readIndexMeta, writeIndexMeta, type IndexItem, type IndexMeta, type SearchFilter, type SearchHit,
 } from '../../core/index/vector-index';
 
 const TABLES = { image: 'images', text: 'texts' } as const;
-// Lance logs a WARN per new dataset on stderr; keep its errors only unless the user asks for more.
-process.env.LANCE_LOG ??= 'error';
+/**
+ * LanceDB, loaded on first use: its Rust logger reads LANCEDB_LOG when the binding loads and otherwise prints a
+ * WARN line per new table on stderr; keep errors only unless the user asks for more.
+ */
+function loadLanceDb(): typeof LanceDb {
+  process.env.LANCEDB_LOG ??= 'error';
+  return createRequire(__filename)('@lancedb/lancedb') as typeof LanceDb;
+}
 
 const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
@@ -26,17 +33,19 @@ export const lancedbIndex = defineIndex({
   summary: 'Embedded LanceDB tables (images, texts) with an IVF-PQ ANN index when large, exact search when small',
   configSchema: z.object({
     annAbove: z.number().int().positive().default(10000).describe('rows from which a table gets an IVF-PQ index'),
-    nprobes: z.number().int().positive().default(32),
-    refineFactor: z.number().int().positive().default(10),
-    numSubVectors: z.number().int().positive().optional().describe('PQ sub-vectors; default dim/8'),
+    nprobes: z.number().int().positive().default(32).describe('IVF partitions scanned per query'),
+    refineFactor: z.number().int().positive().default(20).describe('k × this candidates re-ranked with exact distances'),
+    rowsPerPartition: z.number().int().positive().default(2048).describe('IVF partitions = rows / this'),
+    numSubVectors: z.number().int().positive().optional().describe('PQ sub-vectors; default dim/4'),
   }),
   async create(config, ctx) {
     const existing = readIndexMeta(ctx, 'lancedb');
     const meta: IndexMeta = existing ?? { plugin: 'lancedb', dim: ctx.dim, runId: ctx.runId, model: ctx.model, count: 0, createdAt: new Date().toISOString() };
     mkdirSync(ctx.dir, { recursive: true });
+    const lancedb = loadLanceDb();
     const db = await lancedb.connect(join(ctx.dir, 'lance'));
     const names = new Set(await db.tableNames());
-    const tables = new Map<string, lancedb.Table>();
+    const tables = new Map<string, LanceDb.Table>();
     for (const t of Object.values(TABLES)) {
       if (ctx.overwrite && names.has(t)) await db.dropTable(t);
       else if (names.has(t)) tables.set(t, await db.openTable(t));
@@ -97,8 +106,8 @@ export const lancedbIndex = defineIndex({
             await t.createIndex('vector', {
               config: lancedb.Index.ivfPq({
                 distanceType: 'cosine',
-                numPartitions: Math.max(1, Math.round(Math.sqrt(rows))),
-                numSubVectors: config.numSubVectors ?? Math.max(1, Math.floor(meta.dim / 8)),
+                numPartitions: Math.max(1, Math.round(rows / config.rowsPerPartition)),
+                numSubVectors: config.numSubVectors ?? Math.max(1, Math.floor(meta.dim / 4)),
               }),
             });
           }

@@ -84,7 +84,7 @@ const ix = await p.create(p.configSchema.parse({}), ${JSON.stringify(ctx(name))}
 const hits = await ix.search(Float32Array.from(${JSON.stringify(Array.from(q))}), 5);
 console.log(JSON.stringify({ count: ix.meta.count, ids: hits.map((h) => h.item.id) })); await ix.dispose(); }
 main();`);
-    const out = execFileSync(process.execPath, ['bin/run-ts.mjs', script], { encoding: 'utf8', env: { ...process.env, LANCE_LOG: 'error' } });
+    const out = execFileSync(process.execPath, ['bin/run-ts.mjs', script], { encoding: 'utf8' });
     rmSync(script);
     expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ count: 600, ids: want });
   });
@@ -98,7 +98,7 @@ main();`);
 });
 
 describe('lancedb ANN path', () => {
-  it('IVF-PQ with refinement keeps recall@10 ≥ 0.9 against exact search', async () => {
+  it('IVF-PQ with refinement keeps recall@10 ≥ 0.95 against exact search', async () => {
     const { items, vectors } = corpus(3000, 2);
     const ix = await lancedbIndex.create(lancedbIndex.configSchema.parse({ annAbove: 1000 }), ctx('ann'));
     await ix.add(items, vectors);
@@ -111,6 +111,6 @@ describe('lancedb ANN path', () => {
       for (const h of await ix.search(q, 10)) if (want.has(h.item.id)) hit++;
     }
     await ix.dispose();
-    expect(hit / 200).toBeGreaterThanOrEqual(0.9);
+    expect(hit / 200).toBeGreaterThanOrEqual(0.95);
   });
 });
