@@ -5,6 +5,7 @@ import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput';
 import { fusedMatMulOverride } from './_FusedMatMul';
+import { gatherV2Override } from './GatherV2';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum';
 
 /** Gradient kernels tfjs-backend-wasm 4.22 lacks; registered only where the package still lacks them. */
@@ -21,6 +22,16 @@ export const WASM_KERNEL_OVERRIDES: Readonly<Record<string, (original: KernelCon
   _FusedMatMul: fusedMatMulOverride,
 };
 
+/** Speed-only replacements of stock wasm kernels that are correct but slow (bench/train-step.ts measured them). */
+export const SPEED_WASM_KERNEL_OVERRIDES: Readonly<Record<string, (original: KernelConfig) => KernelConfig>> = {
+  GatherV2: gatherV2Override,
+};
+
+/** Names of the speed-only replacements now active for 'wasm' (registerWasmKernels installs them). */
+export function speedWasmKernels(): string[] {
+  return Object.keys(SPEED_WASM_KERNEL_OVERRIDES).filter((k) => isOurs(tf.getKernel(k, 'wasm')));
+}
+
 // One record per process (shared even if this module is loaded twice, e.g. by a notebook and a test runner).
 interface Registered { ours: WeakSet<KernelConfig['kernelFunc']>; originals: Map<string, KernelConfig> }
 const KEY = Symbol.for('unir.backend.wasmKernels');
@@ -30,8 +41,9 @@ const state: Registered = (g[KEY] ??= { ours: new WeakSet(), originals: new Map(
 const isOurs = (k: KernelConfig | undefined) => k !== undefined && state.ours.has(k.kernelFunc);
 
 /**
- * Registers unir's wasm training kernels; idempotent. Returns the names of the unir kernels now active for
- * 'wasm'. Call before tf.setBackend('wasm') so their setup runs (initBackend does).
+ * Registers unir's wasm training kernels and the speed-only replacements; idempotent. Returns the names of the
+ * training kernels now active for 'wasm' (missing ones, matmul fixes); speedWasmKernels() lists the others. Call
+ * before tf.setBackend('wasm') so their setup runs (initBackend does).
  */
 export function registerWasmKernels(): string[] {
   const active: string[] = [];
@@ -44,7 +56,7 @@ export function registerWasmKernels(): string[] {
     }
     active.push(cfg.kernelName);
   }
-  for (const [name, wrap] of Object.entries(WASM_KERNEL_OVERRIDES)) {
+  for (const [name, wrap] of [...Object.entries(WASM_KERNEL_OVERRIDES), ...Object.entries(SPEED_WASM_KERNEL_OVERRIDES)]) {
     const existing = tf.getKernel(name, 'wasm');
     if (!existing) continue;
     if (!isOurs(existing)) {
@@ -54,7 +66,7 @@ export function registerWasmKernels(): string[] {
       tf.registerKernel(cfg);
       state.ours.add(cfg.kernelFunc);
     }
-    active.push(name);
+    if (name in WASM_KERNEL_OVERRIDES) active.push(name); // speed-only ones: speedWasmKernels()
   }
   return active;
 }
