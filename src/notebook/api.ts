@@ -1,0 +1,13 @@
+// The notebook API (import it in a cell as './src/notebook'). Every function is safe to re-run: finished
+// runs are reused, plugins re-register with a warning, search engines and maps are cached per run.
+export { byProfile, profile, type Profile } from './profile';
+export { compareRuns, loadRun, registerPlugin, runExperiment, sweep, type ExperimentRun, type RunExperimentOptions, type SweepOutcome } from './experiments';
+export { search, umap, type NotebookSearchOptions, type UmapView } from './explore';
+export { show } from './show';
+export { defineLoss } from '../core/loss/loss';
+export { defineFusion } from '../core/model/fusion';
+export { takeFeatures } from '../core/loss/loss';
+export { Dense, l2Normalize, ParamScope } from '../core/nn';
+export * as tf from '@tensorflow/tfjs-core';
+export { z } from 'zod';
+export { stopGradient } from '../core/loss/ops';
