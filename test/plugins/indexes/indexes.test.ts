@@ -43,6 +43,7 @@ function brute(items: IndexItem[], vectors: Float32Array, q: Float32Array, k: nu
 
 const ctx = (name: string, extra: Partial<IndexContext> = {}): IndexContext => ({ dir: join(tmp, name), dim: DIM, runId: 'run-a', model: 'm1', ...extra });
 const queries = (n: number, seed: number) => corpus(n, seed).vectors;
+type PluginLike = { create(cfg: unknown, ctx: IndexContext): Promise<VectorIndex> };
 
 describe.each([
   ['exact', () => exact, {}],
@@ -52,7 +53,7 @@ describe.each([
   let index: VectorIndex;
 
   it('returns the brute-force top-k with scores, with modality and language filters', async () => {
-    index = await plugin().create(plugin().configSchema.parse(cfg), ctx(name));
+    index = await (plugin() as PluginLike).create(plugin().configSchema.parse(cfg), ctx(name));
     await index.add(items.slice(0, 300), vectors.subarray(0, 300 * DIM));
     await index.add(items.slice(300), vectors.subarray(300 * DIM));
     expect(index.meta.count).toBe(600);
@@ -90,10 +91,10 @@ main();`);
   });
 
   it('refuses an index built by another run or of another dimension', async () => {
-    await expect(plugin().create(plugin().configSchema.parse(cfg), ctx(name, { runId: 'run-b' }))).rejects.toThrowError(
+    await expect((plugin() as PluginLike).create(plugin().configSchema.parse(cfg), ctx(name, { runId: 'run-b' }))).rejects.toThrowError(
       `${join(tmp, name, 'index.json')}: index was built by run 'run-a' (dim 16), but the query model is run 'run-b' (dim 16); rebuild it with 'unir index the run you search'`,
     );
-    await expect(plugin().create(plugin().configSchema.parse(cfg), ctx(name, { dim: 32 }))).rejects.toThrowError(/dim 16\), but the query model is run 'run-a' \(dim 32\)/);
+    await expect((plugin() as PluginLike).create(plugin().configSchema.parse(cfg), ctx(name, { dim: 32 }))).rejects.toThrowError(/dim 16\), but the query model is run 'run-a' \(dim 32\)/);
   });
 });
 
