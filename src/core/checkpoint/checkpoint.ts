@@ -1,0 +1,98 @@
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { UserError } from '../errors';
+import { CHECKPOINT_FORMAT, checkpointIOHandler, CheckpointReadError } from './file-io';
+
+/** A checkpoint directory name: step-00000120 (global step, zero-padded so names sort by step). */
+export const checkpointName = (globalStep: number) => `step-${String(globalStep).padStart(8, '0')}`;
+const NAME_RE = /^step-(\d{8,})$/;
+
+export interface CheckpointEntry {
+  name: string;
+  dir: string;
+  globalStep: number;
+}
+
+/** The checkpoints under `checkpointsDir`, oldest first (temp and aside directories are not listed). */
+export function listCheckpoints(checkpointsDir: string): CheckpointEntry[] {
+  if (!existsSync(checkpointsDir)) return [];
+  return readdirSync(checkpointsDir)
+    .map((name) => ({ name, m: NAME_RE.exec(name) }))
+    .filter((x) => x.m)
+    .map(({ name, m }) => ({ name, dir: join(checkpointsDir, name), globalStep: Number(m![1]) }))
+    .sort((a, b) => a.globalStep - b.globalStep);
+}
+
+/**
+ * Writes `tensors` (every variable and optimizer slot, by stable name) and `meta` (JSON: step, stage, RNG
+ * and sampler state, ...) as checkpoints/step-N/{model.json, weights.bin}, atomically; then keeps only the
+ * newest `keep` checkpoints. Returns the directory.
+ */
+export async function saveCheckpoint(
+  checkpointsDir: string,
+  globalStep: number,
+  tensors: tf.NamedTensorMap,
+  meta: Record<string, unknown>,
+  keep = Infinity,
+): Promise<string> {
+  const dir = join(checkpointsDir, checkpointName(globalStep));
+  const { data, specs } = await tf.io.encodeWeights(tensors);
+  await checkpointIOHandler(dir).save({
+    format: CHECKPOINT_FORMAT,
+    generatedBy: `unir (tfjs ${tf.version_core})`,
+    weightSpecs: specs,
+    weightData: data,
+    userDefinedMetadata: meta as Record<string, {}>,
+  });
+  pruneCheckpoints(checkpointsDir, keep);
+  return dir;
+}
+
+/** Removes all but the newest `keep` checkpoints, plus leftovers of interrupted writes. */
+export function pruneCheckpoints(checkpointsDir: string, keep: number): void {
+  const all = listCheckpoints(checkpointsDir);
+  for (const c of all.slice(0, Math.max(0, all.length - keep))) rmSync(c.dir, { recursive: true, force: true });
+  for (const f of existsSync(checkpointsDir) ? readdirSync(checkpointsDir) : []) {
+    if (/\.(tmp|old)-\d+-\d+$/.test(f)) rmSync(join(checkpointsDir, f), { recursive: true, force: true });
+  }
+}
+
+export interface LoadedCheckpoint {
+  dir: string;
+  /** The caller owns these tensors (assign them, then dispose). */
+  tensors: tf.NamedTensorMap;
+  meta: Record<string, unknown>;
+}
+
+/** Reads a checkpoint directory; anything unreadable is a one-line UserError that says what to do. */
+export async function loadCheckpoint(dir: string, fix?: string): Promise<LoadedCheckpoint> {
+  try {
+    const a = await checkpointIOHandler(dir).load();
+    let tensors: tf.NamedTensorMap;
+    try {
+      tensors = tf.io.decodeWeights(a.weightData!, a.weightSpecs!);
+    } catch (e) {
+      throw new CheckpointReadError(`weights do not decode (${(e as Error).message.split('\n')[0]})`);
+    }
+    return { dir, tensors, meta: (a.userDefinedMetadata ?? {}) as Record<string, unknown> };
+  } catch (e) {
+    if (!(e instanceof CheckpointReadError)) throw e;
+    throw new UserError(`${dir}: unreadable checkpoint: ${e.message}; ${fix ?? 'delete this directory and resume from an older checkpoint, or start the run again'}`);
+  }
+}
+
+/**
+ * The newest checkpoint under `checkpointsDir`, loaded. If it is corrupt the error names the next older one
+ * to fall back to (by deleting the corrupt directory): a resume never silently loses more than it must.
+ */
+export async function loadLatestCheckpoint(checkpointsDir: string): Promise<LoadedCheckpoint | undefined> {
+  const all = listCheckpoints(checkpointsDir);
+  const latest = all[all.length - 1];
+  if (!latest) return undefined;
+  const prev = all[all.length - 2];
+  const fix = prev
+    ? `delete it ('rm -r ${latest.dir}') to resume from ${prev.name}`
+    : `delete it ('rm -r ${latest.dir}') and start the run again (no older checkpoint)`;
+  return loadCheckpoint(latest.dir, fix);
+}

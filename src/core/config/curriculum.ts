@@ -1,0 +1,82 @@
+import { UserError } from '../errors';
+import { formatZodError, pluginDefiner, type Registry } from '../registry';
+import { resolveStage, StageSchema, type ResolvedStage, type StageInput } from './stage';
+
+/**
+ * A curriculum plugin returns its stages as data, keyed by stage name in training order. An experiment
+ * overlays any field (`curriculum.stages.stage1.weights.alpha`), adds stages, or skips them.
+ *
+ * Example: `defineCurriculum({ id: 'two-step', summary: '…', configSchema: z.object({}), create: () => ({
+ *   warm: { until: { steps: 100 }, train: ['text'], terms: [{ name: 'tc', loss: 'info-nce', pair: 'caption-chunk' }] },
+ *   joint: { … } }) })`
+ */
+export type CurriculumStages = Record<string, StageInput>;
+export const defineCurriculum = pluginDefiner('curriculum')<CurriculumCtx, CurriculumStages>();
+export interface CurriculumCtx {
+  registry: Registry;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Overlays `over` onto `base`: objects merge key by key, arrays element by element (a hole or undefined keeps
+ * the base element, extra elements are appended), anything else replaces; `null` deletes a key.
+ */
+export function deepMerge(base: unknown, over: unknown): unknown {
+  if (over === undefined) return structuredClone(base);
+  if (Array.isArray(base) && Array.isArray(over)) {
+    const n = Math.max(base.length, over.length);
+    return Array.from({ length: n }, (_, i) => (i in over && over[i] !== undefined ? deepMerge(base[i], over[i]) : structuredClone(base[i])));
+  }
+  if (isPlainObject(base) && isPlainObject(over)) {
+    const out: Record<string, unknown> = structuredClone(base);
+    for (const [k, v] of Object.entries(over)) {
+      if (v === null) delete out[k];
+      else out[k] = deepMerge(base[k], v);
+    }
+    return out;
+  }
+  return structuredClone(over);
+}
+
+const STAGE_NAME = /^[A-Za-z][\w-]*$/;
+
+/** The experiment's `curriculum` field: plugin id, the plugin's own config, and an overlay of stages. */
+export interface CurriculumSpec {
+  id: string;
+  stages?: Record<string, unknown>;
+  [config: string]: unknown;
+}
+
+/**
+ * Curriculum spec → ordered, validated stages with numeric weights. Plugin ids (curriculum, losses) are
+ * checked against the registry with did-you-mean; every error names its full path.
+ */
+export function resolveCurriculum(spec: CurriculumSpec, registry: Registry, where = 'curriculum'): ResolvedStage[] {
+  const { id, stages: overlay, ...config } = spec;
+  const plugin = registry.get('curriculum', id, `${where}.id`);
+  const cfg = plugin.configSchema.safeParse(config);
+  if (!cfg.success) throw new UserError(formatZodError(cfg.error, where));
+  const base = plugin.create(cfg.data, { registry } satisfies CurriculumCtx) as CurriculumStages;
+  const merged = deepMerge(base, overlay ?? {}) as Record<string, unknown>;
+  const out: ResolvedStage[] = [];
+  for (const [name, raw] of Object.entries(merged)) {
+    const at = `${where}.stages.${name}`;
+    if (!STAGE_NAME.test(name)) throw new UserError(`${at}: stage names start with a letter and hold letters, digits, '_' or '-'`);
+    if (!isPlainObject(raw)) throw new UserError(`${at}: expected a stage object {until, train, terms, ...}`);
+    const r = StageSchema.safeParse(raw);
+    if (!r.success) throw new UserError(formatZodError(r.error, at));
+    if (r.data.skip) continue;
+    out.push(
+      resolveStage(name, r.data, (t, i) => {
+        const tw = `${at}.terms[${i}]`;
+        registry.get('loss', t.loss, `${tw}.loss`);
+        return registry.parseConfig('loss', t.loss, t.config, `${tw}.config`) as Record<string, unknown>;
+      }),
+    );
+    const last = out[out.length - 1]!;
+    if (last.terms.length === 0) throw new UserError(`${at}.terms: every term has weight 0; give one a weight > 0 or set ${at}.skip=true`);
+  }
+  if (out.length === 0) throw new UserError(`${where}.stages: no stage left to run (all skipped); un-skip one`);
+  return out;
+}

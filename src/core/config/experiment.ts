@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { UserError } from '../errors';
+import { formatZodError, type Registry } from '../registry';
+import { resolveCurriculum, type CurriculumSpec } from './curriculum';
+import type { ResolvedStage } from './stage';
+
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+
+/** `{ id: '<plugin id>', ...that plugin's config }`. */
+const PluginRef = z.looseObject({ id: z.string().min(1) });
+
+export const DataSchema = z.strictObject({
+  dataset: PluginRef.describe("dataset plugin id and its config, e.g. { id: 'emoji-cldr' }"),
+  languages: z.array(z.string().min(2)).min(1).optional().describe('train/evaluate on these languages only (default: all of the dataset)'),
+  imageSize: z.number().int().min(4).optional().describe("images are decoded once to size×size×3; default: the image encoder's imageSize, else 32"),
+  batchSize: z.number().int().min(2).default(32).describe('examples per step, split across pair types by the stage data mix'),
+  maxGroups: z
+    .partialRecord(z.enum(['train', 'val', 'test', 'test-unseen']), z.number().int().positive())
+    .default({})
+    .describe('use at most this many groups (concepts) per split, chosen with the seed: small runs'),
+  evalSplit: z.string().default('val').describe('evaluated after every stage'),
+  testSplit: z.string().default('test').describe('evaluated at the end: metrics.json final'),
+});
+
+export const OptimizerSchema = z.strictObject({
+  lr: z.number().positive().default(1e-3).describe('peak learning rate (a stage may override it)'),
+  weightDecay: z.number().min(0).default(0.01),
+  beta1: z.number().min(0).max(1).default(0.9),
+  beta2: z.number().min(0).max(1).default(0.999),
+  epsilon: z.number().positive().default(1e-8),
+  clipNorm: z.number().positive().nullable().default(1).describe('global gradient-norm clip; null: off'),
+  warmup: z.number().min(0).lt(1).default(0.1).describe('linear warmup fraction of each stage, then cosine'),
+  minLrRatio: z.number().min(0).max(1).default(0).describe('cosine floor as a fraction of the peak'),
+});
+
+export const EvalSchema = z.looseObject({
+  metrics: z.array(PluginRef).optional().describe('metric plugins (default: every built-in metric)'),
+  batchSize: z.number().int().positive().default(128).describe('rows embedded at once'),
+});
+
+export const ObserverRef = PluginRef;
+
+export const ExperimentSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a kebab-case id (a-z, 0-9, -)'),
+  description: z.string().default(''),
+  seed: z.number().int().min(0).default(1),
+  backend: z.enum(BACKENDS).optional().describe('default: auto (or UNIR_BACKEND / --backend)'),
+  data: DataSchema,
+  model: z.record(z.string(), z.unknown()).default({}).describe('model spec (the model plugin ids and sizes)'),
+  curriculum: z.looseObject({ id: z.string().min(1), stages: z.record(z.string(), z.unknown()).optional() }),
+  optimizer: OptimizerSchema.default(OptimizerSchema.parse({})),
+  eval: EvalSchema.default(EvalSchema.parse({})),
+  checkpointEvery: z.number().int().min(0).default(100).describe('steps between checkpoints (0: only at stage ends)'),
+  keepCheckpoints: z.number().int().min(1).default(3).describe('newest checkpoints kept'),
+  observers: z.array(ObserverRef).default([{ id: 'console-progress' }, { id: 'history-jsonl' }]),
+});
+
+export type ExperimentInput = z.input<typeof ExperimentSchema>;
+export type Experiment = z.output<typeof ExperimentSchema>;
+
+/** Identity helper for typed experiment files: `export default defineExperiment({...})`. */
+export const defineExperiment = (e: ExperimentInput): ExperimentInput => e;
+
+/** Validates the model spec; the model's own schema is plugged in by whoever owns it. */
+export type ModelSpecParser = (spec: unknown, where: string) => Record<string, unknown>;
+
+export interface ResolvedExperiment {
+  experiment: Experiment;
+  stages: ResolvedStage[];
+}
+
+/**
+ * Parses an experiment (defaults filled in) and checks everything against the registry: dataset, curriculum,
+ * loss, metric and observer ids (did-you-mean) and their configs. Errors are one line with the full path.
+ */
+export function resolveExperiment(input: unknown, registry: Registry, opts: { modelSpec?: ModelSpecParser; source?: string } = {}): ResolvedExperiment {
+  const at = (p: string) => (opts.source ? `${opts.source}: ${p}` : p);
+  const r = ExperimentSchema.safeParse(input);
+  if (!r.success) throw new UserError(at(formatZodError(r.error)));
+  const e = r.data;
+  try {
+    const { id: dsId, ...dsCfg } = e.data.dataset;
+    e.data.dataset = { id: dsId, ...(registry.parseConfig('dataset', dsId, dsCfg, 'data.dataset') as object) };
+    if (opts.modelSpec) e.model = opts.modelSpec(e.model, 'model');
+    const modelSize = (e.model.image as { imageSize?: unknown } | undefined)?.imageSize;
+    if (typeof modelSize === 'number' && e.data.imageSize !== undefined && e.data.imageSize !== modelSize) {
+      throw new UserError(`data.imageSize: ${e.data.imageSize} but model.image.imageSize is ${modelSize}; set them equal (or leave data.imageSize out)`);
+    }
+    e.data.imageSize ??= typeof modelSize === 'number' ? modelSize : 32;
+    const stages = resolveCurriculum(e.curriculum as CurriculumSpec, registry, 'curriculum');
+    e.observers = e.observers.map((o, i) => {
+      const { id, ...cfg } = o;
+      return { id, ...(registry.parseConfig('observer', id, cfg, `observers[${i}]`) as object) };
+    });
+    if (e.eval.metrics) {
+      e.eval.metrics = e.eval.metrics.map((m, i) => {
+        const { id, ...cfg } = m;
+        return { id, ...(registry.parseConfig('metric', id, cfg, `eval.metrics[${i}]`) as object) };
+      });
+    }
+    return { experiment: e, stages };
+  } catch (err) {
+    if (err instanceof UserError && opts.source) throw new UserError(at(err.message), err.exitCode);
+    throw err;
+  }
+}

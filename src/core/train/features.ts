@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModuleName, PairType } from '../config/stage';
+import type { Features } from '../loss/loss';
+import type { EncodedBatch } from '../text/tokenizer';
+import type { PairBatch } from './batch';
+
+/** NLU head outputs. */
+export interface NluOutputs {
+  intentLogits: tf.Tensor2D; // (B, I)
+  slotLogits: tf.Tensor3D; // (B, T, S)
+}
+
+/**
+ * What the trainer needs of a model (the unified model satisfies it): parameter groups by module, and
+ * the encoders. Embeddings are (B, D), L2-normalised.
+ */
+export interface TrainModel {
+  readonly modules: Readonly<Record<ModuleName, tf.Variable[]>>;
+  encodeText(batch: EncodedBatch, training: boolean): tf.Tensor2D;
+  encodeImage(images: tf.Tensor4D, training: boolean): tf.Tensor2D;
+  /** `nlu`, when given, holds the NLU outputs computed on the way (evaluation reuses them). */
+  encodeQuery(batch: EncodedBatch, training: boolean, useNlu?: boolean): { embedding: tf.Tensor2D; nlu?: NluOutputs };
+  runNlu(batch: EncodedBatch, training: boolean): NluOutputs;
+  dispose(): void;
+}
+
+/** Which encoders run in training mode (dropout etc.): those with a module the stage trains. */
+export interface Modes {
+  text: boolean;
+  image: boolean;
+  query: boolean;
+}
+export const modesOf = (trainable: readonly ModuleName[]): Modes => ({
+  text: trainable.includes('text'),
+  image: trainable.includes('image'),
+  query: trainable.some((m) => m === 'text' || m === 'nlu' || m === 'fusion'),
+});
+
+const imagesOf = (b: PairBatch) => tf.tensor4d(b.images!.data, [b.n, b.images!.size, b.images!.size, 3]);
+
+/**
+ * Computed before the gradient tape: features that must not carry gradient. query-semantic's target (the
+ * semantic text's embedding) is a fixed point the NLU-enhanced query is pulled to, so the text encoder is
+ * not dragged towards the query.
+ */
+export function constantFeatures(model: TrainModel, b: PairBatch): Features {
+  return b.pair === 'query-semantic' ? { target: model.encodeText(b.right!, false) } : {};
+}
+
+/** The loss features of one pair batch (inside the gradient tape). `nlu`: fuse NLU features into queries. */
+export function pairFeatures(model: TrainModel, b: PairBatch, nlu: boolean, modes: Modes, constants: Features): Features {
+  switch (b.pair as PairType) {
+    case 'image-caption':
+      return { a: model.encodeImage(imagesOf(b), modes.image), b: model.encodeText(b.right!, modes.text) };
+    case 'caption-chunk':
+      return { a: model.encodeText(b.left!, modes.text), b: model.encodeText(b.right!, modes.text) };
+    case 'query-chunk':
+      return { a: model.encodeQuery(b.query!, modes.query, nlu).embedding, b: model.encodeText(b.right!, modes.text) };
+    case 'query-nlu': {
+      const out = model.runNlu(b.query!, modes.query);
+      const T = b.query!.length;
+      return {
+        intentLogits: out.intentLogits,
+        slotLogits: out.slotLogits,
+        intentLabels: tf.tensor1d(b.intent!, 'int32'),
+        slotLabels: tf.tensor2d(b.slotLabels!, [b.n, T], 'int32'),
+        slotMask: tf.tensor2d(b.slotMask!, [b.n, T], 'float32'),
+      };
+    }
+    case 'query-semantic':
+      return { enhanced: model.encodeQuery(b.query!, modes.query, nlu).embedding, target: constants.target };
+  }
+}

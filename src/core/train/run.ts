@@ -1,0 +1,189 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadLatestCheckpoint } from '../checkpoint/checkpoint';
+import { resolveExperiment, type Experiment, type ResolvedExperiment } from '../config/experiment';
+import { PAIR_TYPES, type PairType } from '../config/stage';
+import { initBackend, type BackendInfo, type BackendName } from '../backend';
+import { bioTagSet } from '../data/bio';
+import type { Dataset } from '../data/dataset';
+import { loadImageTensorCache, type ImageTensorCache } from '../data/images';
+import { UserError } from '../errors';
+import { evaluateSplit } from '../eval/evaluate';
+import type { MetricEvaluator } from '../eval/metric';
+import { modelEncoder } from '../eval/model-encoder';
+import { writeFileAtomic } from '../fs-atomic';
+import type { Registry } from '../registry';
+import { buildTrainData, subsetRecords } from './data';
+import { createModel, modelSpecParser, type ModelBundle } from './model-factory';
+import { notify, type Observer, type ObserverContext } from './observer';
+import { CHECKPOINTS, CONFIG_JSON, gitSha, lockRun, readRunJson, runRecorder } from './run-files';
+import { train, type TrainResult } from './trainer';
+
+export interface RunOptions {
+  registry: Registry;
+  /** Where run directories go (default runs/). */
+  outDir?: string;
+  runId?: string;
+  /** Default: $UNIR_BACKEND, else the experiment's backend, else auto. */
+  backend?: BackendName;
+  /** Progress lines of data loading etc. (default: stderr). */
+  log?: (line: string) => void;
+  /** Where observers print (default: process.stderr). */
+  out?: ObserverContext['out'];
+  signal?: AbortSignal;
+  /** The experiment file, recorded in run.json. */
+  source?: string;
+}
+
+export interface RunOutcome {
+  runId: string;
+  runDir: string;
+  result: TrainResult;
+  backend: BackendInfo;
+}
+
+const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+
+/** A fresh run: runs/<runId>/ with config.json (the resolved experiment), then trains. */
+export async function runExperiment(resolved: ResolvedExperiment, o: RunOptions): Promise<RunOutcome> {
+  const e = resolved.experiment;
+  const runId = o.runId ?? `${e.id}-s${e.seed}-${stamp()}`;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._=-]*$/.test(runId)) throw new UserError(`--run-id '${runId}': use letters, digits and . _ = - only`);
+  const runDir = resolve(o.outDir ?? 'runs', runId);
+  if (existsSync(join(runDir, CHECKPOINTS)) || existsSync(join(runDir, CONFIG_JSON))) {
+    throw new UserError(`${runDir} already holds a run; continue it with 'unir run --resume ${runDir}' or choose another --run-id`);
+  }
+  mkdirSync(runDir, { recursive: true });
+  writeFileAtomic(join(runDir, CONFIG_JSON), `${JSON.stringify(e, null, 2)}\n`);
+  return execute(resolved, runDir, runId, o, false);
+}
+
+/** Continues a run from its newest checkpoint, with the run's own config.json and (by default) its backend. */
+export async function resumeRun(runDir: string, o: RunOptions): Promise<RunOutcome> {
+  const dir = resolve(runDir);
+  const cfgPath = join(dir, CONFIG_JSON);
+  if (!existsSync(cfgPath)) throw new UserError(`${runDir}: not a run directory (no ${CONFIG_JSON}); give the directory 'unir run' created, e.g. runs/<runId>`);
+  let cfg: unknown;
+  try {
+    cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${cfgPath}: not valid JSON (${(e as Error).message.split('\n')[0]}); restore it or start a new run`);
+  }
+  const resolved = resolveExperiment(cfg, o.registry, { source: cfgPath, modelSpec: modelSpecParser });
+  const prev = readRunJson(dir);
+  if (prev?.status === 'finished') throw new UserError(`${runDir}: this run already finished; start a new one with 'unir run ${resolved.experiment.id}'`);
+  const backend = o.backend ?? (process.env.UNIR_BACKEND as BackendName | undefined) ?? (prev?.backend as BackendName | undefined);
+  return execute(resolved, dir, prev?.runId ?? dir.split('/').pop()!, { ...o, backend }, true);
+}
+
+function pairsOf(resolved: ResolvedExperiment): Set<PairType> {
+  return new Set(resolved.stages.flatMap((s) => s.terms.map((t) => t.pair)));
+}
+
+async function execute(resolved: ResolvedExperiment, runDir: string, runId: string, o: RunOptions, resume: boolean): Promise<RunOutcome> {
+  const release = lockRun(runDir);
+  try {
+    return await executeLocked(resolved, runDir, runId, o, resume);
+  } finally {
+    release();
+  }
+}
+
+async function executeLocked(resolved: ResolvedExperiment, runDir: string, runId: string, o: RunOptions, resume: boolean): Promise<RunOutcome> {
+  const e = resolved.experiment;
+  const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const t0 = performance.now();
+  const backend = await initBackend({ backend: o.backend ?? (process.env.UNIR_BACKEND as BackendName | undefined) ?? e.backend });
+  const checkpoint = resume ? await loadLatestCheckpoint(join(runDir, CHECKPOINTS)) : undefined; // decoding needs the backend
+  if (resume && !checkpoint) log(`unir: ${runDir} has no checkpoint yet; starting it from the beginning`);
+  const { observer: recorder } = runRecorder({
+    runDir, runId, experiment: e.id, source: o.source, seed: e.seed, backend: backend.name, threads: backend.threads, simd: backend.simd,
+    gitSha: gitSha(), startedAt: new Date().toISOString(), previous: resume ? readRunJson(runDir) : undefined,
+  });
+  const ctx: ObserverContext = { runDir, out: o.out ?? process.stderr };
+  const observers: Observer[] = [recorder, ...e.observers.map(({ id, ...cfg }) => o.registry.create<Observer>('observer', id, cfg, ctx))];
+  if (resume && !checkpoint) for (const ob of observers) ob.restore?.(undefined); // e.g. history.jsonl starts over
+  let bundle: ModelBundle | undefined;
+  try {
+    const prepared = await prepare(resolved, o.registry, log);
+    bundle = prepared.bundle;
+    const result = await train({
+      model: bundle.model, data: prepared.data, stages: resolved.stages, registry: o.registry, optimizer: e.optimizer,
+      batchSize: e.data.batchSize, seed: e.seed, observers, evaluate: prepared.evaluate, evalSplit: e.data.evalSplit, testSplit: e.data.testSplit,
+      checkpoints: { dir: join(runDir, CHECKPOINTS), every: e.checkpointEvery, keep: e.keepCheckpoints }, resume: checkpoint,
+      run: { runId, runDir, experiment: { ...e }, backend: backend.name, threads: backend.threads }, signal: o.signal,
+    });
+    await notify(observers, 'onRunEnd', { status: result.status, durationSec: (performance.now() - t0) / 1000, final: result.final });
+    return { runId, runDir, result, backend };
+  } catch (err) {
+    const msg = (err as Error).message.split('\n')[0]!;
+    await notify(observers, 'onRunEnd', { status: 'failed', durationSec: (performance.now() - t0) / 1000, error: msg }).catch(() => {});
+    throw err;
+  } finally {
+    bundle?.model.dispose();
+  }
+}
+
+interface Prepared {
+  bundle: ModelBundle;
+  data: ReturnType<typeof buildTrainData>;
+  evaluate: (split: string) => Promise<Record<string, unknown>>;
+  dataset: Dataset;
+}
+
+/** Dataset, model, tokenized/decoded training data and the evaluation function of a run. */
+async function prepare(resolved: ResolvedExperiment, registry: Registry, log: (l: string) => void): Promise<Prepared> {
+  const e = resolved.experiment;
+  const { id: dsId, ...dsCfg } = e.data.dataset;
+  const dataset = await registry.create<Promise<Dataset>>('dataset', dsId, dsCfg, { log }, 'data.dataset');
+  const languages = e.data.languages;
+  const unknown = languages?.filter((l) => !dataset.languages.includes(l)) ?? [];
+  if (unknown.length) throw new UserError(`data.languages: ${unknown.join(', ')} not in dataset '${dataset.name}' (${dataset.languages.join(', ')})`);
+  for (const split of [e.data.evalSplit, e.data.testSplit, 'train']) dataset.split(split); // unknown split → one-line error
+  const subset = (split: string) =>
+    subsetRecords(dataset.split(split), { maxGroups: e.data.maxGroups[split as keyof Experiment['data']['maxGroups']], languages, seed: e.seed });
+  const tags = bioTagSet(dataset.slotLabels);
+  const bundle = await createModel(e.model, { registry, seed: e.seed, numIntents: dataset.intents.length, numSlotLabels: tags.length });
+  const imageSize = e.data.imageSize ?? bundle.imageSize ?? 32;
+  const pairs = pairsOf(resolved);
+  const caches = new Map<string, ImageTensorCache>();
+  const images = async (split: string) => {
+    let c = caches.get(split);
+    if (!c) caches.set(split, (c = await loadImageTensorCache(dataset, split, imageSize, { skipBad: true, log })));
+    return c;
+  };
+  const t0 = performance.now();
+  const train = subset('train');
+  const data = buildTrainData(train, {
+    tokenizer: bundle.tokenizer, images: pairs.has('image-caption') ? await images('train') : undefined,
+    intents: dataset.intents, slotLabels: dataset.slotLabels, pairs, cache: { dir: join(dataset.root, '.cache'), tokenizer: e.model.tokenizer ?? null }, log,
+  });
+  for (const s of resolved.stages) {
+    for (const p of Object.keys(s.data) as PairType[]) {
+      if (!data.pools[p]?.size) {
+        throw new UserError(`curriculum.stages.${s.name}: needs '${p}' examples but the train split of '${dataset.name}' has none${languages ? ` in ${languages.join(', ')}` : ''}; drop its terms or use other data`);
+      }
+    }
+  }
+  const sizes = PAIR_TYPES.filter((p) => data.pools[p]).map((p) => `${p} ${data.pools[p]!.size}`).join(', ');
+  log(`unir: train data: ${train.images.length} images, ${train.texts.length} texts, ${train.queries.length} queries → ${sizes} pairs (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+
+  const metricRefs = e.eval.metrics ?? registry.list('metric').map((p) => ({ id: p.id }));
+  const evaluators = metricRefs.map(({ id, ...cfg }) => registry.create<MetricEvaluator>('metric', id, cfg, {}, 'eval.metrics'));
+  const evaluate = async (split: string) => {
+    const cache = await images(split);
+    const have = new Set(cache.ids);
+    const records = subset(split);
+    const { metrics } = await evaluateSplit(modelEncoder(bundle.model, bundle.tokenizer, cache), { ...records, images: records.images.filter((im) => have.has(im.id)) }, {
+      split, metrics: evaluators, batchSize: e.eval.batchSize, intentLabels: dataset.intents, slotLabels: tags,
+    });
+    return metrics as Record<string, unknown>;
+  };
+  return { bundle, data, evaluate, dataset };
+}
+
+/** Run directories under `outDir` (newest first), for messages. */
+export function listRunDirs(outDir: string): string[] {
+  if (!existsSync(outDir)) return [];
+  return readdirSync(outDir).filter((d) => existsSync(join(outDir, d, CONFIG_JSON))).sort().reverse();
+}

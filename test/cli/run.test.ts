@@ -1,0 +1,122 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { unir } from '../helpers/cli';
+
+const tmp = mkdtempSync(join(tmpdir(), 'unir-run-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface Row { stage: string; step: number; globalStep: number; lr: number; losses: Record<string, number> }
+const history = (dir: string): Row[] =>
+  readFileSync(join(dir, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => {
+    const { stage, step, globalStep, lr, losses } = JSON.parse(l) as Row;
+    return { stage, step, globalStep, lr, losses };
+  });
+const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** Starts `unir run ...` and SIGKILLs it once history.jsonl reaches `globalStep` (a crash, not a clean stop). */
+function runAndKill(args: string[], historyPath: string, globalStep: number): Promise<{ killed: boolean; reached: number }> {
+  return new Promise((resolveP, reject) => {
+    const child = spawn(process.execPath, ['bin/unir.mjs', ...args], { stdio: 'ignore' });
+    let reached = 0;
+    const timer = setInterval(() => {
+      if (!existsSync(historyPath)) return;
+      const lines = readFileSync(historyPath, 'utf8').trim().split('\n');
+      try {
+        reached = (JSON.parse(lines[lines.length - 1]!) as Row).globalStep;
+      } catch {
+        return; // a line being written
+      }
+      if (reached >= globalStep) {
+        clearInterval(timer);
+        child.kill('SIGKILL');
+      }
+    }, 10);
+    child.on('error', reject);
+    child.on('exit', (_code, signal) => {
+      clearInterval(timer);
+      resolveP({ killed: signal === 'SIGKILL', reached });
+    });
+  });
+}
+
+describe('unir run', () => {
+  it('--dry-run prints the resolved config, every stage and a measured time estimate, and trains nothing', () => {
+    const r = unir(['run', 'smoke', '--dry-run', '--set', 'curriculum.stages.stage3.weights.b=0.5', '--out', tmp]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('"id": "smoke"');
+    expect(r.stdout).toContain('stage1: 40 steps; train text, image; frozen nlu, fusion');
+    expect(r.stdout).toContain('    batch 24 = image-caption 12 + caption-chunk 6 + query-chunk 6');
+    expect(r.stdout).toContain('intent = intent-ce(query-nlu) × 0.5 (b)');
+    expect(r.stdout).toContain('total: 80 steps');
+    expect(r.stdout).toMatch(/time estimate \(\w+ × \d thread\(s\), 5 steps per stage timed on synthetic batches, median\): stage1 \d+\.\d\d s\/step/);
+    expect(existsSync(join(tmp, 'smoke'))).toBe(false);
+  });
+
+  it('reports a bad override as one line with its full path', () => {
+    const r = unir(['run', 'smoke', '--dry-run', '--set', 'curriculum.stages.stage2.terms[1].weight=-1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("unir: experiments/smoke.ts: curriculum.stages.stage2.terms[1].weight: expected number ≥ 0, '<coefficient>' or '<coefficient>*<number>'; got -1\n");
+    const typo = unir(['run', 'smoke', '--dry-run', '--set', 'curriculum.stages.stage1.terms[0].loss=info-nc']);
+    expect(typo.stderr).toMatch(/^unir: experiments\/smoke\.ts: curriculum\.stages\.stage1\.terms\[0\]\.loss: unknown loss 'info-nc'\. Known: .*\. Did you mean 'info-nce'\?\n$/);
+  });
+
+  it('refuses to resume from a corrupt checkpoint with one line that says what to do', () => {
+    const dir = join(tmp, 'corrupt');
+    const ck = join(dir, 'checkpoints', 'step-00000010');
+    mkdirSync(ck, { recursive: true });
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ id: 'x', data: { dataset: { id: 'emoji-cldr' } }, curriculum: { id: 'three-stage' } }));
+    writeFileSync(join(ck, 'model.json'), '{"format": "unir-checkpoint/1", "weightsManifest": [{"paths": ["weights.bin"], "weights": []}], "weightsBytes": 4, "weightsSha256": "00"}');
+    writeFileSync(join(ck, 'weights.bin'), 'abcd');
+    const r = unir(['run', '--resume', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`unir: ${ck}: unreadable checkpoint: weights.bin does not match its sha256 (corrupted); delete it ('rm -r ${ck}') and start the run again (no older checkpoint)\n`);
+    writeFileSync(join(dir, 'run.lock'), JSON.stringify({ pid: process.pid, host: hostname(), since: 'then' }));
+    expect(unir(['run', '--resume', dir]).stderr).toBe(`unir: ${dir}: in use by process ${process.pid} since then; wait for it, or stop it first\n`);
+    const none = unir(['run', '--resume', join(tmp, 'nope')]);
+    expect(none.stderr).toBe(`unir: ${join(tmp, 'nope')}: not a run directory (no config.json); give the directory 'unir run' created, e.g. runs/<runId>\n`);
+  });
+
+  it('smoke: the loss falls; killed with SIGKILL mid-stage-2 and resumed, it ends with the same history and metrics', async () => {
+    const out = join(tmp, 'runs');
+    const full = unir(['run', 'smoke', '--out', out, '--run-id', 'full']);
+    expect(full.stderr.split('\n').filter((l) => /error|warn/i.test(l))).toEqual([]);
+    expect(full.code).toBe(0);
+    expect(full.stdout).toBe(`finished: ${join(out, 'full')}\n`);
+    const ref = join(out, 'full');
+    const rows = history(ref);
+    expect(rows.map((r) => r.globalStep)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
+    const s1 = rows.filter((r) => r.stage === 'stage1').map((r) => r.losses.loss!);
+    expect(mean(s1.slice(-5))).toBeLessThan(0.6 * mean(s1.slice(0, 5)));
+    const s2 = rows.filter((r) => r.stage === 'stage2').map((r) => r.losses.intent!);
+    expect(mean(s2.slice(-5))).toBeLessThan(0.6 * mean(s2.slice(0, 5)));
+    const run = json(join(ref, 'run.json'));
+    expect(run).toMatchObject({ runId: 'full', experiment: 'smoke', status: 'finished', seed: 1, globalStep: 80, totalSteps: 80, resumes: [] });
+    const metrics = json(join(ref, 'metrics.json'));
+    expect(metrics.stages.map((s: { name: string }) => s.name)).toEqual(['stage1', 'stage2', 'stage3']);
+    expect(metrics.final.retrieval.t2i.mean['R@10']).toBeGreaterThan(0);
+
+    // stage 2 = global steps 41..60; checkpoints at 40 (stage end) and 50: a kill at 53 loses steps 51..53
+    const crashed = join(out, 'crashed');
+    const k = await runAndKill(['run', 'smoke', '--out', out, '--run-id', 'crashed'], join(crashed, 'history.jsonl'), 53);
+    expect(k.killed).toBe(true);
+    expect(k.reached).toBeGreaterThanOrEqual(53);
+    expect(k.reached).toBeLessThan(60);
+    expect(json(join(crashed, 'run.json')).status).toBe('running');
+    expect(existsSync(join(crashed, 'run.lock'))).toBe(true); // left by the killed process: taken over below
+    const resumed = unir(['run', '--resume', crashed]);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain('resuming at global step 50 (stage2)');
+    expect(history(crashed)).toEqual(rows);
+    expect(existsSync(join(crashed, 'run.lock'))).toBe(false);
+    const m2 = json(join(crashed, 'metrics.json'));
+    expect(m2.stages).toEqual(metrics.stages);
+    expect(m2.final).toEqual(metrics.final);
+    expect(json(join(crashed, 'run.json'))).toMatchObject({ status: 'finished', globalStep: 80, resumes: [{ fromStep: 50 }] });
+    expect(unir(['run', '--resume', crashed]).stderr).toBe(`unir: ${crashed}: this run already finished; start a new one with 'unir run smoke'\n`);
+  });
+});

@@ -1,0 +1,100 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listCheckpoints, loadCheckpoint, loadLatestCheckpoint, saveCheckpoint } from '../../../src/core/checkpoint/checkpoint';
+import { isUserError } from '../../../src/core/errors';
+
+let tmp: string;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  tmp = mkdtempSync(join(tmpdir(), 'unir-ckpt-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const tensors = () => ({
+  'model/text/0': tf.tensor2d([[0.1, -2.5e-7, 3.4028235e38], [Number.MIN_VALUE, -0, 1 / 3]]),
+  'model/image/0': tf.tensor1d([1, 2, 3], 'int32'),
+  'optim/model/text/0/adamw/step': tf.scalar(7),
+});
+
+async function errorOf(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('checkpoints', () => {
+  it('round-trips every tensor bit for bit, with dtype, shape and metadata', async () => {
+    const dir = join(tmp, 'rt');
+    const src = tensors();
+    const meta = { stage: 'stage2', globalStep: 12, sampler: { 'query-nlu': { epoch: 1, cursor: 5 } } };
+    const path = await saveCheckpoint(dir, 12, src, meta);
+    expect(path).toBe(join(dir, 'step-00000012'));
+    expect(readdirSync(path).sort()).toEqual(['model.json', 'weights.bin']);
+    const manifest = JSON.parse(readFileSync(join(path, 'model.json'), 'utf8'));
+    expect(manifest.weightsManifest[0].paths).toEqual(['weights.bin']);
+    const ck = await loadCheckpoint(path);
+    expect(ck.meta).toEqual(meta);
+    for (const [k, t] of Object.entries(src)) {
+      const u = ck.tensors[k]!;
+      expect([u.dtype, u.shape]).toEqual([t.dtype, t.shape]);
+      const a = t.dataSync();
+      const b = u.dataSync();
+      expect(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)).toEqual(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    }
+    Object.values(src).forEach((t) => t.dispose());
+    Object.values(ck.tensors).forEach((t) => t.dispose());
+  });
+
+  it('keeps the newest K checkpoints, leaves no temp directories, and loads the latest', async () => {
+    const dir = join(tmp, 'keep');
+    const src = tensors();
+    for (const step of [5, 10, 15, 20]) await saveCheckpoint(dir, step, src, { step }, 2);
+    expect(listCheckpoints(dir).map((c) => c.globalStep)).toEqual([15, 20]);
+    expect(readdirSync(dir).sort()).toEqual(['step-00000015', 'step-00000020']);
+    const latest = await loadLatestCheckpoint(dir);
+    expect(latest!.meta).toEqual({ step: 20 });
+    Object.values(latest!.tensors).forEach((t) => t.dispose());
+    Object.values(src).forEach((t) => t.dispose());
+    expect(await loadLatestCheckpoint(join(tmp, 'none'))).toBeUndefined();
+  });
+
+  it('reports a corrupt weights file as one line naming the directory and the checkpoint to fall back to', async () => {
+    const dir = join(tmp, 'corrupt');
+    const src = tensors();
+    await saveCheckpoint(dir, 1, src, {});
+    const bad = await saveCheckpoint(dir, 2, src, {});
+    Object.values(src).forEach((t) => t.dispose());
+    const bin = readFileSync(join(bad, 'weights.bin'));
+    bin[3] = bin[3]! ^ 0xff;
+    writeFileSync(join(bad, 'weights.bin'), bin);
+    const e = await errorOf(loadLatestCheckpoint(dir));
+    expect(isUserError(e)).toBe(true);
+    expect(e.message).toBe(
+      `${bad}: unreadable checkpoint: weights.bin does not match its sha256 (corrupted); delete it ('rm -r ${bad}') to resume from step-00000001`,
+    );
+    expect(e.message.split('\n')).toHaveLength(1);
+  });
+
+  it('names a missing or truncated file, and a directory that is not a checkpoint', async () => {
+    const dir = join(tmp, 'broken');
+    const src = tensors();
+    const path = await saveCheckpoint(dir, 3, src, {});
+    Object.values(src).forEach((t) => t.dispose());
+    writeFileSync(join(path, 'weights.bin'), readFileSync(join(path, 'weights.bin')).subarray(0, 10));
+    expect((await errorOf(loadCheckpoint(path))).message).toMatch(/^.*step-00000003: unreadable checkpoint: weights.bin has 10 bytes, the manifest says \d+; delete this directory/);
+    rmSync(join(path, 'model.json'));
+    expect((await errorOf(loadCheckpoint(path))).message).toContain('unreadable checkpoint: model.json is missing');
+    writeFileSync(join(path, 'model.json'), '{"format": "something-else"}');
+    expect((await errorOf(loadCheckpoint(path))).message).toContain("model.json is not a unir-checkpoint/1 manifest (format \"something-else\")");
+    writeFileSync(join(path, 'model.json'), '{not json');
+    expect((await errorOf(loadCheckpoint(path))).message).toContain('model.json is not valid JSON');
+    expect(existsSync(path)).toBe(true);
+  });
+});
