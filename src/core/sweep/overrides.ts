@@ -46,6 +46,16 @@ export function applyOverrides<T>(obj: T, overrides: Overrides): T {
   return Object.entries(overrides).reduce((o, [p, v]) => setPath(o, p, v), obj);
 }
 
+/** A value in a run id: strings as they are, a plugin ref `{id, ...}` as its id plus its other fields. */
+function slugValue(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object' && !Array.isArray(v) && typeof (v as { id?: unknown }).id === 'string') {
+    const { id, ...rest } = v as Record<string, unknown>;
+    return [id as string, ...Object.entries(rest).map(([k, x]) => `${k}.${slugValue(x)}`)].join('.');
+  }
+  return JSON.stringify(v);
+}
+
 /** A short, file-name-safe run-id fragment for a set of overrides: `alpha=0.5-b=2`. */
 export function overridesSlug(overrides: Overrides): string {
   const entries = Object.entries(overrides);
@@ -55,7 +65,7 @@ export function overridesSlug(overrides: Overrides): string {
     .map(([p, v], i) => {
       // Use the full path where two overrides share a last segment.
       const name = names.indexOf(names[i]!) !== names.lastIndexOf(names[i]!) ? p : names[i]!;
-      return `${name}=${typeof v === 'string' ? v : JSON.stringify(v)}`;
+      return `${name}=${slugValue(v)}`;
     })
     .join('-')
     .replace(/[^A-Za-z0-9=._-]+/g, '_');

@@ -39,7 +39,8 @@ export interface TrialOutcome {
 /** `unir run` arguments of one trial: resumes a trial that started but did not finish. */
 export function trialArgs(t: Trial, o: SweepRunOptions): string[] {
   const dir = join(o.runsDir, t.runId);
-  const args = existsSync(join(dir, 'checkpoints'))
+  // config.json is written before anything else: a trial killed before its first checkpoint resumes too.
+  const args = existsSync(join(dir, 'checkpoints')) || existsSync(join(dir, 'config.json'))
     ? ['run', '--resume', dir]
     : ['run', o.base, '--seed', String(t.seed), '--run-id', t.runId, '--out', o.runsDir,
       ...Object.entries(t.overrides).flatMap(([p, v]) => ['--set', `${p}=${typeof v === 'string' ? v : JSON.stringify(v)}`])];
@@ -78,9 +79,12 @@ export async function runTrials(trials: Trial[], o: SweepRunOptions): Promise<Tr
   const todo = trials.filter((t) => !trialFinished(runsDir, t.runId)).length;
   log(`sweep: ${trials.length} trials, ${trials.length - todo} already finished, ${todo} to run, ${parallel} at a time`);
   let started = 0;
+  // Seed by seed (every point at seed 1, then at seed 2, ...): a sweep stopped early still compares all points.
+  const seedRank = new Map([...new Set(trials.map((t) => t.seed))].map((s, k) => [s, k]));
+  const order = trials.map((_, i) => i).sort((a, b) => seedRank.get(trials[a]!.seed)! - seedRank.get(trials[b]!.seed)! || a - b);
   const worker = async () => {
     while (next < trials.length) {
-      const i = next++;
+      const i = order[next++]!;
       const t = trials[i]!;
       if (trialFinished(runsDir, t.runId)) {
         outcomes[i] = { trial: t, status: 'skipped' };

@@ -1,0 +1,70 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { extname, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { resolveExperiment, type ModelSpecParser } from '../config/experiment';
+import { loadExperiment } from '../config/load';
+import { UserError } from '../errors';
+import { formatZodError, type Registry } from '../registry';
+import { repoPath } from '../paths';
+import { applyOverrides } from './overrides';
+import { SweepSchema, type SweepSpec, type Trial } from './sweep';
+
+const EXTS = ['.ts', '.mts', '.js', '.mjs', '.json'];
+
+/** A sweep file: path, or a name under experiments/ or experiments/sweeps/. */
+export function findSweepFile(pathOrName: string): string {
+  const c = [pathOrName, ...EXTS.map((e) => pathOrName + e)];
+  if (!pathOrName.includes('/') && !extname(pathOrName)) {
+    for (const dir of ['experiments', 'experiments/sweeps']) c.push(...EXTS.map((e) => repoPath(dir, pathOrName + e)));
+  }
+  const hit = c.find((p) => existsSync(p) && EXTS.includes(extname(p)));
+  if (!hit) throw new UserError(`sweep '${pathOrName}': no such file; give a sweep file (.ts with 'export default defineSweep({...})', or .json)`);
+  return resolve(hit);
+}
+
+/** Loads and validates a sweep file (TS default export or JSON). */
+export async function loadSweep(pathOrName: string): Promise<{ spec: SweepSpec; source: string }> {
+  const file = findSweepFile(pathOrName);
+  const rel = relative(process.cwd(), file);
+  const source = rel.startsWith('..') ? file : rel;
+  let raw: unknown;
+  if (extname(file) === '.json') {
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new UserError(`${source}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
+    }
+  } else {
+    let mod: { default?: unknown };
+    try {
+      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    } catch (e) {
+      throw new UserError(`${source}: cannot load (${(e as Error).message.split('\n')[0]}); run 'node bin/run-ts.mjs ${source}' to see the error`);
+    }
+    raw = (mod.default as { default?: unknown } | undefined)?.default ?? mod.default;
+  }
+  if (typeof raw !== 'object' || raw === null) throw new UserError(`${source}: no sweep; end the file with 'export default defineSweep({...})'`);
+  if (!('params' in raw) && 'data' in raw) {
+    throw new UserError(`${source}: this is an experiment, not a sweep; run it with 'unir run ${source}'`);
+  }
+  const r = SweepSchema.safeParse(raw);
+  if (!r.success) throw new UserError(`${source}: ${formatZodError(r.error)}`);
+  return { spec: r.data, source };
+}
+
+/**
+ * Validates every trial before any runs: the base experiment with the trial's overrides and seed must
+ * resolve. The first bad trial throws one line naming the sweep, the trial and the bad path.
+ */
+export async function validateTrials(spec: SweepSpec, trials: Trial[], registry: Registry, modelSpec?: ModelSpecParser): Promise<void> {
+  const { input, source } = await loadExperiment(spec.base);
+  for (const t of trials) {
+    try {
+      const exp = applyOverrides(input, { ...t.overrides, seed: t.seed });
+      resolveExperiment(exp, registry, { modelSpec });
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      throw new UserError(`sweep ${spec.id}: trial ${t.runId} (base ${source}): ${e.message}`);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { queryRuns } from '../../src/core/store/store';
+import { unir } from '../helpers/cli';
+
+const tmp = mkdtempSync(join(tmpdir(), 'unir-sweep-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const runs = join(tmp, 'runs');
+const db = join(tmp, 'unir.duckdb');
+const report = join(tmp, 'report');
+
+// 2 × 2 points × 2 seeds of smoke, shrunk to 4 steps on 8 concepts: each trial is process start-up + seconds.
+const sweep = (fixed: Record<string, unknown> = {}) => ({
+  id: 'tiny',
+  question: 'does the sweep machinery work?',
+  base: 'smoke',
+  params: { 'optimizer.lr': [0.003, 0.001], 'curriculum.stages.stage3.weights.b': [0.3, 1] },
+  seeds: [1, 2],
+  fixed: {
+    'curriculum.steps': { stage1: 2, stage2: 1, stage3: 1 },
+    'data.batchSize': 8,
+    'data.maxGroups': { train: 8, val: 4, test: 4 },
+    checkpointEvery: 1,
+    ...fixed,
+  },
+});
+const file = join(tmp, 'tiny.json');
+writeFileSync(file, JSON.stringify(sweep()));
+const args = ['sweep', file, '--out', runs, '--db', db, '--report', report];
+
+/** Starts the sweep in its own process group and SIGKILLs the whole group once the first trial finished. */
+function sweepKilledAfterFirstTrial(): Promise<string> {
+  return new Promise((resolveP, reject) => {
+    const child = spawn(process.execPath, ['bin/unir.mjs', ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, UNIR_WASM_THREADS: '1' } });
+    let log = '';
+    child.stdout.on('data', (b: Buffer) => {
+      log += b.toString();
+      if (/sweep: \[2\/8\]/.test(log)) process.kill(-child.pid!, 'SIGKILL');
+    });
+    child.on('error', reject);
+    child.on('exit', () => resolveP(log));
+  });
+}
+
+describe('unir sweep', () => {
+  it('a bad override path is one line naming the trial and the path, before any trial runs', () => {
+    const bad = join(tmp, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ...sweep({ 'data.batchSize': 8 }), params: { 'optimizer.lr': [0.003], 'data.maxGroup': [{ train: 8 }] } }));
+    const r = unir(['sweep', bad, '--out', join(tmp, 'bad-runs'), '--db', join(tmp, 'bad.duckdb')]);
+    expect(r.code).not.toBe(0);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/sweep tiny: trial tiny--lr=0\.003-maxGroup=_train_8_--s1 \(base .*smoke\.ts\): .*data.*maxGroup/);
+    expect(existsSync(join(tmp, 'bad-runs'))).toBe(false);
+  });
+
+  it('--dry-run validates and lists all 8 trials, runs none', () => {
+    const r = unir([...args, '--dry-run']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('8 trials valid (4 points × 2 seeds), 0 already finished');
+    expect(r.stdout.match(/^ {2}to run {3}unir run smoke --seed [12] --run-id tiny--lr=/gm)).toHaveLength(8);
+    expect(existsSync(runs)).toBe(false);
+  });
+
+  it('killed after its first trial, a re-run runs only the 7 missing trials; 8 runs, store rows and a report', async () => {
+    const first = await sweepKilledAfterFirstTrial();
+    expect(first).toContain('sweep: 8 trials, 0 already finished, 8 to run');
+    const r = unir(args, { UNIR_WASM_THREADS: '1' }, 600_000);
+    expect(r.code, r.stderr + r.stdout.slice(-2000)).toBe(0);
+    expect(r.stdout).toContain('sweep: 8 trials, 1 already finished, 7 to run, 1 at a time');
+    expect(r.stdout.match(/^sweep: \[\d\/7\] /gm)).toHaveLength(7);
+    expect(r.stdout).toContain('sweep tiny: 7 ran, 1 skipped (already finished), 0 failed; 8 recorded in');
+    const dirs = readdirSync(runs).filter((d) => d.startsWith('tiny--'));
+    expect(dirs).toHaveLength(8);
+    for (const d of dirs) expect(JSON.parse(readFileSync(join(runs, d, 'run.json'), 'utf8')).status).toBe('finished');
+
+    const q = await queryRuns(db, "SELECT run_id, value FROM metrics WHERE stage = 'final' AND task = 't2i' AND language = 'mean' AND metric = 'R@10' ORDER BY run_id");
+    expect(q.rows.map((x) => x.run_id).sort()).toEqual([...dirs].sort());
+    const rep = JSON.parse(readFileSync(join(report, 'sweep.json'), 'utf8')) as { table: { columns: string[]; rows: unknown[][] }; points: unknown[] };
+    expect(rep.points).toHaveLength(4);
+    expect(rep.table.rows).toHaveLength(8);
+    const col = rep.table.columns.indexOf('t2i R@10');
+    for (const row of rep.table.rows) expect(row[col]).toBe(q.rows.find((x) => x.run_id === row[0])!.value);
+    expect(existsSync(join(report, 'sweep.html'))).toBe(true);
+
+    // unir results on that store: the arm table holds the store's numbers
+    const md = join(tmp, 'RESULTS.md');
+    const res = unir(['results', '--db', db, '--out', md]);
+    expect(res.code, res.stderr).toBe(0);
+    const text = readFileSync(md, 'utf8');
+    const arm = 'lr=0.003-b=0.3';
+    const xs = q.rows.filter((x) => (x.run_id as string).includes(`--${arm}--`)).map((x) => x.value as number);
+    expect(xs).toHaveLength(2);
+    const m = (xs[0]! + xs[1]!) / 2;
+    const sd = Math.abs(xs[0]! - xs[1]!) / Math.SQRT2;
+    expect(text).toContain(`| ${arm} | 1,2 | ${m.toFixed(3)} ± ${sd.toFixed(3)} |`);
+    expect(text).toMatch(/\*\*lr=[\d.]+-b=[\d.]+ − lr=[\d.]+-b=[\d.]+, T2I R@10\*\* \(test, mean over languages\): Δ = [+−]\d\.\d{3} ± \d\.\d{3}/);
+  }, 900_000);
+});

@@ -1,0 +1,77 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { collectSweeps, key } from '../../../src/core/results/collect';
+import { renderResults } from '../../../src/core/results/render-md';
+import { compareArms, meanStd } from '../../../src/core/results/stats';
+import { recordTrials, sweepTable } from '../../../src/core/results/sweep-store';
+import { queryRuns } from '../../../src/core/store/store';
+import { expandSweep, SweepSchema } from '../../../src/core/sweep/sweep';
+import { writeFakeRun } from '../../helpers/fake-run';
+
+const tmp = mkdtempSync(join(tmpdir(), 'unir-results-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('stats', () => {
+  it('mean, sample std and the pooled-spread comparison match the plain formulas', () => {
+    const a = [0.5, 0.6, 0.7];
+    const b = [0.2, 0.25, 0.3];
+    expect(meanStd(a).mean).toBeCloseTo(0.6, 12);
+    expect(meanStd(a).std).toBeCloseTo(0.1, 12);
+    const d = compareArms(a, b);
+    expect(d.delta).toBeCloseTo(0.35, 12);
+    expect(d.spread).toBeCloseTo(Math.sqrt((0.01 * 2 + 0.0025 * 2) / 4), 12);
+    expect(d.exceeds).toBe(true); // 0.35 > 2 × 0.079
+    expect(compareArms([0.5, 0.7], [0.45, 0.6]).exceeds).toBe(false);
+    expect(compareArms([0.5], [0.4]).spread).toBeUndefined();
+  });
+});
+
+describe('results from the run store', () => {
+  const spec = SweepSchema.parse({ id: 'staged-vs-single', base: 'smoke', seeds: [1, 2, 3], params: { 'curriculum.id': ['three-stage', 'single-stage'] } });
+  const trials = expandSweep(spec);
+  const runs = join(tmp, 'runs');
+  const db = join(tmp, 'unir.duckdb');
+
+  it('records finished trials, reads the sweep table back, and RESULTS.md holds the store\'s numbers', async () => {
+    trials.slice(0, 5).forEach((t, i) => writeFakeRun(join(runs, t.runId), t.runId, 100 + i)); // last trial unfinished
+    const recorded = await recordTrials(db, trials, runs);
+    expect(recorded).toEqual(trials.slice(0, 5).map((t) => t.runId));
+    const table = await sweepTable(db, trials, recorded);
+    expect(table.columns.slice(0, 4)).toEqual(['run', 'id', 'seed', 't2i R@10']);
+    const m = JSON.parse(readFileSync(join(runs, trials[0]!.runId, 'metrics.json'), 'utf8')).final;
+    expect(table.rows[0]).toEqual([trials[0]!.runId, 'three-stage', 1, m.retrieval.t2i.mean['R@10'], m.retrieval.i2t.mean['R@10'], m.retrieval.t2t.mean['R@10'], null, m.retrieval.t2i.mean.mrr, m.nlu.intentAccuracy.mean, m.nlu.slotF1.mean]);
+
+    const sweeps = await collectSweeps(db);
+    expect(sweeps.map((s) => [s.sweep, s.arms, s.trials.length])).toEqual([['staged-vs-single', ['id=single-stage', 'id=three-stage'], 5]]);
+    const s = sweeps[0]!;
+    expect(s.trials.find((t) => t.runId === trials[0]!.runId)!.stages).toEqual(['stage1', 'stage2', 'stage3', 'final']);
+
+    // Oracle: the store's own rows, aggregated here by hand.
+    const q = await queryRuns(db, "SELECT run_id, value FROM metrics WHERE stage = 'final' AND task = 't2i' AND language = 'mean' AND metric = 'R@10'");
+    const v = (arm: string) => q.rows.filter((r) => (r.run_id as string).includes(`--${arm}--`)).map((r) => r.value as number);
+    const [three, single] = [v('id=three-stage'), v('id=single-stage')];
+    expect([three.length, single.length]).toEqual([3, 2]);
+    const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+    const sd = (xs: number[]) => Math.sqrt(xs.reduce((x, y) => x + (y - mean(xs)) ** 2, 0) / (xs.length - 1));
+    const md = renderResults(sweeps, { db });
+    expect(md).toContain(`| id=three-stage | 1,2,3 | ${mean(three).toFixed(3)} ± ${sd(three).toFixed(3)} |`);
+    expect(md).toContain(`| id=single-stage | 1,2 | ${mean(single).toFixed(3)} ± ${sd(single).toFixed(3)} |`);
+    const delta = mean(three) - mean(single);
+    const pooled = Math.sqrt((sd(three) ** 2 * 2 + sd(single) ** 2) / 3);
+    const sign = Number(delta.toFixed(3)) >= 0 ? '+' : '−';
+    expect(md).toContain(`**id=three-stage − id=single-stage, T2I R@10** (test, mean over languages): Δ = ${sign}${Math.abs(delta).toFixed(3)} ± ${pooled.toFixed(3)} (pooled seed std, n = 3 vs 2); exceeds the seed spread (|Δ| > 2σ): ${Math.abs(delta) > 2 * pooled ? 'yes' : 'no'}`);
+    // per-language deltas: one row per language, from the store
+    const de = (id: string) => s.trials.find((t) => t.runId === id)!.values.get(key('final', 't2i', 'de', 'R@10'))!;
+    const deThree = trials.slice(0, 3).map((t) => de(t.runId));
+    const deSingle = trials.slice(3, 5).map((t) => de(t.runId));
+    expect(md).toContain(`| de | ${mean(deThree).toFixed(3)} ± ${sd(deThree).toFixed(3)} | ${mean(deSingle).toFixed(3)} ± ${sd(deSingle).toFixed(3)} | ${Number((mean(deThree) - mean(deSingle)).toFixed(3)) >= 0 ? '+' : '−'}${Math.abs(mean(deThree) - mean(deSingle)).toFixed(3)} |`);
+    expect(md).toMatch(/Per language, T2I R@10 \(test\): id=three-stage − id=single-stage; \d+ of 12 languages exceed the seed spread/);
+    expect(md).toContain("Val after each stage, id=three-stage (mean ± std over 3 seeds; 'final' = test):");
+  });
+
+  it('an empty store section says so', () => {
+    expect(renderResults([], { db })).toContain('No finished sweep trials in the store yet.');
+  });
+});
