@@ -99,6 +99,15 @@ describe('unir run', () => {
     const metrics = json(join(ref, 'metrics.json'));
     expect(metrics.stages.map((s: { name: string }) => s.name)).toEqual(['stage1', 'stage2', 'stage3']);
     expect(metrics.final.retrieval.t2i.mean['R@10']).toBeGreaterThan(0);
+    // a finished run exports its test embeddings, writes its report and is recorded in the run store
+    const emb = json(join(ref, 'embeddings', 'test.json'));
+    expect(emb).toMatchObject({ format: 'unir-embeddings-1', split: 'test', count: emb.rows.length });
+    expect(new Set(emb.rows.map((r: { kind: string }) => r.kind))).toEqual(new Set(['image', 'text', 'query']));
+    expect(readFileSync(join(ref, 'embeddings', 'test.f32')).byteLength).toBe(emb.count * emb.dim * 4);
+    expect(readFileSync(join(ref, 'report.html'), 'utf8')).toContain('Plotly');
+    const stored = unir(['runs', '--db', join(out, 'unir.duckdb'), '--json', '--sql', "SELECT run_id, status FROM runs WHERE run_id = 'full'"]);
+    expect(stored.code).toBe(0);
+    expect(JSON.parse(stored.stdout)).toEqual([{ run_id: 'full', status: 'finished' }]);
 
     // stage 2 = global steps 41..60; checkpoints at 40 (stage end) and 50: a kill at 53 loses steps 51..53
     const crashed = join(out, 'crashed');

@@ -25,8 +25,9 @@ export const command: CliCommand = {
   --run-id ID        run directory name (default <experiment>-s<seed>-<time>)
   --resume DIR       continue a run from its newest checkpoint (same config, same backend unless --backend)
 
-Writes DIR/<runId>/: config.json, history.jsonl, checkpoints/, metrics.json, run.json. Ctrl-C stops at the
-next step with a checkpoint; kill -9 loses at most checkpointEvery steps.`,
+Writes DIR/<runId>/: config.json, run.json, history.jsonl, checkpoints/, metrics.json, and when it finishes
+embeddings/<test split>.{f32,json} and report.html/.md/.json; records the run in DIR/unir.duckdb ('unir runs').
+Ctrl-C stops at the next step with a checkpoint; kill -9 loses at most checkpointEvery steps.`,
   async run(argv) {
     const { values, positionals } = parseFlags('run', argv, {
       seed: { type: 'string' },

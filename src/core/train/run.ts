@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { loadLatestCheckpoint } from '../checkpoint/checkpoint';
 import { resolveExperiment, type Experiment, type ResolvedExperiment } from '../config/experiment';
 import { PAIR_TYPES, type PairType } from '../config/stage';
@@ -12,6 +12,8 @@ import { evaluateSplit } from '../eval/evaluate';
 import type { MetricEvaluator } from '../eval/metric';
 import { modelEncoder } from '../eval/model-encoder';
 import { writeFileAtomic } from '../fs-atomic';
+import { writeRunReport } from '../report';
+import { recordRunDir } from '../store/store';
 import type { Registry } from '../registry';
 import { buildTrainData, subsetRecords } from './data';
 import { createModel, modelSpecParser, type ModelBundle } from './model-factory';
@@ -33,6 +35,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** The experiment file, recorded in run.json. */
   source?: string;
+  /** The DuckDB run store a finished run is recorded in (default: unir.duckdb next to the run directory). */
+  db?: string;
 }
 
 export interface RunOutcome {
@@ -109,11 +113,12 @@ async function executeLocked(resolved: ResolvedExperiment, runDir: string, runId
     bundle = prepared.bundle;
     const result = await train({
       model: bundle.model, data: prepared.data, stages: resolved.stages, registry: o.registry, optimizer: e.optimizer,
-      batchSize: e.data.batchSize, seed: e.seed, observers, evaluate: prepared.evaluate, evalSplit: e.data.evalSplit, testSplit: e.data.testSplit,
+      batchSize: e.data.batchSize, seed: e.seed, observers, evaluate: (split, stage) => prepared.evaluate(split, stage === 'final' ? runDir : undefined), evalSplit: e.data.evalSplit, testSplit: e.data.testSplit,
       checkpoints: { dir: join(runDir, CHECKPOINTS), every: e.checkpointEvery, keep: e.keepCheckpoints }, resume: checkpoint,
       run: { runId, runDir, experiment: { ...e }, backend: backend.name, threads: backend.threads }, signal: o.signal,
     });
     await notify(observers, 'onRunEnd', { status: result.status, durationSec: (performance.now() - t0) / 1000, final: result.final });
+    if (result.status === 'finished') await publishRun(runDir, o.registry, o.db ?? join(dirname(runDir), 'unir.duckdb'), log);
     return { runId, runDir, result, backend };
   } catch (err) {
     const msg = (err as Error).message.split('\n')[0]!;
@@ -124,10 +129,28 @@ async function executeLocked(resolved: ResolvedExperiment, runDir: string, runId
   }
 }
 
+/**
+ * A finished run's report.html/.md/.json and its rows in the run store. Both are rebuilt from the run
+ * directory, so a failure here is a warning ('unir report' / 'unir runs --rebuild' redo them), not a failed run.
+ */
+async function publishRun(runDir: string, registry: Registry, db: string, log: (l: string) => void): Promise<void> {
+  try {
+    writeRunReport(runDir, registry);
+  } catch (err) {
+    log(`unir: warning: report not written (${(err as Error).message.split('\n')[0]}); retry with 'unir report ${runDir}'`);
+  }
+  try {
+    await recordRunDir(db, runDir);
+  } catch (err) {
+    log(`unir: warning: run not recorded in ${db} (${(err as Error).message.split('\n')[0]}); retry with 'unir runs --rebuild'`);
+  }
+}
+
 interface Prepared {
   bundle: ModelBundle;
   data: ReturnType<typeof buildTrainData>;
-  evaluate: (split: string) => Promise<Record<string, unknown>>;
+  /** Metrics of a split; with exportTo, also writes exportTo/embeddings/<split>.{f32,json}. */
+  evaluate: (split: string, exportTo?: string) => Promise<Record<string, unknown>>;
   dataset: Dataset;
 }
 
@@ -170,12 +193,12 @@ async function prepare(resolved: ResolvedExperiment, registry: Registry, log: (l
 
   const metricRefs = e.eval.metrics ?? registry.list('metric').map((p) => ({ id: p.id }));
   const evaluators = metricRefs.map(({ id, ...cfg }) => registry.create<MetricEvaluator>('metric', id, cfg, {}, 'eval.metrics'));
-  const evaluate = async (split: string) => {
+  const evaluate = async (split: string, exportTo?: string) => {
     const cache = await images(split);
     const have = new Set(cache.ids);
     const records = subset(split);
     const { metrics } = await evaluateSplit(modelEncoder(bundle.model, bundle.tokenizer, cache), { ...records, images: records.images.filter((im) => have.has(im.id)) }, {
-      split, metrics: evaluators, batchSize: e.eval.batchSize, intentLabels: dataset.intents, slotLabels: tags,
+      split, metrics: evaluators, batchSize: e.eval.batchSize, intentLabels: dataset.intents, slotLabels: tags, exportTo,
     });
     return metrics as Record<string, unknown>;
   };
