@@ -109,6 +109,15 @@ describe('unir run', () => {
     expect(stored.code).toBe(0);
     expect(JSON.parse(stored.stdout)).toEqual([{ run_id: 'full', status: 'finished' }]);
 
+    // data.trainLanguages: train on English only, evaluate on all three (zero-shot for de, ja)
+    const texts = (stderr: string) => Number(/train data: \d+ images, (\d+) texts/.exec(stderr)?.[1]);
+    const zs = unir(['run', 'smoke', '--out', out, '--run-id', 'zero-shot', '--set', 'data.trainLanguages=["en"]', '--set', 'curriculum.steps={"stage1":1,"stage2":1,"stage3":1}']);
+    expect(zs.code).toBe(0);
+    expect(texts(zs.stderr) * 3).toBe(texts(full.stderr));
+    expect(Object.keys(json(join(out, 'zero-shot', 'metrics.json')).final.retrieval.t2i).sort()).toEqual(['de', 'en', 'ja', 'mean']);
+    const bad = unir(['run', 'smoke', '--out', out, '--set', 'data.languages=["en","de"]', '--set', 'data.trainLanguages=["ja"]']);
+    expect(bad.stderr).toBe("unir: data.trainLanguages: ja not in data.languages (en, de); add them there or drop them\n");
+
     // stage 2 = global steps 41..60; checkpoints at 40 (stage end) and 50: a kill at 53 loses steps 51..53
     const crashed = join(out, 'crashed');
     const k = await runAndKill(['run', 'smoke', '--out', out, '--run-id', 'crashed'], join(crashed, 'history.jsonl'), 53);

@@ -41,7 +41,7 @@ started ones resumed, so re-running an interrupted sweep runs only what is missi
     const { spec, source } = await loadSweep(positionals[0]!);
     const trials = expandSweep(spec);
     const reg = registry();
-    await validateTrials(spec, trials, reg, modelSpecParser);
+    await validateTrials(spec, trials, reg, modelSpecParser, runsDir);
     const done = trials.filter((t) => trialFinished(runsDir, t.runId)).length;
     console.log(`sweep ${spec.id} (${source}): ${trials.length} trials valid (${trials.length / spec.seeds.length} points × ${spec.seeds.length} seeds), ${done} already finished`);
     if (values['dry-run']) {

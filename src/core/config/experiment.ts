@@ -12,6 +12,11 @@ const PluginRef = z.looseObject({ id: z.string().min(1) });
 export const DataSchema = z.strictObject({
   dataset: PluginRef.describe("dataset plugin id and its config, e.g. { id: 'emoji-cldr' }"),
   languages: z.array(z.string().min(2)).min(1).optional().describe('train/evaluate on these languages only (default: all of the dataset)'),
+  trainLanguages: z
+    .array(z.string().min(2))
+    .min(1)
+    .optional()
+    .describe('train on these languages only; val and test keep data.languages (zero-shot transfer to the others)'),
   imageSize: z.number().int().min(4).optional().describe("images are decoded once to size×size×3; default: the image encoder's imageSize, else 32"),
   batchSize: z.number().int().min(2).default(32).describe('examples per step, split across pair types by the stage data mix'),
   maxGroups: z

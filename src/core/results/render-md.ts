@@ -23,6 +23,7 @@ export const ANALYSES: Record<string, Analysis> = {
   'staged-vs-single': { pairs: [['id=three-stage', 'id=single-stage']], perLanguage: true, perStage: true },
   'nlu-ablation': { pairs: [['fusion=late', 'fusion=none'], ['fusion=cross-attention.heads.4', 'fusion=none'], ['fusion=cross-attention.heads.4', 'fusion=late']] },
   'stage-monitor': { perStage: true },
+  'zero-shot-languages': { pairs: [['trainLanguages=_en_de_fr_es_ru_zh_', 'trainLanguages=_en_de_fr_es_ru_zh_it_pl_ja_ko_hi_th_']], perLanguage: true },
 };
 
 const vals = (ts: TrialRow[], k: string) => ts.map((t) => t.values.get(k)).filter((x): x is number => x !== undefined);

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { extname, relative, resolve } from 'node:path';
+import { extname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolveExperiment, type ModelSpecParser } from '../config/experiment';
 import { loadExperiment } from '../config/load';
@@ -56,15 +56,59 @@ export async function loadSweep(pathOrName: string): Promise<{ spec: SweepSpec; 
  * Validates every trial before any runs: the base experiment with the trial's overrides and seed must
  * resolve. The first bad trial throws one line naming the sweep, the trial and the bad path.
  */
-export async function validateTrials(spec: SweepSpec, trials: Trial[], registry: Registry, modelSpec?: ModelSpecParser): Promise<void> {
+export async function validateTrials(spec: SweepSpec, trials: Trial[], registry: Registry, modelSpec?: ModelSpecParser, runsDir?: string): Promise<void> {
   const { input, source } = await loadExperiment(spec.base);
   for (const t of trials) {
+    let config: unknown;
     try {
       const exp = applyOverrides(input, { ...t.overrides, seed: t.seed });
-      resolveExperiment(exp, registry, { modelSpec });
+      config = resolveExperiment(exp, registry, { modelSpec }).experiment;
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       throw new UserError(`sweep ${spec.id}: trial ${t.runId} (base ${source}): ${e.message}`);
     }
+    if (runsDir) checkExistingTrial(join(runsDir, t.runId), config, spec.id);
   }
+}
+
+/**
+ * A trial directory left by an earlier version of the sweep (other base or fixed overrides) would be
+ * skipped or resumed as if it were this trial: refuse, naming the first field that differs.
+ */
+function checkExistingTrial(dir: string, config: unknown, sweepId: string): void {
+  const file = join(dir, 'config.json');
+  if (!existsSync(file)) return;
+  let old: unknown;
+  try {
+    old = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new UserError(`${file}: not valid JSON; move ${dir} aside and re-run the sweep`);
+  }
+  const diff = firstDifference(old, JSON.parse(JSON.stringify(config)), '');
+  if (diff !== undefined) {
+    throw new UserError(
+      `${dir}: holds a run of another configuration than sweep ${sweepId}'s trial (${diff || 'config'} differs); move it aside (mv ${dir} ${dir}.old) and re-run the sweep`,
+    );
+  }
+}
+
+/** The dotted path of the first difference between two JSON values, or undefined if equal. */
+export function firstDifference(a: unknown, b: unknown, path: string): string | undefined {
+  if (a === b) return undefined;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return path;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return path;
+    for (let i = 0; i < a.length; i++) {
+      const d = firstDifference(a[i], b[i], `${path}[${i}]`);
+      if (d !== undefined) return d;
+    }
+    return undefined;
+  }
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  for (const k of [...new Set([...Object.keys(ra), ...Object.keys(rb)])].sort()) {
+    const d = firstDifference(ra[k], rb[k], path ? `${path}.${k}` : k);
+    if (d !== undefined) return d;
+  }
+  return undefined;
 }

@@ -160,11 +160,17 @@ async function prepare(resolved: ResolvedExperiment, registry: Registry, log: (l
   const { id: dsId, ...dsCfg } = e.data.dataset;
   const dataset = await registry.create<Promise<Dataset>>('dataset', dsId, dsCfg, { log }, 'data.dataset');
   const languages = e.data.languages;
-  const unknown = languages?.filter((l) => !dataset.languages.includes(l)) ?? [];
-  if (unknown.length) throw new UserError(`data.languages: ${unknown.join(', ')} not in dataset '${dataset.name}' (${dataset.languages.join(', ')})`);
+  for (const [field, list] of [['languages', languages], ['trainLanguages', e.data.trainLanguages]] as const) {
+    const unknown = list?.filter((l) => !dataset.languages.includes(l)) ?? [];
+    if (unknown.length) throw new UserError(`data.${field}: ${unknown.join(', ')} not in dataset '${dataset.name}' (${dataset.languages.join(', ')})`);
+  }
+  const outside = e.data.trainLanguages?.filter((l) => languages && !languages.includes(l)) ?? [];
+  if (outside.length) throw new UserError(`data.trainLanguages: ${outside.join(', ')} not in data.languages (${languages!.join(', ')}); add them there or drop them`);
   for (const split of [e.data.evalSplit, e.data.testSplit, 'train']) dataset.split(split); // unknown split → one-line error
   const subset = (split: string) =>
-    subsetRecords(dataset.split(split), { maxGroups: e.data.maxGroups[split as keyof Experiment['data']['maxGroups']], languages, seed: e.seed });
+    subsetRecords(dataset.split(split), {
+      maxGroups: e.data.maxGroups[split as keyof Experiment['data']['maxGroups']], languages: split === 'train' ? (e.data.trainLanguages ?? languages) : languages, seed: e.seed,
+    });
   const tags = bioTagSet(dataset.slotLabels);
   const bundle = await createModel(e.model, { registry, seed: e.seed, numIntents: dataset.intents.length, numSlotLabels: tags.length });
   const imageSize = e.data.imageSize ?? bundle.imageSize ?? 32;
@@ -184,7 +190,7 @@ async function prepare(resolved: ResolvedExperiment, registry: Registry, log: (l
   for (const s of resolved.stages) {
     for (const p of Object.keys(s.data) as PairType[]) {
       if (!data.pools[p]?.size) {
-        throw new UserError(`curriculum.stages.${s.name}: needs '${p}' examples but the train split of '${dataset.name}' has none${languages ? ` in ${languages.join(', ')}` : ''}; drop its terms or use other data`);
+        throw new UserError(`curriculum.stages.${s.name}: needs '${p}' examples but the train split of '${dataset.name}' has none${(e.data.trainLanguages ?? languages) ? ` in ${(e.data.trainLanguages ?? languages)!.join(', ')}` : ''}; drop its terms or use other data`);
       }
     }
   }
