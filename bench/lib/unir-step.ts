@@ -10,6 +10,7 @@ import { AdamW } from '../../src/core/optim/adamw';
 import { clipByGlobalNorm } from '../../src/core/optim/clip';
 import type { EncodedBatch } from '../../src/core/text/tokenizer';
 import { registry } from '../../src/plugins';
+import { mulberry32 } from '../../src/core/rng';
 
 /** Everything bench/torch-reference.py needs to build the same model and step (passed to it as JSON). */
 export interface StepShape {
@@ -55,17 +56,8 @@ async function experimentModelSpec(name: ModelName): Promise<Record<string, unkn
   return mod.default.model;
 }
 
-/** Deterministic PRNG (mulberry32) for the synthetic batches. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG for the synthetic batches. */
+const rng = mulberry32;
 
 /** B texts of T real tokens (CLS + words), each word a full bag of G piece ids in [2, V): word-ngram's worst case. */
 function tokenBatch(b: number, t: number, g: number, vocab: number, clsId: number, r: () => number): EncodedBatch {

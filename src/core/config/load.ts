@@ -1,8 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { extname, join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { existsSync, readdirSync } from 'node:fs';
+import { extname, join, resolve } from 'node:path';
 import { UserError } from '../errors';
 import { repoPath } from '../paths';
+import { loadDefaultExport } from './load-module';
 import { applyOverrides, type Overrides } from '../sweep/overrides';
 import type { ExperimentInput } from './experiment';
 
@@ -31,27 +31,9 @@ export interface LoadedExperiment {
 
 /** Reads a TS/JS file (its default export, usually `defineExperiment({...})`) or a JSON file, then applies `--set` overrides. */
 export async function loadExperiment(pathOrName: string, overrides: Overrides = {}): Promise<LoadedExperiment> {
-  const file = findExperimentFile(pathOrName);
-  const rel = relative(process.cwd(), file);
-  const source = rel.startsWith('..') ? file : rel;
-  let input: unknown;
-  if (extname(file) === '.json') {
-    try {
-      input = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (e) {
-      throw new UserError(`${source}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
-    }
-  } else {
-    let mod: { default?: unknown };
-    try {
-      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
-    } catch (e) {
-      throw new UserError(`${source}: cannot load (${(e as Error).message.split('\n')[0]}); fix the file or run it with 'node bin/run-ts.mjs ${source}' to see the error`);
-    }
-    input = (mod.default as { default?: unknown } | undefined)?.default ?? mod.default;
-    if (typeof input !== 'object' || input === null) {
-      throw new UserError(`${source}: no default export; end the file with 'export default defineExperiment({...})'`);
-    }
+  const { raw: input, source } = await loadDefaultExport(findExperimentFile(pathOrName));
+  if (typeof input !== 'object' || input === null) {
+    throw new UserError(`${source}: no default export; end the file with 'export default defineExperiment({...})'`);
   }
   return { input: applyOverrides(input as ExperimentInput, overrides), source };
 }

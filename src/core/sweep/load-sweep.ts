@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { extname, join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { extname, join, resolve } from 'node:path';
 import { resolveExperiment, type ModelSpecParser } from '../config/experiment';
 import { loadExperiment } from '../config/load';
+import { loadDefaultExport } from '../config/load-module';
 import { UserError } from '../errors';
 import { formatZodError, type Registry } from '../registry';
 import { repoPath } from '../paths';
@@ -24,25 +24,7 @@ export function findSweepFile(pathOrName: string): string {
 
 /** Loads and validates a sweep file (TS default export or JSON). */
 export async function loadSweep(pathOrName: string): Promise<{ spec: SweepSpec; source: string }> {
-  const file = findSweepFile(pathOrName);
-  const rel = relative(process.cwd(), file);
-  const source = rel.startsWith('..') ? file : rel;
-  let raw: unknown;
-  if (extname(file) === '.json') {
-    try {
-      raw = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (e) {
-      throw new UserError(`${source}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
-    }
-  } else {
-    let mod: { default?: unknown };
-    try {
-      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
-    } catch (e) {
-      throw new UserError(`${source}: cannot load (${(e as Error).message.split('\n')[0]}); run 'node bin/run-ts.mjs ${source}' to see the error`);
-    }
-    raw = (mod.default as { default?: unknown } | undefined)?.default ?? mod.default;
-  }
+  const { raw, source } = await loadDefaultExport(findSweepFile(pathOrName));
   if (typeof raw !== 'object' || raw === null) throw new UserError(`${source}: no sweep; end the file with 'export default defineSweep({...})'`);
   if (!('params' in raw) && 'data' in raw) {
     throw new UserError(`${source}: this is an experiment, not a sweep; run it with 'unir run ${source}'`);

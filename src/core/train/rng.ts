@@ -51,12 +51,4 @@ export function permutation(n: number, seed: number): Int32Array {
   return p;
 }
 
-/** FNV-1a 32-bit hash of a string: stable seeds derived from names. */
-export function hash32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
+export { hash32 } from '../rng';
