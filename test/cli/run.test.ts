@@ -116,7 +116,8 @@ describe('unir run', () => {
     expect(texts(zs.stderr) * 3).toBe(texts(full.stderr));
     expect(Object.keys(json(join(out, 'zero-shot', 'metrics.json')).final.retrieval.t2i).sort()).toEqual(['de', 'en', 'ja', 'mean']);
     const bad = unir(['run', 'smoke', '--out', out, '--set', 'data.languages=["en","de"]', '--set', 'data.trainLanguages=["ja"]']);
-    expect(bad.stderr).toBe("unir: data.trainLanguages: ja not in data.languages (en, de); add them there or drop them\n");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe("unir: experiments/smoke.ts: data.trainLanguages: ja not in data.languages (en, de); add them there or drop them\n");
 
     // stage 2 = global steps 41..60; checkpoints at 40 (stage end) and 50: a kill at 53 loses steps 51..53
     const crashed = join(out, 'crashed');

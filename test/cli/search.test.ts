@@ -54,8 +54,8 @@ describe('unir search', () => {
       expect(['object', 'time']).toContain(s.label);
       expect(r.query.slice(s.start, s.end)).toBe(s.text);
     }
-    const object = r.slots.find((s) => s.label === 'object');
-    expect(r.semanticText).toBe(object ? object.text : r.query);
+    const objects = r.slots.filter((s) => s.label === 'object');
+    expect(r.semanticText).toBe(objects.length ? objects.map((s) => s.text).join(' ') : r.query);
     expect(r.retrieval).toBe(r.intent === 'find_image' || r.intent === 'find_document');
     if (!r.retrieval) {
       expect(r.results).toEqual([]);

@@ -30,7 +30,7 @@ export const command: CliCommand = {
                    [--json] [--index exact|lancedb] [--split test]
        (global: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu)
 
-Runs the run's NLU module on the query (intent, slots, semantic text = the 'object' slot's text, else the
+Runs the run's NLU module on the query (intent, slots, semantic text = the 'object' slots' text, else the
 whole query), encodes the query with its NLU features fused in, and searches the index 'unir index' built.
 Intents that need no retrieval (in emoji-cldr: set_reminder, play_music) answer retrieval: false, no results.
   --k N          results (default 10)

@@ -92,6 +92,10 @@ export function resolveExperiment(input: unknown, registry: Registry, opts: { mo
       throw new UserError(`data.imageSize: ${e.data.imageSize} but model.image.imageSize is ${modelSize}; set them equal (or leave data.imageSize out)`);
     }
     e.data.imageSize ??= typeof modelSize === 'number' ? modelSize : 32;
+    const outside = e.data.trainLanguages?.filter((l) => e.data.languages && !e.data.languages.includes(l)) ?? [];
+    if (outside.length) {
+      throw new UserError(`data.trainLanguages: ${outside.join(', ')} not in data.languages (${e.data.languages!.join(', ')}); add them there or drop them`);
+    }
     const stages = resolveCurriculum(e.curriculum as CurriculumSpec, registry, 'curriculum');
     e.observers = e.observers.map((o, i) => {
       const { id, ...cfg } = o;

@@ -77,13 +77,14 @@ export function analyzeQuery(model: UnifiedModel, query: string, lang: string, l
   const max = Math.max(...intentLogits);
   const exp = Array.from(intentLogits, (x) => Math.exp(x - max));
   const intent = intents[0]!;
-  const object = slots.find((s) => s.label === SEMANTIC_SLOT);
+  // the semantic text is the query without its noise: every span tagged as the object, in order
+  const objects = slots.filter((s) => s.label === SEMANTIC_SLOT);
   return {
     intent,
     intentConfidence: exp[labels.intents.indexOf(intent)]! / exp.reduce((a, b) => a + b, 0),
     slots,
-    semanticText: object?.text ?? query,
-    semanticSource: object ? 'slot' : 'query',
+    semanticText: objects.length ? objects.map((s) => s.text).join(' ') : query,
+    semanticSource: objects.length ? 'slot' : 'query',
     embedding,
   };
 }

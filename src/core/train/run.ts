@@ -164,8 +164,6 @@ async function prepare(resolved: ResolvedExperiment, registry: Registry, log: (l
     const unknown = list?.filter((l) => !dataset.languages.includes(l)) ?? [];
     if (unknown.length) throw new UserError(`data.${field}: ${unknown.join(', ')} not in dataset '${dataset.name}' (${dataset.languages.join(', ')})`);
   }
-  const outside = e.data.trainLanguages?.filter((l) => languages && !languages.includes(l)) ?? [];
-  if (outside.length) throw new UserError(`data.trainLanguages: ${outside.join(', ')} not in data.languages (${languages!.join(', ')}); add them there or drop them`);
   for (const split of [e.data.evalSplit, e.data.testSplit, 'train']) dataset.split(split); // unknown split → one-line error
   const subset = (split: string) =>
     subsetRecords(dataset.split(split), {
