@@ -28,7 +28,7 @@ export const key = (stage: string, task: string, language: string, metric: strin
 export async function collectSweeps(dbPath: string): Promise<SweepRows[]> {
   const runs = await queryRuns(
     dbPath,
-    `SELECT run_id, seed, epoch(finished_at) - epoch(started_at) AS wall FROM runs WHERE status = 'finished' AND run_id LIKE '%--%--s%' ORDER BY run_id`,
+    `SELECT run_id, seed, coalesce(duration_sec, epoch(finished_at) - epoch(started_at)) AS wall FROM runs WHERE status = 'finished' AND run_id LIKE '%--%--s%' ORDER BY run_id`,
   );
   const trials = new Map<string, TrialRow>();
   for (const r of runs.rows) {

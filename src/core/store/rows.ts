@@ -10,6 +10,8 @@ export interface StoreRun {
   seed?: number | null;
   startedAt?: string | null; // ISO 8601
   finishedAt?: string | null;
+  /** run.json durationSec: time spent running, summed over resumes. */
+  durationSec?: number | null;
   gitSha?: string | null;
   config?: unknown;
   /** The stages and final metrics of metrics.json. */

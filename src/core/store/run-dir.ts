@@ -36,6 +36,7 @@ export function runFromDir(runDir: string): StoreRun {
     seed: metrics.seed,
     startedAt: str(run.startedAt) ?? str(env.startedAt),
     finishedAt: str(run.finishedAt) ?? str(env.finishedAt),
+    durationSec: typeof run.durationSec === 'number' ? run.durationSec : null,
     gitSha: str(run.gitSha) ?? str(env.gitSha),
     config: readJson(join(runDir, 'config.json')),
     metrics: { stages: metrics.stages, final: metrics.final },

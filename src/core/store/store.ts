@@ -11,7 +11,8 @@ export const DEFAULT_DB = 'runs/unir.duckdb';
 
 /**
  * Tables (long form, one row per number; runs.run_id is unique, recordRun replaces a run's rows):
- *   runs(run_id, experiment, status, backend, threads, seed, started_at, finished_at, git_sha, config JSON)
+ *   runs(run_id, experiment, status, backend, threads, seed, started_at, finished_at, git_sha, config JSON, duration_sec)
+ *     duration_sec: seconds the run's processes trained and evaluated (resumes add up; waits between them do not)
  *   configs(run_id, path, value JSON)            -- config leaves by dotted path
  *   metrics(run_id, stage, task, language, metric, value)   -- stage 'final' = final metrics
  *   history(run_id, stage, step, global_step, name, value)  -- loss terms, lr, samplesPerSec
@@ -19,6 +20,8 @@ export const DEFAULT_DB = 'runs/unir.duckdb';
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS runs (run_id VARCHAR NOT NULL, experiment VARCHAR, status VARCHAR, backend VARCHAR, threads INTEGER,
      seed BIGINT, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, git_sha VARCHAR, config JSON)`,
+  // added after the first stores were written: stores without it gain it on the next write
+  'ALTER TABLE runs ADD COLUMN IF NOT EXISTS duration_sec DOUBLE',
   'CREATE TABLE IF NOT EXISTS configs (run_id VARCHAR NOT NULL, path VARCHAR, value JSON)',
   'CREATE TABLE IF NOT EXISTS metrics (run_id VARCHAR NOT NULL, stage VARCHAR, task VARCHAR, language VARCHAR, metric VARCHAR, value DOUBLE)',
   'CREATE TABLE IF NOT EXISTS history (run_id VARCHAR NOT NULL, stage VARCHAR, step INTEGER, global_step INTEGER, name VARCHAR, value DOUBLE)',
@@ -81,9 +84,10 @@ async function withStore<T>(dbPath: string, readOnly: boolean, fn: (c: DuckDBCon
 async function insertRun(c: DuckDBConnection, run: StoreRun): Promise<number> {
   for (const t of TABLES) await c.run(`DELETE FROM ${t} WHERE run_id = $1`, [run.runId]);
   await c.run(
-    `INSERT INTO runs VALUES ($1, $2, $3, $4, $5, $6, TRY_CAST($7 AS TIMESTAMPTZ), TRY_CAST($8 AS TIMESTAMPTZ), $9, CAST($10 AS JSON))`,
+    `INSERT INTO runs (run_id, experiment, status, backend, threads, seed, started_at, finished_at, git_sha, config, duration_sec)
+     VALUES ($1, $2, $3, $4, $5, $6, TRY_CAST($7 AS TIMESTAMPTZ), TRY_CAST($8 AS TIMESTAMPTZ), $9, CAST($10 AS JSON), $11)`,
     [run.runId, run.experiment, run.status, run.backend, run.threads ?? null, run.seed ?? null, run.startedAt ?? null, run.finishedAt ?? null,
-      run.gitSha ?? null, JSON.stringify(run.config ?? {})],
+      run.gitSha ?? null, JSON.stringify(run.config ?? {}), run.durationSec ?? null],
   );
   let n = 1;
   // column types after run_id: s VARCHAR/JSON, i INTEGER, d DOUBLE

@@ -47,6 +47,7 @@ describe('results from the run store', () => {
     expect(sweeps.map((s) => [s.sweep, s.arms, s.trials.length])).toEqual([['staged-vs-single', ['id=single-stage', 'id=three-stage'], 5]]);
     const s = sweeps[0]!;
     expect(s.trials.find((t) => t.runId === trials[0]!.runId)!.stages).toEqual(['stage1', 'stage2', 'stage3', 'final']);
+    expect(s.trials.map((t) => t.wallSec)).toEqual([12.5, 12.5, 12.5, 12.5, 12.5]); // run.json durationSec, not finish − start
 
     // Oracle: the store's own rows, aggregated here by hand.
     const q = await queryRuns(db, "SELECT run_id, value FROM metrics WHERE stage = 'final' AND task = 't2i' AND language = 'mean' AND metric = 'R@10'");
