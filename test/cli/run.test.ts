@@ -78,7 +78,7 @@ describe('unir run', () => {
     writeFileSync(join(dir, 'run.lock'), JSON.stringify({ pid: process.pid, host: hostname(), since: 'then' }));
     expect(unir(['run', '--resume', dir]).stderr).toBe(`unir: ${dir}: in use by process ${process.pid} since then; wait for it, or stop it first\n`);
     const none = unir(['run', '--resume', join(tmp, 'nope')]);
-    expect(none.stderr).toBe(`unir: ${join(tmp, 'nope')}: not a run directory (no config.json); give the directory 'unir run' created, e.g. runs/<runId>\n`);
+    expect(none.stderr).toBe(`unir: ${join(tmp, 'nope')}: not a run directory (no config.json); give a directory 'unir run' created, e.g. runs/<runId>\n`);
   });
 
   it('smoke: the loss falls; killed with SIGKILL mid-stage-2 and resumed, it ends with the same history and metrics', async () => {

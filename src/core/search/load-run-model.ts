@@ -1,7 +1,6 @@
 // A trained run as a model: config.json → the unified model, its newest checkpoint's weights assigned.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { listCheckpoints, loadCheckpoint, type CheckpointEntry } from '../checkpoint/checkpoint';
 import { resolveExperiment, type Experiment } from '../config/experiment';
 import { bioTagSet } from '../data/bio';
@@ -9,7 +8,7 @@ import { UserError } from '../errors';
 import { createUnifiedModel, type UnifiedModel } from '../model/unified';
 import type { Registry } from '../registry';
 import { modelSpecParser } from '../train/model-factory';
-import { CHECKPOINTS, CONFIG_JSON, readRunJson } from '../train/run-files';
+import { CHECKPOINTS, CONFIG_JSON, readRunConfig, readRunJson } from '../train/run-files';
 import { variableKeys } from '../train/state';
 
 /** What a run directory says about its model, read without a backend. */
@@ -38,15 +37,7 @@ export function modelFingerprint(modelSpec: Record<string, unknown>, globalStep:
 
 /** Reads config.json and finds the newest checkpoint; one-line UserErrors for a non-run or an untrained run. */
 export function inspectRun(runDir: string, registry: Registry): RunInfo {
-  const dir = resolve(runDir);
-  const cfgPath = join(dir, CONFIG_JSON);
-  if (!existsSync(cfgPath)) throw new UserError(`${runDir}: not a run directory (no ${CONFIG_JSON}); give a directory 'unir run' created, e.g. runs/<runId>`);
-  let cfg: unknown;
-  try {
-    cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${cfgPath}: not valid JSON (${(e as Error).message.split('\n')[0]}); restore it from the run's checkpoint directory or train again`);
-  }
+  const { dir, cfgPath, cfg } = readRunConfig(runDir);
   const { experiment } = resolveExperiment(cfg, registry, { source: cfgPath, modelSpec: modelSpecParser });
   const all = listCheckpoints(join(dir, CHECKPOINTS));
   const checkpoint = all[all.length - 1];

@@ -30,7 +30,8 @@ function readHolder(path: string): Holder | undefined {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists on this host (EPERM: it exists but is not ours). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -49,7 +50,7 @@ function isStale(path: string, h: Holder | undefined, staleMs: number): boolean 
       return false; // gone already: just retry
     }
   }
-  return (h.host === hostname() && !alive(h.pid)) || now - h.since > staleMs;
+  return (h.host === hostname() && !isProcessAlive(h.pid)) || now - h.since > staleMs;
 }
 
 /**

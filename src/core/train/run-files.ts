@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeMetricsJson } from '../eval/metrics-file';
 import type { MetricsFile } from '../eval/metrics-schema';
 import { UserError } from '../errors';
 import { writeFileAtomic } from '../fs-atomic';
+import { isProcessAlive } from '../store/lock';
 import { REPO_ROOT, repoPath } from '../paths';
 import type { Observer } from './observer';
 
@@ -46,7 +47,7 @@ export function lockRun(runDir: string): () => void {
       } catch {
         // torn or empty: treat as stale
       }
-      const alive = holder.host === hostname() && typeof holder.pid === 'number' && isAlive(holder.pid);
+      const alive = holder.host === hostname() && typeof holder.pid === 'number' && isProcessAlive(holder.pid);
       if (alive) throw new UserError(`${runDir}: in use by process ${holder.pid} since ${holder.since}; wait for it, or stop it first`);
       rmSync(path, { force: true });
     }
@@ -54,12 +55,15 @@ export function lockRun(runDir: string): () => void {
   throw new UserError(`${runDir}: could not lock the run directory (run.lock keeps reappearing); is another unir process starting it?`);
 }
 
-function isAlive(pid: number): boolean {
+/** A run directory's config.json, parsed; one-line UserErrors for a directory that is not a run or a damaged file. */
+export function readRunConfig(runDir: string): { dir: string; cfgPath: string; cfg: unknown } {
+  const dir = resolve(runDir);
+  const cfgPath = join(dir, CONFIG_JSON);
+  if (!existsSync(cfgPath)) throw new UserError(`${runDir}: not a run directory (no ${CONFIG_JSON}); give a directory 'unir run' created, e.g. runs/<runId>`);
   try {
-    process.kill(pid, 0);
-    return true;
+    return { dir, cfgPath, cfg: JSON.parse(readFileSync(cfgPath, 'utf8')) as unknown };
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    throw new UserError(`${cfgPath}: not valid JSON (${(e as Error).message.split('\n')[0]}); restore it or start a new run`);
   }
 }
 

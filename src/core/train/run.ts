@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadLatestCheckpoint } from '../checkpoint/checkpoint';
 import { resolveExperiment, type Experiment, type ResolvedExperiment } from '../config/experiment';
@@ -18,7 +18,7 @@ import type { Registry } from '../registry';
 import { buildTrainData, subsetRecords } from './data';
 import { createModel, modelSpecParser, type ModelBundle } from './model-factory';
 import { notify, type Observer, type ObserverContext } from './observer';
-import { CHECKPOINTS, CONFIG_JSON, gitSha, lockRun, readRunJson, runRecorder } from './run-files';
+import { CHECKPOINTS, CONFIG_JSON, gitSha, lockRun, readRunConfig, readRunJson, runRecorder } from './run-files';
 import { train, type TrainResult } from './trainer';
 
 export interface RunOptions {
@@ -64,15 +64,7 @@ export async function runExperiment(resolved: ResolvedExperiment, o: RunOptions)
 
 /** Continues a run from its newest checkpoint, with the run's own config.json and (by default) its backend. */
 export async function resumeRun(runDir: string, o: RunOptions): Promise<RunOutcome> {
-  const dir = resolve(runDir);
-  const cfgPath = join(dir, CONFIG_JSON);
-  if (!existsSync(cfgPath)) throw new UserError(`${runDir}: not a run directory (no ${CONFIG_JSON}); give the directory 'unir run' created, e.g. runs/<runId>`);
-  let cfg: unknown;
-  try {
-    cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${cfgPath}: not valid JSON (${(e as Error).message.split('\n')[0]}); restore it or start a new run`);
-  }
+  const { dir, cfgPath, cfg } = readRunConfig(runDir);
   const resolved = resolveExperiment(cfg, o.registry, { source: cfgPath, modelSpec: modelSpecParser });
   const prev = readRunJson(dir);
   if (prev?.status === 'finished') throw new UserError(`${runDir}: this run already finished; start a new one with 'unir run ${resolved.experiment.id}'`);
