@@ -156,10 +156,11 @@ async function prepare(resolved: ResolvedExperiment, registry: Registry, log: (l
     const unknown = list?.filter((l) => !dataset.languages.includes(l)) ?? [];
     if (unknown.length) throw new UserError(`data.${field}: ${unknown.join(', ')} not in dataset '${dataset.name}' (${dataset.languages.join(', ')})`);
   }
+  const trainLanguages = e.data.trainLanguages ?? languages;
   for (const split of [e.data.evalSplit, e.data.testSplit, 'train']) dataset.split(split); // unknown split → one-line error
   const subset = (split: string) =>
     subsetRecords(dataset.split(split), {
-      maxGroups: e.data.maxGroups[split as keyof Experiment['data']['maxGroups']], languages: split === 'train' ? (e.data.trainLanguages ?? languages) : languages, seed: e.seed,
+      maxGroups: e.data.maxGroups[split as keyof Experiment['data']['maxGroups']], languages: split === 'train' ? trainLanguages : languages, seed: e.seed,
     });
   const tags = bioTagSet(dataset.slotLabels);
   const bundle = await createModel(e.model, { registry, seed: e.seed, numIntents: dataset.intents.length, numSlotLabels: tags.length });
@@ -180,7 +181,7 @@ async function prepare(resolved: ResolvedExperiment, registry: Registry, log: (l
   for (const s of resolved.stages) {
     for (const p of Object.keys(s.data) as PairType[]) {
       if (!data.pools[p]?.size) {
-        throw new UserError(`curriculum.stages.${s.name}: needs '${p}' examples but the train split of '${dataset.name}' has none${(e.data.trainLanguages ?? languages) ? ` in ${(e.data.trainLanguages ?? languages)!.join(', ')}` : ''}; drop its terms or use other data`);
+        throw new UserError(`curriculum.stages.${s.name}: needs '${p}' examples but the train split of '${dataset.name}' has none${trainLanguages ? ` in ${trainLanguages.join(', ')}` : ''}; drop its terms or use other data`);
       }
     }
   }
