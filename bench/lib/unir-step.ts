@@ -7,7 +7,7 @@ import '../../src/core/nn/gradients'; // registers tfjs-core's gradient function
 import { createUnifiedModel, type UnifiedModel } from '../../src/core/model/unified';
 import type { LossInstance } from '../../src/core/loss/loss';
 import { AdamW } from '../../src/core/optim/adamw';
-import { clipByGlobalNorm } from '../../src/core/optim/clip';
+import { clipCoefficient, globalNorm } from '../../src/core/optim/clip';
 import type { EncodedBatch } from '../../src/core/text/tokenizer';
 import { registry } from '../../src/plugins';
 import { mulberry32 } from '../../src/core/rng';
@@ -136,10 +136,8 @@ export async function buildUnirStep(name: ModelName, seed = 1): Promise<UnirStep
     });
     const loss = value.dataSync()[0]!;
     value.dispose();
-    const clipped = clipByGlobalNorm(grads, clipNorm);
+    opt.step(grads, cfg.lr, clipCoefficient(globalNorm(grads), clipNorm)); // as src/core/train/step.ts
     for (const g of Object.values(grads)) g.dispose();
-    opt.step(clipped.grads, cfg.lr);
-    for (const g of Object.values(clipped.grads)) g.dispose();
     return loss;
   };
 

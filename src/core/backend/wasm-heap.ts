@@ -38,6 +38,9 @@ function data(b: WasmBackend, t: TensorInfo): TensorData {
   return d;
 }
 
+/** Byte address of a tensor's data in the heap (for unir's SIMD kernels, simd/simd-kernels.ts). */
+export const ptr = (b: WasmBackend, t: TensorInfo) => data(b, t).memoryOffset;
+
 /** The C++ id of a tensor. */
 export const cppId = (b: WasmBackend, t: TensorInfo) => data(b, t).id;
 
@@ -48,6 +51,9 @@ export const cppId = (b: WasmBackend, t: TensorInfo) => data(b, t).id;
 function heap(b: WasmBackend): ArrayBufferLike {
   return (b.wasm.wasmMemory ?? b.wasm.asm?.memory)?.buffer ?? b.wasm.HEAPU8.buffer;
 }
+
+/** Whether the heap is shared with worker threads (tfjs's threaded build: XNNPACK runs on a thread pool). */
+export const threadedHeap = (b: WasmBackend) => typeof SharedArrayBuffer !== 'undefined' && heap(b) instanceof SharedArrayBuffer;
 
 export function f32(b: WasmBackend, t: TensorInfo, size = tf.util.sizeFromShape(t.shape)): Float32Array {
   return new Float32Array(heap(b), data(b, t).memoryOffset, size);

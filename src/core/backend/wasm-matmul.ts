@@ -1,14 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { asWasm, broadcastIndex, cppId, disposeTemp, f32, releaseView, reshaped, transposed, view, type WasmBackend } from './wasm-heap';
+import { simdKernels } from './simd/simd-kernels';
+import { asWasm, broadcastIndex, cppId, disposeTemp, f32, ptr, releaseView, reshaped, threadedHeap, transposed, view, type WasmBackend } from './wasm-heap';
 
 /**
  * Fast matmul on the wasm backend. tfjs-backend-wasm 4.22 sends a BatchMatMul to XNNPACK only when neither operand
  * is transposed and the batch is 1; everything else (every matmul gradient, attention products) falls into a
  * naive C++ loop at 1–2 GFLOP/s, which also adds a fused bias/relu once per 48-wide block of the inner dimension
- * (wrong values when it is over 48). Here a transposed operand is materialised first (wasm Transpose), a batch
- * against a shared right operand is folded into one tall matmul, and any other batch runs slice by slice through
- * XNNPACK on zero-copy views of the heap.
+ * (wrong values when it is over 48). Two paths replace it:
+ *  - simd (unir's gemm, simd/kernels.c): reads a transposed left operand in place, runs batches slice by slice
+ *    with no per-call setup; 20–33 GFLOP/s on one thread from 24×32 attention slices to 384×256 layers;
+ *  - xnn (XNNPACK, multithreaded): for large products, where its cache blocking and the second thread win.
+ * Either way a transposed right operand is materialised first (wasm Transpose) and a batch against a shared right
+ * operand is folded into one tall matmul.
  */
 
 type CBatchMatMul = (
@@ -77,8 +81,27 @@ function untransposed(b: WasmBackend, t: TensorInfo, batch: number, transpose: b
   return { t: transposed(b, x3, [0, 2, 1]), owned: true };
 }
 
+/**
+ * Products of at least this many multiply-adds go to XNNPACK when its threads can help (threaded build, left operand
+ * not transposed); smaller ones, and all of them on one thread, to unir's gemm (bench/matmul.ts, bench/train-step.ts).
+ */
+const XNN_MIN_MACS_THREADED = Number(process.env.UNIR_XNN_MIN_MACS) || 1 << 22;
+/** On one thread XNNPACK wins only once b no longer fits in cache (1024³: 23 vs 9 GFLOP/s). */
+const XNN_MIN_B_FLOATS = 1 << 18;
+
+export type MatMulPath = 'simd' | 'xnn';
+
+/** Which path fastBatchMatMul takes for these shapes. */
+export function matMulPath(be: WasmBackend, s: MatMulShapes, transposeA: boolean): MatMulPath {
+  if (s.k * s.n >= XNN_MIN_B_FLOATS) return 'xnn';
+  const batch = tf.util.sizeFromShape(s.outOuter);
+  const folded = s.batchB === 1; // one XNNPACK call for the whole batch
+  if (threadedHeap(be) && !transposeA && folded && batch * s.m * s.k * s.n >= XNN_MIN_MACS_THREADED) return 'xnn';
+  return 'simd';
+}
+
 /** matmul(a, b) with numpy batch broadcasting, as tf.matMul; returns a new tensor the caller owns. */
-export function fastBatchMatMul(backendIn: unknown, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): TensorInfo {
+export function fastBatchMatMul(backendIn: unknown, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, path?: MatMulPath): TensorInfo {
   const be = asWasm(backendIn);
   const s = matMulShapes(a, b, transposeA, transposeB);
   const out = be.makeOutput(s.outShape, 'float32');
@@ -88,23 +111,48 @@ export function fastBatchMatMul(backendIn: unknown, a: TensorInfo, b: TensorInfo
     f32(be, out).fill(0);
     return out;
   }
-  const A = untransposed(be, a, s.batchA, transposeA); // (batchA, M, K)
   const B = untransposed(be, b, s.batchB, transposeB); // (batchB, K, N)
+  if ((path ?? matMulPath(be, s, transposeA)) === 'simd') simdMatMul(be, a, B.t, out, s, transposeA);
+  else xnnBatchMatMul(be, a, B.t, out, s, transposeA);
+  if (B.owned) disposeTemp(be, B.t);
+  return out;
+}
+
+/** out = a @ b by unir's gemm: a (batchA, M, K), or (batchA, K, M) read transposed in place; b (batchB, K, N). */
+function simdMatMul(be: WasmBackend, a: TensorInfo, b: TensorInfo, out: TensorInfo, s: MatMulShapes, transposeA: boolean): void {
+  const gemm = simdKernels(be).gemm;
+  const [pa, pb, pc] = [ptr(be, a), ptr(be, b), ptr(be, out)];
+  const [sai, sak] = transposeA ? [1, s.m] : [s.k, 1];
+  if (s.batchB === 1 && !transposeA) {
+    gemm(pa, sai, sak, pb, pc, s.batchA * s.m, s.n, s.k); // (batchA·M, K) @ (K, N)
+    return;
+  }
+  const batch = tf.util.sizeFromShape(s.outOuter);
+  const [mk, kn, mn] = [s.m * s.k, s.k * s.n, s.m * s.n];
+  for (let i = 0; i < batch; i++) {
+    const ia = broadcastIndex(i, s.outOuter, s.outerA);
+    const ib = broadcastIndex(i, s.outOuter, s.outerB);
+    gemm(pa + 4 * ia * mk, sai, sak, pb + 4 * ib * kn, pc + 4 * i * mn, s.m, s.n, s.k);
+  }
+}
+
+/** out = a @ b by XNNPACK: a transposed operand is materialised; b (batchB, K, N). */
+function xnnBatchMatMul(be: WasmBackend, a: TensorInfo, b: TensorInfo, out: TensorInfo, s: MatMulShapes, transposeA: boolean): void {
+  const A = untransposed(be, a, s.batchA, transposeA); // (batchA, M, K)
   const aId = cppId(be, A.t);
-  const bId = cppId(be, B.t);
+  const bId = cppId(be, b);
   const outId = cppId(be, out);
   if (s.batchB === 1) {
     // A shared right operand: the whole batch is one (batchA·M, K) @ (K, N) matmul.
     xnnMatMul(aId, bId, outId, s.batchA * s.m, s.k, s.n);
   } else {
-    const mk = s.m * s.k;
-    const kn = s.k * s.n;
-    const mn = s.m * s.n;
+    const batch = tf.util.sizeFromShape(s.outOuter);
+    const [mk, kn, mn] = [s.m * s.k, s.k * s.n, s.m * s.n];
     for (let i = 0; i < batch; i++) {
       const ia = broadcastIndex(i, s.outOuter, s.outerA);
       const ib = broadcastIndex(i, s.outOuter, s.outerB);
       const av = s.batchA === 1 ? aId : view(be, A.t, ia * mk, mk);
-      const bv = view(be, B.t, ib * kn, kn);
+      const bv = view(be, b, ib * kn, kn);
       const ov = view(be, out, i * mn, mn);
       xnnMatMul(av, bv, ov, s.m, s.k, s.n);
       if (av !== aId) releaseView(be, av);
@@ -113,6 +161,4 @@ export function fastBatchMatMul(backendIn: unknown, a: TensorInfo, b: TensorInfo
     }
   }
   if (A.owned) disposeTemp(be, A.t);
-  if (B.owned) disposeTemp(be, B.t);
-  return out;
 }

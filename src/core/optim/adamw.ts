@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { UserError } from '../errors';
 import { formatZodError } from '../registry/registry';
+import { adamWOnHeap, onWasmHeap } from './heap-update';
 
 export const AdamWConfigSchema = z.object({
   beta1: z.number().min(0).lt(1).default(0.9).describe('decay of the first moment m'),
@@ -57,11 +58,13 @@ export class AdamW {
   }
 
   /**
-   * One update of every variable named in `grads` (keys = variable names, as tf.variableGrads returns them).
-   * The caller still owns `grads` and disposes them.
+   * One update of every variable named in `grads` (keys = variable names, as tf.variableGrads returns them),
+   * with every gradient multiplied by `gradScale` first (global-norm clipping passes its coefficient here
+   * instead of making scaled copies). The caller still owns `grads` and disposes them.
    */
-  step(grads: Record<string, tf.Tensor>, lr: number): void {
+  step(grads: Record<string, tf.Tensor>, lr: number, gradScale = 1): void {
     if (!Number.isFinite(lr) || lr < 0) throw new Error(`AdamW.step: learning rate must be finite and ≥ 0, got ${lr}`);
+    if (!Number.isFinite(gradScale)) throw new Error(`AdamW.step: gradScale must be finite, got ${gradScale}`);
     const { beta1, beta2, epsilon, weightDecay } = this.config;
     for (const [name, g] of Object.entries(grads)) {
       const p = variableNamed(name, 'AdamW.step');
@@ -74,13 +77,21 @@ export class AdamW {
       const bc2 = 1 - beta2 ** s.t;
       const decay = weightDecay > 0 && this.decays(p) ? lr * weightDecay : 0;
       tf.tidy(() => {
-        const m = tf.add(tf.mul(s.m, beta1), tf.mul(g, 1 - beta1));
-        const v = tf.add(tf.mul(s.v, beta2), tf.mul(tf.square(g), 1 - beta2));
+        s.step.assign(tf.scalar(s.t));
+        if (onWasmHeap([p, g, s.m, s.v])) {
+          const [p1, m1, v1] = adamWOnHeap(p, g, s.m, s.v, { beta1, beta2, epsilon, lr, bc1, bc2, decay, gradScale });
+          s.m.assign(m1);
+          s.v.assign(v1);
+          p.assign(p1);
+          return;
+        }
+        const gs = gradScale === 1 ? g : tf.mul(g, gradScale);
+        const m = tf.add(tf.mul(s.m, beta1), tf.mul(gs, 1 - beta1));
+        const v = tf.add(tf.mul(s.v, beta2), tf.mul(tf.square(gs), 1 - beta2));
         const update = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), epsilon));
         const decayed = decay ? tf.mul(p, 1 - decay) : p;
         s.m.assign(m);
         s.v.assign(v);
-        s.step.assign(tf.scalar(s.t));
         p.assign(tf.sub(decayed, tf.mul(update, lr)));
       });
     }

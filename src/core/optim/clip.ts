@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../errors';
+import { onWasmHeap, sumOfSquaresOnHeap } from './heap-update';
 
 export interface ClippedGrads {
   /** New tensors, g·min(1, maxNorm/(norm + 1e-6)); the caller disposes them (and still owns the inputs). */
@@ -8,19 +9,33 @@ export interface ClippedGrads {
   norm: number;
 }
 
+/** Global L2 norm √(Σ_k ‖g_k‖²) of a set of gradients (one pass over the heap on wasm; reads one scalar back elsewhere). */
+export function globalNorm(grads: Record<string, tf.Tensor>): number {
+  const gs = Object.values(grads);
+  if (gs.length === 0) return 0;
+  if (onWasmHeap(gs)) return Math.sqrt(sumOfSquaresOnHeap(gs));
+  return tf.tidy(() => tf.sqrt(tf.addN(gs.map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
+}
+
+/** PyTorch clip_grad_norm_'s factor: min(1, maxNorm/(norm + 1e-6)) (NaN when the norm is not finite). */
+export function clipCoefficient(norm: number, maxNorm: number): number {
+  if (!(maxNorm > 0)) throw new UserError(`clipByGlobalNorm: maxNorm must be > 0, got ${maxNorm}`);
+  return Math.min(maxNorm / (norm + 1e-6), 1);
+}
+
 /**
- * Scales all gradients together so that their global L2 norm √(Σ_k ‖g_k‖²) is at most maxNorm (PyTorch
- * clip_grad_norm_: coefficient maxNorm/(norm + 1e-6), capped at 1). Reads one scalar back (the norm).
+ * Scales all gradients together so that their global L2 norm is at most maxNorm (PyTorch clip_grad_norm_).
+ * Training passes clipCoefficient(globalNorm(g), maxNorm) to AdamW.step as gradScale instead, without copies.
  */
 export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): ClippedGrads {
   if (!(maxNorm > 0)) throw new UserError(`clipByGlobalNorm: maxNorm must be > 0, got ${maxNorm}`);
   const names = Object.keys(grads);
   if (names.length === 0) return { grads: {}, norm: 0 };
+  const norm = globalNorm(grads);
+  const coef = clipCoefficient(norm, maxNorm);
   return tf.tidy(() => {
-    const norm = tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k]!))))); // ()
-    const coef = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1); // ()
     const out: Record<string, tf.Tensor> = {};
     for (const k of names) out[k] = tf.mul(grads[k]!, coef);
-    return { grads: out, norm: norm.dataSync()[0]! };
+    return { grads: out, norm };
   });
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { PairType, ResolvedStage } from '../config/stage';
 import type { Features, LossInstance } from '../loss/loss';
-import { clipByGlobalNorm } from '../optim/clip';
+import { clipCoefficient, globalNorm } from '../optim/clip';
 import type { PairBatch } from './batch';
 import { constantFeatures, modesOf, pairFeatures, type TrainModel } from './features';
 
@@ -15,7 +15,7 @@ export interface StageTerms {
 }
 
 export interface StepOutcome {
-  /** 'loss' = Σ weight·term; every term by name; extra outputs of a loss as `<term>.<key>`; 'gradNorm' (before clipping) when clipping. */
+  /** 'loss' = Σ weight·term; every term by name; extra outputs of a loss as `<term>.<key>`; 'gradNorm' (before clipping) when clipping; when it is not finite, no update was made. */
   losses: Record<string, number>;
 }
 
@@ -27,7 +27,7 @@ export function trainStep(
   model: TrainModel,
   terms: StageTerms,
   batches: ReadonlyMap<PairType, PairBatch>,
-  update: (grads: tf.NamedTensorMap) => void,
+  update: (grads: tf.NamedTensorMap, gradScale: number) => void,
   clipNorm: number | null,
 ): StepOutcome {
   const { stage, losses } = terms;
@@ -62,14 +62,12 @@ export function trainStep(
   total.dispose();
   for (const t of logged) t.dispose();
   let gradNorm: number | undefined;
-  if (clipNorm !== null) {
-    const clipped = clipByGlobalNorm(grads, clipNorm);
-    for (const g of Object.values(grads)) g.dispose();
-    update(clipped.grads);
-    for (const g of Object.values(clipped.grads)) g.dispose();
-    gradNorm = clipped.norm;
-  } else {
-    update(grads);
+  try {
+    if (clipNorm !== null) gradNorm = globalNorm(grads);
+    // a non-finite norm leaves the parameters as they were; the caller sees gradNorm and stops
+    if (gradNorm === undefined) update(grads, 1);
+    else if (Number.isFinite(gradNorm)) update(grads, clipCoefficient(gradNorm, clipNorm!));
+  } finally {
     for (const g of Object.values(grads)) g.dispose();
   }
   const out: Record<string, number> = { loss: values[0]! };

@@ -152,11 +152,11 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
           const batches = new Map<PairType, PairBatch>();
           for (const [pair, count] of alloc) batches.set(pair, assembler.assemble(pair, sampler.draw(pair, count)));
           const lr = lrAt(step - 1);
-          const { losses } = trainStep(o.model, terms, batches, (g) => optimizer.step(g, lr), o.optimizer.clipNorm);
+          const { losses } = trainStep(o.model, terms, batches, (g, scale) => optimizer.step(g, lr, scale), o.optimizer.clipNorm);
           globalStep++;
-          if (!Number.isFinite(losses.loss!)) {
+          if (!Number.isFinite(losses.loss!) || !Number.isFinite(losses.gradNorm ?? 0)) {
             const bad = Object.entries(losses).filter(([, v]) => !Number.isFinite(v)).map(([k, v]) => `${k}=${v}`).join(', ');
-            throw new UserError(`${stage.name} step ${step}: loss is not finite (${bad}); lower optimizer.lr (or the stage's lr) or set optimizer.clipNorm`);
+            throw new UserError(`${stage.name} step ${step}: loss or gradient is not finite (${bad}); lower optimizer.lr (or the stage's lr) or set optimizer.clipNorm`);
           }
           const now = performance.now();
           const dt = (now - t0) / 1000;

@@ -1,9 +1,10 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { fastBatchMatMul, matMulShapes, setupXnnMatMul } from '../wasm-matmul';
+import { asWasm } from '../wasm-heap';
+import { fastBatchMatMul, matMulPath, matMulShapes, setupXnnMatMul } from '../wasm-matmul';
 
 /**
- * Replaces wasm's BatchMatMul: the stock kernel (kept as `original`) still runs the one case it does fast —
- * batch 1, no transpose — and fastBatchMatMul runs the rest through XNNPACK (see wasm-matmul.ts).
+ * Replaces wasm's BatchMatMul: fastBatchMatMul picks unir's gemm or XNNPACK by shape (see wasm-matmul.ts); the
+ * stock kernel (kept as `original`) still runs XNNPACK's one fast case — batch 1, no transpose.
  */
 export function batchMatMulOverride(original: KernelConfig): KernelConfig {
   const kernelFunc: KernelFunc = (args) => {
@@ -11,8 +12,9 @@ export function batchMatMulOverride(original: KernelConfig): KernelConfig {
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return original.kernelFunc(args); // throws its own message
     const s = matMulShapes(a, b, transposeA, transposeB);
-    if (!transposeA && !transposeB && s.batchA === 1 && s.batchB === 1) return original.kernelFunc(args);
-    return fastBatchMatMul(args.backend, a, b, transposeA, transposeB);
+    const path = matMulPath(asWasm(args.backend), s, transposeA);
+    if (path === 'xnn' && !transposeA && !transposeB && s.batchA === 1 && s.batchB === 1) return original.kernelFunc(args);
+    return fastBatchMatMul(args.backend, a, b, transposeA, transposeB, path);
   };
   return {
     kernelName: 'BatchMatMul',

@@ -1,11 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { batchMatMulOverride } from './BatchMatMul';
+import { castOverride } from './Cast';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput';
 import { fusedMatMulOverride } from './_FusedMatMul';
 import { gatherV2Override } from './GatherV2';
+import { identityOverride } from './Identity';
+import { transposeOverride } from './Transpose';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum';
 
 /** Gradient kernels tfjs-backend-wasm 4.22 lacks; registered only where the package still lacks them. */
@@ -25,6 +28,9 @@ export const WASM_KERNEL_OVERRIDES: Readonly<Record<string, (original: KernelCon
 /** Speed-only replacements of stock wasm kernels that are correct but slow (bench/train-step.ts measured them). */
 export const SPEED_WASM_KERNEL_OVERRIDES: Readonly<Record<string, (original: KernelConfig) => KernelConfig>> = {
   GatherV2: gatherV2Override,
+  Identity: identityOverride,
+  Cast: castOverride,
+  Transpose: transposeOverride,
 };
 
 /** Names of the speed-only replacements now active for 'wasm' (registerWasmKernels installs them). */

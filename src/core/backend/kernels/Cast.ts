@@ -1,0 +1,17 @@
+import type { DataType, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+
+/**
+ * Replaces wasm's Cast for a cast to the dtype x already has, which the stock kernel copies: the gradient of
+ * every tensor saved for backward is such a cast (float32 → float32, ≈ 470 per step of the paper model). The
+ * output shares x's data with one more reference (see Identity.ts). Real conversions: the stock kernel.
+ */
+export function castOverride(original: KernelConfig): KernelConfig {
+  const kernelFunc: KernelFunc = (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const { dtype } = args.attrs as { dtype: DataType };
+    if (dtype !== x.dtype || x.dtype === 'string' || x.dtype === 'complex64') return original.kernelFunc(args);
+    (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+  return { kernelName: 'Cast', backendName: 'wasm', setupFunc: original.setupFunc, disposeFunc: original.disposeFunc, kernelFunc };
+}

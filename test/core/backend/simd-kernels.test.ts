@@ -1,0 +1,108 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disposeBackend } from '../../../src/core/backend';
+import { simdKernels } from '../../../src/core/backend/simd/simd-kernels';
+import { asWasm, f32, ptr } from '../../../src/core/backend/wasm-heap';
+import { fastBatchMatMul, matMulPath, matMulShapes, type MatMulPath } from '../../../src/core/backend/wasm-matmul';
+import { maxAbsDiff, rand, runOn, startWasmAndCpu } from './oracle';
+
+beforeAll(startWasmAndCpu);
+afterAll(disposeBackend);
+
+/** Float64 a·b for a (M, K) or stored (K, M) when tA, b (K, N). */
+function oracle(a: Float32Array, b: Float32Array, m: number, k: number, n: number, tA: boolean): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let q = 0; q < k; q++) s += a[tA ? q * m + i : i * k + q]! * b[q * n + j]!;
+      out.push(s);
+    }
+  }
+  return out;
+}
+
+describe("unir's wasm SIMD kernels (simd/kernels.c)", () => {
+  // 4×8 register blocks, the 1-row, 4-column and 1-column remainders, K of 1 and an odd K
+  const SHAPES: [number, number, number][] = [[4, 3, 8], [13, 67, 21], [9, 1, 12], [1, 5, 3], [24, 32, 24], [65, 65, 32]];
+  for (const [m, k, n] of SHAPES) {
+    for (const tA of [false, true]) {
+      it(`gemm ${m}×${k}·${k}×${n}${tA ? ' (a read transposed)' : ''} equals a float64 product and writes nothing outside c`, async () => {
+        await tf.setBackend('wasm');
+        const be = asWasm(tf.backend());
+        const av = rand(m * 10 + k, m * k);
+        const bv = rand(n * 10 + k, k * n);
+        const a = tf.tensor(av);
+        const b = tf.tensor(bv);
+        const c = tf.fill([m * n + 16], 7); // guard: 8 floats either side of the product
+        simdKernels(be).gemm(ptr(be, a), tA ? 1 : k, tA ? m : 1, ptr(be, b), ptr(be, c) + 32, m, n, k);
+        const got = Array.from(f32(be, c));
+        expect(got.slice(0, 8)).toEqual(new Array(8).fill(7));
+        expect(got.slice(8 + m * n)).toEqual(new Array(8).fill(7));
+        expect(maxAbsDiff(got.slice(8, 8 + m * n), oracle(av, bv, m, k, n, tA))).toBeLessThanOrEqual(1e-5 * Math.sqrt(k));
+        tf.dispose([a, b, c]);
+      });
+    }
+  }
+
+  it('both matmul paths (unir gemm, XNNPACK) give the cpu backend\'s product for every transpose and batch layout', async () => {
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[3, 13, 67], [3, 67, 21], false, false], [[3, 67, 13], [3, 67, 21], true, false],
+      [[3, 13, 67], [3, 21, 67], false, true], [[3, 67, 13], [67, 21], true, false], [[2, 13, 67], [67, 12], false, false],
+    ];
+    for (const [as, bs, tA, tB] of cases) {
+      const av = rand(1, tf.util.sizeFromShape(as));
+      const bv = rand(2, tf.util.sizeFromShape(bs));
+      const cpu = await runOn('cpu', () => [tf.matMul(tf.tensor(av, as), tf.tensor(bv, bs), tA, tB)]);
+      for (const path of ['simd', 'xnn'] as MatMulPath[]) {
+        await tf.setBackend('wasm');
+        const be = tf.backend();
+        const [a, b] = [tf.tensor(av, as), tf.tensor(bv, bs)];
+        const out = tf.engine().makeTensorFromTensorInfo(fastBatchMatMul(be, a, b, tA, tB, path));
+        expect(out.shape, `${as} ${bs} ${path}`).toEqual(cpu.shapes[0]);
+        expect(maxAbsDiff(out.dataSync(), cpu.values[0]!), `${as} ${bs} tA=${tA} tB=${tB} ${path}`).toBeLessThanOrEqual(1e-4);
+        tf.dispose([a, b, out]);
+      }
+    }
+  });
+
+  it('routes attention slices and the paper model\'s layers to the gemm, a 1024³ product to XNNPACK', async () => {
+    await tf.setBackend('wasm');
+    const be = asWasm(tf.backend());
+    const path = (a: number[], b: number[], tA = false) => {
+      const info = (shape: number[]) => ({ shape, dtype: 'float32', dataId: {} }) as tf.TensorInfo;
+      return matMulPath(be, matMulShapes(info(a), info(b), tA, false), tA);
+    };
+    expect(path([64, 24, 32], [64, 32, 24])).toBe('simd');
+    expect(path([384, 128], [384, 128], true)).toBe('simd');
+    expect(path([384, 128], [128, 256])).toBe('simd');
+    expect(path([1024, 1024], [1024, 1024])).toBe('xnn');
+  });
+
+  it('sumsq and adamw match float64 formulas', async () => {
+    await tf.setBackend('wasm');
+    const be = asWasm(tf.backend());
+    const n = 11; // two SIMD blocks and a 3-element tail
+    const [pv, gv, mv, vv] = [rand(1, n), rand(2, n), rand(3, n), rand(4, n)];
+    const vPos = vv.map(Math.abs);
+    const [p, g, m, v] = [tf.tensor(pv), tf.tensor(gv), tf.tensor(mv), tf.tensor(vPos)];
+    const outs = [tf.zeros([n]), tf.zeros([n]), tf.zeros([n])] as const;
+    const k = simdKernels(be);
+    expect(Math.abs(k.sumsq(ptr(be, g), n) - Array.from(gv).reduce((s, x) => s + x * x, 0))).toBeLessThan(1e-12);
+    const [b1, b2, eps, lr, bc1, bc2, keep, scale] = [0.9, 0.999, 1e-8, 0.01, 0.19, 0.002, 0.999, 0.5];
+    k.adamw(ptr(be, p), ptr(be, g), ptr(be, m), ptr(be, v), ptr(be, outs[0]), ptr(be, outs[1]), ptr(be, outs[2]), n, b1, b2, 1 - b1, 1 - b2, eps, lr, bc1, bc2, keep, scale);
+    const want = { p: [] as number[], m: [] as number[], v: [] as number[] };
+    for (let i = 0; i < n; i++) {
+      const gi = gv[i]! * scale;
+      const mi = b1 * mv[i]! + (1 - b1) * gi;
+      const vi = b2 * vPos[i]! + (1 - b2) * gi * gi;
+      want.m.push(mi);
+      want.v.push(vi);
+      want.p.push(pv[i]! * keep - lr * (mi / bc1) / (Math.sqrt(vi / bc2) + eps));
+    }
+    expect(maxAbsDiff(outs[0]!.dataSync(), want.p)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(outs[1]!.dataSync(), want.m)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(outs[2]!.dataSync(), want.v)).toBeLessThan(1e-6);
+    tf.dispose([p, g, m, v, ...outs]);
+  });
+});
