@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../errors';
+import { fusedEmbeddingBag } from './fused';
 import type { Module } from './module';
 import type { ParamScope } from './params';
 
@@ -15,6 +16,8 @@ export class EmbeddingBag implements Module {
   }
 
   apply(ids: tf.Tensor3D): tf.Tensor3D {
+    const fused = fusedEmbeddingBag(this.table as tf.Tensor as tf.Tensor2D, ids, this.padId);
+    if (fused) return fused;
     return tf.tidy(() => {
       const [b, t, g] = ids.shape;
       const flat = tf.reshape(ids, [-1]) as tf.Tensor1D; // (B·T·G)

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedLayerNorm } from './fused';
 import type { Module } from './module';
 import { ones, zeros, type ParamScope } from './params';
 
@@ -13,6 +14,8 @@ export class LayerNorm implements Module {
   }
 
   apply<T extends tf.Tensor>(x: T): T {
+    const fused = fusedLayerNorm(x, this.gamma, this.beta, this.eps);
+    if (fused) return fused;
     return tf.tidy(() => {
       const mu = tf.mean(x, -1, true);
       const xc = tf.sub(x, mu);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedGelu } from './fused';
 
 /** Added to attention scores of masked keys: exp underflows to exactly 0 after softmax's max shift. */
 export const MASKED = -1e9;
@@ -8,6 +9,8 @@ export const MASKED = -1e9;
  * 0.5x(1 + tanh u), but wasm's sigmoid is ≈ 10× faster than its tanh and pow (x³ as x·x·x).
  */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  const fused = fusedGelu(x); // wasm: one SIMD pass each way
+  if (fused) return fused;
   return tf.tidy(() => {
     const x3 = tf.mul(tf.mul(x, x), x);
     const u2 = tf.mul(tf.add(x, tf.mul(x3, 0.044715)), 2 * Math.sqrt(2 / Math.PI)); // 2u

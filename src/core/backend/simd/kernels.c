@@ -123,3 +123,173 @@ EXPORT("gemm") void gemm(const float* a, int sai, int sak, const float* b, float
     }
   }
 }
+
+// ---- layer norm over the last axis: rows of d floats -------------------------------------------------------
+
+static inline float hsum(v128_t v) {
+  return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3);
+}
+
+// y = (x - μ)·rstd·γ + β per row, rstd = 1/√(var + eps) (two-pass variance); mean and rstd (rows) are kept for ln_bwd.
+EXPORT("ln_fwd") void ln_fwd(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd, int rows, int d, float eps) {
+  const float inv = 1.0f / (float)d;
+  for (int r = 0; r < rows; r++, x += d, y += d) {
+    v128_t s4 = wasm_f32x4_splat(0);
+    int j = 0;
+    for (; j + 4 <= d; j += 4) s4 = wasm_f32x4_add(s4, wasm_v128_load(x + j));
+    float s = hsum(s4);
+    for (; j < d; j++) s += x[j];
+    const float mu = s * inv;
+    const v128_t vmu = wasm_f32x4_splat(mu);
+    v128_t q4 = wasm_f32x4_splat(0);
+    for (j = 0; j + 4 <= d; j += 4) {
+      v128_t c = wasm_f32x4_sub(wasm_v128_load(x + j), vmu);
+      q4 = wasm_f32x4_add(q4, wasm_f32x4_mul(c, c));
+    }
+    float q = hsum(q4);
+    for (; j < d; j++) q += (x[j] - mu) * (x[j] - mu);
+    const float rs = 1.0f / __builtin_sqrtf(q * inv + eps);
+    mean[r] = mu;
+    rstd[r] = rs;
+    const v128_t vrs = wasm_f32x4_splat(rs);
+    for (j = 0; j + 4 <= d; j += 4) {
+      v128_t h = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(x + j), vmu), vrs);
+      wasm_v128_store(y + j, wasm_f32x4_add(wasm_f32x4_mul(h, wasm_v128_load(gamma + j)), wasm_v128_load(beta + j)));
+    }
+    for (; j < d; j++) y[j] = (x[j] - mu) * rs * gamma[j] + beta[j];
+  }
+}
+
+// Gradient of ln_fwd: with x̂ = (x - μ)·rstd and g = dy·γ,
+//   dx = rstd·(g - mean(g) - x̂·mean(g·x̂)),   dγ = Σ_rows dy·x̂,   dβ = Σ_rows dy.
+EXPORT("ln_bwd") void ln_bwd(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd, float* dx, float* dgamma, float* dbeta, int rows, int d) {
+  const float inv = 1.0f / (float)d;
+  for (int j = 0; j < d; j++) dgamma[j] = dbeta[j] = 0;
+  for (int r = 0; r < rows; r++, x += d, dy += d, dx += d) {
+    const v128_t vmu = wasm_f32x4_splat(mean[r]), vrs = wasm_f32x4_splat(rstd[r]);
+    const float mu = mean[r], rs = rstd[r];
+    v128_t a4 = wasm_f32x4_splat(0), b4 = a4;
+    int j = 0;
+    for (; j + 4 <= d; j += 4) {
+      v128_t h = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(x + j), vmu), vrs);
+      v128_t t = wasm_v128_load(dy + j);
+      v128_t g = wasm_f32x4_mul(t, wasm_v128_load(gamma + j));
+      a4 = wasm_f32x4_add(a4, g);
+      b4 = wasm_f32x4_add(b4, wasm_f32x4_mul(g, h));
+      wasm_v128_store(dgamma + j, wasm_f32x4_add(wasm_v128_load(dgamma + j), wasm_f32x4_mul(t, h)));
+      wasm_v128_store(dbeta + j, wasm_f32x4_add(wasm_v128_load(dbeta + j), t));
+    }
+    float a = hsum(a4), b = hsum(b4);
+    for (; j < d; j++) {
+      const float h = (x[j] - mu) * rs, g = dy[j] * gamma[j];
+      a += g;
+      b += g * h;
+      dgamma[j] += dy[j] * h;
+      dbeta[j] += dy[j];
+    }
+    a *= inv;
+    b *= inv;
+    const v128_t va = wasm_f32x4_splat(a), vb = wasm_f32x4_splat(b);
+    for (j = 0; j + 4 <= d; j += 4) {
+      v128_t h = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(x + j), vmu), vrs);
+      v128_t g = wasm_f32x4_mul(wasm_v128_load(dy + j), wasm_v128_load(gamma + j));
+      wasm_v128_store(dx + j, wasm_f32x4_mul(vrs, wasm_f32x4_sub(wasm_f32x4_sub(g, va), wasm_f32x4_mul(h, vb))));
+    }
+    for (; j < d; j++) {
+      const float h = (x[j] - mu) * rs, g = dy[j] * gamma[j];
+      dx[j] = rs * (g - a - h * b);
+    }
+  }
+}
+
+// ---- GELU (tanh form as x·σ(2u), u = √(2/π)(x + 0.044715x³)) ------------------------------------------------
+
+// e^x for |x| ≤ 88 (clamped outside), Cephes expf: x = n·ln2 + r, e^r by a degree-6 polynomial, 2^n by exponent bits.
+static inline v128_t exp4(v128_t x) {
+  x = wasm_f32x4_min(wasm_f32x4_max(x, wasm_f32x4_splat(-87.0f)), wasm_f32x4_splat(88.0f));
+  v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
+  v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
+  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
+  v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.3981999507e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(8.3334519073e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(4.1665795894e-2f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, r), r), r), wasm_f32x4_splat(1.0f));
+  v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  return wasm_f32x4_mul(p, e);
+}
+
+#define GELU_C 0.7978845608028654f // √(2/π)
+#define GELU_K 0.044715f
+
+// σ(2u) of 4 lanes of x.
+static inline v128_t gelu_gate(v128_t x) {
+  v128_t x2 = wasm_f32x4_mul(x, x);
+  v128_t u2 = wasm_f32x4_mul(wasm_f32x4_mul(x, wasm_f32x4_add(wasm_f32x4_splat(1.0f), wasm_f32x4_mul(x2, wasm_f32x4_splat(GELU_K)))), wasm_f32x4_splat(2.0f * GELU_C));
+  v128_t one = wasm_f32x4_splat(1.0f);
+  return wasm_f32x4_div(one, wasm_f32x4_add(one, exp4(wasm_f32x4_neg(u2))));
+}
+
+// The last n % 4 lanes of a, zero-padded (built in registers: these kernels must not touch a stack).
+static inline v128_t load_tail(const float* a, int rem) {
+  return wasm_f32x4_make(a[0], rem > 1 ? a[1] : 0.0f, rem > 2 ? a[2] : 0.0f, 0.0f);
+}
+static inline void store_tail(float* a, v128_t v, int rem) {
+  a[0] = wasm_f32x4_extract_lane(v, 0);
+  if (rem > 1) a[1] = wasm_f32x4_extract_lane(v, 1);
+  if (rem > 2) a[2] = wasm_f32x4_extract_lane(v, 2);
+}
+
+static inline v128_t gelu4(v128_t v) { return wasm_f32x4_mul(v, gelu_gate(v)); }
+
+// dy·(s + 2c·x·s(1 - s)(1 + 3k·x²)), s = σ(2u).
+static inline v128_t gelu_grad4(v128_t dy, v128_t v) {
+  const v128_t one = wasm_f32x4_splat(1.0f);
+  v128_t s = gelu_gate(v);
+  v128_t du = wasm_f32x4_mul(wasm_f32x4_splat(2.0f * GELU_C), wasm_f32x4_add(one, wasm_f32x4_mul(wasm_f32x4_splat(3.0f * GELU_K), wasm_f32x4_mul(v, v))));
+  return wasm_f32x4_mul(dy, wasm_f32x4_add(s, wasm_f32x4_mul(wasm_f32x4_mul(v, wasm_f32x4_mul(s, wasm_f32x4_sub(one, s))), du)));
+}
+
+EXPORT("gelu_fwd") void gelu_fwd(const float* x, float* y, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, gelu4(wasm_v128_load(x + i)));
+  if (i < n) store_tail(y + i, gelu4(load_tail(x + i, n - i)), n - i);
+}
+
+EXPORT("gelu_bwd") void gelu_bwd(const float* dy, const float* x, float* dx, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(dx + i, gelu_grad4(wasm_v128_load(dy + i), wasm_v128_load(x + i)));
+  if (i < n) store_tail(dx + i, gelu_grad4(load_tail(dy + i, n - i), load_tail(x + i, n - i)), n - i);
+}
+
+// ---- embedding bag: out[r] = Σ_g table[ids[r·G + g]] over pieces ≠ pad ---------------------------------------
+
+static inline void add_row(float* dst, const float* src, int d) {
+  int j = 0;
+  for (; j + 4 <= d; j += 4) wasm_v128_store(dst + j, wasm_f32x4_add(wasm_v128_load(dst + j), wasm_v128_load(src + j)));
+  for (; j < d; j++) dst[j] += src[j];
+}
+
+// ids in [0, V) are the caller's check. out (rows, d) is overwritten.
+EXPORT("bag_fwd") void bag_fwd(const float* table, const int* ids, float* out, int rows, int g, int d, int pad) {
+  for (int r = 0; r < rows; r++, out += d) {
+    for (int j = 0; j < d; j++) out[j] = 0;
+    for (int q = 0; q < g; q++) {
+      const int id = ids[r * g + q];
+      if (id != pad) add_row(out, table + (long)id * d, d);
+    }
+  }
+}
+
+// dtable (V, d) = 0, then dtable[ids[r·G + g]] += dy[r] over pieces ≠ pad. Also the gradient of gather (g = 1, pad = -1).
+EXPORT("bag_bwd") void bag_bwd(const float* dy, const int* ids, float* dtable, int rows, int g, int d, int pad, int vocab) {
+  for (long j = 0; j < (long)vocab * d; j++) dtable[j] = 0;
+  for (int r = 0; r < rows; r++, dy += d) {
+    for (int q = 0; q < g; q++) {
+      const int id = ids[r * g + q];
+      if (id != pad && id >= 0 && id < vocab) add_row(dtable + (long)id * d, dy, d);
+    }
+  }
+}

@@ -13,6 +13,16 @@ export interface SimdKernels {
     beta1: number, beta2: number, c1: number, c2: number, eps: number, lr: number, bc1: number, bc2: number, keep: number, scale: number): void;
   /** c(M, N) = a·b; a's (i, k) at a + 4·(i·sai + k·sak); b (K, N) and c row-major. */
   gemm(a: number, sai: number, sak: number, b: number, c: number, m: number, n: number, k: number): void;
+  /** Layer norm of `rows` rows of d: y, and per-row mean and rstd for ln_bwd. */
+  ln_fwd(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, rows: number, d: number, eps: number): void;
+  ln_bwd(dy: number, x: number, gamma: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number, rows: number, d: number): void;
+  /** tanh-GELU of n floats, and its gradient. */
+  gelu_fwd(x: number, y: number, n: number): void;
+  gelu_bwd(dy: number, x: number, dx: number, n: number): void;
+  /** out (rows, d) = Σ over g pieces ≠ pad of table rows ids (rows, g); ids must be in range. */
+  bag_fwd(table: number, ids: number, out: number, rows: number, g: number, d: number, pad: number): void;
+  /** dtable (vocab, d) = scatter-add of dy rows by ids (pieces = pad or out of range skipped). */
+  bag_bwd(dy: number, ids: number, dtable: number, rows: number, g: number, d: number, pad: number, vocab: number): void;
 }
 
 const modules: Partial<Record<'plain' | 'shared', WebAssembly.Module>> = {};

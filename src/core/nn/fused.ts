@@ -1,0 +1,102 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { simdKernels, type SimdKernels } from '../backend/simd/simd-kernels';
+import { asWasm, ptr, type WasmBackend } from '../backend/wasm-heap';
+
+/**
+ * Layer norm, GELU and the embedding bag as single SIMD passes (backend/simd/kernels.c) with hand-written
+ * gradients, on the wasm backend. Composed of tfjs ops they cost ≈ 10 (forward) + ≈ 20 (backward) kernel launches
+ * each, and tfjs's engine spends ≈ 20–40 µs per launch; one fused op is one forward and one backward pass. Each
+ * function returns null when the backend is not wasm or a tensor is not float32: the caller then composes tfjs ops
+ * (the reference the tests compare these against, on the cpu backend).
+ */
+
+const usable = (...ts: tf.Tensor[]) => tf.getBackend() === 'wasm' && ts.every((t) => t.dtype === 'float32');
+
+interface Ctx { be: WasmBackend; k: SimdKernels; p: (t: tf.TensorInfo) => number }
+function ctx(): Ctx {
+  const be = asWasm(tf.backend());
+  return { be, k: simdKernels(be), p: (t) => ptr(be, t) };
+}
+
+type Grad = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
+/** tf.customGrad with typed arguments: f(...inputs, save) → { value, gradFunc }. */
+const custom = (f: (...args: never[]) => { value: tf.Tensor; gradFunc: Grad }) => tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
+
+/** New float32 tensors of these shapes on the wasm heap (contents undefined: the kernel writes them all). */
+function alloc(be: WasmBackend, ...shapes: number[][]): tf.Tensor[] {
+  const engine = tf.engine();
+  return shapes.map((s) => engine.makeTensorFromTensorInfo(be.makeOutput(s, 'float32')));
+}
+
+/** (x - μ)/√(σ² + eps)·γ + β over the last axis; x (..., D), gamma, beta (D). */
+export function fusedLayerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T | null {
+  if (!usable(x, gamma, beta)) return null;
+  const d = x.shape[x.rank - 1]!;
+  const rows = d === 0 ? 0 : x.size / d;
+  const op = custom((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const c = ctx();
+    const [y, mean, rstd] = alloc(c.be, xi.shape, [rows], [rows]) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    c.k.ln_fwd(c.p(xi), c.p(g), c.p(b), c.p(y), c.p(mean), c.p(rstd), rows, d, eps);
+    save([xi, g, mean, rstd]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, gs, ms, rs] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const k = ctx();
+        const [dx, dg, db] = alloc(k.be, xs.shape, [d], [d]) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        k.k.ln_bwd(k.p(dy), k.p(xs), k.p(gs), k.p(ms), k.p(rs), k.p(dx), k.p(dg), k.p(db), rows, d);
+        return [dx, dg, db];
+      },
+    };
+  });
+  return op(x, gamma, beta) as T;
+}
+
+/** tanh-approximate GELU, x·σ(2u) with u = √(2/π)(x + 0.044715x³). */
+export function fusedGelu<T extends tf.Tensor>(x: T): T | null {
+  if (!usable(x)) return null;
+  const op = custom((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+    const c = ctx();
+    const [y] = alloc(c.be, xi.shape) as [tf.Tensor];
+    c.k.gelu_fwd(c.p(xi), c.p(y), xi.size);
+    save([xi]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const k = ctx();
+        const [dx] = alloc(k.be, saved[0]!.shape) as [tf.Tensor];
+        k.k.gelu_bwd(k.p(dy), k.p(saved[0]!), k.p(dx), saved[0]!.size);
+        return [dx];
+      },
+    };
+  });
+  return op(x) as T;
+}
+
+/**
+ * Bag-of-pieces lookup: ids (B, T, G) int32 → Σ_g table[ids] over pieces ≠ padId → (B, T, D). Null also when an id
+ * is outside [0, V) (the composed gather then reports it).
+ */
+export function fusedEmbeddingBag(table: tf.Tensor2D, ids: tf.Tensor3D, padId: number): tf.Tensor3D | null {
+  if (!usable(table) || ids.dtype !== 'int32') return null;
+  const [vocab, d] = table.shape;
+  const [b, t, g] = ids.shape;
+  const values = ids.dataSync() as Int32Array; // (B·T·G) on wasm: a view copy of a few thousand ints
+  for (let i = 0; i < values.length; i++) if ((values[i]! < 0 || values[i]! >= vocab) && values[i] !== padId) return null;
+  const op = custom((tab: tf.Tensor, save: tf.GradSaveFunc) => {
+    const c = ctx();
+    const [out] = alloc(c.be, [b, t, d]) as [tf.Tensor];
+    c.k.bag_fwd(c.p(tab), c.p(ids), c.p(out), b * t, g, d, padId);
+    save([ids]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const k = ctx();
+        const [dtable] = alloc(k.be, [vocab, d]) as [tf.Tensor];
+        k.k.bag_bwd(k.p(dy), k.p(saved[0]!), k.p(dtable), b * t, g, d, padId, vocab);
+        return [dtable];
+      },
+    };
+  });
+  return op(table) as tf.Tensor3D;
+}

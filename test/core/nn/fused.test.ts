@@ -1,0 +1,71 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disposeBackend } from '../../../src/core/backend';
+import { fusedEmbeddingBag, fusedGelu, fusedLayerNorm } from '../../../src/core/nn/fused';
+import { expectWasmMatchesCpuFormula, randT, runOn, startWasmAndCpu, weightedSum } from '../backend/oracle';
+
+// The fused wasm ops (one SIMD pass each way) against the composed tfjs formulas they replace, run on the cpu
+// backend: values and every gradient.
+beforeAll(startWasmAndCpu);
+afterAll(disposeBackend);
+
+function composedLayerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number) {
+  const mu = tf.mean(x, -1, true);
+  const xc = tf.sub(x, mu);
+  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), eps))), g), b);
+}
+const composedGelu = (x: tf.Tensor) => tf.mul(x, tf.sigmoid(tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), 2 * Math.sqrt(2 / Math.PI))));
+
+describe('fused wasm ops match the composed formulas on cpu', () => {
+  for (const d of [128, 7]) { // SIMD rows, and a 4-wide body + 3-lane tail
+    it(`layer norm over D = ${d}: output and gradients for x, gamma, beta`, async () => {
+      const run = (ln: (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor) => () => {
+        const [x, g, b] = [tf.mul(randT(1, [3, 5, d]), 3), randT(2, [d]), randT(3, [d])];
+        const { value, grads } = tf.valueAndGrads((xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) => weightedSum(ln(xi, gi, bi)))([x, g, b]);
+        return [ln(x, g, b), value, ...grads];
+      };
+      await expectWasmMatchesCpuFormula(run((x, g, b) => fusedLayerNorm(x, g, b, 1e-5)!), run((x, g, b) => composedLayerNorm(x, g, b, 1e-5)), 2e-5);
+    });
+  }
+
+  it('GELU over 2·3·7 values from -9 to 9 (tail lanes, saturated sigmoid): output and gradient', async () => {
+    const run = (f: (x: tf.Tensor) => tf.Tensor) => () => {
+      const x = tf.mul(randT(4, [2, 3, 7]), 9);
+      const { value, grads } = tf.valueAndGrads((xi: tf.Tensor) => weightedSum(f(xi)))([x]);
+      return [f(x), value, grads[0]!];
+    };
+    await expectWasmMatchesCpuFormula(run((x) => fusedGelu(x)!), run(composedGelu), 2e-5);
+  });
+
+  it('embedding bag with pad pieces: output and the table gradient (pad row gets none)', async () => {
+    const ids = tf.tensor3d(Int32Array.from({ length: 2 * 3 * 4 }, (_, i) => (i % 5 === 0 ? 0 : (i * 7) % 11)), [2, 3, 4], 'int32');
+    const idv = ids.dataSync().slice();
+    ids.dispose();
+    const run = (bag: (t: tf.Tensor2D, ids: tf.Tensor3D) => tf.Tensor) => () => {
+      const table = randT(5, [11, 6]) as tf.Tensor2D;
+      const i3 = tf.tensor3d(idv, [2, 3, 4], 'int32');
+      const { value, grads } = tf.valueAndGrads((t: tf.Tensor) => weightedSum(bag(t as tf.Tensor2D, i3)))([table]);
+      return [bag(table, i3), value, grads[0]!];
+    };
+    const composed = (t: tf.Tensor2D, i3: tf.Tensor3D) => {
+      const flat = tf.reshape(i3, [-1]);
+      const keep = tf.expandDims(tf.cast(tf.notEqual(flat, 0), 'float32'), 1);
+      return tf.sum(tf.reshape(tf.mul(tf.gather(t, flat), keep), [2, 3, 4, 6]), 2);
+    };
+    await expectWasmMatchesCpuFormula(run((t, i3) => fusedEmbeddingBag(t, i3, 0)!), run(composed), 1e-5);
+    const w = await runOn('wasm', run((t, i3) => fusedEmbeddingBag(t, i3, 0)!));
+    expect(Array.from(w.values[2]!.slice(0, 6))).toEqual([0, 0, 0, 0, 0, 0]); // row 0 = pad
+  });
+
+  it('fall back (null) off wasm, for other dtypes, and for an out-of-range id', async () => {
+    await tf.setBackend('cpu');
+    tf.tidy(() => expect(fusedGelu(tf.ones([4]))).toBeNull());
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      expect(fusedEmbeddingBag(tf.ones([3, 2]) as tf.Tensor2D, tf.tensor3d([[[0, 5]]], [1, 1, 2], 'int32'), 0)).toBeNull();
+      expect(fusedGelu(tf.ones([4], 'int32'))).toBeNull();
+    });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
