@@ -59,7 +59,7 @@ describe('fused wasm ops match the composed formulas on cpu', () => {
 
   it('fall back (null) off wasm, for other dtypes, and for an out-of-range id', async () => {
     await tf.setBackend('cpu');
-    tf.tidy(() => expect(fusedGelu(tf.ones([4]))).toBeNull());
+    tf.tidy(() => { expect(fusedGelu(tf.ones([4]))).toBeNull(); });
     await tf.setBackend('wasm');
     const before = tf.memory().numTensors;
     tf.tidy(() => {
