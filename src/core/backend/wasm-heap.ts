@@ -52,9 +52,6 @@ function heap(b: WasmBackend): ArrayBufferLike {
   return (b.wasm.wasmMemory ?? b.wasm.asm?.memory)?.buffer ?? b.wasm.HEAPU8.buffer;
 }
 
-/** Whether the heap is shared with worker threads (tfjs's threaded build: XNNPACK runs on a thread pool). */
-export const threadedHeap = (b: WasmBackend) => typeof SharedArrayBuffer !== 'undefined' && heap(b) instanceof SharedArrayBuffer;
-
 export function f32(b: WasmBackend, t: TensorInfo, size = tf.util.sizeFromShape(t.shape)): Float32Array {
   return new Float32Array(heap(b), data(b, t).memoryOffset, size);
 }

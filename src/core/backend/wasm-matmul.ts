@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { simdKernels } from './simd/simd-kernels';
-import { asWasm, broadcastIndex, cppId, disposeTemp, f32, ptr, releaseView, reshaped, threadedHeap, transposed, view, type WasmBackend } from './wasm-heap';
+import { asWasm, broadcastIndex, cppId, disposeTemp, f32, ptr, releaseView, reshaped, transposed, view, type WasmBackend } from './wasm-heap';
 
 /**
  * Fast matmul on the wasm backend. tfjs-backend-wasm 4.22 sends a BatchMatMul to XNNPACK only when neither operand
@@ -10,7 +10,7 @@ import { asWasm, broadcastIndex, cppId, disposeTemp, f32, ptr, releaseView, resh
  * (wrong values when it is over 48). Two paths replace it:
  *  - simd (unir's gemm, simd/kernels.c): reads a transposed left operand in place, runs batches slice by slice
  *    with no per-call setup; 20–33 GFLOP/s on one thread from 24×32 attention slices to 384×256 layers;
- *  - xnn (XNNPACK, multithreaded): for large products, where its cache blocking and the second thread win.
+ *  - xnn (XNNPACK, multithreaded): for large products, where its cache blocking and threads win.
  * Either way a transposed right operand is materialised first (wasm Transpose) and a batch against a shared right
  * operand is folded into one tall matmul.
  */
@@ -82,22 +82,18 @@ function untransposed(b: WasmBackend, t: TensorInfo, batch: number, transpose: b
 }
 
 /**
- * Products of at least this many multiply-adds go to XNNPACK when its threads can help (threaded build, left operand
- * not transposed); smaller ones, and all of them on one thread, to unir's gemm (bench/matmul.ts, bench/train-step.ts).
+ * XNNPACK takes a product once b no longer fits in cache (1024³: 23 vs 9 GFLOP/s on one thread, 58 vs 10 on two);
+ * below that unir's gemm is as fast or faster on one thread, and on two as well for the paper model's step
+ * (bench/train-step.ts: 465 ms with every product on the gemm vs 531 ms with the ≥ 4 M-multiply-add ones on
+ * XNNPACK's two threads; a second gemm thread was tried and gained nothing end to end on these 2-vCPU machines).
  */
-const XNN_MIN_MACS_THREADED = Number(process.env.UNIR_XNN_MIN_MACS) || 1 << 22;
-/** On one thread XNNPACK wins only once b no longer fits in cache (1024³: 23 vs 9 GFLOP/s). */
 const XNN_MIN_B_FLOATS = 1 << 18;
 
 export type MatMulPath = 'simd' | 'xnn';
 
 /** Which path fastBatchMatMul takes for these shapes. */
-export function matMulPath(be: WasmBackend, s: MatMulShapes, transposeA: boolean): MatMulPath {
-  if (s.k * s.n >= XNN_MIN_B_FLOATS) return 'xnn';
-  const batch = tf.util.sizeFromShape(s.outOuter);
-  const folded = s.batchB === 1; // one XNNPACK call for the whole batch
-  if (threadedHeap(be) && !transposeA && folded && batch * s.m * s.k * s.n >= XNN_MIN_MACS_THREADED) return 'xnn';
-  return 'simd';
+export function matMulPath(s: MatMulShapes): MatMulPath {
+  return s.k * s.n >= XNN_MIN_B_FLOATS ? 'xnn' : 'simd';
 }
 
 /** matmul(a, b) with numpy batch broadcasting, as tf.matMul; returns a new tensor the caller owns. */
@@ -112,7 +108,7 @@ export function fastBatchMatMul(backendIn: unknown, a: TensorInfo, b: TensorInfo
     return out;
   }
   const B = untransposed(be, b, s.batchB, transposeB); // (batchB, K, N)
-  if ((path ?? matMulPath(be, s, transposeA)) === 'simd') simdMatMul(be, a, B.t, out, s, transposeA);
+  if ((path ?? matMulPath(s)) === 'simd') simdMatMul(be, a, B.t, out, s, transposeA);
   else xnnBatchMatMul(be, a, B.t, out, s, transposeA);
   if (B.owned) disposeTemp(be, B.t);
   return out;
@@ -120,20 +116,33 @@ export function fastBatchMatMul(backendIn: unknown, a: TensorInfo, b: TensorInfo
 
 /** out = a @ b by unir's gemm: a (batchA, M, K), or (batchA, K, M) read transposed in place; b (batchB, K, N). */
 function simdMatMul(be: WasmBackend, a: TensorInfo, b: TensorInfo, out: TensorInfo, s: MatMulShapes, transposeA: boolean): void {
-  const gemm = simdKernels(be).gemm;
   const [pa, pb, pc] = [ptr(be, a), ptr(be, b), ptr(be, out)];
   const [sai, sak] = transposeA ? [1, s.m] : [s.k, 1];
-  if (s.batchB === 1 && !transposeA) {
-    gemm(pa, sai, sak, pb, pc, s.batchA * s.m, s.n, s.k); // (batchA·M, K) @ (K, N)
-    return;
-  }
   const batch = tf.util.sizeFromShape(s.outOuter);
   const [mk, kn, mn] = [s.m * s.k, s.k * s.n, s.m * s.n];
+  // one gemm_batch call: (count, M, a stride, b stride); a batch against a shared b is one tall product
+  let job: [number, number, number, number] | undefined; // count, rows, a stride, b stride
+  if (s.batchB === 1 && !transposeA) job = [1, s.batchA * s.m, 0, 0];
+  else if (sameOuter(s)) {
+    job = [batch, s.m, s.batchA === 1 ? 0 : mk, s.batchB === 1 ? 0 : kn];
+  }
+  if (job) {
+    const [count, rows, sa, sb] = job;
+    simdKernels(be).gemm_batch(pa, sai, sak, pb, pc, rows, s.n, s.k, count, sa, sb, mn);
+    return;
+  }
+  const gemm = simdKernels(be).gemm;
   for (let i = 0; i < batch; i++) {
     const ia = broadcastIndex(i, s.outOuter, s.outerA);
     const ib = broadcastIndex(i, s.outOuter, s.outerB);
     gemm(pa + 4 * ia * mk, sai, sak, pb + 4 * ib * kn, pc + 4 * i * mn, s.m, s.n, s.k);
   }
+}
+
+/** Whether each operand's batch is either the whole output batch in the same layout or a single shared one. */
+function sameOuter(s: MatMulShapes): boolean {
+  const same = (o: number[]) => tf.util.sizeFromShape(o) === 1 || (o.length === s.outOuter.length && o.every((d, i) => d === s.outOuter[i]));
+  return same(s.outerA) && same(s.outerB);
 }
 
 /** out = a @ b by XNNPACK: a transposed operand is materialised; b (batchB, K, N). */

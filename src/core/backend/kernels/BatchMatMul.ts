@@ -1,5 +1,4 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { asWasm } from '../wasm-heap';
 import { fastBatchMatMul, matMulPath, matMulShapes, setupXnnMatMul } from '../wasm-matmul';
 
 /**
@@ -12,7 +11,7 @@ export function batchMatMulOverride(original: KernelConfig): KernelConfig {
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return original.kernelFunc(args); // throws its own message
     const s = matMulShapes(a, b, transposeA, transposeB);
-    const path = matMulPath(asWasm(args.backend), s, transposeA);
+    const path = matMulPath(s);
     if (path === 'xnn' && !transposeA && !transposeB && s.batchA === 1 && s.batchB === 1) return original.kernelFunc(args);
     return fastBatchMatMul(args.backend, a, b, transposeA, transposeB, path);
   };

@@ -39,7 +39,7 @@ export function fusedMatMulOverride(original: KernelConfig): KernelConfig {
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return original.kernelFunc(args);
     const s = matMulShapes(a, b, transposeA, transposeB);
     const alphaOk = activation !== 'prelu' || indexesByModulo(preluActivationWeights!.shape, s.outShape);
-    const stockOk = matMulPath(asWasm(args.backend), s, transposeA) === 'xnn' && !transposeA && !transposeB && s.batchA === 1 && s.batchB === 1 && alphaOk &&
+    const stockOk = matMulPath(s) === 'xnn' && !transposeA && !transposeB && s.batchA === 1 && s.batchB === 1 && alphaOk &&
       (bias == null || (bias.shape.length === 1 && bias.shape[0] === s.n));
     if (stockOk) return original.kernelFunc(args);
     if (activation !== 'linear' && ACTIVATIONS[activation] === undefined) return original.kernelFunc(args); // its own error

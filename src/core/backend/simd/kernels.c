@@ -124,6 +124,12 @@ EXPORT("gemm") void gemm(const float* a, int sai, int sak, const float* b, float
   }
 }
 
+// `count` products c_i = a_i·b_i with a_i = a + i·sa, b_i = b + i·sb, c_i = c + i·sc (floats): a stride of 0
+// shares that operand: a batched matmul in one call from JS.
+EXPORT("gemm_batch") void gemm_batch(const float* a, int sai, int sak, const float* b, float* c, int M, int N, int K, int count, int sa, int sb, int sc) {
+  for (int i = 0; i < count; i++) gemm(a + (long)i * sa, sai, sak, b + (long)i * sb, c + (long)i * sc, M, N, K);
+}
+
 // ---- layer norm over the last axis: rows of d floats -------------------------------------------------------
 
 static inline float hsum(v128_t v) {

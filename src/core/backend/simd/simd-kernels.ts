@@ -13,6 +13,8 @@ export interface SimdKernels {
     beta1: number, beta2: number, c1: number, c2: number, eps: number, lr: number, bc1: number, bc2: number, keep: number, scale: number): void;
   /** c(M, N) = a·b; a's (i, k) at a + 4·(i·sai + k·sak); b (K, N) and c row-major. */
   gemm(a: number, sai: number, sak: number, b: number, c: number, m: number, n: number, k: number): void;
+  /** `count` gemms in one call, operand i at a + 4·i·sa, b + 4·i·sb, c + 4·i·sc (a stride of 0 shares the operand). */
+  gemm_batch(a: number, sai: number, sak: number, b: number, c: number, m: number, n: number, k: number, count: number, sa: number, sb: number, sc: number): void;
   /** Layer norm of `rows` rows of d: y, and per-row mean and rstd for ln_bwd. */
   ln_fwd(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, rows: number, d: number, eps: number): void;
   ln_bwd(dy: number, x: number, gamma: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number, rows: number, d: number): void;
@@ -34,14 +36,18 @@ function memoryOf(be: WasmBackend): WebAssembly.Memory {
   return mem;
 }
 
+/** The compiled module for a memory: the variant importing a plain or a shared one. */
+function simdModule(mem: WebAssembly.Memory): WebAssembly.Module {
+  const kind = typeof SharedArrayBuffer !== 'undefined' && mem.buffer instanceof SharedArrayBuffer ? 'shared' : 'plain';
+  return (modules[kind] ??= new WebAssembly.Module(Buffer.from(kind === 'shared' ? SHARED_WASM : PLAIN_WASM, 'base64')));
+}
+
 /** The kernels bound to this backend's memory (compiled once per process, instantiated once per memory). */
 export function simdKernels(be: WasmBackend): SimdKernels {
   const mem = memoryOf(be);
   let k = instances.get(mem);
   if (!k) {
-    const kind = typeof SharedArrayBuffer !== 'undefined' && mem.buffer instanceof SharedArrayBuffer ? 'shared' : 'plain';
-    const mod = (modules[kind] ??= new WebAssembly.Module(Buffer.from(kind === 'shared' ? SHARED_WASM : PLAIN_WASM, 'base64')));
-    k = new WebAssembly.Instance(mod, { env: { memory: mem } }).exports as unknown as SimdKernels;
+    k = new WebAssembly.Instance(simdModule(mem), { env: { memory: mem } }).exports as unknown as SimdKernels;
     instances.set(mem, k);
   }
   return k;
