@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedGelu } from './fused';
+import { fusedGelu, fusedLinear } from './fused';
 
 /** Added to attention scores of masked keys: exp underflows to exactly 0 after softmax's max shift. */
 export const MASKED = -1e9;
@@ -46,6 +46,8 @@ export function dropout<T extends tf.Tensor>(x: T, rate: number, training: boole
 
 /** (..., in) @ (in, out) + b → (..., out), as a 2-D matMul. Not tf.fused.matMul: wrong on wasm for in > 48. */
 export function linear(x: tf.Tensor, w: tf.Tensor2D | tf.Variable, b?: tf.Tensor | tf.Variable): tf.Tensor {
+  const fused = fusedLinear(x, w, b); // wasm: one gemm + bias pass each way
+  if (fused) return fused;
   return tf.tidy(() => {
     const [inDim, outDim] = w.shape as [number, number];
     const lead = x.shape.slice(0, -1);

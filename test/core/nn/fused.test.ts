@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disposeBackend } from '../../../src/core/backend';
-import { fusedEmbeddingBag, fusedGelu, fusedLayerNorm } from '../../../src/core/nn/fused';
+import { fusedEmbeddingBag, fusedGelu, fusedLayerNorm, fusedLinear } from '../../../src/core/nn/fused';
 import { expectWasmMatchesCpuFormula, randT, runOn, startWasmAndCpu, weightedSum } from '../backend/oracle';
 
 // The fused wasm ops (one SIMD pass each way) against the composed tfjs formulas they replace, run on the cpu
@@ -25,6 +25,22 @@ describe('fused wasm ops match the composed formulas on cpu', () => {
         return [ln(x, g, b), value, ...grads];
       };
       await expectWasmMatchesCpuFormula(run((x, g, b) => fusedLayerNorm(x, g, b, 1e-5)!), run((x, g, b) => composedLayerNorm(x, g, b, 1e-5)), 2e-5);
+    });
+  }
+
+  for (const bias of [true, false]) {
+    it(`dense layer (B 2, T 5, in 13 → out 9)${bias ? ' with bias' : ''}: output and gradients for x, W${bias ? ', b' : ''}`, async () => {
+      const run = (lin: (x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor) => tf.Tensor) => () => {
+        const [x, w, b] = [randT(6, [2, 5, 13]), randT(7, [13, 9]), randT(8, [9])];
+        const args = bias ? [x, w, b] : [x, w];
+        const { value, grads } = tf.valueAndGrads((...t: tf.Tensor[]) => weightedSum(lin(t[0]!, t[1]!, t[2])))(args);
+        return [lin(x, w, bias ? b : undefined), value, ...grads];
+      };
+      const composed = (x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor) => {
+        const y = tf.reshape(tf.matMul(tf.reshape(x, [-1, 13]), w), [2, 5, 9]);
+        return b ? tf.add(y, b) : y;
+      };
+      await expectWasmMatchesCpuFormula(run((x, w, b) => fusedLinear(x, w, b)!), run(composed), 2e-5);
     });
   }
 
@@ -65,6 +81,7 @@ describe('fused wasm ops match the composed formulas on cpu', () => {
     tf.tidy(() => {
       expect(fusedEmbeddingBag(tf.ones([3, 2]) as tf.Tensor2D, tf.tensor3d([[[0, 5]]], [1, 1, 2], 'int32'), 0)).toBeNull();
       expect(fusedGelu(tf.ones([4], 'int32'))).toBeNull();
+      expect(fusedLinear(tf.ones([2, 1024]), tf.ones([1024, 256]))).toBeNull(); // large W: XNNPACK via tf.matMul
     });
     expect(tf.memory().numTensors).toBe(before);
   });

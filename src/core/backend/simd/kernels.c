@@ -6,6 +6,14 @@
 
 #define EXPORT(name) __attribute__((export_name(name)))
 
+// dst[0:d] += src[0:d]
+static inline void add_row(float* dst, const float* src, int d) {
+  int j = 0;
+  for (; j + 4 <= d; j += 4) wasm_v128_store(dst + j, wasm_f32x4_add(wasm_v128_load(dst + j), wasm_v128_load(src + j)));
+  for (; j < d; j++) dst[j] += src[j];
+}
+
+
 // Σ x[i]², accumulated in float64.
 EXPORT("sumsq") double sumsq(const float* x, int n) {
   v128_t s0 = wasm_f64x2_splat(0), s1 = wasm_f64x2_splat(0);
@@ -128,6 +136,25 @@ EXPORT("gemm") void gemm(const float* a, int sai, int sak, const float* b, float
 // shares that operand: a batched matmul in one call from JS.
 EXPORT("gemm_batch") void gemm_batch(const float* a, int sai, int sak, const float* b, float* c, int M, int N, int K, int count, int sa, int sb, int sc) {
   for (int i = 0; i < count; i++) gemm(a + (long)i * sa, sai, sak, b + (long)i * sb, c + (long)i * sc, M, N, K);
+}
+
+// ---- pieces of a dense layer (backend/../nn/fused.ts fusedLinear) --------------------------------------------
+
+// y (rows, n) += b (n) on every row.
+EXPORT("bias_add") void bias_add(float* y, const float* b, int rows, int n) {
+  for (int r = 0; r < rows; r++, y += n) add_row(y, b, n);
+}
+
+// out (n) = Σ_rows x (rows, n): the bias gradient.
+EXPORT("col_sum") void col_sum(const float* x, float* out, int rows, int n) {
+  for (int j = 0; j < n; j++) out[j] = 0;
+  for (int r = 0; r < rows; r++, x += n) add_row(out, x, n);
+}
+
+// dst (cols, rows) = srcᵀ, src (rows, cols) row-major.
+EXPORT("transpose") void transpose(const float* src, float* dst, int rows, int cols) {
+  for (int r = 0; r < rows; r++)
+    for (int c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
 }
 
 // ---- layer norm over the last axis: rows of d floats -------------------------------------------------------
@@ -271,12 +298,6 @@ EXPORT("gelu_bwd") void gelu_bwd(const float* dy, const float* x, float* dx, int
 }
 
 // ---- embedding bag: out[r] = Σ_g table[ids[r·G + g]] over pieces ≠ pad ---------------------------------------
-
-static inline void add_row(float* dst, const float* src, int d) {
-  int j = 0;
-  for (; j + 4 <= d; j += 4) wasm_v128_store(dst + j, wasm_f32x4_add(wasm_v128_load(dst + j), wasm_v128_load(src + j)));
-  for (; j < d; j++) dst[j] += src[j];
-}
 
 // ids in [0, V) are the caller's check. out (rows, d) is overwritten.
 EXPORT("bag_fwd") void bag_fwd(const float* table, const int* ids, float* out, int rows, int g, int d, int pad) {

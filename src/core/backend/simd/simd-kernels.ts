@@ -15,6 +15,10 @@ export interface SimdKernels {
   gemm(a: number, sai: number, sak: number, b: number, c: number, m: number, n: number, k: number): void;
   /** `count` gemms in one call, operand i at a + 4·i·sa, b + 4·i·sb, c + 4·i·sc (a stride of 0 shares the operand). */
   gemm_batch(a: number, sai: number, sak: number, b: number, c: number, m: number, n: number, k: number, count: number, sa: number, sb: number, sc: number): void;
+  /** y (rows, n) += b (n) per row; out (n) = Σ_rows x (rows, n); dst (cols, rows) = src (rows, cols)ᵀ. */
+  bias_add(y: number, b: number, rows: number, n: number): void;
+  col_sum(x: number, out: number, rows: number, n: number): void;
+  transpose(src: number, dst: number, rows: number, cols: number): void;
   /** Layer norm of `rows` rows of d: y, and per-row mean and rstd for ln_bwd. */
   ln_fwd(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, rows: number, d: number, eps: number): void;
   ln_bwd(dy: number, x: number, gamma: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number, rows: number, d: number): void;
