@@ -135,7 +135,7 @@ function simdMatMul(be: WasmBackend, a: TensorInfo, b: TensorInfo, out: TensorIn
   for (let i = 0; i < batch; i++) {
     const ia = broadcastIndex(i, s.outOuter, s.outerA);
     const ib = broadcastIndex(i, s.outOuter, s.outerB);
-    gemm(pa + 4 * ia * mk, sai, sak, pb + 4 * ib * kn, pc + 4 * i * mn, s.m, s.n, s.k);
+    gemm(pa + 4 * ia * mk, sai, sak, pb + 4 * ib * kn, s.n, pc + 4 * i * mn, s.n, s.m, s.n, s.k);
   }
 }
 

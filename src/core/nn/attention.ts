@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Dense } from './dense';
 import type { Module } from './module';
+import { fusedAttention } from './fused';
 import { dropout, keyMaskBias } from './ops';
 import type { ParamScope } from './params';
 
@@ -52,6 +53,11 @@ export class MultiHeadAttention implements Module {
       const tk = mem.shape[1];
       const h = this.heads;
       const dh = this.dim / h;
+      if (!(this.rate > 0 && opts.training)) {
+        // wasm: the whole core as one op each way (nn/fused.ts); null elsewhere
+        const fused = fusedAttention(this.q.apply(x) as tf.Tensor3D, this.k.apply(mem) as tf.Tensor3D, this.v.apply(mem) as tf.Tensor3D, h, opts.keyMask);
+        if (fused) return this.o.apply(fused) as tf.Tensor3D;
+      }
       // (B, T, H) → (B, T, h, dh) → (B, h, T, dh) → (B·h, T, dh)
       const split = (t: tf.Tensor, len: number) =>
         tf.reshape(tf.transpose(tf.reshape(t, [b, len, h, dh]), [0, 2, 1, 3]), [b * h, len, dh]) as tf.Tensor3D;

@@ -117,7 +117,7 @@ export function fusedLinear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tenso
   const forward = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor | undefined, save: tf.GradSaveFunc) => {
     const c = ctx();
     const [y] = alloc(c.be, outShape) as [tf.Tensor];
-    c.k.gemm(c.p(xi), inDim, 1, c.p(wi), c.p(y), rows, outDim, inDim);
+    c.k.gemm(c.p(xi), inDim, 1, c.p(wi), outDim, c.p(y), outDim, rows, outDim, inDim);
     if (bi) c.k.bias_add(c.p(y), c.p(bi), rows, outDim);
     save([xi, wi]);
     return {
@@ -127,9 +127,9 @@ export function fusedLinear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tenso
         const k = ctx();
         const [dx, dw, wT, db] = alloc(k.be, xs.shape, [inDim, outDim], [outDim, inDim], ...(bi ? [[outDim]] : [])) as tf.Tensor[];
         k.k.transpose(k.p(ws), k.p(wT!), inDim, outDim);
-        k.k.gemm(k.p(dy), outDim, 1, k.p(wT!), k.p(dx!), rows, inDim, outDim); // dY (rows, out) · Wᵀ (out, in)
+        k.k.gemm(k.p(dy), outDim, 1, k.p(wT!), inDim, k.p(dx!), inDim, rows, inDim, outDim); // dY (rows, out) · Wᵀ (out, in)
         wT!.dispose();
-        k.k.gemm(k.p(xs), 1, inDim, k.p(dy), k.p(dw!), inDim, outDim, rows); // Xᵀ (in, rows) · dY (rows, out)
+        k.k.gemm(k.p(xs), 1, inDim, k.p(dy), outDim, k.p(dw!), outDim, inDim, outDim, rows); // Xᵀ (in, rows) · dY (rows, out)
         if (!db) return [dx!, dw!];
         k.k.col_sum(k.p(dy), k.p(db), rows, outDim);
         return [dx!, dw!, db];
@@ -138,4 +138,37 @@ export function fusedLinear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tenso
   };
   if (b) return custom((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor, save: tf.GradSaveFunc) => forward(xi, wi, bi, save))(x, w, b);
   return custom((xi: tf.Tensor, wi: tf.Tensor, save: tf.GradSaveFunc) => forward(xi, wi, undefined, save))(x, w);
+}
+
+/**
+ * The attention core of `heads` heads side by side in the last axis: q (B, Tq, H) (projected, not yet scaled),
+ * k, v (B, Tk, H), keyMask (B, Tk) 1 = attend / 0 = padding → softmax(q_h·k_hᵀ/√dh + mask bias)·v_h, (B, Tq, H).
+ * No head split/merge transposes; the probabilities (B, h, Tq, Tk) are kept for the backward pass. No dropout:
+ * the caller composes tfjs ops when attention dropout is on.
+ */
+export function fusedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number, keyMask?: tf.Tensor2D): tf.Tensor3D | null {
+  if (!usable(q, k, v, ...(keyMask ? [keyMask] : []))) return null;
+  const [b, tq, dim] = q.shape;
+  const tk = k.shape[1];
+  const dh = dim / heads;
+  const scale = 1 / Math.sqrt(dh);
+  const op = custom((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
+    const c = ctx();
+    const [out, p, scratch] = alloc(c.be, [b, tq, dim], [b, heads, tq, tk], [Math.max(dh * tk, 1)]) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    c.k.attn_fwd(c.p(qi), c.p(ki), c.p(vi), keyMask ? c.p(keyMask) : 0, c.p(out), c.p(p), c.p(scratch), b, tq, tk, heads, dh, scale);
+    scratch.dispose();
+    save([qi, ki, vi, p]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [qs, ks, vs, ps] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const g = ctx();
+        const [dq, dk, dv, scratch] = alloc(g.be, qs.shape, ks.shape, vs.shape, [Math.max(dh * tk + tq * tk, 1)]) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        g.k.attn_bwd(g.p(dy), g.p(qs), g.p(ks), g.p(vs), g.p(ps), g.p(dq), g.p(dk), g.p(dv), g.p(scratch), b, tq, tk, heads, dh, scale);
+        scratch.dispose();
+        return [dq, dk, dv];
+      },
+    };
+  });
+  return op(q, k, v) as tf.Tensor3D;
 }

@@ -35,7 +35,7 @@ describe("unir's wasm SIMD kernels (simd/kernels.c)", () => {
         const a = tf.tensor(av);
         const b = tf.tensor(bv);
         const c = tf.fill([m * n + 16], 7); // guard: 8 floats either side of the product
-        simdKernels(be).gemm(ptr(be, a), tA ? 1 : k, tA ? m : 1, ptr(be, b), ptr(be, c) + 32, m, n, k);
+        simdKernels(be).gemm(ptr(be, a), tA ? 1 : k, tA ? m : 1, ptr(be, b), n, ptr(be, c) + 32, n, m, n, k);
         const got = Array.from(f32(be, c));
         expect(got.slice(0, 8)).toEqual(new Array(8).fill(7));
         expect(got.slice(8 + m * n)).toEqual(new Array(8).fill(7));

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disposeBackend } from '../../../src/core/backend';
-import { fusedEmbeddingBag, fusedGelu, fusedLayerNorm, fusedLinear } from '../../../src/core/nn/fused';
+import { fusedAttention, fusedEmbeddingBag, fusedGelu, fusedLayerNorm, fusedLinear } from '../../../src/core/nn/fused';
 import { expectWasmMatchesCpuFormula, randT, runOn, startWasmAndCpu, weightedSum } from '../backend/oracle';
 
 // The fused wasm ops (one SIMD pass each way) against the composed tfjs formulas they replace, run on the cpu
@@ -41,6 +41,26 @@ describe('fused wasm ops match the composed formulas on cpu', () => {
         return b ? tf.add(y, b) : y;
       };
       await expectWasmMatchesCpuFormula(run((x, w, b) => fusedLinear(x, w, b)!), run(composed), 2e-5);
+    });
+  }
+
+  for (const masked of [true, false]) {
+    it(`attention core, 2 heads, cross (Tq 5, Tk 7)${masked ? ' with a key mask' : ''}: output and gradients for q, k, v`, async () => {
+      const [b, tq, tk, h, dh] = [2, 5, 7, 2, 3];
+      const run = (attn: (q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, m?: tf.Tensor2D) => tf.Tensor) => () => {
+        const [q, k, v] = [tf.mul(randT(9, [b, tq, h * dh]), 2), randT(10, [b, tk, h * dh]), randT(11, [b, tk, h * dh])] as tf.Tensor3D[];
+        const m = masked ? tf.tensor2d([[1, 1, 1, 1, 1, 0, 0], [1, 0, 1, 1, 1, 1, 1]]) : undefined;
+        const { value, grads } = tf.valueAndGrads((...t: tf.Tensor[]) => weightedSum(attn(t[0] as tf.Tensor3D, t[1] as tf.Tensor3D, t[2] as tf.Tensor3D, m)))([q!, k!, v!]);
+        return [attn(q!, k!, v!, m), value, ...grads];
+      };
+      const composed = (q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, m?: tf.Tensor2D) => {
+        const split = (t: tf.Tensor, len: number) => tf.reshape(tf.transpose(tf.reshape(t, [b, len, h, dh]), [0, 2, 1, 3]), [b * h, len, dh]) as tf.Tensor3D;
+        let s: tf.Tensor = tf.matMul(split(tf.mul(q, 1 / Math.sqrt(dh)), tq), split(k, tk), false, true);
+        if (m) s = tf.reshape(tf.add(tf.reshape(s, [b, h, tq, tk]), tf.reshape(tf.mul(tf.sub(1, m), -1e9), [b, 1, 1, tk])), [b * h, tq, tk]);
+        const ctx = tf.matMul(tf.softmax(s), split(v, tk));
+        return tf.reshape(tf.transpose(tf.reshape(ctx, [b, h, tq, dh]), [0, 2, 1, 3]), [b, tq, h * dh]);
+      };
+      await expectWasmMatchesCpuFormula(run((q, k, v, m) => fusedAttention(q, k, v, h, m)!), run(composed), 2e-5);
     });
   }
 

@@ -6,6 +6,16 @@
 
 #define EXPORT(name) __attribute__((export_name(name)))
 
+// The last n % 4 lanes of a, zero-padded (built in registers: these kernels must not touch a stack).
+static inline v128_t load_tail(const float* a, int rem) {
+  return wasm_f32x4_make(a[0], rem > 1 ? a[1] : 0.0f, rem > 2 ? a[2] : 0.0f, 0.0f);
+}
+static inline void store_tail(float* a, v128_t v, int rem) {
+  a[0] = wasm_f32x4_extract_lane(v, 0);
+  if (rem > 1) a[1] = wasm_f32x4_extract_lane(v, 1);
+  if (rem > 2) a[2] = wasm_f32x4_extract_lane(v, 2);
+}
+
 // dst[0:d] += src[0:d]
 static inline void add_row(float* dst, const float* src, int d) {
   int j = 0;
@@ -67,10 +77,10 @@ EXPORT("adamw") void adamw(const float* p, const float* g, const float* m, const
 #define SPLAT(ptr) wasm_f32x4_splat(*(ptr))
 #define FMA(acc, x, y) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(x, y))
 
-// c(M, N) = a·b, c row-major and contiguous, b row-major (K, N) contiguous; a's element (i, k) is at
-// a[i·sai + k·sak]: a (M, K) row-major is (sai, sak) = (K, 1); aᵀ of an a stored (K, M) is (1, M).
+// c(M, N) = a·b; a's element (i, k) is at a[i·sai + k·sak]: a (M, K) row-major is (sai, sak) = (K, 1), aᵀ of an a
+// stored (K, M) is (1, M); b (K, N) and c (M, N) are row-major with row strides ldb, ldc ≥ N (N when contiguous).
 // Blocks of 4 rows × 8 columns in registers; column panels outermost so a (K × 8) panel of b stays in L1.
-EXPORT("gemm") void gemm(const float* a, int sai, int sak, const float* b, float* c, int M, int N, int K) {
+EXPORT("gemm") void gemm(const float* a, int sai, int sak, const float* b, int ldb, float* c, int ldc, int M, int N, int K) {
   int j = 0;
   for (; j + 8 <= N; j += 8) {
     int i = 0;
@@ -81,7 +91,7 @@ EXPORT("gemm") void gemm(const float* a, int sai, int sak, const float* b, float
       v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
       for (int k = 0; k < K; k++) {
         v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
-        bp += N;
+        bp += ldb;
         v128_t x0 = SPLAT(a0), x1 = SPLAT(a1), x2 = SPLAT(a2), x3 = SPLAT(a3);
         a0 += sak; a1 += sak; a2 += sak; a3 += sak;
         FMA(c00, x0, b0); FMA(c01, x0, b1);
@@ -89,10 +99,10 @@ EXPORT("gemm") void gemm(const float* a, int sai, int sak, const float* b, float
         FMA(c20, x2, b0); FMA(c21, x2, b1);
         FMA(c30, x3, b0); FMA(c31, x3, b1);
       }
-      float* cp = c + i * N + j;
-      wasm_v128_store(cp, c00); wasm_v128_store(cp + 4, c01); cp += N;
-      wasm_v128_store(cp, c10); wasm_v128_store(cp + 4, c11); cp += N;
-      wasm_v128_store(cp, c20); wasm_v128_store(cp + 4, c21); cp += N;
+      float* cp = c + i * ldc + j;
+      wasm_v128_store(cp, c00); wasm_v128_store(cp + 4, c01); cp += ldc;
+      wasm_v128_store(cp, c10); wasm_v128_store(cp + 4, c11); cp += ldc;
+      wasm_v128_store(cp, c20); wasm_v128_store(cp + 4, c21); cp += ldc;
       wasm_v128_store(cp, c30); wasm_v128_store(cp + 4, c31);
     }
     for (; i < M; i++) {
@@ -103,10 +113,10 @@ EXPORT("gemm") void gemm(const float* a, int sai, int sak, const float* b, float
         v128_t x0 = SPLAT(a0);
         a0 += sak;
         FMA(c00, x0, wasm_v128_load(bp)); FMA(c01, x0, wasm_v128_load(bp + 4));
-        bp += N;
+        bp += ldb;
       }
-      wasm_v128_store(c + i * N + j, c00);
-      wasm_v128_store(c + i * N + j + 4, c01);
+      wasm_v128_store(c + i * ldc + j, c00);
+      wasm_v128_store(c + i * ldc + j + 4, c01);
     }
   }
   for (; j + 4 <= N; j += 4) {
@@ -117,17 +127,17 @@ EXPORT("gemm") void gemm(const float* a, int sai, int sak, const float* b, float
       for (int k = 0; k < K; k++) {
         FMA(c00, SPLAT(a0), wasm_v128_load(bp));
         a0 += sak;
-        bp += N;
+        bp += ldb;
       }
-      wasm_v128_store(c + i * N + j, c00);
+      wasm_v128_store(c + i * ldc + j, c00);
     }
   }
   for (; j < N; j++) {
     for (int i = 0; i < M; i++) {
       const float* a0 = a + i * sai;
       float s = 0;
-      for (int k = 0; k < K; k++) s += a0[k * sak] * b[k * N + j];
-      c[i * N + j] = s;
+      for (int k = 0; k < K; k++) s += a0[k * sak] * b[k * ldb + j];
+      c[i * ldc + j] = s;
     }
   }
 }
@@ -135,7 +145,7 @@ EXPORT("gemm") void gemm(const float* a, int sai, int sak, const float* b, float
 // `count` products c_i = a_i·b_i with a_i = a + i·sa, b_i = b + i·sb, c_i = c + i·sc (floats): a stride of 0
 // shares that operand: a batched matmul in one call from JS.
 EXPORT("gemm_batch") void gemm_batch(const float* a, int sai, int sak, const float* b, float* c, int M, int N, int K, int count, int sa, int sb, int sc) {
-  for (int i = 0; i < count; i++) gemm(a + (long)i * sa, sai, sak, b + (long)i * sb, c + (long)i * sc, M, N, K);
+  for (int i = 0; i < count; i++) gemm(a + (long)i * sa, sai, sak, b + (long)i * sb, N, c + (long)i * sc, N, M, N, K);
 }
 
 // ---- pieces of a dense layer (backend/../nn/fused.ts fusedLinear) --------------------------------------------
@@ -265,16 +275,6 @@ static inline v128_t gelu_gate(v128_t x) {
   return wasm_f32x4_div(one, wasm_f32x4_add(one, exp4(wasm_f32x4_neg(u2))));
 }
 
-// The last n % 4 lanes of a, zero-padded (built in registers: these kernels must not touch a stack).
-static inline v128_t load_tail(const float* a, int rem) {
-  return wasm_f32x4_make(a[0], rem > 1 ? a[1] : 0.0f, rem > 2 ? a[2] : 0.0f, 0.0f);
-}
-static inline void store_tail(float* a, v128_t v, int rem) {
-  a[0] = wasm_f32x4_extract_lane(v, 0);
-  if (rem > 1) a[1] = wasm_f32x4_extract_lane(v, 1);
-  if (rem > 2) a[2] = wasm_f32x4_extract_lane(v, 2);
-}
-
 static inline v128_t gelu4(v128_t v) { return wasm_f32x4_mul(v, gelu_gate(v)); }
 
 // dy·(s + 2c·x·s(1 - s)(1 + 3k·x²)), s = σ(2u).
@@ -317,6 +317,89 @@ EXPORT("bag_bwd") void bag_bwd(const float* dy, const int* ids, float* dtable, i
     for (int q = 0; q < g; q++) {
       const int id = ids[r * g + q];
       if (id != pad && id >= 0 && id < vocab) add_row(dtable + (long)id * d, dy, d);
+    }
+  }
+}
+
+// ---- attention core: softmax(scale·q·kᵀ + mask)·v per head, heads side by side in the last axis ----------------
+
+static inline float dot(const float* a, const float* b, int n) {
+  v128_t s = wasm_f32x4_splat(0);
+  int j = 0;
+  for (; j + 4 <= n; j += 4) s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_v128_load(a + j), wasm_v128_load(b + j)));
+  float r = hsum(s);
+  for (; j < n; j++) r += a[j] * b[j];
+  return r;
+}
+
+// q (B, Tq, h·dh), k and v (B, Tk, h·dh), mask (B, Tk) of 1 = attend / 0 = padding, or 0 for none.
+// out (B, Tq, h·dh) = per head softmax(scale·q_h·k_hᵀ + (mask - 1)·1e9)·v_h; p (B, h, Tq, Tk) keeps the probabilities.
+// Every product is a strided gemm on the heads in place; scratch: dh·Tk floats (k_hᵀ).
+EXPORT("attn_fwd") void attn_fwd(const float* q, const float* k, const float* v, const float* mask, float* out, float* p, float* scratch,
+                                 int B, int Tq, int Tk, int h, int dh, float scale) {
+  const int H = h * dh;
+  for (int b = 0; b < B; b++) {
+    for (int hd = 0; hd < h; hd++) {
+      const float* qh = q + (long)b * Tq * H + hd * dh;
+      const float* kh = k + (long)b * Tk * H + hd * dh;
+      const float* vh = v + (long)b * Tk * H + hd * dh;
+      float* ph = p + ((long)b * h + hd) * Tq * Tk;
+      for (int j = 0; j < Tk; j++)
+        for (int d = 0; d < dh; d++) scratch[d * Tk + j] = kh[(long)j * H + d] * scale;
+      gemm(qh, H, 1, scratch, Tk, ph, Tk, Tq, Tk, dh); // scale·q_h·k_hᵀ (Tq, Tk)
+      for (int i = 0; i < Tq; i++) {
+        float* pi = ph + (long)i * Tk;
+        float mx = -3.4e38f;
+        for (int j = 0; j < Tk; j++) {
+          if (mask) pi[j] += (mask[b * Tk + j] - 1.0f) * 1e9f;
+          if (pi[j] > mx) mx = pi[j];
+        }
+        const v128_t vmx = wasm_f32x4_splat(mx);
+        v128_t sum4 = wasm_f32x4_splat(0);
+        int j = 0;
+        for (; j + 4 <= Tk; j += 4) {
+          v128_t e = exp4(wasm_f32x4_sub(wasm_v128_load(pi + j), vmx));
+          wasm_v128_store(pi + j, e);
+          sum4 = wasm_f32x4_add(sum4, e);
+        }
+        float sum = hsum(sum4);
+        if (j < Tk) {
+          v128_t e = exp4(wasm_f32x4_sub(load_tail(pi + j, Tk - j), vmx));
+          store_tail(pi + j, e, Tk - j);
+          for (int t = 0; t < Tk - j; t++) sum += pi[j + t];
+        }
+        const v128_t inv = wasm_f32x4_splat(1.0f / sum);
+        for (j = 0; j + 4 <= Tk; j += 4) wasm_v128_store(pi + j, wasm_f32x4_mul(wasm_v128_load(pi + j), inv));
+        for (; j < Tk; j++) pi[j] *= wasm_f32x4_extract_lane(inv, 0);
+      }
+      gemm(ph, Tk, 1, vh, H, out + (long)b * Tq * H + hd * dh, H, Tq, dh, Tk); // P·v_h (Tq, dh)
+    }
+  }
+}
+
+// Gradient of attn_fwd from dout and the kept p: dP = dO·vᵀ, dS = P ⊙ (dP - rowsum(P ⊙ dP)), dq = scale·dS·k,
+// dk = scale·dSᵀ·q, dv = Pᵀ·dO. scratch: dh·Tk + Tq·Tk floats (v_hᵀ, then dP → dS).
+EXPORT("attn_bwd") void attn_bwd(const float* dout, const float* q, const float* k, const float* v, const float* p,
+                                 float* dq, float* dk, float* dv, float* scratch, int B, int Tq, int Tk, int h, int dh, float scale) {
+  const int H = h * dh;
+  float* vt = scratch;
+  float* ds = scratch + (long)dh * Tk;
+  for (int b = 0; b < B; b++) {
+    for (int hd = 0; hd < h; hd++) {
+      const long qo = (long)b * Tq * H + hd * dh, ko = (long)b * Tk * H + hd * dh;
+      const float* ph = p + ((long)b * h + hd) * Tq * Tk;
+      for (int j = 0; j < Tk; j++)
+        for (int d = 0; d < dh; d++) vt[d * Tk + j] = v[ko + (long)j * H + d];
+      gemm(dout + qo, H, 1, vt, Tk, ds, Tk, Tq, Tk, dh); // dP = dO_h·v_hᵀ (Tq, Tk)
+      for (int i = 0; i < Tq; i++) {
+        const float* pi = ph + (long)i * Tk;
+        float* di = ds + (long)i * Tk;
+        const float c = dot(pi, di, Tk);
+        for (int j = 0; j < Tk; j++) di[j] = scale * pi[j] * (di[j] - c);
+      }
+      gemm(ds, Tk, 1, k + ko, H, dq + qo, H, Tq, dh, Tk);     // dq_h = dS·k_h
+      gemm(ds, 1, Tk, q + qo, H, dk + ko, H, Tk, dh, Tq);     // dk_h = dSᵀ·q_h
+      gemm(ph, 1, Tk, dout + qo, H, dv + ko, H, Tk, dh, Tq);  // dv_h = Pᵀ·dO_h
     }
   }
 }

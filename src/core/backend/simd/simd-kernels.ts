@@ -11,14 +11,17 @@ export interface SimdKernels {
   /** AdamW over n parameters: reads p, g, m, v, writes p1, m1, v1 (see kernels.c for the formula). */
   adamw(p: number, g: number, m: number, v: number, p1: number, m1: number, v1: number, n: number,
     beta1: number, beta2: number, c1: number, c2: number, eps: number, lr: number, bc1: number, bc2: number, keep: number, scale: number): void;
-  /** c(M, N) = a·b; a's (i, k) at a + 4·(i·sai + k·sak); b (K, N) and c row-major. */
-  gemm(a: number, sai: number, sak: number, b: number, c: number, m: number, n: number, k: number): void;
+  /** c(M, N) = a·b; a's (i, k) at a + 4·(i·sai + k·sak); b (K, N) and c row-major with row strides ldb, ldc. */
+  gemm(a: number, sai: number, sak: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number): void;
   /** `count` gemms in one call, operand i at a + 4·i·sa, b + 4·i·sb, c + 4·i·sc (a stride of 0 shares the operand). */
   gemm_batch(a: number, sai: number, sak: number, b: number, c: number, m: number, n: number, k: number, count: number, sa: number, sb: number, sc: number): void;
   /** y (rows, n) += b (n) per row; out (n) = Σ_rows x (rows, n); dst (cols, rows) = src (rows, cols)ᵀ. */
   bias_add(y: number, b: number, rows: number, n: number): void;
   col_sum(x: number, out: number, rows: number, n: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
+  /** Attention core (kernels.c attn_fwd / attn_bwd); mask 0 = none; scratch: dh·Tk (fwd), dh·Tk + Tq·Tk (bwd) floats. */
+  attn_fwd(q: number, k: number, v: number, mask: number, out: number, p: number, scratch: number, b: number, tq: number, tk: number, h: number, dh: number, scale: number): void;
+  attn_bwd(dout: number, q: number, k: number, v: number, p: number, dq: number, dk: number, dv: number, scratch: number, b: number, tq: number, tk: number, h: number, dh: number, scale: number): void;
   /** Layer norm of `rows` rows of d: y, and per-row mean and rstd for ln_bwd. */
   ln_fwd(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, rows: number, d: number, eps: number): void;
   ln_bwd(dy: number, x: number, gamma: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number, rows: number, d: number): void;
