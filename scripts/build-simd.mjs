@@ -13,10 +13,10 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'src/core/backend/simd/kernels.c');
 const out = join(root, 'src/core/backend/simd/kernels-wasm.ts');
-const common = ['--target=wasm32', '-O3', '-msimd128', '-nostdlib', '-ffreestanding', '-Wall', '-Werror', '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--strip-all'];
+const common = ['--target=wasm32', '-O3', '-msimd128', '-mbulk-memory', '-nostdlib', '-ffreestanding', '-Wall', '-Werror', '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--strip-all'];
 const variants = {
   plain: [],
-  shared: ['-matomics', '-mbulk-memory', '-Wl,--shared-memory', '-Wl,--max-memory=4294967296'],
+  shared: ['-matomics', '-Wl,--shared-memory', '-Wl,--max-memory=4294967296'],
 };
 
 /** Section ids of a wasm binary (11 = data, 12 = data count): the module must not own memory contents. */
@@ -35,7 +35,7 @@ try {
   const version = execFileSync(clang, ['--version'], { encoding: 'utf8' }).split('\n')[0];
   body += `// ${version}\n`;
   // The module shares tfjs's memory: code that spills to the shadow stack would write wherever its stack pointer points.
-  const asm = execFileSync(clang, ['--target=wasm32', '-O3', '-msimd128', '-ffreestanding', '-S', '-o', '-', src], { encoding: 'utf8' });
+  const asm = execFileSync(clang, ['--target=wasm32', '-O3', '-msimd128', '-mbulk-memory', '-ffreestanding', '-S', '-o', '-', src], { encoding: 'utf8' });
   if (/__stack_pointer/.test(asm)) throw new Error('kernels.c: a function uses the shadow stack (a local array, an address taken); keep every kernel in registers');
   for (const [name, flags] of Object.entries(variants)) {
     const file = join(dir, `${name}.wasm`);

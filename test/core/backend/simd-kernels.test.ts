@@ -77,6 +77,19 @@ describe("unir's wasm SIMD kernels (simd/kernels.c)", () => {
     expect(path([1024, 1024], [1024, 1024])).toBe('xnn');
   });
 
+  it('transpose of 4×4 blocks and ragged edges (9×7, 4×8, 3×2) equals the index swap', async () => {
+    await tf.setBackend('wasm');
+    const be = asWasm(tf.backend());
+    for (const [r, c] of [[9, 7], [4, 8], [3, 2]] as const) {
+      const src = tf.tensor(rand(r * c, r * c));
+      const dst = tf.zeros([c * r]);
+      simdKernels(be).transpose(ptr(be, src), ptr(be, dst), r, c);
+      const s = src.dataSync();
+      expect(Array.from(dst.dataSync())).toEqual(Array.from({ length: r * c }, (_, i) => s[(i % r) * c + Math.floor(i / r)]!));
+      tf.dispose([src, dst]);
+    }
+  });
+
   it('sumsq and adamw match float64 formulas', async () => {
     await tf.setBackend('wasm');
     const be = asWasm(tf.backend());

@@ -16,6 +16,9 @@ static inline void store_tail(float* a, v128_t v, int rem) {
   if (rem > 2) a[2] = wasm_f32x4_extract_lane(v, 2);
 }
 
+// x[0:n] = 0 (memory.fill)
+static inline void zero(float* x, long n) { __builtin_memset(x, 0, (unsigned long)n * sizeof(float)); }
+
 // dst[0:d] += src[0:d]
 static inline void add_row(float* dst, const float* src, int d) {
   int j = 0;
@@ -161,9 +164,25 @@ EXPORT("col_sum") void col_sum(const float* x, float* out, int rows, int n) {
   for (int r = 0; r < rows; r++, x += n) add_row(out, x, n);
 }
 
-// dst (cols, rows) = srcᵀ, src (rows, cols) row-major.
+// dst (cols, rows) = srcᵀ, src (rows, cols) row-major; 4×4 blocks in registers, scalar edges.
 EXPORT("transpose") void transpose(const float* src, float* dst, int rows, int cols) {
-  for (int r = 0; r < rows; r++)
+  int r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      v128_t a = wasm_v128_load(src + r * cols + c), b = wasm_v128_load(src + (r + 1) * cols + c);
+      v128_t x = wasm_v128_load(src + (r + 2) * cols + c), y = wasm_v128_load(src + (r + 3) * cols + c);
+      v128_t ab0 = wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), ab1 = wasm_i32x4_shuffle(a, b, 2, 6, 3, 7);
+      v128_t xy0 = wasm_i32x4_shuffle(x, y, 0, 4, 1, 5), xy1 = wasm_i32x4_shuffle(x, y, 2, 6, 3, 7);
+      wasm_v128_store(dst + c * rows + r, wasm_i32x4_shuffle(ab0, xy0, 0, 1, 4, 5));
+      wasm_v128_store(dst + (c + 1) * rows + r, wasm_i32x4_shuffle(ab0, xy0, 2, 3, 6, 7));
+      wasm_v128_store(dst + (c + 2) * rows + r, wasm_i32x4_shuffle(ab1, xy1, 0, 1, 4, 5));
+      wasm_v128_store(dst + (c + 3) * rows + r, wasm_i32x4_shuffle(ab1, xy1, 2, 3, 6, 7));
+    }
+    for (; c < cols; c++)
+      for (int q = r; q < r + 4; q++) dst[c * rows + q] = src[q * cols + c];
+  }
+  for (; r < rows; r++)
     for (int c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
 }
 
@@ -312,7 +331,7 @@ EXPORT("bag_fwd") void bag_fwd(const float* table, const int* ids, float* out, i
 
 // dtable (V, d) = 0, then dtable[ids[r·G + g]] += dy[r] over pieces ≠ pad. Also the gradient of gather (g = 1, pad = -1).
 EXPORT("bag_bwd") void bag_bwd(const float* dy, const int* ids, float* dtable, int rows, int g, int d, int pad, int vocab) {
-  for (long j = 0; j < (long)vocab * d; j++) dtable[j] = 0;
+  zero(dtable, (long)vocab * d);
   for (int r = 0; r < rows; r++, dy += d) {
     for (int q = 0; q < g; q++) {
       const int id = ids[r * g + q];
