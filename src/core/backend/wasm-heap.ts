@@ -28,6 +28,7 @@ export interface WasmBackend {
   dataIdMap: { get(dataId: object): TensorData | undefined };
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
+  refCount(dataId: object): number;
 }
 
 export const asWasm = (backend: unknown) => backend as WasmBackend;

@@ -79,10 +79,12 @@ export class AdamW {
       tf.tidy(() => {
         s.step.assign(tf.scalar(s.t));
         if (onWasmHeap([p, g, s.m, s.v])) {
-          const [p1, m1, v1] = adamWOnHeap(p, g, s.m, s.v, { beta1, beta2, epsilon, lr, bc1, bc2, decay, gradScale });
-          s.m.assign(m1);
-          s.v.assign(v1);
-          p.assign(p1);
+          const fresh = adamWOnHeap(p, g, s.m, s.v, { beta1, beta2, epsilon, lr, bc1, bc2, decay, gradScale });
+          if (fresh) {
+            s.m.assign(fresh[1]);
+            s.v.assign(fresh[2]);
+            p.assign(fresh[0]);
+          }
           return;
         }
         const gs = gradScale === 1 ? g : tf.mul(g, gradScale);

@@ -138,4 +138,23 @@ describe.each(BACKENDS)('AdamW on %s', (backend) => {
     expect(() => new AdamW({ beta2: 1 })).toThrow('optimizer.beta2: Too big: expected number to be <1');
     tf.dispose(Object.values(vars));
   });
+
+  it('updates a variable held only by itself in place; a live clone of it (shared data) keeps the old values', () => {
+    const vars = make();
+    const opt = new AdamW({ weightDecay: 0.1 });
+    const before = Array.from(vars.W.dataSync());
+    const clone = vars.W.clone(); // shares W's buffer (no-copy Identity on wasm)
+    const grads = { [vars.W.name]: tf.onesLike(vars.W) };
+    opt.step(grads, 0.1, 0.5);
+    expect(Array.from(clone.dataSync())).toEqual(before);
+    const after = Array.from(vars.W.dataSync());
+    expect(after.every((x, i) => x !== before[i])).toBe(true);
+    clone.dispose();
+    const id = vars.W.dataId;
+    opt.step(grads, 0.1);
+    expect(vars.W.dataId === id).toBe(backend === 'wasm'); // wasm: in place, once nothing else shares the buffer
+    expect(Array.from(vars.W.dataSync()).every((x, i) => x < after[i]!)).toBe(true); // positive gradient: p goes down
+    tf.dispose([...Object.values(grads), ...Object.values(vars)]);
+    opt.dispose();
+  });
 });
