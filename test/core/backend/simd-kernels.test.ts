@@ -116,4 +116,14 @@ describe("unir's wasm SIMD kernels (simd/kernels.c)", () => {
     expect(maxAbsDiff(outs[2]!.dataSync(), want.v)).toBeLessThan(1e-6);
     tf.dispose([p, g, m, v, ...outs]);
   });
+
+  it('adamw stores moments under 1e-30 as 0 (decaying moments of unused rows never turn denormal)', async () => {
+    await tf.setBackend('wasm');
+    const be = asWasm(tf.backend());
+    const [p, g, m, v] = [tf.tensor1d([1, 1, 1, 1, 1]), tf.zeros([5]), tf.tensor1d([1e-31, -1e-31, 1e-20, 0, 1e-31]), tf.tensor1d([1e-31, 1e-31, 1e-20, 0, 1e-31])];
+    simdKernels(be).adamw(ptr(be, p), ptr(be, g), ptr(be, m), ptr(be, v), ptr(be, p), ptr(be, m), ptr(be, v), 5, 0.9, 0.999, 0.1, 0.001, 1e-8, 0.1, 0.5, 0.5, 1, 1);
+    expect(Array.from(m.dataSync())).toEqual([0, 0, Math.fround(Math.fround(0.9) * Math.fround(1e-20)), 0, 0]);
+    expect(Array.from(v.dataSync()).map((x) => x === 0)).toEqual([true, true, false, true, true]);
+    tf.dispose([p, g, m, v]);
+  });
 });

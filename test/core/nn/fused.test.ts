@@ -93,6 +93,21 @@ describe('fused wasm ops match the composed formulas on cpu', () => {
     expect(Array.from(w.values[2]!.slice(0, 6))).toEqual([0, 0, 0, 0, 0, 0]); // row 0 = pad
   });
 
+  it('no denormals out of exp-born values: GELU of very negative x is exactly 0, peaked attention has no sub-1e-30 outputs', async () => {
+    // wasm runs without flush-to-zero; one denormal operand makes an x86 multiply ≈ 100× slower (a real run's
+    // steps went 10× slower when the sigmoid clamp produced them), so the kernels flush them (kernels.c ftz).
+    const isDenormal = (x: number) => x !== 0 && Math.abs(x) < 1.1754944e-38;
+    const w = await runOn('wasm', () => {
+      const x = tf.linspace(-120, 0, 97);
+      const q = tf.mul(randT(12, [1, 4, 8]), 60); // scores spread over hundreds: most probabilities underflow
+      const kv = randT(13, [1, 6, 8]);
+      const { grads } = tf.valueAndGrads((t: tf.Tensor) => weightedSum(fusedGelu(t)!))([x]);
+      return [fusedGelu(x)!, grads[0]!, fusedAttention(q as tf.Tensor3D, kv as tf.Tensor3D, kv as tf.Tensor3D, 2)!];
+    });
+    for (const v of w.values) expect(Array.from(v).filter(isDenormal)).toEqual([]);
+    expect(Array.from(w.values[0]!.slice(0, 40)).every((y) => y === 0)).toBe(true); // x ≤ -70: σ(2u) underflows to 0
+  });
+
   it('fall back (null) off wasm, for other dtypes, and for an out-of-range id', async () => {
     await tf.setBackend('cpu');
     tf.tidy(() => { expect(fusedGelu(tf.ones([4]))).toBeNull(); });

@@ -16,6 +16,13 @@ static inline void store_tail(float* a, v128_t v, int rem) {
   if (rem > 2) a[2] = wasm_f32x4_extract_lane(v, 2);
 }
 
+// x where |x| ≥ 1e-30, else 0. wasm runs with denormals on (no FTZ/DAZ), and an x86 multiply with a denormal operand
+// is ≈ 100× slower: a few of them in a gemm input made whole training steps 10× slower. Applied to values born from
+// exp (softmax, sigmoid) and to decaying optimizer moments, the places where denormals appear in training.
+static inline v128_t ftz(v128_t x) {
+  return wasm_v128_and(x, wasm_f32x4_ge(wasm_f32x4_abs(x), wasm_f32x4_splat(1e-30f)));
+}
+
 // x[0:n] = 0 (memory.fill)
 static inline void zero(float* x, long n) { __builtin_memset(x, 0, (unsigned long)n * sizeof(float)); }
 
@@ -47,6 +54,7 @@ EXPORT("sumsq") double sumsq(const float* x, int n) {
 // One AdamW step of n parameters (float32 throughout, as the composed tfjs ops):
 //   g' = scale·g;  m1 = β1·m + c1·g';  v1 = β2·v + c2·g'²;     c1 = 1-β1, c2 = 1-β2 (rounded once, by the caller)
 //   p1 = keep·p - lr·((m1/bc1) / (√(v1/bc2) + ε))          keep = 1 - lr·λ (or 1), bc = bias corrections
+// m1 and v1 below 1e-30 in magnitude are stored as 0 (ftz: rarely-hit embedding rows decay into denormals).
 // Outputs may alias their own input (p1 = p, m1 = m, v1 = v); nothing else may overlap.
 EXPORT("adamw") void adamw(const float* p, const float* g, const float* m, const float* v, float* p1, float* m1, float* v1, int n,
                            float beta1, float beta2, float c1, float c2, float eps, float lr, float bc1, float bc2, float keep, float scale) {
@@ -56,8 +64,8 @@ EXPORT("adamw") void adamw(const float* p, const float* g, const float* m, const
   int i = 0;
   for (; i + 4 <= n; i += 4) {
     v128_t gi = wasm_f32x4_mul(wasm_v128_load(g + i), vscale);
-    v128_t mi = wasm_f32x4_add(wasm_f32x4_mul(vb1, wasm_v128_load(m + i)), wasm_f32x4_mul(vc1, gi));
-    v128_t vi = wasm_f32x4_add(wasm_f32x4_mul(vb2, wasm_v128_load(v + i)), wasm_f32x4_mul(vc2, wasm_f32x4_mul(gi, gi)));
+    v128_t mi = ftz(wasm_f32x4_add(wasm_f32x4_mul(vb1, wasm_v128_load(m + i)), wasm_f32x4_mul(vc1, gi)));
+    v128_t vi = ftz(wasm_f32x4_add(wasm_f32x4_mul(vb2, wasm_v128_load(v + i)), wasm_f32x4_mul(vc2, wasm_f32x4_mul(gi, gi))));
     v128_t den = wasm_f32x4_add(wasm_f32x4_sqrt(wasm_f32x4_div(vi, vbc2)), veps);
     v128_t upd = wasm_f32x4_div(wasm_f32x4_div(mi, vbc1), den);
     v128_t pi = wasm_f32x4_sub(wasm_f32x4_mul(wasm_v128_load(p + i), vkeep), wasm_f32x4_mul(vlr, upd));
@@ -69,6 +77,8 @@ EXPORT("adamw") void adamw(const float* p, const float* g, const float* m, const
     float gi = g[i] * scale;
     float mi = beta1 * m[i] + c1 * gi;
     float vi = beta2 * v[i] + c2 * (gi * gi);
+    if (__builtin_fabsf(mi) < 1e-30f) mi = 0;
+    if (vi < 1e-30f) vi = 0;
     float den = __builtin_sqrtf(vi / bc2) + eps;
     float pi = p[i] * keep - lr * ((mi / bc1) / den);
     m1[i] = mi;
@@ -266,9 +276,10 @@ EXPORT("ln_bwd") void ln_bwd(const float* dy, const float* x, const float* gamma
 
 // ---- GELU (tanh form as x·σ(2u), u = √(2/π)(x + 0.044715x³)) ------------------------------------------------
 
-// e^x for |x| ≤ 88 (clamped outside), Cephes expf: x = n·ln2 + r, e^r by a degree-6 polynomial, 2^n by exponent bits.
-static inline v128_t exp4(v128_t x) {
-  x = wasm_f32x4_min(wasm_f32x4_max(x, wasm_f32x4_splat(-87.0f)), wasm_f32x4_splat(88.0f));
+// e^x, Cephes expf: x = n·ln2 + r, e^r by a degree-6 polynomial, 2^n by exponent bits; 0 below -87.3 and +∞
+// above 88.7 (where float32 e^x leaves the normal range), as exp itself.
+static inline v128_t exp4(v128_t x0) {
+  v128_t x = wasm_f32x4_min(wasm_f32x4_max(x0, wasm_f32x4_splat(-87.0f)), wasm_f32x4_splat(88.0f));
   v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
   v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
   r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
@@ -280,7 +291,9 @@ static inline v128_t exp4(v128_t x) {
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
   p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, r), r), r), wasm_f32x4_splat(1.0f));
   v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
-  return wasm_f32x4_mul(p, e);
+  v128_t y = wasm_f32x4_mul(p, e);
+  y = wasm_v128_and(y, wasm_f32x4_ge(x0, wasm_f32x4_splat(-87.3f)));
+  return wasm_v128_bitselect(wasm_f32x4_splat(__builtin_inff()), y, wasm_f32x4_gt(x0, wasm_f32x4_splat(88.7f)));
 }
 
 #define GELU_C 0.7978845608028654f // √(2/π)
@@ -291,7 +304,7 @@ static inline v128_t gelu_gate(v128_t x) {
   v128_t x2 = wasm_f32x4_mul(x, x);
   v128_t u2 = wasm_f32x4_mul(wasm_f32x4_mul(x, wasm_f32x4_add(wasm_f32x4_splat(1.0f), wasm_f32x4_mul(x2, wasm_f32x4_splat(GELU_K)))), wasm_f32x4_splat(2.0f * GELU_C));
   v128_t one = wasm_f32x4_splat(1.0f);
-  return wasm_f32x4_div(one, wasm_f32x4_add(one, exp4(wasm_f32x4_neg(u2))));
+  return ftz(wasm_f32x4_div(one, wasm_f32x4_add(one, exp4(wasm_f32x4_neg(u2)))));
 }
 
 static inline v128_t gelu4(v128_t v) { return wasm_f32x4_mul(v, gelu_gate(v)); }
@@ -388,8 +401,8 @@ EXPORT("attn_fwd") void attn_fwd(const float* q, const float* k, const float* v,
           for (int t = 0; t < Tk - j; t++) sum += pi[j + t];
         }
         const v128_t inv = wasm_f32x4_splat(1.0f / sum);
-        for (j = 0; j + 4 <= Tk; j += 4) wasm_v128_store(pi + j, wasm_f32x4_mul(wasm_v128_load(pi + j), inv));
-        for (; j < Tk; j++) pi[j] *= wasm_f32x4_extract_lane(inv, 0);
+        for (j = 0; j + 4 <= Tk; j += 4) wasm_v128_store(pi + j, ftz(wasm_f32x4_mul(wasm_v128_load(pi + j), inv)));
+        if (j < Tk) store_tail(pi + j, ftz(wasm_f32x4_mul(load_tail(pi + j, Tk - j), inv)), Tk - j);
       }
       gemm(ph, Tk, 1, vh, H, out + (long)b * Tq * H + hd * dh, H, Tq, dh, Tk); // P·v_h (Tq, dh)
     }
