@@ -5,6 +5,8 @@ import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers'; // registers tfjs-core's gradients (tfjs-core alone registers none): training needs them
 import { UserError, didYouMean } from '../errors';
 import { registerWasmKernels } from './kernels';
+import { startGemmPool, stopGemmPool } from './simd/gemm-pool';
+import { asWasm } from './wasm-heap';
 import { probeBackends, loadNative, NATIVE_PACKAGES, type NativeBackend } from './probe';
 import { MAX_WASM_THREADS, prepareThreadShim } from './wasm-threads';
 
@@ -81,6 +83,10 @@ function resolveThreads(requested: number | undefined): number {
 function removeKeepingFactory(name: string): void {
   const reg = tf.engine().registryFactory[name];
   if (!reg) return;
+  if (name === 'wasm') {
+    stopGemmPool();
+    wasmThreads = 0;
+  }
   tf.removeBackend(name);
   tf.registerBackend(name, reg.factory, reg.priority);
 }
@@ -98,11 +104,20 @@ function unrefPool(): void {
   for (const w of wasm?.PThread?.runningWorkers ?? []) w.unref();
 }
 
+/** Threads of the wasm backend now running (unir's gemm pool + this thread); 0 when none runs. */
+let wasmThreads = 0;
+
+/** Whether the running wasm backend's heap is a SharedArrayBuffer (the threaded build). */
+function sharedHeap(): boolean {
+  const wasm = (tf.backend() as unknown as { wasm?: { wasmMemory?: WebAssembly.Memory } }).wasm;
+  return typeof SharedArrayBuffer !== 'undefined' && wasm?.wasmMemory?.buffer instanceof SharedArrayBuffer;
+}
+
 async function startWasm(threads: number): Promise<{ threads: number; simd: boolean; fallback?: string }> {
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
   const want = simd ? Math.min(threads, MAX_WASM_THREADS) : 1;
   if (tf.engine().registry.wasm) {
-    if (tfWasm.getThreadsCount() === want) {
+    if (wasmThreads === want) {
       await setBackendOrThrow('wasm'); // already running as asked (also runs kernel setup)
       return { threads: want, simd };
     }
@@ -113,7 +128,8 @@ async function startWasm(threads: number): Promise<{ threads: number; simd: bool
     const shim = simd ? prepareThreadShim(want, tfWasm.version_wasm) : { ok: false as const, reason: 'this Node has no wasm SIMD, which the threaded build needs' };
     if (shim.ok) {
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
-      tfWasm.setThreadsCount(want);
+      // XNNPACK's own pool stays at one thread: unir's gemm pool is the parallel part (simd/gemm-pool.ts)
+      tfWasm.setThreadsCount(1);
       let started = false;
       let error = '';
       shim.install();
@@ -127,17 +143,26 @@ async function startWasm(threads: number): Promise<{ threads: number; simd: bool
         // disposeBackend) would hand the workers blob: URLs again.
         tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       }
-      const got = started ? tfWasm.getThreadsCount() : 0;
-      if (got > 1) {
+      let poolError = '';
+      if (started && sharedHeap()) {
         unrefPool();
-        return { threads: got, simd };
+        try {
+          await startGemmPool(asWasm(tf.backend()), want);
+          wasmThreads = want;
+          return { threads: want, simd };
+        } catch (e) {
+          poolError = (e as Error).message.split('\n')[0]!;
+        }
       }
-      fallback = started ? `the threaded wasm pool came up with ${got} thread` : `the threaded wasm build did not start${error ? ` (${error})` : ''}`;
+      fallback = poolError ? `unir's gemm threads did not start (${poolError})`
+        : started ? 'the threaded wasm build started without a shared heap'
+        : `the threaded wasm build did not start${error ? ` (${error})` : ''}`;
       removeKeepingFactory('wasm');
     } else fallback = shim.reason;
   }
   tfWasm.setThreadsCount(1);
   await setBackendOrThrow('wasm');
+  wasmThreads = 1;
   return {
     threads: 1,
     simd,

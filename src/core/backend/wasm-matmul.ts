@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { gemmBatch, gemmThreads } from './simd/gemm-pool';
 import { simdKernels } from './simd/simd-kernels';
 import { asWasm, broadcastIndex, cppId, disposeTemp, f32, ptr, releaseView, reshaped, transposed, view, type WasmBackend } from './wasm-heap';
 
@@ -9,8 +10,9 @@ import { asWasm, broadcastIndex, cppId, disposeTemp, f32, ptr, releaseView, resh
  * naive C++ loop at 1–2 GFLOP/s, which also adds a fused bias/relu once per 48-wide block of the inner dimension
  * (wrong values when it is over 48). Two paths replace it:
  *  - simd (unir's gemm, simd/kernels.c): reads a transposed left operand in place, runs batches slice by slice
- *    with no per-call setup; 20–33 GFLOP/s on one thread from 24×32 attention slices to 384×256 layers;
- *  - xnn (XNNPACK, multithreaded): for large products, where its cache blocking and threads win.
+ *    with no per-call setup; 25–37 GFLOP/s on one thread from 24×32 attention slices to 384×256 layers, shared
+ *    with the gemm pool's threads on the threaded build (simd/gemm-pool.ts);
+ *  - xnn (XNNPACK): large products on one thread.
  * Either way a transposed right operand is materialised first (wasm Transpose) and a batch against a shared right
  * operand is folded into one tall matmul.
  */
@@ -82,18 +84,17 @@ function untransposed(b: WasmBackend, t: TensorInfo, batch: number, transpose: b
 }
 
 /**
- * XNNPACK takes a product once b no longer fits in cache (1024³: 23 vs 9 GFLOP/s on one thread, 58 vs 10 on two);
- * below that unir's gemm is as fast or faster on one thread, and on two as well for the paper model's step
- * (bench/train-step.ts: 465 ms with every product on the gemm vs 531 ms with the ≥ 4 M-multiply-add ones on
- * XNNPACK's two threads; a second gemm thread was tried and gained nothing end to end on these 2-vCPU machines).
+ * On one thread XNNPACK takes a product once b is large (1024³: 29 vs 23 GFLOP/s for unir's gemm); below that,
+ * and whenever unir's gemm pool runs (simd/gemm-pool.ts: 1024³ on 2 threads ≈ 45), unir's gemm is as fast or
+ * faster (matmul rows of `npm run bench -- --all`).
  */
 const XNN_MIN_B_FLOATS = 1 << 18;
 
 export type MatMulPath = 'simd' | 'xnn';
 
-/** Which path fastBatchMatMul takes for these shapes. */
-export function matMulPath(s: MatMulShapes): MatMulPath {
-  return s.k * s.n >= XNN_MIN_B_FLOATS ? 'xnn' : 'simd';
+/** Which path fastBatchMatMul takes for these shapes, with `gemmThreads` threads for unir's gemm. */
+export function matMulPath(s: MatMulShapes, gemmThreads = 1): MatMulPath {
+  return gemmThreads === 1 && s.k * s.n >= XNN_MIN_B_FLOATS ? 'xnn' : 'simd';
 }
 
 /** matmul(a, b) with numpy batch broadcasting, as tf.matMul; returns a new tensor the caller owns. */
@@ -108,7 +109,7 @@ export function fastBatchMatMul(backendIn: unknown, a: TensorInfo, b: TensorInfo
     return out;
   }
   const B = untransposed(be, b, s.batchB, transposeB); // (batchB, K, N)
-  if ((path ?? matMulPath(s)) === 'simd') simdMatMul(be, a, B.t, out, s, transposeA);
+  if ((path ?? matMulPath(s, gemmThreads(be))) === 'simd') simdMatMul(be, a, B.t, out, s, transposeA);
   else xnnBatchMatMul(be, a, B.t, out, s, transposeA);
   if (B.owned) disposeTemp(be, B.t);
   return out;
@@ -128,7 +129,7 @@ function simdMatMul(be: WasmBackend, a: TensorInfo, b: TensorInfo, out: TensorIn
   }
   if (job) {
     const [count, rows, sa, sb] = job;
-    simdKernels(be).gemm_batch(pa, sai, sak, pb, pc, rows, s.n, s.k, count, sa, sb, mn);
+    gemmBatch(be, pa, sai, sak, pb, pc, rows, s.n, s.k, count, sa, sb, mn);
     return;
   }
   const gemm = simdKernels(be).gemm;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { gemm } from '../backend/simd/gemm-pool'; // kernels.c gemm, shared with the pool's threads
 import { simdKernels, type SimdKernels } from '../backend/simd/simd-kernels';
 import { asWasm, ptr, type WasmBackend } from '../backend/wasm-heap';
 
@@ -117,7 +118,7 @@ export function fusedLinear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tenso
   const forward = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor | undefined, save: tf.GradSaveFunc) => {
     const c = ctx();
     const [y] = alloc(c.be, outShape) as [tf.Tensor];
-    c.k.gemm(c.p(xi), inDim, 1, c.p(wi), outDim, c.p(y), outDim, rows, outDim, inDim);
+    gemm(c.be, c.p(xi), inDim, 1, c.p(wi), outDim, c.p(y), outDim, rows, outDim, inDim);
     if (bi) c.k.bias_add(c.p(y), c.p(bi), rows, outDim);
     save([xi, wi]);
     return {
@@ -127,9 +128,9 @@ export function fusedLinear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tenso
         const k = ctx();
         const [dx, dw, wT, db] = alloc(k.be, xs.shape, [inDim, outDim], [outDim, inDim], ...(bi ? [[outDim]] : [])) as tf.Tensor[];
         k.k.transpose(k.p(ws), k.p(wT!), inDim, outDim);
-        k.k.gemm(k.p(dy), outDim, 1, k.p(wT!), inDim, k.p(dx!), inDim, rows, inDim, outDim); // dY (rows, out) · Wᵀ (out, in)
+        gemm(k.be, k.p(dy), outDim, 1, k.p(wT!), inDim, k.p(dx!), inDim, rows, inDim, outDim); // dY (rows, out) · Wᵀ (out, in)
         wT!.dispose();
-        k.k.gemm(k.p(xs), 1, inDim, k.p(dy), outDim, k.p(dw!), outDim, inDim, outDim, rows); // Xᵀ (in, rows) · dY (rows, out)
+        gemm(k.be, k.p(xs), 1, inDim, k.p(dy), outDim, k.p(dw!), outDim, inDim, outDim, rows); // Xᵀ (in, rows) · dY (rows, out)
         if (!db) return [dx!, dw!];
         k.k.col_sum(k.p(dy), k.p(db), rows, outDim);
         return [dx!, dw!, db];

@@ -7,6 +7,10 @@ import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { disposeBackend, initBackend } from '../../../src/core/backend';
 import { prepareThreadShim } from '../../../src/core/backend/wasm-threads';
+import { gemmThreads } from '../../../src/core/backend/simd/gemm-pool';
+import { asWasm } from '../../../src/core/backend/wasm-heap';
+import { fusedAttention } from '../../../src/core/nn/fused';
+import { linear } from '../../../src/core/nn/ops';
 import { maxAbsDiff, randT, weightedSum } from './oracle';
 
 afterEach(() => {
@@ -29,6 +33,9 @@ function workload(): Float32Array[] {
       tf.matMul(q, q, false, true),
       tf.fused.matMul({ a: b, b: a, transposeA: true, transposeB: true, bias: randT(6, [96]), activation: 'relu' }),
       tf.grad((f: tf.Tensor) => weightedSum(tf.conv2d(x, f as tf.Tensor4D, 2, 'same')))(w),
+      // fused ops on unir's gemm: a dense layer with its three gradients, batched attention slices
+      ...tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => weightedSum(linear(xi, wi as tf.Tensor2D, bi)))([a, b, randT(7, [72])]),
+      fusedAttention(randT(8, [6, 20, 32]) as tf.Tensor3D, randT(9, [6, 24, 32]) as tf.Tensor3D, randT(10, [6, 24, 32]) as tf.Tensor3D, 2)!,
     ];
     return outs.map((t) => t.dataSync() as Float32Array);
   });
@@ -43,11 +50,14 @@ describe('multithreaded wasm', () => {
       return;
     }
     expect(info.threads).toBe(2);
+    expect(gemmThreads(asWasm(tf.backend()))).toBe(2); // unir's gemm pool is up when initBackend returns
     const threaded = workload();
     await disposeBackend();
     expect((await initBackend({ backend: 'wasm', threads: 1, quiet: true })).threads).toBe(1);
     const single = workload();
     threaded.forEach((v, i) => expect(maxAbsDiff(v, single[i]!), `output ${i}`).toBeLessThanOrEqual(1e-5));
+    // the gemm pool splits rows and batches, it never reorders a sum: its products are bit-identical
+    [0, 1, 2, 5, 6, 7].forEach((i) => expect(Array.from(threaded[i]!), `output ${i}`).toEqual(Array.from(single[i]!)));
   });
 
   it('after disposeBackend, a wasm start by tfjs itself (no shim) is single-threaded and works', async () => {

@@ -1,5 +1,7 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { fastBatchMatMul, matMulPath, matMulShapes, setupXnnMatMul } from '../wasm-matmul';
+import { gemmThreads } from '../simd/gemm-pool';
+import { asWasm } from '../wasm-heap';
 
 /**
  * Replaces wasm's BatchMatMul: fastBatchMatMul picks unir's gemm or XNNPACK by shape (see wasm-matmul.ts); the
@@ -11,7 +13,7 @@ export function batchMatMulOverride(original: KernelConfig): KernelConfig {
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return original.kernelFunc(args); // throws its own message
     const s = matMulShapes(a, b, transposeA, transposeB);
-    const path = matMulPath(s);
+    const path = matMulPath(s, gemmThreads(asWasm(args.backend)));
     if (path === 'xnn' && !transposeA && !transposeB && s.batchA === 1 && s.batchB === 1) return original.kernelFunc(args);
     return fastBatchMatMul(args.backend, a, b, transposeA, transposeB, path);
   };

@@ -1,6 +1,7 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { asWasm, disposeTemp, f32, runWasmKernel, type WasmBackend } from '../wasm-heap';
 import { fastBatchMatMul, matMulPath, matMulShapes, setupXnnMatMul } from '../wasm-matmul';
+import { gemmThreads } from '../simd/gemm-pool';
 
 /** tfjs fused activation → the wasm kernel that applies it. */
 const ACTIVATIONS: Record<string, string | undefined> = {
@@ -39,7 +40,7 @@ export function fusedMatMulOverride(original: KernelConfig): KernelConfig {
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return original.kernelFunc(args);
     const s = matMulShapes(a, b, transposeA, transposeB);
     const alphaOk = activation !== 'prelu' || indexesByModulo(preluActivationWeights!.shape, s.outShape);
-    const stockOk = matMulPath(s) === 'xnn' && !transposeA && !transposeB && s.batchA === 1 && s.batchB === 1 && alphaOk &&
+    const stockOk = matMulPath(s, gemmThreads(asWasm(args.backend))) === 'xnn' && !transposeA && !transposeB && s.batchA === 1 && s.batchB === 1 && alphaOk &&
       (bias == null || (bias.shape.length === 1 && bias.shape[0] === s.n));
     if (stockOk) return original.kernelFunc(args);
     if (activation !== 'linear' && ACTIVATIONS[activation] === undefined) return original.kernelFunc(args); // its own error

@@ -92,8 +92,12 @@ EXPORT("adamw") void adamw(const float* p, const float* g, const float* m, const
 
 // c(M, N) = a·b; a's element (i, k) is at a[i·sai + k·sak]: a (M, K) row-major is (sai, sak) = (K, 1), aᵀ of an a
 // stored (K, M) is (1, M); b (K, N) and c (M, N) are row-major with row strides ldb, ldc ≥ N (N when contiguous).
-// Blocks of 4 rows × 8 columns in registers; column panels outermost so a (K × 8) panel of b stays in L1.
-EXPORT("gemm") void gemm(const float* a, int sai, int sak, const float* b, int ldb, float* c, int ldc, int M, int N, int K) {
+// Blocks of 4 rows × 8 columns in registers; column panels outermost so a (KB × 8) panel of b stays in L1, and the
+// inner dimension in blocks of KB so the rows of a it reads (M × KB) stay in L2 (1024³: 9 → 30 GFLOP/s).
+#define KB 256
+
+// One block of the inner dimension: c = a·b, or c += a·b when acc.
+static void gemm_block(const float* a, int sai, int sak, const float* b, int ldb, float* c, int ldc, int M, int N, int K, int acc) {
   int j = 0;
   for (; j + 8 <= N; j += 8) {
     int i = 0;
@@ -101,7 +105,14 @@ EXPORT("gemm") void gemm(const float* a, int sai, int sak, const float* b, int l
       const float* a0 = a + i * sai;
       const float *a1 = a0 + sai, *a2 = a1 + sai, *a3 = a2 + sai;
       const float* bp = b + j;
+      float* cp = c + i * ldc + j;
       v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+      if (acc) {
+        c00 = wasm_v128_load(cp); c01 = wasm_v128_load(cp + 4);
+        c10 = wasm_v128_load(cp + ldc); c11 = wasm_v128_load(cp + ldc + 4);
+        c20 = wasm_v128_load(cp + 2 * ldc); c21 = wasm_v128_load(cp + 2 * ldc + 4);
+        c30 = wasm_v128_load(cp + 3 * ldc); c31 = wasm_v128_load(cp + 3 * ldc + 4);
+      }
       for (int k = 0; k < K; k++) {
         v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
         bp += ldb;
@@ -112,7 +123,6 @@ EXPORT("gemm") void gemm(const float* a, int sai, int sak, const float* b, int l
         FMA(c20, x2, b0); FMA(c21, x2, b1);
         FMA(c30, x3, b0); FMA(c31, x3, b1);
       }
-      float* cp = c + i * ldc + j;
       wasm_v128_store(cp, c00); wasm_v128_store(cp + 4, c01); cp += ldc;
       wasm_v128_store(cp, c10); wasm_v128_store(cp + 4, c11); cp += ldc;
       wasm_v128_store(cp, c20); wasm_v128_store(cp + 4, c21); cp += ldc;
@@ -121,7 +131,8 @@ EXPORT("gemm") void gemm(const float* a, int sai, int sak, const float* b, int l
     for (; i < M; i++) {
       const float* a0 = a + i * sai;
       const float* bp = b + j;
-      v128_t c00 = wasm_f32x4_splat(0), c01 = c00;
+      v128_t c00 = acc ? wasm_v128_load(c + i * ldc + j) : wasm_f32x4_splat(0);
+      v128_t c01 = acc ? wasm_v128_load(c + i * ldc + j + 4) : wasm_f32x4_splat(0);
       for (int k = 0; k < K; k++) {
         v128_t x0 = SPLAT(a0);
         a0 += sak;
@@ -136,7 +147,7 @@ EXPORT("gemm") void gemm(const float* a, int sai, int sak, const float* b, int l
     for (int i = 0; i < M; i++) {
       const float* a0 = a + i * sai;
       const float* bp = b + j;
-      v128_t c00 = wasm_f32x4_splat(0);
+      v128_t c00 = acc ? wasm_v128_load(c + i * ldc + j) : wasm_f32x4_splat(0);
       for (int k = 0; k < K; k++) {
         FMA(c00, SPLAT(a0), wasm_v128_load(bp));
         a0 += sak;
@@ -148,11 +159,20 @@ EXPORT("gemm") void gemm(const float* a, int sai, int sak, const float* b, int l
   for (; j < N; j++) {
     for (int i = 0; i < M; i++) {
       const float* a0 = a + i * sai;
-      float s = 0;
+      float s = acc ? c[i * ldc + j] : 0;
       for (int k = 0; k < K; k++) s += a0[k * sak] * b[k * ldb + j];
       c[i * ldc + j] = s;
     }
   }
+}
+
+EXPORT("gemm") void gemm(const float* a, int sai, int sak, const float* b, int ldb, float* c, int ldc, int M, int N, int K) {
+  int k0 = 0;
+  do {
+    const int kb = K - k0 < KB ? K - k0 : KB;
+    gemm_block(a + (long)k0 * sak, sai, sak, b + (long)k0 * ldb, ldb, c, ldc, M, N, kb, k0 > 0);
+    k0 += KB;
+  } while (k0 < K);
 }
 
 // `count` products c_i = a_i·b_i with a_i = a + i·sa, b_i = b + i·sb, c_i = c + i·sc (floats): a stride of 0

@@ -37,14 +37,14 @@ export interface SimdKernels {
 const modules: Partial<Record<'plain' | 'shared', WebAssembly.Module>> = {};
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
 
-function memoryOf(be: WasmBackend): WebAssembly.Memory {
+export function memoryOf(be: WasmBackend): WebAssembly.Memory {
   const mem = be.wasm.wasmMemory ?? be.wasm.asm?.memory;
   if (!mem) throw new Error('unir simd kernels: cannot find the wasm backend\'s memory (tfjs-backend-wasm layout changed?)');
   return mem;
 }
 
 /** The compiled module for a memory: the variant importing a plain or a shared one. */
-function simdModule(mem: WebAssembly.Memory): WebAssembly.Module {
+export function simdModule(mem: WebAssembly.Memory): WebAssembly.Module {
   const kind = typeof SharedArrayBuffer !== 'undefined' && mem.buffer instanceof SharedArrayBuffer ? 'shared' : 'plain';
   return (modules[kind] ??= new WebAssembly.Module(Buffer.from(kind === 'shared' ? SHARED_WASM : PLAIN_WASM, 'base64')));
 }
