@@ -5,7 +5,7 @@ import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers'; // registers tfjs-core's gradients (tfjs-core alone registers none): training needs them
 import { UserError, didYouMean } from '../errors';
 import { registerWasmKernels } from './kernels';
-import { startGemmPool, stopGemmPool } from './simd/gemm-pool';
+import { startGemmPool, stopGemmPool } from './simd/pool';
 import { asWasm } from './wasm-heap';
 import { probeBackends, loadNative, NATIVE_PACKAGES, type NativeBackend } from './probe';
 import { MAX_WASM_THREADS, prepareThreadShim } from './wasm-threads';
@@ -128,7 +128,7 @@ async function startWasm(threads: number): Promise<{ threads: number; simd: bool
     const shim = simd ? prepareThreadShim(want, tfWasm.version_wasm) : { ok: false as const, reason: 'this Node has no wasm SIMD, which the threaded build needs' };
     if (shim.ok) {
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
-      // XNNPACK's own pool stays at one thread: unir's gemm pool is the parallel part (simd/gemm-pool.ts)
+      // XNNPACK's own pool stays at one thread: unir's gemm pool is the parallel part (simd/pool.ts)
       tfWasm.setThreadsCount(1);
       let started = false;
       let error = '';

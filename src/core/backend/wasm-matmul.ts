@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { gemmBatch, gemmThreads } from './simd/gemm-pool';
+import { gemmBatch, gemmThreads } from './simd/pool';
 import { simdKernels } from './simd/simd-kernels';
 import { asWasm, broadcastIndex, cppId, disposeTemp, f32, ptr, releaseView, reshaped, transposed, view, type WasmBackend } from './wasm-heap';
 
@@ -11,7 +11,7 @@ import { asWasm, broadcastIndex, cppId, disposeTemp, f32, ptr, releaseView, resh
  * (wrong values when it is over 48). Two paths replace it:
  *  - simd (unir's gemm, simd/kernels.c): reads a transposed left operand in place, runs batches slice by slice
  *    with no per-call setup; 25–37 GFLOP/s on one thread from 24×32 attention slices to 384×256 layers, shared
- *    with the gemm pool's threads on the threaded build (simd/gemm-pool.ts);
+ *    with the gemm pool's threads on the threaded build (simd/pool.ts);
  *  - xnn (XNNPACK): large products on one thread.
  * Either way a transposed right operand is materialised first (wasm Transpose) and a batch against a shared right
  * operand is folded into one tall matmul.
@@ -85,7 +85,7 @@ function untransposed(b: WasmBackend, t: TensorInfo, batch: number, transpose: b
 
 /**
  * On one thread XNNPACK takes a product once b is large (1024³: 29 vs 23 GFLOP/s for unir's gemm); below that,
- * and whenever unir's gemm pool runs (simd/gemm-pool.ts: 1024³ on 2 threads ≈ 45), unir's gemm is as fast or
+ * and whenever unir's gemm pool runs (simd/pool.ts: 1024³ on 2 threads ≈ 45), unir's gemm is as fast or
  * faster (matmul rows of `npm run bench -- --all`).
  */
 const XNN_MIN_B_FLOATS = 1 << 18;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { gemm } from '../backend/simd/gemm-pool'; // kernels.c gemm, shared with the pool's threads
+import { gemm, splitParts, splitRun } from '../backend/simd/pool'; // kernels.c, shared with the pool's threads
 import { simdKernels, type SimdKernels } from '../backend/simd/simd-kernels';
 import { asWasm, ptr, type WasmBackend } from '../backend/wasm-heap';
 
@@ -59,14 +59,16 @@ export function fusedGelu<T extends tf.Tensor>(x: T): T | null {
   const op = custom((xi: tf.Tensor, save: tf.GradSaveFunc) => {
     const c = ctx();
     const [y] = alloc(c.be, xi.shape) as [tf.Tensor];
-    c.k.gelu_fwd(c.p(xi), c.p(y), xi.size);
+    const [px, py] = [c.p(xi), c.p(y)];
+    splitRun(c.be, 'gelu_fwd', xi.size, 4, 1 << 15, (s0, n) => [px + 4 * s0, py + 4 * s0, n]);
     save([xi]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const k = ctx();
         const [dx] = alloc(k.be, saved[0]!.shape) as [tf.Tensor];
-        k.k.gelu_bwd(k.p(dy), k.p(saved[0]!), k.p(dx), saved[0]!.size);
+        const [pdy, px, pdx] = [k.p(dy), k.p(saved[0]!), k.p(dx)];
+        splitRun(k.be, 'gelu_bwd', dx.size, 4, 1 << 15, (s0, n) => [pdy + 4 * s0, px + 4 * s0, pdx + 4 * s0, n]);
         return [dx];
       },
     };
@@ -141,6 +143,9 @@ export function fusedLinear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tenso
   return custom((xi: tf.Tensor, wi: tf.Tensor, save: tf.GradSaveFunc) => forward(xi, wi, undefined, save))(x, w);
 }
 
+/** Batches of at least this many rows split their attention over the pool's threads (whole rows each). */
+const ATTN_MIN_ROWS = 2;
+
 /**
  * The attention core of `heads` heads side by side in the last axis: q (B, Tq, H) (projected, not yet scaled),
  * k, v (B, Tk, H), keyMask (B, Tk) 1 = attend / 0 = padding → softmax(q_h·k_hᵀ/√dh + mask bias)·v_h, (B, Tq, H).
@@ -155,8 +160,12 @@ export function fusedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, h
   const scale = 1 / Math.sqrt(dh);
   const op = custom((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
     const c = ctx();
-    const [out, p, scratch] = alloc(c.be, [b, tq, dim], [b, heads, tq, tk], [Math.max(dh * tk, 1)]) as [tf.Tensor, tf.Tensor, tf.Tensor];
-    c.k.attn_fwd(c.p(qi), c.p(ki), c.p(vi), keyMask ? c.p(keyMask) : 0, c.p(out), c.p(p), c.p(scratch), b, tq, tk, heads, dh, scale);
+    const per = Math.max(dh * tk, 1); // scratch floats per thread
+    const parts = splitParts(c.be, b, 1, ATTN_MIN_ROWS);
+    const [out, p, scratch] = alloc(c.be, [b, tq, dim], [b, heads, tq, tk], [parts * per]) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    const [pq, pk, pv, pm, po, pp, ps] = [c.p(qi), c.p(ki), c.p(vi), keyMask ? c.p(keyMask) : 0, c.p(out), c.p(p), c.p(scratch)];
+    splitRun(c.be, 'attn_fwd', b, 1, ATTN_MIN_ROWS, (b0, nb, part) => [pq + 4 * b0 * tq * dim, pk + 4 * b0 * tk * dim, pv + 4 * b0 * tk * dim,
+      pm ? pm + 4 * b0 * tk : 0, po + 4 * b0 * tq * dim, pp + 4 * b0 * heads * tq * tk, ps + 4 * part * per, nb, tq, tk, heads, dh, scale]);
     scratch.dispose();
     save([qi, ki, vi, p]);
     return {
@@ -164,8 +173,14 @@ export function fusedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, h
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [qs, ks, vs, ps] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
         const g = ctx();
-        const [dq, dk, dv, scratch] = alloc(g.be, qs.shape, ks.shape, vs.shape, [Math.max(dh * tk + tq * tk, 1)]) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-        g.k.attn_bwd(g.p(dy), g.p(qs), g.p(ks), g.p(vs), g.p(ps), g.p(dq), g.p(dk), g.p(dv), g.p(scratch), b, tq, tk, heads, dh, scale);
+        const per = Math.max(dh * tk + tq * tk, 1);
+        const parts = splitParts(g.be, b, 1, ATTN_MIN_ROWS);
+        const [dq, dk, dv, scratch] = alloc(g.be, qs.shape, ks.shape, vs.shape, [parts * per]) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const at = [dy, qs, ks, vs, ps, dq, dk, dv, scratch].map((t) => g.p(t)) as number[];
+        const [q0, k0] = [tq * dim, tk * dim];
+        splitRun(g.be, 'attn_bwd', b, 1, ATTN_MIN_ROWS, (b0, nb, part) => [at[0]! + 4 * b0 * q0, at[1]! + 4 * b0 * q0, at[2]! + 4 * b0 * k0,
+          at[3]! + 4 * b0 * k0, at[4]! + 4 * b0 * heads * tq * tk, at[5]! + 4 * b0 * q0, at[6]! + 4 * b0 * k0, at[7]! + 4 * b0 * k0,
+          at[8]! + 4 * part * per, nb, tq, tk, heads, dh, scale]);
         scratch.dispose();
         return [dq, dk, dv];
       },

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { splitRun } from '../backend/simd/pool';
 import { simdKernels } from '../backend/simd/simd-kernels';
 import { asWasm, ptr } from '../backend/wasm-heap';
 
@@ -42,8 +43,9 @@ export function adamWOnHeap(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tens
   const alone = [p, m, v].every((t) => be.refCount(t.dataId) === 1) && new Set([p.dataId, m.dataId, v.dataId, g.dataId]).size === 4;
   const outs = alone ? [p, m, v] : [be.makeOutput(p.shape, 'float32'), be.makeOutput(p.shape, 'float32'), be.makeOutput(p.shape, 'float32')];
   const { beta1, beta2, epsilon, lr, bc1, bc2, decay, gradScale } = c;
-  simdKernels(be).adamw(ptr(be, p), ptr(be, g), ptr(be, m), ptr(be, v), ptr(be, outs[0]!), ptr(be, outs[1]!), ptr(be, outs[2]!), p.size,
-    beta1, beta2, 1 - beta1, 1 - beta2, epsilon, lr, bc1, bc2, 1 - decay, gradScale);
+  const at = [p, g, m, v, ...outs].map((t) => ptr(be, t));
+  splitRun(be, 'adamw', p.size, 4, 1 << 16, (s0, n) => [...at.map((a) => a + 4 * s0), n,
+    beta1, beta2, 1 - beta1, 1 - beta2, epsilon, lr, bc1, bc2, 1 - decay, gradScale]);
   if (alone) return null;
   const engine = tf.engine();
   return outs.map((o) => engine.makeTensorFromTensorInfo(o)) as [tf.Tensor, tf.Tensor, tf.Tensor];

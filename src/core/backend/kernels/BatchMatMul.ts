@@ -1,6 +1,6 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { fastBatchMatMul, matMulPath, matMulShapes, setupXnnMatMul } from '../wasm-matmul';
-import { gemmThreads } from '../simd/gemm-pool';
+import { gemmThreads } from '../simd/pool';
 import { asWasm } from '../wasm-heap';
 
 /**

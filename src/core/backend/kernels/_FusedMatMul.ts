@@ -1,7 +1,7 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { asWasm, disposeTemp, f32, runWasmKernel, type WasmBackend } from '../wasm-heap';
 import { fastBatchMatMul, matMulPath, matMulShapes, setupXnnMatMul } from '../wasm-matmul';
-import { gemmThreads } from '../simd/gemm-pool';
+import { gemmThreads } from '../simd/pool';
 
 /** tfjs fused activation → the wasm kernel that applies it. */
 const ACTIVATIONS: Record<string, string | undefined> = {

@@ -13,8 +13,12 @@ import { memoryOf, simdKernels, simdModule } from './simd-kernels';
  * (measured: 377–405 ms per paper step with both, 281–302 with this pool alone, 360–372 on one thread).
  */
 
-// control block (Int32): 0 job sequence, 1 finished sequence, 2 ready, 3 stop, 4 op (0 gemm_batch, 1 gemm), 5.. args
-const SEQ = 0, DONE = 1, READY = 2, STOP = 3, OP = 4, ARGS = 5, SLOTS = 20;
+// control block: Int32 0 job sequence, 1 finished sequence, 2 ready, 3 stop, 4 op (index in OPS); from byte 32,
+// the kernel's arguments as Float64 (pointers and sizes are exact there, scalars keep their value)
+const SEQ = 0, DONE = 1, READY = 2, STOP = 3, OP = 4, ARG_BYTE = 32, MAX_ARGS = 24;
+/** kernels.c exports a worker can run. */
+export const OPS = ['gemm_batch', 'gemm', 'adamw', 'attn_fwd', 'attn_bwd', 'gelu_fwd', 'gelu_bwd'] as const;
+export type PoolOp = (typeof OPS)[number];
 const SPIN_MS = 2;
 const STALL_MS = 10_000;
 /** Products below this many multiply-adds stay on the calling thread (a hand-off costs a few µs). */
@@ -24,6 +28,8 @@ const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
 const k = new WebAssembly.Instance(workerData.module, { env: { memory: workerData.memory } }).exports;
 const c = new Int32Array(workerData.control);
+const f = new Float64Array(workerData.control, ${ARG_BYTE}, ${MAX_ARGS});
+const ops = ${JSON.stringify(OPS)}.map((name) => k[name]);
 let seen = Atomics.load(c, ${SEQ});
 Atomics.store(c, ${READY}, 1);
 parentPort.postMessage('ready');
@@ -35,15 +41,13 @@ for (;;) {
   }
   seen = Atomics.load(c, ${SEQ});
   if (Atomics.load(c, ${STOP})) break;
-  const a = c.subarray(${ARGS}, ${SLOTS});
-  if (c[${OP}] === 0) k.gemm_batch(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
-  else k.gemm(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
+  ops[c[${OP}]].apply(null, f);
   Atomics.store(c, ${DONE}, seen);
   Atomics.notify(c, ${DONE});
 }
 `;
 
-interface Lane { worker: Worker; control: Int32Array; seq: number }
+interface Lane { worker: Worker; control: Int32Array; args: Float64Array; seq: number }
 interface Pool { lanes: Lane[]; memory: WebAssembly.Memory }
 let pool: Pool | undefined;
 
@@ -58,9 +62,9 @@ export async function startGemmPool(be: WasmBackend, threads: number): Promise<v
   stopGemmPool();
   const module = simdModule(memory);
   const lanes = Array.from({ length: threads - 1 }, () => {
-    const control = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control: control.buffer } });
-    return { worker, control, seq: 0 };
+    const sab = new SharedArrayBuffer(ARG_BYTE + 8 * MAX_ARGS);
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control: sab } });
+    return { worker, control: new Int32Array(sab, 0, ARG_BYTE / 4), args: new Float64Array(sab, ARG_BYTE, MAX_ARGS), seq: 0 };
   });
   const p: Pool = { lanes, memory };
   pool = p;
@@ -106,12 +110,13 @@ export function gemmThreads(be: WasmBackend): number {
   return 1 + pool.lanes.filter((l) => Atomics.load(l.control, READY) === 1).length;
 }
 
-/** Hands each ready worker its job (op, args), runs `mine` here, then waits for the workers. */
-function fanOut(jobs: { op: number; args: number[] }[], mine: () => void): void {
+/** Hands each ready worker its job (a kernels.c export and its arguments), runs `mine` here, then waits for them. */
+export function fanOut(jobs: { op: PoolOp; args: number[] }[], mine: () => void): void {
   const lanes = pool!.lanes.filter((l) => Atomics.load(l.control, READY) === 1).slice(0, jobs.length);
   lanes.forEach((l, i) => {
-    l.control[OP] = jobs[i]!.op;
-    l.control.set(jobs[i]!.args, ARGS);
+    l.control[OP] = OPS.indexOf(jobs[i]!.op);
+    l.args.fill(0);
+    l.args.set(jobs[i]!.args);
     Atomics.store(l.control, SEQ, ++l.seq);
     Atomics.notify(l.control, SEQ);
   });
@@ -131,7 +136,7 @@ function fanOut(jobs: { op: number; args: number[] }[], mine: () => void): void 
 }
 
 /** Cuts n items into `parts` contiguous ranges, each a multiple of `unit` except the last. */
-function cuts(n: number, parts: number, unit: number): number[] {
+export function cuts(n: number, parts: number, unit: number): number[] {
   const edges = [0];
   for (let i = 1; i < parts; i++) edges.push(Math.min(n, Math.ceil((n * i) / parts / unit) * unit));
   edges.push(n);
@@ -144,7 +149,7 @@ export function gemm(be: WasmBackend, a: number, sai: number, sak: number, b: nu
   const t = m * n * k >= MIN_MACS ? Math.min(gemmThreads(be), m >> 2) : 1;
   if (t < 2) return kern.gemm(a, sai, sak, b, ldb, c, ldc, m, n, k);
   const e = cuts(m, t, 4);
-  const jobs = e.slice(1, -1).map((r0, i) => ({ op: 1, args: [a + 4 * r0 * sai, sai, sak, b, ldb, c + 4 * r0 * ldc, ldc, e[i + 2]! - r0, n, k] }));
+  const jobs = e.slice(1, -1).map((r0, i) => ({ op: 'gemm' as const, args: [a + 4 * r0 * sai, sai, sak, b, ldb, c + 4 * r0 * ldc, ldc, e[i + 2]! - r0, n, k] }));
   fanOut(jobs, () => kern.gemm(a, sai, sak, b, ldb, c, ldc, e[1]!, n, k));
 }
 
@@ -156,9 +161,29 @@ export function gemmBatch(be: WasmBackend, a: number, sai: number, sak: number, 
   if (threads >= 2 && count >= 2) {
     const t = Math.min(threads, count);
     const e = cuts(count, t, 1);
-    const jobs = e.slice(1, -1).map((i0, i) => ({ op: 0, args: [a + 4 * i0 * sa, sai, sak, b + 4 * i0 * sb, c + 4 * i0 * sc, m, n, k, e[i + 2]! - i0, sa, sb, sc] }));
+    const jobs = e.slice(1, -1).map((i0, i) => ({ op: 'gemm_batch' as const, args: [a + 4 * i0 * sa, sai, sak, b + 4 * i0 * sb, c + 4 * i0 * sc, m, n, k, e[i + 2]! - i0, sa, sb, sc] }));
     return fanOut(jobs, () => kern.gemm_batch(a, sai, sak, b, c, m, n, k, e[1]!, sa, sb, sc));
   }
   if (count === 1) return gemm(be, a, sai, sak, b, n, c, n, m, n, k);
   kern.gemm_batch(a, sai, sak, b, c, m, n, k, count, sa, sb, sc);
+}
+
+/**
+ * Runs kernels.c export `op` over n items cut into ranges (multiples of `unit`) across this thread and the pool,
+ * when n ≥ minItems; `args(start, count, part)` gives the arguments for items [start, start + count) on part
+ * `part` (0 = this thread). Used by the elementwise-in-rows kernels: AdamW, GELU, attention (by batch row).
+ */
+export function splitRun(be: WasmBackend, op: PoolOp, n: number, unit: number, minItems: number,
+  args: (start: number, count: number, part: number) => number[]): void {
+  const kern = simdKernels(be) as unknown as Record<PoolOp, (...a: number[]) => void>;
+  const t = n >= minItems ? Math.min(gemmThreads(be), Math.floor(n / unit)) : 1;
+  if (t < 2) return kern[op](...args(0, n, 0));
+  const e = cuts(n, t, unit);
+  const jobs = e.slice(1, -1).map((s0, i) => ({ op, args: args(s0, e[i + 2]! - s0, i + 1) }));
+  fanOut(jobs, () => kern[op](...args(0, e[1]!, 0)));
+}
+
+/** Parts splitRun would use for n items (callers size per-part scratch with it). */
+export function splitParts(be: WasmBackend, n: number, unit: number, minItems: number): number {
+  return n >= minItems ? Math.max(1, Math.min(gemmThreads(be), Math.floor(n / unit))) : 1;
 }
