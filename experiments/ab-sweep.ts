@@ -1,6 +1,6 @@
 // ab-sweep — stage-3 weights: a (query–chunk InfoNCE) × b (NLU losses), grid 3 × 3, seed 1 (9 trials,
 // heatmaps + T2I/T2T Pareto front in the sweep report). Not run for RESULTS.md yet: ≈ 9 × the measured
-// per-trial time of staged-vs-single (see RESULTS.md "time"), ≈ 40 min here (4.4 min a trial).
+// per-trial time of staged-vs-single (see RESULTS.md "time"), ≈ 12 min here (1.3 min a trial).
 import { defineSweep } from '../src/core/sweep/sweep';
 import { SCALE_FIXED } from './sweeps/scale';
 

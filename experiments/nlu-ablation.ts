@@ -1,7 +1,7 @@
 // nlu-ablation — does fusing NLU features into the query help retrieval, and which fusion? Arms:
 // model.fusion none (no NLU in the query) / late (gated sum) / cross-attention (paper-three-stage's),
 // three-stage curriculum, seeds 1–2. `unir results` prints each fusion − none with the seed spread.
-// Time here (MEASURED, 2 cores shared at load ≈ 10, wasm × 1 thread): 6.9 min per trial, ≈ 41 min for all 6.
+// Time here (MEASURED, 2 cores shared at load ≈ 10, wasm × 1 thread): 6.9 min per trial, ≈ 41 min for all 6 (before unir's SIMD kernels; ≈ 1.3 min a trial on idle cores now).
 import { defineSweep } from '../src/core/sweep/sweep';
 import { SCALE_FIXED } from './sweeps/scale';
 

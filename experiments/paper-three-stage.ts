@@ -3,10 +3,10 @@
 // train one model that retrieves images from captions, chunks from queries across 12 languages and parses
 // queries (intent + BIO slots)? Recipe scaled to this machine: a 2-layer, 128-wide model on all of
 // emoji-cldr (train concepts, 12 languages), 1,450 steps of 64 examples. Val after every stage, test
-// (seen concepts, unseen openmoji designs) at the end. About 10 minutes on 2 otherwise idle cores (measured
-// 9 min 31 s, wasm × 2 threads, unir's SIMD kernels; `--dry-run` estimates s/step): ≈ 8 min of steps + ≈ 1 min
-// of evaluation + data load, once emoji-cldr is built (the first run builds it, ≈ 30 s, and decodes its
-// images, ≈ 10 s). Busy cores slow wasm's thread pool far more than proportionally.
+// (seen concepts, unseen openmoji designs) at the end. About 5.5 minutes on 2 otherwise idle cores (measured
+// 5 min 21 s, wasm × 2 threads; `--dry-run` estimates s/step): ≈ 4.5 min of steps + ≈ 40 s of evaluation +
+// data load, once emoji-cldr is built (the first run builds it, ≈ 30 s, and decodes its images, ≈ 10 s).
+// Busy cores slow wasm's threads far more than proportionally.
 // Compare with `--set curriculum.id=single-stage` (same steps, stage-3 loss throughout).
 import { defineExperiment } from '../src/core/config/experiment';
 
