@@ -16,6 +16,10 @@ import { resumeRun, runExperiment as runResolved } from '../core/train/run';
 import { readRunJson } from '../core/train/run-files';
 import { registry } from '../plugins';
 
+/** Where notebook runs and sweeps go unless a call says: $UNIR_RUNS_DIR (the notebook tests point it at a temp
+ * folder, so executing the notebooks never adds to a checkout's runs/ and its run store), else <repo>/runs. */
+export const defaultRunsDir = () => process.env.UNIR_RUNS_DIR || repoPath('runs');
+
 export interface RunExperimentOptions {
   /** Overrides by dotted path, as `unir run --set`. */
   set?: Overrides;
@@ -51,7 +55,7 @@ export async function runExperiment(nameOrPath: string, o: RunExperimentOptions 
   const { seed: _seed, ...rest } = overrides;
   const slug = overridesSlug(rest);
   const runId = o.runId ?? `${e.id}-s${e.seed}${slug ? `-${slug}` : ''}`.slice(0, 120);
-  const outDir = resolve(o.out ?? repoPath('runs'));
+  const outDir = resolve(o.out ?? defaultRunsDir());
   const runDir = join(outDir, runId);
   if (o.force) rmSync(runDir, { recursive: true, force: true });
   const status = readRunJson(runDir)?.status;
@@ -94,7 +98,7 @@ export interface SweepOutcome {
 export async function sweep(fileOrSpec: string | SweepInput, o: { parallel?: number; runsDir?: string } = {}): Promise<SweepOutcome> {
   const spec = typeof fileOrSpec === 'string' ? (await loadSweep(fileOrSpec)).spec : SweepSchema.parse(fileOrSpec);
   const trials = expandSweep(spec);
-  const runsDir = resolve(o.runsDir ?? repoPath('runs'));
+  const runsDir = resolve(o.runsDir ?? defaultRunsDir());
   const outcomes = await runTrials(trials, { base: spec.base, runsDir, parallel: o.parallel, log: (l) => console.log(l) });
   const failed = outcomes.filter((x) => x.status === 'failed');
   if (failed.length) throw new Error(`sweep ${spec.id}: ${failed.length} trial(s) failed, e.g. ${failed[0]!.trial.runId}: ${failed[0]!.lastLines?.split('\n').pop() ?? ''}`);

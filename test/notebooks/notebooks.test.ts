@@ -34,7 +34,7 @@ describe('notebooks', () => {
   it.each(notebooks)('%s runs with UNIR_PROFILE=ci without errors', (f) => {
     const out = join(tmp, f.replace('.ipynb', '.out.ipynb'));
     const r = spawnSync('/usr/bin/python3', ['-m', 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', join(NB_DIR, f), '--ExecutePreprocessor.timeout=900', '--output', out], {
-      encoding: 'utf8', env: { ...process.env, UNIR_PROFILE: 'ci', UNIR_WASM_THREADS: '2' }, timeout: 900_000,
+      encoding: 'utf8', env: { ...process.env, UNIR_PROFILE: 'ci', UNIR_WASM_THREADS: '2', UNIR_RUNS_DIR: join(tmp, 'runs') }, timeout: 900_000,
     });
     expect(r.status, r.stderr.split('\n').filter((l) => /Error/.test(l)).slice(-5).join('\n')).toBe(0);
     const cells = read(out).cells.filter((c) => c.cell_type === 'code');
