@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-layers'; // registers tfjs-core's gradients (tfjs-core 
 import { UserError, didYouMean } from '../errors';
 import { registerWasmKernels } from './kernels';
 import { startGemmPool, stopGemmPool } from './simd/pool';
+import { memoryOf, sharedMemory } from './simd/simd-kernels';
 import { asWasm } from './wasm-heap';
 import { probeBackends, loadNative, NATIVE_PACKAGES, type NativeBackend } from './probe';
 import { MAX_WASM_THREADS, prepareThreadShim } from './wasm-threads';
@@ -107,12 +108,6 @@ function unrefPool(): void {
 /** Threads of the wasm backend now running (unir's gemm pool + this thread); 0 when none runs. */
 let wasmThreads = 0;
 
-/** Whether the running wasm backend's heap is a SharedArrayBuffer (the threaded build). */
-function sharedHeap(): boolean {
-  const wasm = (tf.backend() as unknown as { wasm?: { wasmMemory?: WebAssembly.Memory } }).wasm;
-  return typeof SharedArrayBuffer !== 'undefined' && wasm?.wasmMemory?.buffer instanceof SharedArrayBuffer;
-}
-
 async function startWasm(threads: number): Promise<{ threads: number; simd: boolean; fallback?: string }> {
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
   const want = simd ? Math.min(threads, MAX_WASM_THREADS) : 1;
@@ -144,7 +139,7 @@ async function startWasm(threads: number): Promise<{ threads: number; simd: bool
         tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       }
       let poolError = '';
-      if (started && sharedHeap()) {
+      if (started && sharedMemory(memoryOf(asWasm(tf.backend())))) {
         unrefPool();
         try {
           await startGemmPool(asWasm(tf.backend()), want);

@@ -29,6 +29,7 @@ export interface WasmBackend {
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
   refCount(dataId: object): number;
+  incRef(dataId: object): void;
 }
 
 export const asWasm = (backend: unknown) => backend as WasmBackend;
@@ -37,6 +38,18 @@ function data(b: WasmBackend, t: TensorInfo): TensorData {
   const d = b.dataIdMap.get(t.dataId);
   if (!d) throw new Error('unir wasm kernel: tensor is not on the wasm backend');
   return d;
+}
+
+/** Whether unir's wasm kernels can take these tensors: the wasm backend is active and every one is float32. */
+export const onWasmFloat32 = (ts: readonly tf.TensorInfo[]) => tf.getBackend() === 'wasm' && ts.every((t) => t.dtype === 'float32');
+
+/**
+ * A kernel output that is `x`'s data seen with `shape` (one more reference, no copy). Safe because tfjs tensors
+ * are immutable (a Variable's assign swaps its dataId), as wasm's own Reshape and the cpu backend's Identity do.
+ */
+export function alias(backend: unknown, x: TensorInfo, shape: number[] = x.shape): TensorInfo {
+  asWasm(backend).incRef(x.dataId);
+  return { dataId: x.dataId, shape, dtype: x.dtype };
 }
 
 /** Byte address of a tensor's data in the heap (for unir's SIMD kernels, simd/simd-kernels.ts). */

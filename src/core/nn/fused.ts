@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { gemm, splitParts, splitRun } from '../backend/simd/pool'; // kernels.c, shared with the pool's threads
 import { simdKernels, type SimdKernels } from '../backend/simd/simd-kernels';
-import { asWasm, ptr, type WasmBackend } from '../backend/wasm-heap';
+import { asWasm, onWasmFloat32, ptr, type WasmBackend } from '../backend/wasm-heap';
 
 /**
  * Layer norm, GELU and the embedding bag as single SIMD passes (backend/simd/kernels.c) with hand-written
@@ -10,8 +10,6 @@ import { asWasm, ptr, type WasmBackend } from '../backend/wasm-heap';
  * function returns null when the backend is not wasm or a tensor is not float32: the caller then composes tfjs ops
  * (the reference the tests compare these against, on the cpu backend).
  */
-
-const usable = (...ts: tf.Tensor[]) => tf.getBackend() === 'wasm' && ts.every((t) => t.dtype === 'float32');
 
 interface Ctx { be: WasmBackend; k: SimdKernels; p: (t: tf.TensorInfo) => number }
 function ctx(): Ctx {
@@ -31,7 +29,7 @@ function alloc(be: WasmBackend, ...shapes: number[][]): tf.Tensor[] {
 
 /** (x - μ)/√(σ² + eps)·γ + β over the last axis; x (..., D), gamma, beta (D). */
 export function fusedLayerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T | null {
-  if (!usable(x, gamma, beta)) return null;
+  if (!onWasmFloat32([x, gamma, beta])) return null;
   const d = x.shape[x.rank - 1]!;
   const rows = d === 0 ? 0 : x.size / d;
   const op = custom((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
@@ -55,7 +53,7 @@ export function fusedLayerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta
 
 /** tanh-approximate GELU, x·σ(2u) with u = √(2/π)(x + 0.044715x³). */
 export function fusedGelu<T extends tf.Tensor>(x: T): T | null {
-  if (!usable(x)) return null;
+  if (!onWasmFloat32([x])) return null;
   const op = custom((xi: tf.Tensor, save: tf.GradSaveFunc) => {
     const c = ctx();
     const [y] = alloc(c.be, xi.shape) as [tf.Tensor];
@@ -81,7 +79,7 @@ export function fusedGelu<T extends tf.Tensor>(x: T): T | null {
  * is outside [0, V) (the composed gather then reports it).
  */
 export function fusedEmbeddingBag(table: tf.Tensor2D, ids: tf.Tensor3D, padId: number): tf.Tensor3D | null {
-  if (!usable(table) || ids.dtype !== 'int32') return null;
+  if (!onWasmFloat32([table]) || ids.dtype !== 'int32') return null;
   const [vocab, d] = table.shape;
   const [b, t, g] = ids.shape;
   const values = ids.dataSync() as Int32Array; // (B·T·G) on wasm: a view copy of a few thousand ints
@@ -112,7 +110,7 @@ const LINEAR_MAX_WEIGHT = 1 << 18;
  * dX = dY·Wᵀ, dW = Xᵀ·dY (x read transposed in place), db = Σ_rows dY — 2 ops where the composed form runs ≈ 8.
  */
 export function fusedLinear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor | null {
-  if (!usable(x, w, ...(b ? [b] : [])) || w.rank !== 2) return null;
+  if (!onWasmFloat32([x, w, ...(b ? [b] : [])]) || w.rank !== 2) return null;
   const [inDim, outDim] = w.shape as [number, number];
   if (inDim * outDim >= LINEAR_MAX_WEIGHT || x.shape[x.rank - 1] !== inDim || inDim === 0 || outDim === 0) return null;
   const rows = x.size / inDim;
@@ -153,7 +151,7 @@ const ATTN_MIN_ROWS = 2;
  * the caller composes tfjs ops when attention dropout is on.
  */
 export function fusedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number, keyMask?: tf.Tensor2D): tf.Tensor3D | null {
-  if (!usable(q, k, v, ...(keyMask ? [keyMask] : []))) return null;
+  if (!onWasmFloat32([q, k, v, ...(keyMask ? [keyMask] : [])])) return null;
   const [b, tq, dim] = q.shape;
   const tk = k.shape[1];
   const dh = dim / heads;

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { UserError } from '../errors';
 import { formatZodError } from '../registry/registry';
-import { adamWOnHeap, onWasmHeap } from './heap-update';
+import { onWasmFloat32 } from '../backend/wasm-heap';
+import { adamWOnHeap } from './heap-update';
 
 export const AdamWConfigSchema = z.object({
   beta1: z.number().min(0).lt(1).default(0.9).describe('decay of the first moment m'),
@@ -78,7 +79,7 @@ export class AdamW {
       const decay = weightDecay > 0 && this.decays(p) ? lr * weightDecay : 0;
       tf.tidy(() => {
         s.step.assign(tf.scalar(s.t));
-        if (onWasmHeap([p, g, s.m, s.v])) {
+        if (onWasmFloat32([p, g, s.m, s.v])) {
           const fresh = adamWOnHeap(p, g, s.m, s.v, { beta1, beta2, epsilon, lr, bc1, bc2, decay, gradScale });
           if (fresh) {
             s.m.assign(fresh[1]);

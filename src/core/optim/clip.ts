@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../errors';
-import { onWasmHeap, sumOfSquaresOnHeap } from './heap-update';
+import { onWasmFloat32 } from '../backend/wasm-heap';
+import { sumOfSquaresOnHeap } from './heap-update';
 
 export interface ClippedGrads {
   /** New tensors, g·min(1, maxNorm/(norm + 1e-6)); the caller disposes them (and still owns the inputs). */
@@ -13,7 +14,7 @@ export interface ClippedGrads {
 export function globalNorm(grads: Record<string, tf.Tensor>): number {
   const gs = Object.values(grads);
   if (gs.length === 0) return 0;
-  if (onWasmHeap(gs)) return Math.sqrt(sumOfSquaresOnHeap(gs));
+  if (onWasmFloat32(gs)) return Math.sqrt(sumOfSquaresOnHeap(gs));
   return tf.tidy(() => tf.sqrt(tf.addN(gs.map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
 }
 

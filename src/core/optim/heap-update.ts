@@ -10,8 +10,6 @@ import { asWasm, ptr } from '../backend/wasm-heap';
  * when the active backend is 'wasm' and every tensor is float32; the composed ops stay the path elsewhere.
  */
 
-export const onWasmHeap = (ts: readonly tf.Tensor[]) => tf.getBackend() === 'wasm' && ts.every((t) => t.dtype === 'float32');
-
 /** Σ g² over all gradients, accumulated in float64. */
 export function sumOfSquaresOnHeap(grads: readonly tf.Tensor[]): number {
   const be = asWasm(tf.backend());

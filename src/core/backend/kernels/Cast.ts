@@ -1,4 +1,5 @@
 import type { DataType, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { alias } from '../wasm-heap';
 
 /**
  * Replaces wasm's Cast for a cast to the dtype x already has, which the stock kernel copies: the gradient of
@@ -10,8 +11,7 @@ export function castOverride(original: KernelConfig): KernelConfig {
     const { x } = args.inputs as { x: TensorInfo };
     const { dtype } = args.attrs as { dtype: DataType };
     if (dtype !== x.dtype || x.dtype === 'string' || x.dtype === 'complex64') return original.kernelFunc(args);
-    (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    return alias(args.backend, x);
   };
   return { kernelName: 'Cast', backendName: 'wasm', setupFunc: original.setupFunc, disposeFunc: original.disposeFunc, kernelFunc };
 }

@@ -1,4 +1,5 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { alias } from '../wasm-heap';
 
 /**
  * Replaces wasm's Transpose when the permutation moves no data: the axes longer than 1 keep their order (the
@@ -12,8 +13,7 @@ export function transposeOverride(original: KernelConfig): KernelConfig {
     const { perm } = args.attrs as { perm: number[] };
     const moved = perm.filter((p) => x.shape[p]! > 1);
     if (x.dtype === 'string' || moved.some((p, i) => i > 0 && p < moved[i - 1]!)) return original.kernelFunc(args);
-    (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
-    return { dataId: x.dataId, shape: perm.map((p) => x.shape[p]!), dtype: x.dtype };
+    return alias(args.backend, x, perm.map((p) => x.shape[p]!));
   };
   return { kernelName: 'Transpose', backendName: 'wasm', setupFunc: original.setupFunc, disposeFunc: original.disposeFunc, kernelFunc };
 }

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { WasmBackend } from '../wasm-heap';
-import { memoryOf, simdKernels, simdModule } from './simd-kernels';
+import { memoryOf, sharedMemory, simdKernels, simdModule } from './simd-kernels';
 
 /**
  * More threads for unir's kernels. tfjs's threaded wasm build shares its memory with workers: each Node worker
@@ -58,7 +58,7 @@ let pool: Pool | undefined;
  */
 export async function startGemmPool(be: WasmBackend, threads: number): Promise<void> {
   const memory = memoryOf(be);
-  if (threads < 2 || !(typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer)) return;
+  if (threads < 2 || !sharedMemory(memory)) return;
   if (pool?.memory === memory && pool.lanes.length === threads - 1) return;
   stopGemmPool();
   const module = simdModule(memory);
@@ -177,7 +177,7 @@ export function gemmBatch(be: WasmBackend, a: number, sai: number, sak: number, 
 export function splitRun(be: WasmBackend, op: PoolOp, n: number, unit: number, minItems: number,
   args: (start: number, count: number, part: number) => number[]): void {
   const kern = simdKernels(be) as unknown as Record<PoolOp, (...a: number[]) => void>;
-  const t = n >= minItems ? Math.min(gemmThreads(be), Math.floor(n / unit)) : 1;
+  const t = splitParts(be, n, unit, minItems);
   if (t < 2) return kern[op](...args(0, n, 0));
   const e = cuts(n, t, unit);
   const jobs = e.slice(1, -1).map((s0, i) => ({ op, args: args(s0, e[i + 2]! - s0, i + 1) }));

@@ -43,9 +43,12 @@ export function memoryOf(be: WasmBackend): WebAssembly.Memory {
   return mem;
 }
 
+/** Whether a wasm memory is shared with worker threads (tfjs's threaded build). */
+export const sharedMemory = (mem: WebAssembly.Memory) => typeof SharedArrayBuffer !== 'undefined' && mem.buffer instanceof SharedArrayBuffer;
+
 /** The compiled module for a memory: the variant importing a plain or a shared one. */
 export function simdModule(mem: WebAssembly.Memory): WebAssembly.Module {
-  const kind = typeof SharedArrayBuffer !== 'undefined' && mem.buffer instanceof SharedArrayBuffer ? 'shared' : 'plain';
+  const kind = sharedMemory(mem) ? 'shared' : 'plain';
   return (modules[kind] ??= new WebAssembly.Module(Buffer.from(kind === 'shared' ? SHARED_WASM : PLAIN_WASM, 'base64')));
 }
 
