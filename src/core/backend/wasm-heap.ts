@@ -52,6 +52,12 @@ export function alias(backend: unknown, x: TensorInfo, shape: number[] = x.shape
   return { dataId: x.dataId, shape, dtype: x.dtype };
 }
 
+/** New float32 tensors of these shapes on the wasm heap (contents undefined: a kernel writes them all). */
+export function newTensors(b: WasmBackend, ...shapes: number[][]): tf.Tensor[] {
+  const engine = tf.engine();
+  return shapes.map((s) => engine.makeTensorFromTensorInfo(b.makeOutput(s, 'float32')));
+}
+
 /** Byte address of a tensor's data in the heap (for unir's SIMD kernels, simd/simd-kernels.ts). */
 export const ptr = (b: WasmBackend, t: TensorInfo) => data(b, t).memoryOffset;
 

@@ -121,17 +121,9 @@ function simdMatMul(be: WasmBackend, a: TensorInfo, b: TensorInfo, out: TensorIn
   const [sai, sak] = transposeA ? [1, s.m] : [s.k, 1];
   const batch = tf.util.sizeFromShape(s.outOuter);
   const [mk, kn, mn] = [s.m * s.k, s.k * s.n, s.m * s.n];
-  // one gemm_batch call: (count, M, a stride, b stride); a batch against a shared b is one tall product
-  let job: [number, number, number, number] | undefined; // count, rows, a stride, b stride
-  if (s.batchB === 1 && !transposeA) job = [1, s.batchA * s.m, 0, 0];
-  else if (sameOuter(s)) {
-    job = [batch, s.m, s.batchA === 1 ? 0 : mk, s.batchB === 1 ? 0 : kn];
-  }
-  if (job) {
-    const [count, rows, sa, sb] = job;
-    gemmBatch(be, pa, sai, sak, pb, pc, rows, s.n, s.k, count, sa, sb, mn);
-    return;
-  }
+  // a batch against a shared b is one tall product; a regular batch is one gemm_batch call
+  if (s.batchB === 1 && !transposeA) return gemmBatch(be, pa, sai, sak, pb, pc, s.batchA * s.m, s.n, s.k, 1, 0, 0, mn);
+  if (sameOuter(s)) return gemmBatch(be, pa, sai, sak, pb, pc, s.m, s.n, s.k, batch, s.batchA === 1 ? 0 : mk, s.batchB === 1 ? 0 : kn, mn);
   const gemm = simdKernels(be).gemm;
   for (let i = 0; i < batch; i++) {
     const ia = broadcastIndex(i, s.outOuter, s.outerA);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { gemm, splitParts, splitRun } from '../backend/simd/pool'; // kernels.c, shared with the pool's threads
 import { simdKernels, type SimdKernels } from '../backend/simd/simd-kernels';
-import { asWasm, onWasmFloat32, ptr, type WasmBackend } from '../backend/wasm-heap';
+import { asWasm, newTensors, onWasmFloat32, ptr, type WasmBackend } from '../backend/wasm-heap';
 
 /**
  * Layer norm, GELU and the embedding bag as single SIMD passes (backend/simd/kernels.c) with hand-written
@@ -21,12 +21,6 @@ type Grad = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 /** tf.customGrad with typed arguments: f(...inputs, save) → { value, gradFunc }. */
 const custom = (f: (...args: never[]) => { value: tf.Tensor; gradFunc: Grad }) => tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
 
-/** New float32 tensors of these shapes on the wasm heap (contents undefined: the kernel writes them all). */
-function alloc(be: WasmBackend, ...shapes: number[][]): tf.Tensor[] {
-  const engine = tf.engine();
-  return shapes.map((s) => engine.makeTensorFromTensorInfo(be.makeOutput(s, 'float32')));
-}
-
 /** (x - μ)/√(σ² + eps)·γ + β over the last axis; x (..., D), gamma, beta (D). */
 export function fusedLayerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T | null {
   if (!onWasmFloat32([x, gamma, beta])) return null;
@@ -34,7 +28,7 @@ export function fusedLayerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta
   const rows = d === 0 ? 0 : x.size / d;
   const op = custom((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const c = ctx();
-    const [y, mean, rstd] = alloc(c.be, xi.shape, [rows], [rows]) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    const [y, mean, rstd] = newTensors(c.be, xi.shape, [rows], [rows]) as [tf.Tensor, tf.Tensor, tf.Tensor];
     c.k.ln_fwd(c.p(xi), c.p(g), c.p(b), c.p(y), c.p(mean), c.p(rstd), rows, d, eps);
     save([xi, g, mean, rstd]);
     return {
@@ -42,7 +36,7 @@ export function fusedLayerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, gs, ms, rs] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
         const k = ctx();
-        const [dx, dg, db] = alloc(k.be, xs.shape, [d], [d]) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const [dx, dg, db] = newTensors(k.be, xs.shape, [d], [d]) as [tf.Tensor, tf.Tensor, tf.Tensor];
         k.k.ln_bwd(k.p(dy), k.p(xs), k.p(gs), k.p(ms), k.p(rs), k.p(dx), k.p(dg), k.p(db), rows, d);
         return [dx, dg, db];
       },
@@ -56,7 +50,7 @@ export function fusedGelu<T extends tf.Tensor>(x: T): T | null {
   if (!onWasmFloat32([x])) return null;
   const op = custom((xi: tf.Tensor, save: tf.GradSaveFunc) => {
     const c = ctx();
-    const [y] = alloc(c.be, xi.shape) as [tf.Tensor];
+    const [y] = newTensors(c.be, xi.shape) as [tf.Tensor];
     const [px, py] = [c.p(xi), c.p(y)];
     splitRun(c.be, 'gelu_fwd', xi.size, 4, 1 << 15, (s0, n) => [px + 4 * s0, py + 4 * s0, n]);
     save([xi]);
@@ -64,7 +58,7 @@ export function fusedGelu<T extends tf.Tensor>(x: T): T | null {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const k = ctx();
-        const [dx] = alloc(k.be, saved[0]!.shape) as [tf.Tensor];
+        const [dx] = newTensors(k.be, saved[0]!.shape) as [tf.Tensor];
         const [pdy, px, pdx] = [k.p(dy), k.p(saved[0]!), k.p(dx)];
         splitRun(k.be, 'gelu_bwd', dx.size, 4, 1 << 15, (s0, n) => [pdy + 4 * s0, px + 4 * s0, pdx + 4 * s0, n]);
         return [dx];
@@ -86,14 +80,14 @@ export function fusedEmbeddingBag(table: tf.Tensor2D, ids: tf.Tensor3D, padId: n
   for (let i = 0; i < values.length; i++) if ((values[i]! < 0 || values[i]! >= vocab) && values[i] !== padId) return null;
   const op = custom((tab: tf.Tensor, save: tf.GradSaveFunc) => {
     const c = ctx();
-    const [out] = alloc(c.be, [b, t, d]) as [tf.Tensor];
+    const [out] = newTensors(c.be, [b, t, d]) as [tf.Tensor];
     c.k.bag_fwd(c.p(tab), c.p(ids), c.p(out), b * t, g, d, padId);
     save([ids]);
     return {
       value: out,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const k = ctx();
-        const [dtable] = alloc(k.be, [vocab, d]) as [tf.Tensor];
+        const [dtable] = newTensors(k.be, [vocab, d]) as [tf.Tensor];
         k.k.bag_bwd(k.p(dy), k.p(saved[0]!), k.p(dtable), b * t, g, d, padId, vocab);
         return [dtable];
       },
@@ -117,7 +111,7 @@ export function fusedLinear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tenso
   const outShape = [...x.shape.slice(0, -1), outDim];
   const forward = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor | undefined, save: tf.GradSaveFunc) => {
     const c = ctx();
-    const [y] = alloc(c.be, outShape) as [tf.Tensor];
+    const [y] = newTensors(c.be, outShape) as [tf.Tensor];
     gemm(c.be, c.p(xi), inDim, 1, c.p(wi), outDim, c.p(y), outDim, rows, outDim, inDim);
     if (bi) c.k.bias_add(c.p(y), c.p(bi), rows, outDim);
     save([xi, wi]);
@@ -126,7 +120,7 @@ export function fusedLinear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tenso
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ws] = saved as [tf.Tensor, tf.Tensor];
         const k = ctx();
-        const [dx, dw, wT, db] = alloc(k.be, xs.shape, [inDim, outDim], [outDim, inDim], ...(bi ? [[outDim]] : [])) as tf.Tensor[];
+        const [dx, dw, wT, db] = newTensors(k.be, xs.shape, [inDim, outDim], [outDim, inDim], ...(bi ? [[outDim]] : [])) as tf.Tensor[];
         k.k.transpose(k.p(ws), k.p(wT!), inDim, outDim);
         gemm(k.be, k.p(dy), outDim, 1, k.p(wT!), inDim, k.p(dx!), inDim, rows, inDim, outDim); // dY (rows, out) · Wᵀ (out, in)
         wT!.dispose();
@@ -160,7 +154,7 @@ export function fusedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, h
     const c = ctx();
     const per = Math.max(dh * tk, 1); // scratch floats per thread
     const parts = splitParts(c.be, b, 1, ATTN_MIN_ROWS);
-    const [out, p, scratch] = alloc(c.be, [b, tq, dim], [b, heads, tq, tk], [parts * per]) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    const [out, p, scratch] = newTensors(c.be, [b, tq, dim], [b, heads, tq, tk], [parts * per]) as [tf.Tensor, tf.Tensor, tf.Tensor];
     const [pq, pk, pv, pm, po, pp, ps] = [c.p(qi), c.p(ki), c.p(vi), keyMask ? c.p(keyMask) : 0, c.p(out), c.p(p), c.p(scratch)];
     splitRun(c.be, 'attn_fwd', b, 1, ATTN_MIN_ROWS, (b0, nb, part) => [pq + 4 * b0 * tq * dim, pk + 4 * b0 * tk * dim, pv + 4 * b0 * tk * dim,
       pm ? pm + 4 * b0 * tk : 0, po + 4 * b0 * tq * dim, pp + 4 * b0 * heads * tq * tk, ps + 4 * part * per, nb, tq, tk, heads, dh, scale]);
@@ -173,7 +167,7 @@ export function fusedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, h
         const g = ctx();
         const per = Math.max(dh * tk + tq * tk, 1);
         const parts = splitParts(g.be, b, 1, ATTN_MIN_ROWS);
-        const [dq, dk, dv, scratch] = alloc(g.be, qs.shape, ks.shape, vs.shape, [parts * per]) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const [dq, dk, dv, scratch] = newTensors(g.be, qs.shape, ks.shape, vs.shape, [parts * per]) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
         const at = [dy, qs, ks, vs, ps, dq, dk, dv, scratch].map((t) => g.p(t)) as number[];
         const [q0, k0] = [tq * dim, tk * dim];
         splitRun(g.be, 'attn_bwd', b, 1, ATTN_MIN_ROWS, (b0, nb, part) => [at[0]! + 4 * b0 * q0, at[1]! + 4 * b0 * q0, at[2]! + 4 * b0 * k0,

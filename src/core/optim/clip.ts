@@ -29,11 +29,9 @@ export function clipCoefficient(norm: number, maxNorm: number): number {
  * Training passes clipCoefficient(globalNorm(g), maxNorm) to AdamW.step as gradScale instead, without copies.
  */
 export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): ClippedGrads {
-  if (!(maxNorm > 0)) throw new UserError(`clipByGlobalNorm: maxNorm must be > 0, got ${maxNorm}`);
+  const norm = globalNorm(grads); // 0 for no gradients
+  const coef = clipCoefficient(norm, maxNorm); // checks maxNorm
   const names = Object.keys(grads);
-  if (names.length === 0) return { grads: {}, norm: 0 };
-  const norm = globalNorm(grads);
-  const coef = clipCoefficient(norm, maxNorm);
   return tf.tidy(() => {
     const out: Record<string, tf.Tensor> = {};
     for (const k of names) out[k] = tf.mul(grads[k]!, coef);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { splitRun } from '../backend/simd/pool';
 import { simdKernels } from '../backend/simd/simd-kernels';
-import { asWasm, ptr } from '../backend/wasm-heap';
+import { asWasm, newTensors, ptr } from '../backend/wasm-heap';
 
 /**
  * AdamW and the global gradient norm as single SIMD passes over the wasm heap (backend/simd/kernels.c). Composed
@@ -39,12 +39,10 @@ export interface AdamWScalars {
 export function adamWOnHeap(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, c: AdamWScalars): [tf.Tensor, tf.Tensor, tf.Tensor] | null {
   const be = asWasm(tf.backend());
   const alone = [p, m, v].every((t) => be.refCount(t.dataId) === 1) && new Set([p.dataId, m.dataId, v.dataId, g.dataId]).size === 4;
-  const outs = alone ? [p, m, v] : [be.makeOutput(p.shape, 'float32'), be.makeOutput(p.shape, 'float32'), be.makeOutput(p.shape, 'float32')];
+  const outs = alone ? [p, m, v] : newTensors(be, p.shape, p.shape, p.shape);
   const { beta1, beta2, epsilon, lr, bc1, bc2, decay, gradScale } = c;
   const at = [p, g, m, v, ...outs].map((t) => ptr(be, t));
   splitRun(be, 'adamw', p.size, 4, 1 << 16, (s0, n) => [...at.map((a) => a + 4 * s0), n,
     beta1, beta2, 1 - beta1, 1 - beta2, epsilon, lr, bc1, bc2, 1 - decay, gradScale]);
-  if (alone) return null;
-  const engine = tf.engine();
-  return outs.map((o) => engine.makeTensorFromTensorInfo(o)) as [tf.Tensor, tf.Tensor, tf.Tensor];
+  return alone ? null : (outs as [tf.Tensor, tf.Tensor, tf.Tensor]);
 }
