@@ -1,6 +1,7 @@
 import './gradients';
 
 export * from './attention';
+export * from './conv';
 export * from './dense';
 export * from './embedding';
 export * from './layer-norm';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { checkImages, defineEncoder, type ImageEncoder } from '../../core/model/encoder';
-import { Dense, l2Normalize, linear, ParamScope, zeros } from '../../core/nn';
+import { conv2d, Dense, l2Normalize, linear, maxPool2, ParamScope, zeros } from '../../core/nn';
 
 /**
  * Small conv net: per stage a k×k conv (or, with `separable`, a depthwise k×k + pointwise 1×1 after the
@@ -51,11 +51,10 @@ export const imageCnn = defineEncoder({
         return tf.tidy(() => {
           let x = tf.sub(tf.mul(images, 2), 1) as tf.Tensor4D; // [0, 1] → [-1, 1]
           for (const st of stages) {
-            const y = st.sep
-              ? linear(tf.depthwiseConv2d(x, st.dw as tf.Tensor4D, 1, 'same'), st.pw!, st.b)
-              : tf.add(tf.conv2d(x, st.w as tf.Tensor4D, 1, 'same'), st.b);
-            x = tf.relu(y) as tf.Tensor4D;
-            if (x.shape[1] > 1) x = config.pool === 'max' ? tf.maxPool(x, 2, 2, 'valid') : tf.avgPool(x, 2, 2, 'valid');
+            x = st.sep
+              ? (tf.relu(linear(tf.depthwiseConv2d(x, st.dw as tf.Tensor4D, 1, 'same'), st.pw!, st.b)) as tf.Tensor4D)
+              : conv2d(x, st.w as tf.Tensor4D, st.b, { relu: true });
+            if (x.shape[1] > 1) x = config.pool === 'max' ? maxPool2(x) : tf.avgPool(x, 2, 2, 'valid');
           }
           return l2Normalize(proj.apply(tf.mean(x, [1, 2])) as tf.Tensor2D); // (B, C) → (B, D)
         });

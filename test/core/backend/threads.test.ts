@@ -10,6 +10,7 @@ import { prepareThreadShim } from '../../../src/core/backend/wasm-threads';
 import { gemmThreads } from '../../../src/core/backend/simd/pool';
 import { asWasm } from '../../../src/core/backend/wasm-heap';
 import { fusedAttention } from '../../../src/core/nn/fused';
+import { conv2d, maxPool2 } from '../../../src/core/nn/conv';
 import { linear } from '../../../src/core/nn/ops';
 import { AdamW } from '../../../src/core/optim';
 import { maxAbsDiff, randT, weightedSum } from './oracle';
@@ -45,6 +46,9 @@ function workload(): Float32Array[] {
       // fused ops on unir's gemm: a dense layer with its three gradients, batched attention slices
       ...tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => weightedSum(linear(xi, wi as tf.Tensor2D, bi)))([a, b, randT(7, [72])]),
       fusedAttention(randT(8, [6, 20, 32]) as tf.Tensor3D, randT(9, [6, 24, 32]) as tf.Tensor3D, randT(10, [6, 24, 32]) as tf.Tensor3D, 2)!,
+      // the fused conv (im2col, bias + ReLU, col2im split by image) and max pooling, with their gradients
+      ...tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => weightedSum(maxPool2(conv2d(xi as tf.Tensor4D, wi as tf.Tensor4D, bi, { relu: true }))))(
+        [randT(13, [6, 12, 12, 8]), randT(14, [3, 3, 8, 16]), randT(15, [16])]),
     ];
     return outs.map((t) => t.dataSync() as Float32Array);
   })];
@@ -66,7 +70,7 @@ describe('multithreaded wasm', () => {
     const single = workload();
     threaded.forEach((v, i) => expect(maxAbsDiff(v, single[i]!), `output ${i}`).toBeLessThanOrEqual(1e-5));
     // the gemm pool splits rows and batches, it never reorders a sum: its products are bit-identical
-    [0, 1, 2, 3, 6, 7, 8, 9].forEach((i) => expect(Array.from(threaded[i]!), `output ${i}`).toEqual(Array.from(single[i]!)));
+    [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12].forEach((i) => expect(Array.from(threaded[i]!), `output ${i}`).toEqual(Array.from(single[i]!)));
   });
 
   it('after disposeBackend, a wasm start by tfjs itself (no shim) is single-threaded and works', async () => {

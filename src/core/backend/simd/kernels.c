@@ -455,3 +455,127 @@ EXPORT("attn_bwd") void attn_bwd(const float* dout, const float* q, const float*
     }
   }
 }
+
+// ---- convolution pieces (nn/conv.ts): NHWC images, filters (k, k, C, CO) = row-major (k·k·C, CO) -------------------
+
+// col (B·OH·OW, k·k·C): row p = (b, oh, ow), columns (fh, fw, c) = x[b, oh·s + fh - pad, ow·s + fw - pad, c], 0 outside.
+EXPORT("im2col") void im2col(const float* x, float* col, int B, int H, int W, int C, int k, int s, int pad, int OH, int OW) {
+  for (int b = 0; b < B; b++) {
+    const float* xb = x + (long)b * H * W * C;
+    for (int oh = 0; oh < OH; oh++) {
+      for (int ow = 0; ow < OW; ow++) {
+        for (int fh = 0; fh < k; fh++) {
+          const int ih = oh * s + fh - pad;
+          for (int fw = 0; fw < k; fw++, col += C) {
+            const int iw = ow * s + fw - pad;
+            if (ih < 0 || ih >= H || iw < 0 || iw >= W) zero(col, C);
+            else __builtin_memcpy(col, xb + ((long)ih * W + iw) * C, (unsigned long)C * sizeof(float));
+          }
+        }
+      }
+    }
+  }
+}
+
+// The adjoint of im2col: dx (B, H, W, C) = 0, then every dcol entry added back to the input pixel it was read from.
+EXPORT("col2im") void col2im(const float* dcol, float* dx, int B, int H, int W, int C, int k, int s, int pad, int OH, int OW) {
+  zero(dx, (long)B * H * W * C);
+  for (int b = 0; b < B; b++) {
+    float* xb = dx + (long)b * H * W * C;
+    for (int oh = 0; oh < OH; oh++) {
+      for (int ow = 0; ow < OW; ow++) {
+        for (int fh = 0; fh < k; fh++) {
+          const int ih = oh * s + fh - pad;
+          for (int fw = 0; fw < k; fw++, dcol += C) {
+            const int iw = ow * s + fw - pad;
+            if (ih >= 0 && ih < H && iw >= 0 && iw < W) add_row(xb + ((long)ih * W + iw) * C, dcol, C);
+          }
+        }
+      }
+    }
+  }
+}
+
+// y (rows, n) = max(y + b, 0) per row (b may be 0: no bias).
+EXPORT("bias_relu") void bias_relu(float* y, const float* b, int rows, int n) {
+  const v128_t z = wasm_f32x4_splat(0);
+  for (int r = 0; r < rows; r++, y += n) {
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+      v128_t v = wasm_v128_load(y + j);
+      if (b) v = wasm_f32x4_add(v, wasm_v128_load(b + j));
+      wasm_v128_store(y + j, wasm_f32x4_max(v, z));
+    }
+    for (; j < n; j++) {
+      const float v = y[j] + (b ? b[j] : 0.0f);
+      y[j] = v > 0 ? v : 0;
+    }
+  }
+}
+
+// dz = dy where y > 0, else 0 (y: the ReLU's output); dz may be dy.
+EXPORT("relu_bwd") void relu_bwd(const float* dy, const float* y, float* dz, int n) {
+  const v128_t z = wasm_f32x4_splat(0);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(dz + i, wasm_v128_and(wasm_v128_load(dy + i), wasm_f32x4_gt(wasm_v128_load(y + i), z)));
+  for (; i < n; i++) dz[i] = y[i] > 0 ? dy[i] : 0;
+}
+
+// 2×2 max pooling, stride 2 (an odd last row / column is dropped): y (B, H/2, W/2, C).
+EXPORT("maxpool2_fwd") void maxpool2_fwd(const float* x, float* y, int B, int H, int W, int C) {
+  const int OH = H / 2, OW = W / 2;
+  for (int b = 0; b < B; b++) {
+    for (int oh = 0; oh < OH; oh++) {
+      for (int ow = 0; ow < OW; ow++, y += C) {
+        const float* a = x + (((long)b * H + 2 * oh) * W + 2 * ow) * C;
+        const float *a1 = a + C, *a2 = a + (long)W * C, *a3 = a2 + C;
+        int c = 0;
+        for (; c + 4 <= C; c += 4) {
+          v128_t m = wasm_f32x4_max(wasm_f32x4_max(wasm_v128_load(a + c), wasm_v128_load(a1 + c)), wasm_f32x4_max(wasm_v128_load(a2 + c), wasm_v128_load(a3 + c)));
+          wasm_v128_store(y + c, m);
+        }
+        for (; c < C; c++) {
+          float m = a[c] > a1[c] ? a[c] : a1[c];
+          m = m > a2[c] ? m : a2[c];
+          y[c] = m > a3[c] ? m : a3[c];
+        }
+      }
+    }
+  }
+}
+
+// Gradient of maxpool2_fwd: each dy goes to the first of its 4 inputs (row-major order) equal to the max y; dx = 0 elsewhere.
+EXPORT("maxpool2_bwd") void maxpool2_bwd(const float* dy, const float* x, const float* y, float* dx, int B, int H, int W, int C) {
+  const int OH = H / 2, OW = W / 2;
+  zero(dx, (long)B * H * W * C);
+  for (int b = 0; b < B; b++) {
+    for (int oh = 0; oh < OH; oh++) {
+      for (int ow = 0; ow < OW; ow++, y += C, dy += C) {
+        const long o0 = (((long)b * H + 2 * oh) * W + 2 * ow) * C, o1 = o0 + C, o2 = o0 + (long)W * C, o3 = o2 + C;
+        int c = 0;
+        for (; c + 4 <= C; c += 4) {
+          const v128_t m = wasm_v128_load(y + c), g = wasm_v128_load(dy + c);
+          v128_t left = wasm_i32x4_splat(-1);
+          const v128_t e0 = wasm_f32x4_eq(wasm_v128_load(x + o0 + c), m);
+          wasm_v128_store(dx + o0 + c, wasm_v128_and(g, e0));
+          left = wasm_v128_andnot(left, e0);
+          const v128_t e1 = wasm_v128_and(left, wasm_f32x4_eq(wasm_v128_load(x + o1 + c), m));
+          wasm_v128_store(dx + o1 + c, wasm_v128_and(g, e1));
+          left = wasm_v128_andnot(left, e1);
+          const v128_t e2 = wasm_v128_and(left, wasm_f32x4_eq(wasm_v128_load(x + o2 + c), m));
+          wasm_v128_store(dx + o2 + c, wasm_v128_and(g, e2));
+          left = wasm_v128_andnot(left, e2);
+          const v128_t e3 = wasm_v128_and(left, wasm_f32x4_eq(wasm_v128_load(x + o3 + c), m));
+          wasm_v128_store(dx + o3 + c, wasm_v128_and(g, e3));
+        }
+        for (; c < C; c++) {
+          const float m = y[c];
+          if (x[o0 + c] == m) dx[o0 + c] = dy[c];
+          else if (x[o1 + c] == m) dx[o1 + c] = dy[c];
+          else if (x[o2 + c] == m) dx[o2 + c] = dy[c];
+          else dx[o3 + c] = dy[c];
+        }
+      }
+    }
+  }
+}

@@ -5,9 +5,9 @@ import { memoryOf, sharedMemory, simdKernels, simdModule } from './simd-kernels'
 /**
  * More threads for unir's kernels. tfjs's threaded wasm build shares its memory with workers: each Node worker
  * here instantiates kernels.c over that memory, and a large job is cut into equal parts computed at once by the
- * calling thread and the workers — a product by batch, else by rows in multiples of 4 (gemm, gemmBatch); AdamW
- * and GELU by element ranges, attention by batch rows (splitRun). Every output element is computed by the same
- * code as on one thread, so results are bit-identical whatever the thread count.
+ * calling thread and the workers — a product by batch, else by rows in multiples of 4 (gemm, gemmBatch); AdamW,
+ * GELU and ReLU by element ranges, attention, im2col / col2im and pooling by batch rows (splitRun). Every output
+ * element is computed by the same code as on one thread, so results are bit-identical whatever the thread count.
  * Hand-off by Atomics on one small control block per worker; a worker spins ≈ 2 ms after each job (products
  * come every few hundred µs in a training step) and then sleeps in Atomics.wait. tfjs's own XNNPACK pool is
  * kept at one thread while this runs: its spinning threads and these would compete for the same cores
@@ -18,7 +18,9 @@ import { memoryOf, sharedMemory, simdKernels, simdModule } from './simd-kernels'
 // the kernel's arguments as Float64 (pointers and sizes are exact there, scalars keep their value)
 const SEQ = 0, DONE = 1, READY = 2, STOP = 3, OP = 4, ARG_BYTE = 32, MAX_ARGS = 24;
 /** kernels.c exports a worker can run. */
-export const OPS = ['gemm_batch', 'gemm', 'adamw', 'attn_fwd', 'attn_bwd', 'gelu_fwd', 'gelu_bwd'] as const;
+export const OPS = [
+  'gemm_batch', 'gemm', 'adamw', 'attn_fwd', 'attn_bwd', 'gelu_fwd', 'gelu_bwd', 'im2col', 'col2im', 'bias_relu', 'relu_bwd', 'maxpool2_fwd', 'maxpool2_bwd',
+] as const;
 export type PoolOp = (typeof OPS)[number];
 const SPIN_MS = 2;
 const STALL_MS = 10_000;

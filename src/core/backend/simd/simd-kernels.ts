@@ -32,6 +32,15 @@ export interface SimdKernels {
   bag_fwd(table: number, ids: number, out: number, rows: number, g: number, d: number, pad: number): void;
   /** dtable (vocab, d) = scatter-add of dy rows by ids (pieces = pad or out of range skipped). */
   bag_bwd(dy: number, ids: number, dtable: number, rows: number, g: number, d: number, pad: number, vocab: number): void;
+  /** NHWC x (B, H, W, C) → col (B·OH·OW, k·k·C) for a k×k window at stride s with `pad` zeros before; col2im is its adjoint (dx overwritten). */
+  im2col(x: number, col: number, b: number, h: number, w: number, c: number, k: number, s: number, pad: number, oh: number, ow: number): void;
+  col2im(dcol: number, dx: number, b: number, h: number, w: number, c: number, k: number, s: number, pad: number, oh: number, ow: number): void;
+  /** y (rows, n) = max(y + b, 0) in place (b = 0: no bias); dz = dy where y > 0, else 0. */
+  bias_relu(y: number, b: number, rows: number, n: number): void;
+  relu_bwd(dy: number, y: number, dz: number, n: number): void;
+  /** 2×2 / stride-2 max pooling of NHWC x (B, H, W, C) → (B, ⌊H/2⌋, ⌊W/2⌋, C), and its gradient (to the first max). */
+  maxpool2_fwd(x: number, y: number, b: number, h: number, w: number, c: number): void;
+  maxpool2_bwd(dy: number, x: number, y: number, dx: number, b: number, h: number, w: number, c: number): void;
 }
 
 const modules: Partial<Record<'plain' | 'shared', WebAssembly.Module>> = {};
