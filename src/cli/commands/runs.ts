@@ -34,7 +34,8 @@ export const command: CliCommand = {
   usage: `Usage: unir runs [--sql "<query>"] [--json] [--db PATH] [--rebuild [--runs-dir DIR]]
 
 Without --sql: one line per run with its final mean R@10 per task, intent accuracy and slot F1.
-  --sql "<query>"  run a read-only query; tables:
+  --sql "<query>"  run one SELECT (also SHOW, DESCRIBE, SUMMARIZE) on the store opened read-only, with file and
+                   network access off: COPY, ATTACH, INSTALL/LOAD, read_text(), several statements are refused; tables:
                      runs(run_id, experiment, status, backend, threads, seed, started_at, finished_at, git_sha, config JSON)
                      configs(run_id, path, value JSON)
                      metrics(run_id, stage, task, language, metric, value)     -- stage 'final' = final metrics
@@ -52,22 +53,23 @@ Example: unir runs --sql "SELECT run_id, value FROM metrics WHERE stage='final' 
     void positionals;
     const db = values.db ?? DEFAULT_DB;
     if (values.rebuild) {
-      if (values.sql) throw new UserError("runs: use --rebuild and --sql separately ('unir runs --rebuild', then 'unir runs --sql ...')");
+      if (values.sql !== undefined) throw new UserError("runs: use --rebuild and --sql separately ('unir runs --rebuild', then 'unir runs --sql ...')");
       const runsDir = values['runs-dir'] ?? dirname(db);
       const r = await rebuildStore(db, runsDir);
       console.log(`runs: rebuilt ${db} from ${runsDir}: ${r.imported.length} run(s) imported, ${r.skipped.length} skipped`);
       for (const s of r.skipped) console.log(`  skipped ${s.dir}: ${s.reason}`);
       return 0;
     }
+    const own = values.sql !== undefined; // --sql "" is the user's (empty) query, not the default list
     let result: QueryResult;
     try {
-      result = await queryRuns(db, values.sql ?? LIST_SQL);
+      result = await queryRuns(db, own ? values.sql! : LIST_SQL);
     } catch (e) {
-      if (e instanceof StoreSqlError) throw new UserError(values.sql ? `runs --sql: ${e.sqlMessage}` : `runs: ${e.message}; rebuild the store with 'unir runs --rebuild'`);
+      if (e instanceof StoreSqlError) throw new UserError(own ? `runs --sql: ${e.sqlMessage}` : `runs: ${e.message}; rebuild the store with 'unir runs --rebuild'`);
       throw e;
     }
     if (values.json) console.log(JSON.stringify(result.rows, null, 2));
-    else if (result.rows.length === 0) console.log(values.sql ? '(no rows)' : `runs: no runs recorded in ${db}`);
+    else if (result.rows.length === 0) console.log(own ? '(no rows)' : `runs: no runs recorded in ${db}`);
     else console.log(textTable(result));
     return 0;
   },

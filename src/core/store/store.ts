@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { UserError } from '../errors';
 import { withFileLock, type LockOptions } from './lock';
+import { accessHint, READ_ONLY_CONFIG, readOnlySqlProblem } from './read-only-sql';
 import { allMetricRows, configRows, historyRows, type StoreRun } from './rows';
 import { runFromDir } from './run-dir';
 
@@ -50,7 +51,7 @@ const looksCorrupt = (e: unknown) => /^(IO Error|Serialization Error|INTERNAL Er
 async function open(dbPath: string, readOnly: boolean): Promise<{ inst: DuckDBInstance; conn: DuckDBConnection }> {
   let inst: DuckDBInstance;
   try {
-    inst = await DuckDBInstance.create(dbPath, readOnly ? { access_mode: 'READ_ONLY' } : {});
+    inst = await DuckDBInstance.create(dbPath, readOnly ? READ_ONLY_CONFIG : {});
   } catch (e) {
     if (/lock/i.test(firstLine(e))) {
       throw new UserError(`${dbPath}: held by another program (${firstLine(e)}); close it (a DuckDB shell or notebook?) and retry`);
@@ -153,18 +154,23 @@ const plain = (v: unknown): unknown => {
   return v;
 };
 
-/** Runs SQL on the store opened read-only. Bad SQL → StoreSqlError (DuckDB's first line). */
+/**
+ * Runs one SELECT on the store opened read-only with file and network access off (READ_ONLY_CONFIG). Anything
+ * else (another statement type, several statements, bad SQL, a file access) → StoreSqlError, nothing run.
+ */
 export async function queryRuns(dbPath: string, sql: string, lock?: LockOptions): Promise<QueryResult> {
   if (!existsSync(dbPath)) {
     throw new UserError(`${dbPath}: no run store yet; it is written when a run finishes, or build it from run directories with 'unir runs --rebuild'`);
   }
   return withStore(dbPath, true, async (c) => {
+    const problem = await readOnlySqlProblem(c, sql);
+    if (problem) throw new StoreSqlError(dbPath, problem);
     try {
       const reader = await c.runAndReadAll(sql);
       return { columns: reader.columnNames(), rows: reader.getRowObjectsJS().map((r) => plain(r) as Record<string, unknown>) };
     } catch (e) {
       if (looksCorrupt(e)) throw corrupt(dbPath, e);
-      throw new StoreSqlError(dbPath, firstLine(e));
+      throw new StoreSqlError(dbPath, accessHint(firstLine(e)));
     }
   }, lock);
 }
