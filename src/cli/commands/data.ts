@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { UserError, didYouMean } from '../../core/errors';
 import { formatProblem, parseManifest } from '../../core/data/manifest-schema';
 import { countRecords, describeRecords, formatCountTable } from '../../core/data/stats';
@@ -7,13 +8,15 @@ const SUBCOMMANDS = ['validate', 'build', 'stats'] as const;
 const BUILDABLE = ['emoji-cldr'];
 
 const usage = `Usage:
-  unir data validate <manifest.jsonl> [--no-images] [--json]
+  unir data validate <manifest.jsonl> [--no-images] [--image-root DIR] [--json]
   unir data build [emoji-cldr] [--force] [--out DIR]
   unir data stats <manifest.jsonl> [--json]
 
 validate  checks every line of a manifest (format: data-cards/FORMAT.md) and prints each problem as
           'file:line: field: problem', then 'N problems in M lines' (exit 1); when clean, the counts per
-          split × kind × language (exit 0). Every image is decoded unless --no-images.
+          split × kind × language (exit 0). Every image is decoded unless --no-images. Image paths must
+          stay inside the manifest's folder (no absolute paths, no '..' out of it) unless --image-root DIR
+          (the dataset option imageRoot) allows the folder that holds them.
 build     builds the default dataset emoji-cldr from the npm packages (default into data/emoji-cldr/;
           skipped when an up-to-date build exists, unless --force).
 stats     counts per split × kind × language, groups, image families, intents, slots, text lengths
@@ -28,9 +31,11 @@ function manifestArg(sub: string, positionals: string[]): string {
 }
 
 async function validate(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags('data validate', argv, { 'no-images': { type: 'boolean' }, json: { type: 'boolean' } });
+  const { values, positionals } = parseFlags('data validate', argv, { 'no-images': { type: 'boolean' }, json: { type: 'boolean' }, 'image-root': { type: 'string' } });
   const file = manifestArg('validate', positionals);
-  const m = await parseManifest(file, { checkImages: !values['no-images'] });
+  const imageRoot = values['image-root'];
+  if (imageRoot !== undefined && !existsSync(imageRoot)) throw new UserError(`data validate: --image-root '${imageRoot}': no such folder; give the folder that holds the images`);
+  const m = await parseManifest(file, { checkImages: !values['no-images'], imageRoot });
   const badLines = new Set(m.problems.map((p) => p.line)).size;
   const counts = countRecords(m.records, m.header?.languages);
   if (values.json) {

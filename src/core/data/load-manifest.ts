@@ -12,6 +12,8 @@ export interface LoadManifestOptions {
   languages?: readonly string[];
   /** Images checked at once. Default 4. */
   concurrency?: number;
+  /** A folder image paths may also resolve into (parseManifest's imageRoot). Default: only the manifest's folder. */
+  imageRoot?: string;
   log?: (line: string) => void;
 }
 
@@ -25,7 +27,7 @@ function failWith(file: string, problems: readonly ManifestProblem[]): never {
  * problem` and the count of the rest; with skipBadImages, image-file problems become warnings instead.
  */
 export async function loadManifestDataset(path: string, opts: LoadManifestOptions = {}): Promise<Dataset> {
-  const parsed = await parseManifest(path, { checkImages: opts.checkImages, concurrency: opts.concurrency });
+  const parsed = await parseManifest(path, { checkImages: opts.checkImages, concurrency: opts.concurrency, imageRoot: opts.imageRoot });
   const fatal = parsed.problems.filter((p) => !(opts.skipBadImages && p.kind === 'image'));
   if (fatal.length) failWith(path, fatal);
   const warnings = parsed.problems.filter((p) => p.kind === 'image').map(formatProblem);
@@ -50,5 +52,6 @@ export async function loadManifestDataset(path: string, opts: LoadManifestOption
     header,
     records,
     warnings,
+    skipBadImages: opts.skipBadImages ?? false,
   });
 }

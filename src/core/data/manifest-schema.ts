@@ -1,6 +1,6 @@
 // The unir manifest format (data-cards/FORMAT.md): JSON Lines, one record per line, relevance = same `group`.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors';
 import { imageProblem, mapPool } from './images';
@@ -89,6 +89,11 @@ export interface ParseManifestOptions {
   checkImages?: boolean;
   /** Images decoded at once. Default 4. */
   concurrency?: number;
+  /**
+   * A folder image paths may also resolve into (relative to the working directory), for datasets whose
+   * images sit beside or above the manifest's folder. Default: only the manifest's folder.
+   */
+  imageRoot?: string;
 }
 
 export interface ParsedManifest {
@@ -113,6 +118,8 @@ export async function parseManifest(file: string, opts: ParseManifestOptions = {
     throw new UserError(`${file}: cannot read manifest: ${(e as Error).message.split('\n')[0]}`);
   }
   const root = dirname(resolve(file));
+  const allowed = [root, ...(opts.imageRoot ? [resolve(opts.imageRoot)] : [])];
+  if (opts.imageRoot && !existsSync(allowed[1]!)) throw new UserError(`imageRoot '${opts.imageRoot}': no such folder; give the folder that holds the dataset's images`);
   const problems: ManifestProblem[] = [];
   const records: ManifestRecord[] = [];
   const firstLineOfId = new Map<string, number>();
@@ -153,6 +160,7 @@ export async function parseManifest(file: string, opts: ParseManifestOptions = {
       else firstLineOfId.set(obj.id, line);
     }
     if (header) ps.push(...headerProblems(header, obj, ps));
+    if (type === 'image' && parsed.success) ps.push(...escapeProblems((parsed.data as { path: string }).path, root, allowed, opts.imageRoot));
     let slots: CharSlot[] = [];
     if (type === 'query' && typeof obj.text === 'string' && Array.isArray(obj.slots) && !ps.some((p) => p.field === 'text')) {
       const badSlots = new Set(ps.map((p) => /^slots\[(\d+)\]/.exec(p.field)?.[1]).filter((x) => x !== undefined).map(Number));
@@ -187,6 +195,22 @@ export async function parseManifest(file: string, opts: ParseManifestOptions = {
   }
   problems.sort((a, b) => a.line - b.line); // stable: a line's problems keep their order
   return { file, root, header, records, problems, lines };
+}
+
+/** An image path that leads outside the manifest's folder (and imageRoot) once `..` is resolved; never opened. */
+function escapeProblems(path: string, root: string, allowed: readonly string[], imageRoot: string | undefined): FieldProblem[] {
+  if (isAbsolute(path)) return []; // the schema's own problem
+  const abs = resolve(root, path);
+  const inside = (dir: string) => {
+    const rel = relative(dir, abs);
+    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  };
+  if (allowed.some(inside)) return [];
+  const where = imageRoot ? `the manifest's folder and imageRoot '${imageRoot}'` : `the manifest's folder ${root}`;
+  return [{
+    field: 'path',
+    message: `'${path}' leads outside ${where}; keep images inside, or allow the folder that holds them with the dataset option imageRoot (unir data validate --image-root DIR)`,
+  }];
 }
 
 function knownKeys(type: string, path: readonly PropertyKey[]): string[] {

@@ -14,8 +14,9 @@ export const manifest = defineDataset({
   card: 'data-cards/FORMAT.md',
   configSchema: z.object({
     path: z.string().min(1).optional().describe('the manifest.jsonl; image paths in it are relative to its directory'),
-    skipBadImages: z.boolean().default(false).describe('drop missing/undecodable images with a warning instead of failing'),
-    checkImages: z.boolean().default(true).describe('decode every image on load (false: fail later, at first use)'),
+    skipBadImages: z.boolean().default(false).describe('drop missing/undecodable images with a warning instead of failing (at load, or at first use with checkImages: false)'),
+    checkImages: z.boolean().default(true).describe('decode every image on load (false: a bad image fails later, at first use, unless skipBadImages)'),
+    imageRoot: z.string().min(1).optional().describe("a folder image paths may also lead into (default: only the manifest's folder; paths leading elsewhere are refused)"),
     languages: z.array(z.string()).optional().describe('keep only texts and queries in these languages (default: all)'),
   }),
   async create(config, ctx) {
