@@ -36,6 +36,11 @@ export interface Dataset extends DatasetRecords {
   readonly slotLabels: readonly string[];
   /** Skipped bad images (skipBadImages), one `file:line: path: problem` line each. */
   readonly warnings: readonly string[];
+  /**
+   * Whether an image found bad after loading (checkImages: false, or a file changed since) may be left out
+   * with a warning; false: it fails the run, naming the manifest line (the manifest's skipBadImages).
+   */
+  readonly skipBadImages: boolean;
   /** Split names present, in the order train, val, test, test-* (sorted). */
   splits(): string[];
   /** The records of one split; an unknown name → UserError listing the known ones. */
@@ -79,6 +84,8 @@ export interface CreateDatasetInit {
   header?: HeaderRecord;
   records: readonly (ManifestRecord | DatasetImage)[];
   warnings?: readonly string[];
+  /** Default false. */
+  skipBadImages?: boolean;
 }
 
 /** Builds a Dataset from validated records (the manifest loader uses it; tests and synthetic data may too). */
@@ -100,6 +107,7 @@ export function createDataset(init: CreateDatasetInit): Dataset {
     intents: h?.intents ?? sortedUnique(queries.map((q) => q.intent)),
     slotLabels: h?.slotLabels ?? sortedUnique(queries.flatMap((q) => q.slots.map((s) => s.label))),
     warnings: init.warnings ?? [],
+    skipBadImages: init.skipBadImages ?? false,
     images,
     texts,
     queries,

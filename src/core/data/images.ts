@@ -122,6 +122,8 @@ export interface ImageTensorCache {
 }
 
 export interface ImageCacheOptions extends Omit<LoadImagesOptions, 'warn'> {
+  /** The caller can do without bad images; they are left out only when the dataset allows it too (dataset.skipBadImages). */
+  skipBad?: boolean;
   log?: (line: string) => void;
 }
 
@@ -141,6 +143,12 @@ interface CacheIndex {
  */
 export async function loadImageTensorCache(dataset: Dataset, split: string, size: number, opts: ImageCacheOptions = {}): Promise<ImageTensorCache> {
   const images = dataset.split(split).images;
+  const skipBad = (opts.skipBad ?? false) && dataset.skipBadImages;
+  const badImage = (reason: string, id?: string) => {
+    const im = images.find((x) => x.id === id) ?? images.find((x) => reason.startsWith(`${x.file}:`));
+    const at = im ? `${dataset.manifestPath}:${im.line}: path: ` : '';
+    return new UserError(`${at}${reason}; fix or replace the image, or set skipBadImages: true in the dataset config to leave bad images out`);
+  };
   const hash = createHash('sha1').update(`${IMAGE_LOADER_VERSION}|${size}|`);
   for (const im of images) {
     const st = statSync(im.file, { throwIfNoEntry: false });
@@ -150,7 +158,7 @@ export async function loadImageTensorCache(dataset: Dataset, split: string, size
   const base = join(dataset.root, '.cache', `${split}-${size}`);
   const index = readCacheIndex(`${base}.json`);
   if (index && index.key === key && index.loader === IMAGE_LOADER_VERSION && index.size === size) {
-    if (index.skipped.length && !opts.skipBad) throw new UserError(index.skipped[0]!.reason); // cached with skipBad: still bad
+    if (index.skipped.length && !skipBad) throw badImage(index.skipped[0]!.reason, index.skipped[0]!.id); // cached with skipBad: still bad
     const buf = existsSync(`${base}.f32`) ? readFileSync(`${base}.f32`) : undefined;
     if (buf?.byteLength === index.bytes) {
       const data = buf.byteOffset % 4 === 0
@@ -160,7 +168,12 @@ export async function loadImageTensorCache(dataset: Dataset, split: string, size
     }
   }
   const t0 = Date.now();
-  const loaded = await loadImages(images.map((im) => im.file), size, { skipBad: opts.skipBad, concurrency: opts.concurrency, warn: opts.log });
+  let loaded: LoadedImages;
+  try {
+    loaded = await loadImages(images.map((im) => im.file), size, { skipBad, concurrency: opts.concurrency, warn: opts.log });
+  } catch (e) {
+    throw e instanceof UserError ? badImage(e.message) : e;
+  }
   const ids = loaded.kept.map((i) => images[i]!.id);
   const skipped = loaded.bad.map((b) => ({ id: images[b.index]!.id, reason: b.reason }));
   const data = loaded.data;

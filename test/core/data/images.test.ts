@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage, loadImageTensorCache, loadImages } from '../../../src/core/data/images';
 import { loadManifestDataset } from '../../../src/core/data/load-manifest';
+import { UserError } from '../../../src/core/errors';
 
 let dir: string;
 const solid = (w: number, h: number, channels: 3 | 4, c: { r: number; g: number; b: number; alpha?: number }) =>
@@ -122,10 +123,10 @@ describe('loadImageTensorCache', () => {
     expect(existsSync(join(root, '.cache', 'test-8.f32'))).toBe(false);
   });
 
-  it('with skipBad, a split with a corrupt image caches the rest and reports the skipped id', async () => {
+  it('with skipBad and a dataset that allows it, a split with a corrupt image caches the rest and reports the skipped id', async () => {
     const root = mkdtempSync(join(tmpdir(), 'unir-cache-'));
     cpSync('test/fixtures/manifests/valid', root, { recursive: true });
-    const ds = await loadManifestDataset(join(root, 'manifest.jsonl'));
+    const ds = await loadManifestDataset(join(root, 'manifest.jsonl'), { skipBadImages: true });
     writeFileSync(join(root, 'images', 'dog.svg'), '<svg'); // corrupted after validation: must not crash
     await expect(loadImageTensorCache(ds, 'train', 4)).rejects.toThrow(`${join(root, 'images', 'dog.svg')}: cannot decode image`);
     const r = await loadImageTensorCache(ds, 'train', 4, { skipBad: true });
@@ -135,4 +136,20 @@ describe('loadImageTensorCache', () => {
     expect(again).toMatchObject({ fromCache: true, ids: r.ids, skipped: r.skipped });
     await expect(loadImageTensorCache(ds, 'train', 4)).rejects.toThrow(`${join(root, 'images', 'dog.svg')}: cannot decode image`);
   });
+
+  it('checkImages: false does not skip a bad image when the dataset says skipBadImages: false: the error names the manifest line', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'unir-cache-'));
+    cpSync('test/fixtures/manifests/valid', root, { recursive: true });
+    writeFileSync(join(root, 'images', 'dog.svg'), '<svg'); // never decoded at load (checkImages: false)
+    const manifest = join(root, 'manifest.jsonl');
+    const strict = await loadManifestDataset(manifest, { checkImages: false });
+    expect(strict.skipBadImages).toBe(false);
+    const err = await loadImageTensorCache(strict, 'train', 4, { skipBad: true }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toMatch(new RegExp(`^${escapeRe(manifest)}:3: path: ${escapeRe(join(root, 'images', 'dog.svg'))}: cannot decode image: .+; fix or replace the image, or set skipBadImages: true in the dataset config to leave bad images out$`));
+    const lenient = await loadManifestDataset(manifest, { checkImages: false, skipBadImages: true });
+    expect((await loadImageTensorCache(lenient, 'train', 4, { skipBad: true })).skipped.map((s) => s.id)).toEqual(['img/svg/dog']);
+  });
 });
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
