@@ -67,6 +67,7 @@ export const StageSchema = z
     lr: z.number().positive().optional().describe('peak learning rate of this stage (default: optimizer.lr)'),
     warmup: z.number().min(0).lt(1).optional().describe('warmup fraction of this stage (default: optimizer.warmup)'),
     batchSize: z.number().int().min(2).optional().describe('default: data.batchSize'),
+    augment: z.array(z.looseObject({ id: z.string().min(1) })).optional().describe('augmentations of this stage\'s training images (default: data.augment)'),
     skip: z.boolean().default(false).describe('leave this stage out (ablations)'),
   })
   .superRefine((s, ctx) => {
@@ -124,6 +125,8 @@ export interface ResolvedStage {
   lr?: number;
   warmup?: number;
   batchSize?: number;
+  /** This stage's augmentation pipeline (plugin id + config), when it replaces data.augment. */
+  augment?: { id: string }[];
 }
 
 export function resolveWeight(w: number | string, weights: Record<string, number>): number {
@@ -156,5 +159,6 @@ export function resolveStage(name: string, s: Stage, parseLossConfig: (t: Stage[
     lr: s.lr,
     warmup: s.warmup,
     batchSize: s.batchSize,
+    ...(s.augment ? { augment: s.augment } : {}),
   };
 }

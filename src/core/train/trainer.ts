@@ -4,6 +4,7 @@ import type { Experiment } from '../config/experiment';
 import type { PairType, ResolvedStage } from '../config/stage';
 import { UserError } from '../errors';
 import type { LossInstance } from '../loss/loss';
+import { augmentPipeline, type AugmentFn } from '../augment/augmentation';
 import { AdamW } from '../optim/adamw';
 import type { Registry } from '../registry';
 import { BatchAssembler, type PairBatch, type TrainData } from './batch';
@@ -34,6 +35,8 @@ export interface TrainerOptions {
   run?: Omit<RunInfo, 'stages' | 'totalSteps' | 'resumedFrom'>;
   /** Stop at the next step boundary (after writing a checkpoint), e.g. on SIGINT. */
   signal?: AbortSignal;
+  /** Augmentations of image-caption batches (data.augment); a stage's own `augment` replaces them. */
+  augment?: { id: string }[];
 }
 
 export interface TrainResult {
@@ -147,10 +150,16 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
         await notify(observers, 'onStageStart', info);
         const bs = stage.batchSize ?? o.batchSize;
         const alloc = allocateBatch(bs, stage.data);
+        const augment = augmentPipeline((stage.augment ?? o.augment ?? []).map(({ id, ...cfg }) => o.registry.create<AugmentFn>('augmentation', id, cfg)));
         const lrAt = lrSchedule({ base: stage.lr ?? o.optimizer.lr, warmupFraction: stage.warmup ?? o.optimizer.warmup, totalSteps: n, minRatio: o.optimizer.minLrRatio }, `${stage.name} learning rate`);
         for (let step = first + 1; step <= n; step++) {
           const batches = new Map<PairType, PairBatch>();
-          for (const [pair, count] of alloc) batches.set(pair, assembler.assemble(pair, sampler.draw(pair, count)));
+          for (const [pair, count] of alloc) {
+            const at = sampler.state()[pair] ?? { epoch: 0, cursor: 0 }; // the draw's position seeds its augmentation: resume-exact
+            const batch = assembler.assemble(pair, sampler.draw(pair, count));
+            if (batch.images) augment({ ...batch.images, n: batch.n }, `${o.seed}/${pair}/${at.epoch}/${at.cursor}`);
+            batches.set(pair, batch);
+          }
           const lr = lrAt(step - 1);
           const { losses } = trainStep(o.model, terms, batches, (g, scale) => optimizer.step(g, lr, scale), o.optimizer.clipNorm);
           globalStep++;

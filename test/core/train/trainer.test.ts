@@ -55,7 +55,9 @@ interface RunOut {
   tensorsAt: number[];
 }
 
-async function runToy(opts: { stages: ResolvedStage[]; seed?: number; dir?: string; every?: number; crashAt?: number; resume?: boolean; keep?: boolean; lr?: number }): Promise<RunOut> {
+async function runToy(opts: {
+  stages: ResolvedStage[]; seed?: number; dir?: string; every?: number; crashAt?: number; resume?: boolean; keep?: boolean; lr?: number; augment?: { id: string }[];
+}): Promise<RunOut> {
   const data = toyData(12);
   const model = toyModel({ ...TOY, seed: opts.seed ?? 3 });
   const steps: StepInfo[] = [];
@@ -72,7 +74,7 @@ async function runToy(opts: { stages: ResolvedStage[]; seed?: number; dir?: stri
     optimizer: OptimizerSchema.parse({ lr: opts.lr ?? 0.05, weightDecay: 0 }),
     evaluate: async () => toyEval(model, data), evalSplit: 'val', testSplit: 'test',
     checkpoints: opts.dir ? { dir: opts.dir, every: opts.every ?? 0, keep: 2 } : undefined,
-    resume: opts.resume && opts.dir ? await loadLatestCheckpoint(opts.dir) : undefined,
+    resume: opts.resume && opts.dir ? await loadLatestCheckpoint(opts.dir) : undefined, augment: opts.augment,
   };
   try {
     const result = await train(o);
@@ -160,6 +162,22 @@ describe('trainer on a toy model', () => {
     expect(r.status).toBe('interrupted');
     expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
     expect(listCheckpoints(dir).map((c) => c.globalStep)).toEqual([4, 6]);
+  });
+
+  it('with image augmentation on, resumes mid-stage to the same losses as an uninterrupted run (the sampler position seeds each batch)', async () => {
+    const stages = threeStage(5, 2, 3);
+    const augment = [{ id: 'random-affine', rotation: 20 }, { id: 'color-jitter' }, { id: 'cutout', p: 1 }];
+    const plain = await runToy({ stages });
+    const full = await runToy({ stages, augment });
+    // augmentation is active: the image-caption term differs from the first step on (same draws, other pixels)
+    expect(full.steps[0]!.losses.ti).not.toBe(plain.steps[0]!.losses.ti);
+    expect(full.steps[0]!.losses.tc).toBe(plain.steps[0]!.losses.tc);
+    const dir = join(tmp, 'augment', 'checkpoints');
+    await expect(runToy({ stages, dir, every: 2, crashAt: 3, augment })).rejects.toThrow('simulated crash');
+    const resumed = await runToy({ stages, dir, every: 2, resume: true, augment });
+    expect(resumed.steps[0]!.globalStep).toBe(3);
+    expect(resumed.steps.map((s) => s.losses)).toEqual(full.steps.slice(2).map((s) => s.losses));
+    expect(resumed.result.final).toEqual(full.result.final);
   });
 
   it('resumes from a stage-end checkpoint into the next stage', async () => {

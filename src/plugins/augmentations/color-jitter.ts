@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { defineAugmentation, forImages, uniform } from '../../core/augment/augmentation';
+
+/**
+ * Colour jitter per image, in this order: saturation ×U(saturation) around the pixel's grey, hue rotation by
+ * U(±hue) of a turn (YIQ chroma plane), a random permutation of R, G, B with probability `channelShuffle`,
+ * contrast ×U(1 ± contrast) around 0.5, brightness +U(±brightness); clamped to [0, 1].
+ */
+export const colorJitter = defineAugmentation({
+  id: 'color-jitter',
+  summary: 'Random saturation, hue rotation, RGB channel shuffle, contrast and brightness',
+  configSchema: z.strictObject({
+    p: z.number().min(0).max(1).default(1).describe('share of images changed'),
+    saturation: z.tuple([z.number().min(0), z.number().min(0)]).default([0.2, 1.4]).describe('saturation factor range'),
+    hue: z.number().min(0).max(0.5).default(0).describe('max hue rotation, fraction of a turn'),
+    channelShuffle: z.number().min(0).max(1).default(0.5).describe('probability of permuting R, G, B'),
+    contrast: z.number().min(0).max(1).default(0.3),
+    brightness: z.number().min(0).max(1).default(0.2),
+  }),
+  create: (cfg) => (batch, rng) => {
+    const px = batch.size * batch.size;
+    forImages(batch, rng, cfg.p, (img) => {
+      const sat = uniform(rng, cfg.saturation[0], cfg.saturation[1]);
+      const ang = uniform(rng, -cfg.hue, cfg.hue) * 2 * Math.PI;
+      const shuffle = rng.next() < cfg.channelShuffle;
+      const perm = [0, 1, 2];
+      for (let i = 2; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+      }
+      const con = uniform(rng, 1 - cfg.contrast, 1 + cfg.contrast);
+      const bri = uniform(rng, -cfg.brightness, cfg.brightness);
+      const [ca, sa] = [Math.cos(ang), Math.sin(ang)];
+      for (let q = 0; q < px; q++) {
+        const o = q * 3;
+        let [r, g, b] = [img[o]!, img[o + 1]!, img[o + 2]!];
+        const grey = (r + g + b) / 3;
+        [r, g, b] = [grey + (r - grey) * sat, grey + (g - grey) * sat, grey + (b - grey) * sat];
+        if (ang !== 0) {
+          const y = 0.299 * r + 0.587 * g + 0.114 * b;
+          const i0 = 0.596 * r - 0.274 * g - 0.322 * b, q0 = 0.211 * r - 0.523 * g + 0.312 * b;
+          const i1 = i0 * ca - q0 * sa, q1 = i0 * sa + q0 * ca;
+          [r, g, b] = [y + 0.956 * i1 + 0.621 * q1, y - 0.272 * i1 - 0.647 * q1, y - 1.106 * i1 + 1.703 * q1];
+        }
+        const v = shuffle ? [[r, g, b][perm[0]!]!, [r, g, b][perm[1]!]!, [r, g, b][perm[2]!]!] : [r, g, b];
+        for (let ch = 0; ch < 3; ch++) img[o + ch] = Math.min(1, Math.max(0, (v[ch]! - 0.5) * con + 0.5 + bri));
+      }
+    });
+  },
+});

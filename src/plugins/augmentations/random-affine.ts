@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { defineAugmentation, forImages, uniform } from '../../core/augment/augmentation';
+
+const range = (lo: number, hi: number) => z.tuple([z.number().min(lo).max(hi), z.number().min(lo).max(hi)]).refine(([a, b]) => a <= b, 'expected [low, high] with low ≤ high');
+
+/**
+ * Random resized crop, rotation, shear, translation and horizontal flip as ONE affine resampling (bilinear, white
+ * outside the image), so combining them blurs no more than one of them. Per image: zoom z ~ U(scale) (z > 1 crops
+ * in, z < 1 shrinks onto white), aspect ratio r ~ log-U(aspect), angle ~ U(±rotation°), shear ~ U(±shear°),
+ * shift ~ U(±translate)·S, mirrored with probability flip (off by default: emoji, flags and text are not symmetric).
+ */
+export const randomAffine = defineAugmentation({
+  id: 'random-affine',
+  summary: 'Random resized crop + rotation + shear + translation (+ optional flip) in one bilinear resampling',
+  configSchema: z.strictObject({
+    p: z.number().min(0).max(1).default(1).describe('share of images transformed'),
+    scale: range(0.1, 10).default([0.8, 1.2]).describe('zoom range; > 1 crops in'),
+    aspect: range(0.2, 5).default([0.9, 1.1]).describe('aspect-ratio range (log-uniform)'),
+    rotation: z.number().min(0).max(180).default(15).describe('max rotation, degrees'),
+    shear: z.number().min(0).max(45).default(0).describe('max shear, degrees'),
+    translate: z.number().min(0).max(0.5).default(0.06).describe('max shift, fraction of the side'),
+    flip: z.number().min(0).max(1).default(0).describe('probability of a horizontal mirror'),
+  }),
+  create: (cfg) => {
+    let scratch = new Float32Array(0);
+    return (batch, rng) => {
+      const S = batch.size;
+      if (scratch.length !== S * S * 3) scratch = new Float32Array(S * S * 3);
+      const c = (S - 1) / 2;
+      forImages(batch, rng, cfg.p, (img) => {
+        const z = uniform(rng, cfg.scale[0], cfg.scale[1]);
+        const r = Math.exp(uniform(rng, Math.log(cfg.aspect[0]), Math.log(cfg.aspect[1])));
+        const th = (uniform(rng, -cfg.rotation, cfg.rotation) * Math.PI) / 180;
+        const sh = Math.tan((uniform(rng, -cfg.shear, cfg.shear) * Math.PI) / 180);
+        const tx = uniform(rng, -cfg.translate, cfg.translate) * S;
+        const ty = uniform(rng, -cfg.translate, cfg.translate) * S;
+        const fl = rng.next() < cfg.flip ? -1 : 1;
+        // output (u, v) around the centre → input (x, y): inverse of flip, scale (z·√r, z/√r), shear, rotation
+        const [cs, sn] = [Math.cos(th), Math.sin(th)];
+        const sx = 1 / (z * Math.sqrt(r)), sy = Math.sqrt(r) / z;
+        const a = cs * sx * fl, b = (sn + cs * sh) * sy, d = -sn * sx * fl, e = (cs - sn * sh) * sy;
+        scratch.set(img);
+        for (let v = 0; v < S; v++) {
+          for (let u = 0; u < S; u++) {
+            const du = u - c - tx, dv = v - c - ty;
+            const x = a * du + b * dv + c, y = d * du + e * dv + c;
+            const x0 = Math.floor(x), y0 = Math.floor(y);
+            const fx = x - x0, fy = y - y0;
+            const o = (v * S + u) * 3;
+            for (let ch = 0; ch < 3; ch++) {
+              const at = (yy: number, xx: number) => (yy < 0 || yy >= S || xx < 0 || xx >= S ? 1 : scratch[(yy * S + xx) * 3 + ch]!);
+              const top = at(y0, x0) * (1 - fx) + at(y0, x0 + 1) * fx;
+              const bot = at(y0 + 1, x0) * (1 - fx) + at(y0 + 1, x0 + 1) * fx;
+              img[o + ch] = top * (1 - fy) + bot * fy;
+            }
+          }
+        }
+      });
+    };
+  },
+});
