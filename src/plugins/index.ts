@@ -1,4 +1,6 @@
 import { Registry, type RegistryOptions } from '../core/registry';
+import { BUILTIN_AUGMENTATIONS } from './augmentations';
+import { BUILTIN_BASELINES } from './baselines';
 import { BUILTIN_CURRICULA } from './curricula';
 import { BUILTIN_DATASETS } from './datasets';
 import { BUILTIN_ENCODERS } from './encoders';
@@ -11,7 +13,7 @@ import { BUILTIN_TOKENIZERS } from './tokenizers';
 
 export const BUILTINS = [
   ...BUILTIN_TOKENIZERS, ...BUILTIN_ENCODERS, ...BUILTIN_FUSIONS, ...BUILTIN_LOSSES, ...BUILTIN_CURRICULA,
-  ...BUILTIN_DATASETS, ...BUILTIN_METRICS, ...BUILTIN_INDEXES, ...BUILTIN_OBSERVERS,
+  ...BUILTIN_DATASETS, ...BUILTIN_METRICS, ...BUILTIN_INDEXES, ...BUILTIN_OBSERVERS, ...BUILTIN_AUGMENTATIONS, ...BUILTIN_BASELINES,
 ];
 
 /** A registry holding every built-in plugin. */

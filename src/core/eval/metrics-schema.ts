@@ -57,6 +57,13 @@ export const MetricsSchema = z
       .optional()
       .describe('t2tCross[queryLang][chunkLang]: the language × language t2t matrix; its diagonal is retrieval.t2t'),
     nluContribution: z.object({ t2t: NluContributionSchema.optional(), q2i: NluContributionSchema.optional() }).strict().optional(),
+    baselines: z
+      .record(
+        z.string().min(1),
+        z.object({ t2i: byLang(RetrievalScoresSchema).optional(), i2t: byLang(RetrievalScoresSchema).optional(), t2t: byLang(RetrievalScoresSchema).optional() }).strict(),
+      )
+      .optional()
+      .describe('baselines.<camelCase plugin id>: references that need no training (pixel-knn, chance), scored like retrieval'),
     intentConfusion: z
       .object({ labels: z.array(z.string()), matrix: z.array(z.array(z.number().int().nonnegative())) })
       .strict()

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 
 export const PLUGIN_KINDS = [
-  'tokenizer', 'encoder', 'fusion', 'loss', 'curriculum', 'dataset', 'metric', 'index', 'observer',
+  'tokenizer', 'encoder', 'fusion', 'loss', 'curriculum', 'dataset', 'metric', 'index', 'observer', 'augmentation', 'baseline',
 ] as const;
 export type PluginKind = (typeof PLUGIN_KINDS)[number];
 

@@ -76,7 +76,7 @@ export function retrievalFigures(runs: RunRecord[]): Figure[] {
   const tasks = [...new Set(runs.flatMap((r) => Object.keys(r.metrics.final.retrieval ?? {})))];
   return tasks.map((task) => {
     const langs = [...new Set(runs.flatMap((r) => languagesOf(retrievalOf(r.metrics.final)[task])))];
-    const data =
+    const data: Record<string, unknown>[] =
       runs.length === 1
         ? KS.map((k) => ({
             type: 'bar',
@@ -91,6 +91,15 @@ export function retrievalFigures(runs: RunRecord[]): Figure[] {
             x: langs,
             y: langs.map((l) => retrievalOf(r.metrics.final)[task]?.[l]?.['R@10'] ?? null),
           }));
+    // reference lines: R@10 of each baseline (pixel-knn, chance) of the first run's test split, per language
+    for (const [key, b] of Object.entries(baselinesOf(runs[0]!.metrics.final))) {
+      const byLang = b[task];
+      if (!byLang) continue;
+      data.push({
+        type: 'scatter', mode: 'lines+markers', name: `${baselineName(key)} R@10`, x: langs, y: langs.map((l) => byLang[l]?.['R@10'] ?? null),
+        line: { dash: key === 'chance' ? 'dot' : 'dash', color: key === 'chance' ? '#7f7f7f' : '#000000', width: 1.5 }, marker: { size: 4 },
+      });
+    }
     const title = `${TASK_TITLES[task] ?? task} — ${runs.length === 1 ? 'Recall@k' : 'Recall@10'} per language`;
     return { id: `retrieval-${task}`, title, data, layout: baseLayout(title, { barmode: 'group', yaxis: { range: [0, 1] } }) };
   });
@@ -117,6 +126,20 @@ export function nluFigures(runs: RunRecord[]): Figure[] {
     }));
     const title = `${NLU_TITLES[m]} per language`;
     return { id: `nlu-${m}`, title, data, layout: baseLayout(title, { barmode: 'group', yaxis: { range: [0, 1] } }) };
+  });
+}
+
+/** metrics.baselines: per baseline key (camelCase plugin id), retrieval scores by task and language. */
+export const baselinesOf = (m: Metrics) => (m.baselines ?? {}) as Record<string, Record<string, Record<string, Scores> | undefined>>;
+/** 'pixelKnn' → 'pixel-knn': a baseline's plugin id from its metrics key. */
+export const baselineName = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** The headline cells of each baseline of a metrics object (retrieval columns only), keyed by plugin id. */
+export function baselineHeadlines(m: Metrics): [string, Record<string, number | undefined>][] {
+  return Object.entries(baselinesOf(m)).map(([key, b]) => {
+    const cells = Object.fromEntries(Object.keys(headline(m)).map((k) => [k, undefined])) as Record<string, number | undefined>;
+    for (const task of ['t2i', 'i2t', 't2t']) cells[`${task} R@10`] = b[task]?.mean?.['R@10'];
+    return [baselineName(key), cells];
   });
 }
 

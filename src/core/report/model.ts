@@ -1,5 +1,6 @@
 import type { Registry } from '../registry';
 import {
+  baselineHeadlines,
   confusionFigure, headline, nluOf, retrievalOf, intentConfusion, languagesOf, lossFigures, nluFigures, retrievalFigures, TASK_TITLES,
   type Figure,
 } from './figures';
@@ -71,6 +72,7 @@ function stageTable(r: RunRecord): Table {
     rows: [
       ...r.metrics.stages.map((s) => [s.name, ...Object.values(headline(s.metrics)).map(fmt)]),
       ['final (test)', ...Object.values(headline(r.metrics.final)).map(fmt)],
+      ...baselineHeadlines(r.metrics.final).map(([id, cells]) => [`${id} (test, no training)`, ...Object.values(cells).map(fmt)]),
     ],
   };
 }
@@ -160,7 +162,10 @@ export function buildReport(runs: RunRecord[], reg: Registry): ReportModel {
     tables.push({
       title: 'Final metrics (test)',
       columns: ['run', ...Object.keys(headline(first.metrics.final))],
-      rows: runs.map((r) => [r.runId, ...Object.values(headline(r.metrics.final)).map(fmt)]),
+      rows: [
+        ...runs.map((r) => [r.runId, ...Object.values(headline(r.metrics.final)).map(fmt)]),
+        ...baselineHeadlines(first.metrics.final).map(([id, cells]) => [`${id} (baseline: ${first.runId}'s test split)`, ...Object.values(cells).map(fmt)]),
+      ],
     });
     tables.push(deltaTable(runs), ...runs.map(stageTable));
   }
