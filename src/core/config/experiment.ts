@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HoldoutSchema } from '../data/holdout';
 import { UserError } from '../errors';
 import { formatZodError, type Registry } from '../registry';
 import { resolveCurriculum, type CurriculumSpec } from './curriculum';
@@ -23,6 +24,11 @@ export const DataSchema = z.strictObject({
     .partialRecord(z.enum(['train', 'val', 'test', 'test-unseen']), z.number().int().positive())
     .default({})
     .describe('use at most this many groups (concepts) per split, chosen with the seed: small runs'),
+  augment: z
+    .array(PluginRef)
+    .default([])
+    .describe("augmentations of training images, applied in order to every image-caption batch (a stage's own `augment` replaces this list)"),
+  holdout: HoldoutSchema.optional().describe('design holdout: a validation split of training concepts in a family held out of training (data/holdout.ts)'),
   evalSplit: z.string().default('val').describe('evaluated after every stage'),
   testSplit: z.string().default('test').describe('evaluated at the end: metrics.json final'),
 });
@@ -41,6 +47,10 @@ export const OptimizerSchema = z.strictObject({
 export const EvalSchema = z.looseObject({
   metrics: z.array(PluginRef).optional().describe('metric plugins (default: every built-in metric)'),
   batchSize: z.number().int().positive().default(128).describe('rows embedded at once'),
+  baselines: z
+    .array(PluginRef)
+    .default([{ id: 'pixel-knn' }, { id: 'chance' }])
+    .describe('references computed for every evaluated split, in metrics.json baselines.<camelCase id>'),
 });
 
 export const ObserverRef = PluginRef;
@@ -97,10 +107,15 @@ export function resolveExperiment(input: unknown, registry: Registry, opts: { mo
       throw new UserError(`data.trainLanguages: ${outside.join(', ')} not in data.languages (${e.data.languages!.join(', ')}); add them there or drop them`);
     }
     const stages = resolveCurriculum(e.curriculum as CurriculumSpec, registry, 'curriculum');
+    const parseAugment = (list: { id: string }[], where: string) =>
+      list.map(({ id, ...cfg }, i) => ({ id, ...(registry.parseConfig('augmentation', id, cfg, `${where}[${i}]`) as object) }));
+    e.data.augment = parseAugment(e.data.augment, 'data.augment');
+    for (const s of stages) if (s.augment) s.augment = parseAugment(s.augment, `curriculum.stages.${s.name}.augment`);
     e.observers = e.observers.map((o, i) => {
       const { id, ...cfg } = o;
       return { id, ...(registry.parseConfig('observer', id, cfg, `observers[${i}]`) as object) };
     });
+    e.eval.baselines = e.eval.baselines.map(({ id, ...cfg }, i) => ({ id, ...(registry.parseConfig('baseline', id, cfg, `eval.baselines[${i}]`) as object) }));
     if (e.eval.metrics) {
       e.eval.metrics = e.eval.metrics.map((m, i) => {
         const { id, ...cfg } = m;

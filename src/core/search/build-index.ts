@@ -1,4 +1,5 @@
 // `unir index`: every image and text chunk of a split, encoded by a run's trained encoders, into an index plugin.
+import { experimentDataset } from '../data/experiment-dataset';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -53,8 +54,7 @@ export async function buildIndex(o: BuildIndexOptions): Promise<BuildIndexResult
   const info = inspectRun(o.runDir, o.registry);
   const e = info.experiment;
   const backend = await initBackend({ backend: o.backend ?? (process.env.UNIR_BACKEND as BackendName | undefined) ?? e.backend });
-  const { id: dsId, ...dsCfg } = e.data.dataset;
-  const dataset = await o.registry.create<Promise<Dataset>>('dataset', dsId, dsCfg, { log }, `${info.runDir}/config.json: data.dataset`);
+  const dataset = await experimentDataset(e, o.registry, log, `${info.runDir}/config.json: data`);
   const split = dataset.split(o.split);
   const langs = e.data.languages;
   const texts = split.texts.filter((t) => t.role === 'chunk' && (!langs || langs.includes(t.lang)));

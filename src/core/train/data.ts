@@ -5,6 +5,7 @@ import type { PairType } from '../config/stage';
 import type { Tokenizer } from '../text/tokenizer';
 import type { ImageTable, QueryTable, TrainData } from './batch';
 import { hash32 } from './rng';
+import { mulberry32 } from '../rng';
 import type { PairPool } from './sampler';
 import { cachedTable, tokenCacheKey } from './token-cache';
 import { buildTokenTable } from './tokens';
@@ -23,7 +24,7 @@ export function subsetRecords(split: DatasetSplit, opts: { maxGroups?: number; l
     const chosen = new Set(groups.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1)).slice(0, opts.maxGroups));
     keepGroup = (g) => chosen.has(g);
     const share = opts.maxGroups / groups.length;
-    keepNull = (id) => rank(id) / 2 ** 32 < share;
+    keepNull = (id) => mulberry32(rank(id))() < share; // mixed: FNV-1a's high bits barely move between similar ids
   }
   return {
     images: split.images.filter((r) => keepGroup(r.group)),

@@ -5,9 +5,12 @@ import { resolveExperiment, type Experiment, type ResolvedExperiment } from '../
 import { PAIR_TYPES, type PairType } from '../config/stage';
 import { initBackend, type BackendInfo, type BackendName } from '../backend';
 import { bioTagSet } from '../data/bio';
+import { experimentDataset } from '../data/experiment-dataset';
 import type { Dataset } from '../data/dataset';
 import { loadImageTensorCache, type ImageTensorCache } from '../data/images';
 import { UserError } from '../errors';
+import { baselineKey, type BaselineInstance, type BaselineResult } from '../eval/baseline';
+import { baselineInputs } from '../eval/baseline-inputs';
 import { evaluateSplit } from '../eval/evaluate';
 import type { MetricEvaluator } from '../eval/metric';
 import { modelEncoder } from '../eval/model-encoder';
@@ -107,7 +110,7 @@ async function executeLocked(resolved: ResolvedExperiment, runDir: string, runId
       model: bundle.model, data: prepared.data, stages: resolved.stages, registry: o.registry, optimizer: e.optimizer,
       batchSize: e.data.batchSize, seed: e.seed, observers, evaluate: (split, stage) => prepared.evaluate(split, stage === 'final' ? runDir : undefined), evalSplit: e.data.evalSplit, testSplit: e.data.testSplit,
       checkpoints: { dir: join(runDir, CHECKPOINTS), every: e.checkpointEvery, keep: e.keepCheckpoints }, resume: checkpoint,
-      run: { runId, runDir, experiment: { ...e }, backend: backend.name, threads: backend.threads }, signal: o.signal,
+      run: { runId, runDir, experiment: { ...e }, backend: backend.name, threads: backend.threads }, signal: o.signal, augment: e.data.augment,
     });
     await notify(observers, 'onRunEnd', { status: result.status, durationSec: (performance.now() - t0) / 1000, final: result.final });
     if (result.status === 'finished') await publishRun(runDir, o.registry, o.db ?? join(dirname(runDir), 'unir.duckdb'), log);
@@ -149,15 +152,17 @@ interface Prepared {
 /** Dataset, model, tokenized/decoded training data and the evaluation function of a run. */
 async function prepare(resolved: ResolvedExperiment, registry: Registry, log: (l: string) => void): Promise<Prepared> {
   const e = resolved.experiment;
-  const { id: dsId, ...dsCfg } = e.data.dataset;
-  const dataset = await registry.create<Promise<Dataset>>('dataset', dsId, dsCfg, { log }, 'data.dataset');
+  const dataset = await experimentDataset(e, registry, log);
   const languages = e.data.languages;
   for (const [field, list] of [['languages', languages], ['trainLanguages', e.data.trainLanguages]] as const) {
     const unknown = list?.filter((l) => !dataset.languages.includes(l)) ?? [];
     if (unknown.length) throw new UserError(`data.${field}: ${unknown.join(', ')} not in dataset '${dataset.name}' (${dataset.languages.join(', ')})`);
   }
   const trainLanguages = e.data.trainLanguages ?? languages;
-  for (const split of [e.data.evalSplit, e.data.testSplit, 'train']) dataset.split(split); // unknown split → one-line error
+  for (const [field, split] of [['evalSplit', e.data.evalSplit], ['testSplit', e.data.testSplit], ['', 'train']] as const) {
+    if (split === 'val-design' && !e.data.holdout) throw new UserError(`data.${field}: the split 'val-design' exists only with data.holdout; add data.holdout: {} or evaluate on 'val'`);
+    dataset.split(split); // unknown split → one-line error
+  }
   const subset = (split: string) =>
     subsetRecords(dataset.split(split), {
       maxGroups: e.data.maxGroups[split as keyof Experiment['data']['maxGroups']], languages: split === 'train' ? trainLanguages : languages, seed: e.seed,
@@ -190,14 +195,26 @@ async function prepare(resolved: ResolvedExperiment, registry: Registry, log: (l
 
   const metricRefs = e.eval.metrics ?? registry.list('metric').map((p) => ({ id: p.id }));
   const evaluators = metricRefs.map(({ id, ...cfg }) => registry.create<MetricEvaluator>('metric', id, cfg, {}, 'eval.metrics'));
+  const baselines = (e.eval.baselines as { id: string }[]).map(({ id, ...cfg }) => ({
+    key: baselineKey(id), make: registry.create<BaselineInstance>('baseline', id, cfg, undefined, 'eval.baselines'),
+  }));
+  const baselineCache = new Map<string, Record<string, BaselineResult>>(); // by split: they do not change with the model
   const evaluate = async (split: string, exportTo?: string) => {
     const cache = await images(split);
     const have = new Set(cache.ids);
-    const records = subset(split);
-    const { metrics } = await evaluateSplit(modelEncoder(bundle.model, bundle.tokenizer, cache), { ...records, images: records.images.filter((im) => have.has(im.id)) }, {
+    const all = subset(split);
+    const records = { ...all, images: all.images.filter((im) => have.has(im.id)) };
+    const { metrics } = await evaluateSplit(modelEncoder(bundle.model, bundle.tokenizer, cache), records, {
       split, metrics: evaluators, batchSize: e.eval.batchSize, intentLabels: dataset.intents, slotLabels: tags, exportTo,
     });
-    return metrics as Record<string, unknown>;
+    let base = baselineCache.get(split);
+    if (!base && baselines.length) {
+      const inputs = baselineInputs(dataset, split, records, train, log);
+      base = {};
+      for (const b of baselines) base[b.key] = await b.make.compute(inputs);
+      baselineCache.set(split, base);
+    }
+    return { ...metrics, ...(base ? { baselines: base } : {}) } as Record<string, unknown>;
   };
   return { bundle, data, evaluate, dataset };
 }

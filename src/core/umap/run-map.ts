@@ -1,10 +1,10 @@
 // A run's test split as a UMAP page: embeddings (exported, or encoded now from the newest checkpoint),
 // 2-D and 3-D projections, trustworthiness and cross-lingual alignment, thumbnails and texts for hover.
+import { experimentDataset } from '../data/experiment-dataset';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { initBackend, type BackendName } from '../backend';
-import type { Dataset } from '../data/dataset';
 import { loadImageTensorCache } from '../data/images';
 import { UserError } from '../errors';
 import { readEmbeddings, type EmbeddingSet } from '../eval/embeddings';
@@ -37,8 +37,7 @@ export interface RunMap extends UmapPageInput {
 
 async function openDataset(runDir: string, registry: Registry, log: (l: string) => void) {
   const info = inspectRun(runDir, registry);
-  const { id, ...cfg } = info.experiment.data.dataset;
-  const dataset = await registry.create<Promise<Dataset>>('dataset', id, cfg, { log }, `${info.runDir}/config.json: data.dataset`);
+  const dataset = await experimentDataset(info.experiment, registry, log, `${info.runDir}/config.json: data`);
   return { info, dataset };
 }
 
