@@ -1,27 +1,28 @@
-import { extname, relative } from 'node:path';
+import { extname } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { UserError } from '../errors';
+import { jsonErrorLine, moduleLoadErrorLine, shownPath } from './load-error';
 
 /**
  * The default export of a .ts/.js file (or the content of a .json file), with `source` = the path relative
- * to the working directory when inside it. Load failures are one line naming the file.
+ * to the working directory when inside it. Load failures are one line naming the file, line and column.
  */
 export async function loadDefaultExport(file: string): Promise<{ raw: unknown; source: string }> {
-  const rel = relative(process.cwd(), file);
-  const source = rel.startsWith('..') ? file : rel;
+  const source = shownPath(file);
   if (extname(file) === '.json') {
+    const text = readFileSync(file, 'utf8');
     try {
-      return { raw: JSON.parse(readFileSync(file, 'utf8')), source };
+      return { raw: JSON.parse(text), source };
     } catch (e) {
-      throw new UserError(`${source}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
+      throw new UserError(jsonErrorLine(source, text, e));
     }
   }
   let mod: { default?: unknown };
   try {
     mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (e) {
-    throw new UserError(`${source}: cannot load (${(e as Error).message.split('\n')[0]}); fix the file or run it with 'node bin/run-ts.mjs ${source}' to see the error`);
+    throw new UserError(moduleLoadErrorLine(file, e));
   }
   // tsx/CommonJS interop may wrap the default export once more
   return { raw: (mod.default as { default?: unknown } | undefined)?.default ?? mod.default, source };
