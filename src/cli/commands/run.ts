@@ -1,5 +1,5 @@
-import { resolveExperiment } from '../../core/config/experiment';
 import { loadExperiment } from '../../core/config/load';
+import { resolveWithSetFlags, type SetFlag } from '../../core/config/set-flags';
 import { UserError } from '../../core/errors';
 import { parseSetFlag } from '../../core/sweep/overrides';
 import { dryRunReport } from '../../core/train/dry-run';
@@ -59,17 +59,16 @@ Ctrl-C stops at the next step with a checkpoint; kill -9 loses at most checkpoin
       }
     }
     if (positionals.length !== 1) throw new UserError("run: give one experiment, e.g. 'unir run smoke' (see 'unir run --help')");
-    const overrides: Record<string, unknown> = {};
-    for (const s of values.set ?? []) {
-      const [p, v] = parseSetFlag(s);
-      overrides[p] = v;
-    }
+    const flags: SetFlag[] = (values.set ?? []).map((s) => {
+      const [path, value] = parseSetFlag(s);
+      return { flag: `--set ${s}`, path, value };
+    });
     if (values.seed !== undefined) {
       if (!/^\d+$/.test(values.seed)) throw new UserError(`run: --seed '${values.seed}': expected a non-negative integer`);
-      overrides.seed = Number(values.seed);
+      flags.push({ flag: `--seed ${values.seed}`, path: 'seed', value: Number(values.seed) });
     }
-    const { input, source } = await loadExperiment(positionals[0]!, overrides);
-    const resolved = resolveExperiment(input, reg, { source, modelSpec: modelSpecParser });
+    const { input, source } = await loadExperiment(positionals[0]!);
+    const resolved = resolveWithSetFlags(input, source, flags, reg, modelSpecParser);
     if (values['dry-run']) {
       console.log(await dryRunReport(resolved, reg));
       await disposeBackend();
