@@ -67,11 +67,20 @@ function resolveName(requested: string | undefined): BackendName {
     `Use one of ${BACKEND_NAMES.join(', ')} (--backend or UNIR_BACKEND).`);
 }
 
+let warnedThreads = false;
+
 function resolveThreads(requested: number | undefined): number {
   const env = process.env.UNIR_WASM_THREADS;
   if (requested === undefined && env !== undefined && env !== '') {
     const n = Number(env);
     if (!Number.isInteger(n) || n < 1) throw new UserError(`UNIR_WASM_THREADS=${env}: expected a whole number ≥ 1 (1 = single thread).`);
+    const cores = os.availableParallelism();
+    if (n > cores && !warnedThreads) {
+      warnedThreads = true;
+      console.warn(`unir: UNIR_WASM_THREADS=${env} is more than this machine's ${cores} core${cores === 1 ? '' : 's'}` +
+        `${n > MAX_WASM_THREADS ? ` (and wasm uses at most ${MAX_WASM_THREADS})` : ''}: threads beyond the cores make every step slower; ` +
+        `set UNIR_WASM_THREADS=${cores} or leave it unset`);
+    }
     return n;
   }
   if (requested !== undefined && (!Number.isInteger(requested) || requested < 1)) {
