@@ -106,6 +106,7 @@ export function nluExamples(batch: readonly EvalQuery[], out: QueryNluOutputs, i
   const positions = out.tokenSpans.map((spans) => spans.flatMap((s, t) => (s ? [t] : [])));
   const pred = decodeNlu(out.intentLogits, out.slotLogits, positions, intentLabels, slotLabels);
   return batch.map((q, b) => ({
+    id: q.id,
     lang: q.lang,
     intent: q.intent,
     predIntent: pred.intents[b]!,

@@ -4,6 +4,8 @@ import { f1FromCounts, spanCounts, type SpanCounts } from './seqeval';
 
 /** One evaluated query: gold and predicted intent, gold and predicted BIO tags (one per token). */
 export interface NluExample {
+  /** The query's record id, when known (per-query outcomes key on it). */
+  id?: string;
   lang: string;
   intent: string;
   predIntent: string;

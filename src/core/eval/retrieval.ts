@@ -69,7 +69,8 @@ interface Side {
  * Ranks every query row against the item rows, bucketed by the item language when `itemLang`,
  * and summarises per (query language or '*', item language or '*').
  */
-function rankTask(q: Side, it: Side, dim: number, groups: Interner, qLang: boolean, itemLang: boolean, opts: ScoreOptions) {
+function rankTask(q: Side, it: Side, dim: number, groups: Interner, qLang: boolean, itemLang: boolean, opts: ScoreOptions,
+  each?: (queryRow: number, itemLang: string, rank: number) => void) {
   const langs = new Interner();
   const buckets = new Int32Array(it.rows.map((r) => (itemLang ? langs.of(it.set.lang[r] ?? '?') : 0)));
   const nb = itemLang ? langs.names.length : 1;
@@ -86,6 +87,7 @@ function rankTask(q: Side, it: Side, dim: number, groups: Interner, qLang: boole
       const rank = ranks[a * nb + b]!;
       if (rank === 0) continue;
       const il = itemLang ? langs.names[b]! : '*';
+      each?.(r, il, rank);
       let row = cells.get(ql);
       if (!row) cells.set(ql, (row = new Map()));
       let list = row.get(il);
@@ -155,6 +157,35 @@ export function retrievalMetrics(set: EmbeddingSet, opts: RetrievalOptions = {},
     if (Object.keys(contrib).length) result.nluContribution = contrib;
   }
   return result;
+}
+
+/** One query's first-relevant rank: t2i per caption, i2t per (image, caption language), t2t per query (own language). */
+export interface QueryRank {
+  id: string;
+  lang: string;
+  rank: number;
+}
+
+/**
+ * The first-relevant rank of every counted query of t2i, i2t and t2t (candidates and ties as in retrievalMetrics):
+ * the per-query outcomes a paired bootstrap resamples. i2t rows carry the caption language they ranked.
+ */
+export function queryRanks(set: EmbeddingSet, opts: ScoreOptions & { t2tFrom?: 'query' | 'caption' } = {}): Record<'t2i' | 'i2t' | 't2t', QueryRank[]> {
+  const dim = dimOf(set);
+  const groups = new Interner();
+  const rows = (pred: (i: number) => boolean): Side => ({ rows: selectRows(set, pred), set });
+  const role = (i: number) => set.role?.[i] ?? null;
+  const images = rows((i) => set.kind[i] === 'image');
+  const captions = rows((i) => set.kind[i] === 'text' && role(i) === 'caption');
+  const chunks = rows((i) => set.kind[i] === 'text' && role(i) === 'chunk');
+  const queries = rows((i) => set.kind[i] === 'query');
+  const out: Record<'t2i' | 'i2t' | 't2t', QueryRank[]> = { t2i: [], i2t: [], t2t: [] };
+  rankTask(captions, images, dim, groups, true, false, opts, (r, _il, rank) => out.t2i.push({ id: set.ids[r]!, lang: set.lang[r] ?? '?', rank }));
+  rankTask(images, captions, dim, groups, false, true, opts, (r, il, rank) => out.i2t.push({ id: set.ids[r]!, lang: il, rank }));
+  rankTask((opts.t2tFrom ?? 'query') === 'query' ? queries : captions, chunks, dim, groups, true, true, opts, (r, il, rank) => {
+    if (il === (set.lang[r] ?? '?')) out.t2t.push({ id: set.ids[r]!, lang: il, rank });
+  });
+  return out;
 }
 
 function alignedQueries(set: EmbeddingSet, queryRows: number[], plain: EmbeddingSet, dim: number): Side {

@@ -12,6 +12,7 @@ import { UserError } from '../errors';
 import { baselineKey, type BaselineInstance, type BaselineResult } from '../eval/baseline';
 import { baselineInputs } from '../eval/baseline-inputs';
 import { evaluateSplit } from '../eval/evaluate';
+import { queryOutcomes, writeOutcomes } from '../eval/outcomes';
 import type { MetricEvaluator } from '../eval/metric';
 import { modelEncoder } from '../eval/model-encoder';
 import { writeFileAtomic } from '../fs-atomic';
@@ -204,9 +205,10 @@ async function prepare(resolved: ResolvedExperiment, registry: Registry, log: (l
     const have = new Set(cache.ids);
     const all = subset(split);
     const records = { ...all, images: all.images.filter((im) => have.has(im.id)) };
-    const { metrics } = await evaluateSplit(modelEncoder(bundle.model, bundle.tokenizer, cache), records, {
+    const { metrics, inputs } = await evaluateSplit(modelEncoder(bundle.model, bundle.tokenizer, cache), records, {
       split, metrics: evaluators, batchSize: e.eval.batchSize, intentLabels: dataset.intents, slotLabels: tags, exportTo,
     });
+    if (exportTo) writeOutcomes(exportTo, queryOutcomes(inputs)); // per-query results: the paired bootstrap of `unir results`
     let base = baselineCache.get(split);
     if (!base && baselines.length) {
       const inputs = baselineInputs(dataset, split, records, train, log);

@@ -7,16 +7,16 @@ import type { ManifestRecord } from '../../../src/core/data/manifest-schema';
 function dataset() {
   const records: (ManifestRecord | DatasetImage)[] = [];
   const img = (group: string, family: string, split = 'train'): DatasetImage => ({
-    type: 'image', id: `img/${family}/${group}`, group, split, path: `${family}/${group}.png`, family, file: `/x/${family}/${group}.png`,
+    type: 'image', line: 1, id: `img/${family}/${group}`, group, split, path: `${family}/${group}.png`, family, file: `/x/${family}/${group}.png`,
   });
   for (let g = 0; g < 20; g++) {
     const group = `g${g}`;
     records.push(img(group, 'google'), ...(g % 2 === 0 ? [img(group, 'twitter')] : []));
-    records.push({ type: 'text', id: `cap/${group}/en`, group, split: 'train', lang: 'en', role: 'caption', text: `concept ${g}` });
-    records.push({ type: 'query', id: `q/${group}`, group, split: 'train', lang: 'en', text: `find concept ${g}`, intent: 'find_image', slots: [], semanticText: `concept ${g}` });
+    records.push({ type: 'text', line: 1, id: `cap/${group}/en`, group, split: 'train', lang: 'en', role: 'caption', text: `concept ${g}` });
+    records.push({ type: 'query', line: 1, id: `q/${group}`, group, split: 'train', lang: 'en', text: `find concept ${g}`, intent: 'find_image', slots: [], semanticText: `concept ${g}` });
   }
   for (let k = 0; k < 40; k++) {
-    records.push({ type: 'query', id: `q/none/${k}`, group: null, split: 'train', lang: 'en', text: `play song ${k}`, intent: 'play_music', slots: [], semanticText: `song ${k}` });
+    records.push({ type: 'query', line: 1, id: `q/none/${k}`, group: null, split: 'train', lang: 'en', text: `play song ${k}`, intent: 'play_music', slots: [], semanticText: `song ${k}` });
   }
   records.push(img('v0', 'google', 'val'), img('v0', 'twitter', 'val'));
   return createDataset({ name: 'toy', root: '/x', manifestPath: '/x/manifest.jsonl', records });

@@ -1,0 +1,61 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../fs-atomic';
+import type { EvalInputs } from './metric';
+import { queryRanks } from './retrieval';
+import { spanCounts } from './seqeval';
+
+/**
+ * Per-query outcomes of one evaluated split, written at the end of a run as runs/<id>/outcomes/<split>.json: what a
+ * paired bootstrap over test queries resamples (`unir results`). Arrays are aligned per task; ids are record ids
+ * (i2t: the image id, one row per caption language it ranked).
+ */
+export interface Outcomes {
+  split: string;
+  retrieval: Record<'t2i' | 'i2t' | 't2t', { id: string[]; lang: string[]; rank: number[] }>;
+  /** Intent right (1/0), exact match (1/0), and the query's slot spans: [correct, predicted, gold]. */
+  nlu?: { id: string[]; lang: string[]; intentOk: number[]; exact: number[]; spans: [number, number, number][] };
+}
+
+export function queryOutcomes(inputs: EvalInputs): Outcomes {
+  const empty = () => ({ id: [] as string[], lang: [] as string[], rank: [] as number[] });
+  const retrieval: Outcomes['retrieval'] = { t2i: empty(), i2t: empty(), t2t: empty() };
+  if (inputs.embeddings) {
+    const ranks = queryRanks(inputs.embeddings, { engine: 'js' });
+    for (const task of ['t2i', 'i2t', 't2t'] as const) {
+      for (const r of ranks[task]) {
+        retrieval[task].id.push(r.id);
+        retrieval[task].lang.push(r.lang);
+        retrieval[task].rank.push(r.rank);
+      }
+    }
+  }
+  const out: Outcomes = { split: inputs.split, retrieval };
+  if (inputs.nlu?.length) {
+    const n: NonNullable<Outcomes['nlu']> = { id: [], lang: [], intentOk: [], exact: [], spans: [] };
+    inputs.nlu.forEach((ex, i) => {
+      const c = spanCounts(ex.tags, ex.predTags);
+      const ok = ex.intent === ex.predIntent;
+      n.id.push(ex.id ?? String(i));
+      n.lang.push(ex.lang);
+      n.intentOk.push(+ok);
+      n.exact.push(+(ok && c.correct === c.gold && c.correct === c.pred));
+      n.spans.push([c.correct, c.pred, c.gold]);
+    });
+    out.nlu = n;
+  }
+  return out;
+}
+
+export const outcomesPath = (runDir: string, split: string) => join(runDir, 'outcomes', `${split}.json`);
+
+export function writeOutcomes(runDir: string, o: Outcomes): void {
+  mkdirSync(join(runDir, 'outcomes'), { recursive: true });
+  writeFileAtomic(outcomesPath(runDir, o.split), JSON.stringify(o));
+}
+
+/** A run's outcomes of a split, or undefined when the run wrote none (older runs). */
+export function readOutcomes(runDir: string, split: string): Outcomes | undefined {
+  const p = outcomesPath(runDir, split);
+  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as Outcomes) : undefined;
+}
