@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import { writeFileAtomic } from '../../core/fs-atomic';
 import { collectSweeps } from '../../core/results/collect';
 import { renderResults } from '../../core/results/render-md';
@@ -11,8 +12,9 @@ export const command: CliCommand = {
   usage: `Usage: unir results [--db ${DEFAULT_DB}] [--out experiments/RESULTS.md]
 
 Reads every finished sweep trial (run ids <sweep-id>--<point>--s<seed>) from the run store and writes, per
-sweep: mean ± std over seeds per arm, the comparisons the question needs (e.g. three-stage − single-stage,
-overall and per language) and whether each exceeds the seed spread (|Δ| > 2σ). Never edit the file by hand.`,
+sweep: mean ± 95% CI over seeds per arm beside the baselines (pixel-knn, chance), and the comparisons the
+question needs (e.g. three-stage − single-stage) as paired bootstraps over test queries and seeds (95% CI of Δ,
+smallest detectable Δ; trial outcomes are read from the run folders next to the store). Never edit the file by hand.`,
   async run(argv) {
     const { values } = parseFlags('results', argv, { db: { type: 'string' }, out: { type: 'string' } }, false);
     const db = values.db ?? DEFAULT_DB;
@@ -26,7 +28,7 @@ overall and per language) and whether each exceeds the seed spread (|Δ| > 2σ).
         // a sweep without a file in experiments/: numbers only
       }
     }
-    writeFileAtomic(out, renderResults(sweeps, { db, questions, generatedAt: new Date().toISOString() }));
+    writeFileAtomic(out, renderResults(sweeps, { db, questions, generatedAt: new Date().toISOString(), runsDir: dirname(resolve(db)) }));
     console.log(`${out}: ${sweeps.length} sweeps, ${sweeps.reduce((n, s) => n + s.trials.length, 0)} trials`);
     return 0;
   },

@@ -1,5 +1,11 @@
+import { join } from 'node:path';
+import { readOutcomes, type Outcomes } from '../eval/outcomes';
+import { BOOTSTRAP_METRICS, pairedBootstrap, type BootstrapMetric } from './bootstrap';
 import { key, type SweepRows, type TrialRow } from './collect';
-import { compareArms, describeDifference, fmt, fmtMeanStd, fmtSigned, meanStd } from './stats';
+import { compareArms, describeDifference, fmt, fmtMeanCi, fmtSigned, meanStd } from './stats';
+
+/** Where trial run directories are (outcomes for the bootstrap) and how many resamples to draw. */
+interface RenderContext { runsDir?: string; resamples: number; cache: Map<string, Outcomes | undefined> }
 
 /** Headline numbers of every sweep: [label, task, metric] at language 'mean' (macro mean over languages). */
 export const HEADLINE = [
@@ -33,16 +39,50 @@ function table(head: string[], rows: string[][]): string[] {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 
-function comparisonLines(s: SweepRows, a: string, b: string, perLanguage: boolean): string[] {
+/** Test outcomes of a trial (runs/<id>/outcomes/test.json), cached; undefined for runs that wrote none. */
+function outcomesOf(runsDir: string | undefined, t: TrialRow, cache: Map<string, Outcomes | undefined>): Outcomes | undefined {
+  if (!runsDir) return undefined;
+  if (!cache.has(t.runId)) cache.set(t.runId, readOutcomes(join(runsDir, t.runId), 'test'));
+  return cache.get(t.runId);
+}
+
+/** The store key of a bootstrap metric's final value (macro mean over languages). */
+const FINAL_KEY: Record<BootstrapMetric, string> = {
+  't2i R@10': key('final', 't2i', 'mean', 'R@10'), 'i2t R@10': key('final', 'i2t', 'mean', 'R@10'), 't2t R@10': key('final', 't2t', 'mean', 'R@10'),
+  'intent acc': key('final', 'nlu', 'mean', 'intentAccuracy'), 'slot F1': key('final', 'nlu', 'mean', 'slotF1'),
+};
+
+/** A minimum number of seeds per arm before a difference is called a finding. */
+export const MIN_SEEDS = 5;
+
+function comparisonLines(s: SweepRows, a: string, b: string, perLanguage: boolean, ctx: RenderContext): string[] {
   const A = armTrials(s, a);
   const B = armTrials(s, b);
   if (!A.length || !B.length) return [`- ${a} vs ${b}: not both arms finished yet (${A.length} / ${B.length} seeds).`];
   const out: string[] = [];
-  for (const [label, task, metric] of HEADLINE) {
-    const k = key('final', task, 'mean', metric);
+  const seeds = [...new Set(A.map((t) => t.seed))].filter((sd) => B.some((t) => t.seed === sd)).sort((x, y) => x - y);
+  const pairs = seeds.flatMap((sd) => {
+    const [ta, tb] = [A.find((t) => t.seed === sd)!, B.find((t) => t.seed === sd)!];
+    const [oa, ob] = [outcomesOf(ctx.runsDir, ta, ctx.cache), outcomesOf(ctx.runsDir, tb, ctx.cache)];
+    return oa && ob ? [[oa, ob] as [Outcomes, Outcomes]] : [];
+  });
+  for (const metric of BOOTSTRAP_METRICS) {
+    const k = FINAL_KEY[metric];
     const [xa, xb] = [vals(A, k), vals(B, k)];
     if (!xa.length || !xb.length) continue;
-    out.push(`- **${a} − ${b}, ${label}** (test, mean over languages): ${describeDifference(compareArms(xa, xb))}`);
+    const head = `- **${a} − ${b}, ${metric}** (test, macro mean over languages): ${a} ${fmtMeanCi(xa)}, ${b} ${fmtMeanCi(xb)} (mean ± 95% CI over seeds)`;
+    const few = Math.min(xa.length, xb.length) < MIN_SEEDS;
+    const bs = pairs.length ? pairedBootstrap(pairs, metric, ctx.resamples) : undefined;
+    if (bs) {
+      const excludes = bs.lo > 0 || bs.hi < 0;
+      const verdict = excludes
+        ? few ? `the interval excludes 0, but with fewer than ${MIN_SEEDS} seeds per arm this is a screen, not a finding` : `**a difference** (the interval excludes 0): ${bs.delta > 0 ? a : b} is better`
+        : `no difference shown (the interval includes 0)`;
+      out.push(`${head}; Δ = ${fmtSigned(bs.delta)}, 95% CI [${fmtSigned(bs.lo)}, ${fmtSigned(bs.hi)}] (paired bootstrap: ${bs.queries.toLocaleString('en')} test queries × ${bs.pairs} seed pairs, ${bs.resamples.toLocaleString('en')} resamples); detectable with 80% power: |Δ| ≥ ${fmt(bs.detectable)}. ${verdict}.`);
+    } else {
+      const d = compareArms(xa, xb);
+      out.push(`${head}; ${describeDifference(d)} (no per-query outcomes for a bootstrap)`);
+    }
   }
   if (perLanguage) {
     for (const [label, task] of [['T2I R@10', 't2i'], ['T2T R@10', 't2t']] as const) {
@@ -51,12 +91,12 @@ function comparisonLines(s: SweepRows, a: string, b: string, perLanguage: boolea
       const rows = langs.map((l) => {
         const k = key('final', task, l, 'R@10');
         const d = compareArms(vals(A, k), vals(B, k));
-        return [l, fmtMeanStd(vals(A, k)), fmtMeanStd(vals(B, k)), fmtSigned(d.delta), fmt(d.spread), d.exceeds === undefined ? 'n/a' : d.exceeds ? 'yes' : 'no'];
+        return [l, fmtMeanCi(vals(A, k)), fmtMeanCi(vals(B, k)), fmtSigned(d.delta), fmt(d.spread), d.exceeds === undefined ? 'n/a' : d.exceeds ? 'yes' : 'no'];
       });
       const n = rows.filter((r) => r[5] === 'yes').length;
       const pos = rows.filter((r) => r[3]!.startsWith('+') && r[5] === 'yes').length;
-      out.push('', `Per language, ${label} (test): ${a} − ${b}; ${n} of ${langs.length} languages exceed the seed spread (${pos} in favour of ${a}).`, '');
-      out.push(...table(['lang', a, b, 'Δ', 'σ (pooled)', '|Δ| > 2σ'], rows));
+      out.push('', `Per language, ${label} (test): ${a} − ${b}; ${n} of ${langs.length} languages exceed the seed spread (|Δ| > 2σ; ${pos} in favour of ${a}).`, '');
+      out.push(...table(['lang', `${a} (± 95% CI)`, `${b} (± 95% CI)`, 'Δ', 'σ (pooled)', '|Δ| > 2σ'], rows));
     }
   }
   return out;
@@ -68,32 +108,40 @@ function perStageLines(s: SweepRows): string[] {
     const ts = armTrials(s, arm);
     const stages = ts[0]?.stages.filter((st) => st !== 'final') ?? [];
     if (!stages.length) continue;
-    out.push('', `Val after each stage, ${arm} (mean ± std over ${ts.length} seeds; 'final' = test):`, '');
+    out.push('', `Validation after each stage, ${arm} (mean ± 95% CI over ${ts.length} seeds; 'final' = test):`, '');
     out.push(...table(['stage', 'T2I R@10', 'T2T R@10', 'intent acc'], [...stages, 'final'].map((st) => [
-      st, ...(['t2i/R@10', 't2t/R@10', 'nlu/intentAccuracy'] as const).map((tm) => { const [t, m] = tm.split('/'); return fmtMeanStd(vals(ts, key(st, t!, 'mean', m!))); }),
+      st, ...(['t2i/R@10', 't2t/R@10', 'nlu/intentAccuracy'] as const).map((tm) => { const [t, m] = tm.split('/'); return fmtMeanCi(vals(ts, key(st, t!, 'mean', m!))); }),
     ])));
   }
   return out;
 }
 
 /** One sweep's section: arms table (mean ± std over seeds), then the computed comparisons. */
-export function sweepSection(s: SweepRows, question: string | undefined): string[] {
+export function sweepSection(s: SweepRows, question: string | undefined, ctx: RenderContext = { resamples: 2000, cache: new Map() }): string[] {
   const a = ANALYSES[s.sweep] ?? {};
   const out = [`## ${s.sweep}`, ''];
   if (question) out.push(`Question: ${question}`, '');
   const wall = meanStd(s.trials.map((t) => t.wallSec).filter((x): x is number => x !== undefined));
   out.push(`${s.trials.length} finished trials; time: ${Number.isFinite(wall.mean) ? `${(wall.mean / 60).toFixed(1)} min per trial (mean, measured), ${((wall.mean * s.trials.length) / 60).toFixed(0)} min in all` : 'not recorded'}.`, '');
-  out.push(...table(['arm', 'seeds', ...HEADLINE.map(([l]) => l)], s.arms.map((arm) => {
+  const armRows = s.arms.map((arm) => {
     const ts = armTrials(s, arm);
-    return [arm, ts.map((t) => t.seed).sort((x, y) => x - y).join(','), ...HEADLINE.map(([, task, metric]) => fmtMeanStd(vals(ts, key('final', task, 'mean', metric))))];
-  })));
+    return [arm, ts.map((t) => t.seed).sort((x, y) => x - y).join(','), ...HEADLINE.map(([, task, metric]) => fmtMeanCi(vals(ts, key('final', task, 'mean', metric))))];
+  });
+  out.push(...table(['arm', 'seeds', ...HEADLINE.map(([l]) => l)], [...armRows, ...baselineRows(s)]));
   out.push('', '### Conclusion (computed)', '');
   const pairs = a.pairs ?? bestVsRunnerUp(s);
-  for (const [x, y] of pairs) out.push(...comparisonLines(s, x, y, !!a.perLanguage));
+  for (const [x, y] of pairs) out.push(...comparisonLines(s, x, y, !!a.perLanguage, ctx));
   if (!pairs.length) out.push('- one arm only: no comparison.');
   if (a.perStage) out.push(...perStageLines(s));
   out.push('');
   return out;
+}
+
+/** Baselines of the trials' test splits (pixel-knn, chance: no training), as arm-table rows over every trial. */
+function baselineRows(s: SweepRows): string[][] {
+  const names = [...new Set(s.trials.flatMap((t) => [...t.values.keys()].map((k) => k.split('/')[1]!).filter((task) => task.includes('@')).map((task) => task.split('@')[1]!)))].sort();
+  return names.map((b) => [`*${b.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} (baseline)*`, 'all',
+    ...HEADLINE.map(([, task, metric]) => fmtMeanCi(vals(s.trials, key('final', `${task}@${b}`, 'mean', metric))))]);
 }
 
 /** Generic sweeps: the arm with the best mean T2I R@10 against the runner-up. */
@@ -103,15 +151,21 @@ function bestVsRunnerUp(s: SweepRows): [string, string][] {
   return ranked.length >= 2 ? [[ranked[0]!.arm, ranked[1]!.arm]] : [];
 }
 
-export function renderResults(sweeps: SweepRows[], opts: { db: string; questions?: Record<string, string>; generatedAt?: string }): string {
+export function renderResults(sweeps: SweepRows[], opts: { db: string; questions?: Record<string, string>; generatedAt?: string; runsDir?: string; resamples?: number }): string {
+  const ctx: RenderContext = { runsDir: opts.runsDir, resamples: opts.resamples ?? 2000, cache: new Map() };
   const head = [
     '# RESULTS',
     '',
     `Generated by \`unir results --db ${opts.db}\` from the run store${opts.generatedAt ? ` at ${opts.generatedAt}` : ''}; do not edit by hand.`,
-    'Numbers: final test metrics, macro mean over languages, mean ± sample std over seeds. A difference',
-    '"exceeds the seed spread" when |Δ| > 2σ, σ the pooled seed std of the two arms.',
+    'Numbers: final test metrics, macro mean over languages; per arm the mean ± the half-width of its 95% t interval',
+    'over seeds. Baseline rows (pixel-knn: raw-pixel nearest neighbour; chance) need no training and stand beside the',
+    'arms. A comparison A − B is a paired bootstrap over test queries and seeds: each seed of A is paired with the same',
+    `seed of B (same data slice and test queries), and each of ${ctx.resamples.toLocaleString('en')} resamples draws seed pairs and, within each`,
+    'language, queries with replacement — the same draws for both arms. It gives the 95% interval of Δ and the smallest',
+    `|Δ| the design detects with 80% power (2.80 × the bootstrap SE). A difference is a finding only when the interval`,
+    `excludes 0 with at least ${MIN_SEEDS} seeds per arm. Per-language tables use the seed spread (|Δ| > 2σ, σ pooled).`,
     '',
   ];
   if (!sweeps.length) return [...head, 'No finished sweep trials in the store yet.', ''].join('\n');
-  return [...head, ...sweeps.flatMap((s) => sweepSection(s, opts.questions?.[s.sweep]))].join('\n');
+  return [...head, ...sweeps.flatMap((s) => sweepSection(s, opts.questions?.[s.sweep], ctx))].join('\n');
 }

@@ -6,6 +6,29 @@ export function meanStd(xs: readonly number[]): { mean: number; std: number | un
   return { mean, std, n };
 }
 
+/** Two-sided 95% quantile of Student's t with `df` degrees of freedom (table to 30, Cornish–Fisher beyond). */
+export function t975(df: number): number {
+  const T = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093,
+    2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+  if (df < 1) return NaN;
+  if (df <= 30) return T[Math.round(df) - 1]!;
+  const z = 1.959964;
+  return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2);
+}
+
+/** Mean and the half-width of its 95% t interval over seeds (undefined below two values). */
+export function meanCi(xs: readonly number[]): { mean: number; half: number | undefined; n: number } {
+  const m = meanStd(xs);
+  return { mean: m.mean, half: m.std === undefined ? undefined : (t975(m.n - 1) * m.std) / Math.sqrt(m.n), n: m.n };
+}
+
+/** "0.553 ± 0.021 (95% CI, 5 seeds)" */
+export const fmtMeanCi = (xs: readonly number[]) => {
+  if (!xs.length) return '—';
+  const m = meanCi(xs);
+  return m.half === undefined ? `${fmt(m.mean)} (1 seed)` : `${fmt(m.mean)} ± ${fmt(m.half)}`;
+};
+
 export interface Difference {
   /** mean(a) − mean(b) */
   delta: number;

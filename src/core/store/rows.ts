@@ -32,7 +32,8 @@ const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinit
 /**
  * The metrics object in long form: retrieval.<task>.<lang>.<key> → (task, lang, key); nlu.<metric>.<lang>
  * → ('nlu', lang, metric); t2tCross.<x>.<y>.<key> → ('t2t-cross', 'x>y', key); nluContribution.<task>
- * .withoutNlu / .delta → ('<task>-no-nlu' / '<task>-nlu-delta', lang, key). Other keys are not stored.
+ * .withoutNlu / .delta → ('<task>-no-nlu' / '<task>-nlu-delta', lang, key); baselines.<b>.<task> →
+ * ('<task>@<b>', lang, key), e.g. ('t2i@pixelKnn', 'mean', 'R@10'). Other keys are not stored.
  */
 export function metricRows(stage: string, m: Record<string, unknown>): MetricRow[] {
   const rows: MetricRow[] = [];
@@ -57,6 +58,9 @@ export function metricRows(stage: string, m: Record<string, unknown>): MetricRow
       byLang(`${task}-no-nlu`, c.withoutNlu);
       byLang(`${task}-nlu-delta`, c.delta);
     }
+  }
+  if (isObj(m.baselines)) {
+    for (const [b, tasks] of Object.entries(m.baselines)) if (isObj(tasks)) for (const [task, x] of Object.entries(tasks)) byLang(`${task}@${b}`, x);
   }
   return rows;
 }

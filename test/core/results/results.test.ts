@@ -57,19 +57,22 @@ describe('results from the run store', () => {
     const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
     const sd = (xs: number[]) => Math.sqrt(xs.reduce((x, y) => x + (y - mean(xs)) ** 2, 0) / (xs.length - 1));
     const md = renderResults(sweeps, { db });
-    expect(md).toContain(`| id=three-stage | 1,2,3 | ${mean(three).toFixed(3)} ± ${sd(three).toFixed(3)} |`);
-    expect(md).toContain(`| id=single-stage | 1,2 | ${mean(single).toFixed(3)} ± ${sd(single).toFixed(3)} |`);
+    // mean ± half-width of the 95% t interval: t(0.975; 2 dof) = 4.303, t(0.975; 1 dof) = 12.706
+    const ci = (xs: number[], t: number) => `${mean(xs).toFixed(3)} ± ${((t * sd(xs)) / Math.sqrt(xs.length)).toFixed(3)}`;
+    expect(md).toContain(`| id=three-stage | 1,2,3 | ${ci(three, 4.303)} |`);
+    expect(md).toContain(`| id=single-stage | 1,2 | ${ci(single, 12.706)} |`);
     const delta = mean(three) - mean(single);
     const pooled = Math.sqrt((sd(three) ** 2 * 2 + sd(single) ** 2) / 3);
     const sign = Number(delta.toFixed(3)) >= 0 ? '+' : '−';
-    expect(md).toContain(`**id=three-stage − id=single-stage, T2I R@10** (test, mean over languages): Δ = ${sign}${Math.abs(delta).toFixed(3)} ± ${pooled.toFixed(3)} (pooled seed std, n = 3 vs 2); exceeds the seed spread (|Δ| > 2σ): ${Math.abs(delta) > 2 * pooled ? 'yes' : 'no'}`);
+    // these fake runs wrote no per-query outcomes: the comparison falls back to the seed spread and says so
+    expect(md).toContain(`**id=three-stage − id=single-stage, t2i R@10** (test, macro mean over languages): id=three-stage ${ci(three, 4.303)}, id=single-stage ${ci(single, 12.706)} (mean ± 95% CI over seeds); Δ = ${sign}${Math.abs(delta).toFixed(3)} ± ${pooled.toFixed(3)} (pooled seed std, n = 3 vs 2); exceeds the seed spread (|Δ| > 2σ): ${Math.abs(delta) > 2 * pooled ? 'yes' : 'no'} (no per-query outcomes for a bootstrap)`);
     // per-language deltas: one row per language, from the store
     const de = (id: string) => s.trials.find((t) => t.runId === id)!.values.get(key('final', 't2i', 'de', 'R@10'))!;
     const deThree = trials.slice(0, 3).map((t) => de(t.runId));
     const deSingle = trials.slice(3, 5).map((t) => de(t.runId));
-    expect(md).toContain(`| de | ${mean(deThree).toFixed(3)} ± ${sd(deThree).toFixed(3)} | ${mean(deSingle).toFixed(3)} ± ${sd(deSingle).toFixed(3)} | ${Number((mean(deThree) - mean(deSingle)).toFixed(3)) >= 0 ? '+' : '−'}${Math.abs(mean(deThree) - mean(deSingle)).toFixed(3)} |`);
+    expect(md).toContain(`| de | ${ci(deThree, 4.303)} | ${ci(deSingle, 12.706)} | ${Number((mean(deThree) - mean(deSingle)).toFixed(3)) >= 0 ? '+' : '−'}${Math.abs(mean(deThree) - mean(deSingle)).toFixed(3)} |`);
     expect(md).toMatch(/Per language, T2I R@10 \(test\): id=three-stage − id=single-stage; \d+ of 12 languages exceed the seed spread/);
-    expect(md).toContain("Val after each stage, id=three-stage (mean ± std over 3 seeds; 'final' = test):");
+    expect(md).toContain("Validation after each stage, id=three-stage (mean ± 95% CI over 3 seeds; 'final' = test):");
   });
 
   it('an empty store section says so', () => {
