@@ -44,7 +44,7 @@ export interface SearchResponse {
   query: string; lang: string; intent: string; intentConfidence: number; slots: SlotSpan[]; semanticText: string;
   retrieval: boolean; message?: string; k: number; results: SearchResult[]; [k: string]: unknown;
 }
-export interface NotebookSearchOptions { k?: number; lang?: string; modality?: 'image' | 'text' | 'all'; sameLang?: boolean; split?: string; index?: string }
+export interface NotebookSearchOptions { k?: number; lang?: string; modality?: 'auto' | 'image' | 'text' | 'all'; sameLang?: boolean; split?: string; index?: string }
 export declare function search(runDir: string, query: string, o?: NotebookSearchOptions): Promise<SearchResponse>;
 
 export interface Alignment { translations: number; random: number; score: number; pairs: number }

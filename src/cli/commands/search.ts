@@ -1,7 +1,7 @@
 import { disposeBackend } from '../../core/backend';
 import { UserError } from '../../core/errors';
 import { resolveQueryLanguage } from '../../core/search/language';
-import { MODALITIES, openSearchEngine, type Modality, type SearchResponse } from '../../core/search/engine';
+import { MODALITY_CHOICES, openSearchEngine, type ModalityChoice, type SearchResponse } from '../../core/search/engine';
 import { registry } from '../../plugins';
 import { parseFlags, type CliCommand } from '../command';
 
@@ -15,7 +15,8 @@ export function formatResponse(r: SearchResponse): string {
   ];
   if (!r.retrieval) return [...lines, r.message!].join('\n');
   const where = `${r.index.plugin} index, split ${r.index.split}, ${r.index.count} items${r.filter.lang ? `, texts in ${r.filter.lang} only` : ''}`;
-  lines.push(`top ${r.results.length} ${r.filter.modality === 'all' ? '' : `${r.filter.modality} `}results (${where}):`);
+  const chosen = r.filter.modalityFrom === 'intent' ? ` (${r.filter.modality === 'all' ? 'images and texts' : `${r.filter.modality}s`} for intent ${r.intent}; --modality all searches both)` : '';
+  lines.push(`top ${r.results.length} ${r.filter.modality === 'all' ? '' : `${r.filter.modality} `}results (${where})${chosen}:`);
   for (const h of r.results) {
     const what = h.modality === 'image' ? `image  ${h.group}  ${h.file}` : `text   ${h.group}  [${h.lang}] ${h.text.length > 80 ? `${h.text.slice(0, 79)}…` : h.text}`;
     lines.push(`${String(h.rank).padStart(3)}  ${h.score.toFixed(4)}  ${what}`);
@@ -26,7 +27,7 @@ export function formatResponse(r: SearchResponse): string {
 export const command: CliCommand = {
   name: 'search',
   summary: 'Search a trained run\'s index with a natural-language query (NLU → fused query → top-k)',
-  usage: `Usage: unir search <runDir> "<query>" [--k 10] [--lang auto|xx] [--modality image|text|all] [--same-lang]
+  usage: `Usage: unir search <runDir> "<query>" [--k 10] [--lang auto|xx] [--modality auto|image|text|all] [--same-lang]
                    [--json] [--index exact|lancedb] [--split test]
        (global: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu)
 
@@ -37,7 +38,9 @@ Intents that need no retrieval (in emoji-cldr: set_reminder, play_music) answer 
   --lang L       'auto' (default): Unicode script → ja/ko/zh/th/hi/ru, else a stop-word vote among
                  en/de/fr/es/it/pl, else en; or a language code. A tokenizer hint, and the text filter
                  with --same-lang
-  --modality M   image, text or all (default all)
+  --modality M   auto (default): what the predicted intent asks for: images for an intent named with
+                 image/photo/picture (find_image), texts for document/text (find_document), else all;
+                 or image, text, all (both, merged by score)
   --same-lang    text results only in the query's language (images unaffected)
   --json         one JSON object on stdout (shape: docs/search-json.md)
   --index ID     index plugin (default: the one built for the split; exact if several)
@@ -46,7 +49,7 @@ Intents that need no retrieval (in emoji-cldr: set_reminder, play_music) answer 
     const { values, positionals } = parseFlags('search', argv, {
       k: { type: 'string', default: '10' },
       lang: { type: 'string', default: 'auto' },
-      modality: { type: 'string', default: 'all' },
+      modality: { type: 'string', default: 'auto' },
       'same-lang': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       index: { type: 'string' },
@@ -56,12 +59,12 @@ Intents that need no retrieval (in emoji-cldr: set_reminder, play_music) answer 
     const [runDir, query] = positionals as [string, string];
     if (!query.trim()) throw new UserError(`search: the query is empty; give the words to search for, e.g. unir search ${runDir} "a dog face"`);
     if (!/^[1-9]\d*$/.test(values.k)) throw new UserError(`search: --k '${values.k}': expected a positive integer`);
-    if (!(MODALITIES as readonly string[]).includes(values.modality)) throw new UserError(`search: --modality '${values.modality}': use one of ${MODALITIES.join(', ')}`);
+    if (!(MODALITY_CHOICES as readonly string[]).includes(values.modality)) throw new UserError(`search: --modality '${values.modality}': use one of ${MODALITY_CHOICES.join(', ')}`);
     resolveQueryLanguage(values.lang, query); // a bad --lang fails before the model loads
     try {
       const engine = await openSearchEngine(runDir, { registry: registry(), plugin: values.index, split: values.split });
       try {
-        const r = await engine.search(query, { k: Number(values.k), lang: values.lang, modality: values.modality as Modality, sameLang: values['same-lang'] });
+        const r = await engine.search(query, { k: Number(values.k), lang: values.lang, modality: values.modality as ModalityChoice, sameLang: values['same-lang'] });
         console.log(values.json ? JSON.stringify({ ...r, timingsMs: { open: Math.round(engine.openMs), ...r.timingsMs } }, null, 2) : formatResponse(r));
         return 0;
       } finally {

@@ -10,14 +10,16 @@ import { resolveQueryLanguage, type DetectedLanguage } from './language';
 import { inspectRun, loadRunModel, type RunInfo } from './load-run-model';
 import { analyzeQuery, type SlotSpan } from './query';
 
-export type Modality = 'image' | 'text' | 'all';
-export const MODALITIES: readonly Modality[] = ['image', 'text', 'all'];
+import { MODALITY_CHOICES, modalityForIntent, type Modality, type ModalityChoice } from './modality';
+
+export { MODALITY_CHOICES, modalityForIntent, type Modality, type ModalityChoice };
 
 export interface SearchOptions {
   k?: number; // default 10
   /** 'auto' (default) or a language code: the tokenizer hint, and the text filter with sameLang. */
   lang?: string;
-  modality?: Modality; // default 'all'
+  /** Default 'auto': the modality the predicted intent names (find_image → image, find_document → text, else all). */
+  modality?: ModalityChoice;
   /** Text results only in the query's language (images are unaffected). */
   sameLang?: boolean;
 }
@@ -39,7 +41,8 @@ export interface SearchResponse {
   retrieval: boolean;
   message?: string; // only when retrieval is false
   k: number;
-  filter: { modality: Modality; lang: string | null };
+  /** modality: the table(s) searched; modalityFrom: 'intent' when --modality auto chose it from the intent. */
+  filter: { modality: Modality; modalityFrom: 'flag' | 'intent'; lang: string | null };
   index: { plugin: string; split: string; count: number; runId: string; model: string; checkpointStep: number };
   results: SearchResult[];
   timingsMs: { open?: number; query: number; search: number }; // open: only in the CLI's output
@@ -96,13 +99,14 @@ export async function openSearchEngine(runDir: string, o: OpenSearchOptions): Pr
       if (!query) throw new UserError(`search: the query is empty; give the words to search for, e.g. unir search ${runDir} "a dog face"`);
       const k = so.k ?? 10;
       if (!Number.isInteger(k) || k < 1) throw new UserError(`search: --k ${k}: expected a positive integer`);
-      const modality = so.modality ?? 'all';
-      if (!MODALITIES.includes(modality)) throw new UserError(`search: --modality '${modality}': use one of ${MODALITIES.join(', ')}`);
+      const choice = so.modality ?? 'auto';
+      if (!MODALITY_CHOICES.includes(choice)) throw new UserError(`search: --modality '${choice}': use one of ${MODALITY_CHOICES.join(', ')}`);
       const detected = resolveQueryLanguage(so.lang ?? 'auto', query);
       const q0 = performance.now();
       const a = analyzeQuery(model, query, detected.lang, manifest);
       const q1 = performance.now();
       const retrieval = manifest.retrievalIntents.includes(a.intent);
+      const modality = choice === 'auto' ? modalityForIntent(a.intent) : choice;
       const filterLang = so.sameLang ? detected.lang : null;
       let hits: SearchHit[] = [];
       if (retrieval) {
@@ -122,7 +126,7 @@ export async function openSearchEngine(runDir: string, o: OpenSearchOptions): Pr
         intent: a.intent, intentConfidence: a.intentConfidence, slots: a.slots, semanticText: a.semanticText, semanticSource: a.semanticSource,
         retrieval,
         ...(retrieval ? {} : { message: `intent '${a.intent}' needs no retrieval (no '${manifest.dataset.name}' query with it targets an image or text); nothing was searched` }),
-        k, filter: { modality, lang: filterLang },
+        k, filter: { modality, modalityFrom: choice === 'auto' ? 'intent' : 'flag', lang: filterLang },
         index: { plugin, split, count: index.meta.count, runId: manifest.runId, model: manifest.model, checkpointStep: manifest.checkpointStep },
         results: hits.map(toResult),
         timingsMs: { query: round(q1 - q0), search: round(q2 - q1) },
