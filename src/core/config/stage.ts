@@ -67,6 +67,9 @@ export const StageSchema = z
     lr: z.number().positive().optional().describe('peak learning rate of this stage (default: optimizer.lr)'),
     warmup: z.number().min(0).lt(1).optional().describe('warmup fraction of this stage (default: optimizer.warmup)'),
     batchSize: z.number().int().min(2).optional().describe('default: data.batchSize'),
+    captionsPerImage: z
+      .number().int().min(1).max(16).default(1)
+      .describe('image-caption pairs: the text side is the normalised mean of this many captions of the image\'s group (other languages first), a cleaner target than one caption'),
     augment: z.array(z.looseObject({ id: z.string().min(1) })).optional().describe('augmentations of this stage\'s training images (default: data.augment)'),
     skip: z.boolean().default(false).describe('leave this stage out (ablations)'),
   })
@@ -125,6 +128,8 @@ export interface ResolvedStage {
   lr?: number;
   warmup?: number;
   batchSize?: number;
+  /** image-caption: captions averaged into the text side of each pair (1 = the pair's own caption). */
+  captionsPerImage: number;
   /** This stage's augmentation pipeline (plugin id + config), when it replaces data.augment. */
   augment?: { id: string }[];
 }
@@ -159,6 +164,7 @@ export function resolveStage(name: string, s: Stage, parseLossConfig: (t: Stage[
     lr: s.lr,
     warmup: s.warmup,
     batchSize: s.batchSize,
+    captionsPerImage: s.captionsPerImage,
     ...(s.augment ? { augment: s.augment } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import type { PairType } from '../config/stage';
 import type { EncodedBatch } from '../text/tokenizer';
+import type { Rng } from './rng';
 import type { PairPool } from './sampler';
 import { gatherTokenRows, TokenBatcher, type TokenTable } from './tokens';
 
@@ -39,6 +40,8 @@ export interface PairBatch {
   slotLabels?: Int32Array; // query-nlu: (n, Tq)
   slotMask?: Float32Array; // query-nlu: (n, Tq)
   right?: EncodedBatch; // the text side: caption (image-caption), chunk (caption-chunk, query-chunk), semantic text (query-semantic)
+  /** image-caption: `right` holds this many captions per example, example-major ((n·k) rows), averaged into one target. */
+  captionsPerImage?: number;
 }
 
 /** Which tables a pair's left and right rows index. */
@@ -59,7 +62,11 @@ export class BatchAssembler {
     left?: TokenBatcher; right?: TokenBatcher; images?: Float32Array; slotLabels?: Int32Array; slotMask?: Float32Array; intent?: Int32Array;
   }>();
 
-  constructor(private readonly data: TrainData, private readonly capacity: number) {}
+  /** Caption rows of each group in the image-caption pool (for captionsPerImage > 1), built on first use. */
+  private groupCaptions?: Map<number, Int32Array>;
+
+  /** `maxCaptions`: the most captions per image a stage asks for (sizes the caption buffer). */
+  constructor(private readonly data: TrainData, private readonly capacity: number, private readonly maxCaptions = 1) {}
 
   private buf(pair: PairType) {
     let b = this.buffers.get(pair);
@@ -71,7 +78,7 @@ export class BatchAssembler {
     if (side.left === 'image') b.images = new Float32Array(cap * d.images!.size * d.images!.size * 3);
     if (side.left === 'text') b.left = new TokenBatcher(d.texts, cap);
     if (side.left === 'query') b.left = new TokenBatcher(d.queries!, cap);
-    if (side.right) b.right = new TokenBatcher(d.texts, cap);
+    if (side.right) b.right = new TokenBatcher(d.texts, pair === 'image-caption' ? cap * this.maxCaptions : cap);
     if (pair === 'query-nlu') {
       b.intent = new Int32Array(cap);
       b.slotLabels = new Int32Array(cap * d.queries!.length);
@@ -81,8 +88,12 @@ export class BatchAssembler {
     return b;
   }
 
-  /** The examples `idx` (indices into the pair's pool) as a batch. */
-  assemble(pair: PairType, idx: Int32Array): PairBatch {
+  /**
+   * The examples `idx` (indices into the pair's pool) as a batch. image-caption with `captions` k > 1: each example's
+   * caption is followed by k − 1 other captions of its group, drawn with `rng` (without repeats while the group has
+   * enough; its captions in other languages are distinct rows).
+   */
+  assemble(pair: PairType, idx: Int32Array, captions = 1, rng?: Rng): PairBatch {
     const pool = this.data.pools[pair]!;
     const n = idx.length;
     const b = this.buf(pair);
@@ -96,7 +107,10 @@ export class BatchAssembler {
       out.images = { data: b.images!.subarray(0, n * per), size };
     } else if (side.left === 'text') out.left = b.left!.rows(left);
     else out.query = b.left!.rows(left);
-    if (side.right) out.right = b.right!.rows(Int32Array.from(idx, (i) => pool.right[i]!));
+    if (side.right && pair === 'image-caption' && captions > 1) {
+      out.right = b.right!.rows(this.withGroupCaptions(pool, idx, captions, rng!));
+      out.captionsPerImage = captions;
+    } else if (side.right) out.right = b.right!.rows(Int32Array.from(idx, (i) => pool.right[i]!));
     if (pair === 'query-nlu') {
       const q = this.data.queries!;
       const Tb = out.query!.length;
@@ -105,6 +119,26 @@ export class BatchAssembler {
       out.slotLabels = gatherTokenRows(q.slotLabels, q.length, left, Tb, b.slotLabels!);
       out.slotMask = gatherTokenRows(q.slotMask, q.length, left, Tb, b.slotMask!);
     }
+    return out;
+  }
+
+  private withGroupCaptions(pool: PairPool, idx: Int32Array, k: number, rng: Rng): Int32Array {
+    if (!this.groupCaptions) {
+      const by = new Map<number, Set<number>>();
+      for (let i = 0; i < pool.size; i++) (by.get(pool.group[i]!) ?? by.set(pool.group[i]!, new Set()).get(pool.group[i]!)!).add(pool.right[i]!);
+      this.groupCaptions = new Map([...by].map(([g, rows]) => [g, Int32Array.from(rows)]));
+    }
+    const out = new Int32Array(idx.length * k);
+    idx.forEach((e, n) => {
+      const own = pool.right[e]!;
+      const others = [...this.groupCaptions!.get(pool.group[e]!)!].filter((r) => r !== own);
+      out[n * k] = own;
+      for (let j = 1; j < k; j++) {
+        if (others.length === 0) out[n * k + j] = own;
+        else out[n * k + j] = others.splice(rng.int(others.length), 1)[0]!;
+        if (others.length === 0 && j < k - 1) others.push(...this.groupCaptions!.get(pool.group[e]!)!); // group smaller than k: repeat
+      }
+    });
     return out;
   }
 }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModuleName, PairType } from '../config/stage';
 import type { Features } from '../loss/loss';
 import type { EncodedBatch } from '../text/tokenizer';
+import { l2Normalize } from '../nn/ops';
 import type { PairBatch } from './batch';
 
 /** NLU head outputs. */
@@ -50,8 +51,12 @@ export function constantFeatures(model: TrainModel, b: PairBatch): Features {
 /** The loss features of one pair batch (inside the gradient tape). `nlu`: fuse NLU features into queries. */
 export function pairFeatures(model: TrainModel, b: PairBatch, nlu: boolean, modes: Modes, constants: Features): Features {
   switch (b.pair as PairType) {
-    case 'image-caption':
-      return { a: model.encodeImage(imagesOf(b), modes.image), b: model.encodeText(b.right!, modes.text) };
+    case 'image-caption': {
+      const k = b.captionsPerImage ?? 1;
+      const text = model.encodeText(b.right!, modes.text); // (n·k, D)
+      const target = k === 1 ? text : l2Normalize(tf.mean(tf.reshape(text, [b.n, k, text.shape[1]]), 1) as tf.Tensor2D); // (n, D)
+      return { a: model.encodeImage(imagesOf(b), modes.image), b: target };
+    }
     case 'caption-chunk':
       return { a: model.encodeText(b.left!, modes.text), b: model.encodeText(b.right!, modes.text) };
     case 'query-chunk':

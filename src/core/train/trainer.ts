@@ -6,6 +6,8 @@ import { UserError } from '../errors';
 import type { LossInstance } from '../loss/loss';
 import { augmentPipeline, type AugmentFn } from '../augment/augmentation';
 import { AdamW } from '../optim/adamw';
+import { hash32 } from '../rng';
+import { Rng } from './rng';
 import type { Registry } from '../registry';
 import { BatchAssembler, type PairBatch, type TrainData } from './batch';
 import type { TrainModel } from './features';
@@ -101,7 +103,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
   const keys = variableKeys(o.model, byKey);
   const sampler = new PairSampler(o.data.pools, o.seed);
   const capacity = Math.max(o.batchSize, ...o.stages.map((s) => s.batchSize ?? 0));
-  const assembler = new BatchAssembler(o.data, capacity);
+  const assembler = new BatchAssembler(o.data, capacity, Math.max(1, ...o.stages.map((s) => s.captionsPerImage ?? 1)));
   let stageMetrics: TrainResult['stages'] = [];
   let startStage = 0;
   let startStep = 0;
@@ -156,8 +158,9 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
           const batches = new Map<PairType, PairBatch>();
           for (const [pair, count] of alloc) {
             const at = sampler.state()[pair] ?? { epoch: 0, cursor: 0 }; // the draw's position seeds its augmentation: resume-exact
-            const batch = assembler.assemble(pair, sampler.draw(pair, count));
-            if (batch.images) augment({ ...batch.images, n: batch.n }, `${o.seed}/${pair}/${at.epoch}/${at.cursor}`);
+            const key = `${o.seed}/${pair}/${at.epoch}/${at.cursor}`;
+            const batch = assembler.assemble(pair, sampler.draw(pair, count), stage.captionsPerImage ?? 1, new Rng(hash32(`captions/${key}`)));
+            if (batch.images) augment({ ...batch.images, n: batch.n }, key);
             batches.set(pair, batch);
           }
           const lr = lrAt(step - 1);

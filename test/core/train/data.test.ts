@@ -7,6 +7,7 @@ import { createDataset, type DatasetQuery, type DatasetText } from '../../../src
 import type { Tokenizer } from '../../../src/core/text/tokenizer';
 import { buildTrainData, subsetRecords } from '../../../src/core/train/data';
 import { BatchAssembler } from '../../../src/core/train/batch';
+import { Rng } from '../../../src/core/train/rng';
 import { createRegistry } from '../../../src/plugins';
 
 const registry = createRegistry({ warn: () => {} });
@@ -71,6 +72,26 @@ describe('buildTrainData', () => {
     expect([...nlu.slotMask!.subarray(0, T)]).toEqual([0, ...expected.map(() => 1), ...Array(T - 1 - expected.length).fill(0)]);
     expect(expected).toEqual([0, 0, 0, 1, 2, 0]); // show me a [big cat] picture
     expect([...nlu.intent!]).toEqual([0, 1]);
+
+    // captionsPerImage: each example's own caption first, then the group's other captions (both languages here)
+    const pool = d.pools['image-caption']!;
+    const asm3 = new BatchAssembler(d, 4, 3);
+    const ic = asm3.assemble('image-caption', Int32Array.from([0, 3]), 3, new Rng(1));
+    expect(ic.captionsPerImage).toBe(3);
+    expect(ic.right!.batch).toBe(6);
+    const rowOf = (k: number) => [...ic.right!.ids.subarray(k * ic.right!.length * 4, (k + 1) * ic.right!.length * 4)].join();
+    const textRow = (r: number) => {
+      const one = new BatchAssembler(d, 1).assemble('image-caption', Int32Array.from([[...pool.right.keys()].find((i) => pool.right[i] === r)!]));
+      return [...one.right!.ids].concat(Array(ic.right!.length * 4 - one.right!.ids.length).fill(0)).join();
+    };
+    const groupRows = (e: number) => new Set([...pool.right].filter((_, i) => pool.group[i] === pool.group[e]));
+    [0, 3].forEach((e, n) => {
+      expect(rowOf(n * 3)).toBe(textRow(pool.right[e]!)); // own caption first
+      const rows = groupRows(e);
+      expect(rows.size).toBe(2); // a group with 2 captions: the other one, then a repeat
+      for (let j = 1; j < 3; j++) expect([...rows].some((r) => rowOf(n * 3 + j) === textRow(r))).toBe(true);
+      expect(rowOf(n * 3 + 1)).not.toBe(rowOf(n * 3));
+    });
   });
 
   it('caches token tables on disk: a second build reads them, another tokenizer config misses', () => {

@@ -180,6 +180,19 @@ describe('trainer on a toy model', () => {
     expect(resumed.result.final).toEqual(full.result.final);
   });
 
+  it('captionsPerImage averages k captions of the group into the text side: deterministic, resumable, only the image-caption term changes', async () => {
+    const stages = threeStage(5, 2, 3).map((st) => ({ ...st, captionsPerImage: 3 }));
+    const plain = await runToy({ stages: threeStage(5, 2, 3) });
+    const full = await runToy({ stages });
+    expect(full.steps[0]!.losses.ti).not.toBe(plain.steps[0]!.losses.ti);
+    expect(full.steps[0]!.losses.tc).toBe(plain.steps[0]!.losses.tc);
+    expect((await runToy({ stages })).steps.map((s) => s.losses)).toEqual(full.steps.map((s) => s.losses));
+    const dir = join(tmp, 'captions', 'checkpoints');
+    await expect(runToy({ stages, dir, every: 2, crashAt: 3 })).rejects.toThrow('simulated crash');
+    const resumed = await runToy({ stages, dir, every: 2, resume: true });
+    expect(resumed.steps.map((s) => s.losses)).toEqual(full.steps.slice(2).map((s) => s.losses));
+  });
+
   it('resumes from a stage-end checkpoint into the next stage', async () => {
     const stages = threeStage(3, 2, 2);
     const full = await runToy({ stages });
