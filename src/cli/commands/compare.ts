@@ -2,6 +2,7 @@ import { UserError } from '../../core/errors';
 import { writeComparison } from '../../core/report';
 import { registry } from '../../plugins';
 import { parseFlags, type CliCommand } from '../command';
+import { checkReportableRun } from '../reportable-run';
 
 export const command: CliCommand = {
   name: 'compare',
@@ -13,6 +14,7 @@ Writes report.html / report.md / report.json comparing the runs (deltas against 
   async run(argv) {
     const { values, positionals } = parseFlags('compare', argv, { out: { type: 'string' } });
     if (positionals.length < 2) throw new UserError("compare: give at least two run directories, e.g. 'unir compare runs/a runs/b'");
+    for (const dir of positionals) checkReportableRun('compare', dir);
     const base = positionals.map((p) => p.replace(/\/+$/, '').split('/').pop()).join('-vs-');
     const out = values.out ?? `runs/compare-${base}`.slice(0, 200);
     const r = writeComparison(positionals, out, registry());

@@ -2,6 +2,7 @@ import { UserError } from '../../core/errors';
 import { writeRunReport } from '../../core/report';
 import { registry } from '../../plugins';
 import { parseFlags, type CliCommand } from '../command';
+import { checkReportableRun } from '../reportable-run';
 
 export const command: CliCommand = {
   name: 'report',
@@ -13,6 +14,7 @@ directory, from metrics.json, history.jsonl, config.json, run.json and the plugi
   async run(argv) {
     const { positionals } = parseFlags('report', argv, {});
     if (positionals.length !== 1) throw new UserError("report: give exactly one run directory, e.g. 'unir report runs/smoke-s1'");
+    checkReportableRun('report', positionals[0]!);
     const r = writeRunReport(positionals[0]!, registry());
     console.log(`report: ${r.html}\n        ${r.markdown}\n        ${r.json}  (${r.model.figures.length} charts, ${r.model.tables.length} tables)`);
     return 0;
