@@ -56,9 +56,20 @@ export class Registry {
     return kinds.flatMap((k) => [...this.byKind.get(k)!.values()].sort((a, b) => a.id.localeCompare(b.id)));
   }
 
-  /** Parses a plugin config (defaults filled in); errors carry `where` + the bad field path. */
+  /**
+   * Parses a plugin config (defaults filled in); errors carry `where` + the bad field path. A key the plugin's
+   * object schema does not declare is an error even where the schema would strip it (z.object): a typo such as
+   * `temprature` must not be ignored.
+   */
   parseConfig(kind: PluginKind, id: string, config: unknown, where = `${kind}`): unknown {
     const p = this.get(kind, id, where);
+    const extra = undeclaredKeys(p.configSchema, config);
+    if (extra.length) {
+      const known = Object.keys((p.configSchema as unknown as z.ZodObject).shape);
+      const lower = extra[0]!.toLowerCase();
+      const hint = didYouMean(extra[0]!, known) ?? known.find((k) => k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase()));
+      throw new UserError(`${where}.${extra[0]}: unknown field of ${kind} '${id}'; its fields: ${known.join(', ') || '(none)'}${hint ? `. Did you mean '${hint}'?` : ''}`);
+    }
     const r = p.configSchema.safeParse(config ?? {});
     if (!r.success) throw new UserError(formatZodError(r.error, where));
     return r.data;
@@ -75,6 +86,13 @@ export class Registry {
     const parsed = this.parseConfig(kind, id, config, where);
     return this.get(kind, id, where).create(parsed, ctx) as Out;
   }
+}
+
+/** Keys of `config` that a strip-mode object schema (z.object: neither strict nor loose) would drop silently. */
+function undeclaredKeys(schema: z.ZodType, config: unknown): string[] {
+  if (!(schema instanceof z.ZodObject) || schema.def.catchall !== undefined) return [];
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) return [];
+  return Object.keys(config).filter((k) => !(k in schema.shape));
 }
 
 /** `a.b[2].c: message` for the first issue (the one a user fixes first), prefixed by `where`. */
