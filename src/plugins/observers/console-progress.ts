@@ -45,6 +45,7 @@ export const consoleProgress = defineObserver({
     const out = ctx.out;
     const tty = cfg.tty ?? Boolean(out.isTTY);
     let stages = 1;
+    let started = false;
     let open = false; // a \r line is on screen
     const line = (s: string) => {
       out.write(`${open ? '\r\x1b[K' : ''}${s}\n`);
@@ -52,6 +53,7 @@ export const consoleProgress = defineObserver({
     };
     return {
       onRunStart(r) {
+        started = true;
         stages = r.stages.length;
         const plan = r.stages.map((s) => `${s.name} (${s.steps})`).join(' → ');
         line(`run ${r.runId}: ${r.experiment.id}, seed ${r.experiment.seed}, ${r.backend} × ${r.threads} thread(s); ${plan}; ${r.totalSteps} steps`);
@@ -68,6 +70,8 @@ export const consoleProgress = defineObserver({
         line(`${e.stage} ${e.split}: ${headlineMetrics(e.metrics)} (${formatDuration(e.seconds)})`);
       },
       onRunEnd(r) {
+        // A run that fails before training starts (bad data, bad config) has one line: the caller's error.
+        if (!started && r.status === 'failed') return;
         line(`run ${r.status} in ${formatDuration(r.durationSec)}${r.error ? `: ${r.error}` : ''}`);
       },
     };

@@ -86,6 +86,16 @@ describe('console-progress', () => {
     expect(text.split('\n')).toHaveLength(3);
   });
 
+  it('says nothing about a run that failed before it started (the caller prints the one error line)', async () => {
+    const s = sink(false);
+    const c = make('console-progress', {}, { runDir: '', out: s.out });
+    await c.onRunEnd!({ status: 'failed', durationSec: 0, error: 'manifest.jsonl:2: path: bad' });
+    expect(s.text()).toBe('');
+    await c.onRunStart!(run);
+    await c.onRunEnd!({ status: 'failed', durationSec: 61, error: 'out of memory' });
+    expect(s.text().split('\n').slice(1)).toEqual(['run failed in 1m01s: out of memory', '']);
+  });
+
   it('formats durations', () => {
     expect([formatDuration(0), formatDuration(59.4), formatDuration(61), formatDuration(3600 * 2 + 60 * 5), formatDuration(NaN)]).toEqual(['0s', '59s', '1m01s', '2h05m', '?']);
   });
