@@ -1,0 +1,482 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFakeRun } from '../helpers/fake-run';
+import { declaredPng, manifestExperiment, manifestWith, truncatedPng, VALID } from './fixtures';
+
+// The bad-input corpus: what a new user gets wrong (experiment files, --set and other flags, manifests, images,
+// SQL, run directories), each run through the real CLI in its own process. Every case asserts: exit ≠ 0, exactly
+// one line on stderr naming the file / field / flag and the fix, no stack trace, nothing on stdout, and that
+// nothing already written was changed or added. The closing note of issue 19 lists these lines.
+
+const REPO = resolve('.');
+const BIN = join(REPO, 'bin/unir.mjs');
+const tmp = mkdtempSync(join(tmpdir(), 'unir-bad-input-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A finished store: two fake runs, imported with 'unir runs --rebuild'; and a second store an ATTACH could hit. */
+const runsDir = join(tmp, 'store', 'runs');
+const db = join(runsDir, 'unir.duckdb');
+const other = join(tmp, 'store', 'other.duckdb');
+beforeAll(() => {
+  writeFakeRun(join(runsDir, 'alpha'), 'alpha', 1);
+  writeFakeRun(join(runsDir, 'beta'), 'beta', 2);
+  const r = cli(['runs', '--rebuild', '--db', db]);
+  expect(r.code, r.stderr).toBe(0);
+  copyFileSync(db, other);
+});
+
+function cli(args: string[], o: { env?: Record<string, string>; cwd?: string } = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: o.cwd ?? REPO, env: { ...process.env, ...o.env }, timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Every file under `dir` with its bytes (sorted by path): "nothing already written lost" compares these. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[relative(dir, p)] = readFileSync(p).toString('base64');
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return out;
+}
+
+interface Case {
+  /** What the user got wrong. */
+  name: string;
+  /** Files the case needs, written into its own folder `dir` before the command runs. */
+  setup?: (dir: string) => void;
+  args: (dir: string) => string[];
+  env?: Record<string, string>;
+  /** The whole stderr line after 'unir: ' (a string: exactly; a RegExp: matched). */
+  message: (dir: string) => string | RegExp;
+  /** Default 2 (UserError). */
+  code?: number;
+  /** Folders whose files must be byte for byte what they were (default: the case's own folder). */
+  untouched?: (dir: string) => string[];
+}
+
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const RUN_TS = 'node bin/run-ts.mjs';
+const SQL_EXAMPLE = 'give one SELECT statement, e.g. "SELECT run_id, status FROM runs"';
+const storeUntouched = () => [join(tmp, 'store')];
+const sql = (q: string) => () => ['runs', '--db', db, '--sql', q];
+const exp = (dir: string, name: string, text: string) => {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, name), text);
+};
+const smokeSet = (...sets: string[]) => () => ['run', 'smoke', '--dry-run', ...sets.flatMap((s) => ['--set', s])];
+
+const CASES: Case[] = [
+  // ---- experiment files --------------------------------------------------------------------------------------
+  {
+    name: 'a syntax error in a .ts experiment: file:line:column and the compiler message (no "Transform failed")',
+    setup: (d) => exp(d, 'exp.ts', "export default {\n  id: 'x',\n  seed: 1,,\n};\n"),
+    args: (d) => ['run', join(d, 'exp.ts'), '--out', join(d, 'runs')],
+    message: (d) => `${join(d, 'exp.ts')}:3:11: Expected identifier but found ","; fix the syntax there`,
+  },
+  {
+    name: 'a .ts experiment cut off at the end',
+    setup: (d) => exp(d, 'exp.ts', "export default {\n  id: 'x',\n"),
+    args: (d) => ['run', join(d, 'exp.ts'), '--out', join(d, 'runs')],
+    message: (d) => `${join(d, 'exp.ts')}:3:1: Expected identifier but found end of file; fix the syntax there`,
+  },
+  {
+    name: 'an experiment that throws while loading: its line, and a trace command valid from the working directory',
+    setup: (d) => exp(d, 'exp.ts', "const n = 2;\nthrow new Error('no data for ' + n);\nexport default {};\n"),
+    args: (d) => ['run', join(d, 'exp.ts'), '--out', join(d, 'runs')],
+    message: (d) => `${join(d, 'exp.ts')}:2:7: cannot load: no data for 2; fix the file ('${RUN_TS} ${join(d, 'exp.ts')}' shows the full trace)`,
+  },
+  {
+    name: 'invalid JSON experiment: line and column',
+    setup: (d) => exp(d, 'exp.json', '{\n  "id": "x",\n  "seed": 1,\n}\n'),
+    args: (d) => ['run', join(d, 'exp.json')],
+    message: (d) => `${join(d, 'exp.json')}: not valid JSON at line 4, column 1 (Expected double-quoted property name); fix it there`,
+  },
+  {
+    name: 'an unknown field in an experiment',
+    setup: (d) => exp(d, 'exp.json', JSON.stringify({ id: 'x', epochs: 3, data: { dataset: { id: 'emoji-cldr' } }, curriculum: { id: 'three-stage' } })),
+    args: (d) => ['run', join(d, 'exp.json'), '--dry-run'],
+    message: (d) => new RegExp(`^${esc(join(d, 'exp.json'))}: (config|epochs): Unrecognized key: "epochs"`),
+  },
+  {
+    name: 'a wrong type in an experiment',
+    setup: (d) => exp(d, 'exp.json', JSON.stringify({ id: 'x', seed: 'one', data: { dataset: { id: 'emoji-cldr' } }, curriculum: { id: 'three-stage' } })),
+    args: (d) => ['run', join(d, 'exp.json'), '--dry-run'],
+    message: (d) => `${join(d, 'exp.json')}: seed: Invalid input: expected number, received string`,
+  },
+  {
+    name: 'an unknown plugin id in an experiment, with did-you-mean',
+    setup: (d) => exp(d, 'exp.json', JSON.stringify({ id: 'x', data: { dataset: { id: 'emoji-cldr' } }, curriculum: { id: 'three-stag' } })),
+    args: (d) => ['run', join(d, 'exp.json'), '--dry-run'],
+    message: (d) => new RegExp(`^${esc(join(d, 'exp.json'))}: curriculum\\.id: unknown curriculum 'three-stag'\\. Known: .*\\. Did you mean 'three-stage'\\?$`),
+  },
+  {
+    name: 'an experiment name that does not exist',
+    args: () => ['run', 'smok'],
+    message: () => /^experiment 'smok': no such file; give a path \(\.ts or \.json\) or a name in experiments\/ \(.*smoke.*\)$/,
+  },
+  {
+    name: '--resume on a folder that is not a run',
+    setup: (d) => mkdirSync(d, { recursive: true }),
+    args: (d) => ['run', '--resume', d],
+    message: (d) => `${d}: not a run directory (no config.json); give a directory 'unir run' created, e.g. runs/<runId>`,
+  },
+
+  // ---- --set and other flags -------------------------------------------------------------------------------------
+  {
+    name: '--set with a value the schema refuses: blamed on the flag, not on experiments/smoke.ts',
+    args: smokeSet('data.batchSize=1'),
+    message: () => '--set data.batchSize=1: data.batchSize: Too small: expected number to be >=2',
+  },
+  {
+    name: '--set naming a stage the curriculum does not have (curriculum.stages.stage9…)',
+    args: smokeSet('curriculum.stages.stage9.until.steps=5'),
+    message: () => "--set curriculum.stages.stage9.until.steps=5: curriculum 'three-stage' has no stage 'stage9' (stages: stage1, stage2, stage3); a new stage needs until, train and terms (curriculum.stages.stage9.train: Invalid input (+1 more))",
+  },
+  {
+    name: '--set with a misspelt field',
+    args: smokeSet('optimizer.lrr=0.01'),
+    message: () => /^--set optimizer\.lrr=0\.01: optimizer has no 'lrr' \(it has lr, .*\); did you mean 'lr'\? \(optimizer: Unrecognized key: "lrr"\)$/,
+  },
+  {
+    name: '--set without =',
+    args: smokeSet('seed'),
+    message: () => "--set 'seed': expected path=value, e.g. --set curriculum.stages.stage1.weights.alpha=0.5",
+  },
+  {
+    name: '--seed -1 (a negative number where a count is expected)',
+    args: () => ['run', 'smoke', '--dry-run', '--seed', '-1'],
+    message: () => "run: --seed '-1': expected a non-negative integer",
+  },
+  {
+    name: '--k -3: the flag\'s own check, not "argument is ambiguous"',
+    args: (d) => ['search', d, 'a dog face', '--k', '-3'],
+    message: () => "search: --k '-3': expected a positive integer",
+  },
+  {
+    name: 'a flag given no value before another flag',
+    args: (d) => ['search', d, 'a dog face', '--k', '--json'],
+    message: () => "unir search: --k needs a value; write --k VALUE. See 'unir search --help'.",
+  },
+  {
+    name: 'an unknown --modality',
+    args: (d) => ['search', d, 'a dog face', '--modality', 'video'],
+    message: () => "search: --modality 'video': use one of auto, image, text, all",
+  },
+  {
+    name: 'an unknown option',
+    args: () => ['run', 'smoke', '--sed', '3'],
+    message: () => /^unir run: Unknown option '--sed'.*See 'unir run --help'\.$/,
+  },
+  {
+    name: 'an unknown command, with did-you-mean',
+    args: () => ['rnu'],
+    message: () => /^unknown command 'rnu'\. Did you mean 'run'\? Known: .*$/,
+  },
+  {
+    name: 'an unknown --backend',
+    args: () => ['--backend', 'gpu', 'doctor'],
+    message: () => /^--backend: unknown backend 'gpu'\..* Use one of auto, tensorflow-gpu, tensorflow, wasm, cpu\.$/,
+  },
+  {
+    name: 'UNIR_WASM_THREADS that is not a count',
+    args: smokeSet('seed=2'),
+    env: { UNIR_WASM_THREADS: 'two' },
+    message: () => 'UNIR_WASM_THREADS=two: expected a whole number ≥ 1 (1 = single thread).',
+  },
+
+  // ---- SQL on the run store: read-only, one SELECT --------------------------------------------------------------
+  {
+    name: "COPY … TO the store itself (it used to overwrite runs/unir.duckdb)",
+    args: sql(`COPY (SELECT 'x' AS x) TO '${db}' (FORMAT csv)`),
+    message: () => `runs --sql: COPY statements are refused (the run store is read-only here); ${SQL_EXAMPLE}`,
+    untouched: storeUntouched,
+  },
+  {
+    name: 'ATTACH another store read-write and DROP its table',
+    args: sql(`ATTACH '${other}' AS o (READ_WRITE); DROP TABLE o.runs`),
+    message: () => '2 statements in one query; give one SELECT statement at a time'.replace(/^/, 'runs --sql: '),
+    untouched: storeUntouched,
+  },
+  {
+    name: 'ATTACH alone',
+    args: sql(`ATTACH '${other}' AS o (READ_WRITE)`),
+    message: () => `runs --sql: ATTACH statements are refused (the run store is read-only here); ${SQL_EXAMPLE}`,
+    untouched: storeUntouched,
+  },
+  {
+    name: 'INSTALL an extension',
+    args: sql('INSTALL httpfs'),
+    message: () => `runs --sql: INSTALL/LOAD statements are refused (the run store is read-only here); ${SQL_EXAMPLE}`,
+    untouched: storeUntouched,
+  },
+  {
+    name: 'LOAD an extension',
+    args: sql('LOAD httpfs'),
+    message: () => `runs --sql: INSTALL/LOAD statements are refused (the run store is read-only here); ${SQL_EXAMPLE}`,
+    untouched: storeUntouched,
+  },
+  {
+    name: "read_text('/etc/passwd') inside a SELECT",
+    args: sql("SELECT * FROM read_text('/etc/passwd')"),
+    message: () => `runs --sql: Permission Error: Cannot access file "/etc/passwd" - file system operations are disabled by configuration; queries read the run store's tables only (runs, configs, metrics, history)`,
+    untouched: storeUntouched,
+  },
+  {
+    name: 'several statements in one string',
+    args: sql('SELECT 1; DELETE FROM runs'),
+    message: () => 'runs --sql: 2 statements in one query; give one SELECT statement at a time',
+    untouched: storeUntouched,
+  },
+  {
+    name: 'a write statement',
+    args: sql('DELETE FROM runs'),
+    message: () => `runs --sql: DELETE statements are refused (the run store is read-only here); ${SQL_EXAMPLE}`,
+    untouched: storeUntouched,
+  },
+  {
+    name: 'SET to turn file access back on (the configuration is locked)',
+    args: sql('SET enable_external_access = true'),
+    message: () => `runs --sql: SET statements are refused (the run store is read-only here); ${SQL_EXAMPLE}`,
+    untouched: storeUntouched,
+  },
+  {
+    name: '--sql "" on a store that has runs (it used to say "no runs recorded")',
+    args: sql(''),
+    message: () => `runs --sql: the query is empty; ${SQL_EXAMPLE}`,
+    untouched: storeUntouched,
+  },
+  {
+    name: 'a query that is only a comment',
+    args: sql('-- just a note'),
+    message: () => `runs --sql: no SQL statement in the query; ${SQL_EXAMPLE}`,
+    untouched: storeUntouched,
+  },
+  {
+    name: 'bad SQL',
+    args: sql('SELEC run_id FROM runs'),
+    message: () => 'runs --sql: Parser Error: syntax error at or near "SELEC"',
+    untouched: storeUntouched,
+  },
+
+  // ---- manifests and images, through 'unir run' (first problem + count) ------------------------------------------
+  {
+    name: "a manifest image path that leads out of the dataset folder with '..' (a real PNG: it used to train)",
+    setup: (d) => {
+      manifestWith(join(d, 'ds'), 2, (r) => ({ ...r, path: '../outside/dog.png' }));
+      mkdirSync(join(d, 'outside'));
+      copyFileSync(join(VALID, 'images', 'dog.png'), join(d, 'outside', 'dog.png'));
+      manifestExperiment(d, join(d, 'ds', 'manifest.jsonl'));
+    },
+    args: (d) => ['run', join(d, 'experiment.json'), '--out', join(d, 'runs')],
+    message: (d) => `${join(d, 'ds', 'manifest.jsonl')}:2: path: '../outside/dog.png' leads outside the manifest's folder ${join(d, 'ds')}; keep images inside, or allow the folder that holds them with the dataset option imageRoot (unir data validate --image-root DIR)`,
+    untouched: (d) => [join(d, 'ds'), join(d, 'outside')],
+  },
+  {
+    name: 'a truncated image with checkImages: false and skipBadImages: false fails at first use, naming its line',
+    setup: (d) => {
+      manifestWith(join(d, 'ds'));
+      writeFileSync(join(d, 'ds', 'images', 'dog.png'), truncatedPng(join(VALID, 'images', 'dog.png')));
+      manifestExperiment(d, join(d, 'ds', 'manifest.jsonl'), { checkImages: false });
+    },
+    args: (d) => ['run', join(d, 'experiment.json'), '--out', join(d, 'runs')],
+    message: (d) => new RegExp(`^${esc(join(d, 'ds', 'manifest.jsonl'))}:2: path: ${esc(join(d, 'ds', 'images', 'dog.png'))}: cannot decode image: .+; fix or replace the image, or set skipBadImages: true in the dataset config to leave bad images out$`),
+    untouched: (d) => [join(d, 'ds', 'images')],
+  },
+  {
+    name: 'a bad slot in a manifest (span past the end of the text)',
+    setup: (d) => {
+      manifestWith(join(d, 'ds'), 16, (r) => ({ ...r, slots: [{ label: 'object', start: 28, end: 99 }] }));
+      manifestExperiment(d, join(d, 'ds', 'manifest.jsonl'));
+    },
+    args: (d) => ['run', join(d, 'experiment.json'), '--out', join(d, 'runs')],
+    message: (d) => `${join(d, 'ds', 'manifest.jsonl')}:16: slots[0].end: 99 is past the end of text (length 52)`,
+    untouched: (d) => [join(d, 'ds')],
+  },
+  {
+    name: 'an unknown field in a manifest record (a typo is not ignored)',
+    setup: (d) => {
+      manifestWith(join(d, 'ds'), 2, (r) => ({ ...r, famliy: 'png' }));
+      manifestExperiment(d, join(d, 'ds', 'manifest.jsonl'));
+    },
+    args: (d) => ['run', join(d, 'experiment.json'), '--out', join(d, 'runs')],
+    message: (d) => `${join(d, 'ds', 'manifest.jsonl')}:2: famliy: unknown field; known fields: id, group, split, path, family`,
+    untouched: (d) => [join(d, 'ds')],
+  },
+  {
+    name: 'an unknown dataset option (plugin configs declared with z.object used to drop it silently)',
+    setup: (d) => manifestExperiment(d, join(VALID, 'manifest.jsonl'), { skipBad: true }),
+    args: (d) => ['run', join(d, 'experiment.json'), '--dry-run'],
+    message: (d) => `${join(d, 'experiment.json')}: data.dataset.skipBad: unknown field of dataset 'manifest'; its fields: path, skipBadImages, checkImages, imageRoot, languages. Did you mean 'skipBadImages'?`,
+  },
+  {
+    name: 'a misspelt loss option given with --set',
+    args: smokeSet('curriculum.stages.stage1.terms[0].config.temprature=0.1'),
+    message: () => /^--set curriculum\.stages\.stage1\.terms\[0\]\.config\.temprature=0\.1: curriculum\.stages\.stage1\.terms\[0\]\.config\.temprature: unknown field of loss 'info-nce'; its fields: .*\. Did you mean 'temperature'\?$/,
+  },
+
+  // ---- run directories for report / compare --------------------------------------------------------------------
+  {
+    name: 'report on a folder that is not a run (it used to advise --resume, which then failed)',
+    setup: (d) => exp(d, 'notes.txt', 'not a run\n'),
+    args: (d) => ['report', d],
+    message: (d) => `report: ${d}: not a run directory (no run.json, config.json or metrics.json); give a folder 'unir run' wrote, e.g. runs/<runId> ('unir runs' lists them)`,
+  },
+  {
+    name: 'report on a run that failed before any metrics',
+    setup: (d) => {
+      exp(d, 'config.json', '{}');
+      exp(d, 'run.json', JSON.stringify({ runId: 'r', experiment: 'smoke', source: 'experiments/smoke.ts', status: 'failed', globalStep: 40, totalSteps: 80, error: 'Error in oneHot: depth must be >=2, but it is 1' }));
+      mkdirSync(join(d, 'checkpoints', 'step-00000040'), { recursive: true });
+      exp(join(d, 'checkpoints', 'step-00000040'), 'model.json', '{}');
+    },
+    args: (d) => ['report', d],
+    message: (d) => `report: ${d}: the run failed at step 40 of 80 before any metrics (Error in oneHot: depth must be >=2, but it is 1); nothing to report. Fix that, then continue it from its last checkpoint with 'unir run --resume ${d}', then report it`,
+  },
+  {
+    name: 'report on a run directory without run.json or config.json left',
+    setup: (d) => exp(d, 'run.json', JSON.stringify({ runId: 'r', experiment: 'smoke', status: 'interrupted', globalStep: 3, totalSteps: 80 })),
+    args: (d) => ['report', d],
+    message: (d) => `report: ${d}: the run has no config.json and no metrics, so it cannot be resumed or reported; start a new one with 'unir run smoke'`,
+  },
+  {
+    name: 'report on a path that does not exist',
+    args: (d) => ['report', join(d, 'nope')],
+    message: (d) => `report: ${join(d, 'nope')}: no such run directory; 'unir runs' lists the recorded runs (their folders are under runs/)`,
+  },
+  {
+    name: 'compare with one folder that is not a run',
+    setup: (d) => mkdirSync(join(d, 'empty'), { recursive: true }),
+    args: (d) => ['compare', join(runsDir, 'alpha'), join(d, 'empty'), '--out', join(d, 'cmp')],
+    message: (d) => `compare: ${join(d, 'empty')}: not a run directory (no run.json, config.json or metrics.json); give a folder 'unir run' wrote, e.g. runs/<runId> ('unir runs' lists them)`,
+    untouched: (d) => [d, join(tmp, 'store')],
+  },
+];
+
+describe('bad input: one line naming the file, field or flag and the fix; exit ≠ 0; no stack trace; nothing lost', () => {
+  CASES.forEach((c, i) => {
+    it(c.name, () => {
+      const dir = join(tmp, `case-${String(i).padStart(2, '0')}`);
+      if (c.setup) c.setup(dir);
+      const watched = (c.untouched ?? ((d: string) => [d]))(dir);
+      const before = watched.map(snapshot);
+      const r = cli(c.args(dir), { env: c.env });
+      expect(r.code, r.stderr).toBe(c.code ?? 2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.split('\n');
+      expect(lines, r.stderr).toHaveLength(2); // one line and its newline
+      expect(r.stderr).not.toMatch(/^\s+at |Error: .*\n\s+at /m);
+      expect(lines[0]!.startsWith('unir: ')).toBe(true);
+      const want = c.message(dir);
+      const line = lines[0]!.slice('unir: '.length);
+      if (typeof want === 'string') expect(line).toBe(want);
+      else expect(line).toMatch(want);
+      expect(watched.map(snapshot), 'files written before the command are unchanged and nothing was added').toEqual(before);
+    });
+  });
+});
+
+describe('bad input: unir data validate lists each problem as file:line: field: problem (exit 1)', () => {
+  const VALIDATE: { name: string; setup: (d: string) => string; flags?: string[]; problem: (d: string) => string | RegExp }[] = [
+    {
+      name: "an image path that leads out of the dataset folder ('..' after resolving)",
+      setup: (d) => manifestWith(d, 2, (r) => ({ ...r, path: '../../../../../../../etc/passwd' })),
+      problem: (d) => `${join(d, 'manifest.jsonl')}:2: path: '../../../../../../../etc/passwd' leads outside the manifest's folder ${d}; keep images inside, or allow the folder that holds them with the dataset option imageRoot (unir data validate --image-root DIR)`,
+    },
+    {
+      name: 'an absolute image path',
+      setup: (d) => manifestWith(d, 2, (r) => ({ ...r, path: '/etc/passwd' })),
+      problem: (d) => `${join(d, 'manifest.jsonl')}:2: path: must be relative to the manifest directory`,
+    },
+    {
+      name: 'a truncated image',
+      setup: (d) => {
+        const f = manifestWith(d);
+        writeFileSync(join(d, 'images', 'dog.png'), truncatedPng(join(VALID, 'images', 'dog.png')));
+        return f;
+      },
+      problem: (d) => new RegExp(`^${esc(join(d, 'manifest.jsonl'))}:2: path: cannot decode images/dog\\.png as an image: .+$`),
+    },
+    {
+      name: 'an oversized image (declares 30000 × 30000 pixels: a decompression bomb)',
+      setup: (d) => {
+        const f = manifestWith(d);
+        writeFileSync(join(d, 'images', 'dog.png'), declaredPng(30000, 30000));
+        return f;
+      },
+      problem: (d) => `${join(d, 'manifest.jsonl')}:2: path: cannot decode images/dog.png as an image: Input image exceeds pixel limit`,
+    },
+    {
+      name: 'a missing image',
+      setup: (d) => manifestWith(d, 2, (r) => ({ ...r, path: 'images/gone.png' })),
+      problem: (d) => `${join(d, 'manifest.jsonl')}:2: path: file not found: images/gone.png`,
+    },
+    {
+      name: 'a line that is not JSON',
+      setup: (d) => manifestWith(d, 6, () => '{"type":"text",'),
+      problem: (d) => `${join(d, 'manifest.jsonl')}:6: json: not valid JSON; write one JSON object per line`,
+    },
+    {
+      name: 'a wrong type in a record',
+      setup: (d) => manifestWith(d, 6, (r) => ({ ...r, text: 7 })),
+      problem: (d) => new RegExp(`^${esc(join(d, 'manifest.jsonl'))}:6: text: expected a string, got a number \\(7\\)$`),
+    },
+    {
+      name: 'overlapping slots',
+      setup: (d) => manifestWith(d, 16, (r) => ({ ...r, slots: [{ label: 'object', start: 28, end: 36 }, { label: 'time', start: 30, end: 40 }] })),
+      problem: (d) => new RegExp(`^${esc(join(d, 'manifest.jsonl'))}:16: slots\\[1\\]: overlaps slots\\[0\\] \\[28, 36\\); spans must not overlap$`),
+    },
+  ];
+  VALIDATE.forEach((c, i) => {
+    it(c.name, () => {
+      const dir = join(tmp, `validate-${i}`);
+      const file = c.setup(dir);
+      const before = snapshot(dir);
+      const r = cli(['data', 'validate', file, ...(c.flags ?? [])]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toBe('');
+      const lines = r.stdout.trim().split('\n');
+      expect(lines).toHaveLength(2);
+      const want = c.problem(dir);
+      if (typeof want === 'string') expect(lines[0]).toBe(want);
+      else expect(lines[0]).toMatch(want);
+      expect(lines[1]).toBe('1 problem in 1 line');
+      expect(snapshot(dir)).toEqual(before);
+    });
+  });
+
+  it('--image-root allows the folder that holds the images (the documented way out)', () => {
+    const dir = join(tmp, 'validate-root');
+    const file = manifestWith(join(dir, 'ds'), 2, (r) => ({ ...r, path: '../shared/dog.png' }));
+    mkdirSync(join(dir, 'shared'));
+    copyFileSync(join(VALID, 'images', 'dog.png'), join(dir, 'shared', 'dog.png'));
+    expect(cli(['data', 'validate', file]).code).toBe(1);
+    const r = cli(['data', 'validate', file, '--image-root', dir]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe(`${file}: 18 records (+ header 'tiny' 1), 0 problems`);
+  });
+});
+
+describe('the trace command a failed experiment load suggests works from any working directory', () => {
+  it('run from another folder, it prints a path that exists from there, and running it shows the error', () => {
+    const dir = join(tmp, 'elsewhere');
+    exp(dir, 'exp.ts', "throw new Error('no data here');\nexport default {};\n");
+    const r = cli(['run', 'exp.ts'], { cwd: dir });
+    expect(r.code).toBe(2);
+    const m = /^unir: exp\.ts:1:7: cannot load: no data here; fix the file \('node (\S+) exp\.ts' shows the full trace\)\n$/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    expect(existsSync(resolve(dir, m![1]!))).toBe(true);
+    const trace = spawnSync(process.execPath, [m![1]!, 'exp.ts'], { cwd: dir, encoding: 'utf8' });
+    expect(trace.status).not.toBe(0);
+    expect(trace.stderr).toContain('no data here');
+    expect(trace.stderr).toMatch(/exp\.ts:1:7/);
+  });
+});
