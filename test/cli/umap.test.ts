@@ -6,6 +6,7 @@ import { openInChromium } from '../helpers/browser';
 import { unir } from '../helpers/cli';
 import { readEmbeddings } from '../../src/core/eval/embeddings';
 import { trustworthiness } from '../../src/core/umap/quality';
+import { rand } from '../core/backend/oracle';
 
 const tmp = mkdtempSync(join(tmpdir(), 'unir-umap-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -22,7 +23,6 @@ describe('unir umap', () => {
     expect(r.code).toBe(0);
     const trust = Number(/trustworthiness@10: (\d\.\d{4})/.exec(r.stdout)?.[1]);
     const align = /alignment: (-?\d\.\d{4}) \(translations (-?\d\.\d{4}) vs random (-?\d\.\d{4}), (\d+) pairs\)/.exec(r.stdout);
-    expect(trust).toBeGreaterThan(0.5);
     expect(trust).toBeLessThanOrEqual(1);
     expect(align).not.toBeNull();
     expect(Number(align![1])).toBeCloseTo(Number(align![2]) - Number(align![3]), 3);
@@ -44,6 +44,15 @@ describe('unir umap', () => {
     // Identity map: trustworthiness of the high-dim points against themselves is exactly 1.
     const pts = { n: set.ids.length, dim: set.dim, data: set.vectors };
     expect(trustworthiness(pts, pts, 10)).toBeCloseTo(1, 10);
+
+    // The printed number against what a map that ignores the data scores: random 2-D layouts of the points the
+    // page shows (images and texts) score ≈ 0.5 (0.49–0.53 over 20 seeds); UMAP of this 8-step run ≈ 0.92.
+    const shown = set.kind.map((k, i) => (k === 'query' ? -1 : i)).filter((i) => i >= 0);
+    expect(Number(/\((\d+) points\)/.exec(r.stdout)?.[1])).toBe(shown.length);
+    const high = { n: shown.length, dim: set.dim, data: Float32Array.from(shown.flatMap((i) => Array.from(set.vectors.subarray(i * set.dim, (i + 1) * set.dim)))) };
+    const random = [1, 2, 3, 4, 5].map((seed) => trustworthiness(high, { n: shown.length, dim: 2, data: rand(seed, shown.length * 2) }, 10));
+    expect(Math.max(...random)).toBeLessThan(0.6);
+    expect(trust).toBeGreaterThan(Math.max(...random) + 0.2);
   }, 600_000);
 
   it('a directory that is not a run is one line naming it', () => {
