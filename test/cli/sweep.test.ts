@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { queryRuns } from '../../src/core/store/store';
@@ -45,6 +45,12 @@ function sweepKilledAfterFirstTrial(): Promise<string> {
   });
 }
 
+/** The [start, end] wall-clock interval of a finished run, from its run.json. */
+const interval = (dir: string) => {
+  const r = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { startedAt: string; finishedAt: string; threads: number };
+  return { start: Date.parse(r.startedAt), end: Date.parse(r.finishedAt), threads: r.threads };
+};
+
 describe('unir sweep', () => {
   it('a bad override path is one line naming the trial and the path, before any trial runs', () => {
     const bad = join(tmp, 'bad.json');
@@ -56,6 +62,32 @@ describe('unir sweep', () => {
     expect(lines[0]).toMatch(/sweep tiny: trial tiny--lr=0\.003-maxGroup=_train_8_--s1 \(base .*smoke\.ts\): .*data.*maxGroup/);
     expect(existsSync(join(tmp, 'bad-runs'))).toBe(false);
   });
+
+  it('--parallel 2 runs two trials at once, one thread each, with the numbers a one-at-a-time sweep gets', () => {
+    const two = join(tmp, 'two.json');
+    writeFileSync(two, JSON.stringify({ ...sweep(), id: 'two', params: { 'optimizer.lr': [0.003, 0.001] }, seeds: [1] }));
+    const at = (n: number) => ['sweep', two, '--out', join(tmp, `par${n}`), '--db', join(tmp, `par${n}.duckdb`), '--report', join(tmp, `par${n}-report`), '--parallel', String(n)];
+    const par = unir(at(2), {}, 600_000);
+    expect(par.code, par.stderr + par.stdout.slice(-2000)).toBe(0);
+    expect(par.stdout).toContain('sweep: 2 trials, 0 already finished, 2 to run, 2 at a time');
+    expect(par.stdout).toContain('sweep two: 2 ran, 0 skipped (already finished), 0 failed; 2 recorded in');
+    const ids = readdirSync(join(tmp, 'par2')).filter((d) => d.startsWith('two--')).sort();
+    expect(ids).toHaveLength(2);
+    // both ran at the same time: each started before the other finished (a sequential runner cannot do that)
+    const [a, b] = ids.map((d) => interval(join(tmp, 'par2', d)));
+    expect(a!.start).toBeLessThan(b!.end);
+    expect(b!.start).toBeLessThan(a!.end);
+    // the cores are split between the trials (UNIR_WASM_THREADS = cores / 2, at least 1)
+    for (const x of [a!, b!]) expect(x.threads).toBe(Math.max(1, Math.floor(availableParallelism() / 2)));
+    // and nothing leaks between them: the same trials one at a time end with the same metrics
+    const seq = unir(at(1), { UNIR_WASM_THREADS: '1' }, 600_000);
+    expect(seq.code, seq.stderr).toBe(0);
+    for (const d of ids) {
+      const m = (n: number) => JSON.parse(readFileSync(join(tmp, `par${n}`, d, 'metrics.json'), 'utf8')) as { final: unknown; stages: unknown };
+      expect(m(2).final, d).toEqual(m(1).final);
+      expect(m(2).stages, d).toEqual(m(1).stages);
+    }
+  }, 900_000);
 
   it('--dry-run validates and lists all 8 trials, runs none', () => {
     const r = unir([...args, '--dry-run']);
