@@ -193,8 +193,9 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
           await notify(observers, 'onEvalEnd', { stage: stage.name, split, metrics, seconds: (performance.now() - e0) / 1000 });
           stageMetrics = [...stageMetrics, { name: stage.name, metrics }];
         }
-        await save(si, n, true);
+        // observers first: their state (e.g. the run recorder's stage metrics) travels in the stage-end checkpoint
         await notify(observers, 'onStageEnd', { ...info, metrics });
+        await save(si, n, true);
         t0 = performance.now();
         if (o.signal?.aborted && si < o.stages.length - 1) return { status: 'interrupted', globalStep, stages: stageMetrics };
       } finally {

@@ -193,6 +193,21 @@ describe('trainer on a toy model', () => {
     expect(resumed.steps.map((s) => s.losses)).toEqual(full.steps.slice(2).map((s) => s.losses));
   });
 
+  it('a stage-end checkpoint carries the observers\' state after they heard of the stage\'s end (its metrics survive a resume)', async () => {
+    const stages = threeStage(3, 2, 2);
+    const dir = join(tmp, 'stage-end-observers', 'checkpoints');
+    const data = toyData(12);
+    const model = toyModel({ ...TOY, seed: 3 });
+    let ended: string[] = [];
+    const ob: Observer = { onStageEnd: (s) => void ended.push(s.name), state: () => ({ ended }), restore: (st) => void (ended = [...((st as { ended?: string[] })?.ended ?? [])]) };
+    await train({ model, data, stages, registry, seed: 3, batchSize: 8, optimizer: OptimizerSchema.parse({ lr: 0.05 }), evaluate: async () => ({ x: 1 }),
+      checkpoints: { dir, every: 0, keep: 5 }, observers: [ob] });
+    model.dispose();
+    const first = await loadLatestCheckpoint(dir);
+    expect((first!.meta as { observers: Record<string, { ended: string[] }> }).observers['0']!.ended).toEqual(['stage1', 'stage2', 'stage3']);
+    expect((listCheckpoints(dir)).map((c) => c.globalStep)).toEqual([3, 5, 7]);
+  });
+
   it('resumes from a stage-end checkpoint into the next stage', async () => {
     const stages = threeStage(3, 2, 2);
     const full = await runToy({ stages });
