@@ -22,7 +22,7 @@ describe('unir CLI', () => {
 
   it.each([
     [['--backend', 'cuda', 'plugins'], "unir: --backend: unknown backend 'cuda'. Use one of auto, tensorflow-gpu, tensorflow, wasm, cpu."],
-    [['plugins', '--kind', 'losss'], "unir: plugins --kind: unknown kind 'losss'. Did you mean 'loss'? Known: tokenizer, encoder, fusion, loss, curriculum, dataset, metric, index, observer."],
+    [['plugins', '--kind', 'losss'], "unir: plugins --kind: unknown kind 'losss'. Did you mean 'loss'? Known: tokenizer, encoder, fusion, loss, curriculum, dataset, metric, index, observer, augmentation, baseline."],
     [['plugins', '--bogus'], "unir: unir plugins: Unknown option '--bogus'. See 'unir plugins --help'."],
     [['plugns'], /^unir: unknown command 'plugns'\. Did you mean 'plugins'\? Known: .*\.$/],
   ])('bad input %j: one line, exit 2, no stack trace', (args, message) => {

@@ -46,7 +46,7 @@ export function withDesignHoldout(ds: Dataset, h: Holdout, where = 'data.holdout
   const nullPick = (q: { id: string; split: string; group: string | null }) => q.split === 'train' && q.group === null && mulberry32(hash32(`${h.seed}/holdout/${q.id}`))() < share;
   for (const q of ds.queries) records.push(q, ...(inSlice(q) || nullPick(q) ? [copy(q)] : []));
   return createDataset({
-    name: ds.name, root: ds.root, manifestPath: ds.manifestPath, records, warnings: ds.warnings,
+    name: ds.name, root: ds.root, manifestPath: ds.manifestPath, records, warnings: ds.warnings, skipBadImages: ds.skipBadImages,
     header: { type: 'header', name: ds.name, version: ds.version, languages: [...ds.languages], intents: [...ds.intents], slotLabels: [...ds.slotLabels] },
   });
 }
