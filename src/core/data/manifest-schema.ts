@@ -13,6 +13,8 @@ export { formatProblem, type CharSlot, type ManifestProblem } from './manifest-p
 export const SPLIT_RE = /^(train|val|test)(-[a-z0-9]+)?$/;
 /** Intents and slot labels. */
 export const LABEL_RE = /^[a-z][a-z0-9_]*$/;
+/** Query subsets (e.g. seen, held-out): also a key of metrics.json bySubset and part of stored task names. */
+export const SUBSET_RE = /^[a-z][a-z0-9_-]*$/;
 export const RECORD_TYPES = ['header', 'image', 'text', 'query'] as const;
 
 const check = (problem: (v: string) => string | undefined) =>
@@ -73,6 +75,9 @@ export const QueryRecordSchema = z.strictObject({
   intent: label('intent'),
   slots: z.array(SlotSchema).default([]),
   semanticText: z.string().describe('the query with the noise removed'),
+  subset: check((s) => (SUBSET_RE.test(s) ? undefined : `invalid subset '${s}'; use lower case a-z, 0-9, _ and - starting with a letter (e.g. held-out)`))
+    .optional()
+    .describe('an evaluation subset name; metrics are also reported per subset'),
 });
 
 export type HeaderRecord = z.output<typeof HeaderRecordSchema>;

@@ -8,9 +8,10 @@ export type RowKind = 'image' | 'text' | 'query';
 export type TextRole = 'caption' | 'chunk';
 
 /**
- * Embeddings of one split, column-wise: row i is (ids[i], kind[i], lang[i], group[i], role[i]) with vector
- * vectors[i*dim .. (i+1)*dim). Relevance everywhere is "same non-null group". Images have lang null; texts
- * have a role (caption | chunk); queries are the NLU query records embedded through the query path.
+ * Embeddings of one split, column-wise: row i is (ids[i], kind[i], lang[i], group[i], role[i], subset[i]) with
+ * vector vectors[i*dim .. (i+1)*dim). Relevance everywhere is "same non-null group". Images have lang null; texts
+ * have a role (caption | chunk); queries are the NLU query records embedded through the query path, with the
+ * record's evaluation `subset` (null for images, texts and queries without one).
  */
 export interface EmbeddingSet {
   ids: readonly string[];
@@ -18,6 +19,7 @@ export interface EmbeddingSet {
   lang: readonly (string | null)[];
   group: readonly (string | null)[];
   role?: readonly (TextRole | null)[];
+  subset?: readonly (string | null)[];
   vectors: Float32Array; // (N, D) row-major
   /** D; required only when N = 0. */
   dim?: number;
@@ -30,6 +32,8 @@ export interface EmbeddingIndexRow {
   lang: string | null;
   group: string | null;
   role: TextRole | null;
+  /** Only in sets with a subset column. */
+  subset?: string | null;
 }
 
 /** embeddings/<split>.json: describes embeddings/<split>.f32 (little-endian float32, row-major (count, dim)). */
@@ -44,7 +48,7 @@ export interface EmbeddingIndex {
 /** D of a set; throws if the columns and the vectors disagree. */
 export function dimOf(set: EmbeddingSet, what = 'embeddings'): number {
   const n = set.ids.length;
-  for (const [name, col] of [['kind', set.kind], ['lang', set.lang], ['group', set.group], ['role', set.role]] as const) {
+  for (const [name, col] of [['kind', set.kind], ['lang', set.lang], ['group', set.group], ['role', set.role], ['subset', set.subset]] as const) {
     if (col && col.length !== n) throw new Error(`${what}: ${name} has ${col.length} entries for ${n} ids`);
   }
   const dim = set.dim ?? (n > 0 ? set.vectors.length / n : 0);
@@ -98,6 +102,7 @@ export function exportEmbeddings(runDir: string, split: string, set: EmbeddingSe
     count: set.ids.length,
     rows: set.ids.map((id, i) => ({
       id, kind: set.kind[i]!, lang: set.lang[i] ?? null, group: set.group[i] ?? null, role: set.role?.[i] ?? null,
+      ...(set.subset ? { subset: set.subset[i] ?? null } : {}),
     })),
   };
   writeFileAtomic(vectors, littleEndianBytes(set.vectors));
@@ -133,6 +138,7 @@ export function readEmbeddings(runDir: string, split: string): EmbeddingSet & { 
     lang: doc.rows.map((r) => r.lang),
     group: doc.rows.map((r) => r.group),
     role: doc.rows.map((r) => r.role),
+    ...(doc.rows.some((r) => r.subset !== undefined) ? { subset: doc.rows.map((r) => r.subset ?? null) } : {}),
     vectors,
     dim: doc.dim,
   };

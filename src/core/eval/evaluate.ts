@@ -9,6 +9,8 @@ export interface EvalImage { id: string; group: string; split: string; path: str
 export interface EvalText { id: string; group: string; split: string; lang: string; role: TextRole; text: string }
 export interface EvalQuery {
   id: string; group: string | null; split: string; lang: string; text: string; intent: string; slots: readonly CharSpan[];
+  /** Evaluation subset (manifest `subset`): metrics are also reported per subset, in metrics.bySubset. */
+  subset?: string;
 }
 
 /** NLU head outputs for a batch of queries, read back to plain arrays. */
@@ -78,12 +80,14 @@ export async function evaluateSplit(
     queryParts.push(out.embeddings);
     if (out.nlu && opts.intentLabels && opts.slotLabels) nlu.push(...nluExamples(batch, out.nlu, opts.intentLabels, opts.slotLabels));
   }
+  const subsets = queries.some((r) => r.subset !== undefined);
   const set: EmbeddingSet = {
     ids: [...images.map((r) => r.id), ...texts.map((r) => r.id), ...queries.map((r) => r.id)],
     kind: [...images.map((): RowKind => 'image'), ...texts.map((): RowKind => 'text'), ...queries.map((): RowKind => 'query')],
     lang: [...images.map(() => null), ...texts.map((r) => r.lang), ...queries.map((r) => r.lang)],
     group: [...images.map((r) => r.group), ...texts.map((r) => r.group), ...queries.map((r) => r.group)],
     role: [...images.map(() => null), ...texts.map((r) => r.role), ...queries.map(() => null)],
+    ...(subsets ? { subset: [...images.map(() => null), ...texts.map(() => null), ...queries.map((r) => r.subset ?? null)] } : {}),
     vectors: concat([...parts, ...queryParts]),
   };
   let queriesWithoutNlu: EmbeddingSet | undefined;
@@ -91,7 +95,7 @@ export async function evaluateSplit(
     const plain = await embedAll(queries, bs, async (b) => (await encoder.embedQueries(b, false)).embeddings);
     queriesWithoutNlu = {
       ids: queries.map((r) => r.id), kind: queries.map((): RowKind => 'query'), lang: queries.map((r) => r.lang),
-      group: queries.map((r) => r.group), vectors: concat(plain),
+      group: queries.map((r) => r.group), ...(subsets ? { subset: queries.map((r) => r.subset ?? null) } : {}), vectors: concat(plain),
     };
   }
   const inputs: EvalInputs = {
@@ -107,6 +111,7 @@ export function nluExamples(batch: readonly EvalQuery[], out: QueryNluOutputs, i
   const pred = decodeNlu(out.intentLogits, out.slotLogits, positions, intentLabels, slotLabels);
   return batch.map((q, b) => ({
     id: q.id,
+    ...(q.subset !== undefined ? { subset: q.subset } : {}),
     lang: q.lang,
     intent: q.intent,
     predIntent: pred.intents[b]!,

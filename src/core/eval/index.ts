@@ -9,3 +9,4 @@ export * from './retrieval';
 export * from './seqeval';
 export * from './similarity';
 export * from './model-encoder';
+export * from './subsets';

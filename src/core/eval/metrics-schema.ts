@@ -33,6 +33,31 @@ export const NluContributionSchema = z
   })
   .strict();
 
+const NluScoresSchema = z
+  .object({
+    intentAccuracy: byLang(fraction).optional(),
+    slotF1: byLang(fraction).optional().describe('seqeval micro F1 over exact BIO spans'),
+    exactMatch: byLang(fraction).optional().describe('intent right and every slot span right'),
+  })
+  .strict();
+
+const ContributionsSchema = z.object({ t2t: NluContributionSchema.optional(), q2i: NluContributionSchema.optional() }).strict();
+
+/** The metrics of one query subset: computed on that subset's query rows only, with the top-level definitions. */
+export const SubsetMetricsSchema = z
+  .object({
+    nlu: NluScoresSchema.optional(),
+    retrieval: z
+      .object({
+        t2t: byLang(RetrievalScoresSchema).optional().describe("the subset's queries → chunks of the same language"),
+        q2i: byLang(RetrievalScoresSchema).optional().describe("the subset's queries → images"),
+      })
+      .strict()
+      .optional(),
+    nluContribution: ContributionsSchema.optional(),
+  })
+  .strict();
+
 export const MetricsSchema = z
   .object({
     retrieval: z
@@ -44,19 +69,16 @@ export const MetricsSchema = z
       })
       .strict()
       .optional(),
-    nlu: z
-      .object({
-        intentAccuracy: byLang(fraction).optional(),
-        slotF1: byLang(fraction).optional().describe('seqeval micro F1 over exact BIO spans'),
-        exactMatch: byLang(fraction).optional().describe('intent right and every slot span right'),
-      })
-      .strict()
-      .optional(),
+    nlu: NluScoresSchema.optional(),
     t2tCross: z
       .record(z.string().min(1), z.record(z.string().min(1), RetrievalScoresSchema))
       .optional()
       .describe('t2tCross[queryLang][chunkLang]: the language × language t2t matrix; its diagonal is retrieval.t2t'),
-    nluContribution: z.object({ t2t: NluContributionSchema.optional(), q2i: NluContributionSchema.optional() }).strict().optional(),
+    nluContribution: ContributionsSchema.optional(),
+    bySubset: z
+      .record(z.string().min(1), SubsetMetricsSchema)
+      .optional()
+      .describe('bySubset.<subset>: nlu, retrieval (t2t, q2i) and nluContribution on the query rows of one subset (manifest `subset`, e.g. seen / held-out)'),
     baselines: z
       .record(
         z.string().min(1),

@@ -6,6 +6,8 @@ import { f1FromCounts, spanCounts, type SpanCounts } from './seqeval';
 export interface NluExample {
   /** The query's record id, when known (per-query outcomes key on it). */
   id?: string;
+  /** The query record's evaluation subset, when it has one (metrics.bySubset). */
+  subset?: string;
   lang: string;
   intent: string;
   predIntent: string;

@@ -8,13 +8,20 @@ import { spanCounts } from './seqeval';
 /**
  * Per-query outcomes of one evaluated split, written at the end of a run as runs/<id>/outcomes/<split>.json: what a
  * paired bootstrap over test queries resamples (`unir results`). Arrays are aligned per task; ids are record ids
- * (i2t: the image id, one row per caption language it ranked).
+ * (i2t: the image id, one row per caption language it ranked). When the split's queries carry a `subset`, t2t and
+ * nlu also have `subset` (null for a query without one), so a bootstrap can keep one subset's rows.
  */
 export interface Outcomes {
   split: string;
-  retrieval: Record<'t2i' | 'i2t' | 't2t', { id: string[]; lang: string[]; rank: number[] }>;
+  retrieval: Record<'t2i' | 'i2t', RankOutcomes> & { t2t: RankOutcomes & { subset?: (string | null)[] } };
   /** Intent right (1/0), exact match (1/0), and the query's slot spans: [correct, predicted, gold]. */
-  nlu?: { id: string[]; lang: string[]; intentOk: number[]; exact: number[]; spans: [number, number, number][] };
+  nlu?: { id: string[]; lang: string[]; intentOk: number[]; exact: number[]; spans: [number, number, number][]; subset?: (string | null)[] };
+}
+
+export interface RankOutcomes {
+  id: string[];
+  lang: string[];
+  rank: number[];
 }
 
 export function queryOutcomes(inputs: EvalInputs): Outcomes {
@@ -29,6 +36,7 @@ export function queryOutcomes(inputs: EvalInputs): Outcomes {
         retrieval[task].rank.push(r.rank);
       }
     }
+    if (inputs.embeddings.subset) retrieval.t2t.subset = ranks.t2t.map((r) => r.subset ?? null);
   }
   const out: Outcomes = { split: inputs.split, retrieval };
   if (inputs.nlu?.length) {
@@ -42,6 +50,7 @@ export function queryOutcomes(inputs: EvalInputs): Outcomes {
       n.exact.push(+(ok && c.correct === c.gold && c.correct === c.pred));
       n.spans.push([c.correct, c.pred, c.gold]);
     });
+    if (inputs.nlu.some((ex) => ex.subset !== undefined)) n.subset = inputs.nlu.map((ex) => ex.subset ?? null);
     out.nlu = n;
   }
   return out;

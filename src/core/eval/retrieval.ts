@@ -21,6 +21,8 @@ export interface RetrievalOptions extends ScoreOptions {
   t2tFrom?: 'query' | 'caption';
   /** Also compute the t2t language × language matrix. */
   crossLingual?: boolean;
+  /** Only query rows of this subset (set.subset) ask in t2t and q2i; the other tasks are unchanged. */
+  querySubset?: string;
 }
 
 export interface NluContribution {
@@ -124,7 +126,9 @@ export function retrievalMetrics(set: EmbeddingSet, opts: RetrievalOptions = {},
   const images = rows((i) => set.kind[i] === 'image');
   const captions = rows((i) => set.kind[i] === 'text' && role(i) === 'caption');
   const chunks = rows((i) => set.kind[i] === 'text' && role(i) === 'chunk');
-  const queries = rows((i) => set.kind[i] === 'query');
+  const allQueries = rows((i) => set.kind[i] === 'query');
+  const inSubset = (r: number) => opts.querySubset === undefined || set.subset?.[r] === opts.querySubset;
+  const queries: Side = { rows: allQueries.rows.filter(inSubset), set };
   const result: RetrievalResult = { retrieval: {} };
   const put = (task: RetrievalTask, byLang: ByLang<RetrievalScores>) => {
     const m = withMean(byLang);
@@ -144,7 +148,7 @@ export function retrievalMetrics(set: EmbeddingSet, opts: RetrievalOptions = {},
   if (tasks.includes('q2i')) put('q2i', perLang(rankTask(queries, images, dim, groups, true, false, opts), 'query'));
 
   if (withoutNlu) {
-    const plain = alignedQueries(set, queries.rows, withoutNlu, dim);
+    const plain = alignedQueries(set, allQueries.rows, withoutNlu, dim, inSubset);
     const contrib: NonNullable<RetrievalResult['nluContribution']> = {};
     const compare = (task: 't2t' | 'q2i', items: Side, itemLang: boolean) => {
       const w = result.retrieval[task];
@@ -164,6 +168,8 @@ export interface QueryRank {
   id: string;
   lang: string;
   rank: number;
+  /** t2t: the query's subset (set.subset), when the set has a subset column. */
+  subset?: string | null;
 }
 
 /**
@@ -183,16 +189,18 @@ export function queryRanks(set: EmbeddingSet, opts: ScoreOptions & { t2tFrom?: '
   rankTask(captions, images, dim, groups, true, false, opts, (r, _il, rank) => out.t2i.push({ id: set.ids[r]!, lang: set.lang[r] ?? '?', rank }));
   rankTask(images, captions, dim, groups, false, true, opts, (r, il, rank) => out.i2t.push({ id: set.ids[r]!, lang: il, rank }));
   rankTask((opts.t2tFrom ?? 'query') === 'query' ? queries : captions, chunks, dim, groups, true, true, opts, (r, il, rank) => {
-    if (il === (set.lang[r] ?? '?')) out.t2t.push({ id: set.ids[r]!, lang: il, rank });
+    if (il === (set.lang[r] ?? '?')) out.t2t.push({ id: set.ids[r]!, lang: il, rank, ...(set.subset ? { subset: set.subset[r] ?? null } : {}) });
   });
   return out;
 }
 
-function alignedQueries(set: EmbeddingSet, queryRows: number[], plain: EmbeddingSet, dim: number): Side {
+/** The no-NLU rows of the query rows that pass `keep`; `plain` must hold every query row of `set`, in order. */
+function alignedQueries(set: EmbeddingSet, queryRows: number[], plain: EmbeddingSet, dim: number, keep: (row: number) => boolean): Side {
   const pdim = dimOf(plain, 'embeddings without NLU');
   const same = pdim === dim && plain.ids.length === queryRows.length && queryRows.every((r, k) => plain.ids[k] === set.ids[r]);
   if (!same) throw new Error(`retrieval: the no-NLU embeddings must hold the ${queryRows.length} query rows, in order, with dim ${dim}`);
-  return { rows: queryRows.map((_, k) => k), set: { ...plain, group: queryRows.map((r) => set.group[r] ?? null), lang: queryRows.map((r) => set.lang[r] ?? null) } };
+  const rows = queryRows.flatMap((r, k) => (keep(r) ? [k] : []));
+  return { rows, set: { ...plain, group: queryRows.map((r) => set.group[r] ?? null), lang: queryRows.map((r) => set.lang[r] ?? null) } };
 }
 
 function deltaOf(w: ByLang<RetrievalScores>, wo: ByLang<RetrievalScores>): NluContribution['delta'] {

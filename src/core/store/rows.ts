@@ -33,7 +33,9 @@ const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinit
  * The metrics object in long form: retrieval.<task>.<lang>.<key> → (task, lang, key); nlu.<metric>.<lang>
  * → ('nlu', lang, metric); t2tCross.<x>.<y>.<key> → ('t2t-cross', 'x>y', key); nluContribution.<task>
  * .withoutNlu / .delta → ('<task>-no-nlu' / '<task>-nlu-delta', lang, key); baselines.<b>.<task> →
- * ('<task>@<b>', lang, key), e.g. ('t2i@pixelKnn', 'mean', 'R@10'). Other keys are not stored.
+ * ('<task>@<b>', lang, key), e.g. ('t2i@pixelKnn', 'mean', 'R@10'); bySubset.<s>.{nlu, retrieval,
+ * nluContribution} → the task names above + '#<s>', e.g. ('nlu#held-out', 'mean', 'intentAccuracy'),
+ * ('t2t#held-out', 'de', 'R@10'), ('t2t-nlu-delta#held-out', 'mean', 'R@10'). Other keys are not stored.
  */
 export function metricRows(stage: string, m: Record<string, unknown>): MetricRow[] {
   const rows: MetricRow[] = [];
@@ -61,6 +63,13 @@ export function metricRows(stage: string, m: Record<string, unknown>): MetricRow
   }
   if (isObj(m.baselines)) {
     for (const [b, tasks] of Object.entries(m.baselines)) if (isObj(tasks)) for (const [task, x] of Object.entries(tasks)) byLang(`${task}@${b}`, x);
+  }
+  if (isObj(m.bySubset)) {
+    for (const [s, sub] of Object.entries(m.bySubset)) {
+      if (!isObj(sub)) continue;
+      const { nlu, retrieval, nluContribution } = sub;
+      for (const [st, task, lang, metric, v] of metricRows(stage, { nlu, retrieval, nluContribution })) rows.push([st, `${task}#${s}`, lang, metric, v]);
+    }
   }
   return rows;
 }

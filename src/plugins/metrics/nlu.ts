@@ -2,10 +2,12 @@ import { z } from 'zod';
 import { defineMetric } from '../../core/eval/metric';
 import type { Metrics } from '../../core/eval/metrics-schema';
 import { nluMetrics } from '../../core/eval/nlu';
+import { querySubsets, subsetNluMetrics } from '../../core/eval/subsets';
 
 /**
  * Intent accuracy, slot F1 (seqeval: micro F1 over exact BIO spans, default mode — an I- without B- starts a
  * span) and exact match (intent and every span right), per language + macro mean; and the intent confusion.
+ * Queries with a `subset` also get the three on that subset's queries alone, in bySubset.<subset>.nlu.
  */
 export const nlu = defineMetric({
   id: 'nlu',
@@ -20,7 +22,13 @@ export const nlu = defineMetric({
     evaluate(inputs): Metrics {
       if (!inputs.nlu?.length) return {};
       const r = nluMetrics(inputs.nlu, inputs.intentLabels);
-      return cfg.confusion ? { nlu: r.nlu, intentConfusion: r.intentConfusion } : { nlu: r.nlu };
+      const out: Metrics = cfg.confusion ? { nlu: r.nlu, intentConfusion: r.intentConfusion } : { nlu: r.nlu };
+      const bySubset: NonNullable<Metrics['bySubset']> = {};
+      for (const s of querySubsets(inputs)) {
+        const scores = subsetNluMetrics(inputs, s);
+        if (scores) bySubset[s] = { nlu: scores };
+      }
+      return Object.keys(bySubset).length ? { ...out, bySubset } : out;
     },
   }),
 });

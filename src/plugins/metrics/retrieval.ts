@@ -2,12 +2,15 @@ import { z } from 'zod';
 import { defineMetric } from '../../core/eval/metric';
 import type { Metrics } from '../../core/eval/metrics-schema';
 import { retrievalMetrics, RETRIEVAL_TASKS, type RetrievalTask } from '../../core/eval/retrieval';
+import { querySubsets, subsetRetrievalMetrics } from '../../core/eval/subsets';
 
 /**
  * Recall@1/5/10, median rank and MRR of the first relevant item (relevant = same group), per language and
  * macro-averaged, for t2i, i2t, t2t (+ the t2t language × language matrix) and optionally q2i. Ties are
  * pessimistic: an irrelevant item scoring the same as the best relevant one ranks above it.
- * With `queriesWithoutNlu` in the inputs it also reports the NLU contribution (with − without).
+ * With `queriesWithoutNlu` in the inputs it also reports the NLU contribution (with − without). Queries with a
+ * `subset` also get t2t / q2i (and their NLU contribution) with only that subset's queries asking, in
+ * bySubset.<subset>.retrieval and .nluContribution.
  */
 export const retrieval = defineMetric({
   id: 'retrieval',
@@ -29,6 +32,12 @@ export const retrieval = defineMetric({
       if (Object.keys(r.retrieval).length) out.retrieval = r.retrieval;
       if (r.t2tCross) out.t2tCross = r.t2tCross;
       if (r.nluContribution) out.nluContribution = r.nluContribution;
+      const bySubset: NonNullable<Metrics['bySubset']> = {};
+      for (const s of querySubsets(inputs)) {
+        const sub = subsetRetrievalMetrics(inputs, s, cfg);
+        if (sub) bySubset[s] = sub;
+      }
+      if (Object.keys(bySubset).length) out.bySubset = bySubset;
       return out;
     },
   }),

@@ -111,6 +111,18 @@ describe('parseManifest', () => {
     expect(m.records[0]).toMatchObject({ split: 'test-unseen', line: 1 });
   });
 
+  it('keeps an optional query subset and names a malformed one', async () => {
+    const q = (id: string, subset?: unknown) => JSON.stringify({
+      type: 'query', id, group: null, split: 'test', lang: 'en', text: 'play jazz', intent: 'play_music', slots: [], semanticText: 'jazz', ...(subset === undefined ? {} : { subset }),
+    });
+    const m = await parseManifest(tmpManifest([q('a', 'held-out'), q('b'), q('c', 'Held Out'), q('d', 3)]));
+    expect(m.records.map((r) => [r.id, (r as QueryRecord).subset])).toEqual([['a', 'held-out'], ['b', undefined]]);
+    expect(m.problems.map((p) => `${p.line}: ${p.field}: ${p.message}`)).toEqual([
+      "3: subset: invalid subset 'Held Out'; use lower case a-z, 0-9, _ and - starting with a letter (e.g. held-out)",
+      '4: subset: expected a string, got a number (3)',
+    ]);
+  });
+
   it('an empty manifest is one problem; a missing one is a UserError naming it', async () => {
     const m = await parseManifest(tmpManifest(['', '  ']));
     expect(m.problems.map((p) => `${p.line}: ${p.field}: ${p.message}`)).toEqual(['1: file: no records; a manifest needs image, text or query lines']);

@@ -79,11 +79,36 @@ describe('evaluateSplit', () => {
     expect(metrics.retrieval).toEqual(pure.retrieval);
     expect(metrics.nluContribution).toEqual(pure.nluContribution);
     // NLU: gold 'find <object> yesterday' → O B-object O; predicted B-object on word 1, intent find_image
-    expect(inputs.nlu![0]).toEqual({ lang: 'en', intent: 'find_document', predIntent: 'find_image', tags: ['O', 'B-object', 'O'], predTags: ['O', 'B-object', 'O'] });
+    expect(inputs.nlu![0]).toEqual({ id: 'q/apple/en', lang: 'en', intent: 'find_document', predIntent: 'find_image', tags: ['O', 'B-object', 'O'], predTags: ['O', 'B-object', 'O'] });
     expect(metrics.nlu).toEqual(nluMetrics(inputs.nlu!, INTENTS).nlu);
     expect(metrics.nlu!.intentAccuracy!.mean).toBe(0.4);
     expect(metrics.nlu!.slotF1!.mean).toBe(1);
     // the query path that embeds only the object text finds the group's chunk; the plain text path can be worse
     expect(metrics.retrieval!.t2t!.mean!['R@1']).toBe(1);
+  });
+
+  it('carries each query\'s subset into the embeddings, the NLU examples and metrics.bySubset', async () => {
+    const withSubset = queries.map((q, i): EvalQuery => ({ ...q, subset: i % 3 === 0 ? 'held-out' : 'seen' }));
+    const cfg = retrieval.configSchema.parse({ tasks: ['t2i', 't2t', 'q2i'] });
+    const run = join(tmp, 'run-subsets');
+    const { metrics, inputs } = await evaluateSplit(encoder, { images, texts, queries: withSubset }, {
+      split: 'test', batchSize: 4, metrics: [retrieval.create(cfg, {}), nlu.create(nlu.configSchema.parse({}), {})],
+      intentLabels: INTENTS, slotLabels: SLOTS, exportTo: run,
+    });
+    const e = inputs.embeddings!;
+    expect(e.subset!.filter((s, i) => e.kind[i] === 'query')).toEqual(withSubset.map((q) => q.subset));
+    expect(e.subset!.filter((s, i) => e.kind[i] !== 'query').every((s) => s === null)).toBe(true);
+    expect(inputs.queriesWithoutNlu!.subset).toEqual(withSubset.map((q) => q.subset));
+    expect(inputs.nlu!.map((x) => x.subset)).toEqual(withSubset.map((q) => q.subset));
+    expect(readEmbeddings(run, 'test').subset).toEqual(e.subset);
+    expect(Object.keys(metrics.bySubset!).sort()).toEqual(['held-out', 'seen']);
+    const held = inputs.nlu!.filter((x) => x.subset === 'held-out');
+    expect(held).toHaveLength(4);
+    expect(metrics.bySubset!['held-out']!.nlu).toEqual(nluMetrics(held, INTENTS).nlu);
+    // held-out: apple, grape (en) and banana, lemon (de); banana and grape are find_image, what the head always predicts
+    expect(metrics.bySubset!['held-out']!.nlu!.intentAccuracy!.mean).toBe(0.5);
+    expect(metrics.bySubset!.seen!.retrieval!.t2t!.mean!.n).toBe(6);
+    expect(metrics.bySubset!['held-out']!.retrieval!.q2i!.mean!.n).toBe(4);
+    expect(Object.keys(metrics.bySubset!.seen!.nluContribution!)).toEqual(['t2t', 'q2i']);
   });
 });

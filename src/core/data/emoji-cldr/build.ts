@@ -10,7 +10,7 @@ import { mapPool } from '../images';
 import { flattenPng, renderOpenmoji, type RenderedImage } from './render';
 
 /** Bump when the builder, the chunk templates or the output layout change: existing builds are then rebuilt. */
-export const EMOJI_CLDR_FORMAT = 1;
+export const EMOJI_CLDR_FORMAT = 2; // 2: query subsets (seen / held-out templates and noise)
 export const MANIFEST_FILE = 'manifest.jsonl';
 export const COUNTS_FILE = 'counts.json';
 
@@ -38,7 +38,7 @@ export function defaultEmojiCldrDir(): string {
  * versions, seed, query templates, ICU version, since time phrases and word boundaries come from Intl).
  */
 export function emojiCldrBuildVersion(seed = DEFAULT_SEED): string {
-  const templates = Object.values(TEMPLATES).map((t) => [t.pre, t.post, t.intents]);
+  const templates = Object.values(TEMPLATES).map((t) => [t.pre, t.post, t.intents, t.heldOut]);
   const deps = { pkgs: SOURCE_PACKAGES.map((p) => `${p}@${packageVersion(p)}`), seed, icu: process.versions.icu, languages: EMOJI_CLDR_LANGUAGES, templates };
   return `${EMOJI_CLDR_FORMAT}+${createHash('sha1').update(JSON.stringify(deps)).digest('hex').slice(0, 8)}`;
 }

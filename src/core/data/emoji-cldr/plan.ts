@@ -29,7 +29,8 @@ export interface EmojiCldrCounts {
   images: Record<string, Record<string, number>>; // split → family → n
   captions: Record<string, Record<string, number>>; // split → lang → n
   chunks: Record<string, Record<string, number>>;
-  queries: Record<string, Record<string, number>>; // split → lang → n (all intents)
+  queries: Record<string, Record<string, number>>; // split → lang → n (all intents, both subsets)
+  heldOutQueries: Record<string, Record<string, number>>; // split → lang → n of subset 'held-out' (test splits only)
   nonRetrievalQueries: Record<string, number>; // split → n (all languages)
   droppedDuplicateImages: number;
   ambiguousLabels: string[]; // `${lang}/${hexcode}` captions left out
@@ -67,7 +68,7 @@ export function planEmojiCldr(entries: readonly EmojiEntry[], opts: PlanOptions 
   const excluded = ambiguousLabels(concepts, languages);
   const counts: EmojiCldrCounts = {
     concepts: { train: 0, val: 0, unseen: 0 }, emoji: entries.length, images: {}, captions: {}, chunks: {}, queries: {},
-    nonRetrievalQueries: {}, droppedDuplicateImages: 0, ambiguousLabels: [...excluded].sort(),
+    heldOutQueries: {}, nonRetrievalQueries: {}, droppedDuplicateImages: 0, ambiguousLabels: [...excluded].sort(),
   };
   const images: PlannedImage[] = [];
   const texts: TextRecord[] = [];
@@ -107,12 +108,18 @@ export function planEmojiCldr(entries: readonly EmojiEntry[], opts: PlanOptions 
   }
   const queries: GeneratedQuery[] = [];
   if (opts.queries !== false) {
-    for (const [split, cs] of bySplit) for (const lang of languages) {
-      for (const q of generateQueries({ concepts: cs, split, lang, seed, excluded })) {
-        queries.push(q);
-        bump(counts.queries, split, lang);
-        if (q.group === null) counts.nonRetrievalQueries[split] = (counts.nonRetrievalQueries[split] ?? 0) + 1;
+    for (const [split, cs] of bySplit) {
+      // per split: every language's seen queries, then the held-out ones (the seen part reads as before subsets)
+      const heldOut: GeneratedQuery[] = [];
+      for (const lang of languages) {
+        for (const q of generateQueries({ concepts: cs, split, lang, seed, excluded })) {
+          (q.subset === 'held-out' ? heldOut : queries).push(q);
+          bump(counts.queries, split, lang);
+          if (q.subset === 'held-out') bump(counts.heldOutQueries, split, lang);
+          if (q.group === null) counts.nonRetrievalQueries[split] = (counts.nonRetrievalQueries[split] ?? 0) + 1;
+        }
       }
+      queries.push(...heldOut);
     }
   }
   return { concepts, images, texts, queries, counts };
@@ -135,9 +142,14 @@ export function formatCounts(c: EmojiCldrCounts, languages: readonly string[] = 
     `| split / lang | ${languages.join(' | ')} | total |`,
     `|---|${languages.map(() => '---:').join('|')}|---:|`,
   ];
-  for (const s of splits) for (const [name, table] of [['captions', c.captions], ['chunks', c.chunks], ['queries', c.queries]] as const) {
-    const row = languages.map((l) => table[s]?.[l] ?? 0);
-    lines.push(`| ${s} ${name} | ${row.join(' | ')} | ${row.reduce((a, b) => a + b, 0)} |`);
+  const seen: Record<string, Record<string, number>> = Object.fromEntries(splits.map((s) => [s, Object.fromEntries(languages.map((l) => [l, (c.queries[s]?.[l] ?? 0) - (c.heldOutQueries[s]?.[l] ?? 0)]))]));
+  for (const s of splits) {
+    const tables = [['captions', c.captions], ['chunks', c.chunks], ['queries', c.queries]] as [string, Record<string, Record<string, number>>][];
+    if (c.heldOutQueries[s]) tables.push(['queries seen', seen], ['queries held-out', c.heldOutQueries]);
+    for (const [name, table] of tables) {
+      const row = languages.map((l) => table[s]?.[l] ?? 0);
+      lines.push(`| ${s} ${name} | ${row.join(' | ')} | ${row.reduce((a, b) => a + b, 0)} |`);
+    }
   }
   return lines.join('\n');
 }

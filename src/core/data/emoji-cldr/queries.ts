@@ -3,7 +3,7 @@ import { RETRIEVAL_INTENTS, type Intent, type Split } from './languages';
 import type { QueryRecord, SlotSpan } from './records';
 import { rngFor } from './rng';
 import { TEMPLATES } from './templates';
-import type { LanguageTemplates } from './templates/types';
+import type { LanguageTemplates, TemplatePool } from './templates/types';
 
 export interface TimeSpec {
   value: number;
@@ -96,11 +96,16 @@ export function composeQuery(lang: string, template: string, fill: { object: str
   throw new Error(`${lang}: cannot align slots of '${template}' with word boundaries for '${fill.object}'`);
 }
 
+/** Splits that get held-out queries besides their seen ones. */
+export const HELD_OUT_SPLITS: readonly Split[] = ['test', 'test-unseen'];
+
 export interface QueryOptions {
   concepts: readonly Concept[]; // the concepts of this split
   split: Split;
   lang: string;
   seed: number;
+  /** Also generate the held-out subset (default: split is one of HELD_OUT_SPLITS). */
+  heldOut?: boolean;
   perConcept?: number; // retrieval queries per concept (default 2: find_image, then find_document)
   nonRetrievalFraction?: number; // share of set_reminder / play_music queries in the total (default 0.2)
   /** `${lang}/${hexcode}` of labels not to use (ambiguous across concepts). */
@@ -108,45 +113,61 @@ export interface QueryOptions {
   templates?: LanguageTemplates;
 }
 
-function makeQuery(t: LanguageTemplates, intent: Intent, object: string, rng: ReturnType<typeof rngFor>, base: Omit<QueryRecord, 'type' | 'text' | 'slots' | 'semanticText' | 'intent'>): GeneratedQuery {
-  const template = rng.pick(t.intents[intent]);
+type QueryBase = Omit<QueryRecord, 'type' | 'text' | 'slots' | 'semanticText' | 'intent'>;
+
+function makeQuery(lang: string, pool: TemplatePool, intent: Intent, object: string, rng: ReturnType<typeof rngFor>, base: QueryBase): GeneratedQuery {
+  const template = rng.pick(pool.intents[intent]);
   const time = template.includes('{time}') ? rng.pick(RETRIEVAL_INTENTS.includes(intent) ? PAST_TIMES : FUTURE_TIMES) : undefined;
-  const { text, slots } = composeQuery(t.lang, template, { object, time: time && timePhrase(t.lang, time) }, rng.pick(t.pre), rng.pick(t.post));
-  return { type: 'query', ...base, text, intent, slots, semanticText: object, ...(time ? { time } : {}) };
+  const { text, slots } = composeQuery(lang, template, { object, time: time && timePhrase(lang, time) }, rng.pick(pool.pre), rng.pick(pool.post));
+  const { subset, ...where } = base;
+  return { type: 'query', ...where, text, intent, slots, semanticText: object, subset, ...(time ? { time } : {}) };
 }
 
 /**
  * NLU queries of one split and language. Retrieval queries (find_image, find_document) target the group of
  * their object, a caption label of one of the concept's emoji; set_reminder / play_music take their object
  * (reminder content, song title) from the labels of a random concept of the same split, with group null.
- * Deterministic in (seed, split, lang, concept id).
+ * Every query is `subset: 'seen'` (top-level templates and noise). With `heldOut`, each seen query gets a
+ * `subset: 'held-out'` twin with the same intent, object and group, composed only from `templates.heldOut`
+ * (id `q/<group|none>/<lang>/h<i>/<split>`), listed after the seen ones. Deterministic in (seed, split, lang,
+ * concept id); the seen queries do not depend on `heldOut`.
  */
 export function generateQueries(o: QueryOptions): GeneratedQuery[] {
   const t = o.templates ?? TEMPLATES[o.lang as keyof typeof TEMPLATES];
   if (!t) throw new Error(`no query templates for language '${o.lang}'`);
+  const heldOut = o.heldOut ?? HELD_OUT_SPLITS.includes(o.split);
   const per = o.perConcept ?? 2;
   const labelsOf = (c: Concept) => c.members.filter((m) => !o.excluded?.has(`${o.lang}/${m.hexcode}`)).map((m) => m.label[o.lang]!);
   const out: GeneratedQuery[] = [];
+  const twins: GeneratedQuery[] = [];
   for (const c of o.concepts) {
     const labels = labelsOf(c);
     if (labels.length === 0) continue;
-    const rng = rngFor(`${o.seed}/${o.split}/${o.lang}/${c.id}`);
+    const key = `${o.seed}/${o.split}/${o.lang}/${c.id}`;
+    const rng = rngFor(key);
+    const rngH = rngFor(`${key}/held-out`);
     const offset = rng.int(labels.length);
     for (let i = 0; i < per; i++) {
       const intent = RETRIEVAL_INTENTS[i % RETRIEVAL_INTENTS.length]!;
-      const base = { id: `q/${c.id}/${o.lang}/${i}/${o.split}`, group: c.id, split: o.split, lang: o.lang };
-      out.push(makeQuery(t, intent, labels[(offset + i) % labels.length]!, rng, base));
+      const object = labels[(offset + i) % labels.length]!;
+      const base = { group: c.id, split: o.split, lang: o.lang };
+      out.push(makeQuery(o.lang, t, intent, object, rng, { id: `q/${c.id}/${o.lang}/${i}/${o.split}`, ...base, subset: 'seen' }));
+      if (heldOut) twins.push(makeQuery(o.lang, t.heldOut, intent, object, rngH, { id: `q/${c.id}/${o.lang}/h${i}/${o.split}`, ...base, subset: 'held-out' }));
     }
   }
   const f = o.nonRetrievalFraction ?? 0.2;
   const extra = Math.round((out.length * f) / (1 - f));
   const others: Intent[] = ['set_reminder', 'play_music'];
   for (let k = 0; k < extra && o.concepts.length > 0; k++) {
-    const rng = rngFor(`${o.seed}/${o.split}/${o.lang}/none/${k}`);
+    const key = `${o.seed}/${o.split}/${o.lang}/none/${k}`;
+    const rng = rngFor(key);
     const labels = labelsOf(rng.pick(o.concepts));
     if (labels.length === 0) continue;
-    const base = { id: `q/none/${o.lang}/${k}/${o.split}`, group: null, split: o.split, lang: o.lang };
-    out.push(makeQuery(t, others[k % others.length]!, rng.pick(labels), rng, base));
+    const object = rng.pick(labels);
+    const intent = others[k % others.length]!;
+    const base = { group: null, split: o.split, lang: o.lang };
+    out.push(makeQuery(o.lang, t, intent, object, rng, { id: `q/none/${o.lang}/${k}/${o.split}`, ...base, subset: 'seen' }));
+    if (heldOut) twins.push(makeQuery(o.lang, t.heldOut, intent, object, rngFor(`${key}/held-out`), { id: `q/none/${o.lang}/h${k}/${o.split}`, ...base, subset: 'held-out' }));
   }
-  return out;
+  return [...out, ...twins];
 }

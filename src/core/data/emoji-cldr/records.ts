@@ -38,7 +38,7 @@ export interface SlotSpan {
 
 export interface QueryRecord {
   type: 'query';
-  id: string; // q/<group>/<lang>/<i>/<split>, q/none/<lang>/<k>/<split> for non-retrieval intents
+  id: string; // q/<group>/<lang>/<i>/<split>, q/none/<lang>/<k>/<split> for non-retrieval intents; held-out: h<i>, h<k>
   group: string | null; // null for set_reminder / play_music
   split: Split;
   lang: string;
@@ -46,6 +46,10 @@ export interface QueryRecord {
   intent: Intent;
   slots: SlotSpan[];
   semanticText: string; // === text.slice(object.start, object.end)
+  subset: QuerySubset;
 }
+
+/** seen: from the top-level templates and noise; held-out: only from `heldOut` ones, which no train / val query uses. */
+export type QuerySubset = 'seen' | 'held-out';
 
 export type EmojiCldrRecord = HeaderRecord | ImageRecord | TextRecord | QueryRecord;

@@ -1,8 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadEmojiCatalog, type EmojiEntry } from '../../../../src/core/data/emoji-cldr/catalog';
-import { EMOJI_CLDR_LANGUAGES, RETRIEVAL_INTENTS } from '../../../../src/core/data/emoji-cldr/languages';
-import { planEmojiCldr, type EmojiCldrPlan } from '../../../../src/core/data/emoji-cldr/plan';
-import { composeQuery, FUTURE_TIMES, generateQueries, PAST_TIMES } from '../../../../src/core/data/emoji-cldr/queries';
+import { EMOJI_CLDR_LANGUAGES, INTENTS, RETRIEVAL_INTENTS } from '../../../../src/core/data/emoji-cldr/languages';
+import { formatCounts, planEmojiCldr, type EmojiCldrPlan } from '../../../../src/core/data/emoji-cldr/plan';
+import { composeQuery, FUTURE_TIMES, generateQueries, PAST_TIMES, type GeneratedQuery } from '../../../../src/core/data/emoji-cldr/queries';
+import { TEMPLATES } from '../../../../src/core/data/emoji-cldr/templates';
+import type { TemplatePool } from '../../../../src/core/data/emoji-cldr/templates/types';
+import { createDataset } from '../../../../src/core/data/dataset';
+import { subsetRecords } from '../../../../src/core/train/data';
 
 let catalog: EmojiEntry[];
 let plan: EmojiCldrPlan;
@@ -23,7 +27,7 @@ describe('generated NLU queries', () => {
     const langs = new Set(plan.queries.map((q) => q.lang));
     expect([...langs].sort()).toEqual([...EMOJI_CLDR_LANGUAGES].sort());
     for (const split of ['train', 'val', 'test', 'test-unseen']) for (const lang of EMOJI_CLDR_LANGUAGES) {
-      const qs = plan.queries.filter((q) => q.split === split && q.lang === lang);
+      const qs = plan.queries.filter((q) => q.split === split && q.lang === lang && q.subset === 'seen');
       const groups = new Set(qs.filter((q) => q.group !== null).map((q) => q.group));
       const retrieval = qs.filter((q) => q.group !== null).length;
       expect(retrieval / groups.size, `${split}/${lang}`).toBeCloseTo(2, 1);
@@ -109,6 +113,135 @@ describe('generated NLU queries', () => {
       const b = boundaries(text, lang);
       expect(b.has(slots[0]!.start) && b.has(slots[0]!.end)).toBe(true);
       expect(text.slice(slots[0]!.start, slots[0]!.end)).toBe(object);
+    }
+  });
+});
+
+/** The query with its slots replaced by {label} and all whitespace removed: what template + noise left. */
+const skeleton = (q: GeneratedQuery) => {
+  let out = '';
+  let at = 0;
+  for (const sl of q.slots) {
+    out += q.text.slice(at, sl.start) + `{${sl.label}}`;
+    at = sl.end;
+  }
+  return (out + q.text.slice(at)).replace(/\s+/g, '');
+};
+const strip = (s: string) => s.replace(/\s+/g, '');
+/** Every pre + template + post of a pool for one intent, whitespace removed. */
+const combos = (p: TemplatePool, intent: (typeof INTENTS)[number]) =>
+  new Set(p.pre.flatMap((a) => p.intents[intent].flatMap((t) => p.post.map((b) => strip(a + t + b)))));
+
+describe('held-out templates and noise', () => {
+  it('every language and intent reserves ≥ 1 template and ≥ 1 non-empty pre and post that the seen pool lacks', () => {
+    for (const lang of EMOJI_CLDR_LANGUAGES) {
+      const t = TEMPLATES[lang];
+      expect(t.heldOut.pre.filter(Boolean).length, lang).toBeGreaterThanOrEqual(1);
+      expect(t.heldOut.post.filter(Boolean).length, lang).toBeGreaterThanOrEqual(1);
+      for (const x of [...t.heldOut.pre, ...t.heldOut.post].filter(Boolean)) expect([...t.pre, ...t.post], `${lang} '${x}'`).not.toContain(x);
+      for (const intent of INTENTS) {
+        expect(t.heldOut.intents[intent].length, `${lang}/${intent}`).toBeGreaterThanOrEqual(1);
+        expect(t.intents[intent].length, `${lang}/${intent}`).toBeGreaterThanOrEqual(3);
+        const seen = new Set(INTENTS.flatMap((i) => t.intents[i]));
+        for (const h of t.heldOut.intents[intent]) {
+          expect(seen.has(h), `${lang}: '${h}' is also a seen template`).toBe(false);
+          expect(h.match(/\{object\}/g)?.length, h).toBe(1);
+          if (intent === 'play_music') expect(h, h).not.toContain('{time}');
+        }
+      }
+    }
+  });
+
+  it('no held-out template or noise string appears in any train / val query; each is exactly seen pre + template + post', () => {
+    const bad: string[] = [];
+    const seenCombos = new Map<string, Set<string>>();
+    const heldCombos = new Map<string, Set<string>>();
+    for (const lang of EMOJI_CLDR_LANGUAGES) for (const intent of INTENTS) {
+      seenCombos.set(`${lang}/${intent}`, combos(TEMPLATES[lang], intent));
+      heldCombos.set(`${lang}/${intent}`, combos(TEMPLATES[lang].heldOut, intent));
+    }
+    let n = 0;
+    for (const q of plan.queries) {
+      if (q.split !== 'train' && q.split !== 'val') continue;
+      n++;
+      const t = TEMPLATES[q.lang as keyof typeof TEMPLATES];
+      const sk = skeleton(q);
+      if (q.subset !== 'seen') bad.push(`${q.id}: subset ${q.subset}`);
+      if (!seenCombos.get(`${q.lang}/${q.intent}`)!.has(sk)) bad.push(`${q.id}: '${q.text}' is not a seen pre + template + post`);
+      for (const h of INTENTS.flatMap((i) => t.heldOut.intents[i])) if (sk.includes(strip(h))) bad.push(`${q.id}: held-out template '${h}' in '${q.text}'`);
+      for (const x of t.heldOut.pre.filter(Boolean)) if (sk.startsWith(strip(x)) || q.text.startsWith(x)) bad.push(`${q.id}: held-out pre '${x}' in '${q.text}'`);
+      for (const x of t.heldOut.post.filter(Boolean)) if (sk.endsWith(strip(x)) || q.text.endsWith(x)) bad.push(`${q.id}: held-out post '${x}' in '${q.text}'`);
+      for (const x of [...t.heldOut.pre, ...t.heldOut.post].filter(Boolean)) if (sk.includes(strip(x))) bad.push(`${q.id}: held-out noise '${x}' in '${q.text}'`);
+    }
+    expect(bad.slice(0, 10)).toEqual([]);
+    expect(n).toBe(30_660 + 3_816);
+    // and the held-out queries are exactly held-out pre + template + post, never a seen combination
+    for (const q of plan.queries.filter((x) => x.subset === 'held-out')) {
+      const sk = skeleton(q);
+      if (!heldCombos.get(`${q.lang}/${q.intent}`)!.has(sk)) bad.push(`${q.id}: '${q.text}' is not a held-out pre + template + post`);
+      if (seenCombos.get(`${q.lang}/${q.intent}`)!.has(sk)) bad.push(`${q.id}: '${q.text}' is also a seen combination`);
+    }
+    expect(bad.slice(0, 10)).toEqual([]);
+  });
+
+  it('the test splits hold an equal-sized held-out twin of every seen query: same intent, object and group, in every language × intent', () => {
+    for (const split of ['test', 'test-unseen']) {
+      const qs = plan.queries.filter((q) => q.split === split);
+      const seen = qs.filter((q) => q.subset === 'seen');
+      const held = qs.filter((q) => q.subset === 'held-out');
+      expect(held.length, split).toBe(seen.length);
+      expect(held.length + seen.length, split).toBe(qs.length);
+      const byId = new Map(qs.map((q) => [q.id, q]));
+      for (const h of held) {
+        const twin = byId.get(h.id.replace(/\/h(\d+)\//, '/$1/'))!;
+        expect(twin.subset).toBe('seen');
+        expect([h.intent, h.group, h.lang, h.semanticText]).toEqual([twin.intent, twin.group, twin.lang, twin.semanticText]);
+      }
+      for (const lang of EMOJI_CLDR_LANGUAGES) for (const intent of INTENTS) {
+        const n = held.filter((q) => q.lang === lang && q.intent === intent).length;
+        expect(n, `${split}/${lang}/${intent}`).toBeGreaterThan(split === 'test' ? 200 : 50);
+        // several held-out templates per language × intent are in use, not just one
+        const h = TEMPLATES[lang].heldOut;
+        const templateOf = new Map(h.intents[intent].flatMap((t) => h.pre.flatMap((a) => h.post.map((b) => [strip(a + t + b), t] as const))));
+        const used = new Set(held.filter((q) => q.lang === lang && q.intent === intent).map((q) => templateOf.get(skeleton(q))));
+        expect(used.size, `${split}/${lang}/${intent}`).toBe(TEMPLATES[lang].heldOut.intents[intent].length);
+      }
+    }
+    for (const split of ['train', 'val']) expect(plan.queries.filter((q) => q.split === split && q.subset !== 'seen')).toEqual([]);
+    expect(plan.counts.heldOutQueries.test!.en).toBe(2555);
+    expect(Object.keys(plan.counts.heldOutQueries).sort()).toEqual(['test', 'test-unseen']);
+    expect(formatCounts(plan.counts)).toContain('| test queries held-out | 2555 |');
+  });
+
+  it('is deterministic, and the seen queries do not depend on whether held-out twins are generated', () => {
+    const concepts = plan.concepts.filter((c) => c.split === 'unseen');
+    const a = generateQueries({ concepts, split: 'test-unseen', lang: 'ko', seed: 13 });
+    const b = generateQueries({ concepts, split: 'test-unseen', lang: 'ko', seed: 13 });
+    const seenOnly = generateQueries({ concepts, split: 'test-unseen', lang: 'ko', seed: 13, heldOut: false });
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+    expect(JSON.stringify(a.filter((q) => q.subset === 'seen'))).toBe(JSON.stringify(seenOnly));
+    expect(a.filter((q) => q.subset === 'held-out')).toHaveLength(seenOnly.length);
+    expect(JSON.stringify(a)).toBe(JSON.stringify(plan.queries.filter((q) => q.split === 'test-unseen' && q.lang === 'ko')));
+    expect(new Set(a.map((q) => q.id)).size).toBe(a.length);
+  });
+
+  it('a run on a subset of groups (subsetRecords) keeps seen and held-out queries in proportion, in every language × intent', () => {
+    const records = [...plan.images, ...plan.texts, ...plan.queries].map((r, line) => ({ ...r, line }));
+    const ds = createDataset({ name: 'emoji-cldr', root: '/tmp', manifestPath: '/tmp/manifest.jsonl', records: records as never });
+    const test = ds.split('test');
+    for (const seed of [0, 1]) {
+      const sub = subsetRecords(test, { maxGroups: 400, seed });
+      const held = sub.queries.filter((q) => q.subset === 'held-out');
+      const seen = sub.queries.filter((q) => q.subset === 'seen');
+      // grouped queries follow their group, so twins stay together; group-less ones are drawn by id
+      expect(held.filter((q) => q.group !== null).length).toBe(seen.filter((q) => q.group !== null).length);
+      expect(held.length / sub.queries.length).toBeGreaterThan(0.48);
+      expect(held.length / sub.queries.length).toBeLessThan(0.52);
+      expect(sub.queries.length / test.queries.length).toBeCloseTo(400 / 1022, 1);
+      for (const lang of EMOJI_CLDR_LANGUAGES) for (const intent of INTENTS) {
+        const n = held.filter((q) => q.lang === lang && q.intent === intent).length;
+        expect(n, `${seed} ${lang} ${intent}`).toBeGreaterThan(20);
+      }
     }
   });
 });

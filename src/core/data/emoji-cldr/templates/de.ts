@@ -24,6 +24,16 @@ export const de: LanguageTemplates = {
     ],
     play_music: ['spiel das Lied {object}', 'spiel {object}', 'ich möchte {object} hören', 'leg den Song „{object}“ auf'],
   },
+  heldOut: {
+    pre: ['', 'sag mal, ', 'na, '],
+    post: ['', ', vielen Dank', ', wenn möglich'],
+    intents: {
+      find_image: ['zeig mir Fotos von {object}', 'such das Foto von {object}, das ich {time} gemacht habe', 'ich suche ein Bild mit {object}'],
+      find_document: ['öffne das Dokument zu {object}', 'wo ist die Datei über {object}, die ich {time} bearbeitet habe', 'zeig mir den Bericht über {object}'],
+      set_reminder: ['sag mir {time} Bescheid wegen {object}', 'ich muss {time} an {object} denken, erinnere mich daran'],
+      play_music: ['spiel mal {object}', 'kannst du {object} abspielen'],
+    },
+  },
   chunk: ({ label, tags, group, subgroup }) =>
     `${label} ist ein Emoji der Kategorie ${group} (${subgroup}).${tags.length ? ` Stichwörter: ${tags.join(', ')}.` : ''}`,
 };

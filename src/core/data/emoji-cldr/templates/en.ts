@@ -27,6 +27,16 @@ export const en: LanguageTemplates = {
     ],
     play_music: ['play the song {object}', 'put on {object}', 'I want to hear {object}', 'play some music called {object}'],
   },
+  heldOut: {
+    pre: ['', 'well, ', 'excuse me, '],
+    post: ['', ' if you can', ', cheers'],
+    intents: {
+      find_image: ['get me an image of {object}', 'pull up the {object} picture I saved {time}', "I'm looking for a photo of {object}"],
+      find_document: ['pull up my document on {object}', 'get me the notes about {object} from {time}', 'bring up the report on {object}'],
+      set_reminder: ['{time}, remind me about {object}', 'ping me about {object} {time}'],
+      play_music: ['can you play {object}', 'start playing {object}'],
+    },
+  },
   chunk: ({ label, tags, group, subgroup }) =>
     `${label} is an emoji in the category ${group} (${subgroup}).${tags.length ? ` Keywords: ${tags.join(', ')}.` : ''}`,
 };

@@ -24,6 +24,16 @@ export const es: LanguageTemplates = {
     ],
     play_music: ['pon la canción {object}', 'reproduce {object}', 'quiero escuchar {object}'],
   },
+  heldOut: {
+    pre: ['', 'perdona, ', 'bueno, '],
+    post: ['', ', porfa', ' si puedes'],
+    intents: {
+      find_image: ['enséñame fotos de {object}', 'busca la foto de {object} que guardé {time}', 'quiero ver una imagen de {object}'],
+      find_document: ['ábreme el archivo sobre {object}', 'busca los apuntes de {object} que tomé {time}', 'muéstrame el informe sobre {object}'],
+      set_reminder: ['avísame {time} de {object}', 'no me dejes olvidar {object} {time}'],
+      play_music: ['ponme {object}', 'quiero oír la canción {object}'],
+    },
+  },
   chunk: ({ label, tags, group, subgroup }) =>
     `${label} es un emoji de la categoría ${group} (${subgroup}).${tags.length ? ` Palabras clave: ${tags.join(', ')}.` : ''}`,
 };

@@ -24,6 +24,16 @@ export const fr: LanguageTemplates = {
     ],
     play_music: ['joue la chanson {object}', 'mets {object}', 'lance le morceau {object}', 'je veux écouter {object}'],
   },
+  heldOut: {
+    pre: ['', 'alors, ', 'excuse-moi, '],
+    post: ['', ', merci beaucoup', ' si possible'],
+    intents: {
+      find_image: ['affiche-moi les photos de {object}', 'retrouve l’image de {object} que j’ai enregistrée {time}', 'je voudrais voir une image de {object}'],
+      find_document: ['ouvre le fichier sur {object}', 'montre-moi le dossier sur {object} que j’ai modifié {time}', 'affiche le rapport sur {object}'],
+      set_reminder: ['préviens-moi {time} pour {object}', 'fais-moi penser à {object} {time}'],
+      play_music: ['fais-moi écouter {object}', 'passe {object}'],
+    },
+  },
   chunk: ({ label, tags, group, subgroup }) =>
     `${label} est un emoji de la catégorie ${group} (${subgroup}).${tags.length ? ` Mots-clés : ${tags.join(', ')}.` : ''}`,
 };

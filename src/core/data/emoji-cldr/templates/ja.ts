@@ -20,6 +20,16 @@ export const ja: LanguageTemplates = {
     set_reminder: ['{time}{object}をリマインドして', '{time}、{object}って通知して', '{object}のこと、{time}教えて'],
     play_music: ['「{object}」って曲を流して', '「{object}」を再生して', '{object}を聴かせて'],
   },
+  heldOut: {
+    pre: ['', 'あの、', 'ちょっと、'],
+    post: ['', '、お願いします', '。よろしく'],
+    intents: {
+      find_image: ['{object}の写真を出して', '{time}保存した{object}の画像を見つけて', '{object}の画像が見たい'],
+      find_document: ['{object}のファイルを開いて', '{time}編集した{object}の資料を出して', '{object}のレポートを見せて'],
+      set_reminder: ['{time}{object}のことを思い出させて', '{object}について{time}お知らせして'],
+      play_music: ['{object}をかけて', '「{object}」を流してほしい'],
+    },
+  },
   chunk: ({ label, tags, group, subgroup }) =>
     `${label}は「${group}」カテゴリ（${subgroup}）の絵文字です。${tags.length ? `キーワード：${tags.join('、')}。` : ''}`,
 };

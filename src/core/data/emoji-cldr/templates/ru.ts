@@ -24,6 +24,16 @@ export const ru: LanguageTemplates = {
     ],
     play_music: ['включи песню «{object}»', 'поставь трек {object}', 'хочу послушать «{object}»'],
   },
+  heldOut: {
+    pre: ['', 'извини, ', 'ну, '],
+    post: ['', ', будь добр', ' если можно'],
+    intents: {
+      find_image: ['покажи эмодзи {object}', 'найди фото «{object}», которое я сохранил {time}', 'хочу посмотреть картинку «{object}»'],
+      find_document: ['открой файл «{object}»', 'найди документ «{object}», который я правил {time}', 'покажи отчёт «{object}»'],
+      set_reminder: ['дай знать {time}: {object}', 'не дай мне забыть «{object}» {time}'],
+      play_music: ['сыграй «{object}»', 'запусти песню {object}'],
+    },
+  },
   chunk: ({ label, tags, group, subgroup }) =>
     `${label} — эмодзи из категории «${group}» (${subgroup}).${tags.length ? ` Ключевые слова: ${tags.join(', ')}.` : ''}`,
 };

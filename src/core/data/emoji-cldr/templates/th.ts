@@ -21,6 +21,16 @@ export const th: LanguageTemplates = {
     set_reminder: ['เตือนฉัน{time}เรื่อง{object}', 'ตั้งเตือน{object} {time}', '{time}ช่วยเตือนเรื่อง{object}ด้วย'],
     play_music: ['เปิดเพลง{object}', 'เล่นเพลง{object}ให้ฟังหน่อย', 'อยากฟังเพลง{object}'],
   },
+  heldOut: {
+    pre: ['', 'คือ ', 'รบกวนหน่อย '],
+    post: ['', 'จ้า', ' ขอบคุณมาก'],
+    intents: {
+      find_image: ['ขอรูป{object}หน่อย', 'เปิดรูป{object}ที่บันทึกไว้{time}', 'อยากเห็นรูป{object}'],
+      find_document: ['เปิดไฟล์เรื่อง{object}', 'หาเอกสาร{object}ที่แก้ไว้{time}', 'ขอดูรายงานเรื่อง{object}'],
+      set_reminder: ['{time}อย่าลืมบอกเรื่อง{object}', 'ช่วยตั้งแจ้งเตือน{object}ไว้{time}'],
+      play_music: ['ขอฟังเพลง{object}', 'เปิด{object}ให้ฟังที'],
+    },
+  },
   chunk: ({ label, tags, group, subgroup }) =>
     `${label} เป็นอีโมจิในหมวด ${group} (${subgroup})${tags.length ? ` คำสำคัญ: ${tags.join(' ')}` : ''}`,
 };
