@@ -41,7 +41,8 @@ export async function collectSweeps(dbPath: string): Promise<SweepRows[]> {
       dbPath,
       `SELECT m.run_id, m.stage, m.task, m.language, m.metric, m.value FROM metrics m JOIN runs r USING (run_id)
        WHERE r.status = 'finished' AND r.run_id LIKE '%--%--s%' AND m.metric IN ('R@10', 'intentAccuracy', 'slotF1')
-         AND (m.task IN ('t2i', 'i2t', 't2t', 'q2i', 'nlu') OR (m.task LIKE '%@%' AND m.stage = 'final')) ORDER BY m.run_id, m.rowid`,
+         AND (m.task IN ('t2i', 'i2t', 't2t', 'q2i', 'nlu') OR (m.stage = 'final' AND (m.task LIKE '%@%' OR m.task IN ('t2t#held-out', 'nlu#held-out'))))
+         ORDER BY m.run_id, m.rowid`,
     );
     for (const r of rows.rows) {
       const t = trials.get(r.run_id as string);

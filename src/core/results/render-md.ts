@@ -15,6 +15,9 @@ export const HEADLINE = [
   ['Q2I R@10', 'q2i', 'R@10'],
   ['intent acc', 'nlu', 'intentAccuracy'],
   ['slot F1', 'nlu', 'slotF1'],
+  ['T2T R@10 (held-out templates)', 't2t#held-out', 'R@10'],
+  ['intent acc (held-out)', 'nlu#held-out', 'intentAccuracy'],
+  ['slot F1 (held-out)', 'nlu#held-out', 'slotF1'],
 ] as const;
 
 /** How a sweep's arms are compared: `treatment − baseline` per pair; perLanguage adds per-language deltas. */
@@ -50,6 +53,8 @@ function outcomesOf(runsDir: string | undefined, t: TrialRow, cache: Map<string,
 const FINAL_KEY: Record<BootstrapMetric, string> = {
   't2i R@10': key('final', 't2i', 'mean', 'R@10'), 'i2t R@10': key('final', 'i2t', 'mean', 'R@10'), 't2t R@10': key('final', 't2t', 'mean', 'R@10'),
   'intent acc': key('final', 'nlu', 'mean', 'intentAccuracy'), 'slot F1': key('final', 'nlu', 'mean', 'slotF1'),
+  't2t R@10 (held-out)': key('final', 't2t#held-out', 'mean', 'R@10'),
+  'intent acc (held-out)': key('final', 'nlu#held-out', 'mean', 'intentAccuracy'), 'slot F1 (held-out)': key('final', 'nlu#held-out', 'mean', 'slotF1'),
 };
 
 /** A minimum number of seeds per arm before a difference is called a finding. */

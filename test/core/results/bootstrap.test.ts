@@ -65,6 +65,19 @@ describe('paired bootstrap over test queries and seeds', () => {
   });
 });
 
+describe('held-out-template metrics', () => {
+  it('keep only the rows whose subset is held-out', () => {
+    const make = (ok: number[]): Outcomes => ({
+      ...outcomes([1, 1, 1, 1]),
+      nlu: { id: ['a', 'b', 'c', 'd'], lang: ['en', 'en', 'en', 'en'], intentOk: ok, exact: ok, spans: ok.map(() => [0, 0, 0] as [number, number, number]), subset: ['seen', 'held-out', 'seen', 'held-out'] },
+    });
+    const [a, b] = [make([1, 1, 1, 0]), make([0, 0, 0, 1])];
+    expect(pairedBootstrap([[a, b]], 'intent acc', 10)!.delta).toBeCloseTo(0.5, 12); // 3/4 − 1/4
+    expect(pairedBootstrap([[a, b]], 'intent acc (held-out)', 10)!.delta).toBeCloseTo(0, 12); // b, d: 1/2 − 1/2
+    expect(pairedBootstrap([[a, b]], 'intent acc (held-out)', 10)!.queries).toBe(2);
+  });
+});
+
 describe('seed intervals', () => {
   it('t quantiles match the table, and large df approach 1.96', () => {
     expect([t975(1), t975(4), t975(30)]).toEqual([12.706, 2.776, 2.042]);
