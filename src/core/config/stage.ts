@@ -7,17 +7,18 @@ export type ModuleName = (typeof MODULES)[number];
 
 /**
  * What a loss term is computed on. Each pair type is a pool of training examples and the features it yields:
- * - image-caption:  a = text(caption) (B,D), b = image (B,D)
+ * - image-caption:  a = image (B,D), b = text(caption) (B,D)
+ * - image-image:    a = image, b = image of the same group in another design family (B,D)
  * - caption-chunk:  a = text(caption), b = text(chunk of the same group, any language)
  * - query-chunk:    a = query (NLU-fused unless `nlu: false`), b = text(chunk of the query's group)
  * - query-nlu:      intentLogits (B,I) / intentLabels (B), slotLogits (B,T,S) / slotLabels (B,T) / slotMask (B,T)
  * - query-semantic: enhanced = query (NLU-fused) (B,D), target = text(semantic span), no gradient (B,D)
  */
-export const PAIR_TYPES = ['image-caption', 'caption-chunk', 'query-chunk', 'query-nlu', 'query-semantic'] as const;
+export const PAIR_TYPES = ['image-caption', 'image-image', 'caption-chunk', 'query-chunk', 'query-nlu', 'query-semantic'] as const;
 export type PairType = (typeof PAIR_TYPES)[number];
 
 /** The names the built-in curricula use for their terms (any identifier is allowed). */
-export const TERM_NAMES = ['ti', 'tc', 'qc', 'intent', 'slot', 'align'] as const;
+export const TERM_NAMES = ['ti', 'ii', 'tc', 'qc', 'intent', 'slot', 'align'] as const;
 
 const IDENT = /^[A-Za-z_]\w*$/;
 const NUM = String.raw`\d+(?:\.\d*)?(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?`;

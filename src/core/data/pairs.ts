@@ -78,6 +78,22 @@ export function queryChunkPairs(r: DatasetRecords, o: PairOptions = {}): { query
   return pairsBy(queries, chunks, (a, b) => !o.sameLanguage || a.lang === b.lang).map(([query, chunk]) => ({ query, chunk }));
 }
 
+/**
+ * Image ↔ another image of its group in another design family (both orders): the cross-design positives that
+ * teach the image tower what stays the same when the drawing changes. Without families (or when a group has one
+ * family only), any other image of the group.
+ */
+export function imageImagePairs(r: DatasetRecords): { image: DatasetImage; other: DatasetImage }[] {
+  const byGroup = new Map<string, DatasetImage[]>();
+  for (const im of r.images) (byGroup.get(`${im.split}\u0000${im.group}`) ?? byGroup.set(`${im.split}\u0000${im.group}`, []).get(`${im.split}\u0000${im.group}`)!).push(im);
+  const out: { image: DatasetImage; other: DatasetImage }[] = [];
+  for (const ims of byGroup.values()) {
+    const families = new Set(ims.map((im) => im.family ?? ''));
+    for (const image of ims) for (const other of ims) if (other !== image && (families.size < 2 || other.family !== image.family)) out.push({ image, other });
+  }
+  return out;
+}
+
 /** Query ↔ image of its group. */
 export function queryImagePairs(r: DatasetRecords, o: PairOptions = {}): { query: DatasetQuery; image: DatasetImage }[] {
   const lang = inLangs(o);

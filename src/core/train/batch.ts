@@ -33,7 +33,8 @@ export interface TrainData {
 export interface PairBatch {
   pair: PairType;
   n: number;
-  images?: { data: Float32Array; size: number }; // image-caption: (n, S, S, 3)
+  images?: { data: Float32Array; size: number }; // image-caption, image-image: (n, S, S, 3)
+  rightImages?: { data: Float32Array; size: number }; // image-image: the other image of each pair (n, S, S, 3)
   left?: EncodedBatch; // caption-chunk: the captions
   query?: EncodedBatch; // query-*: the queries
   intent?: Int32Array; // query-nlu: (n)
@@ -45,8 +46,9 @@ export interface PairBatch {
 }
 
 /** Which tables a pair's left and right rows index. */
-const SIDES: Record<PairType, { left: 'image' | 'text' | 'query'; right?: 'text' }> = {
+const SIDES: Record<PairType, { left: 'image' | 'text' | 'query'; right?: 'text' | 'image' }> = {
   'image-caption': { left: 'image', right: 'text' },
+  'image-image': { left: 'image', right: 'image' },
   'caption-chunk': { left: 'text', right: 'text' },
   'query-chunk': { left: 'query', right: 'text' },
   'query-nlu': { left: 'query' },
@@ -59,7 +61,7 @@ const SIDES: Record<PairType, { left: 'image' | 'text' | 'query'; right?: 'text'
  */
 export class BatchAssembler {
   private readonly buffers = new Map<PairType, {
-    left?: TokenBatcher; right?: TokenBatcher; images?: Float32Array; slotLabels?: Int32Array; slotMask?: Float32Array; intent?: Int32Array;
+    left?: TokenBatcher; right?: TokenBatcher; images?: Float32Array; rightImages?: Float32Array; slotLabels?: Int32Array; slotMask?: Float32Array; intent?: Int32Array;
   }>();
 
   /** Caption rows of each group in the image-caption pool (for captionsPerImage > 1), built on first use. */
@@ -78,7 +80,8 @@ export class BatchAssembler {
     if (side.left === 'image') b.images = new Float32Array(cap * d.images!.size * d.images!.size * 3);
     if (side.left === 'text') b.left = new TokenBatcher(d.texts, cap);
     if (side.left === 'query') b.left = new TokenBatcher(d.queries!, cap);
-    if (side.right) b.right = new TokenBatcher(d.texts, pair === 'image-caption' ? cap * this.maxCaptions : cap);
+    if (side.right === 'text') b.right = new TokenBatcher(d.texts, pair === 'image-caption' ? cap * this.maxCaptions : cap);
+    if (side.right === 'image') b.rightImages = new Float32Array(cap * d.images!.size * d.images!.size * 3);
     if (pair === 'query-nlu') {
       b.intent = new Int32Array(cap);
       b.slotLabels = new Int32Array(cap * d.queries!.length);
@@ -100,17 +103,21 @@ export class BatchAssembler {
     const left = Int32Array.from(idx, (i) => pool.left[i]!);
     const out: PairBatch = { pair, n };
     const side = SIDES[pair];
-    if (side.left === 'image') {
+    const copyImages = (rows: ArrayLike<number>, buf: Float32Array) => {
       const { size, data } = this.data.images!;
       const per = size * size * 3;
-      for (let k = 0; k < n; k++) b.images!.set(data.subarray(left[k]! * per, (left[k]! + 1) * per), k * per);
-      out.images = { data: b.images!.subarray(0, n * per), size };
+      for (let k = 0; k < n; k++) buf.set(data.subarray(rows[k]! * per, (rows[k]! + 1) * per), k * per);
+      return { data: buf.subarray(0, n * per), size };
+    };
+    if (side.left === 'image') {
+      out.images = copyImages(left, b.images!);
+      if (side.right === 'image') out.rightImages = copyImages(Int32Array.from(idx, (i) => pool.right[i]!), b.rightImages!);
     } else if (side.left === 'text') out.left = b.left!.rows(left);
     else out.query = b.left!.rows(left);
     if (side.right && pair === 'image-caption' && captions > 1) {
       out.right = b.right!.rows(this.withGroupCaptions(pool, idx, captions, rng!));
       out.captionsPerImage = captions;
-    } else if (side.right) out.right = b.right!.rows(Int32Array.from(idx, (i) => pool.right[i]!));
+    } else if (side.right === 'text') out.right = b.right!.rows(Int32Array.from(idx, (i) => pool.right[i]!));
     if (pair === 'query-nlu') {
       const q = this.data.queries!;
       const Tb = out.query!.length;

@@ -1,6 +1,6 @@
 import { bioLabelIds, bioTagSet } from '../data/bio';
 import type { DatasetQuery, DatasetRecords, DatasetSplit } from '../data/dataset';
-import { captionChunkPairs, imageCaptionPairs, queryChunkPairs } from '../data/pairs';
+import { captionChunkPairs, imageCaptionPairs, imageImagePairs, queryChunkPairs } from '../data/pairs';
 import type { PairType } from '../config/stage';
 import type { Tokenizer } from '../text/tokenizer';
 import type { ImageTable, QueryTable, TrainData } from './batch';
@@ -41,7 +41,7 @@ export interface BuildTrainDataOptions {
   slotLabels: readonly string[];
   /** Only build the pools these pair types need. */
   pairs: ReadonlySet<PairType>;
-  /** Token tables are cached on disk under `dir` (the dataset's .cache), keyed by `tokenizer` (id + config) and the texts. */
+  /** Token tables are cached on disk under `dir` (the dataset's cache folder, datasetCacheDir), keyed by `tokenizer` (id + config) and the texts. */
   cache?: { dir: string; tokenizer: unknown };
   log?: (line: string) => void;
 }
@@ -83,6 +83,20 @@ export function buildTrainData(records: DatasetRecords, o: BuildTrainDataOptions
       G.push(gid(image.group));
     }
     pools['image-caption'] = makePool(L, R, G);
+  }
+  if (o.pairs.has('image-image')) {
+    if (!o.images) throw new Error('buildTrainData: image-image pairs need decoded images');
+    const imageRow = new Map(o.images.ids.map((id, i) => [id, i]));
+    images = { n: o.images.ids.length, size: o.images.size, data: o.images.data };
+    const L: number[] = [], R: number[] = [], G: number[] = [];
+    for (const { image, other } of imageImagePairs(records)) {
+      const [a, b] = [imageRow.get(image.id), imageRow.get(other.id)];
+      if (a === undefined || b === undefined) continue; // a bad image left out of the cache
+      L.push(a);
+      R.push(b);
+      G.push(gid(image.group));
+    }
+    pools['image-image'] = makePool(L, R, G);
   }
   if (o.pairs.has('caption-chunk')) {
     const L: number[] = [], R: number[] = [], G: number[] = [];

@@ -57,6 +57,13 @@ export function pairFeatures(model: TrainModel, b: PairBatch, nlu: boolean, mode
       const target = k === 1 ? text : l2Normalize(tf.mean(tf.reshape(text, [b.n, k, text.shape[1]]), 1) as tf.Tensor2D); // (n, D)
       return { a: model.encodeImage(imagesOf(b), modes.image), b: target };
     }
+    case 'image-image': {
+      // one pass of the image tower over both sides: (2n, S, S, 3) → (2n, D) → (n, D) twice
+      const S = b.images!.size;
+      const both = tf.concat([imagesOf(b), tf.tensor4d(b.rightImages!.data, [b.n, S, S, 3])], 0);
+      const [x, y] = tf.split(model.encodeImage(both, modes.image), 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+      return { a: x, b: y };
+    }
     case 'caption-chunk':
       return { a: model.encodeText(b.left!, modes.text), b: model.encodeText(b.right!, modes.text) };
     case 'query-chunk':

@@ -14,7 +14,7 @@ export interface PairPool {
 }
 
 /** Pairs whose loss uses in-batch negatives: no two examples of one group in a sub-batch. */
-export const CONTRASTIVE_PAIRS: ReadonlySet<PairType> = new Set(['image-caption', 'caption-chunk', 'query-chunk']);
+export const CONTRASTIVE_PAIRS: ReadonlySet<PairType> = new Set(['image-caption', 'image-image', 'caption-chunk', 'query-chunk']);
 
 export interface PoolCursor {
   epoch: number;

@@ -161,6 +161,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
             const key = `${o.seed}/${pair}/${at.epoch}/${at.cursor}`;
             const batch = assembler.assemble(pair, sampler.draw(pair, count), stage.captionsPerImage ?? 1, new Rng(hash32(`captions/${key}`)));
             if (batch.images) augment({ ...batch.images, n: batch.n }, key);
+            if (batch.rightImages) augment({ ...batch.rightImages, n: batch.n }, `${key}/right`);
             batches.set(pair, batch);
           }
           const lr = lrAt(step - 1);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDataset, type DatasetRecords } from '../../../src/core/data/dataset';
 import { loadManifestDataset } from '../../../src/core/data/load-manifest';
-import { captionChunkPairs, groupsOf, imageCaptionPairs, queryChunkPairs, queryImagePairs } from '../../../src/core/data/pairs';
+import { captionChunkPairs, groupsOf, imageCaptionPairs, imageImagePairs, queryChunkPairs, queryImagePairs } from '../../../src/core/data/pairs';
 
 const VALID = 'test/fixtures/manifests/valid/manifest.jsonl';
 
@@ -56,5 +56,21 @@ describe('groupsOf and pairs', () => {
     const r: DatasetRecords = ds;
     expect(imageCaptionPairs(r).map((p) => p.image.id)).toEqual(['i-test']);
     expect(ds.images[0]!.file).toBe('/tmp/a.png');
+  });
+});
+
+describe('image-image pairs', () => {
+  const img = (id: string, group: string, family: string | undefined, split = 'train') => ({ type: 'image' as const, line: 1, id, group, split, path: `${id}.png`, file: `/x/${id}.png`, ...(family ? { family } : {}) });
+  it('pair each image with the images of its group in other families (both orders), same split only', () => {
+    const ds = createDataset({
+      name: 't', root: '/x', manifestPath: '/x/m.jsonl',
+      records: [img('a1', 'a', 'google'), img('a2', 'a', 'twitter'), img('a3', 'a', 'twitter'), img('b1', 'b', 'google'), img('a9', 'a', 'openmoji', 'test')],
+    });
+    const got = imageImagePairs(ds).map((p) => `${p.image.id}|${p.other.id}`).sort();
+    expect(got).toEqual(['a1|a2', 'a1|a3', 'a2|a1', 'a3|a1']); // not a2|a3 (same family); b has one image; test's a9 is another split
+  });
+  it('without families, any other image of the group', () => {
+    const ds = createDataset({ name: 't', root: '/x', manifestPath: '/x/m.jsonl', records: [img('a1', 'a', undefined), img('a2', 'a', undefined)] });
+    expect(imageImagePairs(ds).map((p) => `${p.image.id}|${p.other.id}`)).toEqual(['a1|a2', 'a2|a1']);
   });
 });

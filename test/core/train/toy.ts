@@ -127,6 +127,7 @@ export function toyData(groups: number, seed = 7): TrainData {
     queries: q,
     pools: {
       'image-caption': pool(gs.flatMap((g) => [g * 2, g * 2 + 1]), gs.flatMap((g) => [g * 3, g * 3]), gs.flatMap((g) => [g, g])),
+      'image-image': pool(gs.flatMap((g) => [g * 2, g * 2 + 1]), gs.flatMap((g) => [g * 2 + 1, g * 2]), gs.flatMap((g) => [g, g])),
       'caption-chunk': pool(gs.map((g) => g * 3), gs.map((g) => g * 3 + 1), gs),
       'query-chunk': pool(range(groups * 2), range(groups * 2).map((i) => Math.floor(i / 2) * 3 + 1), range(groups * 2).map((i) => Math.floor(i / 2))),
       'query-nlu': pool(range(groups * 2), range(groups * 2), range(groups * 2).map(() => -1)),

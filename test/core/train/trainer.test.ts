@@ -208,6 +208,20 @@ describe('trainer on a toy model', () => {
     expect((listCheckpoints(dir)).map((c) => c.globalStep)).toEqual([3, 5, 7]);
   });
 
+  it('γ > 0 adds the cross-design image–image term (ii) to stages 1 and 3: it trains and resumes exactly', async () => {
+    const stages = resolveCurriculum({ id: 'three-stage', steps: { stage1: 4, stage2: 2, stage3: 3 }, stages: { stage1: { weights: { gamma: 1 } }, stage3: { weights: { gamma: 0.5 } } } }, registry);
+    expect(stages.map((st) => st.terms.map((t) => t.name))).toEqual([['ti', 'ii', 'tc', 'qc'], ['intent', 'slot', 'align'], ['ti', 'ii', 'qc', 'intent', 'slot', 'align']]);
+    expect(stages[0]!.data['image-image']).toBeCloseTo(0.2, 12);
+    expect(threeStage(4, 2, 3)[0]!.terms.map((t) => t.name)).toEqual(['ti', 'tc', 'qc']); // γ = 0 by default: no ii
+    const augment = [{ id: 'random-affine' }];
+    const full = await runToy({ stages, augment });
+    expect(full.steps.every((s) => Number.isFinite(s.losses.ii ?? NaN) || s.stage === 'stage2')).toBe(true);
+    const dir = join(tmp, 'ii', 'checkpoints');
+    await expect(runToy({ stages, dir, every: 2, crashAt: 3, augment })).rejects.toThrow('simulated crash');
+    const resumed = await runToy({ stages, dir, every: 2, resume: true, augment });
+    expect(resumed.steps.map((s) => s.losses)).toEqual(full.steps.slice(2).map((s) => s.losses));
+  });
+
   it('resumes from a stage-end checkpoint into the next stage', async () => {
     const stages = threeStage(3, 2, 2);
     const full = await runToy({ stages });
