@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors';
 import { writeFileAtomic } from '../fs-atomic';
 import { formatZodError } from '../registry/registry';
+import { isProcessAlive } from '../store/lock';
 import { MetricsFileSchema, type MetricsFile } from './metrics-schema';
 
 export const METRICS_FILE = 'metrics.json';
@@ -19,9 +21,7 @@ export function writeMetricsJson(runDir: string, obj: MetricsFile): string {
 /** Reads and validates runDir/metrics.json; a missing, unreadable or invalid file is a one-line UserError. */
 export function readMetricsJson(runDir: string): MetricsFile {
   const path = join(runDir, METRICS_FILE);
-  if (!existsSync(path)) {
-    throw new UserError(`${path}: missing; this run has no metrics (unfinished?) — finish it with 'unir run --resume ${runDir}'`);
-  }
+  if (!existsSync(path)) throw new UserError(`${path}: missing; ${whyNoMetrics(runDir)}`);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
@@ -31,4 +31,35 @@ export function readMetricsJson(runDir: string): MetricsFile {
   const r = MetricsFileSchema.safeParse(raw);
   if (!r.success) throw new UserError(`${path}: ${formatZodError(r.error)}; see docs/metrics-json.md`);
   return r.data;
+}
+
+function readJson<T>(path: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why a run directory has no metrics.json, and the advice that fits it (from its run.json, config.json and
+ * run.lock): not a run, still training, failed (with its error), stopped, finished without the file. `--resume`
+ * is advised only where it can work: the directory has the config.json it resumes from.
+ */
+export function whyNoMetrics(runDir: string): string {
+  const run = readJson<{ status?: string; globalStep?: number; totalSteps?: number; error?: string; experiment?: string; source?: string }>(join(runDir, 'run.json'));
+  const hasConfig = existsSync(join(runDir, 'config.json'));
+  if (!run && !hasConfig) return "this is not a run directory (no run.json or config.json); give a folder 'unir run' wrote, e.g. runs/<runId> ('unir runs' lists them)";
+  const lock = readJson<{ pid?: number; host?: string }>(join(runDir, 'run.lock'));
+  const at = run ? `step ${run.globalStep ?? 0} of ${run.totalSteps ?? '?'}` : 'its start';
+  if (lock && lock.host === hostname() && typeof lock.pid === 'number' && isProcessAlive(lock.pid)) {
+    return `the run is still training (process ${lock.pid}, ${at}); metrics.json is written after its first stage's evaluation`;
+  }
+  const restart = `'unir run ${run?.source ?? run?.experiment ?? '<experiment>'}'`;
+  if (!hasConfig) return `the run has no config.json either, so it cannot be resumed; start a new one with ${restart}`;
+  const resume = `'unir run --resume ${runDir}'`;
+  if (!run) return `the run never started training; start it with ${resume}`;
+  if (run.status === 'finished') return `the run finished but its metrics.json is gone; restore the file, or run the experiment again with ${restart}`;
+  if (run.status === 'failed') return `the run failed at ${at} before any metrics (${run.error ?? 'no error recorded'}); fix that, then continue it with ${resume}`;
+  return `the run stopped at ${at} before any metrics (status ${run.status ?? 'unknown'}); continue it with ${resume}`;
 }

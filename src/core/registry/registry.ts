@@ -95,13 +95,46 @@ function undeclaredKeys(schema: z.ZodType, config: unknown): string[] {
   return Object.keys(config).filter((k) => !(k in schema.shape));
 }
 
-/** `a.b[2].c: message` for the first issue (the one a user fixes first), prefixed by `where`. */
+/**
+ * `a.b[2].c: message` for the first issue (the one a user fixes first), prefixed by `where`. An unknown key is
+ * named in the path (`data.epochs: unknown field; valid fields here: …`), with the fields of its object and a
+ * did-you-mean (the zod error map below writes that message).
+ */
 export function formatZodError(err: z.ZodError, where?: string): string {
   const issue = err.issues[0]!;
-  const path = formatPath(issue.path);
+  const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+  const path = formatPath(unknownKey === undefined ? issue.path : [...issue.path, unknownKey]);
   const head = [where, path].filter(Boolean).join(path && where ? '.' : '');
   const more = err.issues.length > 1 ? ` (+${err.issues.length - 1} more)` : '';
-  return `${head || 'config'}: ${issue.message}${more}`;
+  const message = unknownKey !== undefined && !issue.message.startsWith('unknown field') ? UNKNOWN_FIELD_FIX : issue.message;
+  return `${head || 'config'}: ${message}${more}`;
+}
+
+const UNKNOWN_FIELD_FIX = 'unknown field; remove it or correct its name';
+
+/**
+ * The message of an unknown key in a strict object, for every zod schema of the process (zod's global error map;
+ * other issues keep zod's own messages): the valid fields of that object and the closest one, or the fix.
+ * formatZodError puts the key itself in the path.
+ */
+function unknownKeysMessage(iss: { code?: string; keys?: string[]; inst?: unknown }): string | undefined {
+  if (iss.code !== 'unrecognized_keys' || !iss.keys?.length) return undefined;
+  const shape = (iss.inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod?.def?.shape;
+  const known = shape ? Object.keys(shape) : [];
+  const [key, ...rest] = iss.keys;
+  const also = rest.length ? ` (also unknown: ${rest.join(', ')})` : '';
+  if (!known.length) return `unknown field${also}; remove it or correct its name`;
+  const lower = key!.toLowerCase();
+  const hint = didYouMean(key!, known) ?? known.find((k) => k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase()));
+  return `unknown field${also}; valid fields here: ${known.join(', ')}; ${hint ? `did you mean '${hint}'?` : 'remove it or correct its name'}`;
+}
+
+const INSTALLED = Symbol.for('unir.zodUnknownKeys');
+const zodConfig = z.config() as Record<PropertyKey, unknown> & { customError?: (iss: unknown) => unknown };
+if (!zodConfig[INSTALLED]) {
+  const previous = zodConfig.customError;
+  z.config({ customError: (iss) => unknownKeysMessage(iss as Parameters<typeof unknownKeysMessage>[0]) ?? (previous?.(iss) as string | undefined) });
+  zodConfig[INSTALLED] = true;
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {

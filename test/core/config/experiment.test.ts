@@ -64,8 +64,14 @@ describe('experiment schema', () => {
     expect(errorOf(() => resolveWith({ 'curriculum.stages.stage1.data.caption-chunk': null }))).toBe(
       "curriculum.stages.stage1.data: pair 'caption-chunk' is used by a term but has no share; add data.caption-chunk",
     );
-    expect(errorOf(() => resolveWith({ 'curriculum.stages.stage1.wieghts': {} }))).toBe('curriculum.stages.stage1: Unrecognized key: "wieghts"');
-    expect(errorOf(() => resolveWith({ 'curriculum.steps.stage4': 3 }))).toBe('curriculum.steps: Unrecognized key: "stage4"');
+    expect(errorOf(() => resolveWith({ 'curriculum.stages.stage1.wieghts': {} }))).toBe(
+      "curriculum.stages.stage1.wieghts: unknown field; valid fields here: until, train, freeze, weights, terms, data, lr, warmup, batchSize, captionsPerImage, augment, skip; did you mean 'weights'?",
+    );
+    expect(errorOf(() => resolveWith({ 'curriculum.steps.stage4': 3 }))).toBe("curriculum.steps.stage4: unknown field; valid fields here: stage1, stage2, stage3; did you mean 'stage1'?");
+    expect(errorOf(() => resolveWith({ epochs: 3 }))).toBe(
+      'epochs: unknown field; valid fields here: id, description, seed, backend, data, model, curriculum, optimizer, eval, checkpointEvery, keepCheckpoints, observers; remove it or correct its name',
+    );
+    expect(errorOf(() => resolveWith({ 'data.epochs': 3, 'data.foo': 1 }))).toMatch(/^data\.epochs: unknown field \(also unknown: foo\); valid fields here: dataset, languages, .*, testSplit; remove it or correct its name$/);
   });
 
   it('checks plugin ids against the registry with a did-you-mean', () => {

@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readMetricsJson, writeMetricsJson } from '../../../src/core/eval/metrics-file';
@@ -45,8 +45,8 @@ describe('metrics.json', () => {
     ['a median rank below 1', (f: any) => (f.final.retrieval.t2i.en.medianRank = 0.5), 'final.retrieval.t2i.en.medianRank: Too small: expected number to be >=1'],
     ['recall that decreases with k', (f: any) => (f.final.retrieval.t2i.en['R@5'] = 0.1), 'final.retrieval.t2i.en: R@1 ≤ R@5 ≤ R@10 must hold'],
     ['a task without its mean', (f: any) => delete f.final.retrieval.t2t.mean, "final.retrieval.t2t: needs a 'mean' entry (macro mean over languages)"],
-    ['an unknown task', (f: any) => (f.final.retrieval.x2y = f.final.retrieval.t2t), 'final.retrieval: Unrecognized key: "x2y"'],
-    ['a misspelt score key', (f: any) => (f.stages[0].metrics.retrieval.t2i.en.mmr = 0.1), 'stages[0].metrics.retrieval.t2i.en: Unrecognized key: "mmr"'],
+    ['an unknown task', (f: any) => (f.final.retrieval.x2y = f.final.retrieval.t2t), 'final.retrieval.x2y: unknown field; valid fields here: t2i, i2t, t2t'],
+    ['a misspelt score key', (f: any) => (f.stages[0].metrics.retrieval.t2i.en.mmr = 0.1), "stages[0].metrics.retrieval.t2i.en.mmr: unknown field; valid fields here: R@1, R@5, R@10, medianRank, mrr, n; did you mean 'mrr'?"],
     ['a non-square confusion', (f: any) => (f.final.intentConfusion.matrix = [[1]]), 'final.intentConfusion: matrix must be labels × labels'],
     ['a missing seed', (f: any) => delete f.seed, 'seed: Invalid input: expected number, received undefined'],
   ])('rejects %s with a one-line error naming the field', (_, mutate, message) => {
@@ -63,7 +63,22 @@ describe('metrics.json', () => {
   it('a run dir without metrics, and a torn file, are one-line UserErrors', () => {
     const dir = join(tmp, 'none');
     mkdirSync(dir, { recursive: true });
-    expect(() => readMetricsJson(dir)).toThrow(`${join(dir, 'metrics.json')}: missing; this run has no metrics (unfinished?) — finish it with 'unir run --resume ${dir}'`);
+    const missing = `${join(dir, 'metrics.json')}: missing; `;
+    expect(() => readMetricsJson(dir)).toThrow(`${missing}this is not a run directory (no run.json or config.json); give a folder 'unir run' wrote, e.g. runs/<runId> ('unir runs' lists them)`);
+    const run = (o: Record<string, unknown>) => writeFileSync(join(dir, 'run.json'), JSON.stringify({ runId: 'r', experiment: 'smoke', source: 'experiments/smoke.ts', globalStep: 7, totalSteps: 80, ...o }));
+    run({ status: 'failed', error: 'boom' });
+    // no config.json: --resume could not work, so it is not advised
+    expect(() => readMetricsJson(dir)).toThrow(`${missing}the run has no config.json either, so it cannot be resumed; start a new one with 'unir run experiments/smoke.ts'`);
+    writeFileSync(join(dir, 'config.json'), '{}');
+    expect(() => readMetricsJson(dir)).toThrow(`${missing}the run failed at step 7 of 80 before any metrics (boom); fix that, then continue it with 'unir run --resume ${dir}'`);
+    run({ status: 'interrupted' });
+    expect(() => readMetricsJson(dir)).toThrow(`${missing}the run stopped at step 7 of 80 before any metrics (status interrupted); continue it with 'unir run --resume ${dir}'`);
+    run({ status: 'finished' });
+    expect(() => readMetricsJson(dir)).toThrow(`${missing}the run finished but its metrics.json is gone; restore the file, or run the experiment again with 'unir run experiments/smoke.ts'`);
+    run({ status: 'running' });
+    writeFileSync(join(dir, 'run.lock'), JSON.stringify({ pid: process.pid, host: hostname(), since: 'now' }));
+    expect(() => readMetricsJson(dir)).toThrow(`${missing}the run is still training (process ${process.pid}, step 7 of 80); metrics.json is written after its first stage's evaluation`);
+    rmSync(join(dir, 'run.lock'));
     writeFileSync(join(dir, 'metrics.json'), '{"runId": ');
     expect(() => readMetricsJson(dir)).toThrow(/metrics\.json: not valid JSON \(.*\); re-run the evaluation or restore the file$/);
     try {

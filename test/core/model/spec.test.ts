@@ -39,7 +39,7 @@ describe('model spec', () => {
     expect(msg({ fusion: { id: 'cross-atention' } })).toBe("model.fusion: unknown fusion 'cross-atention'. Known: cross-attention, late, none. Did you mean 'cross-attention'?");
     expect(msg({ image: { id: 'text-transformer' } })).toBe("model.image.id: 'text-transformer' is a text encoder; use one of image-cnn, image-vit, tfjs-graph");
     expect(msg({ nlu: { id: 'image-vit' } })).toBe("model.nlu.id: 'image-vit' is an image encoder; use one of nlu-transformer");
-    expect(msg({ dims: 3 })).toBe('model: Unrecognized key: "dims"');
+    expect(msg({ dims: 3 })).toBe("model.dims: unknown field; valid fields here: dim, tokenizer, text, image, nlu, fusion; did you mean 'dim'?");
     expect(msg({ text: { id: 'text-transformer', pooling: 'max' } })).toBe('model.text.pooling: Invalid option: expected one of "mean"|"cls"');
   });
 });

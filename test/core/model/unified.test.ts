@@ -173,7 +173,7 @@ describe('createUnifiedModel', () => {
   it('fails with the config path and frees what it built when a part does not fit', async () => {
     const v0 = Object.keys(tf.engine().registeredVariables).length;
     await expect(build(tiny({ id: 'cross-attention', heads: 3 }))).rejects.toThrow(/^model\.fusion\.heads: 3 heads must divide the text encoder's hidden width 16$/);
-    await expect(build(tiny(undefined, { text: { id: 'text-transformer', layer: 2 } }))).rejects.toThrow(/^model\.text: Unrecognized key: "layer"$/);
+    await expect(build(tiny(undefined, { text: { id: 'text-transformer', layer: 2 } }))).rejects.toThrow(/^model\.text\.layer: unknown field; valid fields here: .*layers.*; did you mean 'layers'\?$/);
     expect(Object.keys(tf.engine().registeredVariables).length).toBe(v0);
   });
 

@@ -78,7 +78,8 @@ describe('report', () => {
     expect(() => loadRunRecord(join(tmp, 'nope'))).toThrowError(/nope: no such run directory; list runs with 'unir runs'$/);
     const r1 = unir(['report', tmp]);
     expect(r1.code).toBe(2);
-    expect(r1.stderr.trim()).toBe(`unir: ${join(tmp, 'metrics.json')}: missing; this run has no metrics (unfinished?) — finish it with 'unir run --resume ${tmp}'`);
+    expect(r1.stderr.trim()).toBe(`unir: report: ${tmp}: not a run directory (no run.json, config.json or metrics.json); give a folder 'unir run' wrote, e.g. runs/<runId> ('unir runs' lists them)`);
+    expect(() => loadRunRecord(tmp)).toThrowError(`${join(tmp, 'metrics.json')}: missing; this is not a run directory (no run.json or config.json); give a folder 'unir run' wrote, e.g. runs/<runId> ('unir runs' lists them)`);
     const bad = join(tmp, 'bad');
     writeFakeRun(bad, 'bad', 5);
     writeFileSync(join(bad, 'metrics.json'), '{"runId": ');
