@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFakeRun } from '../helpers/fake-run';
-import { declaredPng, manifestExperiment, manifestWith, truncatedPng, VALID } from './fixtures';
+import { loadExperiment } from '../../src/core/config/load';
+import { resolveExperiment } from '../../src/core/config/experiment';
+import { modelSpecParser } from '../../src/core/train/model-factory';
+import { createRegistry } from '../../src/plugins';
+import { brokenPluginExperiment, declaredPng, manifestEdited, manifestExperiment, manifestWith, truncatedPng, VALID } from './fixtures';
 
 // The bad-input corpus: what a new user gets wrong (experiment files, --set and other flags, manifests, images,
 // SQL, run directories), each run through the real CLI in its own process. Every case asserts: exit â‰  0, exactly
@@ -29,7 +33,9 @@ beforeAll(() => {
 });
 
 function cli(args: string[], o: { env?: Record<string, string>; cwd?: string } = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: o.cwd ?? REPO, env: { ...process.env, ...o.env }, timeout: 120_000 });
+  // caches (decoded images, token tables) in the test's own folder, not the repository's .cache/unir
+  const env = { ...process.env, UNIR_CACHE_DIR: join(tmp, 'cache'), ...o.env };
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: o.cwd ?? REPO, env, timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -60,6 +66,13 @@ interface Case {
   code?: number;
   /** Folders whose files must be byte for byte what they were (default: the case's own folder). */
   untouched?: (dir: string) => string[];
+  /** Paths that must not exist afterwards (e.g. the run folder of a run that failed before its first step). */
+  absent?: (dir: string) => string[];
+  /**
+   * A run that failed after it started: the lines it printed before (the data it loaded, 'unir: '-prefixed) may
+   * precede the message, which is the last line.
+   */
+  started?: boolean;
 }
 
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -72,6 +85,13 @@ const exp = (dir: string, name: string, text: string) => {
   writeFileSync(join(dir, name), text);
 };
 const smokeSet = (...sets: string[]) => () => ['run', 'smoke', '--dry-run', ...sets.flatMap((s) => ['--set', s])];
+/** experiments/smoke.ts resolved as 'unir run smoke' resolves it: what its config.json holds. */
+let smokeResolved: unknown;
+const smokeConfig = () => smokeResolved;
+beforeAll(async () => {
+  const { input, source } = await loadExperiment('smoke');
+  smokeResolved = resolveExperiment(input, createRegistry({ warn: () => {} }), { source, modelSpec: modelSpecParser }).experiment;
+});
 
 const CASES: Case[] = [
   // ---- experiment files --------------------------------------------------------------------------------------
@@ -103,7 +123,7 @@ const CASES: Case[] = [
     name: 'an unknown field in an experiment',
     setup: (d) => exp(d, 'exp.json', JSON.stringify({ id: 'x', epochs: 3, data: { dataset: { id: 'emoji-cldr' } }, curriculum: { id: 'three-stage' } })),
     args: (d) => ['run', join(d, 'exp.json'), '--dry-run'],
-    message: (d) => new RegExp(`^${esc(join(d, 'exp.json'))}: (config|epochs): Unrecognized key: "epochs"`),
+    message: (d) => `${join(d, 'exp.json')}: epochs: unknown field; valid fields here: id, description, seed, backend, data, model, curriculum, optimizer, eval, checkpointEvery, keepCheckpoints, observers; remove it or correct its name`,
   },
   {
     name: 'a wrong type in an experiment',
@@ -143,7 +163,7 @@ const CASES: Case[] = [
   {
     name: '--set with a misspelt field',
     args: smokeSet('optimizer.lrr=0.01'),
-    message: () => /^--set optimizer\.lrr=0\.01: optimizer has no 'lrr' \(it has lr, .*\); did you mean 'lr'\? \(optimizer: Unrecognized key: "lrr"\)$/,
+    message: () => "--set optimizer.lrr=0.01: optimizer.lrr: unknown field; valid fields here: lr, weightDecay, beta1, beta2, epsilon, clipNorm, warmup, minLrRatio; did you mean 'lr'?",
   },
   {
     name: '--set without =',
@@ -288,7 +308,9 @@ const CASES: Case[] = [
     },
     args: (d) => ['run', join(d, 'experiment.json'), '--out', join(d, 'runs')],
     message: (d) => new RegExp(`^${esc(join(d, 'ds', 'manifest.jsonl'))}:2: path: ${esc(join(d, 'ds', 'images', 'dog.png'))}: cannot decode image: .+; fix or replace the image, or set skipBadImages: true in the dataset config to leave bad images out$`),
-    untouched: (d) => [join(d, 'ds', 'images')],
+    untouched: (d) => [join(d, 'ds')],
+    started: true, // after the data lines: the image is first decoded when training starts
+    absent: (d) => [join(d, 'runs')],
   },
   {
     name: 'a bad slot in a manifest (span past the end of the text)',
@@ -320,6 +342,142 @@ const CASES: Case[] = [
     name: 'a misspelt loss option given with --set',
     args: smokeSet('curriculum.stages.stage1.terms[0].config.temprature=0.1'),
     message: () => /^--set curriculum\.stages\.stage1\.terms\[0\]\.config\.temprature=0\.1: curriculum\.stages\.stage1\.terms\[0\]\.config\.temprature: unknown field of loss 'info-nce'; its fields: .*\. Did you mean 'temperature'\?$/,
+  },
+
+  // ---- what the data cannot give the stages: refused before the first step, no run folder left --------------------
+  {
+    name: 'a dataset with a single intent: intent-ce is refused at start (it used to crash in stage 2 with tfjs oneHot depth 1)',
+    setup: (d) => {
+      manifestEdited(join(d, 'ds'), (r) => (r.type === 'header' ? { ...r, intents: ['find_image'] } : r.type === 'query' ? { ...r, intent: 'find_image' } : r));
+      manifestExperiment(d, join(d, 'ds', 'manifest.jsonl'));
+    },
+    args: (d) => ['run', join(d, 'experiment.json'), '--out', join(d, 'runs')],
+    message: (d) => `curriculum.stages.stage2, term 'intent' (intent-ce on query-nlu): dataset 'tiny' (${join(d, 'ds', 'manifest.jsonl')}) has 1 intent (find_image); intent classification needs at least 2: add queries of another intent (or list it in the header's intents), or drop the term (weight 0)`,
+    absent: (d) => [join(d, 'runs')],
+  },
+  {
+    name: 'the single intent is caught by --dry-run too',
+    setup: (d) => {
+      manifestEdited(join(d, 'ds'), (r) => (r.type === 'header' ? { ...r, intents: ['find_image'] } : r.type === 'query' ? { ...r, intent: 'find_image' } : r));
+      manifestExperiment(d, join(d, 'ds', 'manifest.jsonl'));
+    },
+    args: (d) => ['run', join(d, 'experiment.json'), '--dry-run'],
+    message: (d) => `curriculum.stages.stage2, term 'intent' (intent-ce on query-nlu): dataset 'tiny' (${join(d, 'ds', 'manifest.jsonl')}) has 1 intent (find_image); intent classification needs at least 2: add queries of another intent (or list it in the header's intents), or drop the term (weight 0)`,
+  },
+  {
+    name: 'a stage needing query-nlu on a train split without queries',
+    setup: (d) => {
+      manifestEdited(join(d, 'ds'), (r) => (r.type === 'query' && r.split === 'train' ? null : r));
+      const f = manifestExperiment(d, join(d, 'ds', 'manifest.jsonl'));
+      const e = JSON.parse(readFileSync(f, 'utf8'));
+      e.curriculum.stages = { stage1: { skip: true } };
+      writeFileSync(f, JSON.stringify(e));
+    },
+    args: (d) => ['run', join(d, 'experiment.json'), '--out', join(d, 'runs')],
+    message: (d) => `curriculum.stages.stage2, term 'intent' (intent-ce on query-nlu): the train split of dataset 'tiny' (${join(d, 'ds', 'manifest.jsonl')}) has no 'query-nlu' examples (languages de, en, ja); add them to the data, or drop the term (weight 0) or its stage (skip: true)`,
+    absent: (d) => [join(d, 'runs')],
+  },
+  {
+    name: 'one group in the train split: no in-batch negatives for the contrastive terms',
+    setup: (d) => {
+      manifestEdited(join(d, 'ds'), (r) => (r.split === 'train' && r.group === 'cat' ? { ...r, group: 'dog' } : r));
+      manifestExperiment(d, join(d, 'ds', 'manifest.jsonl'));
+    },
+    args: (d) => ['run', join(d, 'experiment.json'), '--out', join(d, 'runs')],
+    message: (d) => `curriculum.stages.stage1, term 'ti' (info-nce on image-caption): the train split of dataset 'tiny' (${join(d, 'ds', 'manifest.jsonl')}) has 1 group with 'image-caption' examples (languages de, en, ja); in-batch negatives need at least 2 (every other row of a batch would be a positive): add groups, or drop the term (weight 0)`,
+    absent: (d) => [join(d, 'runs')],
+  },
+  {
+    name: 'no slot labels for slot-ce',
+    setup: (d) => {
+      manifestEdited(join(d, 'ds'), (r) => (r.type === 'header' ? { ...r, slotLabels: [] } : r.type === 'query' ? { ...r, slots: [] } : r));
+      manifestExperiment(d, join(d, 'ds', 'manifest.jsonl'));
+    },
+    args: (d) => ['run', join(d, 'experiment.json'), '--out', join(d, 'runs')],
+    message: (d) => `curriculum.stages.stage2, term 'slot' (slot-ce on query-nlu): dataset 'tiny' (${join(d, 'ds', 'manifest.jsonl')}) has no slot labels; slot tagging needs at least 1: add slots to its queries (or slotLabels to the header), or drop the term (weight 0)`,
+    absent: (d) => [join(d, 'runs')],
+  },
+  {
+    name: "an evaluated split the manifest lacks (default data.evalSplit 'val'): before anything is built, no run folder left",
+    setup: (d) => {
+      const f = manifestExperiment(d, join(VALID, 'manifest.jsonl'));
+      const e = JSON.parse(readFileSync(f, 'utf8'));
+      delete e.data.evalSplit;
+      writeFileSync(f, JSON.stringify(e));
+    },
+    args: (d) => ['run', join(d, 'experiment.json'), '--out', join(d, 'runs')],
+    message: () => `data.evalSplit: dataset 'tiny' (${resolve(VALID, 'manifest.jsonl')}) has no split 'val' (splits: train, test); set data.evalSplit to one of those, or add 'val' records to the manifest`,
+    absent: (d) => [join(d, 'runs')],
+  },
+  {
+    name: 'a header-only manifest (it used to validate as "0 records, 0 problems")',
+    setup: (d) => {
+      manifestEdited(join(d, 'ds'), (r) => (r.type === 'header' ? r : null));
+      manifestExperiment(d, join(d, 'ds', 'manifest.jsonl'));
+    },
+    args: (d) => ['run', join(d, 'experiment.json'), '--out', join(d, 'runs')],
+    message: (d) => `${join(d, 'ds', 'manifest.jsonl')}:1: file: only a header, no records; add image, text and query lines after it (see data-cards/FORMAT.md)`,
+    absent: (d) => [join(d, 'runs')],
+  },
+
+  // ---- broken plugins: checked against their contract at the first step of each stage ---------------------------
+  {
+    name: "a loss whose main term is not a scalar (it used to be tfjs's raw 'variableGrads(f) must return a scalar')",
+    setup: (d) => brokenPluginExperiment(d, join(VALID, 'manifest.jsonl'), 'loss-not-scalar', REPO),
+    args: (d) => ['run', join(d, 'experiment.ts'), '--out', join(d, 'runs')],
+    message: () => "curriculum.stages.stage1, term 'ti': loss 'row-loss': its first output 'rowLoss' (the term minimised) has shape [2], expected a scalar (rank 0; reduce it, e.g. with tf.mean); fix the loss plugin 'row-loss' (contract: src/core/loss/loss.ts)",
+    started: true,
+    absent: (d) => [join(d, 'runs')],
+  },
+  {
+    name: 'the same broken loss under --dry-run (its timed steps are first steps too)',
+    setup: (d) => brokenPluginExperiment(d, join(VALID, 'manifest.jsonl'), 'loss-not-scalar', REPO),
+    args: (d) => ['run', join(d, 'experiment.ts'), '--dry-run'],
+    message: () => "curriculum.stages.stage1, term 'ti': loss 'row-loss': its first output 'rowLoss' (the term minimised) has shape [2], expected a scalar (rank 0; reduce it, e.g. with tf.mean); fix the loss plugin 'row-loss' (contract: src/core/loss/loss.ts)",
+  },
+  {
+    name: 'a loss that is NaN at the first step (not the "lower the learning rate" advice: nothing was updated yet)',
+    setup: (d) => brokenPluginExperiment(d, join(VALID, 'manifest.jsonl'), 'loss-nan', REPO),
+    args: (d) => ['run', join(d, 'experiment.ts'), '--out', join(d, 'runs')],
+    message: () => "curriculum.stages.stage1, term 'ti': loss 'log-loss': its first output 'logLoss' (the term minimised) is NaN before any update, on finite features; fix the loss plugin 'log-loss' (contract: src/core/loss/loss.ts)",
+    started: true,
+    absent: (d) => [join(d, 'runs')],
+  },
+  {
+    name: 'a fusion that returns the wrong shape',
+    setup: (d) => brokenPluginExperiment(d, join(VALID, 'manifest.jsonl'), 'fusion-shape', REPO),
+    args: (d) => ['run', join(d, 'experiment.ts'), '--out', join(d, 'runs')],
+    message: () => "curriculum.stages.joint, first step: model.fusion 'half-fusion' (fusion): late(embedding, nlu) returned shape [2, 8], expected a float32 tensor of shape [2, 16] (B, D); fix the fusion plugin 'half-fusion' (contract: src/core/model/fusion.ts)",
+    started: true,
+    absent: (d) => [join(d, 'runs')],
+  },
+  {
+    name: 'an image encoder that returns NaN',
+    setup: (d) => brokenPluginExperiment(d, join(VALID, 'manifest.jsonl'), 'image-nan', REPO),
+    args: (d) => ['run', join(d, 'experiment.ts'), '--out', join(d, 'runs')],
+    message: () => "curriculum.stages.stage1, first step: model.image 'nan-image' (image encoder): encode(images) returned 32 non-finite values (NaN or Inf) of 32 before any update; fix the encoder plugin 'nan-image' (contract: src/core/model/encoder.ts)",
+    started: true,
+    absent: (d) => [join(d, 'runs')],
+  },
+
+  // ---- run ids ------------------------------------------------------------------------------------------------------
+  {
+    name: '--run-id of a folder holding another run: no --resume advice (it is a different run)',
+    setup: (d) => {
+      exp(join(d, 'runs', 'mine'), 'config.json', JSON.stringify({ id: 'paper-three-stage', seed: 4, data: { batchSize: 64 } }));
+      exp(join(d, 'runs', 'mine'), 'run.json', JSON.stringify({ runId: 'mine', experiment: 'paper-three-stage', status: 'interrupted', globalStep: 3, totalSteps: 1200 }));
+    },
+    args: (d) => ['run', 'smoke', '--out', join(d, 'runs'), '--run-id', 'mine'],
+    message: (d) => `--run-id mine: ${join(d, 'runs', 'mine')} already holds another run (experiment 'paper-three-stage', seed 4; differs in checkpointEvery, curriculum, data.augment); choose another --run-id, or leave --run-id out for a fresh one`,
+  },
+  {
+    name: '--run-id of a folder holding an unfinished run of this same experiment and config: --resume is the advice',
+    setup: (d) => {
+      exp(join(d, 'runs', 'again'), 'config.json', JSON.stringify(smokeConfig(), null, 2));
+      exp(join(d, 'runs', 'again'), 'run.json', JSON.stringify({ runId: 'again', experiment: 'smoke', status: 'interrupted', globalStep: 30, totalSteps: 80 }));
+    },
+    args: (d) => ['run', 'smoke', '--out', join(d, 'runs'), '--run-id', 'again'],
+    message: (d) => `--run-id again: ${join(d, 'runs', 'again')} already holds a run of this experiment ('smoke', same config) (interrupted at step 30 of 80); continue it with 'unir run --resume ${join(d, 'runs', 'again')}', or choose another --run-id, or leave --run-id out for a fresh one`,
   },
 
   // ---- run directories for report / compare --------------------------------------------------------------------
@@ -371,20 +529,43 @@ describe('bad input: one line naming the file, field or flag and the fix; exit â
       expect(r.code, r.stderr).toBe(c.code ?? 2);
       expect(r.stdout).toBe('');
       const lines = r.stderr.split('\n');
-      expect(lines, r.stderr).toHaveLength(2); // one line and its newline
+      expect(lines.at(-1)).toBe(''); // lines end with a newline
+      if (c.started) for (const l of lines.slice(0, -2)) expect(l, r.stderr).toMatch(/^unir: /);
+      else expect(lines, r.stderr).toHaveLength(2); // one line and its newline
       expect(r.stderr).not.toMatch(/^\s+at |Error: .*\n\s+at /m);
-      expect(lines[0]!.startsWith('unir: ')).toBe(true);
+      const last = lines.at(-2)!;
+      expect(last.startsWith('unir: ')).toBe(true);
       const want = c.message(dir);
-      const line = lines[0]!.slice('unir: '.length);
+      const line = last.slice('unir: '.length);
       if (typeof want === 'string') expect(line).toBe(want);
       else expect(line).toMatch(want);
       expect(watched.map(snapshot), 'files written before the command are unchanged and nothing was added').toEqual(before);
+      for (const p of c.absent?.(dir) ?? []) expect(existsSync(p), `${p} is left behind`).toBe(false);
     });
   });
 });
 
 describe('bad input: unir data validate lists each problem as file:line: field: problem (exit 1)', () => {
-  const VALIDATE: { name: string; setup: (d: string) => string; flags?: string[]; problem: (d: string) => string | RegExp }[] = [
+  const VALIDATE: { name: string; setup: (d: string) => string; flags?: (d: string) => string[]; problem: (d: string) => string | RegExp; summary?: string }[] = [
+    {
+      name: 'a header-only manifest (it used to print "0 records, 0 problems")',
+      setup: (d) => manifestEdited(d, (r) => (r.type === 'header' ? r : null)),
+      problem: (d) => `${join(d, 'manifest.jsonl')}:1: file: only a header, no records; add image, text and query lines after it (see data-cards/FORMAT.md)`,
+    },
+    {
+      name: 'a manifest without the split an experiment evaluates (--experiment smoke: data.evalSplit val)',
+      setup: (d) => manifestWith(d),
+      flags: () => ['--experiment', 'smoke'],
+      problem: (d) => `${join(d, 'manifest.jsonl')}: experiments/smoke.ts: data.evalSplit: dataset 'tiny' (${join(d, 'manifest.jsonl')}) has no split 'val' (splits: train, test); set data.evalSplit to one of those, or add 'val' records to the manifest`,
+      summary: "1 problem for experiment 'smoke'",
+    },
+    {
+      name: 'a manifest with one intent, checked for an experiment whose stages learn intents',
+      setup: (d) => manifestEdited(d, (r) => (r.type === 'header' ? { ...r, intents: ['find_image'] } : r.type === 'query' ? { ...r, intent: 'find_image' } : r)),
+      flags: (d) => ['--experiment', manifestExperiment(join(d, 'exp'), join(d, 'manifest.jsonl'))],
+      problem: (d) => `${join(d, 'manifest.jsonl')}: ${join(d, 'exp', 'experiment.json')}: curriculum.stages.stage2, term 'intent' (intent-ce on query-nlu): dataset 'tiny' (${join(d, 'manifest.jsonl')}) has 1 intent (find_image); intent classification needs at least 2: add queries of another intent (or list it in the header's intents), or drop the term (weight 0)`,
+      summary: `1 problem for experiment '${'<exp>'}'`,
+    },
     {
       name: "an image path that leads out of the dataset folder ('..' after resolving)",
       setup: (d) => manifestWith(d, 2, (r) => ({ ...r, path: '../../../../../../../etc/passwd' })),
@@ -438,8 +619,9 @@ describe('bad input: unir data validate lists each problem as file:line: field: 
     it(c.name, () => {
       const dir = join(tmp, `validate-${i}`);
       const file = c.setup(dir);
+      const flags = c.flags?.(dir) ?? [];
       const before = snapshot(dir);
-      const r = cli(['data', 'validate', file, ...(c.flags ?? [])]);
+      const r = cli(['data', 'validate', file, ...flags]);
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toBe('');
       const lines = r.stdout.trim().split('\n');
@@ -447,7 +629,7 @@ describe('bad input: unir data validate lists each problem as file:line: field: 
       const want = c.problem(dir);
       if (typeof want === 'string') expect(lines[0]).toBe(want);
       else expect(lines[0]).toMatch(want);
-      expect(lines[1]).toBe('1 problem in 1 line');
+      expect(lines[1]).toBe((c.summary ?? '1 problem in 1 line').replace('<exp>', flags[1] ?? ''));
       expect(snapshot(dir)).toEqual(before);
     });
   });

@@ -4,7 +4,7 @@ import { UserError } from '../../core/errors';
 import { parseSetFlag } from '../../core/sweep/overrides';
 import { dryRunReport } from '../../core/train/dry-run';
 import { modelSpecParser } from '../../core/train/model-factory';
-import { resumeRun, runExperiment } from '../../core/train/run';
+import { inspectRunData, resumeRun, runExperiment } from '../../core/train/run';
 import { disposeBackend } from '../../core/backend';
 import { registry } from '../../plugins';
 import { parseFlags, type CliCommand } from '../command';
@@ -20,13 +20,20 @@ export const command: CliCommand = {
   --set path=value   override any field by dotted path, repeatable; value is JSON when it parses:
                      --set curriculum.stages.stage1.weights.alpha=0.25 --set data.batchSize=64
   --seed N           same as --set seed=N
-  --dry-run          validate, print the resolved config, step counts and a time estimate; no training
+  --dry-run          validate, load and check the data, print the resolved config, step counts, the data
+                     and a time estimate; no training
   --out DIR          parent of the run directory (default runs/)
-  --run-id ID        run directory name (default <experiment>-s<seed>-<time>)
+  --run-id ID        run directory name (default <experiment>-s<seed>-<UTC time>, with -2, -3, … when
+                     another run started in the same second)
   --resume DIR       continue a run from its newest checkpoint (same config, same backend unless --backend)
 
+Before the first step, checks what the data must provide for every stage (splits, pairs, ≥ 2 intents for
+intent losses, ≥ 2 groups for in-batch negatives) and prints the data it uses: groups, images, languages per
+split and the chance R@10 of text→image on the evaluated splits (a warning above 0.2).
 Writes DIR/<runId>/: config.json, run.json, history.jsonl, checkpoints/, metrics.json, and when it finishes
 embeddings/<test split>.{f32,json} and report.html/.md/.json; records the run in DIR/unir.duckdb ('unir runs').
+A run that fails before its first step leaves no directory. Caches (decoded images, token tables) go to
+$UNIR_CACHE_DIR (default <repo>/.cache/unir), never into the dataset's folder.
 Ctrl-C stops at the next step with a checkpoint; kill -9 loses at most checkpointEvery steps.`,
   async run(argv) {
     const { values, positionals } = parseFlags('run', argv, {
@@ -70,7 +77,10 @@ Ctrl-C stops at the next step with a checkpoint; kill -9 loses at most checkpoin
     const { input, source } = await loadExperiment(positionals[0]!);
     const resolved = resolveWithSetFlags(input, source, flags, reg, modelSpecParser);
     if (values['dry-run']) {
+      const loading: string[] = [];
+      const data = await inspectRunData(resolved, reg, (l) => loading.push(l)); // a data problem fails here, before timing
       console.log(await dryRunReport(resolved, reg));
+      console.log(['', ...loading, ...data.lines, ...data.warnings].join('\n'));
       await disposeBackend();
       return 0;
     }

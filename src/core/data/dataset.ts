@@ -28,7 +28,7 @@ export interface DatasetSplit extends DatasetRecords {
  */
 export interface Dataset extends DatasetRecords {
   readonly name: string;
-  readonly root: string; // absolute directory of the manifest; caches go under <root>/.cache
+  readonly root: string; // absolute directory of the manifest (read only: caches go to datasetCacheDir, see cache-dir.ts)
   readonly manifestPath: string;
   readonly version?: string; // header.version
   readonly languages: readonly string[];

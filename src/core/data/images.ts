@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../errors';
 import { writeFileAtomic } from '../fs-atomic';
+import { datasetCacheDir, manifestHash } from './cache-dir';
 import type { Dataset } from './dataset';
 
 /** Bump when decoding changes (background, fit, scaling): image caches written by older loaders are rebuilt. */
@@ -137,9 +138,11 @@ interface CacheIndex {
 }
 
 /**
- * All images of one split decoded once, as one (N, size, size, 3) array, cached on disk under
- * <root>/.cache/<split>-<size>.f32 with <split>-<size>.json as its index (both written atomically, index
- * last). A later call reads the cache when the split's images (ids, paths, sizes, mtimes) are unchanged.
+ * All images of one split decoded once, as one (N, size, size, 3) array, cached on disk under the dataset's cache
+ * folder (datasetCacheDir: $UNIR_CACHE_DIR or <repo>/.cache/unir, never the dataset's own folder) as
+ * images/<split>-<size>.f32 with <split>-<size>.json as its index (both written atomically, index last). A later
+ * call reads the cache when the manifest (its content hash) and the split's images (ids, paths, sizes, mtimes)
+ * are unchanged. A cache that cannot be written is a warning: the images are decoded again next time.
  */
 export async function loadImageTensorCache(dataset: Dataset, split: string, size: number, opts: ImageCacheOptions = {}): Promise<ImageTensorCache> {
   const images = dataset.split(split).images;
@@ -149,13 +152,13 @@ export async function loadImageTensorCache(dataset: Dataset, split: string, size
     const at = im ? `${dataset.manifestPath}:${im.line}: path: ` : '';
     return new UserError(`${at}${reason}; fix or replace the image, or set skipBadImages: true in the dataset config to leave bad images out`);
   };
-  const hash = createHash('sha1').update(`${IMAGE_LOADER_VERSION}|${size}|`);
+  const hash = createHash('sha1').update(`${IMAGE_LOADER_VERSION}|${size}|${manifestHash(dataset.manifestPath)}|`);
   for (const im of images) {
     const st = statSync(im.file, { throwIfNoEntry: false });
     hash.update(`${im.id}\u0000${im.path}\u0000${st?.size ?? -1}\u0000${st?.mtimeMs ?? -1}\n`);
   }
   const key = hash.digest('hex');
-  const base = join(dataset.root, '.cache', `${split}-${size}`);
+  const base = join(datasetCacheDir(dataset), 'images', `${split}-${size}`);
   const index = readCacheIndex(`${base}.json`);
   if (index && index.key === key && index.loader === IMAGE_LOADER_VERSION && index.size === size) {
     if (index.skipped.length && !skipBad) throw badImage(index.skipped[0]!.reason, index.skipped[0]!.id); // cached with skipBad: still bad

@@ -1,7 +1,7 @@
 import { basename, resolve } from 'node:path';
 import { UserError } from '../errors';
 import { createDataset, type Dataset } from './dataset';
-import { formatProblem, parseManifest, type ManifestProblem, type ManifestRecord } from './manifest-schema';
+import { formatProblem, parseManifest, type ManifestProblem, type ManifestRecord, type ParsedManifest } from './manifest-schema';
 
 export interface LoadManifestOptions {
   /** Check that every image exists and decodes. Default true. */
@@ -17,6 +17,15 @@ export interface LoadManifestOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * Problems of the manifest as a whole that no line has: a header without any record after it ("0 records, 0
+ * problems" would pass it, and a run would then fail on a missing split).
+ */
+export function wholeManifestProblems(m: Pick<ParsedManifest, 'file' | 'header' | 'records' | 'problems'>): ManifestProblem[] {
+  if (m.records.length > 0 || m.problems.length > 0 || !m.header) return [];
+  return [{ file: m.file, line: 1, field: 'file', message: 'only a header, no records; add image, text and query lines after it (see data-cards/FORMAT.md)', kind: 'record' }];
+}
+
 function failWith(file: string, problems: readonly ManifestProblem[]): never {
   const more = problems.length > 1 ? ` (+${problems.length - 1} more; 'unir data validate ${file}' lists them all)` : '';
   throw new UserError(`${formatProblem(problems[0]!)}${more}`);
@@ -28,7 +37,7 @@ function failWith(file: string, problems: readonly ManifestProblem[]): never {
  */
 export async function loadManifestDataset(path: string, opts: LoadManifestOptions = {}): Promise<Dataset> {
   const parsed = await parseManifest(path, { checkImages: opts.checkImages, concurrency: opts.concurrency, imageRoot: opts.imageRoot });
-  const fatal = parsed.problems.filter((p) => !(opts.skipBadImages && p.kind === 'image'));
+  const fatal = [...parsed.problems.filter((p) => !(opts.skipBadImages && p.kind === 'image')), ...wholeManifestProblems(parsed)];
   if (fatal.length) failWith(path, fatal);
   const warnings = parsed.problems.filter((p) => p.kind === 'image').map(formatProblem);
   if (warnings.length) opts.log?.(`unir: skipped ${warnings.length} bad image(s) in ${path}; first: ${warnings[0]}`);

@@ -1,11 +1,13 @@
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadLatestCheckpoint } from '../checkpoint/checkpoint';
 import { resolveExperiment, type Experiment, type ResolvedExperiment } from '../config/experiment';
 import { PAIR_TYPES, type PairType } from '../config/stage';
 import { initBackend, type BackendInfo, type BackendName } from '../backend';
 import { bioTagSet } from '../data/bio';
+import { datasetCacheDir } from '../data/cache-dir';
 import { experimentDataset } from '../data/experiment-dataset';
+import { checkStagesData, describeRunData, runDataOf, type RunData } from '../data/run-data';
 import type { Dataset } from '../data/dataset';
 import { loadImageTensorCache, type ImageTensorCache } from '../data/images';
 import { UserError } from '../errors';
@@ -50,20 +52,97 @@ export interface RunOutcome {
   backend: BackendInfo;
 }
 
-const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._=-]*$/;
 
-/** A fresh run: runs/<runId>/ with config.json (the resolved experiment), then trains. */
+/** UTC time to the second, e.g. 20260105-141502: the default run id's suffix. */
+const stamp = (d = new Date()) => d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+
+/** JSON with object keys sorted: two configs compare equal when they hold the same values. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x);
+}
+
+/** Dotted paths where two JSON values differ (at most `max`). */
+function differences(a: unknown, b: unknown, path = '', out: string[] = [], max = 3): string[] {
+  if (out.length >= max) return out;
+  const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  if (isObj(a) && isObj(b)) {
+    for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) differences(a[k], b[k], path ? `${path}.${k}` : k, out, max);
+  } else if (canonical(a) !== canonical(b)) out.push(path || '(all)');
+  return out;
+}
+
+/** Creates `dir` (not its parents) and says whether it was created now: the atomic claim of a run id. */
+function claim(dir: string): boolean {
+  try {
+    mkdirSync(dir);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+}
+
+/**
+ * The run directory of a fresh run, claimed atomically. The default id is `<experiment>-s<seed>-<UTC second>`;
+ * when another run took it (two runs started in the same second), `-2`, `-3`, … are tried: runs never share a
+ * folder and never wait for each other. An explicit id that holds a run is refused, with --resume advised only
+ * when that run is of this same experiment and config.
+ */
+function claimRunDir(parent: string, e: Experiment, runId: string | undefined): { runId: string; runDir: string; claimed: boolean; created?: string } {
+  if (runId !== undefined && !RUN_ID_RE.test(runId)) throw new UserError(`--run-id '${runId}': use letters, digits and . _ = - only`);
+  const created = mkdirSync(parent, { recursive: true }); // the first folder made, if any: removed again with a failed run
+  if (runId === undefined) {
+    const base = `${e.id}-s${e.seed}-${stamp()}`;
+    for (let k = 1; ; k++) {
+      const id = k === 1 ? base : `${base}-${k}`;
+      if (claim(join(parent, id))) return { runId: id, runDir: join(parent, id), claimed: true, created };
+    }
+  }
+  const runDir = resolve(parent, runId);
+  if (claim(runDir)) return { runId, runDir, claimed: true, created };
+  if (!(existsSync(join(runDir, CHECKPOINTS)) || existsSync(join(runDir, CONFIG_JSON)))) return { runId, runDir, claimed: false }; // a folder the user made
+  let theirs: unknown;
+  try {
+    theirs = JSON.parse(readFileSync(join(runDir, CONFIG_JSON), 'utf8'));
+  } catch {
+    theirs = undefined;
+  }
+  const prev = readRunJson(runDir);
+  const other = "choose another --run-id, or leave --run-id out for a fresh one";
+  if (theirs !== undefined && canonical(theirs) === canonical(JSON.parse(JSON.stringify(e)))) {
+    if (prev?.status === 'finished') throw new UserError(`--run-id ${runId}: ${runDir} already holds a finished run of this experiment ('${e.id}', same config); ${other}`);
+    const at = prev ? ` (${prev.status} at step ${prev.globalStep} of ${prev.totalSteps})` : '';
+    throw new UserError(`--run-id ${runId}: ${runDir} already holds a run of this experiment ('${e.id}', same config)${at}; continue it with 'unir run --resume ${runDir}', or ${other}`);
+  }
+  const t = theirs as { id?: unknown; seed?: unknown } | undefined;
+  const what = t ? `experiment '${String(t.id)}', seed ${String(t.seed)}; differs in ${differences(theirs, JSON.parse(JSON.stringify(e))).join(', ')}` : `no readable ${CONFIG_JSON}`;
+  throw new UserError(`--run-id ${runId}: ${runDir} already holds another run (${what}); ${other}`);
+}
+
+/**
+ * A fresh run: runs/<runId>/ with config.json (the resolved experiment), then trains. A run that fails before its
+ * first step is done (bad data, a broken plugin) leaves no directory behind: there is nothing to resume.
+ */
 export async function runExperiment(resolved: ResolvedExperiment, o: RunOptions): Promise<RunOutcome> {
   const e = resolved.experiment;
-  const runId = o.runId ?? `${e.id}-s${e.seed}-${stamp()}`;
-  if (!/^[A-Za-z0-9][A-Za-z0-9._=-]*$/.test(runId)) throw new UserError(`--run-id '${runId}': use letters, digits and . _ = - only`);
-  const runDir = resolve(o.outDir ?? 'runs', runId);
-  if (existsSync(join(runDir, CHECKPOINTS)) || existsSync(join(runDir, CONFIG_JSON))) {
-    throw new UserError(`${runDir} already holds a run; continue it with 'unir run --resume ${runDir}' or choose another --run-id`);
-  }
-  mkdirSync(runDir, { recursive: true });
+  const { runId, runDir, claimed, created } = claimRunDir(resolve(o.outDir ?? 'runs'), e, o.runId);
   writeFileAtomic(join(runDir, CONFIG_JSON), `${JSON.stringify(e, null, 2)}\n`);
-  return execute(resolved, runDir, runId, o, false);
+  return execute(resolved, runDir, runId, o, false, claimed ? { created } : undefined);
+}
+
+/** Removes a run directory that holds nothing worth keeping, and the empty folders this run created above it. */
+function removeRunDir(runDir: string, created: string | undefined): void {
+  rmSync(runDir, { recursive: true, force: true });
+  if (!created) return;
+  for (let d = dirname(runDir); d.length >= created.length && d.startsWith(created); d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return; // not empty: something else lives there
+    }
+  }
 }
 
 /** Continues a run from its newest checkpoint, with the run's own config.json and (by default) its backend. */
@@ -80,16 +159,26 @@ function pairsOf(resolved: ResolvedExperiment): Set<PairType> {
   return new Set(resolved.stages.flatMap((s) => s.terms.map((t) => t.pair)));
 }
 
-async function execute(resolved: ResolvedExperiment, runDir: string, runId: string, o: RunOptions, resume: boolean): Promise<RunOutcome> {
+/**
+ * Trains under the run's lock. `fresh`: a run directory this run created (not a resume, not a folder the user
+ * made), removed again with the folders made above it when the run fails before its first step.
+ */
+async function execute(resolved: ResolvedExperiment, runDir: string, runId: string, o: RunOptions, resume: boolean, fresh?: { created?: string }): Promise<RunOutcome> {
   const release = lockRun(runDir);
+  const progress = { steps: 0 };
+  let failedEarly = false;
   try {
-    return await executeLocked(resolved, runDir, runId, o, resume);
+    return await executeLocked(resolved, runDir, runId, o, resume, progress);
+  } catch (err) {
+    failedEarly = fresh !== undefined && progress.steps === 0; // nothing worth keeping: no half-made run folder
+    throw err;
   } finally {
     release();
+    if (failedEarly) removeRunDir(runDir, fresh!.created);
   }
 }
 
-async function executeLocked(resolved: ResolvedExperiment, runDir: string, runId: string, o: RunOptions, resume: boolean): Promise<RunOutcome> {
+async function executeLocked(resolved: ResolvedExperiment, runDir: string, runId: string, o: RunOptions, resume: boolean, progress: { steps: number }): Promise<RunOutcome> {
   const e = resolved.experiment;
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const t0 = performance.now();
@@ -101,7 +190,9 @@ async function executeLocked(resolved: ResolvedExperiment, runDir: string, runId
     gitSha: gitSha(), startedAt: new Date().toISOString(), previous: resume ? readRunJson(runDir) : undefined,
   });
   const ctx: ObserverContext = { runDir, out: o.out ?? process.stderr };
-  const observers: Observer[] = [recorder, ...e.observers.map(({ id, ...cfg }) => o.registry.create<Observer>('observer', id, cfg, ctx))];
+  const observers: Observer[] = [
+    recorder, ...e.observers.map(({ id, ...cfg }) => o.registry.create<Observer>('observer', id, cfg, ctx)), { onStepEnd: () => void progress.steps++ },
+  ];
   if (resume && !checkpoint) for (const ob of observers) ob.restore?.(undefined); // e.g. history.jsonl starts over
   let bundle: ModelBundle | undefined;
   try {
@@ -150,22 +241,30 @@ interface Prepared {
   dataset: Dataset;
 }
 
+/**
+ * The run's data, checked before anything is built: the dataset loaded, the splits the run uses (runDataOf) and
+ * what the stages need of them (checkStagesData) — each problem a one-line UserError — then described: the lines a
+ * run prints at its start (groups, images, languages per split, chance R@10) and its warnings.
+ */
+export async function inspectRunData(resolved: ResolvedExperiment, registry: Registry, log: (l: string) => void): Promise<{ run: RunData; lines: string[]; warnings: string[] }> {
+  const e = resolved.experiment;
+  const dataset = await experimentDataset(e, registry, log);
+  const run = runDataOf(e, dataset);
+  const stageWarnings = checkStagesData(run, resolved.stages, registry, e.data.batchSize);
+  const { lines, warnings } = describeRunData(run);
+  return { run, lines, warnings: [...warnings, ...stageWarnings.map((w) => `warning: ${w}`)] };
+}
+
 /** Dataset, model, tokenized/decoded training data and the evaluation function of a run. */
 async function prepare(resolved: ResolvedExperiment, registry: Registry, log: (l: string) => void): Promise<Prepared> {
   const e = resolved.experiment;
-  const dataset = await experimentDataset(e, registry, log);
+  const { run: rd, lines, warnings } = await inspectRunData(resolved, registry, log);
+  for (const l of [...lines, ...warnings]) log(`unir: ${l}`);
+  const dataset = rd.dataset;
   const languages = e.data.languages;
-  for (const [field, list] of [['languages', languages], ['trainLanguages', e.data.trainLanguages]] as const) {
-    const unknown = list?.filter((l) => !dataset.languages.includes(l)) ?? [];
-    if (unknown.length) throw new UserError(`data.${field}: ${unknown.join(', ')} not in dataset '${dataset.name}' (${dataset.languages.join(', ')})`);
-  }
   const trainLanguages = e.data.trainLanguages ?? languages;
-  for (const [field, split] of [['evalSplit', e.data.evalSplit], ['testSplit', e.data.testSplit], ['', 'train']] as const) {
-    if (split === 'val-design' && !e.data.holdout) throw new UserError(`data.${field}: the split 'val-design' exists only with data.holdout; add data.holdout: {} or evaluate on 'val'`);
-    dataset.split(split); // unknown split → one-line error
-  }
   const subset = (split: string) =>
-    subsetRecords(dataset.split(split), {
+    rd.evaluated.find((s) => s.split === split)?.records ?? subsetRecords(dataset.split(split), {
       maxGroups: e.data.maxGroups[split as keyof Experiment['data']['maxGroups']], languages: split === 'train' ? trainLanguages : languages, seed: e.seed,
     });
   const tags = bioTagSet(dataset.slotLabels);
@@ -179,15 +278,15 @@ async function prepare(resolved: ResolvedExperiment, registry: Registry, log: (l
     return c;
   };
   const t0 = performance.now();
-  const train = subset('train');
+  const train = rd.train.records;
   const data = buildTrainData(train, {
-    tokenizer: bundle.tokenizer, images: pairs.has('image-caption') ? await images('train') : undefined,
-    intents: dataset.intents, slotLabels: dataset.slotLabels, pairs, cache: { dir: join(dataset.root, '.cache'), tokenizer: e.model.tokenizer ?? null }, log,
+    tokenizer: bundle.tokenizer, images: pairs.has('image-caption') || pairs.has('image-image') ? await images('train') : undefined,
+    intents: dataset.intents, slotLabels: dataset.slotLabels, pairs, cache: { dir: join(datasetCacheDir(dataset), 'tokens'), tokenizer: e.model.tokenizer ?? null }, log,
   });
   for (const s of resolved.stages) {
     for (const p of Object.keys(s.data) as PairType[]) {
-      if (!data.pools[p]?.size) {
-        throw new UserError(`curriculum.stages.${s.name}: needs '${p}' examples but the train split of '${dataset.name}' has none${trainLanguages ? ` in ${trainLanguages.join(', ')}` : ''}; drop its terms or use other data`);
+      if (!data.pools[p]?.size) { // e.g. every image of the pairs left out as bad (skipBadImages)
+        throw new UserError(`curriculum.stages.${s.name}: needs '${p}' examples but the train split of '${dataset.name}' has none left${trainLanguages ? ` in ${trainLanguages.join(', ')}` : ''}; drop its terms or use other data`);
       }
     }
   }

@@ -1,8 +1,9 @@
-import { cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import sharp from 'sharp';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { cacheRoot, datasetCacheDir } from '../../../src/core/data/cache-dir';
 import { decodeImage, loadImageTensorCache, loadImages } from '../../../src/core/data/images';
 import { loadManifestDataset } from '../../../src/core/data/load-manifest';
 import { UserError } from '../../../src/core/errors';
@@ -98,9 +99,14 @@ describe('loadImages', () => {
 });
 
 describe('loadImageTensorCache', () => {
+  const cacheHome = mkdtempSync(join(tmpdir(), 'unir-cache-home-'));
+  beforeAll(() => vi.stubEnv('UNIR_CACHE_DIR', cacheHome));
+  afterAll(() => vi.unstubAllEnvs());
+
   it('decodes a split once, then reads the cache; equal to decodeImage per file; rebuilt when an image changes', async () => {
     const root = mkdtempSync(join(tmpdir(), 'unir-cache-'));
     cpSync('test/fixtures/manifests/valid', root, { recursive: true });
+    const listing = readdirSync(root).sort();
     const ds = await loadManifestDataset(join(root, 'manifest.jsonl'));
     const first = await loadImageTensorCache(ds, 'train', 8);
     expect(first.fromCache).toBe(false);
@@ -108,7 +114,12 @@ describe('loadImageTensorCache', () => {
     expect(first.data.length).toBe(3 * 8 * 8 * 3);
     const oracle = await Promise.all(ds.split('train').images.map((im) => decodeImage(im.file, 8)));
     expect(Array.from(first.data)).toEqual(oracle.flatMap((a) => Array.from(a)));
-    expect(readdirSync(join(root, '.cache')).sort()).toEqual(['train-8.f32', 'train-8.json']);
+    // the cache lives under $UNIR_CACHE_DIR, in the manifest's own folder there; the dataset folder is only read
+    expect(cacheRoot()).toBe(cacheHome);
+    const cache = datasetCacheDir(ds);
+    expect(cache.startsWith(join(cacheHome, 'datasets', `${basename(root)}-`))).toBe(true);
+    expect(readdirSync(join(cache, 'images')).sort()).toEqual(['train-8.f32', 'train-8.json']);
+    expect(readdirSync(root).sort()).toEqual(listing);
 
     const second = await loadImageTensorCache(ds, 'train', 8);
     expect(second.fromCache).toBe(true);
@@ -120,7 +131,28 @@ describe('loadImageTensorCache', () => {
     const third = await loadImageTensorCache(ds, 'train', 8);
     expect(third.fromCache).toBe(false);
     expect(new Set(third.data.subarray(2 * 192))).toEqual(new Set([0]));
-    expect(existsSync(join(root, '.cache', 'test-8.f32'))).toBe(false);
+    expect(existsSync(join(cache, 'images', 'test-8.f32'))).toBe(false);
+    expect((await loadImageTensorCache(ds, 'train', 8)).fromCache).toBe(true);
+
+    // keyed by the manifest's content too: an edited manifest is not served from the old entry
+    appendFileSync(join(root, 'manifest.jsonl'), '\n');
+    expect((await loadImageTensorCache(ds, 'train', 8)).fromCache).toBe(false);
+    // and by its absolute path: the same dataset copied elsewhere has its own folder
+    const copy = mkdtempSync(join(tmpdir(), 'unir-cache-'));
+    cpSync(root, copy, { recursive: true });
+    const other = await loadManifestDataset(join(copy, 'manifest.jsonl'));
+    expect(datasetCacheDir(other)).not.toBe(cache);
+    expect((await loadImageTensorCache(other, 'train', 8)).fromCache).toBe(false);
+    expect(readdirSync(root).sort()).toEqual(listing);
+  });
+
+  it('without $UNIR_CACHE_DIR, caches go to <repo>/.cache/unir', () => {
+    vi.stubEnv('UNIR_CACHE_DIR', '');
+    try {
+      expect(cacheRoot()).toBe(join(process.cwd(), '.cache', 'unir'));
+    } finally {
+      vi.stubEnv('UNIR_CACHE_DIR', cacheHome);
+    }
   });
 
   it('with skipBad and a dataset that allows it, a split with a corrupt image caches the rest and reports the skipped id', async () => {
