@@ -66,6 +66,10 @@ describe('unir run', () => {
     expect(r.stdout).toContain('intent = intent-ce(query-nlu) × 0.5 (b)');
     expect(r.stdout).toContain('total: 80 steps');
     expect(r.stdout).toMatch(/time estimate \(\w+ × \d thread\(s\), 5 steps per stage timed on synthetic batches, median\): stage1 \d+\.\d\d s\/step/);
+    // the data it would use (loaded and checked): 12 test groups of one image each leave chance R@10 at 10/12
+    expect(r.stdout).toContain('data: the experiment keeps data.dataset.languages (en, de, ja), data.maxGroups (train 24, val 12, test 12)');
+    expect(r.stdout).toMatch(/^data: test \(final test\): 12 of \d+ groups \(data\.maxGroups\.test 12\), 12 images, .*, chance R@10 \(t2i\) 0\.833$/m);
+    expect(r.stdout).toMatch(/^warning: test: a random ranking already scores R@10 0\.833 on text→image/m);
     expect(existsSync(join(tmp, 'smoke'))).toBe(false);
   });
 

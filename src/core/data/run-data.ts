@@ -32,6 +32,8 @@ export interface SplitUse {
 
 export interface RunData {
   dataset: Dataset;
+  /** What the experiment narrows the dataset to (data.dataset.languages, data.languages, data.maxGroups, …), as `field (values)`. */
+  limits: string[];
   train: SplitUse;
   /** The split evaluated after every stage (data.evalSplit) and at the end (data.testSplit); one entry when equal. */
   evaluated: SplitUse[];
@@ -80,7 +82,15 @@ export function runDataOf(e: Pick<Experiment, 'data' | 'seed'>, dataset: Dataset
       );
     }
   }
-  return { dataset, train: use('train', ['train']), evaluated };
+  const limits: string[] = [];
+  const dsLanguages = (d.dataset as { languages?: unknown }).languages;
+  if (Array.isArray(dsLanguages)) limits.push(`data.dataset.languages (${dsLanguages.join(', ')})`);
+  if (d.languages) limits.push(`data.languages (${d.languages.join(', ')})`);
+  if (d.trainLanguages) limits.push(`data.trainLanguages (${d.trainLanguages.join(', ')})`);
+  const maxGroups = Object.entries(d.maxGroups).filter(([, n]) => n !== undefined);
+  if (maxGroups.length) limits.push(`data.maxGroups (${maxGroups.map(([k, n]) => `${k} ${n}`).join(', ')})`);
+  if (d.holdout) limits.push(`data.holdout (split ${d.holdout.split})`);
+  return { dataset, limits, train: use('train', ['train']), evaluated };
 }
 
 /** The groups of each pair type's training examples (what in-batch negatives are drawn from), by pair. */
@@ -177,6 +187,7 @@ export function chanceT2iR10(r: DatasetRecords): number | undefined {
 export function describeRunData(rd: RunData): { lines: string[]; warnings: string[] } {
   const ds = rd.dataset;
   const lines = [`data: ${where(ds)}: splits ${ds.splits().join(', ')}; languages ${ds.languages.join(', ') || '(none)'}`];
+  if (rd.limits.length) lines.push(`data: the experiment keeps ${rd.limits.join(', ')}`);
   const warnings: string[] = [];
   for (const s of [rd.train, ...rd.evaluated]) {
     const r = s.records;
