@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { resolveExperiment } from '../core/config/experiment';
@@ -15,6 +16,7 @@ import { modelSpecParser } from '../core/train/model-factory';
 import { resumeRun, runExperiment as runResolved } from '../core/train/run';
 import { readRunJson } from '../core/train/run-files';
 import { registry } from '../plugins';
+import { notebookLog } from './show';
 
 /** Where notebook runs and sweeps go unless a call says: $UNIR_RUNS_DIR (the notebook tests point it at a temp
  * folder, so executing the notebooks never adds to a checkout's runs/ and its run store), else <repo>/runs. */
@@ -24,7 +26,7 @@ export interface RunExperimentOptions {
   /** Overrides by dotted path, as `unir run --set`. */
   set?: Overrides;
   seed?: number;
-  /** Default: <experiment>-s<seed>[-<overrides slug>], so re-running the cell finds the same run. */
+  /** Default: <experiment>-s<seed>[-<overrides slug>] (over 120 characters: cut, plus a hash of the whole), so re-running the cell finds the same run. */
   runId?: string;
   /** Parent of the run directory (default <repo>/runs). */
   out?: string;
@@ -38,6 +40,15 @@ export interface ExperimentRun {
   /** true: a finished run with this id was found and nothing was trained. */
   reused: boolean;
   metrics: MetricsFile;
+}
+
+/** Longest default run id; a longer one keeps its start and ends in a hash of the whole, so it stays unique. */
+export const RUN_ID_MAX = 120;
+
+/** `id` if it fits RUN_ID_MAX, else its first characters and 8 hex digits of its SHA-1 (two override sets never share a run). */
+export function notebookRunId(id: string): string {
+  if (id.length <= RUN_ID_MAX) return id;
+  return `${id.slice(0, RUN_ID_MAX - 9)}-${createHash('sha1').update(id).digest('hex').slice(0, 8)}`;
 }
 
 const readMetrics = (runDir: string) => JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8')) as MetricsFile;
@@ -54,7 +65,7 @@ export async function runExperiment(nameOrPath: string, o: RunExperimentOptions 
   const e = resolved.experiment;
   const { seed: _seed, ...rest } = overrides;
   const slug = overridesSlug(rest);
-  const runId = o.runId ?? `${e.id}-s${e.seed}${slug ? `-${slug}` : ''}`.slice(0, 120);
+  const runId = o.runId ?? notebookRunId(`${e.id}-s${e.seed}${slug ? `-${slug}` : ''}`);
   const outDir = resolve(o.out ?? defaultRunsDir());
   const runDir = join(outDir, runId);
   if (o.force) rmSync(runDir, { recursive: true, force: true });
@@ -63,7 +74,7 @@ export async function runExperiment(nameOrPath: string, o: RunExperimentOptions 
     console.log(`reusing finished run ${runDir} (force: true trains it again)`);
     return { runId, runDir, reused: true, metrics: readMetrics(runDir) };
   }
-  const opts = { registry: reg, source, log: (l: string) => console.log(l), out: process.stdout };
+  const opts = { registry: reg, source, log: notebookLog, out: process.stdout };
   const r = existsSync(join(runDir, 'config.json'))
     ? await resumeRun(runDir, opts)
     : await runResolved(resolved, { ...opts, outDir, runId });
@@ -99,7 +110,7 @@ export async function sweep(fileOrSpec: string | SweepInput, o: { parallel?: num
   const spec = typeof fileOrSpec === 'string' ? (await loadSweep(fileOrSpec)).spec : SweepSchema.parse(fileOrSpec);
   const trials = expandSweep(spec);
   const runsDir = resolve(o.runsDir ?? defaultRunsDir());
-  const outcomes = await runTrials(trials, { base: spec.base, runsDir, parallel: o.parallel, log: (l) => console.log(l) });
+  const outcomes = await runTrials(trials, { base: spec.base, runsDir, parallel: o.parallel, log: notebookLog });
   const failed = outcomes.filter((x) => x.status === 'failed');
   if (failed.length) throw new Error(`sweep ${spec.id}: ${failed.length} trial(s) failed, e.g. ${failed[0]!.trial.runId}: ${failed[0]!.lastLines?.split('\n').pop() ?? ''}`);
   const keys = Object.keys(spec.params);
@@ -118,7 +129,14 @@ export async function sweep(fileOrSpec: string | SweepInput, o: { parallel?: num
   return { figures: r.figures, points: r.points, table, outcomes, html: r.html };
 }
 
-/** Registers a plugin made in a cell (defineLoss, defineFusion, ...) in the process-wide registry; re-running warns and replaces. */
-export function registerPlugin<P extends AnyPlugin>(plugin: P): P {
-  return registry().register(plugin);
+/**
+ * Registers a plugin made in a cell (defineLoss, defineFusion, ...) in the process-wide registry and returns
+ * one line saying so (a cell ending in registerPlugin(...) shows that line, not the plugin object); re-running
+ * the cell replaces the plugin, with a warning.
+ */
+export function registerPlugin(plugin: AnyPlugin): string {
+  const replaced = registry().has(plugin.kind, plugin.id);
+  registry().register(plugin);
+  const summary = typeof plugin.summary === 'string' && plugin.summary ? ` — ${plugin.summary}` : '';
+  return `registered ${plugin.kind} '${plugin.id}'${replaced ? ' (replacing the earlier definition)' : ''}${summary}`;
 }

@@ -7,6 +7,7 @@ import { umapFigures } from '../core/umap/page';
 import type { Alignment } from '../core/umap/quality';
 import { buildRunMap, type RunMap } from '../core/umap/run-map';
 import { registry } from '../plugins';
+import { notebookLog } from './show';
 
 export interface NotebookSearchOptions extends SearchOptions {
   split?: string; // default 'test'
@@ -50,7 +51,8 @@ const maps = new Map<string, RunMap>();
 
 /**
  * UMAP of a run's split (images + texts in every language of the run): the 2-D or 3-D figure coloured by
- * language or modality, the trustworthiness (k = 10) of the 2-D map and the cross-lingual alignment.
+ * language or modality (every point shown; the figure's buttons switch the colouring), the trustworthiness
+ * (k = 10) of the 2-D map and the cross-lingual alignment.
  */
 export async function umap(runDir: string, o: { split?: string; dims?: 2 | 3; colourBy?: 'language' | 'modality' } = {}): Promise<UmapView> {
   const dir = resolve(runDir);
@@ -58,13 +60,9 @@ export async function umap(runDir: string, o: { split?: string; dims?: 2 | 3; co
   const key = `${dir}|${split}`;
   let map = maps.get(key);
   if (!map) {
-    map = await buildRunMap(dir, { registry: registry(), split, log: (l) => console.log(l) });
+    map = await buildRunMap(dir, { registry: registry(), split, log: notebookLog });
     maps.set(key, map);
   }
-  const fig = umapFigures(map)[(o.dims ?? 2) === 2 ? 0 : 1]!;
-  const data = fig.data as { visible?: boolean }[];
-  const byLanguage = (o.colourBy ?? 'language') === 'language';
-  const half = data.length / 2; // the first half colours by language, the second by modality
-  const figure = { ...fig, data: data.map((t, i) => ({ ...t, visible: byLanguage === i < half })) };
+  const figure = umapFigures(map, { colourBy: o.colourBy ?? 'language' })[(o.dims ?? 2) === 2 ? 0 : 1]!;
   return { figure, trustworthiness: map.trustworthiness, alignment: map.alignment, points: map.points.length, map };
 }

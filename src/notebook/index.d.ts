@@ -57,7 +57,8 @@ export declare function show(x: unknown): void;
 export interface PluginDef { id: string; summary: string; configSchema: zod.ZodType; citation?: string; create(config: any, ctx: any): any; [k: string]: unknown }
 export declare function defineLoss(p: PluginDef & { needs: readonly string[] }): PluginDef & { kind: 'loss' };
 export declare function defineFusion(p: PluginDef): PluginDef & { kind: 'fusion' };
-export declare function registerPlugin<P extends { kind: string; id: string }>(plugin: P): P;
+/** Registers the plugin and returns one line saying so. */
+export declare function registerPlugin(plugin: { kind: string; id: string; summary?: string }): string;
 export declare function takeFeatures(f: unknown, needs: readonly string[], where: string): Record<string, tfcore.Tensor>;
 export declare function stopGradient<T extends tfcore.Tensor>(x: T): T;
 export declare function l2Normalize<T extends tfcore.Tensor>(x: T): T;

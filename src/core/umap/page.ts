@@ -47,11 +47,16 @@ function traces(input: UmapPageInput, dims: 2 | 3, by: 'language' | 'modality', 
   });
 }
 
-/** A 2-D and a 3-D figure, each switchable between colouring by language and by modality. */
-export function umapFigures(input: UmapPageInput): Figure[] {
+/**
+ * A 2-D and a 3-D figure, each switchable between colouring by language and by modality. `colourBy` picks the
+ * view shown first: its traces visible (every point, as the title counts them), the other view's hidden, and
+ * its button highlighted.
+ */
+export function umapFigures(input: UmapPageInput, o: { colourBy?: 'language' | 'modality' } = {}): Figure[] {
+  const byLanguage = (o.colourBy ?? 'language') === 'language';
   return ([2, 3] as const).map((dims) => {
-    const byLang = traces(input, dims, 'language', true);
-    const byMod = traces(input, dims, 'modality', false);
+    const byLang = traces(input, dims, 'language', byLanguage);
+    const byMod = traces(input, dims, 'modality', !byLanguage);
     const vis = (lang: boolean) => [...byLang.map(() => lang), ...byMod.map(() => !lang)];
     const title = `UMAP ${dims}-D of the test split (${input.points.length} points)`;
     return {
@@ -62,7 +67,7 @@ export function umapFigures(input: UmapPageInput): Figure[] {
         title: { text: title },
         height: dims === 2 ? 620 : 700,
         hovermode: 'closest',
-        updatemenus: [{ type: 'buttons', direction: 'right', x: 0, y: 1.08, xanchor: 'left', buttons: [
+        updatemenus: [{ type: 'buttons', direction: 'right', x: 0, y: 1.08, xanchor: 'left', active: byLanguage ? 0 : 1, buttons: [
           { label: 'colour by language', method: 'restyle', args: ['visible', vis(true)] },
           { label: 'colour by modality', method: 'restyle', args: ['visible', vis(false)] },
         ] }],
