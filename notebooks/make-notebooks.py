@@ -6,6 +6,11 @@ import json, os
 HERE = os.path.dirname(os.path.abspath(__file__))
 META = {"kernelspec": {"name": "unir", "display_name": "TypeScript (unir)", "language": "typescript"},
         "language_info": {"name": "typescript"}}
+# The charts' note on "Trust", appended to the first cell of the notebooks that draw charts.
+TRUST = ("\n\n*Charts and trust:* Jupyter runs the scripts in a notebook's outputs only when it trusts the notebook "
+         "(your own runs are trusted; a notebook executed elsewhere, e.g. by nbconvert, is not). In the classic Notebook "
+         "(`npm run notebook`) the `TypeScript (unir)` kernel draws charts either way; if a front end shows "
+         "\"Chart not drawn\" instead, trust the notebook: File → Trust Notebook, or `python3 -m nbformat.sign <file>`.")
 TINY = "{ 'curriculum.steps.stage1': 4, 'curriculum.steps.stage2': 2, 'curriculum.steps.stage3': 2 }"
 SETUP = f"""import {{ byProfile, compareRuns, loadRun, profile, runExperiment, show }} from './src/notebook';
 // ci: a few steps of the smoke experiment (seconds); full: the experiment as written.
@@ -22,7 +27,7 @@ NOTEBOOKS = {
   ("code", "show(loadRun(run.runDir).history.slice(-3));"),
  ],
  "01-three-stage": [
-  ("md", "# The paper's three-stage curriculum\nStage 1 trains text and image towers contrastively, stage 2 the NLU heads and fusion on a frozen text encoder, stage 3 everything jointly. We look at the metrics after each stage and the loss curves. `full` runs `paper-three-stage` (≈ 20 min); `ci` a few smoke steps."),
+  ("md", "# The paper's three-stage curriculum\nStage 1 trains text and image towers contrastively, stage 2 the NLU heads and fusion on a frozen text encoder, stage 3 everything jointly. We look at the metrics after each stage and the loss curves. `full` runs `paper-three-stage` (≈ 20 min); `ci` a few smoke steps." + TRUST),
   ("code", SETUP),
   ("code", "const run = await runExperiment(byProfile({ ci: 'smoke', full: 'paper-three-stage' }), { set: tiny });"),
   ("md", "Validation metrics after every stage:"),
@@ -31,7 +36,7 @@ NOTEBOOKS = {
   ("code", "const report = compareRuns([run.runDir]);\nshow(report.figures.filter((f) => f.id.startsWith('loss')));"),
  ],
  "02-sweep-alpha-a-b": [
-  ("md", "# Sweep α, a and b\nα weights text–chunk in stage 1, a the query–chunk term and b the NLU terms in stage 3. Trials run as `unir run` processes; finished ones are skipped, so an interrupted sweep resumes."),
+  ("md", "# Sweep α, a and b\nα weights text–chunk in stage 1, a the query–chunk term and b the NLU terms in stage 3. Trials run as `unir run` processes; finished ones are skipped, so an interrupted sweep resumes." + TRUST),
   ("code", SETUP.replace("runExperiment, show", "runExperiment, show, sweep")),
   ("code", "const grid = byProfile({\n  ci: { 'curriculum.stages.stage1.weights.alpha': [0.25, 1] },\n  full: { 'curriculum.stages.stage1.weights.alpha': [0.25, 0.5, 1], 'curriculum.stages.stage3.weights.a': [0.25, 0.5, 1], 'curriculum.stages.stage3.weights.b': [0.1, 0.3] },\n});\nconst result = await sweep({ id: `alpha-a-b-${profile()}`, question: 'How do α, a and b trade retrieval against NLU?', base: 'smoke', params: grid, fixed: tiny });"),
   ("md", "Every trial, and the sweep charts (metric against each coefficient):"),
@@ -39,7 +44,7 @@ NOTEBOOKS = {
   ("code", "show(result.figures);"),
  ],
  "03-staged-vs-single": [
-  ("md", "# Staged vs single-stage\nThe same step budget, once with the three-stage curriculum and once with the stage-3 loss from the first step (`single-stage`)."),
+  ("md", "# Staged vs single-stage\nThe same step budget, once with the three-stage curriculum and once with the stage-3 loss from the first step (`single-stage`)." + TRUST),
   ("code", SETUP),
   ("code", "const staged = await runExperiment('smoke', { set: tiny });\nconst single = await runExperiment('smoke', { set: { ...tiny, 'curriculum.id': 'single-stage' } });"),
   ("md", "Side by side: the comparison table (deltas against the staged run) and the retrieval / NLU charts."),
@@ -47,7 +52,7 @@ NOTEBOOKS = {
   ("code", "show(cmp.figures.filter((f) => !f.id.startsWith('loss')));"),
  ],
  "04-umap-multilingual": [
-  ("md", "# A multilingual map\nImages and texts of the test split in every language of the run, projected with UMAP. Translations of one concept should land together. The trustworthiness (k = 10) says how many map neighbours are true neighbours; the alignment score compares translation pairs with random cross-language pairs."),
+  ("md", "# A multilingual map\nImages and texts of the test split in every language of the run, projected with UMAP. Translations of one concept should land together. The trustworthiness (k = 10) says how many map neighbours are true neighbours; the alignment score compares translation pairs with random cross-language pairs." + TRUST),
   ("code", SETUP.replace("runExperiment, show", "runExperiment, show, umap")),
   ("code", "const run = await runExperiment(byProfile({ ci: 'smoke', full: 'paper-three-stage' }), { set: tiny });\nconst view = await umap(run.runDir, { split: 'test', dims: 2, colourBy: 'language' });"),
   ("code", "console.log(`${view.points} points; trustworthiness@10 = ${view.trustworthiness.toFixed(4)}; alignment = ${view.alignment.score.toFixed(4)}`);\nshow(view.figure);"),
@@ -61,7 +66,7 @@ NOTEBOOKS = {
   ("code", "const NEEDS = ['enhanced', 'target'] as const;\nregisterPlugin(defineLoss({\n  id: 'cosine-align', summary: 'One minus the cosine between the NLU-enhanced query and its stop-gradient semantic text', needs: NEEDS,\n  configSchema: z.object({}),\n  create: () => ({ needs: NEEDS, variables: [], dispose() {},\n    compute(f) {\n      const { enhanced, target } = takeFeatures(f, NEEDS, 'cosine-align');\n      return tf.tidy(() => ({ cosineAlign: tf.sub(1, tf.mean(tf.sum(tf.mul(l2Normalize(enhanced as tf.Tensor2D), l2Normalize(stopGradient(target) as tf.Tensor2D)), 1))) as tf.Scalar }));\n    } }),\n}));"),
   ("md", "A fusion that adds the projected NLU vector with a fixed weight (no gate):"),
   ("code", "registerPlugin(defineFusion({\n  id: 'fixed-sum', summary: 'Text embedding plus w times the projected NLU semantic vector, re-normalised',\n  configSchema: z.strictObject({ weight: z.number().default(0.2) }),\n  create(cfg, ctx) {\n    const scope = ParamScope.root(ctx.scope, ctx.seed);\n    const proj = new Dense(scope.child('proj'), ctx.nluHidden, ctx.dim);\n    return { usesNlu: true, variables: () => proj.variables(), flops: ([b = 1]) => proj.flops(b), dispose: () => scope.dispose(),\n      late: (e, nlu) => tf.tidy(() => l2Normalize(tf.add(e, tf.mul(cfg.weight, proj.apply(nlu.semantic))) as tf.Tensor2D)) };\n  },\n}));"),
-  ("code", "const builtin = await runExperiment('smoke', { set: tiny });\nconst custom = await runExperiment('smoke', { set: { ...tiny, 'model.fusion': { id: 'fixed-sum' },\n  'curriculum.stages.stage2.terms[2].loss': 'cosine-align', 'curriculum.stages.stage3.terms[4].loss': 'cosine-align' } });"),
+  ("code", "const builtin = await runExperiment('smoke', { set: tiny });\nconst custom = await runExperiment('smoke', { set: { ...tiny, 'model.fusion': { id: 'fixed-sum' },\n  'curriculum.stages.stage2.terms[2].loss': 'cosine-align', 'curriculum.stages.stage3.terms[5].loss': 'cosine-align' } });"),
   ("code", "show(compareRuns([builtin.runDir, custom.runDir]).tables);"),
  ],
  "06-search": [
@@ -70,7 +75,8 @@ NOTEBOOKS = {
   ("code", "const run = await runExperiment('smoke', { set: tiny });\nconst queries = ['show me a red heart', 'zeig mir ein lachendes Gesicht', '猫の絵を見せて'];\nconst answers = [];\nfor (const q of queries) answers.push(await search(run.runDir, q, { k: 5, modality: 'image' }));"),
   ("md", "Language, intent and slots per query, and the top images:"),
   ("code", "show(answers.map((a) => ({ query: a.query, lang: a.lang, intent: a.intent, confidence: a.intentConfidence, slots: a.slots.map((s) => `${s.label}=${s.text}`).join(' '), top: a.results.slice(0, 3).map((r) => r.id).join(', ') })));"),
-  ("code", "import { readFileSync } from 'node:fs';\nconst top = answers[0].results.find((r) => r.modality === 'image');\nif (top && top.modality === 'image' && top.file.endsWith('.png')) show(new Uint8Array(readFileSync(top.file)));"),
+  ("md", "The best image hit over the queries (a query whose intent is not a search, e.g. `play_music`, retrieves nothing):"),
+  ("code", "import { readFileSync } from 'node:fs';\nconst hit = answers.flatMap((a) => a.results.map((r) => ({ query: a.query, r }))).find(({ r }) => r.modality === 'image' && r.file.endsWith('.png'));\nif (hit && hit.r.modality === 'image') { console.log(`${hit.query} → ${hit.r.id} (score ${hit.r.score.toFixed(3)})`); show(new Uint8Array(readFileSync(hit.r.file))); }\nelse console.log('no image among the answers');"),
  ],
 }
 
