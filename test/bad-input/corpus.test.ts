@@ -298,6 +298,7 @@ const CASES: Case[] = [
     args: (d) => ['run', join(d, 'experiment.json'), '--out', join(d, 'runs')],
     message: (d) => `${join(d, 'ds', 'manifest.jsonl')}:2: path: '../outside/dog.png' leads outside the manifest's folder ${join(d, 'ds')}; keep images inside, or allow the folder that holds them with the dataset option imageRoot (unir data validate --image-root DIR)`,
     untouched: (d) => [join(d, 'ds'), join(d, 'outside')],
+    absent: (d) => [join(d, 'runs')], // a run that fails while loading its data leaves no folder
   },
   {
     name: 'a truncated image with checkImages: false and skipBadImages: false fails at first use, naming its line',
@@ -321,6 +322,7 @@ const CASES: Case[] = [
     args: (d) => ['run', join(d, 'experiment.json'), '--out', join(d, 'runs')],
     message: (d) => `${join(d, 'ds', 'manifest.jsonl')}:16: slots[0].end: 99 is past the end of text (length 52)`,
     untouched: (d) => [join(d, 'ds')],
+    absent: (d) => [join(d, 'runs')], // a run that fails while loading its data leaves no folder
   },
   {
     name: 'an unknown field in a manifest record (a typo is not ignored)',
@@ -331,6 +333,7 @@ const CASES: Case[] = [
     args: (d) => ['run', join(d, 'experiment.json'), '--out', join(d, 'runs')],
     message: (d) => `${join(d, 'ds', 'manifest.jsonl')}:2: famliy: unknown field; known fields: id, group, split, path, family`,
     untouched: (d) => [join(d, 'ds')],
+    absent: (d) => [join(d, 'runs')], // a run that fails while loading its data leaves no folder
   },
   {
     name: 'an unknown dataset option (plugin configs declared with z.object used to drop it silently)',
@@ -456,6 +459,15 @@ const CASES: Case[] = [
     setup: (d) => brokenPluginExperiment(d, join(VALID, 'manifest.jsonl'), 'image-nan', REPO),
     args: (d) => ['run', join(d, 'experiment.ts'), '--out', join(d, 'runs')],
     message: () => "curriculum.stages.stage1, first step: model.image 'nan-image' (image encoder): encode(images) returned 32 non-finite values (NaN or Inf) of 32 before any update; fix the encoder plugin 'nan-image' (contract: src/core/model/encoder.ts)",
+    started: true,
+    absent: (d) => [join(d, 'runs')],
+  },
+
+  {
+    name: 'a text encoder that returns int32 embeddings',
+    setup: (d) => brokenPluginExperiment(d, join(VALID, 'manifest.jsonl'), 'text-int', REPO),
+    args: (d) => ['run', join(d, 'experiment.ts'), '--out', join(d, 'runs')],
+    message: () => "curriculum.stages.stage1, first step: model.text 'int-text' (text encoder): encode(captions).embedding returned int32, expected a float32 tensor of shape [2, 16] (B, D); fix the encoder plugin 'int-text' (contract: src/core/model/encoder.ts)",
     started: true,
     absent: (d) => [join(d, 'runs')],
   },

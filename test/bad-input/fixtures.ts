@@ -90,7 +90,7 @@ export function manifestEdited(dir: string, edit: (rec: Record<string, unknown>)
 }
 
 /** Broken plugins a user might write, each registered by a .ts experiment that uses it (smoke-sized, no observers). */
-export type BrokenPlugin = 'loss-not-scalar' | 'loss-nan' | 'fusion-shape' | 'image-nan';
+export type BrokenPlugin = 'loss-not-scalar' | 'loss-nan' | 'fusion-shape' | 'image-nan' | 'text-int';
 
 /**
  * `dir/experiment.ts`: registers one broken plugin in the CLI's registry and trains the manifest `manifest` with it
@@ -109,11 +109,14 @@ export function brokenPluginExperiment(dir: string, manifest: string, broken: Br
     'image-nan': `registry().register(defineEncoder({ id: 'nan-image', modality: 'image', summary: 'divides by zero', configSchema: z.strictObject({ imageSize: z.number().default(16) }),
   create: (c, ctx) => ({ modality: 'image' as const, dim: ctx.dim, imageSize: c.imageSize, encode: (x: tf.Tensor4D) => tf.tidy(() => tf.div(tf.zeros([x.shape[0], ctx.dim]), tf.zeros([x.shape[0], ctx.dim]))) as tf.Tensor2D,
     variables: () => [], flops: () => 0, dispose() {} }) }));`,
+    'text-int': `registry().register(defineEncoder({ id: 'int-text', modality: 'text', summary: 'returns token counts, not an embedding', configSchema: z.strictObject({}),
+  create: (_c, ctx) => ({ modality: 'text' as const, dim: ctx.dim, hidden: 16, encode: (b: { batch: number }) => ({ embedding: tf.ones([b.batch, ctx.dim], 'int32') as tf.Tensor2D }),
+    variables: () => [], flops: () => 0, dispose() {} }) }));`,
   };
   const model = {
     dim: 16,
     tokenizer: { id: 'word-ngram', buckets: 512, pieces: 4, maxLength: 12 },
-    text: { id: 'text-transformer', hidden: 16, layers: 1, heads: 2 },
+    text: broken === 'text-int' ? { id: 'int-text' } : { id: 'text-transformer', hidden: 16, layers: 1, heads: 2 },
     image: broken === 'image-nan' ? { id: 'nan-image' } : { id: 'image-vit', imageSize: 16, patchSize: 4, hidden: 16, layers: 1, heads: 2 },
     nlu: { id: 'nlu-transformer', hidden: 16, layers: 1, heads: 2 },
     fusion: broken === 'fusion-shape' ? { id: 'half-fusion' } : { id: 'cross-attention', heads: 2 },
