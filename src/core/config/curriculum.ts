@@ -19,14 +19,15 @@ export interface CurriculumCtx {
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Overlays `over` onto `base`: objects merge key by key, arrays element by element (a hole or undefined keeps
- * the base element, extra elements are appended), anything else replaces; `null` deletes a key.
+ * Overlays `over` onto `base`: objects merge key by key, arrays element by element (a hole, undefined or null keeps
+ * the base element, extra elements are appended), anything else replaces; `null` deletes an object key.
  */
 export function deepMerge(base: unknown, over: unknown): unknown {
   if (over === undefined) return structuredClone(base);
   if (Array.isArray(base) && Array.isArray(over)) {
     const n = Math.max(base.length, over.length);
-    return Array.from({ length: n }, (_, i) => (i in over && over[i] !== undefined ? deepMerge(base[i], over[i]) : structuredClone(base[i])));
+    // a hole, undefined or null keeps the base element (JSON turns holes into null: config.json round-trips)
+    return Array.from({ length: n }, (_, i) => (i in over && over[i] !== undefined && over[i] !== null ? deepMerge(base[i], over[i]) : structuredClone(base[i])));
   }
   if (isPlainObject(base) && isPlainObject(over)) {
     const out: Record<string, unknown> = structuredClone(base);

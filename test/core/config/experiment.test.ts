@@ -123,6 +123,9 @@ describe('experiment schema', () => {
   it('merges overlays: objects by key, arrays by index, null deletes', () => {
     const merged = deepMerge({ a: { x: 1, y: [1, { k: 2 }] }, b: 1 }, { a: { y: [undefined, { j: 3 }, 4] }, b: null });
     expect(merged).toEqual({ a: { x: 1, y: [1, { k: 2, j: 3 }, 4] } });
+    // an overlay that went through JSON (config.json: holes become null) merges the same way
+    const viaJson = JSON.parse(JSON.stringify({ a: { y: [undefined, { j: 3 }, 4] } })) as unknown;
+    expect(deepMerge({ a: { x: 1, y: [1, { k: 2 }] } }, viaJson)).toEqual({ a: { x: 1, y: [1, { k: 2, j: 3 }, 4] } });
   });
 });
 
