@@ -197,6 +197,9 @@ export function describeRunData(rd: RunData): { lines: string[]; warnings: strin
     if (!s.roles.includes('train')) {
       const chance = chanceT2iR10(r);
       fields.push(chance === undefined ? 'chance R@10 (t2i) n/a: no caption with an image of its group' : `chance R@10 (t2i) ${chance.toFixed(3)}`);
+      if (chance === undefined) {
+        warnings.push(`warning: ${s.split}: no caption has an image of its group there, so text→image and image→text are not measured on it${r.queries.length ? '' : ' (nor NLU: it has no queries)'}; evaluate on a split with images and captions`);
+      }
       if (chance !== undefined && chance > CHANCE_R10_WARN) {
         const fix = s.maxGroups !== undefined && s.maxGroups < s.splitGroups
           ? `raise data.maxGroups.${s.split} (${s.maxGroups}; the split has ${s.splitGroups} groups)`

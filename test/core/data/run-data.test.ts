@@ -63,6 +63,14 @@ describe('the data a run uses, checked against its stages', () => {
     ]);
   });
 
+  it('warns when an evaluated split has nothing text→image can be measured on', () => {
+    const imagesOnly = dataset([...records('train', Array(6).fill(1), ['en']), ...records('val', Array(40).fill(1), ['en']), ...records('test', [1, 1], []).filter((r) => r.type === 'image')]);
+    const { experiment: e } = experiment({});
+    const d = describeRunData(runDataOf(e, imagesOnly));
+    expect(d.lines.at(-1)).toBe('data: test (final test): 2 groups, 2 images, 0 texts, 0 queries, languages (none), chance R@10 (t2i) n/a: no caption with an image of its group');
+    expect(d.warnings.at(-1)).toBe('warning: test: no caption has an image of its group there, so text→image and image→text are not measured on it (nor NLU: it has no queries); evaluate on a split with images and captions');
+  });
+
   it('refuses a missing split naming the field and the splits there are', () => {
     const { experiment: e } = experiment({ testSplit: 'test-unseen' });
     expect(() => runDataOf(e, ds)).toThrow("data.testSplit: dataset 'syn' (/nowhere/manifest.jsonl) has no split 'test-unseen' (splits: train, val, test); set data.testSplit to one of those, or add 'test-unseen' records to the manifest");
