@@ -20,10 +20,25 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
 
 /**
  * Overlays `over` onto `base`: objects merge key by key, arrays element by element (a hole, undefined or null keeps
- * the base element, extra elements are appended), anything else replaces; `null` deletes an object key.
+ * the base element, extra elements are appended), anything else replaces; `null` deletes an object key. A list of
+ * named items (terms) also takes an object keyed by name: `{ qc: { weight: 2 }, ii: null, new: {...} }` updates qc,
+ * removes ii, appends `new`.
  */
 export function deepMerge(base: unknown, over: unknown): unknown {
   if (over === undefined) return structuredClone(base);
+  // a list of named items (a stage's terms) overlaid by an object keyed by name: merge into the item of that name,
+  // or append a new one — `curriculum.stages.stage3.terms.qc.weight` does not depend on the terms' order
+  if (Array.isArray(base) && isPlainObject(over) && base.every((x) => isPlainObject(x) && typeof x.name === 'string')) {
+    const out = structuredClone(base) as Record<string, unknown>[];
+    for (const [name, v] of Object.entries(over)) {
+      const i = out.findIndex((x) => x.name === name);
+      if (v === null) {
+        if (i >= 0) out.splice(i, 1);
+      } else if (i >= 0) out[i] = deepMerge(out[i], v) as Record<string, unknown>;
+      else out.push({ name, ...(structuredClone(v) as object) });
+    }
+    return out;
+  }
   if (Array.isArray(base) && Array.isArray(over)) {
     const n = Math.max(base.length, over.length);
     // a hole, undefined or null keeps the base element (JSON turns holes into null: config.json round-trips)

@@ -48,8 +48,8 @@ describe('experiment schema', () => {
     expect(errorOf(() => resolveWith({ 'curriculum.stages.stage2.terms[1].weight': -1 }))).toBe(
       "curriculum.stages.stage2.terms[1].weight: expected number ≥ 0, '<coefficient>' or '<coefficient>*<number>'; got -1",
     );
-    expect(errorOf(() => resolveWith({ 'curriculum.stages.stage3.terms[1].weight': 'aa*2' }))).toBe(
-      "curriculum.stages.stage3.terms[1].weight: unknown coefficient 'aa'; this stage's weights: a, b. Did you mean 'a'?",
+    expect(errorOf(() => resolveWith({ 'curriculum.stages.stage3.terms.qc.weight': 'aa*2' }))).toBe(
+      "curriculum.stages.stage3.terms[2].weight: unknown coefficient 'aa'; this stage's weights: a, b, gamma. Did you mean 'a'?",
     );
     expect(errorOf(() => resolveWith({ 'curriculum.stages.stage1.weights.alpha': 'big' }))).toBe(
       'curriculum.stages.stage1.weights.alpha: Invalid input: expected number, received string',
@@ -90,7 +90,7 @@ describe('experiment schema', () => {
   it('lets sweep paths address stage fields, add stages and skip them', () => {
     const { stages } = resolveWith({
       'curriculum.stages.stage1.weights.alpha': 0.25,
-      'curriculum.stages.stage3.terms[1].weight': 'a*2',
+      'curriculum.stages.stage3.terms.qc.weight': 'a*2',
       'curriculum.stages.stage2.skip': true,
       'curriculum.stages.extra': {
         until: { epochs: 0.5 }, train: ['text'], terms: [{ name: 'tc', loss: 'siglip', pair: 'caption-chunk' }],
@@ -103,7 +103,7 @@ describe('experiment schema', () => {
   });
 
   it('drops terms of weight 0 with their pair, and refuses a stage with none left', () => {
-    const { stages } = resolveWith({ 'curriculum.stages.stage1.terms[2].weight': 0 });
+    const { stages } = resolveWith({ 'curriculum.stages.stage1.terms.qc.weight': 0 });
     expect(stages[0]!.terms.map((t) => t.name)).toEqual(['ti', 'tc']);
     expect(stages[0]!.data).toEqual({ 'image-caption': 0.5 / 0.75, 'caption-chunk': 0.25 / 0.75 });
     expect(errorOf(() => resolveWith({ 'curriculum.stages.stage2.terms': [{ weight: 0 }, { weight: 0 }, { weight: 0 }] }))).toBe(
@@ -123,6 +123,9 @@ describe('experiment schema', () => {
   it('merges overlays: objects by key, arrays by index, null deletes', () => {
     const merged = deepMerge({ a: { x: 1, y: [1, { k: 2 }] }, b: 1 }, { a: { y: [undefined, { j: 3 }, 4] }, b: null });
     expect(merged).toEqual({ a: { x: 1, y: [1, { k: 2, j: 3 }, 4] } });
+    // terms by name: update one, remove one, add one; the order of the base list does not matter
+    const terms = [{ name: 'ti', weight: 1 }, { name: 'ii', weight: 'gamma' }, { name: 'qc', weight: 'a' }];
+    expect(deepMerge(terms, { qc: { weight: 2 }, ii: null, tc: { weight: 0.5 } })).toEqual([{ name: 'ti', weight: 1 }, { name: 'qc', weight: 2 }, { name: 'tc', weight: 0.5 }]);
     // an overlay that went through JSON (config.json: holes become null) merges the same way
     const viaJson = JSON.parse(JSON.stringify({ a: { y: [undefined, { j: 3 }, 4] } })) as unknown;
     expect(deepMerge({ a: { x: 1, y: [1, { k: 2 }] } }, viaJson)).toEqual({ a: { x: 1, y: [1, { k: 2, j: 3 }, 4] } });
