@@ -100,7 +100,11 @@ describe('unir run', () => {
   it('smoke: the loss falls; killed with SIGKILL mid-stage-2 and resumed, it ends with the same history and metrics', async () => {
     const out = join(tmp, 'runs');
     const full = unir(['run', 'smoke', '--out', out, '--run-id', 'full']);
-    expect(full.stderr.split('\n').filter((l) => /error|warn/i.test(l))).toEqual([]);
+    // smoke's only warnings: its 12 val / test groups leave chance R@10 at 0.67 / 0.83 (said at the start, by design)
+    expect(full.stderr.split('\n').filter((l) => /error|warn/i.test(l)).map((l) => l.replace(/ \(12 groups.*/, ''))).toEqual([
+      'unir: warning: val: a random ranking already scores R@10 0.670 on text→image',
+      'unir: warning: test: a random ranking already scores R@10 0.833 on text→image',
+    ]);
     expect(full.code).toBe(0);
     expect(full.stdout).toBe(`finished: ${join(out, 'full')}\n`);
     const ref = join(out, 'full');
