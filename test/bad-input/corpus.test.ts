@@ -355,7 +355,7 @@ const CASES: Case[] = [
       manifestExperiment(d, join(d, 'ds', 'manifest.jsonl'));
     },
     args: (d) => ['run', join(d, 'experiment.json'), '--out', join(d, 'runs')],
-    message: (d) => `curriculum.stages.stage2, term 'intent' (intent-ce on query-nlu): dataset 'tiny' (${join(d, 'ds', 'manifest.jsonl')}) has 1 intent (find_image); intent classification needs at least 2: add queries of another intent (or list it in the header's intents), or drop the term (weight 0)`,
+    message: (d) => `curriculum.stages.stage2, term 'intent' (intent-ce on query-nlu): dataset 'tiny' (${join(d, 'ds', 'manifest.jsonl')}) has 1 intent (find_image); intent classification needs at least 2: add queries of another intent (or list it in the header's intents), or drop the intent terms (--set curriculum.stages.stage2.terms.intent.weight=0 --set curriculum.stages.stage3.terms.intent.weight=0)`,
     absent: (d) => [join(d, 'runs')],
   },
   {
@@ -365,7 +365,7 @@ const CASES: Case[] = [
       manifestExperiment(d, join(d, 'ds', 'manifest.jsonl'));
     },
     args: (d) => ['run', join(d, 'experiment.json'), '--dry-run'],
-    message: (d) => `curriculum.stages.stage2, term 'intent' (intent-ce on query-nlu): dataset 'tiny' (${join(d, 'ds', 'manifest.jsonl')}) has 1 intent (find_image); intent classification needs at least 2: add queries of another intent (or list it in the header's intents), or drop the term (weight 0)`,
+    message: (d) => `curriculum.stages.stage2, term 'intent' (intent-ce on query-nlu): dataset 'tiny' (${join(d, 'ds', 'manifest.jsonl')}) has 1 intent (find_image); intent classification needs at least 2: add queries of another intent (or list it in the header's intents), or drop the intent terms (--set curriculum.stages.stage2.terms.intent.weight=0 --set curriculum.stages.stage3.terms.intent.weight=0)`,
   },
   {
     name: 'a stage needing query-nlu on a train split without queries',
@@ -377,7 +377,7 @@ const CASES: Case[] = [
       writeFileSync(f, JSON.stringify(e));
     },
     args: (d) => ['run', join(d, 'experiment.json'), '--out', join(d, 'runs')],
-    message: (d) => `curriculum.stages.stage2, term 'intent' (intent-ce on query-nlu): the train split of dataset 'tiny' (${join(d, 'ds', 'manifest.jsonl')}) has no 'query-nlu' examples (languages de, en, ja); add them to the data, or drop the term (weight 0) or its stage (skip: true)`,
+    message: (d) => `curriculum.stages.stage2, term 'intent' (intent-ce on query-nlu): the train split of dataset 'tiny' (${join(d, 'ds', 'manifest.jsonl')}) has no 'query-nlu' examples (languages de, en, ja); add them to the data, drop the term (--set curriculum.stages.stage2.terms.intent.weight=0), or skip the stage (--set curriculum.stages.stage2.skip=true)`,
     absent: (d) => [join(d, 'runs')],
   },
   {
@@ -387,7 +387,7 @@ const CASES: Case[] = [
       manifestExperiment(d, join(d, 'ds', 'manifest.jsonl'));
     },
     args: (d) => ['run', join(d, 'experiment.json'), '--out', join(d, 'runs')],
-    message: (d) => `curriculum.stages.stage1, term 'ti' (info-nce on image-caption): the train split of dataset 'tiny' (${join(d, 'ds', 'manifest.jsonl')}) has 1 group with 'image-caption' examples (languages de, en, ja); in-batch negatives need at least 2 (every other row of a batch would be a positive): add groups, or drop the term (weight 0)`,
+    message: (d) => `curriculum.stages.stage1, term 'ti' (info-nce on image-caption): the train split of dataset 'tiny' (${join(d, 'ds', 'manifest.jsonl')}) has 1 group with 'image-caption' examples (languages de, en, ja); in-batch negatives need at least 2 (every other row of a batch would be a positive): add groups, or drop the term (--set curriculum.stages.stage1.terms.ti.weight=0)`,
     absent: (d) => [join(d, 'runs')],
   },
   {
@@ -397,7 +397,7 @@ const CASES: Case[] = [
       manifestExperiment(d, join(d, 'ds', 'manifest.jsonl'));
     },
     args: (d) => ['run', join(d, 'experiment.json'), '--out', join(d, 'runs')],
-    message: (d) => `curriculum.stages.stage2, term 'slot' (slot-ce on query-nlu): dataset 'tiny' (${join(d, 'ds', 'manifest.jsonl')}) has no slot labels; slot tagging needs at least 1: add slots to its queries (or slotLabels to the header), or drop the term (weight 0)`,
+    message: (d) => `curriculum.stages.stage2, term 'slot' (slot-ce on query-nlu): dataset 'tiny' (${join(d, 'ds', 'manifest.jsonl')}) has no slot labels; slot tagging needs at least 1: add slots to its queries (or slotLabels to the header), or drop the slot terms (--set curriculum.stages.stage2.terms.slot.weight=0 --set curriculum.stages.stage3.terms.slot.weight=0)`,
     absent: (d) => [join(d, 'runs')],
   },
   {
@@ -575,7 +575,7 @@ describe('bad input: unir data validate lists each problem as file:line: field: 
       name: 'a manifest with one intent, checked for an experiment whose stages learn intents',
       setup: (d) => manifestEdited(d, (r) => (r.type === 'header' ? { ...r, intents: ['find_image'] } : r.type === 'query' ? { ...r, intent: 'find_image' } : r)),
       flags: (d) => ['--experiment', manifestExperiment(join(d, 'exp'), join(d, 'manifest.jsonl'))],
-      problem: (d) => `${join(d, 'manifest.jsonl')}: ${join(d, 'exp', 'experiment.json')}: curriculum.stages.stage2, term 'intent' (intent-ce on query-nlu): dataset 'tiny' (${join(d, 'manifest.jsonl')}) has 1 intent (find_image); intent classification needs at least 2: add queries of another intent (or list it in the header's intents), or drop the term (weight 0)`,
+      problem: (d) => `${join(d, 'manifest.jsonl')}: ${join(d, 'exp', 'experiment.json')}: curriculum.stages.stage2, term 'intent' (intent-ce on query-nlu): dataset 'tiny' (${join(d, 'manifest.jsonl')}) has 1 intent (find_image); intent classification needs at least 2: add queries of another intent (or list it in the header's intents), or drop the intent terms (--set curriculum.stages.stage2.terms.intent.weight=0 --set curriculum.stages.stage3.terms.intent.weight=0)`,
       summary: `1 problem for experiment '${'<exp>'}'`,
     },
     {

@@ -124,28 +124,34 @@ export function checkStagesData(rd: RunData, stages: readonly ResolvedStage[], r
   const train = rd.train.records;
   const langs = rd.train.languages.length ? ` (languages ${rd.train.languages.join(', ')})` : '';
   const crowded = new Map<PairType, { rows: number; groups: number; stages: string[] }>();
+  const needsOf = (loss: string) => (registry.get('loss', loss) as { needs?: readonly FeatureKey[] }).needs ?? [];
+  /** The flags that drop (weight 0) every term whose loss reads `feature`, or just the term `only`. */
+  const drop = (feature: FeatureKey | undefined, only?: { stage: string; term: string }) =>
+    (only ? [only] : stages.flatMap((s) => s.terms.filter((t) => needsOf(t.loss).includes(feature!)).map((t) => ({ stage: s.name, term: t.name }))))
+      .map((x) => `--set curriculum.stages.${x.stage}.terms.${x.term}.weight=0`).join(' ');
   for (const s of stages) {
     const counts = new Map(allocateBatch(s.batchSize ?? batchSize, s.data));
     for (const t of s.terms) {
       const at = `curriculum.stages.${s.name}, term '${t.name}' (${t.loss} on ${t.pair})`;
-      const needs = (registry.get('loss', t.loss) as { needs?: readonly FeatureKey[] }).needs ?? [];
+      const needs = needsOf(t.loss);
+      const dropThis = `drop the term (${drop(undefined, { stage: s.name, term: t.name })})`;
       const { examples, groups } = pairGroups(train, t.pair);
       if (examples === 0) {
-        throw new UserError(`${at}: the train split of ${where(ds)} has no '${t.pair}' examples${langs}; add them to the data, or drop the term (weight 0) or its stage (skip: true)`);
+        throw new UserError(`${at}: the train split of ${where(ds)} has no '${t.pair}' examples${langs}; add them to the data, ${dropThis}, or skip the stage (--set curriculum.stages.${s.name}.skip=true)`);
       }
       if (needs.includes('intentLogits') && ds.intents.length < 2) {
         const have = ds.intents.length ? `1 intent (${ds.intents[0]})` : 'no intents';
         throw new UserError(
-          `${at}: ${where(ds)} has ${have}; intent classification needs at least 2: add queries of another intent (or list it in the header's intents), or drop the term (weight 0)`,
+          `${at}: ${where(ds)} has ${have}; intent classification needs at least 2: add queries of another intent (or list it in the header's intents), or drop the intent terms (${drop('intentLogits')})`,
         );
       }
       if (needs.includes('slotLogits') && ds.slotLabels.length < 1) {
-        throw new UserError(`${at}: ${where(ds)} has no slot labels; slot tagging needs at least 1: add slots to its queries (or slotLabels to the header), or drop the term (weight 0)`);
+        throw new UserError(`${at}: ${where(ds)} has no slot labels; slot tagging needs at least 1: add slots to its queries (or slotLabels to the header), or drop the slot terms (${drop('slotLogits')})`);
       }
       if (CONTRASTIVE_PAIRS.has(t.pair) && needs.includes('a') && needs.includes('b')) {
         if (groups < 2) {
           throw new UserError(
-            `${at}: the train split of ${where(ds)} has ${count(groups, 'group')} with '${t.pair}' examples${langs}; in-batch negatives need at least 2 (every other row of a batch would be a positive): add groups, or drop the term (weight 0)`,
+            `${at}: the train split of ${where(ds)} has ${count(groups, 'group')} with '${t.pair}' examples${langs}; in-batch negatives need at least 2 (every other row of a batch would be a positive): add groups, or ${dropThis}`,
           );
         }
         const n = counts.get(t.pair) ?? 0;

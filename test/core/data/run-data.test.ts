@@ -80,7 +80,7 @@ describe('the data a run uses, checked against its stages', () => {
     const { experiment: e, stages } = experiment({ batchSize: 16 });
     // three-stage needs queries (query-chunk in stage 1): this dataset has none
     expect(() => checkStagesData(runDataOf(e, ds), stages, registry, 16)).toThrow(
-      "curriculum.stages.stage1, term 'qc' (info-nce on query-chunk): the train split of dataset 'syn' (/nowhere/manifest.jsonl) has no 'query-chunk' examples (languages en); add them to the data, or drop the term (weight 0) or its stage (skip: true)",
+      "curriculum.stages.stage1, term 'qc' (info-nce on query-chunk): the train split of dataset 'syn' (/nowhere/manifest.jsonl) has no 'query-chunk' examples (languages en); add them to the data, drop the term (--set curriculum.stages.stage1.terms.qc.weight=0), or skip the stage (--set curriculum.stages.stage1.skip=true)",
     );
     const contrastive = experiment({ batchSize: 16 }, {
       id: 'custom', stages: { only: { until: { steps: 1 }, train: 'all', terms: [{ name: 'ti', loss: 'info-nce', pair: 'image-caption' }, { name: 'tc', loss: 'info-nce', pair: 'caption-chunk' }] } },
