@@ -35,7 +35,7 @@ describe('per-query outcomes', () => {
     expect(o.exact).toEqual([1, 0, 0]);
     expect(o.spans).toEqual([[1, 1, 1], [1, 1, 2], [0, 1, 1]]);
     const m = nluMetrics(ex).nlu;
-    const en = o.spans.slice(0, 2).reduce((a, s) => a.map((v, i) => v + s[i]!), [0, 0, 0]);
+    const en = o.spans.slice(0, 2).reduce<number[]>((a, s) => a.map((v, i) => v + s[i]!), [0, 0, 0]);
     const f1 = (2 * en[0]!) / (en[1]! + en[2]!);
     expect(m.slotF1.en).toBeCloseTo(f1, 12);
     expect(m.intentAccuracy.en).toBe((o.intentOk[0]! + o.intentOk[1]!) / 2);
