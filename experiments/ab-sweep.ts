@@ -1,6 +1,6 @@
-// ab-sweep — stage-3 weights: a (query–chunk InfoNCE) × b (NLU losses), grid 3 × 3, seed 1 (9 trials,
-// heatmaps + T2I/T2T Pareto front in the sweep report). Not run for RESULTS.md yet: ≈ 9 × the measured
-// per-trial time of staged-vs-single (see RESULTS.md "time"), ≈ 12 min here (1.3 min a trial).
+// ab-sweep — stage-3 weights: a (query–chunk InfoNCE) × b (NLU losses), grid 3 × 3, a screen with seeds 1–3
+// (27 trials ≈ 55 min; heatmaps + T2I/T2T Pareto front in the sweep report); its best point is then re-run against
+// the default (a 0.5, b 0.3) with seeds 1–5 in experiments/ab-confirm.ts.
 import { defineSweep } from '../src/core/sweep/sweep';
 import { SCALE_FIXED } from './sweeps/scale';
 
@@ -12,6 +12,6 @@ export default defineSweep({
     'curriculum.stages.stage3.weights.a': [0.25, 0.5, 1],
     'curriculum.stages.stage3.weights.b': [0.1, 0.3, 1],
   },
-  seeds: [1],
+  seeds: [1, 2, 3],
   fixed: { ...SCALE_FIXED },
 });

@@ -1,7 +1,8 @@
-// stage-monitor — what does each stage of the three-stage curriculum do to val R@10? One point (the sweep
-// scale of paper-three-stage), seeds 1–3; `unir results` prints val T2I / T2T R@10 and intent accuracy after
-// stage1, stage2, stage3 (mean ± std over seeds). Stage 2 trains only NLU + fusion on frozen encoders, so
-// T2I should not move there. 3 trials ≈ 4 min here (1.3 min a trial). RESULTS.md's staged-vs-single section also lists val after each stage for its three-stage arm.
+// stage-monitor — what does each stage of the three-stage curriculum do to validation R@10? One point (the sweep
+// scale of paper-three-stage), seeds 1–5; `unir results` prints val-design T2I / T2T R@10 and intent accuracy after
+// stage1, stage2, stage3 (mean ± 95% CI over seeds) — and so the paper's break condition: does T2I drop from
+// stage 1 to stage 3? Stage 2 trains only NLU + fusion on frozen encoders, so T2I cannot move there.
+// 5 trials ≈ 10 min (≈ 2 min a trial).
 import { defineSweep } from '../src/core/sweep/sweep';
 import { SCALE_FIXED } from './sweeps/scale';
 
@@ -10,6 +11,6 @@ export default defineSweep({
   question: 'How does val R@10 (T2I, T2T) and intent accuracy change across the three stages?',
   base: 'paper-three-stage',
   params: {},
-  seeds: [1, 2, 3],
+  seeds: [1, 2, 3, 4, 5],
   fixed: { ...SCALE_FIXED },
 });

@@ -1,5 +1,6 @@
 import { UserError } from '../errors';
-import { formatZodError, pluginDefiner, type Registry } from '../registry';
+import type { z } from 'zod';
+import { formatZodError, pluginDefiner, type Plugin, type Registry } from '../registry';
 import { resolveStage, StageSchema, type ResolvedStage, type StageInput } from './stage';
 
 /**
@@ -11,7 +12,19 @@ import { resolveStage, StageSchema, type ResolvedStage, type StageInput } from '
  *   joint: { … } }) })`
  */
 export type CurriculumStages = Record<string, StageInput>;
-export const defineCurriculum = pluginDefiner('curriculum')<CurriculumCtx, CurriculumStages>();
+const define = pluginDefiner('curriculum')<CurriculumCtx, CurriculumStages>();
+type CurriculumDef<S extends z.ZodType> = Omit<Plugin<'curriculum', S, CurriculumCtx, CurriculumStages>, 'kind'> & {
+  /**
+   * Overlay stage names this curriculum maps onto its own: `{ stage3: 'joint', stage1: null }` applies an experiment's
+   * `stages.stage3` overlay to the stage `joint` and accepts (and drops) `stages.stage1`, so one experiment file can
+   * serve a curriculum and its ablation (single-stage ← three-stage).
+   */
+  overlayAliases?: Record<string, string | null>;
+};
+export function defineCurriculum<S extends z.ZodType>(p: CurriculumDef<S>) {
+  const { overlayAliases, ...rest } = p;
+  return Object.freeze({ ...define(rest), ...(overlayAliases ? { overlayAliases } : {}) });
+}
 export interface CurriculumCtx {
   registry: Registry;
 }
@@ -74,7 +87,13 @@ export function resolveCurriculum(spec: CurriculumSpec, registry: Registry, wher
   const cfg = plugin.configSchema.safeParse(config);
   if (!cfg.success) throw new UserError(formatZodError(cfg.error, where));
   const base = plugin.create(cfg.data, { registry } satisfies CurriculumCtx) as CurriculumStages;
-  const merged = deepMerge(base, overlay ?? {}) as Record<string, unknown>;
+  const aliases = (plugin as { overlayAliases?: Record<string, string | null> }).overlayAliases ?? {};
+  const mapped: Record<string, unknown> = {};
+  for (const [name, v] of Object.entries(overlay ?? {})) {
+    if (!(name in aliases) || name in base) mapped[name] = v;
+    else if (aliases[name] !== null) mapped[aliases[name]!] = deepMerge(mapped[aliases[name]!] ?? {}, v);
+  }
+  const merged = deepMerge(base, mapped) as Record<string, unknown>;
   const out: ResolvedStage[] = [];
   for (const [name, raw] of Object.entries(merged)) {
     const at = `${where}.stages.${name}`;

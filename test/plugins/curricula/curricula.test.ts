@@ -43,6 +43,21 @@ describe('built-in curricula', () => {
     expect(resolveCurriculum({ id: 'single-stage' }, registry)[0]!.until).toEqual({ steps: 1200 });
   });
 
+  it("single-stage takes a three-stage experiment's stage-3 overlay as its joint stage's and drops stage-1/2 overlays", () => {
+    const stages = {
+      stage1: { captionsPerImage: 4, weights: { alpha: 1 } },
+      stage2: { batchSize: 64 },
+      stage3: { captionsPerImage: 4, weights: { a: 0.25 }, data: { 'image-caption': 0.5, 'query-chunk': 0.3, 'query-nlu': 0.1, 'query-semantic': 0.1 } },
+    };
+    const three = resolveCurriculum({ id: 'three-stage', stages }, registry);
+    const [joint] = resolveCurriculum({ id: 'single-stage', stages }, registry);
+    expect(joint).toMatchObject({ name: 'joint', captionsPerImage: 4, weights: { a: 0.25 }, data: three[2]!.data });
+    expect(joint!.terms).toEqual(three[2]!.terms);
+    expect(joint!.batchSize).toBeUndefined();
+    // three-stage still refuses a stage it does not have
+    expect(() => resolveCurriculum({ id: 'three-stage', stages: { joint: { batchSize: 8 } } }, registry)).toThrow(/curriculum\.stages\.joint/);
+  });
+
   it('custom: the experiment declares every stage', () => {
     const stages = resolveCurriculum({ id: 'custom', stages: {
       warm: { until: { steps: 3 }, train: ['text'], terms: [{ name: 'tc', loss: 'info-nce', pair: 'caption-chunk' }] },
