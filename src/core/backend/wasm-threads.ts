@@ -39,8 +39,9 @@ export function wasmCacheDir(): string {
   return join(process.env.UNIR_CACHE_DIR || join(os.tmpdir(), 'unir-cache'), `wasm-${SHIM_WASM_VERSION}`);
 }
 
+// .cjs: CommonJS wherever the cache lives, also inside a package.json with "type": "module" (a project folder)
 function writeOnce(dir: string, stem: string, text: string): string {
-  const path = join(dir, `${stem}-${createHash('sha256').update(text).digest('hex').slice(0, 12)}.js`);
+  const path = join(dir, `${stem}-${createHash('sha256').update(text).digest('hex').slice(0, 12)}.cjs`);
   if (!existsSync(path)) writeFileAtomic(path, text);
   return path;
 }

@@ -108,6 +108,27 @@ describe('multithreaded wasm', () => {
     });
   });
 
+  it('threads start when UNIR_CACHE_DIR lies inside a "type": "module" package (the scripts are .cjs)', () => {
+    const cache = mkdtempSync(join(resolve(__dirname, '../../..'), '.cache-threads-')); // under this repo's package.json
+    const script = join(cache, 'child.mjs');
+    const backend = resolve(__dirname, '../../../src/core/backend/index.ts');
+    writeFileSync(script, `const { initBackend, disposeBackend } = await import(${JSON.stringify(backend)});
+const info = await initBackend({ backend: 'wasm', threads: 2, quiet: true });
+await disposeBackend();
+console.log(JSON.stringify(info));\n`);
+    try {
+      const r = spawnSync(process.execPath, [resolve(__dirname, '../../../bin/run-ts.mjs'), script], {
+        encoding: 'utf8', timeout: 60_000, env: { ...process.env, UNIR_CACHE_DIR: cache, UNIR_WASM_THREADS: '2' },
+      });
+      expect(r.status, r.stderr.slice(-500)).toBe(0);
+      const info = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { threads: number; multithreadFallback?: string };
+      expect(info.multithreadFallback).toBeUndefined();
+      expect(info.threads).toBe(2);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
   it('a Node process with wasm threads exits, with or without disposeBackend', () => {
     const dir = mkdtempSync(join(tmpdir(), 'unir-threads-'));
     const script = join(dir, 'child.mjs');
