@@ -104,12 +104,18 @@ class Unified(nn.Module):
         I, S = s["numIntents"], s["numSlotLabels"]
         self.intent, self.slot, self.semantic = nn.Linear(Hn, I), nn.Linear(Hn, S), nn.Linear(Hn, Hn)
         self.intent_table = nn.Parameter(torch.randn(I, Hn) * 0.02)
-        self.p, self.n = im["patchSize"], (im["imageSize"] // im["patchSize"]) ** 2
-        self.patch = nn.Linear(self.p * self.p * 3, im["hidden"])
-        self.cls = nn.Parameter(torch.randn(1, 1, im["hidden"]) * 0.02)
-        self.img_pos = nn.Parameter(torch.randn(self.n + 1, im["hidden"]) * 0.02)
-        self.img_stack = Stack(im["layers"], im["hidden"], im["heads"], im["mlpRatio"])
-        self.img_proj = nn.Linear(im["hidden"], D)
+        self.cnn = im["kind"] == "cnn"
+        if self.cnn:  # src/plugins/encoders/image-cnn.ts: conv k×k 'same' + ReLU + 2×2 max pool per stage, mean, proj
+            chans = [3] + im["channels"]
+            self.convs = nn.ModuleList(nn.Conv2d(a, b, im["kernel"], padding=im["kernel"] // 2) for a, b in zip(chans, chans[1:]))
+            self.img_proj = nn.Linear(chans[-1], D)
+        else:
+            self.p, self.n = im["patchSize"], (im["imageSize"] // im["patchSize"]) ** 2
+            self.patch = nn.Linear(self.p * self.p * 3, im["hidden"])
+            self.cls = nn.Parameter(torch.randn(1, 1, im["hidden"]) * 0.02)
+            self.img_pos = nn.Parameter(torch.randn(self.n + 1, im["hidden"]) * 0.02)
+            self.img_stack = Stack(im["layers"], im["hidden"], im["heads"], im["mlpRatio"])
+            self.img_proj = nn.Linear(im["hidden"], D)
         self.ln_q, self.ln_m = nn.LayerNorm(Ht, eps=1e-5), nn.LayerNorm(Hn, eps=1e-5)
         self.fuse_attn = MHA(Ht, s["fusionHeads"], Hn)
         self.gate = nn.Parameter(torch.full((Ht,), float(s["gateInit"])))
@@ -136,6 +142,13 @@ class Unified(nn.Module):
         return self.encode_text(ids, mask, hook)
 
     def encode_image(self, img):
+        if self.cnn:
+            x = img.permute(0, 3, 1, 2) * 2 - 1  # NHWC → NCHW
+            for conv in self.convs:
+                x = F.relu(conv(x))
+                if x.shape[-1] > 1:
+                    x = F.max_pool2d(x, 2)
+            return l2n(self.img_proj(x.mean((2, 3))))
         b, S, _, c = img.shape
         p, n = self.p, S // self.p
         x = img * 2 - 1
@@ -175,29 +188,31 @@ def main():
     no_decay = [p for p in params if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": s["weightDecay"]}, {"params": no_decay, "weight_decay": 0}],
                             lr=s["lr"], betas=(0.9, 0.999), eps=1e-8)
-    n, T, G, V, S = s["perPair"], s["maxLength"], s["pieces"], s["vocabSize"], s["image"]["imageSize"]
+    T, G, V, S = s["maxLength"], s["pieces"], s["vocabSize"], s["image"]["imageSize"]
+    ic, nqc, nnlu, sem, k = s["pairs"]["ic"], s["pairs"]["qc"], s["pairs"]["nlu"], s["pairs"]["sem"], s["captionsPerImage"]
 
-    def texts():  # T real tokens, CLS first, full bags of G pieces (bench/lib/unir-step.ts tokenBatch)
+    def texts(n):  # T real tokens, CLS first, full bags of G pieces (bench/lib/unir-step.ts tokenBatch)
         ids = torch.randint(2, V, (n, T, G))
         ids[:, 0, :] = 1
         return ids, torch.ones(n, T)
 
-    captions, chunks, semantic, q1, q2, q3 = (texts() for _ in range(6))
-    images = torch.rand(n, S, S, 3)
-    intent_y = torch.randint(0, s["numIntents"], (n,))
-    slot_y = torch.randint(0, s["numSlotLabels"], (n, T))
-    slot_mask = torch.ones(n, T)
+    captions, chunks, semantic, q1, q2, q3 = texts(ic * k), texts(nqc), texts(sem), texts(nqc), texts(nnlu), texts(sem)
+    images = torch.rand(ic, S, S, 3)
+    intent_y = torch.randint(0, s["numIntents"], (nnlu,))
+    slot_y = torch.randint(0, s["numSlotLabels"], (nnlu, T))
+    slot_mask = torch.ones(nnlu, T)
     slot_mask[:, 0] = 0
     a, b = s["weights"]["a"], s["weights"]["b"]
 
     def step():
         with torch.no_grad():
             target = model.encode_text(*semantic)
-        ti = l_ti(model.encode_image(images), model.encode_text(*captions))
+        text = model.encode_text(*captions)  # (ic·k, D): k captions per image, averaged
+        ti = l_ti(model.encode_image(images), l2n(text.reshape(ic, k, -1).mean(1)) if k > 1 else text)
         qc = l_qc(model.encode_query(*q1), model.encode_text(*chunks))
         o = model.run_nlu(*q2)
         intent = F.cross_entropy(o["intent"], intent_y)
-        ce = F.cross_entropy(o["slot"].reshape(n * T, -1), slot_y.reshape(-1), reduction="none")
+        ce = F.cross_entropy(o["slot"].reshape(nnlu * T, -1), slot_y.reshape(-1), reduction="none")
         slot = (ce * slot_mask.reshape(-1)).sum() / torch.clamp(slot_mask.sum(), min=1)
         align = F.mse_loss(model.encode_query(*q3), target)
         loss = ti + a * qc + b * (intent + slot + align)

@@ -1,7 +1,8 @@
-// The stage-3 training step of the three-stage curriculum, built from the real unified model, loss plugins,
-// global-norm clipping and AdamW, on synthetic batches with real shapes. It mirrors src/core/train/step.ts
-// (same pairs, terms, weights and no-gradient target) without its config/sampler plumbing, so the benchmark
-// and bench/torch-reference.py can build exactly the same step from one description (StepShape).
+// The stage-3 training step of an experiment's three-stage curriculum, built from the real unified model, loss
+// plugins, global-norm clipping and AdamW, on synthetic batches with real shapes: the experiment's model, its
+// stage-3 batch mix and captions per image. It mirrors src/core/train/step.ts (same pairs, terms, weights and
+// no-gradient target) without its config/sampler plumbing, so the benchmark and bench/torch-reference.py can
+// build exactly the same step from one description (StepShape).
 import * as tf from '@tensorflow/tfjs-core';
 import '../../src/core/nn/gradients'; // registers tfjs-core's gradient functions
 import { createUnifiedModel, type UnifiedModel } from '../../src/core/model/unified';
@@ -9,6 +10,7 @@ import type { LossInstance } from '../../src/core/loss/loss';
 import { AdamW } from '../../src/core/optim/adamw';
 import { clipCoefficient, globalNorm } from '../../src/core/optim/clip';
 import type { EncodedBatch } from '../../src/core/text/tokenizer';
+import { l2Normalize } from '../../src/core/nn/ops';
 import { registry } from '../../src/plugins';
 import { mulberry32 } from '../../src/core/rng';
 
@@ -22,13 +24,19 @@ export interface StepShape {
   padId: number;
   text: { hidden: number; layers: number; heads: number; mlpRatio: number };
   nlu: { hidden: number; layers: number; heads: number; mlpRatio: number };
-  image: { imageSize: number; patchSize: number; hidden: number; layers: number; heads: number; mlpRatio: number };
+  /** image-vit: patches + transformer; image-cnn: conv 3×3 (k) + ReLU + 2×2 max pool per stage, mean pool, projection. */
+  image:
+    | { kind: 'vit'; imageSize: number; patchSize: number; hidden: number; layers: number; heads: number; mlpRatio: number }
+    | { kind: 'cnn'; imageSize: number; channels: number[]; kernel: number };
   fusionHeads: number;
   gateInit: number;
   numIntents: number; // I
   numSlotLabels: number; // S (BIO)
-  batch: number; // whole step; split equally over the 4 stage-3 pair types
-  perPair: number; // batch / 4
+  batch: number; // whole step, split over the 4 stage-3 pair types as the experiment's stage-3 data mix
+  /** Rows of each stage-3 pair type: image-caption, query-chunk, query-nlu, query-semantic. */
+  pairs: { ic: number; qc: number; nlu: number; sem: number };
+  /** Captions averaged into the text side of each image (the stage's captionsPerImage). */
+  captionsPerImage: number;
   weights: { a: number; b: number }; // L = L_TI + a·L_QC + b·(intent + slot + align)
   lr: number;
   weightDecay: number; // AdamW λ on rank ≥ 2 variables only
@@ -39,21 +47,30 @@ export interface StepShape {
   flopsPerStep: number;
 }
 
-/** The model specs of experiments/paper-three-stage.ts and experiments/smoke.ts, with their batch sizes. */
-export const MODELS = {
-  paper: { batch: 64, lr: 1e-3, weights: { a: 0.5, b: 0.3 } },
-  smoke: { batch: 24, lr: 3e-3, weights: { a: 1, b: 1 } },
-} as const;
+/** The experiments whose stage-3 step is measured: model, batch, stage-3 mix and captions per image come from the file. */
+export const MODELS = { paper: 'paper-three-stage', smoke: 'smoke' } as const;
 export type ModelName = keyof typeof MODELS;
 
 /** emoji-cldr's NLU queries: 4 intents; slots object, time → BIO tags O, B/I-object, B/I-time. */
 const NUM_INTENTS = 4;
 const NUM_SLOT_LABELS = 5;
 
-async function experimentModelSpec(name: ModelName): Promise<Record<string, unknown>> {
-  const file = name === 'paper' ? '../../experiments/paper-three-stage' : '../../experiments/smoke';
-  const mod = (await import(file)) as { default: { model: Record<string, unknown> } };
-  return mod.default.model;
+/** The experiment resolved as a run resolves it: model spec, stage 3 (its mix, batch, captions per image), lr. */
+async function experimentStep(name: ModelName) {
+  const { loadExperiment } = await import('../../src/core/config/load');
+  const { resolveExperiment } = await import('../../src/core/config/experiment');
+  const { modelSpecParser } = await import('../../src/core/train/model-factory');
+  const { allocateBatch } = await import('../../src/core/train/sampler');
+  const { input } = await loadExperiment(MODELS[name], {});
+  const { experiment: e, stages } = resolveExperiment(input, registry(), { modelSpec: modelSpecParser });
+  const s3 = stages[stages.length - 1]!;
+  const batch = s3.batchSize ?? e.data.batchSize;
+  const counts = Object.fromEntries(allocateBatch(batch, s3.data)) as Record<string, number>;
+  const pairs = { ic: counts['image-caption'] ?? 0, qc: counts['query-chunk'] ?? 0, nlu: counts['query-nlu'] ?? 0, sem: counts['query-semantic'] ?? 0 };
+  if (Object.keys(counts).length !== 4 || Object.values(pairs).some((n) => n === 0)) {
+    throw new Error(`bench: ${MODELS[name]}'s last stage mixes ${Object.keys(counts).join(', ')}; the bench step needs image-caption, query-chunk, query-nlu and query-semantic`);
+  }
+  return { model: e.model, batch, pairs, captionsPerImage: s3.captionsPerImage, lr: s3.lr ?? e.optimizer.lr, weights: { a: s3.weights.a ?? 1, b: s3.weights.b ?? 1 } };
 }
 
 /** Deterministic PRNG for the synthetic batches. */
@@ -83,22 +100,23 @@ const numel = (vs: tf.Variable[]) => vs.reduce((s, v) => s + v.size, 0);
 
 /** Builds the model of experiment `name` and a closure running its stage-3 step on fixed synthetic batches. */
 export async function buildUnirStep(name: ModelName, seed = 1): Promise<UnirStep> {
-  const cfg = MODELS[name];
+  const cfg = await experimentStep(name);
   const reg = registry();
-  const model: UnifiedModel = await createUnifiedModel(await experimentModelSpec(name), { numIntents: NUM_INTENTS, numSlotLabels: NUM_SLOT_LABELS, seed, registry: reg });
+  const model: UnifiedModel = await createUnifiedModel(cfg.model, { numIntents: NUM_INTENTS, numSlotLabels: NUM_SLOT_LABELS, seed, registry: reg });
   const s = model.spec;
   const tok = model.tokenizer;
-  const n = cfg.batch / 4;
+  const { ic, qc: nqc, nlu: nnlu, sem } = cfg.pairs;
+  const k = cfg.captionsPerImage;
   const r = rng(seed);
   const T = tok.maxLength;
   const G = tok.pieces;
-  const texts = () => tokenBatch(n, T, G, tok.vocabSize, tok.clsId, r);
+  const texts = (n: number) => tokenBatch(n, T, G, tok.vocabSize, tok.clsId, r);
   const S = model.parts.image.imageSize;
-  const captions = texts(), chunks = texts(), semantic = texts(), q1 = texts(), q2 = texts(), q3 = texts();
-  const images = tf.tensor4d(Float32Array.from({ length: n * S * S * 3 }, r), [n, S, S, 3]);
-  const intentLabels = tf.tensor1d(Int32Array.from({ length: n }, () => Math.floor(r() * NUM_INTENTS)), 'int32');
-  const slotLabels = tf.tensor2d(Int32Array.from({ length: n * T }, () => Math.floor(r() * NUM_SLOT_LABELS)), [n, T], 'int32');
-  const slotMask = tf.tensor2d(q2.firstPiece, [n, T], 'float32');
+  const captions = texts(ic * k), chunks = texts(nqc), semantic = texts(sem), q1 = texts(nqc), q2 = texts(nnlu), q3 = texts(sem);
+  const images = tf.tensor4d(Float32Array.from({ length: ic * S * S * 3 }, r), [ic, S, S, 3]);
+  const intentLabels = tf.tensor1d(Int32Array.from({ length: nnlu }, () => Math.floor(r() * NUM_INTENTS)), 'int32');
+  const slotLabels = tf.tensor2d(Int32Array.from({ length: nnlu * T }, () => Math.floor(r() * NUM_SLOT_LABELS)), [nnlu, T], 'int32');
+  const slotMask = tf.tensor2d(q2.firstPiece, [nnlu, T], 'float32');
   const temperature = 0.07;
   const make = (id: string, lossName?: string) => reg.create<LossInstance>('loss', id, id === 'info-nce' ? { temperature } : {}, lossName ? { name: lossName } : undefined);
   const lTI = make('info-nce', 'L_TI'), lQC = make('info-nce', 'L_QC');
@@ -110,22 +128,30 @@ export async function buildUnirStep(name: ModelName, seed = 1): Promise<UnirStep
   const clipNorm = 1;
 
   const f = model.flopsPerSample();
-  const flopsPerStep = 3 * n * (f.image + 4 * f.text + 3 * f.nlu + 2 * f.fusion) + n * f.text;
+  // under the tape: images and k captions per image (ti), chunks + fused queries (qc), NLU (intent, slot), fused
+  // queries (align); plus the no-gradient semantic target
+  const tape = ic * (f.image + k * f.text) + nqc * (2 * f.text + f.nlu + f.fusion) + nnlu * f.nlu + sem * (f.text + f.nlu + f.fusion);
+  const flopsPerStep = 3 * tape + sem * f.text;
   const part = (p: Record<string, unknown>) => ({ hidden: p.hidden as number, layers: p.layers as number, heads: p.heads as number, mlpRatio: p.mlpRatio as number });
+  const imageShape: StepShape['image'] = s.image.id === 'image-cnn'
+    ? { kind: 'cnn', imageSize: S, channels: s.image.channels as number[], kernel: s.image.kernel as number }
+    : { kind: 'vit', ...part(s.image), imageSize: S, patchSize: s.image.patchSize as number };
+  if (s.image.id === 'image-cnn' && (s.image.separable || s.image.pool !== 'max')) throw new Error('bench: the torch reference mirrors image-cnn with full convs and max pooling only');
   const shape: StepShape = {
     model: name, dim: s.dim, vocabSize: tok.vocabSize, pieces: G, maxLength: T, padId: tok.padId,
-    text: part(s.text), nlu: part(s.nlu),
-    image: { ...part(s.image), imageSize: S, patchSize: s.image.patchSize as number },
+    text: part(s.text), nlu: part(s.nlu), image: imageShape,
     fusionHeads: s.fusion.heads as number, gateInit: s.fusion.gateInit as number,
-    numIntents: NUM_INTENTS, numSlotLabels: NUM_SLOT_LABELS, batch: cfg.batch, perPair: n, weights: cfg.weights,
-    lr: cfg.lr, weightDecay: 0.01, clipNorm, temperature, params: numel(variables), flopsPerStep,
+    numIntents: NUM_INTENTS, numSlotLabels: NUM_SLOT_LABELS, batch: ic + nqc + nnlu + sem, pairs: cfg.pairs, captionsPerImage: k,
+    weights: cfg.weights, lr: cfg.lr, weightDecay: 0.01, clipNorm, temperature, params: numel(variables), flopsPerStep,
   };
 
   const step = (): number => {
     const { value, grads } = tf.tidy(() => {
       const target = model.encodeText(semantic, false); // (n, D), no gradient (constantFeatures)
       return tf.variableGrads(() => {
-        const ti = lTI.compute({ a: model.encodeImage(images, true), b: model.encodeText(captions, true) }).infoNce!;
+        const text = model.encodeText(captions, true); // (ic·k, D): k captions per image, averaged (src/core/train/features.ts)
+        const caption = k === 1 ? text : l2Normalize(tf.mean(tf.reshape(text, [ic, k, text.shape[1]]), 1) as tf.Tensor2D);
+        const ti = lTI.compute({ a: model.encodeImage(images, true), b: caption }).infoNce!;
         const qc = lQC.compute({ a: model.encodeQuery(q1, true, true).embedding, b: model.encodeText(chunks, true) }).infoNce!;
         const out = model.runNlu(q2, true);
         const intent = lIntent.compute({ intentLogits: out.intentLogits, intentLabels }).intentCe!;
