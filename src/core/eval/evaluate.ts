@@ -64,9 +64,12 @@ export async function evaluateSplit(
   opts: EvaluateOptions,
 ): Promise<{ metrics: Metrics; inputs: EvalInputs }> {
   const bs = opts.batchSize ?? 64;
+  // texts and queries embedded shortest first: a batch pads to its longest row, so sorted batches pad little
+  // (the rows keep this order in the embedding set; metrics do not depend on it)
+  const byLength = <T extends { text: string }>(rows: T[]) => rows.map((r, i) => [r, i] as const).sort((a, b) => a[0].text.length - b[0].text.length || a[1] - b[1]).map(([r]) => r);
   const images = records.images.filter((r) => r.split === opts.split);
-  const texts = records.texts.filter((r) => r.split === opts.split);
-  const queries = records.queries.filter((r) => r.split === opts.split);
+  const texts = byLength(records.texts.filter((r) => r.split === opts.split));
+  const queries = byLength(records.queries.filter((r) => r.split === opts.split));
 
   const parts = [
     ...(await embedAll(images, bs, (b) => encoder.embedImages(b))),

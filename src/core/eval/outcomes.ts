@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../fs-atomic';
 import type { EvalInputs } from './metric';
 import { queryRanks } from './retrieval';
+import type { ScoreOptions } from './similarity';
 import { spanCounts } from './seqeval';
 
 /**
@@ -24,11 +25,12 @@ export interface RankOutcomes {
   rank: number[];
 }
 
-export function queryOutcomes(inputs: EvalInputs): Outcomes {
+/** `opts.engine`: 'tf' (default) scores on the active tfjs backend, 'js' in plain loops (no backend needed). */
+export function queryOutcomes(inputs: EvalInputs, opts: ScoreOptions = {}): Outcomes {
   const empty = () => ({ id: [] as string[], lang: [] as string[], rank: [] as number[] });
   const retrieval: Outcomes['retrieval'] = { t2i: empty(), i2t: empty(), t2t: empty() };
   if (inputs.embeddings) {
-    const ranks = queryRanks(inputs.embeddings, { engine: 'js' });
+    const ranks = queryRanks(inputs.embeddings, opts);
     for (const task of ['t2i', 'i2t', 't2t'] as const) {
       for (const r of ranks[task]) {
         retrieval[task].id.push(r.id);

@@ -96,10 +96,15 @@ describe('evaluateSplit', () => {
       intentLabels: INTENTS, slotLabels: SLOTS, exportTo: run,
     });
     const e = inputs.embeddings!;
-    expect(e.subset!.filter((s, i) => e.kind[i] === 'query')).toEqual(withSubset.map((q) => q.subset));
+    // rows are embedded shortest text first: compare by id
+    const want = new Map(withSubset.map((q) => [q.id, q.subset]));
+    const queryRows = e.ids.flatMap((id, i) => (e.kind[i] === 'query' ? [i] : []));
+    expect(queryRows.length).toBe(withSubset.length);
+    for (const i of queryRows) expect(e.subset![i]).toBe(want.get(e.ids[i]!));
     expect(e.subset!.filter((s, i) => e.kind[i] !== 'query').every((s) => s === null)).toBe(true);
-    expect(inputs.queriesWithoutNlu!.subset).toEqual(withSubset.map((q) => q.subset));
-    expect(inputs.nlu!.map((x) => x.subset)).toEqual(withSubset.map((q) => q.subset));
+    expect(inputs.queriesWithoutNlu!.ids).toEqual(queryRows.map((i) => e.ids[i]));
+    inputs.queriesWithoutNlu!.ids.forEach((id, k) => expect(inputs.queriesWithoutNlu!.subset![k]).toBe(want.get(id)));
+    for (const x of inputs.nlu!) expect(x.subset).toBe(want.get(x.id!));
     expect(readEmbeddings(run, 'test').subset).toEqual(e.subset);
     expect(Object.keys(metrics.bySubset!).sort()).toEqual(['held-out', 'seen']);
     const held = inputs.nlu!.filter((x) => x.subset === 'held-out');

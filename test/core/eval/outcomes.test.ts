@@ -11,7 +11,7 @@ describe('per-query outcomes', () => {
     it(`summarise to metrics.retrieval's t2i, i2t, t2t per language (random split ${seed}, ties included)`, () => {
       const { set } = randomSplit(seed);
       const m = retrievalMetrics(set, { engine: 'js', crossLingual: false });
-      const o = queryOutcomes({ split: 'test', embeddings: set });
+      const o = queryOutcomes({ split: 'test', embeddings: set }, { engine: 'js' });
       for (const task of ['t2i', 'i2t', 't2t'] as const) {
         const langs = Object.keys(m.retrieval[task] ?? {}).filter((l) => l !== 'mean');
         expect([...new Set(o.retrieval[task].lang)].sort()).toEqual(langs.sort());

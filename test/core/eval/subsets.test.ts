@@ -119,7 +119,7 @@ describe('metrics per query subset', () => {
     const f = fixture(6);
     const m = retrieval.create(retrievalCfg, {}).evaluate(f.inputs);
     const n = nlu.create(nlu.configSchema.parse({}), {}).evaluate(f.inputs);
-    const o = queryOutcomes(f.inputs);
+    const o = queryOutcomes(f.inputs, { engine: 'js' });
     const t2t = o.retrieval.t2t;
     expect(t2t.subset).toHaveLength(t2t.id.length);
     const subsetOf = new Map(f.set.ids.map((id, i) => [id, f.set.subset![i]]));
@@ -139,7 +139,7 @@ describe('metrics per query subset', () => {
     expect(o.nlu!.subset!.filter((x) => x === null).length).toBe(f.examples.filter((e) => !e.subset).length);
     // no subsets → no subset arrays (the file's old shape)
     const { set } = randomSplit(6);
-    const plainO = queryOutcomes({ split: 'test', embeddings: set, nlu: f.examples.map(({ subset: _s, ...e }) => e) });
+    const plainO = queryOutcomes({ split: 'test', embeddings: set, nlu: f.examples.map(({ subset: _s, ...e }) => e) }, { engine: 'js' });
     expect(plainO.retrieval.t2t.subset).toBeUndefined();
     expect(plainO.nlu!.subset).toBeUndefined();
   });
