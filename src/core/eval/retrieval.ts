@@ -115,18 +115,25 @@ function perLang(cells: Record<string, Record<string, RetrievalScores>>, by: 'qu
   return out;
 }
 
+/** The rows of a split by what they are: images, captions, chunks, queries. */
+function sidesOf(set: EmbeddingSet): Record<'images' | 'captions' | 'chunks' | 'queries', Side> {
+  const rows = (pred: (i: number) => boolean): Side => ({ rows: selectRows(set, pred), set });
+  const role = (i: number) => set.role?.[i] ?? null;
+  return {
+    images: rows((i) => set.kind[i] === 'image'),
+    captions: rows((i) => set.kind[i] === 'text' && role(i) === 'caption'),
+    chunks: rows((i) => set.kind[i] === 'text' && role(i) === 'chunk'),
+    queries: rows((i) => set.kind[i] === 'query'),
+  };
+}
+
 /** All retrieval metrics of one split. `withoutNlu`: the same query rows embedded without the NLU path. */
 export function retrievalMetrics(set: EmbeddingSet, opts: RetrievalOptions = {}, withoutNlu?: EmbeddingSet): RetrievalResult {
   const dim = dimOf(set);
   const tasks = opts.tasks ?? ['t2i', 'i2t', 't2t'];
   const t2tFrom = opts.t2tFrom ?? 'query';
   const groups = new Interner();
-  const rows = (pred: (i: number) => boolean): Side => ({ rows: selectRows(set, pred), set });
-  const role = (i: number) => set.role?.[i] ?? null;
-  const images = rows((i) => set.kind[i] === 'image');
-  const captions = rows((i) => set.kind[i] === 'text' && role(i) === 'caption');
-  const chunks = rows((i) => set.kind[i] === 'text' && role(i) === 'chunk');
-  const allQueries = rows((i) => set.kind[i] === 'query');
+  const { images, captions, chunks, queries: allQueries } = sidesOf(set);
   const inSubset = (r: number) => opts.querySubset === undefined || set.subset?.[r] === opts.querySubset;
   const queries: Side = { rows: allQueries.rows.filter(inSubset), set };
   const result: RetrievalResult = { retrieval: {} };
@@ -179,12 +186,7 @@ export interface QueryRank {
 export function queryRanks(set: EmbeddingSet, opts: ScoreOptions & { t2tFrom?: 'query' | 'caption' } = {}): Record<'t2i' | 'i2t' | 't2t', QueryRank[]> {
   const dim = dimOf(set);
   const groups = new Interner();
-  const rows = (pred: (i: number) => boolean): Side => ({ rows: selectRows(set, pred), set });
-  const role = (i: number) => set.role?.[i] ?? null;
-  const images = rows((i) => set.kind[i] === 'image');
-  const captions = rows((i) => set.kind[i] === 'text' && role(i) === 'caption');
-  const chunks = rows((i) => set.kind[i] === 'text' && role(i) === 'chunk');
-  const queries = rows((i) => set.kind[i] === 'query');
+  const { images, captions, chunks, queries } = sidesOf(set);
   const out: Record<'t2i' | 'i2t' | 't2t', QueryRank[]> = { t2i: [], i2t: [], t2t: [] };
   rankTask(captions, images, dim, groups, true, false, opts, (r, _il, rank) => out.t2i.push({ id: set.ids[r]!, lang: set.lang[r] ?? '?', rank }));
   rankTask(images, captions, dim, groups, false, true, opts, (r, il, rank) => out.i2t.push({ id: set.ids[r]!, lang: il, rank }));
