@@ -59,7 +59,7 @@ const NUM_SLOT_LABELS = 5;
 async function experimentStep(name: ModelName) {
   const { loadExperiment } = await import('../../src/core/config/load');
   const { resolveExperiment } = await import('../../src/core/config/experiment');
-  const { modelSpecParser } = await import('../../src/core/train/model-factory');
+  const { modelSpecParser } = await import('../../src/core/model/spec');
   const { allocateBatch } = await import('../../src/core/train/sampler');
   const { input } = await loadExperiment(MODELS[name], {});
   const { experiment: e, stages } = resolveExperiment(input, registry(), { modelSpec: modelSpecParser });

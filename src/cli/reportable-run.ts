@@ -1,21 +1,8 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { UserError } from '../core/errors';
-import { CHECKPOINTS, CONFIG_JSON, readRunJson, RUN_JSON } from '../core/train/run-files';
+import { readRunJson, RUN_FILES, runFile, runLockHolder } from '../core/run';
 
-const METRICS_JSON = 'metrics.json';
-
-function lockHolder(dir: string): number | undefined {
-  try {
-    const h = JSON.parse(readFileSync(join(dir, 'run.lock'), 'utf8')) as { pid?: unknown; host?: unknown };
-    if (h.host !== hostname() || typeof h.pid !== 'number') return undefined;
-    process.kill(h.pid, 0);
-    return h.pid;
-  } catch {
-    return undefined;
-  }
-}
+const { config: CONFIG_JSON, run: RUN_JSON, metrics: METRICS_JSON } = RUN_FILES;
 
 /**
  * Refuses, with the advice that fits, a directory `unir report` / `unir compare` cannot report: missing, not a
@@ -28,17 +15,17 @@ export function checkReportableRun(cmd: string, dir: string): void {
   }
   if (!existsSync(dir)) fail("no such run directory; 'unir runs' lists the recorded runs (their folders are under runs/)");
   if (!statSync(dir).isDirectory()) fail("a file, not a run directory; give the run's folder, e.g. runs/<runId>");
-  if (existsSync(join(dir, METRICS_JSON))) return;
-  const hasConfig = existsSync(join(dir, CONFIG_JSON));
+  if (existsSync(runFile(dir, 'metrics'))) return;
+  const hasConfig = existsSync(runFile(dir, 'config'));
   const run = readRunJson(dir);
   if (!hasConfig && !run) {
     fail(`not a run directory (no ${RUN_JSON}, ${CONFIG_JSON} or ${METRICS_JSON}); give a folder 'unir run' wrote, e.g. runs/<runId> ('unir runs' lists them)`);
   }
   const resume = `'unir run --resume ${dir}'`;
   const restart = run?.experiment ? `'unir run ${run.source ?? run.experiment}'` : "'unir run <experiment>'";
-  const checkpoints = existsSync(join(dir, CHECKPOINTS)) && readdirSync(join(dir, CHECKPOINTS)).length > 0;
+  const checkpoints = existsSync(runFile(dir, 'checkpoints')) && readdirSync(runFile(dir, 'checkpoints')).length > 0;
   const progress = run ? `step ${run.globalStep} of ${run.totalSteps}` : '';
-  const pid = lockHolder(dir);
+  const pid = runLockHolder(dir);
   if (pid !== undefined) fail(`the run is still training (process ${pid}, ${progress}) and has no metrics yet; report it when it has finished`);
   if (!run) fail(`the run never started training (no ${RUN_JSON}, no metrics); start it with ${resume}, then report it`);
   if (!hasConfig) fail(`the run has no ${CONFIG_JSON} and no metrics, so it cannot be resumed or reported; start a new one with ${restart}`);

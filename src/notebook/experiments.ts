@@ -1,20 +1,16 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { resolveExperiment } from '../core/config/experiment';
-import { loadExperiment } from '../core/config/load';
 import type { MetricsFile } from '../core/eval/metrics-schema';
 import { repoPath } from '../core/paths';
 import type { AnyPlugin } from '../core/registry';
-import { buildReport, headline, loadRunRecord, type Figure, type RunRecord, type Table } from '../core/report';
+import { buildReport, headline, type Figure, type Table } from '../core/report';
+import { finishedMetrics, formatRunId, isRunDir, loadAndResolve, loadRunRecord, readMetricsJson, type RunRecord } from '../core/run';
 import { loadSweep } from '../core/sweep/load-sweep';
-import { overridesSlug, type Overrides } from '../core/sweep/overrides';
+import { overridesSlug, type Overrides } from '../core/config/overrides';
 import { runTrials, type TrialOutcome } from '../core/sweep/run-sweep';
 import { writeSweepReport, type PointSummary } from '../core/sweep/sweep-report';
 import { expandSweep, SweepSchema, type SweepInput } from '../core/sweep/sweep';
-import { modelSpecParser } from '../core/train/model-factory';
 import { resumeRun, runExperiment as runResolved } from '../core/train/run';
-import { readRunJson } from '../core/train/run-files';
 import { registry } from '../plugins';
 import { notebookLog } from './show';
 
@@ -26,12 +22,14 @@ export interface RunExperimentOptions {
   /** Overrides by dotted path, as `unir run --set`. */
   set?: Overrides;
   seed?: number;
-  /** Default: <experiment>-s<seed>[-<overrides slug>] (over 120 characters: cut, plus a hash of the whole), so re-running the cell finds the same run. */
+  /** Default: `<experiment>--<overrides slug, or base>--s<seed>` (the run-id format, src/core/run/run-id.ts), so re-running the cell finds the same run. */
   runId?: string;
   /** Parent of the run directory (default <repo>/runs). */
   out?: string;
   /** Train again even if a finished run with this id exists. */
   force?: boolean;
+  /** Plugin modules to import (as `unir run --plugin`); the run records them, so other processes can reopen it. */
+  plugins?: string[];
 }
 
 export interface ExperimentRun {
@@ -42,44 +40,30 @@ export interface ExperimentRun {
   metrics: MetricsFile;
 }
 
-/** Longest default run id; a longer one keeps its start and ends in a hash of the whole, so it stays unique. */
-export const RUN_ID_MAX = 120;
-
-/** `id` if it fits RUN_ID_MAX, else its first characters and 8 hex digits of its SHA-1 (two override sets never share a run). */
-export function notebookRunId(id: string): string {
-  if (id.length <= RUN_ID_MAX) return id;
-  return `${id.slice(0, RUN_ID_MAX - 9)}-${createHash('sha1').update(id).digest('hex').slice(0, 8)}`;
-}
-
-const readMetrics = (runDir: string) => JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8')) as MetricsFile;
-
 /**
  * Trains an experiment (a name in experiments/ or a file) in this process, so plugins registered in the
  * notebook are available; reuses a finished run with the same id, resumes an unfinished one.
  */
 export async function runExperiment(nameOrPath: string, o: RunExperimentOptions = {}): Promise<ExperimentRun> {
   const overrides: Overrides = { ...(o.set ?? {}), ...(o.seed === undefined ? {} : { seed: o.seed }) };
-  const { input, source } = await loadExperiment(nameOrPath, overrides);
+  const set = Object.entries(overrides).map(([path, value]) => ({ flag: `set['${path}']`, path, value }));
   const reg = registry();
-  const resolved = resolveExperiment(input, reg, { source, modelSpec: modelSpecParser });
+  const { resolved, source } = await loadAndResolve({ experiment: nameOrPath, set }, { registry: reg, plugins: o.plugins, warn: notebookLog });
   const e = resolved.experiment;
   const { seed: _seed, ...rest } = overrides;
-  const slug = overridesSlug(rest);
-  const runId = o.runId ?? notebookRunId(`${e.id}-s${e.seed}${slug ? `-${slug}` : ''}`);
+  const runId = o.runId ?? formatRunId(e.id, overridesSlug(rest), e.seed);
   const outDir = resolve(o.out ?? defaultRunsDir());
   const runDir = join(outDir, runId);
   if (o.force) rmSync(runDir, { recursive: true, force: true });
-  const status = readRunJson(runDir)?.status;
-  if (status === 'finished' && existsSync(join(runDir, 'metrics.json'))) {
+  const done = finishedMetrics(runDir);
+  if (done) {
     console.log(`reusing finished run ${runDir} (force: true trains it again)`);
-    return { runId, runDir, reused: true, metrics: readMetrics(runDir) };
+    return { runId, runDir, reused: true, metrics: done };
   }
   const opts = { registry: reg, source, log: notebookLog, out: process.stdout };
-  const r = existsSync(join(runDir, 'config.json'))
-    ? await resumeRun(runDir, opts)
-    : await runResolved(resolved, { ...opts, outDir, runId });
+  const r = isRunDir(runDir) ? await resumeRun(runDir, opts) : await runResolved(resolved, { ...opts, outDir, runId });
   if (r.result.status !== 'finished') throw new Error(`run ${runId} ended '${r.result.status}'`);
-  return { runId, runDir, reused: false, metrics: readMetrics(runDir) };
+  return { runId, runDir, reused: false, metrics: readMetricsJson(runDir) };
 }
 
 /** A run directory's config, metrics, run.json and history. */
@@ -116,7 +100,7 @@ export async function sweep(fileOrSpec: string | SweepInput, o: { parallel?: num
   const keys = Object.keys(spec.params);
   const metricCols = new Set<string>();
   const heads = trials.map((t) => {
-    const h = headline(readMetrics(join(runsDir, t.runId)).final);
+    const h = headline(readMetricsJson(join(runsDir, t.runId)).final);
     Object.keys(h).forEach((k) => metricCols.add(k));
     return h;
   });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFakeRun } from '../helpers/fake-run';
 import { loadExperiment } from '../../src/core/config/load';
 import { resolveExperiment } from '../../src/core/config/experiment';
-import { modelSpecParser } from '../../src/core/train/model-factory';
+import { modelSpecParser } from '../../src/core/model/spec';
 import { createRegistry } from '../../src/plugins';
 import { brokenPluginExperiment, declaredPng, manifestEdited, manifestExperiment, manifestWith, truncatedPng, VALID } from './fixtures';
 

@@ -45,8 +45,8 @@ async function experimentFit(file: string, experiment: string, imageRoot: string
   const { resolveExperiment } = await import('../../core/config/experiment');
   const { loadExperiment } = await import('../../core/config/load');
   const { experimentDataset } = await import('../../core/data/experiment-dataset');
-  const { checkStagesData, describeRunData, runDataOf } = await import('../../core/data/run-data');
-  const { modelSpecParser } = await import('../../core/train/model-factory');
+  const { checkStagesData, describeRunData, runDataOf } = await import('../../core/train/run-data');
+  const { modelSpecParser } = await import('../../core/model/spec');
   const { registry } = await import('../../plugins');
   const reg = registry();
   const { input, source } = await loadExperiment(experiment);

@@ -1,5 +1,6 @@
 import { disposeBackend } from '../../core/backend';
 import { UserError } from '../../core/errors';
+import { loadAndResolve } from '../../core/run/resolve';
 import { buildIndex } from '../../core/search/build-index';
 import { registry } from '../../plugins';
 import { parseFlags, type CliCommand } from '../command';
@@ -7,7 +8,7 @@ import { parseFlags, type CliCommand } from '../command';
 export const command: CliCommand = {
   name: 'index',
   summary: "Encode a split's images and text chunks with a trained run into a search index",
-  usage: `Usage: unir index <runDir> [--index exact|lancedb] [--split test] [--batch 128]
+  usage: `Usage: unir index <runDir> [--index exact|lancedb] [--split test] [--batch 128] [--plugin MODULE ...]
        (global: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu)
 
 Encodes every decodable image and every text chunk (role 'chunk', in the run's data.languages) of the split
@@ -16,22 +17,25 @@ search.json last. The index records the run id and a model fingerprint (hash of 
 + checkpoint step): 'unir search' refuses an index built by another run or checkpoint.
   --index ID   index plugin (default exact; see 'unir plugins')
   --split S    dataset split (default test)
-  --batch N    rows encoded per forward pass (default 128)`,
+  --batch N    rows encoded per forward pass (default 128)
+  --plugin M   import a plugin module besides those config.json records (a path or a package; repeatable)`,
   async run(argv) {
     const { values, positionals } = parseFlags('index', argv, {
       index: { type: 'string', default: 'exact' },
       split: { type: 'string', default: 'test' },
       batch: { type: 'string', default: '128' },
+      plugin: { type: 'string', multiple: true },
     });
     if (positionals.length !== 1) throw new UserError("index: give one run directory, e.g. 'unir index runs/<runId>' (see 'unir index --help')");
     if (!/^[1-9]\d*$/.test(values.batch)) throw new UserError(`index: --batch '${values.batch}': expected a positive integer`);
     const reg = registry();
+    if (values.index !== 'exact' || values.plugin) await loadAndResolve({ runDir: positionals[0]! }, { registry: reg, plugins: values.plugin });
     reg.get('index', values.index, '--index');
     const tty = process.stderr.isTTY;
     let last = 0;
     try {
       const r = await buildIndex({
-        runDir: positionals[0]!, registry: reg, plugin: values.index, split: values.split, batchSize: Number(values.batch),
+        runDir: positionals[0]!, registry: reg, plugins: values.plugin, plugin: values.index, split: values.split, batchSize: Number(values.batch),
         log: (l) => process.stderr.write(`${l}\n`),
         progress: (p) => {
           const now = performance.now();

@@ -1,9 +1,8 @@
-import { loadExperiment } from '../../core/config/load';
-import { resolveWithSetFlags, type SetFlag } from '../../core/config/set-flags';
+import type { SetFlag } from '../../core/config/set-flags';
 import { UserError } from '../../core/errors';
-import { parseSetFlag } from '../../core/sweep/overrides';
+import { parseSetFlag } from '../../core/config/overrides';
 import { dryRunReport } from '../../core/train/dry-run';
-import { modelSpecParser } from '../../core/train/model-factory';
+import { loadAndResolve } from '../../core/run/resolve';
 import { inspectRunData, resumeRun, runExperiment } from '../../core/train/run';
 import { disposeBackend } from '../../core/backend';
 import { registry } from '../../plugins';
@@ -12,19 +11,22 @@ import { parseFlags, type CliCommand } from '../command';
 export const command: CliCommand = {
   name: 'run',
   summary: 'Train an experiment (curriculum stages, checkpoints, history, metrics), or resume one',
-  usage: `Usage: unir run <experiment> [--seed N] [--set path=value ...] [--out runs/] [--run-id ID] [--dry-run]
-       unir run --resume <runDir>
+  usage: `Usage: unir run <experiment> [--seed N] [--set path=value ...] [--plugin MODULE ...] [--out runs/] [--run-id ID] [--dry-run]
+       unir run --resume <runDir> [--plugin MODULE ...]
        (global: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu)
 
 <experiment> is a name in experiments/ (smoke, paper-three-stage), or a .ts / .json file.
   --set path=value   override any field by dotted path, repeatable; value is JSON when it parses:
                      --set curriculum.stages.stage1.weights.alpha=0.25 --set data.batchSize=64
   --seed N           same as --set seed=N
+  --plugin MODULE    import a plugin module before resolving (a path relative to the working directory, or a
+                     package; repeatable); recorded in config.json with the experiment's own plugins, so
+                     --resume, report, index, search and sweep trials import it again
   --dry-run          validate, load and check the data, print the resolved config, step counts, the data
                      and a time estimate; no training
   --out DIR          parent of the run directory (default runs/)
-  --run-id ID        run directory name (default <experiment>-s<seed>-<UTC time>, with -2, -3, … when
-                     another run started in the same second)
+  --run-id ID        run directory name (default <experiment>--<UTC time>--s<seed>, with -2, -3, … after
+                     the time when another run started in the same second)
   --resume DIR       continue a run from its newest checkpoint (same config, same backend unless --backend)
 
 Before the first step, checks what the data must provide for every stage (splits, pairs, ≥ 2 intents for
@@ -43,6 +45,7 @@ Ctrl-C stops at the next step with a checkpoint; kill -9 loses at most checkpoin
       out: { type: 'string' },
       'run-id': { type: 'string' },
       resume: { type: 'string' },
+      plugin: { type: 'string', multiple: true },
     });
     const reg = registry();
     const stop = new AbortController();
@@ -57,7 +60,7 @@ Ctrl-C stops at the next step with a checkpoint; kill -9 loses at most checkpoin
       }
       process.on('SIGINT', onSigint);
       try {
-        const r = await resumeRun(values.resume, { registry: reg, signal: stop.signal });
+        const r = await resumeRun(values.resume, { registry: reg, signal: stop.signal, plugins: values.plugin });
         console.log(`${r.result.status}: ${r.runDir}`);
         return r.result.status === 'finished' ? 0 : 130;
       } finally {
@@ -74,8 +77,7 @@ Ctrl-C stops at the next step with a checkpoint; kill -9 loses at most checkpoin
       if (!/^\d+$/.test(values.seed)) throw new UserError(`run: --seed '${values.seed}': expected a non-negative integer`);
       flags.push({ flag: `--seed ${values.seed}`, path: 'seed', value: Number(values.seed) });
     }
-    const { input, source } = await loadExperiment(positionals[0]!);
-    const resolved = resolveWithSetFlags(input, source, flags, reg, modelSpecParser);
+    const { resolved, source } = await loadAndResolve({ experiment: positionals[0]!, set: flags }, { registry: reg, plugins: values.plugin });
     if (values['dry-run']) {
       const loading: string[] = [];
       const data = await inspectRunData(resolved, reg, (l) => loading.push(l)); // a data problem fails here, before timing

@@ -28,7 +28,7 @@ export const command: CliCommand = {
   name: 'search',
   summary: 'Search a trained run\'s index with a natural-language query (NLU → fused query → top-k)',
   usage: `Usage: unir search <runDir> "<query>" [--k 10] [--lang auto|xx] [--modality auto|image|text|all] [--same-lang]
-                   [--json] [--index exact|lancedb] [--split test]
+                   [--json] [--index exact|lancedb] [--split test] [--plugin MODULE ...]
        (global: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu)
 
 Runs the run's NLU module on the query (intent, slots, semantic text = the 'object' slots' text, else the
@@ -44,7 +44,8 @@ Intents that need no retrieval (in emoji-cldr: set_reminder, play_music) answer 
   --same-lang    text results only in the query's language (images unaffected)
   --json         one JSON object on stdout (shape: docs/search-json.md)
   --index ID     index plugin (default: the one built for the split; exact if several)
-  --split S      the split that was indexed (default test)`,
+  --split S      the split that was indexed (default test)
+  --plugin M     import a plugin module besides those config.json records (a path or a package; repeatable)`,
   async run(argv) {
     const { values, positionals } = parseFlags('search', argv, {
       k: { type: 'string', default: '10' },
@@ -54,6 +55,7 @@ Intents that need no retrieval (in emoji-cldr: set_reminder, play_music) answer 
       json: { type: 'boolean', default: false },
       index: { type: 'string' },
       split: { type: 'string', default: 'test' },
+      plugin: { type: 'string', multiple: true },
     });
     if (positionals.length !== 2) throw new UserError(`search: give a run directory and one quoted query, e.g. unir search runs/<runId> "a dog face" (got ${positionals.length} argument${positionals.length === 1 ? '' : 's'})`);
     const [runDir, query] = positionals as [string, string];
@@ -62,7 +64,7 @@ Intents that need no retrieval (in emoji-cldr: set_reminder, play_music) answer 
     if (!(MODALITY_CHOICES as readonly string[]).includes(values.modality)) throw new UserError(`search: --modality '${values.modality}': use one of ${MODALITY_CHOICES.join(', ')}`);
     resolveQueryLanguage(values.lang, query); // a bad --lang fails before the model loads
     try {
-      const engine = await openSearchEngine(runDir, { registry: registry(), plugin: values.index, split: values.split });
+      const engine = await openSearchEngine(runDir, { registry: registry(), plugins: values.plugin, plugin: values.index, split: values.split });
       try {
         const r = await engine.search(query, { k: Number(values.k), lang: values.lang, modality: values.modality as ModalityChoice, sameLang: values['same-lang'] });
         console.log(values.json ? JSON.stringify({ ...r, timingsMs: { open: Math.round(engine.openMs), ...r.timingsMs } }, null, 2) : formatResponse(r));

@@ -1,7 +1,6 @@
 import type { z } from 'zod';
 import { pluginDefiner, type Plugin } from '../registry/plugin';
-import { Rng } from '../train/rng';
-import { hash32 } from '../rng';
+import { hash32, Rng } from '../rng';
 
 /** A batch of training images, changed in place: (n, S, S, 3) RGB in [0, 1], row-major (y, x, channel). */
 export interface ImageBatch {

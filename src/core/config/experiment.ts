@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { HoldoutSchema } from '../data/holdout';
+import { HoldoutSchema } from './holdout';
+import { PluginModuleSchema } from './plugin-modules';
 import { UserError } from '../errors';
 import { formatZodError, type Registry } from '../registry';
 import { resolveCurriculum, type CurriculumSpec } from './curriculum';
@@ -58,6 +59,10 @@ export const ObserverRef = PluginRef;
 export const ExperimentSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a kebab-case id (a-z, 0-9, -)'),
   description: z.string().default(''),
+  plugins: z
+    .array(PluginModuleSchema)
+    .optional()
+    .describe("plugin modules imported before anything resolves: paths relative to the experiment file, or packages; config.json records each with its resolved path and sha256"),
   seed: z.number().int().min(0).default(1),
   backend: z.enum(BACKENDS).optional().describe('default: auto (or UNIR_BACKEND / --backend)'),
   data: DataSchema,
@@ -77,7 +82,7 @@ export type Experiment = z.output<typeof ExperimentSchema>;
 export const defineExperiment = (e: ExperimentInput): ExperimentInput => e;
 
 /** Validates the model spec; the model's own schema is plugged in by whoever owns it. */
-export type ModelSpecParser = (spec: unknown, where: string) => Record<string, unknown>;
+export type ModelSpecParser = (spec: unknown, where: string, registry: Registry) => Record<string, unknown>;
 
 export interface ResolvedExperiment {
   experiment: Experiment;
@@ -96,7 +101,7 @@ export function resolveExperiment(input: unknown, registry: Registry, opts: { mo
   try {
     const { id: dsId, ...dsCfg } = e.data.dataset;
     e.data.dataset = { id: dsId, ...(registry.parseConfig('dataset', dsId, dsCfg, 'data.dataset') as object) };
-    if (opts.modelSpec) e.model = opts.modelSpec(e.model, 'model');
+    if (opts.modelSpec) e.model = opts.modelSpec(e.model, 'model', registry);
     const modelSize = (e.model.image as { imageSize?: unknown } | undefined)?.imageSize;
     if (typeof modelSize === 'number' && e.data.imageSize !== undefined && e.data.imageSize !== modelSize) {
       throw new UserError(`data.imageSize: ${e.data.imageSize} but model.image.imageSize is ${modelSize}; set them equal (or leave data.imageSize out)`);

@@ -3,7 +3,7 @@ import { extname, join, resolve } from 'node:path';
 import { UserError } from '../errors';
 import { repoPath } from '../paths';
 import { loadDefaultExport } from './load-module';
-import { applyOverrides, type Overrides } from '../sweep/overrides';
+import { applyOverrides, type Overrides } from './overrides';
 import type { ExperimentInput } from './experiment';
 
 /** <repo>/experiments: where `loadExperiment('smoke')` looks. */
@@ -27,13 +27,16 @@ export interface LoadedExperiment {
   input: ExperimentInput;
   /** The file it came from, relative to the working directory when inside it. */
   source: string;
+  /** The file's absolute path (plugin modules are relative to its folder). */
+  file: string;
 }
 
 /** Reads a TS/JS file (its default export, usually `defineExperiment({...})`) or a JSON file, then applies `--set` overrides. */
 export async function loadExperiment(pathOrName: string, overrides: Overrides = {}): Promise<LoadedExperiment> {
-  const { raw: input, source } = await loadDefaultExport(findExperimentFile(pathOrName));
+  const file = findExperimentFile(pathOrName);
+  const { raw: input, source } = await loadDefaultExport(file);
   if (typeof input !== 'object' || input === null) {
     throw new UserError(`${source}: no default export; end the file with 'export default defineExperiment({...})'`);
   }
-  return { input: applyOverrides(input as ExperimentInput, overrides), source };
+  return { input: applyOverrides(input as ExperimentInput, overrides), source, file };
 }

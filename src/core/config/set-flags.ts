@@ -1,6 +1,6 @@
 import { UserError, editDistance, isUserError } from '../errors';
 import type { Registry } from '../registry';
-import { setPath } from '../sweep/overrides';
+import { setPath } from './overrides';
 import { resolveExperiment, type ExperimentInput, type ModelSpecParser, type ResolvedExperiment } from './experiment';
 
 /** One command-line override: `flag` as the user typed it (`--set a.b=1`, `--seed 3`), the dotted path and value. */

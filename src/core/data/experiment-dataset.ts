@@ -1,6 +1,6 @@
 import type { Experiment } from '../config/experiment';
 import type { Registry } from '../registry';
-import { subsetRecords } from '../train/data';
+import { subsetRecords } from './subset';
 import type { Dataset } from './dataset';
 import { withDesignHoldout } from './holdout';
 

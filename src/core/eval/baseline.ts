@@ -118,8 +118,9 @@ export function chanceScores(queries: readonly { n: number; r: number }[]): Retr
   const sorted = medians.sort((a, b) => a - b);
   const mid = m >> 1;
   return {
-    'R@1': acc['R@1'] / m, 'R@5': acc['R@5'] / m, 'R@10': acc['R@10'] / m,
-    medianRank: m % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2, mrr: acc.mrr / m, n: m,
+    // the sums of probabilities may end a rounding error above 1 (few candidates): clamp, as metrics.json requires
+    'R@1': Math.min(1, acc['R@1'] / m), 'R@5': Math.min(1, acc['R@5'] / m), 'R@10': Math.min(1, acc['R@10'] / m),
+    medianRank: m % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2, mrr: Math.min(1, acc.mrr / m), n: m,
   };
 }
 

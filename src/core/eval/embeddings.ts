@@ -3,6 +3,7 @@ import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors';
 import { writeFileAtomic } from '../fs-atomic';
+import { runFile } from '../run/layout';
 
 export type RowKind = 'image' | 'text' | 'query';
 export type TextRole = 'caption' | 'chunk';
@@ -92,7 +93,7 @@ function littleEndianBytes(v: Float32Array): Uint8Array {
  */
 export function exportEmbeddings(runDir: string, split: string, set: EmbeddingSet): { vectors: string; index: string } {
   const dim = dimOf(set, `exportEmbeddings(${split})`);
-  const dir = join(runDir, 'embeddings');
+  const dir = runFile(runDir, 'embeddings');
   const vectors = join(dir, `${safeSplit(split)}.f32`);
   const index = join(dir, `${split}.json`);
   const doc: EmbeddingIndex = {
@@ -112,7 +113,7 @@ export function exportEmbeddings(runDir: string, split: string, set: EmbeddingSe
 
 /** Reads what exportEmbeddings wrote; a missing or mismatched pair is a one-line UserError. */
 export function readEmbeddings(runDir: string, split: string): EmbeddingSet & { dim: number } {
-  const dir = join(runDir, 'embeddings');
+  const dir = runFile(runDir, 'embeddings');
   const indexPath = join(dir, `${safeSplit(split)}.json`);
   const vectorsPath = join(dir, `${split}.f32`);
   if (!existsSync(indexPath)) throw new UserError(`${indexPath}: missing; this run exported no '${split}' embeddings (evaluate it again to write them)`);

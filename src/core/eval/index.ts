@@ -1,7 +1,6 @@
 export * from './embeddings';
 export * from './evaluate';
 export * from './metric';
-export * from './metrics-file';
 export * from './metrics-schema';
 export * from './nlu';
 export * from './ranking';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageTensorCache } from '../data/images';
 import type { EncodedBatch, Tokenizer } from '../text/tokenizer';
-import type { TrainModel } from '../train/features';
+import type { TrainModel } from '../model/train-model';
 import type { EvalEncoder, EvalImage, QueryNluOutputs } from './evaluate';
 
 /** Runs `f` in a tidy scope and copies its (B, …) result out before disposing it. */

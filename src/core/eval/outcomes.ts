@@ -5,6 +5,7 @@ import type { EvalInputs } from './metric';
 import { queryRanks } from './retrieval';
 import type { ScoreOptions } from './similarity';
 import { spanCounts } from './seqeval';
+import { runFile } from '../run/layout';
 
 /**
  * Per-query outcomes of one evaluated split, written at the end of a run as runs/<id>/outcomes/<split>.json: what a
@@ -58,10 +59,10 @@ export function queryOutcomes(inputs: EvalInputs, opts: ScoreOptions = {}): Outc
   return out;
 }
 
-export const outcomesPath = (runDir: string, split: string) => join(runDir, 'outcomes', `${split}.json`);
+export const outcomesPath = (runDir: string, split: string) => join(runFile(runDir, 'outcomes'), `${split}.json`);
 
 export function writeOutcomes(runDir: string, o: Outcomes): void {
-  mkdirSync(join(runDir, 'outcomes'), { recursive: true });
+  mkdirSync(runFile(runDir, 'outcomes'), { recursive: true });
   writeFileAtomic(outcomesPath(runDir, o.split), JSON.stringify(o));
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { UserError } from '../errors';
-import { registry as sharedRegistry } from '../../plugins';
+import type { ModelSpecParser } from '../config/experiment';
 import { formatZodError, type Registry } from '../registry';
 import { isEncoderPlugin, type Modality } from './encoder';
 
@@ -39,8 +39,7 @@ const ENCODER_SLOTS: readonly [keyof ModelSpec & Modality, Modality][] = [['text
  * Also checks that each encoder slot names an encoder of that modality. Errors are one-line UserErrors with
  * the full path (`model.text.layers: ...`). Fits config/experiment.ts's ModelSpecParser as (spec, where).
  */
-export function parseModelSpec(spec: unknown, where = 'model', reg?: Registry): ModelSpec {
-  const registry = reg ?? sharedRegistry();
+export function parseModelSpec(spec: unknown, where: string, registry: Registry): ModelSpec {
   const r = ModelSpecSchema.safeParse(spec ?? {});
   if (!r.success) throw new UserError(formatZodError(r.error, where));
   const s = r.data;
@@ -66,3 +65,6 @@ export function parseModelSpec(spec: unknown, where = 'model', reg?: Registry): 
     fusion: part('fusion', 'fusion'),
   };
 }
+
+/** parseModelSpec as resolveExperiment takes it. */
+export const modelSpecParser: ModelSpecParser = (spec, where, registry) => parseModelSpec(spec, where, registry) as unknown as Record<string, unknown>;

@@ -4,7 +4,6 @@ import type { EncodedBatch, Tokenizer } from '../text/tokenizer';
 import type { Encoder, EncoderCtx, ImageEncoder, NluEncoder, NluOutput, TextEncoder } from './encoder';
 import type { Fusion, FusionCtx } from './fusion';
 import { parseModelSpec, type ModelSpec, type PluginSpec } from './spec';
-import { registry as sharedRegistry } from '../../plugins';
 import { tidyRecord } from '../nn/ops';
 
 export type ModelPart = 'text' | 'image' | 'nlu' | 'fusion';
@@ -41,15 +40,15 @@ export interface UnifiedModelCtx {
   numIntents: number; // I, from the dataset
   numSlotLabels: number; // S, BIO labels from the dataset
   seed: number;
-  /** Default: the process-wide registry of src/plugins. */
-  registry?: Registry;
+  /** Where the parts' plugins are looked up. */
+  registry: Registry;
   /** Config path for error messages; default 'model'. */
   where?: string;
 }
 
 /** Builds the model from a spec (validated and defaulted here). Async because some encoders load files. */
 export async function createUnifiedModel(spec: unknown, ctx: UnifiedModelCtx): Promise<UnifiedModel> {
-  const reg = ctx.registry ?? sharedRegistry();
+  const reg = ctx.registry;
   const where = ctx.where ?? 'model';
   const s = parseModelSpec(spec, where, reg);
   const made: { dispose(): void }[] = [];

@@ -1,4 +1,4 @@
-import type { Metrics, RunRecord } from './run-record';
+import type { Metrics, RunRecord } from '../run/record';
 
 /** A plotly figure spec (what Plotly.newPlot and the Jupyter plotly MIME type take). */
 export interface Figure {

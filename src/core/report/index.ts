@@ -4,12 +4,11 @@ import { writeFileAtomic } from '../fs-atomic';
 import type { Registry } from '../registry';
 import { buildReport, type ReportModel } from './model';
 import { renderHtml, renderMarkdown } from './render';
-import { loadRunRecord } from './run-record';
+import { loadRunRecord, runFile } from '../run';
 
 export * from './figures';
 export * from './model';
 export * from './render';
-export * from './run-record';
 
 export interface WrittenReport {
   model: ReportModel;
@@ -20,7 +19,7 @@ export interface WrittenReport {
 
 function write(model: ReportModel, dir: string): WrittenReport {
   mkdirSync(dir, { recursive: true });
-  const out = { html: join(dir, 'report.html'), markdown: join(dir, 'report.md'), json: join(dir, 'report.json') };
+  const out = { html: runFile(dir, 'reportHtml'), markdown: runFile(dir, 'reportMd'), json: runFile(dir, 'reportJson') };
   writeFileAtomic(out.json, `${JSON.stringify(model, null, 2)}\n`);
   writeFileAtomic(out.markdown, renderMarkdown(model));
   writeFileAtomic(out.html, renderHtml(model));

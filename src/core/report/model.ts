@@ -4,7 +4,7 @@ import {
   confusionFigure, headline, nluOf, retrievalOf, intentConfusion, languagesOf, lossFigures, nluFigures, retrievalFigures, TASK_TITLES,
   type Figure,
 } from './figures';
-import type { RunRecord } from './run-record';
+import type { RunRecord } from '../run/record';
 
 export interface Table {
   title: string;

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { recordRunDir, queryRuns } from '../store/store';
-import { trialFinished } from '../sweep/run-sweep';
+import { isRunFinished } from '../run/record';
 import type { SweepReport } from '../sweep/sweep-report';
 import type { Trial } from '../sweep/sweep';
 
@@ -22,7 +22,7 @@ const sqlStr = (s: string) => `'${s.replace(/'/g, "''")}'`;
  * store holds the sweep even where the run engine did not record a run. Returns the run ids recorded.
  */
 export async function recordTrials(dbPath: string, trials: Trial[], runsDir: string): Promise<string[]> {
-  const done = trials.filter((t) => trialFinished(resolve(runsDir), t.runId));
+  const done = trials.filter((t) => isRunFinished(join(resolve(runsDir), t.runId)));
   for (const t of done) await recordRunDir(dbPath, join(resolve(runsDir), t.runId));
   return done.map((t) => t.runId);
 }

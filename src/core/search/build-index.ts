@@ -9,12 +9,15 @@ import { loadImageTensorCache } from '../data/images';
 import type { IndexItem, IndexMeta, VectorIndex } from '../index/vector-index';
 import type { UnifiedModel } from '../model/unified';
 import type { Registry } from '../registry';
+import { runFile } from '../run';
 import { indexDir, SEARCH_FORMAT, SEARCH_JSON, writeSearchManifest, type SearchManifest } from './index-files';
 import { inspectRun, loadRunModel } from './load-run-model';
 
 export interface BuildIndexOptions {
   runDir: string;
   registry: Registry;
+  /** Plugin modules to import besides the ones the run's config.json records (--plugin). */
+  plugins?: readonly string[];
   plugin: string; // index plugin id
   split: string;
   /** Rows encoded per forward pass (default 128). */
@@ -51,10 +54,10 @@ const FLUSH = 16384; // rows buffered before index.add: few, large appends (Lanc
  */
 export async function buildIndex(o: BuildIndexOptions): Promise<BuildIndexResult> {
   const log = o.log ?? (() => {});
-  const info = inspectRun(o.runDir, o.registry);
+  const info = await inspectRun(o.runDir, o.registry, o.plugins);
   const e = info.experiment;
   const backend = await initBackend({ backend: o.backend ?? (process.env.UNIR_BACKEND as BackendName | undefined) ?? e.backend });
-  const dataset = await experimentDataset(e, o.registry, log, `${info.runDir}/config.json: data`);
+  const dataset = await experimentDataset(e, o.registry, log, `${runFile(info.runDir, 'config')}: data`);
   const split = dataset.split(o.split);
   const langs = e.data.languages;
   const texts = split.texts.filter((t) => t.role === 'chunk' && (!langs || langs.includes(t.lang)));

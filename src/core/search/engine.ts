@@ -50,6 +50,8 @@ export interface SearchResponse {
 
 export interface OpenSearchOptions {
   registry: Registry;
+  /** Plugin modules to import besides the ones the run's config.json records (--plugin). */
+  plugins?: readonly string[];
   split?: string; // default 'test'
   /** Index plugin id; default: the only one built for the split (exact if several). */
   plugin?: string;
@@ -69,7 +71,7 @@ export interface SearchEngine {
 /** Opens run + index; an index from another run, model or dimension is the index plugin's one-line error. */
 export async function openSearchEngine(runDir: string, o: OpenSearchOptions): Promise<SearchEngine> {
   const t0 = performance.now();
-  const run = inspectRun(runDir, o.registry);
+  const run = await inspectRun(runDir, o.registry, o.plugins);
   const split = o.split ?? 'test';
   if (o.plugin) o.registry.get('index', o.plugin, '--index');
   const { plugin, dir, manifest } = locateIndex(runDir, split, o.plugin);

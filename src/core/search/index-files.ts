@@ -3,8 +3,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors';
 import { writeFileAtomic } from '../fs-atomic';
+import { RUN_FILES } from '../run/layout';
 
-export const INDEX_DIR = 'index';
+export const INDEX_DIR = RUN_FILES.index;
 export const SEARCH_JSON = 'search.json';
 export const SEARCH_FORMAT = 'unir-search-index/1';
 

@@ -1,14 +1,13 @@
 // A trained run as a model: config.json → the unified model, its newest checkpoint's weights assigned.
 import { createHash } from 'node:crypto';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { listCheckpoints, loadCheckpoint, type CheckpointEntry } from '../checkpoint/checkpoint';
-import { resolveExperiment, type Experiment } from '../config/experiment';
+import type { Experiment } from '../config/experiment';
 import { bioTagSet } from '../data/bio';
 import { UserError } from '../errors';
 import { createUnifiedModel, type UnifiedModel } from '../model/unified';
 import type { Registry } from '../registry';
-import { modelSpecParser } from '../train/model-factory';
-import { CHECKPOINTS, CONFIG_JSON, readRunConfig, readRunJson } from '../train/run-files';
+import { loadAndResolve, readRunJson, RUN_FILES, runFile } from '../run';
 import { variableKeys } from '../train/state';
 
 /** What a run directory says about its model, read without a backend. */
@@ -35,14 +34,18 @@ export function modelFingerprint(modelSpec: Record<string, unknown>, globalStep:
   return createHash('sha256').update(`${canonical(modelSpec)}|step=${globalStep}`).digest('hex').slice(0, 16);
 }
 
-/** Reads config.json and finds the newest checkpoint; one-line UserErrors for a non-run or an untrained run. */
-export function inspectRun(runDir: string, registry: Registry): RunInfo {
-  const { dir, cfgPath, cfg } = readRunConfig(runDir);
-  const { experiment } = resolveExperiment(cfg, registry, { source: cfgPath, modelSpec: modelSpecParser });
-  const all = listCheckpoints(join(dir, CHECKPOINTS));
+/**
+ * Opens a run (config.json resolved after importing the plugin modules it records and `plugins`) and finds its
+ * newest checkpoint; one-line UserErrors for a non-run or an untrained run.
+ */
+export async function inspectRun(runDir: string, registry: Registry, plugins?: readonly string[]): Promise<RunInfo> {
+  const opened = await loadAndResolve({ runDir }, { registry, plugins });
+  const dir = opened.runDir!;
+  const { experiment } = opened.resolved;
+  const all = listCheckpoints(runFile(dir, 'checkpoints'));
   const checkpoint = all[all.length - 1];
   if (!checkpoint) {
-    throw new UserError(`${runDir}: no checkpoint in ${CHECKPOINTS}/ (the run has not trained a step yet); train it with 'unir run --resume ${runDir}' first`);
+    throw new UserError(`${runDir}: no checkpoint in ${RUN_FILES.checkpoints}/ (the run has not trained a step yet); train it with 'unir run --resume ${runDir}' first`);
   }
   const runId = readRunJson(dir)?.runId ?? basename(dir);
   return { runDir: dir, runId, experiment, checkpoint, fingerprint: modelFingerprint(experiment.model, checkpoint.globalStep) };
@@ -66,7 +69,7 @@ export async function loadRunModel(info: RunInfo, o: LoadRunModelOptions): Promi
   try {
     const ck = await loadCheckpoint(info.checkpoint.dir);
     const keys = variableKeys(model, new Map()).byKey;
-    const fix = `it does not fit ${join(info.runDir, CONFIG_JSON)} (edited after training, or another dataset's labels?); restore the config or train again`;
+    const fix = `it does not fit ${runFile(info.runDir, 'config')} (edited after training, or another dataset's labels?); restore the config or train again`;
     try {
       const missing = [...keys.keys()].filter((k) => !(k in ck.tensors));
       if (missing.length) throw new UserError(`${ck.dir}: checkpoint lacks ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` (+${missing.length - 3})` : ''}; ${fix}`);

@@ -1,4 +1,4 @@
-import type { HistoryRow } from '../report/run-record';
+import type { HistoryRow } from '../run/history';
 
 /** One run as the store records it (runs/<id>/run.json + config.json + metrics.json + history.jsonl). */
 export interface StoreRun {

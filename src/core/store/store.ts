@@ -5,6 +5,7 @@ import { UserError } from '../errors';
 import { withFileLock, type LockOptions } from './lock';
 import { accessHint, READ_ONLY_CONFIG, readOnlySqlProblem } from './read-only-sql';
 import { allMetricRows, configRows, historyRows, type StoreRun } from './rows';
+import { runFile } from '../run/layout';
 import { runFromDir } from './run-dir';
 
 /** Where `unir` keeps its run store, relative to the working directory. */
@@ -189,7 +190,7 @@ export async function rebuildStore(dbPath: string, runsDir: string, lock?: LockO
   mkdirSync(dirname(dbPath), { recursive: true });
   const tmp = `${dbPath}.rebuild-${process.pid}`;
   const result: RebuildResult = { imported: [], skipped: [] };
-  const dirs = readdirSync(runsDir).sort().map((d) => join(runsDir, d)).filter((d) => statSync(d).isDirectory() && existsSync(join(d, 'metrics.json')));
+  const dirs = readdirSync(runsDir).sort().map((d) => join(runsDir, d)).filter((d) => statSync(d).isDirectory() && existsSync(runFile(d, 'metrics')));
   await withFileLock(lockOf(dbPath), async () => {
     for (const f of [tmp, `${tmp}.wal`]) rmSync(f, { force: true });
     const inst = await DuckDBInstance.create(tmp);

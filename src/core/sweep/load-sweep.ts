@@ -1,12 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
-import { resolveExperiment, type ModelSpecParser } from '../config/experiment';
+import { existsSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
+import { resolveExperiment } from '../config/experiment';
+import { importPluginModules } from '../config/plugin-modules';
+import { modelSpecParser } from '../model/spec';
+import { peekRunConfig } from '../run/record';
+import { runFile } from '../run/layout';
 import { loadExperiment } from '../config/load';
 import { loadDefaultExport } from '../config/load-module';
 import { UserError } from '../errors';
 import { formatZodError, type Registry } from '../registry';
 import { repoPath } from '../paths';
-import { applyOverrides } from './overrides';
+import { applyOverrides } from '../config/overrides';
 import { SweepSchema, type SweepSpec, type Trial } from './sweep';
 
 const EXTS = ['.ts', '.mts', '.js', '.mjs', '.json'];
@@ -38,13 +42,16 @@ export async function loadSweep(pathOrName: string): Promise<{ spec: SweepSpec; 
  * Validates every trial before any runs: the base experiment with the trial's overrides and seed must
  * resolve. The first bad trial throws one line naming the sweep, the trial and the bad path.
  */
-export async function validateTrials(spec: SweepSpec, trials: Trial[], registry: Registry, modelSpec?: ModelSpecParser, runsDir?: string): Promise<void> {
-  const { input, source } = await loadExperiment(spec.base);
+export async function validateTrials(spec: SweepSpec, trials: Trial[], registry: Registry, runsDir?: string, plugins: readonly string[] = []): Promise<void> {
+  const { input, source, file } = await loadExperiment(spec.base);
+  const own = await importPluginModules(input.plugins ?? [], { registry, baseDir: dirname(file), where: `${source}: plugins` });
+  const extra = await importPluginModules(plugins, { registry, baseDir: process.cwd(), where: '--plugin' });
+  const modules = [...own, ...extra.filter((m) => !own.some((x) => x.path === m.path))];
   for (const t of trials) {
     let config: unknown;
     try {
-      const exp = applyOverrides(input, { ...t.overrides, seed: t.seed });
-      config = resolveExperiment(exp, registry, { modelSpec }).experiment;
+      const exp = applyOverrides({ ...input, ...(modules.length ? { plugins: modules } : {}) }, { ...t.overrides, seed: t.seed });
+      config = resolveExperiment(exp, registry, { modelSpec: modelSpecParser }).experiment;
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       throw new UserError(`sweep ${spec.id}: trial ${t.runId} (base ${source}): ${e.message}`);
@@ -58,14 +65,10 @@ export async function validateTrials(spec: SweepSpec, trials: Trial[], registry:
  * skipped or resumed as if it were this trial: refuse, naming the first field that differs.
  */
 function checkExistingTrial(dir: string, config: unknown, sweepId: string): void {
-  const file = join(dir, 'config.json');
+  const file = runFile(dir, 'config');
   if (!existsSync(file)) return;
-  let old: unknown;
-  try {
-    old = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    throw new UserError(`${file}: not valid JSON; move ${dir} aside and re-run the sweep`);
-  }
+  const old = peekRunConfig(dir);
+  if (old === undefined) throw new UserError(`${file}: not valid JSON; move ${dir} aside and re-run the sweep`);
   const diff = firstDifference(old, JSON.parse(JSON.stringify(config)), '');
   if (diff !== undefined) {
     throw new UserError(

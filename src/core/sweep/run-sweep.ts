@@ -1,24 +1,14 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { repoPath } from '../paths';
+import { isRunDir, isRunFinished } from '../run/record';
 import type { Trial } from './sweep';
 
 const UNIR_BIN = repoPath('bin/unir.mjs');
 
-/** A trial is finished when its run wrote final metrics and (if present) run.json says so. */
-export function trialFinished(runsDir: string, runId: string): boolean {
-  const dir = join(runsDir, runId);
-  try {
-    const m = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')) as { final?: object };
-    if (!m.final || Object.keys(m.final).length === 0) return false;
-    if (existsSync(join(dir, 'run.json'))) return (JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { status?: string }).status === 'finished';
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** A trial is finished when its run folder says so (src/core/run). */
+export const trialFinished = (runsDir: string, runId: string): boolean => isRunFinished(join(runsDir, runId));
 
 export interface SweepRunOptions {
   base: string;
@@ -26,6 +16,8 @@ export interface SweepRunOptions {
   parallel?: number;
   /** Extra args for every `unir run` (e.g. --backend). */
   extraArgs?: string[];
+  /** Plugin modules every trial imports (`--plugin`, absolute paths or packages). */
+  plugins?: readonly string[];
   log?: (line: string) => void;
 }
 
@@ -40,11 +32,11 @@ export interface TrialOutcome {
 export function trialArgs(t: Trial, o: SweepRunOptions): string[] {
   const dir = join(o.runsDir, t.runId);
   // config.json is written before anything else: a trial killed before its first checkpoint resumes too.
-  const args = existsSync(join(dir, 'checkpoints')) || existsSync(join(dir, 'config.json'))
+  const args = isRunDir(dir)
     ? ['run', '--resume', dir]
     : ['run', o.base, '--seed', String(t.seed), '--run-id', t.runId, '--out', o.runsDir,
       ...Object.entries(t.overrides).flatMap(([p, v]) => ['--set', `${p}=${typeof v === 'string' ? v : JSON.stringify(v)}`])];
-  return [...args, ...(o.extraArgs ?? [])];
+  return [...args, ...(o.plugins ?? []).flatMap((p) => ['--plugin', p]), ...(o.extraArgs ?? [])];
 }
 
 function runChild(args: string[], env: NodeJS.ProcessEnv, prefix: string, log: (l: string) => void): Promise<{ code: number | null; tail: string }> {

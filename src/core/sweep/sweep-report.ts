@@ -2,9 +2,8 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../fs-atomic';
 import { RUN_COLORS, type Figure } from '../report/figures';
 import { escapeHtml, plotlyJs, scriptJson } from '../report/render';
-import { loadRunRecord, type Metrics } from '../report/run-record';
+import { finishedMetrics, type Metrics } from '../run/record';
 import type { SweepSpec, Trial } from './sweep';
-import { trialFinished } from './run-sweep';
 
 /** The numbers a sweep is judged on, per trial. */
 export const SWEEP_METRICS = {
@@ -34,11 +33,12 @@ const meanStd = (xs: number[]) => {
 export function summarisePoints(trials: Trial[], runsDir: string): PointSummary[] {
   const byPoint = new Map<string, { point: Record<string, unknown>; seeds: number[]; metrics: Metrics[] }>();
   for (const t of trials) {
-    if (!trialFinished(runsDir, t.runId)) continue;
+    const m = finishedMetrics(join(runsDir, t.runId));
+    if (!m) continue;
     const key = JSON.stringify(t.point);
     const e = byPoint.get(key) ?? { point: t.point, seeds: [], metrics: [] };
     e.seeds.push(t.seed);
-    e.metrics.push(loadRunRecord(join(runsDir, t.runId)).metrics.final);
+    e.metrics.push(m.final);
     byPoint.set(key, e);
   }
   const names = Object.keys(SWEEP_METRICS) as MetricName[];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { overridesSlug, type Overrides } from './overrides';
+import { overridesSlug, type Overrides } from '../config/overrides';
 import { mulberry32 } from '../rng';
 
 const Range = z.object({

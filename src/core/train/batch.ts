@@ -1,6 +1,6 @@
 import type { PairType } from '../config/stage';
 import type { EncodedBatch } from '../text/tokenizer';
-import type { Rng } from './rng';
+import type { Rng } from '../rng';
 import type { PairPool } from './sampler';
 import { gatherTokenRows, TokenBatcher, type TokenTable } from './tokens';
 

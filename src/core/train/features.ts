@@ -1,29 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModuleName, PairType } from '../config/stage';
 import type { Features } from '../loss/loss';
-import type { EncodedBatch } from '../text/tokenizer';
+import type { TrainModel } from '../model/train-model';
 import { l2Normalize } from '../nn/ops';
 import type { PairBatch } from './batch';
 
-/** NLU head outputs. */
-export interface NluOutputs {
-  intentLogits: tf.Tensor2D; // (B, I)
-  slotLogits: tf.Tensor3D; // (B, T, S)
-}
-
-/**
- * What the trainer needs of a model (the unified model satisfies it): parameter groups by module, and
- * the encoders. Embeddings are (B, D), L2-normalised.
- */
-export interface TrainModel {
-  readonly modules: Readonly<Record<ModuleName, tf.Variable[]>>;
-  encodeText(batch: EncodedBatch, training: boolean): tf.Tensor2D;
-  encodeImage(images: tf.Tensor4D, training: boolean): tf.Tensor2D;
-  /** `nlu`, when given, holds the NLU outputs computed on the way (evaluation reuses them). */
-  encodeQuery(batch: EncodedBatch, training: boolean, useNlu?: boolean): { embedding: tf.Tensor2D; nlu?: NluOutputs };
-  runNlu(batch: EncodedBatch, training: boolean): NluOutputs;
-  dispose(): void;
-}
 
 /** Which encoders run in training mode (dropout etc.): those with a module the stage trains. */
 export interface Modes {

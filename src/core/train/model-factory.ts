@@ -1,9 +1,7 @@
 import { createUnifiedModel } from '../model/unified';
-import { parseModelSpec } from '../model/spec';
-import type { ModelSpecParser } from '../config/experiment';
 import type { Registry } from '../registry';
 import type { Tokenizer } from '../text/tokenizer';
-import type { TrainModel } from './features';
+import type { TrainModel } from '../model/train-model';
 
 /** The model a run trains and the tokenizer its text tables are built with. */
 export interface ModelBundle {
@@ -12,9 +10,6 @@ export interface ModelBundle {
   /** Side of the square images the image encoder takes, when it fixes one. */
   imageSize?: number;
 }
-
-/** Validates `experiment.model` (defaults filled in) for resolveExperiment. */
-export const modelSpecParser: ModelSpecParser = (spec, where) => parseModelSpec(spec, where) as unknown as Record<string, unknown>;
 
 /** The unified model of a run (src/core/model), seeded; NLU head sizes come from the dataset. */
 export async function createModel(spec: Record<string, unknown>, ctx: { registry: Registry; seed: number; numIntents: number; numSlotLabels: number }): Promise<ModelBundle> {

@@ -6,10 +6,10 @@ import { UserError } from '../errors';
 import { chanceScores } from '../eval/baseline';
 import type { FeatureKey } from '../loss/loss';
 import type { Registry } from '../registry';
-import { subsetRecords } from '../train/data';
-import { allocateBatch, CONTRASTIVE_PAIRS } from '../train/sampler';
-import type { Dataset, DatasetRecords } from './dataset';
-import { captionChunkPairs, imageCaptionPairs, imageImagePairs, queryChunkPairs } from './pairs';
+import { subsetRecords } from '../data/subset';
+import { allocateBatch, CONTRASTIVE_PAIRS } from './sampler';
+import type { Dataset, DatasetRecords } from '../data/dataset';
+import { captionChunkPairs, imageCaptionPairs, imageImagePairs, queryChunkPairs } from '../data/pairs';
 
 /** Chance R@10 (text→image) above this is warned about: the split is too small to tell a model from chance. */
 export const CHANCE_R10_WARN = 0.2;

@@ -1,13 +1,12 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { loadLatestCheckpoint } from '../checkpoint/checkpoint';
-import { resolveExperiment, type Experiment, type ResolvedExperiment } from '../config/experiment';
+import type { Experiment, ResolvedExperiment } from '../config/experiment';
 import { PAIR_TYPES, type PairType } from '../config/stage';
 import { initBackend, type BackendInfo, type BackendName } from '../backend';
 import { bioTagSet } from '../data/bio';
 import { datasetCacheDir } from '../data/cache-dir';
 import { experimentDataset } from '../data/experiment-dataset';
-import { checkStagesData, describeRunData, runDataOf, type RunData } from '../data/run-data';
+import { checkStagesData, describeRunData, runDataOf, type RunData } from './run-data';
 import type { Dataset } from '../data/dataset';
 import { loadImageTensorCache, type ImageTensorCache } from '../data/images';
 import { UserError } from '../errors';
@@ -17,14 +16,15 @@ import { evaluateSplit } from '../eval/evaluate';
 import { queryOutcomes, writeOutcomes } from '../eval/outcomes';
 import type { MetricEvaluator } from '../eval/metric';
 import { modelEncoder } from '../eval/model-encoder';
-import { writeFileAtomic } from '../fs-atomic';
 import { writeRunReport } from '../report';
 import { recordRunDir } from '../store/store';
 import type { Registry } from '../registry';
-import { buildTrainData, subsetRecords } from './data';
-import { createModel, modelSpecParser, type ModelBundle } from './model-factory';
+import { subsetRecords } from '../data/subset';
+import { buildTrainData } from './data';
+import { createModel, type ModelBundle } from './model-factory';
 import { notify, type Observer, type ObserverContext } from './observer';
-import { CHECKPOINTS, CONFIG_JSON, gitSha, lockRun, readRunConfig, readRunJson, runRecorder } from './run-files';
+import { runRecorder } from './run-recorder';
+import { claimRunDir, gitSha, loadAndResolve, lockRun, readRunJson, removeRunDir, runFile, writeRunConfig } from '../run';
 import { train, type TrainResult } from './trainer';
 
 export interface RunOptions {
@@ -43,6 +43,8 @@ export interface RunOptions {
   source?: string;
   /** The DuckDB run store a finished run is recorded in (default: unir.duckdb next to the run directory). */
   db?: string;
+  /** Resume: extra plugin modules (--plugin) imported after the ones config.json records. */
+  plugins?: readonly string[];
 }
 
 export interface RunOutcome {
@@ -52,75 +54,6 @@ export interface RunOutcome {
   backend: BackendInfo;
 }
 
-const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._=-]*$/;
-
-/** UTC time to the second, e.g. 20260105-141502: the default run id's suffix. */
-const stamp = (d = new Date()) => d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-
-/** JSON with object keys sorted: two configs compare equal when they hold the same values. */
-function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) =>
-    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x);
-}
-
-/** Dotted paths where two JSON values differ (at most `max`). */
-function differences(a: unknown, b: unknown, path = '', out: string[] = [], max = 3): string[] {
-  if (out.length >= max) return out;
-  const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-  if (isObj(a) && isObj(b)) {
-    for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) differences(a[k], b[k], path ? `${path}.${k}` : k, out, max);
-  } else if (canonical(a) !== canonical(b)) out.push(path || '(all)');
-  return out;
-}
-
-/** Creates `dir` (not its parents) and says whether it was created now: the atomic claim of a run id. */
-function claim(dir: string): boolean {
-  try {
-    mkdirSync(dir);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  }
-}
-
-/**
- * The run directory of a fresh run, claimed atomically. The default id is `<experiment>-s<seed>-<UTC second>`;
- * when another run took it (two runs started in the same second), `-2`, `-3`, … are tried: runs never share a
- * folder and never wait for each other. An explicit id that holds a run is refused, with --resume advised only
- * when that run is of this same experiment and config.
- */
-function claimRunDir(parent: string, e: Experiment, runId: string | undefined): { runId: string; runDir: string; claimed: boolean; created?: string } {
-  if (runId !== undefined && !RUN_ID_RE.test(runId)) throw new UserError(`--run-id '${runId}': use letters, digits and . _ = - only`);
-  const created = mkdirSync(parent, { recursive: true }); // the first folder made, if any: removed again with a failed run
-  if (runId === undefined) {
-    const base = `${e.id}-s${e.seed}-${stamp()}`;
-    for (let k = 1; ; k++) {
-      const id = k === 1 ? base : `${base}-${k}`;
-      if (claim(join(parent, id))) return { runId: id, runDir: join(parent, id), claimed: true, created };
-    }
-  }
-  const runDir = resolve(parent, runId);
-  if (claim(runDir)) return { runId, runDir, claimed: true, created };
-  if (!(existsSync(join(runDir, CHECKPOINTS)) || existsSync(join(runDir, CONFIG_JSON)))) return { runId, runDir, claimed: false }; // a folder the user made
-  let theirs: unknown;
-  try {
-    theirs = JSON.parse(readFileSync(join(runDir, CONFIG_JSON), 'utf8'));
-  } catch {
-    theirs = undefined;
-  }
-  const prev = readRunJson(runDir);
-  const other = "choose another --run-id, or leave --run-id out for a fresh one";
-  if (theirs !== undefined && canonical(theirs) === canonical(JSON.parse(JSON.stringify(e)))) {
-    if (prev?.status === 'finished') throw new UserError(`--run-id ${runId}: ${runDir} already holds a finished run of this experiment ('${e.id}', same config); ${other}`);
-    const at = prev ? ` (${prev.status} at step ${prev.globalStep} of ${prev.totalSteps})` : '';
-    throw new UserError(`--run-id ${runId}: ${runDir} already holds a run of this experiment ('${e.id}', same config)${at}; continue it with 'unir run --resume ${runDir}', or ${other}`);
-  }
-  const t = theirs as { id?: unknown; seed?: unknown } | undefined;
-  const what = t ? `experiment '${String(t.id)}', seed ${String(t.seed)}; differs in ${differences(theirs, JSON.parse(JSON.stringify(e))).join(', ')}` : `no readable ${CONFIG_JSON}`;
-  throw new UserError(`--run-id ${runId}: ${runDir} already holds another run (${what}); ${other}`);
-}
-
 /**
  * A fresh run: runs/<runId>/ with config.json (the resolved experiment), then trains. A run that fails before its
  * first step is done (bad data, a broken plugin) leaves no directory behind: there is nothing to resume.
@@ -128,31 +61,17 @@ function claimRunDir(parent: string, e: Experiment, runId: string | undefined): 
 export async function runExperiment(resolved: ResolvedExperiment, o: RunOptions): Promise<RunOutcome> {
   const e = resolved.experiment;
   const { runId, runDir, claimed, created } = claimRunDir(resolve(o.outDir ?? 'runs'), e, o.runId);
-  writeFileAtomic(join(runDir, CONFIG_JSON), `${JSON.stringify(e, null, 2)}\n`);
+  writeRunConfig(runDir, e);
   return execute(resolved, runDir, runId, o, false, claimed ? { created } : undefined);
-}
-
-/** Removes a run directory that holds nothing worth keeping, and the empty folders this run created above it. */
-function removeRunDir(runDir: string, created: string | undefined): void {
-  rmSync(runDir, { recursive: true, force: true });
-  if (!created) return;
-  for (let d = dirname(runDir); d.length >= created.length && d.startsWith(created); d = dirname(d)) {
-    try {
-      rmdirSync(d);
-    } catch {
-      return; // not empty: something else lives there
-    }
-  }
 }
 
 /** Continues a run from its newest checkpoint, with the run's own config.json and (by default) its backend. */
 export async function resumeRun(runDir: string, o: RunOptions): Promise<RunOutcome> {
-  const { dir, cfgPath, cfg } = readRunConfig(runDir);
-  const resolved = resolveExperiment(cfg, o.registry, { source: cfgPath, modelSpec: modelSpecParser });
-  const prev = readRunJson(dir);
+  const { resolved, runDir: dir } = await loadAndResolve({ runDir }, { registry: o.registry, plugins: o.plugins, warn: o.log });
+  const prev = readRunJson(dir!);
   if (prev?.status === 'finished') throw new UserError(`${runDir}: this run already finished; start a new one with 'unir run ${resolved.experiment.id}'`);
   const backend = o.backend ?? (process.env.UNIR_BACKEND as BackendName | undefined) ?? (prev?.backend as BackendName | undefined);
-  return execute(resolved, dir, prev?.runId ?? dir.split('/').pop()!, { ...o, backend }, true);
+  return execute(resolved, dir!, prev?.runId ?? basename(dir!), { ...o, backend }, true);
 }
 
 function pairsOf(resolved: ResolvedExperiment): Set<PairType> {
@@ -183,7 +102,7 @@ async function executeLocked(resolved: ResolvedExperiment, runDir: string, runId
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const t0 = performance.now();
   const backend = await initBackend({ backend: o.backend ?? (process.env.UNIR_BACKEND as BackendName | undefined) ?? e.backend });
-  const checkpoint = resume ? await loadLatestCheckpoint(join(runDir, CHECKPOINTS)) : undefined; // decoding needs the backend
+  const checkpoint = resume ? await loadLatestCheckpoint(runFile(runDir, 'checkpoints')) : undefined; // decoding needs the backend
   if (resume && !checkpoint) log(`unir: ${runDir} has no checkpoint yet; starting it from the beginning`);
   const { observer: recorder } = runRecorder({
     runDir, runId, experiment: e.id, source: o.source, seed: e.seed, backend: backend.name, threads: backend.threads, simd: backend.simd,
@@ -201,7 +120,7 @@ async function executeLocked(resolved: ResolvedExperiment, runDir: string, runId
     const result = await train({
       model: bundle.model, data: prepared.data, stages: resolved.stages, registry: o.registry, optimizer: e.optimizer,
       batchSize: e.data.batchSize, seed: e.seed, observers, evaluate: (split, stage) => prepared.evaluate(split, stage === 'final' ? runDir : undefined), evalSplit: e.data.evalSplit, testSplit: e.data.testSplit,
-      checkpoints: { dir: join(runDir, CHECKPOINTS), every: e.checkpointEvery, keep: e.keepCheckpoints }, resume: checkpoint,
+      checkpoints: { dir: runFile(runDir, 'checkpoints'), every: e.checkpointEvery, keep: e.keepCheckpoints }, resume: checkpoint,
       run: { runId, runDir, experiment: { ...e }, backend: backend.name, threads: backend.threads }, signal: o.signal, augment: e.data.augment,
     });
     await notify(observers, 'onRunEnd', { status: result.status, durationSec: (performance.now() - t0) / 1000, final: result.final });
@@ -318,10 +237,4 @@ async function prepare(resolved: ResolvedExperiment, registry: Registry, log: (l
     return { ...metrics, ...(base ? { baselines: base } : {}) } as Record<string, unknown>;
   };
   return { bundle, data, evaluate, dataset };
-}
-
-/** Run directories under `outDir` (newest first), for messages. */
-export function listRunDirs(outDir: string): string[] {
-  if (!existsSync(outDir)) return [];
-  return readdirSync(outDir).filter((d) => existsSync(join(outDir, d, CONFIG_JSON))).sort().reverse();
 }

@@ -1,5 +1,5 @@
 import type { PairType } from '../config/stage';
-import { hash32, permutation } from './rng';
+import { hash32, permutation } from '../rng';
 
 /**
  * The training examples of one pair type: example i is (left[i], right[i]), rows of the tables of

@@ -4,7 +4,7 @@ import { MODULES } from '../config/stage';
 import { UserError } from '../errors';
 import type { LossInstance } from '../loss/loss';
 import type { AdamW } from '../optim/adamw';
-import type { TrainModel } from './features';
+import type { TrainModel } from '../model/train-model';
 
 /**
  * Stable checkpoint keys for every variable: `model/<module>/<i>` and `loss/<instance>/<i>`. tfjs variable

@@ -7,7 +7,8 @@ import type { UnifiedModel } from '../model/unified';
 import { clipCoefficient, globalNorm } from '../optim/clip';
 import type { EncodedBatch } from '../text/tokenizer';
 import type { PairBatch } from './batch';
-import { constantFeatures, modesOf, pairFeatures, type TrainModel } from './features';
+import type { TrainModel } from '../model/train-model';
+import { constantFeatures, modesOf, pairFeatures } from './features';
 
 /** A stage's terms bound to their loss instances. */
 export interface StageTerms {

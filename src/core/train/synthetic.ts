@@ -1,6 +1,6 @@
 import type { PairType } from '../config/stage';
 import type { QueryTable, TrainData } from './batch';
-import { Rng } from './rng';
+import { Rng } from '../rng';
 import type { PairPool } from './sampler';
 import type { TokenTable } from './tokens';
 
@@ -30,6 +30,7 @@ export function syntheticTrainData(s: SyntheticShape, n: number, pairs: Readonly
       n: rows, length: T, pieces: s.pieces, padId: s.padId,
       ids: new Int32Array(rows * T * s.pieces).fill(s.padId), mask: new Float32Array(rows * T), wordIndex: new Int32Array(rows * T).fill(-1),
       firstPiece: new Uint8Array(rows * T), tokens: new Int32Array(rows).fill(used),
+      texts: Array.from({ length: rows }, (_, i) => `synthetic text ${i}`), // what pretrained towers read
     };
     for (let i = 0; i < rows; i++) {
       for (let j = 0; j < used; j++) {

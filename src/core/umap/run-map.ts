@@ -12,7 +12,8 @@ import { evaluateSplit } from '../eval/evaluate';
 import { modelEncoder } from '../eval/model-encoder';
 import type { Registry } from '../registry';
 import { inspectRun, loadRunModel } from '../search/load-run-model';
-import { subsetRecords } from '../train/data';
+import { subsetRecords } from '../data/subset';
+import { runFile } from '../run';
 import type { MapPoint, UmapPageInput } from './page';
 import { umapProject, type UmapOptions } from './project';
 import { alignmentScore, trustworthiness, type Points } from './quality';
@@ -36,8 +37,8 @@ export interface RunMap extends UmapPageInput {
 }
 
 async function openDataset(runDir: string, registry: Registry, log: (l: string) => void) {
-  const info = inspectRun(runDir, registry);
-  const dataset = await experimentDataset(info.experiment, registry, log, `${info.runDir}/config.json: data`);
+  const info = await inspectRun(runDir, registry);
+  const dataset = await experimentDataset(info.experiment, registry, log, `${runFile(info.runDir, 'config')}: data`);
   return { info, dataset };
 }
 
@@ -48,7 +49,7 @@ async function openDataset(runDir: string, registry: Registry, log: (l: string) 
 export async function ensureEmbeddings(runDir: string, o: RunMapOptions): Promise<EmbeddingSet & { dim: number }> {
   const split = o.split ?? 'test';
   const log = o.log ?? (() => {});
-  if (existsSync(join(runDir, 'embeddings', `${split}.json`))) return readEmbeddings(runDir, split);
+  if (existsSync(join(runFile(runDir, 'embeddings'), `${split}.json`))) return readEmbeddings(runDir, split);
   const { info, dataset } = await openDataset(runDir, o.registry, log);
   const e = info.experiment;
   await initBackend({ backend: o.backend ?? (process.env.UNIR_BACKEND as BackendName | undefined) ?? e.backend, quiet: true });

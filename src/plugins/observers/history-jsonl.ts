@@ -2,6 +2,7 @@ import { appendFileSync, existsSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { defineObserver } from '../../core/train/observer';
+import { RUN_FILES } from '../../core/run/layout';
 
 /**
  * Appends one JSON line per logged step to <runDir>/history.jsonl:
@@ -13,7 +14,7 @@ export const historyJsonl = defineObserver({
   id: 'history-jsonl',
   summary: 'Writes every logged step (stage, step, lr, losses, samples/s, time) to history.jsonl',
   configSchema: z.strictObject({
-    file: z.string().min(1).default('history.jsonl').describe('relative to the run directory'),
+    file: z.string().min(1).default(RUN_FILES.history).describe('relative to the run directory'),
     every: z.number().int().positive().default(1).describe('log every N steps (and the last step of each stage)'),
   }),
   create(cfg, ctx) {

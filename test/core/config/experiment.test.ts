@@ -7,7 +7,7 @@ import { resolveExperiment, type ExperimentInput } from '../../../src/core/confi
 import { loadExperiment } from '../../../src/core/config/load';
 import { parseWeightExpr } from '../../../src/core/config/stage';
 import { isUserError } from '../../../src/core/errors';
-import { applyOverrides } from '../../../src/core/sweep/overrides';
+import { applyOverrides } from '../../../src/core/config/overrides';
 import { createRegistry } from '../../../src/plugins';
 
 const registry = createRegistry({ warn: () => {} });

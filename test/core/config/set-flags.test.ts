@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ExperimentInput } from '../../../src/core/config/experiment';
 import { resolveWithSetFlags, type SetFlag } from '../../../src/core/config/set-flags';
 import { isUserError } from '../../../src/core/errors';
-import { parseSetFlag } from '../../../src/core/sweep/overrides';
+import { parseSetFlag } from '../../../src/core/config/overrides';
 import { createRegistry } from '../../../src/plugins';
 
 const registry = createRegistry({ warn: () => {} });

@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readMetricsJson, writeMetricsJson } from '../../../src/core/eval/metrics-file';
+import { readMetricsJson, writeMetricsJson } from '../../../src/core/run/metrics';
 import { MetricsFileSchema } from '../../../src/core/eval/metrics-schema';
-import { loadRunRecord } from '../../../src/core/report/run-record';
+import { loadRunRecord } from '../../../src/core/run/record';
 import { writeFakeRun } from '../../helpers/fake-run';
 
 const tmp = mkdtempSync(join(tmpdir(), 'unir-metrics-'));

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ImageTensorCache } from '../../../src/core/data/images';
 import { firstPieceSpans, modelEncoder } from '../../../src/core/eval/model-encoder';
 import type { EncodedBatch, Tokenizer, Word } from '../../../src/core/text/tokenizer';
-import type { TrainModel } from '../../../src/core/train/features';
+import type { TrainModel } from '../../../src/core/model/train-model';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

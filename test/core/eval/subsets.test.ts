@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportEmbeddings, readEmbeddings, type EmbeddingSet } from '../../../src/core/eval/embeddings';
 import type { EvalInputs } from '../../../src/core/eval/metric';
-import { readMetricsJson, writeMetricsJson } from '../../../src/core/eval/metrics-file';
+import { readMetricsJson, writeMetricsJson } from '../../../src/core/run/metrics';
 import { MetricsFileSchema, MetricsSchema } from '../../../src/core/eval/metrics-schema';
 import { nluMetrics, type NluExample } from '../../../src/core/eval/nlu';
 import { queryOutcomes } from '../../../src/core/eval/outcomes';

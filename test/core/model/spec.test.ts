@@ -15,8 +15,8 @@ describe('model spec', () => {
     expect(s.text).toEqual({ id: 'text-transformer', hidden: 128, layers: 2, heads: 4, mlpRatio: 2, dropout: 0, pooling: 'mean' });
     expect(s.fusion).toEqual({ id: 'cross-attention', heads: 4, gateInit: 0.1 });
     expect(parse(s)).toEqual(s); // idempotent: a parsed spec (as saved with a run) parses to itself
-    const parser: ModelSpecParser = (spec, where) => parseModelSpec(spec, where, reg); // what resolveExperiment takes
-    expect(parser({ dim: 16 }, 'model').dim).toBe(16);
+    const parser: ModelSpecParser = (spec, where, r) => parseModelSpec(spec, where, r); // what resolveExperiment takes
+    expect(parser({ dim: 16 }, 'model', reg).dim).toBe(16);
   });
 
   it('fills plugin defaults beside the given fields', () => {

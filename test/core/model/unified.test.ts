@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createUnifiedModel, type UnifiedModel } from '../../../src/core/model/unified';
-import type { TrainModel } from '../../../src/core/train/features';
+import type { TrainModel } from '../../../src/core/model/train-model';
 import { stableName } from '../../../src/core/nn';
 import { createRegistry } from '../../../src/plugins';
 import { gradientNorms, leakedTensors, maxAbsDiff, probeScalar, randomImages, rng, rowNorms, useBackend } from '../../helpers/contract';

@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadRunRecord, parseHistory, writeComparison, writeRunReport } from '../../../src/core/report';
+import { writeComparison, writeRunReport } from '../../../src/core/report';
+import { loadRunRecord, parseHistory } from '../../../src/core/run';
 import { createRegistry } from '../../../src/plugins';
 import { openInChromium } from '../../helpers/browser';
 import { writeFakeRun } from '../../helpers/fake-run';

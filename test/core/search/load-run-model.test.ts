@@ -10,7 +10,7 @@ import { loadExperiment } from '../../../src/core/config/load';
 import { bioTagSet } from '../../../src/core/data/bio';
 import { createUnifiedModel } from '../../../src/core/model/unified';
 import { inspectRun, loadRunModel, modelFingerprint } from '../../../src/core/search/load-run-model';
-import { modelSpecParser } from '../../../src/core/train/model-factory';
+import { modelSpecParser } from '../../../src/core/model/spec';
 import { variableKeys } from '../../../src/core/train/state';
 import { createRegistry } from '../../../src/plugins';
 
@@ -42,7 +42,7 @@ async function fakeRun(name: string, step: number) {
 describe('loadRunModel', () => {
   it("rebuilds the run's model with the checkpoint's weights (same embeddings as the saved model), leaking no tensors", async () => {
     const { dir, trained } = await fakeRun('a', 30);
-    const info = inspectRun(dir, reg);
+    const info = await inspectRun(dir, reg);
     expect(info).toMatchObject({ runId: 'a', checkpoint: { globalStep: 30 }, fingerprint: modelFingerprint(experiment.model as Record<string, unknown>, 30) });
     const enc = trained.tokenizer.encode(['a dog face', 'Hundegesicht'], ['en', 'de']);
     const emb = (m: typeof trained) => {
@@ -71,18 +71,18 @@ describe('loadRunModel', () => {
     expect(a).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it('says what to do with a directory that is not a run, or a run without a checkpoint', () => {
-    expect(() => inspectRun(join(tmp, 'nope'), reg)).toThrow(`${join(tmp, 'nope')}: not a run directory (no config.json); give a directory 'unir run' created, e.g. runs/<runId>`);
+  it('says what to do with a directory that is not a run, or a run without a checkpoint', async () => {
+    await expect(inspectRun(join(tmp, 'nope'), reg)).rejects.toThrow(`${join(tmp, 'nope')}: not a run directory (no config.json); give a directory 'unir run' created, e.g. runs/<runId>`);
     const dir = join(tmp, 'untrained');
     mkdirSync(dir);
     writeFileSync(join(dir, 'config.json'), JSON.stringify(experiment));
-    expect(() => inspectRun(dir, reg)).toThrow(`${dir}: no checkpoint in checkpoints/ (the run has not trained a step yet); train it with 'unir run --resume ${dir}' first`);
+    await expect(inspectRun(dir, reg)).rejects.toThrow(`${dir}: no checkpoint in checkpoints/ (the run has not trained a step yet); train it with 'unir run --resume ${dir}' first`);
   });
 
   it('refuses a checkpoint that does not fit the config, naming the tensor', async () => {
     const { dir, trained } = await fakeRun('b', 10);
     trained.dispose();
-    const info = inspectRun(dir, reg);
+    const info = await inspectRun(dir, reg);
     await expect(loadRunModel(info, { registry: reg, intents: ['a', 'b'], slotLabels: labels.slotLabels })).rejects.toThrow(
       /^.*step-00000010: 'model\/nlu\/\d+' is \[\d+,4\] in the checkpoint but \[\d+,2\] in the model; it does not fit .*config\.json \(edited after training, or another dataset's labels\?\); restore the config or train again$/,
     );

@@ -5,9 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { resolveExperiment } from '../../../src/core/config/experiment';
 import { loadExperiment } from '../../../src/core/config/load';
 import { firstDifference, validateTrials } from '../../../src/core/sweep/load-sweep';
-import { applyOverrides } from '../../../src/core/sweep/overrides';
+import { applyOverrides } from '../../../src/core/config/overrides';
 import { SweepSchema, expandSweep } from '../../../src/core/sweep/sweep';
-import { modelSpecParser } from '../../../src/core/train/model-factory';
+import { modelSpecParser } from '../../../src/core/model/spec';
 import { createRegistry } from '../../../src/plugins';
 
 const tmp = mkdtempSync(join(tmpdir(), 'unir-stale-'));
@@ -33,12 +33,12 @@ describe('validateTrials with existing trial directories', () => {
     const dir = join(tmp, trial!.runId);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
-    await expect(validateTrials(spec, [trial!], registry, modelSpecParser, tmp)).resolves.toBeUndefined();
+    await expect(validateTrials(spec, [trial!], registry, tmp)).resolves.toBeUndefined();
 
     const stale = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
     stale.data.batchSize = 7;
     writeFileSync(join(dir, 'config.json'), JSON.stringify(stale));
-    await expect(validateTrials(spec, [trial!], registry, modelSpecParser, tmp)).rejects.toThrowError(
+    await expect(validateTrials(spec, [trial!], registry, tmp)).rejects.toThrowError(
       `${dir}: holds a run of another configuration than sweep st's trial (data.batchSize differs); move it aside (mv ${dir} ${dir}.old) and re-run the sweep`,
     );
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyOverrides, overridesSlug, parseSetFlag, setPath } from '../../../src/core/sweep/overrides';
+import { applyOverrides, overridesSlug, parseSetFlag, setPath } from '../../../src/core/config/overrides';
 import { SweepSchema, expandSweep } from '../../../src/core/sweep/sweep';
 
 describe('overrides', () => {

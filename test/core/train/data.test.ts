@@ -5,9 +5,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { bioLabels, bioTagSet } from '../../../src/core/data/bio';
 import { createDataset, type DatasetQuery, type DatasetText } from '../../../src/core/data/dataset';
 import type { Tokenizer } from '../../../src/core/text/tokenizer';
-import { buildTrainData, subsetRecords } from '../../../src/core/train/data';
+import { subsetRecords } from '../../../src/core/data/subset';
+import { buildTrainData } from '../../../src/core/train/data';
 import { BatchAssembler } from '../../../src/core/train/batch';
-import { Rng } from '../../../src/core/train/rng';
+import { Rng } from '../../../src/core/rng';
 import { createRegistry } from '../../../src/plugins';
 
 const registry = createRegistry({ warn: () => {} });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveExperiment } from '../../../src/core/config/experiment';
 import { createDataset } from '../../../src/core/data/dataset';
 import type { ManifestRecord } from '../../../src/core/data/manifest-schema';
-import { chanceT2iR10, checkStagesData, describeRunData, runDataOf } from '../../../src/core/data/run-data';
+import { chanceT2iR10, checkStagesData, describeRunData, runDataOf } from '../../../src/core/train/run-data';
 import { chance } from '../../../src/plugins/baselines/chance';
 import { createRegistry } from '../../../src/plugins';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BatchAssembler } from '../../../src/core/train/batch';
-import { permutation, Rng } from '../../../src/core/train/rng';
+import { permutation, Rng } from '../../../src/core/rng';
 import { allocateBatch, PairSampler, type PairPool } from '../../../src/core/train/sampler';
 import { TokenBatcher } from '../../../src/core/train/tokens';
 import { TOY, toyData, toyTokens } from './toy';

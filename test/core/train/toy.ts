@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModuleName } from '../../../src/core/config/stage';
 import type { EncodedBatch } from '../../../src/core/text/tokenizer';
 import type { ImageTable, QueryTable, TrainData } from '../../../src/core/train/batch';
-import type { NluOutputs, TrainModel } from '../../../src/core/train/features';
-import { Rng } from '../../../src/core/train/rng';
+import type { NluOutputs, TrainModel } from '../../../src/core/model/train-model';
+import { Rng } from '../../../src/core/rng';
 import type { PairPool } from '../../../src/core/train/sampler';
 import type { TokenTable } from '../../../src/core/train/tokens';
 

@@ -10,7 +10,7 @@ import { OptimizerSchema } from '../../../src/core/config/experiment';
 import type { ResolvedStage } from '../../../src/core/config/stage';
 import { lrSchedule } from '../../../src/core/optim/lr-schedule';
 import type { TrainData } from '../../../src/core/train/batch';
-import type { TrainModel } from '../../../src/core/train/features';
+import type { TrainModel } from '../../../src/core/model/train-model';
 import type { Observer, StepInfo } from '../../../src/core/train/observer';
 import { stageSteps, train, type TrainerOptions } from '../../../src/core/train/trainer';
 import { createRegistry } from '../../../src/plugins';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { augmentPipeline, type AugmentFn, type ImageBatch } from '../../../src/core/augment/augmentation';
-import { Rng } from '../../../src/core/train/rng';
+import { Rng } from '../../../src/core/rng';
 import { createRegistry } from '../../../src/plugins';
 
 const registry = createRegistry({ warn: () => {} });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chanceScores, type BaselineImages, type BaselineInputs, type BaselineInstance } from '../../../src/core/eval/baseline';
-import { Rng } from '../../../src/core/train/rng';
+import { Rng } from '../../../src/core/rng';
 import { createRegistry } from '../../../src/plugins';
 
 const registry = createRegistry({ warn: () => {} });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Observer, ObserverContext, StepInfo } from '../../../src/core/train/observer';
-import { parseHistory } from '../../../src/core/report/run-record';
+import { parseHistory } from '../../../src/core/run/history';
 import { createRegistry } from '../../../src/plugins';
 import { formatDuration } from '../../../src/plugins/observers/console-progress';
 

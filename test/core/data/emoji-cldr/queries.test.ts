@@ -6,7 +6,7 @@ import { composeQuery, FUTURE_TIMES, generateQueries, PAST_TIMES, type Generated
 import { TEMPLATES } from '../../../../src/core/data/emoji-cldr/templates';
 import type { TemplatePool } from '../../../../src/core/data/emoji-cldr/templates/types';
 import { createDataset } from '../../../../src/core/data/dataset';
-import { subsetRecords } from '../../../../src/core/train/data';
+import { subsetRecords } from '../../../../src/core/data/subset';
 
 let catalog: EmojiEntry[];
 let plan: EmojiCldrPlan;

@@ -1,0 +1,31 @@
+import Module, { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { REPO_ROOT, repoPath } from '../paths';
+
+/** What `unir` and `unir/<entry>` name, for modules outside this checkout (package.json "exports" says the same). */
+export const UNIR_ENTRIES: Record<string, string> = {
+  unir: repoPath('src/index.ts'),
+  'unir/plugin': repoPath('src/plugin.ts'),
+};
+
+let installed = false;
+
+/**
+ * Lets plugin modules anywhere on disk import this checkout as `unir` / `unir/plugin` (no deep relative paths, no
+ * install): CommonJS requires through Module._resolveFilename, ES imports through a module.register resolve hook.
+ */
+export function installUnirResolution(): void {
+  if (installed) return;
+  installed = true;
+  const M = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
+  const original = M._resolveFilename;
+  M._resolveFilename = function (request: string, ...rest: unknown[]) {
+    return original.call(this, UNIR_ENTRIES[request] ?? request, ...rest);
+  };
+  const map = Object.fromEntries(Object.entries(UNIR_ENTRIES).map(([k, v]) => [k, pathToFileURL(v).href]));
+  const hook = `const map = ${JSON.stringify(map)};
+export async function resolve(specifier, context, next) {
+  return map[specifier] ? next(map[specifier], context) : next(specifier, context);
+}`;
+  register(`data:text/javascript,${encodeURIComponent(hook)}`, pathToFileURL(`${REPO_ROOT}/`).href);
+}

@@ -1,0 +1,62 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../fs-atomic';
+import { REPO_ROOT, repoPath } from '../paths';
+import { readJsonOrUndefined } from './json';
+import { runFile } from './layout';
+
+/** run.json: what ran where, and how it ended. */
+export interface RunJson {
+  runId: string;
+  experiment: string;
+  source?: string;
+  status: 'running' | 'finished' | 'failed' | 'interrupted';
+  seed: number;
+  backend: string;
+  threads: number;
+  simd?: boolean;
+  gitSha?: string;
+  node: string;
+  tfjs: string;
+  unir?: string;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  /** Wall time over every process of the run (resumes add up). */
+  durationSec: number;
+  globalStep: number;
+  totalSteps: number;
+  /** One entry per resume: when, from which step, on which git sha. */
+  resumes: { at: string; fromStep: number; gitSha?: string }[];
+  error?: string;
+  /** Set by a cluster task (Slurm): job and array task that last ran it. */
+  slurm?: { jobId: string; taskId?: string; node?: string };
+}
+
+/** A run's run.json, or undefined when it has none (or it is unreadable). */
+export const readRunJson = (runDir: string): RunJson | undefined => readJsonOrUndefined<RunJson>(runFile(runDir, 'run'));
+
+export function writeRunJson(runDir: string, r: RunJson): void {
+  writeFileAtomic(runFile(runDir, 'run'), `${JSON.stringify(r, null, 2)}\n`);
+}
+
+/** The commit the code runs at (short sha, `+dirty` when the tree has changes), if this is a git checkout. */
+export function gitSha(): string | undefined {
+  const cwd = REPO_ROOT;
+  const git = (args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
+  try {
+    const sha = git(['rev-parse', '--short=12', 'HEAD']);
+    return git(['status', '--porcelain', '--untracked-files=no']) ? `${sha}+dirty` : sha;
+  } catch {
+    return undefined;
+  }
+}
+
+/** unir's version (package.json). */
+export function unirVersion(): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
