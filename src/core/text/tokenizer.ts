@@ -21,6 +21,16 @@ export interface EncodedBatch {
   wordIndex: Int32Array; // (B, T) index into words[b] of the word a token starts or continues, -1 for CLS/pad
   firstPiece: Uint8Array; // (B, T) 1 where a token is the first token of its word (slot labels go there)
   words: Word[][]; // per text, the words kept after truncation
+  /**
+   * The raw texts, row for row. Pretrained towers (src/core/pretrained) read these and tokenize them their own
+   * way; every tokenizer made by defineTokenizer sets them.
+   */
+  texts?: readonly string[];
+  /**
+   * Training batches drawn from a table of texts (TokenBatcher) also carry that whole table's texts (the same
+   * array for every batch of the table): a frozen tower encodes all of them once, the first time it sees the table.
+   */
+  corpus?: readonly string[];
 }
 
 export interface Tokenizer {
@@ -36,4 +46,20 @@ export interface Tokenizer {
   encode(texts: readonly string[], langs?: readonly (string | undefined)[]): EncodedBatch;
 }
 
-export const defineTokenizer = pluginDefiner('tokenizer')<Record<string, never> | undefined, Tokenizer>();
+const base = pluginDefiner('tokenizer')<Record<string, never> | undefined, Tokenizer>();
+
+/** Defines a tokenizer plugin; the tokenizers it creates put the raw texts on every batch (EncodedBatch.texts). */
+export const defineTokenizer: typeof base = (p) =>
+  base({
+    ...p,
+    create(config, ctx) {
+      const tok = p.create(config, ctx);
+      return { ...tok, encode: (texts, langs) => ({ ...tok.encode(texts, langs), texts: [...texts] }) };
+    },
+  });
+
+declare module '../registry/plugin' {
+  interface PluginTypes {
+    tokenizer: ReturnType<typeof defineTokenizer>;
+  }
+}

@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../fs-atomic';
 import type { TokenTable } from './tokens';
 
 /** Bump when the table layout or how tables are built changes: older cache files are then ignored. */
-const FORMAT = 1;
+const FORMAT = 2;
 const ARRAYS = ['ids', 'mask', 'wordIndex', 'firstPiece', 'tokens', 'intent', 'slotLabels', 'slotMask'] as const;
 type ArrayName = (typeof ARRAYS)[number];
 type Typed = Int32Array | Float32Array | Uint8Array;
@@ -23,6 +23,7 @@ interface Header {
   pieces: number;
   padId: number;
   arrays: { name: ArrayName; offset: number; count: number }[];
+  texts?: readonly string[];
 }
 
 /** A key for a table: the tokenizer (id + full config), the texts and their languages, and what else shapes it. */
@@ -59,7 +60,7 @@ function encodeTable(t: TokenTable, key: string): Uint8Array {
     offset += Math.ceil(a.byteLength / 4) * 4;
     return entry;
   });
-  const header: Header = { format: FORMAT, key, n: t.n, length: t.length, pieces: t.pieces, padId: t.padId, arrays };
+  const header: Header = { format: FORMAT, key, n: t.n, length: t.length, pieces: t.pieces, padId: t.padId, arrays, ...(t.texts ? { texts: t.texts } : {}) };
   const head = Buffer.from(JSON.stringify(header));
   const headLen = Math.ceil((head.byteLength + 4) / 4) * 4;
   const out = new Uint8Array(headLen + offset);
@@ -80,7 +81,7 @@ function readTable<T extends TokenTable>(file: string, key: string): T | undefin
     const header = JSON.parse(Buffer.from(ab, 4, headBytes).toString('utf8')) as Header;
     if (header.format !== FORMAT || header.key !== key) return undefined;
     const headLen = Math.ceil((headBytes + 4) / 4) * 4;
-    const out: Record<string, unknown> = { n: header.n, length: header.length, pieces: header.pieces, padId: header.padId };
+    const out: Record<string, unknown> = { n: header.n, length: header.length, pieces: header.pieces, padId: header.padId, ...(header.texts ? { texts: header.texts } : {}) };
     for (const e of header.arrays) out[e.name] = new CTORS[e.name](ab, headLen + e.offset, e.count);
     return out as unknown as T;
   } catch {

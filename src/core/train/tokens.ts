@@ -14,6 +14,8 @@ export interface TokenTable {
   wordIndex: Int32Array; // (N, T)
   firstPiece: Uint8Array; // (N, T)
   tokens: Int32Array; // (N) tokens in use incl. CLS
+  /** (N) the raw texts (pretrained towers read them: EncodedBatch.texts / corpus). */
+  texts?: readonly string[];
 }
 
 /** Called per text once its row of `table` is filled, with the tokenizer's words (slot labels need them). */
@@ -31,6 +33,7 @@ export function buildTokenTable(tok: Tokenizer, texts: readonly string[], langs?
     wordIndex: new Int32Array(n * T).fill(-1),
     firstPiece: new Uint8Array(n * T),
     tokens: new Int32Array(n),
+    texts: [...texts],
   };
   for (let s = 0; s < n; s += chunk) {
     const e = Math.min(n, s + chunk);
@@ -59,7 +62,8 @@ const NO_WORDS: Word[] = [];
 /**
  * A reusable batch of rows of one TokenTable: buffers are allocated once for `capacity` rows of T tokens;
  * each call copies the rows in and trims T to the longest row of the batch. The returned EncodedBatch views
- * the buffers: it is valid until the next call. `words` are not kept (models read ids/mask only).
+ * the buffers: it is valid until the next call. `words` are not kept (models read ids/mask only); `texts` and
+ * `corpus` are set when the table holds its texts.
  */
 export class TokenBatcher {
   private readonly ids: Int32Array;
@@ -96,6 +100,7 @@ export class TokenBatcher {
       wordIndex: this.wordIndex.subarray(0, B * Tb),
       firstPiece: this.firstPiece.subarray(0, B * Tb),
       words: Array.from({ length: B }, () => NO_WORDS),
+      ...(this.table.texts ? { texts: Array.from({ length: B }, (_, i) => this.table.texts![rows[i]!]!), corpus: this.table.texts } : {}),
     };
   }
 }
