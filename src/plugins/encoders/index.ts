@@ -5,5 +5,6 @@ import { imageVit } from './image-vit';
 import { nluTransformer } from './nlu-transformer';
 import { textTransformer } from './text-transformer';
 import { tfjsGraph } from './tfjs-graph';
+import { useLiteEn } from './use-lite-en';
 
-export const BUILTIN_ENCODERS: readonly AnyPlugin[] = [textTransformer, imageVit, imageCnn, tfjsGraph, nluTransformer];
+export const BUILTIN_ENCODERS: readonly AnyPlugin[] = [textTransformer, imageVit, imageCnn, tfjsGraph, nluTransformer, useLiteEn];
