@@ -7,7 +7,7 @@ import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { disposeBackend, initBackend } from '../../../src/core/backend';
 import { prepareThreadShim } from '../../../src/core/backend/wasm-threads';
-import { gemmThreads } from '../../../src/core/backend/simd/pool';
+import { fanOut, gemmThreads } from '../../../src/core/backend/simd/pool';
 import { asWasm } from '../../../src/core/backend/wasm-heap';
 import { fusedAttention } from '../../../src/core/nn/fused';
 import { conv2d, maxPool2 } from '../../../src/core/nn/conv';
@@ -76,6 +76,21 @@ describe('multithreaded wasm', () => {
     threaded.forEach((v, i) => expect(maxAbsDiff(v, single[i]!), `output ${i}`).toBeLessThanOrEqual(1e-5));
     // the gemm pool splits rows and batches, it never reorders a sum: its products are bit-identical
     [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12].forEach((i) => expect(Array.from(threaded[i]!), `output ${i}`).toEqual(Array.from(single[i]!)));
+  });
+
+  it('a kernel that traps on a worker fails the job with a one-line error and stops the pool (no 2-minute stall)', async () => {
+    const info = await initBackend({ backend: 'wasm', threads: 2, quiet: true });
+    expect(info.threads).toBe(2);
+    const be = asWasm(tf.backend());
+    const t0 = Date.now();
+    // a pointer far past the heap: the worker's gemm traps (memory access out of bounds)
+    expect(() => fanOut([{ op: 'gemm', args: [2 ** 31, 1, 1, 2 ** 31, 1, 2 ** 31, 1, 4, 4, 4] }], () => {})).toThrow(
+      'unir gemm pool: kernel gemm failed on a worker thread (a wasm trap); set UNIR_WASM_THREADS=1 to train on one thread',
+    );
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(gemmThreads(be)).toBe(1);
+    expect(tf.tidy(() => Array.from(tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).dataSync()))).toEqual([3, 3, 3, 3]);
+    await disposeBackend();
   });
 
   it('after disposeBackend, a wasm start by tfjs itself (no shim) is single-threaded and works', async () => {

@@ -14,16 +14,19 @@ import { memoryOf, sharedMemory, simdKernels, simdModule } from './simd-kernels'
  * (measured: 377–405 ms per paper step with both, 281–302 with this pool alone, 360–372 on one thread).
  */
 
-// control block: Int32 0 job sequence, 1 finished sequence, 2 ready, 3 stop, 4 op (index in OPS); from byte 32,
-// the kernel's arguments as Float64 (pointers and sizes are exact there, scalars keep their value)
-const SEQ = 0, DONE = 1, READY = 2, STOP = 3, OP = 4, ARG_BYTE = 32, MAX_ARGS = 24;
+// control block: Int32 0 job sequence, 1 finished sequence, 2 ready, 3 stop, 4 op (index in OPS), 5 failed (the
+// kernel threw: a wasm trap); from byte 32, the kernel's arguments as Float64 (pointers and sizes are exact there,
+// scalars keep their value)
+const SEQ = 0, DONE = 1, READY = 2, STOP = 3, OP = 4, FAILED = 5, ARG_BYTE = 32, MAX_ARGS = 24;
 /** kernels.c exports a worker can run. */
 export const OPS = [
   'gemm_batch', 'gemm', 'adamw', 'attn_fwd', 'attn_bwd', 'gelu_fwd', 'gelu_bwd', 'im2col', 'col2im', 'bias_relu', 'relu_bwd', 'maxpool2_fwd', 'maxpool2_bwd',
 ] as const;
 export type PoolOp = (typeof OPS)[number];
 const SPIN_MS = 2;
-const STALL_MS = 10_000;
+// A worker that exited fails the job at once; a live one is waited for this long (a busy, oversubscribed machine
+// can deschedule a thread for seconds: 10 s was once too short for a sweep sharing 2 cores with other work).
+const STALL_MS = 120_000;
 /** Products below this many multiply-adds stay on the calling thread (a hand-off costs a few µs). */
 const MIN_MACS = 1 << 16;
 
@@ -44,7 +47,11 @@ for (;;) {
   }
   seen = Atomics.load(c, ${SEQ});
   if (Atomics.load(c, ${STOP})) break;
-  ops[c[${OP}]].apply(null, f);
+  try {
+    ops[c[${OP}]].apply(null, f);
+  } catch (e) {
+    Atomics.store(c, ${FAILED}, 1);
+  }
   Atomics.store(c, ${DONE}, seen);
   Atomics.notify(c, ${DONE});
 }
@@ -132,8 +139,12 @@ export function fanOut(jobs: { op: PoolOp; args: number[] }[], mine: () => void)
       Atomics.wait(l.control, DONE, Atomics.load(l.control, DONE), 50);
       if (Date.now() - t0 > STALL_MS) {
         stopGemmPool();
-        throw new Error('unir gemm pool: a worker thread stopped answering; set UNIR_WASM_THREADS=1 to train on one thread');
+        throw new Error(`unir gemm pool: a worker thread did not answer within ${STALL_MS / 1000} s; set UNIR_WASM_THREADS=1 to train on one thread`);
       }
+    }
+    if (Atomics.load(l.control, FAILED)) {
+      stopGemmPool();
+      throw new Error(`unir gemm pool: kernel ${OPS[l.control[OP]!]} failed on a worker thread (a wasm trap); set UNIR_WASM_THREADS=1 to train on one thread`);
     }
   }
 }
