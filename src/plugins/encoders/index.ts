@@ -1,10 +1,12 @@
 // The built-in encoders: the only file that lists them.
 import type { AnyPlugin } from '../../core/registry';
 import { imageCnn } from './image-cnn';
+import { imageOnnx } from './image-onnx';
 import { imageVit } from './image-vit';
 import { nluTransformer } from './nlu-transformer';
+import { textOnnx } from './text-onnx';
 import { textTransformer } from './text-transformer';
 import { tfjsGraph } from './tfjs-graph';
 import { useLiteEn } from './use-lite-en';
 
-export const BUILTIN_ENCODERS: readonly AnyPlugin[] = [textTransformer, imageVit, imageCnn, tfjsGraph, nluTransformer, useLiteEn];
+export const BUILTIN_ENCODERS: readonly AnyPlugin[] = [textTransformer, imageVit, imageCnn, tfjsGraph, nluTransformer, useLiteEn, textOnnx, imageOnnx];
