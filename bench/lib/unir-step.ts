@@ -118,7 +118,7 @@ export async function buildUnirStep(name: ModelName, seed = 1): Promise<UnirStep
   const slotLabels = tf.tensor2d(Int32Array.from({ length: nnlu * T }, () => Math.floor(r() * NUM_SLOT_LABELS)), [nnlu, T], 'int32');
   const slotMask = tf.tensor2d(q2.firstPiece, [nnlu, T], 'float32');
   const temperature = 0.07;
-  const make = (id: string, lossName?: string) => reg.create<LossInstance>('loss', id, id === 'info-nce' ? { temperature } : {}, lossName ? { name: lossName } : undefined);
+  const make = (id: string, lossName?: string) => reg.create('loss', id, id === 'info-nce' ? { temperature } : {}, lossName ? { name: lossName } : undefined);
   const lTI = make('info-nce', 'L_TI'), lQC = make('info-nce', 'L_QC');
   const lIntent = make('intent-ce'), lSlot = make('slot-ce'), lAlign = make('mse-align');
   const losses = [lTI, lQC, lIntent, lSlot, lAlign];

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { MetricsFile } from '../core/eval/metrics-schema';
 import { repoPath } from '../core/paths';
 import type { AnyPlugin } from '../core/registry';
+import { headlineMetrics } from '../core/eval/headline';
 import { buildReport, headline, type Figure, type Table } from '../core/report';
 import { finishedMetrics, formatRunId, isRunDir, loadAndResolve, loadRunRecord, readMetricsJson, type RunRecord } from '../core/run';
 import { loadSweep } from '../core/sweep/load-sweep';
@@ -99,8 +100,9 @@ export async function sweep(fileOrSpec: string | SweepInput, o: { parallel?: num
   if (failed.length) throw new Error(`sweep ${spec.id}: ${failed.length} trial(s) failed, e.g. ${failed[0]!.trial.runId}: ${failed[0]!.lastLines?.split('\n').pop() ?? ''}`);
   const keys = Object.keys(spec.params);
   const metricCols = new Set<string>();
+  const headlines = headlineMetrics(registry().registered('metric'));
   const heads = trials.map((t) => {
-    const h = headline(readMetricsJson(join(runsDir, t.runId)).final);
+    const h = headline(readMetricsJson(join(runsDir, t.runId)).final, headlines);
     Object.keys(h).forEach((k) => metricCols.add(k));
     return h;
   });
@@ -109,7 +111,7 @@ export async function sweep(fileOrSpec: string | SweepInput, o: { parallel?: num
     columns: ['runId', 'seed', ...keys, ...metricCols],
     rows: trials.map((t, i) => [t.runId, t.seed, ...keys.map((k) => t.point[k] as number), ...[...metricCols].map((c) => heads[i]![c] ?? null)]),
   };
-  const r = writeSweepReport(spec, trials, runsDir, join(runsDir, `sweep-${spec.id}`), table);
+  const r = writeSweepReport(spec, trials, runsDir, join(runsDir, `sweep-${spec.id}`), table, headlines);
   return { figures: r.figures, points: r.points, table, outcomes, html: r.html };
 }
 

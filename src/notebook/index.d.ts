@@ -55,7 +55,7 @@ export declare function show(x: unknown): void;
 
 /** Plugin definitions made in cells; see src/core/loss/loss.ts and src/core/model/fusion.ts for the contracts. */
 export interface PluginDef { id: string; summary: string; configSchema: zod.ZodType; citation?: string; create(config: any, ctx: any): any; [k: string]: unknown }
-export declare function defineLoss(p: PluginDef & { needs: readonly string[] }): PluginDef & { kind: 'loss' };
+export declare function defineLoss(p: PluginDef & { needs: readonly string[]; mainTerm: string }): PluginDef & { kind: 'loss' };
 export declare function defineFusion(p: PluginDef): PluginDef & { kind: 'fusion' };
 /** Registers the plugin and returns one line saying so. */
 export declare function registerPlugin(plugin: { kind: string; id: string; summary?: string }): string;

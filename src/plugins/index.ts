@@ -1,3 +1,4 @@
+import './kinds';
 import { Registry, type RegistryOptions } from '../core/registry';
 import { BUILTIN_AUGMENTATIONS } from './augmentations';
 import { BUILTIN_BASELINES } from './baselines';

@@ -100,10 +100,10 @@ export function brokenPluginExperiment(dir: string, manifest: string, broken: Br
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'experiment.ts');
   const plugin: Record<BrokenPlugin, string> = {
-    'loss-not-scalar': `registry().register(defineLoss({ id: 'row-loss', summary: 'forgets to average its rows', needs: ['a', 'b'], configSchema: z.strictObject({}),
-  create: () => ({ needs: ['a', 'b'], variables: [], dispose() {}, compute: (f) => ({ rowLoss: tf.tidy(() => tf.neg(tf.sum(tf.mul(f.a!, f.b!), 1))) as tf.Scalar }) }) }));`,
-    'loss-nan': `registry().register(defineLoss({ id: 'log-loss', summary: 'takes the log of a negative number', needs: ['a', 'b'], configSchema: z.strictObject({}),
-  create: () => ({ needs: ['a', 'b'], variables: [], dispose() {}, compute: (f) => ({ logLoss: tf.tidy(() => tf.mean(tf.log(tf.sub(tf.sum(tf.mul(f.a!, f.b!), 1), 2)))) as tf.Scalar }) }) }));`,
+    'loss-not-scalar': `registry().register(defineLoss({ id: 'row-loss', summary: 'forgets to average its rows', needs: ['a', 'b'], mainTerm: 'rowLoss', configSchema: z.strictObject({}),
+  create: () => ({ variables: [], dispose() {}, compute: (f) => ({ rowLoss: tf.tidy(() => tf.neg(tf.sum(tf.mul(f.a!, f.b!), 1))) as tf.Scalar }) }) }));`,
+    'loss-nan': `registry().register(defineLoss({ id: 'log-loss', summary: 'takes the log of a negative number', needs: ['a', 'b'], mainTerm: 'logLoss', configSchema: z.strictObject({}),
+  create: () => ({ variables: [], dispose() {}, compute: (f) => ({ logLoss: tf.tidy(() => tf.mean(tf.log(tf.sub(tf.sum(tf.mul(f.a!, f.b!), 1), 2)))) as tf.Scalar }) }) }));`,
     'fusion-shape': `registry().register(defineFusion({ id: 'half-fusion', summary: 'returns half of the embedding', configSchema: z.strictObject({}),
   create: (_c, ctx) => ({ usesNlu: true, late: (e) => tf.tidy(() => tf.slice(e, [0, 0], [-1, ctx.dim / 2])) as tf.Tensor2D, variables: () => [], flops: () => 0, dispose() {} }) }));`,
     'image-nan': `registry().register(defineEncoder({ id: 'nan-image', modality: 'image', summary: 'divides by zero', configSchema: z.strictObject({ imageSize: z.number().default(16) }),

@@ -47,7 +47,7 @@ describe('unir doctor', () => {
     expect(d.backend.kernels).toEqual(expect.arrayContaining(['UnsortedSegmentSum', 'Conv2DBackpropFilter',
       'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter']));
     expect(d.backends.find((b: { name: string }) => b.name === 'tensorflow').loads).toBe(false);
-    expect(d.plugins.loss).toEqual(['info-nce', 'intent-ce', 'mse-align', 'siglip', 'slot-ce']);
+    expect(d.plugins.loss).toEqual(['distill-mse', 'info-nce', 'intent-ce', 'mse-align', 'siglip', 'slot-ce']);
     expect(d.jupyter).toMatchObject({ jupyter: true, tslabKernel: true, unirKernel: true });
   });
 

@@ -123,7 +123,7 @@ describe('every run prints the data it uses at its start', () => {
     expect(test).toMatch(/^unir: data: test \(evaluated after every stage, final test\): 12 of 30 groups \(data\.maxGroups\.test 12\), 12 images, 72 texts, \d+ quer(y|ies), languages de, en, ja, chance R@10 \(t2i\) 0\.833$/);
     expect(lines).toContain('unir: warning: test: a random ranking already scores R@10 0.833 on text→image (12 groups, 12 images), above 0.2: its R@10 cannot tell a model from chance; raise data.maxGroups.test (12; the split has 30 groups)');
     // at the start: before the first training line
-    const run = at('run smoke-s1-');
+    const run = at('run smoke--');
     expect(run).toBeGreaterThan(0);
     expect(at('unir: data: dataset')).toBeLessThan(run);
     expect(at('unir: warning: test:')).toBeLessThan(run);

@@ -34,7 +34,7 @@ describe('default run ids', () => {
     const out = join(tmp, 'runs');
     // another run holds the default id of every second of the next two minutes: both new runs must step aside
     const now = Date.now();
-    const taken = Array.from({ length: 120 }, (_, s) => `corpus-s1-${stampOf(now + s * 1000)}`);
+    const taken = Array.from({ length: 120 }, (_, s) => `corpus--${stampOf(now + s * 1000)}--s1`);
     for (const id of taken) {
       mkdirSync(join(out, id), { recursive: true });
       writeFileSync(join(out, id, 'config.json'), `{"id":"corpus","note":"${id}"}`);
@@ -48,8 +48,8 @@ describe('default run ids', () => {
     expect(dirs[1]).toBeDefined();
     expect(dirs[0]).not.toBe(dirs[1]);
     for (const d of dirs as string[]) {
-      expect(basename(d)).toMatch(/^corpus-s1-\d{8}-\d{6}-\d+$/); // the second was taken: a suffix
-      expect(taken).toContain(basename(d).replace(/-\d+$/, ''));
+      expect(basename(d)).toMatch(/^corpus--\d{8}-\d{6}-\d+--s1$/); // the second was taken: a suffix after it
+      expect(taken).toContain(basename(d).replace(/-\d+--s1$/, '--s1'));
       expect(JSON.parse(readFileSync(join(d, 'run.json'), 'utf8'))).toMatchObject({ status: 'finished', runId: basename(d) });
       expect(JSON.parse(readFileSync(join(d, 'config.json'), 'utf8')).id).toBe('corpus');
       expect(existsSync(join(d, 'metrics.json'))).toBe(true);

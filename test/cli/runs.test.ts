@@ -22,7 +22,7 @@ describe('unir runs', () => {
     const list = unir(['runs', '--db', db]);
     expect(list.code).toBe(0);
     const lines = list.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^run_id\s+experiment\s+status\s+backend\s+seed\s+started_at\s+t2i R@10\s+i2t R@10\s+t2t R@10\s+intent acc\s+slot F1$/);
+    expect(lines[0]).toMatch(/^run_id\s+experiment\s+status\s+backend\s+seed\s+started_at\s+t2i R@10\s+i2t R@10\s+t2t R@10\s+q2i R@10\s+intent acc\s+slot F1$/);
     expect(lines.slice(2).map((l) => l.split(/\s+/)[0])).toEqual(['alpha', 'beta']);
     const metrics = JSON.parse(readFileSync(join(runs, 'alpha', 'metrics.json'), 'utf8'));
     expect(lines[2]).toContain(metrics.final.retrieval.t2i.mean['R@10'].toFixed(4));

@@ -121,15 +121,24 @@ describe('unir sweep', () => {
 
     // unir results on that store: the arm table holds the store's numbers
     const md = join(tmp, 'RESULTS.md');
-    const res = unir(['results', '--db', db, '--out', md]);
+    const res = unir(['results', '--db', db, '--runs-dir', runs, '--out', md]);
     expect(res.code, res.stderr).toBe(0);
     const text = readFileSync(md, 'utf8');
     const arm = 'lr=0.003-b=0.3';
-    const xs = q.rows.filter((x) => (x.run_id as string).includes(`--${arm}--`)).map((x) => x.value as number);
-    expect(xs).toHaveLength(2);
-    const m = (xs[0]! + xs[1]!) / 2;
-    const sd = Math.abs(xs[0]! - xs[1]!) / Math.SQRT2;
-    expect(text).toContain(`| ${arm} | 1,2 | ${m.toFixed(3)} ± ${sd.toFixed(3)} |`);
-    expect(text).toMatch(/\*\*lr=[\d.]+-b=[\d.]+ − lr=[\d.]+-b=[\d.]+, T2I R@10\*\* \(test, mean over languages\): Δ = [+−]\d\.\d{3} ± \d\.\d{3}/);
+    // oracle: mean ± t(0.975, 1) · s / √2 over the arm's two seeds, from the store's rows (intent accuracy varies
+    // between seeds; T2I R@10 on 4 test groups is 1 for every run)
+    const intent = await queryRuns(db, "SELECT run_id, value FROM metrics WHERE stage = 'final' AND task = 'nlu' AND language = 'mean' AND metric = 'intentAccuracy' ORDER BY run_id");
+    const cell = (rows: typeof q.rows) => {
+      const xs = rows.filter((x) => (x.run_id as string).includes(`--${arm}--`)).map((x) => x.value as number);
+      expect(xs).toHaveLength(2);
+      const half = (12.706 * (Math.abs(xs[0]! - xs[1]!) / Math.SQRT2)) / Math.SQRT2;
+      return `${((xs[0]! + xs[1]!) / 2).toFixed(3)} ± ${half.toFixed(3)}`;
+    };
+    const row = text.split('\n').find((l) => l.startsWith(`| ${arm} | 1,2 |`));
+    expect(row, text).toBeDefined();
+    const cells = row!.split('|').map((c) => c.trim());
+    expect(cells[3]).toBe(cell(q.rows));
+    expect(cells[7]).toBe(cell(intent.rows));
+    expect(text).toMatch(/\*\*lr=[\d.]+-b=[\d.]+ − lr=[\d.]+-b=[\d.]+, t2i R@10\*\* \(test, macro mean over languages\): .*; Δ = [+−]?\d\.\d{3}, 95% CI \[[+−]?\d\.\d{3}, [+−]?\d\.\d{3}\] \(paired bootstrap: \d+ test queries × 2 seed pairs/);
   }, 900_000);
 });

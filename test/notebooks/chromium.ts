@@ -39,7 +39,10 @@ export async function openChromium(o: { javaScript?: boolean } = {}): Promise<Br
     return route.abort('internetdisconnected');
   });
   const page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => m.type() === 'error' && errors.push(`console: ${m.text()}`));
+  // Chrome's own note when a page's beforeunload handler asks to confirm leaving without a user gesture (Jupyter asks
+  // while a notebook is dirty or its kernel busy): the browser's intervention, not an error of the page
+  const intervention = /^Blocked attempt to show a 'beforeunload' confirmation panel/;
+  page.on('console', (m) => m.type() === 'error' && !intervention.test(m.text()) && errors.push(`console: ${m.text()}`));
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   // ERR_ABORTED: a request cut short by leaving the page (a reload), not a failure
   page.on('requestfailed', (r) => r.failure()?.errorText !== 'net::ERR_ABORTED' && errors.push(`requestfailed: ${r.url().slice(0, 200)} ${r.failure()?.errorText ?? ''}`));

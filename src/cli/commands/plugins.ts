@@ -12,7 +12,7 @@ export interface PluginRow {
 
 export function pluginRows(kind?: PluginKind): PluginRow[] {
   const reg = registry();
-  return reg.list(kind).map((p) => ({ kind: p.kind, id: p.id, summary: p.summary, defaults: reg.defaults(p) }));
+  return (kind ? reg.list(kind) : reg.list()).map((p) => ({ kind: p.kind, id: p.id, summary: p.summary, defaults: reg.defaults(p) }));
 }
 
 export const command: CliCommand = {

@@ -1,16 +1,21 @@
 import { dirname } from 'node:path';
 import { UserError } from '../../core/errors';
 import { DEFAULT_DB, queryRuns, rebuildStore, StoreSqlError, type QueryResult } from '../../core/store/store';
+import { headlineMetrics, type HeadlineMetric } from '../../core/eval/headline';
+import { registry } from '../../plugins';
 import { parseFlags, type CliCommand } from '../command';
 
-const LIST_SQL = `SELECT r.run_id, r.experiment, r.status, r.backend, r.seed, r.started_at,
-  max(CASE WHEN m.task = 't2i' AND m.metric = 'R@10' THEN m.value END) AS "t2i R@10",
-  max(CASE WHEN m.task = 'i2t' AND m.metric = 'R@10' THEN m.value END) AS "i2t R@10",
-  max(CASE WHEN m.task = 't2t' AND m.metric = 'R@10' THEN m.value END) AS "t2t R@10",
-  max(CASE WHEN m.task = 'nlu' AND m.metric = 'intentAccuracy' THEN m.value END) AS "intent acc",
-  max(CASE WHEN m.task = 'nlu' AND m.metric = 'slotF1' THEN m.value END) AS "slot F1"
-FROM runs r LEFT JOIN metrics m ON m.run_id = r.run_id AND m.stage = 'final' AND m.language = 'mean'
+const sqlStr = (x: string) => `'${x.replace(/'/g, "''")}'`;
+
+/** One line per run with its final headline metrics (the metric plugins' headlines, macro mean over languages). */
+function listSql(heads: readonly HeadlineMetric[]): string {
+  const cols = heads.map((h) =>
+    `  max(CASE WHEN m.task = ${sqlStr(h.task)} AND m.metric = ${sqlStr(h.metric)} AND m.language = ${sqlStr(h.language)} THEN m.value END) AS "${h.label.replace(/"/g, '""')}"`);
+  return `SELECT r.run_id, r.experiment, r.status, r.backend, r.seed, r.started_at,
+${cols.join(',\n')}
+FROM runs r LEFT JOIN metrics m ON m.run_id = r.run_id AND m.stage = 'final'
 GROUP BY ALL ORDER BY r.started_at NULLS LAST, r.run_id`;
+}
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '—';
@@ -33,7 +38,7 @@ export const command: CliCommand = {
   summary: 'List recorded runs, query the DuckDB run store with SQL, or rebuild it from run directories',
   usage: `Usage: unir runs [--sql "<query>"] [--json] [--db PATH] [--rebuild [--runs-dir DIR]]
 
-Without --sql: one line per run with its final mean R@10 per task, intent accuracy and slot F1.
+Without --sql: one line per run with its final headline metrics (the metric plugins' headlines: mean R@10 per\ntask, intent accuracy, slot F1).
   --sql "<query>"  run one SELECT (also SHOW, DESCRIBE, SUMMARIZE) on the store opened read-only, with file and
                    network access off: COPY, ATTACH, INSTALL/LOAD, read_text(), several statements are refused; tables:
                      runs(run_id, experiment, status, backend, threads, seed, started_at, finished_at, git_sha, config JSON)
@@ -63,7 +68,7 @@ Example: unir runs --sql "SELECT run_id, value FROM metrics WHERE stage='final' 
     const own = values.sql !== undefined; // --sql "" is the user's (empty) query, not the default list
     let result: QueryResult;
     try {
-      result = await queryRuns(db, own ? values.sql! : LIST_SQL);
+      result = await queryRuns(db, own ? values.sql! : listSql(headlineMetrics(registry().registered('metric'))));
     } catch (e) {
       if (e instanceof StoreSqlError) throw new UserError(own ? `runs --sql: ${e.sqlMessage}` : `runs: ${e.message}; rebuild the store with 'unir runs --rebuild'`);
       throw e;

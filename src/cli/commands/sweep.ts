@@ -1,5 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { findExperimentFile } from '../../core/config/load';
+import { headlineMetrics } from '../../core/eval/headline';
 import { UserError } from '../../core/errors';
 import { recordTrials, sweepTable } from '../../core/results/sweep-store';
 import { DEFAULT_DB } from '../../core/store/store';
@@ -29,8 +30,9 @@ function statusTable(st: TrialStatus[]): string {
 
 async function publish(spec: SweepSpec, trials: Trial[], runsDir: string, db: string, report: string | undefined) {
   const recorded = await recordTrials(db, trials, runsDir);
-  const table = await sweepTable(db, trials, recorded);
-  const r = writeSweepReport(spec, trials, runsDir, resolve(report ?? join(runsDir, 'sweeps', spec.id)), table);
+  const heads = headlineMetrics(registry().registered('metric'));
+  const table = await sweepTable(db, trials, recorded, heads);
+  const r = writeSweepReport(spec, trials, runsDir, resolve(report ?? join(runsDir, 'sweeps', spec.id)), table, heads);
   return { recorded, html: r.html };
 }
 

@@ -55,6 +55,10 @@ function serial<T>(f: () => Promise<T>): Promise<T> {
   return p;
 }
 
+// tfjs's production mode: no "Hi, looks like you are running TensorFlow.js in Node.js" banner (the cpu backend's
+// first tensor) and no kernel re-registration notices in every CLI start; 'unir doctor' says what to install.
+tf.env().set('PROD', true);
+
 const engineName = (name: ConcreteBackendName) => (name === 'tensorflow-gpu' ? 'tensorflow' : name);
 
 function resolveName(requested: string | undefined): BackendName {
@@ -200,7 +204,6 @@ async function start(name: BackendName, threads: number, quiet: boolean): Promis
   if (name === 'tensorflow-gpu' || name === 'tensorflow') return (await startNative(name, true))!;
   if (name === 'cpu') {
     await setBackendOrThrow('cpu');
-    (tf.backend() as { firstUse?: boolean }).firstUse = false; // its "install tfjs-node" banner: doctor says that
     return { name, threads: 1, simd: false, kernels: [], tfjsVersion: tf.version_core };
   }
   const kernels = registerWasmKernels(); // before setBackend, which runs the kernels' setup

@@ -13,7 +13,7 @@ import { resolveStage, StageSchema, type ResolvedStage, type StageInput } from '
  */
 export type CurriculumStages = Record<string, StageInput>;
 const define = pluginDefiner('curriculum')<CurriculumCtx, CurriculumStages>();
-type CurriculumDef<S extends z.ZodType> = Omit<Plugin<'curriculum', S, CurriculumCtx, CurriculumStages>, 'kind'> & {
+type CurriculumDef<S extends z.ZodType, Id extends string = string> = Omit<Plugin<'curriculum', S, CurriculumCtx, CurriculumStages, Id>, 'kind'> & {
   /**
    * Overlay stage names this curriculum maps onto its own: `{ stage3: 'joint', stage1: null }` applies an experiment's
    * `stages.stage3` overlay to the stage `joint` and accepts (and drops) `stages.stage1`, so one experiment file can
@@ -21,7 +21,7 @@ type CurriculumDef<S extends z.ZodType> = Omit<Plugin<'curriculum', S, Curriculu
    */
   overlayAliases?: Record<string, string | null>;
 };
-export function defineCurriculum<S extends z.ZodType>(p: CurriculumDef<S>) {
+export function defineCurriculum<const Id extends string, S extends z.ZodType>(p: CurriculumDef<S, Id>) {
   const { overlayAliases, ...rest } = p;
   return Object.freeze({ ...define(rest), ...(overlayAliases ? { overlayAliases } : {}) });
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HoldoutSchema } from './holdout';
 import { PluginModuleSchema } from './plugin-modules';
+import { pluginsOfExperiment, type UsedPlugin } from './plugins-used';
 import { UserError } from '../errors';
 import { formatZodError, type Registry } from '../registry';
 import { resolveCurriculum, type CurriculumSpec } from './curriculum';
@@ -87,6 +88,8 @@ export type ModelSpecParser = (spec: unknown, where: string, registry: Registry)
 export interface ResolvedExperiment {
   experiment: Experiment;
   stages: ResolvedStage[];
+  /** Every plugin the experiment uses (kind, id, config with defaults, config path): reports list these. */
+  plugins: UsedPlugin[];
 }
 
 /**
@@ -127,7 +130,7 @@ export function resolveExperiment(input: unknown, registry: Registry, opts: { mo
         return { id, ...(registry.parseConfig('metric', id, cfg, `eval.metrics[${i}]`) as object) };
       });
     }
-    return { experiment: e, stages };
+    return { experiment: e, stages, plugins: pluginsOfExperiment(e, stages, registry) };
   } catch (err) {
     if (err instanceof UserError && opts.source) throw new UserError(at(err.message), err.exitCode);
     throw err;

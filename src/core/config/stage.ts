@@ -13,8 +13,10 @@ export type ModuleName = (typeof MODULES)[number];
  * - query-chunk:    a = query (NLU-fused unless `nlu: false`), b = text(chunk of the query's group)
  * - query-nlu:      intentLogits (B,I) / intentLabels (B), slotLogits (B,T,S) / slotLabels (B,T) / slotMask (B,T)
  * - query-semantic: enhanced = query (NLU-fused) (B,D), target = text(semantic span), no gradient (B,D)
+ * - translation:    a = text(caption or chunk in language X), b = text(the same-role text of its group in the
+ *                   pivot language, en), teacher = the model's teacher on b, no gradient (B,D) (distillation)
  */
-export const PAIR_TYPES = ['image-caption', 'image-image', 'caption-chunk', 'query-chunk', 'query-nlu', 'query-semantic'] as const;
+export const PAIR_TYPES = ['image-caption', 'image-image', 'caption-chunk', 'query-chunk', 'query-nlu', 'query-semantic', 'translation'] as const;
 export type PairType = (typeof PAIR_TYPES)[number];
 
 /** The names the built-in curricula use for their terms (any identifier is allowed). */

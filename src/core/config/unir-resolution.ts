@@ -1,4 +1,4 @@
-import Module, { register } from 'node:module';
+import Module, { createRequire, register } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { REPO_ROOT, repoPath } from '../paths';
 
@@ -22,10 +22,20 @@ export function installUnirResolution(): void {
   M._resolveFilename = function (request: string, ...rest: unknown[]) {
     return original.call(this, UNIR_ENTRIES[request] ?? request, ...rest);
   };
-  const map = Object.fromEntries(Object.entries(UNIR_ENTRIES).map(([k, v]) => [k, pathToFileURL(v).href]));
+  // ES modules import the CommonJS entries through a wrapper that names every export (Node cannot see the names of
+  // a compiled re-export), loading them with this process's require: the same module instances as unir's own.
+  const requireHere = createRequire(`${REPO_ROOT}/`);
+  const map = Object.fromEntries(Object.entries(UNIR_ENTRIES).map(([k, file]) => {
+    const names = Object.keys(requireHere(file) as object).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
+    const src = `import { createRequire } from 'node:module';
+const m = createRequire(${JSON.stringify(`${REPO_ROOT}/`)})(${JSON.stringify(file)});
+${names.map((n) => `export const ${n} = m.${n};`).join('\n')}
+export default m;`;
+    return [k, `data:text/javascript,${encodeURIComponent(src)}`];
+  }));
   const hook = `const map = ${JSON.stringify(map)};
 export async function resolve(specifier, context, next) {
-  return map[specifier] ? next(map[specifier], context) : next(specifier, context);
+  return map[specifier] ? { url: map[specifier], shortCircuit: true } : next(specifier, context);
 }`;
   register(`data:text/javascript,${encodeURIComponent(hook)}`, pathToFileURL(`${REPO_ROOT}/`).href);
 }

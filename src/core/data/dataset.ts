@@ -60,9 +60,9 @@ export type DatasetPlugin<S extends z.ZodType = z.ZodType> = Plugin<'dataset', S
 const define = pluginDefiner('dataset')<DatasetContext | undefined, Promise<Dataset>>();
 
 /** Defines a dataset plugin: create(config, ctx) loads (and builds, if the plugin does that) a Dataset. */
-export function defineDataset<S extends z.ZodType>(p: Omit<DatasetPlugin<S>, 'kind'>): DatasetPlugin<S> {
+export function defineDataset<const Id extends string, S extends z.ZodType>(p: Omit<DatasetPlugin<S>, 'kind' | 'id'> & { id: Id }): DatasetPlugin<S> & { readonly id: Id } {
   const { card, ...rest } = p;
-  return Object.freeze({ ...define(rest), ...(card ? { card } : {}) });
+  return Object.freeze({ ...define(rest), ...(card ? { card } : {}) }) as DatasetPlugin<S> & { readonly id: Id };
 }
 
 /** The data card of a dataset plugin, relative to the repository root. */

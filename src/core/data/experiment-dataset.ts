@@ -10,7 +10,7 @@ import { withDesignHoldout } from './holdout';
  */
 export async function experimentDataset(e: Pick<Experiment, 'data' | 'seed'>, registry: Registry, log: (line: string) => void, where = 'data'): Promise<Dataset> {
   const { id, ...cfg } = e.data.dataset;
-  const ds = await registry.create<Promise<Dataset>>('dataset', id, cfg, { log }, `${where}.dataset`);
+  const ds = await registry.create('dataset', id, cfg, { log }, `${where}.dataset`);
   if (!e.data.holdout) return ds;
   const maxGroups = e.data.maxGroups.train;
   const trained = maxGroups === undefined ? undefined : subsetRecords(ds.split('train'), { maxGroups, seed: e.seed });

@@ -94,6 +94,20 @@ export function imageImagePairs(r: DatasetRecords): { image: DatasetImage; other
   return out;
 }
 
+/** The language 'translation' pairs pivot on: the teacher's (USE lite is English only). */
+export const PIVOT_LANGUAGE = 'en';
+
+/**
+ * Text in language X ≠ pivot ↔ the text of the same group, split and role (caption or chunk) in the pivot language:
+ * parallel texts for multilingual distillation (Reimers & Gurevych 2020). A group with several pivot texts of a role
+ * pairs X with each.
+ */
+export function translationPairs(r: DatasetRecords, pivot = PIVOT_LANGUAGE): { text: DatasetText; pivot: DatasetText }[] {
+  const pivots = r.texts.filter((t) => t.lang === pivot);
+  const others = r.texts.filter((t) => t.lang !== pivot);
+  return pairsBy(others, pivots, (a, b) => a.role === b.role).map(([text, p]) => ({ text, pivot: p }));
+}
+
 /** Query ↔ image of its group. */
 export function queryImagePairs(r: DatasetRecords, o: PairOptions = {}): { query: DatasetQuery; image: DatasetImage }[] {
   const lang = inLangs(o);

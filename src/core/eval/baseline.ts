@@ -123,4 +123,3 @@ export function chanceScores(queries: readonly { n: number; r: number }[]): Retr
     medianRank: m % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2, mrr: Math.min(1, acc.mrr / m), n: m,
   };
 }
-

@@ -26,6 +26,8 @@ export interface Features {
   enhanced?: tf.Tensor2D;
   /** (B, D) float32: embedding of the query's semantic text, the target `enhanced` is pulled to. */
   target?: tf.Tensor2D;
+  /** (B, D) float32, unit rows: the distillation teacher's embedding of `b`'s text, no gradient ('translation'). */
+  teacher?: tf.Tensor2D;
 }
 export type FeatureKey = keyof Features;
 
@@ -40,6 +42,7 @@ export const FEATURE_SPECS: { readonly [K in FeatureKey]-?: { readonly rank: num
   slotMask: { rank: 2, dtype: 'float32' },
   enhanced: { rank: 2, dtype: 'float32' },
   target: { rank: 2, dtype: 'float32' },
+  teacher: { rank: 2, dtype: 'float32' },
 };
 export const FEATURE_KEYS = Object.keys(FEATURE_SPECS) as FeatureKey[];
 
@@ -50,13 +53,11 @@ export interface LossContext {
 }
 
 /**
- * One configured loss. `compute` returns NEW scalars owned by the caller, intermediates are freed:
- * - the FIRST key is the term that is minimised (by convention the camelCase plugin id: `infoNce`);
- * - the other keys are logged only (directional terms, temperature, accuracy) and carry no gradient duty.
- * The trainer takes gradients with e.g. `tf.variableGrads(() => loss.compute(f).infoNce)`.
+ * One configured loss. `compute` returns NEW scalars owned by the caller, intermediates are freed: the plugin's
+ * `mainTerm` is the term that is minimised; the other keys are logged only (directional terms, temperature,
+ * accuracy) and carry no gradient duty. The trainer takes gradients of `compute(f)[plugin.mainTerm]`.
  */
 export interface LossInstance {
-  readonly needs: readonly FeatureKey[];
   /** Learnable parameters of the loss itself (temperature, bias); names `${ctx.name}/<param>`. */
   readonly variables: tf.Variable[];
   compute(f: Features): Record<string, tf.Scalar>;
@@ -64,15 +65,19 @@ export interface LossInstance {
   dispose(): void;
 }
 
-/** A loss plugin; `needs` is also on the plugin so configs can be checked before anything is created. */
-export type LossPlugin<S extends z.ZodType = z.ZodType> = Plugin<'loss', S, LossContext | undefined, LossInstance> & {
+/**
+ * A loss plugin. `needs`: the features it reads (checked against the stage before anything is created);
+ * `mainTerm`: the key of compute()'s result that is minimised (by convention the camelCase id: `infoNce`).
+ */
+export type LossPlugin<S extends z.ZodType = z.ZodType, Id extends string = string> = Plugin<'loss', S, LossContext | undefined, LossInstance, Id> & {
   readonly needs: readonly FeatureKey[];
+  readonly mainTerm: string;
 };
 
 const definePlugin = pluginDefiner('loss')<LossContext | undefined, LossInstance>();
 
-export function defineLoss<S extends z.ZodType>(p: Omit<LossPlugin<S>, 'kind'>): LossPlugin<S> {
-  return definePlugin(p) as LossPlugin<S>;
+export function defineLoss<const Id extends string, S extends z.ZodType>(p: Omit<LossPlugin<S, Id>, 'kind'>): LossPlugin<S, Id> {
+  return definePlugin(p) as LossPlugin<S, Id>;
 }
 
 /** `loss 'L_TI' (info-nce)`: how errors name an instance. */

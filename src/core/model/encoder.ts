@@ -101,11 +101,11 @@ export type EncoderPlugin<S extends z.ZodType = z.ZodType, M extends Modality = 
 
 const base = pluginDefiner('encoder')<EncoderCtx, Encoder | Promise<Encoder>>();
 
-export function defineEncoder<S extends z.ZodType, M extends Modality>(
-  p: Omit<Plugin<'encoder', S, EncoderCtx, EncoderOf<M> | Promise<EncoderOf<M>>>, 'kind'> & { modality: M },
-): EncoderPlugin<S, M> {
+export function defineEncoder<const Id extends string, S extends z.ZodType, M extends Modality>(
+  p: Omit<Plugin<'encoder', S, EncoderCtx, EncoderOf<M> | Promise<EncoderOf<M>>, Id>, 'kind'> & { modality: M },
+): EncoderPlugin<S, M> & { readonly id: Id } {
   const { modality, ...rest } = p;
-  return Object.freeze({ ...base(rest), modality }) as EncoderPlugin<S, M>;
+  return Object.freeze({ ...base(rest), modality }) as EncoderPlugin<S, M> & { readonly id: Id };
 }
 
 export function isEncoderPlugin(p: { kind: string }): p is EncoderPlugin {

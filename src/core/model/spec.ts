@@ -19,6 +19,7 @@ export const ModelSpecSchema = z.strictObject({
   image: PluginRef.default({ id: 'image-vit' }).describe('image encoder plugin'),
   nlu: PluginRef.default({ id: 'nlu-transformer' }).describe('NLU encoder plugin (intent + slots + fusion features)'),
   fusion: PluginRef.default({ id: 'cross-attention' }).describe('how NLU features enter the query embedding'),
+  teacher: PluginRef.optional().describe("a text encoder that never trains (e.g. use-lite-en): the target of 'translation' pairs (multilingual distillation)"),
 });
 
 export type ModelSpecInput = z.input<typeof ModelSpecSchema>;
@@ -30,9 +31,11 @@ export type ModelSpec = {
   image: PluginSpec;
   nlu: PluginSpec;
   fusion: PluginSpec;
+  /** Distillation teacher (a text encoder, never trained), when the spec names one. */
+  teacher?: PluginSpec;
 };
 
-const ENCODER_SLOTS: readonly [keyof ModelSpec & Modality, Modality][] = [['text', 'text'], ['image', 'image'], ['nlu', 'nlu']];
+const ENCODER_SLOTS: readonly [keyof ModelSpec, Modality][] = [['text', 'text'], ['image', 'image'], ['nlu', 'nlu'], ['teacher', 'text']];
 
 /**
  * Validates a model spec and fills every default, plugin configs included (through registry.parseConfig).
@@ -48,6 +51,7 @@ export function parseModelSpec(spec: unknown, where: string, registry: Registry)
     return { id, ...(registry.parseConfig(kind, id, cfg, `${where}.${key}`) as object) };
   };
   for (const [key, modality] of ENCODER_SLOTS) {
+    if (!s[key]) continue; // the optional teacher
     const id = (s[key] as PluginSpec).id;
     const p = registry.get('encoder', id, `${where}.${key}`);
     const m = isEncoderPlugin(p) ? p.modality : undefined;
@@ -63,6 +67,7 @@ export function parseModelSpec(spec: unknown, where: string, registry: Registry)
     image: part('encoder', 'image'),
     nlu: part('encoder', 'nlu'),
     fusion: part('fusion', 'fusion'),
+    ...(s.teacher ? { teacher: part('encoder', 'teacher') } : {}),
   };
 }
 

@@ -19,5 +19,7 @@ export interface TrainModel {
   /** `nlu`, when given, holds the NLU outputs computed on the way (evaluation reuses them). */
   encodeQuery(batch: EncodedBatch, training: boolean, useNlu?: boolean): { embedding: tf.Tensor2D; nlu?: NluOutputs };
   runNlu(batch: EncodedBatch, training: boolean): NluOutputs;
+  /** The distillation teacher's (B, D) unit rows (models with a teacher: 'translation' pairs need one). */
+  encodeTeacher?(batch: EncodedBatch): tf.Tensor2D;
   dispose(): void;
 }

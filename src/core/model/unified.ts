@@ -31,6 +31,10 @@ export interface UnifiedModel {
    */
   encodeQuery(batch: EncodedBatch, training: boolean, useNlu?: boolean): { embedding: tf.Tensor2D; nlu: NluOutput };
   runNlu(batch: EncodedBatch, training: boolean): NluOutput;
+  /** The distillation teacher (spec.teacher): a text encoder in no module, so no stage trains it. */
+  readonly teacher?: TextEncoder;
+  /** The teacher's (B, D) unit rows, in inference mode: the target of 'translation' pairs. */
+  encodeTeacher?(batch: EncodedBatch): tf.Tensor2D;
   /** Forward FLOPs per sample of each part at the tokenizer's T and the image encoder's S. */
   flopsPerSample(): Record<ModelPart, number>;
   dispose(): void;
@@ -55,33 +59,34 @@ export async function createUnifiedModel(spec: unknown, ctx: UnifiedModelCtx): P
   const split = ({ id, ...cfg }: PluginSpec) => [id, cfg] as const;
   try {
     const [tokId, tokCfg] = split(s.tokenizer);
-    const tokenizer = reg.create<Tokenizer>('tokenizer', tokId, tokCfg, undefined, `${where}.tokenizer`);
+    const tokenizer = reg.create('tokenizer', tokId, tokCfg, undefined, `${where}.tokenizer`);
     const tokInfo = { vocabSize: tokenizer.vocabSize, pieces: tokenizer.pieces, maxLength: tokenizer.maxLength, padId: tokenizer.padId, clsId: tokenizer.clsId };
-    const encoder = async <E extends Encoder>(key: 'text' | 'image' | 'nlu'): Promise<E> => {
-      const [id, cfg] = split(s[key]);
+    const encoder = async <E extends Encoder>(key: 'text' | 'image' | 'nlu' | 'teacher'): Promise<E> => {
+      const [id, cfg] = split(s[key]!);
       const ectx: EncoderCtx = {
         scope: key, seed: ctx.seed, dim: s.dim, where: `${where}.${key}`, tokenizer: tokInfo,
         numIntents: ctx.numIntents, numSlotLabels: ctx.numSlotLabels,
       };
-      const e = await reg.create<E | Promise<E>>('encoder', id, cfg, ectx, `${where}.${key}`);
+      const e = await reg.create('encoder', id, cfg, ectx, `${where}.${key}`);
       made.push(e);
-      return e;
+      return e as E;
     };
     const text = await encoder<TextEncoder>('text');
     const image = await encoder<ImageEncoder>('image');
     const nlu = await encoder<NluEncoder>('nlu');
+    const teacher = s.teacher ? await encoder<TextEncoder>('teacher') : undefined;
     const [fId, fCfg] = split(s.fusion);
     const fctx: FusionCtx = { scope: 'fusion', seed: ctx.seed, dim: s.dim, textHidden: text.hidden, nluHidden: nlu.hidden, where: `${where}.fusion` };
-    const fusion = reg.create<Fusion>('fusion', fId, fCfg, fctx, `${where}.fusion`);
+    const fusion = reg.create('fusion', fId, fCfg, fctx, `${where}.fusion`);
     made.push(fusion);
-    return assemble(s, tokenizer, { text, image, nlu, fusion });
+    return assemble(s, tokenizer, { text, image, nlu, fusion }, teacher);
   } catch (e) {
     for (const m of made) m.dispose();
     throw e;
   }
 }
 
-function assemble(spec: ModelSpec, tokenizer: Tokenizer, parts: UnifiedModel['parts']): UnifiedModel {
+function assemble(spec: ModelSpec, tokenizer: Tokenizer, parts: UnifiedModel['parts'], teacher?: TextEncoder): UnifiedModel {
   const { text, image, nlu, fusion } = parts;
   const modules: Record<ModelPart, tf.Variable[]> = {
     text: text.variables(), image: image.variables(), nlu: nlu.variables(), fusion: fusion.variables(),
@@ -96,6 +101,7 @@ function assemble(spec: ModelSpec, tokenizer: Tokenizer, parts: UnifiedModel['pa
     encodeText: (batch, training) => text.encode(batch, { training }).embedding,
     encodeImage: (images, training) => image.encode(images, { training }),
     runNlu: (batch, training) => nlu.encode(batch, { training }),
+    ...(teacher ? { teacher, encodeTeacher: (batch: EncodedBatch) => teacher.encode(batch, { training: false }).embedding } : {}),
     encodeQuery(batch, training, useNlu = true) {
       return tidyRecord(() => {
         const out = nlu.encode(batch, { training });
@@ -113,7 +119,7 @@ function assemble(spec: ModelSpec, tokenizer: Tokenizer, parts: UnifiedModel['pa
     dispose() {
       if (disposed) return;
       disposed = true;
-      for (const p of [text, image, nlu, fusion]) p.dispose();
+      for (const p of [text, image, nlu, fusion, teacher]) p?.dispose();
     },
   };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { UserError, didYouMean } from '../errors';
-import { PLUGIN_KINDS, type AnyPlugin, type PluginKind } from './plugin';
+import { PLUGIN_KINDS, type AnyPlugin, type InstanceOf, type PluginKind, type PluginOf } from './plugin';
 
 export interface RegistryOptions {
   /** Where re-registration warnings go (a notebook re-running a cell). */
@@ -37,12 +37,12 @@ export class Registry {
     return this.byKind.get(kind)?.has(id) ?? false;
   }
 
-  /** The plugin, or a UserError listing the known ids with a "did you mean". */
-  get<P extends AnyPlugin = AnyPlugin>(kind: PluginKind, id: string, where?: string): P {
+  /** The plugin of that kind (typed by kind: `get('loss', id)` is a LossPlugin), or a UserError listing the known ids with a "did you mean". */
+  get<K extends PluginKind>(kind: K, id: string, where?: string): PluginOf<K> {
     const table = this.byKind.get(kind);
     if (!table) throw new UserError(`unknown plugin kind '${kind}'. Known kinds: ${PLUGIN_KINDS.join(', ')}`);
     const p = table.get(id);
-    if (p) return p as P;
+    if (p) return p as unknown as PluginOf<K>;
     const known = [...table.keys()].sort();
     const hint = didYouMean(id, known);
     const at = where ? `${where}: ` : '';
@@ -51,6 +51,14 @@ export class Registry {
     );
   }
 
+  /** The plugins of a kind in the order they were registered (built-ins first, in their lists' order). */
+  registered<K extends PluginKind>(kind: K): PluginOf<K>[] {
+    return [...this.byKind.get(kind)!.values()] as unknown as PluginOf<K>[];
+  }
+
+  /** The plugins of a kind (typed by kind), or of every kind, sorted by id. */
+  list<K extends PluginKind>(kind: K): PluginOf<K>[];
+  list(): AnyPlugin[];
   list(kind?: PluginKind): AnyPlugin[] {
     const kinds = kind ? [kind] : PLUGIN_KINDS;
     return kinds.flatMap((k) => [...this.byKind.get(k)!.values()].sort((a, b) => a.id.localeCompare(b.id)));
@@ -62,7 +70,7 @@ export class Registry {
    * `temprature` must not be ignored.
    */
   parseConfig(kind: PluginKind, id: string, config: unknown, where = `${kind}`): unknown {
-    const p = this.get(kind, id, where);
+    const p = this.get(kind, id, where) as AnyPlugin;
     const extra = undeclaredKeys(p.configSchema, config);
     if (extra.length) {
       const known = Object.keys((p.configSchema as unknown as z.ZodObject).shape);
@@ -81,10 +89,10 @@ export class Registry {
     return r.success ? r.data : undefined;
   }
 
-  /** Parses the config and calls the factory. */
-  create<Out = unknown>(kind: PluginKind, id: string, config: unknown, ctx?: unknown, where?: string): Out {
+  /** Parses the config and calls the factory: what it returns is the kind's contract (InstanceOf<K>). */
+  create<K extends PluginKind>(kind: K, id: string, config: unknown, ctx?: unknown, where?: string): InstanceOf<K> {
     const parsed = this.parseConfig(kind, id, config, where);
-    return this.get(kind, id, where).create(parsed, ctx) as Out;
+    return (this.get(kind, id, where) as AnyPlugin).create(parsed, ctx) as InstanceOf<K>;
   }
 }
 

@@ -1,3 +1,4 @@
+import { headlineValues, type HeadlineMetric } from '../eval/headline';
 import type { Metrics, RunRecord } from '../run/record';
 
 /** A plotly figure spec (what Plotly.newPlot and the Jupyter plotly MIME type take). */
@@ -9,16 +10,21 @@ export interface Figure {
 }
 
 export const RUN_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
+/** Twenty distinguishable colours (d3's category20 reordered: dark shades first), one per series of a chart. */
+export const SERIES_COLORS = [
+  ...RUN_COLORS, '#bcbd22', '#7f7f7f', '#aec7e8', '#ff9896', '#98df8a', '#c5b0d5', '#ffbb78', '#c49c94', '#f7b6d2', '#9edae5', '#dbdb8d', '#393b79',
+];
 const DASHES = ['solid', 'dash', 'dot', 'dashdot', 'longdash', 'longdashdot'];
 const KS = ['R@1', 'R@5', 'R@10'] as const;
 export const TASK_TITLES: Record<string, string> = { t2i: 'text → image', i2t: 'image → text', t2t: 'text → text', q2i: 'query → image' };
 export const NLU_TITLES: Record<string, string> = { intentAccuracy: 'intent accuracy', slotF1: 'slot F1', exactMatch: 'exact match' };
 
+/** Title top left, legend to the right of the plot (never over an axis title), room for both. */
 const baseLayout = (title: string, extra: Record<string, unknown> = {}) => ({
-  title: { text: title },
+  title: { text: title, x: 0, xanchor: 'left' },
   margin: { l: 60, r: 20, t: 50, b: 50 },
   height: 360,
-  legend: { orientation: 'h', y: -0.2 },
+  legend: { orientation: 'v', x: 1.02, xanchor: 'left', y: 1, yanchor: 'top' },
   ...extra,
 });
 
@@ -42,32 +48,65 @@ export function stageNames(runs: RunRecord[]): string[] {
   return names;
 }
 
-/** One figure per stage: every logged loss term against the global step; one colour per run. */
+/**
+ * Which panel of a loss chart a logged series goes to: the weighted total and the terms (`loss`, `ti`), the parts
+ * of a term (`ti.aToB`), what the losses learn or measure on another scale (`ti.temperature`, `siglip.bias`,
+ * `slot.slotAcc`), and the gradient norm.
+ */
+export function lossPanel(name: string): 0 | 1 | 2 | 3 {
+  if (name === 'gradNorm') return 3;
+  if (!name.includes('.')) return 0;
+  return /\.(temperature|scale|bias|\w*acc\w*)$/i.test(name) ? 2 : 1;
+}
+const PANEL_TITLES = ['loss: total and terms', 'parts of the terms', 'temperature, scale, accuracy', 'gradient norm'];
+const PANEL_WEIGHT = [2.4, 1, 1, 1];
+
+/**
+ * One figure per stage, one panel per kind of series sharing the step axis (lossPanel): the weighted total and each
+ * term, their parts, what the losses learn or measure on another scale, and the gradient norm before clipping —
+ * each on its own y axis. One colour per series (one per run when comparing, the terms then told apart by dash).
+ */
 export function lossFigures(runs: RunRecord[]): Figure[] {
   const many = runs.length > 1;
   return stageNames(runs).map((stage) => {
-    const data: Record<string, unknown>[] = [];
+    const series: { panel: number; trace: Record<string, unknown> }[] = [];
+    const colorOf = new Map<string, string>();
     runs.forEach((r, ri) => {
       const rows = r.history.filter((h) => h.stage === stage);
       const terms = [...new Set(rows.flatMap((h) => Object.keys(h.losses)))];
       terms.forEach((term, ti) => {
         const pts = rows.filter((h) => Number.isFinite(h.losses[term]));
-        data.push({
-          type: 'scatter',
-          mode: 'lines',
-          name: many ? `${r.runId} · ${term}` : term,
-          x: pts.map((h) => h.globalStep),
-          y: pts.map((h) => h.losses[term]),
-          line: many ? { color: RUN_COLORS[ri % RUN_COLORS.length], dash: DASHES[ti % DASHES.length] } : undefined,
+        if (!colorOf.has(term)) colorOf.set(term, SERIES_COLORS[colorOf.size % SERIES_COLORS.length]!);
+        series.push({
+          panel: lossPanel(term),
+          trace: {
+            type: 'scatter', mode: 'lines', name: many ? `${r.runId} · ${term}` : term,
+            x: pts.map((h) => h.globalStep), y: pts.map((h) => h.losses[term]), xaxis: 'x',
+            line: many ? { color: RUN_COLORS[ri % RUN_COLORS.length], dash: DASHES[ti % DASHES.length], width: 1.5 } : { color: colorOf.get(term), width: 1.5 },
+          },
         });
       });
     });
-    return {
-      id: `loss-${stage}`,
-      title: `Loss — stage ${stage}`,
-      data,
-      layout: baseLayout(`Loss — stage ${stage}`, { xaxis: { title: { text: 'global step' } }, yaxis: { title: { text: 'loss' } } }),
-    };
+    // the panels in use, top to bottom, with heights by weight and a gap between them
+    const used = [...new Set(series.map((s) => s.panel))].sort();
+    const gap = 0.05;
+    const total = used.reduce((a, p) => a + PANEL_WEIGHT[p]!, 0);
+    let top = 1;
+    const axes: Record<string, unknown> = {};
+    const axisOf = new Map<number, string>();
+    used.forEach((p, i) => {
+      const h = (PANEL_WEIGHT[p]! / total) * (1 - gap * (used.length - 1));
+      const name = i === 0 ? 'y' : `y${i + 1}`;
+      axisOf.set(p, name);
+      axes[i === 0 ? 'yaxis' : `yaxis${i + 1}`] = { domain: [Math.max(0, top - h), top], anchor: 'x', title: { text: PANEL_TITLES[p], font: { size: 11 } } };
+      top -= h + gap;
+    });
+    const bottom = used.length ? axisOf.get(used[used.length - 1]!)! : 'y';
+    axes.xaxis = { title: { text: 'global step' }, anchor: bottom };
+    const data = series.map((s) => ({ ...s.trace, yaxis: axisOf.get(s.panel) }));
+    const title = `Loss — ${stage}`;
+    const height = 260 + 110 * used.length;
+    return { id: `loss-${stage}`, title, data, layout: baseLayout(title, { ...axes, height, margin: { l: 70, r: 20, t: 50, b: 50 } }) };
   });
 }
 
@@ -134,22 +173,17 @@ export const baselinesOf = (m: Metrics) => (m.baselines ?? {}) as Record<string,
 /** 'pixelKnn' → 'pixel-knn': a baseline's plugin id from its metrics key. */
 export const baselineName = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-/** The headline cells of each baseline of a metrics object (retrieval columns only), keyed by plugin id. */
-export function baselineHeadlines(m: Metrics): [string, Record<string, number | undefined>][] {
-  return Object.entries(baselinesOf(m)).map(([key, b]) => {
-    const cells = Object.fromEntries(Object.keys(headline(m)).map((k) => [k, undefined])) as Record<string, number | undefined>;
-    for (const task of ['t2i', 'i2t', 't2t']) cells[`${task} R@10`] = b[task]?.mean?.['R@10'];
-    return [baselineName(key), cells];
+/** The headline cells of each baseline of a metrics object (the retrieval headlines only), keyed by plugin id. */
+export function baselineHeadlines(m: Metrics, heads: readonly HeadlineMetric[]): [string, Record<string, number | undefined>][] {
+  return Object.keys(baselinesOf(m)).map((key) => {
+    const asBaseline = heads.map((h) => ({ ...h, key: h.key.startsWith('retrieval.') ? `baselines.${key}.${h.key.slice('retrieval.'.length)}` : '' }));
+    return [baselineName(key), headlineValues(m, asBaseline)];
   });
 }
 
-/** Mean R@10 per task and mean intent accuracy of one metrics object, as table cells. */
-export function headline(m: Metrics): Record<string, number | undefined> {
-  const out: Record<string, number | undefined> = {};
-  for (const task of ['t2i', 'i2t', 't2t']) out[`${task} R@10`] = retrievalOf(m)[task]?.mean?.['R@10'];
-  out['intent acc'] = m.nlu?.intentAccuracy?.mean;
-  out['slot F1'] = m.nlu?.slotF1?.mean;
-  return out;
+/** The headline numbers of one metrics object (the metric plugins' headlines), as table cells. */
+export function headline(m: Metrics, heads: readonly HeadlineMetric[]): Record<string, number | undefined> {
+  return headlineValues(m, heads);
 }
 
 /** Intent confusion, if the evaluation recorded one: `{ labels, matrix[true][pred] }`. */
@@ -161,10 +195,17 @@ export function confusionFigure(m: Metrics): Figure | undefined {
   const c = intentConfusion(m);
   if (!c) return undefined;
   const title = 'Intent confusion (rows: true, columns: predicted)';
+  // labels in full: margins grow to fit them (automargin), the x labels slanted; the chart grows with the intents
+  const longest = Math.max(0, ...c.labels.map((l) => l.length));
   return {
     id: 'intent-confusion',
     title,
-    data: [{ type: 'heatmap', x: c.labels, y: c.labels, z: c.matrix, colorscale: 'Blues', reversescale: true }],
-    layout: baseLayout(title, { yaxis: { autorange: 'reversed' }, height: 380 }),
+    data: [{ type: 'heatmap', x: c.labels, y: c.labels, z: c.matrix, colorscale: 'Blues', reversescale: true, colorbar: { title: { text: 'queries' } } }],
+    layout: baseLayout(title, {
+      xaxis: { automargin: true, tickangle: -35, title: { text: 'predicted', standoff: 16 } },
+      yaxis: { autorange: 'reversed', automargin: true, title: { text: 'true', standoff: 16 } },
+      height: Math.max(380, 160 + 28 * c.labels.length + 6 * longest),
+      margin: { l: 40 + 7 * longest, r: 20, t: 50, b: 40 + 6 * longest },
+    }),
   };
 }

@@ -1,10 +1,14 @@
+import { resolveExperiment } from '../config/experiment';
+import { pluginsOfExperiment, type UsedPlugin } from '../config/plugins-used';
+import { headlineMetrics, type HeadlineMetric } from '../eval/headline';
+import { modelSpecParser } from '../model/spec';
 import type { Registry } from '../registry';
 import {
   baselineHeadlines,
   confusionFigure, headline, nluOf, retrievalOf, intentConfusion, languagesOf, lossFigures, nluFigures, retrievalFigures, TASK_TITLES,
   type Figure,
 } from './figures';
-import type { RunRecord } from '../run/record';
+import type { Metrics, RunRecord } from '../run/record';
 
 export interface Table {
   title: string;
@@ -19,39 +23,47 @@ export interface ReportModel {
   generatedAt: string;
   runs: { runId: string; dir: string; experiment: string; backend: string; seed: number }[];
   config?: unknown;
-  plugins: { kind: string; id: string; summary: string }[];
+  plugins: { kind: string; id: string; summary: string; cited: boolean }[];
+  /** BibTeX of the plugins used that carry a citation, one entry per plugin. */
+  citations: { plugin: string; bibtex: string }[];
   environment: Table;
   figures: Figure[];
   tables: Table[];
 }
 
-const KIND_HINTS: [RegExp, string][] = [
-  [/tokenizer/i, 'tokenizer'], [/fusion/i, 'fusion'], [/loss/i, 'loss'], [/curricul/i, 'curriculum'],
-  [/dataset|data/i, 'dataset'], [/metric|eval/i, 'metric'], [/index/i, 'index'], [/observer/i, 'observer'],
-  [/text|image|nlu|encoder|model/i, 'encoder'],
-];
+/**
+ * The plugins a run's config uses, as resolveExperiment lists them (kind, id, config); a config that no longer
+ * resolves (an older schema) is read where the schema puts plugins, without its losses.
+ */
+export function usedPlugins(config: unknown, reg: Registry): UsedPlugin[] {
+  try {
+    return resolveExperiment(config, reg, { modelSpec: modelSpecParser }).plugins;
+  } catch {
+    return pluginsOfExperiment(config, undefined, reg);
+  }
+}
 
-/** Plugins a resolved config refers to (objects with an `id`, and `loss: '<id>'` fields), with their summaries. */
-export function pluginsUsed(config: unknown, reg: Registry): ReportModel['plugins'] {
-  const found = new Map<string, ReportModel['plugins'][number]>();
-  const consider = (path: string, id: string) => {
-    const candidates = reg.list().filter((p) => p.id === id);
-    const hinted = KIND_HINTS.find(([re, kind]) => re.test(path) && candidates.some((c) => c.kind === kind));
-    const p = hinted ? candidates.find((c) => c.kind === hinted[1]) : candidates.length === 1 ? candidates[0] : undefined;
-    if (p) found.set(`${p.kind}/${p.id}`, { kind: p.kind, id: p.id, summary: p.summary });
-  };
-  const walk = (v: unknown, path: string) => {
-    if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
-    else if (v && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v)) {
-        if ((k === 'id' || k === 'loss') && typeof x === 'string') consider(k === 'loss' ? `${path}.loss` : path, x);
-        else walk(x, path ? `${path}.${k}` : k);
+/** The report's plugin table and citations: every plugin the runs use, once, with its summary and BibTeX. */
+export function pluginsUsed(configs: readonly unknown[], reg: Registry): Pick<ReportModel, 'plugins' | 'citations'> {
+  const found = new Map<string, { kind: string; id: string; summary: string; citation?: string }>();
+  for (const config of configs) {
+    for (const u of usedPlugins(config, reg)) {
+      if (!reg.has(u.kind, u.id)) found.set(`${u.kind}/${u.id}`, { kind: u.kind, id: u.id, summary: '(not registered in this process: import its module with --plugin)' });
+      else {
+        const p = reg.get(u.kind, u.id);
+        found.set(`${u.kind}/${u.id}`, { kind: p.kind, id: p.id, summary: p.summary, citation: p.citation });
       }
     }
+  }
+  const all = [...found.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
+  return {
+    plugins: all.map(({ kind, id, summary, citation }) => ({ kind, id, summary, cited: !!citation })),
+    citations: all.filter((p) => p.citation).map((p) => ({ plugin: `${p.kind} ${p.id}`, bibtex: p.citation!.trim() })),
   };
-  walk(config, '');
-  return [...found.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
 }
+
+/** Headline columns that hold a number for at least one of the metrics objects. */
+const measured = (heads: readonly HeadlineMetric[], ms: readonly Metrics[]) => heads.filter((h) => ms.some((m) => headline(m, [h])[h.label] !== undefined));
 
 const fmt = (x: unknown) => (typeof x === 'number' ? Number(x.toFixed(4)) : x === undefined ? null : String(x));
 
@@ -64,15 +76,15 @@ function envTable(runs: RunRecord[]): Table {
   return { title: 'Environment', columns: ['', ...runs.map((r) => r.runId)], rows: keys.map((k) => [k, ...runs.map((r) => val(r, k))]) };
 }
 
-function stageTable(r: RunRecord): Table {
-  const cols = Object.keys(headline(r.metrics.final));
+function stageTable(r: RunRecord, all: readonly HeadlineMetric[]): Table {
+  const heads = measured(all, [...r.metrics.stages.map((s) => s.metrics), r.metrics.final]);
   return {
     title: `Stage to stage (validation) — ${r.runId}`,
-    columns: ['stage', ...cols],
+    columns: ['stage', ...heads.map((h) => h.label)],
     rows: [
-      ...r.metrics.stages.map((s) => [s.name, ...Object.values(headline(s.metrics)).map(fmt)]),
-      ['final (test)', ...Object.values(headline(r.metrics.final)).map(fmt)],
-      ...baselineHeadlines(r.metrics.final).map(([id, cells]) => [`${id} (test, no training)`, ...Object.values(cells).map(fmt)]),
+      ...r.metrics.stages.map((s) => [s.name, ...Object.values(headline(s.metrics, heads)).map(fmt)]),
+      ['final (test)', ...Object.values(headline(r.metrics.final, heads)).map(fmt)],
+      ...baselineHeadlines(r.metrics.final, heads).map(([id, cells]) => [`${id} (test, no training)`, ...Object.values(cells).map(fmt)]),
     ],
   };
 }
@@ -150,34 +162,36 @@ function deltaTable(runs: RunRecord[]): Table {
 export function buildReport(runs: RunRecord[], reg: Registry): ReportModel {
   const single = runs.length === 1;
   const first = runs[0]!;
+  const all = headlineMetrics(reg.registered('metric'));
   const figures = [...lossFigures(runs), ...retrievalFigures(runs), ...nluFigures(runs)];
   const tables: Table[] = [];
   if (single) {
     const cf = confusionFigure(first.metrics.final);
     if (cf) figures.push(cf);
-    tables.push(stageTable(first), ...perLanguageTables(first));
+    tables.push(stageTable(first, all), ...perLanguageTables(first));
     const cs = confusionSummary(first);
     if (cs) tables.push(cs);
   } else {
+    const heads = measured(all, runs.map((r) => r.metrics.final));
     tables.push({
       title: 'Final metrics (test)',
-      columns: ['run', ...Object.keys(headline(first.metrics.final))],
+      columns: ['run', ...heads.map((h) => h.label)],
       rows: [
-        ...runs.map((r) => [r.runId, ...Object.values(headline(r.metrics.final)).map(fmt)]),
-        ...baselineHeadlines(first.metrics.final).map(([id, cells]) => [`${id} (baseline: ${first.runId}'s test split)`, ...Object.values(cells).map(fmt)]),
+        ...runs.map((r) => [r.runId, ...Object.values(headline(r.metrics.final, heads)).map(fmt)]),
+        ...baselineHeadlines(first.metrics.final, heads).map(([id, cells]) => [`${id} (baseline: ${first.runId}'s test split)`, ...Object.values(cells).map(fmt)]),
       ],
     });
-    tables.push(deltaTable(runs), ...runs.map(stageTable));
+    tables.push(deltaTable(runs), ...runs.map((r) => stageTable(r, all)));
   }
-  const plugins = new Map<string, ReportModel['plugins'][number]>();
-  for (const r of runs) for (const p of pluginsUsed(r.config, reg)) plugins.set(`${p.kind}/${p.id}`, p);
+  const { plugins, citations } = pluginsUsed(runs.map((r) => r.config), reg);
   return {
     kind: single ? 'run' : 'compare',
     title: single ? `unir run ${first.runId}` : `unir comparison: ${runs.map((r) => r.runId).join(' vs ')}`,
     generatedAt: new Date().toISOString(),
     runs: runs.map((r) => ({ runId: r.runId, dir: r.dir, experiment: r.metrics.experiment, backend: r.metrics.backend, seed: r.metrics.seed })),
     config: single ? first.config : undefined,
-    plugins: [...plugins.values()],
+    plugins,
+    citations,
     environment: envTable(runs),
     figures,
     tables,

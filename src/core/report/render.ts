@@ -34,7 +34,8 @@ pre{background:#f7f7f7;padding:10px;overflow:auto;max-height:420px;font-size:12p
 /** A self-contained page: plotly inlined once, every figure drawn from the embedded report JSON. */
 export function renderHtml(m: ReportModel): string {
   const figs = m.figures.map((f) => `<div class="chart" id="fig-${escapeHtml(f.id)}"></div>`).join('\n');
-  const plugins = htmlTable({ title: 'Plugins', columns: ['kind', 'id', 'summary'], rows: m.plugins.map((p) => [p.kind, p.id, p.summary]) });
+  const plugins = htmlTable(pluginTable(m));
+  const cite = m.citations.length ? `<h2>Citations</h2>\n<p>BibTeX of the plugins this report's runs used.</p>\n<pre class="bibtex">${escapeHtml(bibtex(m))}</pre>` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(m.title)}</title>
 <style>${STYLE}</style>
@@ -49,6 +50,7 @@ ${m.tables.map(htmlTable).join('\n')}
 ${plugins}
 ${htmlTable(m.environment)}
 ${m.config !== undefined ? `<h2>Resolved config</h2>\n<pre>${escapeHtml(JSON.stringify(m.config, null, 2))}</pre>` : ''}
+${cite}
 <script id="unir-report" type="application/json">${scriptJson(m)}</script>
 <script>
 const report = JSON.parse(document.getElementById('unir-report').textContent);
@@ -57,6 +59,14 @@ for (const f of report.figures) Plotly.newPlot('fig-' + f.id, f.data, f.layout, 
 </body></html>
 `;
 }
+
+/** The plugins table: kind, id, summary, and whether the citations list it. */
+function pluginTable(m: ReportModel): Table {
+  return { title: 'Plugins', columns: ['kind', 'id', 'summary', 'cited'], rows: m.plugins.map((p) => [p.kind, p.id, p.summary, p.cited ? 'yes' : '']) };
+}
+
+/** The citations as one BibTeX document, each entry under a comment naming its plugin. */
+const bibtex = (m: ReportModel) => m.citations.map((c) => `% ${c.plugin}\n${c.bibtex}`).join('\n\n');
 
 function mdTable(t: Table): string {
   const cell = (c: unknown) => (c === null ? '—' : String(c).replace(/\|/g, '\\|'));
@@ -69,9 +79,10 @@ export function renderMarkdown(m: ReportModel): string {
     '',
     `Generated ${m.generatedAt} by unir. Charts: see report.html (${m.figures.map((f) => f.title).join('; ')}).`,
     ...m.tables.map(mdTable),
-    mdTable({ title: 'Plugins', columns: ['kind', 'id', 'summary'], rows: m.plugins.map((p) => [p.kind, p.id, p.summary]) }),
+    mdTable(pluginTable(m)),
     mdTable(m.environment),
   ];
   if (m.config !== undefined) parts.push('### Resolved config', '', '```json', JSON.stringify(m.config, null, 2), '```');
+  if (m.citations.length) parts.push('### Citations', '', '```bibtex', bibtex(m), '```');
   return `${parts.join('\n\n')}\n`;
 }

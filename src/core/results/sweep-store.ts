@@ -3,17 +3,14 @@ import { recordRunDir, queryRuns } from '../store/store';
 import { isRunFinished } from '../run/record';
 import type { SweepReport } from '../sweep/sweep-report';
 import type { Trial } from '../sweep/sweep';
+import type { HeadlineMetric } from '../eval/headline';
 
-/** Final metrics in the sweep table: [column, task, metric] (language 'mean': macro mean over languages). */
-export const TABLE_METRICS = [
-  ['t2i R@10', 't2i', 'R@10'],
-  ['i2t R@10', 'i2t', 'R@10'],
-  ['t2t R@10', 't2t', 'R@10'],
-  ['q2i R@10', 'q2i', 'R@10'],
+/** Final metrics in the sweep table: [column, task, metric] at language 'mean' (macro mean over languages): the
+ * metric plugins' headlines, and t2i MRR. */
+const tableMetrics = (heads: readonly HeadlineMetric[]): [string, string, string][] => [
+  ...heads.filter((h) => h.language === 'mean').map((h): [string, string, string] => [h.label, h.task, h.metric]),
   ['t2i mrr', 't2i', 'mrr'],
-  ['intent acc', 'nlu', 'intentAccuracy'],
-  ['slot F1', 'nlu', 'slotF1'],
-] as const;
+];
 
 const sqlStr = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
@@ -28,7 +25,8 @@ export async function recordTrials(dbPath: string, trials: Trial[], runsDir: str
 }
 
 /** The sweep's sortable table, read from the store: one row per finished trial, its point, seed and final metrics. */
-export async function sweepTable(dbPath: string, trials: Trial[], runIds: string[]): Promise<SweepReport['table']> {
+export async function sweepTable(dbPath: string, trials: Trial[], runIds: string[], heads: readonly HeadlineMetric[]): Promise<SweepReport['table']> {
+  const TABLE_METRICS = tableMetrics(heads);
   const params = [...new Set(trials.flatMap((t) => Object.keys(t.point)))];
   const columns = ['run', ...params.map((p) => p.split('.').pop()!), 'seed', ...TABLE_METRICS.map(([c]) => c)];
   if (runIds.length === 0) return { columns, rows: [] };

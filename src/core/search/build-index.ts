@@ -68,7 +68,7 @@ export async function buildIndex(o: BuildIndexOptions): Promise<BuildIndexResult
     const imageSize = e.data.imageSize ?? model.parts.image.imageSize ?? 32;
     const cache = await loadImageTensorCache(dataset, o.split, imageSize, { skipBad: true, log });
     rmSync(join(dir, SEARCH_JSON), { force: true }); // the old index is incomplete from here on
-    index = await o.registry.create<Promise<VectorIndex>>('index', o.plugin, {}, { dir, dim: model.dim, runId: info.runId, model: info.fingerprint, overwrite: true }, '--index');
+    index = await o.registry.create('index', o.plugin, {}, { dir, dim: model.dim, runId: info.runId, model: info.fingerprint, overwrite: true }, '--index');
     const byId = new Map(split.images.map((im) => [im.id, im]));
     const per = imageSize * imageSize * 3;
     const images = await encodeAll(index, model.dim, 'images', cache.ids.length, o, (start, n) => ({

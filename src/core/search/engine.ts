@@ -77,7 +77,7 @@ export async function openSearchEngine(runDir: string, o: OpenSearchOptions): Pr
   const { plugin, dir, manifest } = locateIndex(runDir, split, o.plugin);
   await initBackend({ backend: o.backend ?? (process.env.UNIR_BACKEND as BackendName | undefined) ?? run.experiment.backend, quiet: true });
   const dim = (run.experiment.model as { dim: number }).dim;
-  const index = await o.registry.create<Promise<VectorIndex>>('index', plugin, {}, { dir, dim, runId: run.runId, model: run.fingerprint }, '--index');
+  const index = await o.registry.create('index', plugin, {}, { dir, dim, runId: run.runId, model: run.fingerprint }, '--index');
   let model: UnifiedModel;
   try {
     model = await loadRunModel(run, { registry: o.registry, intents: manifest.intents, slotLabels: manifest.slotLabels });

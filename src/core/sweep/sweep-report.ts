@@ -2,23 +2,18 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../fs-atomic';
 import { RUN_COLORS, type Figure } from '../report/figures';
 import { escapeHtml, plotlyJs, scriptJson } from '../report/render';
+import { metricAt } from '../eval/metric';
+import type { HeadlineMetric } from '../eval/headline';
 import { finishedMetrics, type Metrics } from '../run/record';
 import type { SweepSpec, Trial } from './sweep';
-
-/** The numbers a sweep is judged on, per trial. */
-export const SWEEP_METRICS = {
-  't2i R@10': (m: Metrics) => m.retrieval?.t2i?.mean?.['R@10'],
-  't2t R@10': (m: Metrics) => m.retrieval?.t2t?.mean?.['R@10'],
-  'intent acc': (m: Metrics) => m.nlu?.intentAccuracy?.mean,
-} as const;
-type MetricName = keyof typeof SWEEP_METRICS;
 
 export interface PointSummary {
   point: Record<string, unknown>;
   label: string;
   seeds: number[];
-  mean: Record<MetricName, number | undefined>;
-  std: Record<MetricName, number | undefined>;
+  /** By headline label (the metric plugins' headlines, src/core/eval/headline.ts). */
+  mean: Record<string, number | undefined>;
+  std: Record<string, number | undefined>;
   pareto: boolean; // on the T2I-vs-T2T Pareto front
 }
 
@@ -29,8 +24,8 @@ const meanStd = (xs: number[]) => {
   return [m, Math.sqrt(v)] as const;
 };
 
-/** Groups finished trials by point; mean ± sample std over seeds; marks the T2I/T2T Pareto front. */
-export function summarisePoints(trials: Trial[], runsDir: string): PointSummary[] {
+/** Groups finished trials by point; mean ± sample std over seeds of each headline; marks the T2I/T2T Pareto front. */
+export function summarisePoints(trials: Trial[], runsDir: string, heads: readonly HeadlineMetric[]): PointSummary[] {
   const byPoint = new Map<string, { point: Record<string, unknown>; seeds: number[]; metrics: Metrics[] }>();
   for (const t of trials) {
     const m = finishedMetrics(join(runsDir, t.runId));
@@ -41,13 +36,12 @@ export function summarisePoints(trials: Trial[], runsDir: string): PointSummary[
     e.metrics.push(m.final);
     byPoint.set(key, e);
   }
-  const names = Object.keys(SWEEP_METRICS) as MetricName[];
   const out: PointSummary[] = [...byPoint.values()].map((e) => {
-    const mean = {} as PointSummary['mean'];
-    const std = {} as PointSummary['std'];
-    for (const n of names) {
-      const xs = e.metrics.map(SWEEP_METRICS[n]).filter((x): x is number => typeof x === 'number');
-      [mean[n], std[n]] = meanStd(xs);
+    const mean: PointSummary['mean'] = {};
+    const std: PointSummary['std'] = {};
+    for (const h of heads) {
+      const xs = e.metrics.map((m) => metricAt(m, h.key)).filter((x): x is number => typeof x === 'number');
+      [mean[h.label], std[h.label]] = meanStd(xs);
     }
     const label = Object.entries(e.point).map(([p, v]) => `${p.split('.').pop()}=${JSON.stringify(v)}`).join(', ') || 'base';
     return { point: e.point, label, seeds: e.seeds, mean, std, pareto: false };
@@ -65,10 +59,10 @@ export function summarisePoints(trials: Trial[], runsDir: string): PointSummary[
 
 const numeric = (vals: unknown[]) => vals.every((v) => typeof v === 'number');
 
-/** Line plots (one swept parameter) or heatmaps (two), per metric; and the Pareto scatter. */
+/** Line plots (one swept parameter) or heatmaps (two), per headline metric that any point has; and the Pareto scatter. */
 export function sweepFigures(spec: SweepSpec, points: PointSummary[]): Figure[] {
   const params = Object.keys(spec.params);
-  const names = Object.keys(SWEEP_METRICS) as MetricName[];
+  const names = [...new Set(points.flatMap((p) => Object.keys(p.mean).filter((k) => p.mean[k] !== undefined)))];
   const figs: Figure[] = [];
   const short = (p: string) => p.split('.').pop()!;
   if (params.length === 2) {
@@ -152,8 +146,8 @@ for (const f of rep.figures) Plotly.newPlot('fig-' + f.id, f.data, f.layout, { r
 ${SORT_JS}</script></body></html>`;
 }
 
-export function writeSweepReport(spec: SweepSpec, trials: Trial[], runsDir: string, outDir: string, table: SweepReport['table']): SweepReport & { html: string } {
-  const points = summarisePoints(trials, resolve(runsDir));
+export function writeSweepReport(spec: SweepSpec, trials: Trial[], runsDir: string, outDir: string, table: SweepReport['table'], heads: readonly HeadlineMetric[]): SweepReport & { html: string } {
+  const points = summarisePoints(trials, resolve(runsDir), heads);
   const report: SweepReport = { sweep: spec, generatedAt: new Date().toISOString(), points, figures: sweepFigures(spec, points), table };
   const html = join(outDir, 'sweep.html');
   writeFileAtomic(join(outDir, 'sweep.json'), `${JSON.stringify(report, null, 2)}\n`);

@@ -57,9 +57,3 @@ export const defineTokenizer: typeof base = (p) =>
       return { ...tok, encode: (texts, langs) => ({ ...tok.encode(texts, langs), texts: [...texts] }) };
     },
   });
-
-declare module '../registry/plugin' {
-  interface PluginTypes {
-    tokenizer: ReturnType<typeof defineTokenizer>;
-  }
-}

@@ -50,6 +50,7 @@ const SIDES: Record<PairType, { left: 'image' | 'text' | 'query'; right?: 'text'
   'image-caption': { left: 'image', right: 'text' },
   'image-image': { left: 'image', right: 'image' },
   'caption-chunk': { left: 'text', right: 'text' },
+  translation: { left: 'text', right: 'text' },
   'query-chunk': { left: 'query', right: 'text' },
   'query-nlu': { left: 'query' },
   'query-semantic': { left: 'query', right: 'text' },

@@ -1,6 +1,6 @@
 import { bioLabelIds, bioTagSet } from '../data/bio';
 import type { DatasetQuery, DatasetRecords } from '../data/dataset';
-import { captionChunkPairs, imageCaptionPairs, imageImagePairs, queryChunkPairs } from '../data/pairs';
+import { captionChunkPairs, imageCaptionPairs, imageImagePairs, queryChunkPairs, translationPairs } from '../data/pairs';
 import type { PairType } from '../config/stage';
 import type { Tokenizer } from '../text/tokenizer';
 import type { ImageTable, QueryTable, TrainData } from './batch';
@@ -81,6 +81,15 @@ export function buildTrainData(records: DatasetRecords, o: BuildTrainDataOptions
       G.push(gid(caption.group));
     }
     pools['caption-chunk'] = makePool(L, R, G);
+  }
+  if (o.pairs.has('translation')) {
+    const L: number[] = [], R: number[] = [], G: number[] = [];
+    for (const { text, pivot } of translationPairs(records)) {
+      L.push(rowOfText(text.id, text.text, text.lang));
+      R.push(rowOfText(pivot.id, pivot.text, pivot.lang));
+      G.push(gid(text.group));
+    }
+    pools.translation = makePool(L, R, G);
   }
 
   const needQueries = ['query-chunk', 'query-nlu', 'query-semantic'].some((p) => o.pairs.has(p as PairType));

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModuleName, PairType } from '../config/stage';
+import { UserError } from '../errors';
 import type { Features } from '../loss/loss';
 import type { TrainModel } from '../model/train-model';
 import { l2Normalize } from '../nn/ops';
@@ -23,9 +24,14 @@ const imagesOf = (b: PairBatch) => tf.tensor4d(b.images!.data, [b.n, b.images!.s
 /**
  * Computed before the gradient tape: features that must not carry gradient. query-semantic's target (the
  * semantic text's embedding) is a fixed point the NLU-enhanced query is pulled to, so the text encoder is
- * not dragged towards the query.
+ * not dragged towards the query. translation's teacher embedding of the pivot text is a target the student
+ * text encoder is pulled to (the teacher never trains).
  */
 export function constantFeatures(model: TrainModel, b: PairBatch): Features {
+  if (b.pair === 'translation') {
+    if (!model.encodeTeacher) throw new UserError("'translation' pairs distil a teacher into the text encoder, but the model has none; set model.teacher (e.g. { id: 'use-lite-en' })");
+    return { teacher: model.encodeTeacher(b.right!) };
+  }
   return b.pair === 'query-semantic' ? { target: model.encodeText(b.right!, false) } : {};
 }
 
@@ -45,6 +51,8 @@ export function pairFeatures(model: TrainModel, b: PairBatch, nlu: boolean, mode
       const [x, y] = tf.split(model.encodeImage(both, modes.image), 2, 0) as [tf.Tensor2D, tf.Tensor2D];
       return { a: x, b: y };
     }
+    case 'translation':
+      return { a: model.encodeText(b.left!, modes.text), b: model.encodeText(b.right!, modes.text), teacher: constants.teacher };
     case 'caption-chunk':
       return { a: model.encodeText(b.left!, modes.text), b: model.encodeText(b.right!, modes.text) };
     case 'query-chunk':

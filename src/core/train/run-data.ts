@@ -9,7 +9,7 @@ import type { Registry } from '../registry';
 import { subsetRecords } from '../data/subset';
 import { allocateBatch, CONTRASTIVE_PAIRS } from './sampler';
 import type { Dataset, DatasetRecords } from '../data/dataset';
-import { captionChunkPairs, imageCaptionPairs, imageImagePairs, queryChunkPairs } from '../data/pairs';
+import { captionChunkPairs, imageCaptionPairs, imageImagePairs, queryChunkPairs, translationPairs } from '../data/pairs';
 
 /** Chance R@10 (text→image) above this is warned about: the split is too small to tell a model from chance. */
 export const CHANCE_R10_WARN = 0.2;
@@ -101,6 +101,8 @@ function pairGroups(r: DatasetRecords, pair: PairType): { examples: number; grou
       return tally(imageCaptionPairs(r).map((p) => p.image.group));
     case 'image-image':
       return tally(imageImagePairs(r).map((p) => p.image.group));
+    case 'translation':
+      return tally(translationPairs(r).map((p) => p.text.group));
     case 'caption-chunk':
       return tally(captionChunkPairs(r).map((p) => p.caption.group));
     case 'query-chunk':

@@ -110,7 +110,7 @@ async function executeLocked(resolved: ResolvedExperiment, runDir: string, runId
   });
   const ctx: ObserverContext = { runDir, out: o.out ?? process.stderr };
   const observers: Observer[] = [
-    recorder, ...e.observers.map(({ id, ...cfg }) => o.registry.create<Observer>('observer', id, cfg, ctx)), { onStepEnd: () => void progress.steps++ },
+    recorder, ...e.observers.map(({ id, ...cfg }) => o.registry.create('observer', id, cfg, ctx)), { onStepEnd: () => void progress.steps++ },
   ];
   if (resume && !checkpoint) for (const ob of observers) ob.restore?.(undefined); // e.g. history.jsonl starts over
   let bundle: ModelBundle | undefined;
@@ -213,9 +213,9 @@ async function prepare(resolved: ResolvedExperiment, registry: Registry, log: (l
   log(`unir: train data: ${train.images.length} images, ${train.texts.length} texts, ${train.queries.length} queries → ${sizes} pairs (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
   const metricRefs = e.eval.metrics ?? registry.list('metric').map((p) => ({ id: p.id }));
-  const evaluators = metricRefs.map(({ id, ...cfg }) => registry.create<MetricEvaluator>('metric', id, cfg, {}, 'eval.metrics'));
+  const evaluators = metricRefs.map(({ id, ...cfg }) => registry.create('metric', id, cfg, {}, 'eval.metrics'));
   const baselines = (e.eval.baselines as { id: string }[]).map(({ id, ...cfg }) => ({
-    key: baselineKey(id), make: registry.create<BaselineInstance>('baseline', id, cfg, undefined, 'eval.baselines'),
+    key: baselineKey(id), make: registry.create('baseline', id, cfg, undefined, 'eval.baselines'),
   }));
   const baselineCache = new Map<string, Record<string, BaselineResult>>(); // by split: they do not change with the model
   const evaluate = async (split: string, exportTo?: string) => {

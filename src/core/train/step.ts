@@ -14,6 +14,8 @@ import { constantFeatures, modesOf, pairFeatures } from './features';
 export interface StageTerms {
   stage: ResolvedStage;
   losses: LossInstance[]; // one per stage.terms[i]
+  /** The key of each loss's result that is minimised (its plugin's mainTerm). */
+  mainTerms: string[];
   /** Variables updated in this stage: the trainable modules' plus the losses' own. */
   variables: tf.Variable[];
 }
@@ -58,11 +60,11 @@ export function trainStep(
           if (first) checkFeatures(f, stage, t);
         }
         const out = losses[i]!.compute(f);
-        if (first) checkLossOutputs(out, stage, t);
-        const entries = Object.entries(out);
-        const [, main] = entries[0]!;
-        for (const [k, v] of entries) {
-          names.push(k === entries[0]![0] ? t.name : `${t.name}.${k}`);
+        const mainTerm = terms.mainTerms[i]!;
+        if (first) checkLossOutputs(out, stage, t, mainTerm);
+        const main = out[mainTerm]!;
+        for (const [k, v] of Object.entries(out)) {
+          names.push(k === mainTerm ? t.name : `${t.name}.${k}`);
           logged.push(tf.keep(v));
         }
         const w = tf.mul(main, t.weight) as tf.Scalar;
@@ -192,22 +194,25 @@ function checkFeatures(f: Features, stage: ResolvedStage, t: ResolvedTerm): void
 
 /**
  * A loss's outputs at the stage's first step, against the loss contract (src/core/loss/loss.ts): an object of
- * float32 scalars whose first entry, the term minimised, is finite on the (checked, finite) features.
+ * float32 scalars holding the plugin's mainTerm, the term minimised, finite on the (checked, finite) features.
  */
-function checkLossOutputs(out: unknown, stage: ResolvedStage, t: ResolvedTerm): void {
+function checkLossOutputs(out: unknown, stage: ResolvedStage, t: ResolvedTerm, mainTerm: string | undefined): void {
   const at = `curriculum.stages.${stage.name}, term '${t.name}': loss '${t.loss}'`;
   const fix = `fix the loss plugin '${t.loss}' (contract: src/core/loss/loss.ts)`;
-  const entries = out && typeof out === 'object' ? Object.entries(out as Record<string, unknown>) : [];
-  if (!entries.length) {
-    throw new UserError(`${at} returned ${out === undefined ? 'nothing' : JSON.stringify(out) ?? typeof out}; compute() returns { <term>: scalar, ...logged scalars }, the first one minimised; ${fix}`);
+  if (typeof mainTerm !== 'string' || !mainTerm) {
+    throw new UserError(`${at} declares no mainTerm; add mainTerm: '<the key of compute()'s result that is minimised>' to its definition; ${fix}`);
   }
-  entries.forEach(([k, v], j) => {
-    const role = j === 0 ? `its first output '${k}' (the term minimised)` : `its logged output '${k}'`;
+  const entries = out && typeof out === 'object' ? Object.entries(out as Record<string, unknown>) : [];
+  if (!entries.length || !entries.some(([k]) => k === mainTerm)) {
+    const got = entries.length ? `{ ${entries.map(([k]) => k).join(', ')} }` : out === undefined ? 'nothing' : JSON.stringify(out) ?? typeof out;
+    throw new UserError(`${at} returned ${got} without its mainTerm '${mainTerm}'; compute() returns { ${mainTerm}: scalar, ...logged scalars }; ${fix}`);
+  }
+  entries.forEach(([k, v]) => {
+    const role = k === mainTerm ? `its main term '${k}' (the term minimised)` : `its logged output '${k}'`;
     if (!(v instanceof tf.Tensor)) throw new UserError(`${at}: ${role} is ${v === null ? 'null' : typeof v}, not a tensor; return tf scalars; ${fix}`);
     if (v.rank !== 0) throw new UserError(`${at}: ${role} has shape ${fmt(v.shape)}, expected a scalar (rank 0; reduce it, e.g. with tf.mean); ${fix}`);
     if (v.dtype !== 'float32') throw new UserError(`${at}: ${role} is ${v.dtype}, expected a float32 scalar; ${fix}`);
   });
-  const [k, main] = entries[0]! as [string, tf.Scalar];
-  const value = main.dataSync()[0]!;
-  if (!Number.isFinite(value)) throw new UserError(`${at}: its first output '${k}' (the term minimised) is ${value} before any update, on finite features; ${fix}`);
+  const value = (out as Record<string, tf.Scalar>)[mainTerm]!.dataSync()[0]!;
+  if (!Number.isFinite(value)) throw new UserError(`${at}: its main term '${mainTerm}' (the term minimised) is ${value} before any update, on finite features; ${fix}`);
 }

@@ -70,7 +70,7 @@ export function stageSteps(stage: ResolvedStage, data: TrainData, batchSize: num
 }
 
 /** Loss instances shared by stages where (term name, loss, config) agree, so a learned temperature carries over. */
-function createLosses(stages: ResolvedStage[], registry: Registry): { perStage: LossInstance[][]; byKey: Map<string, LossInstance> } {
+function createLosses(stages: ResolvedStage[], registry: Registry): { perStage: LossInstance[][]; mainTerms: string[][]; byKey: Map<string, LossInstance> } {
   const byKey = new Map<string, LossInstance>();
   const namesUsed = new Map<string, string>();
   const perStage = stages.map((s) =>
@@ -80,13 +80,14 @@ function createLosses(stages: ResolvedStage[], registry: Registry): { perStage: 
       if (!inst) {
         const name = namesUsed.has(t.name) ? `loss/${t.name}@${s.name}` : `loss/${t.name}`;
         namesUsed.set(t.name, key);
-        inst = registry.get('loss', t.loss).create(t.config, { name }) as LossInstance;
+        inst = registry.get('loss', t.loss).create(t.config, { name });
         byKey.set(key, inst);
       }
       return inst;
     }),
   );
-  return { perStage, byKey };
+  const mainTerms = stages.map((s) => s.terms.map((t) => registry.get('loss', t.loss).mainTerm));
+  return { perStage, mainTerms, byKey };
 }
 
 /**
@@ -98,7 +99,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
   const observers = o.observers ?? [];
   const steps = o.stages.map((s) => stageSteps(s, o.data, o.batchSize));
   const totalSteps = steps.reduce((a, b) => a + b, 0);
-  const { perStage, byKey } = createLosses(o.stages, o.registry);
+  const { perStage, mainTerms, byKey } = createLosses(o.stages, o.registry);
   const keys = variableKeys(o.model, byKey);
   const sampler = new PairSampler(o.data.pools, o.seed);
   const capacity = Math.max(o.batchSize, ...o.stages.map((s) => s.batchSize ?? 0));
@@ -143,7 +144,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
       const stage = o.stages[si]!;
       const n = steps[si]!;
       const first = si === startStage ? startStep : 0;
-      const terms: StageTerms = { stage, losses: perStage[si]!, variables: stageVariables(o.model, stage, perStage[si]!) };
+      const terms: StageTerms = { stage, losses: perStage[si]!, mainTerms: mainTerms[si]!, variables: stageVariables(o.model, stage, perStage[si]!) };
       const optimizer = new AdamW({ beta1: o.optimizer.beta1, beta2: o.optimizer.beta2, epsilon: o.optimizer.epsilon, weightDecay: o.optimizer.weightDecay });
       try {
         if (si === startStage && resumeOptimizer) optimizer.loadState(resumeOptimizer, `${o.resume!.dir}: optimizer state`);
@@ -151,7 +152,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
         await notify(observers, 'onStageStart', info);
         const bs = stage.batchSize ?? o.batchSize;
         const alloc = allocateBatch(bs, stage.data);
-        const augment = augmentPipeline((stage.augment ?? o.augment ?? []).map(({ id, ...cfg }) => o.registry.create<AugmentFn>('augmentation', id, cfg)));
+        const augment = augmentPipeline((stage.augment ?? o.augment ?? []).map(({ id, ...cfg }) => o.registry.create('augmentation', id, cfg)));
         const lrAt = lrSchedule({ base: stage.lr ?? o.optimizer.lr, warmupFraction: stage.warmup ?? o.optimizer.warmup, totalSteps: n, minRatio: o.optimizer.minLrRatio }, `${stage.name} learning rate`);
         for (let step = first + 1; step <= n; step++) {
           const batches = new Map<PairType, PairBatch>();

@@ -1,7 +1,10 @@
 // The built-in curricula: the only file that lists them.
-import type { AnyPlugin } from '../../core/registry';
+import type { defineCurriculum } from '../../core/config/curriculum';
 import { custom } from './custom';
+import { distillThreeStage } from './distill-three-stage';
 import { singleStage } from './single-stage';
 import { threeStage } from './three-stage';
 
-export const BUILTIN_CURRICULA: readonly AnyPlugin[] = [threeStage, singleStage, custom];
+export const BUILTIN_CURRICULA = [threeStage, singleStage, custom, distillThreeStage] as const satisfies readonly ReturnType<typeof defineCurriculum>[];
+/** The ids of the built-in curricula, as a literal type. */
+export type BuiltinCurriculumId = (typeof BUILTIN_CURRICULA)[number]['id'];

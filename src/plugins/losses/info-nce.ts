@@ -20,6 +20,7 @@ export const infoNce = defineLoss({
   id: 'info-nce',
   summary: 'Symmetric InfoNCE over in-batch negatives with a learnable CLIP logit scale (exp, clamped to ≤ 100)',
   needs: NEEDS,
+  mainTerm: 'infoNce',
   citation: `@inproceedings{radford2021clip,
   title = {Learning Transferable Visual Models From Natural Language Supervision},
   author = {Radford, Alec and Kim, Jong Wook and Hallacy, Chris and others},
@@ -44,7 +45,6 @@ export const infoNce = defineLoss({
     const logitScale = config.learnTemperature ? lossVariable(ctx?.name ?? 'info-nce', 'logitScale', init, where) : undefined;
     const maxLog = Math.log(config.maxScale);
     return {
-      needs: NEEDS,
       variables: logitScale ? [logitScale] : [],
       compute(f) {
         const { a, b } = takeFeatures(f, NEEDS, where);

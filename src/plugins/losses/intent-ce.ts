@@ -15,6 +15,7 @@ export const intentCe = defineLoss({
   id: 'intent-ce',
   summary: 'Softmax cross-entropy of the intent head against integer labels, mean over the batch, optional label smoothing',
   needs: NEEDS,
+  mainTerm: 'intentCe',
   citation: `@inproceedings{szegedy2016rethinking,
   title = {Rethinking the Inception Architecture for Computer Vision},
   author = {Szegedy, Christian and Vanhoucke, Vincent and Ioffe, Sergey and Shlens, Jon and Wojna, Zbigniew},
@@ -26,7 +27,6 @@ export const intentCe = defineLoss({
   create(config, ctx) {
     const where = lossLabel('intent-ce', ctx);
     return {
-      needs: NEEDS,
       variables: [],
       compute(f) {
         const { intentLogits, intentLabels } = takeFeatures(f, NEEDS, where);

@@ -16,11 +16,11 @@ export const mseAlign = defineLoss({
   id: 'mse-align',
   summary: 'Mean squared error between the NLU-enhanced query and the stop-gradient embedding of its semantic text',
   needs: NEEDS,
+  mainTerm: 'mseAlign',
   configSchema: z.object({}),
   create(_config, ctx) {
     const where = lossLabel('mse-align', ctx);
     return {
-      needs: NEEDS,
       variables: [],
       compute(f) {
         const { enhanced, target } = takeFeatures(f, NEEDS, where);

@@ -17,6 +17,7 @@ export const siglip = defineLoss({
   id: 'siglip',
   summary: 'Sigmoid loss on every in-batch pair (SigLIP) with learnable scale t = exp(t′) and bias b',
   needs: NEEDS,
+  mainTerm: 'siglip',
   citation: `@inproceedings{zhai2023siglip,
   title = {Sigmoid Loss for Language Image Pre-Training},
   author = {Zhai, Xiaohua and Mustafa, Basil and Kolesnikov, Alexander and Beyer, Lucas},
@@ -33,7 +34,6 @@ export const siglip = defineLoss({
     const logScale = config.learnable ? lossVariable(prefix, 'logScale', Math.log(config.initScale), where) : undefined;
     const bias = config.learnable ? lossVariable(prefix, 'bias', config.initBias, where) : undefined;
     return {
-      needs: NEEDS,
       variables: logScale && bias ? [logScale, bias] : [],
       compute(f) {
         const { a, b } = takeFeatures(f, NEEDS, where);

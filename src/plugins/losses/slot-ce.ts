@@ -17,13 +17,13 @@ export const slotCe = defineLoss({
   id: 'slot-ce',
   summary: 'Token cross-entropy of the BIO slot head, masked to labelled tokens (first piece of each word), mean over them',
   needs: NEEDS,
+  mainTerm: 'slotCe',
   configSchema: z.object({
     labelSmoothing: z.number().min(0).lt(1).default(0).describe('ε: the target is (1 - ε)·onehot + ε/S'),
   }),
   create(config, ctx) {
     const where = lossLabel('slot-ce', ctx);
     return {
-      needs: NEEDS,
       variables: [],
       compute(f) {
         const { slotLogits, slotLabels, slotMask } = takeFeatures(f, NEEDS, where);

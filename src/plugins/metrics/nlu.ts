@@ -14,6 +14,10 @@ export const nlu = defineMetric({
   summary: 'Intent accuracy, seqeval slot F1 over exact BIO spans, exact match; per language + macro mean',
   primaryKey: 'nlu.exactMatch.mean',
   greaterIsBetter: true,
+  headlines: [
+    { label: 'intent acc', key: 'nlu.intentAccuracy.mean' },
+    { label: 'slot F1', key: 'nlu.slotF1.mean' },
+  ],
   citation: '@misc{seqeval, title={{seqeval}: A Python framework for sequence labeling evaluation}, author={Hiroki Nakayama}, year={2018}, url={https://github.com/chakki-works/seqeval}}',
   configSchema: z.object({
     confusion: z.boolean().default(true).describe('also write intentConfusion { labels, matrix[true][pred] }'),

@@ -17,6 +17,7 @@ export const retrieval = defineMetric({
   summary: 'Recall@1/5/10, median rank, MRR per language + macro mean for t2i, i2t, t2t (cross-lingual matrix), q2i',
   primaryKey: 'retrieval.t2i.mean.R@10',
   greaterIsBetter: true,
+  headlines: (['t2i', 'i2t', 't2t', 'q2i'] as const).map((t) => ({ label: `${t} R@10`, key: `retrieval.${t}.mean.R@10` })),
   configSchema: z.object({
     tasks: z.array(z.enum(RETRIEVAL_TASKS as [RetrievalTask, ...RetrievalTask[]])).min(1).default(['t2i', 'i2t', 't2t']),
     t2tFrom: z.enum(['query', 'caption']).default('query').describe('which rows ask in t2t: NLU queries or captions'),

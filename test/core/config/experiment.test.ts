@@ -69,7 +69,7 @@ describe('experiment schema', () => {
     );
     expect(errorOf(() => resolveWith({ 'curriculum.steps.stage4': 3 }))).toBe("curriculum.steps.stage4: unknown field; valid fields here: stage1, stage2, stage3; did you mean 'stage1'?");
     expect(errorOf(() => resolveWith({ epochs: 3 }))).toBe(
-      'epochs: unknown field; valid fields here: id, description, seed, backend, data, model, curriculum, optimizer, eval, checkpointEvery, keepCheckpoints, observers; remove it or correct its name',
+      'epochs: unknown field; valid fields here: id, description, plugins, seed, backend, data, model, curriculum, optimizer, eval, checkpointEvery, keepCheckpoints, observers; remove it or correct its name',
     );
     expect(errorOf(() => resolveWith({ 'data.epochs': 3, 'data.foo': 1 }))).toMatch(/^data\.epochs: unknown field \(also unknown: foo\); valid fields here: dataset, languages, .*, testSplit; remove it or correct its name$/);
   });
@@ -78,7 +78,7 @@ describe('experiment schema', () => {
     expect(errorOf(() => resolveWith({ 'curriculum.stages.stage1.terms[0].loss': 'infonce' }))).toMatch(
       /^curriculum\.stages\.stage1\.terms\[0\]\.loss: unknown loss 'infonce'\. Known: .*info-nce.*\. Did you mean 'info-nce'\?$/,
     );
-    expect(errorOf(() => resolveWith({ 'curriculum.id': 'three-stages' }))).toMatch(/^curriculum\.id: unknown curriculum 'three-stages'\. Known: custom, single-stage, three-stage\. Did you mean 'three-stage'\?$/);
+    expect(errorOf(() => resolveWith({ 'curriculum.id': 'three-stages' }))).toMatch(/^curriculum\.id: unknown curriculum 'three-stages'\. Known: custom, distill-three-stage, single-stage, three-stage\. Did you mean 'three-stage'\?$/);
     expect(errorOf(() => resolveWith({ 'data.dataset.id': 'emoji-cdlr' }))).toMatch(/^data\.dataset: unknown dataset 'emoji-cdlr'.*Did you mean 'emoji-cldr'\?$/);
     expect(errorOf(() => resolveWith({ observers: [{ id: 'history-json' }] }))).toMatch(/^observers\[0\]: unknown observer 'history-json'.*Did you mean 'history-jsonl'\?$/);
     expect(errorOf(() => resolveWith({ 'curriculum.stages.stage1.terms[0].config.temperature': -1 }))).toMatch(

@@ -37,9 +37,9 @@ describe('model spec', () => {
     expect(msg({ text: { id: 'text-transformer', layers: 0 } })).toBe('model.text.layers: Too small: expected number to be >=1');
     expect(msg({ text: { id: 'text-transformer', hidden: 30 } })).toBe('model.text.heads: heads 4 must divide hidden 30');
     expect(msg({ fusion: { id: 'cross-atention' } })).toBe("model.fusion: unknown fusion 'cross-atention'. Known: cross-attention, late, none. Did you mean 'cross-attention'?");
-    expect(msg({ image: { id: 'text-transformer' } })).toBe("model.image.id: 'text-transformer' is a text encoder; use one of image-cnn, image-vit, tfjs-graph");
+    expect(msg({ image: { id: 'text-transformer' } })).toBe("model.image.id: 'text-transformer' is a text encoder; use one of image-cnn, image-onnx, image-tfjs, image-vit, tfjs-graph");
     expect(msg({ nlu: { id: 'image-vit' } })).toBe("model.nlu.id: 'image-vit' is an image encoder; use one of nlu-transformer");
-    expect(msg({ dims: 3 })).toBe("model.dims: unknown field; valid fields here: dim, tokenizer, text, image, nlu, fusion; did you mean 'dim'?");
+    expect(msg({ dims: 3 })).toBe("model.dims: unknown field; valid fields here: dim, tokenizer, text, image, nlu, fusion, teacher; did you mean 'dim'?");
     expect(msg({ text: { id: 'text-transformer', pooling: 'max' } })).toBe('model.text.pooling: Invalid option: expected one of "mean"|"cls"');
   });
 });

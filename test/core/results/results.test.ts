@@ -9,6 +9,8 @@ import { recordTrials, sweepTable } from '../../../src/core/results/sweep-store'
 import { queryRuns } from '../../../src/core/store/store';
 import { expandSweep, SweepSchema } from '../../../src/core/sweep/sweep';
 import { writeFakeRun } from '../../helpers/fake-run';
+import { headlineMetrics } from '../../../src/core/eval/headline';
+import { BUILTIN_METRICS } from '../../../src/plugins/metrics';
 
 const tmp = mkdtempSync(join(tmpdir(), 'unir-results-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -38,10 +40,10 @@ describe('results from the run store', () => {
     trials.slice(0, 5).forEach((t, i) => writeFakeRun(join(runs, t.runId), t.runId, 100 + i)); // last trial unfinished
     const recorded = await recordTrials(db, trials, runs);
     expect(recorded).toEqual(trials.slice(0, 5).map((t) => t.runId));
-    const table = await sweepTable(db, trials, recorded);
+    const table = await sweepTable(db, trials, recorded, headlineMetrics(BUILTIN_METRICS));
     expect(table.columns.slice(0, 4)).toEqual(['run', 'id', 'seed', 't2i R@10']);
     const m = JSON.parse(readFileSync(join(runs, trials[0]!.runId, 'metrics.json'), 'utf8')).final;
-    expect(table.rows[0]).toEqual([trials[0]!.runId, 'three-stage', 1, m.retrieval.t2i.mean['R@10'], m.retrieval.i2t.mean['R@10'], m.retrieval.t2t.mean['R@10'], null, m.retrieval.t2i.mean.mrr, m.nlu.intentAccuracy.mean, m.nlu.slotF1.mean]);
+    expect(table.rows[0]).toEqual([trials[0]!.runId, 'three-stage', 1, m.retrieval.t2i.mean['R@10'], m.retrieval.i2t.mean['R@10'], m.retrieval.t2t.mean['R@10'], null, m.nlu.intentAccuracy.mean, m.nlu.slotF1.mean, m.retrieval.t2i.mean.mrr]);
 
     const sweeps = await collectSweeps(db);
     expect(sweeps.map((s) => [s.sweep, s.arms, s.trials.length])).toEqual([['staged-vs-single', ['id=single-stage', 'id=three-stage'], 5]]);

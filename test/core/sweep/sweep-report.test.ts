@@ -3,10 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { summarisePoints, writeSweepReport } from '../../../src/core/sweep/sweep-report';
+import { headlineMetrics } from '../../../src/core/eval/headline';
+import { BUILTIN_METRICS } from '../../../src/plugins/metrics';
 import { SweepSchema, expandSweep } from '../../../src/core/sweep/sweep';
 import { trialArgs, trialFinished } from '../../../src/core/sweep/run-sweep';
 import { openInChromium } from '../../helpers/browser';
 import { writeFakeRun } from '../../helpers/fake-run';
+
+const HEADS = headlineMetrics(BUILTIN_METRICS);
 
 const tmp = mkdtempSync(join(tmpdir(), 'unir-sweep-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -18,7 +22,7 @@ describe('sweep report', () => {
   it('summarises finished trials: mean and sample std over seeds, Pareto front by brute force', async () => {
     trials.slice(0, 7).forEach((t, i) => writeFakeRun(join(tmp, t.runId), t.runId, 10 + i));
     expect(trials.map((t) => trialFinished(tmp, t.runId))).toEqual([true, true, true, true, true, true, true, false]);
-    const pts = summarisePoints(trials, tmp);
+    const pts = summarisePoints(trials, tmp, HEADS);
     expect(pts).toHaveLength(4);
     const m = (id: string) => JSON.parse(readFileSync(join(tmp, id, 'metrics.json'), 'utf8')).final.retrieval.t2i.mean['R@10'];
     const [x1, x2] = [m(trials[0]!.runId), m(trials[1]!.runId)];
@@ -32,11 +36,11 @@ describe('sweep report', () => {
     }
     expect(pts.some((p) => p.pareto)).toBe(true);
 
-    const rep = writeSweepReport(spec, trials, tmp, join(tmp, 'report'), { columns: ['run'], rows: trials.map((t) => [t.runId]) });
-    expect(rep.figures.map((f) => f.id)).toEqual(['heat-t2i-R-10', 'heat-t2t-R-10', 'heat-intent-acc', 'pareto']);
+    const rep = writeSweepReport(spec, trials, tmp, join(tmp, 'report'), { columns: ['run'], rows: trials.map((t) => [t.runId]) }, HEADS);
+    expect(rep.figures.map((f) => f.id)).toEqual(['heat-t2i-R-10', 'heat-i2t-R-10', 'heat-t2t-R-10', 'heat-intent-acc', 'heat-slot-F1', 'pareto']);
     const page = await openInChromium(rep.html, join(process.cwd(), 'test-artifacts', 'sweep.png'));
     expect(page.consoleErrors).toEqual([]);
-    expect(page.charts).toBe(4);
+    expect(page.charts).toBe(rep.figures.length);
   });
 
   it('a trial that started but did not finish is resumed, not restarted', () => {

@@ -12,7 +12,7 @@ import { Rng } from '../../../src/core/rng';
 import { createRegistry } from '../../../src/plugins';
 
 const registry = createRegistry({ warn: () => {} });
-const tokenizer = registry.create<Tokenizer>('tokenizer', 'word-ngram', { buckets: 512, pieces: 4, maxLength: 8 });
+const tokenizer = registry.create('tokenizer', 'word-ngram', { buckets: 512, pieces: 4, maxLength: 8 });
 const tmp = mkdtempSync(join(tmpdir(), 'unir-data-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

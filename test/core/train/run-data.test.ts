@@ -31,7 +31,7 @@ describe('chance R@10 of text→image', () => {
     const test = records('test', [1, 3, 2, 1, 1, 5, 1, 2, 1, 1, 4, 1, 2], ['en', 'de', 'ja']);
     const ds = dataset(test);
     const split = ds.split('test');
-    const base = await registry.create<ReturnType<typeof chance.create>>('baseline', 'chance', {}).compute({
+    const base = await registry.create('baseline', 'chance', {}).compute({
       split: 'test', images: split.images, captions: split.texts.filter((t) => t.role === 'caption'), chunks: [], queries: [],
       trainImages: () => Promise.reject(new Error('unused')), splitImages: () => Promise.reject(new Error('unused')),
     });

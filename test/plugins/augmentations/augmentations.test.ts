@@ -4,7 +4,7 @@ import { Rng } from '../../../src/core/rng';
 import { createRegistry } from '../../../src/plugins';
 
 const registry = createRegistry({ warn: () => {} });
-const make = (id: string, cfg: Record<string, unknown> = {}) => registry.create<AugmentFn>('augmentation', id, cfg);
+const make = (id: string, cfg: Record<string, unknown> = {}) => registry.create('augmentation', id, cfg);
 
 /** n random S×S RGB images in [0, 1] (fixed seed). */
 function batch(n = 3, S = 8, seed = 5): ImageBatch {

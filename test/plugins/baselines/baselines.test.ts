@@ -4,7 +4,7 @@ import { Rng } from '../../../src/core/rng';
 import { createRegistry } from '../../../src/plugins';
 
 const registry = createRegistry({ warn: () => {} });
-const make = (id: string, cfg: Record<string, unknown> = {}) => registry.create<BaselineInstance>('baseline', id, cfg);
+const make = (id: string, cfg: Record<string, unknown> = {}) => registry.create('baseline', id, cfg);
 
 /** n images of S×S in [0, 1] for the given groups (seeded), each a noisy copy of its group's template. */
 function images(groups: string[], S: number, seed: number, templates: Map<string, Float32Array>): BaselineImages {

@@ -14,7 +14,7 @@ describe("dataset plugin 'manifest'", () => {
   });
 
   it('creates a validated Dataset from a manifest path', async () => {
-    const ds = await createRegistry().create<Promise<Dataset>>('dataset', 'manifest', { path: VALID, languages: ['en', 'ja'] });
+    const ds = await createRegistry().create('dataset', 'manifest', { path: VALID, languages: ['en', 'ja'] });
     expect(ds.name).toBe('tiny');
     expect(ds.languages).toEqual(['en', 'ja']);
     expect(ds.splits()).toEqual(['train', 'test']);
@@ -25,7 +25,7 @@ describe("dataset plugin 'manifest'", () => {
   });
 
   it('without a path → UserError; bad config → field path', async () => {
-    await expect(createRegistry().create<Promise<Dataset>>('dataset', 'manifest', {})).rejects.toMatchObject({
+    await expect(createRegistry().create('dataset', 'manifest', {})).rejects.toMatchObject({
       name: 'UserError',
       message: "dataset 'manifest': config.path is required; give the path of a manifest.jsonl (see data-cards/FORMAT.md)",
     });

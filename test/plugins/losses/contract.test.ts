@@ -18,7 +18,7 @@ function features(seed: number): Required<Features> {
     return tf.div(x, tf.norm(x, 2, 1, true)) as tf.Tensor2D;
   });
   return {
-    a: unit(), b: unit(), enhanced: unit(), target: unit(),
+    a: unit(), b: unit(), enhanced: unit(), target: unit(), teacher: unit(),
     intentLogits: tf.tensor2d(rand(B * I, 3), [B, I]),
     intentLabels: tf.tensor1d([0, 4, 2, 1], 'int32'),
     slotLogits: tf.tensor3d(rand(B * T * S, 3), [B, T, S]),
@@ -32,7 +32,7 @@ const camel = (id: string) => id.replace(/-([a-z])/g, (_, c: string) => c.toUppe
 describe('built-in losses', () => {
   it('are registered under their ids, one file each named after the id', () => {
     const reg = createRegistry();
-    expect(reg.list('loss').map((p) => p.id)).toEqual(['info-nce', 'intent-ce', 'mse-align', 'siglip', 'slot-ce']);
+    expect(reg.list('loss').map((p) => p.id)).toEqual(['distill-mse', 'info-nce', 'intent-ce', 'mse-align', 'siglip', 'slot-ce']);
     for (const p of BUILTIN_LOSSES) expect(existsSync(`src/plugins/losses/${p.id}.ts`)).toBe(true);
   });
 });
@@ -49,22 +49,22 @@ describe.each(BACKENDS)('loss contract on %s', (backend) => {
       for (const k of plugin.needs) expect(FEATURE_KEYS).toContain(k);
     });
 
-    it('returns finite scalars, the camelCase id first, with gradients to its float inputs and variables, and no leaks', () => {
+    it('returns finite scalars, its main term (the camelCase id) among them, with gradients to its float inputs and variables, and no leaks', () => {
       const before = tf.memory().numTensors;
       const loss = plugin.create(plugin.configSchema.parse({}), { name: `c-${backend}-${id}` });
-      expect(loss.needs).toEqual(plugin.needs);
+      expect(plugin.mainTerm).toBe(camel(id));
       for (const v of loss.variables) expect(v.name.startsWith(`c-${backend}-${id}/`)).toBe(true);
       const all = features(11);
-      const f = Object.fromEntries(loss.needs.map((k) => [k, all[k]])) as Features;
+      const f = Object.fromEntries(plugin.needs.map((k) => [k, all[k]])) as Features;
       const terms = loss.compute(f);
-      expect(Object.keys(terms)[0]).toBe(camel(id));
+      expect(Object.keys(terms)).toContain(plugin.mainTerm);
       for (const [k, t] of Object.entries(terms)) {
         expect(t.rank, k).toBe(0);
         expect(Number.isFinite(values(t)[0]), k).toBe(true);
       }
-      const floatKeys = loss.needs.filter((k) => FEATURE_SPECS[k].dtype === 'float32' && k !== 'slotMask');
+      const floatKeys = plugin.needs.filter((k) => FEATURE_SPECS[k].dtype === 'float32' && k !== 'slotMask');
       const inputs = floatKeys.map((k) => all[k]);
-      const main = camel(id);
+      const main = plugin.mainTerm;
       const grads = tf.grads((...xs: tf.Tensor[]) => {
         const g = { ...f } as Record<FeatureKey, tf.Tensor>;
         floatKeys.forEach((k, i) => (g[k] = xs[i]!));
@@ -73,8 +73,9 @@ describe.each(BACKENDS)('loss contract on %s', (backend) => {
       floatKeys.forEach((k, i) => {
         const g = values(grads[i]!);
         expect(g.every(Number.isFinite), k).toBe(true);
-        // mse-align's target is behind a stop-gradient; every other input must receive a gradient.
-        expect(g.some((x) => x !== 0), k).toBe(!(id === 'mse-align' && k === 'target'));
+        // mse-align's target and distill-mse's teacher are behind a stop-gradient; every other input gets a gradient.
+        const stopped = (id === 'mse-align' && k === 'target') || (id === 'distill-mse' && k === 'teacher');
+        expect(g.some((x) => x !== 0), k).toBe(!stopped);
       });
       if (loss.variables.length) {
         const vg = tf.variableGrads(() => loss.compute(f)[main]!, loss.variables);

@@ -23,7 +23,7 @@ function inputs(): EvalInputs {
   return { split: 'test', embeddings: set, queriesWithoutNlu: plain, nlu, intentLabels: ['find_image', 'find_document'] };
 }
 
-describe.each(BUILTIN_METRICS as MetricPlugin[])('metric $id', (plugin) => {
+describe.each([...BUILTIN_METRICS] as MetricPlugin[])('metric $id', (plugin) => {
   it('is a frozen metric plugin whose schema parses {}', () => {
     expect(plugin.kind).toBe('metric');
     expect(Object.isFrozen(plugin)).toBe(true);
@@ -56,11 +56,11 @@ describe('metric plugins', () => {
   it('retrieval passes its config through and equals the pure function; nlu equals nluMetrics', () => {
     const reg = createRegistry({ warn: () => {} });
     const x = inputs();
-    const r = reg.create<{ evaluate(i: EvalInputs): unknown }>('metric', 'retrieval', { tasks: ['q2i', 't2t'], crossLingual: false, engine: 'js' }).evaluate(x);
+    const r = reg.create('metric', 'retrieval', { tasks: ['q2i', 't2t'], crossLingual: false, engine: 'js' }).evaluate(x);
     const pure = retrievalMetrics(x.embeddings!, { tasks: ['q2i', 't2t'], crossLingual: false, engine: 'js' }, x.queriesWithoutNlu);
     expect(r).toEqual({ retrieval: pure.retrieval, nluContribution: pure.nluContribution });
     expect(Object.keys(pure.nluContribution!).sort()).toEqual(['q2i', 't2t']);
-    const n = reg.create<{ evaluate(i: EvalInputs): unknown }>('metric', 'nlu', { confusion: false }).evaluate(x);
+    const n = reg.create('metric', 'nlu', { confusion: false }).evaluate(x);
     expect(n).toEqual({ nlu: nluMetrics(x.nlu!, x.intentLabels).nlu });
   });
 

@@ -11,7 +11,7 @@ const registry = createRegistry({ warn: () => {} });
 const tmp = mkdtempSync(join(tmpdir(), 'unir-observers-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const make = (id: string, cfg: object, ctx: ObserverContext) => registry.create<Observer>('observer', id, cfg, ctx);
+const make = (id: string, cfg: object, ctx: ObserverContext) => registry.create('observer', id, cfg, ctx);
 const step = (stage: string, step: number, globalStep: number, loss: number): StepInfo => ({
   stage, stageIndex: stage === 'stage1' ? 0 : 1, step, stageSteps: 4, globalStep, totalSteps: 8, lr: 1e-3, batchSize: 16,
   losses: { loss, ti: loss / 2, 'ti.temperature': 0.07, gradNorm: 1.5 }, samplesPerSec: 123.45, elapsedSec: 10, etaSec: 75, time: '2026-01-01T00:00:00.000Z',

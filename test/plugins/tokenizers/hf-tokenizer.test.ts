@@ -14,7 +14,7 @@ const BPE = 'test/fixtures/tokenizers/bpe-metaspace-tiny.json';
 const BYTES = 'test/fixtures/tokenizers/bpe-bytelevel-tiny.json'; // GPT-2 style: 256 byte tokens + 13 merges
 const registry = new Registry();
 for (const p of BUILTIN_TOKENIZERS) registry.register(p);
-const make = (config: object) => registry.create<Tokenizer>('tokenizer', 'hf-tokenizer', config);
+const make = (config: object) => registry.create('tokenizer', 'hf-tokenizer', config);
 /** The library itself, as the oracle for ids. */
 const direct = (path: string) => TokenizerLoader.fromPreTrained({ tokenizerJSON: JSON.parse(readFileSync(path, 'utf8')), tokenizerConfig: {} });
 const row = (b: EncodedBatch, i: number) => {

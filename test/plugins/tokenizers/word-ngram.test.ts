@@ -9,7 +9,7 @@ import { LANGS, SENTENCES } from '../../core/text/sentences';
 
 const registry = new Registry();
 for (const p of BUILTIN_TOKENIZERS) registry.register(p);
-const make = (config: object = {}) => registry.create<Tokenizer>('tokenizer', 'word-ngram', config);
+const make = (config: object = {}) => registry.create('tokenizer', 'word-ngram', config);
 const tok = make();
 const G = 12;
 const bag = (b: ReturnType<Tokenizer['encode']>, row: number, t: number) => [...b.ids.subarray((row * b.length + t) * b.pieces, (row * b.length + t + 1) * b.pieces)];
