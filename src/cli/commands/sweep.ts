@@ -6,6 +6,7 @@ import { recordTrials, sweepTable } from '../../core/results/sweep-store';
 import { DEFAULT_DB } from '../../core/store/store';
 import { loadSweep, validateTrials } from '../../core/sweep/load-sweep';
 import { runTrials, trialArgs, trialFinished } from '../../core/sweep/run-sweep';
+import { requireSlurmClient } from '../../core/sweep/slurm/slurm-cli';
 import { sweepStatus, type TrialStatus } from '../../core/sweep/slurm/status';
 import { submitSweep } from '../../core/sweep/slurm/submit';
 import type { SbatchOptions } from '../../core/sweep/slurm/submission';
@@ -107,6 +108,8 @@ so re-running an interrupted sweep runs only what is missing.
       console.log(`sweep ${spec.id} (${source}): ${trials.length} trials\n${statusTable(st)}`);
       return 0;
     }
+    // no sbatch here: one line with the fix, before anything is validated, written or submitted
+    if (executor === 'slurm' && !values['dry-run']) requireSlurmClient();
     const reg = registry();
     await validateTrials(spec, trials, reg, runsDir, plugins);
     const done = trials.filter((t) => trialFinished(runsDir, t.runId)).length;
@@ -124,8 +127,9 @@ so re-running an interrupted sweep runs only what is missing.
       };
       const r = await submitSweep({ sweepId: spec.id, base: findExperimentFile(spec.base), runsDir, db, plugins, sbatch }, trials);
       const queued = r.before.filter((s) => s.state === 'pending' || s.state === 'running').length;
+      const statusCmd = `unir sweep ${positionals[0]}${values.out === undefined ? '' : ` --out ${values.out}`} --status`;
       console.log(r.jobId
-        ? `sweep ${spec.id}: submitted job array ${r.jobId} (${r.submitted.length} task${r.submitted.length === 1 ? '' : 's'}); ${queued} already queued, ${done} finished. 'unir sweep ${positionals[0]} --status' shows them`
+        ? `sweep ${spec.id}: submitted job array ${r.jobId} (${r.submitted.length} task${r.submitted.length === 1 ? '' : 's'}); ${queued} already queued, ${done} finished. '${statusCmd}' shows them`
         : `sweep ${spec.id}: nothing to submit (${done} finished, ${queued} queued)`);
       if (!values.wait) return 0;
       let st = sweepStatus(spec.id, trials, runsDir);

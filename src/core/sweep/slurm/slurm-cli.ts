@@ -1,11 +1,37 @@
 import { spawnSync } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { UserError } from '../../errors';
 
+type SlurmCommand = 'sbatch' | 'squeue' | 'sacct' | 'scancel' | 'sinfo' | 'scontrol';
+
+const notOnPath = (cmd: SlurmCommand) =>
+  new UserError(`no '${cmd}' on PATH: run this on a Slurm login node, or install slurm-client there (with munge and the cluster's slurm.conf); --executor local runs the sweep on this machine`);
+
+/** Whether an executable file `cmd` is in one of PATH's folders. */
+function onPath(cmd: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).filter(Boolean).some((d) => {
+    try {
+      const f = join(d, cmd);
+      accessSync(f, constants.X_OK);
+      return statSync(f).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Fails with the one-line fix unless Slurm's client commands are on PATH: checked before anything is written. */
+export function requireSlurmClient(cmds: SlurmCommand[] = ['sbatch', 'squeue']): void {
+  const missing = cmds.find((c) => !onPath(c));
+  if (missing) throw notOnPath(missing);
+}
+
 /** Output of a Slurm command; a missing binary, an unreachable controller or a bad partition is a one-line UserError. */
-export function slurm(cmd: 'sbatch' | 'squeue' | 'sacct' | 'scancel' | 'sinfo' | 'scontrol', args: string[], o: { allowFail?: boolean } = {}): { ok: boolean; stdout: string; stderr: string } {
+export function slurm(cmd: SlurmCommand, args: string[], o: { allowFail?: boolean } = {}): { ok: boolean; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
-    throw new UserError(`no '${cmd}' on PATH: run this on a Slurm login node, or install slurm-client there (with munge and the cluster's slurm.conf); --executor local runs the sweep on this machine`);
+    throw notOnPath(cmd);
   }
   const stderr = (r.stderr ?? '').trim();
   const ok = r.status === 0 && !r.error;

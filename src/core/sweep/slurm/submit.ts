@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../errors';
 import { repoPath } from '../../paths';
@@ -59,7 +59,15 @@ export async function submitSweep(s: Omit<Submission, 'trials' | 'createdAt'>, t
     const script = file.replace(/\.json$/, '.sh');
     writeFileSync(script, batchScript(file));
     chmodSync(script, 0o755);
-    const out = slurm('sbatch', [...sbatchArgs(s.sweepId, todo.length, dir, s.sbatch), script]).stdout.trim();
+    let out: string;
+    try {
+      out = slurm('sbatch', [...sbatchArgs(s.sweepId, todo.length, dir, s.sbatch), script]).stdout.trim();
+    } catch (e) {
+      // sbatch refused (bad partition, controller down, ...): nothing was submitted, so leave no submission behind.
+      rmSync(file, { force: true });
+      rmSync(script, { force: true });
+      throw e;
+    }
     const jobId = out.split(';')[0]!.trim();
     if (!/^\d+$/.test(jobId)) throw new UserError(`sbatch: unexpected answer '${out}' (expected a job id); nothing recorded, check 'squeue --name=${jobName(s.sweepId)}'`);
     recordJob(dir, { jobId, file, runIds: todo.map((t) => t.runId), at: createdAt });
