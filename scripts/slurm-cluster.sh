@@ -18,7 +18,12 @@ install() {
   need_root install
   if command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v sbatch >/dev/null && command -v munged >/dev/null; then return; fi
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurmctld slurmd slurm-client munge >/dev/null
+  # the packages start their services on install, before any slurm.conf exists, and apt fails when they cannot:
+  # a policy-rc.d that denies service starts keeps the install to files (this script starts the daemons itself)
+  local policy=/usr/sbin/policy-rc.d added=""
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && added=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurmctld slurmd slurm-client munge >/dev/null || { [ -z "$added" ] || rm -f "$policy"; exit 1; }
+  [ -z "$added" ] || rm -f "$policy"
 }
 
 write_conf() {
