@@ -14,7 +14,6 @@ const json = process.argv.includes('--json');
 const sizes = (process.env.UNIR_BENCH_SIZES ?? '2000,20000,200000').split(',').map(Number);
 const QUERIES = 50;
 
-
 /** Clustered unit vectors (like real embeddings: concepts with variants), n × DIM. */
 function vectors(n: number, seed: number): Float32Array {
   const r = mulberry32(seed);
@@ -29,7 +28,8 @@ function vectors(n: number, seed: number): Float32Array {
   return out;
 }
 
-const pct = (xs: number[], p: number) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const pct = (xs: number[], p: number) =>
+  xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 async function timeQueries(ix: VectorIndex, qs: Float32Array) {
   const ms: number[] = [];
@@ -47,7 +47,12 @@ const backend = await initBackend({ quiet: true });
 const rows: Record<string, unknown>[] = [];
 for (const n of sizes) {
   const data = vectors(n, n);
-  const items: IndexItem[] = Array.from({ length: n }, (_, i) => ({ id: String(i), modality: i % 4 === 0 ? 'image' : 'text', group: String(i % 1000), lang: 'en' }));
+  const items: IndexItem[] = Array.from({ length: n }, (_, i) => ({
+    id: String(i),
+    modality: i % 4 === 0 ? 'image' : 'text',
+    group: String(i % 1000),
+    lang: 'en',
+  }));
   const qs = vectors(QUERIES, 7 + n);
   const dir = mkdtempSync(join(tmpdir(), 'unir-bench-index-'));
   const ctx = { dim: DIM, runId: 'bench', model: 'synthetic' };
@@ -62,8 +67,18 @@ for (const n of sizes) {
   const l = await timeQueries(lx, qs);
   let hit = 0;
   e.ids.forEach((want, j) => (hit += l.ids[j]!.filter((id) => want.includes(id)).length));
-  const row = { vectors: n, dim: DIM, backend: backend.name, exactP50ms: e.p50, exactP95ms: e.p95, lancedbP50ms: l.p50, lancedbP95ms: l.p95,
-    lancedbRecallAt10: hit / (10 * QUERIES), lancedbAnn: n >= 10000, lancedbBuildS: buildS };
+  const row = {
+    vectors: n,
+    dim: DIM,
+    backend: backend.name,
+    exactP50ms: e.p50,
+    exactP95ms: e.p95,
+    lancedbP50ms: l.p50,
+    lancedbP95ms: l.p95,
+    lancedbRecallAt10: hit / (10 * QUERIES),
+    lancedbAnn: n >= 10000,
+    lancedbBuildS: buildS,
+  };
   rows.push(row);
   await ex.dispose();
   await lx.dispose();
@@ -71,10 +86,14 @@ for (const n of sizes) {
   if (json) console.log(JSON.stringify(row));
 }
 if (!json) {
-  console.log(`index latency, ${QUERIES} queries, top-10, dim ${DIM}, backend ${backend.name} (${backend.threads} threads)`);
+  console.log(
+    `index latency, ${QUERIES} queries, top-10, dim ${DIM}, backend ${backend.name} (${backend.threads} threads)`,
+  );
   console.log('vectors   exact p50/p95 ms   lancedb p50/p95 ms   lancedb recall@10   ANN   build s');
   for (const r of rows) {
     const f = (x: unknown) => (x as number).toFixed(2);
-    console.log(`${String(r.vectors).padStart(7)}   ${f(r.exactP50ms).padStart(7)} / ${f(r.exactP95ms).padEnd(7)}  ${f(r.lancedbP50ms).padStart(7)} / ${f(r.lancedbP95ms).padEnd(8)}  ${f(r.lancedbRecallAt10).padStart(10)}          ${r.lancedbAnn ? 'yes' : 'no '}   ${f(r.lancedbBuildS)}`);
+    console.log(
+      `${String(r.vectors).padStart(7)}   ${f(r.exactP50ms).padStart(7)} / ${f(r.exactP95ms).padEnd(7)}  ${f(r.lancedbP50ms).padStart(7)} / ${f(r.lancedbP95ms).padEnd(8)}  ${f(r.lancedbRecallAt10).padStart(10)}          ${r.lancedbAnn ? 'yes' : 'no '}   ${f(r.lancedbBuildS)}`,
+    );
   }
 }

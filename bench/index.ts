@@ -15,7 +15,14 @@ import { defaultConfigs, runTrainStep, type TrainStepResult } from './train-step
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-interface TorchResult { msPerStep: number; params: number; loss: number; threads: number; torch: string; openblasThreads?: number }
+interface TorchResult {
+  msPerStep: number;
+  params: number;
+  loss: number;
+  threads: number;
+  torch: string;
+  openblasThreads?: number;
+}
 
 /** Installs python3-torch when missing; returns why torch cannot run, or undefined. */
 function setupTorch(): string | undefined {
@@ -24,10 +31,28 @@ function setupTorch(): string | undefined {
 }
 
 function runTorchOnce(shape: StepShape, torchThreads: number, openblasThreads: number, steps: number): TorchResult {
-  const r = spawnSync('env', ['-u', 'OPENBLAS_CORETYPE', '-u', 'OPENBLAS_L2_SIZE', `OPENBLAS_NUM_THREADS=${openblasThreads}`, '/usr/bin/python3', `${ROOT}bench/torch-reference.py`,
-    '--shape', JSON.stringify(shape), '--threads', String(torchThreads), '--steps', String(steps)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 });
+  const r = spawnSync(
+    'env',
+    [
+      '-u',
+      'OPENBLAS_CORETYPE',
+      '-u',
+      'OPENBLAS_L2_SIZE',
+      `OPENBLAS_NUM_THREADS=${openblasThreads}`,
+      '/usr/bin/python3',
+      `${ROOT}bench/torch-reference.py`,
+      '--shape',
+      JSON.stringify(shape),
+      '--threads',
+      String(torchThreads),
+      '--steps',
+      String(steps),
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 },
+  );
   const last = r.stdout?.trim().split('\n').at(-1) ?? '';
-  if (r.status !== 0 || !last.startsWith('{')) throw new Error(`bench/torch-reference.py failed (exit ${r.status ?? r.signal}): ${r.stdout?.slice(-300)}`);
+  if (r.status !== 0 || !last.startsWith('{'))
+    throw new Error(`bench/torch-reference.py failed (exit ${r.status ?? r.signal}): ${r.stdout?.slice(-300)}`);
   return { ...(JSON.parse(last) as TorchResult), threads: torchThreads, openblasThreads };
 }
 
@@ -50,7 +75,8 @@ async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
   const flag = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
   const models = flag('--model') ? [flag('--model') as ModelName] : (Object.keys(MODELS) as ModelName[]);
-  for (const m of models) if (!(m in MODELS)) throw new Error(`--model: unknown model '${m}'; use one of ${Object.keys(MODELS).join(', ')}`);
+  for (const m of models)
+    if (!(m in MODELS)) throw new Error(`--model: unknown model '${m}'; use one of ${Object.keys(MODELS).join(', ')}`);
   const steps = flag('--steps') ? Number(flag('--steps')) : undefined;
   const torchProblem = setupTorch();
   if (torchProblem) console.error(torchProblem);
@@ -62,7 +88,8 @@ async function main(argv: string[]): Promise<void> {
       const u: TrainStepResult = runTrainStep(model, cfg, { steps, profile: argv.includes('--profile') });
       if (u.skipped) {
         notes.push(`${model} ${cfg.backend}: skipped — ${u.skipped}`);
-        if (json) console.log(JSON.stringify({ model, backend: cfg.backend, threads: cfg.threads, skipped: u.skipped }));
+        if (json)
+          console.log(JSON.stringify({ model, backend: cfg.backend, threads: cfg.threads, skipped: u.skipped }));
         else rows.push([model, cfg.backend, cfg.threads, 'skipped', '-', '-', '-', '-', '-']);
         continue;
       }
@@ -70,28 +97,78 @@ async function main(argv: string[]): Promise<void> {
       if (!torchProblem) {
         t = torchByThreads.get(u.threads) ?? runTorch(u.shape, u.threads, steps ?? (model === 'paper' ? 5 : 10));
         torchByThreads.set(u.threads, t);
-        if (t.params !== u.shape.params) notes.push(`${model}: parameter counts differ: unir ${u.shape.params}, torch ${t.params}`);
+        if (t.params !== u.shape.params)
+          notes.push(`${model}: parameter counts differ: unir ${u.shape.params}, torch ${t.params}`);
       }
       const ratio = t ? u.msPerStep / t.msPerStep : undefined;
       if (json) {
-        console.log(JSON.stringify({
-          model, backend: u.backend, threads: u.threads, unirMsPerStep: u.msPerStep, torchMsPerStep: t?.msPerStep ?? null, ratio: ratio ?? null,
-          gflops: u.gflops, torchGflops: t ? u.shape.flopsPerStep / (t.msPerStep / 1000) / 1e9 : null, samplesPerSec: u.samplesPerSec,
-          peakRssMb: u.peakRssMb, params: u.shape.params, torchParams: t?.params ?? null, torchThreads: t?.threads ?? null, torchOpenblasThreads: t?.openblasThreads ?? null, flopsPerStep: u.shape.flopsPerStep, batch: u.shape.batch,
-        }));
+        console.log(
+          JSON.stringify({
+            model,
+            backend: u.backend,
+            threads: u.threads,
+            unirMsPerStep: u.msPerStep,
+            torchMsPerStep: t?.msPerStep ?? null,
+            ratio: ratio ?? null,
+            gflops: u.gflops,
+            torchGflops: t ? u.shape.flopsPerStep / (t.msPerStep / 1000) / 1e9 : null,
+            samplesPerSec: u.samplesPerSec,
+            peakRssMb: u.peakRssMb,
+            params: u.shape.params,
+            torchParams: t?.params ?? null,
+            torchThreads: t?.threads ?? null,
+            torchOpenblasThreads: t?.openblasThreads ?? null,
+            flopsPerStep: u.shape.flopsPerStep,
+            batch: u.shape.batch,
+          }),
+        );
       } else {
-        rows.push([model, u.backend, u.threads, fmt(u.msPerStep), fmt(t?.msPerStep), fmt(ratio, 2), fmt(u.gflops, 2), fmt(u.samplesPerSec), fmt(u.peakRssMb, 0)]);
-        notes.push(`${model}: ${u.shape.params} params (torch ${t?.params ?? '-'}), batch ${u.shape.batch}, ${(u.shape.flopsPerStep / 1e9).toFixed(2)} GFLOP/step`);
-        if (t && u.threads > 1) notes.push(`${model} torch at ${u.threads} cores: best split was ${t.threads} torch thread(s) × ${t.openblasThreads} OpenBLAS thread(s)`);
+        rows.push([
+          model,
+          u.backend,
+          u.threads,
+          fmt(u.msPerStep),
+          fmt(t?.msPerStep),
+          fmt(ratio, 2),
+          fmt(u.gflops, 2),
+          fmt(u.samplesPerSec),
+          fmt(u.peakRssMb, 0),
+        ]);
+        notes.push(
+          `${model}: ${u.shape.params} params (torch ${t?.params ?? '-'}), batch ${u.shape.batch}, ${(u.shape.flopsPerStep / 1e9).toFixed(2)} GFLOP/step`,
+        );
+        if (t && u.threads > 1)
+          notes.push(
+            `${model} torch at ${u.threads} cores: best split was ${t.threads} torch thread(s) × ${t.openblasThreads} OpenBLAS thread(s)`,
+          );
       }
     }
   }
   if (!json) {
-    console.log(formatTable(['model', 'backend', 'threads', 'unir ms/step', 'torch ms/step', 'unir/torch', 'GFLOP/s', 'samples/s', 'peak RSS MB'], rows));
+    console.log(
+      formatTable(
+        [
+          'model',
+          'backend',
+          'threads',
+          'unir ms/step',
+          'torch ms/step',
+          'unir/torch',
+          'GFLOP/s',
+          'samples/s',
+          'peak RSS MB',
+        ],
+        rows,
+      ),
+    );
     for (const n of [...new Set(notes)]) console.log(`  ${n}`);
   }
   if (argv.includes('--all')) {
-    const r = spawnSync(process.execPath, [`${ROOT}bin/run-ts.mjs`, `${ROOT}bench/matmul.ts`, ...(json ? ['--json'] : [])], { stdio: 'inherit' });
+    const r = spawnSync(
+      process.execPath,
+      [`${ROOT}bin/run-ts.mjs`, `${ROOT}bench/matmul.ts`, ...(json ? ['--json'] : [])],
+      { stdio: 'inherit' },
+    );
     if (r.status !== 0) process.exitCode = 1;
   }
 }

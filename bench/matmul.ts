@@ -30,7 +30,16 @@ const CASES: Case[] = [
   { id: 'mm1024tB', label: '1024³ A·Bᵀ (input grad)', batch: 1, m: 1024, k: 1024, n: 1024, transposeB: true },
   { id: 'bmm512x32', label: '512 × (32×32 · 32×32)', batch: 512, m: 32, k: 32, n: 32 },
   { id: 'bmm64x128tB', label: '64 × (128×64 · (128×64)ᵀ) QKᵀ', batch: 64, m: 128, k: 64, n: 128, transposeB: true },
-  { id: 'fused256tB', label: 'fused 256³ A·Bᵀ + bias, relu', batch: 1, m: 256, k: 256, n: 256, transposeB: true, fused: true },
+  {
+    id: 'fused256tB',
+    label: 'fused 256³ A·Bᵀ + bias, relu',
+    batch: 1,
+    m: 256,
+    k: 256,
+    n: 256,
+    transposeB: true,
+    fused: true,
+  },
 ];
 
 type Config = { id: string; label: string; backend: 'cpu' | 'wasm'; unir: boolean; threads: number };
@@ -39,7 +48,13 @@ const CONFIGS: Config[] = [
   { id: 'cpu', label: 'cpu', backend: 'cpu', unir: false, threads: 1 },
   { id: 'wasm-1-stock', label: 'wasm 1 thread, stock kernels', backend: 'wasm', unir: false, threads: 1 },
   { id: 'wasm-1-unir', label: 'wasm 1 thread, unir kernels', backend: 'wasm', unir: true, threads: 1 },
-  { id: `wasm-${threadsN}-unir`, label: `wasm ${threadsN} threads, unir kernels`, backend: 'wasm', unir: true, threads: threadsN },
+  {
+    id: `wasm-${threadsN}-unir`,
+    label: `wasm ${threadsN} threads, unir kernels`,
+    backend: 'wasm',
+    unir: true,
+    threads: threadsN,
+  },
 ];
 
 type Result = { config: string; threads: number; fallback?: string; gflops: Record<string, number> };
@@ -76,7 +91,10 @@ async function child(cfg: Config, quick: boolean): Promise<Result> {
       y.dataSync();
       y.dispose();
     };
-    const s = secondsPerCall(run, slow ? { minSeconds: 0, maxReps: 1, warmup: false } : { minSeconds: quick ? 0.3 : 1.5, maxReps: 30 });
+    const s = secondsPerCall(
+      run,
+      slow ? { minSeconds: 0, maxReps: 1, warmup: false } : { minSeconds: quick ? 0.3 : 1.5, maxReps: 30 },
+    );
     gflops[c.id] = matMulGflops(c.batch, c.m, c.k, c.n, s);
     tf.dispose([a, b, bias]);
   }
@@ -95,8 +113,16 @@ if (argv[0] === '--child') {
   if (argv.includes('--json')) console.log(JSON.stringify(results));
   else {
     console.log(`matmul GFLOP/s (higher is better), ${os.availableParallelism()} cores, tfjs ${tf.version_core}`);
-    const header = ['case', ...CONFIGS.map((c, i) => `${c.label}${results[i]!.threads !== c.threads ? ` (ran ${results[i]!.threads})` : ''}`)];
-    console.log(formatTable(header, CASES.map((c) => [c.label, ...results.map((r) => r.gflops[c.id]!.toFixed(2))])));
+    const header = [
+      'case',
+      ...CONFIGS.map((c, i) => `${c.label}${results[i]!.threads !== c.threads ? ` (ran ${results[i]!.threads})` : ''}`),
+    ];
+    console.log(
+      formatTable(
+        header,
+        CASES.map((c) => [c.label, ...results.map((r) => r.gflops[c.id]!.toFixed(2))]),
+      ),
+    );
     for (const r of results) if (r.fallback) console.log(`${r.config}: ${r.fallback}`);
   }
 }

@@ -15,7 +15,10 @@ import { runChild } from './lib/child';
 import { formatTable } from './lib/table';
 import { MODELS, type ModelName, type StepShape } from './lib/unir-step';
 
-export interface TrainStepConfig { backend: 'wasm' | 'cpu'; threads: number }
+export interface TrainStepConfig {
+  backend: 'wasm' | 'cpu';
+  threads: number;
+}
 export interface TrainStepResult {
   model: ModelName;
   backend: string;
@@ -50,7 +53,13 @@ const median = (xs: number[]) => {
 };
 
 /** Child side: measure one (model, backend, threads). */
-async function child(model: ModelName, cfg: TrainStepConfig, steps: number, warmup: number, profile: boolean): Promise<TrainStepResult> {
+async function child(
+  model: ModelName,
+  cfg: TrainStepConfig,
+  steps: number,
+  warmup: number,
+  profile: boolean,
+): Promise<TrainStepResult> {
   const { initBackend, disposeBackend } = await import('../src/core/backend');
   const info = await initBackend({ backend: cfg.backend, threads: cfg.threads, quiet: true });
   const { buildUnirStep } = await import('./lib/unir-step');
@@ -77,28 +86,63 @@ async function child(model: ModelName, cfg: TrainStepConfig, steps: number, warm
   bench.dispose();
   await disposeBackend();
   return {
-    model, backend: info.name, threads: info.threads, msPerStep: ms, samplesPerSec: shape.batch / (ms / 1000),
-    gflops: shape.flopsPerStep / (ms / 1000) / 1e9, peakRssMb: process.resourceUsage().maxRSS / 1024, steps: times.length, loss, shape, profile: prof,
+    model,
+    backend: info.name,
+    threads: info.threads,
+    msPerStep: ms,
+    samplesPerSec: shape.batch / (ms / 1000),
+    gflops: shape.flopsPerStep / (ms / 1000) / 1e9,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    steps: times.length,
+    loss,
+    shape,
+    profile: prof,
   };
 }
 
-export interface RunOptions { steps?: number; warmup?: number; profile?: boolean }
+export interface RunOptions {
+  steps?: number;
+  warmup?: number;
+  profile?: boolean;
+}
 
 /** Parent side: one child process per configuration. A cpu run of the paper model is skipped with a reason. */
 export function runTrainStep(model: ModelName, cfg: TrainStepConfig, opts: RunOptions = {}): TrainStepResult {
   const steps = opts.steps ?? (model === 'paper' ? 5 : 10);
   const warmup = opts.warmup ?? 2;
   if (cfg.backend === 'cpu' && model !== 'smoke') {
-    return { model, backend: 'cpu', threads: 1, skipped: 'cpu backend: the paper model takes minutes per step (FACTS.md: ≈ 60 s for a smaller model)' } as TrainStepResult;
+    return {
+      model,
+      backend: 'cpu',
+      threads: 1,
+      skipped: 'cpu backend: the paper model takes minutes per step (FACTS.md: ≈ 60 s for a smaller model)',
+    } as TrainStepResult;
   }
-  const args = ['--child', model, cfg.backend, String(cfg.threads), String(cfg.backend === 'cpu' ? Math.min(steps, 3) : steps), String(cfg.backend === 'cpu' ? 1 : warmup)];
+  const args = [
+    '--child',
+    model,
+    cfg.backend,
+    String(cfg.threads),
+    String(cfg.backend === 'cpu' ? Math.min(steps, 3) : steps),
+    String(cfg.backend === 'cpu' ? 1 : warmup),
+  ];
   if (opts.profile) args.push('--profile');
   const limitMs = cfg.backend === 'cpu' ? CPU_LIMIT_MS : 900_000;
   try {
-    return runChild<TrainStepResult>(fileURLToPath(import.meta.url), args, { UNIR_WASM_THREADS: String(cfg.threads) }, limitMs);
+    return runChild<TrainStepResult>(
+      fileURLToPath(import.meta.url),
+      args,
+      { UNIR_WASM_THREADS: String(cfg.threads) },
+      limitMs,
+    );
   } catch (e) {
     if (cfg.backend !== 'cpu') throw e;
-    return { model, backend: 'cpu', threads: 1, skipped: `cpu backend: no result within ${CPU_LIMIT_MS / 1000} s (one smoke step took ≈ 250 s when measured)` } as TrainStepResult;
+    return {
+      model,
+      backend: 'cpu',
+      threads: 1,
+      skipped: `cpu backend: no result within ${CPU_LIMIT_MS / 1000} s (one smoke step took ≈ 250 s when measured)`,
+    } as TrainStepResult;
   }
 }
 
@@ -107,27 +151,54 @@ const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === '--child') {
     const [, model, backend, threads, steps, warmup] = argv;
-    const r = await child(model as ModelName, { backend: backend as 'wasm' | 'cpu', threads: Number(threads) }, Number(steps), Number(warmup), argv.includes('--profile'));
+    const r = await child(
+      model as ModelName,
+      { backend: backend as 'wasm' | 'cpu', threads: Number(threads) },
+      Number(steps),
+      Number(warmup),
+      argv.includes('--profile'),
+    );
     if (r.profile) {
       const total = r.profile.reduce((s, k) => s + k.ms, 0);
-      process.stderr.write(`profile ${model} ${backend}-${r.threads}: ${total.toFixed(0)} ms in kernels\n` +
-        formatTable(['kernel', 'ms', 'calls', '%'], r.profile.slice(0, 20).map((k) => [k.kernel, fmt(k.ms), k.calls, fmt((100 * k.ms) / total)])) + '\n');
+      process.stderr.write(
+        `profile ${model} ${backend}-${r.threads}: ${total.toFixed(0)} ms in kernels\n` +
+          formatTable(
+            ['kernel', 'ms', 'calls', '%'],
+            r.profile.slice(0, 20).map((k) => [k.kernel, fmt(k.ms), k.calls, fmt((100 * k.ms) / total)]),
+          ) +
+          '\n',
+      );
     }
     console.log(JSON.stringify(r));
     return;
   }
   const json = argv.includes('--json');
-  const only = argv.includes('--model') ? [argv[argv.indexOf('--model') + 1] as ModelName] : (Object.keys(MODELS) as ModelName[]);
+  const only = argv.includes('--model')
+    ? [argv[argv.indexOf('--model') + 1] as ModelName]
+    : (Object.keys(MODELS) as ModelName[]);
   const steps = argv.includes('--steps') ? Number(argv[argv.indexOf('--steps') + 1]) : undefined;
   const rows: (string | number)[][] = [];
   for (const model of only) {
     for (const cfg of defaultConfigs(model)) {
       const r = runTrainStep(model, cfg, { steps, profile: argv.includes('--profile') });
       if (json) console.log(JSON.stringify({ ...r, shape: undefined, profile: undefined }));
-      rows.push(r.skipped ? [model, cfg.backend, cfg.threads, 'skipped', r.skipped, '', ''] : [model, r.backend, r.threads, fmt(r.msPerStep), fmt(r.samplesPerSec), fmt(r.gflops, 2), fmt(r.peakRssMb, 0)]);
+      rows.push(
+        r.skipped
+          ? [model, cfg.backend, cfg.threads, 'skipped', r.skipped, '', '']
+          : [
+              model,
+              r.backend,
+              r.threads,
+              fmt(r.msPerStep),
+              fmt(r.samplesPerSec),
+              fmt(r.gflops, 2),
+              fmt(r.peakRssMb, 0),
+            ],
+      );
     }
   }
-  if (!json) console.log(formatTable(['model', 'backend', 'threads', 'ms/step', 'samples/s', 'GFLOP/s', 'peak RSS MB'], rows));
+  if (!json)
+    console.log(formatTable(['model', 'backend', 'threads', 'ms/step', 'samples/s', 'GFLOP/s', 'peak RSS MB'], rows));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

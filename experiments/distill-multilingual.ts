@@ -10,7 +10,8 @@ import { SCALE_FIXED } from './sweeps/scale';
 
 export default defineSweep({
   id: 'distill-multilingual',
-  question: 'Does distilling the English USE-lite teacher into the multilingual text tower (50 of the 300 steps) raise cross-lingual T2T R@10 over three-stage at the same steps?',
+  question:
+    'Does distilling the English USE-lite teacher into the multilingual text tower (50 of the 300 steps) raise cross-lingual T2T R@10 over three-stage at the same steps?',
   base: 'paper-three-stage',
   params: { 'curriculum.id': ['distill-three-stage', 'three-stage'] },
   seeds: [1, 2, 3],

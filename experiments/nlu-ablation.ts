@@ -8,7 +8,8 @@ import { SCALE_FIXED } from './sweeps/scale';
 
 export default defineSweep({
   id: 'nlu-ablation',
-  question: 'Does NLU fusion into the query improve retrieval (T2T / Q2I R@10), and is cross-attention better than late fusion?',
+  question:
+    'Does NLU fusion into the query improve retrieval (T2T / Q2I R@10), and is cross-attention better than late fusion?',
   base: 'paper-three-stage',
   params: { 'model.fusion': [{ id: 'none' }, { id: 'late' }, { id: 'cross-attention', heads: 4 }] },
   seeds: [1, 2, 3, 4, 5],

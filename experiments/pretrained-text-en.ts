@@ -15,7 +15,8 @@ export const SCRATCH_TOWER = { id: 'text-transformer', hidden: 128, layers: 2, h
 
 export default defineSweep({
   id: 'pretrained-text-en',
-  question: 'English only: does the frozen pretrained USE-lite text tower (a trained linear head) beat the from-scratch text transformer at the same steps (T2I / T2T R@10)?',
+  question:
+    'English only: does the frozen pretrained USE-lite text tower (a trained linear head) beat the from-scratch text transformer at the same steps (T2I / T2T R@10)?',
   base: 'paper-three-stage',
   params: { 'model.text': [USE_TOWER, SCRATCH_TOWER] },
   seeds: [1, 2, 3],

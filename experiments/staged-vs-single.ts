@@ -9,7 +9,8 @@ import { SCALE_FIXED } from './sweeps/scale';
 
 export default defineSweep({
   id: 'staged-vs-single',
-  question: 'Does three-stage training beat single-stage training with the same steps and data (T2I/T2T R@10, per language)?',
+  question:
+    'Does three-stage training beat single-stage training with the same steps and data (T2I/T2T R@10, per language)?',
   base: 'paper-three-stage',
   params: { 'curriculum.id': ['three-stage', 'single-stage'] },
   seeds: [1, 2, 3, 4, 5],

@@ -9,7 +9,8 @@ import { SCALE_FIXED, SEEN_LANGUAGES, UNSEEN_LANGUAGES } from './sweeps/scale';
 
 export default defineSweep({
   id: 'zero-shot-languages',
-  question: 'Trained on 6 languages, how well does the model retrieve in the other 6, compared with training on all 12?',
+  question:
+    'Trained on 6 languages, how well does the model retrieve in the other 6, compared with training on all 12?',
   base: 'paper-three-stage',
   params: { 'data.trainLanguages': [[...SEEN_LANGUAGES], [...SEEN_LANGUAGES, ...UNSEEN_LANGUAGES]] },
   seeds: [1, 2, 3, 4, 5],

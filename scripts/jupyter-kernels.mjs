@@ -39,14 +39,35 @@ done`;
 const specs = {
   unir: {
     display_name: 'TypeScript (unir)',
-    local: ['/bin/sh', '-c', 'cd "$1" && exec "$2" "$3" kernel --config-path "$4"', 'unir-kernel', root, process.execPath, launcher, '{connection_file}'],
-    user: ['/bin/sh', '-c', `${FIND_CHECKOUT}\ncd "$d" && UNIR_ROOT=$d exec node "$d/scripts/tslab-kernel.cjs" kernel --config-path "$1"`, 'unir-kernel', '{connection_file}'],
+    local: [
+      '/bin/sh',
+      '-c',
+      'cd "$1" && exec "$2" "$3" kernel --config-path "$4"',
+      'unir-kernel',
+      root,
+      process.execPath,
+      launcher,
+      '{connection_file}',
+    ],
+    user: [
+      '/bin/sh',
+      '-c',
+      `${FIND_CHECKOUT}\ncd "$d" && UNIR_ROOT=$d exec node "$d/scripts/tslab-kernel.cjs" kernel --config-path "$1"`,
+      'unir-kernel',
+      '{connection_file}',
+    ],
     env: (r) => (r ? { UNIR_ROOT: r } : {}),
   },
   tslab: {
     display_name: 'TypeScript',
     local: [process.execPath, launcher, 'kernel', '--config-path', '{connection_file}'],
-    user: ['/bin/sh', '-c', `${FIND_CHECKOUT}\nexec node "$d/scripts/tslab-kernel.cjs" kernel --config-path "$1"`, 'tslab-kernel', '{connection_file}'],
+    user: [
+      '/bin/sh',
+      '-c',
+      `${FIND_CHECKOUT}\nexec node "$d/scripts/tslab-kernel.cjs" kernel --config-path "$1"`,
+      'tslab-kernel',
+      '{connection_file}',
+    ],
     env: () => ({}),
   },
 };
@@ -85,8 +106,11 @@ export function writeSpecs(dataDir, local) {
 
 /** Jupyter's user data folder ($JUPYTER_DATA_DIR, else ~/.local/share/jupyter on Linux). */
 function userDataDir() {
-  const r = spawnSync(PYTHON, ['-c', 'from jupyter_core.paths import jupyter_data_dir; print(jupyter_data_dir())'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`jupyter-kernels: ${PYTHON} has no jupyter_core (run npm run setup:jupyter): ${r.stderr.trim()}`);
+  const r = spawnSync(PYTHON, ['-c', 'from jupyter_core.paths import jupyter_data_dir; print(jupyter_data_dir())'], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0)
+    throw new Error(`jupyter-kernels: ${PYTHON} has no jupyter_core (run npm run setup:jupyter): ${r.stderr.trim()}`);
   return r.stdout.trim();
 }
 

@@ -27,7 +27,10 @@ function main(): void {
     mkdirSync(join(FIXTURES, rel, '..'), { recursive: true });
     writeFileSync(join(FIXTURES, rel), data);
   }
-  copyFileSync(repoPath('test', 'fixtures', 'tokenizers', 'wordpiece-tiny.json'), join(FIXTURES, 'text-onnx', 'tokenizer.json'));
+  copyFileSync(
+    repoPath('test', 'fixtures', 'tokenizers', 'wordpiece-tiny.json'),
+    join(FIXTURES, 'text-onnx', 'tokenizer.json'),
+  );
   console.log(`wrote ${FIXTURES}`);
 }
 

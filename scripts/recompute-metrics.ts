@@ -7,7 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-interface Row { id: string; kind: 'image' | 'text' | 'query'; lang: string | null; group: string | null; role: 'caption' | 'chunk' | null }
+interface Row {
+  id: string;
+  kind: 'image' | 'text' | 'query';
+  lang: string | null;
+  group: string | null;
+  role: 'caption' | 'chunk' | null;
+}
 
 const args = process.argv.slice(2);
 const fromAt = args.indexOf('--t2t-from');
@@ -18,7 +24,11 @@ if (!runDir || (t2tFrom !== 'query' && t2tFrom !== 'caption')) {
   process.exit(2);
 }
 
-const index = JSON.parse(readFileSync(join(runDir, 'embeddings', `${split}.json`), 'utf8')) as { dim: number; count: number; rows: Row[] };
+const index = JSON.parse(readFileSync(join(runDir, 'embeddings', `${split}.json`), 'utf8')) as {
+  dim: number;
+  count: number;
+  rows: Row[];
+};
 const bytes = readFileSync(join(runDir, 'embeddings', `${split}.f32`));
 const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 const { dim, rows } = index;
@@ -39,7 +49,8 @@ function rank(q: number, candidates: number[]): number {
 }
 
 const all = rows.map((_, i) => i);
-const is = (kind: Row['kind'], role: Row['role'] = null) => all.filter((i) => rows[i]!.kind === kind && (role === null || rows[i]!.role === role));
+const is = (kind: Row['kind'], role: Row['role'] = null) =>
+  all.filter((i) => rows[i]!.kind === kind && (role === null || rows[i]!.role === role));
 const images = is('image');
 const captions = is('text', 'caption');
 const chunks = is('text', 'chunk');
@@ -52,7 +63,11 @@ function table(pairs: { lang: string; rank: number }[]): Record<string, Recall> 
   const out: Record<string, Recall> = {};
   for (const lang of Object.keys(by).sort()) {
     const rs = by[lang]!;
-    out[lang] = { 'R@1': rs.filter((r) => r <= 1).length / rs.length, 'R@5': rs.filter((r) => r <= 5).length / rs.length, 'R@10': rs.filter((r) => r <= 10).length / rs.length };
+    out[lang] = {
+      'R@1': rs.filter((r) => r <= 1).length / rs.length,
+      'R@5': rs.filter((r) => r <= 5).length / rs.length,
+      'R@10': rs.filter((r) => r <= 10).length / rs.length,
+    };
   }
   const langs = Object.keys(out);
   if (langs.length) {
@@ -65,7 +80,25 @@ function table(pairs: { lang: string; rank: number }[]): Record<string, Recall> 
 const langsOf = (list: number[]) => [...new Set(list.map((i) => rows[i]!.lang!))];
 const result = {
   t2i: table(captions.map((q) => ({ lang: rows[q]!.lang!, rank: rank(q, images) }))),
-  i2t: table(langsOf(captions).flatMap((l) => images.map((q) => ({ lang: l, rank: rank(q, captions.filter((j) => rows[j]!.lang === l)) })))),
-  t2t: table(askers.map((q) => ({ lang: rows[q]!.lang!, rank: rank(q, chunks.filter((j) => rows[j]!.lang === rows[q]!.lang)) }))),
+  i2t: table(
+    langsOf(captions).flatMap((l) =>
+      images.map((q) => ({
+        lang: l,
+        rank: rank(
+          q,
+          captions.filter((j) => rows[j]!.lang === l),
+        ),
+      })),
+    ),
+  ),
+  t2t: table(
+    askers.map((q) => ({
+      lang: rows[q]!.lang!,
+      rank: rank(
+        q,
+        chunks.filter((j) => rows[j]!.lang === rows[q]!.lang),
+      ),
+    })),
+  ),
 };
 console.log(JSON.stringify(result, null, 2));

@@ -18,22 +18,35 @@ type Cross = Record<string, Record<string, Record<string, number>>>;
 const runs = readdirSync(runsDir)
   .map((d) => /^(.+)--(.+)--s(\d+)$/.exec(d))
   .filter((m): m is RegExpExecArray => !!m && m[1] === sweepId && existsSync(join(runsDir, m[0], 'metrics.json')))
-  .map((m) => ({ arm: m[2]!, seed: Number(m[3]), cross: (JSON.parse(readFileSync(join(runsDir, m[0], 'metrics.json'), 'utf8')) as { final: { t2tCross?: Cross } }).final.t2tCross }))
+  .map((m) => ({
+    arm: m[2]!,
+    seed: Number(m[3]),
+    cross: (JSON.parse(readFileSync(join(runsDir, m[0], 'metrics.json'), 'utf8')) as { final: { t2tCross?: Cross } })
+      .final.t2tCross,
+  }))
   .filter((r) => r.cross);
 const arms = [...new Set(runs.map((r) => r.arm))].sort();
 if (arms.length === 0) {
   console.error(`${runsDir}: no finished run of sweep '${sweepId}' with final.t2tCross in its metrics.json`);
   process.exit(2);
 }
-const langs = Object.keys(runs[0]!.cross!).filter((l) => l !== pivot).sort();
+const langs = Object.keys(runs[0]!.cross!)
+  .filter((l) => l !== pivot)
+  .sort();
 const value = (c: Cross, q: string, d: string) => c[q]?.[d]?.['R@10'];
-const bySeed = (arm: string, q: string, d: string) => new Map(runs.filter((r) => r.arm === arm).map((r) => [r.seed, value(r.cross!, q, d)!] as const));
+const bySeed = (arm: string, q: string, d: string) =>
+  new Map(runs.filter((r) => r.arm === arm).map((r) => [r.seed, value(r.cross!, q, d)!] as const));
 
 const [a, b] = arms;
-console.log(`Cross-lingual T2T R@10 (test), sweep ${sweepId}: ${arms.map((x) => `${x} (${runs.filter((r) => r.arm === x).length} seeds)`).join(', ')}; mean ± 95% CI over seeds.\n`);
+console.log(
+  `Cross-lingual T2T R@10 (test), sweep ${sweepId}: ${arms.map((x) => `${x} (${runs.filter((r) => r.arm === x).length} seeds)`).join(', ')}; mean ± 95% CI over seeds.\n`,
+);
 const head = ['direction', ...arms, ...(b ? [`${a} − ${b} (paired by seed)`] : [])];
 console.log(`| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
-const rows: [string, string, string][] = [...langs.map((l) => [`${l} → ${pivot}`, l, pivot] as [string, string, string]), ...langs.map((l) => [`${pivot} → ${l}`, pivot, l] as [string, string, string])];
+const rows: [string, string, string][] = [
+  ...langs.map((l) => [`${l} → ${pivot}`, l, pivot] as [string, string, string]),
+  ...langs.map((l) => [`${pivot} → ${l}`, pivot, l] as [string, string, string]),
+];
 const deltas: number[] = [];
 for (const [label, q, d] of rows) {
   const cells = arms.map((arm) => fmtMeanCi([...bySeed(arm, q, d).values()]));
@@ -46,4 +59,7 @@ for (const [label, q, d] of rows) {
   }
   console.log(`| ${label} | ${cells.join(' | ')} |`);
 }
-if (b) console.log(`\nMean Δ over the ${rows.length} directions: ${fmtSigned(deltas.reduce((x, y) => x + y, 0) / deltas.length)}.`);
+if (b)
+  console.log(
+    `\nMean Δ over the ${rows.length} directions: ${fmtSigned(deltas.reduce((x, y) => x + y, 0) / deltas.length)}.`,
+  );

@@ -8,9 +8,25 @@ export { UserError } from './core/errors';
 export { defineBaseline, type BaselineInputs, type BaselineResult } from './core/eval/baseline';
 export { defineMetric, type EvalInputs, type MetricEvaluator } from './core/eval/metric';
 export { defineIndex, type VectorIndex } from './core/index/vector-index';
-export { defineLoss, expectSameShape, lossVariable, takeFeatures, type FeatureKey, type Features, type LossInstance, type LossPlugin } from './core/loss/loss';
+export {
+  defineLoss,
+  expectSameShape,
+  lossVariable,
+  takeFeatures,
+  type FeatureKey,
+  type Features,
+  type LossInstance,
+  type LossPlugin,
+} from './core/loss/loss';
 export { stopGradient } from './core/loss/ops';
-export { defineEncoder, type Encoder, type EncoderCtx, type ImageEncoder, type NluEncoder, type TextEncoder } from './core/model/encoder';
+export {
+  defineEncoder,
+  type Encoder,
+  type EncoderCtx,
+  type ImageEncoder,
+  type NluEncoder,
+  type TextEncoder,
+} from './core/model/encoder';
 export { defineFusion, type Fusion } from './core/model/fusion';
 export { Dense, l2Normalize, ParamScope } from './core/nn';
 export { defineTokenizer, type Tokenizer } from './core/text/tokenizer';

@@ -9,7 +9,10 @@ const RUN_TS = fileURLToPath(new URL('../../bin/run-ts.mjs', import.meta.url));
  */
 export function runChild<T>(script: string, args: string[], env: Record<string, string> = {}, timeoutMs = 600_000): T {
   const r = spawnSync(process.execPath, [RUN_TS, script, ...args], {
-    env: { ...process.env, ...env }, encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   const last = r.stdout.trim().split('\n').at(-1) ?? '';
   if (r.status !== 0 || !last.startsWith('{')) {

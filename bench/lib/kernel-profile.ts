@@ -1,7 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 
-export interface KernelTime { kernel: string; ms: number; calls: number }
+export interface KernelTime {
+  kernel: string;
+  ms: number;
+  calls: number;
+}
 
 /**
  * Per-kernel wall time of everything run on `backendName` while `fn` runs: every kernel registered for the

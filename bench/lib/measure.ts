@@ -1,5 +1,8 @@
 /** Mean seconds per call of `fn` after one warm-up call: repeats until `minSeconds` have passed or `maxReps` ran. */
-export function secondsPerCall(fn: () => void, opts: { minSeconds?: number; maxReps?: number; warmup?: boolean } = {}): number {
+export function secondsPerCall(
+  fn: () => void,
+  opts: { minSeconds?: number; maxReps?: number; warmup?: boolean } = {},
+): number {
   const { minSeconds = 1, maxReps = 50, warmup = true } = opts;
   if (warmup) fn();
   let reps = 0;
@@ -13,4 +16,5 @@ export function secondsPerCall(fn: () => void, opts: { minSeconds?: number; maxR
 }
 
 /** GFLOP/s of a (batched) matmul: 2·batch·m·k·n flops per call. */
-export const matMulGflops = (batch: number, m: number, k: number, n: number, seconds: number) => (2 * batch * m * k * n) / seconds / 1e9;
+export const matMulGflops = (batch: number, m: number, k: number, n: number, seconds: number) =>
+  (2 * batch * m * k * n) / seconds / 1e9;

@@ -26,7 +26,15 @@ export interface StepShape {
   nlu: { hidden: number; layers: number; heads: number; mlpRatio: number };
   /** image-vit: patches + transformer; image-cnn: conv 3×3 (k) + ReLU + 2×2 max pool per stage, mean pool, projection. */
   image:
-    | { kind: 'vit'; imageSize: number; patchSize: number; hidden: number; layers: number; heads: number; mlpRatio: number }
+    | {
+        kind: 'vit';
+        imageSize: number;
+        patchSize: number;
+        hidden: number;
+        layers: number;
+        heads: number;
+        mlpRatio: number;
+      }
     | { kind: 'cnn'; imageSize: number; channels: number[]; kernel: number };
   fusionHeads: number;
   gateInit: number;
@@ -66,11 +74,25 @@ async function experimentStep(name: ModelName) {
   const s3 = stages[stages.length - 1]!;
   const batch = s3.batchSize ?? e.data.batchSize;
   const counts = Object.fromEntries(allocateBatch(batch, s3.data)) as Record<string, number>;
-  const pairs = { ic: counts['image-caption'] ?? 0, qc: counts['query-chunk'] ?? 0, nlu: counts['query-nlu'] ?? 0, sem: counts['query-semantic'] ?? 0 };
+  const pairs = {
+    ic: counts['image-caption'] ?? 0,
+    qc: counts['query-chunk'] ?? 0,
+    nlu: counts['query-nlu'] ?? 0,
+    sem: counts['query-semantic'] ?? 0,
+  };
   if (Object.keys(counts).length !== 4 || Object.values(pairs).some((n) => n === 0)) {
-    throw new Error(`bench: ${MODELS[name]}'s last stage mixes ${Object.keys(counts).join(', ')}; the bench step needs image-caption, query-chunk, query-nlu and query-semantic`);
+    throw new Error(
+      `bench: ${MODELS[name]}'s last stage mixes ${Object.keys(counts).join(', ')}; the bench step needs image-caption, query-chunk, query-nlu and query-semantic`,
+    );
   }
-  return { model: e.model, batch, pairs, captionsPerImage: s3.captionsPerImage, lr: s3.lr ?? e.optimizer.lr, weights: { a: s3.weights.a ?? 1, b: s3.weights.b ?? 1 } };
+  return {
+    model: e.model,
+    batch,
+    pairs,
+    captionsPerImage: s3.captionsPerImage,
+    lr: s3.lr ?? e.optimizer.lr,
+    weights: { a: s3.weights.a ?? 1, b: s3.weights.b ?? 1 },
+  };
 }
 
 /** Deterministic PRNG for the synthetic batches. */
@@ -80,12 +102,19 @@ const rng = mulberry32;
 function tokenBatch(b: number, t: number, g: number, vocab: number, clsId: number, r: () => number): EncodedBatch {
   const ids = new Int32Array(b * t * g);
   for (let i = 0; i < b; i++) {
-    for (let j = 0; j < t; j++) for (let k = 0; k < g; k++) ids[(i * t + j) * g + k] = j === 0 ? clsId : 2 + Math.floor(r() * (vocab - 2));
+    for (let j = 0; j < t; j++)
+      for (let k = 0; k < g; k++) ids[(i * t + j) * g + k] = j === 0 ? clsId : 2 + Math.floor(r() * (vocab - 2));
   }
   const wordIndex = new Int32Array(b * t).map((_, x) => (x % t === 0 ? -1 : (x % t) - 1));
   return {
-    batch: b, length: t, pieces: g, ids, mask: new Float32Array(b * t).fill(1), wordIndex,
-    firstPiece: Uint8Array.from(wordIndex, (w) => (w >= 0 ? 1 : 0)), words: Array.from({ length: b }, () => []),
+    batch: b,
+    length: t,
+    pieces: g,
+    ids,
+    mask: new Float32Array(b * t).fill(1),
+    wordIndex,
+    firstPiece: Uint8Array.from(wordIndex, (w) => (w >= 0 ? 1 : 0)),
+    words: Array.from({ length: b }, () => []),
   };
 }
 
@@ -102,7 +131,12 @@ const numel = (vs: tf.Variable[]) => vs.reduce((s, v) => s + v.size, 0);
 export async function buildUnirStep(name: ModelName, seed = 1): Promise<UnirStep> {
   const cfg = await experimentStep(name);
   const reg = registry();
-  const model: UnifiedModel = await createUnifiedModel(cfg.model, { numIntents: NUM_INTENTS, numSlotLabels: NUM_SLOT_LABELS, seed, registry: reg });
+  const model: UnifiedModel = await createUnifiedModel(cfg.model, {
+    numIntents: NUM_INTENTS,
+    numSlotLabels: NUM_SLOT_LABELS,
+    seed,
+    registry: reg,
+  });
   const s = model.spec;
   const tok = model.tokenizer;
   const { ic, qc: nqc, nlu: nnlu, sem } = cfg.pairs;
@@ -112,15 +146,31 @@ export async function buildUnirStep(name: ModelName, seed = 1): Promise<UnirStep
   const G = tok.pieces;
   const texts = (n: number) => tokenBatch(n, T, G, tok.vocabSize, tok.clsId, r);
   const S = model.parts.image.imageSize;
-  const captions = texts(ic * k), chunks = texts(nqc), semantic = texts(sem), q1 = texts(nqc), q2 = texts(nnlu), q3 = texts(sem);
+  const captions = texts(ic * k),
+    chunks = texts(nqc),
+    semantic = texts(sem),
+    q1 = texts(nqc),
+    q2 = texts(nnlu),
+    q3 = texts(sem);
   const images = tf.tensor4d(Float32Array.from({ length: ic * S * S * 3 }, r), [ic, S, S, 3]);
-  const intentLabels = tf.tensor1d(Int32Array.from({ length: nnlu }, () => Math.floor(r() * NUM_INTENTS)), 'int32');
-  const slotLabels = tf.tensor2d(Int32Array.from({ length: nnlu * T }, () => Math.floor(r() * NUM_SLOT_LABELS)), [nnlu, T], 'int32');
+  const intentLabels = tf.tensor1d(
+    Int32Array.from({ length: nnlu }, () => Math.floor(r() * NUM_INTENTS)),
+    'int32',
+  );
+  const slotLabels = tf.tensor2d(
+    Int32Array.from({ length: nnlu * T }, () => Math.floor(r() * NUM_SLOT_LABELS)),
+    [nnlu, T],
+    'int32',
+  );
   const slotMask = tf.tensor2d(q2.firstPiece, [nnlu, T], 'float32');
   const temperature = 0.07;
-  const make = (id: string, lossName?: string) => reg.create('loss', id, id === 'info-nce' ? { temperature } : {}, lossName ? { name: lossName } : undefined);
-  const lTI = make('info-nce', 'L_TI'), lQC = make('info-nce', 'L_QC');
-  const lIntent = make('intent-ce'), lSlot = make('slot-ce'), lAlign = make('mse-align');
+  const make = (id: string, lossName?: string) =>
+    reg.create('loss', id, id === 'info-nce' ? { temperature } : {}, lossName ? { name: lossName } : undefined);
+  const lTI = make('info-nce', 'L_TI'),
+    lQC = make('info-nce', 'L_QC');
+  const lIntent = make('intent-ce'),
+    lSlot = make('slot-ce'),
+    lAlign = make('mse-align');
   const losses = [lTI, lQC, lIntent, lSlot, lAlign];
   const variables = [...Object.values(model.modules).flat(), ...losses.flatMap((l) => l.variables)];
   const opt = new AdamW({ weightDecay: 0.01 });
@@ -130,19 +180,48 @@ export async function buildUnirStep(name: ModelName, seed = 1): Promise<UnirStep
   const f = model.flopsPerSample();
   // under the tape: images and k captions per image (ti), chunks + fused queries (qc), NLU (intent, slot), fused
   // queries (align); plus the no-gradient semantic target
-  const tape = ic * (f.image + k * f.text) + nqc * (2 * f.text + f.nlu + f.fusion) + nnlu * f.nlu + sem * (f.text + f.nlu + f.fusion);
+  const tape =
+    ic * (f.image + k * f.text) +
+    nqc * (2 * f.text + f.nlu + f.fusion) +
+    nnlu * f.nlu +
+    sem * (f.text + f.nlu + f.fusion);
   const flopsPerStep = 3 * tape + sem * f.text;
-  const part = (p: Record<string, unknown>) => ({ hidden: p.hidden as number, layers: p.layers as number, heads: p.heads as number, mlpRatio: p.mlpRatio as number });
-  const imageShape: StepShape['image'] = s.image.id === 'image-cnn'
-    ? { kind: 'cnn', imageSize: S, channels: s.image.channels as number[], kernel: s.image.kernel as number }
-    : { kind: 'vit', ...part(s.image), imageSize: S, patchSize: s.image.patchSize as number };
-  if (s.image.id === 'image-cnn' && (s.image.separable || s.image.pool !== 'max')) throw new Error('bench: the torch reference mirrors image-cnn with full convs and max pooling only');
+  const part = (p: Record<string, unknown>) => ({
+    hidden: p.hidden as number,
+    layers: p.layers as number,
+    heads: p.heads as number,
+    mlpRatio: p.mlpRatio as number,
+  });
+  const imageShape: StepShape['image'] =
+    s.image.id === 'image-cnn'
+      ? { kind: 'cnn', imageSize: S, channels: s.image.channels as number[], kernel: s.image.kernel as number }
+      : { kind: 'vit', ...part(s.image), imageSize: S, patchSize: s.image.patchSize as number };
+  if (s.image.id === 'image-cnn' && (s.image.separable || s.image.pool !== 'max'))
+    throw new Error('bench: the torch reference mirrors image-cnn with full convs and max pooling only');
   const shape: StepShape = {
-    model: name, dim: s.dim, vocabSize: tok.vocabSize, pieces: G, maxLength: T, padId: tok.padId,
-    text: part(s.text), nlu: part(s.nlu), image: imageShape,
-    fusionHeads: s.fusion.heads as number, gateInit: s.fusion.gateInit as number,
-    numIntents: NUM_INTENTS, numSlotLabels: NUM_SLOT_LABELS, batch: ic + nqc + nnlu + sem, pairs: cfg.pairs, captionsPerImage: k,
-    weights: cfg.weights, lr: cfg.lr, weightDecay: 0.01, clipNorm, temperature, params: numel(variables), flopsPerStep,
+    model: name,
+    dim: s.dim,
+    vocabSize: tok.vocabSize,
+    pieces: G,
+    maxLength: T,
+    padId: tok.padId,
+    text: part(s.text),
+    nlu: part(s.nlu),
+    image: imageShape,
+    fusionHeads: s.fusion.heads as number,
+    gateInit: s.fusion.gateInit as number,
+    numIntents: NUM_INTENTS,
+    numSlotLabels: NUM_SLOT_LABELS,
+    batch: ic + nqc + nnlu + sem,
+    pairs: cfg.pairs,
+    captionsPerImage: k,
+    weights: cfg.weights,
+    lr: cfg.lr,
+    weightDecay: 0.01,
+    clipNorm,
+    temperature,
+    params: numel(variables),
+    flopsPerStep,
   };
 
   const step = (): number => {
@@ -150,9 +229,11 @@ export async function buildUnirStep(name: ModelName, seed = 1): Promise<UnirStep
       const target = model.encodeText(semantic, false); // (n, D), no gradient (constantFeatures)
       return tf.variableGrads(() => {
         const text = model.encodeText(captions, true); // (ic·k, D): k captions per image, averaged (src/core/train/features.ts)
-        const caption = k === 1 ? text : l2Normalize(tf.mean(tf.reshape(text, [ic, k, text.shape[1]]), 1) as tf.Tensor2D);
+        const caption =
+          k === 1 ? text : l2Normalize(tf.mean(tf.reshape(text, [ic, k, text.shape[1]]), 1) as tf.Tensor2D);
         const ti = lTI.compute({ a: model.encodeImage(images, true), b: caption }).infoNce!;
-        const qc = lQC.compute({ a: model.encodeQuery(q1, true, true).embedding, b: model.encodeText(chunks, true) }).infoNce!;
+        const qc = lQC.compute({ a: model.encodeQuery(q1, true, true).embedding, b: model.encodeText(chunks, true) })
+          .infoNce!;
         const out = model.runNlu(q2, true);
         const intent = lIntent.compute({ intentLogits: out.intentLogits, intentLabels }).intentCe!;
         const slot = lSlot.compute({ slotLogits: out.slotLogits, slotLabels, slotMask }).slotCe!;

@@ -17,7 +17,18 @@ export interface CliCommand {
 
 /** Commands shown by `unir --help`, in this order. */
 export const COMMANDS = [
-  'run', 'data', 'doctor', 'plugins', 'runs', 'report', 'compare', 'sweep', 'results', 'index', 'search', 'umap',
+  'run',
+  'data',
+  'doctor',
+  'plugins',
+  'runs',
+  'report',
+  'compare',
+  'sweep',
+  'results',
+  'index',
+  'search',
+  'umap',
 ] as const;
 
 /**
@@ -36,7 +47,14 @@ function joinDashValues(argv: string[], options: NonNullable<ParseArgsConfig['op
     if (a === '--') return [...out, ...argv.slice(i)];
     const name = /^--([^=]+)$/.exec(a)?.[1];
     const next = argv[i + 1];
-    if (name && options[name]?.type === 'string' && next !== undefined && next.startsWith('-') && next !== '--' && !isFlag(next)) {
+    if (
+      name &&
+      options[name]?.type === 'string' &&
+      next !== undefined &&
+      next.startsWith('-') &&
+      next !== '--' &&
+      !isFlag(next)
+    ) {
       out.push(`${a}=${next}`);
       i++;
     } else out.push(a);
@@ -55,7 +73,10 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
     return parseArgs({ args: joinDashValues(argv, options), options, allowPositionals, strict: true });
   } catch (e) {
     const ambiguous = /^Option '(--[^ ']+)[^']*' argument is ambiguous/.exec((e as Error).message);
-    if (ambiguous) throw new UserError(`unir ${cmd}: ${ambiguous[1]} needs a value; write ${ambiguous[1]} VALUE. See 'unir ${cmd} --help'.`);
+    if (ambiguous)
+      throw new UserError(
+        `unir ${cmd}: ${ambiguous[1]} needs a value; write ${ambiguous[1]} VALUE. See 'unir ${cmd} --help'.`,
+      );
     const msg = (e as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '');
     throw new UserError(`unir ${cmd}: ${msg}. See 'unir ${cmd} --help'.`);
   }

@@ -12,15 +12,24 @@ async function load(name: string): Promise<CliCommand | undefined> {
 }
 
 async function help(): Promise<string> {
-  const lines = ['unir — unified multimodal + multilingual retrieval with NLU integration', '', 'Usage: unir <command> [options]', '', 'Commands:'];
+  const lines = [
+    'unir — unified multimodal + multilingual retrieval with NLU integration',
+    '',
+    'Usage: unir <command> [options]',
+    '',
+    'Commands:',
+  ];
   for (const name of COMMANDS) {
     const c = await load(name).catch((e: Error) => ({ summary: `(failed to load: ${e.message.split('\n')[0]})` }));
     if (c) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
   }
-  lines.push('', "Run 'unir <command> --help' for a command's options.", 'Global: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu (or UNIR_BACKEND)');
+  lines.push(
+    '',
+    "Run 'unir <command> --help' for a command's options.",
+    'Global: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu (or UNIR_BACKEND)',
+  );
   return lines.join('\n');
 }
-
 
 /** Takes the global `--backend X` / `--backend=X` out of argv and exports it as UNIR_BACKEND. */
 function takeBackendFlag(argv: string[]): string[] {
@@ -38,7 +47,9 @@ function takeBackendFlag(argv: string[]): string[] {
     }
     if (!(BACKEND_NAMES as readonly string[]).includes(value)) {
       const hint = didYouMean(value, BACKEND_NAMES);
-      throw new UserError(`--backend: unknown backend '${value}'.${hint ? ` Did you mean '${hint}'?` : ''} Use one of ${BACKEND_NAMES.join(', ')}.`);
+      throw new UserError(
+        `--backend: unknown backend '${value}'.${hint ? ` Did you mean '${hint}'?` : ''} Use one of ${BACKEND_NAMES.join(', ')}.`,
+      );
     }
     process.env.UNIR_BACKEND = value;
   }
@@ -62,7 +73,9 @@ export async function main(argv: string[]): Promise<number> {
     if (!cmd) {
       const known = COMMANDS.filter((c) => existsSync(`${commandsDir}${c}.ts`));
       const hint = didYouMean(name, known);
-      console.error(`unir: unknown command '${name}'.${hint ? ` Did you mean '${hint}'?` : ''} Known: ${known.join(', ')}.`);
+      console.error(
+        `unir: unknown command '${name}'.${hint ? ` Did you mean '${hint}'?` : ''} Known: ${known.join(', ')}.`,
+      );
       return 2;
     }
     if (rest.includes('--help') || rest.includes('-h')) {

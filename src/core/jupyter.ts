@@ -21,8 +21,12 @@ export function jupyterStatus(): JupyterStatus {
     const mods = spawnSync(JUPYTER_PYTHON, ['-c', 'import nbconvert, nbclient, ipykernel'], { encoding: 'utf8' });
     status.jupyter = mods.status === 0;
     if (status.jupyter) {
-      const code = 'from jupyter_client.kernelspec import KernelSpecManager as K; import json; print(json.dumps({k: v["resource_dir"] for k, v in K().get_all_specs().items()}))';
-      const ks = spawnSync(JUPYTER_PYTHON, ['-Xfrozen_modules=off', '-c', code], { encoding: 'utf8', env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' } });
+      const code =
+        'from jupyter_client.kernelspec import KernelSpecManager as K; import json; print(json.dumps({k: v["resource_dir"] for k, v in K().get_all_specs().items()}))';
+      const ks = spawnSync(JUPYTER_PYTHON, ['-Xfrozen_modules=off', '-c', code], {
+        encoding: 'utf8',
+        env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' },
+      });
       if (ks.status === 0) {
         try {
           const specs = JSON.parse(ks.stdout) as Record<string, string>;

@@ -1,7 +1,16 @@
 // The notebook API (import it in a cell as './src/notebook'). Every function is safe to re-run: finished
 // runs are reused, plugins re-register with a warning, search engines and maps are cached per run.
 export { byProfile, profile, type Profile } from './profile';
-export { compareRuns, loadRun, registerPlugin, runExperiment, sweep, type ExperimentRun, type RunExperimentOptions, type SweepOutcome } from './experiments';
+export {
+  compareRuns,
+  loadRun,
+  registerPlugin,
+  runExperiment,
+  sweep,
+  type ExperimentRun,
+  type RunExperimentOptions,
+  type SweepOutcome,
+} from './experiments';
 export { search, umap, type NotebookSearchOptions, type UmapView } from './explore';
 export { show } from './show';
 export { defineLoss } from '../core/loss/loss';

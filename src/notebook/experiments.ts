@@ -5,7 +5,15 @@ import { repoPath } from '../core/paths';
 import type { AnyPlugin } from '../core/registry';
 import { headlineMetrics } from '../core/eval/headline';
 import { buildReport, headline, type Figure, type Table } from '../core/report';
-import { finishedMetrics, formatRunId, isRunDir, loadAndResolve, loadRunRecord, readMetricsJson, type RunRecord } from '../core/run';
+import {
+  finishedMetrics,
+  formatRunId,
+  isRunDir,
+  loadAndResolve,
+  loadRunRecord,
+  readMetricsJson,
+  type RunRecord,
+} from '../core/run';
 import { loadSweep } from '../core/sweep/load-sweep';
 import { overridesSlug, type Overrides } from '../core/config/overrides';
 import { runTrials, type TrialOutcome } from '../core/sweep/run-sweep';
@@ -49,7 +57,10 @@ export async function runExperiment(nameOrPath: string, o: RunExperimentOptions 
   const overrides: Overrides = { ...(o.set ?? {}), ...(o.seed === undefined ? {} : { seed: o.seed }) };
   const set = Object.entries(overrides).map(([path, value]) => ({ flag: `set['${path}']`, path, value }));
   const reg = registry();
-  const { resolved, source } = await loadAndResolve({ experiment: nameOrPath, set }, { registry: reg, plugins: o.plugins, warn: notebookLog });
+  const { resolved, source } = await loadAndResolve(
+    { experiment: nameOrPath, set },
+    { registry: reg, plugins: o.plugins, warn: notebookLog },
+  );
   const e = resolved.experiment;
   const { seed: _seed, ...rest } = overrides;
   const runId = o.runId ?? formatRunId(e.id, overridesSlug(rest), e.seed);
@@ -74,7 +85,10 @@ export function loadRun(runDir: string): RunRecord {
 
 /** The comparison report's figures and tables (same as `unir compare`), without writing files. */
 export function compareRuns(runDirs: readonly string[]): { figures: Figure[]; tables: Table[] } {
-  const m = buildReport(runDirs.map((d) => loadRunRecord(resolve(d))), registry());
+  const m = buildReport(
+    runDirs.map((d) => loadRunRecord(resolve(d))),
+    registry(),
+  );
   return { figures: m.figures, tables: m.tables };
 }
 
@@ -91,13 +105,19 @@ export interface SweepOutcome {
  * trials, and writes its report under <runsDir>/sweep-<id>/. Plugins registered in the notebook are not
  * visible to the child processes: sweep built-ins or experiment files only.
  */
-export async function sweep(fileOrSpec: string | SweepInput, o: { parallel?: number; runsDir?: string } = {}): Promise<SweepOutcome> {
+export async function sweep(
+  fileOrSpec: string | SweepInput,
+  o: { parallel?: number; runsDir?: string } = {},
+): Promise<SweepOutcome> {
   const spec = typeof fileOrSpec === 'string' ? (await loadSweep(fileOrSpec)).spec : SweepSchema.parse(fileOrSpec);
   const trials = expandSweep(spec);
   const runsDir = resolve(o.runsDir ?? defaultRunsDir());
   const outcomes = await runTrials(trials, { base: spec.base, runsDir, parallel: o.parallel, log: notebookLog });
   const failed = outcomes.filter((x) => x.status === 'failed');
-  if (failed.length) throw new Error(`sweep ${spec.id}: ${failed.length} trial(s) failed, e.g. ${failed[0]!.trial.runId}: ${failed[0]!.lastLines?.split('\n').pop() ?? ''}`);
+  if (failed.length)
+    throw new Error(
+      `sweep ${spec.id}: ${failed.length} trial(s) failed, e.g. ${failed[0]!.trial.runId}: ${failed[0]!.lastLines?.split('\n').pop() ?? ''}`,
+    );
   const keys = Object.keys(spec.params);
   const metricCols = new Set<string>();
   const headlines = headlineMetrics(registry().registered('metric'));
@@ -109,7 +129,12 @@ export async function sweep(fileOrSpec: string | SweepInput, o: { parallel?: num
   const table: Table = {
     title: `sweep ${spec.id}`,
     columns: ['runId', 'seed', ...keys, ...metricCols],
-    rows: trials.map((t, i) => [t.runId, t.seed, ...keys.map((k) => t.point[k] as number), ...[...metricCols].map((c) => heads[i]![c] ?? null)]),
+    rows: trials.map((t, i) => [
+      t.runId,
+      t.seed,
+      ...keys.map((k) => t.point[k] as number),
+      ...[...metricCols].map((c) => heads[i]![c] ?? null),
+    ]),
   };
   const r = writeSweepReport(spec, trials, runsDir, join(runsDir, `sweep-${spec.id}`), table, headlines);
   return { figures: r.figures, points: r.points, table, outcomes, html: r.html };

@@ -54,7 +54,10 @@ const maps = new Map<string, RunMap>();
  * language or modality (every point shown; the figure's buttons switch the colouring), the trustworthiness
  * (k = 10) of the 2-D map and the cross-lingual alignment.
  */
-export async function umap(runDir: string, o: { split?: string; dims?: 2 | 3; colourBy?: 'language' | 'modality' } = {}): Promise<UmapView> {
+export async function umap(
+  runDir: string,
+  o: { split?: string; dims?: 2 | 3; colourBy?: 'language' | 'modality' } = {},
+): Promise<UmapView> {
   const dir = resolve(runDir);
   const split = o.split ?? 'test';
   const key = `${dir}|${split}`;

@@ -10,60 +10,170 @@ export type Profile = 'ci' | 'full';
 export declare function profile(): Profile;
 export declare function byProfile<T>(v: { ci: T; full: T }): T;
 
-export interface Figure { id: string; title?: string; data: unknown[]; layout: Record<string, unknown> }
-export interface Table { title: string; columns: string[]; rows: (string | number | null)[][] }
+export interface Figure {
+  id: string;
+  title?: string;
+  data: unknown[];
+  layout: Record<string, unknown>;
+}
+export interface Table {
+  title: string;
+  columns: string[];
+  rows: (string | number | null)[][];
+}
 type Scores = Record<string, number>;
 export interface Metrics {
   retrieval?: Record<string, { mean?: Scores; [lang: string]: Scores | undefined } | undefined>;
   nlu?: Record<string, { mean?: number; [lang: string]: number | undefined } | undefined>;
   [k: string]: unknown;
 }
-export interface MetricsFile { runId: string; experiment: string; backend: string; seed: number; stages: { name: string; metrics: Metrics }[]; final: Metrics }
-export interface HistoryRow { stage: string; step: number; globalStep: number; lr: number; losses: Record<string, number>; [k: string]: unknown }
-export interface RunRecord { dir: string; runId: string; metrics: MetricsFile; config: Record<string, unknown>; run: Record<string, unknown>; history: HistoryRow[] }
+export interface MetricsFile {
+  runId: string;
+  experiment: string;
+  backend: string;
+  seed: number;
+  stages: { name: string; metrics: Metrics }[];
+  final: Metrics;
+}
+export interface HistoryRow {
+  stage: string;
+  step: number;
+  globalStep: number;
+  lr: number;
+  losses: Record<string, number>;
+  [k: string]: unknown;
+}
+export interface RunRecord {
+  dir: string;
+  runId: string;
+  metrics: MetricsFile;
+  config: Record<string, unknown>;
+  run: Record<string, unknown>;
+  history: HistoryRow[];
+}
 
-export interface RunExperimentOptions { set?: Record<string, unknown>; seed?: number; runId?: string; out?: string; force?: boolean }
-export interface ExperimentRun { runId: string; runDir: string; reused: boolean; metrics: MetricsFile }
+export interface RunExperimentOptions {
+  set?: Record<string, unknown>;
+  seed?: number;
+  runId?: string;
+  out?: string;
+  force?: boolean;
+}
+export interface ExperimentRun {
+  runId: string;
+  runDir: string;
+  reused: boolean;
+  metrics: MetricsFile;
+}
 export declare function runExperiment(nameOrPath: string, o?: RunExperimentOptions): Promise<ExperimentRun>;
 export declare function loadRun(runDir: string): RunRecord;
 export declare function compareRuns(runDirs: readonly string[]): { figures: Figure[]; tables: Table[] };
 
 export interface SweepSpecInput {
-  id: string; question?: string; base: string; method?: 'grid' | 'random';
+  id: string;
+  question?: string;
+  base: string;
+  method?: 'grid' | 'random';
   params: Record<string, unknown[] | { min: number; max: number; log?: boolean; int?: boolean }>;
-  trials?: number; searchSeed?: number; seeds?: number[]; fixed?: Record<string, unknown>;
+  trials?: number;
+  searchSeed?: number;
+  seeds?: number[];
+  fixed?: Record<string, unknown>;
 }
-export interface SweepOutcome { figures: Figure[]; points: unknown[]; table: Table; outcomes: { trial: { runId: string }; status: string }[]; html: string }
-export declare function sweep(fileOrSpec: string | SweepSpecInput, o?: { parallel?: number; runsDir?: string }): Promise<SweepOutcome>;
+export interface SweepOutcome {
+  figures: Figure[];
+  points: unknown[];
+  table: Table;
+  outcomes: { trial: { runId: string }; status: string }[];
+  html: string;
+}
+export declare function sweep(
+  fileOrSpec: string | SweepSpecInput,
+  o?: { parallel?: number; runsDir?: string },
+): Promise<SweepOutcome>;
 
-export interface SlotSpan { label: string; text: string; start: number; end: number }
+export interface SlotSpan {
+  label: string;
+  text: string;
+  start: number;
+  end: number;
+}
 export type SearchResult =
   | { rank: number; score: number; modality: 'image'; id: string; group: string; path: string; file: string }
   | { rank: number; score: number; modality: 'text'; id: string; group: string; lang: string; text: string };
 export interface SearchResponse {
-  query: string; lang: string; intent: string; intentConfidence: number; slots: SlotSpan[]; semanticText: string;
-  retrieval: boolean; message?: string; k: number; results: SearchResult[]; [k: string]: unknown;
+  query: string;
+  lang: string;
+  intent: string;
+  intentConfidence: number;
+  slots: SlotSpan[];
+  semanticText: string;
+  retrieval: boolean;
+  message?: string;
+  k: number;
+  results: SearchResult[];
+  [k: string]: unknown;
 }
-export interface NotebookSearchOptions { k?: number; lang?: string; modality?: 'auto' | 'image' | 'text' | 'all'; sameLang?: boolean; split?: string; index?: string }
+export interface NotebookSearchOptions {
+  k?: number;
+  lang?: string;
+  modality?: 'auto' | 'image' | 'text' | 'all';
+  sameLang?: boolean;
+  split?: string;
+  index?: string;
+}
 export declare function search(runDir: string, query: string, o?: NotebookSearchOptions): Promise<SearchResponse>;
 
-export interface Alignment { translations: number; random: number; score: number; pairs: number }
-export interface UmapView { figure: Figure; trustworthiness: number; alignment: Alignment; points: number; map: unknown }
-export declare function umap(runDir: string, o?: { split?: string; dims?: 2 | 3; colourBy?: 'language' | 'modality' }): Promise<UmapView>;
+export interface Alignment {
+  translations: number;
+  random: number;
+  score: number;
+  pairs: number;
+}
+export interface UmapView {
+  figure: Figure;
+  trustworthiness: number;
+  alignment: Alignment;
+  points: number;
+  map: unknown;
+}
+export declare function umap(
+  runDir: string,
+  o?: { split?: string; dims?: 2 | 3; colourBy?: 'language' | 'modality' },
+): Promise<UmapView>;
 
 export declare function show(x: unknown): void;
 
 /** Plugin definitions made in cells; see src/core/loss/loss.ts and src/core/model/fusion.ts for the contracts. */
-export interface PluginDef { id: string; summary: string; configSchema: zod.ZodType; citation?: string; create(config: any, ctx: any): any; [k: string]: unknown }
-export declare function defineLoss(p: PluginDef & { needs: readonly string[]; mainTerm: string }): PluginDef & { kind: 'loss' };
+export interface PluginDef {
+  id: string;
+  summary: string;
+  configSchema: zod.ZodType;
+  citation?: string;
+  create(config: any, ctx: any): any;
+  [k: string]: unknown;
+}
+export declare function defineLoss(
+  p: PluginDef & { needs: readonly string[]; mainTerm: string },
+): PluginDef & { kind: 'loss' };
 export declare function defineFusion(p: PluginDef): PluginDef & { kind: 'fusion' };
 /** Registers the plugin and returns one line saying so. */
 export declare function registerPlugin(plugin: { kind: string; id: string; summary?: string }): string;
-export declare function takeFeatures(f: unknown, needs: readonly string[], where: string): Record<string, tfcore.Tensor>;
+export declare function takeFeatures(
+  f: unknown,
+  needs: readonly string[],
+  where: string,
+): Record<string, tfcore.Tensor>;
 export declare function stopGradient<T extends tfcore.Tensor>(x: T): T;
 export declare function l2Normalize<T extends tfcore.Tensor>(x: T): T;
-export declare class ParamScope { static root(name: string, seed: number): ParamScope; child(name: string): ParamScope; dispose(): void }
+export declare class ParamScope {
+  static root(name: string, seed: number): ParamScope;
+  child(name: string): ParamScope;
+  dispose(): void;
+}
 export declare class Dense {
   constructor(scope: ParamScope, inDim: number, outDim: number);
-  apply(x: tfcore.Tensor): tfcore.Tensor; variables(): tfcore.Variable[]; flops(batch: number): number;
+  apply(x: tfcore.Tensor): tfcore.Tensor;
+  variables(): tfcore.Variable[];
+  flops(batch: number): number;
 }

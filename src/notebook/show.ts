@@ -82,11 +82,16 @@ go();})();</script>`;
 // (120-character run ids) shortened in the middle with the full text in a tooltip.
 // ---------------------------------------------------------------------------------------------------------
 
-const isFigure = (x: unknown): x is Figure => !!x && typeof x === 'object' && Array.isArray((x as Figure).data) && typeof (x as Figure).layout === 'object';
-const isTable = (x: unknown): x is Table => !!x && typeof x === 'object' && Array.isArray((x as Table).columns) && Array.isArray((x as Table).rows);
-const isRows = (x: unknown): x is Record<string, unknown>[] => Array.isArray(x) && x.length > 0 && x.every((r) => r && typeof r === 'object' && !Array.isArray(r) && !isFigure(r));
-const isPng = (x: unknown): x is Uint8Array => x instanceof Uint8Array && x[0] === 0x89 && x[1] === 0x50 && x[2] === 0x4e && x[3] === 0x47;
-const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+const isFigure = (x: unknown): x is Figure =>
+  !!x && typeof x === 'object' && Array.isArray((x as Figure).data) && typeof (x as Figure).layout === 'object';
+const isTable = (x: unknown): x is Table =>
+  !!x && typeof x === 'object' && Array.isArray((x as Table).columns) && Array.isArray((x as Table).rows);
+const isRows = (x: unknown): x is Record<string, unknown>[] =>
+  Array.isArray(x) && x.length > 0 && x.every((r) => r && typeof r === 'object' && !Array.isArray(r) && !isFigure(r));
+const isPng = (x: unknown): x is Uint8Array =>
+  x instanceof Uint8Array && x[0] === 0x89 && x[1] === 0x50 && x[2] === 0x4e && x[3] === 0x47;
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  !!v && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 
 /** Longest text a table cell or header shows; longer ones keep their start and end around an ellipsis. */
 export const CELL_MAX = 40;
@@ -110,7 +115,10 @@ function cellText(v: unknown): string {
   if (typeof v === 'bigint') return String(v);
   if (v === null || v === undefined) return '—';
   if (Array.isArray(v)) return v.map(cellText).join(', ');
-  if (isPlainObject(v)) return Object.entries(v).map(([k, x]) => `${k}=${cellText(x)}`).join(' ');
+  if (isPlainObject(v))
+    return Object.entries(v)
+      .map(([k, x]) => `${k}=${cellText(x)}`)
+      .join(' ');
   return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
@@ -121,7 +129,9 @@ function shortHtml(s: string): string {
 
 function cellHtml(v: unknown): string {
   if (isPlainObject(v)) {
-    const lines = Object.entries(v).map(([k, x]) => `<span style="color:#666">${escapeHtml(k)}</span> ${shortHtml(cellText(x))}`);
+    const lines = Object.entries(v).map(
+      ([k, x]) => `<span style="color:#666">${escapeHtml(k)}</span> ${shortHtml(cellText(x))}`,
+    );
     return `<td style="text-align:left;white-space:nowrap;font-size:90%">${lines.join('<br>')}</td>`;
   }
   return `<td>${shortHtml(cellText(v))}</td>`;
@@ -129,13 +139,21 @@ function cellHtml(v: unknown): string {
 
 export function tableHtml(t: Table): string {
   return `<table class="unir-table"><thead><tr>${t.columns.map((c) => `<th>${shortHtml(c)}</th>`).join('')}</tr></thead><tbody>${t.rows
-    .map((r) => `<tr>${r.map(cellHtml).join('')}</tr>`).join('')}</tbody></table>`;
+    .map((r) => `<tr>${r.map(cellHtml).join('')}</tr>`)
+    .join('')}</tbody></table>`;
 }
 
 export function tableText(t: Table): string {
   const rows = [t.columns.map((c) => abbreviate(c)), ...t.rows.map((r) => r.map((c) => abbreviate(cellText(c))))];
   const w = t.columns.map((_, i) => Math.max(...rows.map((r) => String(r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => String(c ?? '').padEnd(w[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => String(c ?? '').padEnd(w[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** Rows of objects (e.g. DuckDB results, history rows) as a Table. */
@@ -148,7 +166,12 @@ export function rowsToTable(rows: Record<string, unknown>[], title = ''): Table 
 // Log text with Markdown pipe tables (the dataset's summary when it is built) as HTML tables.
 // ---------------------------------------------------------------------------------------------------------
 
-const pipeCells = (line: string) => line.trim().replace(/^\||\|$/g, '').split('|').map((c) => c.trim());
+const pipeCells = (line: string) =>
+  line
+    .trim()
+    .replace(/^\||\|$/g, '')
+    .split('|')
+    .map((c) => c.trim());
 const isSeparator = (line: string) => /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/.test(line);
 
 /** true when `text` holds at least one Markdown pipe table (a header row, a |---| row, body rows). */
@@ -169,9 +192,13 @@ export function pipeTablesHtml(text: string): string {
       const body: string[][] = [];
       for (i += 2; i < lines.length && lines[i]!.trim().startsWith('|'); i++) body.push(pipeCells(lines[i]!));
       i--;
-      const td = (c: string, j: number, tag: string) => `<${tag} style="text-align:${align[j] ?? 'left'}">${escapeHtml(c)}</${tag}>`;
-      out.push(`<table class="unir-table"><thead><tr>${head.map((c, j) => td(c, j, 'th')).join('')}</tr></thead><tbody>${body
-        .map((r) => `<tr>${r.map((c, j) => td(c, j, 'td')).join('')}</tr>`).join('')}</tbody></table>`);
+      const td = (c: string, j: number, tag: string) =>
+        `<${tag} style="text-align:${align[j] ?? 'left'}">${escapeHtml(c)}</${tag}>`;
+      out.push(
+        `<table class="unir-table"><thead><tr>${head.map((c, j) => td(c, j, 'th')).join('')}</tr></thead><tbody>${body
+          .map((r) => `<tr>${r.map((c, j) => td(c, j, 'td')).join('')}</tr>`)
+          .join('')}</tbody></table>`,
+      );
     } else if (line.trim()) {
       out.push(`<p>${escapeHtml(line)}</p>`);
     }
@@ -185,7 +212,8 @@ export function pipeTablesHtml(text: string): string {
  */
 export function notebookLog(text: string): void {
   const write = hasPipeTable(text) ? tslabWriter() : undefined;
-  if (write) write({ data: { 'text/html': pipeTablesHtml(text), 'text/plain': text }, metadata: {}, transient: {} }, false);
+  if (write)
+    write({ data: { 'text/html': pipeTablesHtml(text), 'text/plain': text }, metadata: {}, transient: {} }, false);
   else console.log(text);
 }
 
@@ -194,9 +222,17 @@ export function notebookLog(text: string): void {
 /** The display bundle for a value: plotly figure(s), a table or rows, a PNG, or text. */
 export function bundleOf(x: unknown, o: { withLib?: boolean } = {}): MimeBundle {
   if (isFigure(x)) {
-    return { [PLOTLY_MIME]: { data: x.data, layout: x.layout }, 'text/html': plotlyHtml(x, o), 'text/plain': `<figure ${(x as Figure).title ?? ''}>` };
+    return {
+      [PLOTLY_MIME]: { data: x.data, layout: x.layout },
+      'text/html': plotlyHtml(x, o),
+      'text/plain': `<figure ${(x as Figure).title ?? ''}>`,
+    };
   }
-  if (isTable(x)) return { 'text/html': `${x.title ? `<h4>${escapeHtml(x.title)}</h4>` : ''}${tableHtml(x)}`, 'text/plain': tableText(x) };
+  if (isTable(x))
+    return {
+      'text/html': `${x.title ? `<h4>${escapeHtml(x.title)}</h4>` : ''}${tableHtml(x)}`,
+      'text/plain': tableText(x),
+    };
   if (isRows(x)) return bundleOf(rowsToTable(x));
   if (isPng(x)) return { 'image/png': Buffer.from(x).toString('base64'), 'text/plain': `<png ${x.length} bytes>` };
   if (typeof x === 'string') return { 'text/markdown': x, 'text/plain': x };

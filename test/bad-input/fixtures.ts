@@ -63,28 +63,42 @@ export function truncatedPng(from: string): Buffer {
 export function manifestExperiment(dir: string, manifest: string, dataset: Record<string, unknown> = {}): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'experiment.json');
-  writeFileSync(file, JSON.stringify({
-    id: 'corpus',
-    data: { dataset: { id: 'manifest', path: manifest, ...dataset }, batchSize: 4, evalSplit: 'test' },
-    model: {
-      dim: 16,
-      tokenizer: { id: 'word-ngram', buckets: 512, pieces: 4, maxLength: 12 },
-      text: { id: 'text-transformer', hidden: 16, layers: 1, heads: 2 },
-      image: { id: 'image-vit', imageSize: 16, patchSize: 4, hidden: 16, layers: 1, heads: 2 },
-      nlu: { id: 'nlu-transformer', hidden: 16, layers: 1, heads: 2 },
-      fusion: { id: 'cross-attention', heads: 2 },
-    },
-    curriculum: { id: 'three-stage', steps: { stage1: 1, stage2: 1, stage3: 1 } },
-  }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        id: 'corpus',
+        data: { dataset: { id: 'manifest', path: manifest, ...dataset }, batchSize: 4, evalSplit: 'test' },
+        model: {
+          dim: 16,
+          tokenizer: { id: 'word-ngram', buckets: 512, pieces: 4, maxLength: 12 },
+          text: { id: 'text-transformer', hidden: 16, layers: 1, heads: 2 },
+          image: { id: 'image-vit', imageSize: 16, patchSize: 4, hidden: 16, layers: 1, heads: 2 },
+          nlu: { id: 'nlu-transformer', hidden: 16, layers: 1, heads: 2 },
+          fusion: { id: 'cross-attention', heads: 2 },
+        },
+        curriculum: { id: 'three-stage', steps: { stage1: 1, stage2: 1, stage3: 1 } },
+      },
+      null,
+      2,
+    ),
+  );
   return file;
 }
 
 /** A copy of the valid fixture in `dir` with every record passed through `edit` (null drops it; the header included). */
-export function manifestEdited(dir: string, edit: (rec: Record<string, unknown>) => Record<string, unknown> | null): string {
+export function manifestEdited(
+  dir: string,
+  edit: (rec: Record<string, unknown>) => Record<string, unknown> | null,
+): string {
   cpSync(VALID, dir, { recursive: true });
   const file = join(dir, 'manifest.jsonl');
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim());
-  const out = lines.map((l) => edit(JSON.parse(l) as Record<string, unknown>)).filter((r): r is Record<string, unknown> => r !== null);
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
+  const out = lines
+    .map((l) => edit(JSON.parse(l) as Record<string, unknown>))
+    .filter((r): r is Record<string, unknown> => r !== null);
   writeFileSync(file, `${out.map((r) => JSON.stringify(r)).join('\n')}\n`);
   return file;
 }
@@ -117,26 +131,43 @@ export function brokenPluginExperiment(dir: string, manifest: string, broken: Br
     dim: 16,
     tokenizer: { id: 'word-ngram', buckets: 512, pieces: 4, maxLength: 12 },
     text: broken === 'text-int' ? { id: 'int-text' } : { id: 'text-transformer', hidden: 16, layers: 1, heads: 2 },
-    image: broken === 'image-nan' ? { id: 'nan-image' } : { id: 'image-vit', imageSize: 16, patchSize: 4, hidden: 16, layers: 1, heads: 2 },
+    image:
+      broken === 'image-nan'
+        ? { id: 'nan-image' }
+        : { id: 'image-vit', imageSize: 16, patchSize: 4, hidden: 16, layers: 1, heads: 2 },
     nlu: { id: 'nlu-transformer', hidden: 16, layers: 1, heads: 2 },
     fusion: broken === 'fusion-shape' ? { id: 'half-fusion' } : { id: 'cross-attention', heads: 2 },
   };
   const loss = broken === 'loss-not-scalar' ? 'row-loss' : broken === 'loss-nan' ? 'log-loss' : undefined;
-  const curriculum = broken === 'fusion-shape'
-    ? { id: 'single-stage', steps: { stage1: 1, stage2: 1, stage3: 1 } }
-    : { id: 'three-stage', steps: { stage1: 1, stage2: 1, stage3: 1 }, ...(loss ? { stages: { stage1: { terms: [{ name: 'ti', loss, pair: 'image-caption' }] } } } : {}) };
-  const experiment = { id: 'broken', data: { dataset: { id: 'manifest', path: manifest }, batchSize: 4, evalSplit: 'test' }, model, curriculum, observers: [] };
+  const curriculum =
+    broken === 'fusion-shape'
+      ? { id: 'single-stage', steps: { stage1: 1, stage2: 1, stage3: 1 } }
+      : {
+          id: 'three-stage',
+          steps: { stage1: 1, stage2: 1, stage3: 1 },
+          ...(loss ? { stages: { stage1: { terms: [{ name: 'ti', loss, pair: 'image-caption' }] } } } : {}),
+        };
+  const experiment = {
+    id: 'broken',
+    data: { dataset: { id: 'manifest', path: manifest }, batchSize: 4, evalSplit: 'test' },
+    model,
+    curriculum,
+    observers: [],
+  };
   const at = (p: string) => JSON.stringify(join(repo, p));
-  writeFileSync(file, [
-    `import * as tf from ${at('node_modules/@tensorflow/tfjs-core')};`,
-    `import { z } from ${at('node_modules/zod')};`,
-    `import { registry } from ${at('src/plugins')};`,
-    `import { defineLoss } from ${at('src/core/loss/loss')};`,
-    `import { defineFusion } from ${at('src/core/model/fusion')};`,
-    `import { defineEncoder } from ${at('src/core/model/encoder')};`,
-    plugin[broken],
-    `export default ${JSON.stringify(experiment, null, 2)};`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      `import * as tf from ${at('node_modules/@tensorflow/tfjs-core')};`,
+      `import { z } from ${at('node_modules/zod')};`,
+      `import { registry } from ${at('src/plugins')};`,
+      `import { defineLoss } from ${at('src/core/loss/loss')};`,
+      `import { defineFusion } from ${at('src/core/model/fusion')};`,
+      `import { defineEncoder } from ${at('src/core/model/encoder')};`,
+      plugin[broken],
+      `export default ${JSON.stringify(experiment, null, 2)};`,
+      '',
+    ].join('\n'),
+  );
   return file;
 }

@@ -21,8 +21,14 @@ describe('unir CLI', () => {
   });
 
   it.each([
-    [['--backend', 'cuda', 'plugins'], "unir: --backend: unknown backend 'cuda'. Use one of auto, tensorflow-gpu, tensorflow, wasm, cpu."],
-    [['plugins', '--kind', 'losss'], "unir: plugins --kind: unknown kind 'losss'. Did you mean 'loss'? Known: tokenizer, encoder, fusion, loss, curriculum, dataset, metric, index, observer, augmentation, baseline."],
+    [
+      ['--backend', 'cuda', 'plugins'],
+      "unir: --backend: unknown backend 'cuda'. Use one of auto, tensorflow-gpu, tensorflow, wasm, cpu.",
+    ],
+    [
+      ['plugins', '--kind', 'losss'],
+      "unir: plugins --kind: unknown kind 'losss'. Did you mean 'loss'? Known: tokenizer, encoder, fusion, loss, curriculum, dataset, metric, index, observer, augmentation, baseline.",
+    ],
     [['plugins', '--bogus'], "unir: unir plugins: Unknown option '--bogus'. See 'unir plugins --help'."],
     [['plugns'], /^unir: unknown command 'plugns'\. Did you mean 'plugins'\? Known: .*\.$/],
   ])('bad input %j: one line, exit 2, no stack trace', (args, message) => {
@@ -44,8 +50,14 @@ describe('unir doctor', () => {
     const d = JSON.parse(r.stdout);
     expect(d.backend.name).toBe('wasm');
     expect(d.backend.threads).toBe(Math.min(8, availableParallelism()));
-    expect(d.backend.kernels).toEqual(expect.arrayContaining(['UnsortedSegmentSum', 'Conv2DBackpropFilter',
-      'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter']));
+    expect(d.backend.kernels).toEqual(
+      expect.arrayContaining([
+        'UnsortedSegmentSum',
+        'Conv2DBackpropFilter',
+        'DepthwiseConv2dNativeBackpropInput',
+        'DepthwiseConv2dNativeBackpropFilter',
+      ]),
+    );
     expect(d.backends.find((b: { name: string }) => b.name === 'tensorflow').loads).toBe(false);
     expect(d.plugins.loss).toEqual(['distill-mse', 'info-nce', 'intent-ce', 'mse-align', 'siglip', 'slot-ce']);
     expect(d.jupyter).toMatchObject({ jupyter: true, tslabKernel: true, unirKernel: true });

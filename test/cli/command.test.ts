@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseFlags } from '../../src/cli/command';
 
-const OPTIONS = { k: { type: 'string' }, sql: { type: 'string' }, json: { type: 'boolean' }, set: { type: 'string', multiple: true } } as const;
+const OPTIONS = {
+  k: { type: 'string' },
+  sql: { type: 'string' },
+  json: { type: 'boolean' },
+  set: { type: 'string', multiple: true },
+} as const;
 const parse = (...argv: string[]) => parseFlags('search', argv, OPTIONS).values;
 const errorOf = (...argv: string[]) => {
   try {
@@ -20,13 +25,16 @@ describe('parseFlags: a value that starts with a dash', () => {
     expect(parse('--k=-3', '--json')).toEqual({ k: '-3', json: true });
   });
 
-  it('unless it is one of the command\'s flags: then the flag before it has no value, said in one line', () => {
+  it("unless it is one of the command's flags: then the flag before it has no value, said in one line", () => {
     expect(errorOf('--k', '--json')).toBe("unir search: --k needs a value; write --k VALUE. See 'unir search --help'.");
     expect(errorOf('--k')).toBe("unir search: Option '--k <value>' argument missing. See 'unir search --help'.");
     expect(errorOf('--kk', '3')).toMatch(/^unir search: Unknown option '--kk'/);
   });
 
   it("leaves everything after '--' alone", () => {
-    expect(parseFlags('search', ['--k', '2', '--', '--json'], OPTIONS)).toMatchObject({ values: { k: '2' }, positionals: ['--json'] });
+    expect(parseFlags('search', ['--k', '2', '--', '--json'], OPTIONS)).toMatchObject({
+      values: { k: '2' },
+      positionals: ['--json'],
+    });
   });
 });

@@ -13,7 +13,17 @@ const out = join(tmp, 'runs');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
-const runArgs = (id: string, ...extra: string[]) => ['run', 'smoke', '--out', out, '--run-id', id, '--set', 'checkpointEvery=0', ...extra];
+const runArgs = (id: string, ...extra: string[]) => [
+  'run',
+  'smoke',
+  '--out',
+  out,
+  '--run-id',
+  id,
+  '--set',
+  'checkpointEvery=0',
+  ...extra,
+];
 const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
 const table = (report: { tables: { title: string; columns: string[]; rows: unknown[][] }[] }, title: string) => {
   const t = report.tables.find((x) => x.title === title);
@@ -22,7 +32,10 @@ const table = (report: { tables: { title: string; columns: string[]; rows: unkno
 };
 
 beforeAll(() => {
-  for (const [id, seed] of [['ref', '1'], ['other', '2']] as const) {
+  for (const [id, seed] of [
+    ['ref', '1'],
+    ['other', '2'],
+  ] as const) {
     const r = unir(runArgs(id, '--seed', seed));
     expect(r.code, r.stderr).toBe(0);
   }
@@ -79,10 +92,14 @@ describe('after a run', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('resuming at global step 40 (stage2)');
     const ref = join(out, 'ref');
-    const history = (d: string) => readFileSync(join(d, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => {
-      const { stage, step, globalStep, lr, losses } = JSON.parse(l) as Record<string, unknown>;
-      return { stage, step, globalStep, lr, losses }; // without wall-clock fields
-    });
+    const history = (d: string) =>
+      readFileSync(join(d, 'history.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const { stage, step, globalStep, lr, losses } = JSON.parse(l) as Record<string, unknown>;
+          return { stage, step, globalStep, lr, losses }; // without wall-clock fields
+        });
     expect(history(dir)).toEqual(history(ref));
     const [m, want] = [json(join(dir, 'metrics.json')), json(join(ref, 'metrics.json'))];
     expect(m.stages.map((s: { name: string }) => s.name)).toEqual(['stage1', 'stage2', 'stage3']);

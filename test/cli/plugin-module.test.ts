@@ -15,12 +15,30 @@ const dir = join(out, 'pm');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
-const history = () => readFileSync(join(dir, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { globalStep: number; losses: Record<string, number> });
+const history = () =>
+  readFileSync(join(dir, 'history.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { globalStep: number; losses: Record<string, number> });
 
 describe('a plugin module outside the checkout', () => {
   it('trains a stage term, resumes after kill -9 with the recorded module, and appears in the report', async () => {
-    const args = ['run', 'smoke', '--plugin', module, '--out', out, '--run-id', 'pm', '--set', 'checkpointEvery=1',
-      '--set', 'curriculum.stages.stage1.terms.ti.loss="triplet-margin"', '--set', 'curriculum.steps={"stage1":4,"stage2":1,"stage3":1}'];
+    const args = [
+      'run',
+      'smoke',
+      '--plugin',
+      module,
+      '--out',
+      out,
+      '--run-id',
+      'pm',
+      '--set',
+      'checkpointEvery=1',
+      '--set',
+      'curriculum.stages.stage1.terms.ti.loss="triplet-margin"',
+      '--set',
+      'curriculum.steps={"stage1":4,"stage2":1,"stage3":1}',
+    ];
     const k = await runAndKill(args, join(dir, 'history.jsonl'), 2);
     expect(k.killed).toBe(true);
     const cfg = json(join(dir, 'config.json'));

@@ -1,5 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,7 +28,11 @@ afterAll(() => {
 });
 
 function unir(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['bin/unir.mjs', ...args], { encoding: 'utf8', env: { ...process.env, UNIR_CACHE_DIR: cache, UNIR_WASM_THREADS: '1', ...env }, timeout: 300_000 });
+  const r = spawnSync(process.execPath, ['bin/unir.mjs', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, UNIR_CACHE_DIR: cache, UNIR_WASM_THREADS: '1', ...env },
+    timeout: 300_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -86,17 +101,45 @@ function bigManifest(dir: string, groups: { train: number; test: number }): stri
   mkdirSync(join(dir, 'images'), { recursive: true });
   copyFileSync(join(VALID, 'images', 'dog.png'), join(dir, 'images', 'a.png'));
   const langs = ['en', 'de', 'fr', 'ja'];
-  const lines: unknown[] = [{ type: 'header', name: 'big', languages: langs, intents: ['find_image', 'find_document'], slotLabels: ['object'] }];
+  const lines: unknown[] = [
+    { type: 'header', name: 'big', languages: langs, intents: ['find_image', 'find_document'], slotLabels: ['object'] },
+  ];
   const add = (split: string, n: number) => {
     for (let g = 0; g < n; g++) {
       const group = `${split}-${g}`;
       lines.push({ type: 'image', id: `img/${group}`, group, split, path: 'images/a.png' });
       for (const lang of langs) {
-        lines.push({ type: 'text', id: `cap/${group}/${lang}`, group, split, lang, role: 'caption', text: `thing ${g} ${lang}` });
-        lines.push({ type: 'text', id: `chunk/${group}/${lang}`, group, split, lang, role: 'chunk', text: `thing ${g}: a thing in ${lang}` });
+        lines.push({
+          type: 'text',
+          id: `cap/${group}/${lang}`,
+          group,
+          split,
+          lang,
+          role: 'caption',
+          text: `thing ${g} ${lang}`,
+        });
+        lines.push({
+          type: 'text',
+          id: `chunk/${group}/${lang}`,
+          group,
+          split,
+          lang,
+          role: 'chunk',
+          text: `thing ${g}: a thing in ${lang}`,
+        });
       }
       const text = `show me thing ${g}`;
-      lines.push({ type: 'query', id: `q/${group}`, group, split, lang: 'en', text, intent: g % 2 ? 'find_image' : 'find_document', slots: [{ label: 'object', start: 8, end: text.length }], semanticText: `thing ${g}` });
+      lines.push({
+        type: 'query',
+        id: `q/${group}`,
+        group,
+        split,
+        lang: 'en',
+        text,
+        intent: g % 2 ? 'find_image' : 'find_document',
+        slots: [{ label: 'object', start: 8, end: text.length }],
+        semanticText: `thing ${g}`,
+      });
     }
   };
   add('train', groups.train);
@@ -109,19 +152,39 @@ describe('every run prints the data it uses at its start', () => {
   it("smoke on another manifest: smoke's languages and maxGroups are named, with the chance R@10 they leave and a warning (they used to be kept silently)", () => {
     const manifest = bigManifest(join(tmp, 'big'), { train: 20, test: 30 });
     const r = unir([
-      'run', 'smoke', '--out', join(tmp, 'big-runs'), '--set', 'data.dataset.id=manifest', '--set', `data.dataset.path=${manifest}`,
-      '--set', 'data.evalSplit=test', '--set', 'curriculum.steps={"stage1":1,"stage2":1,"stage3":1}',
+      'run',
+      'smoke',
+      '--out',
+      join(tmp, 'big-runs'),
+      '--set',
+      'data.dataset.id=manifest',
+      '--set',
+      `data.dataset.path=${manifest}`,
+      '--set',
+      'data.evalSplit=test',
+      '--set',
+      'curriculum.steps={"stage1":1,"stage2":1,"stage3":1}',
     ]);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stderr.split('\n');
     const at = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix));
     // smoke's languages (en, de, ja of en, de, fr, ja) and maxGroups (test 12 of 30): chance R@10 = 10/12
-    expect(lines).toContain(`unir: data: dataset 'big' (${resolve(manifest)}): splits train, test; languages en, de, ja`);
-    expect(lines).toContain('unir: data: the experiment keeps data.dataset.languages (en, de, ja), data.maxGroups (train 24, val 12, test 12)');
-    expect(lines).toContain('unir: data: train (train): 20 groups, 20 images, 120 texts, 20 queries, languages de, en, ja');
+    expect(lines).toContain(
+      `unir: data: dataset 'big' (${resolve(manifest)}): splits train, test; languages en, de, ja`,
+    );
+    expect(lines).toContain(
+      'unir: data: the experiment keeps data.dataset.languages (en, de, ja), data.maxGroups (train 24, val 12, test 12)',
+    );
+    expect(lines).toContain(
+      'unir: data: train (train): 20 groups, 20 images, 120 texts, 20 queries, languages de, en, ja',
+    );
     const test = lines.find((l) => l.startsWith('unir: data: test ('));
-    expect(test).toMatch(/^unir: data: test \(evaluated after every stage, final test\): 12 of 30 groups \(data\.maxGroups\.test 12\), 12 images, 72 texts, \d+ quer(y|ies), languages de, en, ja, chance R@10 \(t2i\) 0\.833$/);
-    expect(lines).toContain('unir: warning: test: a random ranking already scores R@10 0.833 on text→image (12 groups, 12 images), above 0.2: its R@10 cannot tell a model from chance; raise data.maxGroups.test (12; the split has 30 groups)');
+    expect(test).toMatch(
+      /^unir: data: test \(evaluated after every stage, final test\): 12 of 30 groups \(data\.maxGroups\.test 12\), 12 images, 72 texts, \d+ quer(y|ies), languages de, en, ja, chance R@10 \(t2i\) 0\.833$/,
+    );
+    expect(lines).toContain(
+      'unir: warning: test: a random ranking already scores R@10 0.833 on text→image (12 groups, 12 images), above 0.2: its R@10 cannot tell a model from chance; raise data.maxGroups.test (12; the split has 30 groups)',
+    );
     // at the start: before the first training line
     const run = at('run smoke--');
     expect(run).toBeGreaterThan(0);
@@ -136,17 +199,44 @@ describe('every run prints the data it uses at its start', () => {
   it('the warning follows the chance value: 30 evaluated groups warn (R@10 0.333), 60 do not (0.167)', () => {
     const manifest = bigManifest(join(tmp, 'big30'), { train: 20, test: 30 });
     const r = unir([
-      'run', 'smoke', '--dry-run', '--set', 'data.dataset.id=manifest', '--set', `data.dataset.path=${manifest}`,
-      '--set', 'data.evalSplit=test', '--set', 'data.maxGroups.test=30', '--set', 'data.dataset.languages=["en"]',
+      'run',
+      'smoke',
+      '--dry-run',
+      '--set',
+      'data.dataset.id=manifest',
+      '--set',
+      `data.dataset.path=${manifest}`,
+      '--set',
+      'data.evalSplit=test',
+      '--set',
+      'data.maxGroups.test=30',
+      '--set',
+      'data.dataset.languages=["en"]',
     ]);
     expect(r.code, r.stderr).toBe(0);
     // 30 groups of one image: chance R@10 = 10/30 = 0.333 > 0.2, still a warning; the en-only captions change nothing
-    expect(r.stdout).toMatch(/^data: test \(evaluated after every stage, final test\): 30 groups, 30 images, 60 texts, \d+ quer(y|ies), languages en, chance R@10 \(t2i\) 0\.333$/m);
+    expect(r.stdout).toMatch(
+      /^data: test \(evaluated after every stage, final test\): 30 groups, 30 images, 60 texts, \d+ quer(y|ies), languages en, chance R@10 \(t2i\) 0\.333$/m,
+    );
     expect(r.stdout).toContain('warning: test: a random ranking already scores R@10 0.333');
     const big = bigManifest(join(tmp, 'bigger'), { train: 20, test: 60 });
-    const ok = unir(['run', 'smoke', '--dry-run', '--set', 'data.dataset.id=manifest', '--set', `data.dataset.path=${big}`, '--set', 'data.evalSplit=test', '--set', 'data.maxGroups={}']);
+    const ok = unir([
+      'run',
+      'smoke',
+      '--dry-run',
+      '--set',
+      'data.dataset.id=manifest',
+      '--set',
+      `data.dataset.path=${big}`,
+      '--set',
+      'data.evalSplit=test',
+      '--set',
+      'data.maxGroups={}',
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/^data: test \(evaluated after every stage, final test\): 60 groups, 60 images, .*chance R@10 \(t2i\) 0\.167$/m);
+    expect(ok.stdout).toMatch(
+      /^data: test \(evaluated after every stage, final test\): 60 groups, 60 images, .*chance R@10 \(t2i\) 0\.167$/m,
+    );
     expect(ok.stdout).not.toContain('warning: test:');
   }, 300_000);
 });

@@ -50,7 +50,10 @@ describe('default run ids', () => {
     for (const d of dirs as string[]) {
       expect(basename(d)).toMatch(/^corpus--\d{8}-\d{6}-\d+--s1$/); // the second was taken: a suffix after it
       expect(taken).toContain(basename(d).replace(/-\d+--s1$/, '--s1'));
-      expect(JSON.parse(readFileSync(join(d, 'run.json'), 'utf8'))).toMatchObject({ status: 'finished', runId: basename(d) });
+      expect(JSON.parse(readFileSync(join(d, 'run.json'), 'utf8'))).toMatchObject({
+        status: 'finished',
+        runId: basename(d),
+      });
       expect(JSON.parse(readFileSync(join(d, 'config.json'), 'utf8')).id).toBe('corpus');
       expect(existsSync(join(d, 'metrics.json'))).toBe(true);
     }

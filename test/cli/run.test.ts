@@ -8,12 +8,21 @@ import { unir } from '../helpers/cli';
 const tmp = mkdtempSync(join(tmpdir(), 'unir-run-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Row { stage: string; step: number; globalStep: number; lr: number; losses: Record<string, number> }
+interface Row {
+  stage: string;
+  step: number;
+  globalStep: number;
+  lr: number;
+  losses: Record<string, number>;
+}
 const history = (dir: string): Row[] =>
-  readFileSync(join(dir, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => {
-    const { stage, step, globalStep, lr, losses } = JSON.parse(l) as Row;
-    return { stage, step, globalStep, lr, losses };
-  });
+  readFileSync(join(dir, 'history.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const { stage, step, globalStep, lr, losses } = JSON.parse(l) as Row;
+      return { stage, step, globalStep, lr, losses };
+    });
 const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -30,7 +39,11 @@ function chanceMrr(n: number, r: number): number {
 }
 
 /** Starts `unir run ...` and SIGKILLs it once history.jsonl reaches `globalStep` (a crash, not a clean stop). */
-function runAndKill(args: string[], historyPath: string, globalStep: number): Promise<{ killed: boolean; reached: number }> {
+function runAndKill(
+  args: string[],
+  historyPath: string,
+  globalStep: number,
+): Promise<{ killed: boolean; reached: number }> {
   return new Promise((resolveP, reject) => {
     const child = spawn(process.execPath, ['bin/unir.mjs', ...args], { stdio: 'ignore' });
     let reached = 0;
@@ -65,10 +78,16 @@ describe('unir run', () => {
     expect(r.stdout).toContain('    batch 24 = image-caption 12 + caption-chunk 6 + query-chunk 6');
     expect(r.stdout).toContain('intent = intent-ce(query-nlu) × 0.5 (b)');
     expect(r.stdout).toContain('total: 80 steps');
-    expect(r.stdout).toMatch(/time estimate \(\w+ × \d thread\(s\), 5 steps per stage timed on synthetic batches, median\): stage1 \d+\.\d\d s\/step/);
+    expect(r.stdout).toMatch(
+      /time estimate \(\w+ × \d thread\(s\), 5 steps per stage timed on synthetic batches, median\): stage1 \d+\.\d\d s\/step/,
+    );
     // the data it would use (loaded and checked): 12 test groups of one image each leave chance R@10 at 10/12
-    expect(r.stdout).toContain('data: the experiment keeps data.dataset.languages (en, de, ja), data.maxGroups (train 24, val 12, test 12)');
-    expect(r.stdout).toMatch(/^data: test \(final test\): 12 of \d+ groups \(data\.maxGroups\.test 12\), 12 images, .*, chance R@10 \(t2i\) 0\.833$/m);
+    expect(r.stdout).toContain(
+      'data: the experiment keeps data.dataset.languages (en, de, ja), data.maxGroups (train 24, val 12, test 12)',
+    );
+    expect(r.stdout).toMatch(
+      /^data: test \(final test\): 12 of \d+ groups \(data\.maxGroups\.test 12\), 12 images, .*, chance R@10 \(t2i\) 0\.833$/m,
+    );
     expect(r.stdout).toMatch(/^warning: test: a random ranking already scores R@10 0\.833 on text→image/m);
     expect(existsSync(join(tmp, 'smoke'))).toBe(false);
   });
@@ -76,32 +95,53 @@ describe('unir run', () => {
   it('reports a bad override as one line naming the flag and the full path', () => {
     const r = unir(['run', 'smoke', '--dry-run', '--set', 'curriculum.stages.stage2.terms[1].weight=-1']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe("unir: --set curriculum.stages.stage2.terms[1].weight=-1: curriculum.stages.stage2.terms[1].weight: expected number ≥ 0, '<coefficient>' or '<coefficient>*<number>'; got -1\n");
+    expect(r.stderr).toBe(
+      "unir: --set curriculum.stages.stage2.terms[1].weight=-1: curriculum.stages.stage2.terms[1].weight: expected number ≥ 0, '<coefficient>' or '<coefficient>*<number>'; got -1\n",
+    );
     const typo = unir(['run', 'smoke', '--dry-run', '--set', 'curriculum.stages.stage1.terms[0].loss=info-nc']);
-    expect(typo.stderr).toMatch(/^unir: --set curriculum\.stages\.stage1\.terms\[0\]\.loss=info-nc: curriculum\.stages\.stage1\.terms\[0\]\.loss: unknown loss 'info-nc'\. Known: .*\. Did you mean 'info-nce'\?\n$/);
+    expect(typo.stderr).toMatch(
+      /^unir: --set curriculum\.stages\.stage1\.terms\[0\]\.loss=info-nc: curriculum\.stages\.stage1\.terms\[0\]\.loss: unknown loss 'info-nc'\. Known: .*\. Did you mean 'info-nce'\?\n$/,
+    );
   });
 
   it('refuses to resume from a corrupt checkpoint with one line that says what to do', () => {
     const dir = join(tmp, 'corrupt');
     const ck = join(dir, 'checkpoints', 'step-00000010');
     mkdirSync(ck, { recursive: true });
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ id: 'x', data: { dataset: { id: 'emoji-cldr' } }, curriculum: { id: 'three-stage' } }));
-    writeFileSync(join(ck, 'model.json'), '{"format": "unir-checkpoint/1", "weightsManifest": [{"paths": ["weights.bin"], "weights": []}], "weightsBytes": 4, "weightsSha256": "00"}');
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({ id: 'x', data: { dataset: { id: 'emoji-cldr' } }, curriculum: { id: 'three-stage' } }),
+    );
+    writeFileSync(
+      join(ck, 'model.json'),
+      '{"format": "unir-checkpoint/1", "weightsManifest": [{"paths": ["weights.bin"], "weights": []}], "weightsBytes": 4, "weightsSha256": "00"}',
+    );
     writeFileSync(join(ck, 'weights.bin'), 'abcd');
     const r = unir(['run', '--resume', dir]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`unir: ${ck}: unreadable checkpoint: weights.bin does not match its sha256 (corrupted); delete it ('rm -r ${ck}') and start the run again (no older checkpoint)\n`);
+    expect(r.stderr).toBe(
+      `unir: ${ck}: unreadable checkpoint: weights.bin does not match its sha256 (corrupted); delete it ('rm -r ${ck}') and start the run again (no older checkpoint)\n`,
+    );
     writeFileSync(join(dir, 'run.lock'), JSON.stringify({ pid: process.pid, host: hostname(), since: 'then' }));
-    expect(unir(['run', '--resume', dir]).stderr).toBe(`unir: ${dir}: in use by process ${process.pid} since then; wait for it, or stop it first\n`);
+    expect(unir(['run', '--resume', dir]).stderr).toBe(
+      `unir: ${dir}: in use by process ${process.pid} since then; wait for it, or stop it first\n`,
+    );
     const none = unir(['run', '--resume', join(tmp, 'nope')]);
-    expect(none.stderr).toBe(`unir: ${join(tmp, 'nope')}: not a run directory (no config.json); give a directory 'unir run' created, e.g. runs/<runId>\n`);
+    expect(none.stderr).toBe(
+      `unir: ${join(tmp, 'nope')}: not a run directory (no config.json); give a directory 'unir run' created, e.g. runs/<runId>\n`,
+    );
   });
 
   it('smoke: the loss falls; killed with SIGKILL mid-stage-2 and resumed, it ends with the same history and metrics', async () => {
     const out = join(tmp, 'runs');
     const full = unir(['run', 'smoke', '--out', out, '--run-id', 'full']);
     // smoke's only warnings: its 12 val / test groups leave chance R@10 at 0.67 / 0.83 (said at the start, by design)
-    expect(full.stderr.split('\n').filter((l) => /error|warn/i.test(l)).map((l) => l.replace(/ \(12 groups.*/, ''))).toEqual([
+    expect(
+      full.stderr
+        .split('\n')
+        .filter((l) => /error|warn/i.test(l))
+        .map((l) => l.replace(/ \(12 groups.*/, '')),
+    ).toEqual([
       'unir: warning: val: a random ranking already scores R@10 0.670 on text→image',
       'unir: warning: test: a random ranking already scores R@10 0.833 on text→image',
     ]);
@@ -115,21 +155,44 @@ describe('unir run', () => {
     const s2 = rows.filter((r) => r.stage === 'stage2').map((r) => r.losses.intent!);
     expect(mean(s2.slice(-5))).toBeLessThan(0.6 * mean(s2.slice(0, 5)));
     const run = json(join(ref, 'run.json'));
-    expect(run).toMatchObject({ runId: 'full', experiment: 'smoke', status: 'finished', seed: 1, globalStep: 80, totalSteps: 80, resumes: [] });
+    expect(run).toMatchObject({
+      runId: 'full',
+      experiment: 'smoke',
+      status: 'finished',
+      seed: 1,
+      globalStep: 80,
+      totalSteps: 80,
+      resumes: [],
+    });
     const metrics = json(join(ref, 'metrics.json'));
     expect(metrics.stages.map((s: { name: string }) => s.name)).toEqual(['stage1', 'stage2', 'stage3']);
     // smoke tests on 12 groups with one image each: a random ranking puts the one relevant item in the top 10 with
     // probability 10/12, so R@10 cannot tell a trained model from noise. MRR can: chance is H(12)/12 ≈ 0.259
     // (computed below from the exported test split); this run scores ≈ 0.44 (t2i) and 0.50 (i2t).
-    const rows0 = json(join(ref, 'embeddings', 'test.json')).rows as { kind: string; group: string; lang: string | null; role: string | null }[];
+    const rows0 = json(join(ref, 'embeddings', 'test.json')).rows as {
+      kind: string;
+      group: string;
+      lang: string | null;
+      role: string | null;
+    }[];
     const images = rows0.filter((r) => r.kind === 'image');
     const captions = rows0.filter((r) => r.kind === 'text' && r.role === 'caption');
     const langs = [...new Set(captions.map((r) => r.lang!))];
-    const t2iChance = mean(langs.map((l) => mean(captions.filter((c) => c.lang === l).map((c) => chanceMrr(images.length, images.filter((i) => i.group === c.group).length)))));
-    const i2tChance = mean(langs.map((l) => {
-      const cs = captions.filter((c) => c.lang === l);
-      return mean(images.map((i) => chanceMrr(cs.length, cs.filter((c) => c.group === i.group).length)));
-    }));
+    const t2iChance = mean(
+      langs.map((l) =>
+        mean(
+          captions
+            .filter((c) => c.lang === l)
+            .map((c) => chanceMrr(images.length, images.filter((i) => i.group === c.group).length)),
+        ),
+      ),
+    );
+    const i2tChance = mean(
+      langs.map((l) => {
+        const cs = captions.filter((c) => c.lang === l);
+        return mean(images.map((i) => chanceMrr(cs.length, cs.filter((c) => c.group === i.group).length)));
+      }),
+    );
     expect(t2iChance).toBeCloseTo(3.1032 / 12, 3);
     expect(metrics.final.retrieval.t2i.mean['R@10']).toBeGreaterThanOrEqual(10 / 12 - 1e-9); // ≥ chance, nothing more to ask of it here
     expect(metrics.final.retrieval.t2i.mean.mrr).toBeGreaterThan(t2iChance + 0.1);
@@ -142,23 +205,61 @@ describe('unir run', () => {
     expect(new Set(emb.rows.map((r: { kind: string }) => r.kind))).toEqual(new Set(['image', 'text', 'query']));
     expect(readFileSync(join(ref, 'embeddings', 'test.f32')).byteLength).toBe(emb.count * emb.dim * 4);
     expect(readFileSync(join(ref, 'report.html'), 'utf8')).toContain('Plotly');
-    const stored = unir(['runs', '--db', join(out, 'unir.duckdb'), '--json', '--sql', "SELECT run_id, status FROM runs WHERE run_id = 'full'"]);
+    const stored = unir([
+      'runs',
+      '--db',
+      join(out, 'unir.duckdb'),
+      '--json',
+      '--sql',
+      "SELECT run_id, status FROM runs WHERE run_id = 'full'",
+    ]);
     expect(stored.code).toBe(0);
     expect(JSON.parse(stored.stdout)).toEqual([{ run_id: 'full', status: 'finished' }]);
 
     // data.trainLanguages: train on English only, evaluate on all three (zero-shot for de, ja)
     const texts = (stderr: string) => Number(/train data: \d+ images, (\d+) texts/.exec(stderr)?.[1]);
-    const zs = unir(['run', 'smoke', '--out', out, '--run-id', 'zero-shot', '--set', 'data.trainLanguages=["en"]', '--set', 'curriculum.steps={"stage1":1,"stage2":1,"stage3":1}']);
+    const zs = unir([
+      'run',
+      'smoke',
+      '--out',
+      out,
+      '--run-id',
+      'zero-shot',
+      '--set',
+      'data.trainLanguages=["en"]',
+      '--set',
+      'curriculum.steps={"stage1":1,"stage2":1,"stage3":1}',
+    ]);
     expect(zs.code).toBe(0);
     expect(texts(zs.stderr) * 3).toBe(texts(full.stderr));
-    expect(Object.keys(json(join(out, 'zero-shot', 'metrics.json')).final.retrieval.t2i).sort()).toEqual(['de', 'en', 'ja', 'mean']);
-    const bad = unir(['run', 'smoke', '--out', out, '--set', 'data.languages=["en","de"]', '--set', 'data.trainLanguages=["ja"]']);
+    expect(Object.keys(json(join(out, 'zero-shot', 'metrics.json')).final.retrieval.t2i).sort()).toEqual([
+      'de',
+      'en',
+      'ja',
+      'mean',
+    ]);
+    const bad = unir([
+      'run',
+      'smoke',
+      '--out',
+      out,
+      '--set',
+      'data.languages=["en","de"]',
+      '--set',
+      'data.trainLanguages=["ja"]',
+    ]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe('unir: --set data.trainLanguages=["ja"]: data.trainLanguages: ja not in data.languages (en, de); add them there or drop them\n');
+    expect(bad.stderr).toBe(
+      'unir: --set data.trainLanguages=["ja"]: data.trainLanguages: ja not in data.languages (en, de); add them there or drop them\n',
+    );
 
     // stage 2 = global steps 41..60; checkpoints at 40 (stage end) and 50: a kill at 53 loses steps 51..53
     const crashed = join(out, 'crashed');
-    const k = await runAndKill(['run', 'smoke', '--out', out, '--run-id', 'crashed'], join(crashed, 'history.jsonl'), 53);
+    const k = await runAndKill(
+      ['run', 'smoke', '--out', out, '--run-id', 'crashed'],
+      join(crashed, 'history.jsonl'),
+      53,
+    );
     expect(k.killed).toBe(true);
     expect(k.reached).toBeGreaterThanOrEqual(53);
     expect(k.reached).toBeLessThan(60);
@@ -172,7 +273,13 @@ describe('unir run', () => {
     const m2 = json(join(crashed, 'metrics.json'));
     expect(m2.stages).toEqual(metrics.stages);
     expect(m2.final).toEqual(metrics.final);
-    expect(json(join(crashed, 'run.json'))).toMatchObject({ status: 'finished', globalStep: 80, resumes: [{ fromStep: 50 }] });
-    expect(unir(['run', '--resume', crashed]).stderr).toBe(`unir: ${crashed}: this run already finished; start a new one with 'unir run smoke'\n`);
+    expect(json(join(crashed, 'run.json'))).toMatchObject({
+      status: 'finished',
+      globalStep: 80,
+      resumes: [{ fromStep: 50 }],
+    });
+    expect(unir(['run', '--resume', crashed]).stderr).toBe(
+      `unir: ${crashed}: this run already finished; start a new one with 'unir run smoke'\n`,
+    );
   });
 });

@@ -22,21 +22,33 @@ describe('unir runs', () => {
     const list = unir(['runs', '--db', db]);
     expect(list.code).toBe(0);
     const lines = list.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^run_id\s+experiment\s+status\s+backend\s+seed\s+started_at\s+t2i R@10\s+i2t R@10\s+t2t R@10\s+q2i R@10\s+intent acc\s+slot F1$/);
+    expect(lines[0]).toMatch(
+      /^run_id\s+experiment\s+status\s+backend\s+seed\s+started_at\s+t2i R@10\s+i2t R@10\s+t2t R@10\s+q2i R@10\s+intent acc\s+slot F1$/,
+    );
     expect(lines.slice(2).map((l) => l.split(/\s+/)[0])).toEqual(['alpha', 'beta']);
     const metrics = JSON.parse(readFileSync(join(runs, 'alpha', 'metrics.json'), 'utf8'));
     expect(lines[2]).toContain(metrics.final.retrieval.t2i.mean['R@10'].toFixed(4));
   });
 
   it('--sql with --json prints the query rows', () => {
-    const r = unir(['runs', '--db', db, '--json', '--sql', "SELECT run_id, value FROM metrics WHERE stage = 'final' AND task = 'nlu' AND metric = 'slotF1' AND language = 'mean' ORDER BY run_id"]);
+    const r = unir([
+      'runs',
+      '--db',
+      db,
+      '--json',
+      '--sql',
+      "SELECT run_id, value FROM metrics WHERE stage = 'final' AND task = 'nlu' AND metric = 'slotF1' AND language = 'mean' ORDER BY run_id",
+    ]);
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout);
-    const want = ['alpha', 'beta'].map((id) => ({ run_id: id, value: JSON.parse(readFileSync(join(runs, id, 'metrics.json'), 'utf8')).final.nlu.slotF1.mean }));
+    const want = ['alpha', 'beta'].map((id) => ({
+      run_id: id,
+      value: JSON.parse(readFileSync(join(runs, id, 'metrics.json'), 'utf8')).final.nlu.slotF1.mean,
+    }));
     expect(rows).toEqual(want);
   });
 
-  it('bad SQL is one line with DuckDB\'s first line, no stack trace', () => {
+  it("bad SQL is one line with DuckDB's first line, no stack trace", () => {
     const r = unir(['runs', '--db', db, '--sql', 'SELEC run_id FROM runs']);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
@@ -51,8 +63,12 @@ describe('unir runs', () => {
     writeFileSync(bad, 'garbage'.repeat(2000));
     const r = unir(['runs', '--db', bad]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`unir: ${bad}: not a readable DuckDB run store (IO Error: The file "${bad}" exists, but it is not a valid DuckDB database file!); move it aside (mv ${bad} ${bad}.broken) and rebuild it with 'unir runs --rebuild'\n`);
+    expect(r.stderr).toBe(
+      `unir: ${bad}: not a readable DuckDB run store (IO Error: The file "${bad}" exists, but it is not a valid DuckDB database file!); move it aside (mv ${bad} ${bad}.broken) and rebuild it with 'unir runs --rebuild'\n`,
+    );
     expect(unir(['runs', '--db', bad, '--rebuild', '--runs-dir', runs]).code).toBe(0);
-    expect(JSON.parse(unir(['runs', '--db', bad, '--json', '--sql', 'SELECT count(*) AS n FROM runs']).stdout)).toEqual([{ n: 2 }]);
+    expect(JSON.parse(unir(['runs', '--db', bad, '--json', '--sql', 'SELECT count(*) AS n FROM runs']).stdout)).toEqual(
+      [{ n: 2 }],
+    );
   });
 });

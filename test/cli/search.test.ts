@@ -19,7 +19,18 @@ afterAll(async () => {
 
 const indexOut: Record<string, ReturnType<typeof unir>> = {};
 beforeAll(() => {
-  const r = unir(['run', 'smoke', '--out', join(tmp, 'runs'), '--run-id', 'smoke', '--set', 'curriculum.steps.stage1=20', '--set', 'curriculum.steps.stage3=10']);
+  const r = unir([
+    'run',
+    'smoke',
+    '--out',
+    join(tmp, 'runs'),
+    '--run-id',
+    'smoke',
+    '--set',
+    'curriculum.steps.stage1=20',
+    '--set',
+    'curriculum.steps.stage3=10',
+  ]);
   expect(r.code, r.stderr).toBe(0);
   for (const ix of ['exact', 'lancedb']) indexOut[ix] = unir(['index', run, '--index', ix, '--split', SPLIT]);
 }, 600_000);
@@ -30,7 +41,8 @@ const search = (query: string, ...flags: string[]): SearchResponse => {
   expect(r.code).toBe(0);
   return JSON.parse(r.stdout) as SearchResponse;
 };
-const manifest = (ix: string) => JSON.parse(readFileSync(join(run, 'index', `${ix}-${SPLIT}`, 'search.json'), 'utf8')) as SearchManifest;
+const manifest = (ix: string) =>
+  JSON.parse(readFileSync(join(run, 'index', `${ix}-${SPLIT}`, 'search.json'), 'utf8')) as SearchManifest;
 
 describe('unir index', () => {
   it('encodes every image and chunk of the split, prints counts and throughput, and writes search.json last', () => {
@@ -39,9 +51,18 @@ describe('unir index', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).not.toMatch(/WARN|error/i);
       expect(r.stderr).toMatch(/unir index: texts 966\/966 \(\d+ items\/s\)/);
-      expect(r.stdout).toMatch(/^indexed 318 images \(\d+\/s\) \+ 966 texts in de, en, ja \(\d+\/s\) with \w+: 1284 vectors, dim 32\nmodel [0-9a-f]{16} \(run smoke, checkpoint step 50\) → .*\n$/);
+      expect(r.stdout).toMatch(
+        /^indexed 318 images \(\d+\/s\) \+ 966 texts in de, en, ja \(\d+\/s\) with \w+: 1284 vectors, dim 32\nmodel [0-9a-f]{16} \(run smoke, checkpoint step 50\) → .*\n$/,
+      );
       const m = manifest(ix);
-      expect(m).toMatchObject({ plugin: ix, split: SPLIT, runId: 'smoke', checkpointStep: 50, dim: 32, counts: { images: 318, texts: 966, skippedImages: 0 } });
+      expect(m).toMatchObject({
+        plugin: ix,
+        split: SPLIT,
+        runId: 'smoke',
+        checkpointStep: 50,
+        dim: 32,
+        counts: { images: 318, texts: 966, skippedImages: 0 },
+      });
       expect(m.retrievalIntents).toEqual(['find_image', 'find_document']);
       expect(m.slotLabels).toEqual(['object', 'time']);
     }
@@ -82,8 +103,12 @@ describe('unir search', () => {
     // 4 intents: find_image and find_document are 40 % of the queries each, so a constant answer scores ≈ 0.41
     // and an untrained head 0.25–0.41; this 50-step run (20 NLU steps) scores ≈ 0.88 on them.
     const lines = readFileSync('data/emoji-cldr/manifest.jsonl', 'utf8').split('\n');
-    const queries = lines.filter((l) => l.includes('"type":"query"') && l.includes(`"split":"${SPLIT}"`)).map((l) => JSON.parse(l) as { text: string; lang: string; intent: string; group: string | null })
-      .filter((q) => ['en', 'de', 'ja'].includes(q.lang)).filter((_, i) => i % 9 === 0).slice(0, 120);
+    const queries = lines
+      .filter((l) => l.includes('"type":"query"') && l.includes(`"split":"${SPLIT}"`))
+      .map((l) => JSON.parse(l) as { text: string; lang: string; intent: string; group: string | null })
+      .filter((q) => ['en', 'de', 'ja'].includes(q.lang))
+      .filter((_, i) => i % 9 === 0)
+      .slice(0, 120);
     expect(queries.length).toBe(120);
     const engine = await openSearchEngine(run, { registry: registry(), split: SPLIT });
     let intentOk = 0;
@@ -110,7 +135,11 @@ describe('unir search', () => {
   it('answers an English, a Japanese and a German query with intent, slots, semantic text and sorted top-10', () => {
     const en = search('please help me find a picture of a dog face from last month');
     checkShape(en, 'en');
-    expect(en).toMatchObject({ langRule: 'words', k: 10, index: { plugin: 'exact', split: SPLIT, count: 1284, runId: 'smoke', checkpointStep: 50 } });
+    expect(en).toMatchObject({
+      langRule: 'words',
+      k: 10,
+      index: { plugin: 'exact', split: SPLIT, count: 1284, runId: 'smoke', checkpointStep: 50 },
+    });
     checkShape(search('先月保存した犬の顔の写真を見せて'), 'ja');
     checkShape(search('zeig mir das Bild von einem Hundegesicht'), 'de');
   });
@@ -118,16 +147,28 @@ describe('unir search', () => {
   it('searches images by default when the intent asks for an image, texts for a document; --modality overrides', () => {
     // "show me the flag of Japan"-style queries: find_image → image results only (the default --modality auto)
     const img = search('show me the flag of Japan');
-    expect(img).toMatchObject({ intent: 'find_image', retrieval: true, filter: { modality: 'image', modalityFrom: 'intent', lang: null } });
+    expect(img).toMatchObject({
+      intent: 'find_image',
+      retrieval: true,
+      filter: { modality: 'image', modalityFrom: 'intent', lang: null },
+    });
     expect(img.results.map((h) => h.modality)).toEqual(new Array(10).fill('image'));
     const doc = search('finde das Dokument über Katzen');
-    expect(doc).toMatchObject({ intent: 'find_document', retrieval: true, filter: { modality: 'text', modalityFrom: 'intent' } });
+    expect(doc).toMatchObject({
+      intent: 'find_document',
+      retrieval: true,
+      filter: { modality: 'text', modalityFrom: 'intent' },
+    });
     expect(new Set(doc.results.map((h) => h.modality))).toEqual(new Set(['text']));
     const all = search('show me the flag of Japan', '--modality', 'all');
     expect(all.filter).toEqual({ modality: 'all', modalityFrom: 'flag', lang: null });
-    expect(all.results.map((h) => h.id)).toEqual(search('show me the flag of Japan', '--modality', 'all').results.map((h) => h.id));
+    expect(all.results.map((h) => h.id)).toEqual(
+      search('show me the flag of Japan', '--modality', 'all').results.map((h) => h.id),
+    );
     const text = unir(['search', run, 'show me the flag of Japan', '--split', SPLIT]);
-    expect(text.stdout).toMatch(/^top 10 image results \(exact index, split test-unseen, 1284 items\) \(images for intent find_image; --modality all searches both\):$/m);
+    expect(text.stdout).toMatch(
+      /^top 10 image results \(exact index, split test-unseen, 1284 items\) \(images for intent find_image; --modality all searches both\):$/m,
+    );
   });
 
   it('gives the same top-10 from exact and LanceDB, and the same answer again in a new process', () => {
@@ -152,7 +193,13 @@ describe('unir search', () => {
   });
 
   it('says no retrieval for reminder and music intents instead of returning results', () => {
-    const queries = ['remind me about the dentist tomorrow', 'set a reminder for grinning face next week', 'erinnere mich morgen an den Hund', 'play the song dog face', '明日犬のことをリマインドして'];
+    const queries = [
+      'remind me about the dentist tomorrow',
+      'set a reminder for grinning face next week',
+      'erinnere mich morgen an den Hund',
+      'play the song dog face',
+      '明日犬のことをリマインドして',
+    ];
     const answers = queries.map((q) => search(q));
     answers.forEach((r) => checkShape(r, r.lang));
     expect(answers.some((r) => !r.retrieval)).toBe(true);
@@ -169,14 +216,24 @@ describe('unir search: bad input is one line and exit ≠ 0', () => {
   };
 
   it('empty query, unknown language, missing index, no run, no checkpoint', () => {
-    expect(bad(['search', run, '   '])).toBe(`unir: search: the query is empty; give the words to search for, e.g. unir search ${run} "a dog face"\n`);
-    expect(bad(['search', run, 'dog', '--lang', 'xx'])).toMatch(/^unir: search: --lang: unknown language 'xx'; .*'auto' to detect it from the query\n$/);
-    expect(bad(['search', run, 'dog'])).toBe(`unir: ${run}: no index of split 'test' in index/; build it with 'unir index ${run}'\n`);
-    expect(bad(['search', run, 'dog', '--split', SPLIT, '--index', 'lancedbx'])).toMatch(/^unir: --index: unknown index 'lancedbx'\. Known: exact, lancedb\. Did you mean 'lancedb'\?\n$/);
+    expect(bad(['search', run, '   '])).toBe(
+      `unir: search: the query is empty; give the words to search for, e.g. unir search ${run} "a dog face"\n`,
+    );
+    expect(bad(['search', run, 'dog', '--lang', 'xx'])).toMatch(
+      /^unir: search: --lang: unknown language 'xx'; .*'auto' to detect it from the query\n$/,
+    );
+    expect(bad(['search', run, 'dog'])).toBe(
+      `unir: ${run}: no index of split 'test' in index/; build it with 'unir index ${run}'\n`,
+    );
+    expect(bad(['search', run, 'dog', '--split', SPLIT, '--index', 'lancedbx'])).toMatch(
+      /^unir: --index: unknown index 'lancedbx'\. Known: exact, lancedb\. Did you mean 'lancedb'\?\n$/,
+    );
     expect(bad(['search', join(tmp, 'nope'), 'dog'])).toContain('not a run directory (no config.json)');
     const untrained = join(tmp, 'untrained');
     cpSync(join(run, 'config.json'), join(untrained, 'config.json'));
-    expect(bad(['search', untrained, 'dog'])).toBe(`unir: ${untrained}: no checkpoint in checkpoints/ (the run has not trained a step yet); train it with 'unir run --resume ${untrained}' first\n`);
+    expect(bad(['search', untrained, 'dog'])).toBe(
+      `unir: ${untrained}: no checkpoint in checkpoints/ (the run has not trained a step yet); train it with 'unir run --resume ${untrained}' first\n`,
+    );
     expect(bad(['index', untrained])).toContain('no checkpoint in checkpoints/');
   });
 
@@ -192,7 +249,9 @@ describe('unir search: bad input is one line and exit ≠ 0', () => {
     const meta = readFileSync(metaPath, 'utf8');
     writeFileSync(metaPath, meta.replace('"dim": 32', '"dim": 64'));
     try {
-      expect(bad(['search', run, 'dog', '--split', SPLIT, '--index', 'lancedb'])).toContain(`index was built by run 'smoke' (dim 64), but the query model is run 'smoke' (dim 32)`);
+      expect(bad(['search', run, 'dog', '--split', SPLIT, '--index', 'lancedb'])).toContain(
+        `index was built by run 'smoke' (dim 64), but the query model is run 'smoke' (dim 32)`,
+      );
     } finally {
       writeFileSync(metaPath, meta);
     }

@@ -21,24 +21,40 @@ afterAll(() => {
 
 // 2 points × 2 seeds of smoke, shrunk to 4 steps on 8 concepts (as test/cli/sweep.test.ts): 4 trials.
 const file = join(tmp, 'cluster.json');
-writeFileSync(file, JSON.stringify({
-  id,
-  question: 'does a sweep on Slurm end with the numbers of the same sweep on one machine?',
-  base: 'smoke',
-  params: { 'optimizer.lr': [0.003, 0.001] },
-  seeds: [1, 2],
-  fixed: {
-    'curriculum.steps': { stage1: 2, stage2: 1, stage3: 1 },
-    'data.batchSize': 8,
-    'data.maxGroups': { train: 8, val: 4, test: 4 },
-    checkpointEvery: 1,
-  },
-}));
+writeFileSync(
+  file,
+  JSON.stringify({
+    id,
+    question: 'does a sweep on Slurm end with the numbers of the same sweep on one machine?',
+    base: 'smoke',
+    params: { 'optimizer.lr': [0.003, 0.001] },
+    seeds: [1, 2],
+    fixed: {
+      'curriculum.steps': { stage1: 2, stage2: 1, stage3: 1 },
+      'data.batchSize': 8,
+      'data.maxGroups': { train: 8, val: 4, test: 4 },
+      checkpointEvery: 1,
+    },
+  }),
+);
 const runIds = [0.003, 0.001].flatMap((lr) => [1, 2].map((s) => `${id}--lr=${lr}--s${s}`));
 // one wasm thread per trial under both executors, so the two compute the same sums in the same order
 const env = { UNIR_WASM_THREADS: '1' };
 const slurmRuns = join(tmp, 'slurm-runs');
-const slurmArgs = ['sweep', file, '--executor', 'slurm', '--cpus-per-task', '1', '--out', slurmRuns, '--db', join(tmp, 'slurm.duckdb'), '--report', join(tmp, 'slurm-report')];
+const slurmArgs = [
+  'sweep',
+  file,
+  '--executor',
+  'slurm',
+  '--cpus-per-task',
+  '1',
+  '--out',
+  slurmRuns,
+  '--db',
+  join(tmp, 'slurm.duckdb'),
+  '--report',
+  join(tmp, 'slurm-report'),
+];
 const status = () => unir(['sweep', file, '--status', '--out', slurmRuns], env);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -48,7 +64,9 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 function requireCluster(): void {
   const r = spawnSync('bash', ['scripts/slurm-cluster.sh', 'status'], { encoding: 'utf8' });
   if (r.status !== 0) {
-    throw new Error("no Slurm cluster is running here (scripts/slurm-cluster.sh status failed): start the one-node cluster with 'bash scripts/slurm-cluster.sh start' as root ('bash scripts/slurm-cluster.sh install' first on a fresh machine; .ci/run does both)");
+    throw new Error(
+      "no Slurm cluster is running here (scripts/slurm-cluster.sh status failed): start the one-node cluster with 'bash scripts/slurm-cluster.sh start' as root ('bash scripts/slurm-cluster.sh install' first on a fresh machine; .ci/run does both)",
+    );
   }
 }
 
@@ -81,15 +99,22 @@ const readJson = <T>(path: string) => JSON.parse(readFileSync(path, 'utf8')) as 
 const historySteps = (runDir: string): number[] => {
   const f = join(runDir, 'history.jsonl');
   if (!existsSync(f)) return [];
-  return readFileSync(f, 'utf8').split('\n').flatMap((l) => {
-    try {
-      return [(JSON.parse(l) as { globalStep: number }).globalStep];
-    } catch {
-      return [];
-    }
-  });
+  return readFileSync(f, 'utf8')
+    .split('\n')
+    .flatMap((l) => {
+      try {
+        return [(JSON.parse(l) as { globalStep: number }).globalStep];
+      } catch {
+        return [];
+      }
+    });
 };
-interface RunJson { status: string; globalStep: number; resumes: { fromStep: number }[]; slurm?: { jobId: string; taskId?: string } }
+interface RunJson {
+  status: string;
+  globalStep: number;
+  resumes: { fromStep: number }[];
+  slurm?: { jobId: string; taskId?: string };
+}
 
 describe('unir sweep --executor slurm', () => {
   it('no sbatch on PATH: one line naming the fix, a non-zero exit, nothing written or submitted', () => {
@@ -97,17 +122,21 @@ describe('unir sweep --executor slurm', () => {
     mkdirSync(empty);
     const out = join(tmp, 'nosbatch-runs');
     // node is started by its absolute path; PATH holds only an empty folder
-    const r = unir(['sweep', file, '--executor', 'slurm', '--out', out, '--db', join(tmp, 'nosbatch.duckdb')], { PATH: empty });
+    const r = unir(['sweep', file, '--executor', 'slurm', '--out', out, '--db', join(tmp, 'nosbatch.duckdb')], {
+      PATH: empty,
+    });
     expect(r.code).not.toBe(0);
     const lines = r.stderr.trim().split('\n');
     expect(lines, r.stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(/^unir: no 'sbatch' on PATH: run this on a Slurm login node, or install slurm-client there .*--executor local runs the sweep on this machine$/);
+    expect(lines[0]).toMatch(
+      /^unir: no 'sbatch' on PATH: run this on a Slurm login node, or install slurm-client there .*--executor local runs the sweep on this machine$/,
+    );
     expect(r.stdout).not.toMatch(/submitted/);
     expect(existsSync(out)).toBe(false);
     expect(existsSync(join(tmp, 'nosbatch.duckdb'))).toBe(false);
   });
 
-  it('a 2×2 sweep: one task cancelled mid-run, submitted again, every trial finishes with the local executor\'s metrics', async () => {
+  it("a 2×2 sweep: one task cancelled mid-run, submitted again, every trial finishes with the local executor's metrics", async () => {
     requireCluster();
     const t0 = Date.now();
     const timings: string[] = [];
@@ -134,17 +163,26 @@ describe('unir sweep --executor slurm', () => {
     if (cancel.status !== 0) process.kill(pid, 'SIGCONT');
     expect(cancel.status, cancel.stderr).toBe(0);
     expect(stoppedAt, `the trial was past step ${stoppedAt} when it was held`).toBeLessThan(4);
-    timings.push(`task ${job1}_0 (${victim}) held after step ${stoppedAt} of 4 and cancelled: ${secs(tCancel - t0)} after submitting`);
+    timings.push(
+      `task ${job1}_0 (${victim}) held after step ${stoppedAt} of 4 and cancelled: ${secs(tCancel - t0)} after submitting`,
+    );
 
     // 3. --status: the cancelled trial is failed (not finished), with the step it stopped at and what to do
-    const st = await until(`${victim} to leave the queue`, () => {
-      const s = status();
-      return new RegExp(`^ {2}failed +${victim} +${job1}_0 `, 'm').test(s.stdout) ? s : undefined;
-    }, 120_000, 500);
+    const st = await until(
+      `${victim} to leave the queue`,
+      () => {
+        const s = status();
+        return new RegExp(`^ {2}failed +${victim} +${job1}_0 `, 'm').test(s.stdout) ? s : undefined;
+      },
+      120_000,
+      500,
+    );
     timings.push(`${victim} shown failed by --status: ${secs(Date.now() - tCancel)} after the cancel`);
     expect(st.code, st.stderr).toBe(0);
     const victimLine = st.stdout.split('\n').find((l) => l.includes(` ${victim} `))!;
-    expect(victimLine).toMatch(/stopped at step [1-3] of 4 \(.*\); submitting again resumes it; log: .*\/logs\/\d+_0\.out$/);
+    expect(victimLine).toMatch(
+      /stopped at step [1-3] of 4 \(.*\); submitting again resumes it; log: .*\/logs\/\d+_0\.out$/,
+    );
     expect(st.stdout).not.toMatch(/^ {2}4 finished$/m);
     const cancelledStatus = st.stdout;
     const record = readJson<{ status: string }>(join(slurmRuns, 'sweeps', id, 'slurm', 'tasks', `${job1}_0.json`));
@@ -153,7 +191,9 @@ describe('unir sweep --executor slurm', () => {
     expect(stopped.status).toBe('interrupted');
     expect(stopped.globalStep).toBeGreaterThanOrEqual(1);
     expect(stopped.globalStep).toBeLessThan(4);
-    expect(readFileSync(join(slurmRuns, 'sweeps', id, 'slurm', 'logs', `${job1}_0.out`), 'utf8')).toContain(`unir sweep-task: SIGTERM: stopping ${victim} after this step (checkpoint follows)`);
+    expect(readFileSync(join(slurmRuns, 'sweeps', id, 'slurm', 'logs', `${job1}_0.out`), 'utf8')).toContain(
+      `unir sweep-task: SIGTERM: stopping ${victim} after this step (checkpoint follows)`,
+    );
     timings.push(`the task checkpointed and stopped at step ${stopped.globalStep} of 4 on Slurm's SIGTERM`);
 
     // 4. submit again and wait: only the cancelled trial is submitted (the others are queued or finished)
@@ -166,10 +206,15 @@ describe('unir sweep --executor slurm', () => {
     const job2 = m![1]!;
     expect(again.stdout).toMatch(/^ {2}4 finished$/m);
     expect(again.stdout).toContain('4 recorded in');
-    timings.push(`resubmitted as job array ${job2} (1 task) and waited for all 4: ${secs(Date.now() - tResubmit)}; slurm sweep in all: ${secs(Date.now() - t0)}`);
+    timings.push(
+      `resubmitted as job array ${job2} (1 task) and waited for all 4: ${secs(Date.now() - tResubmit)}; slurm sweep in all: ${secs(Date.now() - t0)}`,
+    );
 
     // nothing submitted twice: two submissions, the second holding only the cancelled trial
-    const subs = readFileSync(join(slurmRuns, 'sweeps', id, 'slurm', 'submissions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { jobId: string; runIds: string[] });
+    const subs = readFileSync(join(slurmRuns, 'sweeps', id, 'slurm', 'submissions.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { jobId: string; runIds: string[] });
     expect(subs.map((s) => s.jobId)).toEqual([job1, job2]);
     expect(subs[0]!.runIds).toEqual(runIds);
     expect(subs[1]!.runIds).toEqual([victim]);
@@ -196,13 +241,20 @@ describe('unir sweep --executor slurm', () => {
     const final = status();
     expect(final.stdout).toMatch(/^ {2}4 finished$/m);
     // the run store holds each trial once
-    const q = await queryRuns(join(tmp, 'slurm.duckdb'), 'SELECT run_id, count(*) AS n FROM runs GROUP BY run_id ORDER BY run_id');
+    const q = await queryRuns(
+      join(tmp, 'slurm.duckdb'),
+      'SELECT run_id, count(*) AS n FROM runs GROUP BY run_id ORDER BY run_id',
+    );
     expect(q.rows.map((x) => [x.run_id, Number(x.n)])).toEqual([...runIds].sort().map((r) => [r, 1]));
 
     // 5. the same sweep with the local executor: identical metrics, trial by trial (the cancelled one included)
     const tLocal = Date.now();
     const localRuns = join(tmp, 'local-runs');
-    const local = unir(['sweep', file, '--out', localRuns, '--db', join(tmp, 'local.duckdb'), '--report', join(tmp, 'local-report')], env, 600_000);
+    const local = unir(
+      ['sweep', file, '--out', localRuns, '--db', join(tmp, 'local.duckdb'), '--report', join(tmp, 'local-report')],
+      env,
+      600_000,
+    );
     expect(local.code, local.stderr + local.stdout.slice(-2000)).toBe(0);
     expect(local.stdout).toContain(`sweep ${id}: 4 ran, 0 skipped (already finished), 0 failed; 4 recorded in`);
     timings.push(`the same sweep with --executor local: ${secs(Date.now() - tLocal)}`);
@@ -211,6 +263,8 @@ describe('unir sweep --executor slurm', () => {
       expect(metrics(slurmRuns), r).toEqual(metrics(localRuns));
     }
 
-    console.log(`slurm.test timings:\n  ${timings.join('\n  ')}\n--status after the cancel:\n${cancelledStatus}--status at the end:\n${final.stdout}`);
+    console.log(
+      `slurm.test timings:\n  ${timings.join('\n  ')}\n--status after the cancel:\n${cancelledStatus}--status at the end:\n${final.stdout}`,
+    );
   }, 1_200_000);
 });

@@ -34,7 +34,11 @@ const args = ['sweep', file, '--out', runs, '--db', db, '--report', report];
 /** Starts the sweep in its own process group and SIGKILLs the whole group once the first trial finished. */
 function sweepKilledAfterFirstTrial(): Promise<string> {
   return new Promise((resolveP, reject) => {
-    const child = spawn(process.execPath, ['bin/unir.mjs', ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, UNIR_WASM_THREADS: '1' } });
+    const child = spawn(process.execPath, ['bin/unir.mjs', ...args], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, UNIR_WASM_THREADS: '1' },
+    });
     let log = '';
     child.stdout.on('data', (b: Buffer) => {
       log += b.toString();
@@ -47,31 +51,59 @@ function sweepKilledAfterFirstTrial(): Promise<string> {
 
 /** The [start, end] wall-clock interval of a finished run, from its run.json. */
 const interval = (dir: string) => {
-  const r = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { startedAt: string; finishedAt: string; threads: number };
+  const r = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as {
+    startedAt: string;
+    finishedAt: string;
+    threads: number;
+  };
   return { start: Date.parse(r.startedAt), end: Date.parse(r.finishedAt), threads: r.threads };
 };
 
 describe('unir sweep', () => {
   it('a bad override path is one line naming the trial and the path, before any trial runs', () => {
     const bad = join(tmp, 'bad.json');
-    writeFileSync(bad, JSON.stringify({ ...sweep({ 'data.batchSize': 8 }), params: { 'optimizer.lr': [0.003], 'data.maxGroup': [{ train: 8 }] } }));
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        ...sweep({ 'data.batchSize': 8 }),
+        params: { 'optimizer.lr': [0.003], 'data.maxGroup': [{ train: 8 }] },
+      }),
+    );
     const r = unir(['sweep', bad, '--out', join(tmp, 'bad-runs'), '--db', join(tmp, 'bad.duckdb')]);
     expect(r.code).not.toBe(0);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/sweep tiny: trial tiny--lr=0\.003-maxGroup=_train_8_--s1 \(base .*smoke\.ts\): .*data.*maxGroup/);
+    expect(lines[0]).toMatch(
+      /sweep tiny: trial tiny--lr=0\.003-maxGroup=_train_8_--s1 \(base .*smoke\.ts\): .*data.*maxGroup/,
+    );
     expect(existsSync(join(tmp, 'bad-runs'))).toBe(false);
   });
 
   it('--parallel 2 runs two trials at once, one thread each, with the numbers a one-at-a-time sweep gets', () => {
     const two = join(tmp, 'two.json');
-    writeFileSync(two, JSON.stringify({ ...sweep(), id: 'two', params: { 'optimizer.lr': [0.003, 0.001] }, seeds: [1] }));
-    const at = (n: number) => ['sweep', two, '--out', join(tmp, `par${n}`), '--db', join(tmp, `par${n}.duckdb`), '--report', join(tmp, `par${n}-report`), '--parallel', String(n)];
+    writeFileSync(
+      two,
+      JSON.stringify({ ...sweep(), id: 'two', params: { 'optimizer.lr': [0.003, 0.001] }, seeds: [1] }),
+    );
+    const at = (n: number) => [
+      'sweep',
+      two,
+      '--out',
+      join(tmp, `par${n}`),
+      '--db',
+      join(tmp, `par${n}.duckdb`),
+      '--report',
+      join(tmp, `par${n}-report`),
+      '--parallel',
+      String(n),
+    ];
     const par = unir(at(2), {}, 600_000);
     expect(par.code, par.stderr + par.stdout.slice(-2000)).toBe(0);
     expect(par.stdout).toContain('sweep: 2 trials, 0 already finished, 2 to run, 2 at a time');
     expect(par.stdout).toContain('sweep two: 2 ran, 0 skipped (already finished), 0 failed; 2 recorded in');
-    const ids = readdirSync(join(tmp, 'par2')).filter((d) => d.startsWith('two--')).sort();
+    const ids = readdirSync(join(tmp, 'par2'))
+      .filter((d) => d.startsWith('two--'))
+      .sort();
     expect(ids).toHaveLength(2);
     // both ran at the same time: each started before the other finished (a sequential runner cannot do that)
     const [a, b] = ids.map((d) => interval(join(tmp, 'par2', d)));
@@ -83,7 +115,11 @@ describe('unir sweep', () => {
     const seq = unir(at(1), { UNIR_WASM_THREADS: '1' }, 600_000);
     expect(seq.code, seq.stderr).toBe(0);
     for (const d of ids) {
-      const m = (n: number) => JSON.parse(readFileSync(join(tmp, `par${n}`, d, 'metrics.json'), 'utf8')) as { final: unknown; stages: unknown };
+      const m = (n: number) =>
+        JSON.parse(readFileSync(join(tmp, `par${n}`, d, 'metrics.json'), 'utf8')) as {
+          final: unknown;
+          stages: unknown;
+        };
       expect(m(2).final, d).toEqual(m(1).final);
       expect(m(2).stages, d).toEqual(m(1).stages);
     }
@@ -110,9 +146,15 @@ describe('unir sweep', () => {
     expect(dirs).toHaveLength(8);
     for (const d of dirs) expect(JSON.parse(readFileSync(join(runs, d, 'run.json'), 'utf8')).status).toBe('finished');
 
-    const q = await queryRuns(db, "SELECT run_id, value FROM metrics WHERE stage = 'final' AND task = 't2i' AND language = 'mean' AND metric = 'R@10' ORDER BY run_id");
+    const q = await queryRuns(
+      db,
+      "SELECT run_id, value FROM metrics WHERE stage = 'final' AND task = 't2i' AND language = 'mean' AND metric = 'R@10' ORDER BY run_id",
+    );
     expect(q.rows.map((x) => x.run_id).sort()).toEqual([...dirs].sort());
-    const rep = JSON.parse(readFileSync(join(report, 'sweep.json'), 'utf8')) as { table: { columns: string[]; rows: unknown[][] }; points: unknown[] };
+    const rep = JSON.parse(readFileSync(join(report, 'sweep.json'), 'utf8')) as {
+      table: { columns: string[]; rows: unknown[][] };
+      points: unknown[];
+    };
     expect(rep.points).toHaveLength(4);
     expect(rep.table.rows).toHaveLength(8);
     const col = rep.table.columns.indexOf('t2i R@10');
@@ -127,7 +169,10 @@ describe('unir sweep', () => {
     const arm = 'lr=0.003-b=0.3';
     // oracle: mean ± t(0.975, 1) · s / √2 over the arm's two seeds, from the store's rows (intent accuracy varies
     // between seeds; T2I R@10 on 4 test groups is 1 for every run)
-    const intent = await queryRuns(db, "SELECT run_id, value FROM metrics WHERE stage = 'final' AND task = 'nlu' AND language = 'mean' AND metric = 'intentAccuracy' ORDER BY run_id");
+    const intent = await queryRuns(
+      db,
+      "SELECT run_id, value FROM metrics WHERE stage = 'final' AND task = 'nlu' AND language = 'mean' AND metric = 'intentAccuracy' ORDER BY run_id",
+    );
     const cell = (rows: typeof q.rows) => {
       const xs = rows.filter((x) => (x.run_id as string).includes(`--${arm}--`)).map((x) => x.value as number);
       expect(xs).toHaveLength(2);
@@ -139,6 +184,8 @@ describe('unir sweep', () => {
     const cells = row!.split('|').map((c) => c.trim());
     expect(cells[3]).toBe(cell(q.rows));
     expect(cells[7]).toBe(cell(intent.rows));
-    expect(text).toMatch(/\*\*lr=[\d.]+-b=[\d.]+ − lr=[\d.]+-b=[\d.]+, t2i R@10\*\* \(test, macro mean over languages\): .*; Δ = [+−]?\d\.\d{3}, 95% CI \[[+−]?\d\.\d{3}, [+−]?\d\.\d{3}\] \(paired bootstrap: \d+ test queries × 2 seed pairs/);
+    expect(text).toMatch(
+      /\*\*lr=[\d.]+-b=[\d.]+ − lr=[\d.]+-b=[\d.]+, t2i R@10\*\* \(test, macro mean over languages\): .*; Δ = [+−]?\d\.\d{3}, 95% CI \[[+−]?\d\.\d{3}, [+−]?\d\.\d{3}\] \(paired bootstrap: \d+ test queries × 2 seed pairs/,
+    );
   }, 900_000);
 });

@@ -10,7 +10,14 @@ import { rand } from '../core/backend/oracle';
 
 const tmp = mkdtempSync(join(tmpdir(), 'unir-umap-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const TINY = ['--set', 'curriculum.steps.stage1=4', '--set', 'curriculum.steps.stage2=2', '--set', 'curriculum.steps.stage3=2'];
+const TINY = [
+  '--set',
+  'curriculum.steps.stage1=4',
+  '--set',
+  'curriculum.steps.stage2=2',
+  '--set',
+  'curriculum.steps.stage3=2',
+];
 
 describe('unir umap', () => {
   it('maps a real smoke run: exports the test embeddings, prints trustworthiness and alignment, writes a page Chromium draws', async () => {
@@ -22,7 +29,9 @@ describe('unir umap', () => {
     expect(r.stderr.split('\n').filter((l) => /error|warn/i.test(l))).toEqual([]);
     expect(r.code).toBe(0);
     const trust = Number(/trustworthiness@10: (\d\.\d{4})/.exec(r.stdout)?.[1]);
-    const align = /alignment: (-?\d\.\d{4}) \(translations (-?\d\.\d{4}) vs random (-?\d\.\d{4}), (\d+) pairs\)/.exec(r.stdout);
+    const align = /alignment: (-?\d\.\d{4}) \(translations (-?\d\.\d{4}) vs random (-?\d\.\d{4}), (\d+) pairs\)/.exec(
+      r.stdout,
+    );
     expect(trust).toBeLessThanOrEqual(1);
     expect(align).not.toBeNull();
     expect(Number(align![1])).toBeCloseTo(Number(align![2]) - Number(align![3]), 3);
@@ -49,8 +58,14 @@ describe('unir umap', () => {
     // page shows (images and texts) score ≈ 0.5 (0.49–0.53 over 20 seeds); UMAP of this 8-step run ≈ 0.92.
     const shown = set.kind.map((k, i) => (k === 'query' ? -1 : i)).filter((i) => i >= 0);
     expect(Number(/\((\d+) points\)/.exec(r.stdout)?.[1])).toBe(shown.length);
-    const high = { n: shown.length, dim: set.dim, data: Float32Array.from(shown.flatMap((i) => Array.from(set.vectors.subarray(i * set.dim, (i + 1) * set.dim)))) };
-    const random = [1, 2, 3, 4, 5].map((seed) => trustworthiness(high, { n: shown.length, dim: 2, data: rand(seed, shown.length * 2) }, 10));
+    const high = {
+      n: shown.length,
+      dim: set.dim,
+      data: Float32Array.from(shown.flatMap((i) => Array.from(set.vectors.subarray(i * set.dim, (i + 1) * set.dim)))),
+    };
+    const random = [1, 2, 3, 4, 5].map((seed) =>
+      trustworthiness(high, { n: shown.length, dim: 2, data: rand(seed, shown.length * 2) }, 10),
+    );
     expect(Math.max(...random)).toBeLessThan(0.6);
     expect(trust).toBeGreaterThan(Math.max(...random) + 0.2);
   }, 600_000);
@@ -58,6 +73,8 @@ describe('unir umap', () => {
   it('a directory that is not a run is one line naming it', () => {
     const r = unir(['umap', join(tmp, 'nope')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`unir: ${join(tmp, 'nope')}: not a run directory (no config.json); give a directory 'unir run' created, e.g. runs/<runId>\n`);
+    expect(r.stderr).toBe(
+      `unir: ${join(tmp, 'nope')}: not a run directory (no config.json); give a directory 'unir run' created, e.g. runs/<runId>\n`,
+    );
   });
 });

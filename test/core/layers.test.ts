@@ -37,7 +37,9 @@ function area(file: string): string {
 /** Relative imports of a source file (static, dynamic and require), resolved to paths. */
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\brequire\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => resolve(dirname(file), m[1]!));
+  return [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\brequire\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) =>
+    resolve(dirname(file), m[1]!),
+  );
 }
 
 describe('the import graph of src/', () => {
@@ -52,7 +54,8 @@ describe('the import graph of src/', () => {
       const from = area(f);
       for (const target of imports(f)) {
         const to = area(relative(process.cwd(), target));
-        if ((level.get(to) ?? 0) > (level.get(from) ?? 0)) upward.push(`${relative('src', f)} (${from}) → ${relative('src', target)} (${to})`);
+        if ((level.get(to) ?? 0) > (level.get(from) ?? 0))
+          upward.push(`${relative('src', f)} (${from}) → ${relative('src', target)} (${to})`);
       }
     }
     expect(upward).toEqual([]);

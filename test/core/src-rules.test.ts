@@ -17,10 +17,17 @@ describe('src/ stays loadable from tslab notebooks', () => {
   it('no import.meta, no __dirname (tsx misreports it; use REPO_ROOT), no top-level `const require`, no top-level await', () => {
     const offenders: string[] = [];
     for (const f of tsFiles('src')) {
-      readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
-        if (/^\s*(\/\/|\*|\/\*)/.test(line)) return; // comments may name what they avoid
-        if (/import\.meta|\b__dirname\b/.test(line) || /^(const|let|var) require\b/.test(line) || /^(const .*= )?await /.test(line)) offenders.push(`${f}:${i + 1}: ${line.trim()}`);
-      });
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          if (/^\s*(\/\/|\*|\/\*)/.test(line)) return; // comments may name what they avoid
+          if (
+            /import\.meta|\b__dirname\b/.test(line) ||
+            /^(const|let|var) require\b/.test(line) ||
+            /^(const .*= )?await /.test(line)
+          )
+            offenders.push(`${f}:${i + 1}: ${line.trim()}`);
+        });
     }
     expect(offenders).toEqual([]);
   });

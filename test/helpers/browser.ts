@@ -16,8 +16,16 @@ export interface PageCheck {
 export async function openInChromium(htmlPath: string, screenshotPath: string): Promise<PageCheck> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
@@ -25,10 +33,16 @@ export async function openInChromium(htmlPath: string, screenshotPath: string): 
     page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
     page.on('pageerror', (e) => consoleErrors.push(e.message));
     await page.goto(pathToFileURL(htmlPath).href, { waitUntil: 'load' });
-    await page.waitForFunction(() => {
-      const divs = [...document.querySelectorAll('.chart')];
-      return divs.every((d) => d.querySelector('svg.main-svg'));
-    }, undefined, { timeout: 60_000 }).catch(() => undefined);
+    await page
+      .waitForFunction(
+        () => {
+          const divs = [...document.querySelectorAll('.chart')];
+          return divs.every((d) => d.querySelector('svg.main-svg'));
+        },
+        undefined,
+        { timeout: 60_000 },
+      )
+      .catch(() => undefined);
     const counts = await page.evaluate(() => {
       const divs = [...document.querySelectorAll('.chart')];
       return { chartDivs: divs.length, charts: divs.filter((d) => d.querySelector('svg.main-svg')).length };

@@ -63,7 +63,8 @@ export function randomBatch(r: () => number, s: BatchShape): EncodedBatch {
 export function scramblePadding(r: () => number, b: EncodedBatch, vocabSize: number): EncodedBatch {
   const ids = b.ids.slice();
   for (let i = 0; i < b.batch * b.length; i++) {
-    if (b.mask[i] === 0) for (let g = 0; g < b.pieces; g++) ids[i * b.pieces + g] = 2 + Math.floor(r() * (vocabSize - 2));
+    if (b.mask[i] === 0)
+      for (let g = 0; g < b.pieces; g++) ids[i * b.pieces + g] = 2 + Math.floor(r() * (vocabSize - 2));
   }
   return { ...b, ids };
 }
@@ -95,13 +96,20 @@ export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
  * sum can have zero gradient: Σ of a LayerNorm output over its axis is constant.)
  */
 export function probeScalar(outputs: readonly tf.Tensor[], seed = 7): tf.Scalar {
-  return tf.tidy(() => outputs.map((o, k) => tf.sum(tf.mul(tf.cast(o, 'float32'), tf.randomNormal(o.shape, 0, 1, 'float32', seed + k)))).reduce((a, b) => tf.add(a, b)) as tf.Scalar);
+  return tf.tidy(
+    () =>
+      outputs
+        .map((o, k) => tf.sum(tf.mul(tf.cast(o, 'float32'), tf.randomNormal(o.shape, 0, 1, 'float32', seed + k))))
+        .reduce((a, b) => tf.add(a, b)) as tf.Scalar,
+  );
 }
 
 /** ‖∂f/∂v‖ for every variable (by name; 0 when f does not depend on it). */
 export function gradientNorms(variables: readonly tf.Variable[], f: () => tf.Scalar): Map<string, number> {
   const { value, grads } = tf.variableGrads(f, [...variables]);
-  const out = new Map(variables.map((v) => [v.name, grads[v.name] ? tf.tidy(() => tf.norm(grads[v.name]!).dataSync()[0]!) : 0]));
+  const out = new Map(
+    variables.map((v) => [v.name, grads[v.name] ? tf.tidy(() => tf.norm(grads[v.name]!).dataSync()[0]!) : 0]),
+  );
   value.dispose();
   tf.dispose(Object.values(grads));
   return out;
@@ -147,7 +155,8 @@ export interface ModuleContract<M extends Parametric> {
  * reaching EVERY trainable variable, same seed → identical outputs, and no leaked tensors after dispose.
  */
 export function describeModuleContract<M extends Parametric>(c: ModuleContract<M>): void {
-  const outputs = (m: M, training = false) => tf.tidy(() => c.run(m, training) as unknown as tf.TensorContainer) as unknown as Record<string, tf.Tensor>;
+  const outputs = (m: M, training = false) =>
+    tf.tidy(() => c.run(m, training) as unknown as tf.TensorContainer) as unknown as Record<string, tf.Tensor>;
 
   it('outputs have the declared shapes, finite values and unit rows where declared', async () => {
     const m = await c.build();

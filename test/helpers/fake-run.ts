@@ -25,30 +25,51 @@ export function writeFakeRun(dir: string, runId: string, seed: number) {
     nlu: { intentAccuracy: byLang(r), slotF1: byLang(r), exactMatch: byLang(r) },
     intentConfusion: {
       labels: ['find_image', 'find_document', 'set_reminder', 'play_music'],
-      matrix: [[50, 3, 0, 1], [4, 40, 2, 0], [0, 1, 30, 2], [1, 0, 0, 25]],
+      matrix: [
+        [50, 3, 0, 1],
+        [4, 40, 2, 0],
+        [0, 1, 30, 2],
+        [1, 0, 0, 25],
+      ],
     },
   });
   mkdirSync(dir, { recursive: true });
   const stages = ['stage1', 'stage2', 'stage3'];
-  writeFileSync(join(dir, 'metrics.json'), JSON.stringify({
-    runId, experiment: 'smoke', backend: 'wasm', seed,
-    stages: stages.map((name) => ({ name, metrics: metrics() })),
-    final: metrics(),
-  }));
+  writeFileSync(
+    join(dir, 'metrics.json'),
+    JSON.stringify({
+      runId,
+      experiment: 'smoke',
+      backend: 'wasm',
+      seed,
+      stages: stages.map((name) => ({ name, metrics: metrics() })),
+      final: metrics(),
+    }),
+  );
   const lines: string[] = [];
   let g = 0;
   for (const stage of stages) {
     for (let step = 1; step <= 20; step++) {
       g++;
-      const losses = stage === 'stage2' ? { intentCe: 2 / step, slotCe: 1.5 / step, mseAlign: 0.3 / step } : { ti: 4 / Math.sqrt(step), tc: 3 / Math.sqrt(step) };
+      const losses =
+        stage === 'stage2'
+          ? { intentCe: 2 / step, slotCe: 1.5 / step, mseAlign: 0.3 / step }
+          : { ti: 4 / Math.sqrt(step), tc: 3 / Math.sqrt(step) };
       lines.push(JSON.stringify({ stage, step, globalStep: g, lr: 1e-3, samplesPerSec: 100, losses }));
     }
   }
   writeFileSync(join(dir, 'history.jsonl'), `${lines.join('\n')}\n`);
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({
-    id: 'smoke', seed,
-    model: { tokenizer: { id: 'word-ngram' }, fusion: { id: 'cross-attention' } },
-    curriculum: { id: 'three-stage' },
-  }));
-  writeFileSync(join(dir, 'run.json'), JSON.stringify({ status: 'finished', backend: 'wasm', threads: 2, gitSha: 'abc1234', durationSec: 12.5 }));
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({
+      id: 'smoke',
+      seed,
+      model: { tokenizer: { id: 'word-ngram' }, fusion: { id: 'cross-attention' } },
+      curriculum: { id: 'three-stage' },
+    }),
+  );
+  writeFileSync(
+    join(dir, 'run.json'),
+    JSON.stringify({ status: 'finished', backend: 'wasm', threads: 2, gitSha: 'abc1234', durationSec: 12.5 }),
+  );
 }

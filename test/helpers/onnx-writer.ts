@@ -4,10 +4,31 @@
 export type ElemType = 'float32' | 'int64' | 'int32';
 const ELEM: Record<ElemType, number> = { float32: 1, int32: 6, int64: 7 };
 
-export interface Initializer { name: string; type: ElemType; dims: number[]; data: Float32Array | BigInt64Array | Int32Array }
-export interface NodeSpec { op: string; inputs: string[]; outputs: string[]; attrs?: Record<string, number | number[] | { float: number }> }
-export interface ValueSpec { name: string; type: ElemType; shape: (number | string)[] }
-export interface GraphSpec { name: string; nodes: NodeSpec[]; initializers: Initializer[]; inputs: ValueSpec[]; outputs: ValueSpec[]; opset?: number }
+export interface Initializer {
+  name: string;
+  type: ElemType;
+  dims: number[];
+  data: Float32Array | BigInt64Array | Int32Array;
+}
+export interface NodeSpec {
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  attrs?: Record<string, number | number[] | { float: number }>;
+}
+export interface ValueSpec {
+  name: string;
+  type: ElemType;
+  shape: (number | string)[];
+}
+export interface GraphSpec {
+  name: string;
+  nodes: NodeSpec[];
+  initializers: Initializer[];
+  inputs: ValueSpec[];
+  outputs: ValueSpec[];
+  opset?: number;
+}
 
 class Writer {
   private parts: number[] = [];
@@ -69,7 +90,8 @@ function node(n: NodeSpec, i: number): Writer {
   w.str(3, `${n.op.toLowerCase()}_${i}`).str(4, n.op);
   for (const [name, v] of Object.entries(n.attrs ?? {})) {
     const a = new Writer().str(1, name);
-    if (typeof v === 'number') a.int(3, v).int(20, 2); // INT
+    if (typeof v === 'number')
+      a.int(3, v).int(20, 2); // INT
     else if (Array.isArray(v)) {
       for (const x of v) a.int(8, x);
       a.int(20, 7); // INTS
@@ -87,7 +109,12 @@ export function writeOnnx(g: GraphSpec): Uint8Array {
   for (const t of g.initializers) graph.msg(5, tensor(t));
   for (const v of g.inputs) graph.msg(11, valueInfo(v));
   for (const v of g.outputs) graph.msg(12, valueInfo(v));
-  return new Writer().int(1, 8).str(2, 'unir-test').msg(7, graph).msg(8, new Writer().str(1, '').int(2, g.opset ?? 13)).done();
+  return new Writer()
+    .int(1, 8)
+    .str(2, 'unir-test')
+    .msg(7, graph)
+    .msg(8, new Writer().str(1, '').int(2, g.opset ?? 13))
+    .done();
 }
 
 /** Seeded uniform values in [-1, 1) (mulberry32), for fixture weights. */
@@ -98,7 +125,7 @@ export function seededFloats(n: number, seed: number): Float32Array {
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 * 2 - 1;
+    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
   });
 }
 
@@ -106,17 +133,26 @@ export function seededFloats(n: number, seed: number): Float32Array {
  * A BERT-shaped text encoder of a few nodes: h = tanh((E[input_ids] + Tt[token_type_ids]) · W) ⊙ mask, outputs
  * last_hidden_state (B, T, H) and sentence_embedding = mean over T of h (B, H) (ReduceMean, padding included).
  */
-export function textEncoderGraph(V: number, H: number, seed: number): { graph: GraphSpec; E: Float32Array; Tt: Float32Array; W: Float32Array } {
+export function textEncoderGraph(
+  V: number,
+  H: number,
+  seed: number,
+): { graph: GraphSpec; E: Float32Array; Tt: Float32Array; W: Float32Array } {
   const E = seededFloats(V * H, seed);
   const Tt = seededFloats(2 * H, seed + 1);
   const W = seededFloats(H * H, seed + 2);
   const ids = (name: string): ValueSpec => ({ name, type: 'int64', shape: ['batch', 'sequence'] });
   return {
-    E, Tt, W,
+    E,
+    Tt,
+    W,
     graph: {
       name: 'tiny-text-encoder',
       inputs: [ids('input_ids'), ids('attention_mask'), ids('token_type_ids')],
-      outputs: [{ name: 'last_hidden_state', type: 'float32', shape: ['batch', 'sequence', H] }, { name: 'sentence_embedding', type: 'float32', shape: ['batch', H] }],
+      outputs: [
+        { name: 'last_hidden_state', type: 'float32', shape: ['batch', 'sequence', H] },
+        { name: 'sentence_embedding', type: 'float32', shape: ['batch', H] },
+      ],
       initializers: [
         { name: 'E', type: 'float32', dims: [V, H], data: E },
         { name: 'Tt', type: 'float32', dims: [2, H], data: Tt },
@@ -132,7 +168,12 @@ export function textEncoderGraph(V: number, H: number, seed: number): { graph: G
         { op: 'Cast', inputs: ['attention_mask'], outputs: ['maskf'], attrs: { to: 1 } },
         { op: 'Unsqueeze', inputs: ['maskf', 'axes'], outputs: ['mask3'] },
         { op: 'Mul', inputs: ['act', 'mask3'], outputs: ['last_hidden_state'] },
-        { op: 'ReduceMean', inputs: ['last_hidden_state'], outputs: ['sentence_embedding'], attrs: { axes: [1], keepdims: 0 } },
+        {
+          op: 'ReduceMean',
+          inputs: ['last_hidden_state'],
+          outputs: ['sentence_embedding'],
+          attrs: { axes: [1], keepdims: 0 },
+        },
       ],
     },
   };
@@ -142,16 +183,24 @@ export function textEncoderGraph(V: number, H: number, seed: number): { graph: G
  * An image encoder of a few nodes: pixel_values (B, 3, S, S) NCHW → Flatten → · W (3·S·S, F) + b → Tanh →
  * image_embeds (B, F).
  */
-export function imageEncoderGraph(S: number, F: number, seed: number): { graph: GraphSpec; W: Float32Array; b: Float32Array } {
+export function imageEncoderGraph(
+  S: number,
+  F: number,
+  seed: number,
+): { graph: GraphSpec; W: Float32Array; b: Float32Array } {
   const W = seededFloats(3 * S * S * F, seed).map((x) => x * 0.2);
   const b = seededFloats(F, seed + 1);
   return {
-    W, b,
+    W,
+    b,
     graph: {
       name: 'tiny-image-encoder',
       inputs: [{ name: 'pixel_values', type: 'float32', shape: ['batch', 3, S, S] }],
       outputs: [{ name: 'image_embeds', type: 'float32', shape: ['batch', F] }],
-      initializers: [{ name: 'W', type: 'float32', dims: [3 * S * S, F], data: W }, { name: 'b', type: 'float32', dims: [F], data: b }],
+      initializers: [
+        { name: 'W', type: 'float32', dims: [3 * S * S, F], data: W },
+        { name: 'b', type: 'float32', dims: [F], data: b },
+      ],
       nodes: [
         { op: 'Flatten', inputs: ['pixel_values'], outputs: ['flat'], attrs: { axis: 1 } },
         { op: 'MatMul', inputs: ['flat', 'W'], outputs: ['xw'] },

@@ -5,9 +5,17 @@ import { existsSync, readFileSync } from 'node:fs';
  * Starts `unir <args>` and SIGKILLs it (a crash, not a clean stop) once the run's history.jsonl reaches
  * `globalStep`. Resolves with whether it was killed and the last global step it had logged.
  */
-export function runAndKill(args: string[], historyPath: string, globalStep: number, env: Record<string, string> = {}): Promise<{ killed: boolean; reached: number }> {
+export function runAndKill(
+  args: string[],
+  historyPath: string,
+  globalStep: number,
+  env: Record<string, string> = {},
+): Promise<{ killed: boolean; reached: number }> {
   return new Promise((resolveP, reject) => {
-    const child = spawn(process.execPath, ['bin/unir.mjs', ...args], { stdio: 'ignore', env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, ['bin/unir.mjs', ...args], {
+      stdio: 'ignore',
+      env: { ...process.env, ...env },
+    });
     let reached = 0;
     const timer = setInterval(() => {
       if (!existsSync(historyPath)) return;

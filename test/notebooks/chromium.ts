@@ -25,8 +25,16 @@ export async function openChromium(o: { javaScript?: boolean } = {}): Promise<Br
   const profile = mkdtempSync(join(tmpdir(), 'unir-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1280, height: 1000 },
     javaScriptEnabled: o.javaScript ?? true,
   });
@@ -42,14 +50,25 @@ export async function openChromium(o: { javaScript?: boolean } = {}): Promise<Br
   // Chrome's own note when a page's beforeunload handler asks to confirm leaving without a user gesture (Jupyter asks
   // while a notebook is dirty or its kernel busy): the browser's intervention, not an error of the page
   const intervention = /^Blocked attempt to show a 'beforeunload' confirmation panel/;
-  page.on('console', (m) => m.type() === 'error' && !intervention.test(m.text()) && errors.push(`console: ${m.text()}`));
+  page.on(
+    'console',
+    (m) => m.type() === 'error' && !intervention.test(m.text()) && errors.push(`console: ${m.text()}`),
+  );
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   // ERR_ABORTED: a request cut short by leaving the page (a reload), not a failure
-  page.on('requestfailed', (r) => r.failure()?.errorText !== 'net::ERR_ABORTED' && errors.push(`requestfailed: ${r.url().slice(0, 200)} ${r.failure()?.errorText ?? ''}`));
+  page.on(
+    'requestfailed',
+    (r) =>
+      r.failure()?.errorText !== 'net::ERR_ABORTED' &&
+      errors.push(`requestfailed: ${r.url().slice(0, 200)} ${r.failure()?.errorText ?? ''}`),
+  );
   page.on('response', (r) => r.status() >= 400 && errors.push(`HTTP ${r.status()}: ${r.url().slice(0, 200)}`));
   page.on('dialog', (d) => void d.accept());
   return {
-    context, page, errors, external,
+    context,
+    page,
+    errors,
+    external,
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
@@ -75,7 +94,10 @@ export async function charts(page: Page, scope: string, name: string): Promise<C
   for (let i = 0; i < (await plots.count()); i++) {
     const plot = plots.nth(i);
     const s = await plot.evaluate((el) => {
-      const gd = el as unknown as { data: { name?: string; visible?: unknown; x?: unknown[] }[]; layout: { title?: { text?: string }; updatemenus?: { active?: number; buttons: { label: string }[] }[] } };
+      const gd = el as unknown as {
+        data: { name?: string; visible?: unknown; x?: unknown[] }[];
+        layout: { title?: { text?: string }; updatemenus?: { active?: number; buttons: { label: string }[] }[] };
+      };
       const title = gd.layout.title?.text ?? '';
       const shown = gd.data.filter((t) => t.visible !== false && t.visible !== 'legendonly');
       const menu = gd.layout.updatemenus?.[0];
@@ -84,7 +106,7 @@ export async function charts(page: Page, scope: string, name: string): Promise<C
         legend: [...el.querySelectorAll('.legendtext')].map((e) => e.textContent ?? ''),
         visiblePoints: shown.reduce((n, t) => n + (t.x?.length ?? 0), 0),
         titlePoints: /\((\d+) points\)/.test(title) ? Number(/\((\d+) points\)/.exec(title)![1]) : null,
-        activeButton: menu ? menu.buttons[menu.active ?? 0]?.label ?? null : null,
+        activeButton: menu ? (menu.buttons[menu.active ?? 0]?.label ?? null) : null,
       };
     });
     out.push({ ...s, colouredPixels: await colouredPixels(plot, join(ARTIFACTS, `${name}-${i}.png`)) });
@@ -99,7 +121,9 @@ export async function colouredPixels(el: Locator, path: string): Promise<number>
   const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   let n = 0;
   for (let p = 0; p < info.width * info.height * 3; p += 3) {
-    const r = data[p]!, g = data[p + 1]!, b = data[p + 2]!;
+    const r = data[p]!,
+      g = data[p + 1]!,
+      b = data[p + 2]!;
     if (Math.max(r, g, b) - Math.min(r, g, b) > 80) n++;
   }
   return n;

@@ -14,10 +14,17 @@ const PY = '/usr/bin/python3';
 const tmp = mkdtempSync(join(tmpdir(), 'unir-kernels-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Spec { resource_dir: string; spec: { argv: string[]; env: Record<string, string>; display_name: string } }
+interface Spec {
+  resource_dir: string;
+  spec: { argv: string[]; env: Record<string, string>; display_name: string };
+}
 function specs(env: Record<string, string | undefined>): Record<string, Spec> {
-  const code = 'from jupyter_client.kernelspec import KernelSpecManager as K; import json; print(json.dumps(K().get_all_specs()))';
-  const r = spawnSync(PY, ['-Xfrozen_modules=off', '-c', code], { encoding: 'utf8', env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1', ...env } });
+  const code =
+    'from jupyter_client.kernelspec import KernelSpecManager as K; import json; print(json.dumps(K().get_all_specs()))';
+  const r = spawnSync(PY, ['-Xfrozen_modules=off', '-c', code], {
+    encoding: 'utf8',
+    env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1', ...env },
+  });
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as Record<string, Spec>;
 }
@@ -33,7 +40,9 @@ describe('kernel specs per checkout', () => {
     for (const k of ['unir', 'tslab']) {
       const dir = s[k]!.resource_dir;
       expect(readFileSync(join(dir, 'kernel.js'), 'utf8')).toBe(readFileSync('src/notebook/classic-kernel.js', 'utf8'));
-      expect(readFileSync(join(dir, 'plotly.min.js')).equals(readFileSync('node_modules/plotly.js-dist-min/plotly.min.js'))).toBe(true);
+      expect(
+        readFileSync(join(dir, 'plotly.min.js')).equals(readFileSync('node_modules/plotly.js-dist-min/plotly.min.js')),
+      ).toBe(true);
     }
   });
 
@@ -49,18 +58,30 @@ describe('kernel specs per checkout', () => {
     mkdirSync(join(clone, 'node_modules', 'tslab'), { recursive: true });
     mkdirSync(join(clone, 'notebooks', 'deeper'), { recursive: true });
     writeFileSync(join(clone, 'package.json'), '{\n  "name": "unir",\n  "version": "0.1.0"\n}\n');
-    writeFileSync(join(clone, 'scripts', 'tslab-kernel.cjs'), 'console.log(JSON.stringify({ cwd: process.cwd(), args: process.argv.slice(2), root: process.env.UNIR_ROOT ?? null }));\n');
+    writeFileSync(
+      join(clone, 'scripts', 'tslab-kernel.cjs'),
+      'console.log(JSON.stringify({ cwd: process.cwd(), args: process.argv.slice(2), root: process.env.UNIR_ROOT ?? null }));\n',
+    );
     const [cmd, ...args] = fill(user.unir!.spec.argv, '/tmp/conn.json');
     const r = spawnSync(cmd!, args, { cwd: join(clone, 'notebooks', 'deeper'), encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ cwd: clone, args: ['kernel', '--config-path', '/tmp/conn.json'], root: clone });
+    expect(JSON.parse(r.stdout)).toEqual({
+      cwd: clone,
+      args: ['kernel', '--config-path', '/tmp/conn.json'],
+      root: clone,
+    });
     const [tcmd, ...targs] = fill(user.tslab!.spec.argv, '/tmp/conn.json');
     const t = spawnSync(tcmd!, targs, { cwd: join(clone, 'notebooks', 'deeper'), encoding: 'utf8' });
-    expect(JSON.parse(t.stdout)).toMatchObject({ cwd: join(clone, 'notebooks', 'deeper'), args: ['kernel', '--config-path', '/tmp/conn.json'] });
+    expect(JSON.parse(t.stdout)).toMatchObject({
+      cwd: join(clone, 'notebooks', 'deeper'),
+      args: ['kernel', '--config-path', '/tmp/conn.json'],
+    });
     // outside any checkout: a one-line error that says what to do
     const outside = spawnSync(cmd!, args, { cwd: tmp, encoding: 'utf8' });
     expect(outside.status).toBe(1);
-    expect(outside.stderr.trim()).toBe(`unir kernel: no unir checkout (package.json, scripts/tslab-kernel.cjs, node_modules/tslab) in ${tmp} or above it: open notebooks that live in a checkout, or start Jupyter with 'npm run notebook'`);
+    expect(outside.stderr.trim()).toBe(
+      `unir kernel: no unir checkout (package.json, scripts/tslab-kernel.cjs, node_modules/tslab) in ${tmp} or above it: open notebooks that live in a checkout, or start Jupyter with 'npm run notebook'`,
+    );
   });
 
   it('a running kernel (either spec) keeps working after a .json file appears in src/ (tslab used to fail every later cell)', () => {
@@ -89,10 +110,16 @@ finally:
     try {
       for (const JUPYTER_PATH of [LOCAL, '']) {
         const r = spawnSync(PY, ['-Xfrozen_modules=off', '-c', script, join(ROOT, 'notebooks'), probe], {
-          encoding: 'utf8', timeout: 300_000, env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1', JUPYTER_PATH, UNIR_PROFILE: 'ci' },
+          encoding: 'utf8',
+          timeout: 300_000,
+          env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1', JUPYTER_PATH, UNIR_PROFILE: 'ci' },
         });
         expect(r.status, r.stderr.slice(-2000)).toBe(0);
-        expect(JSON.parse(r.stdout.trim().split('\n').pop()!), `JUPYTER_PATH=${JUPYTER_PATH}`).toEqual([`ci ${ROOT}`, '42', 'ci']);
+        expect(JSON.parse(r.stdout.trim().split('\n').pop()!), `JUPYTER_PATH=${JUPYTER_PATH}`).toEqual([
+          `ci ${ROOT}`,
+          '42',
+          'ci',
+        ]);
       }
     } finally {
       rmSync(probe, { force: true });

@@ -14,8 +14,12 @@ Writes report.html / report.md / report.json comparing the runs (deltas against 
 (default: runs/compare-<first>-vs-<second>...). The runs' recorded plugin modules are imported first;
 --plugin MODULE imports more.`,
   async run(argv) {
-    const { values, positionals } = parseFlags('compare', argv, { out: { type: 'string' }, plugin: { type: 'string', multiple: true } });
-    if (positionals.length < 2) throw new UserError("compare: give at least two run directories, e.g. 'unir compare runs/a runs/b'");
+    const { values, positionals } = parseFlags('compare', argv, {
+      out: { type: 'string' },
+      plugin: { type: 'string', multiple: true },
+    });
+    if (positionals.length < 2)
+      throw new UserError("compare: give at least two run directories, e.g. 'unir compare runs/a runs/b'");
     for (const dir of positionals) checkReportableRun('compare', dir);
     const base = positionals.map((p) => p.replace(/\/+$/, '').split('/').pop()).join('-vs-');
     const out = values.out ?? `runs/compare-${base}`.slice(0, 200);

@@ -30,7 +30,8 @@ stats     counts per split × kind × language, groups, image families, intents,
 
 function manifestArg(sub: string, positionals: string[]): string {
   const [path, ...extra] = positionals;
-  if (!path) throw new UserError(`data ${sub}: give the manifest path, e.g. 'unir data ${sub} data/emoji-cldr/manifest.jsonl'`);
+  if (!path)
+    throw new UserError(`data ${sub}: give the manifest path, e.g. 'unir data ${sub} data/emoji-cldr/manifest.jsonl'`);
   if (extra.length) throw new UserError(`data ${sub}: unexpected argument '${extra[0]}'; give one manifest path`);
   return path;
 }
@@ -40,7 +41,11 @@ function manifestArg(sub: string, positionals: string[]): string {
  * checkStagesData) on the manifest loaded with the experiment's dataset languages and holdout. Returns the first
  * problem (one line) or the data lines a run would print.
  */
-async function experimentFit(file: string, experiment: string, imageRoot: string | undefined): Promise<{ problem?: string; lines: string[] }> {
+async function experimentFit(
+  file: string,
+  experiment: string,
+  imageRoot: string | undefined,
+): Promise<{ problem?: string; lines: string[] }> {
   // loaded on demand: validate alone needs neither the plugins nor tfjs
   const { resolveExperiment } = await import('../../core/config/experiment');
   const { loadExperiment } = await import('../../core/config/load');
@@ -53,7 +58,13 @@ async function experimentFit(file: string, experiment: string, imageRoot: string
   const resolved = resolveExperiment(input, reg, { source, modelSpec: modelSpecParser });
   const e = resolved.experiment;
   const languages = (e.data.dataset as { languages?: string[] }).languages;
-  const dataset = { id: 'manifest', path: file, checkImages: false, ...(imageRoot ? { imageRoot } : {}), ...(languages ? { languages } : {}) };
+  const dataset = {
+    id: 'manifest',
+    path: file,
+    checkImages: false,
+    ...(imageRoot ? { imageRoot } : {}),
+    ...(languages ? { languages } : {}),
+  };
   try {
     const ds = await experimentDataset({ ...e, data: { ...e.data, dataset } }, reg, () => {});
     const rd = runDataOf(e, ds);
@@ -68,20 +79,43 @@ async function experimentFit(file: string, experiment: string, imageRoot: string
 
 async function validate(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags('data validate', argv, {
-    'no-images': { type: 'boolean' }, json: { type: 'boolean' }, 'image-root': { type: 'string' }, experiment: { type: 'string' },
+    'no-images': { type: 'boolean' },
+    json: { type: 'boolean' },
+    'image-root': { type: 'string' },
+    experiment: { type: 'string' },
   });
   const file = manifestArg('validate', positionals);
   const imageRoot = values['image-root'];
-  if (imageRoot !== undefined && !existsSync(imageRoot)) throw new UserError(`data validate: --image-root '${imageRoot}': no such folder; give the folder that holds the images`);
+  if (imageRoot !== undefined && !existsSync(imageRoot))
+    throw new UserError(
+      `data validate: --image-root '${imageRoot}': no such folder; give the folder that holds the images`,
+    );
   const m = await parseManifest(file, { checkImages: !values['no-images'], imageRoot });
   m.problems.push(...wholeManifestProblems(m));
   const badLines = new Set(m.problems.map((p) => p.line)).size;
   const counts = countRecords(m.records, m.header?.languages);
   // the experiment's needs are checked on a manifest without line problems (a run would stop at those first)
-  const fit = values.experiment !== undefined && m.problems.length === 0 ? await experimentFit(file, values.experiment, imageRoot) : undefined;
+  const fit =
+    values.experiment !== undefined && m.problems.length === 0
+      ? await experimentFit(file, values.experiment, imageRoot)
+      : undefined;
   const total = m.problems.length + (fit?.problem ? 1 : 0);
   if (values.json) {
-    console.log(JSON.stringify({ file, lines: m.lines, records: m.records.length, problems: m.problems, badLines, counts, ...(fit ? { experiment: { problem: fit.problem ?? null, data: fit.lines } } : {}) }, null, 1));
+    console.log(
+      JSON.stringify(
+        {
+          file,
+          lines: m.lines,
+          records: m.records.length,
+          problems: m.problems,
+          badLines,
+          counts,
+          ...(fit ? { experiment: { problem: fit.problem ?? null, data: fit.lines } } : {}),
+        },
+        null,
+        1,
+      ),
+    );
     return total ? 1 : 0;
   }
   if (total) {
@@ -92,9 +126,12 @@ async function validate(argv: string[]): Promise<number> {
     console.log(`${total} problem${total === 1 ? '' : 's'}${where}${whole}`);
     return 1;
   }
-  console.log(`${file}: ${m.records.length} records${m.header ? ` (+ header '${m.header.name}'${m.header.version ? ` ${m.header.version}` : ''})` : ''}, 0 problems${values['no-images'] ? ' (images not checked)' : ''}`);
+  console.log(
+    `${file}: ${m.records.length} records${m.header ? ` (+ header '${m.header.name}'${m.header.version ? ` ${m.header.version}` : ''})` : ''}, 0 problems${values['no-images'] ? ' (images not checked)' : ''}`,
+  );
   for (const line of formatCountTable(counts)) console.log(line);
-  if (fit) for (const line of ['', `as the dataset of experiment '${values.experiment}':`, ...fit.lines]) console.log(line);
+  if (fit)
+    for (const line of ['', `as the dataset of experiment '${values.experiment}':`, ...fit.lines]) console.log(line);
   return 0;
 }
 
@@ -103,21 +140,46 @@ async function stats(argv: string[]): Promise<number> {
   const file = manifestArg('stats', positionals);
   const m = await parseManifest(file, { checkImages: false });
   if (values.json) {
-    console.log(JSON.stringify({ file, header: m.header, records: m.records.length, problems: m.problems.length, counts: countRecords(m.records, m.header?.languages) }, null, 1));
+    console.log(
+      JSON.stringify(
+        {
+          file,
+          header: m.header,
+          records: m.records.length,
+          problems: m.problems.length,
+          counts: countRecords(m.records, m.header?.languages),
+        },
+        null,
+        1,
+      ),
+    );
     return 0;
   }
-  console.log(`${file}: ${m.records.length} records${m.header ? `, dataset '${m.header.name}'${m.header.version ? ` ${m.header.version}` : ''}` : ''}`);
-  if (m.problems.length) console.log(`(${m.problems.length} problems: those lines are not counted; 'unir data validate ${file}' lists them)`);
-  for (const line of [...formatCountTable(countRecords(m.records, m.header?.languages)), ...describeRecords(m.records)]) console.log(line);
+  console.log(
+    `${file}: ${m.records.length} records${m.header ? `, dataset '${m.header.name}'${m.header.version ? ` ${m.header.version}` : ''}` : ''}`,
+  );
+  if (m.problems.length)
+    console.log(
+      `(${m.problems.length} problems: those lines are not counted; 'unir data validate ${file}' lists them)`,
+    );
+  for (const line of [...formatCountTable(countRecords(m.records, m.header?.languages)), ...describeRecords(m.records)])
+    console.log(line);
   return 0;
 }
 
 interface EmojiCldrBuild {
-  buildEmojiCldr(opts: { outDir?: string; force?: boolean; log?: (line: string) => void }): Promise<{ manifestPath: string; counts: unknown }>;
+  buildEmojiCldr(opts: {
+    outDir?: string;
+    force?: boolean;
+    log?: (line: string) => void;
+  }): Promise<{ manifestPath: string; counts: unknown }>;
 }
 
 async function build(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags('data build', argv, { force: { type: 'boolean' }, out: { type: 'string' } });
+  const { values, positionals } = parseFlags('data build', argv, {
+    force: { type: 'boolean' },
+    out: { type: 'string' },
+  });
   const [name = 'emoji-cldr', ...extra] = positionals;
   if (!BUILDABLE.includes(name) || extra.length) {
     throw new UserError(`data build: unknown dataset '${extra[0] ?? name}'; buildable: ${BUILDABLE.join(', ')}`);
@@ -140,6 +202,8 @@ export const command: CliCommand = {
     if (sub === 'stats') return stats(rest);
     if (!sub) throw new UserError(`data: give a subcommand: ${SUBCOMMANDS.join(', ')}. See 'unir data --help'.`);
     const hint = didYouMean(sub, SUBCOMMANDS);
-    throw new UserError(`data: unknown subcommand '${sub}'.${hint ? ` Did you mean '${hint}'?` : ''} Use one of ${SUBCOMMANDS.join(', ')}.`);
+    throw new UserError(
+      `data: unknown subcommand '${sub}'.${hint ? ` Did you mean '${hint}'?` : ''} Use one of ${SUBCOMMANDS.join(', ')}.`,
+    );
   },
 };

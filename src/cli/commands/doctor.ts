@@ -9,16 +9,17 @@ import { parseFlags, type CliCommand } from '../command';
 
 const requireHere = createRequire(__filename);
 
-
 const BACKEND_FIXES: Record<string, string> = {
-  'tensorflow-gpu': "'npm i @tensorflow/tfjs-node-gpu' on a machine with CUDA and internet (its install downloads libtensorflow)",
+  'tensorflow-gpu':
+    "'npm i @tensorflow/tfjs-node-gpu' on a machine with CUDA and internet (its install downloads libtensorflow)",
   tensorflow: "'npm i @tensorflow/tfjs-node' on a machine with internet (its install downloads libtensorflow)",
   wasm: "reinstall: 'npm ci'",
 };
 
 function pkgVersion(name: string): string | undefined {
   try {
-    return (JSON.parse(readFileSync(requireHere.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(requireHere.resolve(`${name}/package.json`), 'utf8')) as { version: string })
+      .version;
   } catch {
     return undefined;
   }
@@ -29,7 +30,14 @@ export async function doctorReport() {
   const backends = await probeBackends();
   const chosen = await initBackend({ quiet: true });
   const jupyter = jupyterStatus();
-  const plugins = Object.fromEntries(PLUGIN_KINDS.map((k) => [k, registry().list(k).map((p) => p.id)]));
+  const plugins = Object.fromEntries(
+    PLUGIN_KINDS.map((k) => [
+      k,
+      registry()
+        .list(k)
+        .map((p) => p.id),
+    ]),
+  );
   const fixes: string[] = [];
   for (const b of backends) {
     const fix = BACKEND_FIXES[b.name];
@@ -39,7 +47,8 @@ export async function doctorReport() {
   if (jupyter.fix) fixes.push(`jupyter: run '${jupyter.fix}'`);
   return {
     node: process.version,
-    unir: pkgVersion('unir') ?? (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version,
+    unir:
+      pkgVersion('unir') ?? (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version,
     tfjs: pkgVersion('@tensorflow/tfjs-core'),
     backends,
     backend: chosen,
@@ -68,10 +77,13 @@ fixes each missing piece.`,
     const ok = (b: boolean) => (b ? 'yes' : 'no');
     console.log(`unir ${r.unir}   node ${r.node}   tfjs ${r.tfjs}`);
     console.log('backends:');
-    for (const b of r.backends) console.log(`  ${b.name.padEnd(15)} ${b.loads ? 'loads' : `no  (${b.reason ?? 'not available'})`}`);
+    for (const b of r.backends)
+      console.log(`  ${b.name.padEnd(15)} ${b.loads ? 'loads' : `no  (${b.reason ?? 'not available'})`}`);
     console.log(`chosen backend: ${r.backend.name}, ${r.backend.threads} thread(s)${r.backend.simd ? ', SIMD' : ''}`);
     console.log(`training kernels registered by unir: ${r.backend.kernels.join(', ') || '(none)'}`);
-    console.log(`jupyter (${r.jupyter.python}): ${ok(r.jupyter.jupyter)}   tslab kernel: ${ok(r.jupyter.tslabKernel)}   unir kernel: ${ok(r.jupyter.unirKernel)}`);
+    console.log(
+      `jupyter (${r.jupyter.python}): ${ok(r.jupyter.jupyter)}   tslab kernel: ${ok(r.jupyter.tslabKernel)}   unir kernel: ${ok(r.jupyter.unirKernel)}`,
+    );
     console.log(`plugins: ${PLUGIN_KINDS.map((k) => `${k} ${r.plugins[k]!.length}`).join(', ')}`);
     if (r.fixes.length) {
       console.log('to fix:');

@@ -26,16 +26,24 @@ search.json last. The index records the run id and a model fingerprint (hash of 
       batch: { type: 'string', default: '128' },
       plugin: { type: 'string', multiple: true },
     });
-    if (positionals.length !== 1) throw new UserError("index: give one run directory, e.g. 'unir index runs/<runId>' (see 'unir index --help')");
-    if (!/^[1-9]\d*$/.test(values.batch)) throw new UserError(`index: --batch '${values.batch}': expected a positive integer`);
+    if (positionals.length !== 1)
+      throw new UserError("index: give one run directory, e.g. 'unir index runs/<runId>' (see 'unir index --help')");
+    if (!/^[1-9]\d*$/.test(values.batch))
+      throw new UserError(`index: --batch '${values.batch}': expected a positive integer`);
     const reg = registry();
-    if (values.index !== 'exact' || values.plugin) await loadAndResolve({ runDir: positionals[0]! }, { registry: reg, plugins: values.plugin });
+    if (values.index !== 'exact' || values.plugin)
+      await loadAndResolve({ runDir: positionals[0]! }, { registry: reg, plugins: values.plugin });
     reg.get('index', values.index, '--index');
     const tty = process.stderr.isTTY;
     let last = 0;
     try {
       const r = await buildIndex({
-        runDir: positionals[0]!, registry: reg, plugins: values.plugin, plugin: values.index, split: values.split, batchSize: Number(values.batch),
+        runDir: positionals[0]!,
+        registry: reg,
+        plugins: values.plugin,
+        plugin: values.index,
+        split: values.split,
+        batchSize: Number(values.batch),
         log: (l) => process.stderr.write(`${l}\n`),
         progress: (p) => {
           const now = performance.now();
@@ -47,8 +55,10 @@ search.json last. The index records the run id and a model fingerprint (hash of 
       });
       const m = r.manifest;
       const rate = (n: number, s: number) => `${(n / Math.max(s, 1e-9)).toFixed(0)}/s`;
-      console.log(`indexed ${m.counts.images} images (${rate(r.images.count, r.images.seconds)}) + ${m.counts.texts} texts in ${m.languages.join(', ')} (${rate(r.texts.count, r.texts.seconds)})`
-        + `${m.counts.skippedImages ? `, skipped ${m.counts.skippedImages} bad images` : ''} with ${r.backend.name}: ${r.meta.count} vectors, dim ${m.dim}`);
+      console.log(
+        `indexed ${m.counts.images} images (${rate(r.images.count, r.images.seconds)}) + ${m.counts.texts} texts in ${m.languages.join(', ')} (${rate(r.texts.count, r.texts.seconds)})` +
+          `${m.counts.skippedImages ? `, skipped ${m.counts.skippedImages} bad images` : ''} with ${r.backend.name}: ${r.meta.count} vectors, dim ${m.dim}`,
+      );
       console.log(`model ${m.model} (run ${m.runId}, checkpoint step ${m.checkpointStep}) → ${r.dir}`);
       return 0;
     } finally {

@@ -12,7 +12,12 @@ export interface PluginRow {
 
 export function pluginRows(kind?: PluginKind): PluginRow[] {
   const reg = registry();
-  return (kind ? reg.list(kind) : reg.list()).map((p) => ({ kind: p.kind, id: p.id, summary: p.summary, defaults: reg.defaults(p) }));
+  return (kind ? reg.list(kind) : reg.list()).map((p) => ({
+    kind: p.kind,
+    id: p.id,
+    summary: p.summary,
+    defaults: reg.defaults(p),
+  }));
 }
 
 export const command: CliCommand = {
@@ -28,7 +33,9 @@ Lists every registered plugin with its one-line summary and the defaults of its 
     const kind = values.kind as PluginKind | undefined;
     if (kind !== undefined && !PLUGIN_KINDS.includes(kind)) {
       const hint = didYouMean(kind, PLUGIN_KINDS);
-      throw new UserError(`plugins --kind: unknown kind '${kind}'.${hint ? ` Did you mean '${hint}'?` : ''} Known: ${PLUGIN_KINDS.join(', ')}.`);
+      throw new UserError(
+        `plugins --kind: unknown kind '${kind}'.${hint ? ` Did you mean '${hint}'?` : ''} Known: ${PLUGIN_KINDS.join(', ')}.`,
+      );
     }
     const rows = pluginRows(kind);
     if (values.json) {

@@ -15,12 +15,15 @@ directory, from metrics.json, history.jsonl, config.json, run.json and the plugi
 config.json records are imported first; --plugin MODULE imports more (a path or a package; repeatable).`,
   async run(argv) {
     const { values, positionals } = parseFlags('report', argv, { plugin: { type: 'string', multiple: true } });
-    if (positionals.length !== 1) throw new UserError("report: give exactly one run directory, e.g. 'unir report runs/smoke-s1'");
+    if (positionals.length !== 1)
+      throw new UserError("report: give exactly one run directory, e.g. 'unir report runs/smoke-s1'");
     checkReportableRun('report', positionals[0]!);
     const reg = registry();
     await importRunPlugins(positionals[0]!, { registry: reg, plugins: values.plugin });
     const r = writeRunReport(positionals[0]!, reg);
-    console.log(`report: ${r.html}\n        ${r.markdown}\n        ${r.json}  (${r.model.figures.length} charts, ${r.model.tables.length} tables)`);
+    console.log(
+      `report: ${r.html}\n        ${r.markdown}\n        ${r.json}  (${r.model.figures.length} charts, ${r.model.tables.length} tables)`,
+    );
     return 0;
   },
 };

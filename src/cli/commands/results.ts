@@ -17,7 +17,12 @@ question needs (e.g. three-stage − single-stage) as paired bootstraps over tes
 smallest detectable Δ; trial outcomes are read from the run folders in --runs-dir, by default the folder of the
 store). Never edit the file by hand.`,
   async run(argv) {
-    const { values } = parseFlags('results', argv, { db: { type: 'string' }, 'runs-dir': { type: 'string' }, out: { type: 'string' } }, false);
+    const { values } = parseFlags(
+      'results',
+      argv,
+      { db: { type: 'string' }, 'runs-dir': { type: 'string' }, out: { type: 'string' } },
+      false,
+    );
     const db = values.db ?? DEFAULT_DB;
     const out = values.out ?? 'experiments/RESULTS.md';
     const sweeps = await collectSweeps(db);
@@ -29,7 +34,15 @@ store). Never edit the file by hand.`,
         // a sweep without a file in experiments/: numbers only
       }
     }
-    writeFileAtomic(out, renderResults(sweeps, { db, questions, generatedAt: new Date().toISOString(), runsDir: resolve(values['runs-dir'] ?? dirname(resolve(db))) }));
+    writeFileAtomic(
+      out,
+      renderResults(sweeps, {
+        db,
+        questions,
+        generatedAt: new Date().toISOString(),
+        runsDir: resolve(values['runs-dir'] ?? dirname(resolve(db))),
+      }),
+    );
     console.log(`${out}: ${sweeps.length} sweeps, ${sweeps.reduce((n, s) => n + s.trials.length, 0)} trials`);
     return 0;
   },

@@ -56,7 +56,9 @@ Ctrl-C stops at the next step with a checkpoint; kill -9 loses at most checkpoin
     };
     if (values.resume !== undefined) {
       if (positionals.length || values.set || values.seed || values['dry-run'] || values['run-id']) {
-        throw new UserError("run: --resume takes only the run directory (and --backend); the run's own config.json is used");
+        throw new UserError(
+          "run: --resume takes only the run directory (and --backend); the run's own config.json is used",
+        );
       }
       process.on('SIGINT', onSigint);
       try {
@@ -68,16 +70,21 @@ Ctrl-C stops at the next step with a checkpoint; kill -9 loses at most checkpoin
         await disposeBackend();
       }
     }
-    if (positionals.length !== 1) throw new UserError("run: give one experiment, e.g. 'unir run smoke' (see 'unir run --help')");
+    if (positionals.length !== 1)
+      throw new UserError("run: give one experiment, e.g. 'unir run smoke' (see 'unir run --help')");
     const flags: SetFlag[] = (values.set ?? []).map((s) => {
       const [path, value] = parseSetFlag(s);
       return { flag: `--set ${s}`, path, value };
     });
     if (values.seed !== undefined) {
-      if (!/^\d+$/.test(values.seed)) throw new UserError(`run: --seed '${values.seed}': expected a non-negative integer`);
+      if (!/^\d+$/.test(values.seed))
+        throw new UserError(`run: --seed '${values.seed}': expected a non-negative integer`);
       flags.push({ flag: `--seed ${values.seed}`, path: 'seed', value: Number(values.seed) });
     }
-    const { resolved, source } = await loadAndResolve({ experiment: positionals[0]!, set: flags }, { registry: reg, plugins: values.plugin });
+    const { resolved, source } = await loadAndResolve(
+      { experiment: positionals[0]!, set: flags },
+      { registry: reg, plugins: values.plugin },
+    );
     if (values['dry-run']) {
       const loading: string[] = [];
       const data = await inspectRunData(resolved, reg, (l) => loading.push(l)); // a data problem fails here, before timing
@@ -88,7 +95,13 @@ Ctrl-C stops at the next step with a checkpoint; kill -9 loses at most checkpoin
     }
     process.on('SIGINT', onSigint);
     try {
-      const r = await runExperiment(resolved, { registry: reg, outDir: values.out, runId: values['run-id'], signal: stop.signal, source });
+      const r = await runExperiment(resolved, {
+        registry: reg,
+        outDir: values.out,
+        runId: values['run-id'],
+        signal: stop.signal,
+        source,
+      });
       console.log(`${r.result.status}: ${r.runDir}`);
       return r.result.status === 'finished' ? 0 : 130;
     } finally {

@@ -9,8 +9,10 @@ const sqlStr = (x: string) => `'${x.replace(/'/g, "''")}'`;
 
 /** One line per run with its final headline metrics (the metric plugins' headlines, macro mean over languages). */
 function listSql(heads: readonly HeadlineMetric[]): string {
-  const cols = heads.map((h) =>
-    `  max(CASE WHEN m.task = ${sqlStr(h.task)} AND m.metric = ${sqlStr(h.metric)} AND m.language = ${sqlStr(h.language)} THEN m.value END) AS "${h.label.replace(/"/g, '""')}"`);
+  const cols = heads.map(
+    (h) =>
+      `  max(CASE WHEN m.task = ${sqlStr(h.task)} AND m.metric = ${sqlStr(h.metric)} AND m.language = ${sqlStr(h.language)} THEN m.value END) AS "${h.label.replace(/"/g, '""')}"`,
+  );
   return `SELECT r.run_id, r.experiment, r.status, r.backend, r.seed, r.started_at,
 ${cols.join(',\n')}
 FROM runs r LEFT JOIN metrics m ON m.run_id = r.run_id AND m.stage = 'final'
@@ -28,8 +30,14 @@ function cell(v: unknown): string {
 export function textTable(r: QueryResult): string {
   const rows = r.rows.map((row) => r.columns.map((c) => cell(row[c])));
   const width = r.columns.map((c, i) => Math.max(c.length, ...rows.map((row) => row[i]!.length)));
-  const numeric = r.columns.map((c) => r.rows.every((row) => typeof row[c] === 'number' || row[c] === null || row[c] === undefined));
-  const line = (cells: string[]) => cells.map((x, i) => (numeric[i] ? x.padStart(width[i]!) : x.padEnd(width[i]!))).join('  ').trimEnd();
+  const numeric = r.columns.map((c) =>
+    r.rows.every((row) => typeof row[c] === 'number' || row[c] === null || row[c] === undefined),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((x, i) => (numeric[i] ? x.padStart(width[i]!) : x.padEnd(width[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(r.columns), width.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -52,16 +60,30 @@ Without --sql: one line per run with its final headline metrics (the metric plug
 
 Example: unir runs --sql "SELECT run_id, value FROM metrics WHERE stage='final' AND task='t2i' AND language='mean' AND metric='R@10' ORDER BY value DESC"`,
   async run(argv) {
-    const { values, positionals } = parseFlags('runs', argv, {
-      sql: { type: 'string' }, json: { type: 'boolean' }, db: { type: 'string' }, rebuild: { type: 'boolean' }, 'runs-dir': { type: 'string' },
-    }, false);
+    const { values, positionals } = parseFlags(
+      'runs',
+      argv,
+      {
+        sql: { type: 'string' },
+        json: { type: 'boolean' },
+        db: { type: 'string' },
+        rebuild: { type: 'boolean' },
+        'runs-dir': { type: 'string' },
+      },
+      false,
+    );
     void positionals;
     const db = values.db ?? DEFAULT_DB;
     if (values.rebuild) {
-      if (values.sql !== undefined) throw new UserError("runs: use --rebuild and --sql separately ('unir runs --rebuild', then 'unir runs --sql ...')");
+      if (values.sql !== undefined)
+        throw new UserError(
+          "runs: use --rebuild and --sql separately ('unir runs --rebuild', then 'unir runs --sql ...')",
+        );
       const runsDir = values['runs-dir'] ?? dirname(db);
       const r = await rebuildStore(db, runsDir);
-      console.log(`runs: rebuilt ${db} from ${runsDir}: ${r.imported.length} run(s) imported, ${r.skipped.length} skipped`);
+      console.log(
+        `runs: rebuilt ${db} from ${runsDir}: ${r.imported.length} run(s) imported, ${r.skipped.length} skipped`,
+      );
       for (const s of r.skipped) console.log(`  skipped ${s.dir}: ${s.reason}`);
       return 0;
     }
@@ -70,7 +92,10 @@ Example: unir runs --sql "SELECT run_id, value FROM metrics WHERE stage='final' 
     try {
       result = await queryRuns(db, own ? values.sql! : listSql(headlineMetrics(registry().registered('metric'))));
     } catch (e) {
-      if (e instanceof StoreSqlError) throw new UserError(own ? `runs --sql: ${e.sqlMessage}` : `runs: ${e.message}; rebuild the store with 'unir runs --rebuild'`);
+      if (e instanceof StoreSqlError)
+        throw new UserError(
+          own ? `runs --sql: ${e.sqlMessage}` : `runs: ${e.message}; rebuild the store with 'unir runs --rebuild'`,
+        );
       throw e;
     }
     if (values.json) console.log(JSON.stringify(result.rows, null, 2));

@@ -15,10 +15,18 @@ export function formatResponse(r: SearchResponse): string {
   ];
   if (!r.retrieval) return [...lines, r.message!].join('\n');
   const where = `${r.index.plugin} index, split ${r.index.split}, ${r.index.count} items${r.filter.lang ? `, texts in ${r.filter.lang} only` : ''}`;
-  const chosen = r.filter.modalityFrom === 'intent' ? ` (${r.filter.modality === 'all' ? 'images and texts' : `${r.filter.modality}s`} for intent ${r.intent}; --modality all searches both)` : '';
-  lines.push(`top ${r.results.length} ${r.filter.modality === 'all' ? '' : `${r.filter.modality} `}results (${where})${chosen}:`);
+  const chosen =
+    r.filter.modalityFrom === 'intent'
+      ? ` (${r.filter.modality === 'all' ? 'images and texts' : `${r.filter.modality}s`} for intent ${r.intent}; --modality all searches both)`
+      : '';
+  lines.push(
+    `top ${r.results.length} ${r.filter.modality === 'all' ? '' : `${r.filter.modality} `}results (${where})${chosen}:`,
+  );
   for (const h of r.results) {
-    const what = h.modality === 'image' ? `image  ${h.group}  ${h.file}` : `text   ${h.group}  [${h.lang}] ${h.text.length > 80 ? `${h.text.slice(0, 79)}…` : h.text}`;
+    const what =
+      h.modality === 'image'
+        ? `image  ${h.group}  ${h.file}`
+        : `text   ${h.group}  [${h.lang}] ${h.text.length > 80 ? `${h.text.slice(0, 79)}…` : h.text}`;
     lines.push(`${String(h.rank).padStart(3)}  ${h.score.toFixed(4)}  ${what}`);
   }
   return lines.join('\n');
@@ -26,7 +34,7 @@ export function formatResponse(r: SearchResponse): string {
 
 export const command: CliCommand = {
   name: 'search',
-  summary: 'Search a trained run\'s index with a natural-language query (NLU → fused query → top-k)',
+  summary: "Search a trained run's index with a natural-language query (NLU → fused query → top-k)",
   usage: `Usage: unir search <runDir> "<query>" [--k 10] [--lang auto|xx] [--modality auto|image|text|all] [--same-lang]
                    [--json] [--index exact|lancedb] [--split test] [--plugin MODULE ...]
        (global: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu)
@@ -57,17 +65,38 @@ Intents that need no retrieval (in emoji-cldr: set_reminder, play_music) answer 
       split: { type: 'string', default: 'test' },
       plugin: { type: 'string', multiple: true },
     });
-    if (positionals.length !== 2) throw new UserError(`search: give a run directory and one quoted query, e.g. unir search runs/<runId> "a dog face" (got ${positionals.length} argument${positionals.length === 1 ? '' : 's'})`);
+    if (positionals.length !== 2)
+      throw new UserError(
+        `search: give a run directory and one quoted query, e.g. unir search runs/<runId> "a dog face" (got ${positionals.length} argument${positionals.length === 1 ? '' : 's'})`,
+      );
     const [runDir, query] = positionals as [string, string];
-    if (!query.trim()) throw new UserError(`search: the query is empty; give the words to search for, e.g. unir search ${runDir} "a dog face"`);
+    if (!query.trim())
+      throw new UserError(
+        `search: the query is empty; give the words to search for, e.g. unir search ${runDir} "a dog face"`,
+      );
     if (!/^[1-9]\d*$/.test(values.k)) throw new UserError(`search: --k '${values.k}': expected a positive integer`);
-    if (!(MODALITY_CHOICES as readonly string[]).includes(values.modality)) throw new UserError(`search: --modality '${values.modality}': use one of ${MODALITY_CHOICES.join(', ')}`);
+    if (!(MODALITY_CHOICES as readonly string[]).includes(values.modality))
+      throw new UserError(`search: --modality '${values.modality}': use one of ${MODALITY_CHOICES.join(', ')}`);
     resolveQueryLanguage(values.lang, query); // a bad --lang fails before the model loads
     try {
-      const engine = await openSearchEngine(runDir, { registry: registry(), plugins: values.plugin, plugin: values.index, split: values.split });
+      const engine = await openSearchEngine(runDir, {
+        registry: registry(),
+        plugins: values.plugin,
+        plugin: values.index,
+        split: values.split,
+      });
       try {
-        const r = await engine.search(query, { k: Number(values.k), lang: values.lang, modality: values.modality as ModalityChoice, sameLang: values['same-lang'] });
-        console.log(values.json ? JSON.stringify({ ...r, timingsMs: { open: Math.round(engine.openMs), ...r.timingsMs } }, null, 2) : formatResponse(r));
+        const r = await engine.search(query, {
+          k: Number(values.k),
+          lang: values.lang,
+          modality: values.modality as ModalityChoice,
+          sameLang: values['same-lang'],
+        });
+        console.log(
+          values.json
+            ? JSON.stringify({ ...r, timingsMs: { open: Math.round(engine.openMs), ...r.timingsMs } }, null, 2)
+            : formatResponse(r),
+        );
         return 0;
       } finally {
         await engine.dispose();

@@ -22,10 +22,20 @@ submission: how the task ended.`,
     const index = Number(values.index ?? process.env.SLURM_ARRAY_TASK_ID);
     const sub = readSubmission(file);
     const trial = sub.trials[index];
-    if (!Number.isInteger(index) || !trial) throw new UserError(`sweep-task: no trial ${values.index ?? process.env.SLURM_ARRAY_TASK_ID ?? '(no --index, no SLURM_ARRAY_TASK_ID)'} in ${file} (${sub.trials.length} trials)`);
+    if (!Number.isInteger(index) || !trial)
+      throw new UserError(
+        `sweep-task: no trial ${values.index ?? process.env.SLURM_ARRAY_TASK_ID ?? '(no --index, no SLURM_ARRAY_TASK_ID)'} in ${file} (${sub.trials.length} trials)`,
+      );
     const jobId = process.env.SLURM_ARRAY_JOB_ID ?? process.env.SLURM_JOB_ID ?? 'local';
     const record = (status: 'finished' | 'interrupted' | 'failed' | 'skipped', error?: string) =>
-      writeTaskRecord(dirname(file), { runId: trial.runId, jobId, taskId: String(index), status, error, at: new Date().toISOString() });
+      writeTaskRecord(dirname(file), {
+        runId: trial.runId,
+        jobId,
+        taskId: String(index),
+        status,
+        error,
+        at: new Date().toISOString(),
+      });
     const stop = new AbortController();
     const onSignal = (sig: string) => {
       process.stderr.write(`unir sweep-task: ${sig}: stopping ${trial.runId} after this step (checkpoint follows)\n`);
@@ -35,9 +45,18 @@ submission: how the task ended.`,
     const int = () => onSignal('SIGINT');
     process.on('SIGTERM', term);
     process.on('SIGINT', int);
-    console.log(`sweep-task: ${trial.runId} (trial ${index} of ${sub.trials.length}, job ${jobId}, ${process.env.SLURMD_NODENAME ?? 'this host'})`);
+    console.log(
+      `sweep-task: ${trial.runId} (trial ${index} of ${sub.trials.length}, job ${jobId}, ${process.env.SLURMD_NODENAME ?? 'this host'})`,
+    );
     try {
-      const r = await runTrialInProcess(trial, { base: sub.base, runsDir: sub.runsDir, registry: registry(), plugins: sub.plugins, signal: stop.signal, db: sub.db });
+      const r = await runTrialInProcess(trial, {
+        base: sub.base,
+        runsDir: sub.runsDir,
+        registry: registry(),
+        plugins: sub.plugins,
+        signal: stop.signal,
+        db: sub.db,
+      });
       const status = r === undefined ? 'skipped' : r.result.status;
       record(status);
       console.log(`sweep-task: ${trial.runId} ${status === 'skipped' ? 'already finished' : status}`);

@@ -18,13 +18,18 @@ import { parseFlags, type CliCommand } from '../command';
 const EXECUTORS = ['local', 'slurm'] as const;
 
 /** Plugin modules as every trial process must name them: paths absolute (trials start elsewhere), packages as they are. */
-const absolutePlugins = (mods: readonly string[] = []) => mods.map((m) => (m.startsWith('.') || isAbsolute(m) ? resolve(m) : m));
+const absolutePlugins = (mods: readonly string[] = []) =>
+  mods.map((m) => (m.startsWith('.') || isAbsolute(m) ? resolve(m) : m));
 
 function statusTable(st: TrialStatus[]): string {
   const w = Math.max(...st.map((s) => s.runId.length));
-  const counts = ['finished', 'running', 'pending', 'failed', 'not submitted'].map((k) => [k, st.filter((s) => s.state === k).length] as const).filter(([, n]) => n);
+  const counts = ['finished', 'running', 'pending', 'failed', 'not submitted']
+    .map((k) => [k, st.filter((s) => s.state === k).length] as const)
+    .filter(([, n]) => n);
   return [
-    ...st.map((s) => `  ${s.state.padEnd(13)} ${s.runId.padEnd(w)}  ${s.task ?? ''}${s.detail ? `  ${s.detail}` : ''}`.trimEnd()),
+    ...st.map((s) =>
+      `  ${s.state.padEnd(13)} ${s.runId.padEnd(w)}  ${s.task ?? ''}${s.detail ? `  ${s.detail}` : ''}`.trimEnd(),
+    ),
     `  ${counts.map(([k, n]) => `${n} ${k}`).join(', ')}`,
   ].join('\n');
 }
@@ -88,16 +93,23 @@ so re-running an interrupted sweep runs only what is missing.
       mem: { type: 'string' },
       'sbatch-arg': { type: 'string', multiple: true },
     });
-    if (positionals.length !== 1) throw new UserError("sweep: give one sweep file, e.g. 'unir sweep experiments/alpha-sweep.ts' (see 'unir sweep --help')");
+    if (positionals.length !== 1)
+      throw new UserError(
+        "sweep: give one sweep file, e.g. 'unir sweep experiments/alpha-sweep.ts' (see 'unir sweep --help')",
+      );
     const executor = values.executor as (typeof EXECUTORS)[number];
-    if (!EXECUTORS.includes(executor)) throw new UserError(`sweep: --executor '${values.executor}': use ${EXECUTORS.join(' or ')}`);
+    if (!EXECUTORS.includes(executor))
+      throw new UserError(`sweep: --executor '${values.executor}': use ${EXECUTORS.join(' or ')}`);
     const slurmOnly = ['partition', 'time', 'gres', 'cpus-per-task', 'mem', 'sbatch-arg', 'wait'] as const;
     const misplaced = slurmOnly.find((k) => values[k] !== undefined);
-    if (executor === 'local' && misplaced) throw new UserError(`sweep: --${misplaced} is an option of --executor slurm`);
+    if (executor === 'local' && misplaced)
+      throw new UserError(`sweep: --${misplaced} is an option of --executor slurm`);
     const parallel = values.parallel === undefined ? undefined : Number(values.parallel);
-    if (parallel !== undefined && (!Number.isInteger(parallel) || parallel < 1)) throw new UserError(`sweep: --parallel '${values.parallel}': expected a positive integer`);
+    if (parallel !== undefined && (!Number.isInteger(parallel) || parallel < 1))
+      throw new UserError(`sweep: --parallel '${values.parallel}': expected a positive integer`);
     const cpus = values['cpus-per-task'] === undefined ? undefined : Number(values['cpus-per-task']);
-    if (cpus !== undefined && (!Number.isInteger(cpus) || cpus < 1)) throw new UserError(`sweep: --cpus-per-task '${values['cpus-per-task']}': expected a positive integer`);
+    if (cpus !== undefined && (!Number.isInteger(cpus) || cpus < 1))
+      throw new UserError(`sweep: --cpus-per-task '${values['cpus-per-task']}': expected a positive integer`);
     const runsDir = resolve(values.out ?? 'runs');
     const db = resolve(values.db ?? DEFAULT_DB);
     const plugins = absolutePlugins(values.plugin);
@@ -113,7 +125,9 @@ so re-running an interrupted sweep runs only what is missing.
     const reg = registry();
     await validateTrials(spec, trials, reg, runsDir, plugins);
     const done = trials.filter((t) => trialFinished(runsDir, t.runId)).length;
-    console.log(`sweep ${spec.id} (${source}): ${trials.length} trials valid (${trials.length / spec.seeds.length} points × ${spec.seeds.length} seeds), ${done} already finished`);
+    console.log(
+      `sweep ${spec.id} (${source}): ${trials.length} trials valid (${trials.length / spec.seeds.length} points × ${spec.seeds.length} seeds), ${done} already finished`,
+    );
     if (values['dry-run']) {
       for (const t of trials) {
         const state = trialFinished(runsDir, t.runId) ? 'finished' : 'to run';
@@ -123,18 +137,35 @@ so re-running an interrupted sweep runs only what is missing.
     }
     if (executor === 'slurm') {
       const sbatch: SbatchOptions = {
-        partition: values.partition, time: values.time, gres: values.gres, cpusPerTask: cpus, mem: values.mem, maxParallel: parallel, args: values['sbatch-arg'],
+        partition: values.partition,
+        time: values.time,
+        gres: values.gres,
+        cpusPerTask: cpus,
+        mem: values.mem,
+        maxParallel: parallel,
+        args: values['sbatch-arg'],
       };
-      const r = await submitSweep({ sweepId: spec.id, base: findExperimentFile(spec.base), runsDir, db, plugins, sbatch }, trials);
+      const r = await submitSweep(
+        { sweepId: spec.id, base: findExperimentFile(spec.base), runsDir, db, plugins, sbatch },
+        trials,
+      );
       const queued = r.before.filter((s) => s.state === 'pending' || s.state === 'running').length;
       const statusCmd = `unir sweep ${positionals[0]}${values.out === undefined ? '' : ` --out ${values.out}`} --status`;
-      console.log(r.jobId
-        ? `sweep ${spec.id}: submitted job array ${r.jobId} (${r.submitted.length} task${r.submitted.length === 1 ? '' : 's'}); ${queued} already queued, ${done} finished. '${statusCmd}' shows them`
-        : `sweep ${spec.id}: nothing to submit (${done} finished, ${queued} queued)`);
+      console.log(
+        r.jobId
+          ? `sweep ${spec.id}: submitted job array ${r.jobId} (${r.submitted.length} task${r.submitted.length === 1 ? '' : 's'}); ${queued} already queued, ${done} finished. '${statusCmd}' shows them`
+          : `sweep ${spec.id}: nothing to submit (${done} finished, ${queued} queued)`,
+      );
       if (!values.wait) return 0;
       let st = sweepStatus(spec.id, trials, runsDir);
-      for (let last = ''; st.some((s) => s.state === 'pending' || s.state === 'running'); st = sweepStatus(spec.id, trials, runsDir)) {
-        const line = ['finished', 'running', 'pending', 'failed'].map((k) => `${st.filter((s) => s.state === k).length} ${k}`).join(', ');
+      for (
+        let last = '';
+        st.some((s) => s.state === 'pending' || s.state === 'running');
+        st = sweepStatus(spec.id, trials, runsDir)
+      ) {
+        const line = ['finished', 'running', 'pending', 'failed']
+          .map((k) => `${st.filter((s) => s.state === k).length} ${k}`)
+          .join(', ');
         if (line !== last) console.log(`sweep ${spec.id}: ${line}`);
         last = line;
         await new Promise((res) => setTimeout(res, 2000));
@@ -147,8 +178,11 @@ so re-running an interrupted sweep runs only what is missing.
     const failed = outcomes.filter((o) => o.status === 'failed');
     const { recorded, html } = await publish(spec, trials, runsDir, db, values.report);
     const ran = outcomes.filter((o) => o.status === 'finished').length;
-    console.log(`sweep ${spec.id}: ${ran} ran, ${outcomes.length - ran - failed.length} skipped (already finished), ${failed.length} failed; ${recorded.length} recorded in ${db}`);
-    for (const f of failed) console.log(`  failed: ${f.trial.runId} (exit ${f.code}): ${(f.lastLines ?? '').split('\n').pop()}`);
+    console.log(
+      `sweep ${spec.id}: ${ran} ran, ${outcomes.length - ran - failed.length} skipped (already finished), ${failed.length} failed; ${recorded.length} recorded in ${db}`,
+    );
+    for (const f of failed)
+      console.log(`  failed: ${f.trial.runId} (exit ${f.code}): ${(f.lastLines ?? '').split('\n').pop()}`);
     console.log(`report: ${html}`);
     return failed.length ? 1 : 0;
   },

@@ -19,7 +19,12 @@ export type AugmentFn = (batch: ImageBatch, rng: Rng) => void;
 export interface AugmentationContext {}
 
 /** An augmentation plugin: `create(config)` returns the function applied per batch. */
-export type AugmentationPlugin<S extends z.ZodType = z.ZodType> = Plugin<'augmentation', S, AugmentationContext | undefined, AugmentFn>;
+export type AugmentationPlugin<S extends z.ZodType = z.ZodType> = Plugin<
+  'augmentation',
+  S,
+  AugmentationContext | undefined,
+  AugmentFn
+>;
 
 export const defineAugmentation = pluginDefiner('augmentation')<AugmentationContext | undefined, AugmentFn>();
 

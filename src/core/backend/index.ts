@@ -67,8 +67,10 @@ function resolveName(requested: string | undefined): BackendName {
   if ((BACKEND_NAMES as readonly string[]).includes(name)) return name as BackendName;
   const hint = didYouMean(name, BACKEND_NAMES);
   const where = fromEnv ? `UNIR_BACKEND=${name}` : `backend '${name}'`;
-  throw new UserError(`${where}: unknown backend.${hint ? ` Did you mean '${hint}'?` : ''} ` +
-    `Use one of ${BACKEND_NAMES.join(', ')} (--backend or UNIR_BACKEND).`);
+  throw new UserError(
+    `${where}: unknown backend.${hint ? ` Did you mean '${hint}'?` : ''} ` +
+      `Use one of ${BACKEND_NAMES.join(', ')} (--backend or UNIR_BACKEND).`,
+  );
 }
 
 let warnedThreads = false;
@@ -77,13 +79,16 @@ function resolveThreads(requested: number | undefined): number {
   const env = process.env.UNIR_WASM_THREADS;
   if (requested === undefined && env !== undefined && env !== '') {
     const n = Number(env);
-    if (!Number.isInteger(n) || n < 1) throw new UserError(`UNIR_WASM_THREADS=${env}: expected a whole number ≥ 1 (1 = single thread).`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new UserError(`UNIR_WASM_THREADS=${env}: expected a whole number ≥ 1 (1 = single thread).`);
     const cores = os.availableParallelism();
     if (n > cores && !warnedThreads) {
       warnedThreads = true;
-      console.warn(`unir: UNIR_WASM_THREADS=${env} is more than this machine's ${cores} core${cores === 1 ? '' : 's'}` +
-        `${n > MAX_WASM_THREADS ? ` (and wasm uses at most ${MAX_WASM_THREADS})` : ''}: threads beyond the cores make every step slower; ` +
-        `set UNIR_WASM_THREADS=${cores} or leave it unset`);
+      console.warn(
+        `unir: UNIR_WASM_THREADS=${env} is more than this machine's ${cores} core${cores === 1 ? '' : 's'}` +
+          `${n > MAX_WASM_THREADS ? ` (and wasm uses at most ${MAX_WASM_THREADS})` : ''}: threads beyond the cores make every step slower; ` +
+          `set UNIR_WASM_THREADS=${cores} or leave it unset`,
+      );
     }
     return n;
   }
@@ -106,7 +111,8 @@ function removeKeepingFactory(name: string): void {
 }
 
 async function setBackendOrThrow(name: string): Promise<void> {
-  if (!(await tf.setBackend(name))) throw new Error(`tfjs could not start the '${name}' backend (see the warning above)`);
+  if (!(await tf.setBackend(name)))
+    throw new Error(`tfjs could not start the '${name}' backend (see the warning above)`);
 }
 
 /**
@@ -114,7 +120,9 @@ async function setBackendOrThrow(name: string): Promise<void> {
  * synchronous, so nothing is lost. disposeBackend() still frees them properly.
  */
 function unrefPool(): void {
-  const wasm = (tf.engine().registry.wasm as unknown as { wasm?: { PThread?: { runningWorkers?: { unref(): void }[] } } }).wasm;
+  const wasm = (
+    tf.engine().registry.wasm as unknown as { wasm?: { PThread?: { runningWorkers?: { unref(): void }[] } } }
+  ).wasm;
   for (const w of wasm?.PThread?.runningWorkers ?? []) w.unref();
 }
 
@@ -133,7 +141,9 @@ async function startWasm(threads: number): Promise<{ threads: number; simd: bool
   }
   let fallback: string | undefined;
   if (threads > 1) {
-    const shim = simd ? prepareThreadShim(want, tfWasm.version_wasm) : { ok: false as const, reason: 'this Node has no wasm SIMD, which the threaded build needs' };
+    const shim = simd
+      ? prepareThreadShim(want, tfWasm.version_wasm)
+      : { ok: false as const, reason: 'this Node has no wasm SIMD, which the threaded build needs' };
     if (shim.ok) {
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
       // XNNPACK's own pool stays at one thread: unir's gemm pool is the parallel part (simd/pool.ts)
@@ -162,9 +172,11 @@ async function startWasm(threads: number): Promise<{ threads: number; simd: bool
           poolError = (e as Error).message.split('\n')[0]!;
         }
       }
-      fallback = poolError ? `unir's gemm threads did not start (${poolError})`
-        : started ? 'the threaded wasm build started without a shared heap'
-        : `the threaded wasm build did not start${error ? ` (${error})` : ''}`;
+      fallback = poolError
+        ? `unir's gemm threads did not start (${poolError})`
+        : started
+          ? 'the threaded wasm build started without a shared heap'
+          : `the threaded wasm build did not start${error ? ` (${error})` : ''}`;
       removeKeepingFactory('wasm');
     } else fallback = shim.reason;
   }
@@ -197,7 +209,10 @@ async function start(name: BackendName, threads: number, quiet: boolean): Promis
     try {
       return await start('wasm', threads, quiet);
     } catch (e) {
-      if (!quiet) console.warn(`unir: the wasm backend did not start (${(e as Error).message.split('\n')[0]}); using the slow cpu backend`);
+      if (!quiet)
+        console.warn(
+          `unir: the wasm backend did not start (${(e as Error).message.split('\n')[0]}); using the slow cpu backend`,
+        );
       return start('cpu', threads, quiet);
     }
   }
@@ -210,7 +225,11 @@ async function start(name: BackendName, threads: number, quiet: boolean): Promis
   const w = await startWasm(threads);
   if (w.fallback && !quiet) console.warn(`unir: wasm threads: ${w.fallback}`);
   return {
-    name: 'wasm', threads: w.threads, simd: w.simd, ...(w.fallback ? { multithreadFallback: w.fallback } : {}), kernels,
+    name: 'wasm',
+    threads: w.threads,
+    simd: w.simd,
+    ...(w.fallback ? { multithreadFallback: w.fallback } : {}),
+    kernels,
     tfjsVersion: tf.version_core,
   };
 }
@@ -241,7 +260,8 @@ export function currentBackend(): BackendInfo | undefined {
 export function disposeBackend(): Promise<void> {
   return serial(async () => {
     if (tf.engine().registry.wasm) removeKeepingFactory('wasm');
-    if (current && tf.engine().registry[engineName(current.info.name)]) removeKeepingFactory(engineName(current.info.name));
+    if (current && tf.engine().registry[engineName(current.info.name)])
+      removeKeepingFactory(engineName(current.info.name));
     current = undefined;
   });
 }

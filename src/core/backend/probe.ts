@@ -35,7 +35,8 @@ export async function loadNative(name: NativeBackend): Promise<string | undefine
   } catch (e) {
     return `${pkg} failed to load (${firstLine(e)})`;
   }
-  if (!tf.engine().registryFactory.tensorflow) return `${pkg} loaded but registered no 'tensorflow' backend with this tfjs-core`;
+  if (!tf.engine().registryFactory.tensorflow)
+    return `${pkg} loaded but registered no 'tensorflow' backend with this tfjs-core`;
   return undefined;
 }
 
@@ -63,6 +64,10 @@ export async function probeBackends(): Promise<BackendProbe[]> {
   }
   const wasm = await wasmLoads();
   out.push(wasm ? { name: 'wasm', loads: false, reason: wasm } : { name: 'wasm', loads: true });
-  out.push(tf.engine().registryFactory.cpu ? { name: 'cpu', loads: true } : { name: 'cpu', loads: false, reason: '@tensorflow/tfjs-backend-cpu registered no backend' });
+  out.push(
+    tf.engine().registryFactory.cpu
+      ? { name: 'cpu', loads: true }
+      : { name: 'cpu', loads: false, reason: '@tensorflow/tfjs-backend-cpu registered no backend' },
+  );
   return out;
 }

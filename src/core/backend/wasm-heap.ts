@@ -41,7 +41,8 @@ function data(b: WasmBackend, t: TensorInfo): TensorData {
 }
 
 /** Whether unir's wasm kernels can take these tensors: the wasm backend is active and every one is float32. */
-export const onWasmFloat32 = (ts: readonly tf.TensorInfo[]) => tf.getBackend() === 'wasm' && ts.every((t) => t.dtype === 'float32');
+export const onWasmFloat32 = (ts: readonly tf.TensorInfo[]) =>
+  tf.getBackend() === 'wasm' && ts.every((t) => t.dtype === 'float32');
 
 /**
  * A kernel output that is `x`'s data seen with `shape` (one more reference, no copy). Safe because tfjs tensors
@@ -108,7 +109,12 @@ export function disposeTemp(b: WasmBackend, t: TensorInfo): void {
 }
 
 /** Runs another wasm kernel from inside a kernel; the result is a temporary the caller owns. */
-export function runWasmKernel(b: WasmBackend, name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap = {}): TensorInfo {
+export function runWasmKernel(
+  b: WasmBackend,
+  name: string,
+  inputs: NamedTensorInfoMap,
+  attrs: NamedAttrMap = {},
+): TensorInfo {
   const k = tf.getKernel(name, 'wasm');
   if (!k) throw new Error(`unir wasm kernel: the wasm backend has no '${name}' kernel`);
   return k.kernelFunc({ inputs, backend: b as unknown as tf.KernelBackend, attrs }) as TensorInfo;

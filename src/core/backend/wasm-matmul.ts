@@ -2,7 +2,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { gemmBatch, gemmThreads } from './simd/pool';
 import { simdKernels } from './simd/simd-kernels';
-import { asWasm, broadcastIndex, cppId, disposeTemp, f32, ptr, releaseView, reshaped, transposed, view, type WasmBackend } from './wasm-heap';
+import {
+  asWasm,
+  broadcastIndex,
+  cppId,
+  disposeTemp,
+  f32,
+  ptr,
+  releaseView,
+  reshaped,
+  transposed,
+  view,
+  type WasmBackend,
+} from './wasm-heap';
 
 /**
  * Fast matmul on the wasm backend. tfjs-backend-wasm 4.22 sends a BatchMatMul to XNNPACK only when neither operand
@@ -18,8 +30,15 @@ import { asWasm, broadcastIndex, cppId, disposeTemp, f32, ptr, releaseView, resh
  */
 
 type CBatchMatMul = (
-  aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number,
-  transposeA: number, transposeB: number, outId: number,
+  aId: number,
+  aShape: Uint8Array,
+  aRank: number,
+  bId: number,
+  bShape: Uint8Array,
+  bRank: number,
+  transposeA: number,
+  transposeB: number,
+  outId: number,
 ) => void;
 
 let cBatchMatMul: CBatchMatMul | undefined;
@@ -27,7 +46,15 @@ let cBatchMatMul: CBatchMatMul | undefined;
 /** setupFunc of every kernel that calls xnnMatMul (runs each time the wasm backend is set). */
 export function setupXnnMatMul(backend: unknown): void {
   cBatchMatMul = asWasm(backend).wasm.cwrap('BatchMatMul', null, [
-    'number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number',
+    'number',
+    'array',
+    'number',
+    'number',
+    'array',
+    'number',
+    'number',
+    'number',
+    'number',
   ]) as CBatchMatMul;
 }
 
@@ -62,13 +89,22 @@ export function matMulShapes(a: TensorInfo, b: TensorInfo, transposeA: boolean, 
   const kb = transposeB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
   const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
   const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
-  tf.util.assert(k === kb, () => `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ` +
-    `${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
+  tf.util.assert(
+    k === kb,
+    () =>
+      `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ` +
+      `${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+  );
   const outerA = a.shape.slice(0, -2);
   const outerB = b.shape.slice(0, -2);
   const outOuter = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB);
   return {
-    m, k, n, outerA, outerB, outOuter,
+    m,
+    k,
+    n,
+    outerA,
+    outerB,
+    outOuter,
     batchA: tf.util.sizeFromShape(outerA),
     batchB: tf.util.sizeFromShape(outerB),
     outShape: [...outOuter, m, n],
@@ -76,7 +112,12 @@ export function matMulShapes(a: TensorInfo, b: TensorInfo, transposeA: boolean, 
 }
 
 /** A row-major, untransposed copy of a (batch, rows, cols)-stored operand when it was flagged transposed. */
-function untransposed(b: WasmBackend, t: TensorInfo, batch: number, transpose: boolean): { t: TensorInfo; owned: boolean } {
+function untransposed(
+  b: WasmBackend,
+  t: TensorInfo,
+  batch: number,
+  transpose: boolean,
+): { t: TensorInfo; owned: boolean } {
   if (!transpose) return { t, owned: false };
   const r = t.shape.length;
   const x3 = reshaped(t, [batch, t.shape[r - 2]!, t.shape[r - 1]!]);
@@ -98,7 +139,14 @@ export function matMulPath(s: MatMulShapes, gemmThreads = 1): MatMulPath {
 }
 
 /** matmul(a, b) with numpy batch broadcasting, as tf.matMul; returns a new tensor the caller owns. */
-export function fastBatchMatMul(backendIn: unknown, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, path?: MatMulPath): TensorInfo {
+export function fastBatchMatMul(
+  backendIn: unknown,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  path?: MatMulPath,
+): TensorInfo {
   const be = asWasm(backendIn);
   const s = matMulShapes(a, b, transposeA, transposeB);
   const out = be.makeOutput(s.outShape, 'float32');
@@ -116,14 +164,36 @@ export function fastBatchMatMul(backendIn: unknown, a: TensorInfo, b: TensorInfo
 }
 
 /** out = a @ b by unir's gemm: a (batchA, M, K), or (batchA, K, M) read transposed in place; b (batchB, K, N). */
-function simdMatMul(be: WasmBackend, a: TensorInfo, b: TensorInfo, out: TensorInfo, s: MatMulShapes, transposeA: boolean): void {
+function simdMatMul(
+  be: WasmBackend,
+  a: TensorInfo,
+  b: TensorInfo,
+  out: TensorInfo,
+  s: MatMulShapes,
+  transposeA: boolean,
+): void {
   const [pa, pb, pc] = [ptr(be, a), ptr(be, b), ptr(be, out)];
   const [sai, sak] = transposeA ? [1, s.m] : [s.k, 1];
   const batch = tf.util.sizeFromShape(s.outOuter);
   const [mk, kn, mn] = [s.m * s.k, s.k * s.n, s.m * s.n];
   // a batch against a shared b is one tall product; a regular batch is one gemm_batch call
   if (s.batchB === 1 && !transposeA) return gemmBatch(be, pa, sai, sak, pb, pc, s.batchA * s.m, s.n, s.k, 1, 0, 0, mn);
-  if (sameOuter(s)) return gemmBatch(be, pa, sai, sak, pb, pc, s.m, s.n, s.k, batch, s.batchA === 1 ? 0 : mk, s.batchB === 1 ? 0 : kn, mn);
+  if (sameOuter(s))
+    return gemmBatch(
+      be,
+      pa,
+      sai,
+      sak,
+      pb,
+      pc,
+      s.m,
+      s.n,
+      s.k,
+      batch,
+      s.batchA === 1 ? 0 : mk,
+      s.batchB === 1 ? 0 : kn,
+      mn,
+    );
   const gemm = simdKernels(be).gemm;
   for (let i = 0; i < batch; i++) {
     const ia = broadcastIndex(i, s.outOuter, s.outerA);
@@ -134,12 +204,20 @@ function simdMatMul(be: WasmBackend, a: TensorInfo, b: TensorInfo, out: TensorIn
 
 /** Whether each operand's batch is either the whole output batch in the same layout or a single shared one. */
 function sameOuter(s: MatMulShapes): boolean {
-  const same = (o: number[]) => tf.util.sizeFromShape(o) === 1 || (o.length === s.outOuter.length && o.every((d, i) => d === s.outOuter[i]));
+  const same = (o: number[]) =>
+    tf.util.sizeFromShape(o) === 1 || (o.length === s.outOuter.length && o.every((d, i) => d === s.outOuter[i]));
   return same(s.outerA) && same(s.outerB);
 }
 
 /** out = a @ b by XNNPACK: a transposed operand is materialised; b (batchB, K, N). */
-function xnnBatchMatMul(be: WasmBackend, a: TensorInfo, b: TensorInfo, out: TensorInfo, s: MatMulShapes, transposeA: boolean): void {
+function xnnBatchMatMul(
+  be: WasmBackend,
+  a: TensorInfo,
+  b: TensorInfo,
+  out: TensorInfo,
+  s: MatMulShapes,
+  transposeA: boolean,
+): void {
   const A = untransposed(be, a, s.batchA, transposeA); // (batchA, M, K)
   const aId = cppId(be, A.t);
   const bId = cppId(be, b);

@@ -50,7 +50,9 @@ function writeOnce(dir: string, stem: string, text: string): string {
 export function prepareThreadShim(threads: number, wasmVersion: string): ThreadShim {
   const fail = (reason: string): ThreadShim => ({ ok: false, reason });
   if (wasmVersion !== SHIM_WASM_VERSION) {
-    return fail(`@tensorflow/tfjs-backend-wasm is ${wasmVersion}, unir's thread shim is written for ${SHIM_WASM_VERSION}`);
+    return fail(
+      `@tensorflow/tfjs-backend-wasm is ${wasmVersion}, unir's thread shim is written for ${SHIM_WASM_VERSION}`,
+    );
   }
   if (typeof SharedArrayBuffer === 'undefined') return fail('this Node has no SharedArrayBuffer');
   let pkgDir: string;
@@ -68,8 +70,11 @@ export function prepareThreadShim(threads: number, wasmVersion: string): ThreadS
   const missing = BUNDLE_MARKERS.find((m) => !bundle.includes(m));
   if (missing) return fail(`unexpected @tensorflow/tfjs-backend-wasm bundle (no \`${missing}\`)`);
   if (!existsSync(join(pkgDir, BINARY))) return fail(`${BINARY} is missing from @tensorflow/tfjs-backend-wasm`);
-  if (typeof workerContents !== 'string' || !workerContents.startsWith('"use strict";') ||
-    !workerContents.includes('URL.createObjectURL(e.data.urlOrBlob)')) {
+  if (
+    typeof workerContents !== 'string' ||
+    !workerContents.startsWith('"use strict";') ||
+    !workerContents.includes('URL.createObjectURL(e.data.urlOrBlob)')
+  ) {
     return fail(`unexpected ${WORKER} in @tensorflow/tfjs-backend-wasm`);
   }
   if (typeof factory !== 'function') return fail(`unexpected ${FACTORY} in @tensorflow/tfjs-backend-wasm`);
@@ -84,7 +89,9 @@ export function prepareThreadShim(threads: number, wasmVersion: string): ThreadS
     const prelude = `URL.createObjectURL=()=>${JSON.stringify(mainScript)};URL.revokeObjectURL=()=>{};`;
     workerScript = writeOnce(dir, 'threaded-simd-worker', `"use strict";${prelude}${body}`);
   } catch (e) {
-    return fail(`cannot write the worker scripts to ${dir} (${(e as Error).message.split('\n')[0]}); set UNIR_CACHE_DIR`);
+    return fail(
+      `cannot write the worker scripts to ${dir} (${(e as Error).message.split('\n')[0]}); set UNIR_CACHE_DIR`,
+    );
   }
 
   const cpus = os.cpus;

@@ -78,7 +78,9 @@ export async function loadCheckpoint(dir: string, fix?: string): Promise<LoadedC
     return { dir, tensors, meta: (a.userDefinedMetadata ?? {}) as Record<string, unknown> };
   } catch (e) {
     if (!(e instanceof CheckpointReadError)) throw e;
-    throw new UserError(`${dir}: unreadable checkpoint: ${e.message}; ${fix ?? 'delete this directory and resume from an older checkpoint, or start the run again'}`);
+    throw new UserError(
+      `${dir}: unreadable checkpoint: ${e.message}; ${fix ?? 'delete this directory and resume from an older checkpoint, or start the run again'}`,
+    );
   }
 }
 

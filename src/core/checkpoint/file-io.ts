@@ -60,7 +60,9 @@ export function checkpointIOHandler(dir: string): tf.io.IOHandler & Required<Pic
         rmSync(tmp, { recursive: true, force: true });
         throw e;
       }
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: data.byteLength } };
+      return {
+        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: data.byteLength },
+      };
     },
 
     async load(): Promise<tf.io.ModelArtifacts> {
@@ -69,10 +71,14 @@ export function checkpointIOHandler(dir: string): tf.io.IOHandler & Required<Pic
         json = JSON.parse(readFileSync(join(dir, MODEL_JSON), 'utf8')) as CheckpointJson;
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
-        throw new CheckpointReadError(err.code === 'ENOENT' ? `${MODEL_JSON} is missing` : `${MODEL_JSON} is not valid JSON`);
+        throw new CheckpointReadError(
+          err.code === 'ENOENT' ? `${MODEL_JSON} is missing` : `${MODEL_JSON} is not valid JSON`,
+        );
       }
       if (json.format !== CHECKPOINT_FORMAT || !Array.isArray(json.weightsManifest?.[0]?.weights)) {
-        throw new CheckpointReadError(`${MODEL_JSON} is not a ${CHECKPOINT_FORMAT} manifest (format ${JSON.stringify(json.format)})`);
+        throw new CheckpointReadError(
+          `${MODEL_JSON} is not a ${CHECKPOINT_FORMAT} manifest (format ${JSON.stringify(json.format)})`,
+        );
       }
       let data: Buffer;
       try {
@@ -80,8 +86,12 @@ export function checkpointIOHandler(dir: string): tf.io.IOHandler & Required<Pic
       } catch {
         throw new CheckpointReadError(`${WEIGHTS_BIN} is missing`);
       }
-      if (data.byteLength !== json.weightsBytes) throw new CheckpointReadError(`${WEIGHTS_BIN} has ${data.byteLength} bytes, the manifest says ${json.weightsBytes}`);
-      if (sha256(data) !== json.weightsSha256) throw new CheckpointReadError(`${WEIGHTS_BIN} does not match its sha256 (corrupted)`);
+      if (data.byteLength !== json.weightsBytes)
+        throw new CheckpointReadError(
+          `${WEIGHTS_BIN} has ${data.byteLength} bytes, the manifest says ${json.weightsBytes}`,
+        );
+      if (sha256(data) !== json.weightsSha256)
+        throw new CheckpointReadError(`${WEIGHTS_BIN} does not match its sha256 (corrupted)`);
       const weightData = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
       return {
         format: json.format,

@@ -13,7 +13,10 @@ import { resolveStage, StageSchema, type ResolvedStage, type StageInput } from '
  */
 export type CurriculumStages = Record<string, StageInput>;
 const define = pluginDefiner('curriculum')<CurriculumCtx, CurriculumStages>();
-type CurriculumDef<S extends z.ZodType, Id extends string = string> = Omit<Plugin<'curriculum', S, CurriculumCtx, CurriculumStages, Id>, 'kind'> & {
+type CurriculumDef<S extends z.ZodType, Id extends string = string> = Omit<
+  Plugin<'curriculum', S, CurriculumCtx, CurriculumStages, Id>,
+  'kind'
+> & {
   /**
    * Overlay stage names this curriculum maps onto its own: `{ stage3: 'joint', stage1: null }` applies an experiment's
    * `stages.stage3` overlay to the stage `joint` and accepts (and drops) `stages.stage1`, so one experiment file can
@@ -29,7 +32,8 @@ export interface CurriculumCtx {
   registry: Registry;
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Overlays `over` onto `base`: objects merge key by key, arrays element by element (a hole, undefined or null keeps
@@ -55,7 +59,9 @@ export function deepMerge(base: unknown, over: unknown): unknown {
   if (Array.isArray(base) && Array.isArray(over)) {
     const n = Math.max(base.length, over.length);
     // a hole, undefined or null keeps the base element (JSON turns holes into null: config.json round-trips)
-    return Array.from({ length: n }, (_, i) => (i in over && over[i] !== undefined && over[i] !== null ? deepMerge(base[i], over[i]) : structuredClone(base[i])));
+    return Array.from({ length: n }, (_, i) =>
+      i in over && over[i] !== undefined && over[i] !== null ? deepMerge(base[i], over[i]) : structuredClone(base[i]),
+    );
   }
   if (isPlainObject(base) && isPlainObject(over)) {
     const out: Record<string, unknown> = structuredClone(base);
@@ -97,7 +103,8 @@ export function resolveCurriculum(spec: CurriculumSpec, registry: Registry, wher
   const out: ResolvedStage[] = [];
   for (const [name, raw] of Object.entries(merged)) {
     const at = `${where}.stages.${name}`;
-    if (!STAGE_NAME.test(name)) throw new UserError(`${at}: stage names start with a letter and hold letters, digits, '_' or '-'`);
+    if (!STAGE_NAME.test(name))
+      throw new UserError(`${at}: stage names start with a letter and hold letters, digits, '_' or '-'`);
     if (!isPlainObject(raw)) throw new UserError(`${at}: expected a stage object {until, train, terms, ...}`);
     const r = StageSchema.safeParse(raw);
     if (!r.success) throw new UserError(formatZodError(r.error, at));
@@ -110,7 +117,8 @@ export function resolveCurriculum(spec: CurriculumSpec, registry: Registry, wher
       }),
     );
     const last = out[out.length - 1]!;
-    if (last.terms.length === 0) throw new UserError(`${at}.terms: every term has weight 0; give one a weight > 0 or set ${at}.skip=true`);
+    if (last.terms.length === 0)
+      throw new UserError(`${at}.terms: every term has weight 0; give one a weight > 0 or set ${at}.skip=true`);
   }
   if (out.length === 0) throw new UserError(`${where}.stages: no stage left to run (all skipped); un-skip one`);
   return out;

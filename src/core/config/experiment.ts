@@ -14,14 +14,28 @@ const PluginRef = z.looseObject({ id: z.string().min(1) });
 
 export const DataSchema = z.strictObject({
   dataset: PluginRef.describe("dataset plugin id and its config, e.g. { id: 'emoji-cldr' }"),
-  languages: z.array(z.string().min(2)).min(1).optional().describe('train/evaluate on these languages only (default: all of the dataset)'),
+  languages: z
+    .array(z.string().min(2))
+    .min(1)
+    .optional()
+    .describe('train/evaluate on these languages only (default: all of the dataset)'),
   trainLanguages: z
     .array(z.string().min(2))
     .min(1)
     .optional()
     .describe('train on these languages only; val and test keep data.languages (zero-shot transfer to the others)'),
-  imageSize: z.number().int().min(4).optional().describe("images are decoded once to size×size×3; default: the image encoder's imageSize, else 32"),
-  batchSize: z.number().int().min(2).default(32).describe('examples per step, split across pair types by the stage data mix'),
+  imageSize: z
+    .number()
+    .int()
+    .min(4)
+    .optional()
+    .describe("images are decoded once to size×size×3; default: the image encoder's imageSize, else 32"),
+  batchSize: z
+    .number()
+    .int()
+    .min(2)
+    .default(32)
+    .describe('examples per step, split across pair types by the stage data mix'),
   maxGroups: z
     .partialRecord(z.enum(['train', 'val', 'test', 'test-unseen']), z.number().int().positive())
     .default({})
@@ -29,8 +43,12 @@ export const DataSchema = z.strictObject({
   augment: z
     .array(PluginRef)
     .default([])
-    .describe("augmentations of training images, applied in order to every image-caption batch (a stage's own `augment` replaces this list)"),
-  holdout: HoldoutSchema.optional().describe('design holdout: a validation split of training concepts in a family held out of training (data/holdout.ts)'),
+    .describe(
+      "augmentations of training images, applied in order to every image-caption batch (a stage's own `augment` replaces this list)",
+    ),
+  holdout: HoldoutSchema.optional().describe(
+    'design holdout: a validation split of training concepts in a family held out of training (data/holdout.ts)',
+  ),
   evalSplit: z.string().default('val').describe('evaluated after every stage'),
   testSplit: z.string().default('test').describe('evaluated at the end: metrics.json final'),
 });
@@ -63,7 +81,9 @@ export const ExperimentSchema = z.strictObject({
   plugins: z
     .array(PluginModuleSchema)
     .optional()
-    .describe("plugin modules imported before anything resolves: paths relative to the experiment file, or packages; config.json records each with its resolved path and sha256"),
+    .describe(
+      'plugin modules imported before anything resolves: paths relative to the experiment file, or packages; config.json records each with its resolved path and sha256',
+    ),
   seed: z.number().int().min(0).default(1),
   backend: z.enum(BACKENDS).optional().describe('default: auto (or UNIR_BACKEND / --backend)'),
   data: DataSchema,
@@ -96,7 +116,11 @@ export interface ResolvedExperiment {
  * Parses an experiment (defaults filled in) and checks everything against the registry: dataset, curriculum,
  * loss, metric and observer ids (did-you-mean) and their configs. Errors are one line with the full path.
  */
-export function resolveExperiment(input: unknown, registry: Registry, opts: { modelSpec?: ModelSpecParser; source?: string } = {}): ResolvedExperiment {
+export function resolveExperiment(
+  input: unknown,
+  registry: Registry,
+  opts: { modelSpec?: ModelSpecParser; source?: string } = {},
+): ResolvedExperiment {
   const at = (p: string) => (opts.source ? `${opts.source}: ${p}` : p);
   const r = ExperimentSchema.safeParse(input);
   if (!r.success) throw new UserError(at(formatZodError(r.error)));
@@ -107,23 +131,33 @@ export function resolveExperiment(input: unknown, registry: Registry, opts: { mo
     if (opts.modelSpec) e.model = opts.modelSpec(e.model, 'model', registry);
     const modelSize = (e.model.image as { imageSize?: unknown } | undefined)?.imageSize;
     if (typeof modelSize === 'number' && e.data.imageSize !== undefined && e.data.imageSize !== modelSize) {
-      throw new UserError(`data.imageSize: ${e.data.imageSize} but model.image.imageSize is ${modelSize}; set them equal (or leave data.imageSize out)`);
+      throw new UserError(
+        `data.imageSize: ${e.data.imageSize} but model.image.imageSize is ${modelSize}; set them equal (or leave data.imageSize out)`,
+      );
     }
     e.data.imageSize ??= typeof modelSize === 'number' ? modelSize : 32;
     const outside = e.data.trainLanguages?.filter((l) => e.data.languages && !e.data.languages.includes(l)) ?? [];
     if (outside.length) {
-      throw new UserError(`data.trainLanguages: ${outside.join(', ')} not in data.languages (${e.data.languages!.join(', ')}); add them there or drop them`);
+      throw new UserError(
+        `data.trainLanguages: ${outside.join(', ')} not in data.languages (${e.data.languages!.join(', ')}); add them there or drop them`,
+      );
     }
     const stages = resolveCurriculum(e.curriculum as CurriculumSpec, registry, 'curriculum');
     const parseAugment = (list: { id: string }[], where: string) =>
-      list.map(({ id, ...cfg }, i) => ({ id, ...(registry.parseConfig('augmentation', id, cfg, `${where}[${i}]`) as object) }));
+      list.map(({ id, ...cfg }, i) => ({
+        id,
+        ...(registry.parseConfig('augmentation', id, cfg, `${where}[${i}]`) as object),
+      }));
     e.data.augment = parseAugment(e.data.augment, 'data.augment');
     for (const s of stages) if (s.augment) s.augment = parseAugment(s.augment, `curriculum.stages.${s.name}.augment`);
     e.observers = e.observers.map((o, i) => {
       const { id, ...cfg } = o;
       return { id, ...(registry.parseConfig('observer', id, cfg, `observers[${i}]`) as object) };
     });
-    e.eval.baselines = e.eval.baselines.map(({ id, ...cfg }, i) => ({ id, ...(registry.parseConfig('baseline', id, cfg, `eval.baselines[${i}]`) as object) }));
+    e.eval.baselines = e.eval.baselines.map(({ id, ...cfg }, i) => ({
+      id,
+      ...(registry.parseConfig('baseline', id, cfg, `eval.baselines[${i}]`) as object),
+    }));
     if (e.eval.metrics) {
       e.eval.metrics = e.eval.metrics.map((m, i) => {
         const { id, ...cfg } = m;

@@ -34,13 +34,16 @@ export function moduleLoadErrorLine(file: string, e: unknown): string {
   const message = String(err?.message ?? e);
   const source = shownPath(file);
   if (/^Transform failed with \d+ errors?/.test(message)) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes (ESC [ … m) are what it strips
     const plain = message.replace(/\u001b\[[0-9;]*m/g, '');
     const count = Number(/^Transform failed with (\d+)/.exec(plain)![1]);
     const more = count > 1 ? ` (+${count - 1} more)` : '';
     const esbuild = /^(.+?):(\d+):(\d+): ERROR: (.+)$/m.exec(plain); // tsx (the CLI): 0-based column
-    if (esbuild) return `${shownPath(resolve(esbuild[1]!))}:${esbuild[2]}:${Number(esbuild[3]) + 1}: ${esbuild[4]}${more}; fix the syntax there`;
+    if (esbuild)
+      return `${shownPath(resolve(esbuild[1]!))}:${esbuild[2]}:${Number(esbuild[3]) + 1}: ${esbuild[4]}${more}; fix the syntax there`;
     const oxc = /\[[A-Z_]+\] (.+)\n[\s\S]*?\[ (.+?):(\d+):(\d+) \]/.exec(plain); // vite (vitest, notebooks' tooling): 1-based
-    if (oxc) return `${shownPath(resolve(oxc[2]!))}:${oxc[3]}:${oxc[4]}: ${oxc[1]!.trim()}${more}; fix the syntax there`;
+    if (oxc)
+      return `${shownPath(resolve(oxc[2]!))}:${oxc[3]}:${oxc[4]}: ${oxc[1]!.trim()}${more}; fix the syntax there`;
   }
   const head = message.split('\n')[0]!;
   const stack = String(err?.stack ?? '');

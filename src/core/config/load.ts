@@ -14,12 +14,17 @@ const EXTS = ['.ts', '.mts', '.js', '.mjs', '.json'];
 /** An experiment name or path → the file it names: `smoke`, `experiments/smoke`, `./my.ts`, `x.json`. */
 export function findExperimentFile(pathOrName: string): string {
   const candidates = [pathOrName, ...EXTS.map((e) => pathOrName + e)];
-  if (!pathOrName.includes('/') && !extname(pathOrName)) candidates.push(...EXTS.map((e) => join(EXPERIMENTS_DIR, pathOrName + e)));
+  if (!pathOrName.includes('/') && !extname(pathOrName))
+    candidates.push(...EXTS.map((e) => join(EXPERIMENTS_DIR, pathOrName + e)));
   for (const c of candidates) if (existsSync(c) && EXTS.includes(extname(c))) return resolve(c);
   const known = existsSync(EXPERIMENTS_DIR)
-    ? readdirSync(EXPERIMENTS_DIR).filter((f) => EXTS.includes(extname(f))).map((f) => f.replace(/\.[^.]+$/, ''))
+    ? readdirSync(EXPERIMENTS_DIR)
+        .filter((f) => EXTS.includes(extname(f)))
+        .map((f) => f.replace(/\.[^.]+$/, ''))
     : [];
-  throw new UserError(`experiment '${pathOrName}': no such file; give a path (.ts or .json) or a name in experiments/ (${known.join(', ') || 'none'})`);
+  throw new UserError(
+    `experiment '${pathOrName}': no such file; give a path (.ts or .json) or a name in experiments/ (${known.join(', ') || 'none'})`,
+  );
 }
 
 export interface LoadedExperiment {

@@ -14,7 +14,8 @@ export function parseOverrideValue(raw: string): unknown {
 /** `path=value` → [path, value]; one-line error otherwise. */
 export function parseSetFlag(flag: string): [string, unknown] {
   const eq = flag.indexOf('=');
-  if (eq <= 0) throw new UserError(`--set '${flag}': expected path=value, e.g. --set curriculum.stages.stage1.weights.alpha=0.5`);
+  if (eq <= 0)
+    throw new UserError(`--set '${flag}': expected path=value, e.g. --set curriculum.stages.stage1.weights.alpha=0.5`);
   return [flag.slice(0, eq), parseOverrideValue(flag.slice(eq + 1))];
 }
 
@@ -23,7 +24,10 @@ export function parseSetFlag(flag: string): [string, unknown] {
  * objects are created when missing; indexing into a non-container is an error naming the path.
  */
 export function setPath<T>(obj: T, path: string, value: unknown): T {
-  const keys = path.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean);
+  const keys = path
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')
+    .filter(Boolean);
   if (keys.length === 0) throw new UserError(`override '${path}': empty path`);
   const root = structuredClone(obj) as Record<string, unknown>;
   let cur: Record<string, unknown> = root;
@@ -35,7 +39,9 @@ export function setPath<T>(obj: T, path: string, value: unknown): T {
     const next = cur[k];
     if (next === undefined || next === null) cur[k] = /^\d+$/.test(keys[i + 1]!) ? [] : {};
     else if (typeof next !== 'object') {
-      throw new UserError(`override '${path}': '${keys.slice(0, i + 1).join('.')}' is ${JSON.stringify(next)}, not an object`);
+      throw new UserError(
+        `override '${path}': '${keys.slice(0, i + 1).join('.')}' is ${JSON.stringify(next)}, not an object`,
+      );
     }
     cur = cur[k] as Record<string, unknown>;
   });

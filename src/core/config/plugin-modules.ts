@@ -27,7 +27,10 @@ const isPath = (m: string) => m.startsWith('.') || isAbsolute(m);
 export function resolvePluginModule(module: string, baseDir: string, where: string): string {
   if (isPath(module)) {
     const file = resolve(baseDir, module);
-    if (!existsSync(file)) throw new UserError(`${where}: plugin module '${module}' not found (looked for ${shownPath(file)}); fix the path (relative to ${shownPath(baseDir) || '.'})`);
+    if (!existsSync(file))
+      throw new UserError(
+        `${where}: plugin module '${module}' not found (looked for ${shownPath(file)}); fix the path (relative to ${shownPath(baseDir) || '.'})`,
+      );
     return file;
   }
   installUnirResolution();
@@ -38,12 +41,17 @@ export function resolvePluginModule(module: string, baseDir: string, where: stri
       // next place
     }
   }
-  throw new UserError(`${where}: plugin module '${module}' is neither a path ('./…') nor a package installed where ${shownPath(baseDir) || '.'} can import it; install it (npm i ${module}) or give its path`);
+  throw new UserError(
+    `${where}: plugin module '${module}' is neither a path ('./…') nor a package installed where ${shownPath(baseDir) || '.'} can import it; install it (npm i ${module}) or give its path`,
+  );
 }
 
 const isPlugin = (x: unknown): x is AnyPlugin =>
-  !!x && typeof x === 'object' && (PLUGIN_KINDS as readonly string[]).includes((x as AnyPlugin).kind) &&
-  typeof (x as AnyPlugin).id === 'string' && typeof (x as AnyPlugin).create === 'function';
+  !!x &&
+  typeof x === 'object' &&
+  (PLUGIN_KINDS as readonly string[]).includes((x as AnyPlugin).kind) &&
+  typeof (x as AnyPlugin).id === 'string' &&
+  typeof (x as AnyPlugin).create === 'function';
 
 /** The plugins a module exports: its default export (a plugin or a list of them) and every named export that is one. */
 export function exportedPlugins(mod: Record<string, unknown>): AnyPlugin[] {
@@ -54,7 +62,8 @@ export function exportedPlugins(mod: Record<string, unknown>): AnyPlugin[] {
   };
   const def = mod.default as Record<string, unknown> | undefined;
   take(def);
-  if (def && typeof def === 'object' && !isPlugin(def) && !Array.isArray(def)) for (const v of Object.values(def)) take(v); // CommonJS interop
+  if (def && typeof def === 'object' && !isPlugin(def) && !Array.isArray(def))
+    for (const v of Object.values(def)) take(v); // CommonJS interop
   for (const [k, v] of Object.entries(mod)) if (k !== 'default') take(v);
   return [...found];
 }
@@ -76,7 +85,10 @@ const imported = new Map<string, Record<string, unknown>>();
  * it (module, resolved path, content hash). A recorded module is imported from its recorded path; a changed hash is
  * a warning naming the module, a missing file a one-line error. A module is imported once per process.
  */
-export async function importPluginModules(specs: readonly PluginModuleSpec[], o: ImportPluginModulesOptions): Promise<LoadedPluginModule[]> {
+export async function importPluginModules(
+  specs: readonly PluginModuleSpec[],
+  o: ImportPluginModulesOptions,
+): Promise<LoadedPluginModule[]> {
   const out: LoadedPluginModule[] = [];
   for (const [i, spec] of specs.entries()) {
     const where = `${o.where}[${i}]`;
@@ -86,7 +98,9 @@ export async function importPluginModules(specs: readonly PluginModuleSpec[], o:
       entry = { module: spec, path, sha256: sha256(path) };
     } else {
       if (!existsSync(spec.path)) {
-        throw new UserError(`${where}: plugin module '${spec.module}' is gone from ${spec.path}, where the run recorded it; restore it there, or pass its new place with --plugin`);
+        throw new UserError(
+          `${where}: plugin module '${spec.module}' is gone from ${spec.path}, where the run recorded it; restore it there, or pass its new place with --plugin`,
+        );
       }
       entry = { module: spec.module, path: spec.path, sha256: sha256(spec.path) };
       if (entry.sha256 !== spec.sha256) {
@@ -109,7 +123,9 @@ export async function importPluginModules(specs: readonly PluginModuleSpec[], o:
     }
     const plugins = exportedPlugins(mod);
     if (!plugins.length) {
-      throw new UserError(`${where}: plugin module '${entry.module}' exports no plugin; export them (export const myLoss = defineLoss({...}), or export default [a, b])`);
+      throw new UserError(
+        `${where}: plugin module '${entry.module}' exports no plugin; export them (export const myLoss = defineLoss({...}), or export default [a, b])`,
+      );
     }
     for (const p of plugins) if (o.registry.list(p.kind).find((q) => q.id === p.id) !== p) o.registry.register(p);
     out.push(entry);

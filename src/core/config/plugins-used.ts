@@ -18,7 +18,13 @@ const ref = (v: unknown): [string, Record<string, unknown>] | undefined => {
   return [id, config];
 };
 
-const MODEL_PARTS: readonly [string, PluginKind][] = [['tokenizer', 'tokenizer'], ['text', 'encoder'], ['image', 'encoder'], ['nlu', 'encoder'], ['fusion', 'fusion']];
+const MODEL_PARTS: readonly [string, PluginKind][] = [
+  ['tokenizer', 'tokenizer'],
+  ['text', 'encoder'],
+  ['image', 'encoder'],
+  ['nlu', 'encoder'],
+  ['fusion', 'fusion'],
+];
 
 /**
  * The plugins of an experiment, read from the places its schema puts them (data.dataset, data.augment, model.*,
@@ -26,7 +32,11 @@ const MODEL_PARTS: readonly [string, PluginKind][] = [['tokenizer', 'tokenizer']
  * eval.baselines, observers), in that order, each kind/id/config once. `stages` (resolved) add the losses; without
  * them (a config that no longer resolves) the losses are not known.
  */
-export function pluginsOfExperiment(e: unknown, stages: readonly ResolvedStage[] | undefined, registry: Registry): UsedPlugin[] {
+export function pluginsOfExperiment(
+  e: unknown,
+  stages: readonly ResolvedStage[] | undefined,
+  registry: Registry,
+): UsedPlugin[] {
   const out: UsedPlugin[] = [];
   const add = (kind: PluginKind, v: unknown, path: string) => {
     const r = ref(v);
@@ -43,12 +53,15 @@ export function pluginsOfExperiment(e: unknown, stages: readonly ResolvedStage[]
     add('curriculum', cur, 'curriculum');
   }
   for (const s of stages ?? []) {
-    for (const t of s.terms) out.push({ kind: 'loss', id: t.loss, config: t.config, path: `curriculum.stages.${s.name}.terms.${t.name}` });
+    for (const t of s.terms)
+      out.push({ kind: 'loss', id: t.loss, config: t.config, path: `curriculum.stages.${s.name}.terms.${t.name}` });
     s.augment?.forEach((a, i) => add('augmentation', a, `curriculum.stages.${s.name}.augment[${i}]`));
   }
   const ev = isObj(e.eval) ? e.eval : {};
   if (Array.isArray(ev.metrics)) ev.metrics.forEach((m, i) => add('metric', m, `eval.metrics[${i}]`));
-  else for (const p of registry.list('metric')) out.push({ kind: 'metric', id: p.id, config: {}, path: 'eval.metrics (default: every metric)' });
+  else
+    for (const p of registry.list('metric'))
+      out.push({ kind: 'metric', id: p.id, config: {}, path: 'eval.metrics (default: every metric)' });
   if (Array.isArray(ev.baselines)) ev.baselines.forEach((b, i) => add('baseline', b, `eval.baselines[${i}]`));
   if (Array.isArray(e.observers)) e.observers.forEach((o, i) => add('observer', o, `observers[${i}]`));
   const seen = new Set<string>();

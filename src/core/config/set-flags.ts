@@ -25,10 +25,26 @@ function closest(name: string, known: readonly string[]): string | undefined {
  * experiment (defaults filled in; curriculum.stages = the curriculum's stages). Intermediate segments only,
  * plus the last one when the validation error is an unknown key.
  */
-function missingKey(base: ResolvedExperiment, input: ExperimentInput, path: string, unknownKey: boolean): string | undefined {
-  const keys = path.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean);
-  const stages = [...new Set([...base.stages.map((s) => s.name), ...Object.keys(isObject(input.curriculum?.stages) ? input.curriculum.stages : {})])];
-  const tree = { ...base.experiment, curriculum: { ...base.experiment.curriculum, stages: Object.fromEntries(stages.map((n) => [n, {}])) } };
+function missingKey(
+  base: ResolvedExperiment,
+  input: ExperimentInput,
+  path: string,
+  unknownKey: boolean,
+): string | undefined {
+  const keys = path
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')
+    .filter(Boolean);
+  const stages = [
+    ...new Set([
+      ...base.stages.map((s) => s.name),
+      ...Object.keys(isObject(input.curriculum?.stages) ? input.curriculum.stages : {}),
+    ]),
+  ];
+  const tree = {
+    ...base.experiment,
+    curriculum: { ...base.experiment.curriculum, stages: Object.fromEntries(stages.map((n) => [n, {}])) },
+  };
   let node: unknown = tree;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
@@ -41,8 +57,10 @@ function missingKey(base: ResolvedExperiment, input: ExperimentInput, path: stri
       const typo = closest(k, known);
       const hint = typo ? `; did you mean '${typo}'?` : '';
       if (at === 'curriculum.stages') {
-        return `curriculum '${base.experiment.curriculum.id}' has no stage '${k}' (stages: ${known.join(', ')})${hint}` +
-          `${typo ? '' : '; a new stage needs until, train and terms'}`;
+        return (
+          `curriculum '${base.experiment.curriculum.id}' has no stage '${k}' (stages: ${known.join(', ')})${hint}` +
+          `${typo ? '' : '; a new stage needs until, train and terms'}`
+        );
       }
       return `${at || 'the experiment'} has no '${k}' (it has ${known.join(', ')})${hint}`;
     }

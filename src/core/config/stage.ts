@@ -16,7 +16,15 @@ export type ModuleName = (typeof MODULES)[number];
  * - translation:    a = text(caption or chunk in language X), b = text(the same-role text of its group in the
  *                   pivot language, en), teacher = the model's teacher on b, no gradient (B,D) (distillation)
  */
-export const PAIR_TYPES = ['image-caption', 'image-image', 'caption-chunk', 'query-chunk', 'query-nlu', 'query-semantic', 'translation'] as const;
+export const PAIR_TYPES = [
+  'image-caption',
+  'image-image',
+  'caption-chunk',
+  'query-chunk',
+  'query-nlu',
+  'query-semantic',
+  'translation',
+] as const;
 export type PairType = (typeof PAIR_TYPES)[number];
 
 /** The names the built-in curricula use for their terms (any identifier is allowed). */
@@ -24,13 +32,18 @@ export const TERM_NAMES = ['ti', 'ii', 'tc', 'qc', 'intent', 'slot', 'align'] as
 
 const IDENT = /^[A-Za-z_]\w*$/;
 const NUM = String.raw`\d+(?:\.\d*)?(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?`;
-const WEIGHT_EXPR = new RegExp(String.raw`^\s*(?:([A-Za-z_]\w*)(?:\s*\*\s*(${NUM}))?|(${NUM})\s*\*\s*([A-Za-z_]\w*))\s*$`, 'i');
+const WEIGHT_EXPR = new RegExp(
+  String.raw`^\s*(?:([A-Za-z_]\w*)(?:\s*\*\s*(${NUM}))?|(${NUM})\s*\*\s*([A-Za-z_]\w*))\s*$`,
+  'i',
+);
 
 /** A weight expression: `'alpha'`, `'b*0.5'` or `'0.5*b'` → coefficient name and factor; undefined if malformed. */
 export function parseWeightExpr(expr: string): { coef: string; factor: number } | undefined {
   const m = WEIGHT_EXPR.exec(expr);
   if (!m) return undefined;
-  return m[1] !== undefined ? { coef: m[1], factor: m[2] !== undefined ? Number(m[2]) : 1 } : { coef: m[4]!, factor: Number(m[3]) };
+  return m[1] !== undefined
+    ? { coef: m[1], factor: m[2] !== undefined ? Number(m[2]) : 1 }
+    : { coef: m[4]!, factor: Number(m[3]) };
 }
 
 const WEIGHT_HELP = "expected number ≥ 0, '<coefficient>' or '<coefficient>*<number>'";
@@ -38,8 +51,10 @@ const WEIGHT_HELP = "expected number ≥ 0, '<coefficient>' or '<coefficient>*<n
 export const WeightSchema = z
   .union([z.number(), z.string()], { error: (i) => `${WEIGHT_HELP}; got ${JSON.stringify(i.input)}` })
   .superRefine((w, ctx) => {
-    if (typeof w === 'number' && !(Number.isFinite(w) && w >= 0)) ctx.addIssue({ code: 'custom', message: `${WEIGHT_HELP}; got ${w}` });
-    if (typeof w === 'string' && !parseWeightExpr(w)) ctx.addIssue({ code: 'custom', message: `${WEIGHT_HELP}; got '${w}'` });
+    if (typeof w === 'number' && !(Number.isFinite(w) && w >= 0))
+      ctx.addIssue({ code: 'custom', message: `${WEIGHT_HELP}; got ${w}` });
+    if (typeof w === 'string' && !parseWeightExpr(w))
+      ctx.addIssue({ code: 'custom', message: `${WEIGHT_HELP}; got '${w}'` });
   });
 
 export const TermSchema = z.strictObject({
@@ -47,7 +62,9 @@ export const TermSchema = z.strictObject({
   loss: z.string().min(1).describe('loss plugin id, e.g. info-nce'),
   config: z.record(z.string(), z.unknown()).default({}).describe("the loss plugin's config"),
   pair: z.enum(PAIR_TYPES),
-  weight: WeightSchema.default(1).describe("number ≥ 0, a coefficient of the stage's weights, or '<coef>*<number>'; 0 drops the term"),
+  weight: WeightSchema.default(1).describe(
+    "number ≥ 0, a coefficient of the stage's weights, or '<coef>*<number>'; 0 drops the term",
+  ),
   nlu: z.boolean().default(true).describe('query-* pairs: fuse NLU features into the query embedding'),
 });
 export type TermInput = z.input<typeof TermSchema>;
@@ -55,31 +72,50 @@ export type TermInput = z.input<typeof TermSchema>;
 export const UntilSchema = z
   .strictObject({ steps: z.number().int().positive().optional(), epochs: z.number().positive().optional() })
   .superRefine((u, ctx) => {
-    if ((u.steps === undefined) === (u.epochs === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of {steps: N} or {epochs: N}' });
+    if ((u.steps === undefined) === (u.epochs === undefined))
+      ctx.addIssue({ code: 'custom', message: 'give exactly one of {steps: N} or {epochs: N}' });
   });
 
 /** One curriculum stage, as data: what trains, what is frozen, which terms at what weight, on which data, until when. */
 export const StageSchema = z
   .strictObject({
-    until: UntilSchema.describe('{steps: N} or {epochs: N}; an epoch is one pass over the pool with the largest share of the batch'),
+    until: UntilSchema.describe(
+      '{steps: N} or {epochs: N}; an epoch is one pass over the pool with the largest share of the batch',
+    ),
     train: z.union([z.literal('all'), z.array(z.enum(MODULES))]).describe("modules updated in this stage, or 'all'"),
     freeze: z.array(z.enum(MODULES)).default([]).describe('modules kept fixed (removed from train)'),
-    weights: z.record(z.string().regex(IDENT), z.number().min(0)).default({}).describe('named coefficients the term weights refer to'),
+    weights: z
+      .record(z.string().regex(IDENT), z.number().min(0))
+      .default({})
+      .describe('named coefficients the term weights refer to'),
     terms: z.array(TermSchema).min(1),
-    data: z.partialRecord(z.enum(PAIR_TYPES), z.number().positive()).optional().describe('batch share per pair type; default: equal shares of the pairs the terms use'),
+    data: z
+      .partialRecord(z.enum(PAIR_TYPES), z.number().positive())
+      .optional()
+      .describe('batch share per pair type; default: equal shares of the pairs the terms use'),
     lr: z.number().positive().optional().describe('peak learning rate of this stage (default: optimizer.lr)'),
     warmup: z.number().min(0).lt(1).optional().describe('warmup fraction of this stage (default: optimizer.warmup)'),
     batchSize: z.number().int().min(2).optional().describe('default: data.batchSize'),
     captionsPerImage: z
-      .number().int().min(1).max(16).default(1)
-      .describe('image-caption pairs: the text side is the normalised mean of this many captions of the image\'s group (other languages first), a cleaner target than one caption'),
-    augment: z.array(z.looseObject({ id: z.string().min(1) })).optional().describe('augmentations of this stage\'s training images (default: data.augment)'),
+      .number()
+      .int()
+      .min(1)
+      .max(16)
+      .default(1)
+      .describe(
+        "image-caption pairs: the text side is the normalised mean of this many captions of the image's group (other languages first), a cleaner target than one caption",
+      ),
+    augment: z
+      .array(z.looseObject({ id: z.string().min(1) }))
+      .optional()
+      .describe("augmentations of this stage's training images (default: data.augment)"),
     skip: z.boolean().default(false).describe('leave this stage out (ablations)'),
   })
   .superRefine((s, ctx) => {
     const names = new Set<string>();
     s.terms.forEach((t, i) => {
-      if (names.has(t.name)) ctx.addIssue({ code: 'custom', path: ['terms', i, 'name'], message: `duplicate term name '${t.name}'` });
+      if (names.has(t.name))
+        ctx.addIssue({ code: 'custom', path: ['terms', i, 'name'], message: `duplicate term name '${t.name}'` });
       names.add(t.name);
       if (typeof t.weight === 'string') {
         const e = parseWeightExpr(t.weight);
@@ -87,7 +123,8 @@ export const StageSchema = z
           const known = Object.keys(s.weights);
           const hint = didYouMean(e.coef, known);
           ctx.addIssue({
-            code: 'custom', path: ['terms', i, 'weight'],
+            code: 'custom',
+            path: ['terms', i, 'weight'],
             message: `unknown coefficient '${e.coef}'; this stage's weights: ${known.join(', ') || '(none)'}${hint ? `. Did you mean '${hint}'?` : ''}`,
           });
         }
@@ -95,14 +132,28 @@ export const StageSchema = z
     });
     if (s.train !== 'all') {
       const both = s.train.filter((m) => s.freeze.includes(m));
-      if (both.length) ctx.addIssue({ code: 'custom', path: ['freeze'], message: `${both.join(', ')} both trained and frozen; remove from one list` });
+      if (both.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['freeze'],
+          message: `${both.join(', ')} both trained and frozen; remove from one list`,
+        });
     }
     const trainable = (s.train === 'all' ? [...MODULES] : s.train).filter((m) => !s.freeze.includes(m));
-    if (trainable.length === 0) ctx.addIssue({ code: 'custom', path: ['train'], message: 'nothing left to train after freeze' });
+    if (trainable.length === 0)
+      ctx.addIssue({ code: 'custom', path: ['train'], message: 'nothing left to train after freeze' });
     if (s.data) {
       const used = new Set(s.terms.map((t) => t.pair));
-      for (const p of used) if (!(p in s.data)) ctx.addIssue({ code: 'custom', path: ['data'], message: `pair '${p}' is used by a term but has no share; add data.${p}` });
-      for (const p of Object.keys(s.data)) if (!used.has(p as PairType)) ctx.addIssue({ code: 'custom', path: ['data', p], message: `no term uses pair '${p}'; remove it` });
+      for (const p of used)
+        if (!(p in s.data))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['data'],
+            message: `pair '${p}' is used by a term but has no share; add data.${p}`,
+          });
+      for (const p of Object.keys(s.data))
+        if (!used.has(p as PairType))
+          ctx.addIssue({ code: 'custom', path: ['data', p], message: `no term uses pair '${p}'; remove it` });
     }
   });
 export type StageInput = z.input<typeof StageSchema>;
@@ -144,17 +195,31 @@ export function resolveWeight(w: number | string, weights: Record<string, number
 }
 
 /** Validated stage → trainer form. Terms of weight 0 are dropped, with their pairs if no other term uses them. */
-export function resolveStage(name: string, s: Stage, parseLossConfig: (t: Stage['terms'][number], i: number) => Record<string, unknown>): ResolvedStage {
+export function resolveStage(
+  name: string,
+  s: Stage,
+  parseLossConfig: (t: Stage['terms'][number], i: number) => Record<string, unknown>,
+): ResolvedStage {
   const terms: ResolvedTerm[] = [];
   s.terms.forEach((t, i) => {
     const weight = resolveWeight(t.weight, s.weights);
     if (weight === 0) return;
-    terms.push({ name: t.name, loss: t.loss, config: parseLossConfig(t, i), pair: t.pair, weight, weightExpr: t.weight, nlu: t.nlu });
+    terms.push({
+      name: t.name,
+      loss: t.loss,
+      config: parseLossConfig(t, i),
+      pair: t.pair,
+      weight,
+      weightExpr: t.weight,
+      nlu: t.nlu,
+    });
   });
   const pairs = [...new Set(terms.map((t) => t.pair))];
   const raw = Object.fromEntries(pairs.map((p) => [p, s.data?.[p] ?? 1])) as Partial<Record<PairType, number>>;
   const sum = Object.values(raw).reduce((a, b) => a + b!, 0)!;
-  const data = Object.fromEntries(Object.entries(raw).map(([p, v]) => [p, v! / sum])) as Partial<Record<PairType, number>>;
+  const data = Object.fromEntries(Object.entries(raw).map(([p, v]) => [p, v! / sum])) as Partial<
+    Record<PairType, number>
+  >;
   const trainable = (s.train === 'all' ? [...MODULES] : s.train).filter((m) => !s.freeze.includes(m));
   return {
     name,

@@ -25,14 +25,18 @@ export function installUnirResolution(): void {
   // ES modules import the CommonJS entries through a wrapper that names every export (Node cannot see the names of
   // a compiled re-export), loading them with this process's require: the same module instances as unir's own.
   const requireHere = createRequire(`${REPO_ROOT}/`);
-  const map = Object.fromEntries(Object.entries(UNIR_ENTRIES).map(([k, file]) => {
-    const names = Object.keys(requireHere(file) as object).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
-    const src = `import { createRequire } from 'node:module';
+  const map = Object.fromEntries(
+    Object.entries(UNIR_ENTRIES).map(([k, file]) => {
+      const names = Object.keys(requireHere(file) as object).filter(
+        (n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default',
+      );
+      const src = `import { createRequire } from 'node:module';
 const m = createRequire(${JSON.stringify(`${REPO_ROOT}/`)})(${JSON.stringify(file)});
 ${names.map((n) => `export const ${n} = m.${n};`).join('\n')}
 export default m;`;
-    return [k, `data:text/javascript,${encodeURIComponent(src)}`];
-  }));
+      return [k, `data:text/javascript,${encodeURIComponent(src)}`];
+    }),
+  );
   const hook = `const map = ${JSON.stringify(map)};
 export async function resolve(specifier, context, next) {
   return map[specifier] ? { url: map[specifier], shortCircuit: true } : next(specifier, context);

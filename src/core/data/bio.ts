@@ -37,7 +37,10 @@ export function bioLabelIds(slots: readonly CharSlot[], words: readonly Word[], 
   const index = new Map(tagSet.map((t, i) => [t, i]));
   return Int32Array.from(bioLabels(slots, words), (t) => {
     const i = index.get(t);
-    if (i === undefined) throw new UserError(`slot tag '${t}' is not in the tag set (${tagSet.join(', ')}); build the tag set from the dataset's slotLabels`);
+    if (i === undefined)
+      throw new UserError(
+        `slot tag '${t}' is not in the tag set (${tagSet.join(', ')}); build the tag set from the dataset's slotLabels`,
+      );
     return i;
   });
 }

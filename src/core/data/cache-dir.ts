@@ -37,6 +37,9 @@ export function manifestHash(path: string): string {
  */
 export function datasetCacheDir(dataset: { manifestPath: string }): string {
   const abs = resolve(dataset.manifestPath);
-  const name = basename(dirname(abs)).replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 40) || 'dataset';
+  const name =
+    basename(dirname(abs))
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .slice(0, 40) || 'dataset';
   return join(cacheRoot(), 'datasets', `${name}-${createHash('sha1').update(abs).digest('hex').slice(0, 16)}`);
 }

@@ -53,14 +53,21 @@ export interface DatasetContext {
 }
 
 /** A dataset plugin; `card` is its data card (default data-cards/<id>.md), enforced by a test. */
-export type DatasetPlugin<S extends z.ZodType = z.ZodType> = Plugin<'dataset', S, DatasetContext | undefined, Promise<Dataset>> & {
+export type DatasetPlugin<S extends z.ZodType = z.ZodType> = Plugin<
+  'dataset',
+  S,
+  DatasetContext | undefined,
+  Promise<Dataset>
+> & {
   readonly card?: string;
 };
 
 const define = pluginDefiner('dataset')<DatasetContext | undefined, Promise<Dataset>>();
 
 /** Defines a dataset plugin: create(config, ctx) loads (and builds, if the plugin does that) a Dataset. */
-export function defineDataset<const Id extends string, S extends z.ZodType>(p: Omit<DatasetPlugin<S>, 'kind' | 'id'> & { id: Id }): DatasetPlugin<S> & { readonly id: Id } {
+export function defineDataset<const Id extends string, S extends z.ZodType>(
+  p: Omit<DatasetPlugin<S>, 'kind' | 'id'> & { id: Id },
+): DatasetPlugin<S> & { readonly id: Id } {
   const { card, ...rest } = p;
   return Object.freeze({ ...define(rest), ...(card ? { card } : {}) }) as DatasetPlugin<S> & { readonly id: Id };
 }

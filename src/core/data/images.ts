@@ -61,7 +61,11 @@ export async function imageProblem(file: string): Promise<string | undefined> {
 }
 
 /** Runs `fn` over `items` with at most `concurrency` in flight; results in input order. */
-export async function mapPool<T, R>(items: readonly T[], concurrency: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+export async function mapPool<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -90,7 +94,11 @@ export interface LoadedImages {
 }
 
 /** Decodes many files into one (N, size, size, 3) array. Without skipBad the first bad file throws its UserError. */
-export async function loadImages(files: readonly string[], size: number, opts: LoadImagesOptions = {}): Promise<LoadedImages> {
+export async function loadImages(
+  files: readonly string[],
+  size: number,
+  opts: LoadImagesOptions = {},
+): Promise<LoadedImages> {
   const decoded = await mapPool(files, opts.concurrency ?? 4, async (file) => {
     try {
       return await decodeImage(file, size);
@@ -144,13 +152,20 @@ interface CacheIndex {
  * call reads the cache when the manifest (its content hash) and the split's images (ids, paths, sizes, mtimes)
  * are unchanged. A cache that cannot be written is a warning: the images are decoded again next time.
  */
-export async function loadImageTensorCache(dataset: Dataset, split: string, size: number, opts: ImageCacheOptions = {}): Promise<ImageTensorCache> {
+export async function loadImageTensorCache(
+  dataset: Dataset,
+  split: string,
+  size: number,
+  opts: ImageCacheOptions = {},
+): Promise<ImageTensorCache> {
   const images = dataset.split(split).images;
   const skipBad = (opts.skipBad ?? false) && dataset.skipBadImages;
   const badImage = (reason: string, id?: string) => {
     const im = images.find((x) => x.id === id) ?? images.find((x) => reason.startsWith(`${x.file}:`));
     const at = im ? `${dataset.manifestPath}:${im.line}: path: ` : '';
-    return new UserError(`${at}${reason}; fix or replace the image, or set skipBadImages: true in the dataset config to leave bad images out`);
+    return new UserError(
+      `${at}${reason}; fix or replace the image, or set skipBadImages: true in the dataset config to leave bad images out`,
+    );
   };
   const hash = createHash('sha1').update(`${IMAGE_LOADER_VERSION}|${size}|${manifestHash(dataset.manifestPath)}|`);
   for (const im of images) {
@@ -164,16 +179,21 @@ export async function loadImageTensorCache(dataset: Dataset, split: string, size
     if (index.skipped.length && !skipBad) throw badImage(index.skipped[0]!.reason, index.skipped[0]!.id); // cached with skipBad: still bad
     const buf = existsSync(`${base}.f32`) ? readFileSync(`${base}.f32`) : undefined;
     if (buf?.byteLength === index.bytes) {
-      const data = buf.byteOffset % 4 === 0
-        ? new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4)
-        : new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+      const data =
+        buf.byteOffset % 4 === 0
+          ? new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4)
+          : new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
       return { ids: index.ids, size, data, skipped: index.skipped, fromCache: true };
     }
   }
   const t0 = Date.now();
   let loaded: LoadedImages;
   try {
-    loaded = await loadImages(images.map((im) => im.file), size, { skipBad, concurrency: opts.concurrency, warn: opts.log });
+    loaded = await loadImages(
+      images.map((im) => im.file),
+      size,
+      { skipBad, concurrency: opts.concurrency, warn: opts.log },
+    );
   } catch (e) {
     throw e instanceof UserError ? badImage(e.message) : e;
   }
@@ -185,9 +205,13 @@ export async function loadImageTensorCache(dataset: Dataset, split: string, size
     const idx: CacheIndex = { loader: IMAGE_LOADER_VERSION, size, key, ids, skipped, bytes: data.byteLength };
     writeFileAtomic(`${base}.json`, JSON.stringify(idx));
   } catch (e) {
-    opts.log?.(`unir: could not write the image cache ${base}.f32 (${(e as Error).message.split('\n')[0]}); continuing without it`);
+    opts.log?.(
+      `unir: could not write the image cache ${base}.f32 (${(e as Error).message.split('\n')[0]}); continuing without it`,
+    );
   }
-  opts.log?.(`unir: decoded ${ids.length} ${split} images at ${size}×${size} in ${((Date.now() - t0) / 1000).toFixed(1)} s${skipped.length ? `, skipped ${skipped.length} bad` : ''}`);
+  opts.log?.(
+    `unir: decoded ${ids.length} ${split} images at ${size}×${size} in ${((Date.now() - t0) / 1000).toFixed(1)} s${skipped.length ? `, skipped ${skipped.length} bad` : ''}`,
+  );
   return { ids, size, data, skipped, fromCache: false };
 }
 

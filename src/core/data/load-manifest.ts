@@ -1,7 +1,13 @@
 import { basename, resolve } from 'node:path';
 import { UserError } from '../errors';
 import { createDataset, type Dataset } from './dataset';
-import { formatProblem, parseManifest, type ManifestProblem, type ManifestRecord, type ParsedManifest } from './manifest-schema';
+import {
+  formatProblem,
+  parseManifest,
+  type ManifestProblem,
+  type ManifestRecord,
+  type ParsedManifest,
+} from './manifest-schema';
 
 export interface LoadManifestOptions {
   /** Check that every image exists and decodes. Default true. */
@@ -21,13 +27,24 @@ export interface LoadManifestOptions {
  * Problems of the manifest as a whole that no line has: a header without any record after it ("0 records, 0
  * problems" would pass it, and a run would then fail on a missing split).
  */
-export function wholeManifestProblems(m: Pick<ParsedManifest, 'file' | 'header' | 'records' | 'problems'>): ManifestProblem[] {
+export function wholeManifestProblems(
+  m: Pick<ParsedManifest, 'file' | 'header' | 'records' | 'problems'>,
+): ManifestProblem[] {
   if (m.records.length > 0 || m.problems.length > 0 || !m.header) return [];
-  return [{ file: m.file, line: 1, field: 'file', message: 'only a header, no records; add image, text and query lines after it (see data-cards/FORMAT.md)', kind: 'record' }];
+  return [
+    {
+      file: m.file,
+      line: 1,
+      field: 'file',
+      message: 'only a header, no records; add image, text and query lines after it (see data-cards/FORMAT.md)',
+      kind: 'record',
+    },
+  ];
 }
 
 function failWith(file: string, problems: readonly ManifestProblem[]): never {
-  const more = problems.length > 1 ? ` (+${problems.length - 1} more; 'unir data validate ${file}' lists them all)` : '';
+  const more =
+    problems.length > 1 ? ` (+${problems.length - 1} more; 'unir data validate ${file}' lists them all)` : '';
   throw new UserError(`${formatProblem(problems[0]!)}${more}`);
 }
 
@@ -36,8 +53,15 @@ function failWith(file: string, problems: readonly ManifestProblem[]): never {
  * problem` and the count of the rest; with skipBadImages, image-file problems become warnings instead.
  */
 export async function loadManifestDataset(path: string, opts: LoadManifestOptions = {}): Promise<Dataset> {
-  const parsed = await parseManifest(path, { checkImages: opts.checkImages, concurrency: opts.concurrency, imageRoot: opts.imageRoot });
-  const fatal = [...parsed.problems.filter((p) => !(opts.skipBadImages && p.kind === 'image')), ...wholeManifestProblems(parsed)];
+  const parsed = await parseManifest(path, {
+    checkImages: opts.checkImages,
+    concurrency: opts.concurrency,
+    imageRoot: opts.imageRoot,
+  });
+  const fatal = [
+    ...parsed.problems.filter((p) => !(opts.skipBadImages && p.kind === 'image')),
+    ...wholeManifestProblems(parsed),
+  ];
   if (fatal.length) failWith(path, fatal);
   const warnings = parsed.problems.filter((p) => p.kind === 'image').map(formatProblem);
   if (warnings.length) opts.log?.(`unir: skipped ${warnings.length} bad image(s) in ${path}; first: ${warnings[0]}`);

@@ -37,11 +37,19 @@ export function jsonType(v: unknown): string {
 const quote = (v: unknown) => (typeof v === 'string' ? `'${v}'` : jsonType(v));
 
 const EXPECTED: Record<string, string> = {
-  string: 'a string', number: 'a number', int: 'an integer', boolean: 'a boolean', array: 'an array', object: 'an object',
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'a boolean',
+  array: 'an array',
+  object: 'an object',
 };
 
 /** One problem per offending field (the first issue of a field wins). `knownKeys` names a record's fields for typos. */
-export function zodProblems(issues: readonly z.core.$ZodIssue[], knownKeys: (path: readonly PropertyKey[]) => readonly string[]): FieldProblem[] {
+export function zodProblems(
+  issues: readonly z.core.$ZodIssue[],
+  knownKeys: (path: readonly PropertyKey[]) => readonly string[],
+): FieldProblem[] {
   const out: FieldProblem[] = [];
   const seen = new Set<string>();
   const add = (field: string, message: string) => {
@@ -54,7 +62,8 @@ export function zodProblems(issues: readonly z.core.$ZodIssue[], knownKeys: (pat
     const input = (iss as { input?: unknown }).input;
     switch (iss.code) {
       case 'unrecognized_keys':
-        for (const k of iss.keys) add(field ? `${field}.${k}` : k, `unknown field; known fields: ${knownKeys(iss.path).join(', ')}`);
+        for (const k of iss.keys)
+          add(field ? `${field}.${k}` : k, `unknown field; known fields: ${knownKeys(iss.path).join(', ')}`);
         break;
       case 'invalid_type': {
         const exp = EXPECTED[iss.expected] ?? iss.expected;
@@ -87,7 +96,12 @@ export interface RawSlot {
  * Normalises slots to char offsets and checks them against the text: start < end, inside the text, word
  * offsets within segmentWords(text, lang), no overlaps. `bad` holds slot indices zod already rejected.
  */
-export function checkSlots(text: string, lang: string, slots: readonly RawSlot[], bad: ReadonlySet<number>): { slots: CharSlot[]; problems: FieldProblem[] } {
+export function checkSlots(
+  text: string,
+  lang: string,
+  slots: readonly RawSlot[],
+  bad: ReadonlySet<number>,
+): { slots: CharSlot[]; problems: FieldProblem[] } {
   const problems: FieldProblem[] = [];
   const spans: (CharSlot & { i: number })[] = [];
   let words: ReturnType<typeof segmentWords> | undefined;
@@ -96,22 +110,54 @@ export function checkSlots(text: string, lang: string, slots: readonly RawSlot[]
     const f = `slots[${i}]`;
     const hasChar = s.start !== undefined || s.end !== undefined;
     const hasWord = s.startWord !== undefined || s.endWord !== undefined;
-    if (hasChar && hasWord) return problems.push({ field: f, message: 'give start/end (UTF-16 offsets) or startWord/endWord (word offsets), not both' });
-    if (!hasChar && !hasWord) return problems.push({ field: f, message: 'missing offsets; give start/end (UTF-16 offsets) or startWord/endWord (word offsets)' });
+    if (hasChar && hasWord)
+      return problems.push({
+        field: f,
+        message: 'give start/end (UTF-16 offsets) or startWord/endWord (word offsets), not both',
+      });
+    if (!hasChar && !hasWord)
+      return problems.push({
+        field: f,
+        message: 'missing offsets; give start/end (UTF-16 offsets) or startWord/endWord (word offsets)',
+      });
     if (hasChar) {
-      if (s.start === undefined) return problems.push({ field: `${f}.start`, message: 'missing; expected an integer (a span needs start and end)' });
-      if (s.end === undefined) return problems.push({ field: `${f}.end`, message: 'missing; expected an integer (a span needs start and end)' });
+      if (s.start === undefined)
+        return problems.push({
+          field: `${f}.start`,
+          message: 'missing; expected an integer (a span needs start and end)',
+        });
+      if (s.end === undefined)
+        return problems.push({
+          field: `${f}.end`,
+          message: 'missing; expected an integer (a span needs start and end)',
+        });
       if (s.start >= s.end) return problems.push({ field: f, message: `start ${s.start} is not before end ${s.end}` });
-      if (s.end > text.length) return problems.push({ field: `${f}.end`, message: `${s.end} is past the end of text (length ${text.length})` });
+      if (s.end > text.length)
+        return problems.push({
+          field: `${f}.end`,
+          message: `${s.end} is past the end of text (length ${text.length})`,
+        });
       spans.push({ label: s.label, start: s.start, end: s.end, i });
       return;
     }
-    if (s.startWord === undefined) return problems.push({ field: `${f}.startWord`, message: 'missing; expected an integer (a span needs startWord and endWord)' });
-    if (s.endWord === undefined) return problems.push({ field: `${f}.endWord`, message: 'missing; expected an integer (a span needs startWord and endWord)' });
-    if (s.startWord >= s.endWord) return problems.push({ field: f, message: `startWord ${s.startWord} is not before endWord ${s.endWord}` });
+    if (s.startWord === undefined)
+      return problems.push({
+        field: `${f}.startWord`,
+        message: 'missing; expected an integer (a span needs startWord and endWord)',
+      });
+    if (s.endWord === undefined)
+      return problems.push({
+        field: `${f}.endWord`,
+        message: 'missing; expected an integer (a span needs startWord and endWord)',
+      });
+    if (s.startWord >= s.endWord)
+      return problems.push({ field: f, message: `startWord ${s.startWord} is not before endWord ${s.endWord}` });
     words ??= segmentWords(text, lang);
     if (s.endWord > words.length) {
-      return problems.push({ field: `${f}.endWord`, message: `${s.endWord} is past the last word (text has ${words.length} words by Intl.Segmenter)` });
+      return problems.push({
+        field: `${f}.endWord`,
+        message: `${s.endWord} is past the last word (text has ${words.length} words by Intl.Segmenter)`,
+      });
     }
     spans.push({ label: s.label, start: words[s.startWord]!.start, end: words[s.endWord - 1]!.end, i });
   });
@@ -120,7 +166,10 @@ export function checkSlots(text: string, lang: string, slots: readonly RawSlot[]
   for (const cur of sorted.slice(1)) {
     if (cur.start < reach!.end) {
       const [first, second] = reach!.i < cur.i ? [reach!, cur] : [cur, reach!];
-      problems.push({ field: `slots[${second.i}]`, message: `overlaps slots[${first.i}] [${first.start}, ${first.end}); spans must not overlap` });
+      problems.push({
+        field: `slots[${second.i}]`,
+        message: `overlaps slots[${first.i}] [${first.start}, ${first.end}); spans must not overlap`,
+      });
     }
     if (cur.end > reach!.end) reach = cur;
   }

@@ -24,9 +24,18 @@ const check = (problem: (v: string) => string | undefined) =>
   });
 const id = z.string().min(1);
 const group = z.string().min(1);
-const split = check((s) => (SPLIT_RE.test(s) ? undefined : `invalid split '${s}'; use train, val, test or test-<name> (a-z, 0-9), e.g. test-unseen`));
+const split = check((s) =>
+  SPLIT_RE.test(s)
+    ? undefined
+    : `invalid split '${s}'; use train, val, test or test-<name> (a-z, 0-9), e.g. test-unseen`,
+);
 const lang = check(languageCodeProblem);
-const label = (what: string) => check((s) => (LABEL_RE.test(s) ? undefined : `invalid ${what} '${s}'; use lower case a-z, 0-9 and _ starting with a letter (e.g. find_image)`));
+const label = (what: string) =>
+  check((s) =>
+    LABEL_RE.test(s)
+      ? undefined
+      : `invalid ${what} '${s}'; use lower case a-z, 0-9 and _ starting with a letter (e.g. find_image)`,
+  );
 const offset = z.number().int().min(0);
 
 export const HeaderRecordSchema = z.looseObject({
@@ -43,7 +52,9 @@ export const ImageRecordSchema = z.strictObject({
   id,
   group,
   split,
-  path: check((p) => (isAbsolute(p) ? 'must be relative to the manifest directory' : undefined)).describe('relative to the manifest directory'),
+  path: check((p) => (isAbsolute(p) ? 'must be relative to the manifest directory' : undefined)).describe(
+    'relative to the manifest directory',
+  ),
   family: z.string().min(1).optional().describe('design family / source, e.g. google'),
 });
 
@@ -53,7 +64,9 @@ export const TextRecordSchema = z.strictObject({
   group,
   split,
   lang,
-  role: z.enum(['caption', 'chunk']).describe('caption: short, pairs with images; chunk: a passage for text→text retrieval'),
+  role: z
+    .enum(['caption', 'chunk'])
+    .describe('caption: short, pairs with images; chunk: a passage for text→text retrieval'),
   text: z.string().min(1),
 });
 
@@ -75,7 +88,11 @@ export const QueryRecordSchema = z.strictObject({
   intent: label('intent'),
   slots: z.array(SlotSchema).default([]),
   semanticText: z.string().describe('the query with the noise removed'),
-  subset: check((s) => (SUBSET_RE.test(s) ? undefined : `invalid subset '${s}'; use lower case a-z, 0-9, _ and - starting with a letter (e.g. held-out)`))
+  subset: check((s) =>
+    SUBSET_RE.test(s)
+      ? undefined
+      : `invalid subset '${s}'; use lower case a-z, 0-9, _ and - starting with a letter (e.g. held-out)`,
+  )
     .optional()
     .describe('an evaluation subset name; metrics are also reported per subset'),
 });
@@ -87,7 +104,12 @@ export type TextRecord = z.output<typeof TextRecordSchema> & { line: number };
 export type QueryRecord = Omit<z.output<typeof QueryRecordSchema>, 'slots'> & { slots: CharSlot[]; line: number };
 export type ManifestRecord = ImageRecord | TextRecord | QueryRecord;
 
-const SCHEMAS = { header: HeaderRecordSchema, image: ImageRecordSchema, text: TextRecordSchema, query: QueryRecordSchema } as const;
+const SCHEMAS = {
+  header: HeaderRecordSchema,
+  image: ImageRecordSchema,
+  text: TextRecordSchema,
+  query: QueryRecordSchema,
+} as const;
 
 export interface ParseManifestOptions {
   /** Check that every image file exists and decodes (sharp). Default true. */
@@ -115,7 +137,8 @@ export interface ParsedManifest {
  * the first. A missing or unreadable file throws a UserError; everything inside it becomes a problem.
  */
 export async function parseManifest(file: string, opts: ParseManifestOptions = {}): Promise<ParsedManifest> {
-  if (!existsSync(file)) throw new UserError(`${file}: manifest not found; give the path of a manifest.jsonl (see data-cards/FORMAT.md)`);
+  if (!existsSync(file))
+    throw new UserError(`${file}: manifest not found; give the path of a manifest.jsonl (see data-cards/FORMAT.md)`);
   let content: string;
   try {
     content = readFileSync(file, 'utf8');
@@ -124,63 +147,100 @@ export async function parseManifest(file: string, opts: ParseManifestOptions = {
   }
   const root = dirname(resolve(file));
   const allowed = [root, ...(opts.imageRoot ? [resolve(opts.imageRoot)] : [])];
-  if (opts.imageRoot && !existsSync(allowed[1]!)) throw new UserError(`imageRoot '${opts.imageRoot}': no such folder; give the folder that holds the dataset's images`);
+  if (opts.imageRoot && !existsSync(allowed[1]!))
+    throw new UserError(
+      `imageRoot '${opts.imageRoot}': no such folder; give the folder that holds the dataset's images`,
+    );
   const problems: ManifestProblem[] = [];
   const records: ManifestRecord[] = [];
   const firstLineOfId = new Map<string, number>();
   let header: HeaderRecord | undefined;
   let lines = 0;
-  content.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((text, i) => {
-    if (!text.trim()) return;
-    const line = i + 1;
-    const first = ++lines === 1;
-    const report = (ps: readonly FieldProblem[]) => ps.forEach((p) => problems.push({ file, line, ...p, kind: 'record' }));
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      return report([{ field: 'json', message: 'not valid JSON; write one JSON object per line' }]);
-    }
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-      return report([{ field: 'json', message: `expected a JSON object, got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : `a ${typeof raw}`}` }]);
-    }
-    const obj = raw as Record<string, unknown>;
-    const type = obj.type;
-    if (typeof type !== 'string' || !(RECORD_TYPES as readonly string[]).includes(type)) {
-      const got = type === undefined ? 'missing' : `unknown record type ${typeof type === 'string' ? `'${type}'` : JSON.stringify(type)}`;
-      return report([{ field: 'type', message: `${got}; use one of ${RECORD_TYPES.join(', ')}` }]);
-    }
-    const schema = SCHEMAS[type as keyof typeof SCHEMAS];
-    const parsed = schema.safeParse(obj, { reportInput: true });
-    const ps: FieldProblem[] = parsed.success ? [] : zodProblems(parsed.error.issues, (path) => knownKeys(type, path));
-    for (const p of ps) if (type === 'query' && p.field === 'group' && p.message.startsWith('missing')) p.message = 'missing; expected a string, or null when the intent needs no retrieval';
-    if (type === 'header') {
-      if (!first) ps.unshift({ field: 'type', message: 'a header is allowed only as the first line' });
-      else if (parsed.success) header = parsed.data as HeaderRecord;
-      return report(ps);
-    }
-    if (typeof obj.id === 'string' && obj.id) {
-      const prev = firstLineOfId.get(obj.id);
-      if (prev !== undefined) ps.push({ field: 'id', message: `duplicate id '${obj.id}' (first on line ${prev})` });
-      else firstLineOfId.set(obj.id, line);
-    }
-    if (header) ps.push(...headerProblems(header, obj, ps));
-    if (type === 'image' && parsed.success) ps.push(...escapeProblems((parsed.data as { path: string }).path, root, allowed, opts.imageRoot));
-    let slots: CharSlot[] = [];
-    if (type === 'query' && typeof obj.text === 'string' && Array.isArray(obj.slots) && !ps.some((p) => p.field === 'text')) {
-      const badSlots = new Set(ps.map((p) => /^slots\[(\d+)\]/.exec(p.field)?.[1]).filter((x) => x !== undefined).map(Number));
-      const r = checkSlots(obj.text, typeof obj.lang === 'string' ? obj.lang : 'und', obj.slots as never[], badSlots);
-      ps.push(...r.problems);
-      slots = r.slots;
-    }
-    report(ps);
-    if (ps.length === 0 && parsed.success) {
-      const rec = { ...(parsed.data as object), line } as ManifestRecord;
-      if (rec.type === 'query') rec.slots = slots;
-      records.push(rec);
-    }
-  });
-  if (lines === 0) problems.push({ file, line: 1, field: 'file', message: 'no records; a manifest needs image, text or query lines', kind: 'record' });
+  content
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .forEach((text, i) => {
+      if (!text.trim()) return;
+      const line = i + 1;
+      const first = ++lines === 1;
+      const report = (ps: readonly FieldProblem[]) =>
+        ps.forEach((p) => problems.push({ file, line, ...p, kind: 'record' }));
+      let raw: unknown;
+      try {
+        raw = JSON.parse(text);
+      } catch {
+        return report([{ field: 'json', message: 'not valid JSON; write one JSON object per line' }]);
+      }
+      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+        return report([
+          {
+            field: 'json',
+            message: `expected a JSON object, got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : `a ${typeof raw}`}`,
+          },
+        ]);
+      }
+      const obj = raw as Record<string, unknown>;
+      const type = obj.type;
+      if (typeof type !== 'string' || !(RECORD_TYPES as readonly string[]).includes(type)) {
+        const got =
+          type === undefined
+            ? 'missing'
+            : `unknown record type ${typeof type === 'string' ? `'${type}'` : JSON.stringify(type)}`;
+        return report([{ field: 'type', message: `${got}; use one of ${RECORD_TYPES.join(', ')}` }]);
+      }
+      const schema = SCHEMAS[type as keyof typeof SCHEMAS];
+      const parsed = schema.safeParse(obj, { reportInput: true });
+      const ps: FieldProblem[] = parsed.success
+        ? []
+        : zodProblems(parsed.error.issues, (path) => knownKeys(type, path));
+      for (const p of ps)
+        if (type === 'query' && p.field === 'group' && p.message.startsWith('missing'))
+          p.message = 'missing; expected a string, or null when the intent needs no retrieval';
+      if (type === 'header') {
+        if (!first) ps.unshift({ field: 'type', message: 'a header is allowed only as the first line' });
+        else if (parsed.success) header = parsed.data as HeaderRecord;
+        return report(ps);
+      }
+      if (typeof obj.id === 'string' && obj.id) {
+        const prev = firstLineOfId.get(obj.id);
+        if (prev !== undefined) ps.push({ field: 'id', message: `duplicate id '${obj.id}' (first on line ${prev})` });
+        else firstLineOfId.set(obj.id, line);
+      }
+      if (header) ps.push(...headerProblems(header, obj, ps));
+      if (type === 'image' && parsed.success)
+        ps.push(...escapeProblems((parsed.data as { path: string }).path, root, allowed, opts.imageRoot));
+      let slots: CharSlot[] = [];
+      if (
+        type === 'query' &&
+        typeof obj.text === 'string' &&
+        Array.isArray(obj.slots) &&
+        !ps.some((p) => p.field === 'text')
+      ) {
+        const badSlots = new Set(
+          ps
+            .map((p) => /^slots\[(\d+)\]/.exec(p.field)?.[1])
+            .filter((x) => x !== undefined)
+            .map(Number),
+        );
+        const r = checkSlots(obj.text, typeof obj.lang === 'string' ? obj.lang : 'und', obj.slots as never[], badSlots);
+        ps.push(...r.problems);
+        slots = r.slots;
+      }
+      report(ps);
+      if (ps.length === 0 && parsed.success) {
+        const rec = { ...(parsed.data as object), line } as ManifestRecord;
+        if (rec.type === 'query') rec.slots = slots;
+        records.push(rec);
+      }
+    });
+  if (lines === 0)
+    problems.push({
+      file,
+      line: 1,
+      field: 'file',
+      message: 'no records; a manifest needs image, text or query lines',
+      kind: 'record',
+    });
   if (opts.checkImages ?? true) {
     const images = records.filter((r): r is ImageRecord => r.type === 'image');
     const bad = await mapPool(images, opts.concurrency ?? 4, async (r) => {
@@ -203,7 +263,12 @@ export async function parseManifest(file: string, opts: ParseManifestOptions = {
 }
 
 /** An image path that leads outside the manifest's folder (and imageRoot) once `..` is resolved; never opened. */
-function escapeProblems(path: string, root: string, allowed: readonly string[], imageRoot: string | undefined): FieldProblem[] {
+function escapeProblems(
+  path: string,
+  root: string,
+  allowed: readonly string[],
+  imageRoot: string | undefined,
+): FieldProblem[] {
   if (isAbsolute(path)) return []; // the schema's own problem
   const abs = resolve(root, path);
   const inside = (dir: string) => {
@@ -212,10 +277,12 @@ function escapeProblems(path: string, root: string, allowed: readonly string[], 
   };
   if (allowed.some(inside)) return [];
   const where = imageRoot ? `the manifest's folder and imageRoot '${imageRoot}'` : `the manifest's folder ${root}`;
-  return [{
-    field: 'path',
-    message: `'${path}' leads outside ${where}; keep images inside, or allow the folder that holds them with the dataset option imageRoot (unir data validate --image-root DIR)`,
-  }];
+  return [
+    {
+      field: 'path',
+      message: `'${path}' leads outside ${where}; keep images inside, or allow the folder that holds them with the dataset option imageRoot (unir data validate --image-root DIR)`,
+    },
+  ];
 }
 
 function knownKeys(type: string, path: readonly PropertyKey[]): string[] {
@@ -224,18 +291,28 @@ function knownKeys(type: string, path: readonly PropertyKey[]): string[] {
 }
 
 /** A header that declares languages / intents / slotLabels makes them closed lists. */
-function headerProblems(h: HeaderRecord, obj: Record<string, unknown>, already: readonly FieldProblem[]): FieldProblem[] {
+function headerProblems(
+  h: HeaderRecord,
+  obj: Record<string, unknown>,
+  already: readonly FieldProblem[],
+): FieldProblem[] {
   const out: FieldProblem[] = [];
   const isBad = (field: string) => already.some((p) => p.field === field);
   const member = (field: string, value: unknown, list: readonly string[] | undefined, what: string) => {
     if (list && typeof value === 'string' && !isBad(field) && !list.includes(value)) {
-      out.push({ field, message: `'${value}' is not among the header's ${what} (${list.join(', ')}); add it to the header or fix this record` });
+      out.push({
+        field,
+        message: `'${value}' is not among the header's ${what} (${list.join(', ')}); add it to the header or fix this record`,
+      });
     }
   };
   member('lang', obj.lang, h.languages, 'languages');
   if (obj.type === 'query') {
     member('intent', obj.intent, h.intents, 'intents');
-    if (Array.isArray(obj.slots)) obj.slots.forEach((s, i) => member(`slots[${i}].label`, (s as { label?: unknown } | null)?.label, h.slotLabels, 'slotLabels'));
+    if (Array.isArray(obj.slots))
+      obj.slots.forEach((s, i) =>
+        member(`slots[${i}].label`, (s as { label?: unknown } | null)?.label, h.slotLabels, 'slotLabels'),
+      );
   }
   return out;
 }

@@ -37,7 +37,11 @@ export interface PairOptions {
 type Keyed = { split: string; group: string | null };
 
 /** Every (left, right) with the same split and group; left in record order, then right in record order. */
-function pairsBy<A extends Keyed, B extends Keyed>(left: readonly A[], right: readonly B[], ok: (a: A, b: B) => boolean): [A, B][] {
+function pairsBy<A extends Keyed, B extends Keyed>(
+  left: readonly A[],
+  right: readonly B[],
+  ok: (a: A, b: B) => boolean,
+): [A, B][] {
   const byKey = new Map<string, B[]>();
   for (const b of right) {
     if (b.group === null) continue;
@@ -56,18 +60,27 @@ const inLangs = (o: PairOptions) => (lang: string) => !o.languages || o.language
 const intentOk = (o: PairOptions) => (q: DatasetQuery) => !o.intents || o.intents.includes(q.intent);
 
 /** Image ↔ caption of its group (text→image and image→text training/eval positives). */
-export function imageCaptionPairs(r: DatasetRecords, o: PairOptions = {}): { image: DatasetImage; caption: DatasetText }[] {
+export function imageCaptionPairs(
+  r: DatasetRecords,
+  o: PairOptions = {},
+): { image: DatasetImage; caption: DatasetText }[] {
   const lang = inLangs(o);
   const captions = r.texts.filter((t) => t.role === 'caption' && lang(t.lang));
   return pairsBy(r.images, captions, () => true).map(([image, caption]) => ({ image, caption }));
 }
 
 /** Caption ↔ chunk of the same group (text→text), cross-lingual unless sameLanguage. */
-export function captionChunkPairs(r: DatasetRecords, o: PairOptions = {}): { caption: DatasetText; chunk: DatasetText }[] {
+export function captionChunkPairs(
+  r: DatasetRecords,
+  o: PairOptions = {},
+): { caption: DatasetText; chunk: DatasetText }[] {
   const lang = inLangs(o);
   const captions = r.texts.filter((t) => t.role === 'caption' && lang(t.lang));
   const chunks = r.texts.filter((t) => t.role === 'chunk' && lang(t.lang));
-  return pairsBy(captions, chunks, (a, b) => !o.sameLanguage || a.lang === b.lang).map(([caption, chunk]) => ({ caption, chunk }));
+  return pairsBy(captions, chunks, (a, b) => !o.sameLanguage || a.lang === b.lang).map(([caption, chunk]) => ({
+    caption,
+    chunk,
+  }));
 }
 
 /** Query ↔ chunk of its group (queries with group null have none), cross-lingual unless sameLanguage. */
@@ -75,7 +88,10 @@ export function queryChunkPairs(r: DatasetRecords, o: PairOptions = {}): { query
   const lang = inLangs(o);
   const queries = r.queries.filter((q) => lang(q.lang) && intentOk(o)(q));
   const chunks = r.texts.filter((t) => t.role === 'chunk' && lang(t.lang));
-  return pairsBy(queries, chunks, (a, b) => !o.sameLanguage || a.lang === b.lang).map(([query, chunk]) => ({ query, chunk }));
+  return pairsBy(queries, chunks, (a, b) => !o.sameLanguage || a.lang === b.lang).map(([query, chunk]) => ({
+    query,
+    chunk,
+  }));
 }
 
 /**
@@ -85,11 +101,17 @@ export function queryChunkPairs(r: DatasetRecords, o: PairOptions = {}): { query
  */
 export function imageImagePairs(r: DatasetRecords): { image: DatasetImage; other: DatasetImage }[] {
   const byGroup = new Map<string, DatasetImage[]>();
-  for (const im of r.images) (byGroup.get(`${im.split}\u0000${im.group}`) ?? byGroup.set(`${im.split}\u0000${im.group}`, []).get(`${im.split}\u0000${im.group}`)!).push(im);
+  for (const im of r.images)
+    (
+      byGroup.get(`${im.split}\u0000${im.group}`) ??
+      byGroup.set(`${im.split}\u0000${im.group}`, []).get(`${im.split}\u0000${im.group}`)!
+    ).push(im);
   const out: { image: DatasetImage; other: DatasetImage }[] = [];
   for (const ims of byGroup.values()) {
     const families = new Set(ims.map((im) => im.family ?? ''));
-    for (const image of ims) for (const other of ims) if (other !== image && (families.size < 2 || other.family !== image.family)) out.push({ image, other });
+    for (const image of ims)
+      for (const other of ims)
+        if (other !== image && (families.size < 2 || other.family !== image.family)) out.push({ image, other });
   }
   return out;
 }
@@ -102,14 +124,20 @@ export const PIVOT_LANGUAGE = 'en';
  * parallel texts for multilingual distillation (Reimers & Gurevych 2020). A group with several pivot texts of a role
  * pairs X with each.
  */
-export function translationPairs(r: DatasetRecords, pivot = PIVOT_LANGUAGE): { text: DatasetText; pivot: DatasetText }[] {
+export function translationPairs(
+  r: DatasetRecords,
+  pivot = PIVOT_LANGUAGE,
+): { text: DatasetText; pivot: DatasetText }[] {
   const pivots = r.texts.filter((t) => t.lang === pivot);
   const others = r.texts.filter((t) => t.lang !== pivot);
   return pairsBy(others, pivots, (a, b) => a.role === b.role).map(([text, p]) => ({ text, pivot: p }));
 }
 
 /** Query ↔ image of its group. */
-export function queryImagePairs(r: DatasetRecords, o: PairOptions = {}): { query: DatasetQuery; image: DatasetImage }[] {
+export function queryImagePairs(
+  r: DatasetRecords,
+  o: PairOptions = {},
+): { query: DatasetQuery; image: DatasetImage }[] {
   const lang = inLangs(o);
   const queries = r.queries.filter((q) => lang(q.lang) && intentOk(o)(q));
   return pairsBy(queries, r.images, () => true).map(([query, image]) => ({ query, image }));

@@ -43,7 +43,11 @@ export function countRecords(records: readonly ManifestRecord[], order: readonly
 /** Aligned columns: text columns (`left`) padded right, numbers padded left. */
 function table(head: string[], body: string[][], left: (col: number) => boolean = (c) => c < 2): string[] {
   const widths = head.map((h, c) => Math.max(h.length, ...body.map((r) => r[c]!.length)));
-  const fmt = (r: string[]) => r.map((x, c) => (left(c) ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join('  ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((x, c) => (left(c) ? x.padEnd(widths[c]!) : x.padStart(widths[c]!)))
+      .join('  ')
+      .trimEnd();
   return [fmt(head), ...body.map(fmt)];
 }
 
@@ -51,7 +55,12 @@ function table(head: string[], body: string[][], left: (col: number) => boolean 
 export function formatCountTable(t: CountTable): string[] {
   return table(
     ['split', 'kind', ...t.languages, 'total'],
-    t.rows.map((r) => [r.split, r.kind, ...t.languages.map((l) => (r.kind === 'image' ? '-' : String(r.byLanguage[l] ?? 0))), String(r.total)]),
+    t.rows.map((r) => [
+      r.split,
+      r.kind,
+      ...t.languages.map((l) => (r.kind === 'image' ? '-' : String(r.byLanguage[l] ?? 0))),
+      String(r.total),
+    ]),
   );
 }
 
@@ -66,12 +75,23 @@ export function describeRecords(records: readonly ManifestRecord[]): string[] {
     const noGroup = rs.filter((r) => r.type === 'query' && r.group === null).length;
     return [split, String(groups.size), fmtCounts(families), fmtCounts(intents), String(noGroup)];
   });
-  const out = ['', ...table(['split', 'groups', 'image families', 'intents', 'queries without group'], rows, (c) => c !== 1 && c !== 4)];
-  const lengths = (kind: RecordKind) => records.flatMap((r) => (r.type !== 'image' && kindOf(r) === kind ? [r.text.length] : []));
+  const out = [
+    '',
+    ...table(
+      ['split', 'groups', 'image families', 'intents', 'queries without group'],
+      rows,
+      (c) => c !== 1 && c !== 4,
+    ),
+  ];
+  const lengths = (kind: RecordKind) =>
+    records.flatMap((r) => (r.type !== 'image' && kindOf(r) === kind ? [r.text.length] : []));
   out.push('');
   for (const kind of ['caption', 'chunk', 'query'] as const) {
     const ls = lengths(kind);
-    if (ls.length) out.push(`${kind} length (UTF-16 units): mean ${(ls.reduce((a, b) => a + b, 0) / ls.length).toFixed(1)}, max ${Math.max(...ls)}`);
+    if (ls.length)
+      out.push(
+        `${kind} length (UTF-16 units): mean ${(ls.reduce((a, b) => a + b, 0) / ls.length).toFixed(1)}, max ${Math.max(...ls)}`,
+      );
   }
   const queries = records.filter((r): r is QueryRecord => r.type === 'query');
   const slots = count(queries.flatMap((q) => q.slots.map((s) => s.label)));

@@ -5,7 +5,10 @@ import type { DatasetRecords, DatasetSplit } from './dataset';
  * At most `maxGroups` groups of a split (chosen by a seeded hash of the group name, so the choice is stable
  * and independent of record order), in the given languages. Group-less queries are kept in proportion.
  */
-export function subsetRecords(split: DatasetSplit, opts: { maxGroups?: number; languages?: readonly string[]; seed: number }): DatasetRecords {
+export function subsetRecords(
+  split: DatasetSplit,
+  opts: { maxGroups?: number; languages?: readonly string[]; seed: number },
+): DatasetRecords {
   const lang = (l: string) => !opts.languages || opts.languages.includes(l);
   let keepGroup = (_g: string) => true;
   let keepNull = (_id: string) => true;

@@ -3,7 +3,13 @@ import { loadImageTensorCache } from '../data/images';
 import type { BaselineImages, BaselineInputs } from './baseline';
 
 /** Rows of a decoded split cache whose ids are in `keep` (in `keep`'s order). */
-async function pick(dataset: Dataset, split: string, size: number, keep: readonly { id: string; group: string }[], log?: (l: string) => void): Promise<BaselineImages> {
+async function pick(
+  dataset: Dataset,
+  split: string,
+  size: number,
+  keep: readonly { id: string; group: string }[],
+  log?: (l: string) => void,
+): Promise<BaselineImages> {
   const cache = await loadImageTensorCache(dataset, split, size, { skipBad: true, log });
   const row = new Map(cache.ids.map((id, i) => [id, i]));
   const rows = keep.filter((im) => row.has(im.id));
@@ -14,7 +20,13 @@ async function pick(dataset: Dataset, split: string, size: number, keep: readonl
 }
 
 /** A baseline's view of one evaluated split: `records` the split's (subset) records, `train` the training records. */
-export function baselineInputs(dataset: Dataset, split: string, records: DatasetRecords, train: DatasetRecords, log?: (l: string) => void): BaselineInputs {
+export function baselineInputs(
+  dataset: Dataset,
+  split: string,
+  records: DatasetRecords,
+  train: DatasetRecords,
+  log?: (l: string) => void,
+): BaselineInputs {
   return {
     split,
     images: records.images,

@@ -43,7 +43,16 @@ export const baselineKey = (id: string) => id.replace(/-([a-z0-9])/g, (_, c: str
 
 const withMean = (byLang: Record<string, RetrievalScores>) => {
   const mean = macroMean(byLang);
-  return mean ? { ...Object.fromEntries(Object.keys(byLang).sort().map((l) => [l, byLang[l]!])), mean } : undefined;
+  return mean
+    ? {
+        ...Object.fromEntries(
+          Object.keys(byLang)
+            .sort()
+            .map((l) => [l, byLang[l]!]),
+        ),
+        mean,
+      }
+    : undefined;
 };
 
 /**
@@ -53,7 +62,11 @@ const withMean = (byLang: Record<string, RetrievalScores>) => {
  * pessimistic, as in metrics.retrieval (docs/metrics-json.md).
  */
 export function groupScoreRetrieval(
-  scores: Float64Array, nGroups: number, imageGroup: Int32Array, captionGroup: Int32Array, captionLang: readonly string[],
+  scores: Float64Array,
+  nGroups: number,
+  imageGroup: Int32Array,
+  captionGroup: Int32Array,
+  captionLang: readonly string[],
 ): BaselineResult {
   const ni = imageGroup.length;
   const t2i = new Map<string, number[]>();
@@ -64,7 +77,8 @@ export function groupScoreRetrieval(
   captionGroup.forEach((g, c) => {
     if (g < 0 || !hasImage[g]) return;
     let best = -Infinity;
-    for (let i = 0; i < ni; i++) if (imageGroup[i] === g && scores[i * nGroups + g]! > best) best = scores[i * nGroups + g]!;
+    for (let i = 0; i < ni; i++)
+      if (imageGroup[i] === g && scores[i * nGroups + g]! > best) best = scores[i * nGroups + g]!;
     let above = 0;
     for (let i = 0; i < ni; i++) if (imageGroup[i] !== g && scores[i * nGroups + g]! >= best) above++;
     push(t2i, captionLang[c]!, 1 + above);
@@ -81,9 +95,11 @@ export function groupScoreRetrieval(
       push(i2t, lang, 1 + above);
     }
   }
-  const summarise = (m: Map<string, number[]>) => withMean(Object.fromEntries([...m].map(([l, r]) => [l, summariseRanks(r)!])));
+  const summarise = (m: Map<string, number[]>) =>
+    withMean(Object.fromEntries([...m].map(([l, r]) => [l, summariseRanks(r)!])));
   const out: BaselineResult = {};
-  const a = summarise(t2i), b = summarise(i2t);
+  const a = summarise(t2i),
+    b = summarise(i2t);
   if (a) out.t2i = a;
   if (b) out.i2t = b;
   return out;
@@ -119,7 +135,11 @@ export function chanceScores(queries: readonly { n: number; r: number }[]): Retr
   const mid = m >> 1;
   return {
     // the sums of probabilities may end a rounding error above 1 (few candidates): clamp, as metrics.json requires
-    'R@1': Math.min(1, acc['R@1'] / m), 'R@5': Math.min(1, acc['R@5'] / m), 'R@10': Math.min(1, acc['R@10'] / m),
-    medianRank: m % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2, mrr: Math.min(1, acc.mrr / m), n: m,
+    'R@1': Math.min(1, acc['R@1'] / m),
+    'R@5': Math.min(1, acc['R@5'] / m),
+    'R@10': Math.min(1, acc['R@10'] / m),
+    medianRank: m % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2,
+    mrr: Math.min(1, acc.mrr / m),
+    n: m,
   };
 }

@@ -49,7 +49,13 @@ export interface EmbeddingIndex {
 /** D of a set; throws if the columns and the vectors disagree. */
 export function dimOf(set: EmbeddingSet, what = 'embeddings'): number {
   const n = set.ids.length;
-  for (const [name, col] of [['kind', set.kind], ['lang', set.lang], ['group', set.group], ['role', set.role], ['subset', set.subset]] as const) {
+  for (const [name, col] of [
+    ['kind', set.kind],
+    ['lang', set.lang],
+    ['group', set.group],
+    ['role', set.role],
+    ['subset', set.subset],
+  ] as const) {
     if (col && col.length !== n) throw new Error(`${what}: ${name} has ${col.length} entries for ${n} ids`);
   }
   const dim = set.dim ?? (n > 0 ? set.vectors.length / n : 0);
@@ -74,7 +80,8 @@ export function gatherVectors(set: EmbeddingSet, rows: readonly number[], dim: n
 }
 
 const safeSplit = (split: string) => {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(split)) throw new UserError(`embeddings: split name '${split}' must be a plain file name (letters, digits, . _ -)`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(split))
+    throw new UserError(`embeddings: split name '${split}' must be a plain file name (letters, digits, . _ -)`);
   return split;
 };
 
@@ -102,7 +109,11 @@ export function exportEmbeddings(runDir: string, split: string, set: EmbeddingSe
     dim,
     count: set.ids.length,
     rows: set.ids.map((id, i) => ({
-      id, kind: set.kind[i]!, lang: set.lang[i] ?? null, group: set.group[i] ?? null, role: set.role?.[i] ?? null,
+      id,
+      kind: set.kind[i]!,
+      lang: set.lang[i] ?? null,
+      group: set.group[i] ?? null,
+      role: set.role?.[i] ?? null,
       ...(set.subset ? { subset: set.subset[i] ?? null } : {}),
     })),
   };
@@ -116,7 +127,10 @@ export function readEmbeddings(runDir: string, split: string): EmbeddingSet & { 
   const dir = runFile(runDir, 'embeddings');
   const indexPath = join(dir, `${safeSplit(split)}.json`);
   const vectorsPath = join(dir, `${split}.f32`);
-  if (!existsSync(indexPath)) throw new UserError(`${indexPath}: missing; this run exported no '${split}' embeddings (evaluate it again to write them)`);
+  if (!existsSync(indexPath))
+    throw new UserError(
+      `${indexPath}: missing; this run exported no '${split}' embeddings (evaluate it again to write them)`,
+    );
   let doc: EmbeddingIndex;
   try {
     doc = JSON.parse(readFileSync(indexPath, 'utf8')) as EmbeddingIndex;
@@ -124,11 +138,15 @@ export function readEmbeddings(runDir: string, split: string): EmbeddingSet & { 
     throw new UserError(`${indexPath}: unreadable (${(e as Error).message.split('\n')[0]}); re-export the embeddings`);
   }
   if (!Array.isArray(doc.rows) || doc.rows.length !== doc.count || !Number.isInteger(doc.dim)) {
-    throw new UserError(`${indexPath}: not an embeddings index (needs dim, count and count rows); re-export the embeddings`);
+    throw new UserError(
+      `${indexPath}: not an embeddings index (needs dim, count and count rows); re-export the embeddings`,
+    );
   }
   const buf = existsSync(vectorsPath) ? readFileSync(vectorsPath) : undefined;
   if (!buf || buf.byteLength !== doc.count * doc.dim * 4) {
-    throw new UserError(`${vectorsPath}: expected ${doc.count * doc.dim * 4} bytes (${doc.count} × ${doc.dim} float32), found ${buf?.byteLength ?? 'no file'}; re-export the embeddings`);
+    throw new UserError(
+      `${vectorsPath}: expected ${doc.count * doc.dim * 4} bytes (${doc.count} × ${doc.dim} float32), found ${buf?.byteLength ?? 'no file'}; re-export the embeddings`,
+    );
   }
   const vectors = new Float32Array(doc.count * doc.dim);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);

@@ -30,7 +30,12 @@ export function storeCoords(key: string): { task: string; language: string; metr
 /** Every headline of the given metric plugins, in their order: each plugin's `headlines`, else its primaryKey. */
 export function headlineMetrics(plugins: readonly MetricPlugin[]): HeadlineMetric[] {
   return plugins.flatMap((p) =>
-    (p.headlines ?? [{ label: p.primaryKey, key: p.primaryKey }]).map((h) => ({ ...h, ...storeCoords(h.key), greaterIsBetter: p.greaterIsBetter, plugin: p.id })),
+    (p.headlines ?? [{ label: p.primaryKey, key: p.primaryKey }]).map((h) => ({
+      ...h,
+      ...storeCoords(h.key),
+      greaterIsBetter: p.greaterIsBetter,
+      plugin: p.id,
+    })),
   );
 }
 

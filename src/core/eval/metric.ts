@@ -28,7 +28,8 @@ export interface MetricContext {}
  * headline number inside `metrics` (e.g. 'retrieval.t2i.mean.R@10'), with `greaterIsBetter` for it.
  * `headlines` (default: the primaryKey) are the numbers reports, sweep tables, `unir runs` and results show first.
  */
-export interface MetricPlugin<S extends z.ZodType = z.ZodType> extends Plugin<'metric', S, MetricContext, MetricEvaluator> {
+export interface MetricPlugin<S extends z.ZodType = z.ZodType>
+  extends Plugin<'metric', S, MetricContext, MetricEvaluator> {
   readonly primaryKey: string;
   readonly greaterIsBetter: boolean;
   readonly headlines?: readonly { label: string; key: string }[];
@@ -36,9 +37,16 @@ export interface MetricPlugin<S extends z.ZodType = z.ZodType> extends Plugin<'m
 
 const base = pluginDefiner('metric')<MetricContext, MetricEvaluator>();
 
-export function defineMetric<const Id extends string, S extends z.ZodType>(p: Omit<MetricPlugin<S>, 'kind' | 'id'> & { id: Id }): MetricPlugin<S> & { readonly id: Id } {
+export function defineMetric<const Id extends string, S extends z.ZodType>(
+  p: Omit<MetricPlugin<S>, 'kind' | 'id'> & { id: Id },
+): MetricPlugin<S> & { readonly id: Id } {
   const { primaryKey, greaterIsBetter, headlines, ...rest } = p;
-  return Object.freeze({ ...base(rest), primaryKey, greaterIsBetter, ...(headlines ? { headlines } : {}) }) as MetricPlugin<S> & { readonly id: Id };
+  return Object.freeze({
+    ...base(rest),
+    primaryKey,
+    greaterIsBetter,
+    ...(headlines ? { headlines } : {}),
+  }) as MetricPlugin<S> & { readonly id: Id };
 }
 
 /** The number at a dotted key such as 'retrieval.t2i.mean.R@10' (segments never contain dots), if any. */

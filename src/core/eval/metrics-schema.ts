@@ -16,14 +16,20 @@ export const RetrievalScoresSchema = z
     n: z.number().int().nonnegative().optional().describe('queries counted (mean: all languages together)'),
   })
   .strict()
-  .refine((s) => s['R@1'] <= s['R@5'] + 1e-12 && s['R@5'] <= s['R@10'] + 1e-12, { message: 'R@1 ≤ R@5 ≤ R@10 must hold' });
+  .refine((s) => s['R@1'] <= s['R@5'] + 1e-12 && s['R@5'] <= s['R@10'] + 1e-12, {
+    message: 'R@1 ≤ R@5 ≤ R@10 must hold',
+  });
 
 /** Values by language code, plus `mean`: the macro mean over the languages. */
 const byLang = <T extends z.ZodType>(value: T) =>
-  z.record(z.string().min(1), value).refine((r) => 'mean' in r, { message: "needs a 'mean' entry (macro mean over languages)" });
+  z
+    .record(z.string().min(1), value)
+    .refine((r) => 'mean' in r, { message: "needs a 'mean' entry (macro mean over languages)" });
 
 const delta = z.number().min(-1).max(1);
-const DeltaSchema = z.object({ 'R@1': delta, 'R@5': delta, 'R@10': delta, medianRank: z.number(), mrr: delta }).strict();
+const DeltaSchema = z
+  .object({ 'R@1': delta, 'R@5': delta, 'R@10': delta, medianRank: z.number(), mrr: delta })
+  .strict();
 
 export const NluContributionSchema = z
   .object({
@@ -41,7 +47,9 @@ const NluScoresSchema = z
   })
   .strict();
 
-const ContributionsSchema = z.object({ t2t: NluContributionSchema.optional(), q2i: NluContributionSchema.optional() }).strict();
+const ContributionsSchema = z
+  .object({ t2t: NluContributionSchema.optional(), q2i: NluContributionSchema.optional() })
+  .strict();
 
 /** The metrics of one query subset: computed on that subset's query rows only, with the top-level definitions. */
 export const SubsetMetricsSchema = z
@@ -78,14 +86,24 @@ export const MetricsSchema = z
     bySubset: z
       .record(z.string().min(1), SubsetMetricsSchema)
       .optional()
-      .describe('bySubset.<subset>: nlu, retrieval (t2t, q2i) and nluContribution on the query rows of one subset (manifest `subset`, e.g. seen / held-out)'),
+      .describe(
+        'bySubset.<subset>: nlu, retrieval (t2t, q2i) and nluContribution on the query rows of one subset (manifest `subset`, e.g. seen / held-out)',
+      ),
     baselines: z
       .record(
         z.string().min(1),
-        z.object({ t2i: byLang(RetrievalScoresSchema).optional(), i2t: byLang(RetrievalScoresSchema).optional(), t2t: byLang(RetrievalScoresSchema).optional() }).strict(),
+        z
+          .object({
+            t2i: byLang(RetrievalScoresSchema).optional(),
+            i2t: byLang(RetrievalScoresSchema).optional(),
+            t2t: byLang(RetrievalScoresSchema).optional(),
+          })
+          .strict(),
       )
       .optional()
-      .describe('baselines.<camelCase plugin id>: references that need no training (pixel-knn, chance), scored like retrieval'),
+      .describe(
+        'baselines.<camelCase plugin id>: references that need no training (pixel-knn, chance), scored like retrieval',
+      ),
     intentConfusion: z
       .object({ labels: z.array(z.string()), matrix: z.array(z.array(z.number().int().nonnegative())) })
       .strict()

@@ -22,7 +22,8 @@ export function firstPieceSpans(enc: EncodedBatch): ([number, number] | null)[][
       const w = enc.wordIndex[k]!;
       const word = w >= 0 && enc.firstPiece[k] ? enc.words[b]?.[w] : undefined;
       return word ? [word.start, word.end] : null;
-    }));
+    }),
+  );
 }
 
 /**
@@ -38,17 +39,26 @@ export function modelEncoder(model: TrainModel, tokenizer: Tokenizer, images: Im
       const x = new Float32Array(batch.length * per);
       batch.forEach((im, k) => {
         const i = row.get(im.id);
-        if (i === undefined) throw new Error(`evaluation: image '${im.id}' is not in the decoded image cache (skipped as bad?); leave it out of the records`);
+        if (i === undefined)
+          throw new Error(
+            `evaluation: image '${im.id}' is not in the decoded image cache (skipped as bad?); leave it out of the records`,
+          );
         x.set(images.data.subarray(i * per, (i + 1) * per), k * per);
       });
       return read(() => model.encodeImage(tf.tensor4d(x, [batch.length, images.size, images.size, 3]), false));
     },
     async embedTexts(batch) {
-      const enc = tokenizer.encode(batch.map((t) => t.text), batch.map((t) => t.lang));
+      const enc = tokenizer.encode(
+        batch.map((t) => t.text),
+        batch.map((t) => t.lang),
+      );
       return read(() => model.encodeText(enc, false));
     },
     async embedQueries(batch, useNlu) {
-      const enc = tokenizer.encode(batch.map((q) => q.text), batch.map((q) => q.lang));
+      const enc = tokenizer.encode(
+        batch.map((q) => q.text),
+        batch.map((q) => q.lang),
+      );
       const embeddings = read(() => model.encodeQuery(enc, false, useNlu).embedding);
       if (!useNlu) return { embeddings };
       const [intent, slots] = tf.tidy(() => {

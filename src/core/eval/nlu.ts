@@ -50,13 +50,18 @@ export function nluMetrics(examples: readonly NluExample[], intentLabels?: reado
     if (langs.length) out.mean = langs.reduce((a, l) => a + out[l]!, 0) / langs.length;
     return out;
   };
-  const labels = intentLabels ? [...intentLabels] : [...new Set(examples.flatMap((e) => [e.intent, e.predIntent]))].sort();
+  const labels = intentLabels
+    ? [...intentLabels]
+    : [...new Set(examples.flatMap((e) => [e.intent, e.predIntent]))].sort();
   const at = new Map(labels.map((l, i) => [l, i]));
   const matrix = labels.map(() => labels.map(() => 0));
   for (const ex of examples) {
     const i = at.get(ex.intent);
     const j = at.get(ex.predIntent);
-    if (i === undefined || j === undefined) throw new Error(`nlu: intent '${i === undefined ? ex.intent : ex.predIntent}' is not one of ${labels.join(', ')}`);
+    if (i === undefined || j === undefined)
+      throw new Error(
+        `nlu: intent '${i === undefined ? ex.intent : ex.predIntent}' is not one of ${labels.join(', ')}`,
+      );
     matrix[i]![j]!++;
   }
   return {
@@ -78,7 +83,10 @@ export type CharSpan = CharSlot;
  * `tokens`: each token's [start, end) in the text.
  */
 export function spansToBio(tokens: readonly (readonly [number, number])[], spans: readonly CharSpan[]): string[] {
-  return bioLabels(spans, tokens.map(([start, end]) => ({ text: '', start, end })));
+  return bioLabels(
+    spans,
+    tokens.map(([start, end]) => ({ text: '', start, end })),
+  );
 }
 
 const argmax = (v: Float32Array, off: number, n: number) => {
@@ -92,19 +100,27 @@ const argmax = (v: Float32Array, off: number, n: number) => {
  * positions[b]: the token positions < T of query b that carry a word piece (not padding / specials).
  */
 export function decodeNlu(
-  intentLogits: Float32Array, slotLogits: Float32Array, positions: readonly (readonly number[])[],
-  intentLabels: readonly string[], slotLabels: readonly string[],
+  intentLogits: Float32Array,
+  slotLogits: Float32Array,
+  positions: readonly (readonly number[])[],
+  intentLabels: readonly string[],
+  slotLabels: readonly string[],
 ): { intents: string[]; tags: string[][] } {
   const B = positions.length;
   const I = intentLabels.length;
   const S = slotLabels.length;
   const T = B > 0 ? slotLogits.length / (B * S) : 0;
-  if (intentLogits.length !== B * I || !Number.isInteger(T)) throw new Error(`decodeNlu: logits (${intentLogits.length}, ${slotLogits.length}) do not fit B=${B}, I=${I}, S=${S}`);
+  if (intentLogits.length !== B * I || !Number.isInteger(T))
+    throw new Error(
+      `decodeNlu: logits (${intentLogits.length}, ${slotLogits.length}) do not fit B=${B}, I=${I}, S=${S}`,
+    );
   return {
     intents: positions.map((_, b) => intentLabels[argmax(intentLogits, b * I, I)]!),
-    tags: positions.map((ps, b) => ps.map((t) => {
-      if (t < 0 || t >= T) throw new Error(`decodeNlu: position ${t} outside 0..${T - 1}`);
-      return slotLabels[argmax(slotLogits, (b * T + t) * S, S)]!;
-    })),
+    tags: positions.map((ps, b) =>
+      ps.map((t) => {
+        if (t < 0 || t >= T) throw new Error(`decodeNlu: position ${t} outside 0..${T - 1}`);
+        return slotLabels[argmax(slotLogits, (b * T + t) * S, S)]!;
+      }),
+    ),
   };
 }

@@ -17,7 +17,14 @@ export interface Outcomes {
   split: string;
   retrieval: Record<'t2i' | 'i2t', RankOutcomes> & { t2t: RankOutcomes & { subset?: (string | null)[] } };
   /** Intent right (1/0), exact match (1/0), and the query's slot spans: [correct, predicted, gold]. */
-  nlu?: { id: string[]; lang: string[]; intentOk: number[]; exact: number[]; spans: [number, number, number][]; subset?: (string | null)[] };
+  nlu?: {
+    id: string[];
+    lang: string[];
+    intentOk: number[];
+    exact: number[];
+    spans: [number, number, number][];
+    subset?: (string | null)[];
+  };
 }
 
 export interface RankOutcomes {

@@ -41,31 +41,37 @@ export function firstRelevantRanks(
   const best = new Float64Array(nb);
   const has = new Uint8Array(nb);
   const above = new Int32Array(nb);
-  forEachScoreBlock(queries.vectors, items.vectors, dim, (start, n, scores) => {
-    for (let a = 0; a < n; a++) {
-      const g = queries.groups[start + a]!;
-      if (g < 0) continue;
-      const row = a * ni;
-      best.fill(-Infinity);
-      has.fill(0);
-      above.fill(0);
-      for (let j = 0; j < ni; j++) {
-        if (items.groups[j] !== g) continue;
-        const b = items.buckets[j]!;
-        const s = scores[row + j]!;
-        has[b] = 1;
-        if (s > best[b]!) best[b] = s; // NaN never wins: stays -Infinity
+  forEachScoreBlock(
+    queries.vectors,
+    items.vectors,
+    dim,
+    (start, n, scores) => {
+      for (let a = 0; a < n; a++) {
+        const g = queries.groups[start + a]!;
+        if (g < 0) continue;
+        const row = a * ni;
+        best.fill(-Infinity);
+        has.fill(0);
+        above.fill(0);
+        for (let j = 0; j < ni; j++) {
+          if (items.groups[j] !== g) continue;
+          const b = items.buckets[j]!;
+          const s = scores[row + j]!;
+          has[b] = 1;
+          if (s > best[b]!) best[b] = s; // NaN never wins: stays -Infinity
+        }
+        for (let j = 0; j < ni; j++) {
+          if (items.groups[j] === g) continue;
+          const b = items.buckets[j]!;
+          if (!has[b]) continue;
+          const s = scores[row + j]!;
+          if (s >= best[b]! || (Number.isNaN(s) && best[b] === -Infinity)) above[b]!++;
+        }
+        for (let b = 0; b < nb; b++) if (has[b]) ranks[(start + a) * nb + b] = 1 + above[b]!;
       }
-      for (let j = 0; j < ni; j++) {
-        if (items.groups[j] === g) continue;
-        const b = items.buckets[j]!;
-        if (!has[b]) continue;
-        const s = scores[row + j]!;
-        if (s >= best[b]! || (Number.isNaN(s) && best[b] === -Infinity)) above[b]!++;
-      }
-      for (let b = 0; b < nb; b++) if (has[b]) ranks[(start + a) * nb + b] = 1 + above[b]!;
-    }
-  }, opts);
+    },
+    opts,
+  );
   return ranks;
 }
 
@@ -92,7 +98,11 @@ export function macroMean(byLang: Record<string, RetrievalScores>): RetrievalSco
   if (rows.length === 0) return undefined;
   const mean = (k: (typeof RETRIEVAL_KEYS)[number]) => rows.reduce((a, r) => a + r[k], 0) / rows.length;
   return {
-    'R@1': mean('R@1'), 'R@5': mean('R@5'), 'R@10': mean('R@10'), medianRank: mean('medianRank'), mrr: mean('mrr'),
+    'R@1': mean('R@1'),
+    'R@5': mean('R@5'),
+    'R@10': mean('R@10'),
+    medianRank: mean('medianRank'),
+    mrr: mean('mrr'),
     n: rows.reduce((a, r) => a + r.n, 0),
   };
 }

@@ -58,7 +58,11 @@ class Interner {
 const withMean = (byLang: ByLang<RetrievalScores>): ByLang<RetrievalScores> | undefined => {
   const mean = macroMean(byLang);
   if (!mean) return undefined;
-  const sorted = Object.fromEntries(Object.keys(byLang).sort().map((l) => [l, byLang[l]!]));
+  const sorted = Object.fromEntries(
+    Object.keys(byLang)
+      .sort()
+      .map((l) => [l, byLang[l]!]),
+  );
   return { ...sorted, mean };
 };
 
@@ -71,14 +75,30 @@ interface Side {
  * Ranks every query row against the item rows, bucketed by the item language when `itemLang`,
  * and summarises per (query language or '*', item language or '*').
  */
-function rankTask(q: Side, it: Side, dim: number, groups: Interner, qLang: boolean, itemLang: boolean, opts: ScoreOptions,
-  each?: (queryRow: number, itemLang: string, rank: number) => void) {
+function rankTask(
+  q: Side,
+  it: Side,
+  dim: number,
+  groups: Interner,
+  qLang: boolean,
+  itemLang: boolean,
+  opts: ScoreOptions,
+  each?: (queryRow: number, itemLang: string, rank: number) => void,
+) {
   const langs = new Interner();
   const buckets = new Int32Array(it.rows.map((r) => (itemLang ? langs.of(it.set.lang[r] ?? '?') : 0)));
   const nb = itemLang ? langs.names.length : 1;
   const ranks = firstRelevantRanks(
-    { vectors: gatherVectors(q.set, q.rows, dim), groups: new Int32Array(q.rows.map((r) => groups.of(q.set.group[r]))) },
-    { vectors: gatherVectors(it.set, it.rows, dim), groups: new Int32Array(it.rows.map((r) => groups.of(it.set.group[r]))), buckets, nBuckets: nb },
+    {
+      vectors: gatherVectors(q.set, q.rows, dim),
+      groups: new Int32Array(q.rows.map((r) => groups.of(q.set.group[r]))),
+    },
+    {
+      vectors: gatherVectors(it.set, it.rows, dim),
+      groups: new Int32Array(it.rows.map((r) => groups.of(it.set.group[r]))),
+      buckets,
+      nBuckets: nb,
+    },
     dim,
     opts,
   );
@@ -103,7 +123,10 @@ function rankTask(q: Side, it: Side, dim: number, groups: Interner, qLang: boole
 }
 
 /** Per-language scores of a task from rankTask's cells, keyed by the language that varies. */
-function perLang(cells: Record<string, Record<string, RetrievalScores>>, by: 'query' | 'item' | 'diagonal'): ByLang<RetrievalScores> {
+function perLang(
+  cells: Record<string, Record<string, RetrievalScores>>,
+  by: 'query' | 'item' | 'diagonal',
+): ByLang<RetrievalScores> {
   const out: ByLang<RetrievalScores> = {};
   for (const [ql, row] of Object.entries(cells)) {
     for (const [il, s] of Object.entries(row)) {
@@ -128,7 +151,11 @@ function sidesOf(set: EmbeddingSet): Record<'images' | 'captions' | 'chunks' | '
 }
 
 /** All retrieval metrics of one split. `withoutNlu`: the same query rows embedded without the NLU path. */
-export function retrievalMetrics(set: EmbeddingSet, opts: RetrievalOptions = {}, withoutNlu?: EmbeddingSet): RetrievalResult {
+export function retrievalMetrics(
+  set: EmbeddingSet,
+  opts: RetrievalOptions = {},
+  withoutNlu?: EmbeddingSet,
+): RetrievalResult {
   const dim = dimOf(set);
   const tasks = opts.tasks ?? ['t2i', 'i2t', 't2t'];
   const t2tFrom = opts.t2tFrom ?? 'query';
@@ -149,7 +176,17 @@ export function retrievalMetrics(set: EmbeddingSet, opts: RetrievalOptions = {},
     put('t2t', perLang(cells, 'diagonal'));
     if (opts.crossLingual ?? true) {
       const langs = Object.keys(cells).sort();
-      if (langs.length) result.t2tCross = Object.fromEntries(langs.map((x) => [x, Object.fromEntries(Object.keys(cells[x]!).sort().map((y) => [y, cells[x]![y]!]))]));
+      if (langs.length)
+        result.t2tCross = Object.fromEntries(
+          langs.map((x) => [
+            x,
+            Object.fromEntries(
+              Object.keys(cells[x]!)
+                .sort()
+                .map((y) => [y, cells[x]![y]!]),
+            ),
+          ]),
+        );
     }
   }
   if (tasks.includes('q2i')) put('q2i', perLang(rankTask(queries, images, dim, groups, true, false, opts), 'query'));
@@ -183,26 +220,60 @@ export interface QueryRank {
  * The first-relevant rank of every counted query of t2i, i2t and t2t (candidates and ties as in retrievalMetrics):
  * the per-query outcomes a paired bootstrap resamples. i2t rows carry the caption language they ranked.
  */
-export function queryRanks(set: EmbeddingSet, opts: ScoreOptions & { t2tFrom?: 'query' | 'caption' } = {}): Record<'t2i' | 'i2t' | 't2t', QueryRank[]> {
+export function queryRanks(
+  set: EmbeddingSet,
+  opts: ScoreOptions & { t2tFrom?: 'query' | 'caption' } = {},
+): Record<'t2i' | 'i2t' | 't2t', QueryRank[]> {
   const dim = dimOf(set);
   const groups = new Interner();
   const { images, captions, chunks, queries } = sidesOf(set);
   const out: Record<'t2i' | 'i2t' | 't2t', QueryRank[]> = { t2i: [], i2t: [], t2t: [] };
-  rankTask(captions, images, dim, groups, true, false, opts, (r, _il, rank) => out.t2i.push({ id: set.ids[r]!, lang: set.lang[r] ?? '?', rank }));
-  rankTask(images, captions, dim, groups, false, true, opts, (r, il, rank) => out.i2t.push({ id: set.ids[r]!, lang: il, rank }));
-  rankTask((opts.t2tFrom ?? 'query') === 'query' ? queries : captions, chunks, dim, groups, true, true, opts, (r, il, rank) => {
-    if (il === (set.lang[r] ?? '?')) out.t2t.push({ id: set.ids[r]!, lang: il, rank, ...(set.subset ? { subset: set.subset[r] ?? null } : {}) });
-  });
+  rankTask(captions, images, dim, groups, true, false, opts, (r, _il, rank) =>
+    out.t2i.push({ id: set.ids[r]!, lang: set.lang[r] ?? '?', rank }),
+  );
+  rankTask(images, captions, dim, groups, false, true, opts, (r, il, rank) =>
+    out.i2t.push({ id: set.ids[r]!, lang: il, rank }),
+  );
+  rankTask(
+    (opts.t2tFrom ?? 'query') === 'query' ? queries : captions,
+    chunks,
+    dim,
+    groups,
+    true,
+    true,
+    opts,
+    (r, il, rank) => {
+      if (il === (set.lang[r] ?? '?'))
+        out.t2t.push({ id: set.ids[r]!, lang: il, rank, ...(set.subset ? { subset: set.subset[r] ?? null } : {}) });
+    },
+  );
   return out;
 }
 
 /** The no-NLU rows of the query rows that pass `keep`; `plain` must hold every query row of `set`, in order. */
-function alignedQueries(set: EmbeddingSet, queryRows: number[], plain: EmbeddingSet, dim: number, keep: (row: number) => boolean): Side {
+function alignedQueries(
+  set: EmbeddingSet,
+  queryRows: number[],
+  plain: EmbeddingSet,
+  dim: number,
+  keep: (row: number) => boolean,
+): Side {
   const pdim = dimOf(plain, 'embeddings without NLU');
-  const same = pdim === dim && plain.ids.length === queryRows.length && queryRows.every((r, k) => plain.ids[k] === set.ids[r]);
-  if (!same) throw new Error(`retrieval: the no-NLU embeddings must hold the ${queryRows.length} query rows, in order, with dim ${dim}`);
+  const same =
+    pdim === dim && plain.ids.length === queryRows.length && queryRows.every((r, k) => plain.ids[k] === set.ids[r]);
+  if (!same)
+    throw new Error(
+      `retrieval: the no-NLU embeddings must hold the ${queryRows.length} query rows, in order, with dim ${dim}`,
+    );
   const rows = queryRows.flatMap((r, k) => (keep(r) ? [k] : []));
-  return { rows, set: { ...plain, group: queryRows.map((r) => set.group[r] ?? null), lang: queryRows.map((r) => set.lang[r] ?? null) } };
+  return {
+    rows,
+    set: {
+      ...plain,
+      group: queryRows.map((r) => set.group[r] ?? null),
+      lang: queryRows.map((r) => set.lang[r] ?? null),
+    },
+  };
 }
 
 function deltaOf(w: ByLang<RetrievalScores>, wo: ByLang<RetrievalScores>): NluContribution['delta'] {

@@ -31,7 +31,9 @@ export function forEachScoreBlock(
   try {
     for (let start = 0; start < nq; start += rows) {
       const n = Math.min(rows, nq - start);
-      const s = tf.tidy(() => tf.matMul(tf.tensor2d(queries.subarray(start * dim, (start + n) * dim), [n, dim]), itemsT)); // (n, ni)
+      const s = tf.tidy(() =>
+        tf.matMul(tf.tensor2d(queries.subarray(start * dim, (start + n) * dim), [n, dim]), itemsT),
+      ); // (n, ni)
       try {
         onBlock(start, n, s.dataSync() as Float32Array);
       } finally {
@@ -44,7 +46,12 @@ export function forEachScoreBlock(
 }
 
 function jsBlocks(
-  q: Float32Array, items: Float32Array, dim: number, nq: number, ni: number, rows: number,
+  q: Float32Array,
+  items: Float32Array,
+  dim: number,
+  nq: number,
+  ni: number,
+  rows: number,
   onBlock: (start: number, n: number, scores: Float32Array) => void,
 ): void {
   const buf = new Float32Array(rows * ni);

@@ -26,10 +26,20 @@ export function subsetNluMetrics(inputs: EvalInputs, subset: string): NluMetrics
  * retrievalMetrics with only the query rows of one subset asking: the query-side tasks of `opts.tasks` (t2t when
  * t2tFrom is 'query', q2i) and their NLU contribution; no t2tCross. Undefined when nothing was scored.
  */
-export function subsetRetrievalMetrics(inputs: EvalInputs, subset: string, opts: RetrievalOptions): Pick<RetrievalResult, 'retrieval' | 'nluContribution'> | undefined {
-  const tasks = (opts.tasks ?? ['t2i', 'i2t', 't2t']).filter((t) => t === 'q2i' || (t === 't2t' && (opts.t2tFrom ?? 'query') === 'query'));
+export function subsetRetrievalMetrics(
+  inputs: EvalInputs,
+  subset: string,
+  opts: RetrievalOptions,
+): Pick<RetrievalResult, 'retrieval' | 'nluContribution'> | undefined {
+  const tasks = (opts.tasks ?? ['t2i', 'i2t', 't2t']).filter(
+    (t) => t === 'q2i' || (t === 't2t' && (opts.t2tFrom ?? 'query') === 'query'),
+  );
   if (!inputs.embeddings || tasks.length === 0) return undefined;
-  const r = retrievalMetrics(inputs.embeddings, { ...opts, tasks, crossLingual: false, querySubset: subset }, inputs.queriesWithoutNlu);
+  const r = retrievalMetrics(
+    inputs.embeddings,
+    { ...opts, tasks, crossLingual: false, querySubset: subset },
+    inputs.queriesWithoutNlu,
+  );
   if (!Object.keys(r.retrieval).length) return undefined;
   return { retrieval: r.retrieval, ...(r.nluContribution ? { nluContribution: r.nluContribution } : {}) };
 }

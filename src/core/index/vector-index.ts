@@ -65,9 +65,14 @@ export function readIndexMeta(ctx: IndexContext, plugin: string): IndexMeta | un
   try {
     meta = JSON.parse(readFileSync(path, 'utf8')) as IndexMeta;
   } catch (e) {
-    throw new UserError(`${path}: unreadable index metadata (${(e as Error).message.split('\n')[0]}); rebuild it with 'unir index <runDir>'`);
+    throw new UserError(
+      `${path}: unreadable index metadata (${(e as Error).message.split('\n')[0]}); rebuild it with 'unir index <runDir>'`,
+    );
   }
-  if (meta.plugin !== plugin) throw new UserError(`${path}: this is a '${meta.plugin}' index, not '${plugin}'; pass --index ${meta.plugin} or rebuild`);
+  if (meta.plugin !== plugin)
+    throw new UserError(
+      `${path}: this is a '${meta.plugin}' index, not '${plugin}'; pass --index ${meta.plugin} or rebuild`,
+    );
   if (meta.dim !== ctx.dim || meta.model !== ctx.model || meta.runId !== ctx.runId) {
     throw new UserError(
       `${path}: index was built by run '${meta.runId}' (dim ${meta.dim}), but the query model is run '${ctx.runId}' (dim ${ctx.dim}); rebuild it with 'unir index ${ctx.runId === meta.runId ? '<runDir>' : 'the run you search'}'`,
@@ -82,7 +87,9 @@ export function writeIndexMeta(dir: string, meta: IndexMeta): void {
 
 export function checkVectors(meta: IndexMeta, items: IndexItem[], vectors: Float32Array): void {
   if (vectors.length !== items.length * meta.dim) {
-    throw new Error(`index add: ${items.length} items need ${items.length * meta.dim} floats (dim ${meta.dim}), got ${vectors.length}`);
+    throw new Error(
+      `index add: ${items.length} items need ${items.length * meta.dim} floats (dim ${meta.dim}), got ${vectors.length}`,
+    );
   }
 }
 

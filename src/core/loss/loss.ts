@@ -32,7 +32,9 @@ export interface Features {
 export type FeatureKey = keyof Features;
 
 /** Rank and dtype of every feature, checked before a loss reads it. */
-export const FEATURE_SPECS: { readonly [K in FeatureKey]-?: { readonly rank: number; readonly dtype: 'float32' | 'int32' } } = {
+export const FEATURE_SPECS: {
+  readonly [K in FeatureKey]-?: { readonly rank: number; readonly dtype: 'float32' | 'int32' };
+} = {
   a: { rank: 2, dtype: 'float32' },
   b: { rank: 2, dtype: 'float32' },
   intentLogits: { rank: 2, dtype: 'float32' },
@@ -69,14 +71,22 @@ export interface LossInstance {
  * A loss plugin. `needs`: the features it reads (checked against the stage before anything is created);
  * `mainTerm`: the key of compute()'s result that is minimised (by convention the camelCase id: `infoNce`).
  */
-export type LossPlugin<S extends z.ZodType = z.ZodType, Id extends string = string> = Plugin<'loss', S, LossContext | undefined, LossInstance, Id> & {
+export type LossPlugin<S extends z.ZodType = z.ZodType, Id extends string = string> = Plugin<
+  'loss',
+  S,
+  LossContext | undefined,
+  LossInstance,
+  Id
+> & {
   readonly needs: readonly FeatureKey[];
   readonly mainTerm: string;
 };
 
 const definePlugin = pluginDefiner('loss')<LossContext | undefined, LossInstance>();
 
-export function defineLoss<const Id extends string, S extends z.ZodType>(p: Omit<LossPlugin<S, Id>, 'kind'>): LossPlugin<S, Id> {
+export function defineLoss<const Id extends string, S extends z.ZodType>(
+  p: Omit<LossPlugin<S, Id>, 'kind'>,
+): LossPlugin<S, Id> {
   return definePlugin(p) as LossPlugin<S, Id>;
 }
 
@@ -89,21 +99,31 @@ export function lossLabel(id: string, ctx: LossContext | undefined): string {
  * The features a loss needs, checked for presence, rank and dtype. `sameRows` lists keys whose first
  * dimension must equal the first key's (the batch).
  */
-export function takeFeatures<K extends FeatureKey>(f: Features, needs: readonly K[], where: string): { [P in K]-?: NonNullable<Features[P]> } {
+export function takeFeatures<K extends FeatureKey>(
+  f: Features,
+  needs: readonly K[],
+  where: string,
+): { [P in K]-?: NonNullable<Features[P]> } {
   const out = {} as { [P in K]-?: NonNullable<Features[P]> };
   let batch: number | undefined;
   for (const k of needs) {
     const t = f[k];
     if (!t) {
-      throw new UserError(`${where}: feature '${k}' is missing; it needs ${needs.join(', ')} (check what the stage's encoders/fusion produce)`);
+      throw new UserError(
+        `${where}: feature '${k}' is missing; it needs ${needs.join(', ')} (check what the stage's encoders/fusion produce)`,
+      );
     }
     const spec = FEATURE_SPECS[k];
     if (t.rank !== spec.rank || t.dtype !== spec.dtype) {
-      throw new UserError(`${where}: feature '${k}' must be a rank-${spec.rank} ${spec.dtype} tensor, got shape [${t.shape.join(', ')}] ${t.dtype}`);
+      throw new UserError(
+        `${where}: feature '${k}' must be a rank-${spec.rank} ${spec.dtype} tensor, got shape [${t.shape.join(', ')}] ${t.dtype}`,
+      );
     }
     if (batch === undefined) batch = t.shape[0];
     else if (t.shape[0] !== batch) {
-      throw new UserError(`${where}: feature '${k}' has batch ${t.shape[0]} but '${needs[0]}' has ${batch}; all features of one step share B`);
+      throw new UserError(
+        `${where}: feature '${k}' has batch ${t.shape[0]} but '${needs[0]}' has ${batch}; all features of one step share B`,
+      );
     }
     (out as Record<string, tf.Tensor>)[k] = t;
   }
@@ -113,7 +133,9 @@ export function takeFeatures<K extends FeatureKey>(f: Features, needs: readonly 
 /** Throws unless two features have the same shape. */
 export function expectSameShape(x: tf.Tensor, y: tf.Tensor, names: [string, string], where: string): void {
   if (x.shape.length !== y.shape.length || x.shape.some((d, i) => d !== y.shape[i])) {
-    throw new UserError(`${where}: '${names[0]}' [${x.shape.join(', ')}] and '${names[1]}' [${y.shape.join(', ')}] must have the same shape`);
+    throw new UserError(
+      `${where}: '${names[0]}' [${x.shape.join(', ')}] and '${names[1]}' [${y.shape.join(', ')}] must have the same shape`,
+    );
   }
 }
 
@@ -121,7 +143,9 @@ export function expectSameShape(x: tf.Tensor, y: tf.Tensor, names: [string, stri
 export function lossVariable(prefix: string, param: string, init: number, where: string): tf.Variable<tf.Rank.R0> {
   const name = `${prefix}/${param}`;
   if (tf.engine().registeredVariables[name]) {
-    throw new UserError(`${where}: variable '${name}' already exists; give each loss instance its own ctx.name (or dispose the old one)`);
+    throw new UserError(
+      `${where}: variable '${name}' already exists; give each loss instance its own ctx.name (or dispose the old one)`,
+    );
   }
   return tf.tidy(() => tf.variable(tf.scalar(init), true, name)) as tf.Variable<tf.Rank.R0>;
 }

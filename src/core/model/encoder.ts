@@ -95,7 +95,12 @@ export type Encoder = TextEncoder | ImageEncoder | NluEncoder;
 export type EncoderOf<M extends Modality> = Extract<Encoder, { modality: M }>;
 
 /** An encoder plugin: a plugin whose `modality` says which slot of the model it fills. May load asynchronously. */
-export type EncoderPlugin<S extends z.ZodType = z.ZodType, M extends Modality = Modality> = Plugin<'encoder', S, EncoderCtx, EncoderOf<M> | Promise<EncoderOf<M>>> & {
+export type EncoderPlugin<S extends z.ZodType = z.ZodType, M extends Modality = Modality> = Plugin<
+  'encoder',
+  S,
+  EncoderCtx,
+  EncoderOf<M> | Promise<EncoderOf<M>>
+> & {
   readonly modality: M;
 };
 
@@ -114,7 +119,10 @@ export function isEncoderPlugin(p: { kind: string }): p is EncoderPlugin {
 
 /** The tokenizer info of a text/NLU encoder's ctx, or a UserError naming the encoder. */
 export function requireTokenizer(ctx: EncoderCtx, id: string): TokenizerInfo {
-  if (!ctx.tokenizer) throw new UserError(`${ctx.where ?? 'encoder'}: '${id}' reads token ids and needs the model's tokenizer in its create ctx`);
+  if (!ctx.tokenizer)
+    throw new UserError(
+      `${ctx.where ?? 'encoder'}: '${id}' reads token ids and needs the model's tokenizer in its create ctx`,
+    );
   return ctx.tokenizer;
 }
 
@@ -122,7 +130,9 @@ export function requireTokenizer(ctx: EncoderCtx, id: string): TokenizerInfo {
 export function requireCount(ctx: EncoderCtx, key: 'numIntents' | 'numSlotLabels', id: string): number {
   const n = ctx[key];
   if (n === undefined || !Number.isInteger(n) || n < 1) {
-    throw new UserError(`${ctx.where ?? 'encoder'}: '${id}' needs ${key} ≥ 1 from the dataset in its create ctx, got ${n}`);
+    throw new UserError(
+      `${ctx.where ?? 'encoder'}: '${id}' needs ${key} ≥ 1 from the dataset in its create ctx, got ${n}`,
+    );
   }
   return n;
 }
@@ -131,6 +141,8 @@ export function requireCount(ctx: EncoderCtx, key: 'numIntents' | 'numSlotLabels
 export function checkImages(images: tf.Tensor, size: number, where: string): void {
   const [, h, w, c] = images.shape;
   if (images.rank !== 4 || h !== size || w !== size || c !== 3) {
-    throw new UserError(`${where}: images of shape [${images.shape}], expected [B, ${size}, ${size}, 3]; set data.imageSize (or the encoder's imageSize) to ${h ?? '?'} so they agree`);
+    throw new UserError(
+      `${where}: images of shape [${images.shape}], expected [B, ${size}, ${size}, 3]; set data.imageSize (or the encoder's imageSize) to ${h ?? '?'} so they agree`,
+    );
   }
 }

@@ -14,12 +14,16 @@ const PluginRef = z.looseObject({ id: z.string().min(1).describe('plugin id') })
  */
 export const ModelSpecSchema = z.strictObject({
   dim: z.number().int().min(1).default(128).describe('D, the shared embedding width of text, queries and images'),
-  tokenizer: PluginRef.default({ id: 'word-ngram' }).describe('tokenizer plugin; text and NLU encoders size their tables from it'),
+  tokenizer: PluginRef.default({ id: 'word-ngram' }).describe(
+    'tokenizer plugin; text and NLU encoders size their tables from it',
+  ),
   text: PluginRef.default({ id: 'text-transformer' }).describe('text encoder plugin (captions, chunks, queries)'),
   image: PluginRef.default({ id: 'image-vit' }).describe('image encoder plugin'),
   nlu: PluginRef.default({ id: 'nlu-transformer' }).describe('NLU encoder plugin (intent + slots + fusion features)'),
   fusion: PluginRef.default({ id: 'cross-attention' }).describe('how NLU features enter the query embedding'),
-  teacher: PluginRef.optional().describe("a text encoder that never trains (e.g. use-lite-en): the target of 'translation' pairs (multilingual distillation)"),
+  teacher: PluginRef.optional().describe(
+    "a text encoder that never trains (e.g. use-lite-en): the target of 'translation' pairs (multilingual distillation)",
+  ),
 });
 
 export type ModelSpecInput = z.input<typeof ModelSpecSchema>;
@@ -35,7 +39,12 @@ export type ModelSpec = {
   teacher?: PluginSpec;
 };
 
-const ENCODER_SLOTS: readonly [keyof ModelSpec, Modality][] = [['text', 'text'], ['image', 'image'], ['nlu', 'nlu'], ['teacher', 'text']];
+const ENCODER_SLOTS: readonly [keyof ModelSpec, Modality][] = [
+  ['text', 'text'],
+  ['image', 'image'],
+  ['nlu', 'nlu'],
+  ['teacher', 'text'],
+];
 
 /**
  * Validates a model spec and fills every default, plugin configs included (through registry.parseConfig).
@@ -56,8 +65,13 @@ export function parseModelSpec(spec: unknown, where: string, registry: Registry)
     const p = registry.get('encoder', id, `${where}.${key}`);
     const m = isEncoderPlugin(p) ? p.modality : undefined;
     if (m !== modality) {
-      const fits = registry.list('encoder').filter((q) => isEncoderPlugin(q) && q.modality === modality).map((q) => q.id);
-      throw new UserError(`${where}.${key}.id: '${id}' is ${m ? `${m === 'image' ? 'an' : 'a'} ${m}` : 'not a modality-tagged'} encoder; use one of ${fits.join(', ') || '(none registered)'}`);
+      const fits = registry
+        .list('encoder')
+        .filter((q) => isEncoderPlugin(q) && q.modality === modality)
+        .map((q) => q.id);
+      throw new UserError(
+        `${where}.${key}.id: '${id}' is ${m ? `${m === 'image' ? 'an' : 'a'} ${m}` : 'not a modality-tagged'} encoder; use one of ${fits.join(', ') || '(none registered)'}`,
+      );
     }
   }
   return {
@@ -72,4 +86,5 @@ export function parseModelSpec(spec: unknown, where: string, registry: Registry)
 }
 
 /** parseModelSpec as resolveExperiment takes it. */
-export const modelSpecParser: ModelSpecParser = (spec, where, registry) => parseModelSpec(spec, where, registry) as unknown as Record<string, unknown>;
+export const modelSpecParser: ModelSpecParser = (spec, where, registry) =>
+  parseModelSpec(spec, where, registry) as unknown as Record<string, unknown>;

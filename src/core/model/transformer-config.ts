@@ -6,7 +6,12 @@ export const transformerFields = {
   layers: z.number().int().min(1).default(2).describe('pre-LN transformer blocks'),
   heads: z.number().int().min(1).default(4).describe('attention heads; must divide hidden'),
   mlpRatio: z.number().positive().default(2).describe('MLP hidden width = mlpRatio·hidden'),
-  dropout: z.number().min(0).max(0.9).default(0).describe('dropout on residual branches and attention probabilities (training only)'),
+  dropout: z
+    .number()
+    .min(0)
+    .max(0.9)
+    .default(0)
+    .describe('dropout on residual branches and attention probabilities (training only)'),
 };
 
 /** Refinement: heads must divide hidden (issue on `heads`). */

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { Registry } from '../registry';
 import type { EncodedBatch, Tokenizer } from '../text/tokenizer';
 import type { Encoder, EncoderCtx, ImageEncoder, NluEncoder, NluOutput, TextEncoder } from './encoder';
@@ -60,12 +60,23 @@ export async function createUnifiedModel(spec: unknown, ctx: UnifiedModelCtx): P
   try {
     const [tokId, tokCfg] = split(s.tokenizer);
     const tokenizer = reg.create('tokenizer', tokId, tokCfg, undefined, `${where}.tokenizer`);
-    const tokInfo = { vocabSize: tokenizer.vocabSize, pieces: tokenizer.pieces, maxLength: tokenizer.maxLength, padId: tokenizer.padId, clsId: tokenizer.clsId };
+    const tokInfo = {
+      vocabSize: tokenizer.vocabSize,
+      pieces: tokenizer.pieces,
+      maxLength: tokenizer.maxLength,
+      padId: tokenizer.padId,
+      clsId: tokenizer.clsId,
+    };
     const encoder = async <E extends Encoder>(key: 'text' | 'image' | 'nlu' | 'teacher'): Promise<E> => {
       const [id, cfg] = split(s[key]!);
       const ectx: EncoderCtx = {
-        scope: key, seed: ctx.seed, dim: s.dim, where: `${where}.${key}`, tokenizer: tokInfo,
-        numIntents: ctx.numIntents, numSlotLabels: ctx.numSlotLabels,
+        scope: key,
+        seed: ctx.seed,
+        dim: s.dim,
+        where: `${where}.${key}`,
+        tokenizer: tokInfo,
+        numIntents: ctx.numIntents,
+        numSlotLabels: ctx.numSlotLabels,
       };
       const e = await reg.create('encoder', id, cfg, ectx, `${where}.${key}`);
       made.push(e);
@@ -76,7 +87,14 @@ export async function createUnifiedModel(spec: unknown, ctx: UnifiedModelCtx): P
     const nlu = await encoder<NluEncoder>('nlu');
     const teacher = s.teacher ? await encoder<TextEncoder>('teacher') : undefined;
     const [fId, fCfg] = split(s.fusion);
-    const fctx: FusionCtx = { scope: 'fusion', seed: ctx.seed, dim: s.dim, textHidden: text.hidden, nluHidden: nlu.hidden, where: `${where}.fusion` };
+    const fctx: FusionCtx = {
+      scope: 'fusion',
+      seed: ctx.seed,
+      dim: s.dim,
+      textHidden: text.hidden,
+      nluHidden: nlu.hidden,
+      where: `${where}.fusion`,
+    };
     const fusion = reg.create('fusion', fId, fCfg, fctx, `${where}.fusion`);
     made.push(fusion);
     return assemble(s, tokenizer, { text, image, nlu, fusion }, teacher);
@@ -86,10 +104,18 @@ export async function createUnifiedModel(spec: unknown, ctx: UnifiedModelCtx): P
   }
 }
 
-function assemble(spec: ModelSpec, tokenizer: Tokenizer, parts: UnifiedModel['parts'], teacher?: TextEncoder): UnifiedModel {
+function assemble(
+  spec: ModelSpec,
+  tokenizer: Tokenizer,
+  parts: UnifiedModel['parts'],
+  teacher?: TextEncoder,
+): UnifiedModel {
   const { text, image, nlu, fusion } = parts;
   const modules: Record<ModelPart, tf.Variable[]> = {
-    text: text.variables(), image: image.variables(), nlu: nlu.variables(), fusion: fusion.variables(),
+    text: text.variables(),
+    image: image.variables(),
+    nlu: nlu.variables(),
+    fusion: fusion.variables(),
   };
   let disposed = false;
   return {
@@ -101,7 +127,9 @@ function assemble(spec: ModelSpec, tokenizer: Tokenizer, parts: UnifiedModel['pa
     encodeText: (batch, training) => text.encode(batch, { training }).embedding,
     encodeImage: (images, training) => image.encode(images, { training }),
     runNlu: (batch, training) => nlu.encode(batch, { training }),
-    ...(teacher ? { teacher, encodeTeacher: (batch: EncodedBatch) => teacher.encode(batch, { training: false }).embedding } : {}),
+    ...(teacher
+      ? { teacher, encodeTeacher: (batch: EncodedBatch) => teacher.encode(batch, { training: false }).embedding }
+      : {}),
     encodeQuery(batch, training, useNlu = true) {
       return tidyRecord(() => {
         const out = nlu.encode(batch, { training });
@@ -114,7 +142,12 @@ function assemble(spec: ModelSpec, tokenizer: Tokenizer, parts: UnifiedModel['pa
     flopsPerSample() {
       const T = tokenizer.maxLength;
       const S = image.imageSize;
-      return { text: text.flops([1, T]), image: image.flops([1, S, S, 3]), nlu: nlu.flops([1, T]), fusion: fusion.flops([1, T]) };
+      return {
+        text: text.flops([1, T]),
+        image: image.flops([1, S, S, 3]),
+        nlu: nlu.flops([1, T]),
+        fusion: fusion.flops([1, T]),
+      };
     },
     dispose() {
       if (disposed) return;

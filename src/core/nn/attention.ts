@@ -34,7 +34,8 @@ export class MultiHeadAttention implements Module {
   private readonly rate: number;
 
   constructor(scope: ParamScope, opts: AttentionOptions) {
-    if (opts.dim % opts.heads !== 0) throw new Error(`${scope.path}: dim ${opts.dim} is not divisible by heads ${opts.heads}`);
+    if (opts.dim % opts.heads !== 0)
+      throw new Error(`${scope.path}: dim ${opts.dim} is not divisible by heads ${opts.heads}`);
     this.dim = opts.dim;
     this.heads = opts.heads;
     this.kvDim = opts.kvDim ?? opts.dim;
@@ -55,7 +56,13 @@ export class MultiHeadAttention implements Module {
       const dh = this.dim / h;
       if (!(this.rate > 0 && opts.training)) {
         // wasm: the whole core as one op each way (nn/fused.ts); null elsewhere
-        const fused = fusedAttention(this.q.apply(x) as tf.Tensor3D, this.k.apply(mem) as tf.Tensor3D, this.v.apply(mem) as tf.Tensor3D, h, opts.keyMask);
+        const fused = fusedAttention(
+          this.q.apply(x) as tf.Tensor3D,
+          this.k.apply(mem) as tf.Tensor3D,
+          this.v.apply(mem) as tf.Tensor3D,
+          h,
+          opts.keyMask,
+        );
         if (fused) return this.o.apply(fused) as tf.Tensor3D;
       }
       // (B, T, H) → (B, T, h, dh) → (B, h, T, dh) → (B·h, T, dh)
@@ -81,7 +88,8 @@ export class MultiHeadAttention implements Module {
 
   /** Forward FLOPs for a batch of `batch` rows, `tq` queries over `tk` keys. */
   flops(batch: number, tq: number, tk = tq): number {
-    const proj = this.q.flops(batch * tq) + this.k.flops(batch * tk) + this.v.flops(batch * tk) + this.o.flops(batch * tq);
+    const proj =
+      this.q.flops(batch * tq) + this.k.flops(batch * tk) + this.v.flops(batch * tk) + this.o.flops(batch * tq);
     return proj + 2 * 2 * batch * tq * tk * this.dim; // scores + weighted values
   }
 }

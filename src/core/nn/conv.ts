@@ -22,7 +22,12 @@ const ROWS_PER_PART = 1; // images per thread job
  * y = [ReLU](conv2d(x, w, stride, 'same') + b): x (B, H, W, C), w (k, k, C, CO) with k odd, b (CO) →
  * (B, ⌈H/s⌉, ⌈W/s⌉, CO).
  */
-export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D | tf.Variable, b?: tf.Tensor | tf.Variable, opts: Conv2dOptions = {}): tf.Tensor4D {
+export function conv2d(
+  x: tf.Tensor4D,
+  w: tf.Tensor4D | tf.Variable,
+  b?: tf.Tensor | tf.Variable,
+  opts: Conv2dOptions = {},
+): tf.Tensor4D {
   const stride = opts.stride ?? 1;
   const fused = fusedConv2d(x, w as tf.Tensor4D, b, stride, opts.relu ?? false);
   if (fused) return fused;
@@ -39,9 +44,16 @@ export function maxPool2(x: tf.Tensor4D): tf.Tensor4D {
 }
 
 type Grad = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
-const custom = (f: (...args: never[]) => { value: tf.Tensor; gradFunc: Grad }) => tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
+const custom = (f: (...args: never[]) => { value: tf.Tensor; gradFunc: Grad }) =>
+  tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
 
-function fusedConv2d(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor | undefined, stride: 1 | 2, relu: boolean): tf.Tensor4D | null {
+function fusedConv2d(
+  x: tf.Tensor4D,
+  w: tf.Tensor4D,
+  b: tf.Tensor | undefined,
+  stride: 1 | 2,
+  relu: boolean,
+): tf.Tensor4D | null {
   if (!onWasmFloat32([x, w, ...(b ? [b] : [])])) return null;
   const [k, k2, C, CO] = w.shape;
   if (k !== k2 || k % 2 === 0 || x.shape[3] !== C) return null;
@@ -56,7 +68,19 @@ function fusedConv2d(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor | undefined, s
     const kern = simdKernels(be);
     const [col, y] = newTensors(be, [P, KC], [B, OH, OW, CO]) as [tf.Tensor, tf.Tensor];
     const [px, pc, pw, py] = [ptr(be, xi), ptr(be, col), ptr(be, wi), ptr(be, y)];
-    splitRun(be, 'im2col', B, 1, 2 * ROWS_PER_PART, (b0, nb) => [px + 4 * b0 * H * W * C, pc + 4 * b0 * OH * OW * KC, nb, H, W, C, k, stride, pad, OH, OW]);
+    splitRun(be, 'im2col', B, 1, 2 * ROWS_PER_PART, (b0, nb) => [
+      px + 4 * b0 * H * W * C,
+      pc + 4 * b0 * OH * OW * KC,
+      nb,
+      H,
+      W,
+      C,
+      k,
+      stride,
+      pad,
+      OH,
+      OW,
+    ]);
     gemm(be, pc, KC, 1, pw, CO, py, CO, P, CO, KC); // (P, KC)·(KC, CO)
     const pb = bi ? ptr(be, bi) : 0;
     if (relu) splitRun(be, 'bias_relu', P, 1, 1024, (r0, n) => [py + 4 * r0 * CO, pb, n, CO]);
@@ -79,14 +103,34 @@ function fusedConv2d(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor | undefined, s
         gemm(g, pcs!, 1, KC, pdz, CO, pdw!, CO, KC, CO, P); // colᵀ (KC, P)·dZ (P, CO)
         kg.transpose(pws!, pwT!, KC, CO);
         gemm(g, pdz, CO, 1, pwT!, KC, pdcol!, KC, P, KC, CO); // dZ (P, CO)·Wᵀ (CO, KC)
-        splitRun(g, 'col2im', B, 1, 2 * ROWS_PER_PART, (b0, nb) => [pdcol! + 4 * b0 * OH * OW * KC, pdx! + 4 * b0 * H * W * C, nb, H, W, C, k, stride, pad, OH, OW]);
+        splitRun(g, 'col2im', B, 1, 2 * ROWS_PER_PART, (b0, nb) => [
+          pdcol! + 4 * b0 * OH * OW * KC,
+          pdx! + 4 * b0 * H * W * C,
+          nb,
+          H,
+          W,
+          C,
+          k,
+          stride,
+          pad,
+          OH,
+          OW,
+        ]);
         for (const t of [dz, wT!, dcol!]) t?.dispose();
         return db ? [dx!, dw!, db] : [dx!, dw!];
       },
     };
   };
-  if (b) return custom((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor, save: tf.GradSaveFunc) => forward(xi, wi, bi, save))(x, w, b) as tf.Tensor4D;
-  return custom((xi: tf.Tensor, wi: tf.Tensor, save: tf.GradSaveFunc) => forward(xi, wi, undefined, save))(x, w) as tf.Tensor4D;
+  if (b)
+    return custom((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor, save: tf.GradSaveFunc) => forward(xi, wi, bi, save))(
+      x,
+      w,
+      b,
+    ) as tf.Tensor4D;
+  return custom((xi: tf.Tensor, wi: tf.Tensor, save: tf.GradSaveFunc) => forward(xi, wi, undefined, save))(
+    x,
+    w,
+  ) as tf.Tensor4D;
 }
 
 function fusedMaxPool2(x: tf.Tensor4D): tf.Tensor4D | null {
@@ -98,7 +142,14 @@ function fusedMaxPool2(x: tf.Tensor4D): tf.Tensor4D | null {
     const be = asWasm(tf.backend());
     const [y] = newTensors(be, [B, OH, OW, C]) as [tf.Tensor];
     const [px, py] = [ptr(be, xi), ptr(be, y)];
-    splitRun(be, 'maxpool2_fwd', B, 1, 2, (b0, nb) => [px + 4 * b0 * H * W * C, py + 4 * b0 * OH * OW * C, nb, H, W, C]);
+    splitRun(be, 'maxpool2_fwd', B, 1, 2, (b0, nb) => [
+      px + 4 * b0 * H * W * C,
+      py + 4 * b0 * OH * OW * C,
+      nb,
+      H,
+      W,
+      C,
+    ]);
     save([xi, y]);
     return {
       value: y,
@@ -106,8 +157,16 @@ function fusedMaxPool2(x: tf.Tensor4D): tf.Tensor4D | null {
         const g = asWasm(tf.backend());
         const [dx] = newTensors(g, [B, H, W, C]) as [tf.Tensor];
         const [pdy, pxs, pys, pdx] = [dy, saved[0]!, saved[1]!, dx].map((t) => ptr(g, t)) as number[];
-        splitRun(g, 'maxpool2_bwd', B, 1, 2, (b0, nb) => [pdy! + 4 * b0 * OH * OW * C, pxs! + 4 * b0 * H * W * C, pys! + 4 * b0 * OH * OW * C,
-          pdx! + 4 * b0 * H * W * C, nb, H, W, C]);
+        splitRun(g, 'maxpool2_bwd', B, 1, 2, (b0, nb) => [
+          pdy! + 4 * b0 * OH * OW * C,
+          pxs! + 4 * b0 * H * W * C,
+          pys! + 4 * b0 * OH * OW * C,
+          pdx! + 4 * b0 * H * W * C,
+          nb,
+          H,
+          W,
+          C,
+        ]);
         return [dx];
       },
     };

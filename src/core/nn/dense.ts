@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { Module } from './module';
 import { linear } from './ops';
 import { zeros, type Init, type ParamScope } from './params';
@@ -14,7 +14,12 @@ export class Dense implements Module {
   readonly w: tf.Variable;
   readonly b?: tf.Variable;
 
-  constructor(scope: ParamScope, readonly inDim: number, readonly outDim: number, opts: DenseOptions = {}) {
+  constructor(
+    scope: ParamScope,
+    readonly inDim: number,
+    readonly outDim: number,
+    opts: DenseOptions = {},
+  ) {
     const names = opts.names ?? { w: 'w', b: 'b' };
     this.w = scope.variable(names.w, [inDim, outDim], opts.init ?? { kind: 'glorot' });
     if (opts.bias ?? true) this.b = scope.variable(names.b, [outDim], zeros);

@@ -11,7 +11,13 @@ import type { ParamScope } from './params';
 export class EmbeddingBag implements Module {
   readonly table: tf.Variable;
 
-  constructor(scope: ParamScope, readonly vocabSize: number, readonly dim: number, readonly padId: number, std = 0.02) {
+  constructor(
+    scope: ParamScope,
+    readonly vocabSize: number,
+    readonly dim: number,
+    readonly padId: number,
+    std = 0.02,
+  ) {
     this.table = scope.variable('table', [vocabSize, dim], { kind: 'normal', std });
   }
 
@@ -23,7 +29,9 @@ export class EmbeddingBag implements Module {
       const flat = tf.reshape(ids, [-1]) as tf.Tensor1D; // (B·T·G)
       const keep = tf.expandDims(tf.cast(tf.notEqual(flat, this.padId), 'float32'), 1); // (B·T·G, 1)
       const rows = tf.mul(tf.gather(this.table, flat), keep); // (B·T·G, H)
-      return (g === 1 ? tf.reshape(rows, [b, t, this.dim]) : tf.sum(tf.reshape(rows, [b, t, g, this.dim]), 2)) as tf.Tensor3D;
+      return (
+        g === 1 ? tf.reshape(rows, [b, t, this.dim]) : tf.sum(tf.reshape(rows, [b, t, g, this.dim]), 2)
+      ) as tf.Tensor3D;
     });
   }
 
@@ -36,16 +44,25 @@ export class EmbeddingBag implements Module {
 export class PositionalEmbedding implements Module {
   readonly table: tf.Variable;
 
-  constructor(scope: ParamScope, readonly maxLength: number, readonly dim: number, std = 0.02) {
+  constructor(
+    scope: ParamScope,
+    readonly maxLength: number,
+    readonly dim: number,
+    std = 0.02,
+  ) {
     this.table = scope.variable('table', [maxLength, dim], { kind: 'normal', std });
   }
 
   apply(x: tf.Tensor3D): tf.Tensor3D {
     const t = x.shape[1];
     if (t > this.maxLength) {
-      throw new UserError(`${this.table.name}: a batch of ${t} tokens, but this encoder holds ${this.maxLength} positions; encode with the tokenizer the model was built with`);
+      throw new UserError(
+        `${this.table.name}: a batch of ${t} tokens, but this encoder holds ${this.maxLength} positions; encode with the tokenizer the model was built with`,
+      );
     }
-    return tf.tidy(() => tf.add(x, t === this.maxLength ? this.table : tf.slice(this.table, [0, 0], [t, this.dim])) as tf.Tensor3D);
+    return tf.tidy(
+      () => tf.add(x, t === this.maxLength ? this.table : tf.slice(this.table, [0, 0], [t, this.dim])) as tf.Tensor3D,
+    );
   }
 
   variables(): tf.Variable[] {

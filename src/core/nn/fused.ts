@@ -11,7 +11,11 @@ import { asWasm, newTensors, onWasmFloat32, ptr, type WasmBackend } from '../bac
  * (the reference the tests compare these against, on the cpu backend).
  */
 
-interface Ctx { be: WasmBackend; k: SimdKernels; p: (t: tf.TensorInfo) => number }
+interface Ctx {
+  be: WasmBackend;
+  k: SimdKernels;
+  p: (t: tf.TensorInfo) => number;
+}
 function ctx(): Ctx {
   const be = asWasm(tf.backend());
   return { be, k: simdKernels(be), p: (t) => ptr(be, t) };
@@ -19,7 +23,8 @@ function ctx(): Ctx {
 
 type Grad = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 /** tf.customGrad with typed arguments: f(...inputs, save) → { value, gradFunc }. */
-const custom = (f: (...args: never[]) => { value: tf.Tensor; gradFunc: Grad }) => tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
+const custom = (f: (...args: never[]) => { value: tf.Tensor; gradFunc: Grad }) =>
+  tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
 
 /** (x - μ)/√(σ² + eps)·γ + β over the last axis; x (..., D), gamma, beta (D). */
 export function fusedLayerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T | null {
@@ -77,7 +82,8 @@ export function fusedEmbeddingBag(table: tf.Tensor2D, ids: tf.Tensor3D, padId: n
   const [vocab, d] = table.shape;
   const [b, t, g] = ids.shape;
   const values = ids.dataSync() as Int32Array; // (B·T·G) on wasm: a view copy of a few thousand ints
-  for (let i = 0; i < values.length; i++) if ((values[i]! < 0 || values[i]! >= vocab) && values[i] !== padId) return null;
+  for (let i = 0; i < values.length; i++)
+    if ((values[i]! < 0 || values[i]! >= vocab) && values[i] !== padId) return null;
   const op = custom((tab: tf.Tensor, save: tf.GradSaveFunc) => {
     const c = ctx();
     const [out] = newTensors(c.be, [b, t, d]) as [tf.Tensor];
@@ -120,7 +126,13 @@ export function fusedLinear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tenso
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ws] = saved as [tf.Tensor, tf.Tensor];
         const k = ctx();
-        const [dx, dw, wT, db] = newTensors(k.be, xs.shape, [inDim, outDim], [outDim, inDim], ...(bi ? [[outDim]] : [])) as tf.Tensor[];
+        const [dx, dw, wT, db] = newTensors(
+          k.be,
+          xs.shape,
+          [inDim, outDim],
+          [outDim, inDim],
+          ...(bi ? [[outDim]] : []),
+        ) as tf.Tensor[];
         k.k.transpose(k.p(ws), k.p(wT!), inDim, outDim);
         gemm(k.be, k.p(dy), outDim, 1, k.p(wT!), inDim, k.p(dx!), inDim, rows, inDim, outDim); // dY (rows, out) · Wᵀ (out, in)
         wT!.dispose();
@@ -131,7 +143,12 @@ export function fusedLinear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tenso
       },
     };
   };
-  if (b) return custom((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor, save: tf.GradSaveFunc) => forward(xi, wi, bi, save))(x, w, b);
+  if (b)
+    return custom((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor, save: tf.GradSaveFunc) => forward(xi, wi, bi, save))(
+      x,
+      w,
+      b,
+    );
   return custom((xi: tf.Tensor, wi: tf.Tensor, save: tf.GradSaveFunc) => forward(xi, wi, undefined, save))(x, w);
 }
 
@@ -144,7 +161,13 @@ const ATTN_MIN_ROWS = 2;
  * No head split/merge transposes; the probabilities (B, h, Tq, Tk) are kept for the backward pass. No dropout:
  * the caller composes tfjs ops when attention dropout is on.
  */
-export function fusedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number, keyMask?: tf.Tensor2D): tf.Tensor3D | null {
+export function fusedAttention(
+  q: tf.Tensor3D,
+  k: tf.Tensor3D,
+  v: tf.Tensor3D,
+  heads: number,
+  keyMask?: tf.Tensor2D,
+): tf.Tensor3D | null {
   if (!onWasmFloat32([q, k, v, ...(keyMask ? [keyMask] : [])])) return null;
   const [b, tq, dim] = q.shape;
   const tk = k.shape[1];
@@ -154,10 +177,35 @@ export function fusedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, h
     const c = ctx();
     const per = Math.max(dh * tk, 1); // scratch floats per thread
     const parts = splitParts(c.be, b, 1, ATTN_MIN_ROWS);
-    const [out, p, scratch] = newTensors(c.be, [b, tq, dim], [b, heads, tq, tk], [parts * per]) as [tf.Tensor, tf.Tensor, tf.Tensor];
-    const [pq, pk, pv, pm, po, pp, ps] = [c.p(qi), c.p(ki), c.p(vi), keyMask ? c.p(keyMask) : 0, c.p(out), c.p(p), c.p(scratch)];
-    splitRun(c.be, 'attn_fwd', b, 1, ATTN_MIN_ROWS, (b0, nb, part) => [pq + 4 * b0 * tq * dim, pk + 4 * b0 * tk * dim, pv + 4 * b0 * tk * dim,
-      pm ? pm + 4 * b0 * tk : 0, po + 4 * b0 * tq * dim, pp + 4 * b0 * heads * tq * tk, ps + 4 * part * per, nb, tq, tk, heads, dh, scale]);
+    const [out, p, scratch] = newTensors(c.be, [b, tq, dim], [b, heads, tq, tk], [parts * per]) as [
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor,
+    ];
+    const [pq, pk, pv, pm, po, pp, ps] = [
+      c.p(qi),
+      c.p(ki),
+      c.p(vi),
+      keyMask ? c.p(keyMask) : 0,
+      c.p(out),
+      c.p(p),
+      c.p(scratch),
+    ];
+    splitRun(c.be, 'attn_fwd', b, 1, ATTN_MIN_ROWS, (b0, nb, part) => [
+      pq + 4 * b0 * tq * dim,
+      pk + 4 * b0 * tk * dim,
+      pv + 4 * b0 * tk * dim,
+      pm ? pm + 4 * b0 * tk : 0,
+      po + 4 * b0 * tq * dim,
+      pp + 4 * b0 * heads * tq * tk,
+      ps + 4 * part * per,
+      nb,
+      tq,
+      tk,
+      heads,
+      dh,
+      scale,
+    ]);
     scratch.dispose();
     save([qi, ki, vi, p]);
     return {
@@ -167,12 +215,31 @@ export function fusedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, h
         const g = ctx();
         const per = Math.max(dh * tk + tq * tk, 1);
         const parts = splitParts(g.be, b, 1, ATTN_MIN_ROWS);
-        const [dq, dk, dv, scratch] = newTensors(g.be, qs.shape, ks.shape, vs.shape, [parts * per]) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const [dq, dk, dv, scratch] = newTensors(g.be, qs.shape, ks.shape, vs.shape, [parts * per]) as [
+          tf.Tensor,
+          tf.Tensor,
+          tf.Tensor,
+          tf.Tensor,
+        ];
         const at = [dy, qs, ks, vs, ps, dq, dk, dv, scratch].map((t) => g.p(t)) as number[];
         const [q0, k0] = [tq * dim, tk * dim];
-        splitRun(g.be, 'attn_bwd', b, 1, ATTN_MIN_ROWS, (b0, nb, part) => [at[0]! + 4 * b0 * q0, at[1]! + 4 * b0 * q0, at[2]! + 4 * b0 * k0,
-          at[3]! + 4 * b0 * k0, at[4]! + 4 * b0 * heads * tq * tk, at[5]! + 4 * b0 * q0, at[6]! + 4 * b0 * k0, at[7]! + 4 * b0 * k0,
-          at[8]! + 4 * part * per, nb, tq, tk, heads, dh, scale]);
+        splitRun(g.be, 'attn_bwd', b, 1, ATTN_MIN_ROWS, (b0, nb, part) => [
+          at[0]! + 4 * b0 * q0,
+          at[1]! + 4 * b0 * q0,
+          at[2]! + 4 * b0 * k0,
+          at[3]! + 4 * b0 * k0,
+          at[4]! + 4 * b0 * heads * tq * tk,
+          at[5]! + 4 * b0 * q0,
+          at[6]! + 4 * b0 * k0,
+          at[7]! + 4 * b0 * k0,
+          at[8]! + 4 * part * per,
+          nb,
+          tq,
+          tk,
+          heads,
+          dh,
+          scale,
+        ]);
         scratch.dispose();
         return [dq, dk, dv];
       },

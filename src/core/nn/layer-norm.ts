@@ -8,7 +8,11 @@ export class LayerNorm implements Module {
   readonly gamma: tf.Variable;
   readonly beta: tf.Variable;
 
-  constructor(scope: ParamScope, readonly dim: number, readonly eps = 1e-5) {
+  constructor(
+    scope: ParamScope,
+    readonly dim: number,
+    readonly eps = 1e-5,
+  ) {
     this.gamma = scope.variable('gamma', [dim], ones);
     this.beta = scope.variable('beta', [dim], zeros);
   }

@@ -22,7 +22,10 @@ interface ModelJson {
 /** Reads a model directory (or its model.json) into ModelArtifacts, synchronously; UserErrors name the file. */
 export function readModelDir(path: string): tf.io.ModelArtifacts {
   const file = path.endsWith('.json') ? resolve(path) : join(resolve(path), 'model.json');
-  if (!existsSync(file)) throw new UserError(`${file}: no such file; point 'path' at a tfjs model directory holding model.json and its weight files`);
+  if (!existsSync(file))
+    throw new UserError(
+      `${file}: no such file; point 'path' at a tfjs model directory holding model.json and its weight files`,
+    );
   let json: ModelJson;
   try {
     json = JSON.parse(readFileSync(file, 'utf8')) as ModelJson;
@@ -36,7 +39,8 @@ export function readModelDir(path: string): tf.io.ModelArtifacts {
     specs.push(...group.weights);
     for (const p of group.paths) {
       const wf = join(dirname(file), p);
-      if (!existsSync(wf)) throw new UserError(`${file}: weightsManifest[${g}].paths names '${p}', which does not exist next to it`);
+      if (!existsSync(wf))
+        throw new UserError(`${file}: weightsManifest[${g}].paths names '${p}', which does not exist next to it`);
       const b = readFileSync(wf);
       buffers.push(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
     }
@@ -65,7 +69,8 @@ export function modelDir(dir: string): tf.io.IOHandler {
   return {
     load: async () => readModelDir(target),
     save: async (a: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> => {
-      if (a.modelTopology instanceof ArrayBuffer) throw new UserError(`${target}: binary model topologies are not supported; save a layers model`);
+      if (a.modelTopology instanceof ArrayBuffer)
+        throw new UserError(`${target}: binary model topologies are not supported; save a layers model`);
       const weights = a.weightData ? tf.io.CompositeArrayBuffer.join(a.weightData) : new ArrayBuffer(0);
       const json: ModelJson = {
         format: a.format ?? 'layers-model',

@@ -51,7 +51,7 @@ export function linear(x: tf.Tensor, w: tf.Tensor2D | tf.Variable, b?: tf.Tensor
   return tf.tidy(() => {
     const [inDim, outDim] = w.shape as [number, number];
     const lead = x.shape.slice(0, -1);
-    const x2 = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [-1, inDim]) as tf.Tensor2D;
+    const x2 = x.rank === 2 ? (x as tf.Tensor2D) : (tf.reshape(x, [-1, inDim]) as tf.Tensor2D);
     let y: tf.Tensor = tf.matMul(x2, w as tf.Tensor2D);
     if (b) y = tf.add(y, b);
     return x.rank === 2 ? y : tf.reshape(y, [...lead, outDim]);

@@ -76,7 +76,9 @@ export class ParamScope {
   /** A new variable `<path>/<name>`. */
   variable(name: string, shape: readonly number[], init: Init, trainable = true): tf.Variable {
     const full = `${this.path}/${name}`;
-    const v = tf.tidy(() => tf.variable(initialValue(shape, init, seedFor(this.seed, full)), trainable, uniqueName(full)));
+    const v = tf.tidy(() =>
+      tf.variable(initialValue(shape, init, seedFor(this.seed, full)), trainable, uniqueName(full)),
+    );
     this.all.push(v);
     return v;
   }

@@ -9,6 +9,10 @@ export function patchify(images: tf.Tensor4D, p: number): tf.Tensor3D {
   return tf.tidy(() => {
     const [b, s, , c] = images.shape;
     const n = s / p;
-    return tf.reshape(tf.transpose(tf.reshape(images, [b * n, p, n, p * c]), [0, 2, 1, 3]), [b, n * n, p * p * c]) as tf.Tensor3D;
+    return tf.reshape(tf.transpose(tf.reshape(images, [b * n, p, n, p * c]), [0, 2, 1, 3]), [
+      b,
+      n * n,
+      p * p * c,
+    ]) as tf.Tensor3D;
   });
 }

@@ -31,7 +31,10 @@ export class TokenTransformer implements Module {
   readonly pos: PositionalEmbedding;
   readonly stack: TransformerStack;
 
-  constructor(readonly scope: ParamScope, readonly opts: TokenTransformerOptions) {
+  constructor(
+    readonly scope: ParamScope,
+    readonly opts: TokenTransformerOptions,
+  ) {
     this.embed = new EmbeddingBag(scope.child('embed'), opts.vocabSize, opts.dim, opts.padId);
     this.pos = new PositionalEmbedding(scope.child('pos'), opts.maxLength, opts.dim);
     this.stack = new TransformerStack(scope, opts.layers, opts);
@@ -48,7 +51,12 @@ export class TokenTransformer implements Module {
   }
 
   /** States (B, T, H) after the final LayerNorm; `hook` maps the embedded tokens before the layers. */
-  apply(ids: tf.Tensor3D, mask: tf.Tensor2D, training: boolean, hook?: (x: tf.Tensor3D, mask: tf.Tensor2D) => tf.Tensor3D): tf.Tensor3D {
+  apply(
+    ids: tf.Tensor3D,
+    mask: tf.Tensor2D,
+    training: boolean,
+    hook?: (x: tf.Tensor3D, mask: tf.Tensor2D) => tf.Tensor3D,
+  ): tf.Tensor3D {
     return tf.tidy(() => {
       let x = this.pos.apply(this.embed.apply(ids)); // (B, T, H)
       if (hook) x = hook(x, mask);

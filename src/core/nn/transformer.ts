@@ -25,7 +25,10 @@ export class TransformerBlock implements Module {
   readonly fc2: Dense;
   private readonly rate: number;
 
-  constructor(scope: ParamScope, readonly opts: TransformerOptions) {
+  constructor(
+    scope: ParamScope,
+    readonly opts: TransformerOptions,
+  ) {
     const { dim } = opts;
     const hidden = Math.round(opts.mlpRatio * dim);
     this.rate = opts.dropout ?? 0;
@@ -48,7 +51,13 @@ export class TransformerBlock implements Module {
   }
 
   variables(): tf.Variable[] {
-    return [...this.ln1.variables(), ...this.attn.variables(), ...this.ln2.variables(), ...this.fc1.variables(), ...this.fc2.variables()];
+    return [
+      ...this.ln1.variables(),
+      ...this.attn.variables(),
+      ...this.ln2.variables(),
+      ...this.fc1.variables(),
+      ...this.fc2.variables(),
+    ];
   }
 
   flops(batch: number, tokens: number): number {

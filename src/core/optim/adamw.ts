@@ -10,8 +10,12 @@ export const AdamWConfigSchema = z.object({
   beta2: z.number().min(0).lt(1).default(0.999).describe('decay of the second moment v'),
   epsilon: z.number().positive().default(1e-8).describe('added to √v̂ in the denominator'),
   weightDecay: z.number().min(0).default(0.01).describe('λ: decoupled decay p ← p·(1 - lr·λ) (PyTorch AdamW)'),
-  decayPattern: z.string().optional()
-    .describe('RegExp source tested on variable names: the ones that get weight decay. Default: every variable of rank ≥ 2 (weight matrices and embedding tables; not biases, LayerNorm gains, scalars)'),
+  decayPattern: z
+    .string()
+    .optional()
+    .describe(
+      'RegExp source tested on variable names: the ones that get weight decay. Default: every variable of rank ≥ 2 (weight matrices and embedding tables; not biases, LayerNorm gains, scalars)',
+    ),
 });
 export type AdamWConfig = z.output<typeof AdamWConfigSchema>;
 
@@ -49,7 +53,9 @@ export class AdamW {
     try {
       this.decayRe = r.data.decayPattern === undefined ? undefined : new RegExp(r.data.decayPattern);
     } catch (e) {
-      throw new UserError(`${where}.decayPattern: not a valid RegExp (${(e as Error).message}); escape special characters such as '/' or '('`);
+      throw new UserError(
+        `${where}.decayPattern: not a valid RegExp (${(e as Error).message}); escape special characters such as '/' or '('`,
+      );
     }
   }
 
@@ -134,17 +140,27 @@ export class AdamW {
     }
     for (const [name, slots] of byParam) {
       const missing = SLOTS.filter((k) => !slots[k]);
-      if (missing.length) throw new UserError(`${where}: '${name}' lacks ${missing.map((k) => `'${slotName(name, k)}'`).join(', ')}; the checkpoint is incomplete`);
+      if (missing.length)
+        throw new UserError(
+          `${where}: '${name}' lacks ${missing.map((k) => `'${slotName(name, k)}'`).join(', ')}; the checkpoint is incomplete`,
+        );
       const p = tf.engine().registeredVariables[name];
-      if (!p) throw new UserError(`${where}: '${slotName(name, 'm')}' belongs to a variable '${name}' this model does not have; was it saved from another model?`);
+      if (!p)
+        throw new UserError(
+          `${where}: '${slotName(name, 'm')}' belongs to a variable '${name}' this model does not have; was it saved from another model?`,
+        );
       for (const k of ['m', 'v'] as const) {
         if (!sameShape(slots[k]!.shape, p.shape)) {
-          throw new UserError(`${where}: '${slotName(name, k)}' has shape [${slots[k]!.shape}] but '${name}' has [${p.shape}]`);
+          throw new UserError(
+            `${where}: '${slotName(name, k)}' has shape [${slots[k]!.shape}] but '${name}' has [${p.shape}]`,
+          );
         }
       }
       const t = slots.step!.dataSync()[0]!;
       if (slots.step!.size !== 1 || !Number.isInteger(t) || t < 0) {
-        throw new UserError(`${where}: '${slotName(name, 'step')}' must be one integer ≥ 0, got [${slots.step!.dataSync().join(', ')}]`);
+        throw new UserError(
+          `${where}: '${slotName(name, 'step')}' must be one integer ≥ 0, got [${slots.step!.dataSync().join(', ')}]`,
+        );
       }
       const s = this.params.get(name) ?? this.createState(p);
       tf.tidy(() => {
@@ -170,7 +186,9 @@ export class AdamW {
     const make = (slot: Slot, init: () => tf.Tensor) => {
       const name = slotName(p.name, slot);
       if (tf.engine().registeredVariables[name]) {
-        throw new Error(`AdamW: variable '${name}' already exists; dispose the previous optimizer over these parameters first`);
+        throw new Error(
+          `AdamW: variable '${name}' already exists; dispose the previous optimizer over these parameters first`,
+        );
       }
       return tf.tidy(() => tf.variable(init(), false, name));
     };
@@ -187,8 +205,12 @@ export class AdamW {
 
 function variableNamed(name: string, where: string): tf.Variable {
   const v = tf.engine().registeredVariables[name];
-  if (!v) throw new Error(`${where}: no variable named '${name}' (gradients must be keyed by variable name, as tf.variableGrads returns them)`);
+  if (!v)
+    throw new Error(
+      `${where}: no variable named '${name}' (gradients must be keyed by variable name, as tf.variableGrads returns them)`,
+    );
   return v;
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((d, i) => d === b[i]);

@@ -21,9 +21,12 @@ export type LrSchedule = (step: number) => number;
  */
 export function lrSchedule(opts: LrScheduleOptions, where = 'lrSchedule'): LrSchedule {
   const { base, totalSteps, warmupFraction = 0.1, minRatio = 0 } = opts;
-  if (!(base > 0) || !Number.isFinite(base)) throw new UserError(`${where}.base: must be a finite number > 0, got ${base}`);
-  if (!Number.isInteger(totalSteps) || totalSteps < 1) throw new UserError(`${where}.totalSteps: must be an integer ≥ 1, got ${totalSteps}`);
-  if (!(warmupFraction >= 0 && warmupFraction < 1)) throw new UserError(`${where}.warmupFraction: must be in [0, 1), got ${warmupFraction}`);
+  if (!(base > 0) || !Number.isFinite(base))
+    throw new UserError(`${where}.base: must be a finite number > 0, got ${base}`);
+  if (!Number.isInteger(totalSteps) || totalSteps < 1)
+    throw new UserError(`${where}.totalSteps: must be an integer ≥ 1, got ${totalSteps}`);
+  if (!(warmupFraction >= 0 && warmupFraction < 1))
+    throw new UserError(`${where}.warmupFraction: must be in [0, 1), got ${warmupFraction}`);
   if (!(minRatio >= 0 && minRatio <= 1)) throw new UserError(`${where}.minRatio: must be in [0, 1], got ${minRatio}`);
   const warmup = Math.round(warmupFraction * totalSteps);
   const decaySteps = Math.max(1, totalSteps - warmup);

@@ -64,7 +64,13 @@ export class FeatureCache {
   private readonly rows = new Map<string, Float32Array>();
   private pending: [string, Float32Array][] = [];
 
-  constructor(readonly name: string, readonly model: ModelFingerprint, readonly preprocessing: unknown, readonly width: number, o: { persist?: boolean; root?: string } = {}) {
+  constructor(
+    readonly name: string,
+    readonly model: ModelFingerprint,
+    readonly preprocessing: unknown,
+    readonly width: number,
+    o: { persist?: boolean; root?: string } = {},
+  ) {
     if (o.persist === false) return;
     const root = o.root ?? join(cacheRoot(), 'features');
     const slug = name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 40);
@@ -80,7 +86,9 @@ export class FeatureCache {
       }
       this.load();
     } catch (e) {
-      progressLine(`unir: feature cache ${this.dir} unusable (${(e as Error).message.split('\n')[0]}); features stay in memory`);
+      progressLine(
+        `unir: feature cache ${this.dir} unusable (${(e as Error).message.split('\n')[0]}); features stay in memory`,
+      );
       (this as { dir: string | undefined }).dir = undefined;
     }
   }
@@ -102,7 +110,8 @@ export class FeatureCache {
 
   /** Stores a computed row (copied); written by the next flush. */
   put(key: string, row: Float32Array): void {
-    if (row.length !== this.width) throw new Error(`FeatureCache.put: row of ${row.length} values, expected ${this.width}`);
+    if (row.length !== this.width)
+      throw new Error(`FeatureCache.put: row of ${row.length} values, expected ${this.width}`);
     if (this.rows.has(key)) return;
     const copy = Float32Array.from(row);
     this.rows.set(key, copy);
@@ -120,12 +129,16 @@ export class FeatureCache {
       writeFileAtomic(file, encodeSegment(batch, this.width));
       this.stats.written += batch.length;
     } catch (e) {
-      progressLine(`unir: could not write ${file} (${(e as Error).message.split('\n')[0]}); ${batch.length} features stay in memory only`);
+      progressLine(
+        `unir: could not write ${file} (${(e as Error).message.split('\n')[0]}); ${batch.length} features stay in memory only`,
+      );
     }
   }
 
   private load(): void {
-    const segs = readdirSync(this.dir!).filter((f) => f.startsWith('seg-') && f.endsWith('.f32')).sort();
+    const segs = readdirSync(this.dir!)
+      .filter((f) => f.startsWith('seg-') && f.endsWith('.f32'))
+      .sort();
     const read: string[] = [];
     for (const f of segs) {
       const seg = readSegment(join(this.dir!, f), this.width);
@@ -167,7 +180,12 @@ function readSegment(file: string, width: number): { keys: string[]; data: Float
     const headBytes = new DataView(ab).getUint32(0, true);
     const header = JSON.parse(Buffer.from(ab, 4, headBytes).toString('utf8')) as SegmentHeader;
     const headLen = Math.ceil((headBytes + 4) / 4) * 4;
-    if (header.format !== FORMAT || header.width !== width || ab.byteLength !== headLen + header.keys.length * width * 4) return undefined;
+    if (
+      header.format !== FORMAT ||
+      header.width !== width ||
+      ab.byteLength !== headLen + header.keys.length * width * 4
+    )
+      return undefined;
     return { keys: header.keys, data: new Float32Array(ab, headLen, header.keys.length * width) };
   } catch {
     return undefined;

@@ -16,12 +16,25 @@ export type HeadKind = 'linear' | 'mlp' | 'none';
 export class Head {
   private readonly layers: Dense[] = [];
 
-  constructor(scope: ParamScope, readonly kind: HeadKind, readonly inDim: number, readonly outDim: number, hidden: number, where: string) {
+  constructor(
+    scope: ParamScope,
+    readonly kind: HeadKind,
+    readonly inDim: number,
+    readonly outDim: number,
+    hidden: number,
+    where: string,
+  ) {
     if (kind === 'none' && inDim !== outDim) {
-      throw new UserError(`${where}.head: 'none' keeps the ${inDim}-wide pretrained features, but model.dim is ${outDim}; set head: 'linear' (or 'mlp'), or model.dim: ${inDim}`);
+      throw new UserError(
+        `${where}.head: 'none' keeps the ${inDim}-wide pretrained features, but model.dim is ${outDim}; set head: 'linear' (or 'mlp'), or model.dim: ${inDim}`,
+      );
     }
     if (kind === 'linear') this.layers.push(new Dense(scope.child('head'), inDim, outDim));
-    if (kind === 'mlp') this.layers.push(new Dense(scope.child('head').child('fc1'), inDim, hidden), new Dense(scope.child('head').child('fc2'), hidden, outDim));
+    if (kind === 'mlp')
+      this.layers.push(
+        new Dense(scope.child('head').child('fc1'), inDim, hidden),
+        new Dense(scope.child('head').child('fc2'), hidden, outDim),
+      );
   }
 
   /** (B, F) → (B, D). */

@@ -18,7 +18,14 @@ export interface OnnxImageConfig {
 export interface OnnxImage extends FrozenExtractor<Float32Array> {
   readonly session: OnnxSession;
   readonly output: string;
-  readonly preprocessing: { inputSize: number; mean: number[]; std: number[]; layout: 'nchw' | 'nhwc'; resize: 'bilinear'; output: string };
+  readonly preprocessing: {
+    inputSize: number;
+    mean: number[];
+    std: number[];
+    layout: 'nchw' | 'nhwc';
+    resize: 'bilinear';
+    output: string;
+  };
 }
 
 const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
@@ -27,7 +34,11 @@ const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
 function preprocessorSize(p: Record<string, unknown> | undefined): number | undefined {
   for (const k of ['crop_size', 'size']) {
     const v = p?.[k];
-    const s = num(v) ?? (v && typeof v === 'object' ? num((v as Record<string, unknown>).height) ?? num((v as Record<string, unknown>).shortest_edge) : undefined);
+    const s =
+      num(v) ??
+      (v && typeof v === 'object'
+        ? (num((v as Record<string, unknown>).height) ?? num((v as Record<string, unknown>).shortest_edge))
+        : undefined);
     if (s) return s;
   }
   return undefined;
@@ -36,11 +47,15 @@ function preprocessorSize(p: Record<string, unknown> | undefined): number | unde
 function chooseOutput(outputs: OnnxValueInfo[], name: string | undefined, file: string, where: string): string {
   const list = outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ');
   if (name) {
-    if (!outputs.some((o) => o.name === name)) throw new UserError(`${where}.output: ${file} has no output '${name}'; its outputs: ${list}`);
+    if (!outputs.some((o) => o.name === name))
+      throw new UserError(`${where}.output: ${file} has no output '${name}'; its outputs: ${list}`);
     return name;
   }
   const float = outputs.filter((o) => o.type === 'float32');
-  const pick = float.find((o) => o.shape.length === 2 && /embed|pool/i.test(o.name)) ?? float.find((o) => o.shape.length === 2) ?? float[0];
+  const pick =
+    float.find((o) => o.shape.length === 2 && /embed|pool/i.test(o.name)) ??
+    float.find((o) => o.shape.length === 2) ??
+    float[0];
   if (!pick) throw new UserError(`${where}.output: ${file} has no float output (${list}); is it an image encoder?`);
   return pick.name;
 }
@@ -57,16 +72,25 @@ export function loadOnnxImage(c: OnnxImageConfig, where: string): OnnxImage {
   const session = OnnxSession.load(file, where, c.threads ?? 0);
   const floats = session.inputs.filter((i) => i.type === 'float32' && i.shape.length === 4);
   if (floats.length !== 1 || session.inputs.length !== 1) {
-    throw new UserError(`${where}.path: ${file} takes inputs ${session.inputs.map((i) => `${i.name} ${i.type} [${i.shape.join(', ')}]`).join(', ')}; an image tower feeds exactly one float (B, 3, H, W) or (B, H, W, 3) input`);
+    throw new UserError(
+      `${where}.path: ${file} takes inputs ${session.inputs.map((i) => `${i.name} ${i.type} [${i.shape.join(', ')}]`).join(', ')}; an image tower feeds exactly one float (B, 3, H, W) or (B, H, W, 3) input`,
+    );
   }
   const input = floats[0]!;
   const layout: 'nchw' | 'nhwc' = input.shape[1] === 3 ? 'nchw' : input.shape[3] === 3 ? 'nhwc' : 'nchw';
   const pre = folderJson(c.path, 'preprocessor_config.json', where);
   const declared = num(layout === 'nchw' ? input.shape[2] : input.shape[1]);
   const size = c.inputSize ?? declared ?? preprocessorSize(pre);
-  if (!size) throw new UserError(`${where}.inputSize: ${file} does not fix its input side and the folder has no preprocessor_config.json saying it; set inputSize (e.g. 224)`);
-  if (declared && size !== declared) throw new UserError(`${where}.inputSize: ${file} takes ${declared}×${declared} images, not ${size}; set inputSize: ${declared} or leave it out`);
-  const arr = (v: unknown) => (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number') ? (v as number[]) : undefined);
+  if (!size)
+    throw new UserError(
+      `${where}.inputSize: ${file} does not fix its input side and the folder has no preprocessor_config.json saying it; set inputSize (e.g. 224)`,
+    );
+  if (declared && size !== declared)
+    throw new UserError(
+      `${where}.inputSize: ${file} takes ${declared}×${declared} images, not ${size}; set inputSize: ${declared} or leave it out`,
+    );
+  const arr = (v: unknown) =>
+    Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number') ? (v as number[]) : undefined;
   const mean = c.mean ?? arr(pre?.image_mean) ?? [0.5, 0.5, 0.5];
   const std = c.std ?? arr(pre?.image_std) ?? [0.5, 0.5, 0.5];
   const output = chooseOutput(session.outputs, c.output, file, where);
@@ -86,20 +110,23 @@ export function loadOnnxImage(c: OnnxImageConfig, where: string): OnnxImage {
     const dims = input4.shape;
     input4.dispose();
     const y = session.run({ [input.name]: { type: 'float32', data, dims } }, [output])[output]!;
-    if (!(y.data instanceof Float32Array)) throw new UserError(`${where}.output: ${file} output '${output}' is ${y.type}, not float32`);
+    if (!(y.data instanceof Float32Array))
+      throw new UserError(`${where}.output: ${file} output '${output}' is ${y.type}, not float32`);
     if (y.dims.length === 2) return Float32Array.from(y.data);
     // (B, N, H): mean over N; (B, C, h, w): mean over h, w
     const [B, a, b, d] = y.dims as [number, number, number, number?];
     const out = new Float32Array(B * (y.dims.length === 3 ? b : a));
     if (y.dims.length === 3) {
-      for (let i = 0; i < B; i++) for (let t = 0; t < a; t++) for (let h = 0; h < b; h++) out[i * b + h]! += y.data[(i * a + t) * b + h]! / a;
+      for (let i = 0; i < B; i++)
+        for (let t = 0; t < a; t++) for (let h = 0; h < b; h++) out[i * b + h]! += y.data[(i * a + t) * b + h]! / a;
     } else {
       const hw = b * d!;
-      for (let i = 0; i < B; i++) for (let ch = 0; ch < a; ch++) {
-        let s = 0;
-        for (let k = 0; k < hw; k++) s += y.data[(i * a + ch) * hw + k]!;
-        out[i * a + ch] = s / hw;
-      }
+      for (let i = 0; i < B; i++)
+        for (let ch = 0; ch < a; ch++) {
+          let s = 0;
+          for (let k = 0; k < hw; k++) s += y.data[(i * a + ch) * hw + k]!;
+          out[i * a + ch] = s / hw;
+        }
     }
     return out;
   };
@@ -111,7 +138,11 @@ export function loadOnnxImage(c: OnnxImageConfig, where: string): OnnxImage {
     if (!probe.every(Number.isFinite)) throw new Error('non-finite output');
   } catch (e) {
     if (e instanceof UserError) throw e;
-    throw new UserError(`${where}.path: ${file} fails on a ${size}×${size} ${layout.toUpperCase()} image (${String((e as Error).message).split('\n')[0]!.slice(0, 160)}); check inputSize and that it is an image encoder`);
+    throw new UserError(
+      `${where}.path: ${file} fails on a ${size}×${size} ${layout.toUpperCase()} image (${String((e as Error).message)
+        .split('\n')[0]!
+        .slice(0, 160)}); check inputSize and that it is an image encoder`,
+    );
   }
   return {
     width,

@@ -26,11 +26,19 @@ export interface OnnxText extends FrozenExtractor<string> {
 
 /** Input names a text model may take, and what each gets. */
 const FEEDS: [RegExp, keyof TextInputs | 'positions'][] = [
-  [/input_ids$/, 'ids'], [/attention_mask$/, 'mask'], [/token_type_ids$/, 'typeIds'], [/position_ids$/, 'positions'],
+  [/input_ids$/, 'ids'],
+  [/attention_mask$/, 'mask'],
+  [/token_type_ids$/, 'typeIds'],
+  [/position_ids$/, 'positions'],
 ];
 
 /** The output to read: `name`, else a (B, F) one whose name says embedding/pooled, else any (B, F), else the first (B, T, H). */
-function chooseOutput(outputs: OnnxValueInfo[], name: string | undefined, file: string, where: string): { name: string; pooled: boolean } {
+function chooseOutput(
+  outputs: OnnxValueInfo[],
+  name: string | undefined,
+  file: string,
+  where: string,
+): { name: string; pooled: boolean } {
   const list = outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ');
   if (name) {
     const o = outputs.find((x) => x.name === name);
@@ -42,7 +50,9 @@ function chooseOutput(outputs: OnnxValueInfo[], name: string | undefined, file: 
   if (named) return { name: named.name, pooled: false };
   const r3 = outputs.find((o) => o.shape.length === 3 && o.type === 'float32');
   if (r3) return { name: r3.name, pooled: true };
-  throw new UserError(`${where}.output: ${file} has no float (B, F) or (B, T, H) output (${list}); is it a text encoder?`);
+  throw new UserError(
+    `${where}.output: ${file} has no float (B, F) or (B, T, H) output (${list}); is it a text encoder?`,
+  );
 }
 
 /**
@@ -53,16 +63,29 @@ function chooseOutput(outputs: OnnxValueInfo[], name: string | undefined, file: 
  */
 export function loadOnnxText(c: OnnxTextConfig, where: string): OnnxText {
   const file = modelFile(c.path, c.file, 'model.onnx', '.onnx', where);
-  const tokFile = c.tokenizer ? (isAbsolute(c.tokenizer) ? c.tokenizer : join(resolve(c.path), c.tokenizer)) : join(resolve(c.path), 'tokenizer.json');
+  const tokFile = c.tokenizer
+    ? isAbsolute(c.tokenizer)
+      ? c.tokenizer
+      : join(resolve(c.path), c.tokenizer)
+    : join(resolve(c.path), 'tokenizer.json');
   const tokenizer = ModelTokenizer.load(tokFile, where);
   const session = OnnxSession.load(file, where, c.threads ?? 0);
   const feeds = session.inputs.map((inp) => {
     const hit = FEEDS.find(([re]) => re.test(inp.name));
-    if (!hit) throw new UserError(`${where}.path: ${file} takes an input '${inp.name}' a text tower cannot fill (it feeds input_ids, attention_mask, token_type_ids, position_ids); export the model with those inputs`);
-    if (inp.type !== 'int64' && inp.type !== 'int32') throw new UserError(`${where}.path: ${file} input '${inp.name}' is ${inp.type}, expected int64 or int32 token ids; is it a text encoder?`);
+    if (!hit)
+      throw new UserError(
+        `${where}.path: ${file} takes an input '${inp.name}' a text tower cannot fill (it feeds input_ids, attention_mask, token_type_ids, position_ids); export the model with those inputs`,
+      );
+    if (inp.type !== 'int64' && inp.type !== 'int32')
+      throw new UserError(
+        `${where}.path: ${file} input '${inp.name}' is ${inp.type}, expected int64 or int32 token ids; is it a text encoder?`,
+      );
     return { name: inp.name, what: hit[1], type: inp.type };
   });
-  if (!feeds.some((f) => f.what === 'ids')) throw new UserError(`${where}.path: ${file} has no input_ids input (inputs: ${session.inputs.map((i) => i.name).join(', ')}); is it a text encoder?`);
+  if (!feeds.some((f) => f.what === 'ids'))
+    throw new UserError(
+      `${where}.path: ${file} has no input_ids input (inputs: ${session.inputs.map((i) => i.name).join(', ')}); is it a text encoder?`,
+    );
   const output = chooseOutput(session.outputs, c.output, file, where);
 
   const run = (x: TextInputs): Float32Array => {
@@ -70,10 +93,14 @@ export function loadOnnxText(c: OnnxTextConfig, where: string): OnnxText {
     const f: Parameters<OnnxSession['run']>[0] = {};
     for (const { name, what, type } of feeds) {
       const src = what === 'positions' ? Int32Array.from({ length: B * T }, (_, i) => i % T) : x[what];
-      f[name] = type === 'int64' ? { type, data: BigInt64Array.from(src as Int32Array, (v) => BigInt(v)), dims: [B, T] } : { type, data: src as Int32Array, dims: [B, T] };
+      f[name] =
+        type === 'int64'
+          ? { type, data: BigInt64Array.from(src as Int32Array, (v) => BigInt(v)), dims: [B, T] }
+          : { type, data: src as Int32Array, dims: [B, T] };
     }
     const y = session.run(f, [output.name])[output.name]!;
-    if (!(y.data instanceof Float32Array)) throw new UserError(`${where}.output: ${file} output '${output.name}' is ${y.type}, not float32`);
+    if (!(y.data instanceof Float32Array))
+      throw new UserError(`${where}.output: ${file} output '${output.name}' is ${y.type}, not float32`);
     if (!output.pooled) return Float32Array.from(y.data);
     const H = y.dims[2]!;
     return poolStates(y.data, x.mask, B, T, H, c.pooling);
@@ -86,12 +113,24 @@ export function loadOnnxText(c: OnnxTextConfig, where: string): OnnxText {
     const big = tokenizer.vocabSize - 1;
     const row = [...tokenizer.prefix, big, ...tokenizer.suffix];
     const ids = Int32Array.from(row);
-    const out = run({ batch: 1, length: row.length, ids, mask: new Int32Array(row.length).fill(1), typeIds: new Int32Array(row.length) });
+    const out = run({
+      batch: 1,
+      length: row.length,
+      ids,
+      mask: new Int32Array(row.length).fill(1),
+      typeIds: new Int32Array(row.length),
+    });
     width = probe.length;
     if (!out.every(Number.isFinite)) throw new Error(`non-finite output for token id ${big}`);
   } catch (e) {
     if (e instanceof UserError) throw e;
-    throw new UserError(`${where}.tokenizer: ${tokenizer.file} (${tokenizer.vocabSize} tokens) does not fit ${file} (${String((e as Error).message).split('\n')[0]!.slice(0, 160)}); use the tokenizer.json exported with this model`);
+    throw new UserError(
+      `${where}.tokenizer: ${tokenizer.file} (${tokenizer.vocabSize} tokens) does not fit ${file} (${String(
+        (e as Error).message,
+      )
+        .split('\n')[0]!
+        .slice(0, 160)}); use the tokenizer.json exported with this model`,
+    );
   }
   return {
     width,

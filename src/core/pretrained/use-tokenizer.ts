@@ -70,7 +70,8 @@ export class UseTokenizer {
     const n = symbols.length;
     // lattice: ends[e] = pieces ending at e, as [start, score, id], added in order of their start
     const ends: [number, number, number][][] = Array.from({ length: n + 1 }, () => []);
-    for (let i = 0; i < n; i++) for (const [len, score, id] of this.prefixes(symbols, i)) ends[i + len]!.push([i, score, id]);
+    for (let i = 0; i < n; i++)
+      for (const [len, score, id] of this.prefixes(symbols, i)) ends[i + len]!.push([i, score, id]);
     // Viterbi, as the original: best[0] = 0 and a 0 score means "unset"; ties go to the later candidate.
     // Candidates at each end are visited grouped by start position in ascending order (the original iterates
     // an object keyed by start index), pieces of one start in insertion (prefix-length) order.

@@ -1,7 +1,17 @@
 import type { z } from 'zod';
 
 export const PLUGIN_KINDS = [
-  'tokenizer', 'encoder', 'fusion', 'loss', 'curriculum', 'dataset', 'metric', 'index', 'observer', 'augmentation', 'baseline',
+  'tokenizer',
+  'encoder',
+  'fusion',
+  'loss',
+  'curriculum',
+  'dataset',
+  'metric',
+  'index',
+  'observer',
+  'augmentation',
+  'baseline',
 ] as const;
 export type PluginKind = (typeof PLUGIN_KINDS)[number];
 
@@ -11,7 +21,13 @@ export type PluginKind = (typeof PLUGIN_KINDS)[number];
  * kind-specific context (e.g. the tokenizer for an encoder); what it returns is the kind's contract,
  * defined next to that kind (src/core/<area>/), not here.
  */
-export interface Plugin<K extends PluginKind = PluginKind, S extends z.ZodType = z.ZodType, Ctx = any, Out = unknown, Id extends string = string> {
+export interface Plugin<
+  K extends PluginKind = PluginKind,
+  S extends z.ZodType = z.ZodType,
+  Ctx = any,
+  Out = unknown,
+  Id extends string = string,
+> {
   readonly kind: K;
   readonly id: Id;
   readonly summary: string;
@@ -32,7 +48,8 @@ export type AnyPlugin = Plugin<PluginKind, z.ZodType, any, any>;
 export interface PluginTypes {}
 export type PluginOf<K extends PluginKind> = K extends keyof PluginTypes ? PluginTypes[K] : Plugin<K>;
 /** What `create` of a plugin of kind K returns (its contract). */
-export type InstanceOf<K extends PluginKind> = PluginOf<K> extends { create(config: any, ctx: any): infer O } ? O : unknown;
+export type InstanceOf<K extends PluginKind> =
+  PluginOf<K> extends { create(config: any, ctx: any): infer O } ? O : unknown;
 
 /**
  * Builds the `defineX` helper for one kind. Each kind's contract module calls this once, e.g.
@@ -40,6 +57,8 @@ export type InstanceOf<K extends PluginKind> = PluginOf<K> extends { create(conf
  */
 export function pluginDefiner<K extends PluginKind>(kind: K) {
   return <Ctx, Out>() =>
-    <const Id extends string, S extends z.ZodType>(p: Omit<Plugin<K, S, Ctx, Out, Id>, 'kind'>): Plugin<K, S, Ctx, Out, Id> =>
+    <const Id extends string, S extends z.ZodType>(
+      p: Omit<Plugin<K, S, Ctx, Out, Id>, 'kind'>,
+    ): Plugin<K, S, Ctx, Out, Id> =>
       Object.freeze({ ...p, kind });
 }

@@ -27,7 +27,9 @@ export class Registry {
     }
     const table = this.byKind.get(kind)!;
     if (table.has(plugin.id) && table.get(plugin.id) !== plugin) {
-      this.warn(`unir: ${kind} '${plugin.id}' re-registered; the new definition replaces the old one (notebook re-run?)`);
+      this.warn(
+        `unir: ${kind} '${plugin.id}' re-registered; the new definition replaces the old one (notebook re-run?)`,
+      );
     }
     table.set(plugin.id, plugin);
     return plugin;
@@ -75,8 +77,12 @@ export class Registry {
     if (extra.length) {
       const known = Object.keys((p.configSchema as unknown as z.ZodObject).shape);
       const lower = extra[0]!.toLowerCase();
-      const hint = didYouMean(extra[0]!, known) ?? known.find((k) => k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase()));
-      throw new UserError(`${where}.${extra[0]}: unknown field of ${kind} '${id}'; its fields: ${known.join(', ') || '(none)'}${hint ? `. Did you mean '${hint}'?` : ''}`);
+      const hint =
+        didYouMean(extra[0]!, known) ??
+        known.find((k) => k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase()));
+      throw new UserError(
+        `${where}.${extra[0]}: unknown field of ${kind} '${id}'; its fields: ${known.join(', ') || '(none)'}${hint ? `. Did you mean '${hint}'?` : ''}`,
+      );
     }
     const r = p.configSchema.safeParse(config ?? {});
     if (!r.success) throw new UserError(formatZodError(r.error, where));
@@ -114,7 +120,8 @@ export function formatZodError(err: z.ZodError, where?: string): string {
   const path = formatPath(unknownKey === undefined ? issue.path : [...issue.path, unknownKey]);
   const head = [where, path].filter(Boolean).join(path && where ? '.' : '');
   const more = err.issues.length > 1 ? ` (+${err.issues.length - 1} more)` : '';
-  const message = unknownKey !== undefined && !issue.message.startsWith('unknown field') ? UNKNOWN_FIELD_FIX : issue.message;
+  const message =
+    unknownKey !== undefined && !issue.message.startsWith('unknown field') ? UNKNOWN_FIELD_FIX : issue.message;
   return `${head || 'config'}: ${message}${more}`;
 }
 
@@ -133,7 +140,9 @@ function unknownKeysMessage(iss: { code?: string; keys?: string[]; inst?: unknow
   const also = rest.length ? ` (also unknown: ${rest.join(', ')})` : '';
   if (!known.length) return `unknown field${also}; remove it or correct its name`;
   const lower = key!.toLowerCase();
-  const hint = didYouMean(key!, known) ?? known.find((k) => k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase()));
+  const hint =
+    didYouMean(key!, known) ??
+    known.find((k) => k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase()));
   return `unknown field${also}; valid fields here: ${known.join(', ')}; ${hint ? `did you mean '${hint}'?` : 'remove it or correct its name'}`;
 }
 
@@ -141,7 +150,10 @@ const INSTALLED = Symbol.for('unir.zodUnknownKeys');
 const zodConfig = z.config() as Record<PropertyKey, unknown> & { customError?: (iss: unknown) => unknown };
 if (!zodConfig[INSTALLED]) {
   const previous = zodConfig.customError;
-  z.config({ customError: (iss) => unknownKeysMessage(iss as Parameters<typeof unknownKeysMessage>[0]) ?? (previous?.(iss) as string | undefined) });
+  z.config({
+    customError: (iss) =>
+      unknownKeysMessage(iss as Parameters<typeof unknownKeysMessage>[0]) ?? (previous?.(iss) as string | undefined),
+  });
   zodConfig[INSTALLED] = true;
 }
 

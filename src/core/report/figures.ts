@@ -12,12 +12,33 @@ export interface Figure {
 export const RUN_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
 /** Twenty distinguishable colours (d3's category20 reordered: dark shades first), one per series of a chart. */
 export const SERIES_COLORS = [
-  ...RUN_COLORS, '#bcbd22', '#7f7f7f', '#aec7e8', '#ff9896', '#98df8a', '#c5b0d5', '#ffbb78', '#c49c94', '#f7b6d2', '#9edae5', '#dbdb8d', '#393b79',
+  ...RUN_COLORS,
+  '#bcbd22',
+  '#7f7f7f',
+  '#aec7e8',
+  '#ff9896',
+  '#98df8a',
+  '#c5b0d5',
+  '#ffbb78',
+  '#c49c94',
+  '#f7b6d2',
+  '#9edae5',
+  '#dbdb8d',
+  '#393b79',
 ];
 const DASHES = ['solid', 'dash', 'dot', 'dashdot', 'longdash', 'longdashdot'];
 const KS = ['R@1', 'R@5', 'R@10'] as const;
-export const TASK_TITLES: Record<string, string> = { t2i: 'text → image', i2t: 'image → text', t2t: 'text → text', q2i: 'query → image' };
-export const NLU_TITLES: Record<string, string> = { intentAccuracy: 'intent accuracy', slotF1: 'slot F1', exactMatch: 'exact match' };
+export const TASK_TITLES: Record<string, string> = {
+  t2i: 'text → image',
+  i2t: 'image → text',
+  t2t: 'text → text',
+  q2i: 'query → image',
+};
+export const NLU_TITLES: Record<string, string> = {
+  intentAccuracy: 'intent accuracy',
+  slotF1: 'slot F1',
+  exactMatch: 'exact match',
+};
 
 /** Title top left, legend to the right of the plot (never over an axis title), room for both. */
 const baseLayout = (title: string, extra: Record<string, unknown> = {}) => ({
@@ -37,7 +58,9 @@ export const nluOf = (m: Metrics) => (m.nlu ?? {}) as Record<string, Record<stri
 /** Languages in a by-language record: sorted, `mean` last. */
 export function languagesOf(byLang: Record<string, unknown> | undefined): string[] {
   if (!byLang) return [];
-  const langs = Object.keys(byLang).filter((k) => k !== 'mean').sort();
+  const langs = Object.keys(byLang)
+    .filter((k) => k !== 'mean')
+    .sort();
   return 'mean' in byLang ? [...langs, 'mean'] : langs;
 }
 
@@ -80,9 +103,15 @@ export function lossFigures(runs: RunRecord[]): Figure[] {
         series.push({
           panel: lossPanel(term),
           trace: {
-            type: 'scatter', mode: 'lines', name: many ? `${r.runId} · ${term}` : term,
-            x: pts.map((h) => h.globalStep), y: pts.map((h) => h.losses[term]), xaxis: 'x',
-            line: many ? { color: RUN_COLORS[ri % RUN_COLORS.length], dash: DASHES[ti % DASHES.length], width: 1.5 } : { color: colorOf.get(term), width: 1.5 },
+            type: 'scatter',
+            mode: 'lines',
+            name: many ? `${r.runId} · ${term}` : term,
+            x: pts.map((h) => h.globalStep),
+            y: pts.map((h) => h.losses[term]),
+            xaxis: 'x',
+            line: many
+              ? { color: RUN_COLORS[ri % RUN_COLORS.length], dash: DASHES[ti % DASHES.length], width: 1.5 }
+              : { color: colorOf.get(term), width: 1.5 },
           },
         });
       });
@@ -98,7 +127,11 @@ export function lossFigures(runs: RunRecord[]): Figure[] {
       const h = (PANEL_WEIGHT[p]! / total) * (1 - gap * (used.length - 1));
       const name = i === 0 ? 'y' : `y${i + 1}`;
       axisOf.set(p, name);
-      axes[i === 0 ? 'yaxis' : `yaxis${i + 1}`] = { domain: [Math.max(0, top - h), top], anchor: 'x', title: { text: PANEL_TITLES[p], font: { size: 11 } } };
+      axes[i === 0 ? 'yaxis' : `yaxis${i + 1}`] = {
+        domain: [Math.max(0, top - h), top],
+        anchor: 'x',
+        title: { text: PANEL_TITLES[p], font: { size: 11 } },
+      };
       top -= h + gap;
     });
     const bottom = used.length ? axisOf.get(used[used.length - 1]!)! : 'y';
@@ -106,7 +139,12 @@ export function lossFigures(runs: RunRecord[]): Figure[] {
     const data = series.map((s) => ({ ...s.trace, yaxis: axisOf.get(s.panel) }));
     const title = `Loss — ${stage}`;
     const height = 260 + 110 * used.length;
-    return { id: `loss-${stage}`, title, data, layout: baseLayout(title, { ...axes, height, margin: { l: 70, r: 20, t: 50, b: 50 } }) };
+    return {
+      id: `loss-${stage}`,
+      title,
+      data,
+      layout: baseLayout(title, { ...axes, height, margin: { l: 70, r: 20, t: 50, b: 50 } }),
+    };
   });
 }
 
@@ -135,24 +173,48 @@ export function retrievalFigures(runs: RunRecord[]): Figure[] {
       const byLang = b[task];
       if (!byLang) continue;
       data.push({
-        type: 'scatter', mode: 'lines+markers', name: `${baselineName(key)} R@10`, x: langs, y: langs.map((l) => byLang[l]?.['R@10'] ?? null),
-        line: { dash: key === 'chance' ? 'dot' : 'dash', color: key === 'chance' ? '#7f7f7f' : '#000000', width: 1.5 }, marker: { size: 4 },
+        type: 'scatter',
+        mode: 'lines+markers',
+        name: `${baselineName(key)} R@10`,
+        x: langs,
+        y: langs.map((l) => byLang[l]?.['R@10'] ?? null),
+        line: { dash: key === 'chance' ? 'dot' : 'dash', color: key === 'chance' ? '#7f7f7f' : '#000000', width: 1.5 },
+        marker: { size: 4 },
       });
     }
     const title = `${TASK_TITLES[task] ?? task} — ${runs.length === 1 ? 'Recall@k' : 'Recall@10'} per language`;
-    return { id: `retrieval-${task}`, title, data, layout: baseLayout(title, { barmode: 'group', yaxis: { range: [0, 1] } }) };
+    return {
+      id: `retrieval-${task}`,
+      title,
+      data,
+      layout: baseLayout(title, { barmode: 'group', yaxis: { range: [0, 1] } }),
+    };
   });
 }
 
 /** NLU metrics per language: one figure, bars per metric (one run) or per run (several). */
 export function nluFigures(runs: RunRecord[]): Figure[] {
-  const metrics = [...new Set(runs.flatMap((r) => Object.keys(r.metrics.final.nlu ?? {})))].filter((m) => m in NLU_TITLES);
+  const metrics = [...new Set(runs.flatMap((r) => Object.keys(r.metrics.final.nlu ?? {})))].filter(
+    (m) => m in NLU_TITLES,
+  );
   if (metrics.length === 0) return [];
   if (runs.length === 1) {
     const nlu = nluOf(runs[0]!.metrics.final);
     const langs = [...new Set(metrics.flatMap((m) => languagesOf(nlu[m])))];
-    const data = metrics.map((m) => ({ type: 'bar', name: NLU_TITLES[m], x: langs, y: langs.map((l) => nlu[m]?.[l] ?? null) }));
-    return [{ id: 'nlu', title: 'NLU per language', data, layout: baseLayout('NLU per language', { barmode: 'group', yaxis: { range: [0, 1] } }) }];
+    const data = metrics.map((m) => ({
+      type: 'bar',
+      name: NLU_TITLES[m],
+      x: langs,
+      y: langs.map((l) => nlu[m]?.[l] ?? null),
+    }));
+    return [
+      {
+        id: 'nlu',
+        title: 'NLU per language',
+        data,
+        layout: baseLayout('NLU per language', { barmode: 'group', yaxis: { range: [0, 1] } }),
+      },
+    ];
   }
   return metrics.map((m) => {
     const langs = [...new Set(runs.flatMap((r) => languagesOf(nluOf(r.metrics.final)[m])))];
@@ -169,14 +231,21 @@ export function nluFigures(runs: RunRecord[]): Figure[] {
 }
 
 /** metrics.baselines: per baseline key (camelCase plugin id), retrieval scores by task and language. */
-export const baselinesOf = (m: Metrics) => (m.baselines ?? {}) as Record<string, Record<string, Record<string, Scores> | undefined>>;
+export const baselinesOf = (m: Metrics) =>
+  (m.baselines ?? {}) as Record<string, Record<string, Record<string, Scores> | undefined>>;
 /** 'pixelKnn' → 'pixel-knn': a baseline's plugin id from its metrics key. */
 export const baselineName = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** The headline cells of each baseline of a metrics object (the retrieval headlines only), keyed by plugin id. */
-export function baselineHeadlines(m: Metrics, heads: readonly HeadlineMetric[]): [string, Record<string, number | undefined>][] {
+export function baselineHeadlines(
+  m: Metrics,
+  heads: readonly HeadlineMetric[],
+): [string, Record<string, number | undefined>][] {
   return Object.keys(baselinesOf(m)).map((key) => {
-    const asBaseline = heads.map((h) => ({ ...h, key: h.key.startsWith('retrieval.') ? `baselines.${key}.${h.key.slice('retrieval.'.length)}` : '' }));
+    const asBaseline = heads.map((h) => ({
+      ...h,
+      key: h.key.startsWith('retrieval.') ? `baselines.${key}.${h.key.slice('retrieval.'.length)}` : '',
+    }));
     return [baselineName(key), headlineValues(m, asBaseline)];
   });
 }
@@ -200,7 +269,17 @@ export function confusionFigure(m: Metrics): Figure | undefined {
   return {
     id: 'intent-confusion',
     title,
-    data: [{ type: 'heatmap', x: c.labels, y: c.labels, z: c.matrix, colorscale: 'Blues', reversescale: true, colorbar: { title: { text: 'queries' } } }],
+    data: [
+      {
+        type: 'heatmap',
+        x: c.labels,
+        y: c.labels,
+        z: c.matrix,
+        colorscale: 'Blues',
+        reversescale: true,
+        colorbar: { title: { text: 'queries' } },
+      },
+    ],
     layout: baseLayout(title, {
       xaxis: { automargin: true, tickangle: -35, title: { text: 'predicted', standoff: 16 } },
       yaxis: { autorange: 'reversed', automargin: true, title: { text: 'true', standoff: 16 } },

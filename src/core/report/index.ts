@@ -19,7 +19,11 @@ export interface WrittenReport {
 
 function write(model: ReportModel, dir: string): WrittenReport {
   mkdirSync(dir, { recursive: true });
-  const out = { html: runFile(dir, 'reportHtml'), markdown: runFile(dir, 'reportMd'), json: runFile(dir, 'reportJson') };
+  const out = {
+    html: runFile(dir, 'reportHtml'),
+    markdown: runFile(dir, 'reportMd'),
+    json: runFile(dir, 'reportJson'),
+  };
   writeFileAtomic(out.json, `${JSON.stringify(model, null, 2)}\n`);
   writeFileAtomic(out.markdown, renderMarkdown(model));
   writeFileAtomic(out.html, renderHtml(model));

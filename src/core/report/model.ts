@@ -5,7 +5,16 @@ import { modelSpecParser } from '../model/spec';
 import type { Registry } from '../registry';
 import {
   baselineHeadlines,
-  confusionFigure, headline, nluOf, retrievalOf, intentConfusion, languagesOf, lossFigures, nluFigures, retrievalFigures, TASK_TITLES,
+  confusionFigure,
+  headline,
+  nluOf,
+  retrievalOf,
+  intentConfusion,
+  languagesOf,
+  lossFigures,
+  nluFigures,
+  retrievalFigures,
+  TASK_TITLES,
   type Figure,
 } from './figures';
 import type { Metrics, RunRecord } from '../run/record';
@@ -48,7 +57,12 @@ export function pluginsUsed(configs: readonly unknown[], reg: Registry): Pick<Re
   const found = new Map<string, { kind: string; id: string; summary: string; citation?: string }>();
   for (const config of configs) {
     for (const u of usedPlugins(config, reg)) {
-      if (!reg.has(u.kind, u.id)) found.set(`${u.kind}/${u.id}`, { kind: u.kind, id: u.id, summary: '(not registered in this process: import its module with --plugin)' });
+      if (!reg.has(u.kind, u.id))
+        found.set(`${u.kind}/${u.id}`, {
+          kind: u.kind,
+          id: u.id,
+          summary: '(not registered in this process: import its module with --plugin)',
+        });
       else {
         const p = reg.get(u.kind, u.id);
         found.set(`${u.kind}/${u.id}`, { kind: p.kind, id: p.id, summary: p.summary, citation: p.citation });
@@ -63,7 +77,8 @@ export function pluginsUsed(configs: readonly unknown[], reg: Registry): Pick<Re
 }
 
 /** Headline columns that hold a number for at least one of the metrics objects. */
-const measured = (heads: readonly HeadlineMetric[], ms: readonly Metrics[]) => heads.filter((h) => ms.some((m) => headline(m, [h])[h.label] !== undefined));
+const measured = (heads: readonly HeadlineMetric[], ms: readonly Metrics[]) =>
+  heads.filter((h) => ms.some((m) => headline(m, [h])[h.label] !== undefined));
 
 const fmt = (x: unknown) => (typeof x === 'number' ? Number(x.toFixed(4)) : x === undefined ? null : String(x));
 
@@ -73,7 +88,11 @@ function envTable(runs: RunRecord[]): Table {
     const env = (r.run.env ?? {}) as Record<string, unknown>;
     return fmt(r.run[k] ?? env[k] ?? (k === 'backend' ? r.metrics.backend : undefined));
   };
-  return { title: 'Environment', columns: ['', ...runs.map((r) => r.runId)], rows: keys.map((k) => [k, ...runs.map((r) => val(r, k))]) };
+  return {
+    title: 'Environment',
+    columns: ['', ...runs.map((r) => r.runId)],
+    rows: keys.map((k) => [k, ...runs.map((r) => val(r, k))]),
+  };
 }
 
 function stageTable(r: RunRecord, all: readonly HeadlineMetric[]): Table {
@@ -84,7 +103,10 @@ function stageTable(r: RunRecord, all: readonly HeadlineMetric[]): Table {
     rows: [
       ...r.metrics.stages.map((s) => [s.name, ...Object.values(headline(s.metrics, heads)).map(fmt)]),
       ['final (test)', ...Object.values(headline(r.metrics.final, heads)).map(fmt)],
-      ...baselineHeadlines(r.metrics.final, heads).map(([id, cells]) => [`${id} (test, no training)`, ...Object.values(cells).map(fmt)]),
+      ...baselineHeadlines(r.metrics.final, heads).map(([id, cells]) => [
+        `${id} (test, no training)`,
+        ...Object.values(cells).map(fmt),
+      ]),
     ],
   };
 }
@@ -106,14 +128,24 @@ function perLanguageTables(r: RunRecord): Table[] {
   if (nlu && Object.keys(nlu).length) {
     const ms = Object.keys(nlu);
     const langs = [...new Set(ms.flatMap((m) => languagesOf(nlu[m])))];
-    tables.push({ title: 'NLU per language', columns: ['language', ...ms], rows: langs.map((l) => [l, ...ms.map((m) => fmt(nlu[m]?.[l]))]) });
+    tables.push({
+      title: 'NLU per language',
+      columns: ['language', ...ms],
+      rows: langs.map((l) => [l, ...ms.map((m) => fmt(nlu[m]?.[l]))]),
+    });
   }
   for (const [task, c] of Object.entries(r.metrics.final.nluContribution ?? {})) {
     if (!c) continue;
     tables.push({
       title: `NLU contribution — ${TASK_TITLES[task] ?? task}: R@10 with and without the NLU path, same queries`,
       columns: ['language', 'with NLU', 'without NLU', 'Δ R@10', 'Δ MRR'],
-      rows: languagesOf(c.withNlu).map((l) => [l, fmt(c.withNlu[l]?.['R@10']), fmt(c.withoutNlu[l]?.['R@10']), fmt(c.delta[l]?.['R@10']), fmt(c.delta[l]?.mrr)]),
+      rows: languagesOf(c.withNlu).map((l) => [
+        l,
+        fmt(c.withNlu[l]?.['R@10']),
+        fmt(c.withoutNlu[l]?.['R@10']),
+        fmt(c.delta[l]?.['R@10']),
+        fmt(c.delta[l]?.mrr),
+      ]),
     });
   }
   return tables;
@@ -140,22 +172,36 @@ function deltaTable(runs: RunRecord[]): Table {
   for (const task of tasks) {
     for (const l of languagesOf(retrievalOf(base.metrics.final)[task])) {
       const b = retrievalOf(base.metrics.final)[task]?.[l]?.['R@10'];
-      rows.push([`${task} R@10`, l, fmt(b), ...runs.slice(1).map((r) => {
-        const v = retrievalOf(r.metrics.final)[task]?.[l]?.['R@10'];
-        return v === undefined || b === undefined ? null : fmt(v - b);
-      })]);
+      rows.push([
+        `${task} R@10`,
+        l,
+        fmt(b),
+        ...runs.slice(1).map((r) => {
+          const v = retrievalOf(r.metrics.final)[task]?.[l]?.['R@10'];
+          return v === undefined || b === undefined ? null : fmt(v - b);
+        }),
+      ]);
     }
   }
   for (const [m, byLang] of Object.entries(base.metrics.final.nlu ?? {})) {
     for (const l of languagesOf(byLang)) {
       const b = byLang?.[l];
-      rows.push([m, l, fmt(b), ...runs.slice(1).map((r) => {
-        const v = nluOf(r.metrics.final)[m]?.[l];
-        return v === undefined || b === undefined ? null : fmt(v - b);
-      })]);
+      rows.push([
+        m,
+        l,
+        fmt(b),
+        ...runs.slice(1).map((r) => {
+          const v = nluOf(r.metrics.final)[m]?.[l];
+          return v === undefined || b === undefined ? null : fmt(v - b);
+        }),
+      ]);
     }
   }
-  return { title: `Deltas against ${base.runId}`, columns: ['metric', 'language', base.runId, ...runs.slice(1).map((r) => `Δ ${r.runId}`)], rows };
+  return {
+    title: `Deltas against ${base.runId}`,
+    columns: ['metric', 'language', base.runId, ...runs.slice(1).map((r) => `Δ ${r.runId}`)],
+    rows,
+  };
 }
 
 /** Assembles the report of one run, or the side-by-side comparison of several. */
@@ -172,23 +218,38 @@ export function buildReport(runs: RunRecord[], reg: Registry): ReportModel {
     const cs = confusionSummary(first);
     if (cs) tables.push(cs);
   } else {
-    const heads = measured(all, runs.map((r) => r.metrics.final));
+    const heads = measured(
+      all,
+      runs.map((r) => r.metrics.final),
+    );
     tables.push({
       title: 'Final metrics (test)',
       columns: ['run', ...heads.map((h) => h.label)],
       rows: [
         ...runs.map((r) => [r.runId, ...Object.values(headline(r.metrics.final, heads)).map(fmt)]),
-        ...baselineHeadlines(first.metrics.final, heads).map(([id, cells]) => [`${id} (baseline: ${first.runId}'s test split)`, ...Object.values(cells).map(fmt)]),
+        ...baselineHeadlines(first.metrics.final, heads).map(([id, cells]) => [
+          `${id} (baseline: ${first.runId}'s test split)`,
+          ...Object.values(cells).map(fmt),
+        ]),
       ],
     });
     tables.push(deltaTable(runs), ...runs.map((r) => stageTable(r, all)));
   }
-  const { plugins, citations } = pluginsUsed(runs.map((r) => r.config), reg);
+  const { plugins, citations } = pluginsUsed(
+    runs.map((r) => r.config),
+    reg,
+  );
   return {
     kind: single ? 'run' : 'compare',
     title: single ? `unir run ${first.runId}` : `unir comparison: ${runs.map((r) => r.runId).join(' vs ')}`,
     generatedAt: new Date().toISOString(),
-    runs: runs.map((r) => ({ runId: r.runId, dir: r.dir, experiment: r.metrics.experiment, backend: r.metrics.backend, seed: r.metrics.seed })),
+    runs: runs.map((r) => ({
+      runId: r.runId,
+      dir: r.dir,
+      experiment: r.metrics.experiment,
+      backend: r.metrics.backend,
+      seed: r.metrics.seed,
+    })),
     config: single ? first.config : undefined,
     plugins,
     citations,

@@ -20,7 +20,10 @@ export const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u00
 function htmlTable(t: Table): string {
   const head = t.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
   const body = t.rows
-    .map((r) => `<tr>${r.map((c) => `<td${typeof c === 'number' ? ' class="num"' : ''}>${escapeHtml(c === null ? '—' : String(c))}</td>`).join('')}</tr>`)
+    .map(
+      (r) =>
+        `<tr>${r.map((c) => `<td${typeof c === 'number' ? ' class="num"' : ''}>${escapeHtml(c === null ? '—' : String(c))}</td>`).join('')}</tr>`,
+    )
     .join('\n');
   return `<h3>${escapeHtml(t.title)}</h3>\n<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
@@ -35,7 +38,9 @@ pre{background:#f7f7f7;padding:10px;overflow:auto;max-height:420px;font-size:12p
 export function renderHtml(m: ReportModel): string {
   const figs = m.figures.map((f) => `<div class="chart" id="fig-${escapeHtml(f.id)}"></div>`).join('\n');
   const plugins = htmlTable(pluginTable(m));
-  const cite = m.citations.length ? `<h2>Citations</h2>\n<p>BibTeX of the plugins this report's runs used.</p>\n<pre class="bibtex">${escapeHtml(bibtex(m))}</pre>` : '';
+  const cite = m.citations.length
+    ? `<h2>Citations</h2>\n<p>BibTeX of the plugins this report's runs used.</p>\n<pre class="bibtex">${escapeHtml(bibtex(m))}</pre>`
+    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(m.title)}</title>
 <style>${STYLE}</style>
@@ -62,7 +67,11 @@ for (const f of report.figures) Plotly.newPlot('fig-' + f.id, f.data, f.layout, 
 
 /** The plugins table: kind, id, summary, and whether the citations list it. */
 function pluginTable(m: ReportModel): Table {
-  return { title: 'Plugins', columns: ['kind', 'id', 'summary', 'cited'], rows: m.plugins.map((p) => [p.kind, p.id, p.summary, p.cited ? 'yes' : '']) };
+  return {
+    title: 'Plugins',
+    columns: ['kind', 'id', 'summary', 'cited'],
+    rows: m.plugins.map((p) => [p.kind, p.id, p.summary, p.cited ? 'yes' : '']),
+  };
 }
 
 /** The citations as one BibTeX document, each entry under a comment naming its plugin. */
@@ -70,7 +79,13 @@ const bibtex = (m: ReportModel) => m.citations.map((c) => `% ${c.plugin}\n${c.bi
 
 function mdTable(t: Table): string {
   const cell = (c: unknown) => (c === null ? '—' : String(c).replace(/\|/g, '\\|'));
-  return [`### ${t.title}`, '', `| ${t.columns.map(cell).join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+  return [
+    `### ${t.title}`,
+    '',
+    `| ${t.columns.map(cell).join(' | ')} |`,
+    `|${t.columns.map(() => '---').join('|')}|`,
+    ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ].join('\n');
 }
 
 export function renderMarkdown(m: ReportModel): string {
@@ -82,7 +97,8 @@ export function renderMarkdown(m: ReportModel): string {
     mdTable(pluginTable(m)),
     mdTable(m.environment),
   ];
-  if (m.config !== undefined) parts.push('### Resolved config', '', '```json', JSON.stringify(m.config, null, 2), '```');
+  if (m.config !== undefined)
+    parts.push('### Resolved config', '', '```json', JSON.stringify(m.config, null, 2), '```');
   if (m.citations.length) parts.push('### Citations', '', '```bibtex', bibtex(m), '```');
   return `${parts.join('\n\n')}\n`;
 }

@@ -11,16 +11,31 @@ import type { Outcomes } from '../eval/outcomes';
 
 /** The headline metrics a comparison is made on; '(held-out)' ones keep only queries of held-out templates. */
 export const BOOTSTRAP_METRICS = [
-  't2i R@10', 'i2t R@10', 't2t R@10', 'intent acc', 'slot F1', 't2t R@10 (held-out)', 'intent acc (held-out)', 'slot F1 (held-out)',
+  't2i R@10',
+  'i2t R@10',
+  't2t R@10',
+  'intent acc',
+  'slot F1',
+  't2t R@10 (held-out)',
+  'intent acc (held-out)',
+  'slot F1 (held-out)',
 ] as const;
 export type BootstrapMetric = (typeof BOOTSTRAP_METRICS)[number];
 const HELD_OUT = ' (held-out)';
 const baseOf = (m: BootstrapMetric) => m.replace(HELD_OUT, '') as BootstrapMetric;
 
 /** One arm's per-query values of a metric, by language: `v` is (n, width) row-major; width 1 (mean) or 3 (span F1 sums). */
-interface Strata { langs: string[]; n: number[]; v: Float64Array[] }
+interface Strata {
+  langs: string[];
+  n: number[];
+  v: Float64Array[];
+}
 
-const RETRIEVAL_TASK: Partial<Record<BootstrapMetric, 't2i' | 'i2t' | 't2t'>> = { 't2i R@10': 't2i', 'i2t R@10': 'i2t', 't2t R@10': 't2t' };
+const RETRIEVAL_TASK: Partial<Record<BootstrapMetric, 't2i' | 'i2t' | 't2t'>> = {
+  't2i R@10': 't2i',
+  'i2t R@10': 'i2t',
+  't2t R@10': 't2t',
+};
 
 /** Query id → per-query value(s) and language, for one run's outcomes. */
 function perQuery(o: Outcomes, metric: BootstrapMetric): Map<string, { lang: string; v: number[] }> {
@@ -31,17 +46,30 @@ function perQuery(o: Outcomes, metric: BootstrapMetric): Map<string, { lang: str
   const keep = (subset: (string | null)[] | undefined, i: number) => !held || subset?.[i] === 'held-out';
   if (task) {
     const t = o.retrieval[task] as Outcomes['retrieval']['t2t'];
-    t.id.forEach((id, i) => keep(t.subset, i) && out.set(`${id}|${t.lang[i]}`, { lang: t.lang[i]!, v: [t.rank[i]! <= 10 ? 1 : 0] }));
+    t.id.forEach(
+      (id, i) =>
+        keep(t.subset, i) && out.set(`${id}|${t.lang[i]}`, { lang: t.lang[i]!, v: [t.rank[i]! <= 10 ? 1 : 0] }),
+    );
   } else if (o.nlu) {
     const n = o.nlu;
-    n.id.forEach((id, i) => keep(n.subset, i) && out.set(id, { lang: n.lang[i]!, v: base === 'intent acc' ? [n.intentOk[i]!] : [...n.spans[i]!] }));
+    n.id.forEach(
+      (id, i) =>
+        keep(n.subset, i) &&
+        out.set(id, { lang: n.lang[i]!, v: base === 'intent acc' ? [n.intentOk[i]!] : [...n.spans[i]!] }),
+    );
   }
   return out;
 }
 
 /** Per-language aggregate of summed values: a mean, or span F1 = 2·correct / (predicted + gold). */
 const aggregate = (metric: BootstrapMetric, sums: number[], n: number) =>
-  baseOf(metric) === 'slot F1' ? (sums[1]! + sums[2]! > 0 ? (2 * sums[0]!) / (sums[1]! + sums[2]!) : 0) : n > 0 ? sums[0]! / n : 0;
+  baseOf(metric) === 'slot F1'
+    ? sums[1]! + sums[2]! > 0
+      ? (2 * sums[0]!) / (sums[1]! + sums[2]!)
+      : 0
+    : n > 0
+      ? sums[0]! / n
+      : 0;
 
 /** Both arms' strata over the queries they share, in the same order. */
 function aligned(a: Outcomes, b: Outcomes, metric: BootstrapMetric): [Strata, Strata] | undefined {
@@ -52,7 +80,8 @@ function aligned(a: Outcomes, b: Outcomes, metric: BootstrapMetric): [Strata, St
   const langs = [...byLang.keys()].sort();
   const width = baseOf(metric) === 'slot F1' ? 3 : 1;
   const make = (q: typeof qa): Strata => ({
-    langs, n: langs.map((l) => byLang.get(l)!.length),
+    langs,
+    n: langs.map((l) => byLang.get(l)!.length),
     v: langs.map((l) => Float64Array.from(byLang.get(l)!.flatMap((id) => q.get(id)!.v.slice(0, width)))),
   });
   return [make(qa), make(qb)];
@@ -75,7 +104,12 @@ export interface PairedDifference {
 }
 
 /** The paired bootstrap of `metric` over the seed pairs (A's and B's outcomes of the same seed); undefined without data. */
-export function pairedBootstrap(pairs: [Outcomes, Outcomes][], metric: BootstrapMetric, resamples = 2000, seed = 7): PairedDifference | undefined {
+export function pairedBootstrap(
+  pairs: [Outcomes, Outcomes][],
+  metric: BootstrapMetric,
+  resamples = 2000,
+  seed = 7,
+): PairedDifference | undefined {
   const sets = pairs.map(([a, b]) => aligned(a, b, metric)).filter((x): x is [Strata, Strata] => x !== undefined);
   if (sets.length === 0) return undefined;
   const width = baseOf(metric) === 'slot F1' ? 3 : 1;
@@ -109,7 +143,14 @@ export function pairedBootstrap(pairs: [Outcomes, Outcomes][], metric: Bootstrap
   const mean = diffs.reduce((x, y) => x + y, 0) / resamples;
   const se = Math.sqrt(diffs.reduce((x, y) => x + (y - mean) ** 2, 0) / (resamples - 1));
   return {
-    metric, delta, lo: q(0.025), hi: q(0.975), se, detectable: (1.959964 + 0.841621) * se,
-    pairs: sets.length, queries: sets[0]![0].n.reduce((x, y) => x + y, 0), resamples,
+    metric,
+    delta,
+    lo: q(0.025),
+    hi: q(0.975),
+    se,
+    detectable: (1.959964 + 0.841621) * se,
+    pairs: sets.length,
+    queries: sets[0]![0].n.reduce((x, y) => x + y, 0),
+    resamples,
   };
 }

@@ -22,7 +22,8 @@ export interface SweepRows {
   trials: TrialRow[];
 }
 
-export const key = (stage: string, task: string, language: string, metric: string) => `${stage}/${task}/${language}/${metric}`;
+export const key = (stage: string, task: string, language: string, metric: string) =>
+  `${stage}/${task}/${language}/${metric}`;
 
 /** Every finished sweep trial in the store, grouped by sweep id and arm (the point slug of the run id). */
 export async function collectSweeps(dbPath: string): Promise<SweepRows[]> {
@@ -34,7 +35,15 @@ export async function collectSweeps(dbPath: string): Promise<SweepRows[]> {
   for (const r of runs.rows) {
     const m = SWEEP_RUN_ID.exec(r.run_id as string);
     if (!m) continue;
-    trials.set(m[0], { runId: m[0], sweep: m[1]!, arm: m[2]!, seed: Number(m[3]), wallSec: typeof r.wall === 'number' ? r.wall : undefined, values: new Map(), stages: [] });
+    trials.set(m[0], {
+      runId: m[0],
+      sweep: m[1]!,
+      arm: m[2]!,
+      seed: Number(m[3]),
+      wallSec: typeof r.wall === 'number' ? r.wall : undefined,
+      values: new Map(),
+      stages: [],
+    });
   }
   if (trials.size) {
     const rows = await queryRuns(

@@ -5,7 +5,11 @@ import { key, type SweepRows, type TrialRow } from './collect';
 import { compareArms, describeDifference, fmt, fmtMeanCi, fmtSigned, meanStd } from './stats';
 
 /** Where trial run directories are (outcomes for the bootstrap) and how many resamples to draw. */
-interface RenderContext { runsDir?: string; resamples: number; cache: Map<string, Outcomes | undefined> }
+interface RenderContext {
+  runsDir?: string;
+  resamples: number;
+  cache: Map<string, Outcomes | undefined>;
+}
 
 /** Headline numbers of every sweep: [label, task, metric] at language 'mean' (macro mean over languages). */
 export const HEADLINE = [
@@ -30,20 +34,37 @@ export interface Analysis {
 /** The paper's questions; any other sweep gets the arm table and its best arm vs the runner-up. */
 export const ANALYSES: Record<string, Analysis> = {
   'staged-vs-single': { pairs: [['id=three-stage', 'id=single-stage']], perLanguage: true, perStage: true },
-  'nlu-ablation': { pairs: [['fusion=late', 'fusion=none'], ['fusion=cross-attention.heads.4', 'fusion=none'], ['fusion=cross-attention.heads.4', 'fusion=late']] },
+  'nlu-ablation': {
+    pairs: [
+      ['fusion=late', 'fusion=none'],
+      ['fusion=cross-attention.heads.4', 'fusion=none'],
+      ['fusion=cross-attention.heads.4', 'fusion=late'],
+    ],
+  },
   'stage-monitor': { perStage: true },
-  'zero-shot-languages': { pairs: [['trainLanguages=_en_de_fr_es_ru_zh_', 'trainLanguages=_en_de_fr_es_ru_zh_it_pl_ja_ko_hi_th_']], perLanguage: true },
+  'zero-shot-languages': {
+    pairs: [['trainLanguages=_en_de_fr_es_ru_zh_', 'trainLanguages=_en_de_fr_es_ru_zh_it_pl_ja_ko_hi_th_']],
+    perLanguage: true,
+  },
 };
 
 const vals = (ts: TrialRow[], k: string) => ts.map((t) => t.values.get(k)).filter((x): x is number => x !== undefined);
 const armTrials = (s: SweepRows, arm: string) => s.trials.filter((t) => t.arm === arm);
 
 function table(head: string[], rows: string[][]): string[] {
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ];
 }
 
 /** Test outcomes of a trial (runs/<id>/outcomes/test.json), cached; undefined for runs that wrote none. */
-function outcomesOf(runsDir: string | undefined, t: TrialRow, cache: Map<string, Outcomes | undefined>): Outcomes | undefined {
+function outcomesOf(
+  runsDir: string | undefined,
+  t: TrialRow,
+  cache: Map<string, Outcomes | undefined>,
+): Outcomes | undefined {
   if (!runsDir) return undefined;
   if (!cache.has(t.runId)) cache.set(t.runId, readOutcomes(join(runsDir, t.runId), 'test'));
   return cache.get(t.runId);
@@ -51,10 +72,14 @@ function outcomesOf(runsDir: string | undefined, t: TrialRow, cache: Map<string,
 
 /** The store key of a bootstrap metric's final value (macro mean over languages). */
 const FINAL_KEY: Record<BootstrapMetric, string> = {
-  't2i R@10': key('final', 't2i', 'mean', 'R@10'), 'i2t R@10': key('final', 'i2t', 'mean', 'R@10'), 't2t R@10': key('final', 't2t', 'mean', 'R@10'),
-  'intent acc': key('final', 'nlu', 'mean', 'intentAccuracy'), 'slot F1': key('final', 'nlu', 'mean', 'slotF1'),
+  't2i R@10': key('final', 't2i', 'mean', 'R@10'),
+  'i2t R@10': key('final', 'i2t', 'mean', 'R@10'),
+  't2t R@10': key('final', 't2t', 'mean', 'R@10'),
+  'intent acc': key('final', 'nlu', 'mean', 'intentAccuracy'),
+  'slot F1': key('final', 'nlu', 'mean', 'slotF1'),
   't2t R@10 (held-out)': key('final', 't2t#held-out', 'mean', 'R@10'),
-  'intent acc (held-out)': key('final', 'nlu#held-out', 'mean', 'intentAccuracy'), 'slot F1 (held-out)': key('final', 'nlu#held-out', 'mean', 'slotF1'),
+  'intent acc (held-out)': key('final', 'nlu#held-out', 'mean', 'intentAccuracy'),
+  'slot F1 (held-out)': key('final', 'nlu#held-out', 'mean', 'slotF1'),
 };
 
 /** A minimum number of seeds per arm before a difference is called a finding. */
@@ -81,26 +106,52 @@ function comparisonLines(s: SweepRows, a: string, b: string, perLanguage: boolea
     if (bs) {
       const excludes = bs.lo > 0 || bs.hi < 0;
       const verdict = excludes
-        ? few ? `the interval excludes 0, but with fewer than ${MIN_SEEDS} seeds per arm this is a screen, not a finding` : `**a difference** (the interval excludes 0): ${bs.delta > 0 ? a : b} is better`
+        ? few
+          ? `the interval excludes 0, but with fewer than ${MIN_SEEDS} seeds per arm this is a screen, not a finding`
+          : `**a difference** (the interval excludes 0): ${bs.delta > 0 ? a : b} is better`
         : `no difference shown (the interval includes 0)`;
-      out.push(`${head}; Δ = ${fmtSigned(bs.delta)}, 95% CI [${fmtSigned(bs.lo)}, ${fmtSigned(bs.hi)}] (paired bootstrap: ${bs.queries.toLocaleString('en')} test queries × ${bs.pairs} seed pairs, ${bs.resamples.toLocaleString('en')} resamples); detectable with 80% power: |Δ| ≥ ${fmt(bs.detectable)}. ${verdict}.`);
+      out.push(
+        `${head}; Δ = ${fmtSigned(bs.delta)}, 95% CI [${fmtSigned(bs.lo)}, ${fmtSigned(bs.hi)}] (paired bootstrap: ${bs.queries.toLocaleString('en')} test queries × ${bs.pairs} seed pairs, ${bs.resamples.toLocaleString('en')} resamples); detectable with 80% power: |Δ| ≥ ${fmt(bs.detectable)}. ${verdict}.`,
+      );
     } else {
       const d = compareArms(xa, xb);
       out.push(`${head}; ${describeDifference(d)} (no per-query outcomes for a bootstrap)`);
     }
   }
   if (perLanguage) {
-    for (const [label, task] of [['T2I R@10', 't2i'], ['T2T R@10', 't2t']] as const) {
-      const langs = [...new Set([...A, ...B].flatMap((t) => [...t.values.keys()].filter((k) => k.startsWith(`final/${task}/`)).map((k) => k.split('/')[2]!)))].filter((l) => l !== 'mean').sort();
+    for (const [label, task] of [
+      ['T2I R@10', 't2i'],
+      ['T2T R@10', 't2t'],
+    ] as const) {
+      const langs = [
+        ...new Set(
+          [...A, ...B].flatMap((t) =>
+            [...t.values.keys()].filter((k) => k.startsWith(`final/${task}/`)).map((k) => k.split('/')[2]!),
+          ),
+        ),
+      ]
+        .filter((l) => l !== 'mean')
+        .sort();
       if (!langs.length) continue;
       const rows = langs.map((l) => {
         const k = key('final', task, l, 'R@10');
         const d = compareArms(vals(A, k), vals(B, k));
-        return [l, fmtMeanCi(vals(A, k)), fmtMeanCi(vals(B, k)), fmtSigned(d.delta), fmt(d.spread), d.exceeds === undefined ? 'n/a' : d.exceeds ? 'yes' : 'no'];
+        return [
+          l,
+          fmtMeanCi(vals(A, k)),
+          fmtMeanCi(vals(B, k)),
+          fmtSigned(d.delta),
+          fmt(d.spread),
+          d.exceeds === undefined ? 'n/a' : d.exceeds ? 'yes' : 'no',
+        ];
       });
       const n = rows.filter((r) => r[5] === 'yes').length;
       const pos = rows.filter((r) => r[3]!.startsWith('+') && r[5] === 'yes').length;
-      out.push('', `Per language, ${label} (test): ${a} − ${b}; ${n} of ${langs.length} languages exceed the seed spread (|Δ| > 2σ; ${pos} in favour of ${a}).`, '');
+      out.push(
+        '',
+        `Per language, ${label} (test): ${a} − ${b}; ${n} of ${langs.length} languages exceed the seed spread (|Δ| > 2σ; ${pos} in favour of ${a}).`,
+        '',
+      );
       out.push(...table(['lang', `${a} (± 95% CI)`, `${b} (± 95% CI)`, 'Δ', 'σ (pooled)', '|Δ| > 2σ'], rows));
     }
   }
@@ -114,23 +165,46 @@ function perStageLines(s: SweepRows): string[] {
     const stages = ts[0]?.stages.filter((st) => st !== 'final') ?? [];
     if (!stages.length) continue;
     out.push('', `Validation after each stage, ${arm} (mean ± 95% CI over ${ts.length} seeds; 'final' = test):`, '');
-    out.push(...table(['stage', 'T2I R@10', 'T2T R@10', 'intent acc'], [...stages, 'final'].map((st) => [
-      st, ...(['t2i/R@10', 't2t/R@10', 'nlu/intentAccuracy'] as const).map((tm) => { const [t, m] = tm.split('/'); return fmtMeanCi(vals(ts, key(st, t!, 'mean', m!))); }),
-    ])));
+    out.push(
+      ...table(
+        ['stage', 'T2I R@10', 'T2T R@10', 'intent acc'],
+        [...stages, 'final'].map((st) => [
+          st,
+          ...(['t2i/R@10', 't2t/R@10', 'nlu/intentAccuracy'] as const).map((tm) => {
+            const [t, m] = tm.split('/');
+            return fmtMeanCi(vals(ts, key(st, t!, 'mean', m!)));
+          }),
+        ]),
+      ),
+    );
   }
   return out;
 }
 
 /** One sweep's section: arms table (mean ± std over seeds), then the computed comparisons. */
-export function sweepSection(s: SweepRows, question: string | undefined, ctx: RenderContext = { resamples: 2000, cache: new Map() }): string[] {
+export function sweepSection(
+  s: SweepRows,
+  question: string | undefined,
+  ctx: RenderContext = { resamples: 2000, cache: new Map() },
+): string[] {
   const a = ANALYSES[s.sweep] ?? {};
   const out = [`## ${s.sweep}`, ''];
   if (question) out.push(`Question: ${question}`, '');
   const wall = meanStd(s.trials.map((t) => t.wallSec).filter((x): x is number => x !== undefined));
-  out.push(`${s.trials.length} finished trials; time: ${Number.isFinite(wall.mean) ? `${(wall.mean / 60).toFixed(1)} min per trial (mean, measured), ${((wall.mean * s.trials.length) / 60).toFixed(0)} min in all` : 'not recorded'}.`, '');
+  out.push(
+    `${s.trials.length} finished trials; time: ${Number.isFinite(wall.mean) ? `${(wall.mean / 60).toFixed(1)} min per trial (mean, measured), ${((wall.mean * s.trials.length) / 60).toFixed(0)} min in all` : 'not recorded'}.`,
+    '',
+  );
   const armRows = s.arms.map((arm) => {
     const ts = armTrials(s, arm);
-    return [arm, ts.map((t) => t.seed).sort((x, y) => x - y).join(','), ...HEADLINE.map(([, task, metric]) => fmtMeanCi(vals(ts, key('final', task, 'mean', metric))))];
+    return [
+      arm,
+      ts
+        .map((t) => t.seed)
+        .sort((x, y) => x - y)
+        .join(','),
+      ...HEADLINE.map(([, task, metric]) => fmtMeanCi(vals(ts, key('final', task, 'mean', metric)))),
+    ];
   });
   out.push(...table(['arm', 'seeds', ...HEADLINE.map(([l]) => l)], [...armRows, ...baselineRows(s)]));
   out.push('', '### Conclusion (computed)', '');
@@ -144,19 +218,37 @@ export function sweepSection(s: SweepRows, question: string | undefined, ctx: Re
 
 /** Baselines of the trials' test splits (pixel-knn, chance: no training), as arm-table rows over every trial. */
 function baselineRows(s: SweepRows): string[][] {
-  const names = [...new Set(s.trials.flatMap((t) => [...t.values.keys()].map((k) => k.split('/')[1]!).filter((task) => task.includes('@')).map((task) => task.split('@')[1]!)))].sort();
-  return names.map((b) => [`*${b.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} (baseline)*`, 'all',
-    ...HEADLINE.map(([, task, metric]) => fmtMeanCi(vals(s.trials, key('final', `${task}@${b}`, 'mean', metric))))]);
+  const names = [
+    ...new Set(
+      s.trials.flatMap((t) =>
+        [...t.values.keys()]
+          .map((k) => k.split('/')[1]!)
+          .filter((task) => task.includes('@'))
+          .map((task) => task.split('@')[1]!),
+      ),
+    ),
+  ].sort();
+  return names.map((b) => [
+    `*${b.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} (baseline)*`,
+    'all',
+    ...HEADLINE.map(([, task, metric]) => fmtMeanCi(vals(s.trials, key('final', `${task}@${b}`, 'mean', metric)))),
+  ]);
 }
 
 /** Generic sweeps: the arm with the best mean T2I R@10 against the runner-up. */
 function bestVsRunnerUp(s: SweepRows): [string, string][] {
   const k = key('final', 't2i', 'mean', 'R@10');
-  const ranked = s.arms.map((arm) => ({ arm, m: meanStd(vals(armTrials(s, arm), k)).mean })).filter((r) => Number.isFinite(r.m)).sort((p, q) => q.m - p.m);
+  const ranked = s.arms
+    .map((arm) => ({ arm, m: meanStd(vals(armTrials(s, arm), k)).mean }))
+    .filter((r) => Number.isFinite(r.m))
+    .sort((p, q) => q.m - p.m);
   return ranked.length >= 2 ? [[ranked[0]!.arm, ranked[1]!.arm]] : [];
 }
 
-export function renderResults(sweeps: SweepRows[], opts: { db: string; questions?: Record<string, string>; generatedAt?: string; runsDir?: string; resamples?: number }): string {
+export function renderResults(
+  sweeps: SweepRows[],
+  opts: { db: string; questions?: Record<string, string>; generatedAt?: string; runsDir?: string; resamples?: number },
+): string {
   const ctx: RenderContext = { runsDir: opts.runsDir, resamples: opts.resamples ?? 2000, cache: new Map() };
   const head = [
     '# RESULTS',

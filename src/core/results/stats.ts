@@ -8,8 +8,10 @@ export function meanStd(xs: readonly number[]): { mean: number; std: number | un
 
 /** Two-sided 95% quantile of Student's t with `df` degrees of freedom (table to 30, Cornish–Fisher beyond). */
 export function t975(df: number): number {
-  const T = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093,
-    2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+  const T = [
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11,
+    2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+  ];
   if (df < 1) return NaN;
   if (df <= 30) return T[Math.round(df) - 1]!;
   const z = 1.959964;
@@ -51,7 +53,8 @@ export function compareArms(a: readonly number[], b: readonly number[]): Differe
   return { delta, spread, exceeds: spread === undefined ? undefined : Math.abs(delta) > 2 * spread, na: A.n, nb: B.n };
 }
 
-export const fmt = (x: number | undefined, digits = 3) => (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits));
+export const fmt = (x: number | undefined, digits = 3) =>
+  x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits);
 export const fmtSigned = (x: number, digits = 3) => {
   const r = Number(x.toFixed(digits)); // no '−0.000'
   return `${r >= 0 ? '+' : '−'}${Math.abs(r).toFixed(digits)}`;

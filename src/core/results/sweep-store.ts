@@ -25,7 +25,12 @@ export async function recordTrials(dbPath: string, trials: Trial[], runsDir: str
 }
 
 /** The sweep's sortable table, read from the store: one row per finished trial, its point, seed and final metrics. */
-export async function sweepTable(dbPath: string, trials: Trial[], runIds: string[], heads: readonly HeadlineMetric[]): Promise<SweepReport['table']> {
+export async function sweepTable(
+  dbPath: string,
+  trials: Trial[],
+  runIds: string[],
+  heads: readonly HeadlineMetric[],
+): Promise<SweepReport['table']> {
   const TABLE_METRICS = tableMetrics(heads);
   const params = [...new Set(trials.flatMap((t) => Object.keys(t.point)))];
   const columns = ['run', ...params.map((p) => p.split('.').pop()!), 'seed', ...TABLE_METRICS.map(([c]) => c)];

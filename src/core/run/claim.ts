@@ -11,7 +11,9 @@ import { checkRunId, formatRunId, utcStamp } from './run-id';
 export function canonicalJson(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) =>
     x && typeof x === 'object' && !Array.isArray(x)
-      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
       : x,
   );
 }
@@ -21,7 +23,8 @@ export function configDifferences(a: unknown, b: unknown, path = '', out: string
   if (out.length >= max) return out;
   const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
   if (isObj(a) && isObj(b)) {
-    for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) configDifferences(a[k], b[k], path ? `${path}.${k}` : k, out, max);
+    for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort())
+      configDifferences(a[k], b[k], path ? `${path}.${k}` : k, out, max);
   } else if (canonicalJson(a) !== canonicalJson(b)) out.push(path || '(all)');
   return out;
 }
@@ -73,7 +76,9 @@ export function claimRunDir(parent: string, e: Experiment, runId: string | undef
     const same = `already holds ${prev?.status === 'finished' ? 'a finished run' : 'a run'} of this experiment ('${e.id}', same config)`;
     if (prev?.status === 'finished') throw new UserError(`--run-id ${runId}: ${runDir} ${same}; ${other}`);
     const at = prev ? ` (${prev.status} at step ${prev.globalStep} of ${prev.totalSteps})` : '';
-    throw new UserError(`--run-id ${runId}: ${runDir} ${same}${at}; continue it with 'unir run --resume ${runDir}', or ${other}`);
+    throw new UserError(
+      `--run-id ${runId}: ${runDir} ${same}${at}; continue it with 'unir run --resume ${runDir}', or ${other}`,
+    );
   }
   const t = theirs as { id?: unknown; seed?: unknown } | undefined;
   const what = t

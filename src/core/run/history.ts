@@ -10,7 +10,18 @@ export interface HistoryRow {
   samplesPerSec?: number;
 }
 
-const HISTORY_META = new Set(['stage', 'step', 'globalStep', 'lr', 'time', 'samplesPerSec', 'elapsed', 'epoch', 'losses', 'type']);
+const HISTORY_META = new Set([
+  'stage',
+  'step',
+  'globalStep',
+  'lr',
+  'time',
+  'samplesPerSec',
+  'elapsed',
+  'epoch',
+  'losses',
+  'type',
+]);
 
 /** history.jsonl's rows; a torn last line (a run killed mid-write, re-logged on resume) is skipped. */
 export function parseHistory(text: string): HistoryRow[] {
@@ -40,4 +51,5 @@ export function parseHistory(text: string): HistoryRow[] {
 }
 
 /** A history file's rows ([] when there is none). */
-export const readHistory = (path: string): HistoryRow[] => (existsSync(path) ? parseHistory(readFileSync(path, 'utf8')) : []);
+export const readHistory = (path: string): HistoryRow[] =>
+  existsSync(path) ? parseHistory(readFileSync(path, 'utf8')) : [];

@@ -51,9 +51,14 @@ export function lockRun(runDir: string): () => void {
         // torn or empty: treat as stale
       }
       const alive = holder.host === hostname() && typeof holder.pid === 'number' && isProcessAlive(holder.pid);
-      if (alive) throw new UserError(`${runDir}: in use by process ${holder.pid} since ${holder.since}; wait for it, or stop it first`);
+      if (alive)
+        throw new UserError(
+          `${runDir}: in use by process ${holder.pid} since ${holder.since}; wait for it, or stop it first`,
+        );
       rmSync(path, { force: true });
     }
   }
-  throw new UserError(`${runDir}: could not lock the run directory (run.lock keeps reappearing); is another unir process starting it?`);
+  throw new UserError(
+    `${runDir}: could not lock the run directory (run.lock keeps reappearing); is another unir process starting it?`,
+  );
 }

@@ -24,7 +24,9 @@ export function readMetricsJson(runDir: string): MetricsFile {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new UserError(`${path}: not valid JSON (${(e as Error).message.split('\n')[0]}); re-run the evaluation or restore the file`);
+    throw new UserError(
+      `${path}: not valid JSON (${(e as Error).message.split('\n')[0]}); re-run the evaluation or restore the file`,
+    );
   }
   const r = MetricsFileSchema.safeParse(raw);
   if (!r.success) throw new UserError(`${path}: ${formatZodError(r.error)}; see docs/metrics-json.md`);
@@ -40,15 +42,19 @@ export function whyNoMetrics(runDir: string): string {
   const run = readRunJson(runDir);
   const hasConfig = existsSync(runFile(runDir, 'config'));
   const { config, metrics } = RUN_FILES;
-  if (!run && !hasConfig) return `this is not a run directory (no run.json or ${config}); give a folder 'unir run' wrote, e.g. runs/<runId> ('unir runs' lists them)`;
+  if (!run && !hasConfig)
+    return `this is not a run directory (no run.json or ${config}); give a folder 'unir run' wrote, e.g. runs/<runId> ('unir runs' lists them)`;
   const at = run ? `step ${run.globalStep ?? 0} of ${run.totalSteps ?? '?'}` : 'its start';
   const pid = runLockHolder(runDir);
-  if (pid !== undefined) return `the run is still training (process ${pid}, ${at}); ${metrics} is written after its first stage's evaluation`;
+  if (pid !== undefined)
+    return `the run is still training (process ${pid}, ${at}); ${metrics} is written after its first stage's evaluation`;
   const restart = `'unir run ${run?.source ?? run?.experiment ?? '<experiment>'}'`;
   if (!hasConfig) return `the run has no ${config} either, so it cannot be resumed; start a new one with ${restart}`;
   const resume = `'unir run --resume ${runDir}'`;
   if (!run) return `the run never started training; start it with ${resume}`;
-  if (run.status === 'finished') return `the run finished but its ${metrics} is gone; restore the file, or run the experiment again with ${restart}`;
-  if (run.status === 'failed') return `the run failed at ${at} before any metrics (${run.error ?? 'no error recorded'}); fix that, then continue it with ${resume}`;
+  if (run.status === 'finished')
+    return `the run finished but its ${metrics} is gone; restore the file, or run the experiment again with ${restart}`;
+  if (run.status === 'failed')
+    return `the run failed at ${at} before any metrics (${run.error ?? 'no error recorded'}); fix that, then continue it with ${resume}`;
   return `the run stopped at ${at} before any metrics (status ${run.status ?? 'unknown'}); continue it with ${resume}`;
 }

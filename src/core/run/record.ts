@@ -25,7 +25,9 @@ export interface RunRecord {
 /** The history file a run's config names (the history-jsonl observer's `file`), else history.jsonl. */
 function historyPath(dir: string, config: Record<string, unknown>): string {
   const observers = Array.isArray(config.observers) ? (config.observers as { id?: unknown; file?: unknown }[]) : [];
-  const own = observers.find((o) => o?.id === 'history-jsonl' && typeof o.file === 'string')?.file as string | undefined;
+  const own = observers.find((o) => o?.id === 'history-jsonl' && typeof o.file === 'string')?.file as
+    | string
+    | undefined;
   return join(dir, own ?? RUN_FILES.history);
 }
 
@@ -34,10 +36,17 @@ export function loadRunRecord(runDir: string): RunRecord {
   const dir = resolve(runDir);
   if (!existsSync(dir)) throw new UserError(`${runDir}: no such run directory; list runs with 'unir runs'`);
   const metrics = readMetricsJson(dir);
-  const fix = "restore it, or re-run the experiment";
+  const fix = 'restore it, or re-run the experiment';
   const config = readJsonFile<Record<string, unknown>>(runFile(dir, 'config'), fix) ?? {};
   const run = readJsonFile<RunRecord['run']>(runFile(dir, 'run'), fix) ?? {};
-  return { dir, runId: metrics.runId ?? basename(dir), metrics, config, run, history: readHistory(historyPath(dir, config)) };
+  return {
+    dir,
+    runId: metrics.runId ?? basename(dir),
+    metrics,
+    config,
+    run,
+    history: readHistory(historyPath(dir, config)),
+  };
 }
 
 /** Finished: the run wrote final metrics and (when it has a run.json) says so there. */
@@ -49,7 +58,8 @@ export function isRunFinished(runDir: string): boolean {
 }
 
 /** A run's final metrics when it finished, else undefined. */
-export const finishedMetrics = (runDir: string): MetricsFile | undefined => (isRunFinished(runDir) ? readMetricsJson(runDir) : undefined);
+export const finishedMetrics = (runDir: string): MetricsFile | undefined =>
+  isRunFinished(runDir) ? readMetricsJson(runDir) : undefined;
 
 /** Whether a folder holds a run (started or not): it has config.json or checkpoints/. */
 export const isRunDir = (dir: string) => existsSync(runFile(dir, 'config')) || existsSync(runFile(dir, 'checkpoints'));
@@ -58,7 +68,10 @@ export const isRunDir = (dir: string) => existsSync(runFile(dir, 'config')) || e
 export function readRunConfig(runDir: string): { dir: string; cfgPath: string; cfg: unknown } {
   const dir = resolve(runDir);
   const cfgPath = runFile(dir, 'config');
-  if (!existsSync(cfgPath)) throw new UserError(`${runDir}: not a run directory (no ${RUN_FILES.config}); give a directory 'unir run' created, e.g. runs/<runId>`);
+  if (!existsSync(cfgPath))
+    throw new UserError(
+      `${runDir}: not a run directory (no ${RUN_FILES.config}); give a directory 'unir run' created, e.g. runs/<runId>`,
+    );
   return { dir, cfgPath, cfg: readJsonFile<unknown>(cfgPath, 'restore it or start a new run') };
 }
 
@@ -72,5 +85,8 @@ export function writeRunConfig(runDir: string, config: unknown): void {
 /** Run directories under `outDir` (newest first), for messages. */
 export function listRunDirs(outDir: string): string[] {
   if (!existsSync(outDir)) return [];
-  return readdirSync(outDir).filter((d) => existsSync(join(outDir, d, RUN_FILES.config))).sort().reverse();
+  return readdirSync(outDir)
+    .filter((d) => existsSync(join(outDir, d, RUN_FILES.config)))
+    .sort()
+    .reverse();
 }

@@ -33,8 +33,21 @@ export interface Resolved {
 export async function importRunPlugins(runDir: string, o: LoadAndResolveOptions): Promise<LoadedPluginModule[]> {
   const cfg = peekRunConfig(runDir) as { plugins?: PluginModuleSpec[] } | undefined;
   const where = `${runFile(runDir, 'config')}: plugins`;
-  const recorded = await importPluginModules(Array.isArray(cfg?.plugins) ? cfg!.plugins! : [], { registry: o.registry, baseDir: runDir, where, warn: o.warn });
-  return [...recorded, ...(await importPluginModules(o.plugins ?? [], { registry: o.registry, baseDir: process.cwd(), where: '--plugin', warn: o.warn }))];
+  const recorded = await importPluginModules(Array.isArray(cfg?.plugins) ? cfg!.plugins! : [], {
+    registry: o.registry,
+    baseDir: runDir,
+    where,
+    warn: o.warn,
+  });
+  return [
+    ...recorded,
+    ...(await importPluginModules(o.plugins ?? [], {
+      registry: o.registry,
+      baseDir: process.cwd(),
+      where: '--plugin',
+      warn: o.warn,
+    })),
+  ];
 }
 
 export type ResolveTarget = { experiment: string; set?: readonly SetFlag[] } | { runDir: string };
@@ -50,14 +63,31 @@ export async function loadAndResolve(target: ResolveTarget, o: LoadAndResolveOpt
   if ('runDir' in target) {
     const { dir, cfgPath, cfg } = readRunConfig(target.runDir);
     const recorded = ((cfg as { plugins?: PluginModuleSpec[] } | undefined)?.plugins ?? []) as PluginModuleSpec[];
-    const modules = await importPluginModules(recorded, { registry: o.registry, baseDir: dir, where: `${cfgPath}: plugins`, warn: o.warn });
-    modules.push(...(await importPluginModules(extra, { registry: o.registry, baseDir: cwd, where: '--plugin', warn: o.warn })));
+    const modules = await importPluginModules(recorded, {
+      registry: o.registry,
+      baseDir: dir,
+      where: `${cfgPath}: plugins`,
+      warn: o.warn,
+    });
+    modules.push(
+      ...(await importPluginModules(extra, { registry: o.registry, baseDir: cwd, where: '--plugin', warn: o.warn })),
+    );
     const resolved = resolveExperiment(cfg, o.registry, { source: cfgPath, modelSpec: modelSpecParser });
     return { resolved, source: cfgPath, runDir: dir, modules };
   }
   const { input, source, file } = await loadExperiment(target.experiment);
-  const own = await importPluginModules(input.plugins ?? [], { registry: o.registry, baseDir: dirname(file), where: `${source}: plugins`, warn: o.warn });
-  const more = await importPluginModules(extra, { registry: o.registry, baseDir: cwd, where: '--plugin', warn: o.warn });
+  const own = await importPluginModules(input.plugins ?? [], {
+    registry: o.registry,
+    baseDir: dirname(file),
+    where: `${source}: plugins`,
+    warn: o.warn,
+  });
+  const more = await importPluginModules(extra, {
+    registry: o.registry,
+    baseDir: cwd,
+    where: '--plugin',
+    warn: o.warn,
+  });
   const modules = [...own, ...more.filter((m) => !own.some((x) => x.path === m.path))];
   const withModules: ExperimentInput = { ...input, ...(modules.length ? { plugins: modules } : {}) };
   const resolved = resolveWithSetFlags(withModules, source, target.set ?? [], o.registry, modelSpecParser);

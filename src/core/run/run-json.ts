@@ -34,7 +34,8 @@ export interface RunJson {
 }
 
 /** A run's run.json, or undefined when it has none (or it is unreadable). */
-export const readRunJson = (runDir: string): RunJson | undefined => readJsonOrUndefined<RunJson>(runFile(runDir, 'run'));
+export const readRunJson = (runDir: string): RunJson | undefined =>
+  readJsonOrUndefined<RunJson>(runFile(runDir, 'run'));
 
 export function writeRunJson(runDir: string, r: RunJson): void {
   writeFileAtomic(runFile(runDir, 'run'), `${JSON.stringify(r, null, 2)}\n`);
@@ -43,7 +44,8 @@ export function writeRunJson(runDir: string, r: RunJson): void {
 /** The commit the code runs at (short sha, `+dirty` when the tree has changes), if this is a git checkout. */
 export function gitSha(): string | undefined {
   const cwd = REPO_ROOT;
-  const git = (args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
+  const git = (args: string[]) =>
+    execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
   try {
     const sha = git(['rev-parse', '--short=12', 'HEAD']);
     return git(['status', '--porcelain', '--untracked-files=no']) ? `${sha}+dirty` : sha;

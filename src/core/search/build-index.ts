@@ -56,19 +56,31 @@ export async function buildIndex(o: BuildIndexOptions): Promise<BuildIndexResult
   const log = o.log ?? (() => {});
   const info = await inspectRun(o.runDir, o.registry, o.plugins);
   const e = info.experiment;
-  const backend = await initBackend({ backend: o.backend ?? (process.env.UNIR_BACKEND as BackendName | undefined) ?? e.backend });
+  const backend = await initBackend({
+    backend: o.backend ?? (process.env.UNIR_BACKEND as BackendName | undefined) ?? e.backend,
+  });
   const dataset = await experimentDataset(e, o.registry, log, `${runFile(info.runDir, 'config')}: data`);
   const split = dataset.split(o.split);
   const langs = e.data.languages;
   const texts = split.texts.filter((t) => t.role === 'chunk' && (!langs || langs.includes(t.lang)));
-  const model = await loadRunModel(info, { registry: o.registry, intents: dataset.intents, slotLabels: dataset.slotLabels });
+  const model = await loadRunModel(info, {
+    registry: o.registry,
+    intents: dataset.intents,
+    slotLabels: dataset.slotLabels,
+  });
   const dir = indexDir(info.runDir, o.plugin, o.split);
   let index: VectorIndex | undefined;
   try {
     const imageSize = e.data.imageSize ?? model.parts.image.imageSize ?? 32;
     const cache = await loadImageTensorCache(dataset, o.split, imageSize, { skipBad: true, log });
     rmSync(join(dir, SEARCH_JSON), { force: true }); // the old index is incomplete from here on
-    index = await o.registry.create('index', o.plugin, {}, { dir, dim: model.dim, runId: info.runId, model: info.fingerprint, overwrite: true }, '--index');
+    index = await o.registry.create(
+      'index',
+      o.plugin,
+      {},
+      { dir, dim: model.dim, runId: info.runId, model: info.fingerprint, overwrite: true },
+      '--index',
+    );
     const byId = new Map(split.images.map((im) => [im.id, im]));
     const per = imageSize * imageSize * 3;
     const images = await encodeAll(index, model.dim, 'images', cache.ids.length, o, (start, n) => ({
@@ -76,23 +88,46 @@ export async function buildIndex(o: BuildIndexOptions): Promise<BuildIndexResult
         const im = byId.get(id)!;
         return { id, modality: 'image', group: im.group, path: im.path };
       }),
-      vectors: () => model.encodeImage(tf.tensor4d(cache.data.subarray(start * per, (start + n) * per), [n, imageSize, imageSize, 3]), false),
+      vectors: () =>
+        model.encodeImage(
+          tf.tensor4d(cache.data.subarray(start * per, (start + n) * per), [n, imageSize, imageSize, 3]),
+          false,
+        ),
     }));
     const textsDone = await encodeAll(index, model.dim, 'texts', texts.length, o, (start, n) => {
       const batch = texts.slice(start, start + n);
       return {
-        items: batch.map((t): IndexItem => ({ id: t.id, modality: 'text', group: t.group, lang: t.lang, text: t.text })),
-        vectors: () => model.encodeText(model.tokenizer.encode(batch.map((t) => t.text), batch.map((t) => t.lang)), false),
+        items: batch.map(
+          (t): IndexItem => ({ id: t.id, modality: 'text', group: t.group, lang: t.lang, text: t.text }),
+        ),
+        vectors: () =>
+          model.encodeText(
+            model.tokenizer.encode(
+              batch.map((t) => t.text),
+              batch.map((t) => t.lang),
+            ),
+            false,
+          ),
       };
     });
     await index.persist();
     const manifest: SearchManifest = {
-      format: SEARCH_FORMAT, plugin: o.plugin, split: o.split, runId: info.runId, model: info.fingerprint, checkpointStep: info.checkpoint.globalStep,
-      dim: model.dim, dataset: { name: dataset.name, root: dataset.root, ...(dataset.version ? { version: dataset.version } : {}) },
-      intents: [...dataset.intents], slotLabels: [...dataset.slotLabels], retrievalIntents: retrievalIntents(dataset),
-      languages: [...new Set(texts.map((t) => t.lang))].sort(), imageSize,
+      format: SEARCH_FORMAT,
+      plugin: o.plugin,
+      split: o.split,
+      runId: info.runId,
+      model: info.fingerprint,
+      checkpointStep: info.checkpoint.globalStep,
+      dim: model.dim,
+      dataset: { name: dataset.name, root: dataset.root, ...(dataset.version ? { version: dataset.version } : {}) },
+      intents: [...dataset.intents],
+      slotLabels: [...dataset.slotLabels],
+      retrievalIntents: retrievalIntents(dataset),
+      languages: [...new Set(texts.map((t) => t.lang))].sort(),
+      imageSize,
       counts: { images: cache.ids.length, texts: texts.length, skippedImages: cache.skipped.length },
-      builtAt: new Date().toISOString(), seconds: Math.round((images.seconds + textsDone.seconds) * 100) / 100,
+      builtAt: new Date().toISOString(),
+      seconds: Math.round((images.seconds + textsDone.seconds) * 100) / 100,
     };
     writeSearchManifest(dir, manifest);
     return { dir, meta: index.meta, manifest, backend, images, texts: textsDone };
@@ -105,7 +140,14 @@ export async function buildIndex(o: BuildIndexOptions): Promise<BuildIndexResult
 type BatchOf = (start: number, n: number) => { items: IndexItem[]; vectors: () => tf.Tensor2D };
 
 /** Encodes `total` rows in batches (each forward pass in a tidy), adding them to the index every FLUSH rows. */
-async function encodeAll(index: VectorIndex, dim: number, phase: 'images' | 'texts', total: number, o: BuildIndexOptions, batchOf: BatchOf) {
+async function encodeAll(
+  index: VectorIndex,
+  dim: number,
+  phase: 'images' | 'texts',
+  total: number,
+  o: BuildIndexOptions,
+  batchOf: BatchOf,
+) {
   const bs = o.batchSize ?? 128;
   const t0 = performance.now();
   let items: IndexItem[] = [];

@@ -75,12 +75,25 @@ export async function openSearchEngine(runDir: string, o: OpenSearchOptions): Pr
   const split = o.split ?? 'test';
   if (o.plugin) o.registry.get('index', o.plugin, '--index');
   const { plugin, dir, manifest } = locateIndex(runDir, split, o.plugin);
-  await initBackend({ backend: o.backend ?? (process.env.UNIR_BACKEND as BackendName | undefined) ?? run.experiment.backend, quiet: true });
+  await initBackend({
+    backend: o.backend ?? (process.env.UNIR_BACKEND as BackendName | undefined) ?? run.experiment.backend,
+    quiet: true,
+  });
   const dim = (run.experiment.model as { dim: number }).dim;
-  const index = await o.registry.create('index', plugin, {}, { dir, dim, runId: run.runId, model: run.fingerprint }, '--index');
+  const index = await o.registry.create(
+    'index',
+    plugin,
+    {},
+    { dir, dim, runId: run.runId, model: run.fingerprint },
+    '--index',
+  );
   let model: UnifiedModel;
   try {
-    model = await loadRunModel(run, { registry: o.registry, intents: manifest.intents, slotLabels: manifest.slotLabels });
+    model = await loadRunModel(run, {
+      registry: o.registry,
+      intents: manifest.intents,
+      slotLabels: manifest.slotLabels,
+    });
   } catch (e) {
     await index.dispose();
     throw e;
@@ -88,8 +101,24 @@ export async function openSearchEngine(runDir: string, o: OpenSearchOptions): Pr
   const root = isAbsolute(manifest.dataset.root) ? manifest.dataset.root : join(run.runDir, manifest.dataset.root);
   const toResult = (h: SearchHit, i: number): SearchResult =>
     h.item.modality === 'image'
-      ? { rank: i + 1, score: h.score, modality: 'image', id: h.item.id, group: h.item.group, path: h.item.path ?? '', file: join(root, h.item.path ?? '') }
-      : { rank: i + 1, score: h.score, modality: 'text', id: h.item.id, group: h.item.group, lang: h.item.lang ?? '', text: h.item.text ?? '' };
+      ? {
+          rank: i + 1,
+          score: h.score,
+          modality: 'image',
+          id: h.item.id,
+          group: h.item.group,
+          path: h.item.path ?? '',
+          file: join(root, h.item.path ?? ''),
+        }
+      : {
+          rank: i + 1,
+          score: h.score,
+          modality: 'text',
+          id: h.item.id,
+          group: h.item.group,
+          lang: h.item.lang ?? '',
+          text: h.item.text ?? '',
+        };
 
   return {
     run,
@@ -98,11 +127,15 @@ export async function openSearchEngine(runDir: string, o: OpenSearchOptions): Pr
     openMs: performance.now() - t0,
     async search(raw, so = {}) {
       const query = raw.trim();
-      if (!query) throw new UserError(`search: the query is empty; give the words to search for, e.g. unir search ${runDir} "a dog face"`);
+      if (!query)
+        throw new UserError(
+          `search: the query is empty; give the words to search for, e.g. unir search ${runDir} "a dog face"`,
+        );
       const k = so.k ?? 10;
       if (!Number.isInteger(k) || k < 1) throw new UserError(`search: --k ${k}: expected a positive integer`);
       const choice = so.modality ?? 'auto';
-      if (!MODALITY_CHOICES.includes(choice)) throw new UserError(`search: --modality '${choice}': use one of ${MODALITY_CHOICES.join(', ')}`);
+      if (!MODALITY_CHOICES.includes(choice))
+        throw new UserError(`search: --modality '${choice}': use one of ${MODALITY_CHOICES.join(', ')}`);
       const detected = resolveQueryLanguage(so.lang ?? 'auto', query);
       const q0 = performance.now();
       const a = analyzeQuery(model, query, detected.lang, manifest);
@@ -118,18 +151,39 @@ export async function openSearchEngine(runDir: string, o: OpenSearchOptions): Pr
         else if (modality === 'text') hits = await index.search(a.embedding, k, textF);
         else if (!filterLang) hits = await index.search(a.embedding, k);
         else {
-          const both = [...(await index.search(a.embedding, k, imageF)), ...(await index.search(a.embedding, k, textF))];
+          const both = [
+            ...(await index.search(a.embedding, k, imageF)),
+            ...(await index.search(a.embedding, k, textF)),
+          ];
           hits = both.sort((x, y) => y.score - x.score).slice(0, k);
         }
       }
       const q2 = performance.now();
       return {
-        query, lang: detected.lang, langRule: detected.rule,
-        intent: a.intent, intentConfidence: a.intentConfidence, slots: a.slots, semanticText: a.semanticText, semanticSource: a.semanticSource,
+        query,
+        lang: detected.lang,
+        langRule: detected.rule,
+        intent: a.intent,
+        intentConfidence: a.intentConfidence,
+        slots: a.slots,
+        semanticText: a.semanticText,
+        semanticSource: a.semanticSource,
         retrieval,
-        ...(retrieval ? {} : { message: `intent '${a.intent}' needs no retrieval (no '${manifest.dataset.name}' query with it targets an image or text); nothing was searched` }),
-        k, filter: { modality, modalityFrom: choice === 'auto' ? 'intent' : 'flag', lang: filterLang },
-        index: { plugin, split, count: index.meta.count, runId: manifest.runId, model: manifest.model, checkpointStep: manifest.checkpointStep },
+        ...(retrieval
+          ? {}
+          : {
+              message: `intent '${a.intent}' needs no retrieval (no '${manifest.dataset.name}' query with it targets an image or text); nothing was searched`,
+            }),
+        k,
+        filter: { modality, modalityFrom: choice === 'auto' ? 'intent' : 'flag', lang: filterLang },
+        index: {
+          plugin,
+          split,
+          count: index.meta.count,
+          runId: manifest.runId,
+          model: manifest.model,
+          checkpointStep: manifest.checkpointStep,
+        },
         results: hits.map(toResult),
         timingsMs: { query: round(q1 - q0), search: round(q2 - q1) },
       };

@@ -10,7 +10,8 @@ export const SEARCH_JSON = 'search.json';
 export const SEARCH_FORMAT = 'unir-search-index/1';
 
 /** <runDir>/index/<plugin>-<split>/ */
-export const indexDir = (runDir: string, plugin: string, split: string) => join(runDir, INDEX_DIR, `${plugin}-${split}`);
+export const indexDir = (runDir: string, plugin: string, split: string) =>
+  join(runDir, INDEX_DIR, `${plugin}-${split}`);
 
 /**
  * search.json, written last by `unir index` (its presence marks a complete index): the labels the NLU heads
@@ -55,13 +56,19 @@ export function builtIndexes(runDir: string, split: string): string[] {
  * The index `unir search` opens: `plugin`, or when undefined the only one built for the split (exact if
  * several). Missing → one line telling the user to run `unir index`.
  */
-export function locateIndex(runDir: string, split: string, plugin?: string): { plugin: string; dir: string; manifest: SearchManifest } {
+export function locateIndex(
+  runDir: string,
+  split: string,
+  plugin?: string,
+): { plugin: string; dir: string; manifest: SearchManifest } {
   const built = builtIndexes(runDir, split);
   const chosen = plugin ?? (built.includes('exact') ? 'exact' : built[0]);
   if (!chosen || !built.includes(chosen)) {
     const other = built.length ? ` (built for split '${split}': ${built.join(', ')}; pass --index ${built[0]})` : '';
     const flags = `${chosen && chosen !== 'exact' ? ` --index ${chosen}` : ''}${split !== 'test' ? ` --split ${split}` : ''}`;
-    throw new UserError(`${runDir}: no ${chosen ?? ''}${chosen ? ' ' : ''}index of split '${split}' in ${INDEX_DIR}/; build it with 'unir index ${runDir}${flags}'${other}`);
+    throw new UserError(
+      `${runDir}: no ${chosen ?? ''}${chosen ? ' ' : ''}index of split '${split}' in ${INDEX_DIR}/; build it with 'unir index ${runDir}${flags}'${other}`,
+    );
   }
   const dir = indexDir(runDir, chosen, split);
   const path = join(dir, SEARCH_JSON);
@@ -69,10 +76,14 @@ export function locateIndex(runDir: string, split: string, plugin?: string): { p
   try {
     manifest = JSON.parse(readFileSync(path, 'utf8')) as SearchManifest;
   } catch (e) {
-    throw new UserError(`${path}: unreadable (${(e as Error).message.split('\n')[0]}); rebuild it with 'unir index ${runDir} --index ${chosen} --split ${split}'`);
+    throw new UserError(
+      `${path}: unreadable (${(e as Error).message.split('\n')[0]}); rebuild it with 'unir index ${runDir} --index ${chosen} --split ${split}'`,
+    );
   }
   if (manifest.format !== SEARCH_FORMAT) {
-    throw new UserError(`${path}: format ${JSON.stringify(manifest.format)}, expected '${SEARCH_FORMAT}'; rebuild it with 'unir index ${runDir} --index ${chosen} --split ${split}'`);
+    throw new UserError(
+      `${path}: format ${JSON.stringify(manifest.format)}, expected '${SEARCH_FORMAT}'; rebuild it with 'unir index ${runDir} --index ${chosen} --split ${split}'`,
+    );
   }
   return { plugin: chosen, dir, manifest };
 }

@@ -24,14 +24,20 @@ export interface RunInfo {
 function canonical(x: unknown): string {
   if (Array.isArray(x)) return `[${x.map(canonical).join(',')}]`;
   if (x && typeof x === 'object') {
-    return `{${Object.keys(x).sort().map((k) => `${JSON.stringify(k)}:${canonical((x as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(x)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((x as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(x) ?? 'null';
 }
 
 /** sha256 of (resolved model spec, checkpoint step), 16 hex digits. */
 export function modelFingerprint(modelSpec: Record<string, unknown>, globalStep: number): string {
-  return createHash('sha256').update(`${canonical(modelSpec)}|step=${globalStep}`).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(`${canonical(modelSpec)}|step=${globalStep}`)
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /**
@@ -45,10 +51,18 @@ export async function inspectRun(runDir: string, registry: Registry, plugins?: r
   const all = listCheckpoints(runFile(dir, 'checkpoints'));
   const checkpoint = all[all.length - 1];
   if (!checkpoint) {
-    throw new UserError(`${runDir}: no checkpoint in ${RUN_FILES.checkpoints}/ (the run has not trained a step yet); train it with 'unir run --resume ${runDir}' first`);
+    throw new UserError(
+      `${runDir}: no checkpoint in ${RUN_FILES.checkpoints}/ (the run has not trained a step yet); train it with 'unir run --resume ${runDir}' first`,
+    );
   }
   const runId = readRunJson(dir)?.runId ?? basename(dir);
-  return { runDir: dir, runId, experiment, checkpoint, fingerprint: modelFingerprint(experiment.model, checkpoint.globalStep) };
+  return {
+    runDir: dir,
+    runId,
+    experiment,
+    checkpoint,
+    fingerprint: modelFingerprint(experiment.model, checkpoint.globalStep),
+  };
 }
 
 export interface LoadRunModelOptions {
@@ -65,17 +79,28 @@ export interface LoadRunModelOptions {
  */
 export async function loadRunModel(info: RunInfo, o: LoadRunModelOptions): Promise<UnifiedModel> {
   const e = info.experiment;
-  const model = await createUnifiedModel(e.model, { registry: o.registry, seed: e.seed, numIntents: o.intents.length, numSlotLabels: bioTagSet(o.slotLabels).length });
+  const model = await createUnifiedModel(e.model, {
+    registry: o.registry,
+    seed: e.seed,
+    numIntents: o.intents.length,
+    numSlotLabels: bioTagSet(o.slotLabels).length,
+  });
   try {
     const ck = await loadCheckpoint(info.checkpoint.dir);
     const keys = variableKeys(model, new Map()).byKey;
     const fix = `it does not fit ${runFile(info.runDir, 'config')} (edited after training, or another dataset's labels?); restore the config or train again`;
     try {
       const missing = [...keys.keys()].filter((k) => !(k in ck.tensors));
-      if (missing.length) throw new UserError(`${ck.dir}: checkpoint lacks ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` (+${missing.length - 3})` : ''}; ${fix}`);
+      if (missing.length)
+        throw new UserError(
+          `${ck.dir}: checkpoint lacks ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` (+${missing.length - 3})` : ''}; ${fix}`,
+        );
       for (const [k, v] of keys) {
         const t = ck.tensors[k]!;
-        if (t.shape.join() !== v.shape.join()) throw new UserError(`${ck.dir}: '${k}' is [${t.shape}] in the checkpoint but [${v.shape}] in the model; ${fix}`);
+        if (t.shape.join() !== v.shape.join())
+          throw new UserError(
+            `${ck.dir}: '${k}' is [${t.shape}] in the checkpoint but [${v.shape}] in the model; ${fix}`,
+          );
       }
       for (const [k, v] of keys) v.assign(ck.tensors[k]!);
     } finally {

@@ -55,7 +55,12 @@ export interface QueryAnalysis {
 }
 
 /** Runs NLU + the fused query encoder on one query (training = false); no tensors outlive the call. */
-export function analyzeQuery(model: UnifiedModel, query: string, lang: string, labels: { intents: readonly string[]; slotLabels: readonly string[] }): QueryAnalysis {
+export function analyzeQuery(
+  model: UnifiedModel,
+  query: string,
+  lang: string,
+  labels: { intents: readonly string[]; slotLabels: readonly string[] },
+): QueryAnalysis {
   const enc = model.tokenizer.encode([query], [lang]);
   const [emb, intentT, slotT] = tf.tidy(() => {
     const q = model.encodeQuery(enc, false, true);
@@ -71,7 +76,13 @@ export function analyzeQuery(model: UnifiedModel, query: string, lang: string, l
   }
   const spans = firstPieceSpans(enc)[0]!;
   const positions = spans.flatMap((s, t) => (s ? [t] : []));
-  const { intents, tags } = decodeNlu(intentLogits, slotLogits, [positions], labels.intents, bioTagSet(labels.slotLabels));
+  const { intents, tags } = decodeNlu(
+    intentLogits,
+    slotLogits,
+    [positions],
+    labels.intents,
+    bioTagSet(labels.slotLabels),
+  );
   const words = positions.map((t) => enc.words[0]![enc.wordIndex[t]!]!);
   const slots = bioSpans(query, words, tags[0]!);
   const max = Math.max(...intentLogits);

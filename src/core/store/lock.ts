@@ -1,4 +1,14 @@
-import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { UserError } from '../errors';
@@ -108,8 +118,12 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, opts: 
       continue;
     }
     if (Date.now() - start > timeoutMs) {
-      const who = holder ? `pid ${holder.pid} on ${holder.host} since ${new Date(holder.since).toISOString()}` : 'another process';
-      throw new UserError(`${path}: the run store is locked by ${who}; wait for it to finish, or delete the lock file if that process is gone`);
+      const who = holder
+        ? `pid ${holder.pid} on ${holder.host} since ${new Date(holder.since).toISOString()}`
+        : 'another process';
+      throw new UserError(
+        `${path}: the run store is locked by ${who}; wait for it to finish, or delete the lock file if that process is gone`,
+      );
     }
     await sleep(delay * (0.5 + Math.random()));
     delay = Math.min(delay * 2, 250);

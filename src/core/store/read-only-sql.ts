@@ -28,7 +28,8 @@ export async function readOnlySqlProblem(c: DuckDBConnection, sql: string): Prom
   } catch (e) {
     const msg = firstLine(e);
     // DuckDB's parser gives no message for input that holds no statement (only comments or semicolons)
-    if (/^Error in native callback$/.test(msg)) return `no SQL statement in the query; give one SELECT statement, ${EXAMPLE}`;
+    if (/^Error in native callback$/.test(msg))
+      return `no SQL statement in the query; give one SELECT statement, ${EXAMPLE}`;
     return msg.replace(/^Failed to extract statements: /, '');
   }
   if (extracted.count === 0) return `no SQL statement in the query; give one SELECT statement, ${EXAMPLE}`;
@@ -40,7 +41,10 @@ export async function readOnlySqlProblem(c: DuckDBConnection, sql: string): Prom
     return accessHint(firstLine(e));
   }
   if (type !== StatementType.SELECT) {
-    const name = type === StatementType.LOAD ? 'INSTALL/LOAD' : (StatementType as unknown as Record<number, string>)[type] ?? `type ${type}`;
+    const name =
+      type === StatementType.LOAD
+        ? 'INSTALL/LOAD'
+        : ((StatementType as unknown as Record<number, string>)[type] ?? `type ${type}`);
     return `${name.replace(/_/g, ' ')} statements are refused (the run store is read-only here); give one SELECT statement, ${EXAMPLE}`;
   }
   return undefined;
@@ -48,7 +52,12 @@ export async function readOnlySqlProblem(c: DuckDBConnection, sql: string): Prom
 
 /** DuckDB's refusal of a file or network access, with what --sql may read instead. */
 export function accessHint(msg: string): string {
-  return /^Permission Error/.test(msg) ? `${msg}; queries read the run store's tables only (runs, configs, metrics, history)` : msg;
+  return /^Permission Error/.test(msg)
+    ? `${msg}; queries read the run store's tables only (runs, configs, metrics, history)`
+    : msg;
 }
 
-const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0]!.trim();
+const firstLine = (e: unknown) =>
+  String((e as Error)?.message ?? e)
+    .split('\n')[0]!
+    .trim();

@@ -52,7 +52,8 @@ export function metricRows(stage: string, m: Record<string, unknown>): MetricRow
     }
   }
   if (isObj(m.t2tCross)) {
-    for (const [x, row] of Object.entries(m.t2tCross)) if (isObj(row)) for (const [y, s] of Object.entries(row)) scores('t2t-cross', `${x}>${y}`, s);
+    for (const [x, row] of Object.entries(m.t2tCross))
+      if (isObj(row)) for (const [y, s] of Object.entries(row)) scores('t2t-cross', `${x}>${y}`, s);
   }
   if (isObj(m.nluContribution)) {
     for (const [task, c] of Object.entries(m.nluContribution)) {
@@ -62,13 +63,15 @@ export function metricRows(stage: string, m: Record<string, unknown>): MetricRow
     }
   }
   if (isObj(m.baselines)) {
-    for (const [b, tasks] of Object.entries(m.baselines)) if (isObj(tasks)) for (const [task, x] of Object.entries(tasks)) byLang(`${task}@${b}`, x);
+    for (const [b, tasks] of Object.entries(m.baselines))
+      if (isObj(tasks)) for (const [task, x] of Object.entries(tasks)) byLang(`${task}@${b}`, x);
   }
   if (isObj(m.bySubset)) {
     for (const [s, sub] of Object.entries(m.bySubset)) {
       if (!isObj(sub)) continue;
       const { nlu, retrieval, nluContribution } = sub;
-      for (const [st, task, lang, metric, v] of metricRows(stage, { nlu, retrieval, nluContribution })) rows.push([st, `${task}#${s}`, lang, metric, v]);
+      for (const [st, task, lang, metric, v] of metricRows(stage, { nlu, retrieval, nluContribution }))
+        rows.push([st, `${task}#${s}`, lang, metric, v]);
     }
   }
   return rows;
@@ -96,7 +99,8 @@ export function configRows(config: unknown): ConfigRow[] {
   const rows: ConfigRow[] = [];
   const walk = (v: unknown, path: string) => {
     if (Array.isArray(v) && v.length) v.forEach((x, i) => walk(x, `${path}[${i}]`));
-    else if (isObj(v) && Object.keys(v).length) for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
+    else if (isObj(v) && Object.keys(v).length)
+      for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
     else if (path) rows.push([path, JSON.stringify(v ?? null)]);
   };
   walk(config, '');

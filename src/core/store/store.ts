@@ -32,12 +32,18 @@ const TABLES = ['runs', 'configs', 'metrics', 'history'] as const;
 
 /** A statement DuckDB refused (bad SQL); `sqlMessage` is DuckDB's first line. */
 export class StoreSqlError extends UserError {
-  constructor(readonly dbPath: string, readonly sqlMessage: string) {
+  constructor(
+    readonly dbPath: string,
+    readonly sqlMessage: string,
+  ) {
     super(`${dbPath}: ${sqlMessage}`);
   }
 }
 
-const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0]!.trim();
+const firstLine = (e: unknown) =>
+  String((e as Error)?.message ?? e)
+    .split('\n')[0]!
+    .trim();
 const lockOf = (dbPath: string) => `${dbPath}.lock`;
 
 function corrupt(dbPath: string, e: unknown): UserError {
@@ -47,7 +53,8 @@ function corrupt(dbPath: string, e: unknown): UserError {
 }
 
 /** DuckDB errors that mean the file itself is damaged, as opposed to a bad statement. */
-const looksCorrupt = (e: unknown) => /^(IO Error|Serialization Error|INTERNAL Error)|corrupt|checksum/i.test(firstLine(e));
+const looksCorrupt = (e: unknown) =>
+  /^(IO Error|Serialization Error|INTERNAL Error)|corrupt|checksum/i.test(firstLine(e));
 
 async function open(dbPath: string, readOnly: boolean): Promise<{ inst: DuckDBInstance; conn: DuckDBConnection }> {
   let inst: DuckDBInstance;
@@ -55,7 +62,9 @@ async function open(dbPath: string, readOnly: boolean): Promise<{ inst: DuckDBIn
     inst = await DuckDBInstance.create(dbPath, readOnly ? READ_ONLY_CONFIG : {});
   } catch (e) {
     if (/lock/i.test(firstLine(e))) {
-      throw new UserError(`${dbPath}: held by another program (${firstLine(e)}); close it (a DuckDB shell or notebook?) and retry`);
+      throw new UserError(
+        `${dbPath}: held by another program (${firstLine(e)}); close it (a DuckDB shell or notebook?) and retry`,
+      );
     }
     throw corrupt(dbPath, e);
   }
@@ -63,24 +72,33 @@ async function open(dbPath: string, readOnly: boolean): Promise<{ inst: DuckDBIn
 }
 
 /** Opens the store under its lock file, runs `fn`, closes; errors from a damaged file become one-line UserErrors. */
-async function withStore<T>(dbPath: string, readOnly: boolean, fn: (c: DuckDBConnection) => Promise<T>, lock?: LockOptions): Promise<T> {
+async function withStore<T>(
+  dbPath: string,
+  readOnly: boolean,
+  fn: (c: DuckDBConnection) => Promise<T>,
+  lock?: LockOptions,
+): Promise<T> {
   if (!readOnly) mkdirSync(dirname(dbPath), { recursive: true });
-  return withFileLock(lockOf(dbPath), async () => {
-    const { inst, conn } = await open(dbPath, readOnly);
-    try {
-      if (!readOnly) {
-        try {
-          for (const s of SCHEMA) await conn.run(s);
-        } catch (e) {
-          throw looksCorrupt(e) ? corrupt(dbPath, e) : e;
+  return withFileLock(
+    lockOf(dbPath),
+    async () => {
+      const { inst, conn } = await open(dbPath, readOnly);
+      try {
+        if (!readOnly) {
+          try {
+            for (const s of SCHEMA) await conn.run(s);
+          } catch (e) {
+            throw looksCorrupt(e) ? corrupt(dbPath, e) : e;
+          }
         }
+        return await fn(conn);
+      } finally {
+        conn.closeSync();
+        inst.closeSync();
       }
-      return await fn(conn);
-    } finally {
-      conn.closeSync();
-      inst.closeSync();
-    }
-  }, lock);
+    },
+    lock,
+  );
 }
 
 async function insertRun(c: DuckDBConnection, run: StoreRun): Promise<number> {
@@ -88,8 +106,19 @@ async function insertRun(c: DuckDBConnection, run: StoreRun): Promise<number> {
   await c.run(
     `INSERT INTO runs (run_id, experiment, status, backend, threads, seed, started_at, finished_at, git_sha, config, duration_sec)
      VALUES ($1, $2, $3, $4, $5, $6, TRY_CAST($7 AS TIMESTAMPTZ), TRY_CAST($8 AS TIMESTAMPTZ), $9, CAST($10 AS JSON), $11)`,
-    [run.runId, run.experiment, run.status, run.backend, run.threads ?? null, run.seed ?? null, run.startedAt ?? null, run.finishedAt ?? null,
-      run.gitSha ?? null, JSON.stringify(run.config ?? {}), run.durationSec ?? null],
+    [
+      run.runId,
+      run.experiment,
+      run.status,
+      run.backend,
+      run.threads ?? null,
+      run.seed ?? null,
+      run.startedAt ?? null,
+      run.finishedAt ?? null,
+      run.gitSha ?? null,
+      JSON.stringify(run.config ?? {}),
+      run.durationSec ?? null,
+    ],
   );
   let n = 1;
   // column types after run_id: s VARCHAR/JSON, i INTEGER, d DOUBLE
@@ -161,19 +190,29 @@ const plain = (v: unknown): unknown => {
  */
 export async function queryRuns(dbPath: string, sql: string, lock?: LockOptions): Promise<QueryResult> {
   if (!existsSync(dbPath)) {
-    throw new UserError(`${dbPath}: no run store yet; it is written when a run finishes, or build it from run directories with 'unir runs --rebuild'`);
+    throw new UserError(
+      `${dbPath}: no run store yet; it is written when a run finishes, or build it from run directories with 'unir runs --rebuild'`,
+    );
   }
-  return withStore(dbPath, true, async (c) => {
-    const problem = await readOnlySqlProblem(c, sql);
-    if (problem) throw new StoreSqlError(dbPath, problem);
-    try {
-      const reader = await c.runAndReadAll(sql);
-      return { columns: reader.columnNames(), rows: reader.getRowObjectsJS().map((r) => plain(r) as Record<string, unknown>) };
-    } catch (e) {
-      if (looksCorrupt(e)) throw corrupt(dbPath, e);
-      throw new StoreSqlError(dbPath, accessHint(firstLine(e)));
-    }
-  }, lock);
+  return withStore(
+    dbPath,
+    true,
+    async (c) => {
+      const problem = await readOnlySqlProblem(c, sql);
+      if (problem) throw new StoreSqlError(dbPath, problem);
+      try {
+        const reader = await c.runAndReadAll(sql);
+        return {
+          columns: reader.columnNames(),
+          rows: reader.getRowObjectsJS().map((r) => plain(r) as Record<string, unknown>),
+        };
+      } catch (e) {
+        if (looksCorrupt(e)) throw corrupt(dbPath, e);
+        throw new StoreSqlError(dbPath, accessHint(firstLine(e)));
+      }
+    },
+    lock,
+  );
 }
 
 export interface RebuildResult {
@@ -190,34 +229,41 @@ export async function rebuildStore(dbPath: string, runsDir: string, lock?: LockO
   mkdirSync(dirname(dbPath), { recursive: true });
   const tmp = `${dbPath}.rebuild-${process.pid}`;
   const result: RebuildResult = { imported: [], skipped: [] };
-  const dirs = readdirSync(runsDir).sort().map((d) => join(runsDir, d)).filter((d) => statSync(d).isDirectory() && existsSync(runFile(d, 'metrics')));
-  await withFileLock(lockOf(dbPath), async () => {
-    for (const f of [tmp, `${tmp}.wal`]) rmSync(f, { force: true });
-    const inst = await DuckDBInstance.create(tmp);
-    const c = await inst.connect();
-    try {
-      for (const s of SCHEMA) await c.run(s);
-      await transaction(c, async () => {
-        for (const dir of dirs) {
-          let run: StoreRun;
-          try {
-            run = runFromDir(dir);
-          } catch (e) {
-            result.skipped.push({ dir, reason: firstLine(e) });
-            continue;
+  const dirs = readdirSync(runsDir)
+    .sort()
+    .map((d) => join(runsDir, d))
+    .filter((d) => statSync(d).isDirectory() && existsSync(runFile(d, 'metrics')));
+  await withFileLock(
+    lockOf(dbPath),
+    async () => {
+      for (const f of [tmp, `${tmp}.wal`]) rmSync(f, { force: true });
+      const inst = await DuckDBInstance.create(tmp);
+      const c = await inst.connect();
+      try {
+        for (const s of SCHEMA) await c.run(s);
+        await transaction(c, async () => {
+          for (const dir of dirs) {
+            let run: StoreRun;
+            try {
+              run = runFromDir(dir);
+            } catch (e) {
+              result.skipped.push({ dir, reason: firstLine(e) });
+              continue;
+            }
+            await insertRun(c, run);
+            result.imported.push(run.runId);
           }
-          await insertRun(c, run);
-          result.imported.push(run.runId);
-        }
-      });
-      await c.run('CHECKPOINT');
-    } finally {
-      c.closeSync();
-      inst.closeSync();
-    }
-    rmSync(`${dbPath}.wal`, { force: true }); // a WAL of the old file must not be replayed onto the new one
-    rmSync(`${tmp}.wal`, { force: true });
-    renameSync(tmp, dbPath);
-  }, lock);
+        });
+        await c.run('CHECKPOINT');
+      } finally {
+        c.closeSync();
+        inst.closeSync();
+      }
+      rmSync(`${dbPath}.wal`, { force: true }); // a WAL of the old file must not be replayed onto the new one
+      rmSync(`${tmp}.wal`, { force: true });
+      renameSync(tmp, dbPath);
+    },
+    lock,
+  );
   return result;
 }

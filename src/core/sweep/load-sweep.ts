@@ -22,14 +22,18 @@ export function findSweepFile(pathOrName: string): string {
     for (const dir of ['experiments', 'experiments/sweeps']) c.push(...EXTS.map((e) => repoPath(dir, pathOrName + e)));
   }
   const hit = c.find((p) => existsSync(p) && EXTS.includes(extname(p)));
-  if (!hit) throw new UserError(`sweep '${pathOrName}': no such file; give a sweep file (.ts with 'export default defineSweep({...})', or .json)`);
+  if (!hit)
+    throw new UserError(
+      `sweep '${pathOrName}': no such file; give a sweep file (.ts with 'export default defineSweep({...})', or .json)`,
+    );
   return resolve(hit);
 }
 
 /** Loads and validates a sweep file (TS default export or JSON). */
 export async function loadSweep(pathOrName: string): Promise<{ spec: SweepSpec; source: string }> {
   const { raw, source } = await loadDefaultExport(findSweepFile(pathOrName));
-  if (typeof raw !== 'object' || raw === null) throw new UserError(`${source}: no sweep; end the file with 'export default defineSweep({...})'`);
+  if (typeof raw !== 'object' || raw === null)
+    throw new UserError(`${source}: no sweep; end the file with 'export default defineSweep({...})'`);
   if (!('params' in raw) && 'data' in raw) {
     throw new UserError(`${source}: this is an experiment, not a sweep; run it with 'unir run ${source}'`);
   }
@@ -42,15 +46,28 @@ export async function loadSweep(pathOrName: string): Promise<{ spec: SweepSpec; 
  * Validates every trial before any runs: the base experiment with the trial's overrides and seed must
  * resolve. The first bad trial throws one line naming the sweep, the trial and the bad path.
  */
-export async function validateTrials(spec: SweepSpec, trials: Trial[], registry: Registry, runsDir?: string, plugins: readonly string[] = []): Promise<void> {
+export async function validateTrials(
+  spec: SweepSpec,
+  trials: Trial[],
+  registry: Registry,
+  runsDir?: string,
+  plugins: readonly string[] = [],
+): Promise<void> {
   const { input, source, file } = await loadExperiment(spec.base);
-  const own = await importPluginModules(input.plugins ?? [], { registry, baseDir: dirname(file), where: `${source}: plugins` });
+  const own = await importPluginModules(input.plugins ?? [], {
+    registry,
+    baseDir: dirname(file),
+    where: `${source}: plugins`,
+  });
   const extra = await importPluginModules(plugins, { registry, baseDir: process.cwd(), where: '--plugin' });
   const modules = [...own, ...extra.filter((m) => !own.some((x) => x.path === m.path))];
   for (const t of trials) {
     let config: unknown;
     try {
-      const exp = applyOverrides({ ...input, ...(modules.length ? { plugins: modules } : {}) }, { ...t.overrides, seed: t.seed });
+      const exp = applyOverrides(
+        { ...input, ...(modules.length ? { plugins: modules } : {}) },
+        { ...t.overrides, seed: t.seed },
+      );
       config = resolveExperiment(exp, registry, { modelSpec: modelSpecParser }).experiment;
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
@@ -80,7 +97,14 @@ function checkExistingTrial(dir: string, config: unknown, sweepId: string): void
 /** The dotted path of the first difference between two JSON values, or undefined if equal. */
 export function firstDifference(a: unknown, b: unknown, path: string): string | undefined {
   if (a === b) return undefined;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return path;
+  if (
+    typeof a !== 'object' ||
+    typeof b !== 'object' ||
+    a === null ||
+    b === null ||
+    Array.isArray(a) !== Array.isArray(b)
+  )
+    return path;
   if (Array.isArray(a) && Array.isArray(b)) {
     if (a.length !== b.length) return path;
     for (let i = 0; i < a.length; i++) {

@@ -34,12 +34,29 @@ export function trialArgs(t: Trial, o: SweepRunOptions): string[] {
   // config.json is written before anything else: a trial killed before its first checkpoint resumes too.
   const args = isRunDir(dir)
     ? ['run', '--resume', dir]
-    : ['run', o.base, '--seed', String(t.seed), '--run-id', t.runId, '--out', o.runsDir,
-      ...Object.entries(t.overrides).flatMap(([p, v]) => ['--set', `${p}=${typeof v === 'string' ? v : JSON.stringify(v)}`])];
+    : [
+        'run',
+        o.base,
+        '--seed',
+        String(t.seed),
+        '--run-id',
+        t.runId,
+        '--out',
+        o.runsDir,
+        ...Object.entries(t.overrides).flatMap(([p, v]) => [
+          '--set',
+          `${p}=${typeof v === 'string' ? v : JSON.stringify(v)}`,
+        ]),
+      ];
   return [...args, ...(o.plugins ?? []).flatMap((p) => ['--plugin', p]), ...(o.extraArgs ?? [])];
 }
 
-function runChild(args: string[], env: NodeJS.ProcessEnv, prefix: string, log: (l: string) => void): Promise<{ code: number | null; tail: string }> {
+function runChild(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  prefix: string,
+  log: (l: string) => void,
+): Promise<{ code: number | null; tail: string }> {
   return new Promise((resolveP) => {
     const child = spawn(process.execPath, [UNIR_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const tail: string[] = [];
@@ -69,11 +86,15 @@ export async function runTrials(trials: Trial[], o: SweepRunOptions): Promise<Tr
   const outcomes: TrialOutcome[] = new Array(trials.length);
   let next = 0;
   const todo = trials.filter((t) => !trialFinished(runsDir, t.runId)).length;
-  log(`sweep: ${trials.length} trials, ${trials.length - todo} already finished, ${todo} to run, ${parallel} at a time`);
+  log(
+    `sweep: ${trials.length} trials, ${trials.length - todo} already finished, ${todo} to run, ${parallel} at a time`,
+  );
   let started = 0;
   // Seed by seed (every point at seed 1, then at seed 2, ...): a sweep stopped early still compares all points.
   const seedRank = new Map([...new Set(trials.map((t) => t.seed))].map((s, k) => [s, k]));
-  const order = trials.map((_, i) => i).sort((a, b) => seedRank.get(trials[a]!.seed)! - seedRank.get(trials[b]!.seed)! || a - b);
+  const order = trials
+    .map((_, i) => i)
+    .sort((a, b) => seedRank.get(trials[a]!.seed)! - seedRank.get(trials[b]!.seed)! || a - b);
   const worker = async () => {
     while (next < trials.length) {
       const i = order[next++]!;
@@ -87,7 +108,12 @@ export async function runTrials(trials: Trial[], o: SweepRunOptions): Promise<Tr
       const env: NodeJS.ProcessEnv = { ...process.env };
       if (parallel > 1) env.UNIR_WASM_THREADS = String(threads);
       const r = await runChild(trialArgs(t, { ...o, runsDir }), env, parallel > 1 ? `  [${t.runId}]` : ' ', log);
-      outcomes[i] = { trial: t, status: r.code === 0 && trialFinished(runsDir, t.runId) ? 'finished' : 'failed', code: r.code, lastLines: r.tail };
+      outcomes[i] = {
+        trial: t,
+        status: r.code === 0 && trialFinished(runsDir, t.runId) ? 'finished' : 'failed',
+        code: r.code,
+        lastLines: r.tail,
+      };
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));

@@ -2,37 +2,44 @@ import { z } from 'zod';
 import { overridesSlug, type Overrides } from '../config/overrides';
 import { mulberry32 } from '../rng';
 
-const Range = z.object({
-  min: z.number(),
-  max: z.number(),
-  log: z.boolean().default(false),
-  int: z.boolean().default(false),
-}).refine((r) => r.max > r.min, { message: 'max must be > min' }).refine((r) => !r.log || r.min > 0, { message: 'log range needs min > 0' });
+const Range = z
+  .object({
+    min: z.number(),
+    max: z.number(),
+    log: z.boolean().default(false),
+    int: z.boolean().default(false),
+  })
+  .refine((r) => r.max > r.min, { message: 'max must be > min' })
+  .refine((r) => !r.log || r.min > 0, { message: 'log range needs min > 0' });
 
 /** A sweep: a base experiment plus overrides by dotted config path. */
-export const SweepSchema = z.object({
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'kebab-case id'),
-  /** What question this sweep answers (shown in the report). */
-  question: z.string().default(''),
-  /** Experiment file or name (experiments/<name>.ts). */
-  base: z.string(),
-  method: z.enum(['grid', 'random']).default('grid'),
-  /** grid: a list of values per path; random: a list (uniform choice) or a {min, max, log, int} range. */
-  params: z.record(z.string(), z.union([z.array(z.unknown()).min(1), Range])),
-  /** Random search: number of points (each run with every seed). */
-  trials: z.number().int().positive().optional(),
-  /** Seed of the random search itself. */
-  searchSeed: z.number().int().default(0),
-  /** Every point runs once per seed. */
-  seeds: z.array(z.number().int()).min(1).default([1]),
-  /** Overrides applied to every trial. */
-  fixed: z.record(z.string(), z.unknown()).default({}),
-}).superRefine((s, ctx) => {
-  for (const [p, v] of Object.entries(s.params)) {
-    if (s.method === 'grid' && !Array.isArray(v)) ctx.addIssue({ code: 'custom', path: ['params', p], message: 'grid search needs a list of values' });
-  }
-  if (s.method === 'random' && s.trials === undefined) ctx.addIssue({ code: 'custom', path: ['trials'], message: 'random search needs trials' });
-});
+export const SweepSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'kebab-case id'),
+    /** What question this sweep answers (shown in the report). */
+    question: z.string().default(''),
+    /** Experiment file or name (experiments/<name>.ts). */
+    base: z.string(),
+    method: z.enum(['grid', 'random']).default('grid'),
+    /** grid: a list of values per path; random: a list (uniform choice) or a {min, max, log, int} range. */
+    params: z.record(z.string(), z.union([z.array(z.unknown()).min(1), Range])),
+    /** Random search: number of points (each run with every seed). */
+    trials: z.number().int().positive().optional(),
+    /** Seed of the random search itself. */
+    searchSeed: z.number().int().default(0),
+    /** Every point runs once per seed. */
+    seeds: z.array(z.number().int()).min(1).default([1]),
+    /** Overrides applied to every trial. */
+    fixed: z.record(z.string(), z.unknown()).default({}),
+  })
+  .superRefine((s, ctx) => {
+    for (const [p, v] of Object.entries(s.params)) {
+      if (s.method === 'grid' && !Array.isArray(v))
+        ctx.addIssue({ code: 'custom', path: ['params', p], message: 'grid search needs a list of values' });
+    }
+    if (s.method === 'random' && s.trials === undefined)
+      ctx.addIssue({ code: 'custom', path: ['trials'], message: 'random search needs trials' });
+  });
 export type SweepSpec = z.output<typeof SweepSchema>;
 export type SweepInput = z.input<typeof SweepSchema>;
 
@@ -45,7 +52,6 @@ export interface Trial {
   overrides: Overrides; // fixed + point
   seed: number;
 }
-
 
 /** Cartesian product (grid) or seeded random points, each crossed with every seed, in a stable order. */
 export function expandSweep(s: SweepSpec): Trial[] {
@@ -62,7 +68,9 @@ export function expandSweep(s: SweepSpec): Trial[] {
         if (Array.isArray(spec)) pt[p] = spec[Math.floor(r() * spec.length)];
         else {
           const u = r();
-          let v = spec.log ? Math.exp(Math.log(spec.min) + u * (Math.log(spec.max) - Math.log(spec.min))) : spec.min + u * (spec.max - spec.min);
+          let v = spec.log
+            ? Math.exp(Math.log(spec.min) + u * (Math.log(spec.max) - Math.log(spec.min)))
+            : spec.min + u * (spec.max - spec.min);
           v = spec.int ? Math.round(v) : Number(v.toPrecision(4));
           pt[p] = v;
         }

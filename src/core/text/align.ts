@@ -6,7 +6,12 @@
  * ways this form ignores, so a decoded token sequence and the original text compare equal in it.
  */
 export function foldForAlignment(s: string): string {
-  return s.normalize('NFKD').toLowerCase().normalize('NFKD').replace(/[\p{M}\s]/gu, '').replace(/ς/g, 'σ');
+  return s
+    .normalize('NFKD')
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[\p{M}\s]/gu, '')
+    .replace(/ς/g, 'σ');
 }
 
 /** The folded text with, per folded UTF-16 unit, the original [start, end) of the code point it came from. */
@@ -30,7 +35,10 @@ function foldedSurface(text: string): { surf: string; from: Int32Array; to: Int3
 }
 
 const SPACELESS = String.raw`\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Thai}\p{sc=Lao}\p{sc=Khmer}\p{sc=Myanmar}`;
-const UNIT = new RegExp(String.raw`[${SPACELESS}]\p{M}*|(?:(?![${SPACELESS}])[\p{L}\p{N}\p{M}])+|[^\s\p{L}\p{N}\p{M}]`, 'gu');
+const UNIT = new RegExp(
+  String.raw`[${SPACELESS}]\p{M}*|(?:(?![${SPACELESS}])[\p{L}\p{N}\p{M}])+|[^\s\p{L}\p{N}\p{M}]`,
+  'gu',
+);
 
 /**
  * [start, end) of the units of text[from, to): single characters (with their marks) of scripts written
@@ -41,7 +49,8 @@ function gapUnits(text: string, from: number, to: number): [number, number][] {
   const re = new RegExp(UNIT);
   re.lastIndex = from;
   const out: [number, number][] = [];
-  for (let m = re.exec(text); m && m.index < to; m = re.exec(text)) out.push([m.index, Math.min(to, m.index + m[0].length)]);
+  for (let m = re.exec(text); m && m.index < to; m = re.exec(text))
+    out.push([m.index, Math.min(to, m.index + m[0].length)]);
   return out;
 }
 
@@ -119,6 +128,10 @@ export function alignTokens(text: string, surfaces: readonly string[], wildcard?
 }
 
 /** alignTokens from the decoded text of every prefix of the token sequence (works for any decoder). */
-export function alignByPrefixes(text: string, prefixes: readonly string[], wildcard?: (k: number) => boolean): Int32Array {
+export function alignByPrefixes(
+  text: string,
+  prefixes: readonly string[],
+  wildcard?: (k: number) => boolean,
+): Int32Array {
   return alignTokens(text, surfacesFromPrefixes(prefixes), wildcard);
 }

@@ -43,12 +43,20 @@ export function bioLabelsForSpans(words: readonly Word[], spans: readonly LabelS
       problems.push({ span: i, message: `span ${show} is empty; end must be greater than start` });
       continue;
     }
-    if (s.start < reach) problems.push({ span: i, message: `span ${show} overlaps span ${reachSpan}; spans must not overlap` });
+    if (s.start < reach)
+      problems.push({ span: i, message: `span ${show} overlaps span ${reachSpan}; spans must not overlap` });
     if (s.end > reach) [reach, reachSpan] = [s.end, i];
     const cut = (x: number) => words.find((w) => w.start < x && x < w.end);
-    for (const [edge, x] of [['start', s.start], ['end', s.end]] as const) {
+    for (const [edge, x] of [
+      ['start', s.start],
+      ['end', s.end],
+    ] as const) {
       const w = cut(x);
-      if (w) problems.push({ span: i, message: `span ${show} ${edge} ${x} cuts the word '${w.text}' [${w.start}, ${w.end}); move it to ${w.start} or ${w.end}` });
+      if (w)
+        problems.push({
+          span: i,
+          message: `span ${show} ${edge} ${x} cuts the word '${w.text}' [${w.start}, ${w.end}); move it to ${w.start} or ${w.end}`,
+        });
     }
     let first = true;
     words.forEach((w, k) => {
@@ -58,7 +66,10 @@ export function bioLabelsForSpans(words: readonly Word[], spans: readonly LabelS
       }
     });
     if (!words.some((w) => w.start < s.end && s.start < w.end)) {
-      problems.push({ span: i, message: `span ${show} covers no word (only spaces/punctuation, or past the last word kept)` });
+      problems.push({
+        span: i,
+        message: `span ${show} covers no word (only spaces/punctuation, or past the last word kept)`,
+      });
     }
   }
   problems.sort((a, b) => a.span - b.span);

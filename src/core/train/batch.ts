@@ -61,15 +61,28 @@ const SIDES: Record<PairType, { left: 'image' | 'text' | 'query'; right?: 'text'
  * tokenizing or decoding in the step.
  */
 export class BatchAssembler {
-  private readonly buffers = new Map<PairType, {
-    left?: TokenBatcher; right?: TokenBatcher; images?: Float32Array; rightImages?: Float32Array; slotLabels?: Int32Array; slotMask?: Float32Array; intent?: Int32Array;
-  }>();
+  private readonly buffers = new Map<
+    PairType,
+    {
+      left?: TokenBatcher;
+      right?: TokenBatcher;
+      images?: Float32Array;
+      rightImages?: Float32Array;
+      slotLabels?: Int32Array;
+      slotMask?: Float32Array;
+      intent?: Int32Array;
+    }
+  >();
 
   /** Caption rows of each group in the image-caption pool (for captionsPerImage > 1), built on first use. */
   private groupCaptions?: Map<number, Int32Array>;
 
   /** `maxCaptions`: the most captions per image a stage asks for (sizes the caption buffer). */
-  constructor(private readonly data: TrainData, private readonly capacity: number, private readonly maxCaptions = 1) {}
+  constructor(
+    private readonly data: TrainData,
+    private readonly capacity: number,
+    private readonly maxCaptions = 1,
+  ) {}
 
   private buf(pair: PairType) {
     let b = this.buffers.get(pair);
@@ -81,7 +94,8 @@ export class BatchAssembler {
     if (side.left === 'image') b.images = new Float32Array(cap * d.images!.size * d.images!.size * 3);
     if (side.left === 'text') b.left = new TokenBatcher(d.texts, cap);
     if (side.left === 'query') b.left = new TokenBatcher(d.queries!, cap);
-    if (side.right === 'text') b.right = new TokenBatcher(d.texts, pair === 'image-caption' ? cap * this.maxCaptions : cap);
+    if (side.right === 'text')
+      b.right = new TokenBatcher(d.texts, pair === 'image-caption' ? cap * this.maxCaptions : cap);
     if (side.right === 'image') b.rightImages = new Float32Array(cap * d.images!.size * d.images!.size * 3);
     if (pair === 'query-nlu') {
       b.intent = new Int32Array(cap);
@@ -112,7 +126,11 @@ export class BatchAssembler {
     };
     if (side.left === 'image') {
       out.images = copyImages(left, b.images!);
-      if (side.right === 'image') out.rightImages = copyImages(Int32Array.from(idx, (i) => pool.right[i]!), b.rightImages!);
+      if (side.right === 'image')
+        out.rightImages = copyImages(
+          Int32Array.from(idx, (i) => pool.right[i]!),
+          b.rightImages!,
+        );
     } else if (side.left === 'text') out.left = b.left!.rows(left);
     else out.query = b.left!.rows(left);
     if (side.right && pair === 'image-caption' && captions > 1) {
@@ -133,7 +151,8 @@ export class BatchAssembler {
   private withGroupCaptions(pool: PairPool, idx: Int32Array, k: number, rng: Rng): Int32Array {
     if (!this.groupCaptions) {
       const by = new Map<number, Set<number>>();
-      for (let i = 0; i < pool.size; i++) (by.get(pool.group[i]!) ?? by.set(pool.group[i]!, new Set()).get(pool.group[i]!)!).add(pool.right[i]!);
+      for (let i = 0; i < pool.size; i++)
+        (by.get(pool.group[i]!) ?? by.set(pool.group[i]!, new Set()).get(pool.group[i]!)!).add(pool.right[i]!);
       this.groupCaptions = new Map([...by].map(([g, rows]) => [g, Int32Array.from(rows)]));
     }
     const out = new Int32Array(idx.length * k);

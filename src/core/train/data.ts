@@ -1,6 +1,12 @@
 import { bioLabelIds, bioTagSet } from '../data/bio';
 import type { DatasetQuery, DatasetRecords } from '../data/dataset';
-import { captionChunkPairs, imageCaptionPairs, imageImagePairs, queryChunkPairs, translationPairs } from '../data/pairs';
+import {
+  captionChunkPairs,
+  imageCaptionPairs,
+  imageImagePairs,
+  queryChunkPairs,
+  translationPairs,
+} from '../data/pairs';
 import type { PairType } from '../config/stage';
 import type { Tokenizer } from '../text/tokenizer';
 import type { ImageTable, QueryTable, TrainData } from './batch';
@@ -27,7 +33,8 @@ export interface BuildTrainDataOptions {
  */
 export function buildTrainData(records: DatasetRecords, o: BuildTrainDataOptions): TrainData {
   const groupIndex = new Map<string, number>();
-  const gid = (g: string | null) => (g === null ? -1 : groupIndex.get(g) ?? (groupIndex.set(g, groupIndex.size), groupIndex.size - 1));
+  const gid = (g: string | null) =>
+    g === null ? -1 : (groupIndex.get(g) ?? (groupIndex.set(g, groupIndex.size), groupIndex.size - 1));
 
   const texts: { text: string; lang: string }[] = [];
   const textRow = new Map<string, number>();
@@ -41,7 +48,10 @@ export function buildTrainData(records: DatasetRecords, o: BuildTrainDataOptions
   };
   const pools: Partial<Record<PairType, PairPool>> = {};
   const makePool = (left: number[], right: number[], group: number[]): PairPool => ({
-    size: left.length, left: Int32Array.from(left), right: Int32Array.from(right), group: Int32Array.from(group),
+    size: left.length,
+    left: Int32Array.from(left),
+    right: Int32Array.from(right),
+    group: Int32Array.from(group),
   });
 
   let images: ImageTable | undefined;
@@ -49,7 +59,9 @@ export function buildTrainData(records: DatasetRecords, o: BuildTrainDataOptions
     if (!o.images) throw new Error('buildTrainData: image-caption pairs need decoded images');
     const imageRow = new Map(o.images.ids.map((id, i) => [id, i]));
     images = { n: o.images.ids.length, size: o.images.size, data: o.images.data };
-    const L: number[] = [], R: number[] = [], G: number[] = [];
+    const L: number[] = [],
+      R: number[] = [],
+      G: number[] = [];
     for (const { image, caption } of imageCaptionPairs(records)) {
       const row = imageRow.get(image.id);
       if (row === undefined) continue; // a bad image left out of the cache
@@ -63,7 +75,9 @@ export function buildTrainData(records: DatasetRecords, o: BuildTrainDataOptions
     if (!o.images) throw new Error('buildTrainData: image-image pairs need decoded images');
     const imageRow = new Map(o.images.ids.map((id, i) => [id, i]));
     images = { n: o.images.ids.length, size: o.images.size, data: o.images.data };
-    const L: number[] = [], R: number[] = [], G: number[] = [];
+    const L: number[] = [],
+      R: number[] = [],
+      G: number[] = [];
     for (const { image, other } of imageImagePairs(records)) {
       const [a, b] = [imageRow.get(image.id), imageRow.get(other.id)];
       if (a === undefined || b === undefined) continue; // a bad image left out of the cache
@@ -74,7 +88,9 @@ export function buildTrainData(records: DatasetRecords, o: BuildTrainDataOptions
     pools['image-image'] = makePool(L, R, G);
   }
   if (o.pairs.has('caption-chunk')) {
-    const L: number[] = [], R: number[] = [], G: number[] = [];
+    const L: number[] = [],
+      R: number[] = [],
+      G: number[] = [];
     for (const { caption, chunk } of captionChunkPairs(records)) {
       L.push(rowOfText(caption.id, caption.text, caption.lang));
       R.push(rowOfText(chunk.id, chunk.text, chunk.lang));
@@ -83,7 +99,9 @@ export function buildTrainData(records: DatasetRecords, o: BuildTrainDataOptions
     pools['caption-chunk'] = makePool(L, R, G);
   }
   if (o.pairs.has('translation')) {
-    const L: number[] = [], R: number[] = [], G: number[] = [];
+    const L: number[] = [],
+      R: number[] = [],
+      G: number[] = [];
     for (const { text, pivot } of translationPairs(records)) {
       L.push(rowOfText(text.id, text.text, text.lang));
       R.push(rowOfText(pivot.id, pivot.text, pivot.lang));
@@ -96,15 +114,21 @@ export function buildTrainData(records: DatasetRecords, o: BuildTrainDataOptions
   let queries: QueryTable | undefined;
   if (needQueries) {
     const qs0 = records.queries;
-    const qKey = o.cache && tokenCacheKey({
-      tokenizer: o.cache.tokenizer, langs: qs0.map((q) => q.lang), extra: { intents: o.intents, slotLabels: o.slotLabels },
-      texts: qs0.map((q) => `${q.text}\u0002${q.intent}\u0002${JSON.stringify(q.slots)}`),
-    });
+    const qKey =
+      o.cache &&
+      tokenCacheKey({
+        tokenizer: o.cache.tokenizer,
+        langs: qs0.map((q) => q.lang),
+        extra: { intents: o.intents, slotLabels: o.slotLabels },
+        texts: qs0.map((q) => `${q.text}\u0002${q.intent}\u0002${JSON.stringify(q.slots)}`),
+      });
     queries = cachedTable(o.cache?.dir, `q${qKey}`, () => buildQueryTable(qs0, o), o.log);
     const qs = records.queries;
     if (o.pairs.has('query-chunk')) {
       const queryRow = new Map(qs.map((q, i) => [q.id, i]));
-      const L: number[] = [], R: number[] = [], G: number[] = [];
+      const L: number[] = [],
+        R: number[] = [],
+        G: number[] = [];
       for (const { query, chunk } of queryChunkPairs(records)) {
         L.push(queryRow.get(query.id)!);
         R.push(rowOfText(chunk.id, chunk.text, chunk.lang));
@@ -114,10 +138,16 @@ export function buildTrainData(records: DatasetRecords, o: BuildTrainDataOptions
     }
     if (o.pairs.has('query-nlu')) {
       const rows = qs.map((_, i) => i);
-      pools['query-nlu'] = makePool(rows, rows, qs.map(() => -1));
+      pools['query-nlu'] = makePool(
+        rows,
+        rows,
+        qs.map(() => -1),
+      );
     }
     if (o.pairs.has('query-semantic')) {
-      const L: number[] = [], R: number[] = [], G: number[] = [];
+      const L: number[] = [],
+        R: number[] = [],
+        G: number[] = [];
       qs.forEach((q, i) => {
         if (!q.semanticText.trim()) return;
         L.push(i);
@@ -135,22 +165,30 @@ export function buildTrainData(records: DatasetRecords, o: BuildTrainDataOptions
 }
 
 /** Queries tokenized once, with intent ids and BIO tag ids on the first token of each word. */
-export function buildQueryTable(qs: readonly DatasetQuery[], o: Pick<BuildTrainDataOptions, 'tokenizer' | 'intents' | 'slotLabels'>): QueryTable {
+export function buildQueryTable(
+  qs: readonly DatasetQuery[],
+  o: Pick<BuildTrainDataOptions, 'tokenizer' | 'intents' | 'slotLabels'>,
+): QueryTable {
   const T = o.tokenizer.maxLength;
   const tags = bioTagSet(o.slotLabels);
   const intentIndex = new Map(o.intents.map((x, i) => [x, i]));
   const slotLabels = new Int32Array(qs.length * T);
   const slotMask = new Float32Array(qs.length * T);
-  const table = buildTokenTable(o.tokenizer, qs.map((q) => q.text), qs.map((q) => q.lang), (row, words, t) => {
-    const ids = bioLabelIds(qs[row]!.slots, words, tags);
-    for (let j = 0; j < T; j++) {
-      const w = t.wordIndex[row * T + j]!;
-      if (w >= 0 && t.firstPiece[row * T + j] && w < ids.length) {
-        slotLabels[row * T + j] = ids[w]!;
-        slotMask[row * T + j] = 1;
+  const table = buildTokenTable(
+    o.tokenizer,
+    qs.map((q) => q.text),
+    qs.map((q) => q.lang),
+    (row, words, t) => {
+      const ids = bioLabelIds(qs[row]!.slots, words, tags);
+      for (let j = 0; j < T; j++) {
+        const w = t.wordIndex[row * T + j]!;
+        if (w >= 0 && t.firstPiece[row * T + j] && w < ids.length) {
+          slotLabels[row * T + j] = ids[w]!;
+          slotMask[row * T + j] = 1;
+        }
       }
-    }
-  });
+    },
+  );
   const intent = Int32Array.from(qs, (q) => {
     const i = intentIndex.get(q.intent);
     if (i === undefined) throw new Error(`query ${q.id}: intent '${q.intent}' is not in the dataset's intents`);

@@ -6,7 +6,6 @@ import type { TrainModel } from '../model/train-model';
 import { l2Normalize } from '../nn/ops';
 import type { PairBatch } from './batch';
 
-
 /** Which encoders run in training mode (dropout etc.): those with a module the stage trains. */
 export interface Modes {
   text: boolean;
@@ -29,14 +28,23 @@ const imagesOf = (b: PairBatch) => tf.tensor4d(b.images!.data, [b.n, b.images!.s
  */
 export function constantFeatures(model: TrainModel, b: PairBatch): Features {
   if (b.pair === 'translation') {
-    if (!model.encodeTeacher) throw new UserError("'translation' pairs distil a teacher into the text encoder, but the model has none; set model.teacher (e.g. { id: 'use-lite-en' })");
+    if (!model.encodeTeacher)
+      throw new UserError(
+        "'translation' pairs distil a teacher into the text encoder, but the model has none; set model.teacher (e.g. { id: 'use-lite-en' })",
+      );
     return { teacher: model.encodeTeacher(b.right!) };
   }
   return b.pair === 'query-semantic' ? { target: model.encodeText(b.right!, false) } : {};
 }
 
 /** The loss features of one pair batch (inside the gradient tape). `nlu`: fuse NLU features into queries. */
-export function pairFeatures(model: TrainModel, b: PairBatch, nlu: boolean, modes: Modes, constants: Features): Features {
+export function pairFeatures(
+  model: TrainModel,
+  b: PairBatch,
+  nlu: boolean,
+  modes: Modes,
+  constants: Features,
+): Features {
   switch (b.pair as PairType) {
     case 'image-caption': {
       const k = b.captionsPerImage ?? 1;
@@ -52,7 +60,11 @@ export function pairFeatures(model: TrainModel, b: PairBatch, nlu: boolean, mode
       return { a: x, b: y };
     }
     case 'translation':
-      return { a: model.encodeText(b.left!, modes.text), b: model.encodeText(b.right!, modes.text), teacher: constants.teacher };
+      return {
+        a: model.encodeText(b.left!, modes.text),
+        b: model.encodeText(b.right!, modes.text),
+        teacher: constants.teacher,
+      };
     case 'caption-chunk':
       return { a: model.encodeText(b.left!, modes.text), b: model.encodeText(b.right!, modes.text) };
     case 'query-chunk':

@@ -12,7 +12,15 @@ export interface ModelBundle {
 }
 
 /** The unified model of a run (src/core/model), seeded; NLU head sizes come from the dataset. */
-export async function createModel(spec: Record<string, unknown>, ctx: { registry: Registry; seed: number; numIntents: number; numSlotLabels: number }): Promise<ModelBundle> {
-  const model = await createUnifiedModel(spec, { registry: ctx.registry, seed: ctx.seed, numIntents: ctx.numIntents, numSlotLabels: ctx.numSlotLabels });
+export async function createModel(
+  spec: Record<string, unknown>,
+  ctx: { registry: Registry; seed: number; numIntents: number; numSlotLabels: number },
+): Promise<ModelBundle> {
+  const model = await createUnifiedModel(spec, {
+    registry: ctx.registry,
+    seed: ctx.seed,
+    numIntents: ctx.numIntents,
+    numSlotLabels: ctx.numSlotLabels,
+  });
   return { model, tokenizer: model.tokenizer, imageSize: model.parts.image.imageSize };
 }

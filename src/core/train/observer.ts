@@ -79,7 +79,11 @@ export interface ObserverContext {
 export const defineObserver = pluginDefiner('observer')<ObserverContext, Observer>();
 
 /** Calls `hook` on every observer that has it, in order. */
-export async function notify<K extends keyof Observer>(observers: readonly Observer[], hook: K, ...args: Parameters<NonNullable<Observer[K]>>): Promise<void> {
+export async function notify<K extends keyof Observer>(
+  observers: readonly Observer[],
+  hook: K,
+  ...args: Parameters<NonNullable<Observer[K]>>
+): Promise<void> {
   for (const o of observers) {
     const f = o[hook] as ((...a: unknown[]) => unknown) | undefined;
     if (f) await f.apply(o, args);

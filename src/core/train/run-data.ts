@@ -9,7 +9,13 @@ import type { Registry } from '../registry';
 import { subsetRecords } from '../data/subset';
 import { allocateBatch, CONTRASTIVE_PAIRS } from './sampler';
 import type { Dataset, DatasetRecords } from '../data/dataset';
-import { captionChunkPairs, imageCaptionPairs, imageImagePairs, queryChunkPairs, translationPairs } from '../data/pairs';
+import {
+  captionChunkPairs,
+  imageCaptionPairs,
+  imageImagePairs,
+  queryChunkPairs,
+  translationPairs,
+} from '../data/pairs';
 
 /** Chance R@10 (text→image) above this is warned about: the split is too small to tell a model from chance. */
 export const CHANCE_R10_WARN = 0.2;
@@ -51,28 +57,59 @@ const where = (ds: Dataset) => `dataset '${ds.name}' (${ds.manifestPath})`;
  */
 export function runDataOf(e: Pick<Experiment, 'data' | 'seed'>, dataset: Dataset): RunData {
   const d = e.data;
-  for (const [field, list] of [['languages', d.languages], ['trainLanguages', d.trainLanguages]] as const) {
+  for (const [field, list] of [
+    ['languages', d.languages],
+    ['trainLanguages', d.trainLanguages],
+  ] as const) {
     const unknown = list?.filter((l) => !dataset.languages.includes(l)) ?? [];
-    if (unknown.length) throw new UserError(`data.${field}: ${unknown.join(', ')} not in dataset '${dataset.name}' (${dataset.languages.join(', ')})`);
+    if (unknown.length)
+      throw new UserError(
+        `data.${field}: ${unknown.join(', ')} not in dataset '${dataset.name}' (${dataset.languages.join(', ')})`,
+      );
   }
   const have = dataset.splits();
   const known = have.join(', ') || 'none';
   if (!have.includes('train')) {
-    throw new UserError(`${where(dataset)} has no train split (splits: ${known}); every run trains on 'train': add records with "split": "train"`);
+    throw new UserError(
+      `${where(dataset)} has no train split (splits: ${known}); every run trains on 'train': add records with "split": "train"`,
+    );
   }
-  for (const [field, split] of [['evalSplit', d.evalSplit], ['testSplit', d.testSplit]] as const) {
-    if (split === 'val-design' && !d.holdout) throw new UserError(`data.${field}: the split 'val-design' exists only with data.holdout; add data.holdout: {} or evaluate on 'val'`);
+  for (const [field, split] of [
+    ['evalSplit', d.evalSplit],
+    ['testSplit', d.testSplit],
+  ] as const) {
+    if (split === 'val-design' && !d.holdout)
+      throw new UserError(
+        `data.${field}: the split 'val-design' exists only with data.holdout; add data.holdout: {} or evaluate on 'val'`,
+      );
     if (!have.includes(split)) {
-      throw new UserError(`data.${field}: ${where(dataset)} has no split '${split}' (splits: ${known}); set data.${field} to one of those, or add '${split}' records to the manifest`);
+      throw new UserError(
+        `data.${field}: ${where(dataset)} has no split '${split}' (splits: ${known}); set data.${field} to one of those, or add '${split}' records to the manifest`,
+      );
     }
   }
   const use = (split: string, roles: SplitRole[]): SplitUse => {
     const all = dataset.split(split);
     const maxGroups = d.maxGroups[split as keyof Experiment['data']['maxGroups']];
-    const records = subsetRecords(all, { maxGroups, languages: split === 'train' ? d.trainLanguages ?? d.languages : d.languages, seed: e.seed });
-    return { roles, split, records, splitGroups: groupsIn(all), groups: groupsIn(records), maxGroups, languages: languagesIn(records) };
+    const records = subsetRecords(all, {
+      maxGroups,
+      languages: split === 'train' ? (d.trainLanguages ?? d.languages) : d.languages,
+      seed: e.seed,
+    });
+    return {
+      roles,
+      split,
+      records,
+      splitGroups: groupsIn(all),
+      groups: groupsIn(records),
+      maxGroups,
+      languages: languagesIn(records),
+    };
   };
-  const evaluated = d.evalSplit === d.testSplit ? [use(d.evalSplit, ['eval', 'test'])] : [use(d.evalSplit, ['eval']), use(d.testSplit, ['test'])];
+  const evaluated =
+    d.evalSplit === d.testSplit
+      ? [use(d.evalSplit, ['eval', 'test'])]
+      : [use(d.evalSplit, ['eval']), use(d.testSplit, ['test'])];
   for (const s of evaluated) {
     const r = s.records;
     if (r.images.length + r.texts.length + r.queries.length === 0) {
@@ -95,7 +132,10 @@ export function runDataOf(e: Pick<Experiment, 'data' | 'seed'>, dataset: Dataset
 
 /** The groups of each pair type's training examples (what in-batch negatives are drawn from), by pair. */
 function pairGroups(r: DatasetRecords, pair: PairType): { examples: number; groups: number } {
-  const tally = (gs: (string | null)[]) => ({ examples: gs.length, groups: new Set(gs.filter((g) => g !== null)).size });
+  const tally = (gs: (string | null)[]) => ({
+    examples: gs.length,
+    groups: new Set(gs.filter((g) => g !== null)).size,
+  });
   switch (pair) {
     case 'image-caption':
       return tally(imageCaptionPairs(r).map((p) => p.image.group));
@@ -121,7 +161,12 @@ function pairGroups(r: DatasetRecords, pair: PairType): { examples: number; grou
  * UserError naming the stage, term, loss and dataset, with the fix; returns warnings, one per pair type with fewer
  * groups than its rows in a batch (some in-batch negatives are then positives).
  */
-export function checkStagesData(rd: RunData, stages: readonly ResolvedStage[], registry: Registry, batchSize: number): string[] {
+export function checkStagesData(
+  rd: RunData,
+  stages: readonly ResolvedStage[],
+  registry: Registry,
+  batchSize: number,
+): string[] {
   const ds = rd.dataset;
   const train = rd.train.records;
   const langs = rd.train.languages.length ? ` (languages ${rd.train.languages.join(', ')})` : '';
@@ -129,8 +174,14 @@ export function checkStagesData(rd: RunData, stages: readonly ResolvedStage[], r
   const needsOf = (loss: string) => (registry.get('loss', loss) as { needs?: readonly FeatureKey[] }).needs ?? [];
   /** The flags that drop (weight 0) every term whose loss reads `feature`, or just the term `only`. */
   const drop = (feature: FeatureKey | undefined, only?: { stage: string; term: string }) =>
-    (only ? [only] : stages.flatMap((s) => s.terms.filter((t) => needsOf(t.loss).includes(feature!)).map((t) => ({ stage: s.name, term: t.name }))))
-      .map((x) => `--set curriculum.stages.${x.stage}.terms.${x.term}.weight=0`).join(' ');
+    (only
+      ? [only]
+      : stages.flatMap((s) =>
+          s.terms.filter((t) => needsOf(t.loss).includes(feature!)).map((t) => ({ stage: s.name, term: t.name })),
+        )
+    )
+      .map((x) => `--set curriculum.stages.${x.stage}.terms.${x.term}.weight=0`)
+      .join(' ');
   for (const s of stages) {
     const counts = new Map(allocateBatch(s.batchSize ?? batchSize, s.data));
     for (const t of s.terms) {
@@ -139,7 +190,9 @@ export function checkStagesData(rd: RunData, stages: readonly ResolvedStage[], r
       const dropThis = `drop the term (${drop(undefined, { stage: s.name, term: t.name })})`;
       const { examples, groups } = pairGroups(train, t.pair);
       if (examples === 0) {
-        throw new UserError(`${at}: the train split of ${where(ds)} has no '${t.pair}' examples${langs}; add them to the data, ${dropThis}, or skip the stage (--set curriculum.stages.${s.name}.skip=true)`);
+        throw new UserError(
+          `${at}: the train split of ${where(ds)} has no '${t.pair}' examples${langs}; add them to the data, ${dropThis}, or skip the stage (--set curriculum.stages.${s.name}.skip=true)`,
+        );
       }
       if (needs.includes('intentLogits') && ds.intents.length < 2) {
         const have = ds.intents.length ? `1 intent (${ds.intents[0]})` : 'no intents';
@@ -148,7 +201,9 @@ export function checkStagesData(rd: RunData, stages: readonly ResolvedStage[], r
         );
       }
       if (needs.includes('slotLogits') && ds.slotLabels.length < 1) {
-        throw new UserError(`${at}: ${where(ds)} has no slot labels; slot tagging needs at least 1: add slots to its queries (or slotLabels to the header), or drop the slot terms (${drop('slotLogits')})`);
+        throw new UserError(
+          `${at}: ${where(ds)} has no slot labels; slot tagging needs at least 1: add slots to its queries (or slotLabels to the header), or drop the slot terms (${drop('slotLogits')})`,
+        );
       }
       if (CONTRASTIVE_PAIRS.has(t.pair) && needs.includes('a') && needs.includes('b')) {
         if (groups < 2) {
@@ -166,8 +221,10 @@ export function checkStagesData(rd: RunData, stages: readonly ResolvedStage[], r
       }
     }
   }
-  return [...crowded].map(([pair, w]) =>
-    `'${pair}' batches of up to ${w.rows} rows (${w.stages.join(', ')}) but the train data has only ${count(w.groups, 'group')} of them: up to ${w.rows - w.groups} rows per batch are false negatives; lower data.batchSize (or the stage's batchSize) or add groups`);
+  return [...crowded].map(
+    ([pair, w]) =>
+      `'${pair}' batches of up to ${w.rows} rows (${w.stages.join(', ')}) but the train data has only ${count(w.groups, 'group')} of them: up to ${w.rows - w.groups} rows per batch are false negatives; lower data.batchSize (or the stage's batchSize) or add groups`,
+  );
 }
 
 /**
@@ -181,7 +238,10 @@ export function chanceT2iR10(r: DatasetRecords): number | undefined {
   const byLang = new Map<string, { n: number; r: number }[]>();
   for (const c of r.texts) {
     if (c.role !== 'caption') continue;
-    (byLang.get(c.lang) ?? byLang.set(c.lang, []).get(c.lang)!).push({ n: r.images.length, r: perGroup.get(c.group) ?? 0 });
+    (byLang.get(c.lang) ?? byLang.set(c.lang, []).get(c.lang)!).push({
+      n: r.images.length,
+      r: perGroup.get(c.group) ?? 0,
+    });
   }
   const per = [...byLang.values()].map((qs) => chanceScores(qs)?.['R@10']).filter((x): x is number => x !== undefined);
   return per.length ? per.reduce((a, b) => a + b, 0) / per.length : undefined;
@@ -194,24 +254,44 @@ export function chanceT2iR10(r: DatasetRecords): number | undefined {
  */
 export function describeRunData(rd: RunData): { lines: string[]; warnings: string[] } {
   const ds = rd.dataset;
-  const lines = [`data: ${where(ds)}: splits ${ds.splits().join(', ')}; languages ${ds.languages.join(', ') || '(none)'}`];
+  const lines = [
+    `data: ${where(ds)}: splits ${ds.splits().join(', ')}; languages ${ds.languages.join(', ') || '(none)'}`,
+  ];
   if (rd.limits.length) lines.push(`data: the experiment keeps ${rd.limits.join(', ')}`);
   const warnings: string[] = [];
   for (const s of [rd.train, ...rd.evaluated]) {
     const r = s.records;
-    const groups = s.groups === s.splitGroups ? count(s.groups, 'group') : `${s.groups} of ${s.splitGroups} groups (data.maxGroups.${s.split} ${s.maxGroups ?? '-'})`;
-    const fields = [groups, count(r.images.length, 'image'), count(r.texts.length, 'text'), `${r.queries.length} quer${r.queries.length === 1 ? 'y' : 'ies'}`, `languages ${s.languages.join(', ') || '(none)'}`];
-    const role = s.roles.map((x) => (x === 'train' ? 'train' : x === 'eval' ? 'evaluated after every stage' : 'final test')).join(', ');
+    const groups =
+      s.groups === s.splitGroups
+        ? count(s.groups, 'group')
+        : `${s.groups} of ${s.splitGroups} groups (data.maxGroups.${s.split} ${s.maxGroups ?? '-'})`;
+    const fields = [
+      groups,
+      count(r.images.length, 'image'),
+      count(r.texts.length, 'text'),
+      `${r.queries.length} quer${r.queries.length === 1 ? 'y' : 'ies'}`,
+      `languages ${s.languages.join(', ') || '(none)'}`,
+    ];
+    const role = s.roles
+      .map((x) => (x === 'train' ? 'train' : x === 'eval' ? 'evaluated after every stage' : 'final test'))
+      .join(', ');
     if (!s.roles.includes('train')) {
       const chance = chanceT2iR10(r);
-      fields.push(chance === undefined ? 'chance R@10 (t2i) n/a: no caption with an image of its group' : `chance R@10 (t2i) ${chance.toFixed(3)}`);
+      fields.push(
+        chance === undefined
+          ? 'chance R@10 (t2i) n/a: no caption with an image of its group'
+          : `chance R@10 (t2i) ${chance.toFixed(3)}`,
+      );
       if (chance === undefined) {
-        warnings.push(`warning: ${s.split}: no caption has an image of its group there, so text→image and image→text are not measured on it${r.queries.length ? '' : ' (nor NLU: it has no queries)'}; evaluate on a split with images and captions`);
+        warnings.push(
+          `warning: ${s.split}: no caption has an image of its group there, so text→image and image→text are not measured on it${r.queries.length ? '' : ' (nor NLU: it has no queries)'}; evaluate on a split with images and captions`,
+        );
       }
       if (chance !== undefined && chance > CHANCE_R10_WARN) {
-        const fix = s.maxGroups !== undefined && s.maxGroups < s.splitGroups
-          ? `raise data.maxGroups.${s.split} (${s.maxGroups}; the split has ${s.splitGroups} groups)`
-          : `evaluate on a split with more groups than ${s.splitGroups}`;
+        const fix =
+          s.maxGroups !== undefined && s.maxGroups < s.splitGroups
+            ? `raise data.maxGroups.${s.split} (${s.maxGroups}; the split has ${s.splitGroups} groups)`
+            : `evaluate on a split with more groups than ${s.splitGroups}`;
         warnings.push(
           `warning: ${s.split}: a random ranking already scores R@10 ${chance.toFixed(3)} on text→image (${count(s.groups, 'group')}, ${count(r.images.length, 'image')}), above ${CHANCE_R10_WARN}: its R@10 cannot tell a model from chance; ${fix}`,
         );

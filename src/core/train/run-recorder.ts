@@ -17,26 +17,54 @@ function slurmTask(): Pick<RunJson, 'slurm'> {
  * final}` after every stage (final = {} until the test evaluation). Its state (the stage metrics) travels in
  * checkpoints, so a resumed run writes the same metrics.json as an uninterrupted one.
  */
-export function runRecorder(init: Omit<RunJson, 'status' | 'updatedAt' | 'durationSec' | 'globalStep' | 'totalSteps' | 'resumes' | 'node' | 'tfjs' | 'unir'> & { runDir: string; previous?: RunJson }) {
+export function runRecorder(
+  init: Omit<
+    RunJson,
+    'status' | 'updatedAt' | 'durationSec' | 'globalStep' | 'totalSteps' | 'resumes' | 'node' | 'tfjs' | 'unir'
+  > & { runDir: string; previous?: RunJson },
+) {
   const { runDir, previous, ...fields } = init;
   const t0 = performance.now();
   const record: RunJson = {
-    ...fields, node: process.version, tfjs: tf.version_core, unir: unirVersion(), status: 'running', startedAt: previous?.startedAt ?? fields.startedAt,
-    updatedAt: new Date().toISOString(), durationSec: previous?.durationSec ?? 0, globalStep: 0, totalSteps: 0, resumes: previous?.resumes ?? [],
+    ...fields,
+    node: process.version,
+    tfjs: tf.version_core,
+    unir: unirVersion(),
+    status: 'running',
+    startedAt: previous?.startedAt ?? fields.startedAt,
+    updatedAt: new Date().toISOString(),
+    durationSec: previous?.durationSec ?? 0,
+    globalStep: 0,
+    totalSteps: 0,
+    resumes: previous?.resumes ?? [],
     ...slurmTask(),
   };
   const base = previous?.durationSec ?? 0;
   let stages: MetricsFile['stages'] = [];
   const writeRun = (patch: Partial<RunJson>) => {
-    Object.assign(record, patch, { updatedAt: new Date().toISOString(), durationSec: Math.round((base + (performance.now() - t0) / 1000) * 10) / 10 });
+    Object.assign(record, patch, {
+      updatedAt: new Date().toISOString(),
+      durationSec: Math.round((base + (performance.now() - t0) / 1000) * 10) / 10,
+    });
     writeRunJson(runDir, record);
   };
   const writeMetrics = (final: Record<string, unknown>) =>
-    writeMetricsJson(runDir, { runId: record.runId, experiment: record.experiment, backend: record.backend, seed: record.seed, stages, final } as MetricsFile);
+    writeMetricsJson(runDir, {
+      runId: record.runId,
+      experiment: record.experiment,
+      backend: record.backend,
+      seed: record.seed,
+      stages,
+      final,
+    } as MetricsFile);
 
   const observer: Observer = {
     onRunStart(r) {
-      if (r.resumedFrom) record.resumes = [...record.resumes, { at: new Date().toISOString(), fromStep: r.resumedFrom.globalStep, gitSha: fields.gitSha }];
+      if (r.resumedFrom)
+        record.resumes = [
+          ...record.resumes,
+          { at: new Date().toISOString(), fromStep: r.resumedFrom.globalStep, gitSha: fields.gitSha },
+        ];
       writeRun({ status: 'running', totalSteps: r.totalSteps, globalStep: r.resumedFrom?.globalStep ?? 0 });
     },
     onStepEnd(s) {
@@ -44,14 +72,21 @@ export function runRecorder(init: Omit<RunJson, 'status' | 'updatedAt' | 'durati
     },
     onStageEnd(s) {
       if (s.metrics) {
-        stages = [...stages.filter((x) => x.name !== s.name), { name: s.name, metrics: s.metrics as MetricsFile['final'] }];
+        stages = [
+          ...stages.filter((x) => x.name !== s.name),
+          { name: s.name, metrics: s.metrics as MetricsFile['final'] },
+        ];
         writeMetrics({});
       }
       writeRun({});
     },
     onRunEnd(r) {
       if (r.status === 'finished') writeMetrics(r.final ?? {});
-      writeRun({ status: r.status, ...(r.status === 'finished' ? { finishedAt: new Date().toISOString() } : {}), ...(r.error ? { error: r.error } : {}) });
+      writeRun({
+        status: r.status,
+        ...(r.status === 'finished' ? { finishedAt: new Date().toISOString() } : {}),
+        ...(r.error ? { error: r.error } : {}),
+      });
     },
     state: () => ({ stages }),
     restore(s) {

@@ -24,7 +24,16 @@ import { buildTrainData } from './data';
 import { createModel, type ModelBundle } from './model-factory';
 import { notify, type Observer, type ObserverContext } from './observer';
 import { runRecorder } from './run-recorder';
-import { claimRunDir, gitSha, loadAndResolve, lockRun, readRunJson, removeRunDir, runFile, writeRunConfig } from '../run';
+import {
+  claimRunDir,
+  gitSha,
+  loadAndResolve,
+  lockRun,
+  readRunJson,
+  removeRunDir,
+  runFile,
+  writeRunConfig,
+} from '../run';
 import { train, type TrainResult } from './trainer';
 
 export interface RunOptions {
@@ -67,10 +76,17 @@ export async function runExperiment(resolved: ResolvedExperiment, o: RunOptions)
 
 /** Continues a run from its newest checkpoint, with the run's own config.json and (by default) its backend. */
 export async function resumeRun(runDir: string, o: RunOptions): Promise<RunOutcome> {
-  const { resolved, runDir: dir } = await loadAndResolve({ runDir }, { registry: o.registry, plugins: o.plugins, warn: o.log });
+  const { resolved, runDir: dir } = await loadAndResolve(
+    { runDir },
+    { registry: o.registry, plugins: o.plugins, warn: o.log },
+  );
   const prev = readRunJson(dir!);
-  if (prev?.status === 'finished') throw new UserError(`${runDir}: this run already finished; start a new one with 'unir run ${resolved.experiment.id}'`);
-  const backend = o.backend ?? (process.env.UNIR_BACKEND as BackendName | undefined) ?? (prev?.backend as BackendName | undefined);
+  if (prev?.status === 'finished')
+    throw new UserError(
+      `${runDir}: this run already finished; start a new one with 'unir run ${resolved.experiment.id}'`,
+    );
+  const backend =
+    o.backend ?? (process.env.UNIR_BACKEND as BackendName | undefined) ?? (prev?.backend as BackendName | undefined);
   return execute(resolved, dir!, prev?.runId ?? basename(dir!), { ...o, backend }, true);
 }
 
@@ -82,7 +98,14 @@ function pairsOf(resolved: ResolvedExperiment): Set<PairType> {
  * Trains under the run's lock. `fresh`: a run directory this run created (not a resume, not a folder the user
  * made), removed again with the folders made above it when the run fails before its first step.
  */
-async function execute(resolved: ResolvedExperiment, runDir: string, runId: string, o: RunOptions, resume: boolean, fresh?: { created?: string }): Promise<RunOutcome> {
+async function execute(
+  resolved: ResolvedExperiment,
+  runDir: string,
+  runId: string,
+  o: RunOptions,
+  resume: boolean,
+  fresh?: { created?: string },
+): Promise<RunOutcome> {
   const release = lockRun(runDir);
   const progress = { steps: 0 };
   let failedEarly = false;
@@ -97,20 +120,40 @@ async function execute(resolved: ResolvedExperiment, runDir: string, runId: stri
   }
 }
 
-async function executeLocked(resolved: ResolvedExperiment, runDir: string, runId: string, o: RunOptions, resume: boolean, progress: { steps: number }): Promise<RunOutcome> {
+async function executeLocked(
+  resolved: ResolvedExperiment,
+  runDir: string,
+  runId: string,
+  o: RunOptions,
+  resume: boolean,
+  progress: { steps: number },
+): Promise<RunOutcome> {
   const e = resolved.experiment;
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const t0 = performance.now();
-  const backend = await initBackend({ backend: o.backend ?? (process.env.UNIR_BACKEND as BackendName | undefined) ?? e.backend });
+  const backend = await initBackend({
+    backend: o.backend ?? (process.env.UNIR_BACKEND as BackendName | undefined) ?? e.backend,
+  });
   const checkpoint = resume ? await loadLatestCheckpoint(runFile(runDir, 'checkpoints')) : undefined; // decoding needs the backend
   if (resume && !checkpoint) log(`unir: ${runDir} has no checkpoint yet; starting it from the beginning`);
   const { observer: recorder } = runRecorder({
-    runDir, runId, experiment: e.id, source: o.source, seed: e.seed, backend: backend.name, threads: backend.threads, simd: backend.simd,
-    gitSha: gitSha(), startedAt: new Date().toISOString(), previous: resume ? readRunJson(runDir) : undefined,
+    runDir,
+    runId,
+    experiment: e.id,
+    source: o.source,
+    seed: e.seed,
+    backend: backend.name,
+    threads: backend.threads,
+    simd: backend.simd,
+    gitSha: gitSha(),
+    startedAt: new Date().toISOString(),
+    previous: resume ? readRunJson(runDir) : undefined,
   });
   const ctx: ObserverContext = { runDir, out: o.out ?? process.stderr };
   const observers: Observer[] = [
-    recorder, ...e.observers.map(({ id, ...cfg }) => o.registry.create('observer', id, cfg, ctx)), { onStepEnd: () => void progress.steps++ },
+    recorder,
+    ...e.observers.map(({ id, ...cfg }) => o.registry.create('observer', id, cfg, ctx)),
+    { onStepEnd: () => void progress.steps++ },
   ];
   if (resume && !checkpoint) for (const ob of observers) ob.restore?.(undefined); // e.g. history.jsonl starts over
   let bundle: ModelBundle | undefined;
@@ -118,17 +161,38 @@ async function executeLocked(resolved: ResolvedExperiment, runDir: string, runId
     const prepared = await prepare(resolved, o.registry, log);
     bundle = prepared.bundle;
     const result = await train({
-      model: bundle.model, data: prepared.data, stages: resolved.stages, registry: o.registry, optimizer: e.optimizer,
-      batchSize: e.data.batchSize, seed: e.seed, observers, evaluate: (split, stage) => prepared.evaluate(split, stage === 'final' ? runDir : undefined), evalSplit: e.data.evalSplit, testSplit: e.data.testSplit,
-      checkpoints: { dir: runFile(runDir, 'checkpoints'), every: e.checkpointEvery, keep: e.keepCheckpoints }, resume: checkpoint,
-      run: { runId, runDir, experiment: { ...e }, backend: backend.name, threads: backend.threads }, signal: o.signal, augment: e.data.augment,
+      model: bundle.model,
+      data: prepared.data,
+      stages: resolved.stages,
+      registry: o.registry,
+      optimizer: e.optimizer,
+      batchSize: e.data.batchSize,
+      seed: e.seed,
+      observers,
+      evaluate: (split, stage) => prepared.evaluate(split, stage === 'final' ? runDir : undefined),
+      evalSplit: e.data.evalSplit,
+      testSplit: e.data.testSplit,
+      checkpoints: { dir: runFile(runDir, 'checkpoints'), every: e.checkpointEvery, keep: e.keepCheckpoints },
+      resume: checkpoint,
+      run: { runId, runDir, experiment: { ...e }, backend: backend.name, threads: backend.threads },
+      signal: o.signal,
+      augment: e.data.augment,
     });
-    await notify(observers, 'onRunEnd', { status: result.status, durationSec: (performance.now() - t0) / 1000, final: result.final });
-    if (result.status === 'finished') await publishRun(runDir, o.registry, o.db ?? join(dirname(runDir), 'unir.duckdb'), log);
+    await notify(observers, 'onRunEnd', {
+      status: result.status,
+      durationSec: (performance.now() - t0) / 1000,
+      final: result.final,
+    });
+    if (result.status === 'finished')
+      await publishRun(runDir, o.registry, o.db ?? join(dirname(runDir), 'unir.duckdb'), log);
     return { runId, runDir, result, backend };
   } catch (err) {
     const msg = (err as Error).message.split('\n')[0]!;
-    await notify(observers, 'onRunEnd', { status: 'failed', durationSec: (performance.now() - t0) / 1000, error: msg }).catch(() => {});
+    await notify(observers, 'onRunEnd', {
+      status: 'failed',
+      durationSec: (performance.now() - t0) / 1000,
+      error: msg,
+    }).catch(() => {});
     throw err;
   } finally {
     bundle?.model.dispose();
@@ -143,12 +207,16 @@ async function publishRun(runDir: string, registry: Registry, db: string, log: (
   try {
     writeRunReport(runDir, registry);
   } catch (err) {
-    log(`unir: warning: report not written (${(err as Error).message.split('\n')[0]}); retry with 'unir report ${runDir}'`);
+    log(
+      `unir: warning: report not written (${(err as Error).message.split('\n')[0]}); retry with 'unir report ${runDir}'`,
+    );
   }
   try {
     await recordRunDir(db, runDir);
   } catch (err) {
-    log(`unir: warning: run not recorded in ${db} (${(err as Error).message.split('\n')[0]}); retry with 'unir runs --rebuild'`);
+    log(
+      `unir: warning: run not recorded in ${db} (${(err as Error).message.split('\n')[0]}); retry with 'unir runs --rebuild'`,
+    );
   }
 }
 
@@ -165,7 +233,11 @@ interface Prepared {
  * what the stages need of them (checkStagesData) — each problem a one-line UserError — then described: the lines a
  * run prints at its start (groups, images, languages per split, chance R@10) and its warnings.
  */
-export async function inspectRunData(resolved: ResolvedExperiment, registry: Registry, log: (l: string) => void): Promise<{ run: RunData; lines: string[]; warnings: string[] }> {
+export async function inspectRunData(
+  resolved: ResolvedExperiment,
+  registry: Registry,
+  log: (l: string) => void,
+): Promise<{ run: RunData; lines: string[]; warnings: string[] }> {
   const e = resolved.experiment;
   const dataset = await experimentDataset(e, registry, log);
   const run = runDataOf(e, dataset);
@@ -183,11 +255,19 @@ async function prepare(resolved: ResolvedExperiment, registry: Registry, log: (l
   const languages = e.data.languages;
   const trainLanguages = e.data.trainLanguages ?? languages;
   const subset = (split: string) =>
-    rd.evaluated.find((s) => s.split === split)?.records ?? subsetRecords(dataset.split(split), {
-      maxGroups: e.data.maxGroups[split as keyof Experiment['data']['maxGroups']], languages: split === 'train' ? trainLanguages : languages, seed: e.seed,
+    rd.evaluated.find((s) => s.split === split)?.records ??
+    subsetRecords(dataset.split(split), {
+      maxGroups: e.data.maxGroups[split as keyof Experiment['data']['maxGroups']],
+      languages: split === 'train' ? trainLanguages : languages,
+      seed: e.seed,
     });
   const tags = bioTagSet(dataset.slotLabels);
-  const bundle = await createModel(e.model, { registry, seed: e.seed, numIntents: dataset.intents.length, numSlotLabels: tags.length });
+  const bundle = await createModel(e.model, {
+    registry,
+    seed: e.seed,
+    numIntents: dataset.intents.length,
+    numSlotLabels: tags.length,
+  });
   const imageSize = e.data.imageSize ?? bundle.imageSize ?? 32;
   const pairs = pairsOf(resolved);
   const caches = new Map<string, ImageTensorCache>();
@@ -199,23 +279,36 @@ async function prepare(resolved: ResolvedExperiment, registry: Registry, log: (l
   const t0 = performance.now();
   const train = rd.train.records;
   const data = buildTrainData(train, {
-    tokenizer: bundle.tokenizer, images: pairs.has('image-caption') || pairs.has('image-image') ? await images('train') : undefined,
-    intents: dataset.intents, slotLabels: dataset.slotLabels, pairs, cache: { dir: join(datasetCacheDir(dataset), 'tokens'), tokenizer: e.model.tokenizer ?? null }, log,
+    tokenizer: bundle.tokenizer,
+    images: pairs.has('image-caption') || pairs.has('image-image') ? await images('train') : undefined,
+    intents: dataset.intents,
+    slotLabels: dataset.slotLabels,
+    pairs,
+    cache: { dir: join(datasetCacheDir(dataset), 'tokens'), tokenizer: e.model.tokenizer ?? null },
+    log,
   });
   for (const s of resolved.stages) {
     for (const p of Object.keys(s.data) as PairType[]) {
-      if (!data.pools[p]?.size) { // e.g. every image of the pairs left out as bad (skipBadImages)
-        throw new UserError(`curriculum.stages.${s.name}: needs '${p}' examples but the train split of '${dataset.name}' has none left${trainLanguages ? ` in ${trainLanguages.join(', ')}` : ''}; drop its terms or use other data`);
+      if (!data.pools[p]?.size) {
+        // e.g. every image of the pairs left out as bad (skipBadImages)
+        throw new UserError(
+          `curriculum.stages.${s.name}: needs '${p}' examples but the train split of '${dataset.name}' has none left${trainLanguages ? ` in ${trainLanguages.join(', ')}` : ''}; drop its terms or use other data`,
+        );
       }
     }
   }
-  const sizes = PAIR_TYPES.filter((p) => data.pools[p]).map((p) => `${p} ${data.pools[p]!.size}`).join(', ');
-  log(`unir: train data: ${train.images.length} images, ${train.texts.length} texts, ${train.queries.length} queries → ${sizes} pairs (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  const sizes = PAIR_TYPES.filter((p) => data.pools[p])
+    .map((p) => `${p} ${data.pools[p]!.size}`)
+    .join(', ');
+  log(
+    `unir: train data: ${train.images.length} images, ${train.texts.length} texts, ${train.queries.length} queries → ${sizes} pairs (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+  );
 
   const metricRefs = e.eval.metrics ?? registry.list('metric').map((p) => ({ id: p.id }));
   const evaluators = metricRefs.map(({ id, ...cfg }) => registry.create('metric', id, cfg, {}, 'eval.metrics'));
   const baselines = (e.eval.baselines as { id: string }[]).map(({ id, ...cfg }) => ({
-    key: baselineKey(id), make: registry.create('baseline', id, cfg, undefined, 'eval.baselines'),
+    key: baselineKey(id),
+    make: registry.create('baseline', id, cfg, undefined, 'eval.baselines'),
   }));
   const baselineCache = new Map<string, Record<string, BaselineResult>>(); // by split: they do not change with the model
   const evaluate = async (split: string, exportTo?: string) => {
@@ -224,7 +317,12 @@ async function prepare(resolved: ResolvedExperiment, registry: Registry, log: (l
     const all = subset(split);
     const records = { ...all, images: all.images.filter((im) => have.has(im.id)) };
     const { metrics, inputs } = await evaluateSplit(modelEncoder(bundle.model, bundle.tokenizer, cache), records, {
-      split, metrics: evaluators, batchSize: e.eval.batchSize, intentLabels: dataset.intents, slotLabels: tags, exportTo,
+      split,
+      metrics: evaluators,
+      batchSize: e.eval.batchSize,
+      intentLabels: dataset.intents,
+      slotLabels: tags,
+      exportTo,
     });
     if (exportTo) writeOutcomes(exportTo, queryOutcomes(inputs)); // per-query results: the paired bootstrap of `unir results`
     let base = baselineCache.get(split);

@@ -14,7 +14,12 @@ export interface PairPool {
 }
 
 /** Pairs whose loss uses in-batch negatives: no two examples of one group in a sub-batch. */
-export const CONTRASTIVE_PAIRS: ReadonlySet<PairType> = new Set(['image-caption', 'image-image', 'caption-chunk', 'query-chunk']);
+export const CONTRASTIVE_PAIRS: ReadonlySet<PairType> = new Set([
+  'image-caption',
+  'image-image',
+  'caption-chunk',
+  'query-chunk',
+]);
 
 export interface PoolCursor {
   epoch: number;
@@ -31,7 +36,10 @@ export class PairSampler {
   private readonly cursors = new Map<PairType, PoolCursor>();
   private readonly perms = new Map<PairType, { epoch: number; perm: Int32Array }>();
 
-  constructor(private readonly pools: Partial<Record<PairType, PairPool>>, private readonly seed: number) {}
+  constructor(
+    private readonly pools: Partial<Record<PairType, PairPool>>,
+    private readonly seed: number,
+  ) {}
 
   private perm(pair: PairType, epoch: number): Int32Array {
     const cached = this.perms.get(pair);
@@ -74,7 +82,8 @@ export class PairSampler {
 
   restore(s: SamplerState): void {
     this.cursors.clear();
-    for (const [p, c] of Object.entries(s)) if (c) this.cursors.set(p as PairType, { epoch: c.epoch, cursor: c.cursor });
+    for (const [p, c] of Object.entries(s))
+      if (c) this.cursors.set(p as PairType, { epoch: c.epoch, cursor: c.cursor });
   }
 }
 

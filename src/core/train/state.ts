@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { LoadedCheckpoint } from '../checkpoint/checkpoint';
 import { MODULES } from '../config/stage';
 import { UserError } from '../errors';
@@ -19,7 +19,9 @@ export interface VariableKeys {
 export function variableKeys(model: TrainModel, losses: ReadonlyMap<string, LossInstance>): VariableKeys {
   const byKey = new Map<string, tf.Variable>();
   for (const m of MODULES) (model.modules[m] ?? []).forEach((v, i) => byKey.set(`model/${m}/${i}`, v));
-  [...losses.keys()].sort().forEach((k, j) => losses.get(k)!.variables.forEach((v, i) => byKey.set(`loss/${j}-${k.split('|')[0]}/${i}`, v)));
+  [...losses.keys()]
+    .sort()
+    .forEach((k, j) => losses.get(k)!.variables.forEach((v, i) => byKey.set(`loss/${j}-${k.split('|')[0]}/${i}`, v)));
   const keyOfName = new Map([...byKey].map(([k, v]) => [v.name, k]));
   return { byKey, keyOfName };
 }
@@ -44,20 +46,25 @@ export function checkpointTensors(keys: VariableKeys, optimizer?: AdamW): tf.Nam
  * slots renamed to the current variables' names, ready for AdamW.loadState (the caller disposes them).
  */
 export function restoreTensors(ck: LoadedCheckpoint, keys: VariableKeys): tf.NamedTensorMap {
-  const fix = "it was written by another model or curriculum; resume with the run's own config.json, or start a new run";
+  const fix =
+    "it was written by another model or curriculum; resume with the run's own config.json, or start a new run";
   const missing = [...keys.byKey.keys()].filter((k) => !(k in ck.tensors));
   const extra = Object.keys(ck.tensors).filter((k) => !k.startsWith('optim/') && !keys.byKey.has(k));
   const dispose = () => Object.values(ck.tensors).forEach((t) => t.dispose());
   if (missing.length || extra.length) {
     dispose();
-    const what = missing.length ? `lacks ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` (+${missing.length - 3})` : ''}` : `has unknown ${extra.slice(0, 3).join(', ')}`;
+    const what = missing.length
+      ? `lacks ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` (+${missing.length - 3})` : ''}`
+      : `has unknown ${extra.slice(0, 3).join(', ')}`;
     throw new UserError(`${ck.dir}: checkpoint ${what}; ${fix}`);
   }
   for (const [k, v] of keys.byKey) {
     const t = ck.tensors[k]!;
     if (t.shape.join() !== v.shape.join() || t.dtype !== v.dtype) {
       dispose();
-      throw new UserError(`${ck.dir}: '${k}' is [${t.shape}] ${t.dtype} in the checkpoint but [${v.shape}] ${v.dtype} in the model; ${fix}`);
+      throw new UserError(
+        `${ck.dir}: '${k}' is [${t.shape}] ${t.dtype} in the checkpoint but [${v.shape}] ${v.dtype} in the model; ${fix}`,
+      );
     }
   }
   const optim: tf.NamedTensorMap = {};

@@ -108,14 +108,26 @@ function nonFinite(t: tf.Tensor): number {
  * A UserError unless `x` is a `dtype` tensor of `shape` (null: any size) with finite values. `what` names the
  * plugin and the output, `meaning` the expected shape's dimensions.
  */
-function expectOutput(x: unknown, shape: readonly (number | null)[], what: string, meaning: string, stage: string, fix: string): void {
+function expectOutput(
+  x: unknown,
+  shape: readonly (number | null)[],
+  what: string,
+  meaning: string,
+  stage: string,
+  fix: string,
+): void {
   const at = `curriculum.stages.${stage}, first step: ${what}`;
   const want = `a float32 tensor of shape ${fmt(shape.map((d) => d ?? '?'))} (${meaning})`;
-  if (!(x instanceof tf.Tensor)) throw new UserError(`${at} returned ${x === undefined ? 'nothing' : typeof x}, expected ${want}; ${fix}`);
-  if (x.rank !== shape.length || shape.some((d, i) => d !== null && x.shape[i] !== d)) throw new UserError(`${at} returned shape ${fmt(x.shape)}, expected ${want}; ${fix}`);
+  if (!(x instanceof tf.Tensor))
+    throw new UserError(`${at} returned ${x === undefined ? 'nothing' : typeof x}, expected ${want}; ${fix}`);
+  if (x.rank !== shape.length || shape.some((d, i) => d !== null && x.shape[i] !== d))
+    throw new UserError(`${at} returned shape ${fmt(x.shape)}, expected ${want}; ${fix}`);
   if (x.dtype !== 'float32') throw new UserError(`${at} returned ${x.dtype}, expected ${want}; ${fix}`);
   const bad = nonFinite(x);
-  if (bad) throw new UserError(`${at} returned ${bad} non-finite value${bad === 1 ? '' : 's'} (NaN or Inf) of ${x.size} before any update; ${fix}`);
+  if (bad)
+    throw new UserError(
+      `${at} returned ${bad} non-finite value${bad === 1 ? '' : 's'} (NaN or Inf) of ${x.size} before any update; ${fix}`,
+    );
 }
 
 /**
@@ -128,27 +140,50 @@ function checkModelOutputs(model: TrainModel, stage: ResolvedStage, batches: Rea
   if (!m.parts || !m.spec) return; // not built from plugins: its features are checked where the losses read them
   const { text, image, nlu, fusion } = m.parts;
   const D = m.dim ?? text.dim;
-  const label = (part: 'text' | 'image' | 'nlu' | 'fusion') => `model.${part} '${m.spec![part].id}' (${part === 'fusion' ? 'fusion' : `${part} encoder`})`;
-  const fix = (part: 'text' | 'image' | 'nlu' | 'fusion') => `fix the ${part === 'fusion' ? 'fusion' : 'encoder'} plugin '${m.spec![part].id}' (contract: src/core/model/${part === 'fusion' ? 'fusion' : 'encoder'}.ts)`;
-  const fused = new Set(stage.terms.filter((t) => t.nlu && (t.pair === 'query-chunk' || t.pair === 'query-semantic')).map((t) => t.pair));
+  const label = (part: 'text' | 'image' | 'nlu' | 'fusion') =>
+    `model.${part} '${m.spec![part].id}' (${part === 'fusion' ? 'fusion' : `${part} encoder`})`;
+  const fix = (part: 'text' | 'image' | 'nlu' | 'fusion') =>
+    `fix the ${part === 'fusion' ? 'fusion' : 'encoder'} plugin '${m.spec![part].id}' (contract: src/core/model/${part === 'fusion' ? 'fusion' : 'encoder'}.ts)`;
+  const fused = new Set(
+    stage.terms.filter((t) => t.nlu && (t.pair === 'query-chunk' || t.pair === 'query-semantic')).map((t) => t.pair),
+  );
   tf.tidy(() => {
     const checkText = (b: EncodedBatch, what: string) =>
-      expectOutput(text.encode(b, { training: false }).embedding, [b.batch, D], `${label('text')}: encode(${what}).embedding`, 'B, D', stage.name, fix('text'));
+      expectOutput(
+        text.encode(b, { training: false }).embedding,
+        [b.batch, D],
+        `${label('text')}: encode(${what}).embedding`,
+        'B, D',
+        stage.name,
+        fix('text'),
+      );
     for (const [pair, b] of batches) {
       for (const ims of [b.images, b.rightImages]) {
         if (!ims) continue;
         const { size, data } = ims;
-        expectOutput(image.encode(tf.tensor4d(data, [b.n, size, size, 3]), { training: false }), [b.n, D], `${label('image')}: encode(images)`, 'B, D', stage.name, fix('image'));
+        expectOutput(
+          image.encode(tf.tensor4d(data, [b.n, size, size, 3]), { training: false }),
+          [b.n, D],
+          `${label('image')}: encode(images)`,
+          'B, D',
+          stage.name,
+          fix('image'),
+        );
       }
       if (b.left) checkText(b.left, pair === 'caption-chunk' ? 'captions' : 'texts');
-      if (b.right) checkText(b.right, pair === 'image-caption' ? 'captions' : pair === 'query-semantic' ? 'semantic texts' : 'chunks');
+      if (b.right)
+        checkText(
+          b.right,
+          pair === 'image-caption' ? 'captions' : pair === 'query-semantic' ? 'semantic texts' : 'chunks',
+        );
       const q = b.query;
       if (!q) continue;
       checkText(q, 'queries');
       const out = nlu.encode(q, { training: false });
       const T = q.length;
       const H = nlu.hidden;
-      const nluOut = (k: string, x: unknown, shape: (number | null)[], meaning: string) => expectOutput(x, shape, `${label('nlu')}: encode(queries).${k}`, meaning, stage.name, fix('nlu'));
+      const nluOut = (k: string, x: unknown, shape: (number | null)[], meaning: string) =>
+        expectOutput(x, shape, `${label('nlu')}: encode(queries).${k}`, meaning, stage.name, fix('nlu'));
       nluOut('intentLogits', out?.intentLogits, [q.batch, nlu.numIntents], 'B, intents');
       nluOut('slotLogits', out?.slotLogits, [q.batch, T, nlu.numSlotLabels], 'B, T, slot tags');
       nluOut('tokenStates', out?.tokenStates, [q.batch, T, H], 'B, T, H');
@@ -160,23 +195,53 @@ function checkModelOutputs(model: TrainModel, stage: ResolvedStage, batches: Rea
         const hook = fusion.early(out);
         const fuse = (states: tf.Tensor3D, mask: tf.Tensor2D) => {
           const y = hook(states, mask);
-          expectOutput(y, states.shape, `${label('fusion')}: early(nlu) hook`, 'B, T, H of the token states it is given', stage.name, fix('fusion'));
+          expectOutput(
+            y,
+            states.shape,
+            `${label('fusion')}: early(nlu) hook`,
+            'B, T, H of the token states it is given',
+            stage.name,
+            fix('fusion'),
+          );
           return y;
         };
         embedding = text.encode(q, { training: false, fuse }).embedding;
-        expectOutput(embedding, [q.batch, D], `${label('text')}: encode(queries, fused by '${m.spec!.fusion.id}').embedding`, 'B, D', stage.name, fix('text'));
+        expectOutput(
+          embedding,
+          [q.batch, D],
+          `${label('text')}: encode(queries, fused by '${m.spec!.fusion.id}').embedding`,
+          'B, D',
+          stage.name,
+          fix('text'),
+        );
       } else embedding = text.encode(q, { training: false }).embedding;
-      if (fusion.late) expectOutput(fusion.late(embedding, out), [q.batch, D], `${label('fusion')}: late(embedding, nlu)`, 'B, D', stage.name, fix('fusion'));
+      if (fusion.late)
+        expectOutput(
+          fusion.late(embedding, out),
+          [q.batch, D],
+          `${label('fusion')}: late(embedding, nlu)`,
+          'B, D',
+          stage.name,
+          fix('fusion'),
+        );
     }
   });
 }
 
 /** Where each feature of a pair comes from, for models not built from plugins (their methods). */
 const FEATURE_SOURCE: Partial<Record<FeatureKey, string>> = {
-  intentLogits: 'runNlu().intentLogits', slotLogits: 'runNlu().slotLogits', target: 'encodeText(semantic texts)', enhanced: 'encodeQuery()',
+  intentLogits: 'runNlu().intentLogits',
+  slotLogits: 'runNlu().slotLogits',
+  target: 'encodeText(semantic texts)',
+  enhanced: 'encodeQuery()',
 };
 const sourceOf = (pair: PairType, k: FeatureKey) =>
-  FEATURE_SOURCE[k] ?? (pair === 'image-image' || (k === 'a' && pair === 'image-caption') ? 'encodeImage()' : k === 'a' && pair === 'query-chunk' ? 'encodeQuery()' : 'encodeText()');
+  FEATURE_SOURCE[k] ??
+  (pair === 'image-image' || (k === 'a' && pair === 'image-caption')
+    ? 'encodeImage()'
+    : k === 'a' && pair === 'query-chunk'
+      ? 'encodeQuery()'
+      : 'encodeText()');
 
 /** The features a term's loss reads, at the stage's first step: rank, dtype and finite values (model outputs). */
 function checkFeatures(f: Features, stage: ResolvedStage, t: ResolvedTerm): void {
@@ -185,10 +250,16 @@ function checkFeatures(f: Features, stage: ResolvedStage, t: ResolvedTerm): void
     const spec = FEATURE_SPECS[k];
     const what = `feature '${k}' of '${t.pair}' (model.${sourceOf(t.pair, k)})`;
     const at = `curriculum.stages.${stage.name}, first step: ${what}`;
-    if (x.rank !== spec.rank || x.dtype !== spec.dtype) throw new UserError(`${at} is ${x.dtype} of shape ${fmt(x.shape)}, expected a rank-${spec.rank} ${spec.dtype} tensor; fix the model`);
+    if (x.rank !== spec.rank || x.dtype !== spec.dtype)
+      throw new UserError(
+        `${at} is ${x.dtype} of shape ${fmt(x.shape)}, expected a rank-${spec.rank} ${spec.dtype} tensor; fix the model`,
+      );
     if (spec.dtype !== 'float32') continue;
     const bad = nonFinite(x);
-    if (bad) throw new UserError(`${at} has ${bad} non-finite value${bad === 1 ? '' : 's'} (NaN or Inf) of ${x.size} before any update; fix the model`);
+    if (bad)
+      throw new UserError(
+        `${at} has ${bad} non-finite value${bad === 1 ? '' : 's'} (NaN or Inf) of ${x.size} before any update; fix the model`,
+      );
   }
 }
 
@@ -200,19 +271,36 @@ function checkLossOutputs(out: unknown, stage: ResolvedStage, t: ResolvedTerm, m
   const at = `curriculum.stages.${stage.name}, term '${t.name}': loss '${t.loss}'`;
   const fix = `fix the loss plugin '${t.loss}' (contract: src/core/loss/loss.ts)`;
   if (typeof mainTerm !== 'string' || !mainTerm) {
-    throw new UserError(`${at} declares no mainTerm; add mainTerm: '<the key of compute()'s result that is minimised>' to its definition; ${fix}`);
+    throw new UserError(
+      `${at} declares no mainTerm; add mainTerm: '<the key of compute()'s result that is minimised>' to its definition; ${fix}`,
+    );
   }
   const entries = out && typeof out === 'object' ? Object.entries(out as Record<string, unknown>) : [];
   if (!entries.length || !entries.some(([k]) => k === mainTerm)) {
-    const got = entries.length ? `{ ${entries.map(([k]) => k).join(', ')} }` : out === undefined ? 'nothing' : JSON.stringify(out) ?? typeof out;
-    throw new UserError(`${at} returned ${got} without its mainTerm '${mainTerm}'; compute() returns { ${mainTerm}: scalar, ...logged scalars }; ${fix}`);
+    const got = entries.length
+      ? `{ ${entries.map(([k]) => k).join(', ')} }`
+      : out === undefined
+        ? 'nothing'
+        : (JSON.stringify(out) ?? typeof out);
+    throw new UserError(
+      `${at} returned ${got} without its mainTerm '${mainTerm}'; compute() returns { ${mainTerm}: scalar, ...logged scalars }; ${fix}`,
+    );
   }
   entries.forEach(([k, v]) => {
     const role = k === mainTerm ? `its main term '${k}' (the term minimised)` : `its logged output '${k}'`;
-    if (!(v instanceof tf.Tensor)) throw new UserError(`${at}: ${role} is ${v === null ? 'null' : typeof v}, not a tensor; return tf scalars; ${fix}`);
-    if (v.rank !== 0) throw new UserError(`${at}: ${role} has shape ${fmt(v.shape)}, expected a scalar (rank 0; reduce it, e.g. with tf.mean); ${fix}`);
+    if (!(v instanceof tf.Tensor))
+      throw new UserError(
+        `${at}: ${role} is ${v === null ? 'null' : typeof v}, not a tensor; return tf scalars; ${fix}`,
+      );
+    if (v.rank !== 0)
+      throw new UserError(
+        `${at}: ${role} has shape ${fmt(v.shape)}, expected a scalar (rank 0; reduce it, e.g. with tf.mean); ${fix}`,
+      );
     if (v.dtype !== 'float32') throw new UserError(`${at}: ${role} is ${v.dtype}, expected a float32 scalar; ${fix}`);
   });
   const value = (out as Record<string, tf.Scalar>)[mainTerm]!.dataSync()[0]!;
-  if (!Number.isFinite(value)) throw new UserError(`${at}: its main term '${mainTerm}' (the term minimised) is ${value} before any update, on finite features; ${fix}`);
+  if (!Number.isFinite(value))
+    throw new UserError(
+      `${at}: its main term '${mainTerm}' (the term minimised) is ${value} before any update, on finite features; ${fix}`,
+    );
 }

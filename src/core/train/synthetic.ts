@@ -27,14 +27,21 @@ export function syntheticTrainData(s: SyntheticShape, n: number, pairs: Readonly
   const used = Math.min(T, s.tokens ?? T);
   const table = (rows: number): TokenTable => {
     const t: TokenTable = {
-      n: rows, length: T, pieces: s.pieces, padId: s.padId,
-      ids: new Int32Array(rows * T * s.pieces).fill(s.padId), mask: new Float32Array(rows * T), wordIndex: new Int32Array(rows * T).fill(-1),
-      firstPiece: new Uint8Array(rows * T), tokens: new Int32Array(rows).fill(used),
+      n: rows,
+      length: T,
+      pieces: s.pieces,
+      padId: s.padId,
+      ids: new Int32Array(rows * T * s.pieces).fill(s.padId),
+      mask: new Float32Array(rows * T),
+      wordIndex: new Int32Array(rows * T).fill(-1),
+      firstPiece: new Uint8Array(rows * T),
+      tokens: new Int32Array(rows).fill(used),
       texts: Array.from({ length: rows }, (_, i) => `synthetic text ${i}`), // what pretrained towers read
     };
     for (let i = 0; i < rows; i++) {
       for (let j = 0; j < used; j++) {
-        for (let g = 0; g < s.pieces; g++) t.ids[(i * T + j) * s.pieces + g] = j === 0 ? s.clsId : 2 + r.int(s.vocabSize - 2);
+        for (let g = 0; g < s.pieces; g++)
+          t.ids[(i * T + j) * s.pieces + g] = j === 0 ? s.clsId : 2 + r.int(s.vocabSize - 2);
         t.mask[i * T + j] = 1;
         if (j > 0) {
           t.wordIndex[i * T + j] = j - 1;

@@ -11,8 +11,14 @@ const ARRAYS = ['ids', 'mask', 'wordIndex', 'firstPiece', 'tokens', 'intent', 's
 type ArrayName = (typeof ARRAYS)[number];
 type Typed = Int32Array | Float32Array | Uint8Array;
 const CTORS: Record<ArrayName, new (b: ArrayBuffer, o: number, n: number) => Typed> = {
-  ids: Int32Array, mask: Float32Array, wordIndex: Int32Array, firstPiece: Uint8Array, tokens: Int32Array,
-  intent: Int32Array, slotLabels: Int32Array, slotMask: Float32Array,
+  ids: Int32Array,
+  mask: Float32Array,
+  wordIndex: Int32Array,
+  firstPiece: Uint8Array,
+  tokens: Int32Array,
+  intent: Int32Array,
+  slotLabels: Int32Array,
+  slotMask: Float32Array,
 };
 
 interface Header {
@@ -27,8 +33,15 @@ interface Header {
 }
 
 /** A key for a table: the tokenizer (id + full config), the texts and their languages, and what else shapes it. */
-export function tokenCacheKey(parts: { tokenizer: unknown; texts: readonly string[]; langs?: readonly (string | undefined)[]; extra?: unknown }): string {
-  const h = createHash('sha1').update(`${FORMAT}|${JSON.stringify(parts.tokenizer)}|${JSON.stringify(parts.extra ?? null)}|${endianness()}\n`);
+export function tokenCacheKey(parts: {
+  tokenizer: unknown;
+  texts: readonly string[];
+  langs?: readonly (string | undefined)[];
+  extra?: unknown;
+}): string {
+  const h = createHash('sha1').update(
+    `${FORMAT}|${JSON.stringify(parts.tokenizer)}|${JSON.stringify(parts.extra ?? null)}|${endianness()}\n`,
+  );
   parts.texts.forEach((t, i) => h.update(`${parts.langs?.[i] ?? ''}\u0001${t}\u0000`));
   return h.digest('hex');
 }
@@ -37,7 +50,12 @@ export function tokenCacheKey(parts: { tokenizer: unknown; texts: readonly strin
  * A token table (with query labels, if any) from `<dir>/tokens-<key>.bin`, or built by `build` and written
  * there atomically. Texts are tokenized once per distinct (tokenizer, texts) and reused by later runs.
  */
-export function cachedTable<T extends TokenTable>(dir: string | undefined, key: string, build: () => T, log?: (l: string) => void): T {
+export function cachedTable<T extends TokenTable>(
+  dir: string | undefined,
+  key: string,
+  build: () => T,
+  log?: (l: string) => void,
+): T {
   if (!dir) return build();
   const file = join(dir, `tokens-${key.slice(0, 16)}.bin`);
   const hit = existsSync(file) ? readTable<T>(file, key) : undefined;
@@ -46,7 +64,9 @@ export function cachedTable<T extends TokenTable>(dir: string | undefined, key: 
   try {
     writeFileAtomic(file, encodeTable(t, key));
   } catch (e) {
-    log?.(`unir: could not write the token cache ${file} (${(e as Error).message.split('\n')[0]}); continuing without it`);
+    log?.(
+      `unir: could not write the token cache ${file} (${(e as Error).message.split('\n')[0]}); continuing without it`,
+    );
   }
   return t;
 }
@@ -60,7 +80,16 @@ function encodeTable(t: TokenTable, key: string): Uint8Array {
     offset += Math.ceil(a.byteLength / 4) * 4;
     return entry;
   });
-  const header: Header = { format: FORMAT, key, n: t.n, length: t.length, pieces: t.pieces, padId: t.padId, arrays, ...(t.texts ? { texts: t.texts } : {}) };
+  const header: Header = {
+    format: FORMAT,
+    key,
+    n: t.n,
+    length: t.length,
+    pieces: t.pieces,
+    padId: t.padId,
+    arrays,
+    ...(t.texts ? { texts: t.texts } : {}),
+  };
   const head = Buffer.from(JSON.stringify(header));
   const headLen = Math.ceil((head.byteLength + 4) / 4) * 4;
   const out = new Uint8Array(headLen + offset);
@@ -81,7 +110,13 @@ function readTable<T extends TokenTable>(file: string, key: string): T | undefin
     const header = JSON.parse(Buffer.from(ab, 4, headBytes).toString('utf8')) as Header;
     if (header.format !== FORMAT || header.key !== key) return undefined;
     const headLen = Math.ceil((headBytes + 4) / 4) * 4;
-    const out: Record<string, unknown> = { n: header.n, length: header.length, pieces: header.pieces, padId: header.padId, ...(header.texts ? { texts: header.texts } : {}) };
+    const out: Record<string, unknown> = {
+      n: header.n,
+      length: header.length,
+      pieces: header.pieces,
+      padId: header.padId,
+      ...(header.texts ? { texts: header.texts } : {}),
+    };
     for (const e of header.arrays) out[e.name] = new CTORS[e.name](ab, headLen + e.offset, e.count);
     return out as unknown as T;
   } catch {

@@ -22,12 +22,21 @@ export interface TokenTable {
 export type OnEncoded = (row: number, words: readonly Word[], table: TokenTable) => void;
 
 /** Tokenizes `texts` in chunks of `chunk` into one table; `onEncoded` sees each row's words (for BIO tags). */
-export function buildTokenTable(tok: Tokenizer, texts: readonly string[], langs?: readonly (string | undefined)[], onEncoded?: OnEncoded, chunk = 1024): TokenTable {
+export function buildTokenTable(
+  tok: Tokenizer,
+  texts: readonly string[],
+  langs?: readonly (string | undefined)[],
+  onEncoded?: OnEncoded,
+  chunk = 1024,
+): TokenTable {
   const n = texts.length;
   const T = tok.maxLength;
   const G = tok.pieces;
   const t: TokenTable = {
-    n, length: T, pieces: G, padId: tok.padId,
+    n,
+    length: T,
+    pieces: G,
+    padId: tok.padId,
     ids: new Int32Array(n * T * G).fill(tok.padId),
     mask: new Float32Array(n * T),
     wordIndex: new Int32Array(n * T).fill(-1),
@@ -71,7 +80,10 @@ export class TokenBatcher {
   private readonly wordIndex: Int32Array;
   private readonly firstPiece: Uint8Array;
 
-  constructor(readonly table: TokenTable, readonly capacity: number) {
+  constructor(
+    readonly table: TokenTable,
+    readonly capacity: number,
+  ) {
     const { length: T, pieces: G } = table;
     this.ids = new Int32Array(capacity * T * G);
     this.mask = new Float32Array(capacity * T);
@@ -94,19 +106,29 @@ export class TokenBatcher {
       this.firstPiece.set(this.table.firstPiece.subarray(r * T, r * T + Tb), i * Tb);
     }
     return {
-      batch: B, length: Tb, pieces: G,
+      batch: B,
+      length: Tb,
+      pieces: G,
       ids: this.ids.subarray(0, B * Tb * G),
       mask: this.mask.subarray(0, B * Tb),
       wordIndex: this.wordIndex.subarray(0, B * Tb),
       firstPiece: this.firstPiece.subarray(0, B * Tb),
       words: Array.from({ length: B }, () => NO_WORDS),
-      ...(this.table.texts ? { texts: Array.from({ length: B }, (_, i) => this.table.texts![rows[i]!]!), corpus: this.table.texts } : {}),
+      ...(this.table.texts
+        ? { texts: Array.from({ length: B }, (_, i) => this.table.texts![rows[i]!]!), corpus: this.table.texts }
+        : {}),
     };
   }
 }
 
 /** Per-token rows (N, T) of the table, copied for `rows` and trimmed to Tb like TokenBatcher.rows. */
-export function gatherTokenRows<A extends Int32Array | Float32Array>(src: A, T: number, rows: ArrayLike<number>, Tb: number, out: A): A {
+export function gatherTokenRows<A extends Int32Array | Float32Array>(
+  src: A,
+  T: number,
+  rows: ArrayLike<number>,
+  Tb: number,
+  out: A,
+): A {
   for (let i = 0; i < rows.length; i++) out.set(src.subarray(rows[i]! * T, rows[i]! * T + Tb), i * Tb);
   return out.subarray(0, rows.length * Tb) as A;
 }

@@ -70,7 +70,10 @@ export function stageSteps(stage: ResolvedStage, data: TrainData, batchSize: num
 }
 
 /** Loss instances shared by stages where (term name, loss, config) agree, so a learned temperature carries over. */
-function createLosses(stages: ResolvedStage[], registry: Registry): { perStage: LossInstance[][]; mainTerms: string[][]; byKey: Map<string, LossInstance> } {
+function createLosses(
+  stages: ResolvedStage[],
+  registry: Registry,
+): { perStage: LossInstance[][]; mainTerms: string[][]; byKey: Map<string, LossInstance> } {
   const byKey = new Map<string, LossInstance>();
   const namesUsed = new Map<string, string>();
   const perStage = stages.map((s) =>
@@ -121,20 +124,43 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
       observers.forEach((ob, i) => ob.restore?.(meta.observers[String(i)]));
       if (meta.stageDone) resumeOptimizer = undefined;
     }
-    const resumedFrom = o.resume ? { globalStep, stage: o.stages[Math.min(startStage, o.stages.length - 1)]!.name } : undefined;
+    const resumedFrom = o.resume
+      ? { globalStep, stage: o.stages[Math.min(startStage, o.stages.length - 1)]!.name }
+      : undefined;
     await notify(observers, 'onRunStart', {
-      runId: '', runDir: '', experiment: { id: '', seed: o.seed }, backend: tf.getBackend(), threads: 1, ...o.run,
-      stages: o.stages.map((s, i) => ({ name: s.name, steps: steps[i]! })), totalSteps, resumedFrom,
+      runId: '',
+      runDir: '',
+      experiment: { id: '', seed: o.seed },
+      backend: tf.getBackend(),
+      threads: 1,
+      ...o.run,
+      stages: o.stages.map((s, i) => ({ name: s.name, steps: steps[i]! })),
+      totalSteps,
+      resumedFrom,
     });
 
     const save = async (stageIndex: number, stepInStage: number, stageDone: boolean, opt?: AdamW) => {
       if (!o.checkpoints) return;
       const meta: CheckpointMeta = {
-        stageIndex, stage: o.stages[stageIndex]!.name, stepInStage, stageDone, globalStep, sampler: sampler.state(), stageMetrics,
-        observers: Object.fromEntries(observers.map((ob, i) => [String(i), ob.state?.()]).filter(([, s]) => s !== undefined)),
+        stageIndex,
+        stage: o.stages[stageIndex]!.name,
+        stepInStage,
+        stageDone,
+        globalStep,
+        sampler: sampler.state(),
+        stageMetrics,
+        observers: Object.fromEntries(
+          observers.map((ob, i) => [String(i), ob.state?.()]).filter(([, s]) => s !== undefined),
+        ),
         time: new Date().toISOString(),
       };
-      await saveCheckpoint(o.checkpoints.dir, globalStep, checkpointTensors(keys, stageDone ? undefined : opt), meta as unknown as Record<string, unknown>, o.checkpoints.keep);
+      await saveCheckpoint(
+        o.checkpoints.dir,
+        globalStep,
+        checkpointTensors(keys, stageDone ? undefined : opt),
+        meta as unknown as Record<string, unknown>,
+        o.checkpoints.keep,
+      );
     };
 
     let t0 = performance.now();
@@ -144,32 +170,69 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
       const stage = o.stages[si]!;
       const n = steps[si]!;
       const first = si === startStage ? startStep : 0;
-      const terms: StageTerms = { stage, losses: perStage[si]!, mainTerms: mainTerms[si]!, variables: stageVariables(o.model, stage, perStage[si]!) };
-      const optimizer = new AdamW({ beta1: o.optimizer.beta1, beta2: o.optimizer.beta2, epsilon: o.optimizer.epsilon, weightDecay: o.optimizer.weightDecay });
+      const terms: StageTerms = {
+        stage,
+        losses: perStage[si]!,
+        mainTerms: mainTerms[si]!,
+        variables: stageVariables(o.model, stage, perStage[si]!),
+      };
+      const optimizer = new AdamW({
+        beta1: o.optimizer.beta1,
+        beta2: o.optimizer.beta2,
+        epsilon: o.optimizer.epsilon,
+        weightDecay: o.optimizer.weightDecay,
+      });
       try {
-        if (si === startStage && resumeOptimizer) optimizer.loadState(resumeOptimizer, `${o.resume!.dir}: optimizer state`);
+        if (si === startStage && resumeOptimizer)
+          optimizer.loadState(resumeOptimizer, `${o.resume!.dir}: optimizer state`);
         const info: StageInfo = { name: stage.name, index: si, steps: n, startStep: first };
         await notify(observers, 'onStageStart', info);
         const bs = stage.batchSize ?? o.batchSize;
         const alloc = allocateBatch(bs, stage.data);
-        const augment = augmentPipeline((stage.augment ?? o.augment ?? []).map(({ id, ...cfg }) => o.registry.create('augmentation', id, cfg)));
-        const lrAt = lrSchedule({ base: stage.lr ?? o.optimizer.lr, warmupFraction: stage.warmup ?? o.optimizer.warmup, totalSteps: n, minRatio: o.optimizer.minLrRatio }, `${stage.name} learning rate`);
+        const augment = augmentPipeline(
+          (stage.augment ?? o.augment ?? []).map(({ id, ...cfg }) => o.registry.create('augmentation', id, cfg)),
+        );
+        const lrAt = lrSchedule(
+          {
+            base: stage.lr ?? o.optimizer.lr,
+            warmupFraction: stage.warmup ?? o.optimizer.warmup,
+            totalSteps: n,
+            minRatio: o.optimizer.minLrRatio,
+          },
+          `${stage.name} learning rate`,
+        );
         for (let step = first + 1; step <= n; step++) {
           const batches = new Map<PairType, PairBatch>();
           for (const [pair, count] of alloc) {
             const at = sampler.state()[pair] ?? { epoch: 0, cursor: 0 }; // the draw's position seeds its augmentation: resume-exact
             const key = `${o.seed}/${pair}/${at.epoch}/${at.cursor}`;
-            const batch = assembler.assemble(pair, sampler.draw(pair, count), stage.captionsPerImage ?? 1, new Rng(hash32(`captions/${key}`)));
+            const batch = assembler.assemble(
+              pair,
+              sampler.draw(pair, count),
+              stage.captionsPerImage ?? 1,
+              new Rng(hash32(`captions/${key}`)),
+            );
             if (batch.images) augment({ ...batch.images, n: batch.n }, key);
             if (batch.rightImages) augment({ ...batch.rightImages, n: batch.n }, `${key}/right`);
             batches.set(pair, batch);
           }
           const lr = lrAt(step - 1);
-          const { losses } = trainStep(o.model, terms, batches, (g, scale) => optimizer.step(g, lr, scale), o.optimizer.clipNorm);
+          const { losses } = trainStep(
+            o.model,
+            terms,
+            batches,
+            (g, scale) => optimizer.step(g, lr, scale),
+            o.optimizer.clipNorm,
+          );
           globalStep++;
           if (!Number.isFinite(losses.loss!) || !Number.isFinite(losses.gradNorm ?? 0)) {
-            const bad = Object.entries(losses).filter(([, v]) => !Number.isFinite(v)).map(([k, v]) => `${k}=${v}`).join(', ');
-            throw new UserError(`${stage.name} step ${step}: loss or gradient is not finite (${bad}); lower optimizer.lr (or the stage's lr) or set optimizer.clipNorm`);
+            const bad = Object.entries(losses)
+              .filter(([, v]) => !Number.isFinite(v))
+              .map(([k, v]) => `${k}=${v}`)
+              .join(', ');
+            throw new UserError(
+              `${stage.name} step ${step}: loss or gradient is not finite (${bad}); lower optimizer.lr (or the stage's lr) or set optimizer.clipNorm`,
+            );
           }
           const now = performance.now();
           const dt = (now - t0) / 1000;
@@ -177,12 +240,24 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
           trainSec += dt;
           recent = recent === 0 ? dt : 0.9 * recent + 0.1 * dt;
           await notify(observers, 'onStepEnd', {
-            stage: stage.name, stageIndex: si, step, stageSteps: n, globalStep, totalSteps, lr, losses, batchSize: bs,
-            samplesPerSec: bs / Math.max(dt, 1e-9), elapsedSec: trainSec, etaSec: recent * (totalSteps - globalStep), time: new Date().toISOString(),
+            stage: stage.name,
+            stageIndex: si,
+            step,
+            stageSteps: n,
+            globalStep,
+            totalSteps,
+            lr,
+            losses,
+            batchSize: bs,
+            samplesPerSec: bs / Math.max(dt, 1e-9),
+            elapsedSec: trainSec,
+            etaSec: recent * (totalSteps - globalStep),
+            time: new Date().toISOString(),
           });
           await new Promise((r) => setImmediate(r)); // let signals (Ctrl-C) and I/O in between steps
           const every = o.checkpoints?.every ?? 0;
-          if (step < n && ((every > 0 && globalStep % every === 0) || o.signal?.aborted)) await save(si, step, false, optimizer);
+          if (step < n && ((every > 0 && globalStep % every === 0) || o.signal?.aborted))
+            await save(si, step, false, optimizer);
           if (o.signal?.aborted && step < n) return { status: 'interrupted', globalStep, stages: stageMetrics };
           t0 = performance.now();
         }
@@ -191,14 +266,20 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
           const e0 = performance.now();
           const split = o.evalSplit ?? 'val';
           metrics = await o.evaluate(split, stage.name);
-          await notify(observers, 'onEvalEnd', { stage: stage.name, split, metrics, seconds: (performance.now() - e0) / 1000 });
+          await notify(observers, 'onEvalEnd', {
+            stage: stage.name,
+            split,
+            metrics,
+            seconds: (performance.now() - e0) / 1000,
+          });
           stageMetrics = [...stageMetrics, { name: stage.name, metrics }];
         }
         // observers first: their state (e.g. the run recorder's stage metrics) travels in the stage-end checkpoint
         await notify(observers, 'onStageEnd', { ...info, metrics });
         await save(si, n, true);
         t0 = performance.now();
-        if (o.signal?.aborted && si < o.stages.length - 1) return { status: 'interrupted', globalStep, stages: stageMetrics };
+        if (o.signal?.aborted && si < o.stages.length - 1)
+          return { status: 'interrupted', globalStep, stages: stageMetrics };
       } finally {
         optimizer.dispose();
       }
@@ -207,7 +288,12 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     if (o.evaluate && o.testSplit) {
       const e0 = performance.now();
       final = await o.evaluate(o.testSplit, 'final');
-      await notify(observers, 'onEvalEnd', { stage: 'final', split: o.testSplit, metrics: final, seconds: (performance.now() - e0) / 1000 });
+      await notify(observers, 'onEvalEnd', {
+        stage: 'final',
+        split: o.testSplit,
+        metrics: final,
+        seconds: (performance.now() - e0) / 1000,
+      });
     }
     return { status: 'finished', globalStep, stages: stageMetrics, final };
   } finally {

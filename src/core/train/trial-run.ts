@@ -27,7 +27,14 @@ export async function runTrialInProcess(t: Trial, o: InProcessTrialOptions): Pro
   if (isRunFinished(dir)) return undefined;
   const common = { registry: o.registry, signal: o.signal, log: o.log, db: o.db };
   if (isRunDir(dir)) return resumeRun(dir, { ...common, plugins: o.plugins });
-  const set = [...Object.entries(t.overrides), ['seed', t.seed] as const].map(([path, value]) => ({ flag: `--set ${path}=${JSON.stringify(value)}`, path, value }));
-  const { resolved, source } = await loadAndResolve({ experiment: o.base, set }, { registry: o.registry, plugins: o.plugins, warn: o.log });
+  const set = [...Object.entries(t.overrides), ['seed', t.seed] as const].map(([path, value]) => ({
+    flag: `--set ${path}=${JSON.stringify(value)}`,
+    path,
+    value,
+  }));
+  const { resolved, source } = await loadAndResolve(
+    { experiment: o.base, set },
+    { registry: o.registry, plugins: o.plugins, warn: o.log },
+  );
   return runExperiment(resolved, { ...common, outDir: o.runsDir, runId: t.runId, source });
 }

@@ -25,8 +25,10 @@ const PALETTE = [...RUN_COLORS, '#bcbd22', '#7f7f7f', '#aec7e8', '#ffbb78', '#98
 
 /** Traces of one colouring (by language or by modality) for a 2-D or 3-D map. */
 function traces(input: UmapPageInput, dims: 2 | 3, by: 'language' | 'modality', visible: boolean) {
-  const key = (p: MapPoint) => (by === 'modality' ? p.modality : p.modality === 'image' ? 'image' : p.lang ?? '?');
-  const keys = [...new Set(input.points.map(key))].sort((a, b) => (a === 'image' ? 1 : b === 'image' ? -1 : a.localeCompare(b)));
+  const key = (p: MapPoint) => (by === 'modality' ? p.modality : p.modality === 'image' ? 'image' : (p.lang ?? '?'));
+  const keys = [...new Set(input.points.map(key))].sort((a, b) =>
+    a === 'image' ? 1 : b === 'image' ? -1 : a.localeCompare(b),
+  );
   const coords = dims === 2 ? input.coords2 : input.coords3;
   return keys.map((k, ki) => {
     const idx = input.points.map((p, i) => (key(p) === k ? i : -1)).filter((i) => i >= 0);
@@ -42,7 +44,12 @@ function traces(input: UmapPageInput, dims: 2 | 3, by: 'language' | 'modality', 
       customdata: idx,
       text: idx.map((i) => input.points[i]!.label),
       hovertemplate: '%{text}<extra>' + escapeHtml(k) + '</extra>',
-      marker: { size: dims === 2 ? 6 : 3, color: PALETTE[ki % PALETTE.length], symbol: k === 'image' ? 'square' : 'circle', opacity: 0.8 },
+      marker: {
+        size: dims === 2 ? 6 : 3,
+        color: PALETTE[ki % PALETTE.length],
+        symbol: k === 'image' ? 'square' : 'circle',
+        opacity: 0.8,
+      },
     };
   });
 }
@@ -67,10 +74,20 @@ export function umapFigures(input: UmapPageInput, o: { colourBy?: 'language' | '
         title: { text: title },
         height: dims === 2 ? 620 : 700,
         hovermode: 'closest',
-        updatemenus: [{ type: 'buttons', direction: 'right', x: 0, y: 1.08, xanchor: 'left', active: byLanguage ? 0 : 1, buttons: [
-          { label: 'colour by language', method: 'restyle', args: ['visible', vis(true)] },
-          { label: 'colour by modality', method: 'restyle', args: ['visible', vis(false)] },
-        ] }],
+        updatemenus: [
+          {
+            type: 'buttons',
+            direction: 'right',
+            x: 0,
+            y: 1.08,
+            xanchor: 'left',
+            active: byLanguage ? 0 : 1,
+            buttons: [
+              { label: 'colour by language', method: 'restyle', args: ['visible', vis(true)] },
+              { label: 'colour by modality', method: 'restyle', args: ['visible', vis(false)] },
+            ],
+          },
+        ],
       },
     };
   });
@@ -83,7 +100,13 @@ export function umapFigures(input: UmapPageInput, o: { colourBy?: 'language' | '
 export function renderUmapHtml(input: UmapPageInput): string {
   const figs = umapFigures(input);
   const a = input.alignment;
-  const points = input.points.map((p) => ({ label: p.label, lang: p.lang, modality: p.modality, group: p.group, thumb: p.thumb }));
+  const points = input.points.map((p) => ({
+    label: p.label,
+    lang: p.lang,
+    modality: p.modality,
+    group: p.group,
+    thumb: p.thumb,
+  }));
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(input.title)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:16px;display:grid;grid-template-columns:1fr 300px;gap:16px}
 #panel{position:sticky;top:16px;align-self:start;border:1px solid #ddd;padding:10px;max-height:95vh;overflow:auto}

@@ -13,7 +13,6 @@ export interface UmapOptions {
   onProgress?: (p: { phase: 'knn' | 'optimize'; done: number; total: number }) => void;
 }
 
-
 const cosineDistance = (x: number[], y: number[]) => {
   let dot = 0;
   let nx = 0;
@@ -36,7 +35,10 @@ export function exactKnn(p: Points, k: number, onRow?: (i: number) => void) {
   for (let i = 0; i < p.n; i++) {
     for (let j = 0; j < p.n; j++) dist[j] = i === j ? -1 : cosineDistance(rows[i]!, rows[j]!);
     // UMAP expects each point to be its own first neighbour at distance 0.
-    const nearest = idx.slice().sort((a, b) => dist[a]! - dist[b]! || a - b).slice(0, k);
+    const nearest = idx
+      .slice()
+      .sort((a, b) => dist[a]! - dist[b]! || a - b)
+      .slice(0, k);
     knnIndices.push(nearest);
     knnDistances.push(nearest.map((j) => Math.max(dist[j]!, 0)));
     onRow?.(i);
@@ -59,7 +61,11 @@ export async function umapProject(p: Points, opts: UmapOptions = {}): Promise<Po
   const rows = Array.from({ length: p.n }, (_, i) => Array.from(p.data.subarray(i * p.dim, (i + 1) * p.dim)));
   if (p.n <= (opts.approxAbove ?? 3000)) {
     const step = Math.max(1, Math.floor(p.n / 20));
-    const knn = exactKnn(p, nNeighbors, (i) => (i % step === 0 || i === p.n - 1) && opts.onProgress?.({ phase: 'knn', done: i + 1, total: p.n }));
+    const knn = exactKnn(
+      p,
+      nNeighbors,
+      (i) => (i % step === 0 || i === p.n - 1) && opts.onProgress?.({ phase: 'knn', done: i + 1, total: p.n }),
+    );
     umap.setPrecomputedKNN(knn.knnIndices, knn.knnDistances);
   } else opts.onProgress?.({ phase: 'knn', done: 0, total: p.n });
   const total = umap.initializeFit(rows);

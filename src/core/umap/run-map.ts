@@ -52,18 +52,34 @@ export async function ensureEmbeddings(runDir: string, o: RunMapOptions): Promis
   if (existsSync(join(runFile(runDir, 'embeddings'), `${split}.json`))) return readEmbeddings(runDir, split);
   const { info, dataset } = await openDataset(runDir, o.registry, log);
   const e = info.experiment;
-  await initBackend({ backend: o.backend ?? (process.env.UNIR_BACKEND as BackendName | undefined) ?? e.backend, quiet: true });
-  const model = await loadRunModel(info, { registry: o.registry, intents: dataset.intents, slotLabels: dataset.slotLabels });
+  await initBackend({
+    backend: o.backend ?? (process.env.UNIR_BACKEND as BackendName | undefined) ?? e.backend,
+    quiet: true,
+  });
+  const model = await loadRunModel(info, {
+    registry: o.registry,
+    intents: dataset.intents,
+    slotLabels: dataset.slotLabels,
+  });
   try {
     const size = e.data.imageSize ?? model.parts.image.imageSize ?? 32;
     const cache = await loadImageTensorCache(dataset, split, size, { skipBad: true, log });
     const have = new Set(cache.ids);
     const maxGroups = (e.data.maxGroups as Record<string, number | undefined>)[split];
     const records = subsetRecords(dataset.split(split), { maxGroups, languages: e.data.languages, seed: e.seed });
-    log(`umap: encoding ${records.images.length} images and ${records.texts.length} texts of '${split}' with ${info.checkpoint.dir}`);
-    await evaluateSplit(modelEncoder(model, model.tokenizer, cache), { ...records, images: records.images.filter((im) => have.has(im.id)) }, {
-      split, metrics: [], nluContribution: false, exportTo: info.runDir,
-    });
+    log(
+      `umap: encoding ${records.images.length} images and ${records.texts.length} texts of '${split}' with ${info.checkpoint.dir}`,
+    );
+    await evaluateSplit(
+      modelEncoder(model, model.tokenizer, cache),
+      { ...records, images: records.images.filter((im) => have.has(im.id)) },
+      {
+        split,
+        metrics: [],
+        nluContribution: false,
+        exportTo: info.runDir,
+      },
+    );
   } finally {
     model.dispose();
   }
@@ -72,7 +88,10 @@ export async function ensureEmbeddings(runDir: string, o: RunMapOptions): Promis
 
 async function thumbnail(file: string, edge: number): Promise<string | undefined> {
   try {
-    const png = await sharp(file).resize(edge, edge, { fit: 'contain', background: { r: 255, g: 255, b: 255, alpha: 0 } }).png().toBuffer();
+    const png = await sharp(file)
+      .resize(edge, edge, { fit: 'contain', background: { r: 255, g: 255, b: 255, alpha: 0 } })
+      .png()
+      .toBuffer();
     return `data:image/png;base64,${png.toString('base64')}`;
   } catch {
     return undefined;
@@ -86,7 +105,10 @@ export async function buildRunMap(runDir: string, o: RunMapOptions): Promise<Run
   const set = await ensureEmbeddings(runDir, o);
   const { info, dataset } = await openDataset(runDir, o.registry, log);
   const rows = set.ids.map((_, i) => i).filter((i) => set.kind[i] === 'image' || set.kind[i] === 'text');
-  if (rows.length < 24) throw new UserError(`${runDir}: the '${split}' split has ${rows.length} images and texts; a map needs at least 24 (raise data.maxGroups.${split})`);
+  if (rows.length < 24)
+    throw new UserError(
+      `${runDir}: the '${split}' split has ${rows.length} images and texts; a map needs at least 24 (raise data.maxGroups.${split})`,
+    );
   const texts = new Map(dataset.texts.map((t) => [t.id, t.text]));
   const files = new Map(dataset.images.map((im) => [im.id, im.file]));
   const edge = o.thumb ?? 48;
@@ -96,7 +118,13 @@ export async function buildRunMap(runDir: string, o: RunMapOptions): Promise<Run
     const group = set.group[i] ?? id;
     if (set.kind[i] === 'image') {
       const file = files.get(id);
-      points.push({ id, modality: 'image', group, label: id, thumb: edge > 0 && file ? await thumbnail(file, edge) : undefined });
+      points.push({
+        id,
+        modality: 'image',
+        group,
+        label: id,
+        thumb: edge > 0 && file ? await thumbnail(file, edge) : undefined,
+      });
     } else points.push({ id, modality: 'text', lang: set.lang[i] ?? undefined, group, label: texts.get(id) ?? id });
   }
   const dim = set.dim;
@@ -110,7 +138,12 @@ export async function buildRunMap(runDir: string, o: RunMapOptions): Promise<Run
   const textIdx = points.map((p, k) => (p.modality === 'text' ? k : -1)).filter((k) => k >= 0);
   const textData = new Float32Array(textIdx.length * dim);
   textIdx.forEach((k, j) => textData.set(data.subarray(k * dim, (k + 1) * dim), j * dim));
-  const alignment = alignmentScore({ n: textIdx.length, dim, data: textData }, textIdx.map((k) => points[k]!.lang ?? '?'), textIdx.map((k) => points[k]!.group), seed);
+  const alignment = alignmentScore(
+    { n: textIdx.length, dim, data: textData },
+    textIdx.map((k) => points[k]!.lang ?? '?'),
+    textIdx.map((k) => points[k]!.group),
+    seed,
+  );
   return {
     title: `${info.runId}: ${split} split`,
     split,

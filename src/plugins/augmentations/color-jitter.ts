@@ -11,7 +11,10 @@ export const colorJitter = defineAugmentation({
   summary: 'Random saturation, hue rotation, RGB channel shuffle, contrast and brightness',
   configSchema: z.strictObject({
     p: z.number().min(0).max(1).default(1).describe('share of images changed'),
-    saturation: z.tuple([z.number().min(0), z.number().min(0)]).default([0.2, 1.4]).describe('saturation factor range'),
+    saturation: z
+      .tuple([z.number().min(0), z.number().min(0)])
+      .default([0.2, 1.4])
+      .describe('saturation factor range'),
     hue: z.number().min(0).max(0.5).default(0).describe('max hue rotation, fraction of a turn'),
     channelShuffle: z.number().min(0).max(1).default(0.5).describe('probability of permuting R, G, B'),
     contrast: z.number().min(0).max(1).default(0.3),
@@ -38,8 +41,10 @@ export const colorJitter = defineAugmentation({
         [r, g, b] = [grey + (r - grey) * sat, grey + (g - grey) * sat, grey + (b - grey) * sat];
         if (ang !== 0) {
           const y = 0.299 * r + 0.587 * g + 0.114 * b;
-          const i0 = 0.596 * r - 0.274 * g - 0.322 * b, q0 = 0.211 * r - 0.523 * g + 0.312 * b;
-          const i1 = i0 * ca - q0 * sa, q1 = i0 * sa + q0 * ca;
+          const i0 = 0.596 * r - 0.274 * g - 0.322 * b,
+            q0 = 0.211 * r - 0.523 * g + 0.312 * b;
+          const i1 = i0 * ca - q0 * sa,
+            q1 = i0 * sa + q0 * ca;
           [r, g, b] = [y + 0.956 * i1 + 0.621 * q1, y - 0.272 * i1 - 0.647 * q1, y - 1.106 * i1 + 1.703 * q1];
         }
         const v = shuffle ? [[r, g, b][perm[0]!]!, [r, g, b][perm[1]!]!, [r, g, b][perm[2]!]!] : [r, g, b];

@@ -15,7 +15,8 @@ export const cutout = defineAugmentation({
     const S = batch.size;
     const side = Math.max(1, Math.round(cfg.size * S));
     forImages(batch, rng, cfg.p, (img) => {
-      const x0 = rng.int(S - side + 1), y0 = rng.int(S - side + 1);
+      const x0 = rng.int(S - side + 1),
+        y0 = rng.int(S - side + 1);
       for (let y = y0; y < y0 + side; y++) img.fill(cfg.fill, (y * S + x0) * 3, (y * S + x0 + side) * 3);
     });
   },

@@ -5,6 +5,12 @@ import { grayscale } from './grayscale';
 import { randomAffine } from './random-affine';
 import { strokeWidth } from './stroke-width';
 
-export const BUILTIN_AUGMENTATIONS = [randomAffine, colorJitter, grayscale, cutout, strokeWidth] as const satisfies readonly AugmentationPlugin[];
+export const BUILTIN_AUGMENTATIONS = [
+  randomAffine,
+  colorJitter,
+  grayscale,
+  cutout,
+  strokeWidth,
+] as const satisfies readonly AugmentationPlugin[];
 /** The ids of the built-in augmentations, as a literal type. */
 export type BuiltinAugmentationId = (typeof BUILTIN_AUGMENTATIONS)[number]['id'];

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { defineAugmentation, forImages, uniform } from '../../core/augment/augmentation';
 
-const range = (lo: number, hi: number) => z.tuple([z.number().min(lo).max(hi), z.number().min(lo).max(hi)]).refine(([a, b]) => a <= b, 'expected [low, high] with low ≤ high');
+const range = (lo: number, hi: number) =>
+  z
+    .tuple([z.number().min(lo).max(hi), z.number().min(lo).max(hi)])
+    .refine(([a, b]) => a <= b, 'expected [low, high] with low ≤ high');
 
 /**
  * Random resized crop, rotation, shear, translation and horizontal flip as ONE affine resampling (bilinear, white
@@ -37,18 +40,27 @@ export const randomAffine = defineAugmentation({
         const fl = rng.next() < cfg.flip ? -1 : 1;
         // output (u, v) around the centre → input (x, y): inverse of flip, scale (z·√r, z/√r), shear, rotation
         const [cs, sn] = [Math.cos(th), Math.sin(th)];
-        const sx = 1 / (z * Math.sqrt(r)), sy = Math.sqrt(r) / z;
-        const a = cs * sx * fl, b = (sn + cs * sh) * sy, d = -sn * sx * fl, e = (cs - sn * sh) * sy;
+        const sx = 1 / (z * Math.sqrt(r)),
+          sy = Math.sqrt(r) / z;
+        const a = cs * sx * fl,
+          b = (sn + cs * sh) * sy,
+          d = -sn * sx * fl,
+          e = (cs - sn * sh) * sy;
         scratch.set(img);
         for (let v = 0; v < S; v++) {
           for (let u = 0; u < S; u++) {
-            const du = u - c - tx, dv = v - c - ty;
-            const x = a * du + b * dv + c, y = d * du + e * dv + c;
-            const x0 = Math.floor(x), y0 = Math.floor(y);
-            const fx = x - x0, fy = y - y0;
+            const du = u - c - tx,
+              dv = v - c - ty;
+            const x = a * du + b * dv + c,
+              y = d * du + e * dv + c;
+            const x0 = Math.floor(x),
+              y0 = Math.floor(y);
+            const fx = x - x0,
+              fy = y - y0;
             const o = (v * S + u) * 3;
             for (let ch = 0; ch < 3; ch++) {
-              const at = (yy: number, xx: number) => (yy < 0 || yy >= S || xx < 0 || xx >= S ? 1 : scratch[(yy * S + xx) * 3 + ch]!);
+              const at = (yy: number, xx: number) =>
+                yy < 0 || yy >= S || xx < 0 || xx >= S ? 1 : scratch[(yy * S + xx) * 3 + ch]!;
               const top = at(y0, x0) * (1 - fx) + at(y0, x0 + 1) * fx;
               const bot = at(y0 + 1, x0) * (1 - fx) + at(y0 + 1, x0 + 1) * fx;
               img[o + ch] = top * (1 - fy) + bot * fy;

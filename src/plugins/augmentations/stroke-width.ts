@@ -9,15 +9,19 @@ import { defineAugmentation, uniform } from '../../core/augment/augmentation';
 export const strokeWidth = defineAugmentation({
   id: 'stroke-width',
   summary: 'Thinner (max filter) or thicker (min filter) dark strokes, per image at random',
-  configSchema: z.strictObject({
-    thin: z.number().min(0).max(1).default(0.25).describe('probability of thinning'),
-    thick: z.number().min(0).max(1).default(0.25).describe('probability of thickening'),
-    radius: z.number().int().min(1).max(3).default(1).describe('r: the window is (2r+1)×(2r+1) pixels'),
-  }).refine((c) => c.thin + c.thick <= 1, { message: 'thin + thick must be ≤ 1' }),
+  configSchema: z
+    .strictObject({
+      thin: z.number().min(0).max(1).default(0.25).describe('probability of thinning'),
+      thick: z.number().min(0).max(1).default(0.25).describe('probability of thickening'),
+      radius: z.number().int().min(1).max(3).default(1).describe('r: the window is (2r+1)×(2r+1) pixels'),
+    })
+    .refine((c) => c.thin + c.thick <= 1, { message: 'thin + thick must be ≤ 1' }),
   create: (cfg) => {
     let scratch = new Float32Array(0);
     return (batch, rng) => {
-      const S = batch.size, r = cfg.radius, per = S * S * 3;
+      const S = batch.size,
+        r = cfg.radius,
+        per = S * S * 3;
       if (scratch.length !== per) scratch = new Float32Array(per);
       for (let i = 0; i < batch.n; i++) {
         const u = uniform(rng, 0, 1);

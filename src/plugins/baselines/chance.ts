@@ -3,7 +3,7 @@ import { macroMean, type RetrievalScores } from '../../core/eval/ranking';
 import { chanceScores, defineBaseline, type BaselineResult } from '../../core/eval/baseline';
 
 /** How many of `xs` have each key (null keys skipped). */
-const count = <T,>(xs: readonly T[], key: (x: T) => string | null) => {
+const count = <T>(xs: readonly T[], key: (x: T) => string | null) => {
   const m = new Map<string, number>();
   for (const x of xs) {
     const k = key(x);
@@ -36,18 +36,30 @@ export const chance = defineBaseline({
         return mean ? { ...per, mean } : undefined;
       };
       const t2i = new Map<string, { n: number; r: number }[]>();
-      for (const c of inputs.captions) (t2i.get(c.lang) ?? t2i.set(c.lang, []).get(c.lang)!).push({ n: images.length, r: perImageGroup.get(c.group) ?? 0 });
+      for (const c of inputs.captions)
+        (t2i.get(c.lang) ?? t2i.set(c.lang, []).get(c.lang)!).push({
+          n: images.length,
+          r: perImageGroup.get(c.group) ?? 0,
+        });
       const i2t = new Map<string, { n: number; r: number }[]>();
       for (const lang of new Set(inputs.captions.map((c) => c.lang))) {
         const caps = inputs.captions.filter((c) => c.lang === lang);
         const per = count(caps, (c) => c.group);
-        i2t.set(lang, images.map((im) => ({ n: caps.length, r: per.get(im.group) ?? 0 })));
+        i2t.set(
+          lang,
+          images.map((im) => ({ n: caps.length, r: per.get(im.group) ?? 0 })),
+        );
       }
       const t2t = new Map<string, { n: number; r: number }[]>();
       for (const lang of new Set(inputs.queries.map((q) => q.lang))) {
         const chunks = inputs.chunks.filter((c) => c.lang === lang);
         const per = count(chunks, (c) => c.group);
-        t2t.set(lang, inputs.queries.filter((q) => q.lang === lang && q.group !== null).map((q) => ({ n: chunks.length, r: per.get(q.group!) ?? 0 })));
+        t2t.set(
+          lang,
+          inputs.queries
+            .filter((q) => q.lang === lang && q.group !== null)
+            .map((q) => ({ n: chunks.length, r: per.get(q.group!) ?? 0 })),
+        );
       }
       const [a, b, c] = [byLang(t2i), byLang(i2t), byLang(t2t)];
       if (a) out.t2i = a;

@@ -9,8 +9,10 @@ import { defineBaseline, groupScoreRetrieval, type BaselineImages } from '../../
  */
 export const pixelKnn = defineBaseline({
   id: 'pixel-knn',
-  summary: 'Best cosine to a group\'s training images on mean-centred raw pixels (no training): the image floor',
-  configSchema: z.strictObject({ size: z.number().int().min(2).max(64).default(16).describe('images compared at size × size') }),
+  summary: "Best cosine to a group's training images on mean-centred raw pixels (no training): the image floor",
+  configSchema: z.strictObject({
+    size: z.number().int().min(2).max(64).default(16).describe('images compared at size × size'),
+  }),
   create: (cfg) => ({
     async compute(inputs) {
       const [train, split] = [await inputs.trainImages(cfg.size), await inputs.splitImages(cfg.size)];
@@ -42,8 +44,13 @@ export const pixelKnn = defineBaseline({
           if (dot > scores[at]!) scores[at] = dot;
         }
       }
-      return groupScoreRetrieval(scores, G, Int32Array.from(split.groups, (g) => gi.get(g)!),
-        Int32Array.from(inputs.captions, (c) => gi.get(c.group)!), inputs.captions.map((c) => c.lang));
+      return groupScoreRetrieval(
+        scores,
+        G,
+        Int32Array.from(split.groups, (g) => gi.get(g)!),
+        Int32Array.from(inputs.captions, (c) => gi.get(c.group)!),
+        inputs.captions.map((c) => c.lang),
+      );
     },
   }),
 });

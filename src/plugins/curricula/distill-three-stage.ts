@@ -16,12 +16,16 @@ export const distillThreeStage = defineCurriculum({
   summary: 'Distil a teacher text encoder into the multilingual text tower (translation pairs), then the three stages',
   citation: 'Reimers & Gurevych, EMNLP 2020 (multilingual knowledge distillation); arXiv 2601.14714 (three stages)',
   configSchema: z.strictObject({
-    steps: StepBudgetSchema.default(StepBudgetSchema.parse({})).describe("three-stage's step budget; the distill stage's steps come out of stage1"),
+    steps: StepBudgetSchema.default(StepBudgetSchema.parse({})).describe(
+      "three-stage's step budget; the distill stage's steps come out of stage1",
+    ),
     distill: z.number().int().positive().default(50).describe('steps of the distill stage, taken out of stage1'),
   }),
   create: (cfg) => {
     if (cfg.distill >= cfg.steps.stage1) {
-      throw new UserError(`curriculum.distill: ${cfg.distill} distill steps leave none of stage1's ${cfg.steps.stage1}; set distill below ${cfg.steps.stage1} or raise curriculum.steps.stage1`);
+      throw new UserError(
+        `curriculum.distill: ${cfg.distill} distill steps leave none of stage1's ${cfg.steps.stage1}; set distill below ${cfg.steps.stage1} or raise curriculum.steps.stage1`,
+      );
     }
     const { stage1, ...rest } = threeStages({ ...cfg.steps, stage1: cfg.steps.stage1 - cfg.distill });
     return {

@@ -12,7 +12,9 @@ export const singleStage = defineCurriculum({
   overlayAliases: { stage3: 'joint', stage1: null, stage2: null },
   summary: "Joint training from scratch with three-stage's stage-3 loss for the sum of its steps",
   configSchema: z.strictObject({
-    steps: StepBudgetSchema.default(StepBudgetSchema.parse({})).describe("three-stage's step budget; this runs their sum"),
+    steps: StepBudgetSchema.default(StepBudgetSchema.parse({})).describe(
+      "three-stage's step budget; this runs their sum",
+    ),
   }),
   create: (cfg) => {
     const joint = threeStages(cfg.steps).stage3!;

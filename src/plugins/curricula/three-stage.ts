@@ -57,8 +57,11 @@ export function threeStages(steps: z.output<typeof StepBudgetSchema>): Curriculu
 
 export const threeStage = defineCurriculum({
   id: 'three-stage',
-  summary: 'Contrastive image-text + α·text-chunk → NLU + fusion on a frozen text encoder → joint L_TI + a·L_QC + b·NLU',
+  summary:
+    'Contrastive image-text + α·text-chunk → NLU + fusion on a frozen text encoder → joint L_TI + a·L_QC + b·NLU',
   citation: 'arXiv 2601.14714 (unified multimodal + multilingual retrieval with NLU integration)',
-  configSchema: z.strictObject({ steps: StepBudgetSchema.default(StepBudgetSchema.parse({})).describe('steps per stage') }),
+  configSchema: z.strictObject({
+    steps: StepBudgetSchema.default(StepBudgetSchema.parse({})).describe('steps per stage'),
+  }),
   create: (cfg) => threeStages(cfg.steps),
 });

@@ -16,16 +16,28 @@ import { loadManifestDataset } from '../../core/data/load-manifest';
  */
 export const emojiCldr = defineDataset({
   id: 'emoji-cldr',
-  summary: 'Emoji concepts in 12 languages: CLDR captions/chunks, google+twitter images (train/val), openmoji (test, test-unseen), NLU queries',
+  summary:
+    'Emoji concepts in 12 languages: CLDR captions/chunks, google+twitter images (train/val), openmoji (test, test-unseen), NLU queries',
   card: 'data-cards/emoji-cldr.md',
   citation: [
     '@misc{openmoji, author = {Gro{\\ss}, Benedikt and Utz, Daniel and {The OpenMoji Contributors}}, title = {OpenMoji},',
     '  year = {2018--2026}, url = {https://openmoji.org}, note = {License: CC BY-SA 4.0}}',
   ].join('\n'),
   configSchema: z.object({
-    root: z.string().min(1).optional().describe('dataset directory holding manifest.jsonl; default <repo>/data/emoji-cldr'),
-    languages: z.array(z.enum(EMOJI_CLDR_LANGUAGES)).min(1).default([...EMOJI_CLDR_LANGUAGES]).describe('texts and queries kept at load'),
-    build: z.boolean().default(true).describe('build (or rebuild an outdated build) on first use; false: the manifest must exist'),
+    root: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('dataset directory holding manifest.jsonl; default <repo>/data/emoji-cldr'),
+    languages: z
+      .array(z.enum(EMOJI_CLDR_LANGUAGES))
+      .min(1)
+      .default([...EMOJI_CLDR_LANGUAGES])
+      .describe('texts and queries kept at load'),
+    build: z
+      .boolean()
+      .default(true)
+      .describe('build (or rebuild an outdated build) on first use; false: the manifest must exist'),
     checkImages: z.boolean().default(false).describe('decode every image at load (the build wrote them; slow)'),
   }),
   async create(config, ctx) {
@@ -33,9 +45,15 @@ export const emojiCldr = defineDataset({
     const manifestPath = join(root, MANIFEST_FILE);
     if (config.build) await buildEmojiCldr({ outDir: root, log: ctx?.log });
     else if (!existsSync(manifestPath)) {
-      throw new UserError(`emoji-cldr: ${manifestPath} not found; build it with 'unir data build emoji-cldr' or set build: true`);
+      throw new UserError(
+        `emoji-cldr: ${manifestPath} not found; build it with 'unir data build emoji-cldr' or set build: true`,
+      );
     }
     const all = config.languages.length === EMOJI_CLDR_LANGUAGES.length;
-    return loadManifestDataset(manifestPath, { languages: all ? undefined : config.languages, checkImages: config.checkImages, log: ctx?.log });
+    return loadManifestDataset(manifestPath, {
+      languages: all ? undefined : config.languages,
+      checkImages: config.checkImages,
+      log: ctx?.log,
+    });
   },
 });

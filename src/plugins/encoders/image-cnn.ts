@@ -18,8 +18,14 @@ export const imageCnn = defineEncoder({
     imageSize: z.number().int().min(2).default(32).describe('S: input images are S×S×3 (data.imageSize)'),
     channels: z.array(z.number().int().min(1)).min(1).default([32, 64, 128]).describe('output channels of each stage'),
     kernel: z.number().int().min(1).default(3).describe('k: conv kernel size'),
-    pool: z.enum(['max', 'avg']).default('max').describe('2×2 pooling after each stage while the map is larger than 1×1'),
-    separable: z.boolean().default(false).describe('depthwise k×k + pointwise 1×1 instead of a full conv after the first stage'),
+    pool: z
+      .enum(['max', 'avg'])
+      .default('max')
+      .describe('2×2 pooling after each stage while the map is larger than 1×1'),
+    separable: z
+      .boolean()
+      .default(false)
+      .describe('depthwise k×k + pointwise 1×1 instead of a full conv after the first stage'),
   }),
   create(config, ctx): ImageEncoder {
     const { imageSize: S, kernel: k } = config;
@@ -29,7 +35,9 @@ export const imageCnn = defineEncoder({
       const s = scope.child(`conv.${i}`);
       const sep = config.separable && i > 0;
       return {
-        cin, cout, sep,
+        cin,
+        cout,
+        sep,
         w: sep ? undefined : s.variable('w', [k, k, cin, cout], { kind: 'he', fanIn: k * k * cin }),
         dw: sep ? s.variable('dw', [k, k, cin, 1], { kind: 'he', fanIn: k * k }) : undefined,
         pw: sep ? s.variable('pw', [cin, cout], { kind: 'he', fanIn: cin }) : undefined,
@@ -59,9 +67,16 @@ export const imageCnn = defineEncoder({
           return l2Normalize(proj.apply(tf.mean(x, [1, 2])) as tf.Tensor2D); // (B, C) → (B, D)
         });
       },
-      variables: () => [...stages.flatMap((s) => [s.w, s.dw, s.pw, s.b].filter((v): v is tf.Variable => v !== undefined)), ...proj.variables()],
+      variables: () => [
+        ...stages.flatMap((s) => [s.w, s.dw, s.pw, s.b].filter((v): v is tf.Variable => v !== undefined)),
+        ...proj.variables(),
+      ],
       flops: ([b = 1]) =>
-        stages.reduce((sum, st, i) => sum + 2 * b * sizes[i]! ** 2 * (st.sep ? k * k * st.cin + st.cin * st.cout : k * k * st.cin * st.cout), 0) + proj.flops(b),
+        stages.reduce(
+          (sum, st, i) =>
+            sum + 2 * b * sizes[i]! ** 2 * (st.sep ? k * k * st.cin + st.cin * st.cout : k * k * st.cin * st.cout),
+          0,
+        ) + proj.flops(b),
       dispose: () => scope.dispose(),
     };
   },

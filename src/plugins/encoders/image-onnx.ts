@@ -21,11 +21,19 @@ import { ONNX_FROZEN } from './text-onnx';
 export const imageOnnx = defineEncoder({
   id: 'image-onnx',
   modality: 'image',
-  summary: 'A local ONNX image encoder (model.onnx + preprocessor_config.json) as a frozen tower with a trained projection head',
+  summary:
+    'A local ONNX image encoder (model.onnx + preprocessor_config.json) as a frozen tower with a trained projection head',
   configSchema: z.strictObject({
     path: z.string().default('').describe('folder holding model.onnx (and preprocessor_config.json)'),
-    file: z.string().min(1).optional().describe('the .onnx file, relative to path (default model.onnx, or the only .onnx there)'),
-    freeze: z.boolean().default(true).refine((f) => f, { message: ONNX_FROZEN }),
+    file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('the .onnx file, relative to path (default model.onnx, or the only .onnx there)'),
+    freeze: z
+      .boolean()
+      .default(true)
+      .refine((f) => f, { message: ONNX_FROZEN }),
     ...imageFields,
     ...towerFields,
   }),
@@ -35,12 +43,26 @@ export const imageOnnx = defineEncoder({
     const onnx = loadOnnxImage(config, where); // UserErrors for a missing/bad folder or model
     const fp = modelFingerprint(config.path, `${where}.path`);
     checkWidth(onnx.width, config.featureDim, onnx.session.file, where);
-    const cache = new FeatureCache('image-onnx', fp, { ...onnx.preprocessing, imageSize: config.imageSize }, onnx.width, { persist: config.cache });
-    progressLine(`unir: ${where} 'image-onnx': loaded ${onnx.session.file} (${describeFingerprint(fp)}; ${onnx.preprocessing.inputSize}×${onnx.preprocessing.inputSize} ${onnx.preprocessing.layout.toUpperCase()}, output ${onnx.output}, F ${onnx.width}) in ${Math.round(performance.now() - t0)} ms; ${cache.size.toLocaleString('en')} cached features`);
+    const cache = new FeatureCache(
+      'image-onnx',
+      fp,
+      { ...onnx.preprocessing, imageSize: config.imageSize },
+      onnx.width,
+      { persist: config.cache },
+    );
+    progressLine(
+      `unir: ${where} 'image-onnx': loaded ${onnx.session.file} (${describeFingerprint(fp)}; ${onnx.preprocessing.inputSize}×${onnx.preprocessing.inputSize} ${onnx.preprocessing.layout.toUpperCase()}, output ${onnx.output}, F ${onnx.width}) in ${Math.round(performance.now() - t0)} ms; ${cache.size.toLocaleString('en')} cached features`,
+    );
     return pretrainedImageEncoder({
-      id: 'image-onnx', where, scope: ParamScope.root(ctx.scope, ctx.seed), dim: ctx.dim, imageSize: config.imageSize,
+      id: 'image-onnx',
+      where,
+      scope: ParamScope.root(ctx.scope, ctx.seed),
+      dim: ctx.dim,
+      imageSize: config.imageSize,
       tower: { frozen: onnx, cache, batchSize: config.batchSize },
-      head: config.head, headHidden: config.headHidden, normalize: config.normalize,
+      head: config.head,
+      headHidden: config.headHidden,
+      normalize: config.normalize,
     });
   },
 });

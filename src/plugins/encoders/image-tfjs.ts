@@ -23,14 +23,27 @@ import { FreezeSchema } from './text-tfjs';
 export const imageTfjs = defineEncoder({
   id: 'image-tfjs',
   modality: 'image',
-  summary: 'A local tfjs image model (layers or graph) as an image tower: frozen and cached, or partly unfrozen, with a trained head',
+  summary:
+    'A local tfjs image model (layers or graph) as an image tower: frozen and cached, or partly unfrozen, with a trained head',
   configSchema: z.strictObject({
     path: z.string().default('').describe('folder holding model.json and its weight files'),
     freeze: FreezeSchema,
     imageSize: z.number().int().min(2).default(32).describe('S of the images the data gives (data.imageSize)'),
-    inputSize: z.number().int().min(2).optional().describe("side the model takes when its input shape does not fix it (default: S)"),
-    inputRange: z.enum(['unit', 'signed', 'bytes']).default('unit').describe('pixel range the model expects: [0, 1], [-1, 1] or [0, 255]'),
-    mean: z.array(z.number()).length(3).optional().describe('per-channel mean subtracted after scaling (default: none)'),
+    inputSize: z
+      .number()
+      .int()
+      .min(2)
+      .optional()
+      .describe('side the model takes when its input shape does not fix it (default: S)'),
+    inputRange: z
+      .enum(['unit', 'signed', 'bytes'])
+      .default('unit')
+      .describe('pixel range the model expects: [0, 1], [-1, 1] or [0, 255]'),
+    mean: z
+      .array(z.number())
+      .length(3)
+      .optional()
+      .describe('per-channel mean subtracted after scaling (default: none)'),
     std: z.array(z.number()).length(3).optional().describe('per-channel std divided by after the mean (default: none)'),
     ...towerFields,
   }),
@@ -43,10 +56,15 @@ export const imageTfjs = defineEncoder({
       const S = config.imageSize;
       const shape = model.inputs[0]!.shape;
       if (model.inputs.length !== 1 || !(shape.length === 4 || shape.length === 2)) {
-        throw new UserError(`${where}.path: ${model.file} takes inputs ${model.inputs.map((i) => `${i.name} [${i.shape.map(String)}]`).join(', ')}; an image tower feeds one (B, h, w, 3) or (B, h·w·3) input`);
+        throw new UserError(
+          `${where}.path: ${model.file} takes inputs ${model.inputs.map((i) => `${i.name} [${i.shape.map(String)}]`).join(', ')}; an image tower feeds one (B, h, w, 3) or (B, h·w·3) input`,
+        );
       }
       const side = shape.length === 4 ? (shape[1] ?? config.inputSize ?? S) : S;
-      if (shape.length === 2 && shape[1] !== null && shape[1] !== S * S * 3) throw new UserError(`${where}.imageSize: ${model.file} takes flat inputs of ${shape[1]} values, not ${S}×${S}×3; set imageSize to match`);
+      if (shape.length === 2 && shape[1] !== null && shape[1] !== S * S * 3)
+        throw new UserError(
+          `${where}.imageSize: ${model.file} takes flat inputs of ${shape[1]} values, not ${S}×${S}×3; set imageSize to match`,
+        );
       const forward = (items: readonly Float32Array[], training: boolean): tf.Tensor2D => {
         const n = items.length;
         const x = new Float32Array(n * S * S * 3);
@@ -59,20 +77,45 @@ export const imageTfjs = defineEncoder({
         if (config.std) t = tf.div(t, tf.tensor1d(config.std));
         if (shape.length === 2) t = tf.reshape(t, [n, -1]);
         const y = model.run([t], training);
-        return (y.rank === 2 ? y : tf.mean(y, Array.from({ length: y.rank - 2 }, (_, i) => i + 1))) as tf.Tensor2D;
+        return (
+          y.rank === 2
+            ? y
+            : tf.mean(
+                y,
+                Array.from({ length: y.rank - 2 }, (_, i) => i + 1),
+              )
+        ) as tf.Tensor2D;
       };
       const width = tf.tidy(() => forward([new Float32Array(S * S * 3).fill(0.5)], false).shape[1]);
       checkWidth(width, config.featureDim, model.file, where);
       const tower = asTower(model, width, forward);
       const fp = 'frozen' in tower ? modelFingerprint(config.path, `${where}.path`) : undefined;
-      const prep = { imageSize: S, side, inputRange: config.inputRange, mean: config.mean ?? null, std: config.std ?? null, resize: 'bilinear' };
+      const prep = {
+        imageSize: S,
+        side,
+        inputRange: config.inputRange,
+        mean: config.mean ?? null,
+        std: config.std ?? null,
+        resize: 'bilinear',
+      };
       const cache = fp ? new FeatureCache('image-tfjs', fp, prep, width, { persist: config.cache }) : undefined;
-      const what = 'frozen' in tower ? `frozen; ${cache!.size.toLocaleString('en')} cached features` : `${model.variables.length} weights unfrozen (${config.freeze === false ? 'all layers' : `last ${config.freeze} layers`}), no feature cache`;
-      progressLine(`unir: ${where} 'image-tfjs': loaded ${model.kind} model ${model.file}${fp ? ` (${describeFingerprint(fp)})` : ''}, ${side}×${side} input, F ${width}, in ${Math.round(performance.now() - t0)} ms; ${what}`);
+      const what =
+        'frozen' in tower
+          ? `frozen; ${cache!.size.toLocaleString('en')} cached features`
+          : `${model.variables.length} weights unfrozen (${config.freeze === false ? 'all layers' : `last ${config.freeze} layers`}), no feature cache`;
+      progressLine(
+        `unir: ${where} 'image-tfjs': loaded ${model.kind} model ${model.file}${fp ? ` (${describeFingerprint(fp)})` : ''}, ${side}×${side} input, F ${width}, in ${Math.round(performance.now() - t0)} ms; ${what}`,
+      );
       return pretrainedImageEncoder({
-        id: 'image-tfjs', where, scope, dim: ctx.dim, imageSize: S,
+        id: 'image-tfjs',
+        where,
+        scope,
+        dim: ctx.dim,
+        imageSize: S,
         tower: 'frozen' in tower ? { frozen: tower.frozen, cache: cache!, batchSize: config.batchSize } : tower,
-        head: config.head, headHidden: config.headHidden, normalize: config.normalize,
+        head: config.head,
+        headHidden: config.headHidden,
+        normalize: config.normalize,
       });
     } catch (e) {
       model.dispose();

@@ -22,14 +22,23 @@ export const imageVit = defineEncoder({
   configSchema: z
     .strictObject({
       imageSize: z.number().int().min(2).default(32).describe('S: input images are S×S×3 (data.imageSize)'),
-      patchSize: z.number().int().min(1).default(8).describe('p: patches are p×p; must divide imageSize (4 on 32 px: 4× the tokens, ≈ 2.1× the time)'),
+      patchSize: z
+        .number()
+        .int()
+        .min(1)
+        .default(8)
+        .describe('p: patches are p×p; must divide imageSize (4 on 32 px: 4× the tokens, ≈ 2.1× the time)'),
       ...transformerFields,
       pooling: z.enum(['cls', 'mean']).default('cls').describe('CLS state, or the mean over all tokens'),
     })
     .superRefine(headsDivideHidden)
     .superRefine((c, ctx) => {
       if (c.imageSize % c.patchSize !== 0) {
-        ctx.addIssue({ code: 'custom', path: ['patchSize'], message: `patchSize ${c.patchSize} must divide imageSize ${c.imageSize}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['patchSize'],
+          message: `patchSize ${c.patchSize} must divide imageSize ${c.imageSize}`,
+        });
       }
     }),
   create(config, ctx): ImageEncoder {
@@ -39,7 +48,12 @@ export const imageVit = defineEncoder({
     const patch = new Dense(scope.child('patch'), p * p * 3, H);
     const cls = scope.variable('cls', [1, 1, H], { kind: 'normal', std: 0.02 });
     const pos = new PositionalEmbedding(scope.child('pos'), N + 1, H);
-    const stack = new TransformerStack(scope, config.layers, { dim: H, heads: config.heads, mlpRatio: config.mlpRatio, dropout: config.dropout });
+    const stack = new TransformerStack(scope, config.layers, {
+      dim: H,
+      heads: config.heads,
+      mlpRatio: config.mlpRatio,
+      dropout: config.dropout,
+    });
     const proj = new Dense(scope.child('proj'), H, ctx.dim);
     const where = ctx.where ?? 'image-vit';
     return {

@@ -11,6 +11,17 @@ import { textTransformer } from './text-transformer';
 import { tfjsGraph } from './tfjs-graph';
 import { useLiteEn } from './use-lite-en';
 
-export const BUILTIN_ENCODERS = [textTransformer, imageVit, imageCnn, tfjsGraph, nluTransformer, useLiteEn, textOnnx, imageOnnx, textTfjs, imageTfjs] as const satisfies readonly EncoderPlugin[];
+export const BUILTIN_ENCODERS = [
+  textTransformer,
+  imageVit,
+  imageCnn,
+  tfjsGraph,
+  nluTransformer,
+  useLiteEn,
+  textOnnx,
+  imageOnnx,
+  textTfjs,
+  imageTfjs,
+] as const satisfies readonly EncoderPlugin[];
 /** The ids of the built-in encoders, as a literal type. */
 export type BuiltinEncoderId = (typeof BUILTIN_ENCODERS)[number]['id'];

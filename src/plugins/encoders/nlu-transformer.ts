@@ -20,7 +20,10 @@ export const nluTransformer = defineEncoder({
   configSchema: z
     .strictObject({
       ...transformerFields,
-      pooling: z.enum(['mean', 'cls']).default('mean').describe('pooled state for the intent head and the semantic vector'),
+      pooling: z
+        .enum(['mean', 'cls'])
+        .default('mean')
+        .describe('pooled state for the intent head and the semantic vector'),
     })
     .superRefine(headsDivideHidden),
   create(config, ctx): NluEncoder {
@@ -30,8 +33,15 @@ export const nluTransformer = defineEncoder({
     const H = config.hidden;
     const scope = ParamScope.root(ctx.scope, ctx.seed);
     const trunk = new TokenTransformer(scope, {
-      dim: H, heads: config.heads, mlpRatio: config.mlpRatio, dropout: config.dropout, layers: config.layers,
-      vocabSize: tok.vocabSize, pieces: tok.pieces, maxLength: tok.maxLength, padId: tok.padId,
+      dim: H,
+      heads: config.heads,
+      mlpRatio: config.mlpRatio,
+      dropout: config.dropout,
+      layers: config.layers,
+      vocabSize: tok.vocabSize,
+      pieces: tok.pieces,
+      maxLength: tok.maxLength,
+      padId: tok.padId,
     });
     const intentHead = new Dense(scope.child('intent'), H, numIntents);
     const slotHead = new Dense(scope.child('slot'), H, numSlotLabels);
@@ -61,7 +71,11 @@ export const nluTransformer = defineEncoder({
       },
       variables: () => [...trunk.variables(), ...heads.flatMap((d) => d.variables()), intentTable],
       flops: ([b = 1, t = tok.maxLength]) =>
-        trunk.flops(b, t) + intentHead.flops(b) + slotHead.flops(b * t) + semanticHead.flops(b) + 2 * b * numIntents * H,
+        trunk.flops(b, t) +
+        intentHead.flops(b) +
+        slotHead.flops(b * t) +
+        semanticHead.flops(b) +
+        2 * b * numIntents * H,
       dispose: () => scope.dispose(),
     };
   },

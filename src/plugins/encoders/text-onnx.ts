@@ -9,7 +9,8 @@ import { progressLine } from '../../core/pretrained/progress';
 import { pretrainedTextEncoder } from '../../core/pretrained/tower';
 
 /** The one-line error of `freeze: false` on an ONNX tower. */
-export const ONNX_FROZEN = 'ONNX towers run inference only (onnxruntime has no gradients): keep freeze: true and train the head, or convert the model to tfjs (text-tfjs / image-tfjs) to unfreeze layers';
+export const ONNX_FROZEN =
+  'ONNX towers run inference only (onnxruntime has no gradients): keep freeze: true and train the head, or convert the model to tfjs (text-tfjs / image-tfjs) to unfreeze layers';
 
 /**
  * A pretrained text encoder exported to ONNX, from a local folder (model.onnx + tokenizer.json, e.g. LaBSE,
@@ -26,9 +27,16 @@ export const textOnnx = defineEncoder({
   summary: 'A local ONNX text encoder (tokenizer.json + model.onnx) as a frozen tower with a trained projection head',
   configSchema: z.strictObject({
     path: z.string().default('').describe('folder holding model.onnx and tokenizer.json'),
-    file: z.string().min(1).optional().describe('the .onnx file, relative to path (default model.onnx, or the only .onnx there)'),
+    file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('the .onnx file, relative to path (default model.onnx, or the only .onnx there)'),
     tokenizer: z.string().min(1).optional().describe('tokenizer.json, relative to path (default tokenizer.json)'),
-    freeze: z.boolean().default(true).refine((f) => f, { message: ONNX_FROZEN }),
+    freeze: z
+      .boolean()
+      .default(true)
+      .refine((f) => f, { message: ONNX_FROZEN }),
     ...textFields,
     ...towerFields,
   }),
@@ -39,11 +47,18 @@ export const textOnnx = defineEncoder({
     const fp = modelFingerprint(config.path, `${where}.path`);
     checkWidth(onnx.width, config.featureDim, onnx.session.file, where);
     const cache = new FeatureCache('text-onnx', fp, onnx.preprocessing, onnx.width, { persist: config.cache });
-    progressLine(`unir: ${where} 'text-onnx': loaded ${onnx.session.file} (${describeFingerprint(fp)}; output ${onnx.output.name}${onnx.output.pooled ? `, ${config.pooling}-pooled` : ''}, F ${onnx.width}) in ${Math.round(performance.now() - t0)} ms; ${cache.size.toLocaleString('en')} cached features`);
+    progressLine(
+      `unir: ${where} 'text-onnx': loaded ${onnx.session.file} (${describeFingerprint(fp)}; output ${onnx.output.name}${onnx.output.pooled ? `, ${config.pooling}-pooled` : ''}, F ${onnx.width}) in ${Math.round(performance.now() - t0)} ms; ${cache.size.toLocaleString('en')} cached features`,
+    );
     return pretrainedTextEncoder({
-      id: 'text-onnx', where, scope: ParamScope.root(ctx.scope, ctx.seed), dim: ctx.dim,
+      id: 'text-onnx',
+      where,
+      scope: ParamScope.root(ctx.scope, ctx.seed),
+      dim: ctx.dim,
       tower: { frozen: onnx, cache, batchSize: config.batchSize },
-      head: config.head, headHidden: config.headHidden, normalize: config.normalize,
+      head: config.head,
+      headHidden: config.headHidden,
+      normalize: config.normalize,
     });
   },
 });

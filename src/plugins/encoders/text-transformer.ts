@@ -30,8 +30,15 @@ export const textTransformer = defineEncoder({
     const tok = requireTokenizer(ctx, 'text-transformer');
     const scope = ParamScope.root(ctx.scope, ctx.seed);
     const trunk = new TokenTransformer(scope, {
-      dim: config.hidden, heads: config.heads, mlpRatio: config.mlpRatio, dropout: config.dropout, layers: config.layers,
-      vocabSize: tok.vocabSize, pieces: tok.pieces, maxLength: tok.maxLength, padId: tok.padId,
+      dim: config.hidden,
+      heads: config.heads,
+      mlpRatio: config.mlpRatio,
+      dropout: config.dropout,
+      layers: config.layers,
+      vocabSize: tok.vocabSize,
+      pieces: tok.pieces,
+      maxLength: tok.maxLength,
+      padId: tok.padId,
     });
     const proj = new Dense(scope.child('proj'), config.hidden, ctx.dim);
     return {

@@ -20,10 +20,16 @@ export const tfjsGraph = defineEncoder({
   modality: 'image',
   summary: 'A saved tfjs layers (trainable or frozen) or graph (frozen) model as the image tower, projected to D',
   configSchema: z.strictObject({
-    path: z.string().default('').describe('directory holding model.json and its weight files (or the model.json itself)'),
+    path: z
+      .string()
+      .default('')
+      .describe('directory holding model.json and its weight files (or the model.json itself)'),
     frozen: z.boolean().default(true).describe('keep the loaded weights fixed (graph models must be frozen)'),
     imageSize: z.number().int().min(2).default(32).describe('S: input images are S×S×3 (data.imageSize)'),
-    inputRange: z.enum(['unit', 'signed', 'bytes']).default('unit').describe("what the model expects: [0, 1], [-1, 1] or [0, 255]"),
+    inputRange: z
+      .enum(['unit', 'signed', 'bytes'])
+      .default('unit')
+      .describe('what the model expects: [0, 1], [-1, 1] or [0, 255]'),
   }),
   async create(config, ctx): Promise<ImageEncoder> {
     const where = ctx.where ?? 'tfjs-graph';
@@ -31,7 +37,9 @@ export const tfjsGraph = defineEncoder({
     const artifacts = readModelDir(config.path); // UserErrors for missing/broken files
     const isGraph = artifacts.format === 'graph-model';
     if (isGraph && !config.frozen) {
-      throw new UserError(`${where}.frozen: ${config.path} is a graph model, whose weights tfjs cannot train; set frozen: true or export a layers model`);
+      throw new UserError(
+        `${where}.frozen: ${config.path} is a graph model, whose weights tfjs cannot train; set frozen: true or export a layers model`,
+      );
     }
     const scope = ParamScope.root(ctx.scope, ctx.seed);
     let run: (x: tf.Tensor, training: boolean) => tf.Tensor;
@@ -64,16 +72,29 @@ export const tfjsGraph = defineEncoder({
     }
     const S = config.imageSize;
     const adapt = (images: tf.Tensor4D): tf.Tensor => {
-      const scaled = config.inputRange === 'unit' ? images : config.inputRange === 'signed' ? tf.sub(tf.mul(images, 2), 1) : tf.mul(images, 255);
+      const scaled =
+        config.inputRange === 'unit'
+          ? images
+          : config.inputRange === 'signed'
+            ? tf.sub(tf.mul(images, 2), 1)
+            : tf.mul(images, 255);
       if (inputShape.length === 4 && inputShape[3] === 3) {
         const [h, w] = [inputShape[1] ?? S, inputShape[2] ?? S];
         return h === S && w === S ? scaled : tf.image.resizeBilinear(scaled as tf.Tensor4D, [h, w]);
       }
-      if (inputShape.length === 2 && (inputShape[1] === null || inputShape[1] === S * S * 3)) return tf.reshape(scaled, [images.shape[0], -1]);
-      throw new UserError(`${where}.path: ${config.path} takes inputs of shape [${inputShape.map(String)}]; expected [null, h, w, 3] or [null, ${S * S * 3}]`);
+      if (inputShape.length === 2 && (inputShape[1] === null || inputShape[1] === S * S * 3))
+        return tf.reshape(scaled, [images.shape[0], -1]);
+      throw new UserError(
+        `${where}.path: ${config.path} takes inputs of shape [${inputShape.map(String)}]; expected [null, h, w, 3] or [null, ${S * S * 3}]`,
+      );
     };
     const pooled = (y: tf.Tensor): tf.Tensor2D =>
-      (y.rank === 2 ? y : tf.mean(y, Array.from({ length: y.rank - 2 }, (_, i) => i + 1))) as tf.Tensor2D;
+      (y.rank === 2
+        ? y
+        : tf.mean(
+            y,
+            Array.from({ length: y.rank - 2 }, (_, i) => i + 1),
+          )) as tf.Tensor2D;
     // The output width, from one probe image.
     const width = tf.tidy(() => pooled(run(adapt(tf.zeros([1, S, S, 3])), false)).shape[1]);
     const proj = width === ctx.dim ? undefined : new Dense(scope.child('proj'), width, ctx.dim);

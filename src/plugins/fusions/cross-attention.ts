@@ -15,7 +15,8 @@ import { LayerNorm, MultiHeadAttention, ParamScope } from '../../core/nn';
  */
 export const crossAttention = defineFusion({
   id: 'cross-attention',
-  summary: 'Query tokens cross-attend to [NLU tokens; intent embedding; semantic vector] before the text layers, gated residual',
+  summary:
+    'Query tokens cross-attend to [NLU tokens; intent embedding; semantic vector] before the text layers, gated residual',
   configSchema: z.strictObject({
     heads: z.number().int().min(1).default(4).describe('attention heads; must divide the text encoder hidden width'),
     gateInit: z.number().default(0.1).describe('initial value of the per-channel residual gate'),
@@ -24,7 +25,9 @@ export const crossAttention = defineFusion({
     const Ht = ctx.textHidden;
     const Hn = ctx.nluHidden;
     if (Ht % config.heads !== 0) {
-      throw new UserError(`${ctx.where ?? 'fusion'}.heads: ${config.heads} heads must divide the text encoder's hidden width ${Ht}`);
+      throw new UserError(
+        `${ctx.where ?? 'fusion'}.heads: ${config.heads} heads must divide the text encoder's hidden width ${Ht}`,
+      );
     }
     const scope = ParamScope.root(ctx.scope, ctx.seed);
     const lnQ = new LayerNorm(scope.child('ln_q'), Ht);

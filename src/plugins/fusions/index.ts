@@ -4,6 +4,8 @@ import { crossAttention } from './cross-attention';
 import { late } from './late';
 import { none } from './none';
 
-export const BUILTIN_FUSIONS = [crossAttention, late, none] as const satisfies readonly ReturnType<typeof defineFusion>[];
+export const BUILTIN_FUSIONS = [crossAttention, late, none] as const satisfies readonly ReturnType<
+  typeof defineFusion
+>[];
 /** The ids of the built-in fusions, as a literal type. */
 export type BuiltinFusionId = (typeof BUILTIN_FUSIONS)[number]['id'];

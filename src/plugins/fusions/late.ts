@@ -20,7 +20,8 @@ export const late = defineFusion({
     const gate = scope.variable('gate', [], { kind: 'const', value: config.gateInit });
     return {
       usesNlu: true,
-      late: (embedding, nlu) => tf.tidy(() => l2Normalize(tf.add(embedding, tf.mul(gate, proj.apply(nlu.semantic))) as tf.Tensor2D)),
+      late: (embedding, nlu) =>
+        tf.tidy(() => l2Normalize(tf.add(embedding, tf.mul(gate, proj.apply(nlu.semantic))) as tf.Tensor2D)),
       variables: () => [...proj.variables(), gate],
       flops: ([b = 1]) => proj.flops(b),
       dispose: () => scope.dispose(),

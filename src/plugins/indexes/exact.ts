@@ -4,7 +4,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../core/fs-atomic';
 import {
-  checkVectors, defineIndex, matches, readIndexMeta, writeIndexMeta, type IndexItem, type IndexMeta, type SearchHit,
+  checkVectors,
+  defineIndex,
+  matches,
+  readIndexMeta,
+  writeIndexMeta,
+  type IndexItem,
+  type IndexMeta,
+  type SearchHit,
 } from '../../core/index/vector-index';
 
 /** Brute-force cosine search on the tfjs backend: the oracle the approximate indexes are measured against. */
@@ -16,11 +23,21 @@ export const exact = defineIndex({
   }),
   async create(config, ctx) {
     const existing = readIndexMeta(ctx, 'exact');
-    const meta: IndexMeta = existing ?? { plugin: 'exact', dim: ctx.dim, runId: ctx.runId, model: ctx.model, count: 0, createdAt: new Date().toISOString() };
+    const meta: IndexMeta = existing ?? {
+      plugin: 'exact',
+      dim: ctx.dim,
+      runId: ctx.runId,
+      model: ctx.model,
+      count: 0,
+      createdAt: new Date().toISOString(),
+    };
     let items: IndexItem[] = [];
     let data = new Float32Array(0); // (N, dim)
     if (existing) {
-      items = readFileSync(join(ctx.dir, 'items.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as IndexItem);
+      items = readFileSync(join(ctx.dir, 'items.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as IndexItem);
       const buf = readFileSync(join(ctx.dir, 'vectors.f32'));
       data = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
     }
@@ -43,7 +60,14 @@ export const exact = defineIndex({
         try {
           for (let start = 0; start < items.length; start += config.batch) {
             const n = Math.min(config.batch, items.length - start);
-            const s = tf.tidy(() => tf.matMul(tf.tensor2d(data.subarray(start * meta.dim, (start + n) * meta.dim), [n, meta.dim]), q, false, true));
+            const s = tf.tidy(() =>
+              tf.matMul(
+                tf.tensor2d(data.subarray(start * meta.dim, (start + n) * meta.dim), [n, meta.dim]),
+                q,
+                false,
+                true,
+              ),
+            );
             scores.set(s.dataSync() as Float32Array, start);
             s.dispose();
           }

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import type * as LanceDb from '@lancedb/lancedb';
 import { z } from 'zod';
 import {
-  checkVectors, defineIndex, readIndexMeta, writeIndexMeta, type IndexItem, type IndexMeta, type SearchFilter, type SearchHit,
+  checkVectors,
+  defineIndex,
+  readIndexMeta,
+  writeIndexMeta,
+  type IndexItem,
+  type IndexMeta,
+  type SearchFilter,
+  type SearchHit,
 } from '../../core/index/vector-index';
 
 const TABLES = { image: 'images', text: 'texts' } as const;
@@ -34,13 +41,25 @@ export const lancedbIndex = defineIndex({
   configSchema: z.object({
     annAbove: z.number().int().positive().default(10000).describe('rows from which a table gets an IVF-PQ index'),
     nprobes: z.number().int().positive().default(32).describe('IVF partitions scanned per query'),
-    refineFactor: z.number().int().positive().default(20).describe('k × this candidates re-ranked with exact distances'),
+    refineFactor: z
+      .number()
+      .int()
+      .positive()
+      .default(20)
+      .describe('k × this candidates re-ranked with exact distances'),
     rowsPerPartition: z.number().int().positive().default(2048).describe('IVF partitions = rows / this'),
     numSubVectors: z.number().int().positive().optional().describe('PQ sub-vectors; default dim/4'),
   }),
   async create(config, ctx) {
     const existing = readIndexMeta(ctx, 'lancedb');
-    const meta: IndexMeta = existing ?? { plugin: 'lancedb', dim: ctx.dim, runId: ctx.runId, model: ctx.model, count: 0, createdAt: new Date().toISOString() };
+    const meta: IndexMeta = existing ?? {
+      plugin: 'lancedb',
+      dim: ctx.dim,
+      runId: ctx.runId,
+      model: ctx.model,
+      count: 0,
+      createdAt: new Date().toISOString(),
+    };
     mkdirSync(ctx.dir, { recursive: true });
     const lancedb = loadLanceDb();
     const db = await lancedb.connect(join(ctx.dir, 'lance'));
@@ -67,7 +86,11 @@ export const lancedbIndex = defineIndex({
             .map((it, i) => ({ it, i }))
             .filter(({ it }) => it.modality === modality)
             .map(({ it, i }) => ({
-              id: it.id, group: it.group, lang: it.lang ?? '', path: it.path ?? '', text: it.text ?? '',
+              id: it.id,
+              group: it.group,
+              lang: it.lang ?? '',
+              path: it.path ?? '',
+              text: it.text ?? '',
               vector: Array.from(vectors.subarray(i * meta.dim, (i + 1) * meta.dim)),
             }));
           if (rows.length === 0) continue;

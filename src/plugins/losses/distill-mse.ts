@@ -17,7 +17,8 @@ const NEEDS = ['a', 'b', 'teacher'] as const;
  */
 export const distillMse = defineLoss({
   id: 'distill-mse',
-  summary: "Squared distance of a translation and its pivot text (student) to the teacher's embedding of the pivot text",
+  summary:
+    "Squared distance of a translation and its pivot text (student) to the teacher's embedding of the pivot text",
   citation: `@inproceedings{reimers2020multilingual,
   title = {Making Monolingual Sentence Embeddings Multilingual using Knowledge Distillation},
   author = {Reimers, Nils and Gurevych, Iryna},
@@ -26,7 +27,11 @@ export const distillMse = defineLoss({
   needs: NEEDS,
   mainTerm: 'distillMse',
   configSchema: z.strictObject({
-    pivotWeight: z.number().min(0).default(1).describe("weight of the pivot text's own distance to the teacher (Reimers & Gurevych use 1)"),
+    pivotWeight: z
+      .number()
+      .min(0)
+      .default(1)
+      .describe("weight of the pivot text's own distance to the teacher (Reimers & Gurevych use 1)"),
   }),
   create(config, ctx) {
     const where = lossLabel('distill-mse', ctx);

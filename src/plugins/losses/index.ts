@@ -7,6 +7,13 @@ import { mseAlign } from './mse-align';
 import { siglip } from './siglip';
 import { slotCe } from './slot-ce';
 
-export const BUILTIN_LOSSES = [infoNce, siglip, mseAlign, intentCe, slotCe, distillMse] as const satisfies readonly LossPlugin[];
+export const BUILTIN_LOSSES = [
+  infoNce,
+  siglip,
+  mseAlign,
+  intentCe,
+  slotCe,
+  distillMse,
+] as const satisfies readonly LossPlugin[];
 /** The ids of the built-in losses, as a literal type. */
 export type BuiltinLossId = (typeof BUILTIN_LOSSES)[number]['id'];

@@ -32,17 +32,25 @@ export const infoNce = defineLoss({
   journal = {arXiv:1807.03748}, year = {2018}
 }`,
   configSchema: z.object({
-    temperature: z.number().positive().default(0.07).describe('initial temperature τ0; logitScale starts at log(1/τ0) (CLIP: 0.07)'),
+    temperature: z
+      .number()
+      .positive()
+      .default(0.07)
+      .describe('initial temperature τ0; logitScale starts at log(1/τ0) (CLIP: 0.07)'),
     learnTemperature: z.boolean().default(true).describe('learn logitScale (a variable) or keep 1/τ0 fixed'),
     maxScale: z.number().positive().default(100).describe('exp(logitScale) is clamped to at most this (CLIP: 100)'),
   }),
   create(config, ctx) {
     const where = lossLabel('info-nce', ctx);
     if (1 / config.temperature > config.maxScale) {
-      throw new UserError(`${where}: temperature ${config.temperature} is below 1/maxScale = ${1 / config.maxScale}; raise temperature or maxScale`);
+      throw new UserError(
+        `${where}: temperature ${config.temperature} is below 1/maxScale = ${1 / config.maxScale}; raise temperature or maxScale`,
+      );
     }
     const init = Math.log(1 / config.temperature);
-    const logitScale = config.learnTemperature ? lossVariable(ctx?.name ?? 'info-nce', 'logitScale', init, where) : undefined;
+    const logitScale = config.learnTemperature
+      ? lossVariable(ctx?.name ?? 'info-nce', 'logitScale', init, where)
+      : undefined;
     const maxLog = Math.log(config.maxScale);
     return {
       variables: logitScale ? [logitScale] : [],

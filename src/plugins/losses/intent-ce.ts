@@ -13,7 +13,8 @@ const NEEDS = ['intentLogits', 'intentLabels'] as const;
  */
 export const intentCe = defineLoss({
   id: 'intent-ce',
-  summary: 'Softmax cross-entropy of the intent head against integer labels, mean over the batch, optional label smoothing',
+  summary:
+    'Softmax cross-entropy of the intent head against integer labels, mean over the batch, optional label smoothing',
   needs: NEEDS,
   mainTerm: 'intentCe',
   citation: `@inproceedings{szegedy2016rethinking,

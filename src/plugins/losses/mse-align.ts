@@ -25,7 +25,9 @@ export const mseAlign = defineLoss({
       compute(f) {
         const { enhanced, target } = takeFeatures(f, NEEDS, where);
         expectSameShape(enhanced, target, ['enhanced', 'target'], where);
-        return tf.tidy(() => ({ mseAlign: tf.mean(tf.squaredDifference(enhanced, stopGradient(target))) as tf.Scalar }));
+        return tf.tidy(() => ({
+          mseAlign: tf.mean(tf.squaredDifference(enhanced, stopGradient(target))) as tf.Scalar,
+        }));
       },
       dispose() {},
     };

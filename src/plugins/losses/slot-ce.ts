@@ -15,7 +15,8 @@ const NEEDS = ['slotLogits', 'slotLabels', 'slotMask'] as const;
  */
 export const slotCe = defineLoss({
   id: 'slot-ce',
-  summary: 'Token cross-entropy of the BIO slot head, masked to labelled tokens (first piece of each word), mean over them',
+  summary:
+    'Token cross-entropy of the BIO slot head, masked to labelled tokens (first piece of each word), mean over them',
   needs: NEEDS,
   mainTerm: 'slotCe',
   configSchema: z.object({
@@ -28,9 +29,14 @@ export const slotCe = defineLoss({
       compute(f) {
         const { slotLogits, slotLabels, slotMask } = takeFeatures(f, NEEDS, where);
         const [batch, tokens, tags] = slotLogits.shape;
-        for (const [name, t] of [['slotLabels', slotLabels], ['slotMask', slotMask]] as const) {
+        for (const [name, t] of [
+          ['slotLabels', slotLabels],
+          ['slotMask', slotMask],
+        ] as const) {
           if (t.shape[1] !== tokens) {
-            throw new UserError(`${where}: '${name}' has ${t.shape[1]} tokens but 'slotLogits' has ${tokens}; they must align token for token`);
+            throw new UserError(
+              `${where}: '${name}' has ${t.shape[1]} tokens but 'slotLogits' has ${tokens}; they must align token for token`,
+            );
           }
         }
         return tf.tidy(() => {

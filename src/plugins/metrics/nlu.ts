@@ -18,7 +18,8 @@ export const nlu = defineMetric({
     { label: 'intent acc', key: 'nlu.intentAccuracy.mean' },
     { label: 'slot F1', key: 'nlu.slotF1.mean' },
   ],
-  citation: '@misc{seqeval, title={{seqeval}: A Python framework for sequence labeling evaluation}, author={Hiroki Nakayama}, year={2018}, url={https://github.com/chakki-works/seqeval}}',
+  citation:
+    '@misc{seqeval, title={{seqeval}: A Python framework for sequence labeling evaluation}, author={Hiroki Nakayama}, year={2018}, url={https://github.com/chakki-works/seqeval}}',
   configSchema: z.object({
     confusion: z.boolean().default(true).describe('also write intentConfusion { labels, matrix[true][pred] }'),
   }),

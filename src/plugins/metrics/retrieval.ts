@@ -17,13 +17,24 @@ export const retrieval = defineMetric({
   summary: 'Recall@1/5/10, median rank, MRR per language + macro mean for t2i, i2t, t2t (cross-lingual matrix), q2i',
   primaryKey: 'retrieval.t2i.mean.R@10',
   greaterIsBetter: true,
-  headlines: (['t2i', 'i2t', 't2t', 'q2i'] as const).map((t) => ({ label: `${t} R@10`, key: `retrieval.${t}.mean.R@10` })),
+  headlines: (['t2i', 'i2t', 't2t', 'q2i'] as const).map((t) => ({
+    label: `${t} R@10`,
+    key: `retrieval.${t}.mean.R@10`,
+  })),
   configSchema: z.object({
-    tasks: z.array(z.enum(RETRIEVAL_TASKS as [RetrievalTask, ...RetrievalTask[]])).min(1).default(['t2i', 'i2t', 't2t']),
+    tasks: z
+      .array(z.enum(RETRIEVAL_TASKS as [RetrievalTask, ...RetrievalTask[]]))
+      .min(1)
+      .default(['t2i', 'i2t', 't2t']),
     t2tFrom: z.enum(['query', 'caption']).default('query').describe('which rows ask in t2t: NLU queries or captions'),
     crossLingual: z.boolean().default(true).describe('also write t2tCross[queryLang][chunkLang]'),
     engine: z.enum(['tf', 'js']).default('tf').describe('similarity: matmul on the tfjs backend, or plain loops'),
-    maxBlockElements: z.number().int().positive().default(1 << 22).describe('query rows × items scored per block'),
+    maxBlockElements: z
+      .number()
+      .int()
+      .positive()
+      .default(1 << 22)
+      .describe('query rows × items scored per block'),
   }),
   create: (cfg) => ({
     evaluate(inputs): Metrics {

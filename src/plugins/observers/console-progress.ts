@@ -24,7 +24,8 @@ export function headlineMetrics(m: Record<string, unknown>): string {
     if (typeof r10 === 'number') parts.push(`${task} R@10 ${r10.toFixed(3)}`);
   }
   const nlu = (m.nlu ?? {}) as Record<string, Record<string, number>>;
-  for (const [k, byLang] of Object.entries(nlu)) if (typeof byLang?.mean === 'number') parts.push(`${k} ${byLang.mean.toFixed(3)}`);
+  for (const [k, byLang] of Object.entries(nlu))
+    if (typeof byLang?.mean === 'number') parts.push(`${k} ${byLang.mean.toFixed(3)}`);
   return parts.join(', ') || '(no metrics)';
 }
 
@@ -35,10 +36,14 @@ export function headlineMetrics(m: Record<string, unknown>): string {
  */
 export const consoleProgress = defineObserver({
   id: 'console-progress',
-  summary: 'One progress line (stage, step/total, losses, samples/s, ETA); \\r updates on a TTY, a line every N steps otherwise',
+  summary:
+    'One progress line (stage, step/total, losses, samples/s, ETA); \\r updates on a TTY, a line every N steps otherwise',
   configSchema: z.strictObject({
     every: z.number().int().positive().default(10).describe('steps between lines when not on a TTY'),
-    terms: z.enum(['main', 'all']).default('main').describe("'all' also shows each loss's extra outputs (temperature, ...)"),
+    terms: z
+      .enum(['main', 'all'])
+      .default('main')
+      .describe("'all' also shows each loss's extra outputs (temperature, ...)"),
     tty: z.boolean().optional().describe('force TTY behaviour on or off (default: detect)'),
   }),
   create(cfg, ctx) {
@@ -56,7 +61,9 @@ export const consoleProgress = defineObserver({
         started = true;
         stages = r.stages.length;
         const plan = r.stages.map((s) => `${s.name} (${s.steps})`).join(' → ');
-        line(`run ${r.runId}: ${r.experiment.id}, seed ${r.experiment.seed}, ${r.backend} × ${r.threads} thread(s); ${plan}; ${r.totalSteps} steps`);
+        line(
+          `run ${r.runId}: ${r.experiment.id}, seed ${r.experiment.seed}, ${r.backend} × ${r.threads} thread(s); ${plan}; ${r.totalSteps} steps`,
+        );
         if (r.resumedFrom) line(`resuming at global step ${r.resumedFrom.globalStep} (${r.resumedFrom.stage})`);
       },
       onStepEnd(s) {

@@ -23,8 +23,13 @@ export const historyJsonl = defineObserver({
       onStepEnd(s) {
         if (s.step % cfg.every !== 0 && s.step !== s.stageSteps) return;
         const row = {
-          stage: s.stage, step: s.step, globalStep: s.globalStep, lr: s.lr, losses: s.losses,
-          samplesPerSec: Math.round(s.samplesPerSec * 10) / 10, time: s.time,
+          stage: s.stage,
+          step: s.step,
+          globalStep: s.globalStep,
+          lr: s.lr,
+          losses: s.losses,
+          samplesPerSec: Math.round(s.samplesPerSec * 10) / 10,
+          time: s.time,
         };
         appendFileSync(path, `${JSON.stringify(row)}\n`);
       },

@@ -38,7 +38,9 @@ function tokenSurfaces(tok: HfTokenizer, ids: number[], exact = false): string[]
     const suffix = tok.decoder.end_of_word_suffix;
     if (chain.length === tokens.length) return suffix ? chain.map((t) => t.replaceAll(suffix, ' ')) : chain;
   }
-  return surfacesFromPrefixes(ids.map((_, k) => tok.decode(ids.slice(0, k + 1), { clean_up_tokenization_spaces: false })));
+  return surfacesFromPrefixes(
+    ids.map((_, k) => tok.decode(ids.slice(0, k + 1), { clean_up_tokenization_spaces: false })),
+  );
 }
 
 /** A token named in tokenizer_config.json: a string or an AddedToken object. */
@@ -55,10 +57,11 @@ function postProcessorCls(pp: unknown): string | undefined {
     const id = pp.single[0].SpecialToken.id;
     return typeof id === 'string' ? id : undefined;
   }
-  if (Array.isArray(pp.processors)) for (const p of pp.processors) {
-    const c = postProcessorCls(p);
-    if (c) return c;
-  }
+  if (Array.isArray(pp.processors))
+    for (const p of pp.processors) {
+      const c = postProcessorCls(p);
+      if (c) return c;
+    }
   return undefined;
 }
 
@@ -68,7 +71,9 @@ function readJson(path: string, what: string, fix: string): Json {
     raw = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${path}: cannot read ${what} (${code === 'ENOENT' ? 'no such file' : code ?? String(e)}); ${fix}`);
+    throw new UserError(
+      `${path}: cannot read ${what} (${code === 'ENOENT' ? 'no such file' : (code ?? String(e))}); ${fix}`,
+    );
   }
   let json: unknown;
   try {
@@ -101,10 +106,20 @@ export const hfTokenizer = defineTokenizer({
   configSchema: z.object({
     path: z.string().min(1).optional().describe('local tokenizer.json (required when the tokenizer is created)'),
     configPath: z.string().min(1).optional().describe('tokenizer_config.json; default: the one next to `path`, if any'),
-    maxLength: z.number().int().min(2).default(32).describe('T incl. CLS: longer texts keep their first maxLength - 1 tokens'),
-    alignment: z.enum(['auto', 'prefixes']).default('auto').describe("how token offsets are recovered: 'auto' = per-token decoder output when the decoder keeps one string per token, else 'prefixes' (decode every prefix, O(T²))"),
-    clsToken: z.string().min(1).optional().describe('token put at position 0 (default: the tokenizer\'s CLS/BOS)'),
-    padToken: z.string().min(1).optional().describe('token in padding positions (default: the tokenizer\'s pad token)'),
+    maxLength: z
+      .number()
+      .int()
+      .min(2)
+      .default(32)
+      .describe('T incl. CLS: longer texts keep their first maxLength - 1 tokens'),
+    alignment: z
+      .enum(['auto', 'prefixes'])
+      .default('auto')
+      .describe(
+        "how token offsets are recovered: 'auto' = per-token decoder output when the decoder keeps one string per token, else 'prefixes' (decode every prefix, O(T²))",
+      ),
+    clsToken: z.string().min(1).optional().describe("token put at position 0 (default: the tokenizer's CLS/BOS)"),
+    padToken: z.string().min(1).optional().describe("token in padding positions (default: the tokenizer's pad token)"),
   }),
   create(config): Tokenizer {
     const where = 'tokenizer hf-tokenizer';
@@ -115,12 +130,19 @@ export const hfTokenizer = defineTokenizer({
     if (!isObj(json.model)) throw new UserError(`${path}: tokenizer.json has no "model" object; ${fix}`);
     const sibling = join(dirname(path), 'tokenizer_config.json');
     const configPath = config.configPath ? resolve(config.configPath) : existsSync(sibling) ? sibling : undefined;
-    const tokenizerConfig = configPath ? readJson(configPath, 'tokenizer_config.json', 'fix it or set tokenizer.configPath') : {};
+    const tokenizerConfig = configPath
+      ? readJson(configPath, 'tokenizer_config.json', 'fix it or set tokenizer.configPath')
+      : {};
     let tok: HfTokenizer;
     try {
-      tok = TokenizerLoader.fromPreTrained({ tokenizerJSON: { added_tokens: [], ...json }, tokenizerConfig }) as unknown as HfTokenizer;
+      tok = TokenizerLoader.fromPreTrained({
+        tokenizerJSON: { added_tokens: [], ...json },
+        tokenizerConfig,
+      }) as unknown as HfTokenizer;
     } catch (e) {
-      throw new UserError(`${path}: @lenml/tokenizers cannot load this tokenizer.json (${(e as Error).message}); ${fix}`);
+      throw new UserError(
+        `${path}: @lenml/tokenizers cannot load this tokenizer.json (${(e as Error).message}); ${fix}`,
+      );
     }
     const idOf = (t: string | null | undefined) => (t ? tok.model.tokens_to_ids.get(t) : undefined);
     const pick = (names: readonly (string | null | undefined)[]) => names.map(idOf).find((i) => i !== undefined);
@@ -130,9 +152,17 @@ export const hfTokenizer = defineTokenizer({
     if (config.padToken !== undefined && idOf(config.padToken) === undefined) {
       throw new UserError(`${where}: padToken '${config.padToken}' is not in ${path}; use a token of its vocabulary`);
     }
-    const clsId = pick([config.clsToken, configToken(tokenizerConfig.cls_token), tok.bos_token, postProcessorCls(json.post_processor), ...CLS_NAMES]);
+    const clsId = pick([
+      config.clsToken,
+      configToken(tokenizerConfig.cls_token),
+      tok.bos_token,
+      postProcessorCls(json.post_processor),
+      ...CLS_NAMES,
+    ]);
     if (clsId === undefined) {
-      throw new UserError(`${where}: ${path} has no CLS/BOS token; set tokenizer.clsToken to a token of its vocabulary`);
+      throw new UserError(
+        `${where}: ${path} has no CLS/BOS token; set tokenizer.clsToken to a token of its vocabulary`,
+      );
     }
     const libVocab = Math.max(tok.model.vocab.length, ...[...tok.model.tokens_to_ids.values()].map((i) => i + 1));
     const named = pick([config.padToken, tok.pad_token, ...PAD_NAMES]);
@@ -169,7 +199,13 @@ export const hfTokenizer = defineTokenizer({
       padId,
       clsId,
       words: (text, lang) => segmentWords(text, lang),
-      encode: (texts, langs): EncodedBatch => packRows(texts.map((t, b) => encodeOne(t, langs?.[b])), 1, clsId, padId),
+      encode: (texts, langs): EncodedBatch =>
+        packRows(
+          texts.map((t, b) => encodeOne(t, langs?.[b])),
+          1,
+          clsId,
+          padId,
+        ),
     };
   },
 });

@@ -35,11 +35,33 @@ export const wordNgram = defineTokenizer({
 }`,
   configSchema: z
     .object({
-      buckets: z.number().int().min(1).max(2 ** 24).default(2 ** 15).describe('hash buckets = embedding rows for pieces (vocabSize = buckets + 2)'),
-      minN: z.number().int().min(1).default(2).describe('shortest char n-gram, in code points incl. the < > word markers'),
+      buckets: z
+        .number()
+        .int()
+        .min(1)
+        .max(2 ** 24)
+        .default(2 ** 15)
+        .describe('hash buckets = embedding rows for pieces (vocabSize = buckets + 2)'),
+      minN: z
+        .number()
+        .int()
+        .min(1)
+        .default(2)
+        .describe('shortest char n-gram, in code points incl. the < > word markers'),
       maxN: z.number().int().min(1).default(4).describe('longest char n-gram'),
-      pieces: z.number().int().min(1).max(64).default(12).describe('G: pieces per token (whole word + up to G - 1 n-grams); fewer are padded with 0'),
-      maxLength: z.number().int().min(2).default(32).describe('T incl. CLS: longer texts keep their first maxLength - 1 words'),
+      pieces: z
+        .number()
+        .int()
+        .min(1)
+        .max(64)
+        .default(12)
+        .describe('G: pieces per token (whole word + up to G - 1 n-grams); fewer are padded with 0'),
+      maxLength: z
+        .number()
+        .int()
+        .min(2)
+        .default(32)
+        .describe('T incl. CLS: longer texts keep their first maxLength - 1 words'),
       lowercase: z.boolean().default(true).describe('lower-case words (after NFKC) before hashing'),
     })
     .refine((c) => c.minN <= c.maxN, { message: 'minN must be ≤ maxN', path: ['minN'] }),

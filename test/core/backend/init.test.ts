@@ -1,7 +1,13 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { currentBackend, disposeBackend, initBackend, probeBackends, type BackendName } from '../../../src/core/backend';
+import {
+  currentBackend,
+  disposeBackend,
+  initBackend,
+  probeBackends,
+  type BackendName,
+} from '../../../src/core/backend';
 import { UserError } from '../../../src/core/errors';
 
 const installed = (pkg: string) => {
@@ -13,8 +19,12 @@ const installed = (pkg: string) => {
   }
 };
 const WASM_KERNELS = [
-  'UnsortedSegmentSum', 'Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter',
-  'BatchMatMul', '_FusedMatMul',
+  'UnsortedSegmentSum',
+  'Conv2DBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'BatchMatMul',
+  '_FusedMatMul',
 ];
 
 afterEach(() => void vi.unstubAllEnvs());
@@ -39,7 +49,10 @@ describe('initBackend', () => {
     const first = await initBackend({ backend: 'wasm', threads: 1, quiet: true });
     const instance = tf.engine().registry.wasm;
     const x = tf.tensor([1, 2, 3]);
-    const again = await Promise.all([initBackend({ backend: 'wasm', threads: 1 }), initBackend({ backend: 'wasm', threads: 1 })]);
+    const again = await Promise.all([
+      initBackend({ backend: 'wasm', threads: 1 }),
+      initBackend({ backend: 'wasm', threads: 1 }),
+    ]);
     expect(again).toEqual([first, first]);
     expect(tf.engine().registry.wasm).toBe(instance);
     expect(Array.from(x.dataSync())).toEqual([1, 2, 3]); // tensors made before survive
@@ -64,41 +77,59 @@ describe('initBackend', () => {
     const err = await initBackend({ backend: 'wsam' as BackendName }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toBe(
-      "backend 'wsam': unknown backend. Did you mean 'wasm'? Use one of auto, tensorflow-gpu, tensorflow, wasm, cpu (--backend or UNIR_BACKEND).");
+      "backend 'wsam': unknown backend. Did you mean 'wasm'? Use one of auto, tensorflow-gpu, tensorflow, wasm, cpu (--backend or UNIR_BACKEND).",
+    );
     vi.stubEnv('UNIR_BACKEND', 'gpu');
-    await expect(initBackend()).rejects.toThrow(/^UNIR_BACKEND=gpu: unknown backend\. .*Use one of auto, tensorflow-gpu, tensorflow, wasm, cpu/);
+    await expect(initBackend()).rejects.toThrow(
+      /^UNIR_BACKEND=gpu: unknown backend\. .*Use one of auto, tensorflow-gpu, tensorflow, wasm, cpu/,
+    );
   });
 
   it('bad thread counts are UserErrors', async () => {
-    await expect(initBackend({ backend: 'wasm', threads: 0 })).rejects.toThrow('initBackend: threads must be a whole number ≥ 1, got 0.');
+    await expect(initBackend({ backend: 'wasm', threads: 0 })).rejects.toThrow(
+      'initBackend: threads must be a whole number ≥ 1, got 0.',
+    );
     vi.stubEnv('UNIR_WASM_THREADS', 'many');
-    await expect(initBackend({ backend: 'wasm' })).rejects.toThrow('UNIR_WASM_THREADS=many: expected a whole number ≥ 1 (1 = single thread).');
+    await expect(initBackend({ backend: 'wasm' })).rejects.toThrow(
+      'UNIR_WASM_THREADS=many: expected a whole number ≥ 1 (1 = single thread).',
+    );
   });
 
   it.each([
     ['tensorflow', '@tensorflow/tfjs-node'],
     ['tensorflow-gpu', '@tensorflow/tfjs-node-gpu'],
-  ] as const)("explicit '%s' without %s is a UserError that says how to install it and what to use instead", async (name, pkg) => {
-    if (installed(pkg)) {
-      expect((await initBackend({ backend: name })).name).toBe(name);
-      return;
-    }
-    const err = await initBackend({ backend: name }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UserError);
-    expect((err as Error).message).toBe(
-      `backend '${name}': ${pkg} is not installed (needs internet + \`npm i ${pkg}\`); use --backend wasm (or UNIR_BACKEND=wasm).`);
-  });
+  ] as const)(
+    "explicit '%s' without %s is a UserError that says how to install it and what to use instead",
+    async (name, pkg) => {
+      if (installed(pkg)) {
+        expect((await initBackend({ backend: name })).name).toBe(name);
+        return;
+      }
+      const err = await initBackend({ backend: name }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UserError);
+      expect((err as Error).message).toBe(
+        `backend '${name}': ${pkg} is not installed (needs internet + \`npm i ${pkg}\`); use --backend wasm (or UNIR_BACKEND=wasm).`,
+      );
+    },
+  );
 });
 
 describe('probeBackends', () => {
   it('lists every backend, fastest first, with the reason a missing one does not load', async () => {
     const probes = await probeBackends();
     expect(probes.map((p) => p.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
-    expect(probes.slice(2)).toEqual([{ name: 'wasm', loads: true }, { name: 'cpu', loads: true }]);
+    expect(probes.slice(2)).toEqual([
+      { name: 'wasm', loads: true },
+      { name: 'cpu', loads: true },
+    ]);
     for (const p of probes.slice(0, 2)) {
       const pkg = p.name === 'tensorflow' ? '@tensorflow/tfjs-node' : '@tensorflow/tfjs-node-gpu';
       if (installed(pkg)) continue;
-      expect(p).toEqual({ name: p.name, loads: false, reason: `${pkg} is not installed (needs internet + \`npm i ${pkg}\`)` });
+      expect(p).toEqual({
+        name: p.name,
+        loads: false,
+        reason: `${pkg} is not installed (needs internet + \`npm i ${pkg}\`)`,
+      });
     }
   });
 });

@@ -72,7 +72,11 @@ export function weightedSum(y: tf.Tensor, seed = 99): tf.Scalar {
 }
 
 /** Runs `onWasm` on wasm and `onCpu` (another formula for the same numbers) on cpu; asserts they agree to `tol`. */
-export async function expectWasmMatchesCpuFormula(onWasm: () => tf.Tensor[], onCpu: () => tf.Tensor[], tol = 1e-5): Promise<void> {
+export async function expectWasmMatchesCpuFormula(
+  onWasm: () => tf.Tensor[],
+  onCpu: () => tf.Tensor[],
+  tol = 1e-5,
+): Promise<void> {
   const w = await runOn('wasm', onWasm);
   const c = await runOn('cpu', onCpu);
   await tf.setBackend('wasm');
@@ -85,11 +89,18 @@ export function dilateFilter(w: tf.Tensor4D, d: number): tf.Tensor4D {
   const [fh, fw, c, m] = w.shape;
   const src = w.arraySync();
   const out = tf.buffer([(fh - 1) * d + 1, (fw - 1) * d + 1, c, m]);
-  for (let i = 0; i < fh; i++) for (let j = 0; j < fw; j++) for (let k = 0; k < c; k++) for (let l = 0; l < m; l++) out.set(src[i]![j]![k]![l]!, i * d, j * d, k, l);
+  for (let i = 0; i < fh; i++)
+    for (let j = 0; j < fw; j++)
+      for (let k = 0; k < c; k++) for (let l = 0; l < m; l++) out.set(src[i]![j]![k]![l]!, i * d, j * d, k, l);
   return out.toTensor() as tf.Tensor4D;
 }
 
 /** The (FH, FW, C, M) taps at every d-th position of an undilated filter gradient. */
 export function undilateFilter(w: tf.Tensor4D, d: number, fh: number, fw: number): tf.Tensor4D {
-  return tf.stridedSlice(w, [0, 0, 0, 0], [(fh - 1) * d + 1, (fw - 1) * d + 1, w.shape[2], w.shape[3]], [d, d, 1, 1]) as tf.Tensor4D;
+  return tf.stridedSlice(
+    w,
+    [0, 0, 0, 0],
+    [(fh - 1) * d + 1, (fw - 1) * d + 1, w.shape[2], w.shape[3]],
+    [d, d, 1, 1],
+  ) as tf.Tensor4D;
 }

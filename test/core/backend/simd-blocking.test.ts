@@ -25,12 +25,17 @@ type Inputs = Record<string, Float32Array | Int32Array>;
  * Runs `call` on the wasm backend with `inputs` on the heap and outputs of the given sizes (guarded, filled with
  * FILL: a kernel must overwrite what it owns). Returns the outputs; asserts the guards and no leak.
  */
-async function onWasm(inputs: Inputs, outputs: Record<string, number | Float32Array>, call: (p: Record<string, number>, k: SimdKernels) => void): Promise<Record<string, Float32Array>> {
+async function onWasm(
+  inputs: Inputs,
+  outputs: Record<string, number | Float32Array>,
+  call: (p: Record<string, number>, k: SimdKernels) => void,
+): Promise<Record<string, Float32Array>> {
   await tf.setBackend('wasm');
   const be = asWasm(tf.backend());
   const before = tf.memory().numTensors;
   const ts: Record<string, tf.Tensor> = {};
-  for (const [name, v] of Object.entries(inputs)) ts[name] = v instanceof Int32Array ? tf.tensor1d(v, 'int32') : tf.tensor1d(v.length ? v : new Float32Array(1));
+  for (const [name, v] of Object.entries(inputs))
+    ts[name] = v instanceof Int32Array ? tf.tensor1d(v, 'int32') : tf.tensor1d(v.length ? v : new Float32Array(1));
   for (const [name, o] of Object.entries(outputs)) {
     const n = typeof o === 'number' ? o : o.length;
     const init = new Float32Array(n + 2 * GUARD).fill(FILL);
@@ -54,12 +59,22 @@ async function onWasm(inputs: Inputs, outputs: Record<string, number | Float32Ar
 }
 
 const cpu = async (f: () => tf.Tensor[]) => (await runOn('cpu', f)).values;
-const close = (got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string) => expect(maxAbsDiff(got, want), what).toBeLessThanOrEqual(tol);
+const close = (got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string) =>
+  expect(maxAbsDiff(got, want), what).toBeLessThanOrEqual(tol);
 
 describe('gemm across its blocks: c(M, N) = a·b against tf.matMul on cpu', () => {
   const KS = [1, 3, KB - 1, KB, KB + 1, 2 * KB + 3];
   // M: 4-row blocks ± 1 and the 1-row remainder; N: 8-column blocks ± 1, the 4-column block, 1-column remainders
-  const MN: [number, number][] = [[1, 1], [3, 7], [4, 8], [5, 9], [7, 4], [9, 13], [12, 17], [2, 3]];
+  const MN: [number, number][] = [
+    [1, 1],
+    [3, 7],
+    [4, 8],
+    [5, 9],
+    [7, 4],
+    [9, 13],
+    [12, 17],
+    [2, 3],
+  ];
   for (const k of KS) {
     it(`K = ${k}: every M × N, a read in place or transposed, b and c with row strides wider than N`, async () => {
       for (const [m, n] of MN) {
@@ -70,14 +85,19 @@ describe('gemm across its blocks: c(M, N) = a·b against tf.matMul on cpu', () =
             const av = rand(m * 1000 + k, m * k);
             const bFull = rand(n * 1000 + k + 1, k * ldb); // (K, ldb): columns N.. are not part of b
             const bv = Float32Array.from({ length: k * n }, (_, i) => bFull[Math.floor(i / n) * ldb + (i % n)]!);
-            const [want] = await cpu(() => [tf.matMul(tf.tensor2d(av, tA ? [k, m] : [m, k]), tf.tensor2d(bv, [k, n]), tA, false)]);
+            const [want] = await cpu(() => [
+              tf.matMul(tf.tensor2d(av, tA ? [k, m] : [m, k]), tf.tensor2d(bv, [k, n]), tA, false),
+            ]);
             const { c } = await onWasm({ a: av, b: bFull }, { c: m * ldc }, (p, K) =>
-              K.gemm(p.a!, tA ? 1 : k, tA ? m : 1, p.b!, ldb, p.c!, ldc, m, n, k));
+              K.gemm(p.a!, tA ? 1 : k, tA ? m : 1, p.b!, ldb, p.c!, ldc, m, n, k),
+            );
             const inside = Array.from({ length: m * n }, (_, i) => c![Math.floor(i / n) * ldc + (i % n)]!);
             const what = `${m}×${k}·${k}×${n} tA=${tA} ldb=${ldb} ldc=${ldc}`;
             // float32 sums of k products of |x| ≤ 1 in another order: rounding grows ≈ linearly in k (2e-5 at k = 515 seen)
             close(inside, want!, 1e-6 * k + 1e-6, what);
-            const pad = Array.from({ length: m * ldc }, (_, i) => i).filter((i) => i % ldc >= n).map((i) => c![i]);
+            const pad = Array.from({ length: m * ldc }, (_, i) => i)
+              .filter((i) => i % ldc >= n)
+              .map((i) => c![i]);
             expect(pad, `${what}: columns past N of c`).toEqual(new Array(pad.length).fill(FILL));
           }
         }
@@ -89,13 +109,24 @@ describe('gemm across its blocks: c(M, N) = a·b against tf.matMul on cpu', () =
     const [m, n, k, count] = [5, 9, KB + 1, 3];
     const av = rand(1, m * k);
     const bv = rand(2, count * k * n);
-    const [want] = await cpu(() => [tf.matMul(tf.tensor3d(Array.from({ length: count }, () => Array.from(av)).flat(), [count, m, k]), tf.tensor3d(bv, [count, k, n]))]);
-    const { c } = await onWasm({ a: av, b: bv }, { c: count * m * n }, (p, K) => K.gemm_batch(p.a!, k, 1, p.b!, p.c!, m, n, k, count, 0, k * n, m * n));
+    const [want] = await cpu(() => [
+      tf.matMul(
+        tf.tensor3d(Array.from({ length: count }, () => Array.from(av)).flat(), [count, m, k]),
+        tf.tensor3d(bv, [count, k, n]),
+      ),
+    ]);
+    const { c } = await onWasm({ a: av, b: bv }, { c: count * m * n }, (p, K) =>
+      K.gemm_batch(p.a!, k, 1, p.b!, p.c!, m, n, k, count, 0, k * n, m * n),
+    );
     close(c!, want!, 1e-6 * k, 'gemm_batch');
   });
 
   it("the routed products (the 384-row transposed layer product, K = 384 > KB) give the cpu backend's result", async () => {
-    const cases: [number[], number[], boolean, boolean][] = [[[384, 128], [384, 128], true, false], [[40, 300], [300, 24], false, false], [[2, 20, 300], [2, 24, 300], false, true]];
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[384, 128], [384, 128], true, false],
+      [[40, 300], [300, 24], false, false],
+      [[2, 20, 300], [2, 24, 300], false, true],
+    ];
     for (const [as, bs, tA, tB] of cases) {
       const av = rand(3, tf.util.sizeFromShape(as));
       const bv = rand(4, tf.util.sizeFromShape(bs));
@@ -114,7 +145,17 @@ describe('elementwise and row kernels across their 4-lane blocks and tails, agai
   const NS = [1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17];
 
   it('transpose: 4×4 blocks with ragged rows and columns', async () => {
-    for (const [r, c] of [[1, 1], [3, 5], [4, 4], [5, 3], [8, 9], [9, 8], [4, 7], [7, 4], [12, 13]] as const) {
+    for (const [r, c] of [
+      [1, 1],
+      [3, 5],
+      [4, 4],
+      [5, 3],
+      [8, 9],
+      [9, 8],
+      [4, 7],
+      [7, 4],
+      [12, 13],
+    ] as const) {
       const src = rand(r * 31 + c, r * c);
       const [want] = await cpu(() => [tf.transpose(tf.tensor2d(src, [r, c]))]);
       const { dst } = await onWasm({ src }, { dst: r * c }, (p, K) => K.transpose(p.src!, p.dst!, r, c));
@@ -139,7 +180,8 @@ describe('elementwise and row kernels across their 4-lane blocks and tails, agai
         return [tf.sub(tf.mul(tf.tensor1d(pv), keep), tf.mul(upd, lr)), m1, v1];
       });
       const o = await onWasm({ p: pv, g, m: mv, v: vv }, { p1: n, m1: n, v1: n }, (p, K) =>
-        K.adamw(p.p!, p.g!, p.m!, p.v!, p.p1!, p.m1!, p.v1!, n, b1, b2, 1 - b1, 1 - b2, eps, lr, bc1, bc2, keep, scale));
+        K.adamw(p.p!, p.g!, p.m!, p.v!, p.p1!, p.m1!, p.v1!, n, b1, b2, 1 - b1, 1 - b2, eps, lr, bc1, bc2, keep, scale),
+      );
       // single float32 operations in the same order: a few ulps
       close(o.p1!, want[0]!, 1e-6, `adamw p n=${n}`);
       close(o.m1!, want[1]!, 1e-6, `adamw m n=${n}`);
@@ -155,7 +197,13 @@ describe('elementwise and row kernels across their 4-lane blocks and tails, agai
         const yt = tf.tensor2d(y, [rows, n]);
         const bt = tf.tensor1d(b);
         const z = tf.relu(tf.add(yt, bt));
-        return [tf.add(yt, bt), tf.sum(yt, 0), z, tf.relu(yt), tf.where(tf.greater(z, 0), tf.tensor2d(dy, [rows, n]), tf.zerosLike(z))];
+        return [
+          tf.add(yt, bt),
+          tf.sum(yt, 0),
+          z,
+          tf.relu(yt),
+          tf.where(tf.greater(z, 0), tf.tensor2d(dy, [rows, n]), tf.zerosLike(z)),
+        ];
       });
       const o = await onWasm({ y, b, dy }, { ya: y, cs: n, yr: y, yn: y, dz: rows * n }, (p, K) => {
         K.bias_add(p.ya!, p.b!, rows, n);
@@ -173,7 +221,11 @@ describe('elementwise and row kernels across their 4-lane blocks and tails, agai
   });
 
   it('gelu_fwd and gelu_bwd over -4..4', async () => {
-    const gelu = (x: tf.Tensor) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI)))));
+    const gelu = (x: tf.Tensor) =>
+      tf.mul(
+        tf.mul(x, 0.5),
+        tf.add(1, tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI)))),
+      );
     for (const n of NS) {
       const [x, dy] = [rand(n * 3, n, -4, 4), rand(n * 3 + 1, n)];
       const want = await cpu(() => {
@@ -201,13 +253,19 @@ describe('elementwise and row kernels across their 4-lane blocks and tails, agai
       const want = await cpu(() => {
         const [xt, gt, bt] = [tf.tensor2d(x, [rows, d]), tf.tensor1d(g), tf.tensor1d(b)];
         const { mean, variance } = tf.moments(xt, -1);
-        const grads = tf.grads((xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) => tf.sum(tf.mul(ln(xi, gi, bi), tf.tensor2d(dy, [rows, d]))))([xt, gt, bt]);
+        const grads = tf.grads((xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) =>
+          tf.sum(tf.mul(ln(xi, gi, bi), tf.tensor2d(dy, [rows, d]))),
+        )([xt, gt, bt]);
         return [ln(xt, gt, bt), mean, tf.rsqrt(tf.add(variance, eps)), ...grads];
       });
-      const o = await onWasm({ x, g, b, dy }, { y: rows * d, mean: rows, rstd: rows, dx: rows * d, dg: d, db: d }, (p, K) => {
-        K.ln_fwd(p.x!, p.g!, p.b!, p.y!, p.mean!, p.rstd!, rows, d, eps);
-        K.ln_bwd(p.dy!, p.x!, p.g!, p.mean!, p.rstd!, p.dx!, p.dg!, p.db!, rows, d);
-      });
+      const o = await onWasm(
+        { x, g, b, dy },
+        { y: rows * d, mean: rows, rstd: rows, dx: rows * d, dg: d, db: d },
+        (p, K) => {
+          K.ln_fwd(p.x!, p.g!, p.b!, p.y!, p.mean!, p.rstd!, rows, d, eps);
+          K.ln_bwd(p.dy!, p.x!, p.g!, p.mean!, p.rstd!, p.dx!, p.dg!, p.db!, rows, d);
+        },
+      );
       // d = 1: x - μ = 0 exactly, rstd = 1/√eps ≈ 316 in both; elsewhere a few ulps of values up to ≈ 10
       close(o.y!, want[0]!, 2e-5, `ln y d=${d}`);
       close(o.mean!, want[1]!, 1e-6, `ln mean d=${d}`);
@@ -227,7 +285,10 @@ describe('elementwise and row kernels across their 4-lane blocks and tails, agai
       const want = await cpu(() => {
         const rowsOf = tf.gather(tf.tensor2d(table, [vocab, d]), tf.tensor1d(ids, 'int32'));
         const out = tf.sum(tf.reshape(tf.mul(rowsOf, tf.tensor2d(keep, [rows * g, 1])), [rows, g, d]), 1);
-        const spread = tf.mul(tf.reshape(tf.tile(tf.reshape(tf.tensor2d(dy, [rows, d]), [rows, 1, d]), [1, g, 1]), [rows * g, d]), tf.tensor2d(keep, [rows * g, 1]));
+        const spread = tf.mul(
+          tf.reshape(tf.tile(tf.reshape(tf.tensor2d(dy, [rows, d]), [rows, 1, d]), [1, g, 1]), [rows * g, d]),
+          tf.tensor2d(keep, [rows * g, 1]),
+        );
         return [out, tf.unsortedSegmentSum(spread, tf.tensor1d(ids, 'int32'), vocab)];
       });
       const o = await onWasm({ table, ids, dy }, { out: rows * d, dt: vocab * d }, (p, K) => {
@@ -238,7 +299,9 @@ describe('elementwise and row kernels across their 4-lane blocks and tails, agai
       close(o.dt!, want[1]!, 1e-6, `bag_bwd d=${d}`);
     }
     // an id ≥ vocab is dropped by bag_bwd (the gather gradient's contract)
-    const o = await onWasm({ ids: Int32Array.from([1, 9]), dy: Float32Array.from([1, 2, 3, 4]) }, { dt: 4 }, (p, K) => K.bag_bwd(p.dy!, p.ids!, p.dt!, 2, 1, 2, -1, 2));
+    const o = await onWasm({ ids: Int32Array.from([1, 9]), dy: Float32Array.from([1, 2, 3, 4]) }, { dt: 4 }, (p, K) =>
+      K.bag_bwd(p.dy!, p.ids!, p.dt!, 2, 1, 2, -1, 2),
+    );
     expect(Array.from(o.dt!)).toEqual([0, 0, 1, 2]);
   });
 });
@@ -247,11 +310,20 @@ describe('attention, convolution pieces and pooling at their edges, against tfjs
   it('attn_fwd and attn_bwd: key lengths across the 4-lane softmax block, head sizes across the gemm blocks, with and without a mask', async () => {
     const [B, h] = [2, 2];
     for (const tk of [1, 3, 4, 5, 9]) {
-      for (const [tq, dh] of [[1, 3], [5, 4], [4, 9]] as const) {
+      for (const [tq, dh] of [
+        [1, 3],
+        [5, 4],
+        [4, 9],
+      ] as const) {
         for (const masked of [false, true]) {
           const H = h * dh;
           const scale = 1 / Math.sqrt(dh);
-          const [q, k, v, dout] = [rand(tk * 11 + dh, B * tq * H), rand(tk * 11 + dh + 1, B * tk * H), rand(tk * 11 + dh + 2, B * tk * H), rand(tk * 11 + dh + 3, B * tq * H)];
+          const [q, k, v, dout] = [
+            rand(tk * 11 + dh, B * tq * H),
+            rand(tk * 11 + dh + 1, B * tk * H),
+            rand(tk * 11 + dh + 2, B * tk * H),
+            rand(tk * 11 + dh + 3, B * tq * H),
+          ];
           const mask = Float32Array.from({ length: B * tk }, (_, i) => (masked && i % tk === tk - 1 && tk > 1 ? 0 : 1));
           const attn = (qt: tf.Tensor, kt: tf.Tensor, vt: tf.Tensor) => {
             const split = (t: tf.Tensor, len: number) => tf.transpose(tf.reshape(t, [B, len, h, dh]), [0, 2, 1, 3]);
@@ -263,13 +335,27 @@ describe('attention, convolution pieces and pooling at their edges, against tfjs
           const want = await cpu(() => {
             const [qt, kt, vt] = [tf.tensor3d(q, [B, tq, H]), tf.tensor3d(k, [B, tk, H]), tf.tensor3d(v, [B, tk, H])];
             const { out, p } = attn(qt, kt, vt);
-            const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(attn(a, b, c).out, tf.tensor3d(dout, [B, tq, H]))))([qt, kt, vt]);
+            const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+              tf.sum(tf.mul(attn(a, b, c).out, tf.tensor3d(dout, [B, tq, H]))),
+            )([qt, kt, vt]);
             return [out, p, ...grads];
           });
-          const o = await onWasm({ q, k, v, mask, dout }, { out: B * tq * H, p: B * h * tq * tk, s1: dh * tk, dq: B * tq * H, dk: B * tk * H, dv: B * tk * H, s2: dh * tk + tq * tk }, (p, K) => {
-            K.attn_fwd(p.q!, p.k!, p.v!, masked ? p.mask! : 0, p.out!, p.p!, p.s1!, B, tq, tk, h, dh, scale);
-            K.attn_bwd(p.dout!, p.q!, p.k!, p.v!, p.p!, p.dq!, p.dk!, p.dv!, p.s2!, B, tq, tk, h, dh, scale);
-          });
+          const o = await onWasm(
+            { q, k, v, mask, dout },
+            {
+              out: B * tq * H,
+              p: B * h * tq * tk,
+              s1: dh * tk,
+              dq: B * tq * H,
+              dk: B * tk * H,
+              dv: B * tk * H,
+              s2: dh * tk + tq * tk,
+            },
+            (p, K) => {
+              K.attn_fwd(p.q!, p.k!, p.v!, masked ? p.mask! : 0, p.out!, p.p!, p.s1!, B, tq, tk, h, dh, scale);
+              K.attn_bwd(p.dout!, p.q!, p.k!, p.v!, p.p!, p.dq!, p.dk!, p.dv!, p.s2!, B, tq, tk, h, dh, scale);
+            },
+          );
           const what = `tq=${tq} tk=${tk} dh=${dh}${masked ? ' masked' : ''}`;
           // softmax through a polynomial exp and sums of ≤ 9 terms: ≈ 1e-7 seen; 2e-6 leaves room
           close(o.out!, want[0]!, 2e-6, `attn out ${what}`);
@@ -285,24 +371,44 @@ describe('attention, convolution pieces and pooling at their edges, against tfjs
   it('im2col and col2im: channels across the 4-lane block, 1×1 and 3×3 windows, stride 1 and 2, zero padding', async () => {
     const B = 2;
     for (const c of [1, 3, 4, 5]) {
-      for (const [k, s, pad, H, W] of [[1, 1, 0, 3, 4], [3, 1, 1, 5, 4], [3, 2, 1, 5, 6], [3, 2, 0, 7, 5]] as const) {
+      for (const [k, s, pad, H, W] of [
+        [1, 1, 0, 3, 4],
+        [3, 1, 1, 5, 4],
+        [3, 2, 1, 5, 6],
+        [3, 2, 0, 7, 5],
+      ] as const) {
         const co = 3;
         const oh = Math.floor((H + 2 * pad - k) / s) + 1;
         const ow = Math.floor((W + 2 * pad - k) / s) + 1;
-        const [x, w, dy] = [rand(c * 17 + k, B * H * W * c), rand(c * 17 + k + 1, k * k * c * co), rand(c * 17 + k + 2, B * oh * ow * co)];
-        const padding = [[0, 0], [pad, pad], [pad, pad], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]];
+        const [x, w, dy] = [
+          rand(c * 17 + k, B * H * W * c),
+          rand(c * 17 + k + 1, k * k * c * co),
+          rand(c * 17 + k + 2, B * oh * ow * co),
+        ];
+        const padding = [
+          [0, 0],
+          [pad, pad],
+          [pad, pad],
+          [0, 0],
+        ] as [[number, number], [number, number], [number, number], [number, number]];
         const conv = (xt: tf.Tensor) => tf.conv2d(xt as tf.Tensor4D, tf.tensor4d(w, [k, k, c, co]), s, padding);
         const want = await cpu(() => {
           const xt = tf.tensor4d(x, [B, H, W, c]);
           const dyt = tf.tensor2d(dy, [B * oh * ow, co]);
-          return [conv(xt), tf.matMul(dyt, tf.tensor2d(w, [k * k * c, co]), false, true), tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(conv(xi), tf.reshape(dyt, [B, oh, ow, co]))))(xt)];
+          return [
+            conv(xt),
+            tf.matMul(dyt, tf.tensor2d(w, [k * k * c, co]), false, true),
+            tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(conv(xi), tf.reshape(dyt, [B, oh, ow, co]))))(xt),
+          ];
         });
         const rowsCol = B * oh * ow;
         const o = await onWasm({ x, dcol: want[1]! }, { col: rowsCol * k * k * c, dx: B * H * W * c }, (p, K) => {
           K.im2col(p.x!, p.col!, B, H, W, c, k, s, pad, oh, ow);
           K.col2im(p.dcol!, p.dx!, B, H, W, c, k, s, pad, oh, ow);
         });
-        const [viaCol] = await cpu(() => [tf.matMul(tf.tensor2d(o.col!, [rowsCol, k * k * c]), tf.tensor2d(w, [k * k * c, co]))]);
+        const [viaCol] = await cpu(() => [
+          tf.matMul(tf.tensor2d(o.col!, [rowsCol, k * k * c]), tf.tensor2d(w, [k * k * c, co])),
+        ]);
         const what = `C=${c} k=${k} s=${s} pad=${pad} ${H}×${W}`;
         close(viaCol!, want[0]!, 1e-5, `im2col·W = conv2d ${what}`); // sums of ≤ 45 products
         close(o.dx!, want[2]!, 1e-5, `col2im = conv2d's input gradient ${what}`);
@@ -313,7 +419,11 @@ describe('attention, convolution pieces and pooling at their edges, against tfjs
   it('maxpool2_fwd and maxpool2_bwd: channels across the 4-lane block, odd heights and widths (last row / column dropped)', async () => {
     const B = 2;
     for (const c of [1, 3, 4, 5, 8, 9]) {
-      for (const [H, W] of [[4, 4], [5, 7], [2, 3]] as const) {
+      for (const [H, W] of [
+        [4, 4],
+        [5, 7],
+        [2, 3],
+      ] as const) {
         const [oh, ow] = [Math.floor(H / 2), Math.floor(W / 2)];
         const [x, dy] = [rand(c * 13 + H, B * H * W * c), rand(c * 13 + W, B * oh * ow * c)];
         const pool = (t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid');

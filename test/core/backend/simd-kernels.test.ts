@@ -24,7 +24,14 @@ function oracle(a: Float32Array, b: Float32Array, m: number, k: number, n: numbe
 
 describe("unir's wasm SIMD kernels (simd/kernels.c)", () => {
   // 4×8 register blocks, the 1-row, 4-column and 1-column remainders, K of 1 and an odd K
-  const SHAPES: [number, number, number][] = [[4, 3, 8], [13, 67, 21], [9, 1, 12], [1, 5, 3], [24, 32, 24], [65, 65, 32]];
+  const SHAPES: [number, number, number][] = [
+    [4, 3, 8],
+    [13, 67, 21],
+    [9, 1, 12],
+    [1, 5, 3],
+    [24, 32, 24],
+    [65, 65, 32],
+  ];
   for (const [m, k, n] of SHAPES) {
     for (const tA of [false, true]) {
       it(`gemm ${m}×${k}·${k}×${n}${tA ? ' (a read transposed)' : ''} equals a float64 product and writes nothing outside c`, async () => {
@@ -39,16 +46,21 @@ describe("unir's wasm SIMD kernels (simd/kernels.c)", () => {
         const got = Array.from(f32(be, c));
         expect(got.slice(0, 8)).toEqual(new Array(8).fill(7));
         expect(got.slice(8 + m * n)).toEqual(new Array(8).fill(7));
-        expect(maxAbsDiff(got.slice(8, 8 + m * n), oracle(av, bv, m, k, n, tA))).toBeLessThanOrEqual(1e-5 * Math.sqrt(k));
+        expect(maxAbsDiff(got.slice(8, 8 + m * n), oracle(av, bv, m, k, n, tA))).toBeLessThanOrEqual(
+          1e-5 * Math.sqrt(k),
+        );
         tf.dispose([a, b, c]);
       });
     }
   }
 
-  it('both matmul paths (unir gemm, XNNPACK) give the cpu backend\'s product for every transpose and batch layout', async () => {
+  it("both matmul paths (unir gemm, XNNPACK) give the cpu backend's product for every transpose and batch layout", async () => {
     const cases: [number[], number[], boolean, boolean][] = [
-      [[3, 13, 67], [3, 67, 21], false, false], [[3, 67, 13], [3, 67, 21], true, false],
-      [[3, 13, 67], [3, 21, 67], false, true], [[3, 67, 13], [67, 21], true, false], [[2, 13, 67], [67, 12], false, false],
+      [[3, 13, 67], [3, 67, 21], false, false],
+      [[3, 67, 13], [3, 67, 21], true, false],
+      [[3, 13, 67], [3, 21, 67], false, true],
+      [[3, 67, 13], [67, 21], true, false],
+      [[2, 13, 67], [67, 12], false, false],
     ];
     for (const [as, bs, tA, tB] of cases) {
       const av = rand(1, tf.util.sizeFromShape(as));
@@ -60,13 +72,15 @@ describe("unir's wasm SIMD kernels (simd/kernels.c)", () => {
         const [a, b] = [tf.tensor(av, as), tf.tensor(bv, bs)];
         const out = tf.engine().makeTensorFromTensorInfo(fastBatchMatMul(be, a, b, tA, tB, path));
         expect(out.shape, `${as} ${bs} ${path}`).toEqual(cpu.shapes[0]);
-        expect(maxAbsDiff(out.dataSync(), cpu.values[0]!), `${as} ${bs} tA=${tA} tB=${tB} ${path}`).toBeLessThanOrEqual(1e-4);
+        expect(maxAbsDiff(out.dataSync(), cpu.values[0]!), `${as} ${bs} tA=${tA} tB=${tB} ${path}`).toBeLessThanOrEqual(
+          1e-4,
+        );
         tf.dispose([a, b, out]);
       }
     }
   });
 
-  it('routes attention slices and the paper model\'s layers to the gemm, a 1024³ product to XNNPACK', () => {
+  it("routes attention slices and the paper model's layers to the gemm, a 1024³ product to XNNPACK", () => {
     const path = (a: number[], b: number[], tA = false) => {
       const info = (shape: number[]) => ({ shape, dtype: 'float32', dataId: {} }) as tf.TensorInfo;
       return matMulPath(matMulShapes(info(a), info(b), tA, false));
@@ -80,12 +94,18 @@ describe("unir's wasm SIMD kernels (simd/kernels.c)", () => {
   it('transpose of 4×4 blocks and ragged edges (9×7, 4×8, 3×2) equals the index swap', async () => {
     await tf.setBackend('wasm');
     const be = asWasm(tf.backend());
-    for (const [r, c] of [[9, 7], [4, 8], [3, 2]] as const) {
+    for (const [r, c] of [
+      [9, 7],
+      [4, 8],
+      [3, 2],
+    ] as const) {
       const src = tf.tensor(rand(r * c, r * c));
       const dst = tf.zeros([c * r]);
       simdKernels(be).transpose(ptr(be, src), ptr(be, dst), r, c);
       const s = src.dataSync();
-      expect(Array.from(dst.dataSync())).toEqual(Array.from({ length: r * c }, (_, i) => s[(i % r) * c + Math.floor(i / r)]!));
+      expect(Array.from(dst.dataSync())).toEqual(
+        Array.from({ length: r * c }, (_, i) => s[(i % r) * c + Math.floor(i / r)]!),
+      );
       tf.dispose([src, dst]);
     }
   });
@@ -101,7 +121,26 @@ describe("unir's wasm SIMD kernels (simd/kernels.c)", () => {
     const k = simdKernels(be);
     expect(Math.abs(k.sumsq(ptr(be, g), n) - Array.from(gv).reduce((s, x) => s + x * x, 0))).toBeLessThan(1e-12);
     const [b1, b2, eps, lr, bc1, bc2, keep, scale] = [0.9, 0.999, 1e-8, 0.01, 0.19, 0.002, 0.999, 0.5];
-    k.adamw(ptr(be, p), ptr(be, g), ptr(be, m), ptr(be, v), ptr(be, outs[0]), ptr(be, outs[1]), ptr(be, outs[2]), n, b1, b2, 1 - b1, 1 - b2, eps, lr, bc1, bc2, keep, scale);
+    k.adamw(
+      ptr(be, p),
+      ptr(be, g),
+      ptr(be, m),
+      ptr(be, v),
+      ptr(be, outs[0]),
+      ptr(be, outs[1]),
+      ptr(be, outs[2]),
+      n,
+      b1,
+      b2,
+      1 - b1,
+      1 - b2,
+      eps,
+      lr,
+      bc1,
+      bc2,
+      keep,
+      scale,
+    );
     const want = { p: [] as number[], m: [] as number[], v: [] as number[] };
     for (let i = 0; i < n; i++) {
       const gi = gv[i]! * scale;
@@ -109,7 +148,7 @@ describe("unir's wasm SIMD kernels (simd/kernels.c)", () => {
       const vi = b2 * vPos[i]! + (1 - b2) * gi * gi;
       want.m.push(mi);
       want.v.push(vi);
-      want.p.push(pv[i]! * keep - lr * (mi / bc1) / (Math.sqrt(vi / bc2) + eps));
+      want.p.push(pv[i]! * keep - (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps));
     }
     expect(maxAbsDiff(outs[0]!.dataSync(), want.p)).toBeLessThan(1e-6);
     expect(maxAbsDiff(outs[1]!.dataSync(), want.m)).toBeLessThan(1e-6);
@@ -120,8 +159,32 @@ describe("unir's wasm SIMD kernels (simd/kernels.c)", () => {
   it('adamw stores moments under 1e-30 as 0 (decaying moments of unused rows never turn denormal)', async () => {
     await tf.setBackend('wasm');
     const be = asWasm(tf.backend());
-    const [p, g, m, v] = [tf.tensor1d([1, 1, 1, 1, 1]), tf.zeros([5]), tf.tensor1d([1e-31, -1e-31, 1e-20, 0, 1e-31]), tf.tensor1d([1e-31, 1e-31, 1e-20, 0, 1e-31])];
-    simdKernels(be).adamw(ptr(be, p), ptr(be, g), ptr(be, m), ptr(be, v), ptr(be, p), ptr(be, m), ptr(be, v), 5, 0.9, 0.999, 0.1, 0.001, 1e-8, 0.1, 0.5, 0.5, 1, 1);
+    const [p, g, m, v] = [
+      tf.tensor1d([1, 1, 1, 1, 1]),
+      tf.zeros([5]),
+      tf.tensor1d([1e-31, -1e-31, 1e-20, 0, 1e-31]),
+      tf.tensor1d([1e-31, 1e-31, 1e-20, 0, 1e-31]),
+    ];
+    simdKernels(be).adamw(
+      ptr(be, p),
+      ptr(be, g),
+      ptr(be, m),
+      ptr(be, v),
+      ptr(be, p),
+      ptr(be, m),
+      ptr(be, v),
+      5,
+      0.9,
+      0.999,
+      0.1,
+      0.001,
+      1e-8,
+      0.1,
+      0.5,
+      0.5,
+      1,
+      1,
+    );
     expect(Array.from(m.dataSync())).toEqual([0, 0, Math.fround(Math.fround(0.9) * Math.fround(1e-20)), 0, 0]);
     expect(Array.from(v.dataSync()).map((x) => x === 0)).toEqual([true, true, false, true, true]);
     tf.dispose([p, g, m, v]);

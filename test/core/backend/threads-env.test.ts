@@ -18,9 +18,11 @@ describe('UNIR_WASM_THREADS above the core count', () => {
     vi.stubEnv('UNIR_WASM_THREADS', '999');
     await initBackend({ backend: 'cpu', quiet: true });
     await initBackend({ backend: 'cpu', quiet: true });
-    expect(warn.mock.calls).toEqual([[
-      `unir: UNIR_WASM_THREADS=999 is more than this machine's ${cores} core${cores === 1 ? '' : 's'} (and wasm uses at most 8): ` +
-        `threads beyond the cores make every step slower; set UNIR_WASM_THREADS=${cores} or leave it unset`,
-    ]]);
+    expect(warn.mock.calls).toEqual([
+      [
+        `unir: UNIR_WASM_THREADS=999 is more than this machine's ${cores} core${cores === 1 ? '' : 's'} (and wasm uses at most 8): ` +
+          `threads beyond the cores make every step slower; set UNIR_WASM_THREADS=${cores} or leave it unset`,
+      ],
+    ]);
   });
 });

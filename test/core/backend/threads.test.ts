@@ -31,27 +31,40 @@ function workload(): Float32Array[] {
   const stepped = v.dataSync() as Float32Array;
   tf.dispose([g, v]);
   opt.dispose();
-  return [stepped, ...tf.tidy(() => {
-    const a = randT(1, [96, 80]);
-    const b = randT(2, [80, 72]);
-    const q = randT(3, [4, 16, 24]);
-    const x = randT(4, [2, 9, 9, 3]) as tf.Tensor4D;
-    const w = randT(5, [3, 3, 3, 8]) as tf.Tensor4D;
-    const outs = [
-      tf.matMul(a, b),
-      tf.matMul(a, a, true, false),
-      tf.matMul(q, q, false, true),
-      tf.fused.matMul({ a: b, b: a, transposeA: true, transposeB: true, bias: randT(6, [96]), activation: 'relu' }),
-      tf.grad((f: tf.Tensor) => weightedSum(tf.conv2d(x, f as tf.Tensor4D, 2, 'same')))(w),
-      // fused ops on unir's gemm: a dense layer with its three gradients, batched attention slices
-      ...tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => weightedSum(linear(xi, wi as tf.Tensor2D, bi)))([a, b, randT(7, [72])]),
-      fusedAttention(randT(8, [6, 20, 32]) as tf.Tensor3D, randT(9, [6, 24, 32]) as tf.Tensor3D, randT(10, [6, 24, 32]) as tf.Tensor3D, 2)!,
-      // the fused conv (im2col, bias + ReLU, col2im split by image) and max pooling, with their gradients
-      ...tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => weightedSum(maxPool2(conv2d(xi as tf.Tensor4D, wi as tf.Tensor4D, bi, { relu: true }))))(
-        [randT(13, [6, 12, 12, 8]), randT(14, [3, 3, 8, 16]), randT(15, [16])]),
-    ];
-    return outs.map((t) => t.dataSync() as Float32Array);
-  })];
+  return [
+    stepped,
+    ...tf.tidy(() => {
+      const a = randT(1, [96, 80]);
+      const b = randT(2, [80, 72]);
+      const q = randT(3, [4, 16, 24]);
+      const x = randT(4, [2, 9, 9, 3]) as tf.Tensor4D;
+      const w = randT(5, [3, 3, 3, 8]) as tf.Tensor4D;
+      const outs = [
+        tf.matMul(a, b),
+        tf.matMul(a, a, true, false),
+        tf.matMul(q, q, false, true),
+        tf.fused.matMul({ a: b, b: a, transposeA: true, transposeB: true, bias: randT(6, [96]), activation: 'relu' }),
+        tf.grad((f: tf.Tensor) => weightedSum(tf.conv2d(x, f as tf.Tensor4D, 2, 'same')))(w),
+        // fused ops on unir's gemm: a dense layer with its three gradients, batched attention slices
+        ...tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => weightedSum(linear(xi, wi as tf.Tensor2D, bi)))([
+          a,
+          b,
+          randT(7, [72]),
+        ]),
+        fusedAttention(
+          randT(8, [6, 20, 32]) as tf.Tensor3D,
+          randT(9, [6, 24, 32]) as tf.Tensor3D,
+          randT(10, [6, 24, 32]) as tf.Tensor3D,
+          2,
+        )!,
+        // the fused conv (im2col, bias + ReLU, col2im split by image) and max pooling, with their gradients
+        ...tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) =>
+          weightedSum(maxPool2(conv2d(xi as tf.Tensor4D, wi as tf.Tensor4D, bi, { relu: true }))),
+        )([randT(13, [6, 12, 12, 8]), randT(14, [3, 3, 8, 16]), randT(15, [16])]),
+      ];
+      return outs.map((t) => t.dataSync() as Float32Array);
+    }),
+  ];
 }
 
 describe('multithreaded wasm', () => {
@@ -59,23 +72,33 @@ describe('multithreaded wasm', () => {
     // No silent skip: the threaded build must start on every machine this suite runs on (Node ≥ 20 has
     // SharedArrayBuffer and the shim pins tfjs-backend-wasm 4.22.0); if it does not, this fails with the reason.
     const info = await initBackend({ backend: 'wasm', threads: 2, quiet: true });
-    expect(info.multithreadFallback, 'the threaded wasm build did not start, so the gemm pool is untested').toBeUndefined();
+    expect(
+      info.multithreadFallback,
+      'the threaded wasm build did not start, so the gemm pool is untested',
+    ).toBeUndefined();
     expect(info.threads).toBe(2);
     expect(gemmThreads(asWasm(tf.backend()))).toBe(2); // unir's gemm pool is up when initBackend returns
     // products with K past the gemm's K block (256), split by rows across the threads, against the cpu backend
-    const blocked = () => [tf.matMul(randT(20, [40, 300]), randT(21, [300, 24])), tf.matMul(randT(22, [300, 36]), randT(23, [300, 20]), true, false)];
+    const blocked = () => [
+      tf.matMul(randT(20, [40, 300]), randT(21, [300, 24])),
+      tf.matMul(randT(22, [300, 36]), randT(23, [300, 20]), true, false),
+    ];
     const onThreads = await runOn('wasm', blocked);
     const onCpu = await runOn('cpu', blocked);
     await tf.setBackend('wasm');
     // float32 sums of 300 products in another order: ≈ 1e-5; one dropped K block would be off by ≈ 5
-    onThreads.values.forEach((v, i) => expect(maxAbsDiff(v, onCpu.values[i]!), `K = 300 product ${i}`).toBeLessThanOrEqual(3e-4));
+    onThreads.values.forEach((v, i) =>
+      expect(maxAbsDiff(v, onCpu.values[i]!), `K = 300 product ${i}`).toBeLessThanOrEqual(3e-4),
+    );
     const threaded = workload();
     await disposeBackend();
     expect((await initBackend({ backend: 'wasm', threads: 1, quiet: true })).threads).toBe(1);
     const single = workload();
     threaded.forEach((v, i) => expect(maxAbsDiff(v, single[i]!), `output ${i}`).toBeLessThanOrEqual(1e-5));
     // the gemm pool splits rows and batches, it never reorders a sum: its products are bit-identical
-    [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12].forEach((i) => expect(Array.from(threaded[i]!), `output ${i}`).toEqual(Array.from(single[i]!)));
+    [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12].forEach((i) =>
+      expect(Array.from(threaded[i]!), `output ${i}`).toEqual(Array.from(single[i]!)),
+    );
   });
 
   it('a kernel that traps on a worker fails the job with a one-line error and stops the pool (no 2-minute stall)', async () => {
@@ -98,7 +121,9 @@ describe('multithreaded wasm', () => {
     await disposeBackend();
     await tf.ready(); // tfjs starts its highest-priority backend: wasm
     expect(tf.getBackend()).toBe('wasm');
-    expect(tf.tidy(() => Array.from(tf.matMul(tf.ones([2, 3]), tf.ones([2, 3]), false, true).dataSync()))).toEqual([3, 3, 3, 3]);
+    expect(tf.tidy(() => Array.from(tf.matMul(tf.ones([2, 3]), tf.ones([2, 3]), false, true).dataSync()))).toEqual([
+      3, 3, 3, 3,
+    ]);
     expect(tfWasm.getThreadsCount()).toBe(1);
     await disposeBackend();
   });
@@ -109,17 +134,22 @@ describe('multithreaded wasm', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const info = await initBackend({ backend: 'wasm', threads: 2 });
     expect(info.threads).toBe(1);
-    expect(info.multithreadFallback).toMatch(/^cannot write the worker scripts to \/dev\/null\/unir-cache\/wasm-4\.22\.0 \(.*\); set UNIR_CACHE_DIR; wasm runs on 1 thread/);
+    expect(info.multithreadFallback).toMatch(
+      /^cannot write the worker scripts to \/dev\/null\/unir-cache\/wasm-4\.22\.0 \(.*\); set UNIR_CACHE_DIR; wasm runs on 1 thread/,
+    );
     expect(warn.mock.calls).toEqual([[`unir: wasm threads: ${info.multithreadFallback}`]]);
     await disposeBackend();
     warn.mockClear();
-    expect((await initBackend({ backend: 'wasm', threads: 2, quiet: true })).multithreadFallback).toMatch(/cannot write/);
+    expect((await initBackend({ backend: 'wasm', threads: 2, quiet: true })).multithreadFallback).toMatch(
+      /cannot write/,
+    );
     expect(warn).not.toHaveBeenCalled();
   });
 
   it('refuses to patch another tfjs-backend-wasm version', () => {
     expect(prepareThreadShim(2, '4.23.0')).toEqual({
-      ok: false, reason: "@tensorflow/tfjs-backend-wasm is 4.23.0, unir's thread shim is written for 4.22.0",
+      ok: false,
+      reason: "@tensorflow/tfjs-backend-wasm is 4.23.0, unir's thread shim is written for 4.22.0",
     });
   });
 
@@ -127,13 +157,18 @@ describe('multithreaded wasm', () => {
     const cache = mkdtempSync(join(resolve(__dirname, '../../..'), '.cache-threads-')); // under this repo's package.json
     const script = join(cache, 'child.mjs');
     const backend = resolve(__dirname, '../../../src/core/backend/index.ts');
-    writeFileSync(script, `const { initBackend, disposeBackend } = await import(${JSON.stringify(backend)});
+    writeFileSync(
+      script,
+      `const { initBackend, disposeBackend } = await import(${JSON.stringify(backend)});
 const info = await initBackend({ backend: 'wasm', threads: 2, quiet: true });
 await disposeBackend();
-console.log(JSON.stringify(info));\n`);
+console.log(JSON.stringify(info));\n`,
+    );
     try {
       const r = spawnSync(process.execPath, [resolve(__dirname, '../../../bin/run-ts.mjs'), script], {
-        encoding: 'utf8', timeout: 60_000, env: { ...process.env, UNIR_CACHE_DIR: cache, UNIR_WASM_THREADS: '2' },
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, UNIR_CACHE_DIR: cache, UNIR_WASM_THREADS: '2' },
       });
       expect(r.status, r.stderr.slice(-500)).toBe(0);
       const info = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { threads: number; multithreadFallback?: string };
@@ -148,13 +183,19 @@ console.log(JSON.stringify(info));\n`);
     const dir = mkdtempSync(join(tmpdir(), 'unir-threads-'));
     const script = join(dir, 'child.mjs');
     const backend = resolve(__dirname, '../../../src/core/backend/index.ts');
-    writeFileSync(script, `const { initBackend, disposeBackend } = await import(${JSON.stringify(backend)});
+    writeFileSync(
+      script,
+      `const { initBackend, disposeBackend } = await import(${JSON.stringify(backend)});
 const info = await initBackend({ backend: 'wasm', threads: 2, quiet: true });
 if (process.argv[2] === 'dispose') await disposeBackend();
-console.log(JSON.stringify(info));\n`);
+console.log(JSON.stringify(info));\n`,
+    );
     try {
       for (const mode of ['dispose', 'keep']) {
-        const r = spawnSync(process.execPath, [resolve(__dirname, '../../../bin/run-ts.mjs'), script, mode], { encoding: 'utf8', timeout: 60_000 });
+        const r = spawnSync(process.execPath, [resolve(__dirname, '../../../bin/run-ts.mjs'), script, mode], {
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
         expect(r.signal, `${mode}: ${r.stderr}`).toBeNull();
         expect(r.status).toBe(0);
         expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toMatchObject({ name: 'wasm', simd: true });

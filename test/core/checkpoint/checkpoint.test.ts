@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listCheckpoints, loadCheckpoint, loadLatestCheckpoint, saveCheckpoint } from '../../../src/core/checkpoint/checkpoint';
+import {
+  listCheckpoints,
+  loadCheckpoint,
+  loadLatestCheckpoint,
+  saveCheckpoint,
+} from '../../../src/core/checkpoint/checkpoint';
 import { isUserError } from '../../../src/core/errors';
 
 let tmp: string;
@@ -15,7 +20,10 @@ beforeAll(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const tensors = () => ({
-  'model/text/0': tf.tensor2d([[0.1, -2.5e-7, 3.4028235e38], [Number.MIN_VALUE, -0, 1 / 3]]),
+  'model/text/0': tf.tensor2d([
+    [0.1, -2.5e-7, 3.4028235e38],
+    [Number.MIN_VALUE, -0, 1 / 3],
+  ]),
   'model/image/0': tf.tensor1d([1, 2, 3], 'int32'),
   'optim/model/text/0/adamw/step': tf.scalar(7),
 });
@@ -46,7 +54,9 @@ describe('checkpoints', () => {
       expect([u.dtype, u.shape]).toEqual([t.dtype, t.shape]);
       const a = t.dataSync();
       const b = u.dataSync();
-      expect(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)).toEqual(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+      expect(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)).toEqual(
+        new Uint8Array(a.buffer, a.byteOffset, a.byteLength),
+      );
     }
     Object.values(src).forEach((t) => t.dispose());
     Object.values(ck.tensors).forEach((t) => t.dispose());
@@ -88,11 +98,15 @@ describe('checkpoints', () => {
     const path = await saveCheckpoint(dir, 3, src, {});
     Object.values(src).forEach((t) => t.dispose());
     writeFileSync(join(path, 'weights.bin'), readFileSync(join(path, 'weights.bin')).subarray(0, 10));
-    expect((await errorOf(loadCheckpoint(path))).message).toMatch(/^.*step-00000003: unreadable checkpoint: weights.bin has 10 bytes, the manifest says \d+; delete this directory/);
+    expect((await errorOf(loadCheckpoint(path))).message).toMatch(
+      /^.*step-00000003: unreadable checkpoint: weights.bin has 10 bytes, the manifest says \d+; delete this directory/,
+    );
     rmSync(join(path, 'model.json'));
     expect((await errorOf(loadCheckpoint(path))).message).toContain('unreadable checkpoint: model.json is missing');
     writeFileSync(join(path, 'model.json'), '{"format": "something-else"}');
-    expect((await errorOf(loadCheckpoint(path))).message).toContain("model.json is not a unir-checkpoint/1 manifest (format \"something-else\")");
+    expect((await errorOf(loadCheckpoint(path))).message).toContain(
+      'model.json is not a unir-checkpoint/1 manifest (format "something-else")',
+    );
     writeFileSync(join(path, 'model.json'), '{not json');
     expect((await errorOf(loadCheckpoint(path))).message).toContain('model.json is not valid JSON');
     expect(existsSync(path)).toBe(true);

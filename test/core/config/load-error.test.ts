@@ -11,7 +11,11 @@ const file = (name: string, text: string) => {
   writeFileSync(p, text);
   return p;
 };
-const errorOf = (p: string) => loadExperiment(p).then(() => 'loaded', (e: Error) => e.message);
+const errorOf = (p: string) =>
+  loadExperiment(p).then(
+    () => 'loaded',
+    (e: Error) => e.message,
+  );
 const RUN_TS = relative(process.cwd(), resolve('bin/run-ts.mjs'));
 
 describe('an experiment file that does not load: file:line:column and the message, one line', () => {
@@ -23,13 +27,23 @@ describe('an experiment file that does not load: file:line:column and the messag
 
   it('an error thrown while the file runs: its line in the file, and a command that shows the trace from this directory', async () => {
     const p = file('throws.ts', "const n: number = 1;\nthrow new Error('no data for ' + n);\nexport default {};\n");
-    expect(await errorOf(p)).toMatch(new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:\\d+: cannot load: no data for 1; fix the file \\('node ${RUN_TS} ${p}' shows the full trace\\)$`));
+    expect(await errorOf(p)).toMatch(
+      new RegExp(
+        `^${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:\\d+: cannot load: no data for 1; fix the file \\('node ${RUN_TS} ${p}' shows the full trace\\)$`,
+      ),
+    );
     const imp = file('import.ts', "import { nope } from './nowhere';\nexport default nope;\n");
-    expect(await errorOf(imp)).toMatch(new RegExp(`^${imp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(:1:1)?: cannot load: Cannot find module .*nowhere.*; fix the file \\('node .*run-ts\\.mjs .*' shows the full trace\\)$`));
+    expect(await errorOf(imp)).toMatch(
+      new RegExp(
+        `^${imp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(:1:1)?: cannot load: Cannot find module .*nowhere.*; fix the file \\('node .*run-ts\\.mjs .*' shows the full trace\\)$`,
+      ),
+    );
   });
 
   it('JSON: the line and column where parsing stopped', async () => {
     const p = file('bad.json', '{\n  "id": "x",\n  "seed": 1,\n}\n');
-    expect(await errorOf(p)).toBe(`${p}: not valid JSON at line 4, column 1 (Expected double-quoted property name); fix it there`);
+    expect(await errorOf(p)).toBe(
+      `${p}: not valid JSON at line 4, column 1 (Expected double-quoted property name); fix it there`,
+    );
   });
 });

@@ -15,7 +15,9 @@ describe('unir data', () => {
     expect(lines).toHaveLength(30);
     expect(lines[0]).toBe(`${BROKEN}:3: json: not valid JSON; write one JSON object per line`);
     expect(lines).toContain(`${BROKEN}:18: slots[0].end: 12 is past the end of text (length 8)`);
-    expect(lines).toContain(`${BROKEN}:15: path: cannot decode images/not-an-image.png as an image: Input file contains unsupported image format`);
+    expect(lines).toContain(
+      `${BROKEN}:15: path: cannot decode images/not-an-image.png as an image: Input file contains unsupported image format`,
+    );
     expect(lines.at(-1)).toBe('29 problems in 25 lines');
     expect(r.stderr).toBe('');
     expect(r.stdout + r.stderr).not.toMatch(/\bat .*\.ts:\d+/);
@@ -48,7 +50,14 @@ describe('unir data', () => {
 
   it('build calls the emoji-cldr builder (an up-to-date build in --out is kept, so nothing is rebuilt)', () => {
     const out = mkdtempSync(join(tmpdir(), 'unir-build-'));
-    const header = { type: 'header', name: 'emoji-cldr', version: emojiCldrBuildVersion(), languages: ['en'], intents: [], slotLabels: [] };
+    const header = {
+      type: 'header',
+      name: 'emoji-cldr',
+      version: emojiCldrBuildVersion(),
+      languages: ['en'],
+      intents: [],
+      slotLabels: [],
+    };
     writeFileSync(join(out, MANIFEST_FILE), `${JSON.stringify(header)}\n`);
     writeFileSync(join(out, COUNTS_FILE), '{}');
     const r = unir(['data', 'build', '--out', out]);
@@ -57,9 +66,18 @@ describe('unir data', () => {
   });
 
   it.each([
-    [['data', 'valdate', BROKEN], "unir: data: unknown subcommand 'valdate'. Did you mean 'validate'? Use one of validate, build, stats."],
-    [['data', 'validate'], "unir: data validate: give the manifest path, e.g. 'unir data validate data/emoji-cldr/manifest.jsonl'"],
-    [['data', 'stats', 'nope.jsonl'], 'unir: nope.jsonl: manifest not found; give the path of a manifest.jsonl (see data-cards/FORMAT.md)'],
+    [
+      ['data', 'valdate', BROKEN],
+      "unir: data: unknown subcommand 'valdate'. Did you mean 'validate'? Use one of validate, build, stats.",
+    ],
+    [
+      ['data', 'validate'],
+      "unir: data validate: give the manifest path, e.g. 'unir data validate data/emoji-cldr/manifest.jsonl'",
+    ],
+    [
+      ['data', 'stats', 'nope.jsonl'],
+      'unir: nope.jsonl: manifest not found; give the path of a manifest.jsonl (see data-cards/FORMAT.md)',
+    ],
     [['data', 'build', 'coco'], "unir: data build: unknown dataset 'coco'; buildable: emoji-cldr"],
   ])('bad input %j: one line on stderr, exit 2', (args, message) => {
     const r = unir(args);

@@ -27,7 +27,9 @@ describe('loadManifestDataset', () => {
 
   it('an unknown split → UserError with a did-you-mean', async () => {
     const ds = await loadManifestDataset(VALID);
-    expect(() => ds.split('tset')).toThrow(`split 'tset' is not in dataset 'tiny' (${resolve(VALID)}). Did you mean 'test'? Known: train, test`);
+    expect(() => ds.split('tset')).toThrow(
+      `split 'tset' is not in dataset 'tiny' (${resolve(VALID)}). Did you mean 'test'? Known: train, test`,
+    );
   });
 
   it('languages keeps only texts and queries in those languages; an absent language is a UserError', async () => {
@@ -36,7 +38,9 @@ describe('loadManifestDataset', () => {
     expect(ds.texts.map((t) => t.id)).toEqual(['cap/dog/de/train', 'chunk/dog/de/train']);
     expect(ds.queries.map((q) => q.id)).toEqual(['q/dog/de/0/train']);
     expect(ds.images).toHaveLength(4);
-    await expect(loadManifestDataset(VALID, { languages: ['fr'] })).rejects.toThrow(`languages: 'fr' is not in ${VALID}. It has: en, de, ja`);
+    await expect(loadManifestDataset(VALID, { languages: ['fr'] })).rejects.toThrow(
+      `languages: 'fr' is not in ${VALID}. It has: en, de, ja`,
+    );
   });
 
   it('a bad manifest → UserError with the first problem and the count of the rest', async () => {
@@ -57,6 +61,8 @@ describe('loadManifestDataset', () => {
     const ds = await loadManifestDataset(file, { skipBadImages: true, log: (l) => log.push(l) });
     expect(ds.warnings).toEqual([`${file}:4: path: file not found: images/cat.jpg`]);
     expect(ds.images.map((i) => i.id)).toEqual(['img/png/dog', 'img/svg/dog', 'img/webp/fish']);
-    expect(log).toEqual([`unir: skipped 1 bad image(s) in ${file}; first: ${file}:4: path: file not found: images/cat.jpg`]);
+    expect(log).toEqual([
+      `unir: skipped 1 bad image(s) in ${file}; first: ${file}:4: path: file not found: images/cat.jpg`,
+    ]);
   });
 });

@@ -13,7 +13,8 @@ const solid = (w: number, h: number, channels: 3 | 4, c: { r: number; g: number;
   sharp({ create: { width: w, height: h, channels, background: { alpha: 1, ...c } } });
 
 /** Pixel (y, x) of an (H, W, 3) image. */
-const px = (a: Float32Array, size: number, y: number, x: number) => Array.from(a.subarray((y * size + x) * 3, (y * size + x) * 3 + 3));
+const px = (a: Float32Array, size: number, y: number, x: number) =>
+  Array.from(a.subarray((y * size + x) * 3, (y * size + x) * 3 + 3));
 const WHITE = [1, 1, 1];
 
 beforeAll(async () => {
@@ -23,7 +24,10 @@ beforeAll(async () => {
   await solid(6, 6, 4, { r: 0, g: 0, b: 0, alpha: 0.5 }).png().toFile(join(dir, 'half.png'));
   await solid(6, 6, 3, { r: 0, g: 255, b: 0 }).jpeg({ quality: 95 }).toFile(join(dir, 'green.jpg'));
   await solid(8, 4, 3, { r: 0, g: 0, b: 255 }).webp({ lossless: true }).toFile(join(dir, 'wide.webp'));
-  writeFileSync(join(dir, 'huge.svg'), '<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="100000" viewBox="0 0 4 4"><rect width="4" height="4" fill="#00ff00"/></svg>');
+  writeFileSync(
+    join(dir, 'huge.svg'),
+    '<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="100000" viewBox="0 0 4 4"><rect width="4" height="4" fill="#00ff00"/></svg>',
+  );
   const png = await solid(6, 6, 3, { r: 1, g: 2, b: 3 }).png().toBuffer();
   writeFileSync(join(dir, 'truncated.png'), png.subarray(0, 30));
   writeFileSync(join(dir, 'text.png'), 'not an image\n');
@@ -71,11 +75,16 @@ describe('decodeImage', () => {
   });
 
   it('a corrupt, non-image or missing file → UserError naming the file', async () => {
-    await expect(decodeImage(join(dir, 'truncated.png'), 8)).rejects.toThrow(`${join(dir, 'truncated.png')}: cannot decode image: `);
+    await expect(decodeImage(join(dir, 'truncated.png'), 8)).rejects.toThrow(
+      `${join(dir, 'truncated.png')}: cannot decode image: `,
+    );
     await expect(decodeImage(join(dir, 'text.png'), 8)).rejects.toThrow(
       `${join(dir, 'text.png')}: cannot decode image: Input file contains unsupported image format`,
     );
-    await expect(decodeImage(join(dir, 'gone.png'), 8)).rejects.toMatchObject({ name: 'UserError', message: `${join(dir, 'gone.png')}: image file not found` });
+    await expect(decodeImage(join(dir, 'gone.png'), 8)).rejects.toMatchObject({
+      name: 'UserError',
+      message: `${join(dir, 'gone.png')}: image file not found`,
+    });
   });
 });
 
@@ -94,7 +103,9 @@ describe('loadImages', () => {
   });
 
   it('without skipBad, the first bad file rejects with its UserError', async () => {
-    await expect(loadImages([join(dir, 'red.png'), join(dir, 'text.png')], 4)).rejects.toThrow(`${join(dir, 'text.png')}: cannot decode image`);
+    await expect(loadImages([join(dir, 'red.png'), join(dir, 'text.png')], 4)).rejects.toThrow(
+      `${join(dir, 'text.png')}: cannot decode image`,
+    );
   });
 });
 
@@ -126,7 +137,9 @@ describe('loadImageTensorCache', () => {
     expect(second.ids).toEqual(first.ids);
     expect(second.data).toEqual(first.data);
 
-    await solid(3, 3, 3, { r: 0, g: 0, b: 0 }).png().toFile(join(root, 'images', 'cat.jpg.tmp.png'));
+    await solid(3, 3, 3, { r: 0, g: 0, b: 0 })
+      .png()
+      .toFile(join(root, 'images', 'cat.jpg.tmp.png'));
     cpSync(join(root, 'images', 'cat.jpg.tmp.png'), join(root, 'images', 'cat.jpg'));
     const third = await loadImageTensorCache(ds, 'train', 8);
     expect(third.fromCache).toBe(false);
@@ -160,13 +173,17 @@ describe('loadImageTensorCache', () => {
     cpSync('test/fixtures/manifests/valid', root, { recursive: true });
     const ds = await loadManifestDataset(join(root, 'manifest.jsonl'), { skipBadImages: true });
     writeFileSync(join(root, 'images', 'dog.svg'), '<svg'); // corrupted after validation: must not crash
-    await expect(loadImageTensorCache(ds, 'train', 4)).rejects.toThrow(`${join(root, 'images', 'dog.svg')}: cannot decode image`);
+    await expect(loadImageTensorCache(ds, 'train', 4)).rejects.toThrow(
+      `${join(root, 'images', 'dog.svg')}: cannot decode image`,
+    );
     const r = await loadImageTensorCache(ds, 'train', 4, { skipBad: true });
     expect(r.ids).toEqual(['img/png/dog', 'img/jpg/cat']);
     expect(r.skipped.map((s) => s.id)).toEqual(['img/svg/dog']);
     const again = await loadImageTensorCache(ds, 'train', 4, { skipBad: true });
     expect(again).toMatchObject({ fromCache: true, ids: r.ids, skipped: r.skipped });
-    await expect(loadImageTensorCache(ds, 'train', 4)).rejects.toThrow(`${join(root, 'images', 'dog.svg')}: cannot decode image`);
+    await expect(loadImageTensorCache(ds, 'train', 4)).rejects.toThrow(
+      `${join(root, 'images', 'dog.svg')}: cannot decode image`,
+    );
   });
 
   it('checkImages: false does not skip a bad image when the dataset says skipBadImages: false: the error names the manifest line', async () => {
@@ -178,9 +195,15 @@ describe('loadImageTensorCache', () => {
     expect(strict.skipBadImages).toBe(false);
     const err = await loadImageTensorCache(strict, 'train', 4, { skipBad: true }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(UserError);
-    expect((err as Error).message).toMatch(new RegExp(`^${escapeRe(manifest)}:3: path: ${escapeRe(join(root, 'images', 'dog.svg'))}: cannot decode image: .+; fix or replace the image, or set skipBadImages: true in the dataset config to leave bad images out$`));
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `^${escapeRe(manifest)}:3: path: ${escapeRe(join(root, 'images', 'dog.svg'))}: cannot decode image: .+; fix or replace the image, or set skipBadImages: true in the dataset config to leave bad images out$`,
+      ),
+    );
     const lenient = await loadManifestDataset(manifest, { checkImages: false, skipBadImages: true });
-    expect((await loadImageTensorCache(lenient, 'train', 4, { skipBad: true })).skipped.map((s) => s.id)).toEqual(['img/svg/dog']);
+    expect((await loadImageTensorCache(lenient, 'train', 4, { skipBad: true })).skipped.map((s) => s.id)).toEqual([
+      'img/svg/dog',
+    ]);
   });
 });
 

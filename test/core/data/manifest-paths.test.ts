@@ -31,7 +31,11 @@ const outsideMsg = (path: string, where = `the manifest's folder ${ds}`) =>
 
 describe('manifest image paths stay inside the dataset folder', () => {
   it("a '..' path out of the folder is a problem on its line, reported before the file is opened (not a decode error)", async () => {
-    for (const [path, checkImages] of [['../outside/passwd', true], ['../../../../../../../../etc/passwd', true], ['../outside/dog.png', false]] as const) {
+    for (const [path, checkImages] of [
+      ['../outside/passwd', true],
+      ['../../../../../../../../etc/passwd', true],
+      ['../outside/dog.png', false],
+    ] as const) {
       const file = manifestWith('escape.jsonl', 2, path);
       const m = await parseManifest(file, { checkImages });
       expect(m.problems.map(formatProblem)).toEqual([`${file}:2: ${outsideMsg(path)}`]);
@@ -49,7 +53,9 @@ describe('manifest image paths stay inside the dataset folder', () => {
     const inside = manifestWith('inside.jsonl', 2, 'images/../images/dog.png');
     expect((await parseManifest(inside)).problems).toEqual([]);
     const abs = manifestWith('abs.jsonl', 2, join(outside, 'dog.png'));
-    expect((await parseManifest(abs)).problems.map(formatProblem)).toEqual([`${abs}:2: path: must be relative to the manifest directory`]);
+    expect((await parseManifest(abs)).problems.map(formatProblem)).toEqual([
+      `${abs}:2: path: must be relative to the manifest directory`,
+    ]);
   });
 
   it('imageRoot allows a folder above the manifest: the image loads from there; other escapes stay refused', async () => {
@@ -60,6 +66,8 @@ describe('manifest image paths stay inside the dataset folder', () => {
     expect((await parseManifest(etc, { imageRoot: tmp })).problems.map(formatProblem)).toEqual([
       `${etc}:2: ${outsideMsg('../../../../../../../../etc/passwd', `the manifest's folder and imageRoot '${tmp}'`)}`,
     ]);
-    await expect(parseManifest(file, { imageRoot: join(tmp, 'nope') })).rejects.toThrow(`imageRoot '${join(tmp, 'nope')}': no such folder; give the folder that holds the dataset's images`);
+    await expect(parseManifest(file, { imageRoot: join(tmp, 'nope') })).rejects.toThrow(
+      `imageRoot '${join(tmp, 'nope')}': no such folder; give the folder that holds the dataset's images`,
+    );
   });
 });

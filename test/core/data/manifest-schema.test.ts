@@ -74,19 +74,34 @@ describe('parseManifest', () => {
     expect(m.records).toHaveLength(18);
     const q = m.records.find((r) => r.id === 'q/cat/en/0/train') as QueryRecord;
     // "find a picture of cat face from yesterday": words 4..6 = "cat face", 7..8 = "yesterday"
-    expect(q.slots).toEqual([{ label: 'object', start: 18, end: 26 }, { label: 'time', start: 32, end: 41 }]);
+    expect(q.slots).toEqual([
+      { label: 'object', start: 18, end: 26 },
+      { label: 'time', start: 32, end: 41 },
+    ]);
     expect(q.text.slice(18, 26)).toBe(q.semanticText);
     const char = m.records.find((r) => r.id === 'q/dog/en/0/train') as QueryRecord;
-    expect(char.slots).toEqual([{ label: 'object', start: 28, end: 36 }, { label: 'time', start: 42, end: 52 }]);
+    expect(char.slots).toEqual([
+      { label: 'object', start: 28, end: 36 },
+      { label: 'time', start: 42, end: 52 },
+    ]);
     expect(m.records.find((r) => r.id === 'q/none/en/0/train')).toMatchObject({ group: null, intent: 'play_music' });
   });
 
   it('counts words with Intl.Segmenter: Thai without spaces has word offsets too', async () => {
     const text = 'ช่วยหารูปหน้าสุนัขหน่อย'; // ช่วย หา รูป หน้า สุนัข หน่อย
-    const file = tmpManifest([JSON.stringify({
-      type: 'query', id: 'q', group: 'dog', split: 'train', lang: 'th', text, intent: 'find_image',
-      slots: [{ label: 'object', startWord: 3, endWord: 5 }], semanticText: 'หน้าสุนัข',
-    })]);
+    const file = tmpManifest([
+      JSON.stringify({
+        type: 'query',
+        id: 'q',
+        group: 'dog',
+        split: 'train',
+        lang: 'th',
+        text,
+        intent: 'find_image',
+        slots: [{ label: 'object', startWord: 3, endWord: 5 }],
+        semanticText: 'หน้าสุนัข',
+      }),
+    ]);
     const m = await parseManifest(file);
     expect(m.problems).toEqual([]);
     const q = m.records[0] as QueryRecord;
@@ -94,8 +109,24 @@ describe('parseManifest', () => {
   });
 
   it('catches overlaps with an earlier, longer span that is not the nearest one', async () => {
-    const slots = [{ label: 'a', start: 0, end: 10 }, { label: 'b', start: 2, end: 3 }, { label: 'c', start: 5, end: 6 }];
-    const file = tmpManifest([JSON.stringify({ type: 'query', id: 'q', group: null, split: 'val', lang: 'en', text: 'abcdefghijkl', intent: 'x', slots, semanticText: '' })]);
+    const slots = [
+      { label: 'a', start: 0, end: 10 },
+      { label: 'b', start: 2, end: 3 },
+      { label: 'c', start: 5, end: 6 },
+    ];
+    const file = tmpManifest([
+      JSON.stringify({
+        type: 'query',
+        id: 'q',
+        group: null,
+        split: 'val',
+        lang: 'en',
+        text: 'abcdefghijkl',
+        intent: 'x',
+        slots,
+        semanticText: '',
+      }),
+    ]);
     const m = await parseManifest(file);
     expect(m.problems.map((p) => `${p.field}: ${p.message}`)).toEqual([
       'slots[1]: overlaps slots[0] [0, 10); spans must not overlap',
@@ -112,11 +143,24 @@ describe('parseManifest', () => {
   });
 
   it('keeps an optional query subset and names a malformed one', async () => {
-    const q = (id: string, subset?: unknown) => JSON.stringify({
-      type: 'query', id, group: null, split: 'test', lang: 'en', text: 'play jazz', intent: 'play_music', slots: [], semanticText: 'jazz', ...(subset === undefined ? {} : { subset }),
-    });
+    const q = (id: string, subset?: unknown) =>
+      JSON.stringify({
+        type: 'query',
+        id,
+        group: null,
+        split: 'test',
+        lang: 'en',
+        text: 'play jazz',
+        intent: 'play_music',
+        slots: [],
+        semanticText: 'jazz',
+        ...(subset === undefined ? {} : { subset }),
+      });
     const m = await parseManifest(tmpManifest([q('a', 'held-out'), q('b'), q('c', 'Held Out'), q('d', 3)]));
-    expect(m.records.map((r) => [r.id, (r as QueryRecord).subset])).toEqual([['a', 'held-out'], ['b', undefined]]);
+    expect(m.records.map((r) => [r.id, (r as QueryRecord).subset])).toEqual([
+      ['a', 'held-out'],
+      ['b', undefined],
+    ]);
     expect(m.problems.map((p) => `${p.line}: ${p.field}: ${p.message}`)).toEqual([
       "3: subset: invalid subset 'Held Out'; use lower case a-z, 0-9, _ and - starting with a letter (e.g. held-out)",
       '4: subset: expected a string, got a number (3)',
@@ -125,7 +169,9 @@ describe('parseManifest', () => {
 
   it('an empty manifest is one problem; a missing one is a UserError naming it', async () => {
     const m = await parseManifest(tmpManifest(['', '  ']));
-    expect(m.problems.map((p) => `${p.line}: ${p.field}: ${p.message}`)).toEqual(['1: file: no records; a manifest needs image, text or query lines']);
+    expect(m.problems.map((p) => `${p.line}: ${p.field}: ${p.message}`)).toEqual([
+      '1: file: no records; a manifest needs image, text or query lines',
+    ]);
     await expect(parseManifest('nope/manifest.jsonl')).rejects.toThrow(
       'nope/manifest.jsonl: manifest not found; give the path of a manifest.jsonl (see data-cards/FORMAT.md)',
     );

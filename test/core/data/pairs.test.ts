@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { createDataset, type DatasetRecords } from '../../../src/core/data/dataset';
 import { loadManifestDataset } from '../../../src/core/data/load-manifest';
-import { captionChunkPairs, groupsOf, imageCaptionPairs, imageImagePairs, queryChunkPairs, queryImagePairs } from '../../../src/core/data/pairs';
+import {
+  captionChunkPairs,
+  groupsOf,
+  imageCaptionPairs,
+  imageImagePairs,
+  queryChunkPairs,
+  queryImagePairs,
+} from '../../../src/core/data/pairs';
 
 const VALID = 'test/fixtures/manifests/valid/manifest.jsonl';
 
@@ -9,7 +16,9 @@ const VALID = 'test/fixtures/manifests/valid/manifest.jsonl';
 type Rec = { id: string; split: string; group: string | null };
 function oracle<A extends Rec, B extends Rec>(as: readonly A[], bs: readonly B[], ok = (_a: A, _b: B) => true) {
   const out: string[] = [];
-  for (const a of as) for (const b of bs) if (a.group !== null && a.split === b.split && a.group === b.group && ok(a, b)) out.push(`${a.id}|${b.id}`);
+  for (const a of as)
+    for (const b of bs)
+      if (a.group !== null && a.split === b.split && a.group === b.group && ok(a, b)) out.push(`${a.id}|${b.id}`);
   return out;
 }
 
@@ -38,15 +47,22 @@ describe('groupsOf and pairs', () => {
     expect(same).toHaveLength(4); // dog en, dog de, cat en, fish en
     expect(queryChunkPairs(ds).map((p) => `${p.query.id}|${p.chunk.id}`)).toEqual(oracle(ds.queries, chunks));
     expect(queryImagePairs(ds, { intents: ['find_image'] }).map((p) => `${p.query.id}|${p.image.id}`)).toEqual([
-      'q/dog/en/0/train|img/png/dog', 'q/dog/en/0/train|img/svg/dog', 'q/fish/en/0/test|img/webp/fish',
+      'q/dog/en/0/train|img/png/dog',
+      'q/dog/en/0/train|img/svg/dog',
+      'q/fish/en/0/test|img/webp/fish',
     ]);
-    expect(imageCaptionPairs(ds, { languages: ['ja'] }).map((p) => p.caption.id)).toEqual(['cap/dog/ja/train', 'cap/dog/ja/train']);
+    expect(imageCaptionPairs(ds, { languages: ['ja'] }).map((p) => p.caption.id)).toEqual([
+      'cap/dog/ja/train',
+      'cap/dog/ja/train',
+    ]);
   });
 
   it('never pairs across splits, even when a group appears in two', () => {
     const base = { group: 'g', line: 1 };
     const ds = createDataset({
-      name: 'x', root: '/tmp', manifestPath: '/tmp/m.jsonl',
+      name: 'x',
+      root: '/tmp',
+      manifestPath: '/tmp/m.jsonl',
       records: [
         { ...base, type: 'image', id: 'i-train', split: 'train', path: 'a.png' },
         { ...base, type: 'image', id: 'i-test', split: 'test', path: 'b.png' },
@@ -60,17 +76,41 @@ describe('groupsOf and pairs', () => {
 });
 
 describe('image-image pairs', () => {
-  const img = (id: string, group: string, family: string | undefined, split = 'train') => ({ type: 'image' as const, line: 1, id, group, split, path: `${id}.png`, file: `/x/${id}.png`, ...(family ? { family } : {}) });
+  const img = (id: string, group: string, family: string | undefined, split = 'train') => ({
+    type: 'image' as const,
+    line: 1,
+    id,
+    group,
+    split,
+    path: `${id}.png`,
+    file: `/x/${id}.png`,
+    ...(family ? { family } : {}),
+  });
   it('pair each image with the images of its group in other families (both orders), same split only', () => {
     const ds = createDataset({
-      name: 't', root: '/x', manifestPath: '/x/m.jsonl',
-      records: [img('a1', 'a', 'google'), img('a2', 'a', 'twitter'), img('a3', 'a', 'twitter'), img('b1', 'b', 'google'), img('a9', 'a', 'openmoji', 'test')],
+      name: 't',
+      root: '/x',
+      manifestPath: '/x/m.jsonl',
+      records: [
+        img('a1', 'a', 'google'),
+        img('a2', 'a', 'twitter'),
+        img('a3', 'a', 'twitter'),
+        img('b1', 'b', 'google'),
+        img('a9', 'a', 'openmoji', 'test'),
+      ],
     });
-    const got = imageImagePairs(ds).map((p) => `${p.image.id}|${p.other.id}`).sort();
+    const got = imageImagePairs(ds)
+      .map((p) => `${p.image.id}|${p.other.id}`)
+      .sort();
     expect(got).toEqual(['a1|a2', 'a1|a3', 'a2|a1', 'a3|a1']); // not a2|a3 (same family); b has one image; test's a9 is another split
   });
   it('without families, any other image of the group', () => {
-    const ds = createDataset({ name: 't', root: '/x', manifestPath: '/x/m.jsonl', records: [img('a1', 'a', undefined), img('a2', 'a', undefined)] });
+    const ds = createDataset({
+      name: 't',
+      root: '/x',
+      manifestPath: '/x/m.jsonl',
+      records: [img('a1', 'a', undefined), img('a2', 'a', undefined)],
+    });
     expect(imageImagePairs(ds).map((p) => `${p.image.id}|${p.other.id}`)).toEqual(['a1|a2', 'a2|a1']);
   });
 });

@@ -19,7 +19,13 @@ beforeAll(async () => {
 function split(seed: number): EmbeddingSet {
   const r = rng(seed);
   const dim = 8;
-  const rows: { id: string; kind: 'image' | 'text' | 'query'; lang: string | null; group: string | null; role: 'caption' | 'chunk' | null }[] = [];
+  const rows: {
+    id: string;
+    kind: 'image' | 'text' | 'query';
+    lang: string | null;
+    group: string | null;
+    role: 'caption' | 'chunk' | null;
+  }[] = [];
   for (let g = 0; g < 12; g++) {
     rows.push({ id: `img/${g}`, kind: 'image', lang: null, group: `g${g}`, role: null });
     for (const lang of ['en', 'de', 'zh']) {
@@ -36,7 +42,14 @@ function split(seed: number): EmbeddingSet {
     for (let d = 0; d < dim; d++) norm += (vectors[i * dim + d] = Math.sin(g * 7 + d) + (r() - 0.5) * 1.5) ** 2;
     for (let d = 0; d < dim; d++) vectors[i * dim + d]! /= Math.sqrt(norm);
   });
-  return { ids: rows.map((x) => x.id), kind: rows.map((x) => x.kind), lang: rows.map((x) => x.lang), group: rows.map((x) => x.group), role: rows.map((x) => x.role), vectors };
+  return {
+    ids: rows.map((x) => x.id),
+    kind: rows.map((x) => x.kind),
+    lang: rows.map((x) => x.lang),
+    group: rows.map((x) => x.group),
+    role: rows.map((x) => x.role),
+    vectors,
+  };
 }
 
 describe('embeddings export', () => {
@@ -61,7 +74,11 @@ describe('embeddings export', () => {
     const run = join(tmp, 'run-b');
     exportEmbeddings(run, 'test', set);
     const plugin = retrieval.create(retrieval.configSchema.parse({}), {}).evaluate({ split: 'test', embeddings: set });
-    const out = JSON.parse(execFileSync(process.execPath, ['bin/run-ts.mjs', 'scripts/recompute-metrics.ts', run, 'test'], { encoding: 'utf8' }));
+    const out = JSON.parse(
+      execFileSync(process.execPath, ['bin/run-ts.mjs', 'scripts/recompute-metrics.ts', run, 'test'], {
+        encoding: 'utf8',
+      }),
+    );
     expect(Object.keys(out).sort()).toEqual(['i2t', 't2i', 't2t']);
     let compared = 0;
     for (const task of ['t2i', 'i2t', 't2t'] as const) {
@@ -81,10 +98,16 @@ describe('embeddings export', () => {
 
   it('a missing or truncated export is a one-line error naming the file', () => {
     const run = join(tmp, 'run-c');
-    expect(() => readEmbeddings(run, 'val')).toThrow(`${join(run, 'embeddings', 'val.json')}: missing; this run exported no 'val' embeddings (evaluate it again to write them)`);
+    expect(() => readEmbeddings(run, 'val')).toThrow(
+      `${join(run, 'embeddings', 'val.json')}: missing; this run exported no 'val' embeddings (evaluate it again to write them)`,
+    );
     exportEmbeddings(run, 'val', split(3));
     writeFileSync(join(run, 'embeddings', 'val.f32'), Buffer.alloc(12));
-    expect(() => readEmbeddings(run, 'val')).toThrow(/val\.f32: expected \d+ bytes \(\d+ × 8 float32\), found 12; re-export the embeddings$/);
-    expect(() => exportEmbeddings(run, '../x', split(3))).toThrow("embeddings: split name '../x' must be a plain file name");
+    expect(() => readEmbeddings(run, 'val')).toThrow(
+      /val\.f32: expected \d+ bytes \(\d+ × 8 float32\), found 12; re-export the embeddings$/,
+    );
+    expect(() => exportEmbeddings(run, '../x', split(3))).toThrow(
+      "embeddings: split name '../x' must be a plain file name",
+    );
   });
 });

@@ -12,13 +12,28 @@ beforeAll(async () => {
 
 /** Whitespace words; a word longer than 4 chars takes two tokens (its second token is not a first piece). */
 const tokenizer: Tokenizer = {
-  id: 'test-ws', vocabSize: 32, pieces: 1, maxLength: 8, padId: 0, clsId: 1,
-  words: (text) => [...text.matchAll(/\S+/g)].map((m) => ({ text: m[0], start: m.index!, end: m.index! + m[0].length })),
+  id: 'test-ws',
+  vocabSize: 32,
+  pieces: 1,
+  maxLength: 8,
+  padId: 0,
+  clsId: 1,
+  words: (text) =>
+    [...text.matchAll(/\S+/g)].map((m) => ({ text: m[0], start: m.index!, end: m.index! + m[0].length })),
   encode(texts) {
     const words = texts.map((t) => this.words(t));
     const T = this.maxLength;
     const B = texts.length;
-    const e: EncodedBatch = { batch: B, length: T, pieces: 1, ids: new Int32Array(B * T), mask: new Float32Array(B * T), wordIndex: new Int32Array(B * T).fill(-1), firstPiece: new Uint8Array(B * T), words: [] };
+    const e: EncodedBatch = {
+      batch: B,
+      length: T,
+      pieces: 1,
+      ids: new Int32Array(B * T),
+      mask: new Float32Array(B * T),
+      wordIndex: new Int32Array(B * T).fill(-1),
+      firstPiece: new Uint8Array(B * T),
+      words: [],
+    };
     words.forEach((ws, b) => {
       let t = 0;
       e.ids[b * T] = 1;
@@ -45,7 +60,12 @@ const tokenizer: Tokenizer = {
 /** Mean of token embeddings, L2-normalised; NLU heads are fixed projections. */
 function tinyModel(): TrainModel {
   const D = 4;
-  const table = tf.variable(tf.tensor2d(Array.from({ length: 32 * D }, (_, i) => Math.sin(i * 1.3)), [32, D]));
+  const table = tf.variable(
+    tf.tensor2d(
+      Array.from({ length: 32 * D }, (_, i) => Math.sin(i * 1.3)),
+      [32, D],
+    ),
+  );
   const tokens = (b: EncodedBatch) => tf.reshape(tf.gather(table, tf.tensor1d(b.ids, 'int32')), [b.batch, b.length, D]); // (B, T, D)
   const pooled = (b: EncodedBatch) => {
     const m = tf.tensor3d(b.mask, [b.batch, b.length, 1]);
@@ -55,11 +75,23 @@ function tinyModel(): TrainModel {
   return {
     modules: { text: [table] } as never,
     encodeText: (b) => unit(pooled(b)),
-    encodeImage: (x) => unit(tf.add(tf.pad(tf.reshape(tf.mean(x, [1, 2]), [x.shape[0], 3]), [[0, 0], [0, 1]]), 0.1) as tf.Tensor2D),
+    encodeImage: (x) =>
+      unit(
+        tf.add(
+          tf.pad(tf.reshape(tf.mean(x, [1, 2]), [x.shape[0], 3]), [
+            [0, 0],
+            [0, 1],
+          ]),
+          0.1,
+        ) as tf.Tensor2D,
+      ),
     encodeQuery: (b, _t, useNlu) => ({ embedding: unit(useNlu ? tf.add(pooled(b), 1) : pooled(b)) }),
     runNlu: (b) => ({
       intentLogits: tf.matMul(pooled(b), tf.tensor2d([1, 0, 0, 1, 1, 1, -1, 0], [D, 2])),
-      slotLogits: tf.reshape(tf.matMul(tf.reshape(tokens(b), [-1, D]), tf.tensor2d([0, 1, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0], [D, 3])), [b.batch, b.length, 3]) as tf.Tensor3D,
+      slotLogits: tf.reshape(
+        tf.matMul(tf.reshape(tokens(b), [-1, D]), tf.tensor2d([0, 1, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0], [D, 3])),
+        [b.batch, b.length, 3],
+      ) as tf.Tensor3D,
     }),
     dispose: () => table.dispose(),
   };
@@ -73,7 +105,13 @@ describe('modelEncoder', () => {
 
   it('returns what the model computes, as arrays, leaking no tensors', async () => {
     const model = tinyModel();
-    const images: ImageTensorCache = { ids: ['a', 'b'], size: 2, data: new Float32Array(2 * 2 * 2 * 3).map((_, i) => (i % 5) / 4), skipped: [], fromCache: false };
+    const images: ImageTensorCache = {
+      ids: ['a', 'b'],
+      size: 2,
+      data: new Float32Array(2 * 2 * 2 * 3).map((_, i) => (i % 5) / 4),
+      skipped: [],
+      fromCache: false,
+    };
     const enc = modelEncoder(model, tokenizer, images);
     const before = tf.memory().numTensors;
     const texts = [{ id: 't', group: 'g', split: 'test', lang: 'en', role: 'caption' as const, text: 'red apple' }];
@@ -89,9 +127,13 @@ describe('modelEncoder', () => {
     expect(Array.from(im)).toEqual(direct(() => model.encodeImage(tf.tensor4d(px, [1, 2, 2, 3]), false)));
     expect(Array.from(withNlu.embeddings)).not.toEqual(Array.from(plain.embeddings));
     expect(plain.nlu).toBeUndefined();
-    expect(Array.from(withNlu.nlu!.slotLogits)).toEqual(direct(() => model.runNlu(tokenizer.encode(q.map((x) => x.text)), false).slotLogits));
+    expect(Array.from(withNlu.nlu!.slotLogits)).toEqual(
+      direct(() => model.runNlu(tokenizer.encode(q.map((x) => x.text)), false).slotLogits),
+    );
     expect(withNlu.nlu!.tokenSpans).toEqual(firstPieceSpans(tokenizer.encode(['find yellow fruit'])));
-    await expect(enc.embedImages([{ id: 'zz', group: 'g', split: 'test', path: '' }])).rejects.toThrow("evaluation: image 'zz' is not in the decoded image cache");
+    await expect(enc.embedImages([{ id: 'zz', group: 'g', split: 'test', path: '' }])).rejects.toThrow(
+      "evaluation: image 'zz' is not in the decoded image cache",
+    );
     model.dispose();
   });
 });

@@ -33,7 +33,11 @@ describe('per-query outcomes', () => {
     expect(o.id).toEqual(['q1', 'q2', 'q3']);
     expect(o.intentOk).toEqual([1, 0, 1]);
     expect(o.exact).toEqual([1, 0, 0]);
-    expect(o.spans).toEqual([[1, 1, 1], [1, 1, 2], [0, 1, 1]]);
+    expect(o.spans).toEqual([
+      [1, 1, 1],
+      [1, 1, 2],
+      [0, 1, 1],
+    ]);
     const m = nluMetrics(ex).nlu;
     const en = o.spans.slice(0, 2).reduce<number[]>((a, s) => a.map((v, i) => v + s[i]!), [0, 0, 0]);
     const f1 = (2 * en[0]!) / (en[1]! + en[2]!);

@@ -13,7 +13,8 @@ export function expectClose(actual: unknown, expected: unknown, path = '$'): voi
   if (expected && typeof expected === 'object') {
     expect(actual && typeof actual === 'object', path).toBe(true);
     expect(Object.keys(actual as object).sort(), path).toEqual(Object.keys(expected).sort());
-    for (const k of Object.keys(expected)) expectClose((actual as Record<string, unknown>)[k], (expected as Record<string, unknown>)[k], `${path}.${k}`);
+    for (const k of Object.keys(expected))
+      expectClose((actual as Record<string, unknown>)[k], (expected as Record<string, unknown>)[k], `${path}.${k}`);
     return;
   }
   expect(actual, path).toEqual(expected);
@@ -50,9 +51,12 @@ export function randomSplit(seed: number, sizes = { images: 7, captions: 11, chu
   const set: EmbeddingSet = { ids, kind, lang, group, role, vectors: new Float32Array(vec), dim };
   const qrows = kind.map((k, i) => (k === 'query' ? i : -1)).filter((i) => i >= 0);
   const plain: EmbeddingSet = {
-    ids: qrows.map((i) => ids[i]!), kind: qrows.map(() => 'query' as const), lang: qrows.map((i) => lang[i]!), group: qrows.map((i) => group[i]!),
-    vectors: new Float32Array(qrows.flatMap(() => [0, 1, 2].map(() => Math.round(r() * 4 - 2) / 2))), dim,
+    ids: qrows.map((i) => ids[i]!),
+    kind: qrows.map(() => 'query' as const),
+    lang: qrows.map((i) => lang[i]!),
+    group: qrows.map((i) => group[i]!),
+    vectors: new Float32Array(qrows.flatMap(() => [0, 1, 2].map(() => Math.round(r() * 4 - 2) / 2))),
+    dim,
   };
   return { set, plain, dim };
 }
-

@@ -27,7 +27,12 @@ describe('first-relevant rank with pessimistic ties', () => {
   it('ranks a NaN relevant item below every irrelevant one', () => {
     const ranks = firstRelevantRanks(
       { vectors: new Float32Array([1]), groups: new Int32Array([0]) },
-      { vectors: new Float32Array([NaN, 0.3, NaN, -5]), groups: new Int32Array([0, 1, 1, 1]), buckets: new Int32Array(4), nBuckets: 1 },
+      {
+        vectors: new Float32Array([NaN, 0.3, NaN, -5]),
+        groups: new Int32Array([0, 1, 1, 1]),
+        buckets: new Int32Array(4),
+        nBuckets: 1,
+      },
       1,
       { engine: 'js' },
     );
@@ -35,7 +40,14 @@ describe('first-relevant rank with pessimistic ties', () => {
   });
 
   it('summarises ranks: R@k, median (mean of the middle two), MRR', () => {
-    expect(summariseRanks([1, 3, 6, 12])).toEqual({ 'R@1': 0.25, 'R@5': 0.5, 'R@10': 0.75, medianRank: 4.5, mrr: (1 + 1 / 3 + 1 / 6 + 1 / 12) / 4, n: 4 });
+    expect(summariseRanks([1, 3, 6, 12])).toEqual({
+      'R@1': 0.25,
+      'R@5': 0.5,
+      'R@10': 0.75,
+      medianRank: 4.5,
+      mrr: (1 + 1 / 3 + 1 / 6 + 1 / 12) / 4,
+      n: 4,
+    });
     expect(summariseRanks([2, 9, 1])!.medianRank).toBe(2);
     expect(summariseRanks([])).toBeUndefined();
   });
@@ -58,7 +70,8 @@ describe('retrieval metrics equal the brute-force oracle', () => {
         // how many caption→image queries had an irrelevant image tied with their best relevant one
         for (const a of set.ids.keys()) {
           if (set.role?.[a] !== 'caption' || set.group[a] === null) continue;
-          const s = (j: number) => [0, 1, 2].reduce((acc, d) => acc + set.vectors[a * 3 + d]! * set.vectors[j * 3 + d]!, 0);
+          const s = (j: number) =>
+            [0, 1, 2].reduce((acc, d) => acc + set.vectors[a * 3 + d]! * set.vectors[j * 3 + d]!, 0);
           const imgs = set.ids.map((_, j) => j).filter((j) => set.kind[j] === 'image');
           const best = Math.max(...imgs.filter((j) => set.group[j] === set.group[a]).map(s));
           if (imgs.some((j) => set.group[j] !== set.group[a] && s(j) === best)) ties++;
@@ -75,7 +88,8 @@ describe('retrieval metrics equal the brute-force oracle', () => {
       const want = bruteRetrieval(set, dim, ['t2t'], 'caption');
       expectClose(got.retrieval, want.retrieval);
       expectClose(got.t2tCross, want.t2tCross);
-      for (const [l, s] of Object.entries(got.retrieval.t2t ?? {})) if (l !== 'mean') expect(got.t2tCross![l]![l]).toEqual(s);
+      for (const [l, s] of Object.entries(got.retrieval.t2t ?? {}))
+        if (l !== 'mean') expect(got.t2tCross![l]![l]).toEqual(s);
     }
   });
 
@@ -91,8 +105,13 @@ describe('retrieval metrics equal the brute-force oracle', () => {
       ]),
     ]);
     const set: EmbeddingSet = {
-      ids: rows.map((r) => r.id), kind: rows.map((r) => r.kind), lang: rows.map((r) => r.lang), group: rows.map((r) => groups[r.gi]!),
-      role: rows.map((r) => r.role), vectors: new Float32Array(rows.flatMap((r) => groups.map((_, k) => +(k === r.gi)))), dim: 3,
+      ids: rows.map((r) => r.id),
+      kind: rows.map((r) => r.kind),
+      lang: rows.map((r) => r.lang),
+      group: rows.map((r) => groups[r.gi]!),
+      role: rows.map((r) => r.role),
+      vectors: new Float32Array(rows.flatMap((r) => groups.map((_, k) => +(k === r.gi)))),
+      dim: 3,
     };
     const got = retrievalMetrics(set, { tasks: ['t2i', 'i2t', 't2t', 'q2i'] });
     for (const task of ['t2i', 'i2t', 't2t', 'q2i'] as const) {
@@ -105,6 +124,8 @@ describe('retrieval metrics equal the brute-force oracle', () => {
   it('refuses no-NLU embeddings that are not the query rows in order', () => {
     const { set, plain } = randomSplit(3);
     const shuffled = { ...plain, ids: [...plain.ids].reverse() };
-    expect(() => retrievalMetrics(set, {}, shuffled)).toThrow(/no-NLU embeddings must hold the 11 query rows, in order/);
+    expect(() => retrievalMetrics(set, {}, shuffled)).toThrow(
+      /no-NLU embeddings must hold the 11 query rows, in order/,
+    );
   });
 });

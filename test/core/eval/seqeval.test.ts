@@ -40,18 +40,61 @@ function bruteF1(gold: string[][], pred: string[][]): number {
 }
 
 const TAGS = ['O', 'O', 'B-object', 'I-object', 'B-time', 'I-time'];
-const randomTags = (r: () => number, n: number) => Array.from({ length: n }, () => TAGS[Math.floor(r() * TAGS.length)]!);
+const randomTags = (r: () => number, n: number) =>
+  Array.from({ length: n }, () => TAGS[Math.floor(r() * TAGS.length)]!);
 
 describe('seqeval span semantics (default mode)', () => {
   it.each([
-    [['B-PER', 'I-PER', 'O', 'B-LOC'], [['PER', 0, 1], ['LOC', 3, 3]]], // seqeval's docstring
-    [['O', 'O', 'O', 'B-MISC', 'I-MISC', 'I-MISC', 'O', 'B-PER', 'I-PER'], [['MISC', 3, 5], ['PER', 7, 8]]], // seqeval's test
+    [
+      ['B-PER', 'I-PER', 'O', 'B-LOC'],
+      [
+        ['PER', 0, 1],
+        ['LOC', 3, 3],
+      ],
+    ], // seqeval's docstring
+    [
+      ['O', 'O', 'O', 'B-MISC', 'I-MISC', 'I-MISC', 'O', 'B-PER', 'I-PER'],
+      [
+        ['MISC', 3, 5],
+        ['PER', 7, 8],
+      ],
+    ], // seqeval's test
     [['I-PER', 'I-PER', 'O'], [['PER', 0, 1]]], // I- without B- starts a span
-    [['B-PER', 'I-LOC'], [['PER', 0, 0], ['LOC', 1, 1]]], // type change splits, the I- opens a new span
-    [['B-PER', 'B-PER'], [['PER', 0, 0], ['PER', 1, 1]]],
-    [['O', 'I-PER', 'B-PER', 'I-PER'], [['PER', 1, 1], ['PER', 2, 3]]],
-    [['I-PER', 'I-LOC', 'I-LOC'], [['PER', 0, 0], ['LOC', 1, 2]]],
-    [['B-PER', 'O', 'I-PER'], [['PER', 0, 0], ['PER', 2, 2]]],
+    [
+      ['B-PER', 'I-LOC'],
+      [
+        ['PER', 0, 0],
+        ['LOC', 1, 1],
+      ],
+    ], // type change splits, the I- opens a new span
+    [
+      ['B-PER', 'B-PER'],
+      [
+        ['PER', 0, 0],
+        ['PER', 1, 1],
+      ],
+    ],
+    [
+      ['O', 'I-PER', 'B-PER', 'I-PER'],
+      [
+        ['PER', 1, 1],
+        ['PER', 2, 3],
+      ],
+    ],
+    [
+      ['I-PER', 'I-LOC', 'I-LOC'],
+      [
+        ['PER', 0, 0],
+        ['LOC', 1, 2],
+      ],
+    ],
+    [
+      ['B-PER', 'O', 'I-PER'],
+      [
+        ['PER', 0, 0],
+        ['PER', 2, 2],
+      ],
+    ],
     [['O', 'B-X'], [['X', 1, 1]]], // a span at the very end
     [['B-time-of-day', 'I-time-of-day'], [['time-of-day', 0, 1]]], // type = everything after the first '-'
     [[], []],
@@ -60,13 +103,30 @@ describe('seqeval span semantics (default mode)', () => {
   });
 
   it("reproduces seqeval's f1_score docstring example (0.50)", () => {
-    const yTrue = [['O', 'O', 'O', 'B-MISC', 'I-MISC', 'I-MISC', 'O'], ['B-PER', 'I-PER', 'O']];
-    const yPred = [['O', 'O', 'B-MISC', 'I-MISC', 'I-MISC', 'I-MISC', 'O'], ['B-PER', 'I-PER', 'O']];
+    const yTrue = [
+      ['O', 'O', 'O', 'B-MISC', 'I-MISC', 'I-MISC', 'O'],
+      ['B-PER', 'I-PER', 'O'],
+    ];
+    const yPred = [
+      ['O', 'O', 'B-MISC', 'I-MISC', 'I-MISC', 'I-MISC', 'O'],
+      ['B-PER', 'I-PER', 'O'],
+    ];
     expect(slotF1(yTrue, yPred)).toBe(0.5);
   });
 
   it('spans never cross sentences, and nothing to score gives 0 (seqeval zero_division)', () => {
-    expect(slotF1([['O', 'B-X'], ['I-X', 'O']], [['O', 'B-X'], ['I-X', 'O']])).toBe(1);
+    expect(
+      slotF1(
+        [
+          ['O', 'B-X'],
+          ['I-X', 'O'],
+        ],
+        [
+          ['O', 'B-X'],
+          ['I-X', 'O'],
+        ],
+      ),
+    ).toBe(1);
     expect(slotF1([['B-X'], ['I-X']], [['B-X'], ['O']])).toBe(2 / 3); // the I-X of sentence 2 is its own span
     expect(slotF1([['O']], [['O']])).toBe(0);
   });
@@ -101,16 +161,40 @@ describe('seqeval span semantics (default mode)', () => {
 describe('NLU metrics', () => {
   it('per language and macro mean, by hand', () => {
     const ex: NluExample[] = [
-      { lang: 'en', intent: 'find_image', predIntent: 'find_image', tags: ['O', 'B-object', 'I-object'], predTags: ['O', 'B-object', 'I-object'] },
-      { lang: 'en', intent: 'find_image', predIntent: 'play_music', tags: ['B-object', 'O'], predTags: ['B-object', 'O'] },
-      { lang: 'de', intent: 'play_music', predIntent: 'play_music', tags: ['B-object', 'B-time'], predTags: ['I-object', 'I-object'] },
+      {
+        lang: 'en',
+        intent: 'find_image',
+        predIntent: 'find_image',
+        tags: ['O', 'B-object', 'I-object'],
+        predTags: ['O', 'B-object', 'I-object'],
+      },
+      {
+        lang: 'en',
+        intent: 'find_image',
+        predIntent: 'play_music',
+        tags: ['B-object', 'O'],
+        predTags: ['B-object', 'O'],
+      },
+      {
+        lang: 'de',
+        intent: 'play_music',
+        predIntent: 'play_music',
+        tags: ['B-object', 'B-time'],
+        predTags: ['I-object', 'I-object'],
+      },
     ];
     const m = nluMetrics(ex);
     expect(m.nlu.intentAccuracy).toEqual({ de: 1, en: 0.5, mean: 0.75 });
     // en: 2 gold, 2 pred, 2 correct → 1; de: gold {object 0-0, time 1-1}, pred {object 0-1} → 0
     expect(m.nlu.slotF1).toEqual({ de: 0, en: 1, mean: 0.5 });
     expect(m.nlu.exactMatch).toEqual({ de: 0, en: 0.5, mean: 0.25 });
-    expect(m.intentConfusion).toEqual({ labels: ['find_image', 'play_music'], matrix: [[1, 1], [0, 1]] });
+    expect(m.intentConfusion).toEqual({
+      labels: ['find_image', 'play_music'],
+      matrix: [
+        [1, 1],
+        [0, 1],
+      ],
+    });
   });
 
   it('equals a brute-force computation on random examples', () => {
@@ -130,10 +214,23 @@ describe('NLU metrics', () => {
     const langs = ['de', 'en', 'th'];
     for (const l of langs) {
       const mine = ex.filter((e) => e.lang === l);
-      expect(m.nlu.intentAccuracy[l]).toBeCloseTo(mine.filter((e) => e.intent === e.predIntent).length / mine.length, 12);
-      expect(m.nlu.slotF1[l]).toBeCloseTo(bruteF1(mine.map((e) => [...e.tags]), mine.map((e) => [...e.predTags])), 12);
-      const same = (e: NluExample) => JSON.stringify(bruteSpans(e.tags).sort()) === JSON.stringify(bruteSpans(e.predTags).sort());
-      expect(m.nlu.exactMatch[l]).toBeCloseTo(mine.filter((e) => e.intent === e.predIntent && same(e)).length / mine.length, 12);
+      expect(m.nlu.intentAccuracy[l]).toBeCloseTo(
+        mine.filter((e) => e.intent === e.predIntent).length / mine.length,
+        12,
+      );
+      expect(m.nlu.slotF1[l]).toBeCloseTo(
+        bruteF1(
+          mine.map((e) => [...e.tags]),
+          mine.map((e) => [...e.predTags]),
+        ),
+        12,
+      );
+      const same = (e: NluExample) =>
+        JSON.stringify(bruteSpans(e.tags).sort()) === JSON.stringify(bruteSpans(e.predTags).sort());
+      expect(m.nlu.exactMatch[l]).toBeCloseTo(
+        mine.filter((e) => e.intent === e.predIntent && same(e)).length / mine.length,
+        12,
+      );
     }
     expect(m.nlu.slotF1.mean).toBeCloseTo(langs.reduce((a, l) => a + m.nlu.slotF1[l]!, 0) / 3, 12);
     expect(m.intentConfusion.matrix.flat().reduce((a, b) => a + b, 0)).toBe(200);
@@ -141,15 +238,36 @@ describe('NLU metrics', () => {
 
   it('gold BIO from character spans, and decoding logits', () => {
     // "show me red apple yesterday": tokens show|me|red|apple|yesterday
-    const tokens: [number, number][] = [[0, 4], [5, 7], [8, 11], [12, 17], [18, 27]];
-    expect(spansToBio(tokens, [{ label: 'object', start: 8, end: 17 }, { label: 'time', start: 18, end: 27 }]))
-      .toEqual(['O', 'O', 'B-object', 'I-object', 'B-time']);
+    const tokens: [number, number][] = [
+      [0, 4],
+      [5, 7],
+      [8, 11],
+      [12, 17],
+      [18, 27],
+    ];
+    expect(
+      spansToBio(tokens, [
+        { label: 'object', start: 8, end: 17 },
+        { label: 'time', start: 18, end: 27 },
+      ]),
+    ).toEqual(['O', 'O', 'B-object', 'I-object', 'B-time']);
     // a span that starts inside a token still tags that token
-    expect(spansToBio([[0, 5], [5, 9]], [{ label: 'x', start: 3, end: 7 }])).toEqual(['B-x', 'I-x']);
+    expect(
+      spansToBio(
+        [
+          [0, 5],
+          [5, 9],
+        ],
+        [{ label: 'x', start: 3, end: 7 }],
+      ),
+    ).toEqual(['B-x', 'I-x']);
     const intentLogits = new Float32Array([0.1, 2, -1, 3, 0, 0]); // (2, 3)
     const slot = new Float32Array(2 * 3 * 2); // (2, T=3, S=2)
     slot[0 * 6 + 1 * 2 + 1] = 5; // query 0, token 1 → label 1
     slot[1 * 6 + 2 * 2 + 1] = 1; // query 1, token 2 → label 1
-    expect(decodeNlu(intentLogits, slot, [[0, 1], [2]], ['a', 'b', 'c'], ['O', 'B-x'])).toEqual({ intents: ['b', 'a'], tags: [['O', 'B-x'], ['B-x']] });
+    expect(decodeNlu(intentLogits, slot, [[0, 1], [2]], ['a', 'b', 'c'], ['O', 'B-x'])).toEqual({
+      intents: ['b', 'a'],
+      tags: [['O', 'B-x'], ['B-x']],
+    });
   });
 });

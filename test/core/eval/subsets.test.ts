@@ -37,22 +37,54 @@ function fixture(seed: number) {
   const examples: NluExample[] = qrows.map((i) => {
     const tags = [tag(), tag(), tag()];
     return {
-      id: set.ids[i]!, lang: set.lang[i]!, intent: INTENTS[Math.floor(r() * 2)]!, predIntent: INTENTS[Math.floor(r() * 2)]!,
-      tags, predTags: r() < 0.5 ? tags : [tag(), tag(), tag()], ...(subset[i] ? { subset: subset[i]! } : {}),
+      id: set.ids[i]!,
+      lang: set.lang[i]!,
+      intent: INTENTS[Math.floor(r() * 2)]!,
+      predIntent: INTENTS[Math.floor(r() * 2)]!,
+      tags,
+      predTags: r() < 0.5 ? tags : [tag(), tag(), tag()],
+      ...(subset[i] ? { subset: subset[i]! } : {}),
     };
   });
-  const inputs: EvalInputs = { split: 'test', embeddings: withSubset, queriesWithoutNlu: plainWithSubset, nlu: examples, intentLabels: INTENTS };
+  const inputs: EvalInputs = {
+    split: 'test',
+    embeddings: withSubset,
+    queriesWithoutNlu: plainWithSubset,
+    nlu: examples,
+    intentLabels: INTENTS,
+  };
   return { inputs, set: withSubset, plain: plainWithSubset, qrows, subset, examples, dim };
 }
 
 /** The oracle's view of one subset: the same split with the other query rows removed (vectors copied row by row). */
-function onlySubset(set: EmbeddingSet, plain: EmbeddingSet, dim: number, s: string): { set: EmbeddingSet; plain: EmbeddingSet } {
+function onlySubset(
+  set: EmbeddingSet,
+  plain: EmbeddingSet,
+  dim: number,
+  s: string,
+): { set: EmbeddingSet; plain: EmbeddingSet } {
   const keep = set.ids.map((_, i) => i).filter((i) => set.kind[i] !== 'query' || set.subset![i] === s);
   const pick = <T>(col: readonly T[]) => keep.map((i) => col[i]!);
-  const vec = (from: EmbeddingSet, rows: number[]) => Float32Array.from(rows.flatMap((i) => [...from.vectors.subarray(i * dim, (i + 1) * dim)]));
-  const sub: EmbeddingSet = { ids: pick(set.ids), kind: pick(set.kind), lang: pick(set.lang), group: pick(set.group), role: pick(set.role!), vectors: vec(set, keep), dim };
+  const vec = (from: EmbeddingSet, rows: number[]) =>
+    Float32Array.from(rows.flatMap((i) => [...from.vectors.subarray(i * dim, (i + 1) * dim)]));
+  const sub: EmbeddingSet = {
+    ids: pick(set.ids),
+    kind: pick(set.kind),
+    lang: pick(set.lang),
+    group: pick(set.group),
+    role: pick(set.role!),
+    vectors: vec(set, keep),
+    dim,
+  };
   const prow = plain.ids.map((_, k) => k).filter((k) => plain.subset![k] === s);
-  const p: EmbeddingSet = { ids: prow.map((k) => plain.ids[k]!), kind: prow.map(() => 'query' as const), lang: prow.map((k) => plain.lang[k]!), group: prow.map((k) => plain.group[k]!), vectors: vec(plain, prow), dim };
+  const p: EmbeddingSet = {
+    ids: prow.map((k) => plain.ids[k]!),
+    kind: prow.map(() => 'query' as const),
+    lang: prow.map((k) => plain.lang[k]!),
+    group: prow.map((k) => plain.group[k]!),
+    vectors: vec(plain, prow),
+    dim,
+  };
   return { set: sub, plain: p };
 }
 
@@ -74,13 +106,26 @@ describe('metrics per query subset', () => {
         const brute = bruteRetrieval(o.set, f.dim, ['t2t', 'q2i'], 'query', o.plain);
         for (const task of ['t2t', 'q2i'] as const) {
           for (const [lang, scores] of Object.entries(brute.retrieval[task]!)) {
-            for (const [k, v] of Object.entries(scores)) expect(m.bySubset![s]!.retrieval![task]![lang]![k as 'mrr'], `${s} ${task} ${lang} ${k}`).toBeCloseTo(v, 9);
+            for (const [k, v] of Object.entries(scores))
+              expect(m.bySubset![s]!.retrieval![task]![lang]![k as 'mrr'], `${s} ${task} ${lang} ${k}`).toBeCloseTo(
+                v,
+                9,
+              );
           }
         }
-        expect(n.bySubset![s]!.nlu).toEqual(nluMetrics(f.examples.filter((e) => e.subset === s), INTENTS).nlu);
+        expect(n.bySubset![s]!.nlu).toEqual(
+          nluMetrics(
+            f.examples.filter((e) => e.subset === s),
+            INTENTS,
+          ).nlu,
+        );
       }
       // the top level is unchanged by the subset column: every query row, as without subsets
-      const plainInputs: EvalInputs = { ...f.inputs, embeddings: { ...f.set, subset: undefined }, queriesWithoutNlu: { ...f.plain, subset: undefined } };
+      const plainInputs: EvalInputs = {
+        ...f.inputs,
+        embeddings: { ...f.set, subset: undefined },
+        queriesWithoutNlu: { ...f.plain, subset: undefined },
+      };
       const without = retrieval.create(retrievalCfg, {}).evaluate(plainInputs);
       expect(without.bySubset).toBeUndefined();
       expect(m.retrieval).toEqual(without.retrieval);
@@ -108,10 +153,14 @@ describe('metrics per query subset', () => {
     expect(querySubsets(inputs)).toEqual([]);
     expect(retrieval.create(retrievalCfg, {}).evaluate(inputs).bySubset).toBeUndefined();
     const f = fixture(5);
-    const n = nlu.create(nlu.configSchema.parse({}), {}).evaluate({ ...f.inputs, nlu: f.examples.filter((e) => e.subset !== 'seen') });
+    const n = nlu
+      .create(nlu.configSchema.parse({}), {})
+      .evaluate({ ...f.inputs, nlu: f.examples.filter((e) => e.subset !== 'seen') });
     expect(Object.keys(n.bySubset!)).toEqual(['held-out']);
     // t2tFrom caption: t2t is not asked by queries, so a subset gets q2i only
-    const cap = retrieval.create(retrieval.configSchema.parse({ tasks: ['t2t', 'q2i'], t2tFrom: 'caption', engine: 'js' }), {}).evaluate(f.inputs);
+    const cap = retrieval
+      .create(retrieval.configSchema.parse({ tasks: ['t2t', 'q2i'], t2tFrom: 'caption', engine: 'js' }), {})
+      .evaluate(f.inputs);
     expect(Object.keys(cap.bySubset!.seen!.retrieval!)).toEqual(['q2i']);
   });
 
@@ -133,13 +182,19 @@ describe('metrics per query subset', () => {
       const rows = o.nlu!.subset!.flatMap((x, k) => (x === s ? [k] : []));
       for (const l of new Set(rows.map((k) => o.nlu!.lang[k]!))) {
         const mine = rows.filter((k) => o.nlu!.lang[k] === l);
-        expect(mine.reduce((a, k) => a + o.nlu!.intentOk[k]!, 0) / mine.length).toBeCloseTo(n.bySubset![s]!.nlu!.intentAccuracy![l]!, 12);
+        expect(mine.reduce((a, k) => a + o.nlu!.intentOk[k]!, 0) / mine.length).toBeCloseTo(
+          n.bySubset![s]!.nlu!.intentAccuracy![l]!,
+          12,
+        );
       }
     }
     expect(o.nlu!.subset!.filter((x) => x === null).length).toBe(f.examples.filter((e) => !e.subset).length);
     // no subsets → no subset arrays (the file's old shape)
     const { set } = randomSplit(6);
-    const plainO = queryOutcomes({ split: 'test', embeddings: set, nlu: f.examples.map(({ subset: _s, ...e }) => e) }, { engine: 'js' });
+    const plainO = queryOutcomes(
+      { split: 'test', embeddings: set, nlu: f.examples.map(({ subset: _s, ...e }) => e) },
+      { engine: 'js' },
+    );
     expect(plainO.retrieval.t2t.subset).toBeUndefined();
     expect(plainO.nlu!.subset).toBeUndefined();
   });
@@ -158,14 +213,35 @@ describe('bySubset in metrics.json and the store', () => {
   const scores = { 'R@1': 0.2, 'R@5': 0.5, 'R@10': 0.7, medianRank: 6, mrr: 0.33, n: 10 };
   const zero = { 'R@1': 0, 'R@5': 0.1, 'R@10': -0.1, medianRank: -2, mrr: 0 };
   const sub = (acc: number) => ({
-    nlu: { intentAccuracy: { en: acc, de: acc, mean: acc }, slotF1: { en: 0.5, de: 0.5, mean: 0.5 }, exactMatch: { en: 0.25, de: 0.25, mean: 0.25 } },
+    nlu: {
+      intentAccuracy: { en: acc, de: acc, mean: acc },
+      slotF1: { en: 0.5, de: 0.5, mean: 0.5 },
+      exactMatch: { en: 0.25, de: 0.25, mean: 0.25 },
+    },
     retrieval: { t2t: { en: scores, de: scores, mean: scores }, q2i: { en: scores, mean: scores } },
-    nluContribution: { t2t: { withNlu: { en: scores, mean: scores }, withoutNlu: { en: scores, mean: scores }, delta: { en: zero, mean: zero } } },
+    nluContribution: {
+      t2t: {
+        withNlu: { en: scores, mean: scores },
+        withoutNlu: { en: scores, mean: scores },
+        delta: { en: zero, mean: zero },
+      },
+    },
   });
-  const file = () => JSON.parse(JSON.stringify({
-    runId: 'r1', experiment: 'smoke', backend: 'wasm', seed: 3, stages: [],
-    final: { nlu: { intentAccuracy: { en: 0.8, mean: 0.8 } }, bySubset: { seen: sub(1), 'held-out': sub(0.6) }, somethingNew: { x: 1 } },
-  }));
+  const file = () =>
+    JSON.parse(
+      JSON.stringify({
+        runId: 'r1',
+        experiment: 'smoke',
+        backend: 'wasm',
+        seed: 3,
+        stages: [],
+        final: {
+          nlu: { intentAccuracy: { en: 0.8, mean: 0.8 } },
+          bySubset: { seen: sub(1), 'held-out': sub(0.6) },
+          somethingNew: { x: 1 },
+        },
+      }),
+    );
 
   it('round-trips through writeMetricsJson / readMetricsJson; unknown top-level keys still pass (loose)', () => {
     const dir = join(tmp, 'metrics');
@@ -175,10 +251,22 @@ describe('bySubset in metrics.json and the store', () => {
   });
 
   it.each([
-    ['a fraction above 1', (f: any) => (f.final.bySubset.seen.nlu.slotF1.en = 1.5), 'final.bySubset.seen.nlu.slotF1.en'],
+    [
+      'a fraction above 1',
+      (f: any) => (f.final.bySubset.seen.nlu.slotF1.en = 1.5),
+      'final.bySubset.seen.nlu.slotF1.en',
+    ],
     ['an unknown key inside a subset', (f: any) => (f.final.bySubset.seen.t2tCross = {}), 'final.bySubset.seen'],
-    ['a task a subset does not have', (f: any) => (f.final.bySubset['held-out'].retrieval.t2i = f.final.bySubset.seen.retrieval.t2t), 'final.bySubset.held-out.retrieval'],
-    ['a mean-less language table', (f: any) => delete f.final.bySubset.seen.retrieval.t2t.mean, 'final.bySubset.seen.retrieval.t2t'],
+    [
+      'a task a subset does not have',
+      (f: any) => (f.final.bySubset['held-out'].retrieval.t2i = f.final.bySubset.seen.retrieval.t2t),
+      'final.bySubset.held-out.retrieval',
+    ],
+    [
+      'a mean-less language table',
+      (f: any) => delete f.final.bySubset.seen.retrieval.t2t.mean,
+      'final.bySubset.seen.retrieval.t2t',
+    ],
   ])('rejects %s', (_what, mutate, path) => {
     const f = file();
     mutate(f);
@@ -190,7 +278,8 @@ describe('bySubset in metrics.json and the store', () => {
   it("stores bySubset rows under '<task>#<subset>' with the top-level naming", () => {
     const m = file().final;
     const rows = metricRows('final', m);
-    const get = (task: string, lang: string, metric: string) => rows.filter((r) => r[1] === task && r[2] === lang && r[3] === metric).map((r) => r[4]);
+    const get = (task: string, lang: string, metric: string) =>
+      rows.filter((r) => r[1] === task && r[2] === lang && r[3] === metric).map((r) => r[4]);
     expect(get('nlu#held-out', 'mean', 'intentAccuracy')).toEqual([0.6]);
     expect(get('nlu#seen', 'de', 'intentAccuracy')).toEqual([1]);
     expect(get('t2t#held-out', 'de', 'R@10')).toEqual([0.7]);

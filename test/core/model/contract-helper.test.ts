@@ -1,7 +1,15 @@
 // The shared contract helpers (test/helpers/contract.ts) must be able to fail: each check is shown catching its defect.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gradientNorms, leakedTensors, probeScalar, randomBatch, rng, scramblePadding, useBackend } from '../../helpers/contract';
+import {
+  gradientNorms,
+  leakedTensors,
+  probeScalar,
+  randomBatch,
+  rng,
+  scramblePadding,
+  useBackend,
+} from '../../helpers/contract';
 
 beforeAll(() => useBackend('wasm'));
 
@@ -16,7 +24,14 @@ describe('contract helpers', () => {
   });
 
   it('probeScalar sees gradients a plain sum misses (rows of a LayerNorm output sum to 0)', () => {
-    const x = tf.variable(tf.tensor2d([[1, 2, 3], [0, 5, -1]]), true, 'helper/x');
+    const x = tf.variable(
+      tf.tensor2d([
+        [1, 2, 3],
+        [0, 5, -1],
+      ]),
+      true,
+      'helper/x',
+    );
     const centred = () => tf.sub(x, tf.mean(x, 1, true));
     const plain = gradientNorms([x], () => tf.sum(centred()));
     const probed = gradientNorms([x], () => probeScalar([centred()]));
@@ -37,7 +52,9 @@ describe('contract helpers', () => {
     expect(Array.from(b.mask)).toEqual([1, 1, 1, 0, 0, 1, 1, 1, 1, 1]);
     expect([b.ids[0], b.ids[1], b.ids[10], b.ids[11]]).toEqual([1, 0, 1, 0]);
     const s = scramblePadding(rng(2), b, 20);
-    const changed = Array.from(s.ids).map((v, i) => (v !== b.ids[i] ? Math.floor(i / 2) : -1)).filter((t) => t >= 0);
+    const changed = Array.from(s.ids)
+      .map((v, i) => (v !== b.ids[i] ? Math.floor(i / 2) : -1))
+      .filter((t) => t >= 0);
     expect(new Set(changed)).toEqual(new Set([3, 4]));
   });
 });

@@ -4,7 +4,16 @@ import { createUnifiedModel, type UnifiedModel } from '../../../src/core/model/u
 import type { TrainModel } from '../../../src/core/model/train-model';
 import { stableName } from '../../../src/core/nn';
 import { createRegistry } from '../../../src/plugins';
-import { gradientNorms, leakedTensors, maxAbsDiff, probeScalar, randomImages, rng, rowNorms, useBackend } from '../../helpers/contract';
+import {
+  gradientNorms,
+  leakedTensors,
+  maxAbsDiff,
+  probeScalar,
+  randomImages,
+  rng,
+  rowNorms,
+  useBackend,
+} from '../../helpers/contract';
 
 const registry = createRegistry({ warn: () => undefined });
 const tiny = (fusion: object = { id: 'cross-attention', heads: 2 }, over: object = {}) => ({
@@ -16,7 +25,8 @@ const tiny = (fusion: object = { id: 'cross-attention', heads: 2 }, over: object
   fusion,
   ...over,
 });
-const build = (spec: object = tiny(), seed = 1) => createUnifiedModel(spec, { numIntents: 3, numSlotLabels: 5, seed, registry });
+const build = (spec: object = tiny(), seed = 1) =>
+  createUnifiedModel(spec, { numIntents: 3, numSlotLabels: 5, seed, registry });
 const queries = ['play jazz in the kitchen', 'weather tomorrow', 'wake me up at seven'];
 let images: tf.Tensor4D;
 
@@ -37,7 +47,9 @@ async function withModel<T>(spec: object, f: (m: UnifiedModel) => T, seed = 1): 
 
 /** Adds seeded noise (std 0.5) to the variable with this stable name. (Not a constant: LayerNorm outputs sum to 0.) */
 function perturb(m: UnifiedModel, name: string): void {
-  const v = Object.values(m.modules).flat().find((x) => stableName(x) === name)!;
+  const v = Object.values(m.modules)
+    .flat()
+    .find((x) => stableName(x) === name)!;
   v.assign(tf.tidy(() => tf.add(v, tf.randomNormal(v.shape, 0, 0.5, 'float32', 11))));
 }
 
@@ -50,8 +62,14 @@ describe('createUnifiedModel', () => {
       const t = m.encodeText(b, false);
       const i = m.encodeImage(images, false);
       const q = m.encodeQuery(b, false);
-      expect([t.shape, i.shape, q.embedding.shape]).toEqual([[3, 8], [2, 8], [3, 8]]);
-      expect([...rowNorms(t), ...rowNorms(i), ...rowNorms(q.embedding)].every((n) => Math.abs(n - 1) < 1e-5)).toBe(true);
+      expect([t.shape, i.shape, q.embedding.shape]).toEqual([
+        [3, 8],
+        [2, 8],
+        [3, 8],
+      ]);
+      expect([...rowNorms(t), ...rowNorms(i), ...rowNorms(q.embedding)].every((n) => Math.abs(n - 1) < 1e-5)).toBe(
+        true,
+      );
       expect(q.nlu.intentLogits.shape).toEqual([3, 3]);
       expect(q.nlu.slotLogits.shape).toEqual([3, b.length, 5]);
       expect(m.dim).toBe(8);
@@ -73,7 +91,13 @@ describe('createUnifiedModel', () => {
       const c = m.tokenizer.encode(['a red apple', 'two dogs']);
       const norms = gradientNorms(Object.values(m.modules).flat(), () => {
         const q = m.encodeQuery(b, true);
-        return probeScalar([m.encodeText(c, true), m.encodeImage(images, true), q.embedding, q.nlu.intentLogits, q.nlu.slotLogits]);
+        return probeScalar([
+          m.encodeText(c, true),
+          m.encodeImage(images, true),
+          q.embedding,
+          q.nlu.intentLogits,
+          q.nlu.slotLogits,
+        ]);
       });
       expect([...norms].filter(([, n]) => !(n > 0)).map(([k]) => k)).toEqual([]);
     });
@@ -92,7 +116,13 @@ describe('createUnifiedModel', () => {
       const text2 = m.encodeText(b, false);
       expect(maxAbsDiff(after.embedding, fused.embedding)).toBeGreaterThan(1e-4);
       expect(maxAbsDiff(text2, text)).toBe(0);
-      tf.dispose([text, text2, plain as unknown as tf.TensorContainer, fused as unknown as tf.TensorContainer, after as unknown as tf.TensorContainer]);
+      tf.dispose([
+        text,
+        text2,
+        plain as unknown as tf.TensorContainer,
+        fused as unknown as tf.TensorContainer,
+        after as unknown as tf.TensorContainer,
+      ]);
     });
   });
 
@@ -120,7 +150,10 @@ describe('createUnifiedModel', () => {
   it("a text's embedding does not depend on its batch-mates (padding is masked everywhere)", async () => {
     await withModel(tiny(), (m) => {
       const alone = m.encodeQuery(m.tokenizer.encode(['weather tomorrow']), false).embedding;
-      const inBatch = m.encodeQuery(m.tokenizer.encode(['weather tomorrow', 'please play some very loud music now']), false).embedding;
+      const inBatch = m.encodeQuery(
+        m.tokenizer.encode(['weather tomorrow', 'please play some very loud music now']),
+        false,
+      ).embedding;
       expect(maxAbsDiff(alone, tf.slice(inBatch, [0, 0], [1, 8]))).toBeLessThan(1e-5);
       tf.dispose([alone, inBatch]);
     });
@@ -146,7 +179,10 @@ describe('createUnifiedModel', () => {
       const snap = (vs: tf.Variable[]) => vs.map((v) => Float32Array.from(v.dataSync()));
       const frozenBefore = snap(frozen);
       const trainedBefore = snap(trained);
-      const { value, grads } = tf.variableGrads(() => probeScalar([m.encodeQuery(b, true).embedding, m.encodeImage(images, true)]), trained);
+      const { value, grads } = tf.variableGrads(
+        () => probeScalar([m.encodeQuery(b, true).embedding, m.encodeImage(images, true)]),
+        trained,
+      );
       expect(Object.keys(grads).sort()).toEqual(trained.map((v) => v.name).sort());
       for (const v of trained) v.assign(tf.tidy(() => tf.sub(v, tf.mul(grads[v.name]!, 0.1))));
       tf.dispose([value, ...Object.values(grads)]);
@@ -161,7 +197,12 @@ describe('createUnifiedModel', () => {
     const n = await leakedTensors(async () => {
       const m = await build();
       const b = m.tokenizer.encode(queries);
-      tf.dispose([m.encodeText(b, true), m.encodeImage(images, true), m.encodeQuery(b, true) as unknown as tf.TensorContainer, m.runNlu(b, false) as unknown as tf.TensorContainer]);
+      tf.dispose([
+        m.encodeText(b, true),
+        m.encodeImage(images, true),
+        m.encodeQuery(b, true) as unknown as tf.TensorContainer,
+        m.runNlu(b, false) as unknown as tf.TensorContainer,
+      ]);
       gradientNorms(Object.values(m.modules).flat(), () => probeScalar([m.encodeQuery(b, true).embedding]));
       m.dispose();
       m.dispose(); // idempotent
@@ -172,8 +213,12 @@ describe('createUnifiedModel', () => {
 
   it('fails with the config path and frees what it built when a part does not fit', async () => {
     const v0 = Object.keys(tf.engine().registeredVariables).length;
-    await expect(build(tiny({ id: 'cross-attention', heads: 3 }))).rejects.toThrow(/^model\.fusion\.heads: 3 heads must divide the text encoder's hidden width 16$/);
-    await expect(build(tiny(undefined, { text: { id: 'text-transformer', layer: 2 } }))).rejects.toThrow(/^model\.text\.layer: unknown field; valid fields here: .*layers.*; did you mean 'layers'\?$/);
+    await expect(build(tiny({ id: 'cross-attention', heads: 3 }))).rejects.toThrow(
+      /^model\.fusion\.heads: 3 heads must divide the text encoder's hidden width 16$/,
+    );
+    await expect(build(tiny(undefined, { text: { id: 'text-transformer', layer: 2 } }))).rejects.toThrow(
+      /^model\.text\.layer: unknown field; valid fields here: .*layers.*; did you mean 'layers'\?$/,
+    );
     expect(Object.keys(tf.engine().registeredVariables).length).toBe(v0);
   });
 
@@ -184,9 +229,15 @@ describe('createUnifiedModel', () => {
       const all = Object.values(m.modules).flat();
       const run = () => {
         const q = m.encodeQuery(b, false);
-        const out = { q: Array.from(q.embedding.dataSync()), i: Array.from(m.encodeImage(images, false).dataSync()), s: Array.from(q.nlu.slotLogits.dataSync()) };
+        const out = {
+          q: Array.from(q.embedding.dataSync()),
+          i: Array.from(m.encodeImage(images, false).dataSync()),
+          s: Array.from(q.nlu.slotLogits.dataSync()),
+        };
         tf.dispose(q as unknown as tf.TensorContainer);
-        const g = gradientNorms(all, () => probeScalar([m.encodeQuery(b, true).embedding, m.encodeImage(images, true), m.runNlu(b, true).slotLogits]));
+        const g = gradientNorms(all, () =>
+          probeScalar([m.encodeQuery(b, true).embedding, m.encodeImage(images, true), m.runNlu(b, true).slotLogits]),
+        );
         return { ...out, g: [...g.values()] };
       };
       const wasm = run();

@@ -11,7 +11,11 @@ beforeAll(async () => {
 });
 afterAll(() => scope.dispose());
 
-const rand = (r: () => number, shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1), shape);
+const rand = (r: () => number, shape: number[]) =>
+  tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1),
+    shape,
+  );
 const close = (a: number[], b: number[], tol = 1e-5) => {
   expect(a.length).toBe(b.length);
   a.forEach((v, i) => expect(Math.abs(v - b[i]!), `at ${i}: ${v} vs ${b[i]}`).toBeLessThan(tol));
@@ -22,7 +26,14 @@ function randomize(vars: tf.Variable[], seed: number): void {
   for (const v of vars) v.assign(tf.mul(rand(r, v.shape), v.name.includes('gamma') ? 1 : 0.5));
 }
 const weightsOf = (m: MultiHeadAttention): AttnWeights => ({
-  wq: toMat(m.q.w), bq: toVec(m.q.b!), wk: toMat(m.k.w), bk: toVec(m.k.b!), wv: toMat(m.v.w), bv: toVec(m.v.b!), wo: toMat(m.o.w), bo: toVec(m.o.b!),
+  wq: toMat(m.q.w),
+  bq: toVec(m.q.b!),
+  wk: toMat(m.k.w),
+  bk: toVec(m.k.b!),
+  wv: toMat(m.v.w),
+  bv: toVec(m.v.b!),
+  wo: toMat(m.o.w),
+  bo: toVec(m.o.b!),
 });
 const rows = (t: tf.Tensor): Mat[] => t.arraySync() as Mat[];
 
@@ -31,11 +42,20 @@ describe('MultiHeadAttention against a head-by-head loop', () => {
     const m = new MultiHeadAttention(scope.child('self'), { dim: 8, heads: 2 });
     randomize(m.variables(), 1);
     const x = rand(rng(2), [2, 5, 8]) as tf.Tensor3D;
-    const maskRows = [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]];
+    const maskRows = [
+      [1, 1, 1, 0, 0],
+      [1, 1, 1, 1, 1],
+    ];
     const mask = tf.tensor2d(maskRows);
     const y = m.apply(x, { keyMask: mask });
     const w = weightsOf(m);
-    close(toVec(y), rows(x).flatMap((xb, b) => attention(xb, xb, maskRows[b], w, 2)).flat(), 1e-5);
+    close(
+      toVec(y),
+      rows(x)
+        .flatMap((xb, b) => attention(xb, xb, maskRows[b], w, 2))
+        .flat(),
+      1e-5,
+    );
     expect(m.flops(2, 5)).toBe(4 * 2 * 2 * 5 * 8 * 8 + 4 * 2 * 5 * 5 * 8);
     tf.dispose([x, mask, y]);
   });
@@ -45,13 +65,22 @@ describe('MultiHeadAttention against a head-by-head loop', () => {
     randomize(m.variables(), 3);
     const x = rand(rng(4), [2, 3, 8]) as tf.Tensor3D;
     const mem = rand(rng(5), [2, 6, 12]) as tf.Tensor3D;
-    const maskRows = [[1, 0, 1, 1, 0, 1], [1, 1, 1, 1, 1, 0]];
+    const maskRows = [
+      [1, 0, 1, 1, 0, 1],
+      [1, 1, 1, 1, 1, 0],
+    ];
     const mask = tf.tensor2d(maskRows);
     const y = m.apply(x, { memory: mem, keyMask: mask });
     expect(y.shape).toEqual([2, 3, 8]);
     const w = weightsOf(m);
     const memRows = rows(mem);
-    close(toVec(y), rows(x).flatMap((xb, b) => attention(xb, memRows[b]!, maskRows[b], w, 4)).flat(), 1e-5);
+    close(
+      toVec(y),
+      rows(x)
+        .flatMap((xb, b) => attention(xb, memRows[b]!, maskRows[b], w, 4))
+        .flat(),
+      1e-5,
+    );
     tf.dispose([x, mem, mask, y]);
   });
 
@@ -59,7 +88,10 @@ describe('MultiHeadAttention against a head-by-head loop', () => {
     const m = new MultiHeadAttention(scope.child('inv'), { dim: 8, heads: 2 });
     const x = rand(rng(6), [1, 4, 8]) as tf.Tensor3D;
     const mem1 = rand(rng(7), [1, 5, 8]);
-    const mem2 = tf.concat([tf.slice(mem1, [0, 0, 0], [1, 3, 8]), tf.mul(rand(rng(8), [1, 2, 8]), 100)], 1) as tf.Tensor3D;
+    const mem2 = tf.concat(
+      [tf.slice(mem1, [0, 0, 0], [1, 3, 8]), tf.mul(rand(rng(8), [1, 2, 8]), 100)],
+      1,
+    ) as tf.Tensor3D;
     const mask = tf.tensor2d([[1, 1, 1, 0, 0]]);
     const a = m.apply(x, { memory: mem1 as tf.Tensor3D, keyMask: mask });
     const b = m.apply(x, { memory: mem2, keyMask: mask });
@@ -73,13 +105,29 @@ describe('TransformerBlock (pre-LN) against the formula', () => {
     const blk = new TransformerBlock(scope.child('blk'), { dim: 8, heads: 2, mlpRatio: 1.5 });
     randomize(blk.variables(), 11);
     const x = rand(rng(12), [2, 4, 8]) as tf.Tensor3D;
-    const maskRows = [[1, 1, 0, 0], [1, 1, 1, 1]];
+    const maskRows = [
+      [1, 1, 0, 0],
+      [1, 1, 1, 1],
+    ];
     const mask = tf.tensor2d(maskRows);
     const y = blk.apply(x, mask, false);
     const w = weightsOf(blk.attn);
     const ref = rows(x).flatMap((xb, b) => {
-      const x1 = add(xb, attention(layerNorm(xb, toVec(blk.ln1.gamma), toVec(blk.ln1.beta)), layerNorm(xb, toVec(blk.ln1.gamma), toVec(blk.ln1.beta)), maskRows[b], w, 2));
-      const h = dense(layerNorm(x1, toVec(blk.ln2.gamma), toVec(blk.ln2.beta)), toMat(blk.fc1.w), toVec(blk.fc1.b!)).map((r) => r.map(geluTanh));
+      const x1 = add(
+        xb,
+        attention(
+          layerNorm(xb, toVec(blk.ln1.gamma), toVec(blk.ln1.beta)),
+          layerNorm(xb, toVec(blk.ln1.gamma), toVec(blk.ln1.beta)),
+          maskRows[b],
+          w,
+          2,
+        ),
+      );
+      const h = dense(
+        layerNorm(x1, toVec(blk.ln2.gamma), toVec(blk.ln2.beta)),
+        toMat(blk.fc1.w),
+        toVec(blk.fc1.b!),
+      ).map((r) => r.map(geluTanh));
       return add(x1, dense(h, toMat(blk.fc2.w), toVec(blk.fc2.b!)));
     });
     close(toVec(y), ref.flat(), 1e-4);
@@ -92,7 +140,12 @@ describe('TransformerBlock (pre-LN) against the formula', () => {
     try {
       const st = new TransformerStack(s, 2, { dim: 4, heads: 2, mlpRatio: 2 });
       const names = st.variables().map((v) => v.name);
-      expect(names.slice(0, 4)).toEqual(['stk/layers.0/ln1/gamma', 'stk/layers.0/ln1/beta', 'stk/layers.0/attn/wq', 'stk/layers.0/attn/bq']);
+      expect(names.slice(0, 4)).toEqual([
+        'stk/layers.0/ln1/gamma',
+        'stk/layers.0/ln1/beta',
+        'stk/layers.0/attn/wq',
+        'stk/layers.0/attn/bq',
+      ]);
       expect(names).toContain('stk/layers.1/mlp/w2');
       expect(names.slice(-2)).toEqual(['stk/ln_f/gamma', 'stk/ln_f/beta']);
       expect(new Set(names).size).toBe(names.length);

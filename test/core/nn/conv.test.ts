@@ -20,30 +20,48 @@ describe('fused conv2d and max pooling on wasm match tfjs on cpu', () => {
   // stride 2 with odd H / W (asymmetric 'same' padding), a 5×5 window, a 1×1 window, and K = 9·40 = 360 > the gemm's K
   // block (256), so the blocked accumulation is checked too
   const cases = [
-    [2, 9, 9, 3, 3, 8, 1, true, true], [3, 7, 6, 5, 3, 7, 1, true, false], [2, 7, 9, 6, 3, 5, 2, false, true],
-    [2, 6, 6, 4, 5, 6, 1, true, true], [2, 5, 5, 3, 1, 9, 1, false, false], [2, 8, 8, 40, 3, 12, 1, true, true],
+    [2, 9, 9, 3, 3, 8, 1, true, true],
+    [3, 7, 6, 5, 3, 7, 1, true, false],
+    [2, 7, 9, 6, 3, 5, 2, false, true],
+    [2, 6, 6, 4, 5, 6, 1, true, true],
+    [2, 5, 5, 3, 1, 9, 1, false, false],
+    [2, 8, 8, 40, 3, 12, 1, true, true],
   ] as const;
   for (const [B, H, W, C, k, CO, s, relu, bias] of cases) {
     it(`conv ${k}×${k} stride ${s} on (${B}, ${H}, ${W}, ${C}) → ${CO}${bias ? ' + bias' : ''}${relu ? ', ReLU' : ''}: output and gradients`, async () => {
       const run = (f: typeof composedConv) => () => {
-        const [x, w, b] = [randT(1, [B, H, W, C]) as tf.Tensor4D, randT(2, [k, k, C, CO]) as tf.Tensor4D, randT(3, [CO])];
+        const [x, w, b] = [
+          randT(1, [B, H, W, C]) as tf.Tensor4D,
+          randT(2, [k, k, C, CO]) as tf.Tensor4D,
+          randT(3, [CO]),
+        ];
         const args = bias ? [x, w, b] : [x, w];
-        const { value, grads } = tf.valueAndGrads((...t: tf.Tensor[]) => weightedSum(f(t[0] as tf.Tensor4D, t[1] as tf.Tensor4D, t[2], s, relu)))(args);
+        const { value, grads } = tf.valueAndGrads((...t: tf.Tensor[]) =>
+          weightedSum(f(t[0] as tf.Tensor4D, t[1] as tf.Tensor4D, t[2], s, relu)),
+        )(args);
         return [f(x, w, bias ? b : undefined, s, relu), value, ...grads];
       };
-      const fused = (x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor | undefined, stride: 1 | 2, r: boolean) => conv2d(x, w, b, { stride, relu: r });
+      const fused = (x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor | undefined, stride: 1 | 2, r: boolean) =>
+        conv2d(x, w, b, { stride, relu: r });
       await expectWasmMatchesCpuFormula(run(fused), run(composedConv), 5e-4); // the weighted sum adds up ≈ 1,500 products of 360 terms: float32 rounding ≈ 1e-4
     });
   }
 
-  for (const [H, W, C] of [[8, 8, 16], [7, 5, 6]] as const) {
+  for (const [H, W, C] of [
+    [8, 8, 16],
+    [7, 5, 6],
+  ] as const) {
     it(`2×2 max pool of (2, ${H}, ${W}, ${C}): output and gradient`, async () => {
       const run = (pool: (x: tf.Tensor4D) => tf.Tensor) => () => {
         const x = randT(4, [2, H, W, C]) as tf.Tensor4D;
         const { value, grads } = tf.valueAndGrads((t: tf.Tensor) => weightedSum(pool(t as tf.Tensor4D)))([x]);
         return [pool(x), value, ...grads];
       };
-      await expectWasmMatchesCpuFormula(run(maxPool2), run((x) => tf.maxPool(x, 2, 2, 'valid')), 1e-5);
+      await expectWasmMatchesCpuFormula(
+        run(maxPool2),
+        run((x) => tf.maxPool(x, 2, 2, 'valid')),
+        1e-5,
+      );
     });
   }
 });

@@ -14,17 +14,25 @@ function composedLayerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number
   const xc = tf.sub(x, mu);
   return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), eps))), g), b);
 }
-const composedGelu = (x: tf.Tensor) => tf.mul(x, tf.sigmoid(tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), 2 * Math.sqrt(2 / Math.PI))));
+const composedGelu = (x: tf.Tensor) =>
+  tf.mul(x, tf.sigmoid(tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), 2 * Math.sqrt(2 / Math.PI))));
 
 describe('fused wasm ops match the composed formulas on cpu', () => {
-  for (const d of [128, 7]) { // SIMD rows, and a 4-wide body + 3-lane tail
+  for (const d of [128, 7]) {
+    // SIMD rows, and a 4-wide body + 3-lane tail
     it(`layer norm over D = ${d}: output and gradients for x, gamma, beta`, async () => {
       const run = (ln: (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor) => () => {
         const [x, g, b] = [tf.mul(randT(1, [3, 5, d]), 3), randT(2, [d]), randT(3, [d])];
-        const { value, grads } = tf.valueAndGrads((xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) => weightedSum(ln(xi, gi, bi)))([x, g, b]);
+        const { value, grads } = tf.valueAndGrads((xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) =>
+          weightedSum(ln(xi, gi, bi)),
+        )([x, g, b]);
         return [ln(x, g, b), value, ...grads];
       };
-      await expectWasmMatchesCpuFormula(run((x, g, b) => fusedLayerNorm(x, g, b, 1e-5)!), run((x, g, b) => composedLayerNorm(x, g, b, 1e-5)), 2e-5);
+      await expectWasmMatchesCpuFormula(
+        run((x, g, b) => fusedLayerNorm(x, g, b, 1e-5)!),
+        run((x, g, b) => composedLayerNorm(x, g, b, 1e-5)),
+        2e-5,
+      );
     });
   }
 
@@ -40,7 +48,11 @@ describe('fused wasm ops match the composed formulas on cpu', () => {
         const y = tf.reshape(tf.matMul(tf.reshape(x, [-1, 13]), w), [2, 5, 9]);
         return b ? tf.add(y, b) : y;
       };
-      await expectWasmMatchesCpuFormula(run((x, w, b) => fusedLinear(x, w, b)!), run(composed), 2e-5);
+      await expectWasmMatchesCpuFormula(
+        run((x, w, b) => fusedLinear(x, w, b)!),
+        run(composed),
+        2e-5,
+      );
     });
   }
 
@@ -48,19 +60,40 @@ describe('fused wasm ops match the composed formulas on cpu', () => {
     it(`attention core, 2 heads, cross (Tq 5, Tk 7)${masked ? ' with a key mask' : ''}: output and gradients for q, k, v`, async () => {
       const [b, tq, tk, h, dh] = [2, 5, 7, 2, 3];
       const run = (attn: (q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, m?: tf.Tensor2D) => tf.Tensor) => () => {
-        const [q, k, v] = [tf.mul(randT(9, [b, tq, h * dh]), 2), randT(10, [b, tk, h * dh]), randT(11, [b, tk, h * dh])] as tf.Tensor3D[];
-        const m = masked ? tf.tensor2d([[1, 1, 1, 1, 1, 0, 0], [1, 0, 1, 1, 1, 1, 1]]) : undefined;
-        const { value, grads } = tf.valueAndGrads((...t: tf.Tensor[]) => weightedSum(attn(t[0] as tf.Tensor3D, t[1] as tf.Tensor3D, t[2] as tf.Tensor3D, m)))([q!, k!, v!]);
+        const [q, k, v] = [
+          tf.mul(randT(9, [b, tq, h * dh]), 2),
+          randT(10, [b, tk, h * dh]),
+          randT(11, [b, tk, h * dh]),
+        ] as tf.Tensor3D[];
+        const m = masked
+          ? tf.tensor2d([
+              [1, 1, 1, 1, 1, 0, 0],
+              [1, 0, 1, 1, 1, 1, 1],
+            ])
+          : undefined;
+        const { value, grads } = tf.valueAndGrads((...t: tf.Tensor[]) =>
+          weightedSum(attn(t[0] as tf.Tensor3D, t[1] as tf.Tensor3D, t[2] as tf.Tensor3D, m)),
+        )([q!, k!, v!]);
         return [attn(q!, k!, v!, m), value, ...grads];
       };
       const composed = (q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, m?: tf.Tensor2D) => {
-        const split = (t: tf.Tensor, len: number) => tf.reshape(tf.transpose(tf.reshape(t, [b, len, h, dh]), [0, 2, 1, 3]), [b * h, len, dh]) as tf.Tensor3D;
+        const split = (t: tf.Tensor, len: number) =>
+          tf.reshape(tf.transpose(tf.reshape(t, [b, len, h, dh]), [0, 2, 1, 3]), [b * h, len, dh]) as tf.Tensor3D;
         let s: tf.Tensor = tf.matMul(split(tf.mul(q, 1 / Math.sqrt(dh)), tq), split(k, tk), false, true);
-        if (m) s = tf.reshape(tf.add(tf.reshape(s, [b, h, tq, tk]), tf.reshape(tf.mul(tf.sub(1, m), -1e9), [b, 1, 1, tk])), [b * h, tq, tk]);
+        if (m)
+          s = tf.reshape(tf.add(tf.reshape(s, [b, h, tq, tk]), tf.reshape(tf.mul(tf.sub(1, m), -1e9), [b, 1, 1, tk])), [
+            b * h,
+            tq,
+            tk,
+          ]);
         const ctx = tf.matMul(tf.softmax(s), split(v, tk));
         return tf.reshape(tf.transpose(tf.reshape(ctx, [b, h, tq, dh]), [0, 2, 1, 3]), [b, tq, h * dh]);
       };
-      await expectWasmMatchesCpuFormula(run((q, k, v, m) => fusedAttention(q, k, v, h, m)!), run(composed), 2e-5);
+      await expectWasmMatchesCpuFormula(
+        run((q, k, v, m) => fusedAttention(q, k, v, h, m)!),
+        run(composed),
+        2e-5,
+      );
     });
   }
 
@@ -70,11 +103,19 @@ describe('fused wasm ops match the composed formulas on cpu', () => {
       const { value, grads } = tf.valueAndGrads((xi: tf.Tensor) => weightedSum(f(xi)))([x]);
       return [f(x), value, grads[0]!];
     };
-    await expectWasmMatchesCpuFormula(run((x) => fusedGelu(x)!), run(composedGelu), 2e-5);
+    await expectWasmMatchesCpuFormula(
+      run((x) => fusedGelu(x)!),
+      run(composedGelu),
+      2e-5,
+    );
   });
 
   it('embedding bag with pad pieces: output and the table gradient (pad row gets none)', async () => {
-    const ids = tf.tensor3d(Int32Array.from({ length: 2 * 3 * 4 }, (_, i) => (i % 5 === 0 ? 0 : (i * 7) % 11)), [2, 3, 4], 'int32');
+    const ids = tf.tensor3d(
+      Int32Array.from({ length: 2 * 3 * 4 }, (_, i) => (i % 5 === 0 ? 0 : (i * 7) % 11)),
+      [2, 3, 4],
+      'int32',
+    );
     const idv = ids.dataSync().slice();
     ids.dispose();
     const run = (bag: (t: tf.Tensor2D, ids: tf.Tensor3D) => tf.Tensor) => () => {
@@ -88,8 +129,15 @@ describe('fused wasm ops match the composed formulas on cpu', () => {
       const keep = tf.expandDims(tf.cast(tf.notEqual(flat, 0), 'float32'), 1);
       return tf.sum(tf.reshape(tf.mul(tf.gather(t, flat), keep), [2, 3, 4, 6]), 2);
     };
-    await expectWasmMatchesCpuFormula(run((t, i3) => fusedEmbeddingBag(t, i3, 0)!), run(composed), 1e-5);
-    const w = await runOn('wasm', run((t, i3) => fusedEmbeddingBag(t, i3, 0)!));
+    await expectWasmMatchesCpuFormula(
+      run((t, i3) => fusedEmbeddingBag(t, i3, 0)!),
+      run(composed),
+      1e-5,
+    );
+    const w = await runOn(
+      'wasm',
+      run((t, i3) => fusedEmbeddingBag(t, i3, 0)!),
+    );
     expect(Array.from(w.values[2]!.slice(0, 6))).toEqual([0, 0, 0, 0, 0, 0]); // row 0 = pad
   });
 
@@ -110,11 +158,15 @@ describe('fused wasm ops match the composed formulas on cpu', () => {
 
   it('fall back (null) off wasm, for other dtypes, and for an out-of-range id', async () => {
     await tf.setBackend('cpu');
-    tf.tidy(() => { expect(fusedGelu(tf.ones([4]))).toBeNull(); });
+    tf.tidy(() => {
+      expect(fusedGelu(tf.ones([4]))).toBeNull();
+    });
     await tf.setBackend('wasm');
     const before = tf.memory().numTensors;
     tf.tidy(() => {
-      expect(fusedEmbeddingBag(tf.ones([3, 2]) as tf.Tensor2D, tf.tensor3d([[[0, 5]]], [1, 1, 2], 'int32'), 0)).toBeNull();
+      expect(
+        fusedEmbeddingBag(tf.ones([3, 2]) as tf.Tensor2D, tf.tensor3d([[[0, 5]]], [1, 1, 2], 'int32'), 0),
+      ).toBeNull();
       expect(fusedGelu(tf.ones([4], 'int32'))).toBeNull();
       expect(fusedLinear(tf.ones([2, 1024]), tf.ones([1024, 256]))).toBeNull(); // large W: XNNPACK via tf.matMul
     });

@@ -1,6 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Dense, EmbeddingBag, gelu, l2Normalize, LayerNorm, maskedMean, ParamScope, patchify, pool, PositionalEmbedding } from '../../../src/core/nn';
+import {
+  Dense,
+  EmbeddingBag,
+  gelu,
+  l2Normalize,
+  LayerNorm,
+  maskedMean,
+  ParamScope,
+  patchify,
+  pool,
+  PositionalEmbedding,
+} from '../../../src/core/nn';
 import { gradientNorms, rng, useBackend } from '../../helpers/contract';
 import { dense, geluTanh, layerNorm, toMat, toVec } from './reference';
 
@@ -15,7 +26,11 @@ const close = (a: number[], b: number[], tol = 1e-5) => {
   expect(a.length).toBe(b.length);
   a.forEach((v, i) => expect(Math.abs(v - b[i]!), `at ${i}: ${v} vs ${b[i]}`).toBeLessThan(tol));
 };
-const rand = (r: () => number, shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1), shape);
+const rand = (r: () => number, shape: number[]) =>
+  tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1),
+    shape,
+  );
 
 describe('nn building blocks against float64 formulas', () => {
   it('Dense on a rank-3 input = x·W + b row by row', () => {
@@ -46,26 +61,60 @@ describe('nn building blocks against float64 formulas', () => {
     close(toVec(y), xs.map(geluTanh), 1e-5);
     const g = tf.grad((t: tf.Tensor) => tf.sum(gelu(t)))(x);
     const h = 1e-3;
-    close(toVec(g), xs.map((v) => (geluTanh(v + h) - geluTanh(v - h)) / (2 * h)), 2e-3);
+    close(
+      toVec(g),
+      xs.map((v) => (geluTanh(v + h) - geluTanh(v - h)) / (2 * h)),
+      2e-3,
+    );
     tf.dispose([x, y, g]);
   });
 
   it('l2Normalize, maskedMean and pool', () => {
-    const x = tf.tensor3d([[[1, 2], [3, 4], [100, 100]], [[-1, 0], [5, 5], [7, 9]]]);
-    const mask = tf.tensor2d([[1, 1, 0], [1, 1, 1]]);
+    const x = tf.tensor3d([
+      [
+        [1, 2],
+        [3, 4],
+        [100, 100],
+      ],
+      [
+        [-1, 0],
+        [5, 5],
+        [7, 9],
+      ],
+    ]);
+    const mask = tf.tensor2d([
+      [1, 1, 0],
+      [1, 1, 1],
+    ]);
     close(toVec(maskedMean(x, mask)), [2, 3, 11 / 3, 14 / 3]);
     close(toVec(pool(x, mask, 'cls')), [1, 2, -1, 0]);
     close(toVec(pool(x, undefined, 'mean')), [104 / 3, 106 / 3, 11 / 3, 14 / 3], 1e-4);
-    const v = tf.tensor2d([[3, 4], [0, 0]]);
+    const v = tf.tensor2d([
+      [3, 4],
+      [0, 0],
+    ]);
     close(toVec(l2Normalize(v)), [0.6, 0.8, 0, 0]);
     tf.dispose([x, mask, v]);
   });
 
-  it('EmbeddingBag sums the rows of a token\'s pieces, pad pieces count as zero and get no gradient', () => {
+  it("EmbeddingBag sums the rows of a token's pieces, pad pieces count as zero and get no gradient", () => {
     const V = 7;
     const e = new EmbeddingBag(scope.child('emb'), V, 3, 0, 1);
     const table = toMat(e.table);
-    const ids = tf.tensor3d([[[1, 0, 0], [2, 3, 2]], [[4, 5, 0], [0, 0, 0]]], [2, 2, 3], 'int32');
+    const ids = tf.tensor3d(
+      [
+        [
+          [1, 0, 0],
+          [2, 3, 2],
+        ],
+        [
+          [4, 5, 0],
+          [0, 0, 0],
+        ],
+      ],
+      [2, 2, 3],
+      'int32',
+    );
     const y = e.apply(ids);
     const bag = (...r: number[]) => [0, 1, 2].map((j) => r.reduce((s, i) => s + (i === 0 ? 0 : table[i]![j]!), 0));
     close(toVec(y), [...bag(1), ...bag(2, 3, 2), ...bag(4, 5), ...bag()]);
@@ -82,12 +131,17 @@ describe('nn building blocks against float64 formulas', () => {
     const x = tf.zeros([1, 3, 2]) as tf.Tensor3D;
     const y = p.apply(x);
     close(toVec(y), toVec(p.table).slice(0, 6));
-    expect(() => p.apply(tf.zeros([1, 5, 2]) as tf.Tensor3D)).toThrow(/t\/pos\/table: a batch of 5 tokens, but this encoder holds 4 positions/);
+    expect(() => p.apply(tf.zeros([1, 5, 2]) as tf.Tensor3D)).toThrow(
+      /t\/pos\/table: a batch of 5 tokens, but this encoder holds 4 positions/,
+    );
     tf.dispose([x, y]);
   });
 
   it('patchify orders patches row-major and flattens each as (row, col, channel)', () => {
-    const B = 2, S = 6, C = 3, p = 3;
+    const B = 2,
+      S = 6,
+      C = 3,
+      p = 3;
     const data = Float32Array.from({ length: B * S * S * C }, (_, i) => i);
     const y = patchify(tf.tensor4d(data, [B, S, S, C]), p);
     expect(y.shape).toEqual([B, 4, p * p * C]);
@@ -96,7 +150,8 @@ describe('nn building blocks against float64 formulas', () => {
     for (let b = 0; b < B; b++)
       for (let pr = 0; pr < 2; pr++)
         for (let pc = 0; pc < 2; pc++)
-          for (let r = 0; r < p; r++) for (let c = 0; c < p; c++) for (let ch = 0; ch < C; ch++) expected.push(at(b, pr * p + r, pc * p + c, ch));
+          for (let r = 0; r < p; r++)
+            for (let c = 0; c < p; c++) for (let ch = 0; ch < C; ch++) expected.push(at(b, pr * p + r, pc * p + c, ch));
     expect(toVec(y)).toEqual(expected);
     y.dispose();
   });

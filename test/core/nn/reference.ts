@@ -33,7 +33,14 @@ export function softmax(r: number[]): number[] {
 }
 
 export interface AttnWeights {
-  wq: Mat; bq: number[]; wk: Mat; bk: number[]; wv: Mat; bv: number[]; wo: Mat; bo: number[];
+  wq: Mat;
+  bq: number[];
+  wk: Mat;
+  bk: number[];
+  wv: Mat;
+  bv: number[];
+  wo: Mat;
+  bo: number[];
 }
 
 /**

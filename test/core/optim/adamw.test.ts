@@ -9,7 +9,11 @@ class AdamWJs {
   m: number[];
   v: number[];
   t = 0;
-  constructor(public p: number[], readonly decay: boolean, readonly c = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.1 }) {
+  constructor(
+    public p: number[],
+    readonly decay: boolean,
+    readonly c = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.1 },
+  ) {
     this.m = p.map(() => 0);
     this.v = p.map(() => 0);
   }
@@ -39,7 +43,13 @@ describe.each(BACKENDS)('AdamW on %s', (backend) => {
   const curv = { W: rand(12).map((x) => 1 + x), bias: rand(4).map((x) => 2 + x), late: rand(4).map((x) => 1.5 + x) };
   const shapes = { W: [3, 4], bias: [4], frozen: [2, 3], late: [4] };
   const names = (k: string) => `o-${backend}/${k}`;
-  const make = () => Object.fromEntries(Object.entries(init).map(([k, v]) => [k, tf.tidy(() => tf.variable(tf.tensor(v, shapes[k as keyof typeof shapes]), true, names(k)))])) as Record<keyof typeof init, tf.Variable>;
+  const make = () =>
+    Object.fromEntries(
+      Object.entries(init).map(([k, v]) => [
+        k,
+        tf.tidy(() => tf.variable(tf.tensor(v, shapes[k as keyof typeof shapes]), true, names(k))),
+      ]),
+    ) as Record<keyof typeof init, tf.Variable>;
   const schedule = lrSchedule({ base: 0.05, totalSteps: 8, warmupFraction: 0.25 });
   const trained = (step: number) => (step < 3 ? (['W', 'bias'] as const) : (['W', 'bias', 'late'] as const)); // `late` joins at step 3
 
@@ -47,10 +57,19 @@ describe.each(BACKENDS)('AdamW on %s', (backend) => {
   function train(opt: AdamW, vars: Record<string, tf.Variable>, from: number, to: number) {
     for (let step = from; step < to; step++) {
       const keys = trained(step);
-      const { value, grads } = tf.variableGrads(() => tf.tidy(() => tf.addN(keys.map((k) => {
-        const d = tf.sub(vars[k]!, tf.tensor(centre[k], vars[k]!.shape));
-        return tf.mul(0.5, tf.sum(tf.mul(tf.tensor(curv[k], vars[k]!.shape), tf.square(d))));
-      })) as tf.Scalar), keys.map((k) => vars[k]!));
+      const { value, grads } = tf.variableGrads(
+        () =>
+          tf.tidy(
+            () =>
+              tf.addN(
+                keys.map((k) => {
+                  const d = tf.sub(vars[k]!, tf.tensor(centre[k], vars[k]!.shape));
+                  return tf.mul(0.5, tf.sum(tf.mul(tf.tensor(curv[k], vars[k]!.shape), tf.square(d))));
+                }),
+              ) as tf.Scalar,
+          ),
+        keys.map((k) => vars[k]!),
+      );
       opt.step(grads, schedule(step));
       tf.dispose([value, ...Object.values(grads)]);
     }
@@ -64,15 +83,25 @@ describe.each(BACKENDS)('AdamW on %s', (backend) => {
     train(opt, vars, 0, 8);
     expect(tf.memory().numTensors).toBe(before + 4 + 3 * 3); // 4 parameters + m, v, step for the 3 trained ones
 
-    const js = { W: new AdamWJs(init.W, true), bias: new AdamWJs(init.bias, false), late: new AdamWJs(init.late, false) };
+    const js = {
+      W: new AdamWJs(init.W, true),
+      bias: new AdamWJs(init.bias, false),
+      late: new AdamWJs(init.late, false),
+    };
     for (let step = 0; step < 8; step++) {
-      for (const k of trained(step)) js[k].step(js[k].p.map((p, i) => curv[k][i]! * (p - centre[k][i]!)), schedule(step));
+      for (const k of trained(step))
+        js[k].step(
+          js[k].p.map((p, i) => curv[k][i]! * (p - centre[k][i]!)),
+          schedule(step),
+        );
     }
     for (const k of ['W', 'bias', 'late'] as const) {
       expect(maxAbsDiff(values(vars[k]), js[k].p), k).toBeLessThan(1e-6);
       expect(maxAbsDiff(values(vars[k]), init[k]), k).toBeGreaterThan(0.05); // it did move
     }
-    expect([opt.stepCount(names('W')), opt.stepCount(names('late')), opt.stepCount(names('frozen'))]).toEqual([8, 5, 0]);
+    expect([opt.stepCount(names('W')), opt.stepCount(names('late')), opt.stepCount(names('frozen'))]).toEqual([
+      8, 5, 0,
+    ]);
     expect(new Uint8Array(vars.frozen.dataSync().buffer)).toEqual(frozenBits);
     expect(Object.keys(opt.state()).sort()).toEqual(
       ['W', 'bias', 'late'].flatMap((k) => ['m', 'step', 'v'].map((s) => `${names(k)}/adamw/${s}`)).sort(),
@@ -121,9 +150,13 @@ describe.each(BACKENDS)('AdamW on %s', (backend) => {
     expect(() => opt.loadState({ 'enc/q/adamw/m': m, 'enc/q/adamw/v': m, 'enc/q/adamw/step': step })).toThrow(
       "optimizer state: 'enc/q/adamw/m' belongs to a variable 'enc/q' this model does not have; was it saved from another model?",
     );
-    expect(() => opt.loadState({ [`${names('W')}/adamw/m`]: m, [`${names('W')}/adamw/v`]: wrong, [`${names('W')}/adamw/step`]: step })).toThrow(
-      `optimizer state: '${names('W')}/adamw/v' has shape [4,3] but '${names('W')}' has [3,4]`,
-    );
+    expect(() =>
+      opt.loadState({
+        [`${names('W')}/adamw/m`]: m,
+        [`${names('W')}/adamw/v`]: wrong,
+        [`${names('W')}/adamw/step`]: step,
+      }),
+    ).toThrow(`optimizer state: '${names('W')}/adamw/v' has shape [4,3] but '${names('W')}' has [3,4]`);
     tf.dispose([m, wrong, step, ...Object.values(vars)]);
     opt.dispose();
   });
@@ -132,8 +165,18 @@ describe.each(BACKENDS)('AdamW on %s', (backend) => {
     const vars = make();
     const byRank = new AdamW();
     const byName = new AdamW({ decayPattern: '/(bias|late)$' });
-    expect(['W', 'bias', 'frozen', 'late'].map((k) => byRank.decays(vars[k as keyof typeof vars]))).toEqual([true, false, true, false]);
-    expect(['W', 'bias', 'frozen', 'late'].map((k) => byName.decays(vars[k as keyof typeof vars]))).toEqual([false, true, false, true]);
+    expect(['W', 'bias', 'frozen', 'late'].map((k) => byRank.decays(vars[k as keyof typeof vars]))).toEqual([
+      true,
+      false,
+      true,
+      false,
+    ]);
+    expect(['W', 'bias', 'frozen', 'late'].map((k) => byName.decays(vars[k as keyof typeof vars]))).toEqual([
+      false,
+      true,
+      false,
+      true,
+    ]);
     expect(() => new AdamW({ decayPattern: '(' })).toThrow(/^optimizer\.decayPattern: not a valid RegExp/);
     expect(() => new AdamW({ beta2: 1 })).toThrow('optimizer.beta2: Too big: expected number to be <1');
     tf.dispose(Object.values(vars));

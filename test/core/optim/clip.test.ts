@@ -7,10 +7,19 @@ import { BACKENDS, useBackend, values } from '../../plugins/losses/backends';
 describe.each(BACKENDS)('clipByGlobalNorm on %s', (backend) => {
   beforeAll(() => useBackend(backend));
   const r = rng(31);
-  const raw = { w: Array.from({ length: 12 }, () => (r() * 2 - 1) * 3), b: Array.from({ length: 4 }, () => r() * 2 - 1), s: [r() * 5] };
+  const raw = {
+    w: Array.from({ length: 12 }, () => (r() * 2 - 1) * 3),
+    b: Array.from({ length: 4 }, () => r() * 2 - 1),
+    s: [r() * 5],
+  };
   const shapes = { w: [3, 4], b: [4], s: [] as number[] };
-  const jsNorm = Math.sqrt(Object.values(raw).flat().reduce((s, x) => s + x * x, 0));
-  const grads = () => Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, tf.tensor(v, shapes[k as keyof typeof shapes])]));
+  const jsNorm = Math.sqrt(
+    Object.values(raw)
+      .flat()
+      .reduce((s, x) => s + x * x, 0),
+  );
+  const grads = () =>
+    Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, tf.tensor(v, shapes[k as keyof typeof shapes])]));
 
   it('returns the global L2 norm and scales every gradient by maxNorm/norm when it is above maxNorm', () => {
     const before = tf.memory().numTensors;
@@ -19,7 +28,9 @@ describe.each(BACKENDS)('clipByGlobalNorm on %s', (backend) => {
     const out = clipByGlobalNorm(g, maxNorm);
     expect(Math.abs(out.norm - jsNorm) / jsNorm).toBeLessThan(1e-6);
     const clipped = Object.keys(raw).flatMap((k) => values(out.grads[k]!));
-    const want = Object.values(raw).flat().map((x) => (x * maxNorm) / (jsNorm + 1e-6));
+    const want = Object.values(raw)
+      .flat()
+      .map((x) => (x * maxNorm) / (jsNorm + 1e-6));
     expect(Math.max(...clipped.map((x, i) => Math.abs(x - want[i]!)))).toBeLessThan(1e-6);
     expect(Math.abs(Math.hypot(...clipped) - maxNorm) / maxNorm).toBeLessThan(1e-6);
     expect(out.grads.w!.shape).toEqual([3, 4]);

@@ -27,9 +27,17 @@ describe('lrSchedule', () => {
   });
 
   it('names the bad option', () => {
-    expect(() => lrSchedule({ base: 0, totalSteps: 10 })).toThrow('lrSchedule.base: must be a finite number > 0, got 0');
-    expect(() => lrSchedule({ base: 1, totalSteps: 2.5 })).toThrow('lrSchedule.totalSteps: must be an integer ≥ 1, got 2.5');
-    expect(() => lrSchedule({ base: 1, totalSteps: 10, warmupFraction: 1 })).toThrow('lrSchedule.warmupFraction: must be in [0, 1), got 1');
-    expect(() => lrSchedule({ base: 1, totalSteps: 10, minRatio: 2 }, 'stage.joint.lr')).toThrow('stage.joint.lr.minRatio: must be in [0, 1], got 2');
+    expect(() => lrSchedule({ base: 0, totalSteps: 10 })).toThrow(
+      'lrSchedule.base: must be a finite number > 0, got 0',
+    );
+    expect(() => lrSchedule({ base: 1, totalSteps: 2.5 })).toThrow(
+      'lrSchedule.totalSteps: must be an integer ≥ 1, got 2.5',
+    );
+    expect(() => lrSchedule({ base: 1, totalSteps: 10, warmupFraction: 1 })).toThrow(
+      'lrSchedule.warmupFraction: must be in [0, 1), got 1',
+    );
+    expect(() => lrSchedule({ base: 1, totalSteps: 10, minRatio: 2 }, 'stage.joint.lr')).toThrow(
+      'stage.joint.lr.minRatio: must be in [0, 1], got 2',
+    );
   });
 });

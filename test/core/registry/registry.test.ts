@@ -33,7 +33,9 @@ describe('Registry', () => {
     expect(warnings).toEqual([]);
     const a2 = defineLoss({ id: 'info-nce', summary: 'A2', configSchema: schema, create: () => ({ weight: 42 }) });
     r.register(a2);
-    expect(warnings).toEqual(["unir: loss 'info-nce' re-registered; the new definition replaces the old one (notebook re-run?)"]);
+    expect(warnings).toEqual([
+      "unir: loss 'info-nce' re-registered; the new definition replaces the old one (notebook re-run?)",
+    ]);
     expect(r.create('loss', 'info-nce', {})).toEqual({ weight: 42 });
     expect(r.list('loss')).toHaveLength(2);
   });
@@ -41,16 +43,18 @@ describe('Registry', () => {
   it('an unknown id fails with the known ids and a did-you-mean', () => {
     const { r } = fresh();
     expect(() => r.get('loss', 'infonce', 'curriculum.stages.stage1.terms[0].loss')).toThrowError(
-      new UserError("curriculum.stages.stage1.terms[0].loss: unknown loss 'infonce'. Known: info-nce, siglip. Did you mean 'info-nce'?"),
+      new UserError(
+        "curriculum.stages.stage1.terms[0].loss: unknown loss 'infonce'. Known: info-nce, siglip. Did you mean 'info-nce'?",
+      ),
     );
     expect(() => r.get('loss', 'zzzzzzzz')).toThrowError("unknown loss 'zzzzzzzz'. Known: info-nce, siglip.");
   });
 
   it('a bad config names the path of the bad field', () => {
     const { r } = fresh();
-    expect(() => r.parseConfig('loss', 'info-nce', { weight: -1 }, 'curriculum.stages[2].losses.mse-align')).toThrowError(
-      /^curriculum\.stages\[2\]\.losses\.mse-align\.weight: Too small: expected number to be >=0$/,
-    );
+    expect(() =>
+      r.parseConfig('loss', 'info-nce', { weight: -1 }, 'curriculum.stages[2].losses.mse-align'),
+    ).toThrowError(/^curriculum\.stages\[2\]\.losses\.mse-align\.weight: Too small: expected number to be >=0$/);
   });
 
   it('rejects ids that are not kebab-case and unknown kinds', () => {
@@ -63,7 +67,9 @@ describe('Registry', () => {
     const s = z.object({ stages: z.array(z.object({ w: z.number() })) });
     const r = s.safeParse({ stages: [{ w: 1 }, { w: 'x' }] });
     expect(r.success).toBe(false);
-    expect(formatZodError(r.error!, 'curriculum')).toBe('curriculum.stages[1].w: Invalid input: expected number, received string');
+    expect(formatZodError(r.error!, 'curriculum')).toBe(
+      'curriculum.stages[1].w: Invalid input: expected number, received string',
+    );
   });
 });
 

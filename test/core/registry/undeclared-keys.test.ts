@@ -4,8 +4,18 @@ import { Registry, pluginDefiner } from '../../../src/core/registry';
 import { createRegistry } from '../../../src/plugins';
 
 const defineLoss = pluginDefiner('loss')<unknown, unknown>();
-const stripped = defineLoss({ id: 'plain', summary: 'z.object', configSchema: z.object({ temperature: z.number().default(0.07) }), create: (c) => c });
-const loose = defineLoss({ id: 'loose', summary: 'z.looseObject', configSchema: z.looseObject({ temperature: z.number().default(0.07) }), create: (c) => c });
+const stripped = defineLoss({
+  id: 'plain',
+  summary: 'z.object',
+  configSchema: z.object({ temperature: z.number().default(0.07) }),
+  create: (c) => c,
+});
+const loose = defineLoss({
+  id: 'loose',
+  summary: 'z.looseObject',
+  configSchema: z.looseObject({ temperature: z.number().default(0.07) }),
+  create: (c) => c,
+});
 
 describe('parseConfig: a config key the plugin does not declare is an error, not silently dropped', () => {
   const r = new Registry();
@@ -28,8 +38,12 @@ describe('parseConfig: a config key the plugin does not declare is an error, not
     expect(() => reg.parseConfig('dataset', 'emoji-cldr', { languagse: ['en'] }, 'data.dataset')).toThrow(
       "data.dataset.languagse: unknown field of dataset 'emoji-cldr'; its fields: root, languages, build, checkImages. Did you mean 'languages'?",
     );
-    expect(() => reg.parseConfig('loss', 'mse-align', { weight: 2 }, 'x')).toThrow("x.weight: unknown field of loss 'mse-align'; its fields: (none)");
-    expect(() => reg.parseConfig('index', 'exact', { nprobe: 3 }, '--index')).toThrow(/^--index\.nprobe: unknown field of index 'exact'/);
+    expect(() => reg.parseConfig('loss', 'mse-align', { weight: 2 }, 'x')).toThrow(
+      "x.weight: unknown field of loss 'mse-align'; its fields: (none)",
+    );
+    expect(() => reg.parseConfig('index', 'exact', { nprobe: 3 }, '--index')).toThrow(
+      /^--index\.nprobe: unknown field of index 'exact'/,
+    );
     // a config that went through parseConfig once (defaults filled in) parses again unchanged
     const ds = reg.parseConfig('dataset', 'manifest', { path: 'm.jsonl' }, 'data.dataset');
     expect(reg.parseConfig('dataset', 'manifest', ds, 'data.dataset')).toEqual(ds);

@@ -25,7 +25,14 @@ describe('report', () => {
     expect(r10.x).toEqual(['de', 'en', 'es', 'fr', 'hi', 'it', 'ja', 'ko', 'pl', 'ru', 'th', 'zh', 'mean']);
     expect(r10.y).toEqual((r10.x as string[]).map((l) => metrics.final.retrieval.t2i[l]['R@10']));
     expect(model.figures.map((f) => f.id)).toEqual([
-      'loss-stage1', 'loss-stage2', 'loss-stage3', 'retrieval-t2i', 'retrieval-i2t', 'retrieval-t2t', 'nlu', 'intent-confusion',
+      'loss-stage1',
+      'loss-stage2',
+      'loss-stage3',
+      'retrieval-t2i',
+      'retrieval-i2t',
+      'retrieval-t2t',
+      'nlu',
+      'intent-confusion',
     ]);
     const stageTable = model.tables.find((t) => t.title.startsWith('Stage to stage'))!;
     expect(stageTable.rows.map((r) => r[0])).toEqual(['stage1', 'stage2', 'stage3', 'final (test)']);
@@ -70,17 +77,25 @@ describe('report', () => {
 
   it('history parsing skips a torn last line (a run killed mid-write)', () => {
     const rows = parseHistory('{"stage":"s1","step":1,"globalStep":1,"losses":{"ti":2}}\n{"stage":"s1","st');
-    expect(rows).toEqual([{ stage: 's1', step: 1, globalStep: 1, losses: { ti: 2 }, lr: undefined, samplesPerSec: undefined }]);
+    expect(rows).toEqual([
+      { stage: 's1', step: 1, globalStep: 1, losses: { ti: 2 }, lr: undefined, samplesPerSec: undefined },
+    ]);
   });
 
   it('bad input: a run dir without metrics and a garbled metrics.json are one-line errors', () => {
     const empty = join(tmp, 'empty');
     rmSync(empty, { recursive: true, force: true });
-    expect(() => loadRunRecord(join(tmp, 'nope'))).toThrowError(/nope: no such run directory; list runs with 'unir runs'$/);
+    expect(() => loadRunRecord(join(tmp, 'nope'))).toThrowError(
+      /nope: no such run directory; list runs with 'unir runs'$/,
+    );
     const r1 = unir(['report', tmp]);
     expect(r1.code).toBe(2);
-    expect(r1.stderr.trim()).toBe(`unir: report: ${tmp}: not a run directory (no run.json, config.json or metrics.json); give a folder 'unir run' wrote, e.g. runs/<runId> ('unir runs' lists them)`);
-    expect(() => loadRunRecord(tmp)).toThrowError(`${join(tmp, 'metrics.json')}: missing; this is not a run directory (no run.json or config.json); give a folder 'unir run' wrote, e.g. runs/<runId> ('unir runs' lists them)`);
+    expect(r1.stderr.trim()).toBe(
+      `unir: report: ${tmp}: not a run directory (no run.json, config.json or metrics.json); give a folder 'unir run' wrote, e.g. runs/<runId> ('unir runs' lists them)`,
+    );
+    expect(() => loadRunRecord(tmp)).toThrowError(
+      `${join(tmp, 'metrics.json')}: missing; this is not a run directory (no run.json or config.json); give a folder 'unir run' wrote, e.g. runs/<runId> ('unir runs' lists them)`,
+    );
     const bad = join(tmp, 'bad');
     writeFakeRun(bad, 'bad', 5);
     writeFileSync(join(bad, 'metrics.json'), '{"runId": ');

@@ -10,7 +10,8 @@ function outcomes(ranks: number[], langs = ['en'], spans?: [number, number, numb
   const lang = ranks.map((_, i) => langs[i % langs.length]!);
   const empty = { id: [], lang: [], rank: [] };
   return {
-    split: 'test', retrieval: { t2i: { id, lang, rank: ranks }, i2t: empty, t2t: empty },
+    split: 'test',
+    retrieval: { t2i: { id, lang, rank: ranks }, i2t: empty, t2t: empty },
     ...(spans ? { nlu: { id, lang, intentOk: ranks.map((r) => +(r === 1)), exact: ranks.map(() => 0), spans } } : {}),
   };
 }
@@ -47,7 +48,17 @@ describe('paired bootstrap over test queries and seeds', () => {
     // en: a 2/3 vs b 1/3 hits; de: a 1/3 vs b 0 → macro Δ = (1/3 + 1/3) / 2
     expect(pairedBootstrap([[a, b]], 't2i R@10', 10)!.delta).toBeCloseTo(1 / 3, 12);
     // B evaluated on an extra query A never saw: it is left out
-    const bExtra: Outcomes = { ...b, retrieval: { ...b.retrieval, t2i: { id: [...b.retrieval.t2i.id, 'zz'], lang: [...b.retrieval.t2i.lang, 'en'], rank: [...b.retrieval.t2i.rank, 1] } } };
+    const bExtra: Outcomes = {
+      ...b,
+      retrieval: {
+        ...b.retrieval,
+        t2i: {
+          id: [...b.retrieval.t2i.id, 'zz'],
+          lang: [...b.retrieval.t2i.lang, 'en'],
+          rank: [...b.retrieval.t2i.rank, 1],
+        },
+      },
+    };
     expect(pairedBootstrap([[a, bExtra]], 't2i R@10', 10)!.delta).toBeCloseTo(1 / 3, 12);
     const r = mulberry32(9);
     const q = (p: number) => Array.from({ length: 200 }, () => (r() < p ? 1 : 50));
@@ -58,9 +69,21 @@ describe('paired bootstrap over test queries and seeds', () => {
   });
 
   it('slot F1 is recomputed from resampled span counts, not averaged per query', () => {
-    const spans: [number, number, number][] = [[1, 1, 1], [0, 1, 1], [0, 0, 2]];
-    const none: [number, number, number][] = [[0, 1, 1], [0, 1, 1], [0, 0, 2]];
-    const bs = pairedBootstrap([[outcomes([1, 1, 1], ['en'], spans), outcomes([1, 1, 1], ['en'], none)]], 'slot F1', 10)!;
+    const spans: [number, number, number][] = [
+      [1, 1, 1],
+      [0, 1, 1],
+      [0, 0, 2],
+    ];
+    const none: [number, number, number][] = [
+      [0, 1, 1],
+      [0, 1, 1],
+      [0, 0, 2],
+    ];
+    const bs = pairedBootstrap(
+      [[outcomes([1, 1, 1], ['en'], spans), outcomes([1, 1, 1], ['en'], none)]],
+      'slot F1',
+      10,
+    )!;
     expect(bs.delta).toBeCloseTo((2 * 1) / (2 + 4), 12); // A: 2·1/(2 + 4); B: 0
   });
 });
@@ -69,7 +92,14 @@ describe('held-out-template metrics', () => {
   it('keep only the rows whose subset is held-out', () => {
     const make = (ok: number[]): Outcomes => ({
       ...outcomes([1, 1, 1, 1]),
-      nlu: { id: ['a', 'b', 'c', 'd'], lang: ['en', 'en', 'en', 'en'], intentOk: ok, exact: ok, spans: ok.map(() => [0, 0, 0] as [number, number, number]), subset: ['seen', 'held-out', 'seen', 'held-out'] },
+      nlu: {
+        id: ['a', 'b', 'c', 'd'],
+        lang: ['en', 'en', 'en', 'en'],
+        intentOk: ok,
+        exact: ok,
+        spans: ok.map(() => [0, 0, 0] as [number, number, number]),
+        subset: ['seen', 'held-out', 'seen', 'held-out'],
+      },
     });
     const [a, b] = [make([1, 1, 1, 0]), make([0, 0, 0, 1])];
     expect(pairedBootstrap([[a, b]], 'intent acc', 10)!.delta).toBeCloseTo(0.5, 12); // 3/4 − 1/4

@@ -31,49 +31,78 @@ describe('stats', () => {
 });
 
 describe('results from the run store', () => {
-  const spec = SweepSchema.parse({ id: 'staged-vs-single', base: 'smoke', seeds: [1, 2, 3], params: { 'curriculum.id': ['three-stage', 'single-stage'] } });
+  const spec = SweepSchema.parse({
+    id: 'staged-vs-single',
+    base: 'smoke',
+    seeds: [1, 2, 3],
+    params: { 'curriculum.id': ['three-stage', 'single-stage'] },
+  });
   const trials = expandSweep(spec);
   const runs = join(tmp, 'runs');
   const db = join(tmp, 'unir.duckdb');
 
-  it('records finished trials, reads the sweep table back, and RESULTS.md holds the store\'s numbers', async () => {
+  it("records finished trials, reads the sweep table back, and RESULTS.md holds the store's numbers", async () => {
     trials.slice(0, 5).forEach((t, i) => writeFakeRun(join(runs, t.runId), t.runId, 100 + i)); // last trial unfinished
     const recorded = await recordTrials(db, trials, runs);
     expect(recorded).toEqual(trials.slice(0, 5).map((t) => t.runId));
     const table = await sweepTable(db, trials, recorded, headlineMetrics(BUILTIN_METRICS));
     expect(table.columns.slice(0, 4)).toEqual(['run', 'id', 'seed', 't2i R@10']);
     const m = JSON.parse(readFileSync(join(runs, trials[0]!.runId, 'metrics.json'), 'utf8')).final;
-    expect(table.rows[0]).toEqual([trials[0]!.runId, 'three-stage', 1, m.retrieval.t2i.mean['R@10'], m.retrieval.i2t.mean['R@10'], m.retrieval.t2t.mean['R@10'], null, m.nlu.intentAccuracy.mean, m.nlu.slotF1.mean, m.retrieval.t2i.mean.mrr]);
+    expect(table.rows[0]).toEqual([
+      trials[0]!.runId,
+      'three-stage',
+      1,
+      m.retrieval.t2i.mean['R@10'],
+      m.retrieval.i2t.mean['R@10'],
+      m.retrieval.t2t.mean['R@10'],
+      null,
+      m.nlu.intentAccuracy.mean,
+      m.nlu.slotF1.mean,
+      m.retrieval.t2i.mean.mrr,
+    ]);
 
     const sweeps = await collectSweeps(db);
-    expect(sweeps.map((s) => [s.sweep, s.arms, s.trials.length])).toEqual([['staged-vs-single', ['id=single-stage', 'id=three-stage'], 5]]);
+    expect(sweeps.map((s) => [s.sweep, s.arms, s.trials.length])).toEqual([
+      ['staged-vs-single', ['id=single-stage', 'id=three-stage'], 5],
+    ]);
     const s = sweeps[0]!;
     expect(s.trials.find((t) => t.runId === trials[0]!.runId)!.stages).toEqual(['stage1', 'stage2', 'stage3', 'final']);
     expect(s.trials.map((t) => t.wallSec)).toEqual([12.5, 12.5, 12.5, 12.5, 12.5]); // run.json durationSec, not finish − start
 
     // Oracle: the store's own rows, aggregated here by hand.
-    const q = await queryRuns(db, "SELECT run_id, value FROM metrics WHERE stage = 'final' AND task = 't2i' AND language = 'mean' AND metric = 'R@10'");
-    const v = (arm: string) => q.rows.filter((r) => (r.run_id as string).includes(`--${arm}--`)).map((r) => r.value as number);
+    const q = await queryRuns(
+      db,
+      "SELECT run_id, value FROM metrics WHERE stage = 'final' AND task = 't2i' AND language = 'mean' AND metric = 'R@10'",
+    );
+    const v = (arm: string) =>
+      q.rows.filter((r) => (r.run_id as string).includes(`--${arm}--`)).map((r) => r.value as number);
     const [three, single] = [v('id=three-stage'), v('id=single-stage')];
     expect([three.length, single.length]).toEqual([3, 2]);
     const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
     const sd = (xs: number[]) => Math.sqrt(xs.reduce((x, y) => x + (y - mean(xs)) ** 2, 0) / (xs.length - 1));
     const md = renderResults(sweeps, { db });
     // mean ± half-width of the 95% t interval: t(0.975; 2 dof) = 4.303, t(0.975; 1 dof) = 12.706
-    const ci = (xs: number[], t: number) => `${mean(xs).toFixed(3)} ± ${((t * sd(xs)) / Math.sqrt(xs.length)).toFixed(3)}`;
+    const ci = (xs: number[], t: number) =>
+      `${mean(xs).toFixed(3)} ± ${((t * sd(xs)) / Math.sqrt(xs.length)).toFixed(3)}`;
     expect(md).toContain(`| id=three-stage | 1,2,3 | ${ci(three, 4.303)} |`);
     expect(md).toContain(`| id=single-stage | 1,2 | ${ci(single, 12.706)} |`);
     const delta = mean(three) - mean(single);
     const pooled = Math.sqrt((sd(three) ** 2 * 2 + sd(single) ** 2) / 3);
     const sign = Number(delta.toFixed(3)) >= 0 ? '+' : '−';
     // these fake runs wrote no per-query outcomes: the comparison falls back to the seed spread and says so
-    expect(md).toContain(`**id=three-stage − id=single-stage, t2i R@10** (test, macro mean over languages): id=three-stage ${ci(three, 4.303)}, id=single-stage ${ci(single, 12.706)} (mean ± 95% CI over seeds); Δ = ${sign}${Math.abs(delta).toFixed(3)} ± ${pooled.toFixed(3)} (pooled seed std, n = 3 vs 2); exceeds the seed spread (|Δ| > 2σ): ${Math.abs(delta) > 2 * pooled ? 'yes' : 'no'} (no per-query outcomes for a bootstrap)`);
+    expect(md).toContain(
+      `**id=three-stage − id=single-stage, t2i R@10** (test, macro mean over languages): id=three-stage ${ci(three, 4.303)}, id=single-stage ${ci(single, 12.706)} (mean ± 95% CI over seeds); Δ = ${sign}${Math.abs(delta).toFixed(3)} ± ${pooled.toFixed(3)} (pooled seed std, n = 3 vs 2); exceeds the seed spread (|Δ| > 2σ): ${Math.abs(delta) > 2 * pooled ? 'yes' : 'no'} (no per-query outcomes for a bootstrap)`,
+    );
     // per-language deltas: one row per language, from the store
     const de = (id: string) => s.trials.find((t) => t.runId === id)!.values.get(key('final', 't2i', 'de', 'R@10'))!;
     const deThree = trials.slice(0, 3).map((t) => de(t.runId));
     const deSingle = trials.slice(3, 5).map((t) => de(t.runId));
-    expect(md).toContain(`| de | ${ci(deThree, 4.303)} | ${ci(deSingle, 12.706)} | ${Number((mean(deThree) - mean(deSingle)).toFixed(3)) >= 0 ? '+' : '−'}${Math.abs(mean(deThree) - mean(deSingle)).toFixed(3)} |`);
-    expect(md).toMatch(/Per language, T2I R@10 \(test\): id=three-stage − id=single-stage; \d+ of 12 languages exceed the seed spread/);
+    expect(md).toContain(
+      `| de | ${ci(deThree, 4.303)} | ${ci(deSingle, 12.706)} | ${Number((mean(deThree) - mean(deSingle)).toFixed(3)) >= 0 ? '+' : '−'}${Math.abs(mean(deThree) - mean(deSingle)).toFixed(3)} |`,
+    );
+    expect(md).toMatch(
+      /Per language, T2I R@10 \(test\): id=three-stage − id=single-stage; \d+ of 12 languages exceed the seed spread/,
+    );
     expect(md).toContain("Validation after each stage, id=three-stage (mean ± 95% CI over 3 seeds; 'final' = test):");
   });
 

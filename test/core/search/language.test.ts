@@ -45,6 +45,8 @@ describe('resolveQueryLanguage', () => {
     expect(() => resolveQueryLanguage('xx', 'dog')).toThrow(
       "search: --lang: unknown language 'xx'; use a BCP-47 primary code known to Intl.DisplayNames, e.g. en, de, zh, ja, th, or 'auto' to detect it from the query",
     );
-    expect(() => resolveQueryLanguage('en-US', 'dog')).toThrow("search: --lang: 'en-US' is not a primary language code; use 'en', or 'auto' to detect it from the query");
+    expect(() => resolveQueryLanguage('en-US', 'dog')).toThrow(
+      "search: --lang: 'en-US' is not a primary language code; use 'en', or 'auto' to detect it from the query",
+    );
   });
 });

@@ -21,7 +21,10 @@ beforeAll(async () => {
 });
 
 const refused = async (sql: string) => {
-  const err = await queryRuns(db, sql).then(() => undefined, (e: Error) => e);
+  const err = await queryRuns(db, sql).then(
+    () => undefined,
+    (e: Error) => e,
+  );
   expect(err, sql).toBeDefined();
   expect(readFileSync(db).equals(dbBytes), `${sql}: the store changed`).toBe(true);
   expect(readFileSync(other).equals(otherBytes), `${sql}: the other store changed`).toBe(true);
@@ -32,24 +35,40 @@ const EXAMPLE = 'give one SELECT statement, e.g. "SELECT run_id, status FROM run
 
 describe('queryRuns: one read-only SELECT, classified by DuckDB, external access off, configuration locked', () => {
   it('refuses COPY … TO (which used to overwrite the store) and writes no file', async () => {
-    expect(await refused(`COPY (SELECT 'x' AS x) TO '${db}' (FORMAT csv)`)).toBe(`COPY statements are refused (the run store is read-only here); ${EXAMPLE}`);
+    expect(await refused(`COPY (SELECT 'x' AS x) TO '${db}' (FORMAT csv)`)).toBe(
+      `COPY statements are refused (the run store is read-only here); ${EXAMPLE}`,
+    );
     // DuckDB's binder may refuse this one first (file access off): either way nothing is written
-    expect(await refused(`COPY runs TO '${join(tmp, 'out.csv')}'`)).toMatch(/^(COPY statements are refused|Permission Error: .*disabled by configuration)/);
+    expect(await refused(`COPY runs TO '${join(tmp, 'out.csv')}'`)).toMatch(
+      /^(COPY statements are refused|Permission Error: .*disabled by configuration)/,
+    );
     expect(existsSync(join(tmp, 'out.csv'))).toBe(false);
-    expect(await refused(`EXPORT DATABASE '${join(tmp, 'export')}'`)).toMatch(/^(EXPORT statements are refused|Permission Error: .*disabled by configuration)/);
+    expect(await refused(`EXPORT DATABASE '${join(tmp, 'export')}'`)).toMatch(
+      /^(EXPORT statements are refused|Permission Error: .*disabled by configuration)/,
+    );
     expect(existsSync(join(tmp, 'export'))).toBe(false);
   });
 
   it('refuses ATTACH, alone or followed by a DROP', async () => {
-    expect(await refused(`ATTACH '${other}' AS o (READ_WRITE)`)).toBe(`ATTACH statements are refused (the run store is read-only here); ${EXAMPLE}`);
-    expect(await refused(`ATTACH '${other}' AS o (READ_WRITE); DROP TABLE o.runs`)).toBe('2 statements in one query; give one SELECT statement at a time');
+    expect(await refused(`ATTACH '${other}' AS o (READ_WRITE)`)).toBe(
+      `ATTACH statements are refused (the run store is read-only here); ${EXAMPLE}`,
+    );
+    expect(await refused(`ATTACH '${other}' AS o (READ_WRITE); DROP TABLE o.runs`)).toBe(
+      '2 statements in one query; give one SELECT statement at a time',
+    );
   });
 
   it('refuses INSTALL and LOAD, SET (the configuration is locked), writes, CALL, and several statements', async () => {
-    expect(await refused('INSTALL httpfs')).toBe(`INSTALL/LOAD statements are refused (the run store is read-only here); ${EXAMPLE}`);
-    expect(await refused('LOAD httpfs')).toBe(`INSTALL/LOAD statements are refused (the run store is read-only here); ${EXAMPLE}`);
+    expect(await refused('INSTALL httpfs')).toBe(
+      `INSTALL/LOAD statements are refused (the run store is read-only here); ${EXAMPLE}`,
+    );
+    expect(await refused('LOAD httpfs')).toBe(
+      `INSTALL/LOAD statements are refused (the run store is read-only here); ${EXAMPLE}`,
+    );
     expect(await refused('SET enable_external_access = true')).toMatch(/^SET statements are refused/);
-    expect(await refused('DELETE FROM runs')).toMatch(/^DELETE statements are refused \(the run store is read-only here\)/);
+    expect(await refused('DELETE FROM runs')).toMatch(
+      /^DELETE statements are refused \(the run store is read-only here\)/,
+    );
     expect(await refused('DROP TABLE runs')).toMatch(/^DROP statements are refused/);
     expect(await refused('CHECKPOINT')).toMatch(/^CALL statements are refused/);
     expect(await refused('SELECT 1; SELECT 2')).toBe('2 statements in one query; give one SELECT statement at a time');
@@ -71,8 +90,15 @@ describe('queryRuns: one read-only SELECT, classified by DuckDB, external access
 
   it('still answers SELECT, WITH, SHOW, DESCRIBE, SUMMARIZE and PRAGMA show_tables', async () => {
     expect((await queryRuns(db, 'SELECT count(*) AS n FROM history')).rows).toEqual([{ n: ROWS_PER_RUN.history }]);
-    expect((await queryRuns(db, 'WITH x AS (SELECT run_id FROM runs) SELECT * FROM x')).rows).toEqual([{ run_id: 'r1' }]);
-    expect((await queryRuns(db, 'SHOW TABLES')).rows.map((r) => r.name)).toEqual(['configs', 'history', 'metrics', 'runs']);
+    expect((await queryRuns(db, 'WITH x AS (SELECT run_id FROM runs) SELECT * FROM x')).rows).toEqual([
+      { run_id: 'r1' },
+    ]);
+    expect((await queryRuns(db, 'SHOW TABLES')).rows.map((r) => r.name)).toEqual([
+      'configs',
+      'history',
+      'metrics',
+      'runs',
+    ]);
     expect((await queryRuns(db, 'PRAGMA show_tables')).rows).toHaveLength(4);
     expect((await queryRuns(db, 'DESCRIBE runs')).rows.map((r) => r.column_name)).toContain('config');
     expect((await queryRuns(db, 'SUMMARIZE metrics')).rows.length).toBeGreaterThan(0);

@@ -24,12 +24,19 @@ describe('firstDifference', () => {
 });
 
 describe('validateTrials with existing trial directories', () => {
-  const spec = SweepSchema.parse({ id: 'st', base: 'smoke', params: { 'curriculum.stages.stage1.weights.alpha': [0.5] }, seeds: [1] });
+  const spec = SweepSchema.parse({
+    id: 'st',
+    base: 'smoke',
+    params: { 'curriculum.stages.stage1.weights.alpha': [0.5] },
+    seeds: [1],
+  });
   const [trial] = expandSweep(spec);
 
   it("accepts a trial directory holding this trial's config, refuses one of another config", async () => {
     const { input } = await loadExperiment('smoke');
-    const config = resolveExperiment(applyOverrides(input, { ...trial!.overrides, seed: 1 }), registry, { modelSpec: modelSpecParser }).experiment;
+    const config = resolveExperiment(applyOverrides(input, { ...trial!.overrides, seed: 1 }), registry, {
+      modelSpec: modelSpecParser,
+    }).experiment;
     const dir = join(tmp, trial!.runId);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));

@@ -16,7 +16,12 @@ const tmp = mkdtempSync(join(tmpdir(), 'unir-sweep-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('sweep report', () => {
-  const spec = SweepSchema.parse({ id: 'ab', base: 'smoke', seeds: [1, 2], params: { 'c.a': [0.5, 1], 'c.b': [0.1, 1] } });
+  const spec = SweepSchema.parse({
+    id: 'ab',
+    base: 'smoke',
+    seeds: [1, 2],
+    params: { 'c.a': [0.5, 1], 'c.b': [0.1, 1] },
+  });
   const trials = expandSweep(spec);
 
   it('summarises finished trials: mean and sample std over seeds, Pareto front by brute force', async () => {
@@ -24,20 +29,40 @@ describe('sweep report', () => {
     expect(trials.map((t) => trialFinished(tmp, t.runId))).toEqual([true, true, true, true, true, true, true, false]);
     const pts = summarisePoints(trials, tmp, HEADS);
     expect(pts).toHaveLength(4);
-    const m = (id: string) => JSON.parse(readFileSync(join(tmp, id, 'metrics.json'), 'utf8')).final.retrieval.t2i.mean['R@10'];
+    const m = (id: string) =>
+      JSON.parse(readFileSync(join(tmp, id, 'metrics.json'), 'utf8')).final.retrieval.t2i.mean['R@10'];
     const [x1, x2] = [m(trials[0]!.runId), m(trials[1]!.runId)];
     expect(pts[0]!.mean['t2i R@10']).toBeCloseTo((x1 + x2) / 2, 12);
     expect(pts[0]!.std['t2i R@10']).toBeCloseTo(Math.abs(x1 - x2) / Math.SQRT2, 12);
     expect(pts[3]!.seeds).toEqual([1]);
     for (const p of pts) {
-      const dominated = pts.some((q) => q !== p && q.mean['t2i R@10']! >= p.mean['t2i R@10']! && q.mean['t2t R@10']! >= p.mean['t2t R@10']!
-        && (q.mean['t2i R@10']! > p.mean['t2i R@10']! || q.mean['t2t R@10']! > p.mean['t2t R@10']!));
+      const dominated = pts.some(
+        (q) =>
+          q !== p &&
+          q.mean['t2i R@10']! >= p.mean['t2i R@10']! &&
+          q.mean['t2t R@10']! >= p.mean['t2t R@10']! &&
+          (q.mean['t2i R@10']! > p.mean['t2i R@10']! || q.mean['t2t R@10']! > p.mean['t2t R@10']!),
+      );
       expect(p.pareto).toBe(!dominated);
     }
     expect(pts.some((p) => p.pareto)).toBe(true);
 
-    const rep = writeSweepReport(spec, trials, tmp, join(tmp, 'report'), { columns: ['run'], rows: trials.map((t) => [t.runId]) }, HEADS);
-    expect(rep.figures.map((f) => f.id)).toEqual(['heat-t2i-R-10', 'heat-i2t-R-10', 'heat-t2t-R-10', 'heat-intent-acc', 'heat-slot-F1', 'pareto']);
+    const rep = writeSweepReport(
+      spec,
+      trials,
+      tmp,
+      join(tmp, 'report'),
+      { columns: ['run'], rows: trials.map((t) => [t.runId]) },
+      HEADS,
+    );
+    expect(rep.figures.map((f) => f.id)).toEqual([
+      'heat-t2i-R-10',
+      'heat-i2t-R-10',
+      'heat-t2t-R-10',
+      'heat-intent-acc',
+      'heat-slot-F1',
+      'pareto',
+    ]);
     const page = await openInChromium(rep.html, join(process.cwd(), 'test-artifacts', 'sweep.png'));
     expect(page.consoleErrors).toEqual([]);
     expect(page.charts).toBe(rep.figures.length);
@@ -45,7 +70,20 @@ describe('sweep report', () => {
 
   it('a trial that started but did not finish is resumed, not restarted', () => {
     const t = trials[7]!;
-    expect(trialArgs(t, { base: 'smoke', runsDir: tmp })).toEqual(['run', 'smoke', '--seed', '2', '--run-id', t.runId, '--out', tmp, '--set', 'c.a=1', '--set', 'c.b=1']);
+    expect(trialArgs(t, { base: 'smoke', runsDir: tmp })).toEqual([
+      'run',
+      'smoke',
+      '--seed',
+      '2',
+      '--run-id',
+      t.runId,
+      '--out',
+      tmp,
+      '--set',
+      'c.a=1',
+      '--set',
+      'c.b=1',
+    ]);
     writeFakeRun(join(tmp, 'half'), 'half', 1);
     rmSync(join(tmp, 'half', 'metrics.json'));
     const half = { ...t, runId: 'half' };

@@ -28,7 +28,9 @@ describe('overrides', () => {
 
 describe('expandSweep', () => {
   const grid = SweepSchema.parse({
-    id: 'ab', base: 'smoke', seeds: [1, 2],
+    id: 'ab',
+    base: 'smoke',
+    seeds: [1, 2],
     params: { 'curriculum.stages.stage3.weights.a': [0.5, 1], 'curriculum.stages.stage3.weights.b': [0.1, 1] },
     fixed: { 'data.batchSize': 16 },
   });
@@ -37,15 +39,31 @@ describe('expandSweep', () => {
     const t = expandSweep(grid);
     expect(t).toHaveLength(8);
     expect(t.map((x) => x.runId)).toEqual([
-      'ab--a=0.5-b=0.1--s1', 'ab--a=0.5-b=0.1--s2', 'ab--a=0.5-b=1--s1', 'ab--a=0.5-b=1--s2',
-      'ab--a=1-b=0.1--s1', 'ab--a=1-b=0.1--s2', 'ab--a=1-b=1--s1', 'ab--a=1-b=1--s2',
+      'ab--a=0.5-b=0.1--s1',
+      'ab--a=0.5-b=0.1--s2',
+      'ab--a=0.5-b=1--s1',
+      'ab--a=0.5-b=1--s2',
+      'ab--a=1-b=0.1--s1',
+      'ab--a=1-b=0.1--s2',
+      'ab--a=1-b=1--s1',
+      'ab--a=1-b=1--s2',
     ]);
-    expect(t[3]!.overrides).toEqual({ 'data.batchSize': 16, 'curriculum.stages.stage3.weights.a': 0.5, 'curriculum.stages.stage3.weights.b': 1 });
+    expect(t[3]!.overrides).toEqual({
+      'data.batchSize': 16,
+      'curriculum.stages.stage3.weights.a': 0.5,
+      'curriculum.stages.stage3.weights.b': 1,
+    });
   });
 
   it('random search is seeded and respects ranges', () => {
-    const spec = SweepSchema.parse({ id: 'r', base: 'smoke', method: 'random', trials: 6, searchSeed: 4,
-      params: { lr: { min: 1e-4, max: 1e-2, log: true }, layers: [1, 2, 3] } });
+    const spec = SweepSchema.parse({
+      id: 'r',
+      base: 'smoke',
+      method: 'random',
+      trials: 6,
+      searchSeed: 4,
+      params: { lr: { min: 1e-4, max: 1e-2, log: true }, layers: [1, 2, 3] },
+    });
     const a = expandSweep(spec);
     expect(a.map((x) => x.runId)).toEqual(expandSweep(spec).map((x) => x.runId));
     for (const t of a) {
@@ -57,7 +75,11 @@ describe('expandSweep', () => {
   });
 
   it('rejects a grid given a range and a random search without trials', () => {
-    expect(SweepSchema.safeParse({ id: 'x', base: 'b', params: { a: { min: 0, max: 1 } } }).error?.issues[0]?.message).toBe('grid search needs a list of values');
-    expect(SweepSchema.safeParse({ id: 'x', base: 'b', method: 'random', params: { a: [1] } }).error?.issues[0]?.path).toEqual(['trials']);
+    expect(
+      SweepSchema.safeParse({ id: 'x', base: 'b', params: { a: { min: 0, max: 1 } } }).error?.issues[0]?.message,
+    ).toBe('grid search needs a list of values');
+    expect(
+      SweepSchema.safeParse({ id: 'x', base: 'b', method: 'random', params: { a: [1] } }).error?.issues[0]?.path,
+    ).toEqual(['trials']);
   });
 });

@@ -6,10 +6,16 @@ describe('packRows', () => {
     const w = (text: string, start: number) => ({ text, start, end: start + text.length });
     const b = packRows(
       [
-        { pieces: [Int32Array.of(5, 6), Int32Array.of(7), Int32Array.of(8)], wordIndex: [0, 0, -1], words: [w('ab', 0)] },
+        {
+          pieces: [Int32Array.of(5, 6), Int32Array.of(7), Int32Array.of(8)],
+          wordIndex: [0, 0, -1],
+          words: [w('ab', 0)],
+        },
         { pieces: [], wordIndex: [], words: [] },
       ],
-      3, 1, 0,
+      3,
+      1,
+      0,
     );
     expect([b.batch, b.length, b.pieces]).toEqual([2, 4, 3]);
     expect([...b.ids]).toEqual([1, 0, 0, 5, 6, 0, 7, 0, 0, 8, 0, 0, /* row 2 */ 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);

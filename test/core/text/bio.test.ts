@@ -5,7 +5,11 @@ import { bioLabels } from '../../../src/core/data/bio';
 
 const text = 'show me photos of my dog from last month';
 const words = segmentWords(text, 'en'); // show me photos of my dog from last month
-const at = (s: string, label: string): LabelSpan => ({ start: text.indexOf(s), end: text.indexOf(s) + s.length, label });
+const at = (s: string, label: string): LabelSpan => ({
+  start: text.indexOf(s),
+  end: text.indexOf(s) + s.length,
+  label,
+});
 
 describe('bioLabelsForSpans', () => {
   it('tags the words of aligned spans B- then I-, others O, with no problems', () => {
@@ -24,12 +28,19 @@ describe('bioLabelsForSpans', () => {
   });
 
   it('reports overlapping, empty and wordless spans; the earlier span keeps a shared word', () => {
-    const r = bioLabelsForSpans(words, [at('my dog', 'object'), at('dog from', 'place'), { start: 5, end: 5, label: 'x' }, { start: 4, end: 5, label: 'gap' }]);
+    const r = bioLabelsForSpans(words, [
+      at('my dog', 'object'),
+      at('dog from', 'place'),
+      { start: 5, end: 5, label: 'x' },
+      { start: 4, end: 5, label: 'gap' },
+    ]);
     expect(r.tags).toEqual(['O', 'O', 'O', 'O', 'B-object', 'I-object', 'B-place', 'O', 'O']);
     expect(r.problems.map((p) => p.span)).toEqual([1, 2, 3]);
     expect(r.problems[0]!.message).toBe("span [21, 29) 'place' overlaps span 0; spans must not overlap");
     expect(r.problems[1]!.message).toBe("span [5, 5) 'x' is empty; end must be greater than start");
-    expect(r.problems[2]!.message).toBe("span [4, 5) 'gap' covers no word (only spaces/punctuation, or past the last word kept)");
+    expect(r.problems[2]!.message).toBe(
+      "span [4, 5) 'gap' covers no word (only spaces/punctuation, or past the last word kept)",
+    );
   });
 
   it('spans past the truncated words are reported and leave the kept words alone', () => {
@@ -41,13 +52,21 @@ describe('bioLabelsForSpans', () => {
   it('CJK: spans on ICU word boundaries', () => {
     const zh = '给我看上个月我的狗的照片';
     const zw = segmentWords(zh, 'zh'); // 给 我看 上个 月 我的 狗 的 照片
-    const r = bioLabelsForSpans(zw, [{ start: 3, end: 6, label: 'time' }, { start: 8, end: 9, label: 'object' }]);
+    const r = bioLabelsForSpans(zw, [
+      { start: 3, end: 6, label: 'time' },
+      { start: 8, end: 9, label: 'object' },
+    ]);
     expect(r.tags).toEqual(['O', 'O', 'B-time', 'I-time', 'O', 'B-object', 'O', 'O']);
     expect(r.problems).toEqual([]);
   });
 
   it('gives the same tags as src/core/data/bio bioLabels on every case above', () => {
-    const cases: LabelSpan[][] = [[at('last month', 'time'), at('dog', 'object')], [{ start: 22, end: 27, label: 'o' }], [at('my dog', 'a'), at('dog from', 'b')], [at('photos', 'o'), at('show', 's')]];
+    const cases: LabelSpan[][] = [
+      [at('last month', 'time'), at('dog', 'object')],
+      [{ start: 22, end: 27, label: 'o' }],
+      [at('my dog', 'a'), at('dog from', 'b')],
+      [at('photos', 'o'), at('show', 's')],
+    ];
     for (const spans of cases) expect(bioLabelsForSpans(words, spans).tags).toEqual(bioLabels(spans, words));
   });
 });

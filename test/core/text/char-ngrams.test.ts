@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { charNgrams, wordPieceIds, type NgramSpec } from '../../../src/core/text/char-ngrams';
 import { fnv1a32 } from '../../../src/core/text/hash';
 
-const spec = (o: Partial<NgramSpec> = {}): NgramSpec => ({ minN: 2, maxN: 4, maxPieces: 12, buckets: 1 << 15, offset: 2, ...o });
+const spec = (o: Partial<NgramSpec> = {}): NgramSpec => ({
+  minN: 2,
+  maxN: 4,
+  maxPieces: 12,
+  buckets: 1 << 15,
+  offset: 2,
+  ...o,
+});
 const bucket = (s: string, sp: NgramSpec) => sp.offset + (fnv1a32(s) % sp.buckets);
 
 /** Brute force: whole word + unique n-gram buckets; bottom-(G-1) by hash when too many. */
@@ -15,7 +22,13 @@ function oracle(word: string, sp: NgramSpec): number[] {
     if (!seen.has(id)) grams.push({ id, h: fnv1a32(g), i });
     seen.add(id);
   });
-  const kept = grams.length < sp.maxPieces ? grams : [...grams].sort((a, b) => a.h - b.h).slice(0, sp.maxPieces - 1).sort((a, b) => a.i - b.i);
+  const kept =
+    grams.length < sp.maxPieces
+      ? grams
+      : [...grams]
+          .sort((a, b) => a.h - b.h)
+          .slice(0, sp.maxPieces - 1)
+          .sort((a, b) => a.i - b.i);
   return [whole, ...kept.map((g) => g.id)];
 }
 
@@ -58,7 +71,8 @@ describe('wordPieceIds', () => {
 
   it('related words share pieces; unrelated ones barely do', () => {
     const sp = spec();
-    const share = (a: string, b: string) => [...wordPieceIds(a, sp)].filter((x) => wordPieceIds(b, sp).includes(x)).length;
+    const share = (a: string, b: string) =>
+      [...wordPieceIds(a, sp)].filter((x) => wordPieceIds(b, sp).includes(x)).length;
     expect(share('dogs', 'dog')).toBeGreaterThanOrEqual(5); // <d do og <do dog
     expect(share('hund', 'hunde')).toBeGreaterThanOrEqual(5);
     expect(share('dog', 'cat')).toBe(0);

@@ -16,7 +16,8 @@ describe('fnv1a32', () => {
   });
 
   it('hashes the UTF-8 bytes (1- to 4-byte code points) like a BigInt oracle over Buffer.from', () => {
-    for (const s of ['<dog>', 'Straße', 'собака', '狗的照片', 'สุนัข', '𠀀𝒜🐶', 'é\u0301']) expect(fnv1a32(s)).toBe(oracle(s));
+    for (const s of ['<dog>', 'Straße', 'собака', '狗的照片', 'สุนัข', '𠀀𝒜🐶', 'é\u0301'])
+      expect(fnv1a32(s)).toBe(oracle(s));
   });
 
   it('encodes lone surrogates as U+FFFD like TextEncoder', () => {

@@ -10,18 +10,49 @@ describe('segmentWords', () => {
     for (const w of words) expect(text.slice(w.start, w.end)).toBe(w.text);
     for (let i = 1; i < words.length; i++) expect(words[i]!.start).toBeGreaterThanOrEqual(words[i - 1]!.end);
     // what lies between words is only spaces and punctuation
-    const gaps = words.reduce((s, w, i) => s + text.slice(i ? words[i - 1]!.end : 0, w.start), '') + text.slice(words.at(-1)!.end);
+    const gaps =
+      words.reduce((s, w, i) => s + text.slice(i ? words[i - 1]!.end : 0, w.start), '') + text.slice(words.at(-1)!.end);
     expect(gaps).toMatch(/^[\s\p{P}]*$/u);
   });
 
   it('splits unspaced CJK and Thai into dictionary words', () => {
-    expect(segmentWords(SENTENCES.zh!, 'zh').map((w) => w.text)).toEqual(['给', '我看', '上个', '月', '我的', '狗', '的', '照片']);
-    expect(segmentWords(SENTENCES.ja!, 'ja').map((w) => w.text).slice(0, 5)).toEqual(['先月', 'の', '犬', 'の', '写真']);
-    expect(segmentWords(SENTENCES.th!, 'th').map((w) => w.text)).toEqual(['แสดง', 'รูป', 'สุนัข', 'ของ', 'ฉัน', 'เมื่อ', 'เดือน', 'ที่', 'แล้ว']);
+    expect(segmentWords(SENTENCES.zh!, 'zh').map((w) => w.text)).toEqual([
+      '给',
+      '我看',
+      '上个',
+      '月',
+      '我的',
+      '狗',
+      '的',
+      '照片',
+    ]);
+    expect(
+      segmentWords(SENTENCES.ja!, 'ja')
+        .map((w) => w.text)
+        .slice(0, 5),
+    ).toEqual(['先月', 'の', '犬', 'の', '写真']);
+    expect(segmentWords(SENTENCES.th!, 'th').map((w) => w.text)).toEqual([
+      'แสดง',
+      'รูป',
+      'สุนัข',
+      'ของ',
+      'ฉัน',
+      'เมื่อ',
+      'เดือน',
+      'ที่',
+      'แล้ว',
+    ]);
   });
 
   it('drops punctuation, spaces and emoji; keeps apostrophes and decimals inside words', () => {
-    expect(segmentWords("I'm 3.5 km, e-mail 🐶 dog's!", 'en').map((w) => w.text)).toEqual(["I'm", '3.5', 'km', 'e', 'mail', "dog's"]);
+    expect(segmentWords("I'm 3.5 km, e-mail 🐶 dog's!", 'en').map((w) => w.text)).toEqual([
+      "I'm",
+      '3.5',
+      'km',
+      'e',
+      'mail',
+      "dog's",
+    ]);
     expect(segmentWords('', 'en')).toEqual([]);
     expect(segmentWords(' ¿?!… ', 'es')).toEqual([]);
   });

@@ -18,24 +18,57 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const GROUPS = ['cat', 'dog', 'sun'];
 let line = 0;
-const text = (group: string, lang: string, role: 'caption' | 'chunk', t: string): DatasetText =>
-  ({ type: 'text', id: `${role}/${group}/${lang}`, group, split: 'train', lang, role, text: t, line: ++line });
+const text = (group: string, lang: string, role: 'caption' | 'chunk', t: string): DatasetText => ({
+  type: 'text',
+  id: `${role}/${group}/${lang}`,
+  group,
+  split: 'train',
+  lang,
+  role,
+  text: t,
+  line: ++line,
+});
 const query = (group: string | null, lang: string, t: string, intent: string, obj?: string): DatasetQuery => {
   const start = obj ? t.indexOf(obj) : -1;
   return {
-    type: 'query', id: `q/${group}/${lang}/${line}`, group, split: 'train', lang, text: t, intent, line: ++line,
-    slots: obj ? [{ label: 'object', start, end: start + obj.length }] : [], semanticText: obj ?? '',
+    type: 'query',
+    id: `q/${group}/${lang}/${line}`,
+    group,
+    split: 'train',
+    lang,
+    text: t,
+    intent,
+    line: ++line,
+    slots: obj ? [{ label: 'object', start, end: start + obj.length }] : [],
+    semanticText: obj ?? '',
   };
 };
 
 const dataset = createDataset({
-  name: 'tiny', root: tmp, manifestPath: join(tmp, 'manifest.jsonl'),
-  header: { type: 'header', name: 'tiny', languages: ['en', 'de'], intents: ['find_image', 'play_music'], slotLabels: ['object'] },
+  name: 'tiny',
+  root: tmp,
+  manifestPath: join(tmp, 'manifest.jsonl'),
+  header: {
+    type: 'header',
+    name: 'tiny',
+    languages: ['en', 'de'],
+    intents: ['find_image', 'play_music'],
+    slotLabels: ['object'],
+  },
   records: [
-    ...GROUPS.map((g, i) => ({ type: 'image' as const, id: `img/${g}`, group: g, split: 'train', path: `${g}.png`, line: ++line + i })),
+    ...GROUPS.map((g, i) => ({
+      type: 'image' as const,
+      id: `img/${g}`,
+      group: g,
+      split: 'train',
+      path: `${g}.png`,
+      line: ++line + i,
+    })),
     ...GROUPS.flatMap((g) => [
-      text(g, 'en', 'caption', `${g} face`), text(g, 'de', 'caption', `${g} gesicht`),
-      text(g, 'en', 'chunk', `a ${g} face, animal`), text(g, 'de', 'chunk', `ein ${g} gesicht, tier`),
+      text(g, 'en', 'caption', `${g} face`),
+      text(g, 'de', 'caption', `${g} gesicht`),
+      text(g, 'en', 'chunk', `a ${g} face, animal`),
+      text(g, 'de', 'chunk', `ein ${g} gesicht, tier`),
       query(g, 'en', `show me a big ${g} picture`, 'find_image', `big ${g}`),
     ]),
     query(null, 'en', 'play some jazz', 'play_music'),
@@ -47,7 +80,10 @@ describe('buildTrainData', () => {
     const records = dataset.split('train');
     const images = { ids: GROUPS.map((g) => `img/${g}`), size: 2, data: new Float32Array(3 * 2 * 2 * 3) };
     const d = buildTrainData(records, {
-      tokenizer, images, intents: dataset.intents, slotLabels: dataset.slotLabels,
+      tokenizer,
+      images,
+      intents: dataset.intents,
+      slotLabels: dataset.slotLabels,
       pairs: new Set(['image-caption', 'caption-chunk', 'query-chunk', 'query-nlu', 'query-semantic'] as const),
     });
     expect(d.pools['image-caption']!.size).toBe(6); // 3 images × 2 captions
@@ -70,7 +106,11 @@ describe('buildTrainData', () => {
     const expected = bioLabels(q0.slots, words(q0.text)).map((t) => tags.indexOf(t));
     // token 0 is CLS; word w sits at token w + 1 (one token per word for word-ngram)
     expect([...nlu.slotLabels!.subarray(1, 1 + expected.length)]).toEqual(expected);
-    expect([...nlu.slotMask!.subarray(0, T)]).toEqual([0, ...expected.map(() => 1), ...Array(T - 1 - expected.length).fill(0)]);
+    expect([...nlu.slotMask!.subarray(0, T)]).toEqual([
+      0,
+      ...expected.map(() => 1),
+      ...Array(T - 1 - expected.length).fill(0),
+    ]);
     expect(expected).toEqual([0, 0, 0, 1, 2, 0]); // show me a [big cat] picture
     expect([...nlu.intent!]).toEqual([0, 1]);
 
@@ -80,9 +120,13 @@ describe('buildTrainData', () => {
     const ic = asm3.assemble('image-caption', Int32Array.from([0, 3]), 3, new Rng(1));
     expect(ic.captionsPerImage).toBe(3);
     expect(ic.right!.batch).toBe(6);
-    const rowOf = (k: number) => [...ic.right!.ids.subarray(k * ic.right!.length * 4, (k + 1) * ic.right!.length * 4)].join();
+    const rowOf = (k: number) =>
+      [...ic.right!.ids.subarray(k * ic.right!.length * 4, (k + 1) * ic.right!.length * 4)].join();
     const textRow = (r: number) => {
-      const one = new BatchAssembler(d, 1).assemble('image-caption', Int32Array.from([[...pool.right.keys()].find((i) => pool.right[i] === r)!]));
+      const one = new BatchAssembler(d, 1).assemble(
+        'image-caption',
+        Int32Array.from([[...pool.right.keys()].find((i) => pool.right[i] === r)!]),
+      );
       return [...one.right!.ids].concat(Array(ic.right!.length * 4 - one.right!.ids.length).fill(0)).join();
     };
     const groupRows = (e: number) => new Set([...pool.right].filter((_, i) => pool.group[i] === pool.group[e]));
@@ -97,13 +141,28 @@ describe('buildTrainData', () => {
 
   it('caches token tables on disk: a second build reads them, another tokenizer config misses', () => {
     const cacheDir = join(tmp, '.cache');
-    const o = { tokenizer, intents: dataset.intents, slotLabels: dataset.slotLabels, pairs: new Set(['caption-chunk', 'query-nlu'] as const) };
-    const a = buildTrainData(dataset.split('train'), { ...o, cache: { dir: cacheDir, tokenizer: { id: 'word-ngram', buckets: 512 } } });
+    const o = {
+      tokenizer,
+      intents: dataset.intents,
+      slotLabels: dataset.slotLabels,
+      pairs: new Set(['caption-chunk', 'query-nlu'] as const),
+    };
+    const a = buildTrainData(dataset.split('train'), {
+      ...o,
+      cache: { dir: cacheDir, tokenizer: { id: 'word-ngram', buckets: 512 } },
+    });
     expect(readdirSync(cacheDir).filter((f) => f.startsWith('tokens-'))).toHaveLength(2);
-    const b = buildTrainData(dataset.split('train'), { ...o, cache: { dir: cacheDir, tokenizer: { id: 'word-ngram', buckets: 512 } } });
-    for (const k of ['ids', 'mask', 'wordIndex', 'firstPiece', 'tokens'] as const) expect(b.texts[k]).toEqual(a.texts[k]);
+    const b = buildTrainData(dataset.split('train'), {
+      ...o,
+      cache: { dir: cacheDir, tokenizer: { id: 'word-ngram', buckets: 512 } },
+    });
+    for (const k of ['ids', 'mask', 'wordIndex', 'firstPiece', 'tokens'] as const)
+      expect(b.texts[k]).toEqual(a.texts[k]);
     for (const k of ['intent', 'slotLabels', 'slotMask', 'ids'] as const) expect(b.queries![k]).toEqual(a.queries![k]);
-    buildTrainData(dataset.split('train'), { ...o, cache: { dir: cacheDir, tokenizer: { id: 'word-ngram', buckets: 1024 } } });
+    buildTrainData(dataset.split('train'), {
+      ...o,
+      cache: { dir: cacheDir, tokenizer: { id: 'word-ngram', buckets: 1024 } },
+    });
     expect(readdirSync(cacheDir).filter((f) => f.startsWith('tokens-'))).toHaveLength(4);
   });
 

@@ -6,7 +6,10 @@ import { TokenBatcher } from '../../../src/core/train/tokens';
 import { TOY, toyData, toyTokens } from './toy';
 
 const pool = (n: number, groups: (i: number) => number): PairPool => ({
-  size: n, left: Int32Array.from({ length: n }, (_, i) => i), right: Int32Array.from({ length: n }, (_, i) => i), group: Int32Array.from({ length: n }, (_, i) => groups(i)),
+  size: n,
+  left: Int32Array.from({ length: n }, (_, i) => i),
+  right: Int32Array.from({ length: n }, (_, i) => i),
+  group: Int32Array.from({ length: n }, (_, i) => groups(i)),
 });
 
 describe('seeded randomness', () => {
@@ -49,7 +52,10 @@ describe('PairSampler', () => {
   it('a restored sampler draws what the original would have drawn', () => {
     const pools = { 'image-caption': pool(30, (i) => i % 10), 'query-nlu': pool(7, () => -1) };
     const a = new PairSampler(pools, 9);
-    for (let k = 0; k < 5; k++) { a.draw('image-caption', 4); a.draw('query-nlu', 3); }
+    for (let k = 0; k < 5; k++) {
+      a.draw('image-caption', 4);
+      a.draw('query-nlu', 3);
+    }
     const b = new PairSampler(pools, 9);
     b.restore(JSON.parse(JSON.stringify(a.state())));
     for (let k = 0; k < 10; k++) {
@@ -61,9 +67,20 @@ describe('PairSampler', () => {
 
 describe('allocateBatch', () => {
   it('splits the batch by shares with largest remainders, at least 2 per pair', () => {
-    expect(allocateBatch(32, { 'image-caption': 0.5, 'caption-chunk': 0.25, 'query-chunk': 0.25 })).toEqual([['image-caption', 16], ['caption-chunk', 8], ['query-chunk', 8]]);
-    expect(allocateBatch(10, { 'image-caption': 1 / 3, 'caption-chunk': 1 / 3, 'query-chunk': 1 / 3 })).toEqual([['image-caption', 4], ['caption-chunk', 3], ['query-chunk', 3]]);
-    expect(allocateBatch(10, { 'image-caption': 0.95, 'query-nlu': 0.05 })).toEqual([['image-caption', 8], ['query-nlu', 2]]);
+    expect(allocateBatch(32, { 'image-caption': 0.5, 'caption-chunk': 0.25, 'query-chunk': 0.25 })).toEqual([
+      ['image-caption', 16],
+      ['caption-chunk', 8],
+      ['query-chunk', 8],
+    ]);
+    expect(allocateBatch(10, { 'image-caption': 1 / 3, 'caption-chunk': 1 / 3, 'query-chunk': 1 / 3 })).toEqual([
+      ['image-caption', 4],
+      ['caption-chunk', 3],
+      ['query-chunk', 3],
+    ]);
+    expect(allocateBatch(10, { 'image-caption': 0.95, 'query-nlu': 0.05 })).toEqual([
+      ['image-caption', 8],
+      ['query-nlu', 2],
+    ]);
   });
 });
 
@@ -86,7 +103,10 @@ describe('batch assembly', () => {
     const ic = asm.assemble('image-caption', Int32Array.from([3]));
     const per = TOY.imageSize ** 2 * 3;
     expect([...ic.images!.data]).toEqual([...data.images!.data.subarray(3 * per, 4 * per)]);
-    expect([...ic.right!.ids.subarray(0, 2)]).toEqual([1, data.texts.ids[data.pools['image-caption']!.right[3]! * TOY.T + 1]]);
+    expect([...ic.right!.ids.subarray(0, 2)]).toEqual([
+      1,
+      data.texts.ids[data.pools['image-caption']!.right[3]! * TOY.T + 1],
+    ]);
     const nlu = asm.assemble('query-nlu', Int32Array.from([0, 3]));
     expect([...nlu.intent!]).toEqual([0, 1]);
     expect(nlu.slotLabels).toHaveLength(2 * nlu.query!.length);

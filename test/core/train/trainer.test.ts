@@ -31,7 +31,10 @@ const threeStage = (s1: number, s2: number, s3: number): ResolvedStage[] =>
 async function toyEval(model: TrainModel, data: TrainData): Promise<Record<string, unknown>> {
   const pool = data.pools['image-caption']!;
   return tf.tidy(() => {
-    const img = model.encodeImage(tf.tensor4d(data.images!.data, [data.images!.n, TOY.imageSize, TOY.imageSize, 3]), false);
+    const img = model.encodeImage(
+      tf.tensor4d(data.images!.data, [data.images!.n, TOY.imageSize, TOY.imageSize, 3]),
+      false,
+    );
     const rows = [...new Set(pool.right)];
     const t = data.texts;
     const ids = new Int32Array(rows.length * t.length);
@@ -40,11 +43,32 @@ async function toyEval(model: TrainModel, data: TrainData): Promise<Record<strin
       ids.set(t.ids.subarray(r * t.length, (r + 1) * t.length), i * t.length);
       mask.set(t.mask.subarray(r * t.length, (r + 1) * t.length), i * t.length);
     });
-    const cap = model.encodeText({ batch: rows.length, length: t.length, pieces: 1, ids, mask, wordIndex: new Int32Array(ids.length), firstPiece: new Uint8Array(ids.length), words: [] }, false);
+    const cap = model.encodeText(
+      {
+        batch: rows.length,
+        length: t.length,
+        pieces: 1,
+        ids,
+        mask,
+        wordIndex: new Int32Array(ids.length),
+        firstPiece: new Uint8Array(ids.length),
+        words: [],
+      },
+      false,
+    );
     const best = tf.argMax(tf.matMul(img, cap, false, true), 1).dataSync();
     let hits = 0;
     for (let i = 0; i < pool.size; i++) hits += rows[best[pool.left[i]!]!] === pool.right[i] ? 1 : 0;
-    return { i2tR1: hits / pool.size, weightSum: tf.addN(Object.values(model.modules).flat().map((v) => tf.sum(v))).dataSync()[0] };
+    return {
+      i2tR1: hits / pool.size,
+      weightSum: tf
+        .addN(
+          Object.values(model.modules)
+            .flat()
+            .map((v) => tf.sum(v)),
+        )
+        .dataSync()[0],
+    };
   });
 }
 
@@ -56,7 +80,15 @@ interface RunOut {
 }
 
 async function runToy(opts: {
-  stages: ResolvedStage[]; seed?: number; dir?: string; every?: number; crashAt?: number; resume?: boolean; keep?: boolean; lr?: number; augment?: { id: string }[];
+  stages: ResolvedStage[];
+  seed?: number;
+  dir?: string;
+  every?: number;
+  crashAt?: number;
+  resume?: boolean;
+  keep?: boolean;
+  lr?: number;
+  augment?: { id: string }[];
 }): Promise<RunOut> {
   const data = toyData(12);
   const model = toyModel({ ...TOY, seed: opts.seed ?? 3 });
@@ -70,11 +102,20 @@ async function runToy(opts: {
     },
   };
   const o: TrainerOptions = {
-    model, data, stages: opts.stages, registry, seed: opts.seed ?? 3, batchSize: 8, observers: [recorder],
+    model,
+    data,
+    stages: opts.stages,
+    registry,
+    seed: opts.seed ?? 3,
+    batchSize: 8,
+    observers: [recorder],
     optimizer: OptimizerSchema.parse({ lr: opts.lr ?? 0.05, weightDecay: 0 }),
-    evaluate: async () => toyEval(model, data), evalSplit: 'val', testSplit: 'test',
+    evaluate: async () => toyEval(model, data),
+    evalSplit: 'val',
+    testSplit: 'test',
     checkpoints: opts.dir ? { dir: opts.dir, every: opts.every ?? 0, keep: 2 } : undefined,
-    resume: opts.resume && opts.dir ? await loadLatestCheckpoint(opts.dir) : undefined, augment: opts.augment,
+    resume: opts.resume && opts.dir ? await loadLatestCheckpoint(opts.dir) : undefined,
+    augment: opts.augment,
   };
   try {
     const result = await train(o);
@@ -86,7 +127,10 @@ async function runToy(opts: {
 
 describe('trainer on a toy model', () => {
   it('counts an epoch over the pool with the largest share of the batch', () => {
-    const [s1] = resolveCurriculum({ id: 'three-stage', stages: { stage1: { until: { steps: null, epochs: 2 } } } }, registry);
+    const [s1] = resolveCurriculum(
+      { id: 'three-stage', stages: { stage1: { until: { steps: null, epochs: 2 } } } },
+      registry,
+    );
     // batch 8 → image-caption 4, caption-chunk 2, query-chunk 2; image-caption has 24 pairs: 2 epochs = 12 steps
     expect(stageSteps(s1!, toyData(12), 8)).toBe(12);
     expect(stageSteps({ ...s1!, until: { epochs: 0.1 } }, toyData(12), 8)).toBe(1);
@@ -109,9 +153,18 @@ describe('trainer on a toy model', () => {
     const stages = threeStage(1, 5, 1).slice(1, 2); // stage2 only: nlu + fusion train, text + image frozen
     const data = toyData(12);
     const model = toyModel({ ...TOY, seed: 3 });
-    const snap = () => Object.fromEntries(Object.entries(model.modules).map(([m, vs]) => [m, vs.map((v) => v.dataSync().slice())]));
+    const snap = () =>
+      Object.fromEntries(Object.entries(model.modules).map(([m, vs]) => [m, vs.map((v) => v.dataSync().slice())]));
     const before = snap();
-    await train({ model, data, stages, registry, seed: 1, batchSize: 8, optimizer: OptimizerSchema.parse({ lr: 0.05 }) });
+    await train({
+      model,
+      data,
+      stages,
+      registry,
+      seed: 1,
+      batchSize: 8,
+      optimizer: OptimizerSchema.parse({ lr: 0.05 }),
+    });
     const after = snap();
     model.dispose();
     expect(after.text).toEqual(before.text);
@@ -121,9 +174,19 @@ describe('trainer on a toy model', () => {
   });
 
   it('lowers the loss and leaks no tensors across steps', async () => {
-    const stages = resolveCurriculum({ id: 'custom', stages: {
-      only: { until: { steps: 40 }, train: ['text', 'image'], terms: [{ name: 'ti', loss: 'info-nce', pair: 'image-caption' }] },
-    } }, registry);
+    const stages = resolveCurriculum(
+      {
+        id: 'custom',
+        stages: {
+          only: {
+            until: { steps: 40 },
+            train: ['text', 'image'],
+            terms: [{ name: 'ti', loss: 'info-nce', pair: 'image-caption' }],
+          },
+        },
+      },
+      registry,
+    );
     const r = await runToy({ stages, lr: 0.05 });
     const loss = r.steps.map((s) => s.losses.ti!);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -154,9 +217,18 @@ describe('trainer on a toy model', () => {
     const ac = new AbortController();
     const seen: number[] = [];
     const r = await train({
-      model, data, stages, registry, seed: 3, batchSize: 8, optimizer: OptimizerSchema.parse({ lr: 0.05 }), signal: ac.signal,
+      model,
+      data,
+      stages,
+      registry,
+      seed: 3,
+      batchSize: 8,
+      optimizer: OptimizerSchema.parse({ lr: 0.05 }),
+      signal: ac.signal,
       checkpoints: { dir, every: 0, keep: 5 },
-      observers: [{ onStepEnd: (s) => void (seen.push(s.globalStep), s.globalStep === 6 && setImmediate(() => ac.abort())) }],
+      observers: [
+        { onStepEnd: (s) => void (seen.push(s.globalStep), s.globalStep === 6 && setImmediate(() => ac.abort())) },
+      ],
     });
     model.dispose();
     expect(r.status).toBe('interrupted');
@@ -193,24 +265,53 @@ describe('trainer on a toy model', () => {
     expect(resumed.steps.map((s) => s.losses)).toEqual(full.steps.slice(2).map((s) => s.losses));
   });
 
-  it('a stage-end checkpoint carries the observers\' state after they heard of the stage\'s end (its metrics survive a resume)', async () => {
+  it("a stage-end checkpoint carries the observers' state after they heard of the stage's end (its metrics survive a resume)", async () => {
     const stages = threeStage(3, 2, 2);
     const dir = join(tmp, 'stage-end-observers', 'checkpoints');
     const data = toyData(12);
     const model = toyModel({ ...TOY, seed: 3 });
     let ended: string[] = [];
-    const ob: Observer = { onStageEnd: (s) => void ended.push(s.name), state: () => ({ ended }), restore: (st) => void (ended = [...((st as { ended?: string[] })?.ended ?? [])]) };
-    await train({ model, data, stages, registry, seed: 3, batchSize: 8, optimizer: OptimizerSchema.parse({ lr: 0.05 }), evaluate: async () => ({ x: 1 }),
-      checkpoints: { dir, every: 0, keep: 5 }, observers: [ob] });
+    const ob: Observer = {
+      onStageEnd: (s) => void ended.push(s.name),
+      state: () => ({ ended }),
+      restore: (st) => void (ended = [...((st as { ended?: string[] })?.ended ?? [])]),
+    };
+    await train({
+      model,
+      data,
+      stages,
+      registry,
+      seed: 3,
+      batchSize: 8,
+      optimizer: OptimizerSchema.parse({ lr: 0.05 }),
+      evaluate: async () => ({ x: 1 }),
+      checkpoints: { dir, every: 0, keep: 5 },
+      observers: [ob],
+    });
     model.dispose();
     const first = await loadLatestCheckpoint(dir);
-    expect((first!.meta as { observers: Record<string, { ended: string[] }> }).observers['0']!.ended).toEqual(['stage1', 'stage2', 'stage3']);
-    expect((listCheckpoints(dir)).map((c) => c.globalStep)).toEqual([3, 5, 7]);
+    expect((first!.meta as { observers: Record<string, { ended: string[] }> }).observers['0']!.ended).toEqual([
+      'stage1',
+      'stage2',
+      'stage3',
+    ]);
+    expect(listCheckpoints(dir).map((c) => c.globalStep)).toEqual([3, 5, 7]);
   });
 
   it('γ > 0 adds the cross-design image–image term (ii) to stages 1 and 3: it trains and resumes exactly', async () => {
-    const stages = resolveCurriculum({ id: 'three-stage', steps: { stage1: 4, stage2: 2, stage3: 3 }, stages: { stage1: { weights: { gamma: 1 } }, stage3: { weights: { gamma: 0.5 } } } }, registry);
-    expect(stages.map((st) => st.terms.map((t) => t.name))).toEqual([['ti', 'ii', 'tc', 'qc'], ['intent', 'slot', 'align'], ['ti', 'ii', 'qc', 'intent', 'slot', 'align']]);
+    const stages = resolveCurriculum(
+      {
+        id: 'three-stage',
+        steps: { stage1: 4, stage2: 2, stage3: 3 },
+        stages: { stage1: { weights: { gamma: 1 } }, stage3: { weights: { gamma: 0.5 } } },
+      },
+      registry,
+    );
+    expect(stages.map((st) => st.terms.map((t) => t.name))).toEqual([
+      ['ti', 'ii', 'tc', 'qc'],
+      ['intent', 'slot', 'align'],
+      ['ti', 'ii', 'qc', 'intent', 'slot', 'align'],
+    ]);
     expect(stages[0]!.data['image-image']).toBeCloseTo(0.2, 12);
     expect(threeStage(4, 2, 3)[0]!.terms.map((t) => t.name)).toEqual(['ti', 'tc', 'qc']); // γ = 0 by default: no ii
     const augment = [{ id: 'random-affine' }];

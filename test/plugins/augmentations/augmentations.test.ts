@@ -12,11 +12,18 @@ function batch(n = 3, S = 8, seed = 5): ImageBatch {
   return { n, size: S, data: Float32Array.from({ length: n * S * S * 3 }, () => r.next()) };
 }
 const apply = (f: AugmentFn, b: ImageBatch, seed = 1) => (f(b, new Rng(seed)), b);
-const px = (b: ImageBatch, i: number, y: number, x: number, c: number) => b.data[((i * b.size + y) * b.size + x) * 3 + c]!;
+const px = (b: ImageBatch, i: number, y: number, x: number, c: number) =>
+  b.data[((i * b.size + y) * b.size + x) * 3 + c]!;
 
 describe('augmentations', () => {
   it('a pipeline is deterministic in its key and changes with it', () => {
-    const pipe = augmentPipeline([make('stroke-width'), make('random-affine', { rotation: 30 }), make('color-jitter', { hue: 0.2 }), make('grayscale'), make('cutout')]);
+    const pipe = augmentPipeline([
+      make('stroke-width'),
+      make('random-affine', { rotation: 30 }),
+      make('color-jitter', { hue: 0.2 }),
+      make('grayscale'),
+      make('cutout'),
+    ]);
     const [a, b, c] = [batch(), batch(), batch()];
     pipe(a, '1/image-caption/0/0');
     pipe(b, '1/image-caption/0/0');
@@ -39,23 +46,36 @@ describe('augmentations', () => {
     const [src, out] = [batch(2, 8), apply(make('cutout', { p: 1, size: 0.25, fill: 1 }), batch(2, 8))];
     for (let i = 0; i < 2; i++) {
       const changed: [number, number][] = [];
-      for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) if (px(out, i, y, x, 0) !== px(src, i, y, x, 0)) changed.push([y, x]);
+      for (let y = 0; y < 8; y++)
+        for (let x = 0; x < 8; x++) if (px(out, i, y, x, 0) !== px(src, i, y, x, 0)) changed.push([y, x]);
       expect(changed.length).toBe(4);
-      const ys = changed.map(([y]) => y), xs = changed.map(([, x]) => x);
+      const ys = changed.map(([y]) => y),
+        xs = changed.map(([, x]) => x);
       expect(Math.max(...ys) - Math.min(...ys)).toBe(1);
       expect(Math.max(...xs) - Math.min(...xs)).toBe(1);
       for (const [y, x] of changed) expect(px(out, i, y, x, 2)).toBe(1);
     }
   });
 
-  for (const [mode, pick] of [['thin', Math.max], ['thick', Math.min]] as const) {
+  for (const [mode, pick] of [
+    ['thin', Math.max],
+    ['thick', Math.min],
+  ] as const) {
     it(`stroke-width ${mode} (p 1, r 1) equals a brute-force 3×3 ${mode === 'thin' ? 'max' : 'min'} filter per channel`, () => {
-      const [src, out] = [batch(2, 6), apply(make('stroke-width', { thin: mode === 'thin' ? 1 : 0, thick: mode === 'thick' ? 1 : 0 }), batch(2, 6))];
-      for (let i = 0; i < 2; i++) for (let y = 0; y < 6; y++) for (let x = 0; x < 6; x++) for (let c = 0; c < 3; c++) {
-        const win: number[] = [];
-        for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) if (y + dy >= 0 && y + dy < 6 && x + dx >= 0 && x + dx < 6) win.push(px(src, i, y + dy, x + dx, c));
-        expect(px(out, i, y, x, c)).toBe(pick(...win));
-      }
+      const [src, out] = [
+        batch(2, 6),
+        apply(make('stroke-width', { thin: mode === 'thin' ? 1 : 0, thick: mode === 'thick' ? 1 : 0 }), batch(2, 6)),
+      ];
+      for (let i = 0; i < 2; i++)
+        for (let y = 0; y < 6; y++)
+          for (let x = 0; x < 6; x++)
+            for (let c = 0; c < 3; c++) {
+              const win: number[] = [];
+              for (let dy = -1; dy <= 1; dy++)
+                for (let dx = -1; dx <= 1; dx++)
+                  if (y + dy >= 0 && y + dy < 6 && x + dx >= 0 && x + dx < 6) win.push(px(src, i, y + dy, x + dx, c));
+              expect(px(out, i, y, x, c)).toBe(pick(...win));
+            }
     });
   }
 
@@ -63,12 +83,19 @@ describe('augmentations', () => {
     const still = { scale: [1, 1], aspect: [1, 1], rotation: 0, translate: 0 };
     expect(Array.from(apply(make('random-affine', still), batch()).data)).toEqual(Array.from(batch().data));
     const [src, flipped] = [batch(), apply(make('random-affine', { ...still, flip: 1 }), batch())];
-    for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) expect(px(flipped, 0, y, x, 1)).toBeCloseTo(px(src, 0, y, 7 - x, 1), 6);
+    for (let y = 0; y < 8; y++)
+      for (let x = 0; x < 8; x++) expect(px(flipped, 0, y, x, 1)).toBeCloseTo(px(src, 0, y, 7 - x, 1), 6);
     const small = apply(make('random-affine', { ...still, scale: [0.5, 0.5] }), batch());
-    for (const [y, x] of [[0, 0], [0, 7], [7, 0], [7, 7]]) expect(px(small, 0, y!, x!, 0)).toBe(1);
+    for (const [y, x] of [
+      [0, 0],
+      [0, 7],
+      [7, 0],
+      [7, 7],
+    ])
+      expect(px(small, 0, y!, x!, 0)).toBe(1);
   });
 
-  it('color-jitter: neutral settings keep the image; saturation 0 greys it; a certain shuffle permutes each pixel\'s channels', () => {
+  it("color-jitter: neutral settings keep the image; saturation 0 greys it; a certain shuffle permutes each pixel's channels", () => {
     const neutral = { saturation: [1, 1], hue: 0, channelShuffle: 0, contrast: 0, brightness: 0 };
     const src = batch();
     const same = apply(make('color-jitter', neutral), batch());

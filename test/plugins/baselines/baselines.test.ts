@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { chanceScores, type BaselineImages, type BaselineInputs, type BaselineInstance } from '../../../src/core/eval/baseline';
+import {
+  chanceScores,
+  type BaselineImages,
+  type BaselineInputs,
+  type BaselineInstance,
+} from '../../../src/core/eval/baseline';
 import { Rng } from '../../../src/core/rng';
 import { createRegistry } from '../../../src/plugins';
 
@@ -26,9 +31,17 @@ function fixture() {
   const captions = ['a', 'b', 'c', 'd', 'e', 'f'].flatMap((g) => ['en', 'de'].map((lang) => ({ group: g, lang })));
   captions.push({ group: 'a', lang: 'en' }); // a second English caption of a
   const inputs: BaselineInputs = {
-    split: 'test', images: split.ids.map((id, i) => ({ id, group: split.groups[i]! })),
-    trainImages: async () => train, splitImages: async () => split, captions,
-    chunks: captions.map((c) => ({ ...c })), queries: [{ group: 'a', lang: 'en' }, { group: null, lang: 'en' }, { group: 'c', lang: 'de' }],
+    split: 'test',
+    images: split.ids.map((id, i) => ({ id, group: split.groups[i]! })),
+    trainImages: async () => train,
+    splitImages: async () => split,
+    captions,
+    chunks: captions.map((c) => ({ ...c })),
+    queries: [
+      { group: 'a', lang: 'en' },
+      { group: null, lang: 'en' },
+      { group: 'c', lang: 'de' },
+    ],
   };
   return { train, split, captions, inputs };
 }
@@ -36,13 +49,22 @@ function fixture() {
 /** The definition, brute force: score(image, g) = max cosine to g's training images on mean-centred pixels. */
 function oracle({ train, split, captions }: ReturnType<typeof fixture>) {
   const d = 4 * 4 * 3;
-  const mean = Array.from({ length: d }, (_, j) => train.groups.reduce((a, _g, i) => a + train.data[i * d + j]!, 0) / train.groups.length);
+  const mean = Array.from(
+    { length: d },
+    (_, j) => train.groups.reduce((a, _g, i) => a + train.data[i * d + j]!, 0) / train.groups.length,
+  );
   const vec = (im: BaselineImages, i: number) => {
     const v = Array.from({ length: d }, (_, j) => im.data[i * d + j]! - mean[j]!);
     const n = Math.hypot(...v);
     return v.map((x) => x / n);
   };
-  const score = (i: number, g: string) => Math.max(-Infinity, ...train.groups.flatMap((tg, t) => (tg === g ? [vec(split, i).reduce((a, x, j) => a + x * vec(train, t)[j]!, 0)] : [])));
+  const score = (i: number, g: string) =>
+    Math.max(
+      -Infinity,
+      ...train.groups.flatMap((tg, t) =>
+        tg === g ? [vec(split, i).reduce((a, x, j) => a + x * vec(train, t)[j]!, 0)] : [],
+      ),
+    );
   const firstRank = (rel: boolean[], s: number[]) => {
     const best = Math.max(...s.filter((_, k) => rel[k]));
     return 1 + s.filter((x, k) => !rel[k] && x >= best).length;
@@ -52,9 +74,19 @@ function oracle({ train, split, captions }: ReturnType<typeof fixture>) {
   const out: Record<string, Record<string, { r1: number; r10: number }>> = { t2i: {}, i2t: {} };
   for (const lang of ['en', 'de']) {
     const caps = captions.filter((c) => c.lang === lang && split.groups.includes(c.group));
-    const t = caps.map((c) => firstRank(split.groups.map((g) => g === c.group), split.groups.map((_, i) => score(i, c.group))));
+    const t = caps.map((c) =>
+      firstRank(
+        split.groups.map((g) => g === c.group),
+        split.groups.map((_, i) => score(i, c.group)),
+      ),
+    );
     const allCaps = captions.filter((c) => c.lang === lang);
-    const it = split.groups.map((g, i) => firstRank(allCaps.map((c) => c.group === g), allCaps.map((c) => score(i, c.group))));
+    const it = split.groups.map((g, i) =>
+      firstRank(
+        allCaps.map((c) => c.group === g),
+        allCaps.map((c) => score(i, c.group)),
+      ),
+    );
     out.t2i![lang] = { r1: r1(t), r10: r10(t) };
     out.i2t![lang] = { r1: r1(it), r10: r10(it) };
   }
@@ -62,7 +94,7 @@ function oracle({ train, split, captions }: ReturnType<typeof fixture>) {
 }
 
 describe('baselines', () => {
-  it('pixel-knn equals the brute-force definition (max cosine to a group\'s training images, mean-centred pixels) per language', async () => {
+  it("pixel-knn equals the brute-force definition (max cosine to a group's training images, mean-centred pixels) per language", async () => {
     const f = fixture();
     const got = await make('pixel-knn', { size: 4 }).compute(f.inputs);
     const want = oracle(f);
@@ -86,22 +118,39 @@ describe('baselines', () => {
   });
 
   it('chance equals the expectation over every ordering, by enumeration', () => {
-    const perms = (xs: number[]): number[][] => (xs.length <= 1 ? [xs] : xs.flatMap((x, i) => perms([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p])));
-    const cases = [{ n: 6, r: 2 }, { n: 5, r: 1 }, { n: 4, r: 4 }, { n: 6, r: 3 }];
+    const perms = (xs: number[]): number[][] =>
+      xs.length <= 1
+        ? [xs]
+        : xs.flatMap((x, i) => perms([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
+    const cases = [
+      { n: 6, r: 2 },
+      { n: 5, r: 1 },
+      { n: 4, r: 4 },
+      { n: 6, r: 3 },
+    ];
     for (const { n, r } of cases) {
       const all = perms([...Array(n).keys()]);
       const firsts = all.map((p) => p.findIndex((x) => x < r) + 1);
       const mean = (f: (k: number) => number) => firsts.reduce((a, k) => a + f(k), 0) / firsts.length;
       const s = chanceScores([{ n, r }])!;
-      expect(s['R@1']).toBeCloseTo(mean((k) => +(k <= 1)), 12);
-      expect(s['R@5']).toBeCloseTo(mean((k) => +(k <= 5)), 12);
-      expect(s.mrr).toBeCloseTo(mean((k) => 1 / k), 12);
+      expect(s['R@1']).toBeCloseTo(
+        mean((k) => +(k <= 1)),
+        12,
+      );
+      expect(s['R@5']).toBeCloseTo(
+        mean((k) => +(k <= 5)),
+        12,
+      );
+      expect(s.mrr).toBeCloseTo(
+        mean((k) => 1 / k),
+        12,
+      );
       const sorted = [...firsts].sort((a, b) => a - b);
       expect(s.medianRank).toBe(sorted.find((_, i) => (i + 1) / sorted.length >= 0.5));
     }
   });
 
-  it('chance per task uses metrics.retrieval\'s candidates: t2i over the split\'s images, i2t over a language\'s captions, t2t over same-language chunks', async () => {
+  it("chance per task uses metrics.retrieval's candidates: t2i over the split's images, i2t over a language's captions, t2t over same-language chunks", async () => {
     const f = fixture();
     const got = await make('chance').compute(f.inputs);
     // t2i en: captions a, a, b, c, d, e (f has no image): 7 images, relevant 1, 2, 1, 1, 2 → R@1 = mean(r/7)

@@ -20,14 +20,16 @@ describe("dataset plugin 'manifest'", () => {
     expect(ds.splits()).toEqual(['train', 'test']);
     expect(ds.split('train').images.map((i) => i.family)).toEqual(['png', 'svg', 'jpg']);
     expect(ds.queries.find((q) => q.id === 'q/cat/en/0/train')!.slots).toEqual([
-      { label: 'object', start: 18, end: 26 }, { label: 'time', start: 32, end: 41 },
+      { label: 'object', start: 18, end: 26 },
+      { label: 'time', start: 32, end: 41 },
     ]);
   });
 
   it('without a path → UserError; bad config → field path', async () => {
     await expect(createRegistry().create('dataset', 'manifest', {})).rejects.toMatchObject({
       name: 'UserError',
-      message: "dataset 'manifest': config.path is required; give the path of a manifest.jsonl (see data-cards/FORMAT.md)",
+      message:
+        "dataset 'manifest': config.path is required; give the path of a manifest.jsonl (see data-cards/FORMAT.md)",
     });
     expect(() => createRegistry().parseConfig('dataset', 'manifest', { skipBadImages: 'yes' }, 'data')).toThrow(
       'data.skipBadImages: Invalid input: expected boolean, received string',

@@ -7,12 +7,20 @@ import type { EncoderCtx, ImageEncoder } from '../../../src/core/model/encoder';
 import { setProgressSink } from '../../../src/core/pretrained/progress';
 import { imageOnnx } from '../../../src/plugins/encoders/image-onnx';
 import { FIXTURES, IMAGE } from '../../../scripts/make-pretrained-fixtures';
-import { describeModuleContract, describePluginBasics, leakedTensors, randomImages, rng, useBackend } from '../../helpers/contract';
+import {
+  describeModuleContract,
+  describePluginBasics,
+  leakedTensors,
+  randomImages,
+  rng,
+  useBackend,
+} from '../../helpers/contract';
 import { imageEncoderGraph, writeOnnx } from '../../helpers/onnx-writer';
 
 const DIR = join(FIXTURES, 'image-onnx');
 const ctx = (dim = 4): EncoderCtx => ({ scope: 'image', seed: 2, dim, where: 'model.image' });
-const build = (cfg: object, c = ctx()) => imageOnnx.create(imageOnnx.configSchema.parse({ path: DIR, imageSize: 8, ...cfg }), c) as Promise<ImageEncoder>;
+const build = (cfg: object, c = ctx()) =>
+  imageOnnx.create(imageOnnx.configSchema.parse({ path: DIR, imageSize: 8, ...cfg }), c) as Promise<ImageEncoder>;
 
 let cacheDir: string;
 const lines: string[] = [];
@@ -36,12 +44,19 @@ function oracle(images: tf.Tensor4D): number[][] {
     let x: tf.Tensor4D = images;
     if (x.shape[1] !== IMAGE.S) x = tf.image.resizeBilinear(x, [IMAGE.S, IMAGE.S]);
     const nchw = tf.transpose(tf.div(tf.sub(x, 0.5), 0.25), [0, 3, 1, 2]);
-    const y = tf.tanh(tf.add(tf.matMul(tf.reshape(nchw, [x.shape[0], -1]), tf.tensor2d(W, [3 * IMAGE.S * IMAGE.S, IMAGE.F])), tf.tensor1d(b)));
+    const y = tf.tanh(
+      tf.add(
+        tf.matMul(tf.reshape(nchw, [x.shape[0], -1]), tf.tensor2d(W, [3 * IMAGE.S * IMAGE.S, IMAGE.F])),
+        tf.tensor1d(b),
+      ),
+    );
     return tf.div(y, tf.norm(y, 'euclidean', 1, true)).arraySync() as number[][];
   });
 }
-const maxDiff = (a: number[][], b: number[][]) => Math.max(...a.flatMap((r, i) => r.map((x, j) => Math.abs(x - b[i]![j]!))));
-const embed = (m: ImageEncoder, x: tf.Tensor4D, training = false) => tf.tidy(() => m.encode(x, { training }).arraySync());
+const maxDiff = (a: number[][], b: number[][]) =>
+  Math.max(...a.flatMap((r, i) => r.map((x, j) => Math.abs(x - b[i]![j]!))));
+const embed = (m: ImageEncoder, x: tf.Tensor4D, training = false) =>
+  tf.tidy(() => m.encode(x, { training }).arraySync());
 
 describe('image-onnx', () => {
   describePluginBasics(imageOnnx);
@@ -102,15 +117,25 @@ describe('image-onnx', () => {
   it('bad input: one line naming the file and the fix', async () => {
     const bad = mkdtempSync(join(tmpdir(), 'unir-onnx-img-bad-'));
     try {
-      expect(imageOnnx.configSchema.safeParse({ freeze: false }).error?.issues[0]?.message).toMatch(/^ONNX towers run inference only/);
-      await expect(build({ path: bad })).rejects.toThrow(/^model\.image\.path: .* has no model\.onnx; copy the model there as model\.onnx$/);
+      expect(imageOnnx.configSchema.safeParse({ freeze: false }).error?.issues[0]?.message).toMatch(
+        /^ONNX towers run inference only/,
+      );
+      await expect(build({ path: bad })).rejects.toThrow(
+        /^model\.image\.path: .* has no model\.onnx; copy the model there as model\.onnx$/,
+      );
       writeFileSync(join(bad, 'model.onnx'), writeOnnx(imageEncoderGraph(8, 6, 1).graph));
-      await expect(build({ path: bad, inputSize: 16 })).rejects.toThrow(/^model\.image\.inputSize: .*model\.onnx takes 8×8 images, not 16; set inputSize: 8/);
-      await expect(build({ path: bad, featureDim: 512 })).rejects.toThrow(/^model\.image\.featureDim: .*outputs 6-wide features, not 512/);
+      await expect(build({ path: bad, inputSize: 16 })).rejects.toThrow(
+        /^model\.image\.inputSize: .*model\.onnx takes 8×8 images, not 16; set inputSize: 8/,
+      );
+      await expect(build({ path: bad, featureDim: 512 })).rejects.toThrow(
+        /^model\.image\.featureDim: .*outputs 6-wide features, not 512/,
+      );
       const g = imageEncoderGraph(8, 6, 1).graph;
       g.inputs[0]!.shape = ['batch', 3, 'height', 'width'];
       writeFileSync(join(bad, 'model.onnx'), writeOnnx(g));
-      await expect(build({ path: bad })).rejects.toThrow(/^model\.image\.inputSize: .* does not fix its input side and the folder has no preprocessor_config\.json saying it; set inputSize/);
+      await expect(build({ path: bad })).rejects.toThrow(
+        /^model\.image\.inputSize: .* does not fix its input side and the folder has no preprocessor_config\.json saying it; set inputSize/,
+      );
     } finally {
       rmSync(bad, { recursive: true, force: true });
     }
@@ -118,12 +143,14 @@ describe('image-onnx', () => {
 
   it('leaks no tensors: load, encode, dispose', async () => {
     const x = randomImages(rng(9), 2, 8);
-    expect(await leakedTensors(async () => {
-      const m = await build({});
-      embed(m, x);
-      embed(m, x, true);
-      m.dispose();
-    })).toBe(0);
+    expect(
+      await leakedTensors(async () => {
+        const m = await build({});
+        embed(m, x);
+        embed(m, x, true);
+        m.dispose();
+      }),
+    ).toBe(0);
     x.dispose();
   });
 });

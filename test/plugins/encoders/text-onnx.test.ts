@@ -18,8 +18,10 @@ const tokenizer = wordNgram.create(wordNgram.configSchema.parse({ buckets: 512 }
 const TEXTS = ['the dog', 'show me a photo of my cat!', 'cat', 'unhappy dogs from last month'];
 const batch = (texts: readonly string[]): EncodedBatch => tokenizer.encode(texts);
 const ctx = (dim = 5): EncoderCtx => ({ scope: 'text', seed: 2, dim, where: 'model.text', tokenizer });
-const build = (cfg: object, c = ctx()) => textOnnx.create(textOnnx.configSchema.parse({ path: DIR, ...cfg }), c) as Promise<TextEncoder>;
-const embed = (m: TextEncoder, texts: readonly string[]) => tf.tidy(() => m.encode(batch(texts), { training: false }).embedding.arraySync());
+const build = (cfg: object, c = ctx()) =>
+  textOnnx.create(textOnnx.configSchema.parse({ path: DIR, ...cfg }), c) as Promise<TextEncoder>;
+const embed = (m: TextEncoder, texts: readonly string[]) =>
+  tf.tidy(() => m.encode(batch(texts), { training: false }).embedding.arraySync());
 
 let cacheDir: string;
 const lines: string[] = [];
@@ -40,22 +42,28 @@ afterAll(() => {
 function oracle(texts: readonly string[], pooling: 'mean' | 'cls'): number[][] {
   const { E, Tt, W } = textEncoderGraph(TEXT.V, TEXT.H, TEXT.seed);
   const tok = ModelTokenizer.load(join(DIR, 'tokenizer.json'), 'oracle');
-  return tf.tidy(() => texts.map((t) => {
-    const ids = tok.ids(t, 128);
-    const typ0 = tf.slice(tf.tensor2d(Tt, [2, TEXT.H]), [0, 0], [1, TEXT.H]);
-    const h = tf.tanh(tf.matMul(tf.add(tf.gather(tf.tensor2d(E, [TEXT.V, TEXT.H]), ids), typ0), tf.tensor2d(W, [TEXT.H, TEXT.H]))) as tf.Tensor2D;
-    const v = pooling === 'cls' ? tf.reshape(tf.slice(h, [0, 0], [1, TEXT.H]), [TEXT.H]) : tf.mean(h, 0);
-    return Array.from(tf.div(v, tf.norm(v)).dataSync());
-  }));
+  return tf.tidy(() =>
+    texts.map((t) => {
+      const ids = tok.ids(t, 128);
+      const typ0 = tf.slice(tf.tensor2d(Tt, [2, TEXT.H]), [0, 0], [1, TEXT.H]);
+      const h = tf.tanh(
+        tf.matMul(tf.add(tf.gather(tf.tensor2d(E, [TEXT.V, TEXT.H]), ids), typ0), tf.tensor2d(W, [TEXT.H, TEXT.H])),
+      ) as tf.Tensor2D;
+      const v = pooling === 'cls' ? tf.reshape(tf.slice(h, [0, 0], [1, TEXT.H]), [TEXT.H]) : tf.mean(h, 0);
+      return Array.from(tf.div(v, tf.norm(v)).dataSync());
+    }),
+  );
 }
 
-const maxDiff = (a: number[][], b: number[][]) => Math.max(...a.flatMap((r, i) => r.map((x, j) => Math.abs(x - b[i]![j]!))));
+const maxDiff = (a: number[][], b: number[][]) =>
+  Math.max(...a.flatMap((r, i) => r.map((x, j) => Math.abs(x - b[i]![j]!))));
 
 describe('text-onnx', () => {
   describePluginBasics(textOnnx);
 
   it('the fixtures are what scripts/make-pretrained-fixtures.ts writes', () => {
-    for (const [rel, data] of Object.entries(fixtureFiles())) expect(Buffer.compare(readFileSync(join(FIXTURES, rel)), Buffer.from(data))).toBe(0);
+    for (const [rel, data] of Object.entries(fixtureFiles()))
+      expect(Buffer.compare(readFileSync(join(FIXTURES, rel)), Buffer.from(data))).toBe(0);
   });
 
   it("the tokenizer.json's WordPiece ids with the model's template: [CLS] the dog [SEP] → 2 5 7 3", () => {
@@ -66,7 +74,10 @@ describe('text-onnx', () => {
 
   it('pooled features = the same graph computed in tfjs (mean over real tokens, and CLS), for texts of different lengths in one batch', async () => {
     for (const pooling of ['mean', 'cls'] as const) {
-      const m = await build({ output: 'last_hidden_state', pooling, head: 'none', normalize: false, cache: false }, ctx(TEXT.H));
+      const m = await build(
+        { output: 'last_hidden_state', pooling, head: 'none', normalize: false, cache: false },
+        ctx(TEXT.H),
+      );
       expect(maxDiff(embed(m, TEXTS), oracle(TEXTS, pooling))).toBeLessThan(1e-5);
       m.dispose();
     }
@@ -76,7 +87,9 @@ describe('text-onnx', () => {
     const m = await build({ head: 'none', cache: false }, ctx(TEXT.H));
     expect(lines.at(-1)).toMatch(/output sentence_embedding, F 8\)/);
     // the graph's ReduceMean counts padding rows, which are zero: one text alone = the masked mean
-    expect(maxDiff(embed(m, ['unhappy dogs from last month']), oracle(['unhappy dogs from last month'], 'mean'))).toBeLessThan(1e-5);
+    expect(
+      maxDiff(embed(m, ['unhappy dogs from last month']), oracle(['unhappy dogs from last month'], 'mean')),
+    ).toBeLessThan(1e-5);
     m.dispose();
   });
 
@@ -100,10 +113,11 @@ describe('text-onnx', () => {
   it('training the head on top moves the head only: 30 Adam steps pull two texts together, the tower is untouched', async () => {
     const m = await build({ cache: false });
     const pair = batch(['the dog', 'a photo of my cat']);
-    const cosine = () => tf.tidy(() => {
-      const e = m.encode(pair, { training: true }).embedding;
-      return tf.sum(tf.mul(tf.slice(e, [0, 0], [1, -1]), tf.slice(e, [1, 0], [1, -1]))) as tf.Scalar;
-    });
+    const cosine = () =>
+      tf.tidy(() => {
+        const e = m.encode(pair, { training: true }).embedding;
+        return tf.sum(tf.mul(tf.slice(e, [0, 0], [1, -1]), tf.slice(e, [1, 0], [1, -1]))) as tf.Scalar;
+      });
     const read = () => {
       const c = cosine();
       const v = c.dataSync()[0]!;
@@ -151,29 +165,47 @@ describe('text-onnx', () => {
   it('bad input: one line naming the file and the fix', async () => {
     const bad = mkdtempSync(join(tmpdir(), 'unir-onnx-bad-'));
     try {
-      expect(textOnnx.configSchema.safeParse({ freeze: false }).error?.issues[0]?.message).toMatch(/^ONNX towers run inference only .*keep freeze: true/);
-      await expect(build({ path: join(bad, 'nope') })).rejects.toThrow(/^model\.text\.path: .*nope does not exist; point it at the folder holding model\.onnx$/);
+      expect(textOnnx.configSchema.safeParse({ freeze: false }).error?.issues[0]?.message).toMatch(
+        /^ONNX towers run inference only .*keep freeze: true/,
+      );
+      await expect(build({ path: join(bad, 'nope') })).rejects.toThrow(
+        /^model\.text\.path: .*nope does not exist; point it at the folder holding model\.onnx$/,
+      );
       copyFileSync(join(DIR, 'tokenizer.json'), join(bad, 'tokenizer.json'));
       writeFileSync(join(bad, 'model.onnx'), 'not a model');
-      await expect(build({ path: bad })).rejects.toThrow(/model\.onnx is not an ONNX model onnxruntime can load \(.*\); export the model to ONNX again/);
+      await expect(build({ path: bad })).rejects.toThrow(
+        /model\.onnx is not an ONNX model onnxruntime can load \(.*\); export the model to ONNX again/,
+      );
       writeFileSync(join(bad, 'model.onnx'), writeOnnx(textEncoderGraph(20, TEXT.H, 1).graph)); // 20 rows < 34 tokens
-      await expect(build({ path: bad })).rejects.toThrow(/^model\.text\.tokenizer: .*tokenizer\.json \(34 tokens\) does not fit .*model\.onnx \(.*\); use the tokenizer\.json exported with this model$/);
-      await expect(build({ featureDim: 384 })).rejects.toThrow(/^model\.text\.featureDim: .*model\.onnx outputs 8-wide features, not 384; set featureDim: 8/);
-      await expect(build({ output: 'pooler_output' })).rejects.toThrow(/^model\.text\.output: .*has no output 'pooler_output'; its outputs: last_hidden_state \[batch, sequence, 8\], sentence_embedding \[batch, 8\]$/);
-      await expect(build({ head: 'none' }, ctx(16))).rejects.toThrow(/^model\.text\.head: 'none' keeps the 8-wide pretrained features, but model\.dim is 16/);
+      await expect(build({ path: bad })).rejects.toThrow(
+        /^model\.text\.tokenizer: .*tokenizer\.json \(34 tokens\) does not fit .*model\.onnx \(.*\); use the tokenizer\.json exported with this model$/,
+      );
+      await expect(build({ featureDim: 384 })).rejects.toThrow(
+        /^model\.text\.featureDim: .*model\.onnx outputs 8-wide features, not 384; set featureDim: 8/,
+      );
+      await expect(build({ output: 'pooler_output' })).rejects.toThrow(
+        /^model\.text\.output: .*has no output 'pooler_output'; its outputs: last_hidden_state \[batch, sequence, 8\], sentence_embedding \[batch, 8\]$/,
+      );
+      await expect(build({ head: 'none' }, ctx(16))).rejects.toThrow(
+        /^model\.text\.head: 'none' keeps the 8-wide pretrained features, but model\.dim is 16/,
+      );
       rmSync(join(bad, 'tokenizer.json'));
-      await expect(build({ path: bad })).rejects.toThrow(/^model\.text\.tokenizer: .*tokenizer\.json does not exist; copy the tokenizer\.json exported with the model/);
+      await expect(build({ path: bad })).rejects.toThrow(
+        /^model\.text\.tokenizer: .*tokenizer\.json does not exist; copy the tokenizer\.json exported with the model/,
+      );
     } finally {
       rmSync(bad, { recursive: true, force: true });
     }
   });
 
   it('leaks no tensors: load, encode (misses, then hits), dispose', async () => {
-    expect(await leakedTensors(async () => {
-      const m = await build({});
-      embed(m, TEXTS);
-      embed(m, TEXTS);
-      m.dispose();
-    })).toBe(0);
+    expect(
+      await leakedTensors(async () => {
+        const m = await build({});
+        embed(m, TEXTS);
+        embed(m, TEXTS);
+        m.dispose();
+      }),
+    ).toBe(0);
   });
 });

@@ -7,7 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EncoderCtx, ImageEncoder } from '../../../src/core/model/encoder';
 import { modelDir, stableName } from '../../../src/core/nn';
 import { tfjsGraph } from '../../../src/plugins/encoders/tfjs-graph';
-import { describeModuleContract, describePluginBasics, gradientNorms, maxAbsDiff, probeScalar, randomImages, rng, rowNorms, useBackend } from '../../helpers/contract';
+import {
+  describeModuleContract,
+  describePluginBasics,
+  gradientNorms,
+  maxAbsDiff,
+  probeScalar,
+  randomImages,
+  rng,
+  rowNorms,
+  useBackend,
+} from '../../helpers/contract';
 
 let dir: string;
 let images: tf.Tensor4D;
@@ -20,18 +30,46 @@ function writeGraphModel(path: string, w: number[]): void {
   mkdirSync(path, { recursive: true });
   const shape = (dims: number[]) => ({ dim: dims.map((d) => ({ size: String(d) })) });
   const json = {
-    format: 'graph-model', generatedBy: 'unir test', convertedBy: 'hand',
+    format: 'graph-model',
+    generatedBy: 'unir test',
+    convertedBy: 'hand',
     modelTopology: {
       node: [
         { name: 'x', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: shape([-1, 8, 8, 3]) } } },
-        { name: 'axes', op: 'Const', attr: { value: { tensor: { dtype: 'DT_INT32', tensorShape: shape([2]) } }, dtype: { type: 'DT_INT32' } } },
-        { name: 'm', op: 'Mean', input: ['x', 'axes'], attr: { T: { type: 'DT_FLOAT' }, Tidx: { type: 'DT_INT32' }, keep_dims: { b: false } } },
-        { name: 'w', op: 'Const', attr: { value: { tensor: { dtype: 'DT_FLOAT', tensorShape: shape([3, 4]) } }, dtype: { type: 'DT_FLOAT' } } },
-        { name: 'y', op: 'MatMul', input: ['m', 'w'], attr: { T: { type: 'DT_FLOAT' }, transpose_a: { b: false }, transpose_b: { b: false } } },
+        {
+          name: 'axes',
+          op: 'Const',
+          attr: { value: { tensor: { dtype: 'DT_INT32', tensorShape: shape([2]) } }, dtype: { type: 'DT_INT32' } },
+        },
+        {
+          name: 'm',
+          op: 'Mean',
+          input: ['x', 'axes'],
+          attr: { T: { type: 'DT_FLOAT' }, Tidx: { type: 'DT_INT32' }, keep_dims: { b: false } },
+        },
+        {
+          name: 'w',
+          op: 'Const',
+          attr: { value: { tensor: { dtype: 'DT_FLOAT', tensorShape: shape([3, 4]) } }, dtype: { type: 'DT_FLOAT' } },
+        },
+        {
+          name: 'y',
+          op: 'MatMul',
+          input: ['m', 'w'],
+          attr: { T: { type: 'DT_FLOAT' }, transpose_a: { b: false }, transpose_b: { b: false } },
+        },
       ],
       versions: { producer: 1 },
     },
-    weightsManifest: [{ paths: ['weights.bin'], weights: [{ name: 'axes', shape: [2], dtype: 'int32' }, { name: 'w', shape: [3, 4], dtype: 'float32' }] }],
+    weightsManifest: [
+      {
+        paths: ['weights.bin'],
+        weights: [
+          { name: 'axes', shape: [2], dtype: 'int32' },
+          { name: 'w', shape: [3, 4], dtype: 'float32' },
+        ],
+      },
+    ],
   };
   writeFileSync(join(path, 'model.json'), JSON.stringify(json));
   const buf = Buffer.concat([Buffer.from(new Int32Array([1, 2]).buffer), Buffer.from(new Float32Array(w).buffer)]);
@@ -53,13 +91,17 @@ beforeAll(async () => {
   const b = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [8 * 8 * 3], units: 6 })] });
   await b.save(modelDir(flat()));
   b.dispose();
-  writeGraphModel(graph(), Array.from({ length: 12 }, (_, i) => (i - 6) / 5));
+  writeGraphModel(
+    graph(),
+    Array.from({ length: 12 }, (_, i) => (i - 6) / 5),
+  );
   images = randomImages(rng(1), 2, 8);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const ctx: EncoderCtx = { scope: 'image', seed: 1, dim: 7, where: 'model.image' };
-const build = (cfg: object, c: EncoderCtx = ctx) => tfjsGraph.create(tfjsGraph.configSchema.parse(cfg), c) as Promise<ImageEncoder>;
+const build = (cfg: object, c: EncoderCtx = ctx) =>
+  tfjsGraph.create(tfjsGraph.configSchema.parse(cfg), c) as Promise<ImageEncoder>;
 
 describe('tfjs-graph', () => {
   describePluginBasics(tfjsGraph);
@@ -86,8 +128,12 @@ describe('tfjs-graph', () => {
   it('unfrozen: the loaded weights become variables with stable names; frozen: only the projection', async () => {
     const open = await build({ path: conv(), imageSize: 8, frozen: false });
     expect(open.variables().map((v) => v.name)).toEqual([
-      expect.stringMatching(/^image\/net\/conv2d_\w+\/kernel$/), expect.stringMatching(/^image\/net\/conv2d_\w+\/bias$/),
-      'image/net/head/kernel', 'image/net/head/bias', 'image/proj/w', 'image/proj/b',
+      expect.stringMatching(/^image\/net\/conv2d_\w+\/kernel$/),
+      expect.stringMatching(/^image\/net\/conv2d_\w+\/bias$/),
+      'image/net/head/kernel',
+      'image/net/head/bias',
+      'image/proj/w',
+      'image/proj/b',
     ]);
     const shut = await build({ path: conv(), imageSize: 8 });
     expect(shut.variables().map(stableName)).toEqual(['image/proj/w', 'image/proj/b']); // `#2`: `open` is alive
@@ -124,7 +170,10 @@ describe('tfjs-graph', () => {
   it('runs a graph model frozen (mean over h, w then · W) and refuses to train one', async () => {
     const m = await build({ path: graph(), imageSize: 8 }, { ...ctx, dim: 4 });
     expect(m.variables()).toEqual([]);
-    const W = tf.tensor2d(Array.from({ length: 12 }, (_, i) => (i - 6) / 5), [3, 4]);
+    const W = tf.tensor2d(
+      Array.from({ length: 12 }, (_, i) => (i - 6) / 5),
+      [3, 4],
+    );
     const expected = tf.tidy(() => {
       const y = tf.matMul(tf.mean(images, [1, 2]) as tf.Tensor2D, W);
       return tf.div(y, tf.norm(y, 2, 1, true));
@@ -139,8 +188,12 @@ describe('tfjs-graph', () => {
   });
 
   it('names the missing path and a model whose input does not fit the images', async () => {
-    await expect(build({})).rejects.toThrow(/^model\.image\.path: set it to a tfjs model directory \(model\.json \+ weights\)$/);
+    await expect(build({})).rejects.toThrow(
+      /^model\.image\.path: set it to a tfjs model directory \(model\.json \+ weights\)$/,
+    );
     await expect(build({ path: join(dir, 'missing') })).rejects.toThrow(/missing\/model\.json: no such file/);
-    await expect(build({ path: flat(), imageSize: 4 })).rejects.toThrow(/model\.image\.path: .*flat takes inputs of shape \[null,192\]; expected \[null, h, w, 3\] or \[null, 48\]/);
+    await expect(build({ path: flat(), imageSize: 4 })).rejects.toThrow(
+      /model\.image\.path: .*flat takes inputs of shape \[null,192\]; expected \[null, h, w, 3\] or \[null, 48\]/,
+    );
   });
 });

@@ -16,7 +16,8 @@ const tokenizer = wordNgram.create(wordNgram.configSchema.parse({ buckets: 512 }
 const TEXTS = ['How old are you?', 'What is your age?', 'The weather is nice today.', 'grinning face'];
 const batch = (texts: readonly string[]): EncodedBatch => tokenizer.encode(texts);
 const ctx = (dim = 16): EncoderCtx => ({ scope: 'text', seed: 3, dim, where: 'model.text', tokenizer });
-const build = (cfg: object, c = ctx()) => useLiteEn.create(useLiteEn.configSchema.parse(cfg), c) as Promise<TextEncoder>;
+const build = (cfg: object, c = ctx()) =>
+  useLiteEn.create(useLiteEn.configSchema.parse(cfg), c) as Promise<TextEncoder>;
 
 let cacheDir: string;
 const lines: string[] = [];
@@ -38,7 +39,9 @@ afterAll(() => {
 });
 
 const cos = (a: Float32Array, i: number, j: number, d = 512) => {
-  let s = 0, na = 0, nb = 0;
+  let s = 0,
+    na = 0,
+    nb = 0;
   for (let k = 0; k < d; k++) {
     s += a[i * d + k]! * a[j * d + k]!;
     na += a[i * d + k]! ** 2;
@@ -50,7 +53,7 @@ const cos = (a: Float32Array, i: number, j: number, d = 512) => {
 describe('use-lite-en', () => {
   describePluginBasics(useLiteEn);
 
-  it('the synchronous path equals the graph\'s own executeAsync, incl. unknown symbols, a text over 128 tokens and an empty one', async () => {
+  it("the synchronous path equals the graph's own executeAsync, incl. unknown symbols, a text over 128 tokens and an empty one", async () => {
     const long = Array.from({ length: 90 }, (_, i) => `word${i}`).join(' '); // > 128 pieces: the graph clips
     const texts = [...TEXTS, 'cat 😹😹 face', long, ''];
     const ids = texts.map((t) => (t ? use.tokenizer.encode(t) : use.tokenizer.encode(' ')));
@@ -85,7 +88,9 @@ describe('use-lite-en', () => {
       const b = batch(TEXTS);
       const seen: number[][] = [];
       const plain = tf.tidy(() => m.encode(b, { training: false }).embedding);
-      const fused = tf.tidy(() => m.encode(b, { training: false, fuse: (x, mask) => (seen.push(x.shape, mask.shape), x) }).embedding);
+      const fused = tf.tidy(
+        () => m.encode(b, { training: false, fuse: (x, mask) => (seen.push(x.shape, mask.shape), x) }).embedding,
+      );
       const ref = use.extract(TEXTS);
       const got = plain.dataSync();
       for (let r = 0; r < TEXTS.length; r++) {
@@ -94,7 +99,10 @@ describe('use-lite-en', () => {
         for (let k = 0; k < 512; k++) expect(Math.abs(got[r * 512 + k]! - row[k]! / norm)).toBeLessThan(1e-5);
       }
       expect(Array.from(fused.dataSync())).toEqual(Array.from(got));
-      expect(seen).toEqual([[4, 1, 512], [4, b.length]]);
+      expect(seen).toEqual([
+        [4, 1, 512],
+        [4, b.length],
+      ]);
       tf.dispose([plain, fused]);
     } finally {
       m.dispose();
@@ -120,7 +128,13 @@ describe('use-lite-en', () => {
     lines.length = 0;
     const b = { ...batch(corpus.slice(0, 3)), corpus };
     tf.dispose(tf.tidy(() => m.encode(b, { training: true }).embedding));
-    expect(lines.some((l) => /encoded model\.text 'use-lite-en', 600 items of a training table: 600 items in [\d.]+ s \(\d+ items\/s\)/.test(l))).toBe(true);
+    expect(
+      lines.some((l) =>
+        /encoded model\.text 'use-lite-en', 600 items of a training table: 600 items in [\d.]+ s \(\d+ items\/s\)/.test(
+          l,
+        ),
+      ),
+    ).toBe(true);
     m.dispose();
   });
 
@@ -136,7 +150,10 @@ describe('use-lite-en', () => {
       const first = dirs();
       writeFileSync(join(copy, 'NOTES.txt'), 'a changed copy of the model\n');
       const b = await build({ path: copy, head: 'none' }, ctx(512));
-      expect(lines.some((l) => l.includes('removed cached features of')), lines.join('\n')).toBe(true);
+      expect(
+        lines.some((l) => l.includes('removed cached features of')),
+        lines.join('\n'),
+      ).toBe(true);
       expect(lines.at(-1)).toMatch(/0 cached features/);
       b.dispose();
       expect(dirs().length).toBe(first.length); // one folder replaced by another
@@ -146,25 +163,35 @@ describe('use-lite-en', () => {
   });
 
   it('bad input: freeze false, a missing folder, a folder without vocab.json → one-line errors naming the fix', async () => {
-    expect(useLiteEn.configSchema.safeParse({ freeze: false }).error?.issues[0]?.message).toMatch(/graph model, which tfjs cannot train; keep freeze: true/);
+    expect(useLiteEn.configSchema.safeParse({ freeze: false }).error?.issues[0]?.message).toMatch(
+      /graph model, which tfjs cannot train; keep freeze: true/,
+    );
     await expect(build({ path: '/nonexistent/use' })).rejects.toThrow(UserError);
-    await expect(build({ path: '/nonexistent/use' })).rejects.toThrow(/model\.text\.path: \/nonexistent\/use does not exist/);
+    await expect(build({ path: '/nonexistent/use' })).rejects.toThrow(
+      /model\.text\.path: \/nonexistent\/use does not exist/,
+    );
     const bad = mkdtempSync(join(tmpdir(), 'unir-use-bad-'));
     try {
       cpSync(USE_LITE_EN_DIR, bad, { recursive: true });
       rmSync(join(bad, 'vocab.json'));
-      await expect(build({ path: bad })).rejects.toThrow(/vocab\.json is missing; USE lite needs its vocab\.json next to model\.json/);
-      await expect(build({ featureDim: 768 })).rejects.toThrow(/featureDim: .*model\.json outputs 512-wide features, not 768/);
+      await expect(build({ path: bad })).rejects.toThrow(
+        /vocab\.json is missing; USE lite needs its vocab\.json next to model\.json/,
+      );
+      await expect(build({ featureDim: 768 })).rejects.toThrow(
+        /featureDim: .*model\.json outputs 512-wide features, not 768/,
+      );
     } finally {
       rmSync(bad, { recursive: true, force: true });
     }
   });
 
   it('leaks no tensors across load, encode with misses and hits, dispose', async () => {
-    expect(await leakedTensors(async () => {
-      const m = await build({ head: 'mlp', headHidden: 8 });
-      tf.dispose(tf.tidy(() => m.encode(batch(['a new text', ...TEXTS]), { training: true }).embedding));
-      m.dispose();
-    })).toBe(0);
+    expect(
+      await leakedTensors(async () => {
+        const m = await build({ head: 'mlp', headHidden: 8 });
+        tf.dispose(tf.tidy(() => m.encode(batch(['a new text', ...TEXTS]), { training: true }).embedding));
+        m.dispose();
+      }),
+    ).toBe(0);
   });
 });

@@ -7,17 +7,27 @@ import { attention, layerNorm, toVec, type Mat } from '../../core/nn/reference';
 import { describeModuleContract, describePluginBasics, maxAbsDiff, rng, useBackend } from '../../helpers/contract';
 import { disposeNlu, nluFeatures } from './fixtures';
 
-const B = 2, T = 4, Ht = 8, Hn = 6;
+const B = 2,
+  T = 4,
+  Ht = 8,
+  Hn = 6;
 const ctx: FusionCtx = { scope: 'fusion', seed: 1, dim: 10, textHidden: Ht, nluHidden: Hn, where: 'model.fusion' };
-const build = (cfg: object = {}) => crossAttention.create(crossAttention.configSchema.parse({ heads: 2, ...cfg }), ctx) as Fusion;
-const maskRows = [[1, 1, 1, 0], [1, 1, 1, 1]];
+const build = (cfg: object = {}) =>
+  crossAttention.create(crossAttention.configSchema.parse({ heads: 2, ...cfg }), ctx) as Fusion;
+const maskRows = [
+  [1, 1, 1, 0],
+  [1, 1, 1, 1],
+];
 let x: tf.Tensor3D;
 let mask: tf.Tensor2D;
 let nlu: NluOutput;
 beforeAll(async () => {
   await useBackend('wasm');
   const r = rng(3);
-  x = tf.tensor3d(Float32Array.from({ length: B * T * Ht }, () => r() * 2 - 1), [B, T, Ht]);
+  x = tf.tensor3d(
+    Float32Array.from({ length: B * T * Ht }, () => r() * 2 - 1),
+    [B, T, Ht],
+  );
   mask = tf.tensor2d(maskRows);
   nlu = nluFeatures(4, B, T, Hn);
 });
@@ -32,13 +42,24 @@ describe('cross-attention fusion', () => {
 
   it('x + gate ⊙ CrossAttn(LN_q x, LN_m [NLU tokens; intent embedding; semantic]) with padded NLU tokens masked out', () => {
     const f = build({ gateInit: 0.7 });
-    const v = Object.fromEntries(f.variables().map((t) => [t.name.replace(/^fusion\//, ''), t.arraySync() as Mat & number[]]));
+    const v = Object.fromEntries(
+      f.variables().map((t) => [t.name.replace(/^fusion\//, ''), t.arraySync() as Mat & number[]]),
+    );
     const y = f.early!(nlu)(x, mask);
     const xs = x.arraySync() as Mat[];
     const toks = nlu.tokenStates.arraySync() as Mat[];
     const ie = nlu.intentEmbedding.arraySync() as Mat;
     const sem = nlu.semantic.arraySync() as Mat;
-    const w = { wq: v['attn/wq']!, bq: v['attn/bq']!, wk: v['attn/wk']!, bk: v['attn/bk']!, wv: v['attn/wv']!, bv: v['attn/bv']!, wo: v['attn/wo']!, bo: v['attn/bo']! } as never;
+    const w = {
+      wq: v['attn/wq']!,
+      bq: v['attn/bq']!,
+      wk: v['attn/wk']!,
+      bk: v['attn/bk']!,
+      wv: v['attn/wv']!,
+      bv: v['attn/bv']!,
+      wo: v['attn/wo']!,
+      bo: v['attn/bo']!,
+    } as never;
     const ref = xs.flatMap((xb, b) => {
       const mem = layerNorm([...toks[b]!, ie[b]!, sem[b]!], v['ln_m/gamma']!, v['ln_m/beta']!);
       const a = attention(layerNorm(xb, v['ln_q/gamma']!, v['ln_q/beta']!), mem, [...maskRows[b]!, 1, 1], w, 2);
@@ -67,9 +88,15 @@ describe('cross-attention fusion', () => {
   it('ignores NLU token states at padded positions', () => {
     const f = build();
     const base = f.early!(nlu)(x, mask);
-    const keep = tf.tensor3d(maskRows.flatMap((r) => r.flatMap((m) => new Array(Hn).fill(m))), [B, T, Hn]);
+    const keep = tf.tensor3d(
+      maskRows.flatMap((r) => r.flatMap((m) => new Array(Hn).fill(m))),
+      [B, T, Hn],
+    );
     const noise = nluFeatures(7, B, T, Hn);
-    const changed = tf.add(tf.mul(nlu.tokenStates, keep), tf.mul(tf.mul(noise.tokenStates, tf.sub(1, keep)), 50)) as tf.Tensor3D;
+    const changed = tf.add(
+      tf.mul(nlu.tokenStates, keep),
+      tf.mul(tf.mul(noise.tokenStates, tf.sub(1, keep)), 50),
+    ) as tf.Tensor3D;
     const y = f.early!({ ...nlu, tokenStates: changed })(x, mask);
     expect(maxAbsDiff(y, base)).toBe(0);
     tf.dispose([base, keep, changed, y]);
@@ -86,6 +113,8 @@ describe('cross-attention fusion', () => {
   });
 
   it('says when heads do not divide the text width', () => {
-    expect(() => build({ heads: 3 })).toThrow(/^model\.fusion\.heads: 3 heads must divide the text encoder's hidden width 8$/);
+    expect(() => build({ heads: 3 })).toThrow(
+      /^model\.fusion\.heads: 3 heads must divide the text encoder's hidden width 8$/,
+    );
   });
 });

@@ -5,7 +5,11 @@ import { rng } from '../../helpers/contract';
 /** Seeded stand-ins for the NLU outputs of a (B, T) query batch with hidden width H (tensors the caller disposes). */
 export function nluFeatures(seed: number, B: number, T: number, H: number, intents = 3, slots = 4): NluOutput {
   const r = rng(seed);
-  const t = (shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1), shape);
+  const t = (shape: number[]) =>
+    tf.tensor(
+      Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1),
+      shape,
+    );
   return {
     tokenStates: t([B, T, H]) as tf.Tensor3D,
     intentLogits: t([B, intents]) as tf.Tensor2D,

@@ -13,7 +13,10 @@ beforeAll(async () => {
   await useBackend('wasm');
   const r = rng(1);
   e = tf.tidy(() => {
-    const t = tf.tensor2d(Float32Array.from({ length: 15 }, () => r() - 0.5), [3, 5]);
+    const t = tf.tensor2d(
+      Float32Array.from({ length: 15 }, () => r() - 0.5),
+      [3, 5],
+    );
     return tf.div(t, tf.norm(t, 2, 1, true)) as tf.Tensor2D;
   });
   nlu = nluFeatures(2, 3, 4, 6);

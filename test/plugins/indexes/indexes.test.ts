@@ -25,15 +25,23 @@ function corpus(n: number, seed: number) {
     let norm = 0;
     for (let d = 0; d < DIM; d++) norm += (vectors[i * DIM + d] = r() * 2 - 1) ** 2;
     for (let d = 0; d < DIM; d++) vectors[i * DIM + d]! /= Math.sqrt(norm);
-    items.push(i % 3 === 0
-      ? { id: `img${i}`, modality: 'image', group: `g${i % 50}`, path: `images/${i}.png` }
-      : { id: `txt${i}`, modality: 'text', group: `g${i % 50}`, lang: ['en', 'de', 'ja'][i % 3]!, text: `text ${i}` });
+    items.push(
+      i % 3 === 0
+        ? { id: `img${i}`, modality: 'image', group: `g${i % 50}`, path: `images/${i}.png` }
+        : { id: `txt${i}`, modality: 'text', group: `g${i % 50}`, lang: ['en', 'de', 'ja'][i % 3]!, text: `text ${i}` },
+    );
   }
   return { items, vectors };
 }
 
 /** Plain loops: the oracle for both indexes. */
-function brute(items: IndexItem[], vectors: Float32Array, q: Float32Array, k: number, f?: { modality?: string; lang?: string }) {
+function brute(
+  items: IndexItem[],
+  vectors: Float32Array,
+  q: Float32Array,
+  k: number,
+  f?: { modality?: string; lang?: string },
+) {
   return items
     .map((it, i) => ({ it, s: Array.from(q).reduce((a, x, d) => a + x * vectors[i * DIM + d]!, 0), i }))
     .filter(({ it }) => (!f?.modality || it.modality === f.modality) && (!f?.lang || it.lang === f.lang))
@@ -41,7 +49,13 @@ function brute(items: IndexItem[], vectors: Float32Array, q: Float32Array, k: nu
     .slice(0, k);
 }
 
-const ctx = (name: string, extra: Partial<IndexContext> = {}): IndexContext => ({ dir: join(tmp, name), dim: DIM, runId: 'run-a', model: 'm1', ...extra });
+const ctx = (name: string, extra: Partial<IndexContext> = {}): IndexContext => ({
+  dir: join(tmp, name),
+  dim: DIM,
+  runId: 'run-a',
+  model: 'm1',
+  ...extra,
+});
 const queries = (n: number, seed: number) => corpus(n, seed).vectors;
 type PluginLike = { create(cfg: unknown, ctx: IndexContext): Promise<VectorIndex> };
 
@@ -78,23 +92,30 @@ describe.each([
     await index.dispose();
     mkdirSync('.cache', { recursive: true });
     const script = join(process.cwd(), '.cache', `reopen-${name}-${process.pid}.ts`);
-    writeFileSync(script, `import * as tf from '@tensorflow/tfjs-core'; import '@tensorflow/tfjs-backend-cpu';
+    writeFileSync(
+      script,
+      `import * as tf from '@tensorflow/tfjs-core'; import '@tensorflow/tfjs-backend-cpu';
 import { ${name === 'exact' ? 'exact as p' : 'lancedbIndex as p'} } from '${process.cwd()}/src/plugins/indexes/${name}';
 async function main() { await tf.setBackend('cpu');
 const ix = await p.create(p.configSchema.parse({}), ${JSON.stringify(ctx(name))});
 const hits = await ix.search(Float32Array.from(${JSON.stringify(Array.from(q))}), 5);
 console.log(JSON.stringify({ count: ix.meta.count, ids: hits.map((h) => h.item.id) })); await ix.dispose(); }
-main();`);
+main();`,
+    );
     const out = execFileSync(process.execPath, ['bin/run-ts.mjs', script], { encoding: 'utf8' });
     rmSync(script);
     expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ count: 600, ids: want });
   });
 
   it('refuses an index built by another run or of another dimension', async () => {
-    await expect((plugin() as PluginLike).create(plugin().configSchema.parse(cfg), ctx(name, { runId: 'run-b' }))).rejects.toThrowError(
+    await expect(
+      (plugin() as PluginLike).create(plugin().configSchema.parse(cfg), ctx(name, { runId: 'run-b' })),
+    ).rejects.toThrowError(
       `${join(tmp, name, 'index.json')}: index was built by run 'run-a' (dim 16), but the query model is run 'run-b' (dim 16); rebuild it with 'unir index the run you search'`,
     );
-    await expect((plugin() as PluginLike).create(plugin().configSchema.parse(cfg), ctx(name, { dim: 32 }))).rejects.toThrowError(/dim 16\), but the query model is run 'run-a' \(dim 32\)/);
+    await expect(
+      (plugin() as PluginLike).create(plugin().configSchema.parse(cfg), ctx(name, { dim: 32 })),
+    ).rejects.toThrowError(/dim 16\), but the query model is run 'run-a' \(dim 32\)/);
   });
 });
 

@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FEATURE_KEYS, FEATURE_SPECS, type FeatureKey, type Features, type LossPlugin } from '../../../src/core/loss/loss';
+import {
+  FEATURE_KEYS,
+  FEATURE_SPECS,
+  type FeatureKey,
+  type Features,
+  type LossPlugin,
+} from '../../../src/core/loss/loss';
 import { BUILTIN_LOSSES } from '../../../src/plugins/losses';
 import { createRegistry } from '../../../src/plugins';
 import { rng } from '../../helpers/fake-run';
@@ -13,17 +19,29 @@ const [B, D, I, T, S] = [4, 8, 5, 6, 7];
 function features(seed: number): Required<Features> {
   const r = rng(seed);
   const rand = (n: number, scale = 1) => Array.from({ length: n }, () => (r() * 2 - 1) * scale);
-  const unit = () => tf.tidy(() => {
-    const x = tf.tensor2d(rand(B * D), [B, D]);
-    return tf.div(x, tf.norm(x, 2, 1, true)) as tf.Tensor2D;
-  });
+  const unit = () =>
+    tf.tidy(() => {
+      const x = tf.tensor2d(rand(B * D), [B, D]);
+      return tf.div(x, tf.norm(x, 2, 1, true)) as tf.Tensor2D;
+    });
   return {
-    a: unit(), b: unit(), enhanced: unit(), target: unit(), teacher: unit(),
+    a: unit(),
+    b: unit(),
+    enhanced: unit(),
+    target: unit(),
+    teacher: unit(),
     intentLogits: tf.tensor2d(rand(B * I, 3), [B, I]),
     intentLabels: tf.tensor1d([0, 4, 2, 1], 'int32'),
     slotLogits: tf.tensor3d(rand(B * T * S, 3), [B, T, S]),
-    slotLabels: tf.tensor2d(Array.from({ length: B * T }, (_, k) => k % S), [B, T], 'int32'),
-    slotMask: tf.tensor2d(Array.from({ length: B * T }, (_, k) => (k % T === 0 || k % 4 === 3 ? 0 : 1)), [B, T]),
+    slotLabels: tf.tensor2d(
+      Array.from({ length: B * T }, (_, k) => k % S),
+      [B, T],
+      'int32',
+    ),
+    slotMask: tf.tensor2d(
+      Array.from({ length: B * T }, (_, k) => (k % T === 0 || k % 4 === 3 ? 0 : 1)),
+      [B, T],
+    ),
   };
 }
 
@@ -32,7 +50,14 @@ const camel = (id: string) => id.replace(/-([a-z])/g, (_, c: string) => c.toUppe
 describe('built-in losses', () => {
   it('are registered under their ids, one file each named after the id', () => {
     const reg = createRegistry();
-    expect(reg.list('loss').map((p) => p.id)).toEqual(['distill-mse', 'info-nce', 'intent-ce', 'mse-align', 'siglip', 'slot-ce']);
+    expect(reg.list('loss').map((p) => p.id)).toEqual([
+      'distill-mse',
+      'info-nce',
+      'intent-ce',
+      'mse-align',
+      'siglip',
+      'slot-ce',
+    ]);
     for (const p of BUILTIN_LOSSES) expect(existsSync(`src/plugins/losses/${p.id}.ts`)).toBe(true);
   });
 });
@@ -75,7 +100,10 @@ describe.each(BACKENDS)('loss contract on %s', (backend) => {
         expect(g.every(Number.isFinite), k).toBe(true);
         // mse-align's target and distill-mse's teacher are behind a stop-gradient; every other input gets a gradient.
         const stopped = (id === 'mse-align' && k === 'target') || (id === 'distill-mse' && k === 'teacher');
-        expect(g.some((x) => x !== 0), k).toBe(!stopped);
+        expect(
+          g.some((x) => x !== 0),
+          k,
+        ).toBe(!stopped);
       });
       if (loss.variables.length) {
         const vg = tf.variableGrads(() => loss.compute(f)[main]!, loss.variables);

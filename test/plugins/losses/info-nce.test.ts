@@ -24,7 +24,11 @@ describe.each(BACKENDS)('info-nce on %s', (backend) => {
     const terms = loss.compute({ a: av, b: bv });
     const out = Object.fromEntries(Object.entries(terms).map(([k, t]) => [k, values(t)[0]!]));
     const { value, grads } = tf.variableGrads(() => loss.compute({ a: av, b: bv }).infoNce!, [av, bv, logitScale!]);
-    const g = { a: values(grads[av.name]!), b: values(grads[bv.name]!), logitScale: values(grads[logitScale!.name]!)[0]! };
+    const g = {
+      a: values(grads[av.name]!),
+      b: values(grads[bv.name]!),
+      logitScale: values(grads[logitScale!.name]!)[0]!,
+    };
     tf.dispose([...Object.values(terms), ...Object.values(grads), value, av, bv]);
     loss.dispose();
     return { out, g };
@@ -37,7 +41,8 @@ describe.each(BACKENDS)('info-nce on %s', (backend) => {
       expect(tf.memory().numTensors).toBe(before);
 
       const want = infoNceJs(a0, b0, ls);
-      for (const k of ['infoNce', 'aToB', 'bToA', 'temperature'] as const) expect(relError([out[k]!], [want[k]])).toBeLessThan(1e-5);
+      for (const k of ['infoNce', 'aToB', 'bToA', 'temperature'] as const)
+        expect(relError([out[k]!], [want[k]])).toBeLessThan(1e-5);
       expect(Object.keys(out)[0]).toBe('infoNce');
 
       const fa = numericGrad((x) => infoNceJs(rows(x, D), b0, ls).infoNce, a0.flat());
@@ -95,9 +100,13 @@ describe.each(BACKENDS)('info-nce on %s', (backend) => {
       "loss 'L_QC' (info-nce): feature 'b' is missing; it needs a, b (check what the stage's encoders/fusion produce)",
     );
     const b3 = tf.zeros([B, D + 1]) as tf.Tensor2D;
-    expect(() => loss.compute({ a, b: b3 })).toThrow("loss 'L_QC' (info-nce): 'a' [4, 8] and 'b' [4, 9] must have the same shape");
+    expect(() => loss.compute({ a, b: b3 })).toThrow(
+      "loss 'L_QC' (info-nce): 'a' [4, 8] and 'b' [4, 9] must have the same shape",
+    );
     const b1 = tf.zeros([B]) as unknown as tf.Tensor2D;
-    expect(() => loss.compute({ a, b: b1 })).toThrow("loss 'L_QC' (info-nce): feature 'b' must be a rank-2 float32 tensor, got shape [4] float32");
+    expect(() => loss.compute({ a, b: b1 })).toThrow(
+      "loss 'L_QC' (info-nce): feature 'b' must be a rank-2 float32 tensor, got shape [4] float32",
+    );
     tf.dispose([a, b3, b1]);
   });
 

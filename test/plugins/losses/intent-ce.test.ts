@@ -22,7 +22,9 @@ describe.each(BACKENDS)('intent-ce on %s', (backend) => {
       const logits = tf.tensor2d(logits0, [B, I]);
       const terms = loss.compute({ intentLogits: logits, intentLabels: labels });
       expect(Object.keys(terms)).toEqual(['intentCe', 'intentAcc']);
-      const grad = tf.grad((l: tf.Tensor) => loss.compute({ intentLogits: l as tf.Tensor2D, intentLabels: labels }).intentCe!)(logits);
+      const grad = tf.grad(
+        (l: tf.Tensor) => loss.compute({ intentLogits: l as tf.Tensor2D, intentLabels: labels }).intentCe!,
+      )(logits);
       const got = { ce: values(terms.intentCe!)[0]!, acc: values(terms.intentAcc!)[0]!, grad: values(grad) };
       tf.dispose([...Object.values(terms), grad, labels, logits]);
       loss.dispose();

@@ -29,18 +29,32 @@ describe.each(BACKENDS)('mse-align on %s', (backend) => {
     const { value, grads } = tf.variableGrads(() => loss.compute(features()).mseAlign!, [V, W]);
     const got = { loss: values(value)[0]!, dV: values(grads[V.name]!), dW: values(grads[W.name]!) };
     // Without the stop-gradient the target path does get a gradient: W is on the path.
-    const plain = tf.variableGrads(() => tf.tidy(() => {
-      const f = features();
-      return tf.mean(tf.squaredDifference(f.enhanced, f.target)) as tf.Scalar;
-    }), [V, W]);
+    const plain = tf.variableGrads(
+      () =>
+        tf.tidy(() => {
+          const f = features();
+          return tf.mean(tf.squaredDifference(f.enhanced, f.target)) as tf.Scalar;
+        }),
+      [V, W],
+    );
     const plainDW = values(plain.grads[W.name]!);
     tf.dispose([value, ...Object.values(grads), plain.value, ...Object.values(plain.grads), V, W]);
     loss.dispose();
     expect(tf.memory().numTensors).toBe(before);
 
     // Oracle: E = xV, T = yW, L = Σ(E - T)²/(B·D), dL/dV = xᵀ·2(E - T)/(B·D).
-    const E = Array.from({ length: B * D }, (_, k) => Array.from({ length: H }, (_, h) => x[Math.floor(k / D) * H + h]! * v0[h * D + (k % D)]!).reduce((s, v) => s + v, 0));
-    const T = Array.from({ length: B * D }, (_, k) => Array.from({ length: H }, (_, h) => y[Math.floor(k / D) * H + h]! * w0[h * D + (k % D)]!).reduce((s, v) => s + v, 0));
+    const E = Array.from({ length: B * D }, (_, k) =>
+      Array.from({ length: H }, (_, h) => x[Math.floor(k / D) * H + h]! * v0[h * D + (k % D)]!).reduce(
+        (s, v) => s + v,
+        0,
+      ),
+    );
+    const T = Array.from({ length: B * D }, (_, k) =>
+      Array.from({ length: H }, (_, h) => y[Math.floor(k / D) * H + h]! * w0[h * D + (k % D)]!).reduce(
+        (s, v) => s + v,
+        0,
+      ),
+    );
     const want = E.reduce((s, e, k) => s + (e - T[k]!) ** 2, 0) / (B * D);
     const dV = Array.from({ length: H * D }, (_, k) => {
       const [h, d] = [Math.floor(k / D), k % D];

@@ -14,7 +14,10 @@ describe.each(BACKENDS)('siglip on %s', (backend) => {
   const b0 = unitRows(rng(4), B, D);
 
   // The paper's init (t' = log 10, b = -10) and a point where positives and negatives both matter.
-  for (const [tPrime, bias] of [[Math.log(10), -10], [Math.log(4), -1.5]] as const) {
+  for (const [tPrime, bias] of [
+    [Math.log(10), -10],
+    [Math.log(4), -1.5],
+  ] as const) {
     it(`matches the plain formula and its finite-difference gradients (t' ${tPrime.toFixed(3)}, b ${bias})`, () => {
       const before = tf.memory().numTensors;
       const loss = siglip.create(siglip.configSchema.parse({}), { name: `s-${backend}` });
@@ -29,10 +32,18 @@ describe.each(BACKENDS)('siglip on %s', (backend) => {
       const bv = tf.tidy(() => tf.variable(tf.tensor2d(b0), true, `s-${backend}/b`));
       const terms = loss.compute({ a: av, b: bv });
       expect(Object.keys(terms)).toEqual(['siglip', 'scale', 'bias']);
-      const { value, grads } = tf.variableGrads(() => loss.compute({ a: av, b: bv }).siglip!, [av, bv, logScale!, biasVar!]);
+      const { value, grads } = tf.variableGrads(
+        () => loss.compute({ a: av, b: bv }).siglip!,
+        [av, bv, logScale!, biasVar!],
+      );
       const got = {
-        loss: values(terms.siglip!)[0]!, scale: values(terms.scale!)[0]!, bias: values(terms.bias!)[0]!,
-        a: values(grads[av.name]!), b: values(grads[bv.name]!), t: values(grads[logScale!.name]!), bias_: values(grads[biasVar!.name]!),
+        loss: values(terms.siglip!)[0]!,
+        scale: values(terms.scale!)[0]!,
+        bias: values(terms.bias!)[0]!,
+        a: values(grads[av.name]!),
+        b: values(grads[bv.name]!),
+        t: values(grads[logScale!.name]!),
+        bias_: values(grads[biasVar!.name]!),
       };
       tf.dispose([...Object.values(terms), ...Object.values(grads), value, av, bv]);
       loss.dispose();
@@ -40,15 +51,38 @@ describe.each(BACKENDS)('siglip on %s', (backend) => {
 
       expect(relError([got.loss], [siglipJs(a0, b0, tPrime, bias)])).toBeLessThan(1e-5);
       expect(relError([got.scale, got.bias], [Math.exp(tPrime), bias])).toBeLessThan(1e-6);
-      expect(relError(got.a, numericGrad((x) => siglipJs(rows(x, D), b0, tPrime, bias), a0.flat()))).toBeLessThan(1e-4);
-      expect(relError(got.b, numericGrad((x) => siglipJs(a0, rows(x, D), tPrime, bias), b0.flat()))).toBeLessThan(1e-4);
-      expect(relError(got.t, numericGrad(([x]) => siglipJs(a0, b0, x!, bias), [tPrime]))).toBeLessThan(1e-4);
-      expect(relError(got.bias_, numericGrad(([x]) => siglipJs(a0, b0, tPrime, x!), [bias]))).toBeLessThan(1e-4);
+      expect(
+        relError(
+          got.a,
+          numericGrad((x) => siglipJs(rows(x, D), b0, tPrime, bias), a0.flat()),
+        ),
+      ).toBeLessThan(1e-4);
+      expect(
+        relError(
+          got.b,
+          numericGrad((x) => siglipJs(a0, rows(x, D), tPrime, bias), b0.flat()),
+        ),
+      ).toBeLessThan(1e-4);
+      expect(
+        relError(
+          got.t,
+          numericGrad(([x]) => siglipJs(a0, b0, x!, bias), [tPrime]),
+        ),
+      ).toBeLessThan(1e-4);
+      expect(
+        relError(
+          got.bias_,
+          numericGrad(([x]) => siglipJs(a0, b0, tPrime, x!), [bias]),
+        ),
+      ).toBeLessThan(1e-4);
     });
   }
 
   it('with learnable false has no variables and uses the configured t and b', () => {
-    const loss = siglip.create(siglip.configSchema.parse({ learnable: false, initScale: 4, initBias: -1.5 }), undefined);
+    const loss = siglip.create(
+      siglip.configSchema.parse({ learnable: false, initScale: 4, initBias: -1.5 }),
+      undefined,
+    );
     expect(loss.variables).toEqual([]);
     const v = tf.tidy(() => values(loss.compute({ a: tf.tensor2d(a0), b: tf.tensor2d(b0) }).siglip!)[0]!);
     expect(relError([v], [siglipJs(a0, b0, Math.log(4), -1.5)])).toBeLessThan(1e-5);

@@ -60,7 +60,10 @@ describe.each(BACKENDS)('slot-ce on %s', (backend) => {
   });
 
   it('gives 0 (finite, zero gradient) when no token is labelled', () => {
-    const got = run(logits0, mask0.map(() => 0));
+    const got = run(
+      logits0,
+      mask0.map(() => 0),
+    );
     expect(got.ce).toBe(0);
     expect(got.acc).toBe(0);
     expect(got.grad.every((g) => g === 0)).toBe(true);

@@ -13,8 +13,19 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const make = (id: string, cfg: object, ctx: ObserverContext) => registry.create('observer', id, cfg, ctx);
 const step = (stage: string, step: number, globalStep: number, loss: number): StepInfo => ({
-  stage, stageIndex: stage === 'stage1' ? 0 : 1, step, stageSteps: 4, globalStep, totalSteps: 8, lr: 1e-3, batchSize: 16,
-  losses: { loss, ti: loss / 2, 'ti.temperature': 0.07, gradNorm: 1.5 }, samplesPerSec: 123.45, elapsedSec: 10, etaSec: 75, time: '2026-01-01T00:00:00.000Z',
+  stage,
+  stageIndex: stage === 'stage1' ? 0 : 1,
+  step,
+  stageSteps: 4,
+  globalStep,
+  totalSteps: 8,
+  lr: 1e-3,
+  batchSize: 16,
+  losses: { loss, ti: loss / 2, 'ti.temperature': 0.07, gradNorm: 1.5 },
+  samplesPerSec: 123.45,
+  elapsedSec: 10,
+  etaSec: 75,
+  time: '2026-01-01T00:00:00.000Z',
 });
 
 function sink(isTTY: boolean) {
@@ -29,13 +40,27 @@ describe('history-jsonl', () => {
     mkdirSync(dir, { recursive: true });
     for (let i = 1; i <= 4; i++) await h.onStepEnd!(step('stage1', i, i, 4 - i / 2));
     await h.onStepEnd!(step('stage2', 1, 5, 1)); // not a multiple of 2, not the last step: skipped
-    const rows = readFileSync(join(dir, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(rows.map((r) => [r.stage, r.step, r.globalStep])).toEqual([['stage1', 2, 2], ['stage1', 4, 4]]);
+    const rows = readFileSync(join(dir, 'history.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(rows.map((r) => [r.stage, r.step, r.globalStep])).toEqual([
+      ['stage1', 2, 2],
+      ['stage1', 4, 4],
+    ]);
     expect(rows[0]).toEqual({
-      stage: 'stage1', step: 2, globalStep: 2, lr: 1e-3, losses: { loss: 3, ti: 1.5, 'ti.temperature': 0.07, gradNorm: 1.5 },
-      samplesPerSec: 123.5, time: '2026-01-01T00:00:00.000Z',
+      stage: 'stage1',
+      step: 2,
+      globalStep: 2,
+      lr: 1e-3,
+      losses: { loss: 3, ti: 1.5, 'ti.temperature': 0.07, gradNorm: 1.5 },
+      samplesPerSec: 123.5,
+      time: '2026-01-01T00:00:00.000Z',
     });
-    expect(parseHistory(readFileSync(join(dir, 'history.jsonl'), 'utf8'))[1]).toMatchObject({ globalStep: 4, losses: { loss: 2, ti: 1 } });
+    expect(parseHistory(readFileSync(join(dir, 'history.jsonl'), 'utf8'))[1]).toMatchObject({
+      globalStep: 4,
+      losses: { loss: 2, ti: 1 },
+    });
   });
 
   it('restores to its checkpoint state: rows written after the checkpoint are dropped', async () => {
@@ -53,14 +78,30 @@ describe('history-jsonl', () => {
 });
 
 describe('console-progress', () => {
-  const run = { runId: 'r1', runDir: '', experiment: { id: 'smoke', seed: 1 }, backend: 'wasm', threads: 2, stages: [{ name: 'stage1', steps: 4 }, { name: 'stage2', steps: 4 }], totalSteps: 8 };
+  const run = {
+    runId: 'r1',
+    runDir: '',
+    experiment: { id: 'smoke', seed: 1 },
+    backend: 'wasm',
+    threads: 2,
+    stages: [
+      { name: 'stage1', steps: 4 },
+      { name: 'stage2', steps: 4 },
+    ],
+    totalSteps: 8,
+  };
 
   it('prints a line every N steps and at stage ends when not on a TTY', async () => {
     const s = sink(false);
     const c = make('console-progress', { every: 3 }, { runDir: '', out: s.out });
     await c.onRunStart!(run);
     for (let i = 1; i <= 4; i++) await c.onStepEnd!(step('stage1', i, i, 2));
-    await c.onEvalEnd!({ stage: 'stage1', split: 'val', seconds: 3, metrics: { retrieval: { t2i: { mean: { 'R@10': 0.5 } } }, nlu: { intentAccuracy: { mean: 0.75 } } } });
+    await c.onEvalEnd!({
+      stage: 'stage1',
+      split: 'val',
+      seconds: 3,
+      metrics: { retrieval: { t2i: { mean: { 'R@10': 0.5 } } }, nlu: { intentAccuracy: { mean: 0.75 } } },
+    });
     await c.onRunEnd!({ status: 'finished', durationSec: 125 });
     expect(s.text().split('\n')).toEqual([
       'run r1: smoke, seed 1, wasm × 2 thread(s); stage1 (4) → stage2 (4); 8 steps',
@@ -97,6 +138,12 @@ describe('console-progress', () => {
   });
 
   it('formats durations', () => {
-    expect([formatDuration(0), formatDuration(59.4), formatDuration(61), formatDuration(3600 * 2 + 60 * 5), formatDuration(NaN)]).toEqual(['0s', '59s', '1m01s', '2h05m', '?']);
+    expect([
+      formatDuration(0),
+      formatDuration(59.4),
+      formatDuration(61),
+      formatDuration(3600 * 2 + 60 * 5),
+      formatDuration(NaN),
+    ]).toEqual(['0s', '59s', '1m01s', '2h05m', '?']);
   });
 });

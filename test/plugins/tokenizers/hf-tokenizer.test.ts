@@ -16,7 +16,8 @@ const registry = new Registry();
 for (const p of BUILTIN_TOKENIZERS) registry.register(p);
 const make = (config: object) => registry.create('tokenizer', 'hf-tokenizer', config);
 /** The library itself, as the oracle for ids. */
-const direct = (path: string) => TokenizerLoader.fromPreTrained({ tokenizerJSON: JSON.parse(readFileSync(path, 'utf8')), tokenizerConfig: {} });
+const direct = (path: string) =>
+  TokenizerLoader.fromPreTrained({ tokenizerJSON: JSON.parse(readFileSync(path, 'utf8')), tokenizerConfig: {} });
 const row = (b: EncodedBatch, i: number) => {
   const T = b.length;
   const n = b.mask.subarray(i * T, (i + 1) * T).reduce((s, m) => s + m, 0);
@@ -32,18 +33,26 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe('hf-tokenizer', () => {
   it('parses {} (path is checked at create time) and needs a path to create', () => {
     expect(registry.parseConfig('tokenizer', 'hf-tokenizer', {})).toEqual({ maxLength: 32, alignment: 'auto' });
-    expect(() => make({})).toThrow(new UserError('tokenizer hf-tokenizer: path is required; set tokenizer.path to a local tokenizer.json'));
+    expect(() => make({})).toThrow(
+      new UserError('tokenizer hf-tokenizer: path is required; set tokenizer.path to a local tokenizer.json'),
+    );
   });
 
   it('a missing, non-JSON or non-tokenizer file is a one-line UserError naming the path', () => {
     const missing = join(tmp, 'nope/tokenizer.json');
-    expect(() => make({ path: missing })).toThrow(new UserError(`${missing}: cannot read tokenizer.json (no such file); set tokenizer.path to a Hugging Face tokenizer.json`));
+    expect(() => make({ path: missing })).toThrow(
+      new UserError(
+        `${missing}: cannot read tokenizer.json (no such file); set tokenizer.path to a Hugging Face tokenizer.json`,
+      ),
+    );
     const bad = join(tmp, 'bad.json');
     writeFileSync(bad, '{"model": ');
     expect(() => make({ path: bad })).toThrow(UserError);
     expect(() => make({ path: bad })).toThrow(`${bad}: tokenizer.json is not valid JSON (`);
     writeFileSync(bad, '{"version": "1.0"}');
-    expect(() => make({ path: bad })).toThrow(`${bad}: tokenizer.json has no "model" object; set tokenizer.path to a Hugging Face tokenizer.json`);
+    expect(() => make({ path: bad })).toThrow(
+      `${bad}: tokenizer.json has no "model" object; set tokenizer.path to a Hugging Face tokenizer.json`,
+    );
     writeFileSync(bad, '{"model": {"type": "NoSuchModel"}}');
     expect(() => make({ path: bad })).toThrow(`${bad}: @lenml/tokenizers cannot load this tokenizer.json (`);
   });
@@ -55,9 +64,34 @@ describe('hf-tokenizer', () => {
     const b = tok.encode(texts, ['en', 'zh', 'de']);
     const lib = direct(WORDPIECE);
     texts.forEach((t, i) => expect(row(b, i).ids).toEqual([2, ...lib.encode(t, { add_special_tokens: false })]));
-    expect(row(b, 0).words).toEqual([null, 'Show', 'me', 'my', 'dog', 'photos', 'photos', null, 'from', 'last', 'month', null]);
+    expect(row(b, 0).words).toEqual([
+      null,
+      'Show',
+      'me',
+      'my',
+      'dog',
+      'photos',
+      'photos',
+      null,
+      'from',
+      'last',
+      'month',
+      null,
+    ]);
     expect(row(b, 0).first).toEqual([0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0]);
-    expect(row(b, 1).words).toEqual([null, 'Café', 'unhappy', 'unhappy', 'pictures', 'pictures', 'pictures', '狗', '的', '图片', '图片']);
+    expect(row(b, 1).words).toEqual([
+      null,
+      'Café',
+      'unhappy',
+      'unhappy',
+      'pictures',
+      'pictures',
+      'pictures',
+      '狗',
+      '的',
+      '图片',
+      '图片',
+    ]);
     expect(row(b, 1).first).toEqual([0, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0]);
     expect(row(b, 2).words).toEqual([null, 'Hund', 'xyz']); // [UNK] takes the word it replaced
     expect([b.batch, b.length, b.pieces]).toEqual([3, 12, 1]);
@@ -78,7 +112,9 @@ describe('hf-tokenizer', () => {
   });
 
   it('byte-level BPE: needs a clsToken; tokens ending inside a character join the next one', () => {
-    expect(() => make({ path: BYTES })).toThrow(`tokenizer hf-tokenizer: ${resolve(BYTES)} has no CLS/BOS token; set tokenizer.clsToken to a token of its vocabulary`);
+    expect(() => make({ path: BYTES })).toThrow(
+      `tokenizer hf-tokenizer: ${resolve(BYTES)} has no CLS/BOS token; set tokenizer.clsToken to a token of its vocabulary`,
+    );
     const tok = make({ path: BYTES, clsToken: '<|endoftext|>' });
     expect([tok.clsId, tok.padId, tok.vocabSize]).toEqual([0, 270, 271]); // pad ≠ CLS: a new row past the 270 tokens
     expect(make({ path: BYTES, clsToken: 'a' })).toMatchObject({ clsId: 98, padId: 0, vocabSize: 270 }); // <|endoftext|> pads
@@ -90,13 +126,30 @@ describe('hf-tokenizer', () => {
     // D og Ġphoto s , Ġ m y Ġcat !
     expect(row(b, 0).words).toEqual([null, 'Dog', 'Dog', 'photos', 'photos', null, null, 'my', 'my', 'cat', null]);
     // m y Ġdog Ã © Ġ çĭ Ĺ x Ġ Ġcat s: 'é' and '狗' are two byte tokens each
-    expect(row(b, 1).words).toEqual([null, 'my', 'my', 'dogé', 'dogé', 'dogé', null, '狗', '狗', 'x', null, 'cats', 'cats']);
+    expect(row(b, 1).words).toEqual([
+      null,
+      'my',
+      'my',
+      'dogé',
+      'dogé',
+      'dogé',
+      null,
+      '狗',
+      '狗',
+      'x',
+      null,
+      'cats',
+      'cats',
+    ]);
     expect(row(b, 1).first).toEqual([0, 1, 0, 1, 0, 0, 0, 1, 0, 1, 0, 1, 0]);
   });
 
   it('truncates to maxLength - 1 tokens and keeps the words that still have a token', () => {
     const tok = make({ path: WORDPIECE, maxLength: 6 });
-    const b = tok.encode(['show me my dog photos', 'dog', 'Show me my dog photos, from last month!'], ['en', 'en', 'en']);
+    const b = tok.encode(
+      ['show me my dog photos', 'dog', 'Show me my dog photos, from last month!'],
+      ['en', 'en', 'en'],
+    );
     expect(b.length).toBe(6);
     expect(row(b, 0).words).toEqual([null, 'show', 'me', 'my', 'dog', 'photos']);
     expect(b.words[0]!.map((w) => w.text)).toEqual(['show', 'me', 'my', 'dog', 'photos']);
@@ -126,7 +179,12 @@ describe('hf-tokenizer', () => {
   });
 
   it("per-token decoder surfaces ('auto') align exactly like decoding every prefix", () => {
-    const texts = [...LANGS.map((l) => SENTENCES[l]!), 'Show me my dog photos, from last month!', 'my dogé 狗x  cats', 'Hund xyz'];
+    const texts = [
+      ...LANGS.map((l) => SENTENCES[l]!),
+      'Show me my dog photos, from last month!',
+      'my dogé 狗x  cats',
+      'Hund xyz',
+    ];
     const langs = [...LANGS, 'en', 'en', 'de'];
     for (const path of [WORDPIECE, BPE, BYTES]) {
       const clsToken = path === BYTES ? '<|endoftext|>' : undefined;
@@ -137,7 +195,9 @@ describe('hf-tokenizer', () => {
 
   it('clsToken / padToken override, and a sibling tokenizer_config.json is read', () => {
     expect(make({ path: WORDPIECE, clsToken: '[MASK]', padToken: '[UNK]' })).toMatchObject({ clsId: 4, padId: 1 });
-    expect(() => make({ path: WORDPIECE, clsToken: '<cls>' })).toThrow(`tokenizer hf-tokenizer: clsToken '<cls>' is not in ${resolve(WORDPIECE)}; use a token of its vocabulary`);
+    expect(() => make({ path: WORDPIECE, clsToken: '<cls>' })).toThrow(
+      `tokenizer hf-tokenizer: clsToken '<cls>' is not in ${resolve(WORDPIECE)}; use a token of its vocabulary`,
+    );
     const dir = mkdtempSync(join(tmp, 'cfg-'));
     copyFileSync(WORDPIECE, join(dir, 'tokenizer.json'));
     writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ cls_token: '[SEP]', pad_token: '[MASK]' }));

@@ -12,17 +12,35 @@ for (const p of BUILTIN_TOKENIZERS) registry.register(p);
 const make = (config: object = {}) => registry.create('tokenizer', 'word-ngram', config);
 const tok = make();
 const G = 12;
-const bag = (b: ReturnType<Tokenizer['encode']>, row: number, t: number) => [...b.ids.subarray((row * b.length + t) * b.pieces, (row * b.length + t + 1) * b.pieces)];
+const bag = (b: ReturnType<Tokenizer['encode']>, row: number, t: number) => [
+  ...b.ids.subarray((row * b.length + t) * b.pieces, (row * b.length + t + 1) * b.pieces),
+];
 
 describe('word-ngram', () => {
   it('parses {} to its documented defaults and reports its sizes', () => {
-    expect(registry.parseConfig('tokenizer', 'word-ngram', {})).toEqual({ buckets: 32768, minN: 2, maxN: 4, pieces: 12, maxLength: 32, lowercase: true });
-    expect([tok.id, tok.vocabSize, tok.pieces, tok.maxLength, tok.padId, tok.clsId]).toEqual(['word-ngram', 32770, 12, 32, 0, 1]);
+    expect(registry.parseConfig('tokenizer', 'word-ngram', {})).toEqual({
+      buckets: 32768,
+      minN: 2,
+      maxN: 4,
+      pieces: 12,
+      maxLength: 32,
+      lowercase: true,
+    });
+    expect([tok.id, tok.vocabSize, tok.pieces, tok.maxLength, tok.padId, tok.clsId]).toEqual([
+      'word-ngram',
+      32770,
+      12,
+      32,
+      0,
+      1,
+    ]);
   });
 
   it('rejects minN > maxN with the field path', () => {
     expect(() => registry.parseConfig('tokenizer', 'word-ngram', { minN: 5, maxN: 3 }, 'tokenizer')).toThrow(UserError);
-    expect(() => registry.parseConfig('tokenizer', 'word-ngram', { minN: 5, maxN: 3 }, 'tokenizer')).toThrow('tokenizer.minN: minN must be ≤ maxN');
+    expect(() => registry.parseConfig('tokenizer', 'word-ngram', { minN: 5, maxN: 3 }, 'tokenizer')).toThrow(
+      'tokenizer.minN: minN must be ≤ maxN',
+    );
   });
 
   it('encodes 12 languages: shapes, CLS at 0, mask, ids in range, word offsets on the original text', () => {
@@ -69,7 +87,11 @@ describe('word-ngram', () => {
     const short = make({ maxLength: 4 });
     const b = short.encode([SENTENCES.en!, SENTENCES.zh!, 'one'], ['en', 'zh', 'en']);
     expect(b.length).toBe(4);
-    expect(b.words.map((w) => w.map((x) => x.text))).toEqual([['Show', 'me', 'photos'], ['给', '我看', '上个'], ['one']]);
+    expect(b.words.map((w) => w.map((x) => x.text))).toEqual([
+      ['Show', 'me', 'photos'],
+      ['给', '我看', '上个'],
+      ['one'],
+    ]);
     expect([...b.mask]).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0]);
   });
 

@@ -14,7 +14,8 @@ export function batchMatMulOverride(original: KernelConfig): KernelConfig {
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return original.kernelFunc(args); // throws its own message
     const s = matMulShapes(a, b, transposeA, transposeB);
     const path = matMulPath(s, gemmThreads(asWasm(args.backend)));
-    if (path === 'xnn' && !transposeA && !transposeB && s.batchA === 1 && s.batchB === 1) return original.kernelFunc(args);
+    if (path === 'xnn' && !transposeA && !transposeB && s.batchA === 1 && s.batchB === 1)
+      return original.kernelFunc(args);
     return fastBatchMatMul(args.backend, a, b, transposeA, transposeB, path);
   };
   return {

@@ -13,5 +13,11 @@ export function castOverride(original: KernelConfig): KernelConfig {
     if (dtype !== x.dtype || x.dtype === 'string' || x.dtype === 'complex64') return original.kernelFunc(args);
     return alias(args.backend, x);
   };
-  return { kernelName: 'Cast', backendName: 'wasm', setupFunc: original.setupFunc, disposeFunc: original.disposeFunc, kernelFunc };
+  return {
+    kernelName: 'Cast',
+    backendName: 'wasm',
+    setupFunc: original.setupFunc,
+    disposeFunc: original.disposeFunc,
+    kernelFunc,
+  };
 }

@@ -18,12 +18,23 @@ export const conv2DBackpropFilterConfig: KernelConfig = {
   kernelFunc: ({ inputs, backend, attrs }) => {
     const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
     const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
-      strides: [number, number] | number; pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-      dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number];
+      strides: [number, number] | number;
+      pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+      dataFormat: 'NHWC' | 'NCHW';
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      filterShape: [number, number, number, number];
     };
     const be = asWasm(backend);
-    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad,
-      dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(dataFormat));
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filterShape,
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+      false,
+      tf.backend_util.convertConv2DDataFormat(dataFormat),
+    );
     const nchw = info.dataFormat === 'channelsFirst';
     const xs = nchw ? transposed(be, x, [0, 2, 3, 1]) : x; // (B, H, W, C)
     const dys = nchw ? transposed(be, dy, [0, 2, 3, 1]) : dy; // (B, OH, OW, CO)

@@ -15,8 +15,15 @@ export const depthwiseConv2dNativeBackpropFilterConfig: KernelConfig = {
     const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
     const a = attrs as unknown as DepthwiseAttrs & { filterShape: [number, number, number, number] };
     const be = asWasm(backend);
-    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape,
-      a.strides, a.dilations, a.pad, a.dimRoundingMode, true);
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      a.filterShape,
+      a.strides,
+      a.dilations,
+      a.pad,
+      a.dimRoundingMode,
+      true,
+    );
     const { B, H, W, C, OH, OW, CO, FH, FW, SH, SW, DH, DW, top, left, chMul } = depthwiseGeometry(info);
     const acc = new Float64Array(FH * FW * CO);
     const out = be.makeOutput(a.filterShape, 'float32');

@@ -15,8 +15,15 @@ export const depthwiseConv2dNativeBackpropInputConfig: KernelConfig = {
     const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
     const a = attrs as unknown as DepthwiseAttrs & { inputShape: [number, number, number, number] };
     const be = asWasm(backend);
-    const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as [number, number, number, number],
-      a.strides, a.dilations, a.pad, a.dimRoundingMode, true);
+    const info = tf.backend_util.computeConv2DInfo(
+      a.inputShape,
+      filter.shape as [number, number, number, number],
+      a.strides,
+      a.dilations,
+      a.pad,
+      a.dimRoundingMode,
+      true,
+    );
     const { B, H, W, C, OH, OW, CO, FH, FW, SH, SW, DH, DW, top, left, chMul } = depthwiseGeometry(info);
     const dx = be.makeOutput(info.inShape, 'float32');
     const dxv = f32(be, dx);

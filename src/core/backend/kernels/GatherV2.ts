@@ -13,7 +13,13 @@ export function gatherV2Override(original: KernelConfig): KernelConfig {
     const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
     const { axis, batchDims } = args.attrs as { axis: number; batchDims?: number };
     const ax = axis < 0 ? axis + x.shape.length : axis;
-    if (ax !== 0 || (batchDims ?? 0) !== 0 || indices.dtype !== 'int32' || (x.dtype !== 'float32' && x.dtype !== 'int32') || x.shape.length === 0) {
+    if (
+      ax !== 0 ||
+      (batchDims ?? 0) !== 0 ||
+      indices.dtype !== 'int32' ||
+      (x.dtype !== 'float32' && x.dtype !== 'int32') ||
+      x.shape.length === 0
+    ) {
       return original.kernelFunc(args);
     }
     const be = asWasm(args.backend);
@@ -32,5 +38,11 @@ export function gatherV2Override(original: KernelConfig): KernelConfig {
     }
     return out;
   };
-  return { kernelName: 'GatherV2', backendName: 'wasm', setupFunc: original.setupFunc, disposeFunc: original.disposeFunc, kernelFunc };
+  return {
+    kernelName: 'GatherV2',
+    backendName: 'wasm',
+    setupFunc: original.setupFunc,
+    disposeFunc: original.disposeFunc,
+    kernelFunc,
+  };
 }

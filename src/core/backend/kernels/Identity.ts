@@ -12,5 +12,11 @@ export function identityOverride(original: KernelConfig): KernelConfig {
     if (x.dtype === 'string') return original.kernelFunc(args);
     return alias(args.backend, x);
   };
-  return { kernelName: 'Identity', backendName: 'wasm', setupFunc: original.setupFunc, disposeFunc: original.disposeFunc, kernelFunc };
+  return {
+    kernelName: 'Identity',
+    backendName: 'wasm',
+    setupFunc: original.setupFunc,
+    disposeFunc: original.disposeFunc,
+    kernelFunc,
+  };
 }

@@ -13,7 +13,17 @@ export function transposeOverride(original: KernelConfig): KernelConfig {
     const { perm } = args.attrs as { perm: number[] };
     const moved = perm.filter((p) => x.shape[p]! > 1);
     if (x.dtype === 'string' || moved.some((p, i) => i > 0 && p < moved[i - 1]!)) return original.kernelFunc(args);
-    return alias(args.backend, x, perm.map((p) => x.shape[p]!));
+    return alias(
+      args.backend,
+      x,
+      perm.map((p) => x.shape[p]!),
+    );
   };
-  return { kernelName: 'Transpose', backendName: 'wasm', setupFunc: original.setupFunc, disposeFunc: original.disposeFunc, kernelFunc };
+  return {
+    kernelName: 'Transpose',
+    backendName: 'wasm',
+    setupFunc: original.setupFunc,
+    disposeFunc: original.disposeFunc,
+    kernelFunc,
+  };
 }

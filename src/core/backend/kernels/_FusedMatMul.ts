@@ -5,7 +5,12 @@ import { gemmThreads } from '../simd/pool';
 
 /** tfjs fused activation → the wasm kernel that applies it. */
 const ACTIVATIONS: Record<string, string | undefined> = {
-  relu: 'Relu', relu6: 'Relu6', prelu: 'Prelu', leakyrelu: 'LeakyRelu', sigmoid: 'Sigmoid', elu: 'Elu',
+  relu: 'Relu',
+  relu6: 'Relu6',
+  prelu: 'Prelu',
+  leakyrelu: 'LeakyRelu',
+  sigmoid: 'Sigmoid',
+  elu: 'Elu',
 };
 
 /** Whether reading alpha[i % alpha.size] across an output of `outShape` is numpy broadcasting of `alphaShape`. */
@@ -33,14 +38,26 @@ function broadcastTo(be: WasmBackend, t: TensorInfo, shape: number[]): TensorInf
  */
 export function fusedMatMulOverride(original: KernelConfig): KernelConfig {
   const kernelFunc: KernelFunc = (args) => {
-    const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined> & { a: TensorInfo; b: TensorInfo };
+    const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined> & {
+      a: TensorInfo;
+      b: TensorInfo;
+    };
     const { transposeA, transposeB, activation, leakyreluAlpha } = args.attrs as {
-      transposeA: boolean; transposeB: boolean; activation: string; leakyreluAlpha?: number;
+      transposeA: boolean;
+      transposeB: boolean;
+      activation: string;
+      leakyreluAlpha?: number;
     };
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return original.kernelFunc(args);
     const s = matMulShapes(a, b, transposeA, transposeB);
     const alphaOk = activation !== 'prelu' || indexesByModulo(preluActivationWeights!.shape, s.outShape);
-    const stockOk = matMulPath(s, gemmThreads(asWasm(args.backend))) === 'xnn' && !transposeA && !transposeB && s.batchA === 1 && s.batchB === 1 && alphaOk &&
+    const stockOk =
+      matMulPath(s, gemmThreads(asWasm(args.backend))) === 'xnn' &&
+      !transposeA &&
+      !transposeB &&
+      s.batchA === 1 &&
+      s.batchB === 1 &&
+      alphaOk &&
       (bias == null || (bias.shape.length === 1 && bias.shape[0] === s.n));
     if (stockOk) return original.kernelFunc(args);
     if (activation !== 'linear' && ACTIVATIONS[activation] === undefined) return original.kernelFunc(args); // its own error
@@ -57,8 +74,7 @@ export function fusedMatMulOverride(original: KernelConfig): KernelConfig {
       const alpha = alphaOk ? preluActivationWeights! : broadcastTo(be, preluActivationWeights!, s.outShape);
       step(runWasmKernel(be, act, { x: y, alpha }));
       if (!alphaOk) disposeTemp(be, alpha);
-    }
-    else if (act === 'LeakyRelu') step(runWasmKernel(be, act, { x: y }, { alpha: leakyreluAlpha ?? 0.2 }));
+    } else if (act === 'LeakyRelu') step(runWasmKernel(be, act, { x: y }, { alpha: leakyreluAlpha ?? 0.2 }));
     else if (act) step(runWasmKernel(be, act, { x: y }));
     return y;
   };

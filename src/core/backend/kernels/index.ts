@@ -39,7 +39,10 @@ export function speedWasmKernels(): string[] {
 }
 
 // One record per process (shared even if this module is loaded twice, e.g. by a notebook and a test runner).
-interface Registered { ours: WeakSet<KernelConfig['kernelFunc']>; originals: Map<string, KernelConfig> }
+interface Registered {
+  ours: WeakSet<KernelConfig['kernelFunc']>;
+  originals: Map<string, KernelConfig>;
+}
 const KEY = Symbol.for('unir.backend.wasmKernels');
 const g = globalThis as unknown as Record<symbol, Registered | undefined>;
 const state: Registered = (g[KEY] ??= { ours: new WeakSet(), originals: new Map() });
@@ -62,7 +65,10 @@ export function registerWasmKernels(): string[] {
     }
     active.push(cfg.kernelName);
   }
-  for (const [name, wrap] of [...Object.entries(WASM_KERNEL_OVERRIDES), ...Object.entries(SPEED_WASM_KERNEL_OVERRIDES)]) {
+  for (const [name, wrap] of [
+    ...Object.entries(WASM_KERNEL_OVERRIDES),
+    ...Object.entries(SPEED_WASM_KERNEL_OVERRIDES),
+  ]) {
     const existing = tf.getKernel(name, 'wasm');
     if (!existing) continue;
     if (!isOurs(existing)) {

@@ -17,10 +17,29 @@ import { memoryOf, sharedMemory, simdKernels, simdModule } from './simd-kernels'
 // control block: Int32 0 job sequence, 1 finished sequence, 2 ready, 3 stop, 4 op (index in OPS), 5 failed (the
 // kernel threw: a wasm trap); from byte 32, the kernel's arguments as Float64 (pointers and sizes are exact there,
 // scalars keep their value)
-const SEQ = 0, DONE = 1, READY = 2, STOP = 3, OP = 4, FAILED = 5, ARG_BYTE = 32, MAX_ARGS = 24;
+const SEQ = 0,
+  DONE = 1,
+  READY = 2,
+  STOP = 3,
+  OP = 4,
+  FAILED = 5,
+  ARG_BYTE = 32,
+  MAX_ARGS = 24;
 /** kernels.c exports a worker can run. */
 export const OPS = [
-  'gemm_batch', 'gemm', 'adamw', 'attn_fwd', 'attn_bwd', 'gelu_fwd', 'gelu_bwd', 'im2col', 'col2im', 'bias_relu', 'relu_bwd', 'maxpool2_fwd', 'maxpool2_bwd',
+  'gemm_batch',
+  'gemm',
+  'adamw',
+  'attn_fwd',
+  'attn_bwd',
+  'gelu_fwd',
+  'gelu_bwd',
+  'im2col',
+  'col2im',
+  'bias_relu',
+  'relu_bwd',
+  'maxpool2_fwd',
+  'maxpool2_bwd',
 ] as const;
 export type PoolOp = (typeof OPS)[number];
 const SPIN_MS = 2;
@@ -57,8 +76,16 @@ for (;;) {
 }
 `;
 
-interface Lane { worker: Worker; control: Int32Array; args: Float64Array; seq: number }
-interface Pool { lanes: Lane[]; memory: WebAssembly.Memory }
+interface Lane {
+  worker: Worker;
+  control: Int32Array;
+  args: Float64Array;
+  seq: number;
+}
+interface Pool {
+  lanes: Lane[];
+  memory: WebAssembly.Memory;
+}
 let pool: Pool | undefined;
 
 /**
@@ -74,19 +101,31 @@ export async function startGemmPool(be: WasmBackend, threads: number): Promise<v
   const lanes = Array.from({ length: threads - 1 }, () => {
     const sab = new SharedArrayBuffer(ARG_BYTE + 8 * MAX_ARGS);
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control: sab } });
-    return { worker, control: new Int32Array(sab, 0, ARG_BYTE / 4), args: new Float64Array(sab, ARG_BYTE, MAX_ARGS), seq: 0 };
+    return {
+      worker,
+      control: new Int32Array(sab, 0, ARG_BYTE / 4),
+      args: new Float64Array(sab, ARG_BYTE, MAX_ARGS),
+      seq: 0,
+    };
   });
   const p: Pool = { lanes, memory };
   pool = p;
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      Promise.all(lanes.map((l) => new Promise<void>((ok, fail) => {
-        l.worker.once('message', () => ok());
-        l.worker.once('error', fail);
-        l.worker.once('exit', (code) => fail(new Error(`worker exited (${code})`)));
-      }))),
-      new Promise((_, fail) => { timer = setTimeout(() => fail(new Error('no answer within 20 s')), 20_000); }),
+      Promise.all(
+        lanes.map(
+          (l) =>
+            new Promise<void>((ok, fail) => {
+              l.worker.once('message', () => ok());
+              l.worker.once('error', fail);
+              l.worker.once('exit', (code) => fail(new Error(`worker exited (${code})`)));
+            }),
+        ),
+      ),
+      new Promise((_, fail) => {
+        timer = setTimeout(() => fail(new Error('no answer within 20 s')), 20_000);
+      }),
     ]);
   } catch (e) {
     if (pool === p) stopGemmPool();
@@ -96,7 +135,9 @@ export async function startGemmPool(be: WasmBackend, threads: number): Promise<v
   }
   for (const l of lanes) {
     l.worker.removeAllListeners('exit');
-    l.worker.on('error', () => { if (pool === p) pool = undefined; });
+    l.worker.on('error', () => {
+      if (pool === p) pool = undefined;
+    });
     l.worker.unref(); // the process may exit while workers wait for work
   }
 }
@@ -139,12 +180,16 @@ export function fanOut(jobs: { op: PoolOp; args: number[] }[], mine: () => void)
       Atomics.wait(l.control, DONE, Atomics.load(l.control, DONE), 50);
       if (Date.now() - t0 > STALL_MS) {
         stopGemmPool();
-        throw new Error(`unir gemm pool: a worker thread did not answer within ${STALL_MS / 1000} s; set UNIR_WASM_THREADS=1 to train on one thread`);
+        throw new Error(
+          `unir gemm pool: a worker thread did not answer within ${STALL_MS / 1000} s; set UNIR_WASM_THREADS=1 to train on one thread`,
+        );
       }
     }
     if (Atomics.load(l.control, FAILED)) {
       stopGemmPool();
-      throw new Error(`unir gemm pool: kernel ${OPS[l.control[OP]!]} failed on a worker thread (a wasm trap); set UNIR_WASM_THREADS=1 to train on one thread`);
+      throw new Error(
+        `unir gemm pool: kernel ${OPS[l.control[OP]!]} failed on a worker thread (a wasm trap); set UNIR_WASM_THREADS=1 to train on one thread`,
+      );
     }
   }
 }
@@ -158,24 +203,55 @@ export function cuts(n: number, parts: number, unit: number): number[] {
 }
 
 /** kernels.c gemm (c = a·b with row strides ldb, ldc), its rows shared with the pool when that pays. */
-export function gemm(be: WasmBackend, a: number, sai: number, sak: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number): void {
+export function gemm(
+  be: WasmBackend,
+  a: number,
+  sai: number,
+  sak: number,
+  b: number,
+  ldb: number,
+  c: number,
+  ldc: number,
+  m: number,
+  n: number,
+  k: number,
+): void {
   const kern = simdKernels(be);
   const t = m * n * k >= MIN_MACS ? Math.min(gemmThreads(be), m >> 2) : 1;
   if (t < 2) return kern.gemm(a, sai, sak, b, ldb, c, ldc, m, n, k);
   const e = cuts(m, t, 4);
-  const jobs = e.slice(1, -1).map((r0, i) => ({ op: 'gemm' as const, args: [a + 4 * r0 * sai, sai, sak, b, ldb, c + 4 * r0 * ldc, ldc, e[i + 2]! - r0, n, k] }));
+  const jobs = e.slice(1, -1).map((r0, i) => ({
+    op: 'gemm' as const,
+    args: [a + 4 * r0 * sai, sai, sak, b, ldb, c + 4 * r0 * ldc, ldc, e[i + 2]! - r0, n, k],
+  }));
   fanOut(jobs, () => kern.gemm(a, sai, sak, b, ldb, c, ldc, e[1]!, n, k));
 }
 
 /** kernels.c gemm_batch (`count` products at strides sa, sb, sc), shared with the pool by product or by rows. */
-export function gemmBatch(be: WasmBackend, a: number, sai: number, sak: number, b: number, c: number,
-  m: number, n: number, k: number, count: number, sa: number, sb: number, sc: number): void {
+export function gemmBatch(
+  be: WasmBackend,
+  a: number,
+  sai: number,
+  sak: number,
+  b: number,
+  c: number,
+  m: number,
+  n: number,
+  k: number,
+  count: number,
+  sa: number,
+  sb: number,
+  sc: number,
+): void {
   const kern = simdKernels(be);
   const threads = count * m * n * k >= MIN_MACS ? gemmThreads(be) : 1;
   if (threads >= 2 && count >= 2) {
     const t = Math.min(threads, count);
     const e = cuts(count, t, 1);
-    const jobs = e.slice(1, -1).map((i0, i) => ({ op: 'gemm_batch' as const, args: [a + 4 * i0 * sa, sai, sak, b + 4 * i0 * sb, c + 4 * i0 * sc, m, n, k, e[i + 2]! - i0, sa, sb, sc] }));
+    const jobs = e.slice(1, -1).map((i0, i) => ({
+      op: 'gemm_batch' as const,
+      args: [a + 4 * i0 * sa, sai, sak, b + 4 * i0 * sb, c + 4 * i0 * sc, m, n, k, e[i + 2]! - i0, sa, sb, sc],
+    }));
     return fanOut(jobs, () => kern.gemm_batch(a, sai, sak, b, c, m, n, k, e[1]!, sa, sb, sc));
   }
   if (count === 1) return gemm(be, a, sai, sak, b, n, c, n, m, n, k);
@@ -187,8 +263,14 @@ export function gemmBatch(be: WasmBackend, a: number, sai: number, sak: number, 
  * when n ≥ minItems; `args(start, count, part)` gives the arguments for items [start, start + count) on part
  * `part` (0 = this thread). Used by the elementwise-in-rows kernels: AdamW, GELU, attention (by batch row).
  */
-export function splitRun(be: WasmBackend, op: PoolOp, n: number, unit: number, minItems: number,
-  args: (start: number, count: number, part: number) => number[]): void {
+export function splitRun(
+  be: WasmBackend,
+  op: PoolOp,
+  n: number,
+  unit: number,
+  minItems: number,
+  args: (start: number, count: number, part: number) => number[],
+): void {
   const kern = simdKernels(be) as unknown as Record<PoolOp, (...a: number[]) => void>;
   const t = splitParts(be, n, unit, minItems);
   if (t < 2) return kern[op](...args(0, n, 0));

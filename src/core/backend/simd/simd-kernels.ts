@@ -9,32 +9,158 @@ export interface SimdKernels {
   /** Σ x² over n floats at x, in float64. */
   sumsq(x: number, n: number): number;
   /** AdamW over n parameters: reads p, g, m, v, writes p1, m1, v1 (see kernels.c for the formula). */
-  adamw(p: number, g: number, m: number, v: number, p1: number, m1: number, v1: number, n: number,
-    beta1: number, beta2: number, c1: number, c2: number, eps: number, lr: number, bc1: number, bc2: number, keep: number, scale: number): void;
+  adamw(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    p1: number,
+    m1: number,
+    v1: number,
+    n: number,
+    beta1: number,
+    beta2: number,
+    c1: number,
+    c2: number,
+    eps: number,
+    lr: number,
+    bc1: number,
+    bc2: number,
+    keep: number,
+    scale: number,
+  ): void;
   /** c(M, N) = a·b; a's (i, k) at a + 4·(i·sai + k·sak); b (K, N) and c row-major with row strides ldb, ldc. */
-  gemm(a: number, sai: number, sak: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number): void;
+  gemm(
+    a: number,
+    sai: number,
+    sak: number,
+    b: number,
+    ldb: number,
+    c: number,
+    ldc: number,
+    m: number,
+    n: number,
+    k: number,
+  ): void;
   /** `count` gemms in one call, operand i at a + 4·i·sa, b + 4·i·sb, c + 4·i·sc (a stride of 0 shares the operand). */
-  gemm_batch(a: number, sai: number, sak: number, b: number, c: number, m: number, n: number, k: number, count: number, sa: number, sb: number, sc: number): void;
+  gemm_batch(
+    a: number,
+    sai: number,
+    sak: number,
+    b: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+    count: number,
+    sa: number,
+    sb: number,
+    sc: number,
+  ): void;
   /** y (rows, n) += b (n) per row; out (n) = Σ_rows x (rows, n); dst (cols, rows) = src (rows, cols)ᵀ. */
   bias_add(y: number, b: number, rows: number, n: number): void;
   col_sum(x: number, out: number, rows: number, n: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
   /** Attention core (kernels.c attn_fwd / attn_bwd); mask 0 = none; scratch: dh·Tk (fwd), dh·Tk + Tq·Tk (bwd) floats. */
-  attn_fwd(q: number, k: number, v: number, mask: number, out: number, p: number, scratch: number, b: number, tq: number, tk: number, h: number, dh: number, scale: number): void;
-  attn_bwd(dout: number, q: number, k: number, v: number, p: number, dq: number, dk: number, dv: number, scratch: number, b: number, tq: number, tk: number, h: number, dh: number, scale: number): void;
+  attn_fwd(
+    q: number,
+    k: number,
+    v: number,
+    mask: number,
+    out: number,
+    p: number,
+    scratch: number,
+    b: number,
+    tq: number,
+    tk: number,
+    h: number,
+    dh: number,
+    scale: number,
+  ): void;
+  attn_bwd(
+    dout: number,
+    q: number,
+    k: number,
+    v: number,
+    p: number,
+    dq: number,
+    dk: number,
+    dv: number,
+    scratch: number,
+    b: number,
+    tq: number,
+    tk: number,
+    h: number,
+    dh: number,
+    scale: number,
+  ): void;
   /** Layer norm of `rows` rows of d: y, and per-row mean and rstd for ln_bwd. */
-  ln_fwd(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, rows: number, d: number, eps: number): void;
-  ln_bwd(dy: number, x: number, gamma: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number, rows: number, d: number): void;
+  ln_fwd(
+    x: number,
+    gamma: number,
+    beta: number,
+    y: number,
+    mean: number,
+    rstd: number,
+    rows: number,
+    d: number,
+    eps: number,
+  ): void;
+  ln_bwd(
+    dy: number,
+    x: number,
+    gamma: number,
+    mean: number,
+    rstd: number,
+    dx: number,
+    dgamma: number,
+    dbeta: number,
+    rows: number,
+    d: number,
+  ): void;
   /** tanh-GELU of n floats, and its gradient. */
   gelu_fwd(x: number, y: number, n: number): void;
   gelu_bwd(dy: number, x: number, dx: number, n: number): void;
   /** out (rows, d) = Σ over g pieces ≠ pad of table rows ids (rows, g); ids must be in range. */
   bag_fwd(table: number, ids: number, out: number, rows: number, g: number, d: number, pad: number): void;
   /** dtable (vocab, d) = scatter-add of dy rows by ids (pieces = pad or out of range skipped). */
-  bag_bwd(dy: number, ids: number, dtable: number, rows: number, g: number, d: number, pad: number, vocab: number): void;
+  bag_bwd(
+    dy: number,
+    ids: number,
+    dtable: number,
+    rows: number,
+    g: number,
+    d: number,
+    pad: number,
+    vocab: number,
+  ): void;
   /** NHWC x (B, H, W, C) → col (B·OH·OW, k·k·C) for a k×k window at stride s with `pad` zeros before; col2im is its adjoint (dx overwritten). */
-  im2col(x: number, col: number, b: number, h: number, w: number, c: number, k: number, s: number, pad: number, oh: number, ow: number): void;
-  col2im(dcol: number, dx: number, b: number, h: number, w: number, c: number, k: number, s: number, pad: number, oh: number, ow: number): void;
+  im2col(
+    x: number,
+    col: number,
+    b: number,
+    h: number,
+    w: number,
+    c: number,
+    k: number,
+    s: number,
+    pad: number,
+    oh: number,
+    ow: number,
+  ): void;
+  col2im(
+    dcol: number,
+    dx: number,
+    b: number,
+    h: number,
+    w: number,
+    c: number,
+    k: number,
+    s: number,
+    pad: number,
+    oh: number,
+    ow: number,
+  ): void;
   /** y (rows, n) = max(y + b, 0) in place (b = 0: no bias); dz = dy where y > 0, else 0. */
   bias_relu(y: number, b: number, rows: number, n: number): void;
   relu_bwd(dy: number, y: number, dz: number, n: number): void;
@@ -48,17 +174,21 @@ const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
 
 export function memoryOf(be: WasmBackend): WebAssembly.Memory {
   const mem = be.wasm.wasmMemory ?? be.wasm.asm?.memory;
-  if (!mem) throw new Error('unir simd kernels: cannot find the wasm backend\'s memory (tfjs-backend-wasm layout changed?)');
+  if (!mem)
+    throw new Error("unir simd kernels: cannot find the wasm backend's memory (tfjs-backend-wasm layout changed?)");
   return mem;
 }
 
 /** Whether a wasm memory is shared with worker threads (tfjs's threaded build). */
-export const sharedMemory = (mem: WebAssembly.Memory) => typeof SharedArrayBuffer !== 'undefined' && mem.buffer instanceof SharedArrayBuffer;
+export const sharedMemory = (mem: WebAssembly.Memory) =>
+  typeof SharedArrayBuffer !== 'undefined' && mem.buffer instanceof SharedArrayBuffer;
 
 /** The compiled module for a memory: the variant importing a plain or a shared one. */
 export function simdModule(mem: WebAssembly.Memory): WebAssembly.Module {
   const kind = sharedMemory(mem) ? 'shared' : 'plain';
-  return (modules[kind] ??= new WebAssembly.Module(Buffer.from(kind === 'shared' ? SHARED_WASM : PLAIN_WASM, 'base64')));
+  return (modules[kind] ??= new WebAssembly.Module(
+    Buffer.from(kind === 'shared' ? SHARED_WASM : PLAIN_WASM, 'base64'),
+  ));
 }
 
 /** The kernels bound to this backend's memory (compiled once per process, instantiated once per memory). */

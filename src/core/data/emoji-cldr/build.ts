@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadEmojiCatalog, packageVersion, SOURCE_PACKAGES, type EmojiEntry } from './catalog';
 import { EMOJI_CLDR_LANGUAGES, FAMILIES, INTENTS, SLOT_LABELS, type Family } from './languages';
@@ -39,7 +49,13 @@ export function defaultEmojiCldrDir(): string {
  */
 export function emojiCldrBuildVersion(seed = DEFAULT_SEED): string {
   const templates = Object.values(TEMPLATES).map((t) => [t.pre, t.post, t.intents, t.heldOut]);
-  const deps = { pkgs: SOURCE_PACKAGES.map((p) => `${p}@${packageVersion(p)}`), seed, icu: process.versions.icu, languages: EMOJI_CLDR_LANGUAGES, templates };
+  const deps = {
+    pkgs: SOURCE_PACKAGES.map((p) => `${p}@${packageVersion(p)}`),
+    seed,
+    icu: process.versions.icu,
+    languages: EMOJI_CLDR_LANGUAGES,
+    templates,
+  };
   return `${EMOJI_CLDR_FORMAT}+${createHash('sha1').update(JSON.stringify(deps)).digest('hex').slice(0, 8)}`;
 }
 
@@ -50,7 +66,10 @@ export function readManifestHeader(manifestPath: string): HeaderRecord | undefin
   const buf = Buffer.alloc(64 * 1024);
   let first: string;
   try {
-    first = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('utf8').split('\n')[0]!;
+    first = buf
+      .subarray(0, readSync(fd, buf, 0, buf.length, 0))
+      .toString('utf8')
+      .split('\n')[0]!;
   } finally {
     closeSync(fd);
   }
@@ -62,9 +81,15 @@ export function readManifestHeader(manifestPath: string): HeaderRecord | undefin
   }
 }
 
-async function renderAll(entries: readonly EmojiEntry[], concurrency: number, log: (l: string) => void): Promise<Map<string, RenderedImage>> {
+async function renderAll(
+  entries: readonly EmojiEntry[],
+  concurrency: number,
+  log: (l: string) => void,
+): Promise<Map<string, RenderedImage>> {
   const jobs: { family: Family; hexcode: string; source: string }[] = [];
-  for (const e of entries) for (const family of FAMILIES) if (e.images[family]) jobs.push({ family, hexcode: e.hexcode, source: e.images[family]! });
+  for (const e of entries)
+    for (const family of FAMILIES)
+      if (e.images[family]) jobs.push({ family, hexcode: e.hexcode, source: e.images[family]! });
   const out = new Map<string, RenderedImage>();
   let done = 0;
   await mapPool(jobs, concurrency, async (j) => {
@@ -100,11 +125,17 @@ export async function buildEmojiCldr(opts: BuildEmojiCldrOptions = {}): Promise<
   const version = emojiCldrBuildVersion(seed);
   if (!opts.force && readManifestHeader(manifestPath)?.version === version && existsSync(join(outDir, COUNTS_FILE))) {
     log(`emoji-cldr: ${manifestPath} is up to date (version ${version})`);
-    return { manifestPath, counts: JSON.parse(readFileSync(join(outDir, COUNTS_FILE), 'utf8')) as Record<string, unknown>, skipped: true };
+    return {
+      manifestPath,
+      counts: JSON.parse(readFileSync(join(outDir, COUNTS_FILE), 'utf8')) as Record<string, unknown>,
+      skipped: true,
+    };
   }
   const t0 = Date.now();
   const entries = loadEmojiCatalog(EMOJI_CLDR_LANGUAGES);
-  log(`emoji-cldr: ${entries.length} emoji from emojibase-data ${packageVersion('emojibase-data')} (no flags, components, skin tones); rendering images`);
+  log(
+    `emoji-cldr: ${entries.length} emoji from emojibase-data ${packageVersion('emojibase-data')} (no flags, components, skin tones); rendering images`,
+  );
   const rendered = await renderAll(entries, opts.concurrency ?? 4, log);
   const identical = identicalSets(rendered);
   const imageHashes = new Map([...rendered].map(([k, v]) => [k, v.pixelHash]));
@@ -116,22 +147,34 @@ export async function buildEmojiCldr(opts: BuildEmojiCldrOptions = {}): Promise<
   const old = `${outDir}.old-${process.pid}-${Date.now()}`;
   try {
     for (const f of FAMILIES) mkdirSync(join(tmp, 'images', f), { recursive: true });
-    for (const img of plan.images) writeFileSync(join(tmp, img.path), rendered.get(`${img.family}/${img.hexcode}`)!.png);
+    for (const img of plan.images)
+      writeFileSync(join(tmp, img.path), rendered.get(`${img.family}/${img.hexcode}`)!.png);
     const header: HeaderRecord = {
-      type: 'header', name: 'emoji-cldr', version, languages: [...EMOJI_CLDR_LANGUAGES], intents: [...INTENTS], slotLabels: [...SLOT_LABELS],
+      type: 'header',
+      name: 'emoji-cldr',
+      version,
+      languages: [...EMOJI_CLDR_LANGUAGES],
+      intents: [...INTENTS],
+      slotLabels: [...SLOT_LABELS],
     };
     const lines: string[] = [JSON.stringify(header)];
     for (const { source: _s, hexcode: _h, ...r } of plan.images) lines.push(JSON.stringify(r));
     for (const r of plan.texts) lines.push(JSON.stringify(r));
     for (const { time: _t, ...r } of plan.queries) lines.push(JSON.stringify(r));
     writeFileSync(join(tmp, MANIFEST_FILE), lines.join('\n') + '\n');
-    const counts: EmojiCldrCounts & { identicalSets: string[][]; version: string } = { version, ...plan.counts, identicalSets: identical };
+    const counts: EmojiCldrCounts & { identicalSets: string[][]; version: string } = {
+      version,
+      ...plan.counts,
+      identicalSets: identical,
+    };
     writeFileSync(join(tmp, COUNTS_FILE), JSON.stringify(counts, null, 1) + '\n');
     if (existsSync(outDir)) renameSync(outDir, old);
     renameSync(tmp, outDir);
     rmSync(old, { recursive: true, force: true });
     log(formatCounts(plan.counts));
-    log(`emoji-cldr: built ${lines.length - 1} records in ${((Date.now() - t0) / 1000).toFixed(1)} s → ${manifestPath}`);
+    log(
+      `emoji-cldr: built ${lines.length - 1} records in ${((Date.now() - t0) / 1000).toFixed(1)} s → ${manifestPath}`,
+    );
     return { manifestPath, counts: counts as unknown as Record<string, unknown>, skipped: false };
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });

@@ -6,14 +6,21 @@ import { EMOJI_CLDR_LANGUAGES, type Family } from './languages';
 
 const requireHere = createRequire(__filename);
 
-export const SOURCE_PACKAGES = ['emojibase-data', 'emoji-datasource-google', 'emoji-datasource-twitter', 'openmoji'] as const;
+export const SOURCE_PACKAGES = [
+  'emojibase-data',
+  'emoji-datasource-google',
+  'emoji-datasource-twitter',
+  'openmoji',
+] as const;
 
 /** Directory of an installed npm package (resolved from this file, as Node would). */
 export function packageDir(name: string): string {
   try {
     return dirname(requireHere.resolve(`${name}/package.json`));
   } catch {
-    throw new UserError(`emoji-cldr: npm package '${name}' is not installed; run 'npm ci' (it is pinned in package.json)`);
+    throw new UserError(
+      `emoji-cldr: npm package '${name}' is not installed; run 'npm ci' (it is pinned in package.json)`,
+    );
   }
 }
 
@@ -54,7 +61,11 @@ const FLAGS_GROUP = 9;
 
 /** emoji-datasource's key: `unified` without FE0F, upper-case (emojibase hexcodes normalise the same way). */
 export function normHex(hex: string): string {
-  return hex.toUpperCase().split('-').filter((p) => p !== 'FE0F').join('-');
+  return hex
+    .toUpperCase()
+    .split('-')
+    .filter((p) => p !== 'FE0F')
+    .join('-');
 }
 
 function readJson<T>(path: string): T {
@@ -85,7 +96,10 @@ export function loadEmojiCatalog(languages: readonly string[] = EMOJI_CLDR_LANGU
   const messages = new Map<string, RawMessages>();
   for (const lang of languages) {
     const file = join(base, lang, 'data.json');
-    if (!existsSync(file)) throw new UserError(`emoji-cldr: language '${lang}': emojibase-data has no ${lang}/data.json; use some of ${EMOJI_CLDR_LANGUAGES.join(', ')}`);
+    if (!existsSync(file))
+      throw new UserError(
+        `emoji-cldr: language '${lang}': emojibase-data has no ${lang}/data.json; use some of ${EMOJI_CLDR_LANGUAGES.join(', ')}`,
+      );
     perLang.set(lang, new Map(readJson<RawEmoji[]>(file).map((e) => [e.hexcode, e])));
     messages.set(lang, readJson<RawMessages>(join(base, lang, 'messages.json')));
   }
@@ -97,12 +111,22 @@ export function loadEmojiCatalog(languages: readonly string[] = EMOJI_CLDR_LANGU
   for (const e of en) {
     if (e.group === undefined || e.group === COMPONENT_GROUP || e.group === FLAGS_GROUP) continue;
     const entry: EmojiEntry = {
-      hexcode: e.hexcode, emoji: e.emoji, order: e.order ?? 0, version: e.version,
-      label: {}, tags: {}, groupName: {}, subgroupName: {}, images: {},
+      hexcode: e.hexcode,
+      emoji: e.emoji,
+      order: e.order ?? 0,
+      version: e.version,
+      label: {},
+      tags: {},
+      groupName: {},
+      subgroupName: {},
+      images: {},
     };
     for (const lang of languages) {
       const l = perLang.get(lang)!.get(e.hexcode);
-      if (!l?.label) throw new Error(`emojibase-data/${lang}/data.json: ${e.hexcode}: no label (expected CLDR annotations for every kept emoji)`);
+      if (!l?.label)
+        throw new Error(
+          `emojibase-data/${lang}/data.json: ${e.hexcode}: no label (expected CLDR annotations for every kept emoji)`,
+        );
       const m = messages.get(lang)!;
       entry.label[lang] = l.label;
       entry.tags[lang] = l.tags ?? [];

@@ -30,18 +30,39 @@ const PERSON_WORDS = new Set(['man', 'woman', 'person', 'men', 'women', 'people'
 export function conceptKey(enLabel: string): string {
   let l = enLabel.toLowerCase().replace(/: facing right$/, '');
   const colon = l.indexOf(': ');
-  if (colon >= 0 && l.slice(colon + 2).split(/,\s*/).every((w) => PERSON_WORDS.has(w))) l = l.slice(0, colon);
-  const words = l.split(/\s+/).filter((w) => !PERSON_WORDS.has(w.replace(/:$/, ''))).map((w) => (w === 'older' ? 'old' : w));
+  if (
+    colon >= 0 &&
+    l
+      .slice(colon + 2)
+      .split(/,\s*/)
+      .every((w) => PERSON_WORDS.has(w))
+  )
+    l = l.slice(0, colon);
+  const words = l
+    .split(/\s+/)
+    .filter((w) => !PERSON_WORDS.has(w.replace(/:$/, '')))
+    .map((w) => (w === 'older' ? 'old' : w));
   const key = words.join(' ').replace(/^:\s*/, '').trim();
   return key || l;
 }
 
 export function slugify(s: string): string {
-  return s.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  return s
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
 }
 
 /** Seeded, per-concept split: a concept's split depends only on (seed, its id), not on the other concepts. */
-export function conceptSplit(id: string, seed: number, hasTrainImages: boolean, unseenFraction = 0.2, valFraction = 0.08): ConceptSplit {
+export function conceptSplit(
+  id: string,
+  seed: number,
+  hasTrainImages: boolean,
+  unseenFraction = 0.2,
+  valFraction = 0.08,
+): ConceptSplit {
   if (!hasTrainImages) return 'unseen'; // the newest emoji exist only in openmoji: nothing to train on
   const u = unitHash(`${seed}/split/${id}`);
   return u < unseenFraction ? 'unseen' : u < unseenFraction + valFraction ? 'val' : 'train';
@@ -83,7 +104,11 @@ export function buildConcepts(entries: readonly EmojiEntry[], opts: ConceptOptio
     if (used.has(id)) id = `${id}-${rep.hexcode.toLowerCase()}`;
     used.add(id);
     const hasTrain = ordered.some((m) => TRAIN_FAMILIES.some((f) => m.images[f]));
-    out.push({ id, members: ordered, split: conceptSplit(id, opts.seed, hasTrain, opts.unseenFraction, opts.valFraction) });
+    out.push({
+      id,
+      members: ordered,
+      split: conceptSplit(id, opts.seed, hasTrain, opts.unseenFraction, opts.valFraction),
+    });
   }
   return out;
 }
@@ -97,10 +122,11 @@ export function ambiguousLabels(concepts: readonly Concept[], languages: readonl
   const drop = new Set<string>();
   for (const lang of languages) {
     const owners = new Map<string, { concept: string; e: EmojiEntry }[]>();
-    for (const c of concepts) for (const e of c.members) {
-      const k = (e.label[lang] ?? '').toLowerCase();
-      owners.set(k, [...(owners.get(k) ?? []), { concept: c.id, e }]);
-    }
+    for (const c of concepts)
+      for (const e of c.members) {
+        const k = (e.label[lang] ?? '').toLowerCase();
+        owners.set(k, [...(owners.get(k) ?? []), { concept: c.id, e }]);
+      }
     for (const list of owners.values()) {
       if (new Set(list.map((o) => o.concept)).size < 2) continue;
       const sorted = [...list].sort((a, b) => a.e.version - b.e.version || a.e.order - b.e.order);

@@ -46,7 +46,11 @@ export interface EmojiCldrPlan {
 
 /** The splits a concept's texts and queries are written for, and which image families each split takes. */
 export function splitsOf(c: Concept): { split: Split; families: readonly Family[] }[] {
-  if (c.split === 'train') return [{ split: 'train', families: TRAIN_FAMILIES }, { split: 'test', families: ['openmoji'] }];
+  if (c.split === 'train')
+    return [
+      { split: 'train', families: TRAIN_FAMILIES },
+      { split: 'test', families: ['openmoji'] },
+    ];
   if (c.split === 'val') return [{ split: 'val', families: TRAIN_FAMILIES }];
   return [{ split: 'test-unseen', families: ['openmoji'] }];
 }
@@ -67,8 +71,16 @@ export function planEmojiCldr(entries: readonly EmojiEntry[], opts: PlanOptions 
   const concepts = buildConcepts(entries, { seed, identical: opts.identical });
   const excluded = ambiguousLabels(concepts, languages);
   const counts: EmojiCldrCounts = {
-    concepts: { train: 0, val: 0, unseen: 0 }, emoji: entries.length, images: {}, captions: {}, chunks: {}, queries: {},
-    heldOutQueries: {}, nonRetrievalQueries: {}, droppedDuplicateImages: 0, ambiguousLabels: [...excluded].sort(),
+    concepts: { train: 0, val: 0, unseen: 0 },
+    emoji: entries.length,
+    images: {},
+    captions: {},
+    chunks: {},
+    queries: {},
+    heldOutQueries: {},
+    nonRetrievalQueries: {},
+    droppedDuplicateImages: 0,
+    ambiguousLabels: [...excluded].sort(),
   };
   const images: PlannedImage[] = [];
   const texts: TextRecord[] = [];
@@ -88,7 +100,16 @@ export function planEmojiCldr(entries: readonly EmojiEntry[], opts: PlanOptions 
             continue;
           }
           if (h !== undefined) seen.add(h);
-          images.push({ type: 'image', id: `img/${family}/${m.hexcode}`, group: c.id, split, path: `images/${family}/${m.hexcode}.png`, family, source, hexcode: m.hexcode });
+          images.push({
+            type: 'image',
+            id: `img/${family}/${m.hexcode}`,
+            group: c.id,
+            split,
+            path: `images/${family}/${m.hexcode}.png`,
+            family,
+            source,
+            hexcode: m.hexcode,
+          });
           bump(counts.images, split, family);
         }
       }
@@ -96,11 +117,32 @@ export function planEmojiCldr(entries: readonly EmojiEntry[], opts: PlanOptions 
         const t = TEMPLATES[lang as keyof typeof TEMPLATES];
         for (const m of c.members) {
           if (!excluded.has(`${lang}/${m.hexcode}`)) {
-            texts.push({ type: 'text', id: `cap/${m.hexcode}/${lang}/${split}`, group: c.id, split, lang, role: 'caption', text: m.label[lang]! });
+            texts.push({
+              type: 'text',
+              id: `cap/${m.hexcode}/${lang}/${split}`,
+              group: c.id,
+              split,
+              lang,
+              role: 'caption',
+              text: m.label[lang]!,
+            });
             bump(counts.captions, split, lang);
           }
-          const chunk = t.chunk({ label: m.label[lang]!, tags: m.tags[lang]!, group: m.groupName[lang]!, subgroup: m.subgroupName[lang]! });
-          texts.push({ type: 'text', id: `chunk/${m.hexcode}/${lang}/${split}`, group: c.id, split, lang, role: 'chunk', text: chunk });
+          const chunk = t.chunk({
+            label: m.label[lang]!,
+            tags: m.tags[lang]!,
+            group: m.groupName[lang]!,
+            subgroup: m.subgroupName[lang]!,
+          });
+          texts.push({
+            type: 'text',
+            id: `chunk/${m.hexcode}/${lang}/${split}`,
+            group: c.id,
+            split,
+            lang,
+            role: 'chunk',
+            text: chunk,
+          });
           bump(counts.chunks, split, lang);
         }
       }
@@ -142,9 +184,18 @@ export function formatCounts(c: EmojiCldrCounts, languages: readonly string[] = 
     `| split / lang | ${languages.join(' | ')} | total |`,
     `|---|${languages.map(() => '---:').join('|')}|---:|`,
   ];
-  const seen: Record<string, Record<string, number>> = Object.fromEntries(splits.map((s) => [s, Object.fromEntries(languages.map((l) => [l, (c.queries[s]?.[l] ?? 0) - (c.heldOutQueries[s]?.[l] ?? 0)]))]));
+  const seen: Record<string, Record<string, number>> = Object.fromEntries(
+    splits.map((s) => [
+      s,
+      Object.fromEntries(languages.map((l) => [l, (c.queries[s]?.[l] ?? 0) - (c.heldOutQueries[s]?.[l] ?? 0)])),
+    ]),
+  );
   for (const s of splits) {
-    const tables = [['captions', c.captions], ['chunks', c.chunks], ['queries', c.queries]] as [string, Record<string, Record<string, number>>][];
+    const tables = [
+      ['captions', c.captions],
+      ['chunks', c.chunks],
+      ['queries', c.queries],
+    ] as [string, Record<string, Record<string, number>>][];
     if (c.heldOutQueries[s]) tables.push(['queries seen', seen], ['queries held-out', c.heldOutQueries]);
     for (const [name, table] of tables) {
       const row = languages.map((l) => table[s]?.[l] ?? 0);

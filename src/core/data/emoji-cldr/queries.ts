@@ -17,13 +17,25 @@ export interface GeneratedQuery extends QueryRecord {
 
 /** Past times for find_* ('yesterday', 'last month', '3 days ago'); future ones for reminders. */
 export const PAST_TIMES: readonly TimeSpec[] = [
-  { value: 0, unit: 'day' }, { value: -1, unit: 'day' }, { value: -2, unit: 'day' }, { value: -3, unit: 'day' },
-  { value: -1, unit: 'week' }, { value: -2, unit: 'week' }, { value: -1, unit: 'month' }, { value: -3, unit: 'month' },
+  { value: 0, unit: 'day' },
+  { value: -1, unit: 'day' },
+  { value: -2, unit: 'day' },
+  { value: -3, unit: 'day' },
+  { value: -1, unit: 'week' },
+  { value: -2, unit: 'week' },
+  { value: -1, unit: 'month' },
+  { value: -3, unit: 'month' },
   { value: -1, unit: 'year' },
 ];
 export const FUTURE_TIMES: readonly TimeSpec[] = [
-  { value: 30, unit: 'minute' }, { value: 1, unit: 'hour' }, { value: 2, unit: 'hour' }, { value: 1, unit: 'day' },
-  { value: 2, unit: 'day' }, { value: 3, unit: 'day' }, { value: 1, unit: 'week' }, { value: 1, unit: 'month' },
+  { value: 30, unit: 'minute' },
+  { value: 1, unit: 'hour' },
+  { value: 2, unit: 'hour' },
+  { value: 1, unit: 'day' },
+  { value: 2, unit: 'day' },
+  { value: 3, unit: 'day' },
+  { value: 1, unit: 'week' },
+  { value: 1, unit: 'month' },
 ];
 
 const rtfCache = new Map<string, Intl.RelativeTimeFormat>();
@@ -67,7 +79,13 @@ function parseTemplate(template: string, fill: Record<string, string | undefined
  * Intl.Segmenter(lang): where a join without spaces (CJK, Thai, Korean particles) merges a slot edge into a
  * neighbouring word, a space is inserted at that edge.
  */
-export function composeQuery(lang: string, template: string, fill: { object: string; time?: string }, pre = '', post = ''): { text: string; slots: SlotSpan[] } {
+export function composeQuery(
+  lang: string,
+  template: string,
+  fill: { object: string; time?: string },
+  pre = '',
+  post = '',
+): { text: string; slots: SlotSpan[] } {
   const parts: Part[] = [{ lit: pre }, ...parseTemplate(template, fill), { lit: post }];
   const pad = parts.map(() => ({ before: false, after: false }));
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -115,10 +133,25 @@ export interface QueryOptions {
 
 type QueryBase = Omit<QueryRecord, 'type' | 'text' | 'slots' | 'semanticText' | 'intent'>;
 
-function makeQuery(lang: string, pool: TemplatePool, intent: Intent, object: string, rng: ReturnType<typeof rngFor>, base: QueryBase): GeneratedQuery {
+function makeQuery(
+  lang: string,
+  pool: TemplatePool,
+  intent: Intent,
+  object: string,
+  rng: ReturnType<typeof rngFor>,
+  base: QueryBase,
+): GeneratedQuery {
   const template = rng.pick(pool.intents[intent]);
-  const time = template.includes('{time}') ? rng.pick(RETRIEVAL_INTENTS.includes(intent) ? PAST_TIMES : FUTURE_TIMES) : undefined;
-  const { text, slots } = composeQuery(lang, template, { object, time: time && timePhrase(lang, time) }, rng.pick(pool.pre), rng.pick(pool.post));
+  const time = template.includes('{time}')
+    ? rng.pick(RETRIEVAL_INTENTS.includes(intent) ? PAST_TIMES : FUTURE_TIMES)
+    : undefined;
+  const { text, slots } = composeQuery(
+    lang,
+    template,
+    { object, time: time && timePhrase(lang, time) },
+    rng.pick(pool.pre),
+    rng.pick(pool.post),
+  );
   const { subset, ...where } = base;
   return { type: 'query', ...where, text, intent, slots, semanticText: object, subset, ...(time ? { time } : {}) };
 }
@@ -137,7 +170,8 @@ export function generateQueries(o: QueryOptions): GeneratedQuery[] {
   if (!t) throw new Error(`no query templates for language '${o.lang}'`);
   const heldOut = o.heldOut ?? HELD_OUT_SPLITS.includes(o.split);
   const per = o.perConcept ?? 2;
-  const labelsOf = (c: Concept) => c.members.filter((m) => !o.excluded?.has(`${o.lang}/${m.hexcode}`)).map((m) => m.label[o.lang]!);
+  const labelsOf = (c: Concept) =>
+    c.members.filter((m) => !o.excluded?.has(`${o.lang}/${m.hexcode}`)).map((m) => m.label[o.lang]!);
   const out: GeneratedQuery[] = [];
   const twins: GeneratedQuery[] = [];
   for (const c of o.concepts) {
@@ -151,8 +185,21 @@ export function generateQueries(o: QueryOptions): GeneratedQuery[] {
       const intent = RETRIEVAL_INTENTS[i % RETRIEVAL_INTENTS.length]!;
       const object = labels[(offset + i) % labels.length]!;
       const base = { group: c.id, split: o.split, lang: o.lang };
-      out.push(makeQuery(o.lang, t, intent, object, rng, { id: `q/${c.id}/${o.lang}/${i}/${o.split}`, ...base, subset: 'seen' }));
-      if (heldOut) twins.push(makeQuery(o.lang, t.heldOut, intent, object, rngH, { id: `q/${c.id}/${o.lang}/h${i}/${o.split}`, ...base, subset: 'held-out' }));
+      out.push(
+        makeQuery(o.lang, t, intent, object, rng, {
+          id: `q/${c.id}/${o.lang}/${i}/${o.split}`,
+          ...base,
+          subset: 'seen',
+        }),
+      );
+      if (heldOut)
+        twins.push(
+          makeQuery(o.lang, t.heldOut, intent, object, rngH, {
+            id: `q/${c.id}/${o.lang}/h${i}/${o.split}`,
+            ...base,
+            subset: 'held-out',
+          }),
+        );
     }
   }
   const f = o.nonRetrievalFraction ?? 0.2;
@@ -166,8 +213,17 @@ export function generateQueries(o: QueryOptions): GeneratedQuery[] {
     const object = rng.pick(labels);
     const intent = others[k % others.length]!;
     const base = { group: null, split: o.split, lang: o.lang };
-    out.push(makeQuery(o.lang, t, intent, object, rng, { id: `q/none/${o.lang}/${k}/${o.split}`, ...base, subset: 'seen' }));
-    if (heldOut) twins.push(makeQuery(o.lang, t.heldOut, intent, object, rngFor(`${key}/held-out`), { id: `q/none/${o.lang}/h${k}/${o.split}`, ...base, subset: 'held-out' }));
+    out.push(
+      makeQuery(o.lang, t, intent, object, rng, { id: `q/none/${o.lang}/${k}/${o.split}`, ...base, subset: 'seen' }),
+    );
+    if (heldOut)
+      twins.push(
+        makeQuery(o.lang, t.heldOut, intent, object, rngFor(`${key}/held-out`), {
+          id: `q/none/${o.lang}/h${k}/${o.split}`,
+          ...base,
+          subset: 'held-out',
+        }),
+      );
   }
   return [...out, ...twins];
 }

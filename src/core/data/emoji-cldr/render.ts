@@ -15,7 +15,9 @@ export interface RenderedImage {
 
 async function encode(raw: Buffer, width: number, height: number): Promise<RenderedImage> {
   const pixelHash = createHash('sha1').update(raw).digest('hex');
-  const png = await sharp(raw, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 9 }).toBuffer();
+  const png = await sharp(raw, { raw: { width, height, channels: 3 } })
+    .png({ compressionLevel: 9 })
+    .toBuffer();
   return { png, pixelHash };
 }
 
@@ -23,7 +25,10 @@ async function encode(raw: Buffer, width: number, height: number): Promise<Rende
 export async function flattenPng(path: string): Promise<RenderedImage> {
   const { data, info } = await sharp(path, { limitInputPixels: MAX_PIXELS })
     .resize(IMAGE_SIZE, IMAGE_SIZE, { fit: 'contain', background: WHITE })
-    .flatten({ background: WHITE }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    .flatten({ background: WHITE })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return encode(data, info.width, info.height);
 }
 
@@ -31,15 +36,24 @@ export async function flattenPng(path: string): Promise<RenderedImage> {
 export async function renderOpenmoji(svgPath: string): Promise<RenderedImage> {
   let glyph: { data: Buffer; info: { width: number; height: number; channels: 1 | 2 | 3 | 4 } };
   try {
-    glyph = await sharp(svgPath, { density: 144, limitInputPixels: MAX_PIXELS }).trim().raw().toBuffer({ resolveWithObject: true });
+    glyph = await sharp(svgPath, { density: 144, limitInputPixels: MAX_PIXELS })
+      .trim()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
   } catch {
-    glyph = await sharp(svgPath, { density: 144, limitInputPixels: MAX_PIXELS }).raw().toBuffer({ resolveWithObject: true }); // nothing to trim
+    glyph = await sharp(svgPath, { density: 144, limitInputPixels: MAX_PIXELS })
+      .raw()
+      .toBuffer({ resolveWithObject: true }); // nothing to trim
   }
   const pad = (IMAGE_SIZE - OPENMOJI_CONTENT) / 2;
-  const { data, info } = await sharp(glyph.data, { raw: { width: glyph.info.width, height: glyph.info.height, channels: glyph.info.channels } })
+  const { data, info } = await sharp(glyph.data, {
+    raw: { width: glyph.info.width, height: glyph.info.height, channels: glyph.info.channels },
+  })
     .flatten({ background: WHITE })
     .resize(OPENMOJI_CONTENT, OPENMOJI_CONTENT, { fit: 'contain', background: WHITE })
     .extend({ top: pad, bottom: pad, left: pad, right: pad, background: WHITE })
-    .removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return encode(data, info.width, info.height);
 }

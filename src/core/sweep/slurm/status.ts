@@ -64,17 +64,25 @@ export function sweepStatus(sweepId: string, trials: Trial[], runsDir: string): 
     if (isRunFinished(runDir)) return { runId: t.runId, state: 'finished', task };
     const run = readRunJson(runDir);
     const progress = run ? `step ${run.globalStep} of ${run.totalSteps}` : 'not started';
-    if (!sub) return { runId: t.runId, state: 'not submitted', detail: run ? `${run.status} at ${progress}` : undefined };
+    if (!sub)
+      return { runId: t.runId, state: 'not submitted', detail: run ? `${run.status} at ${progress}` : undefined };
     const q = inQueue.get(task!);
     if (q && PENDING.test(q.state)) return { runId: t.runId, state: 'pending', task, detail: q.state.toLowerCase() };
-    if (q) return { runId: t.runId, state: 'running', task, detail: `${q.state.toLowerCase()} on ${q.node}, ${progress}` };
+    if (q)
+      return { runId: t.runId, state: 'running', task, detail: `${q.state.toLowerCase()} on ${q.node}, ${progress}` };
     const record = readTaskRecord(dir, sub.jobId, String(sub.index));
     const slurmState = acct.get(task!);
-    const how = record?.status === 'failed'
-      ? `failed: ${record.error ?? 'no error recorded'}`
-      : record?.status === 'interrupted' || run?.status === 'interrupted'
-        ? `stopped at ${progress} (${slurmState?.toLowerCase() ?? 'cancelled, out of time or preempted'}); submitting again resumes it`
-        : `ended without finishing (${slurmState?.toLowerCase() ?? 'killed, or crashed before it could say'}, ${progress})`;
-    return { runId: t.runId, state: 'failed', task, detail: `${how}; log: ${taskLogPath(dir, sub.jobId, String(sub.index))}` };
+    const how =
+      record?.status === 'failed'
+        ? `failed: ${record.error ?? 'no error recorded'}`
+        : record?.status === 'interrupted' || run?.status === 'interrupted'
+          ? `stopped at ${progress} (${slurmState?.toLowerCase() ?? 'cancelled, out of time or preempted'}); submitting again resumes it`
+          : `ended without finishing (${slurmState?.toLowerCase() ?? 'killed, or crashed before it could say'}, ${progress})`;
+    return {
+      runId: t.runId,
+      state: 'failed',
+      task,
+      detail: `${how}; log: ${taskLogPath(dir, sub.jobId, String(sub.index))}`,
+    };
   });
 }

@@ -62,7 +62,9 @@ export function readSubmission(file: string): Submission {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as Submission;
   } catch (e) {
-    throw new UserError(`${file}: cannot read the sweep submission (${(e as Error).message.split('\n')[0]}); submit the sweep again`);
+    throw new UserError(
+      `${file}: cannot read the sweep submission (${(e as Error).message.split('\n')[0]}); submit the sweep again`,
+    );
   }
 }
 
@@ -74,16 +76,20 @@ export function recordJob(dir: string, job: SubmittedJob): void {
 export function submittedJobs(dir: string): SubmittedJob[] {
   const file = join(dir, 'submissions.jsonl');
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).flatMap((l) => {
-    try {
-      return [JSON.parse(l) as SubmittedJob];
-    } catch {
-      return [];
-    }
-  });
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as SubmittedJob];
+      } catch {
+        return [];
+      }
+    });
 }
 
-export const taskRecordPath = (dir: string, jobId: string, taskId: string) => join(dir, 'tasks', `${jobId}_${taskId}.json`);
+export const taskRecordPath = (dir: string, jobId: string, taskId: string) =>
+  join(dir, 'tasks', `${jobId}_${taskId}.json`);
 export const taskLogPath = (dir: string, jobId: string, taskId: string) => join(dir, 'logs', `${jobId}_${taskId}.out`);
 
 export function writeTaskRecord(dir: string, r: TaskRecord): void {

@@ -29,9 +29,17 @@ export function sbatchArgs(sweepId: string, n: number, dir: string, o: SbatchOpt
   };
   const max = o.maxParallel ? `%${o.maxParallel}` : '';
   return [
-    '--parsable', `--job-name=${jobName(sweepId)}`, `--array=0-${n - 1}${max}`, `--output=${join(dir, 'logs', '%A_%a.out')}`,
-    '--open-mode=append', '--requeue',
-    ...safe('partition', o.partition), ...safe('time', o.time), ...safe('gres', o.gres), ...safe('cpus-per-task', o.cpusPerTask), ...safe('mem', o.mem),
+    '--parsable',
+    `--job-name=${jobName(sweepId)}`,
+    `--array=0-${n - 1}${max}`,
+    `--output=${join(dir, 'logs', '%A_%a.out')}`,
+    '--open-mode=append',
+    '--requeue',
+    ...safe('partition', o.partition),
+    ...safe('time', o.time),
+    ...safe('gres', o.gres),
+    ...safe('cpus-per-task', o.cpusPerTask),
+    ...safe('mem', o.mem),
     ...(o.args ?? []),
   ];
 }
@@ -69,7 +77,10 @@ export async function submitSweep(s: Omit<Submission, 'trials' | 'createdAt'>, t
       throw e;
     }
     const jobId = out.split(';')[0]!.trim();
-    if (!/^\d+$/.test(jobId)) throw new UserError(`sbatch: unexpected answer '${out}' (expected a job id); nothing recorded, check 'squeue --name=${jobName(s.sweepId)}'`);
+    if (!/^\d+$/.test(jobId))
+      throw new UserError(
+        `sbatch: unexpected answer '${out}' (expected a job id); nothing recorded, check 'squeue --name=${jobName(s.sweepId)}'`,
+      );
     recordJob(dir, { jobId, file, runIds: todo.map((t) => t.runId), at: createdAt });
     return { jobId, submitted: todo, before };
   });

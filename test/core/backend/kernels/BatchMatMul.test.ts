@@ -31,7 +31,9 @@ describe('BatchMatMul on wasm (unir override)', () => {
             const a = randT(1, tA ? transposeLast(as) : as);
             const b = randT(2, tB ? transposeLast(bs) : bs);
             if (!withGrads) return [tf.matMul(a, b, tA, tB)];
-            const { value, grads } = tf.valueAndGrads((x: tf.Tensor, y: tf.Tensor) => weightedSum(tf.matMul(x, y, tA, tB)))([a, b]);
+            const { value, grads } = tf.valueAndGrads((x: tf.Tensor, y: tf.Tensor) =>
+              weightedSum(tf.matMul(x, y, tA, tB)),
+            )([a, b]);
             return [tf.matMul(a, b, tA, tB), value, ...grads];
           });
         });

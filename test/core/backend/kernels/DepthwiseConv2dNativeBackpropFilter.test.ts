@@ -21,16 +21,29 @@ describe('DepthwiseConv2dNativeBackpropFilter on wasm', () => {
         const x = randT(5, [2, 7, 6, 3]);
         const dy = randT(6, [...dyShape]);
         const a = { ...attrs, filterShape: [3, 3, 3, 2] };
-        return [tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, a as unknown as tf.NamedAttrMap) as tf.Tensor];
+        return [
+          tf
+            .engine()
+            .runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, a as unknown as tf.NamedAttrMap) as tf.Tensor,
+        ];
       });
     });
   }
 
-  it('dilation 2 equals every 2nd tap of the zero-inserted filter\'s gradient (cpu)', async () => {
+  it("dilation 2 equals every 2nd tap of the zero-inserted filter's gradient (cpu)", async () => {
     // tfjs has no gradient for dilated depthwise convs and cpu's kernel ignores dilations: use the equivalent 5×5 filter.
-    const run = (dilations: number, filterShape: number[]) => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter',
-      { x: randT(5, [2, 7, 6, 3]), dy: randT(6, [2, 7, 6, 6]) },
-      { strides: [1, 1], dilations: [dilations, dilations], pad: 'same', filterShape } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
-    await expectWasmMatchesCpuFormula(() => [run(2, [3, 3, 3, 2])], () => [undilateFilter(run(1, [5, 5, 3, 2]), 2, 3, 3)]);
+    const run = (dilations: number, filterShape: number[]) =>
+      tf
+        .engine()
+        .runKernel('DepthwiseConv2dNativeBackpropFilter', { x: randT(5, [2, 7, 6, 3]), dy: randT(6, [2, 7, 6, 6]) }, {
+          strides: [1, 1],
+          dilations: [dilations, dilations],
+          pad: 'same',
+          filterShape,
+        } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+    await expectWasmMatchesCpuFormula(
+      () => [run(2, [3, 3, 3, 2])],
+      () => [undilateFilter(run(1, [5, 5, 3, 2]), 2, 3, 3)],
+    );
   });
 });

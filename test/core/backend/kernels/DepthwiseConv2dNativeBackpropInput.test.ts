@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disposeBackend } from '../../../../src/core/backend';
-import { dilateFilter, expectWasmMatchesCpu, expectWasmMatchesCpuFormula, randT, startWasmAndCpu, weightedSum } from '../oracle';
+import {
+  dilateFilter,
+  expectWasmMatchesCpu,
+  expectWasmMatchesCpuFormula,
+  randT,
+  startWasmAndCpu,
+  weightedSum,
+} from '../oracle';
 
 beforeAll(startWasmAndCpu);
 afterAll(disposeBackend);
@@ -19,7 +26,8 @@ const depthwiseGrads = (v: (typeof DEPTHWISE_VARIANTS)[number]) => () => {
   const x = randT(1, [2, 7, 6, 3]) as tf.Tensor4D;
   const w = randT(2, [3, 3, 3, v.chMul]) as tf.Tensor4D;
   const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) =>
-    weightedSum(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, v.strides, v.pad)))([x, w]);
+    weightedSum(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, v.strides, v.pad)),
+  )([x, w]);
   return [value, ...grads];
 };
 
@@ -38,8 +46,17 @@ describe('DepthwiseConv2dNativeBackpropInput on wasm', () => {
     // tfjs has no gradient for dilated depthwise convs and cpu's kernel ignores dilations: use the equivalent 5×5 filter.
     const dy = () => randT(3, [2, 7, 6, 6]);
     const filter = () => randT(4, [3, 3, 3, 2]) as tf.Tensor4D;
-    const run = (f: tf.Tensor, dilations: number) => [tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dy(), filter: f },
-      { strides: [1, 1], dilations: [dilations, dilations], pad: 'same', inputShape: [2, 7, 6, 3] } as unknown as tf.NamedAttrMap) as tf.Tensor];
-    await expectWasmMatchesCpuFormula(() => run(filter(), 2), () => run(dilateFilter(filter(), 2), 1));
+    const run = (f: tf.Tensor, dilations: number) => [
+      tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dy(), filter: f }, {
+        strides: [1, 1],
+        dilations: [dilations, dilations],
+        pad: 'same',
+        inputShape: [2, 7, 6, 3],
+      } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    ];
+    await expectWasmMatchesCpuFormula(
+      () => run(filter(), 2),
+      () => run(dilateFilter(filter(), 2), 1),
+    );
   });
 });

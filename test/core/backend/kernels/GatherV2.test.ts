@@ -17,15 +17,39 @@ describe('GatherV2 on wasm (row-copy kernel for axis 0)', () => {
     await expectWasmMatchesCpu(() => {
       const table = randT(1, [11, 6]);
       const flat = tf.tensor1d(ids, 'int32');
-      const { value, grads } = tf.valueAndGrads((t: tf.Tensor) => weightedSum(tf.reshape(tf.gather(t, flat), [2, 3, 4, 6])))([table]);
+      const { value, grads } = tf.valueAndGrads((t: tf.Tensor) =>
+        weightedSum(tf.reshape(tf.gather(t, flat), [2, 3, 4, 6])),
+      )([table]);
       return [tf.gather(table, flat), value, grads[0]!];
     });
   });
 
   it('2-D indices, int32 x, negative axis 0 of a 3-D x: values equal the rows (and cpu)', async () => {
     const f = () => [
-      tf.gather(randT(2, [5, 2, 3]), tf.tensor2d([[4, 0], [0, 2]], [2, 2], 'int32'), -3),
-      tf.gather(tf.tensor2d([[1, 2], [3, 4], [5, 6]], [3, 2], 'int32'), tf.tensor1d([2, 2, 0], 'int32')),
+      tf.gather(
+        randT(2, [5, 2, 3]),
+        tf.tensor2d(
+          [
+            [4, 0],
+            [0, 2],
+          ],
+          [2, 2],
+          'int32',
+        ),
+        -3,
+      ),
+      tf.gather(
+        tf.tensor2d(
+          [
+            [1, 2],
+            [3, 4],
+            [5, 6],
+          ],
+          [3, 2],
+          'int32',
+        ),
+        tf.tensor1d([2, 2, 0], 'int32'),
+      ),
     ];
     await expectWasmMatchesCpu(f, 0);
     const w = await runOn('wasm', f);

@@ -24,10 +24,19 @@ describe('UnsortedSegmentSum on wasm (gradient of gather)', () => {
   it('a (batch, tokens) id matrix and a gather on axis 1 match cpu', async () => {
     await expectWasmMatchesCpu(() => {
       const table = randT(2, [9, 4]);
-      const ids = tf.tensor2d([[0, 8, 8, 2], [2, 2, 5, 0]], [2, 4], 'int32');
+      const ids = tf.tensor2d(
+        [
+          [0, 8, 8, 2],
+          [2, 2, 5, 0],
+        ],
+        [2, 4],
+        'int32',
+      );
       const x = randT(3, [3, 6, 2]);
       const cols = tf.tensor1d([5, 0, 5, 2], 'int32');
-      const g = tf.grads((t: tf.Tensor, u: tf.Tensor) => tf.add(weightedSum(tf.gather(t, ids), 4), weightedSum(tf.gather(u, cols, 1), 5)));
+      const g = tf.grads((t: tf.Tensor, u: tf.Tensor) =>
+        tf.add(weightedSum(tf.gather(t, ids), 4), weightedSum(tf.gather(u, cols, 1), 5)),
+      );
       return g([table, x]);
     });
   });

@@ -11,7 +11,14 @@ const K = 64; // over 48: where the stock kernel's transposed/batched fused path
 const N = 7;
 const ACTIVATIONS = ['linear', 'relu', 'relu6', 'sigmoid', 'leakyrelu', 'elu', 'prelu'] as const;
 
-function fused(batch: number, tA: boolean, tB: boolean, activation: (typeof ACTIVATIONS)[number], biasShape = [N], alphaShape = [N]) {
+function fused(
+  batch: number,
+  tA: boolean,
+  tB: boolean,
+  activation: (typeof ACTIVATIONS)[number],
+  biasShape = [N],
+  alphaShape = [N],
+) {
   const lead = batch === 1 ? [] : [batch];
   const a = tf.mul(randT(1, [...lead, ...(tA ? [K, M] : [M, K])]), 3); // × 3: values reach relu6's cap
   const b = randT(2, [...lead, ...(tB ? [N, K] : [K, N])]);
@@ -36,8 +43,15 @@ describe('_FusedMatMul on wasm (unir override)', () => {
   });
 
   it('prelu weights of shape (M, 1) or (M, N) broadcast as numpy does (wasm reads them modulo their size)', async () => {
-    await expectWasmMatchesCpu(() => [1, 3].flatMap((batch) =>
-      [[M, 1], [M, N], [1, N]].map((alpha) => tf.fused.matMul(fused(batch, false, false, 'prelu', [N], alpha)))));
+    await expectWasmMatchesCpu(() =>
+      [1, 3].flatMap((batch) =>
+        [
+          [M, 1],
+          [M, N],
+          [1, N],
+        ].map((alpha) => tf.fused.matMul(fused(batch, false, false, 'prelu', [N], alpha))),
+      ),
+    );
   });
 
   it('gradients through matmul + bias + relu match cpu, with transposes and a batch', async () => {

@@ -7,7 +7,14 @@ import { startWasmAndCpu } from '../oracle';
 beforeAll(startWasmAndCpu);
 afterAll(disposeBackend);
 
-const ALL = ['UnsortedSegmentSum', 'Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'BatchMatMul', '_FusedMatMul'];
+const ALL = [
+  'UnsortedSegmentSum',
+  'Conv2DBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'BatchMatMul',
+  '_FusedMatMul',
+];
 const funcs = () => ALL.map((k) => tf.getKernel(k, 'wasm')?.kernelFunc);
 
 describe('registerWasmKernels', () => {
@@ -26,7 +33,9 @@ describe('registerWasmKernels', () => {
     expect(registerWasmKernels()).toEqual(ALL);
     expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).not.toBe(stock);
     await tf.setBackend('wasm'); // runs the new kernels' setup
-    expect(tf.tidy(() => Array.from(tf.matMul(tf.ones([2, 3, 4]), tf.ones([2, 5, 4]), false, true).dataSync()))).toEqual(new Array(30).fill(4));
+    expect(
+      tf.tidy(() => Array.from(tf.matMul(tf.ones([2, 3, 4]), tf.ones([2, 5, 4]), false, true).dataSync())),
+    ).toEqual(new Array(30).fill(4));
   });
 
   it('leaves a kernel alone when the wasm package already has its own', () => {

@@ -9,8 +9,9 @@ import { expectWasmMatchesCpu, randT, startWasmAndCpu, weightedSum } from '../or
 beforeAll(startWasmAndCpu);
 afterAll(disposeBackend);
 
-
-const memOf = (t: tf.Tensor) => (tf.backend() as unknown as { dataIdMap: { get(d: object): { memoryOffset: number } } }).dataIdMap.get(t.dataId)!.memoryOffset;
+const memOf = (t: tf.Tensor) =>
+  (tf.backend() as unknown as { dataIdMap: { get(d: object): { memoryOffset: number } } }).dataIdMap.get(t.dataId)!
+    .memoryOffset;
 
 describe('no-copy Identity / Cast / Transpose on wasm', () => {
   it('are active after initBackend', () => {
@@ -18,9 +19,17 @@ describe('no-copy Identity / Cast / Transpose on wasm', () => {
   });
 
   it('clone, same-dtype cast and [0, 1] / (B, 1, N) transposes share memory; real casts and permutations copy', () => {
-    const x = tf.tensor2d([[1.5, -2.5, 3], [4, 5, 6]]);
+    const x = tf.tensor2d([
+      [1.5, -2.5, 3],
+      [4, 5, 6],
+    ]);
     const row = tf.reshape(x, [2, 1, 3]);
-    const outs = { clone: tf.clone(x), cast: tf.cast(x, 'float32'), same: tf.transpose(x, [0, 1]), moveUnit: tf.transpose(row, [0, 2, 1]) };
+    const outs = {
+      clone: tf.clone(x),
+      cast: tf.cast(x, 'float32'),
+      same: tf.transpose(x, [0, 1]),
+      moveUnit: tf.transpose(row, [0, 2, 1]),
+    };
     for (const [k, t] of Object.entries(outs)) expect(memOf(t), k).toBe(memOf(x));
     expect(Array.from(outs.moveUnit.dataSync())).toEqual([1.5, -2.5, 3, 4, 5, 6]);
     expect(outs.moveUnit.shape).toEqual([2, 3, 1]);
@@ -56,7 +65,9 @@ describe('no-copy Identity / Cast / Transpose on wasm', () => {
         const mu = tf.mean(t, -1, true);
         const d = tf.sub(t, mu);
         const n = tf.div(d, tf.sqrt(tf.add(tf.mean(tf.square(d), -1, true), 1e-5)));
-        return weightedSum(tf.add(tf.tanh(n), tf.exp(tf.reshape(tf.transpose(tf.reshape(n, [4, 1, 6]), [0, 2, 1]), [4, 6]))));
+        return weightedSum(
+          tf.add(tf.tanh(n), tf.exp(tf.reshape(tf.transpose(tf.reshape(n, [4, 1, 6]), [0, 2, 1]), [4, 6]))),
+        );
       };
       const { value, grads } = tf.valueAndGrads(f)([x]);
       return [value, grads[0]!];

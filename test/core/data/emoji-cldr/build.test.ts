@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  buildEmojiCldr, COUNTS_FILE, emojiCldrBuildVersion, identicalSets, MANIFEST_FILE, readManifestHeader,
+  buildEmojiCldr,
+  COUNTS_FILE,
+  emojiCldrBuildVersion,
+  identicalSets,
+  MANIFEST_FILE,
+  readManifestHeader,
 } from '../../../../src/core/data/emoji-cldr/build';
 import { loadEmojiCatalog } from '../../../../src/core/data/emoji-cldr/catalog';
 import { flattenPng, renderOpenmoji } from '../../../../src/core/data/emoji-cldr/render';
@@ -15,7 +20,13 @@ const dog = loadEmojiCatalog(['en']).find((e) => e.label.en === 'dog face')!;
 
 async function pixels(png: Buffer) {
   const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
-  return { data, info, at: (x: number, y: number) => [...data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3)] };
+  return {
+    data,
+    info,
+    at: (x: number, y: number) => [
+      ...data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3),
+    ],
+  };
 }
 
 describe('emoji-cldr images', () => {
@@ -23,11 +34,15 @@ describe('emoji-cldr images', () => {
     const img = await renderOpenmoji(dog.images.openmoji!);
     const p = await pixels(img.png);
     expect([p.info.width, p.info.height, p.info.channels]).toEqual([64, 64, 3]);
-    let minX = 64, maxX = -1, minY = 64, maxY = -1;
-    for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) {
-      if (p.at(x, y).every((v) => v >= 250)) continue;
-      [minX, maxX, minY, maxY] = [Math.min(minX, x), Math.max(maxX, x), Math.min(minY, y), Math.max(maxY, y)];
-    }
+    let minX = 64,
+      maxX = -1,
+      minY = 64,
+      maxY = -1;
+    for (let y = 0; y < 64; y++)
+      for (let x = 0; x < 64; x++) {
+        if (p.at(x, y).every((v) => v >= 250)) continue;
+        [minX, maxX, minY, maxY] = [Math.min(minX, x), Math.max(maxX, x), Math.min(minY, y), Math.max(maxY, y)];
+      }
     expect(minX).toBeGreaterThanOrEqual(4);
     expect(maxX).toBeLessThanOrEqual(59);
     expect(minY).toBeGreaterThanOrEqual(4);
@@ -49,9 +64,15 @@ describe('emoji-cldr images', () => {
 
   it('finds sets of identical images per family only', () => {
     const img = (h: string) => ({ png: Buffer.alloc(0), pixelHash: h });
-    const sets = identicalSets(new Map([
-      ['google/A', img('x')], ['google/B', img('x')], ['twitter/A', img('y')], ['twitter/C', img('x')], ['openmoji/A', img('z')],
-    ]));
+    const sets = identicalSets(
+      new Map([
+        ['google/A', img('x')],
+        ['google/B', img('x')],
+        ['twitter/A', img('y')],
+        ['twitter/C', img('x')],
+        ['openmoji/A', img('z')],
+      ]),
+    );
     expect(sets).toEqual([['A', 'B']]);
   });
 });
@@ -60,7 +81,14 @@ describe('buildEmojiCldr', () => {
   it('skips a directory whose manifest header has the current build version (idempotent), reporting its counts', async () => {
     const dir = join(tmp, 'built');
     mkdirSync(dir, { recursive: true });
-    const header = { type: 'header', name: 'emoji-cldr', version: emojiCldrBuildVersion(), languages: ['en'], intents: [], slotLabels: [] };
+    const header = {
+      type: 'header',
+      name: 'emoji-cldr',
+      version: emojiCldrBuildVersion(),
+      languages: ['en'],
+      intents: [],
+      slotLabels: [],
+    };
     writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify(header) + '\n');
     writeFileSync(join(dir, COUNTS_FILE), JSON.stringify({ marker: 1 }));
     const lines: string[] = [];

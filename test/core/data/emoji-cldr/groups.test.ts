@@ -14,8 +14,13 @@ beforeAll(() => {
 
 describe('emoji-cldr catalog', () => {
   it('keeps base emoji only: no flags, no components, no skin-tone variants, no regional indicators', () => {
-    const raw = JSON.parse(readFileSync(join(packageDir('emojibase-data'), 'en', 'data.json'), 'utf8')) as { hexcode: string; group?: number }[];
-    const dropped = new Set(raw.filter((e) => e.group === undefined || e.group === 2 || e.group === 9).map((e) => e.hexcode));
+    const raw = JSON.parse(readFileSync(join(packageDir('emojibase-data'), 'en', 'data.json'), 'utf8')) as {
+      hexcode: string;
+      group?: number;
+    }[];
+    const dropped = new Set(
+      raw.filter((e) => e.group === undefined || e.group === 2 || e.group === 9).map((e) => e.hexcode),
+    );
     expect(dropped.size).toBe(26 + 9 + 270); // regional indicators, components, flags
     expect(catalog.length).toBe(raw.length - dropped.size);
     for (const e of catalog) {
@@ -50,10 +55,11 @@ describe('concept groups', () => {
 
   it('puts every emoji in exactly one concept, and near-duplicates together', () => {
     const owner = new Map<string, string>();
-    for (const c of plan.concepts) for (const m of c.members) {
-      expect(owner.has(m.hexcode), m.hexcode).toBe(false);
-      owner.set(m.hexcode, c.id);
-    }
+    for (const c of plan.concepts)
+      for (const m of c.members) {
+        expect(owner.has(m.hexcode), m.hexcode).toBe(false);
+        owner.set(m.hexcode, c.id);
+      }
     expect(owner.size).toBe(catalog.length);
     const byLabel = (l: string) => owner.get(catalog.find((e) => e.label.en === l)!.hexcode);
     expect(byLabel('man farmer')).toBe('farmer');
@@ -79,7 +85,13 @@ describe('concept groups', () => {
     expect(frac('val')).toBeGreaterThan(0.05);
     expect(frac('val')).toBeLessThan(0.12);
     for (const c of plan.concepts) {
-      expect(c.split).toBe(conceptSplit(c.id, 13, c.members.some((m) => m.images.google || m.images.twitter)));
+      expect(c.split).toBe(
+        conceptSplit(
+          c.id,
+          13,
+          c.members.some((m) => m.images.google || m.images.twitter),
+        ),
+      );
       if (c.members.every((m) => !m.images.google && !m.images.twitter)) expect(c.split).toBe('unseen');
     }
     const again = buildConcepts(catalog, { seed: 13 });
@@ -92,10 +104,15 @@ describe('concept groups', () => {
 describe('emoji-cldr plan', () => {
   it('never lets a group straddle train / val / test-unseen', () => {
     const splits = new Map<string, Set<string>>();
-    for (const r of [...plan.images, ...plan.texts]) splits.set(r.group, (splits.get(r.group) ?? new Set()).add(r.split));
+    for (const r of [...plan.images, ...plan.texts])
+      splits.set(r.group, (splits.get(r.group) ?? new Set()).add(r.split));
     for (const c of plan.concepts) {
       const s = [...(splits.get(c.id) ?? [])].sort();
-      expect(s, c.id).toEqual(splitsOf(c).map((x) => x.split).sort());
+      expect(s, c.id).toEqual(
+        splitsOf(c)
+          .map((x) => x.split)
+          .sort(),
+      );
       const exclusive = s.filter((x) => x !== 'test');
       expect(exclusive.length, c.id).toBe(1);
     }
@@ -124,7 +141,10 @@ describe('emoji-cldr plan', () => {
   it('drops an image identical to one already in its concept and family', () => {
     const c = plan.concepts.find((x) => x.split !== 'unseen' && x.members.filter((m) => m.images.google).length >= 2)!;
     const [a, b] = c.members.filter((m) => m.images.google);
-    const hashes = new Map([[`google/${a!.hexcode}`, 'x'], [`google/${b!.hexcode}`, 'x']]);
+    const hashes = new Map([
+      [`google/${a!.hexcode}`, 'x'],
+      [`google/${b!.hexcode}`, 'x'],
+    ]);
     const p = planEmojiCldr(catalog, { seed: 13, queries: false, imageHashes: hashes });
     expect(p.counts.droppedDuplicateImages).toBe(1);
     expect(p.images.some((i) => i.id === `img/google/${b!.hexcode}`)).toBe(false);

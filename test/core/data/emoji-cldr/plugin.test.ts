@@ -11,15 +11,57 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** A tiny manifest carrying the current build version, so create() finds it up to date and only loads it. */
 function tinyBuild(dir: string) {
-  const header = { type: 'header', name: 'emoji-cldr', version: emojiCldrBuildVersion(), languages: [...EMOJI_CLDR_LANGUAGES], intents: ['find_image', 'play_music'], slotLabels: ['object', 'time'] };
+  const header = {
+    type: 'header',
+    name: 'emoji-cldr',
+    version: emojiCldrBuildVersion(),
+    languages: [...EMOJI_CLDR_LANGUAGES],
+    intents: ['find_image', 'play_music'],
+    slotLabels: ['object', 'time'],
+  };
   const text = 'find me a picture of dog face from last month';
   const records = [
     header,
-    { type: 'image', id: 'img/google/1F436', group: 'dog-face', split: 'train', path: 'images/google/1F436.png', family: 'google' },
-    { type: 'text', id: 'cap/1F436/en/train', group: 'dog-face', split: 'train', lang: 'en', role: 'caption', text: 'dog face' },
-    { type: 'text', id: 'cap/1F436/th/train', group: 'dog-face', split: 'train', lang: 'th', role: 'caption', text: 'หน้าสุนัข' },
-    { type: 'query', id: 'q/dog-face/en/0/train', group: 'dog-face', split: 'train', lang: 'en', text, intent: 'find_image',
-      slots: [{ label: 'object', start: 21, end: 29 }, { label: 'time', start: 35, end: 45 }], semanticText: 'dog face' },
+    {
+      type: 'image',
+      id: 'img/google/1F436',
+      group: 'dog-face',
+      split: 'train',
+      path: 'images/google/1F436.png',
+      family: 'google',
+    },
+    {
+      type: 'text',
+      id: 'cap/1F436/en/train',
+      group: 'dog-face',
+      split: 'train',
+      lang: 'en',
+      role: 'caption',
+      text: 'dog face',
+    },
+    {
+      type: 'text',
+      id: 'cap/1F436/th/train',
+      group: 'dog-face',
+      split: 'train',
+      lang: 'th',
+      role: 'caption',
+      text: 'หน้าสุนัข',
+    },
+    {
+      type: 'query',
+      id: 'q/dog-face/en/0/train',
+      group: 'dog-face',
+      split: 'train',
+      lang: 'en',
+      text,
+      intent: 'find_image',
+      slots: [
+        { label: 'object', start: 21, end: 29 },
+        { label: 'time', start: 35, end: 45 },
+      ],
+      semanticText: 'dog face',
+    },
   ];
   writeFileSync(join(dir, MANIFEST_FILE), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
   writeFileSync(join(dir, COUNTS_FILE), '{}');
@@ -27,7 +69,11 @@ function tinyBuild(dir: string) {
 
 describe('emoji-cldr dataset plugin', () => {
   it('parses {} to its defaults: all 12 languages, build on first use, default root', () => {
-    expect(emojiCldr.configSchema.parse({})).toEqual({ languages: [...EMOJI_CLDR_LANGUAGES], build: true, checkImages: false });
+    expect(emojiCldr.configSchema.parse({})).toEqual({
+      languages: [...EMOJI_CLDR_LANGUAGES],
+      build: true,
+      checkImages: false,
+    });
     expect(emojiCldr.kind).toBe('dataset');
     expect(() => emojiCldr.configSchema.parse({ languages: ['xx'] })).toThrow();
   });
@@ -44,7 +90,9 @@ describe('emoji-cldr dataset plugin', () => {
     mkdirSync(root, { recursive: true });
     tinyBuild(root);
     const lines: string[] = [];
-    const ds = await emojiCldr.create(emojiCldr.configSchema.parse({ root, languages: ['en'] }), { log: (l) => lines.push(l) });
+    const ds = await emojiCldr.create(emojiCldr.configSchema.parse({ root, languages: ['en'] }), {
+      log: (l) => lines.push(l),
+    });
     expect(lines.some((l) => l.includes('up to date'))).toBe(true);
     expect(ds.version).toBe(emojiCldrBuildVersion());
     expect(ds.languages).toEqual(['en']);

@@ -22,15 +22,31 @@ export const de: LanguageTemplates = {
       'stell mir {time} eine Erinnerung: {object}',
       'vergiss nicht, mich {time} an {object} zu erinnern',
     ],
-    play_music: ['spiel das Lied {object}', 'spiel {object}', 'ich möchte {object} hören', 'leg den Song „{object}“ auf'],
+    play_music: [
+      'spiel das Lied {object}',
+      'spiel {object}',
+      'ich möchte {object} hören',
+      'leg den Song „{object}“ auf',
+    ],
   },
   heldOut: {
     pre: ['', 'sag mal, ', 'na, '],
     post: ['', ', vielen Dank', ', wenn möglich'],
     intents: {
-      find_image: ['zeig mir Fotos von {object}', 'such das Foto von {object}, das ich {time} gemacht habe', 'ich suche ein Bild mit {object}'],
-      find_document: ['öffne das Dokument zu {object}', 'wo ist die Datei über {object}, die ich {time} bearbeitet habe', 'zeig mir den Bericht über {object}'],
-      set_reminder: ['sag mir {time} Bescheid wegen {object}', 'ich muss {time} an {object} denken, erinnere mich daran'],
+      find_image: [
+        'zeig mir Fotos von {object}',
+        'such das Foto von {object}, das ich {time} gemacht habe',
+        'ich suche ein Bild mit {object}',
+      ],
+      find_document: [
+        'öffne das Dokument zu {object}',
+        'wo ist die Datei über {object}, die ich {time} bearbeitet habe',
+        'zeig mir den Bericht über {object}',
+      ],
+      set_reminder: [
+        'sag mir {time} Bescheid wegen {object}',
+        'ich muss {time} an {object} denken, erinnere mich daran',
+      ],
       play_music: ['spiel mal {object}', 'kannst du {object} abspielen'],
     },
   },

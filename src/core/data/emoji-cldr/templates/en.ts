@@ -25,14 +25,27 @@ export const en: LanguageTemplates = {
       "don't let me forget {object} {time}",
       'create a reminder: {object}',
     ],
-    play_music: ['play the song {object}', 'put on {object}', 'I want to hear {object}', 'play some music called {object}'],
+    play_music: [
+      'play the song {object}',
+      'put on {object}',
+      'I want to hear {object}',
+      'play some music called {object}',
+    ],
   },
   heldOut: {
     pre: ['', 'well, ', 'excuse me, '],
     post: ['', ' if you can', ', cheers'],
     intents: {
-      find_image: ['get me an image of {object}', 'pull up the {object} picture I saved {time}', "I'm looking for a photo of {object}"],
-      find_document: ['pull up my document on {object}', 'get me the notes about {object} from {time}', 'bring up the report on {object}'],
+      find_image: [
+        'get me an image of {object}',
+        'pull up the {object} picture I saved {time}',
+        "I'm looking for a photo of {object}",
+      ],
+      find_document: [
+        'pull up my document on {object}',
+        'get me the notes about {object} from {time}',
+        'bring up the report on {object}',
+      ],
       set_reminder: ['{time}, remind me about {object}', 'ping me about {object} {time}'],
       play_music: ['can you play {object}', 'start playing {object}'],
     },

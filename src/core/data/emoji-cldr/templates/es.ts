@@ -28,8 +28,16 @@ export const es: LanguageTemplates = {
     pre: ['', 'perdona, ', 'bueno, '],
     post: ['', ', porfa', ' si puedes'],
     intents: {
-      find_image: ['enséñame fotos de {object}', 'busca la foto de {object} que guardé {time}', 'quiero ver una imagen de {object}'],
-      find_document: ['ábreme el archivo sobre {object}', 'busca los apuntes de {object} que tomé {time}', 'muéstrame el informe sobre {object}'],
+      find_image: [
+        'enséñame fotos de {object}',
+        'busca la foto de {object} que guardé {time}',
+        'quiero ver una imagen de {object}',
+      ],
+      find_document: [
+        'ábreme el archivo sobre {object}',
+        'busca los apuntes de {object} que tomé {time}',
+        'muéstrame el informe sobre {object}',
+      ],
       set_reminder: ['avísame {time} de {object}', 'no me dejes olvidar {object} {time}'],
       play_music: ['ponme {object}', 'quiero oír la canción {object}'],
     },

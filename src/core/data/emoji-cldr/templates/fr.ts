@@ -28,8 +28,16 @@ export const fr: LanguageTemplates = {
     pre: ['', 'alors, ', 'excuse-moi, '],
     post: ['', ', merci beaucoup', ' si possible'],
     intents: {
-      find_image: ['affiche-moi les photos de {object}', 'retrouve l’image de {object} que j’ai enregistrée {time}', 'je voudrais voir une image de {object}'],
-      find_document: ['ouvre le fichier sur {object}', 'montre-moi le dossier sur {object} que j’ai modifié {time}', 'affiche le rapport sur {object}'],
+      find_image: [
+        'affiche-moi les photos de {object}',
+        'retrouve l’image de {object} que j’ai enregistrée {time}',
+        'je voudrais voir une image de {object}',
+      ],
+      find_document: [
+        'ouvre le fichier sur {object}',
+        'montre-moi le dossier sur {object} que j’ai modifié {time}',
+        'affiche le rapport sur {object}',
+      ],
       set_reminder: ['préviens-moi {time} pour {object}', 'fais-moi penser à {object} {time}'],
       play_music: ['fais-moi écouter {object}', 'passe {object}'],
     },

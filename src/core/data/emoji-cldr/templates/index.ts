@@ -16,4 +16,17 @@ import { zh } from './zh';
 export type { ChunkParts, LanguageTemplates } from './types';
 
 /** Query and chunk templates, one file per language. */
-export const TEMPLATES: Readonly<Record<EmojiCldrLanguage, LanguageTemplates>> = { en, de, fr, es, it, pl, ru, zh, ja, ko, hi, th };
+export const TEMPLATES: Readonly<Record<EmojiCldrLanguage, LanguageTemplates>> = {
+  en,
+  de,
+  fr,
+  es,
+  it,
+  pl,
+  ru,
+  zh,
+  ja,
+  ko,
+  hi,
+  th,
+};

@@ -27,8 +27,16 @@ export const it: LanguageTemplates = {
     pre: ['', 'scusa, ', 'dai, '],
     post: ['', ', ti prego', ' se puoi'],
     intents: {
-      find_image: ['fammi vedere le foto di {object}', 'trova la foto di {object} che ho salvato {time}', 'vorrei vedere un’immagine di {object}'],
-      find_document: ['aprimi il file su {object}', 'cerca gli appunti su {object} che ho preso {time}', 'mostrami la relazione su {object}'],
+      find_image: [
+        'fammi vedere le foto di {object}',
+        'trova la foto di {object} che ho salvato {time}',
+        'vorrei vedere un’immagine di {object}',
+      ],
+      find_document: [
+        'aprimi il file su {object}',
+        'cerca gli appunti su {object} che ho preso {time}',
+        'mostrami la relazione su {object}',
+      ],
       set_reminder: ['avvisami {time} per {object}', 'non farmi dimenticare {object} {time}'],
       play_music: ['fammi sentire {object}', 'fai partire {object}'],
     },

@@ -25,7 +25,11 @@ export const ja: LanguageTemplates = {
     post: ['', '、お願いします', '。よろしく'],
     intents: {
       find_image: ['{object}の写真を出して', '{time}保存した{object}の画像を見つけて', '{object}の画像が見たい'],
-      find_document: ['{object}のファイルを開いて', '{time}編集した{object}の資料を出して', '{object}のレポートを見せて'],
+      find_document: [
+        '{object}のファイルを開いて',
+        '{time}編集した{object}の資料を出して',
+        '{object}のレポートを見せて',
+      ],
       set_reminder: ['{time}{object}のことを思い出させて', '{object}について{time}お知らせして'],
       play_music: ['{object}をかけて', '「{object}」を流してほしい'],
     },

@@ -13,20 +13,28 @@ export const ko: LanguageTemplates = {
       '{object} 이모지 검색해 줘',
       '{object} 그림 좀 보여줘',
     ],
-    find_document: [
-      '{object} 관련 문서 찾아줘',
-      '{time} 작성한 {object} 메모 열어줘',
-      '{object} 관련 기사 검색해 줘',
+    find_document: ['{object} 관련 문서 찾아줘', '{time} 작성한 {object} 메모 열어줘', '{object} 관련 기사 검색해 줘'],
+    set_reminder: [
+      '{time} {object} 알림 설정해 줘',
+      '{time} {object} 잊지 않게 알려줘',
+      '{object} 리마인더 맞춰 줘, {time}',
     ],
-    set_reminder: ['{time} {object} 알림 설정해 줘', '{time} {object} 잊지 않게 알려줘', '{object} 리마인더 맞춰 줘, {time}'],
     play_music: ['{object} 노래 틀어줘', '{object} 재생해 줘', '{object} 노래 듣고 싶어'],
   },
   heldOut: {
     pre: ['', '있잖아, ', '잠깐만, '],
     post: ['', ', 감사합니다', ' 빨리'],
     intents: {
-      find_image: ['{object} 이미지 보여줄래', '{time} 저장해 둔 {object} 이미지 띄워 줘', '{object} 사진 있으면 보여 줘'],
-      find_document: ['{object} 관련 파일 열어 줘', '{time} 수정한 {object} 문서 찾아 줘', '{object} 보고서 좀 띄워 줘'],
+      find_image: [
+        '{object} 이미지 보여줄래',
+        '{time} 저장해 둔 {object} 이미지 띄워 줘',
+        '{object} 사진 있으면 보여 줘',
+      ],
+      find_document: [
+        '{object} 관련 파일 열어 줘',
+        '{time} 수정한 {object} 문서 찾아 줘',
+        '{object} 보고서 좀 띄워 줘',
+      ],
       set_reminder: ['{time} {object} 챙기라고 알려 줘', '{object} 일정 {time} 다시 알려 줘'],
       play_music: ['{object} 노래 좀 틀어 줄래', '{object} 음악 켜 줘'],
     },

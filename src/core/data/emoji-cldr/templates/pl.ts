@@ -28,8 +28,16 @@ export const pl: LanguageTemplates = {
     pre: ['', 'przepraszam, ', 'dobra, '],
     post: ['', ', z góry dzięki', ' jeśli możesz'],
     intents: {
-      find_image: ['pokaż mi emoji {object}', 'znajdź zdjęcie „{object}”, które zapisałem {time}', 'chcę zobaczyć obrazek „{object}”'],
-      find_document: ['otwórz plik „{object}”', 'pokaż dokument „{object}”, który edytowałem {time}', 'pokaż raport „{object}”'],
+      find_image: [
+        'pokaż mi emoji {object}',
+        'znajdź zdjęcie „{object}”, które zapisałem {time}',
+        'chcę zobaczyć obrazek „{object}”',
+      ],
+      find_document: [
+        'otwórz plik „{object}”',
+        'pokaż dokument „{object}”, który edytowałem {time}',
+        'pokaż raport „{object}”',
+      ],
       set_reminder: ['daj mi znać {time} w sprawie: {object}', 'nie daj mi zapomnieć o „{object}” {time}'],
       play_music: ['zagraj „{object}”', 'odtwórz piosenkę {object}'],
     },

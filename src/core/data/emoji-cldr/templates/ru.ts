@@ -28,8 +28,16 @@ export const ru: LanguageTemplates = {
     pre: ['', 'извини, ', 'ну, '],
     post: ['', ', будь добр', ' если можно'],
     intents: {
-      find_image: ['покажи эмодзи {object}', 'найди фото «{object}», которое я сохранил {time}', 'хочу посмотреть картинку «{object}»'],
-      find_document: ['открой файл «{object}»', 'найди документ «{object}», который я правил {time}', 'покажи отчёт «{object}»'],
+      find_image: [
+        'покажи эмодзи {object}',
+        'найди фото «{object}», которое я сохранил {time}',
+        'хочу посмотреть картинку «{object}»',
+      ],
+      find_document: [
+        'открой файл «{object}»',
+        'найди документ «{object}», который я правил {time}',
+        'покажи отчёт «{object}»',
+      ],
       set_reminder: ['дай знать {time}: {object}', 'не дай мне забыть «{object}» {time}'],
       play_music: ['сыграй «{object}»', 'запусти песню {object}'],
     },

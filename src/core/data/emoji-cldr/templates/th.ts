@@ -7,17 +7,8 @@ export const th: LanguageTemplates = {
   pre: ['', '', 'เอ่อ ', 'นี่ ', 'ขอโทษนะ '],
   post: ['', '', 'ครับ', 'ค่ะ', 'นะ', ' ขอบคุณ'],
   intents: {
-    find_image: [
-      'หารูป{object}ให้หน่อย',
-      'ขอดูรูป{object}ที่ถ่ายไว้{time}',
-      'ค้นหาอีโมจิ{object}',
-      'อยากได้รูป{object}',
-    ],
-    find_document: [
-      'หาเอกสารเกี่ยวกับ{object}',
-      'เปิดโน้ตเรื่อง{object}ที่เขียนไว้{time}',
-      'ค้นหาบทความเรื่อง{object}',
-    ],
+    find_image: ['หารูป{object}ให้หน่อย', 'ขอดูรูป{object}ที่ถ่ายไว้{time}', 'ค้นหาอีโมจิ{object}', 'อยากได้รูป{object}'],
+    find_document: ['หาเอกสารเกี่ยวกับ{object}', 'เปิดโน้ตเรื่อง{object}ที่เขียนไว้{time}', 'ค้นหาบทความเรื่อง{object}'],
     set_reminder: ['เตือนฉัน{time}เรื่อง{object}', 'ตั้งเตือน{object} {time}', '{time}ช่วยเตือนเรื่อง{object}ด้วย'],
     play_music: ['เปิดเพลง{object}', 'เล่นเพลง{object}ให้ฟังหน่อย', 'อยากฟังเพลง{object}'],
   },

@@ -12,11 +12,7 @@ export const zh: LanguageTemplates = {
       '搜索{object}的表情',
       '我要{object}这个表情',
     ],
-    find_document: [
-      '找一下关于{object}的文档',
-      '打开我{time}写的{object}笔记',
-      '搜一下介绍{object}的文章',
-    ],
+    find_document: ['找一下关于{object}的文档', '打开我{time}写的{object}笔记', '搜一下介绍{object}的文章'],
     set_reminder: ['{time}提醒我{object}', '帮我设个提醒：{time}，{object}', '别忘了{time}提醒我{object}'],
     play_music: ['播放歌曲《{object}》', '放一首{object}', '我想听《{object}》'],
   },
