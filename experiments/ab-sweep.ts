@@ -1,6 +1,6 @@
 // ab-sweep — stage-3 weights: a (query–chunk InfoNCE) × b (NLU losses), grid 3 × 3, a screen with seeds 1–3
-// (27 trials ≈ 55 min; heatmaps + T2I/T2T Pareto front in the sweep report); its best point is then re-run against
-// the default (a 0.5, b 0.3) with seeds 1–5 in experiments/ab-confirm.ts.
+// (27 trials ≈ 55 min; heatmaps + T2I/T2T Pareto front in the sweep report). A screen: pick the best point on
+// val-design, then confirm it against the default (a 0.5, b 0.3) with a two-arm copy of this file at seeds 1–5.
 import { defineSweep } from '../src/core/sweep/sweep';
 import { SCALE_FIXED } from './sweeps/scale';
 
