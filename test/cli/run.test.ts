@@ -281,5 +281,5 @@ describe('unir run', () => {
     expect(unir(['run', '--resume', crashed]).stderr).toBe(
       `unir: ${crashed}: this run already finished; start a new one with 'unir run smoke'\n`,
     );
-  });
+  }, 600_000); // two smoke runs and a resume: ≈ 40 s idle, minutes on a loaded machine
 });
