@@ -9,6 +9,7 @@ export {
   sweep,
   type ExperimentRun,
   type RunExperimentOptions,
+  type SweepOptions,
   type SweepOutcome,
 } from './experiments';
 export { search, umap, type NotebookSearchOptions, type UmapView } from './explore';

@@ -18,7 +18,12 @@ import { loadSweep } from '../core/sweep/load-sweep';
 import { overridesSlug, type Overrides } from '../core/config/overrides';
 import { runTrials, type TrialOutcome } from '../core/sweep/run-sweep';
 import { writeSweepReport, type PointSummary } from '../core/sweep/sweep-report';
-import { expandSweep, SweepSchema, type SweepInput } from '../core/sweep/sweep';
+import { expandSweep, SweepSchema, type SweepInput, type Trial } from '../core/sweep/sweep';
+import { requireSlurmClient } from '../core/sweep/slurm/slurm-cli';
+import { waitForSweep } from '../core/sweep/slurm/status';
+import { submitSweep } from '../core/sweep/slurm/submit';
+import type { SbatchOptions } from '../core/sweep/slurm/submission';
+import { findExperimentFile } from '../core/config/load';
 import { resumeRun, runExperiment as runResolved } from '../core/train/run';
 import { registry } from '../plugins';
 import { notebookLog } from './show';
@@ -105,14 +110,20 @@ export interface SweepOutcome {
  * trials, and writes its report under <runsDir>/sweep-<id>/. Plugins registered in the notebook are not
  * visible to the child processes: sweep built-ins or experiment files only.
  */
-export async function sweep(
-  fileOrSpec: string | SweepInput,
-  o: { parallel?: number; runsDir?: string } = {},
-): Promise<SweepOutcome> {
+export async function sweep(fileOrSpec: string | SweepInput, o: SweepOptions = {}): Promise<SweepOutcome> {
   const spec = typeof fileOrSpec === 'string' ? (await loadSweep(fileOrSpec)).spec : SweepSchema.parse(fileOrSpec);
   const trials = expandSweep(spec);
   const runsDir = resolve(o.runsDir ?? defaultRunsDir());
-  const outcomes = await runTrials(trials, { base: spec.base, runsDir, parallel: o.parallel, log: notebookLog });
+  const outcomes =
+    o.executor === 'slurm'
+      ? await slurmTrials(spec.id, spec.base, trials, runsDir, o)
+      : await runTrials(trials, {
+          base: spec.base,
+          runsDir,
+          parallel: o.parallel,
+          plugins: o.plugins,
+          log: notebookLog,
+        });
   const failed = outcomes.filter((x) => x.status === 'failed');
   if (failed.length)
     throw new Error(
@@ -138,6 +149,56 @@ export async function sweep(
   };
   const r = writeSweepReport(spec, trials, runsDir, join(runsDir, `sweep-${spec.id}`), table, headlines);
   return { figures: r.figures, points: r.points, table, outcomes, html: r.html };
+}
+
+export interface SweepOptions {
+  /** local (default): trials as child processes here, `parallel` at a time. slurm: one sbatch job array (as
+   * `unir sweep --executor slurm --wait`): the call returns when no trial is queued. */
+  executor?: 'local' | 'slurm';
+  parallel?: number;
+  runsDir?: string;
+  /** slurm: the run store the cluster tasks record finished trials in (default <runsDir>/unir.duckdb). */
+  db?: string;
+  /** slurm: sbatch options (partition, time, gres, cpusPerTask, mem, args); `parallel` is the array's %N. */
+  slurm?: Omit<SbatchOptions, 'maxParallel'>;
+  /** Plugin modules every trial imports (paths or packages). Plugins registered in a cell live in this kernel only,
+   * so trials in other processes cannot see them: put them in a module and name it here. */
+  plugins?: string[];
+}
+
+/** Submits the unfinished trials as one Slurm job array, waits until none is queued, and reports each trial's state. */
+async function slurmTrials(
+  sweepId: string,
+  base: string,
+  trials: Trial[],
+  runsDir: string,
+  o: SweepOptions,
+): Promise<TrialOutcome[]> {
+  requireSlurmClient();
+  const r = await submitSweep(
+    {
+      sweepId,
+      base: findExperimentFile(base),
+      runsDir,
+      db: resolve(o.db ?? join(runsDir, 'unir.duckdb')),
+      plugins: o.plugins ?? [],
+      sbatch: { ...o.slurm, maxParallel: o.parallel },
+    },
+    trials,
+  );
+  notebookLog(
+    r.jobId
+      ? `sweep ${sweepId}: submitted job array ${r.jobId} (${r.submitted.length} tasks)`
+      : `sweep ${sweepId}: nothing to submit`,
+  );
+  const st = await waitForSweep(sweepId, trials, runsDir, (line) => notebookLog(`sweep ${sweepId}: ${line}`));
+  return trials.map(
+    (trial, i): TrialOutcome => ({
+      trial,
+      status: st[i]!.state === 'finished' ? 'finished' : 'failed',
+      lastLines: st[i]!.detail,
+    }),
+  );
 }
 
 /**

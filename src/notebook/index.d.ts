@@ -87,10 +87,20 @@ export interface SweepOutcome {
   outcomes: { trial: { runId: string }; status: string }[];
   html: string;
 }
-export declare function sweep(
-  fileOrSpec: string | SweepSpecInput,
-  o?: { parallel?: number; runsDir?: string },
-): Promise<SweepOutcome>;
+export interface SweepOptions {
+  /** local (default): trials as processes here, `parallel` at a time; slurm: one sbatch job array, returns when
+   * no trial is queued (like `unir sweep --executor slurm --wait`). */
+  executor?: 'local' | 'slurm';
+  parallel?: number;
+  runsDir?: string;
+  /** slurm: the run store cluster tasks record finished trials in (default <runsDir>/unir.duckdb). */
+  db?: string;
+  /** slurm: sbatch options; `parallel` is the array's %N. */
+  slurm?: { partition?: string; time?: string; gres?: string; cpusPerTask?: number; mem?: string; args?: string[] };
+  /** Plugin modules every trial imports: plugins registered in a cell stay in this kernel, trials cannot see them. */
+  plugins?: string[];
+}
+export declare function sweep(fileOrSpec: string | SweepSpecInput, o?: SweepOptions): Promise<SweepOutcome>;
 
 export interface SlotSpan {
   label: string;

@@ -267,4 +267,39 @@ describe('unir sweep --executor slurm', () => {
       `slurm.test timings:\n  ${timings.join('\n  ')}\n--status after the cancel:\n${cancelledStatus}--status at the end:\n${final.stdout}`,
     );
   }, 1_200_000);
+
+  it("the notebook API's sweep({ executor: 'slurm' }) submits, waits and returns the table; trials end with the local executor's numbers", async () => {
+    requireCluster();
+    const { sweep } = await import('../../src/notebook/api');
+    const nbId = `${id}nb`;
+    const runsDir = join(tmp, 'notebook-runs');
+    submitted = true;
+    const out = await sweep(
+      {
+        id: nbId,
+        question: 'the notebook path to the cluster',
+        base: 'smoke',
+        params: { 'optimizer.lr': [0.003] },
+        seeds: [1, 2],
+        fixed: {
+          'curriculum.steps': { stage1: 2, stage2: 1, stage3: 1 },
+          'data.batchSize': 8,
+          'data.maxGroups': { train: 8, val: 4, test: 4 },
+          checkpointEvery: 1,
+        },
+      },
+      { executor: 'slurm', runsDir, slurm: { cpusPerTask: 1 } },
+    );
+    expect(out.outcomes.map((o) => o.status)).toEqual(['finished', 'finished']);
+    expect(out.table.rows.map((r) => r[0])).toEqual([`${nbId}--lr=0.003--s1`, `${nbId}--lr=0.003--s2`]);
+    expect(existsSync(out.html)).toBe(true);
+    // the same trials as the previous test's local executor (same point and seeds, one thread; tests in a file run in
+    // order): the same final numbers
+    for (const s of [1, 2]) {
+      const final = (dir: string, run: string) => readJson<{ final: unknown }>(join(dir, run, 'metrics.json')).final;
+      expect(final(runsDir, `${nbId}--lr=0.003--s${s}`)).toEqual(
+        final(join(tmp, 'local-runs'), `${id}--lr=0.003--s${s}`),
+      );
+    }
+  }, 600_000);
 });

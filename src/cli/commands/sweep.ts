@@ -7,7 +7,7 @@ import { DEFAULT_DB } from '../../core/store/store';
 import { loadSweep, validateTrials } from '../../core/sweep/load-sweep';
 import { runTrials, trialArgs, trialFinished } from '../../core/sweep/run-sweep';
 import { requireSlurmClient } from '../../core/sweep/slurm/slurm-cli';
-import { sweepStatus, type TrialStatus } from '../../core/sweep/slurm/status';
+import { sweepStatus, waitForSweep, type TrialStatus } from '../../core/sweep/slurm/status';
 import { submitSweep } from '../../core/sweep/slurm/submit';
 import type { SbatchOptions } from '../../core/sweep/slurm/submission';
 import { writeSweepReport } from '../../core/sweep/sweep-report';
@@ -157,19 +157,7 @@ so re-running an interrupted sweep runs only what is missing.
           : `sweep ${spec.id}: nothing to submit (${done} finished, ${queued} queued)`,
       );
       if (!values.wait) return 0;
-      let st = sweepStatus(spec.id, trials, runsDir);
-      for (
-        let last = '';
-        st.some((s) => s.state === 'pending' || s.state === 'running');
-        st = sweepStatus(spec.id, trials, runsDir)
-      ) {
-        const line = ['finished', 'running', 'pending', 'failed']
-          .map((k) => `${st.filter((s) => s.state === k).length} ${k}`)
-          .join(', ');
-        if (line !== last) console.log(`sweep ${spec.id}: ${line}`);
-        last = line;
-        await new Promise((res) => setTimeout(res, 2000));
-      }
+      const st = await waitForSweep(spec.id, trials, runsDir, (line) => console.log(`sweep ${spec.id}: ${line}`));
       const { recorded, html } = await publish(spec, trials, runsDir, db, values.report);
       console.log(`sweep ${spec.id}:\n${statusTable(st)}\n${recorded.length} recorded in ${db}\nreport: ${html}`);
       return st.every((s) => s.state === 'finished') ? 0 : 1;

@@ -86,3 +86,27 @@ export function sweepStatus(sweepId: string, trials: Trial[], runsDir: string): 
     };
   });
 }
+
+/**
+ * Polls the sweep's status every `pollMs` until no trial is pending or running; `onChange` gets a one-line summary
+ * ("2 finished, 1 running, 1 pending, 0 failed") whenever it changes. Returns the final status per trial.
+ */
+export async function waitForSweep(
+  sweepId: string,
+  trials: Trial[],
+  runsDir: string,
+  onChange: (line: string) => void,
+  pollMs = 2000,
+): Promise<TrialStatus[]> {
+  let last = '';
+  for (;;) {
+    const st = sweepStatus(sweepId, trials, runsDir);
+    const line = (['finished', 'running', 'pending', 'failed'] as const)
+      .map((k) => `${st.filter((s) => s.state === k).length} ${k}`)
+      .join(', ');
+    if (line !== last) onChange(line);
+    last = line;
+    if (!st.some((s) => s.state === 'pending' || s.state === 'running')) return st;
+    await new Promise((res) => setTimeout(res, pollMs));
+  }
+}
