@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -268,19 +277,21 @@ describe('unir sweep --executor slurm', () => {
     );
   }, 1_200_000);
 
-  it("the notebook API's sweep({ executor: 'slurm' }) submits, waits and returns the table; trials end with the local executor's numbers", async () => {
+  it("the notebook API's sweep({ executor: 'slurm' }) submits, waits and returns the table; a plugin module follows the trials to the cluster", async () => {
     requireCluster();
     const { sweep } = await import('../../src/notebook/api');
     const nbId = `${id}nb`;
     const runsDir = join(tmp, 'notebook-runs');
+    const module = join(tmp, 'triplet-margin.mts'); // a plugin module outside the checkout (test/cli/plugin-module.test.ts)
+    copyFileSync('test/fixtures/plugins/triplet-margin.mts', module);
     submitted = true;
     const out = await sweep(
       {
         id: nbId,
         question: 'the notebook path to the cluster',
         base: 'smoke',
-        params: { 'optimizer.lr': [0.003] },
-        seeds: [1, 2],
+        params: { 'curriculum.stages.stage1.terms.ti.loss': ['info-nce', 'triplet-margin'] },
+        seeds: [1],
         fixed: {
           'curriculum.steps': { stage1: 2, stage2: 1, stage3: 1 },
           'data.batchSize': 8,
@@ -288,18 +299,29 @@ describe('unir sweep --executor slurm', () => {
           checkpointEvery: 1,
         },
       },
-      { executor: 'slurm', runsDir, slurm: { cpusPerTask: 1 } },
+      { executor: 'slurm', runsDir, slurm: { cpusPerTask: 1 }, plugins: [module] },
     );
     expect(out.outcomes.map((o) => o.status)).toEqual(['finished', 'finished']);
-    expect(out.table.rows.map((r) => r[0])).toEqual([`${nbId}--lr=0.003--s1`, `${nbId}--lr=0.003--s2`]);
+    const [builtin, custom] = out.table.rows.map((r) => r[0] as string);
+    expect([builtin, custom]).toEqual([`${nbId}--loss=info-nce--s1`, `${nbId}--loss=triplet-margin--s1`]);
     expect(existsSync(out.html)).toBe(true);
-    // the same trials as the previous test's local executor (same point and seeds, one thread; tests in a file run in
-    // order): the same final numbers
-    for (const s of [1, 2]) {
-      const final = (dir: string, run: string) => readJson<{ final: unknown }>(join(dir, run, 'metrics.json')).final;
-      expect(final(runsDir, `${nbId}--lr=0.003--s${s}`)).toEqual(
-        final(join(tmp, 'local-runs'), `${id}--lr=0.003--s${s}`),
-      );
+    // the built-in arm is the previous test's local lr=0.003 trial (smoke's default lr, the same loss, one thread;
+    // tests in a file run in order): the same final numbers
+    const final = (dir: string, run: string) => readJson<{ final: unknown }>(join(dir, run, 'metrics.json')).final;
+    expect(final(runsDir, builtin!)).toEqual(final(join(tmp, 'local-runs'), `${id}--lr=0.003--s1`));
+    // the custom arm trained the module's loss on the node: recorded in config.json, logged within its bounds
+    expect(JSON.stringify(readJson<{ plugins: unknown }>(join(runsDir, custom!, 'config.json')).plugins)).toContain(
+      module,
+    );
+    const stage1 = readFileSync(join(runsDir, custom!, 'history.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { stage: string; losses: Record<string, number> })
+      .filter((e) => e.stage === 'stage1');
+    expect(stage1).toHaveLength(2);
+    for (const e of stage1) {
+      expect(e.losses.ti).toBeGreaterThanOrEqual(0);
+      expect(e.losses.ti).toBeLessThanOrEqual(2.2);
     }
   }, 600_000);
 });
