@@ -1,5 +1,5 @@
 // Builds the default dataset into data/emoji-cldr/: `node bin/run-ts.mjs scripts/build-emoji-cldr.ts [--force] [--out DIR]`.
-import { buildEmojiCldr } from '../src/core/data/emoji-cldr/build';
+import { buildEmojiCldr } from '../src/plugins/datasets/emoji-cldr/build';
 
 const args = process.argv.slice(2);
 const out = args.includes('--out') ? args[args.indexOf('--out') + 1] : undefined;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatCounts, type EmojiCldrCounts } from '../../src/core/data/emoji-cldr/plan';
+import { formatCounts, type EmojiCldrCounts } from '../../src/plugins/datasets/emoji-cldr/plan';
 import { umapFigures, type MapPoint } from '../../src/core/umap/page';
 import { shortenRunId as notebookRunId } from '../../src/core/run/run-id';
 import { registerPlugin } from '../../src/notebook/experiments';

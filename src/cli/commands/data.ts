@@ -6,11 +6,10 @@ import { countRecords, describeRecords, formatCountTable } from '../../core/data
 import { parseFlags, type CliCommand } from '../command';
 
 const SUBCOMMANDS = ['validate', 'build', 'stats'] as const;
-const BUILDABLE = ['emoji-cldr'];
 
 const usage = `Usage:
   unir data validate <manifest.jsonl> [--no-images] [--image-root DIR] [--experiment NAME|FILE] [--json]
-  unir data build [emoji-cldr] [--force] [--out DIR]
+  unir data build [DATASET] [--force] [--out DIR]
   unir data stats <manifest.jsonl> [--json]
 
 validate  checks every line of a manifest (format: data-cards/FORMAT.md) and prints each problem as
@@ -22,8 +21,9 @@ validate  checks every line of a manifest (format: data-cards/FORMAT.md) and pri
           manifest as its dataset: the splits it trains and evaluates on (data.evalSplit, data.testSplit),
           its languages, and what its stages need (pairs, ≥ 2 intents for intent losses, ≥ 2 groups for
           in-batch negatives); when clean it prints the data the run would use, with chance R@10.
-build     builds the default dataset emoji-cldr from the npm packages (default into data/emoji-cldr/;
-          skipped when an up-to-date build exists, unless --force).
+build     builds a dataset whose plugin has a builder (default emoji-cldr, from the npm packages, into
+          data/emoji-cldr/); skipped when an up-to-date build exists, unless --force. Your dataset plugin
+          gets the command by defining build({ outDir, force, log }).
 stats     counts per split × kind × language, groups, image families, intents, slots, text lengths
           (images are not decoded).
   --json  machine-readable output on stdout`;
@@ -167,26 +167,28 @@ async function stats(argv: string[]): Promise<number> {
   return 0;
 }
 
-interface EmojiCldrBuild {
-  buildEmojiCldr(opts: {
-    outDir?: string;
-    force?: boolean;
-    log?: (line: string) => void;
-  }): Promise<{ manifestPath: string; counts: unknown }>;
-}
-
 async function build(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags('data build', argv, {
     force: { type: 'boolean' },
     out: { type: 'string' },
   });
+  const { registry } = await import('../../plugins');
+  const datasets = registry().registered('dataset');
+  const buildable = datasets.filter((p) => p.build).map((p) => p.id);
   const [name = 'emoji-cldr', ...extra] = positionals;
-  if (!BUILDABLE.includes(name) || extra.length) {
-    throw new UserError(`data build: unknown dataset '${extra[0] ?? name}'; buildable: ${BUILDABLE.join(', ')}`);
+  const plugin = datasets.find((p) => p.id === name);
+  if (extra.length || !plugin?.build) {
+    const near = plugin || extra.length ? undefined : didYouMean(name, buildable);
+    const what = extra.length
+      ? `unknown dataset '${extra[0]}' (one dataset at a time)`
+      : plugin
+        ? `'${name}' is read from a manifest, not built`
+        : `unknown dataset '${name}'`;
+    throw new UserError(
+      `data build: ${what}; buildable: ${buildable.join(', ')}${near ? `; did you mean '${near}'?` : ''}`,
+    );
   }
-  // Loaded on demand: the builder pulls in the emoji packages, which validate/stats do not need.
-  const { buildEmojiCldr } = (await import('../../core/data/emoji-cldr/build')) as EmojiCldrBuild;
-  const r = await buildEmojiCldr({ outDir: values.out, force: values.force, log: (line) => console.log(line) });
+  const r = await plugin.build({ outDir: values.out, force: values.force, log: (line) => console.log(line) });
   console.log(`manifest: ${r.manifestPath}`);
   return 0;
 }

@@ -60,7 +60,16 @@ export type DatasetPlugin<S extends z.ZodType = z.ZodType> = Plugin<
   Promise<Dataset>
 > & {
   readonly card?: string;
+  /** Datasets made from sources (not a manifest someone hands you): writes the dataset into `outDir` (its default
+   * folder when absent), skipping an up-to-date build unless `force`; `unir data build <id>` calls it. */
+  readonly build?: (o: DatasetBuildOptions) => Promise<{ manifestPath: string; skipped?: boolean }>;
 };
+
+export interface DatasetBuildOptions {
+  outDir?: string;
+  force?: boolean;
+  log?: (line: string) => void;
+}
 
 const define = pluginDefiner('dataset')<DatasetContext | undefined, Promise<Dataset>>();
 
@@ -68,8 +77,14 @@ const define = pluginDefiner('dataset')<DatasetContext | undefined, Promise<Data
 export function defineDataset<const Id extends string, S extends z.ZodType>(
   p: Omit<DatasetPlugin<S>, 'kind' | 'id'> & { id: Id },
 ): DatasetPlugin<S> & { readonly id: Id } {
-  const { card, ...rest } = p;
-  return Object.freeze({ ...define(rest), ...(card ? { card } : {}) }) as DatasetPlugin<S> & { readonly id: Id };
+  const { card, build, ...rest } = p;
+  return Object.freeze({
+    ...define(rest),
+    ...(card ? { card } : {}),
+    ...(build ? { build } : {}),
+  }) as DatasetPlugin<S> & {
+    readonly id: Id;
+  };
 }
 
 /** The data card of a dataset plugin, relative to the repository root. */

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../../core/errors';
-import { buildEmojiCldr, defaultEmojiCldrDir, MANIFEST_FILE } from '../../core/data/emoji-cldr/build';
-import { EMOJI_CLDR_LANGUAGES } from '../../core/data/emoji-cldr/languages';
+import { buildEmojiCldr, defaultEmojiCldrDir, MANIFEST_FILE } from './emoji-cldr/build';
+import { EMOJI_CLDR_LANGUAGES } from './emoji-cldr/languages';
 import { defineDataset } from '../../core/data/dataset';
 import { loadManifestDataset } from '../../core/data/load-manifest';
 
@@ -40,6 +40,7 @@ export const emojiCldr = defineDataset({
       .describe('build (or rebuild an outdated build) on first use; false: the manifest must exist'),
     checkImages: z.boolean().default(false).describe('decode every image at load (the build wrote them; slow)'),
   }),
+  build: (o) => buildEmojiCldr(o),
   async create(config, ctx) {
     const root = config.root ?? defaultEmojiCldrDir();
     const manifestPath = join(root, MANIFEST_FILE);

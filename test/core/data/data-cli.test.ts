@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { COUNTS_FILE, MANIFEST_FILE, emojiCldrBuildVersion } from '../../../src/core/data/emoji-cldr/build';
+import { COUNTS_FILE, MANIFEST_FILE, emojiCldrBuildVersion } from '../../../src/plugins/datasets/emoji-cldr/build';
 import { unir } from '../../helpers/cli';
 
 const BROKEN = 'test/fixtures/manifests/broken/manifest.jsonl';

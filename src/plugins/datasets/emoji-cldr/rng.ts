@@ -1,4 +1,4 @@
-import { hash32, mulberry32 } from '../../rng';
+import { hash32, mulberry32 } from '../../../core/rng';
 
 export { hash32, mulberry32 };
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { UserError } from '../../errors';
+import { UserError } from '../../../core/errors';
 import { EMOJI_CLDR_LANGUAGES, type Family } from './languages';
 
 const requireHere = createRequire(__filename);

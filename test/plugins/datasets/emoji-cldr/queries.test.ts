@@ -1,16 +1,20 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadEmojiCatalog, type EmojiEntry } from '../../../../src/core/data/emoji-cldr/catalog';
-import { EMOJI_CLDR_LANGUAGES, INTENTS, RETRIEVAL_INTENTS } from '../../../../src/core/data/emoji-cldr/languages';
-import { formatCounts, planEmojiCldr, type EmojiCldrPlan } from '../../../../src/core/data/emoji-cldr/plan';
+import { loadEmojiCatalog, type EmojiEntry } from '../../../../src/plugins/datasets/emoji-cldr/catalog';
+import {
+  EMOJI_CLDR_LANGUAGES,
+  INTENTS,
+  RETRIEVAL_INTENTS,
+} from '../../../../src/plugins/datasets/emoji-cldr/languages';
+import { formatCounts, planEmojiCldr, type EmojiCldrPlan } from '../../../../src/plugins/datasets/emoji-cldr/plan';
 import {
   composeQuery,
   FUTURE_TIMES,
   generateQueries,
   PAST_TIMES,
   type GeneratedQuery,
-} from '../../../../src/core/data/emoji-cldr/queries';
-import { TEMPLATES } from '../../../../src/core/data/emoji-cldr/templates';
-import type { TemplatePool } from '../../../../src/core/data/emoji-cldr/templates/types';
+} from '../../../../src/plugins/datasets/emoji-cldr/queries';
+import { TEMPLATES } from '../../../../src/plugins/datasets/emoji-cldr/templates';
+import type { TemplatePool } from '../../../../src/plugins/datasets/emoji-cldr/templates/types';
 import { createDataset } from '../../../../src/core/data/dataset';
 import { subsetRecords } from '../../../../src/core/data/subset';
 

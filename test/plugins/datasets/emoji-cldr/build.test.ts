@@ -10,9 +10,9 @@ import {
   identicalSets,
   MANIFEST_FILE,
   readManifestHeader,
-} from '../../../../src/core/data/emoji-cldr/build';
-import { loadEmojiCatalog } from '../../../../src/core/data/emoji-cldr/catalog';
-import { flattenPng, renderOpenmoji } from '../../../../src/core/data/emoji-cldr/render';
+} from '../../../../src/plugins/datasets/emoji-cldr/build';
+import { loadEmojiCatalog } from '../../../../src/plugins/datasets/emoji-cldr/catalog';
+import { flattenPng, renderOpenmoji } from '../../../../src/plugins/datasets/emoji-cldr/render';
 
 const tmp = mkdtempSync(join(tmpdir(), 'emoji-cldr-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

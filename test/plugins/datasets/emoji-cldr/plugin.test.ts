@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { COUNTS_FILE, emojiCldrBuildVersion, MANIFEST_FILE } from '../../../../src/core/data/emoji-cldr/build';
-import { EMOJI_CLDR_LANGUAGES } from '../../../../src/core/data/emoji-cldr/languages';
+import { COUNTS_FILE, emojiCldrBuildVersion, MANIFEST_FILE } from '../../../../src/plugins/datasets/emoji-cldr/build';
+import { EMOJI_CLDR_LANGUAGES } from '../../../../src/plugins/datasets/emoji-cldr/languages';
 import { emojiCldr } from '../../../../src/plugins/datasets/emoji-cldr';
 
 const tmp = mkdtempSync(join(tmpdir(), 'emoji-cldr-plugin-'));

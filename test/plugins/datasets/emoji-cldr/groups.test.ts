@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadEmojiCatalog, packageDir, type EmojiEntry } from '../../../../src/core/data/emoji-cldr/catalog';
-import { buildConcepts, conceptKey, conceptSplit } from '../../../../src/core/data/emoji-cldr/groups';
-import { planEmojiCldr, splitsOf, type EmojiCldrPlan } from '../../../../src/core/data/emoji-cldr/plan';
+import { loadEmojiCatalog, packageDir, type EmojiEntry } from '../../../../src/plugins/datasets/emoji-cldr/catalog';
+import { buildConcepts, conceptKey, conceptSplit } from '../../../../src/plugins/datasets/emoji-cldr/groups';
+import { planEmojiCldr, splitsOf, type EmojiCldrPlan } from '../../../../src/plugins/datasets/emoji-cldr/plan';
 
 let catalog: EmojiEntry[];
 let plan: EmojiCldrPlan;

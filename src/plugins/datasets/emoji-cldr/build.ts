@@ -16,7 +16,7 @@ import { EMOJI_CLDR_LANGUAGES, FAMILIES, INTENTS, SLOT_LABELS, type Family } fro
 import { DEFAULT_SEED, formatCounts, planEmojiCldr, type EmojiCldrCounts } from './plan';
 import type { HeaderRecord } from './records';
 import { TEMPLATES } from './templates';
-import { mapPool } from '../images';
+import { mapPool } from '../../../core/data/images';
 import { flattenPng, renderOpenmoji, type RenderedImage } from './render';
 
 /** Bump when the builder, the chunk templates or the output layout change: existing builds are then rebuilt. */
