@@ -1,5 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { writeFileAtomic } from '../../core/fs-atomic';
+import { headlineMetrics } from '../../core/eval/headline';
+import { registry } from '../../plugins';
 import { collectSweeps } from '../../core/results/collect';
 import { renderResults } from '../../core/results/render-md';
 import { DEFAULT_DB } from '../../core/store/store';
@@ -38,6 +40,7 @@ store). Never edit the file by hand.`,
       out,
       renderResults(sweeps, {
         db,
+        headlines: headlineMetrics(registry().registered('metric')),
         questions,
         generatedAt: new Date().toISOString(),
         runsDir: resolve(values['runs-dir'] ?? dirname(resolve(db))),

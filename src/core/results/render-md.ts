@@ -2,27 +2,32 @@ import { join } from 'node:path';
 import { readOutcomes, type Outcomes } from '../eval/outcomes';
 import { BOOTSTRAP_METRICS, pairedBootstrap, type BootstrapMetric } from './bootstrap';
 import { key, type SweepRows, type TrialRow } from './collect';
+import type { HeadlineMetric } from '../eval/headline';
 import { compareArms, describeDifference, fmt, fmtMeanCi, fmtSigned, meanStd } from './stats';
 
 /** Where trial run directories are (outcomes for the bootstrap) and how many resamples to draw. */
 interface RenderContext {
+  columns: Column[];
   runsDir?: string;
   resamples: number;
   cache: Map<string, Outcomes | undefined>;
 }
 
-/** Headline numbers of every sweep: [label, task, metric] at language 'mean' (macro mean over languages). */
-export const HEADLINE = [
-  ['T2I R@10', 't2i', 'R@10'],
-  ['I2T R@10', 'i2t', 'R@10'],
-  ['T2T R@10', 't2t', 'R@10'],
-  ['Q2I R@10', 'q2i', 'R@10'],
-  ['intent acc', 'nlu', 'intentAccuracy'],
-  ['slot F1', 'nlu', 'slotF1'],
-  ['T2T R@10 (held-out templates)', 't2t#held-out', 'R@10'],
-  ['intent acc (held-out)', 'nlu#held-out', 'intentAccuracy'],
-  ['slot F1 (held-out)', 'nlu#held-out', 'slotF1'],
-] as const;
+type Column = [label: string, task: string, metric: string];
+
+/**
+ * The arm table's columns, at language 'mean' (macro mean over languages): the metric plugins' headlines, then the
+ * t2t and NLU ones again on held-out-template queries (the store's '<task>#held-out' rows).
+ */
+export function resultColumns(heads: readonly HeadlineMetric[]): Column[] {
+  const mean = heads.filter((h) => h.language === 'mean');
+  return [
+    ...mean.map((h): Column => [h.label, h.task, h.metric]),
+    ...mean
+      .filter((h) => h.task === 't2t' || h.task === 'nlu')
+      .map((h): Column => [`${h.label} (held-out)`, `${h.task}#held-out`, h.metric]),
+  ];
+}
 
 /** How a sweep's arms are compared: `treatment − baseline` per pair; perLanguage adds per-language deltas. */
 export interface Analysis {
@@ -182,11 +187,7 @@ function perStageLines(s: SweepRows): string[] {
 }
 
 /** One sweep's section: arms table (mean ± std over seeds), then the computed comparisons. */
-export function sweepSection(
-  s: SweepRows,
-  question: string | undefined,
-  ctx: RenderContext = { resamples: 2000, cache: new Map() },
-): string[] {
+function sweepSection(s: SweepRows, question: string | undefined, ctx: RenderContext): string[] {
   const a = ANALYSES[s.sweep] ?? {};
   const out = [`## ${s.sweep}`, ''];
   if (question) out.push(`Question: ${question}`, '');
@@ -203,10 +204,10 @@ export function sweepSection(
         .map((t) => t.seed)
         .sort((x, y) => x - y)
         .join(','),
-      ...HEADLINE.map(([, task, metric]) => fmtMeanCi(vals(ts, key('final', task, 'mean', metric)))),
+      ...ctx.columns.map(([, task, metric]) => fmtMeanCi(vals(ts, key('final', task, 'mean', metric)))),
     ];
   });
-  out.push(...table(['arm', 'seeds', ...HEADLINE.map(([l]) => l)], [...armRows, ...baselineRows(s)]));
+  out.push(...table(['arm', 'seeds', ...ctx.columns.map(([l]) => l)], [...armRows, ...baselineRows(s, ctx.columns)]));
   out.push('', '### Conclusion (computed)', '');
   const pairs = a.pairs ?? bestVsRunnerUp(s);
   for (const [x, y] of pairs) out.push(...comparisonLines(s, x, y, !!a.perLanguage, ctx));
@@ -217,7 +218,7 @@ export function sweepSection(
 }
 
 /** Baselines of the trials' test splits (pixel-knn, chance: no training), as arm-table rows over every trial. */
-function baselineRows(s: SweepRows): string[][] {
+function baselineRows(s: SweepRows, columns: Column[]): string[][] {
   const names = [
     ...new Set(
       s.trials.flatMap((t) =>
@@ -231,7 +232,7 @@ function baselineRows(s: SweepRows): string[][] {
   return names.map((b) => [
     `*${b.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} (baseline)*`,
     'all',
-    ...HEADLINE.map(([, task, metric]) => fmtMeanCi(vals(s.trials, key('final', `${task}@${b}`, 'mean', metric)))),
+    ...columns.map(([, task, metric]) => fmtMeanCi(vals(s.trials, key('final', `${task}@${b}`, 'mean', metric)))),
   ]);
 }
 
@@ -247,9 +248,22 @@ function bestVsRunnerUp(s: SweepRows): [string, string][] {
 
 export function renderResults(
   sweeps: SweepRows[],
-  opts: { db: string; questions?: Record<string, string>; generatedAt?: string; runsDir?: string; resamples?: number },
+  opts: {
+    db: string;
+    /** The metric plugins' headlines (headlineMetrics): the arm table's columns. */
+    headlines: readonly HeadlineMetric[];
+    questions?: Record<string, string>;
+    generatedAt?: string;
+    runsDir?: string;
+    resamples?: number;
+  },
 ): string {
-  const ctx: RenderContext = { runsDir: opts.runsDir, resamples: opts.resamples ?? 2000, cache: new Map() };
+  const ctx: RenderContext = {
+    columns: resultColumns(opts.headlines),
+    runsDir: opts.runsDir,
+    resamples: opts.resamples ?? 2000,
+    cache: new Map(),
+  };
   const head = [
     '# RESULTS',
     '',

@@ -12,6 +12,8 @@ import { writeFakeRun } from '../../helpers/fake-run';
 import { headlineMetrics } from '../../../src/core/eval/headline';
 import { BUILTIN_METRICS } from '../../../src/plugins/metrics';
 
+const headlines = headlineMetrics(BUILTIN_METRICS);
+
 const tmp = mkdtempSync(join(tmpdir(), 'unir-results-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -80,7 +82,7 @@ describe('results from the run store', () => {
     expect([three.length, single.length]).toEqual([3, 2]);
     const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
     const sd = (xs: number[]) => Math.sqrt(xs.reduce((x, y) => x + (y - mean(xs)) ** 2, 0) / (xs.length - 1));
-    const md = renderResults(sweeps, { db });
+    const md = renderResults(sweeps, { db, headlines });
     // mean ± half-width of the 95% t interval: t(0.975; 2 dof) = 4.303, t(0.975; 1 dof) = 12.706
     const ci = (xs: number[], t: number) =>
       `${mean(xs).toFixed(3)} ± ${((t * sd(xs)) / Math.sqrt(xs.length)).toFixed(3)}`;
@@ -107,6 +109,6 @@ describe('results from the run store', () => {
   });
 
   it('an empty store section says so', () => {
-    expect(renderResults([], { db })).toContain('No finished sweep trials in the store yet.');
+    expect(renderResults([], { db, headlines })).toContain('No finished sweep trials in the store yet.');
   });
 });
