@@ -58,6 +58,8 @@ export interface RunExperimentOptions {
   runId?: string;
   out?: string;
   force?: boolean;
+  /** Plugin modules to import first (as `unir run --plugin`); recorded, so other processes can reopen the run. */
+  plugins?: string[];
 }
 export interface ExperimentRun {
   runId: string;
