@@ -77,9 +77,10 @@ export const consoleProgress = defineObserver({
         line(`${e.stage} ${e.split}: ${headlineMetrics(e.metrics)} (${formatDuration(e.seconds)})`);
       },
       onRunEnd(r) {
-        // A run that fails before training starts (bad data, bad config) has one line: the caller's error.
+        // A run that fails before training starts (bad data, bad config) has one line: the caller's error. After
+        // the start, the failure's duration; its message is the caller's one error line (CLI, notebook, sweep log).
         if (!started && r.status === 'failed') return;
-        line(`run ${r.status} in ${formatDuration(r.durationSec)}${r.error ? `: ${r.error}` : ''}`);
+        line(`run ${r.status} in ${formatDuration(r.durationSec)}`);
       },
     };
   },

@@ -40,6 +40,7 @@ describe('distill-three-stage', () => {
   it('without model.teacher: one line naming the fix, a non-zero exit and no run folder', () => {
     const r = unir(['run', 'smoke', curriculum, '--out', tmp, '--run-id', 'no-teacher']);
     expect(r.code).not.toBe(0);
+    expect(r.stderr.match(/but the model has none/g)).toHaveLength(1); // the error once: no progress line repeats it
     expect(r.stderr.trim().split('\n').at(-1)).toBe(
       "unir: 'translation' pairs distil a teacher into the text encoder, but the model has none; set model.teacher (e.g. { id: 'use-lite-en' })",
     );
