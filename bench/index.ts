@@ -9,6 +9,7 @@
 // OpenBLAS is otherwise told this CPU is an old SSE3 one, ≈ 3× slower), at its best torch/BLAS thread split. scripts/bench-setup.sh installs it.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { machine, machineLine } from './lib/machine';
 import { formatTable } from './lib/table';
 import { MODELS, type ModelName, type StepShape } from './lib/unir-step';
 import { defaultConfigs, runTrainStep, type TrainStepResult } from './train-step';
@@ -22,6 +23,17 @@ interface TorchResult {
   threads: number;
   torch: string;
   openblasThreads?: number;
+  blas?: { libraries: string[]; coreType?: string; config?: string; torchCpuCapability?: string; mkldnn?: boolean };
+}
+
+/** 'torch 1.13.0 (CPU capability AVX2, oneDNN) over OpenBLAS 0.3.21, core type Cooperlake'. */
+function torchLine(t: TorchResult): string {
+  const b = t.blas;
+  const lib = b?.config?.split(' ').slice(0, 2).join(' ') ?? b?.libraries[0] ?? 'an unknown BLAS';
+  const cap = [b?.torchCpuCapability && `CPU capability ${b.torchCpuCapability}`, b?.mkldnn && 'oneDNN'].filter(
+    Boolean,
+  );
+  return `torch ${t.torch}${cap.length ? ` (${cap.join(', ')})` : ''} over ${lib}${b?.coreType ? `, core type ${b.coreType}` : ''}`;
 }
 
 /** Installs python3-torch when missing; returns why torch cannot run, or undefined. */
@@ -120,6 +132,9 @@ async function main(argv: string[]): Promise<void> {
             torchOpenblasThreads: t?.openblasThreads ?? null,
             flopsPerStep: u.shape.flopsPerStep,
             batch: u.shape.batch,
+            machine: machine(),
+            torchVersion: t?.torch ?? null,
+            torchBlas: t?.blas ?? null,
           }),
         );
       } else {
@@ -137,6 +152,7 @@ async function main(argv: string[]): Promise<void> {
         notes.push(
           `${model}: ${u.shape.params} params (torch ${t?.params ?? '-'}), batch ${u.shape.batch}, ${(u.shape.flopsPerStep / 1e9).toFixed(2)} GFLOP/step`,
         );
+        if (t) notes.push(`PyTorch: ${torchLine(t)}`);
         if (t && u.threads > 1)
           notes.push(
             `${model} torch at ${u.threads} cores: best split was ${t.threads} torch thread(s) × ${t.openblasThreads} OpenBLAS thread(s)`,
@@ -145,6 +161,7 @@ async function main(argv: string[]): Promise<void> {
     }
   }
   if (!json) {
+    console.log(`machine: ${machineLine()}`);
     console.log(
       formatTable(
         [

@@ -5,10 +5,13 @@ global-norm clipping and AdamW, built from the StepShape JSON bench/lib/unir-ste
 
 Run (bench/index.ts does this): env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 \
     bench/torch-reference.py --shape '<StepShape JSON>' --threads N [--steps 5] [--warmup 2]
-Prints one JSON line: {"msPerStep", "params", "loss", "threads", "torch"}. Needs python3-torch (scripts/bench-setup.sh).
+Prints one JSON line: {"msPerStep", "params", "loss", "threads", "torch", "blas"} (blas: the library loaded, OpenBLAS's
+core type, torch's CPU capability). Needs python3-torch (scripts/bench-setup.sh).
 """
 import argparse
+import ctypes
 import json
+import re
 import math
 import statistics
 import time
@@ -170,6 +173,31 @@ class InfoNce(nn.Module):
         return (F.cross_entropy(logits, y) + F.cross_entropy(logits.t(), y)) / 2
 
 
+def blas_info():
+    """The BLAS library this process loaded and, for OpenBLAS, the core type it chose (its kernels for this CPU)."""
+    libs = []
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1]
+            if ("blas" in path or "mkl" in path) and path.startswith("/") and path not in libs:
+                libs.append(path)
+    info = {"libraries": libs}
+    for path in libs:
+        try:
+            lib = ctypes.CDLL(path)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            lib.openblas_get_config.restype = ctypes.c_char_p
+            info["coreType"] = lib.openblas_get_corename().decode()
+            info["config"] = lib.openblas_get_config().decode()
+            break
+        except (OSError, AttributeError):
+            continue
+    cap = re.search(r"CPU capability usage: (\w+)", torch.__config__.show())
+    info["torchCpuCapability"] = cap.group(1) if cap else None
+    info["mkldnn"] = torch.backends.mkldnn.is_available()
+    return info
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shape", required=True)
@@ -229,7 +257,7 @@ def main():
         if i >= args.warmup:
             times.append((time.perf_counter() - t0) * 1000)
     print(json.dumps({"msPerStep": statistics.median(times), "params": n_params, "loss": loss,
-                      "threads": torch.get_num_threads(), "torch": torch.__version__}))
+                      "threads": torch.get_num_threads(), "torch": torch.__version__, "blas": blas_info()}))
 
 
 if __name__ == "__main__":
