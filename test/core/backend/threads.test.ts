@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,6 +9,7 @@ import { disposeBackend, initBackend } from '../../../src/core/backend';
 import { prepareThreadShim } from '../../../src/core/backend/wasm-threads';
 import { fanOut, gemmThreads } from '../../../src/core/backend/simd/pool';
 import { asWasm } from '../../../src/core/backend/wasm-heap';
+import { rowScores } from '../../../src/core/index/row-scores';
 import { fusedAttention } from '../../../src/core/nn/fused';
 import { conv2d, maxPool2 } from '../../../src/core/nn/conv';
 import { linear } from '../../../src/core/nn/ops';
@@ -64,6 +65,8 @@ function workload(): Float32Array[] {
       ];
       return outs.map((t) => t.dataSync() as Float32Array);
     }),
+    // exact-index scores: 20,003 rows (split across the threads from 16,384), a width off the 4-lane block
+    tf.tidy(() => rowScores(randT(16, [20003, 36]) as tf.Tensor2D, randT(17, [36]).dataSync() as Float32Array)),
   ];
 }
 
@@ -96,7 +99,7 @@ describe('multithreaded wasm', () => {
     const single = workload();
     threaded.forEach((v, i) => expect(maxAbsDiff(v, single[i]!), `output ${i}`).toBeLessThanOrEqual(1e-5));
     // the gemm pool splits rows and batches, it never reorders a sum: its products are bit-identical
-    [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12].forEach((i) =>
+    [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13].forEach((i) =>
       expect(Array.from(threaded[i]!), `output ${i}`).toEqual(Array.from(single[i]!)),
     );
   });
@@ -176,6 +179,62 @@ console.log(JSON.stringify(info));\n`,
       expect(info.threads).toBe(2);
     } finally {
       rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  it('a process stopped and resumed (Ctrl-Z, SIGSTOP) longer than the stall limit goes on: the pause is not a stall', async () => {
+    mkdirSync(resolve(__dirname, '../../../.cache'), { recursive: true });
+    const dir = mkdtempSync(resolve(__dirname, '../../../.cache/threads-stop-')); // resolves the repo's packages
+    const script = join(dir, 'child.mjs');
+    const src = (f: string) => JSON.stringify(resolve(__dirname, '../../../src/core/backend', f));
+    // the main thread only waits (its own part is empty) while a worker runs a 512³ product, job after job
+    writeFileSync(
+      script,
+      `const tf = await import('@tensorflow/tfjs-core');
+const { initBackend } = await import(${src('index.ts')});
+const { fanOut } = await import(${src('simd/pool.ts')});
+const { asWasm, ptr } = await import(${src('wasm-heap.ts')});
+await initBackend({ backend: 'wasm', threads: 2, quiet: true });
+const n = 512;
+const [a, b, c] = [tf.ones([n, n]), tf.ones([n, n]), tf.zeros([n, n])];
+const be = asWasm(tf.backend());
+const args = [ptr(be, a), n, 1, ptr(be, b), n, ptr(be, c), n, n, n, n];
+const t0 = Date.now();
+console.log('started');
+while (Date.now() - t0 < 6000) fanOut([{ op: 'gemm', args }], () => {});
+console.log('ok', c.dataSync()[0]);
+process.exit(0);
+`,
+    );
+    try {
+      const { spawn } = await import('node:child_process');
+      const child = spawn(process.execPath, [resolve(__dirname, '../../../bin/run-ts.mjs'), script], {
+        env: { ...process.env, UNIR_WASM_STALL_MS: '1500' },
+      });
+      let out = '';
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d));
+      const exited = new Promise<number | null>((r) => child.on('exit', r));
+      await Promise.race([
+        exited,
+        new Promise<void>((ok) =>
+          child.stdout.on('data', (d: Buffer) => {
+            out += d;
+            if (out.includes('started')) ok();
+          }),
+        ),
+      ]);
+      expect(out, err).toContain('started');
+      await new Promise((r) => setTimeout(r, 1000));
+      child.kill('SIGSTOP');
+      await new Promise((r) => setTimeout(r, 3000)); // twice the stall limit
+      child.kill('SIGCONT');
+      const code = await exited;
+      expect(err).toBe('');
+      expect(code).toBe(0);
+      expect(out).toMatch(/ok 512/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

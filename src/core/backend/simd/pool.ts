@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { UserError } from '../../errors';
 import type { WasmBackend } from '../wasm-heap';
 import { memoryOf, sharedMemory, simdKernels, simdModule } from './simd-kernels';
 
@@ -40,12 +41,14 @@ export const OPS = [
   'relu_bwd',
   'maxpool2_fwd',
   'maxpool2_bwd',
+  'rowdot',
 ] as const;
 export type PoolOp = (typeof OPS)[number];
 const SPIN_MS = 2;
 // A worker that exited fails the job at once; a live one is waited for this long (a busy, oversubscribed machine
 // can deschedule a thread for seconds: 10 s was once too short for a sweep sharing 2 cores with other work).
-const STALL_MS = 120_000;
+// UNIR_WASM_STALL_MS overrides it (tests).
+const STALL_MS = Number(process.env.UNIR_WASM_STALL_MS) || 120_000;
 /** Products below this many multiply-adds stay on the calling thread (a hand-off costs a few µs). */
 const MIN_MACS = 1 << 16;
 
@@ -172,23 +175,31 @@ export function fanOut(jobs: { op: PoolOp; args: number[] }[], mine: () => void)
     Atomics.notify(l.control, SEQ);
   });
   mine();
-  const t0 = Date.now();
+  // Time waited, counted in slices of at most 1 s: a process stopped and resumed (Ctrl-Z / fg, SIGSTOP / SIGCONT,
+  // a suspended laptop) sees one large jump of the clock that its workers also slept through; it is not a stall.
+  let waited = 0;
+  let last = Date.now();
   for (const l of lanes) {
     let polls = 0;
     while (Atomics.load(l.control, DONE) !== l.seq) {
       if (++polls < 100_000) continue;
       Atomics.wait(l.control, DONE, Atomics.load(l.control, DONE), 50);
-      if (Date.now() - t0 > STALL_MS) {
+      const now = Date.now();
+      waited += Math.min(now - last, 1000);
+      last = now;
+      if (waited > STALL_MS) {
         stopGemmPool();
-        throw new Error(
+        throw new UserError(
           `unir gemm pool: a worker thread did not answer within ${STALL_MS / 1000} s; set UNIR_WASM_THREADS=1 to train on one thread`,
+          1,
         );
       }
     }
     if (Atomics.load(l.control, FAILED)) {
       stopGemmPool();
-      throw new Error(
+      throw new UserError(
         `unir gemm pool: kernel ${OPS[l.control[OP]!]} failed on a worker thread (a wasm trap); set UNIR_WASM_THREADS=1 to train on one thread`,
+        1,
       );
     }
   }
