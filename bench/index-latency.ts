@@ -1,5 +1,8 @@
 // Query latency p50/p95 of the exact and LanceDB indexes at 2k, 20k and 200k vectors (synthetic, dim 128),
-// and LanceDB recall@10 against exact search. Run: node bin/run-ts.mjs bench/index-latency.ts [--json]
+// LanceDB recall@10 against exact search and its build time, beside the numpy reference (one matrix-vector product +
+// argpartition, bench/numpy-search-reference.py, same thread count, OPENBLAS_CORETYPE/L2_SIZE unset as for torch).
+// Run: node bin/run-ts.mjs bench/index-latency.ts [--json]   (UNIR_BENCH_SIZES=2000,20000 for fewer sizes)
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +11,7 @@ import type { IndexItem, VectorIndex } from '../src/core/index/vector-index';
 import { exact } from '../src/plugins/indexes/exact';
 import { lancedbIndex } from '../src/plugins/indexes/lancedb';
 import { mulberry32 } from '../src/core/rng';
+import { machine, machineLine } from './lib/machine';
 
 const DIM = 128;
 const json = process.argv.includes('--json');
@@ -43,6 +47,40 @@ async function timeQueries(ix: VectorIndex, qs: Float32Array) {
   return { p50: pct(ms, 50), p95: pct(ms, 95), ids };
 }
 
+interface NumpyResult {
+  p50ms: number;
+  p95ms: number;
+  numpy: string;
+  blas: { coreType?: string; config?: string };
+}
+
+/** numpy's exact search at n × DIM on `threads` BLAS threads, or undefined (with the reason on stderr). */
+function numpySearch(n: number, threads: number): NumpyResult | undefined {
+  const r = spawnSync(
+    'env',
+    [
+      '-u',
+      'OPENBLAS_CORETYPE',
+      '-u',
+      'OPENBLAS_L2_SIZE',
+      `OPENBLAS_NUM_THREADS=${threads}`,
+      '/usr/bin/python3',
+      new URL('numpy-search-reference.py', import.meta.url).pathname,
+      '--n',
+      String(n),
+      '--dim',
+      String(DIM),
+      '--queries',
+      String(QUERIES),
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const last = r.stdout?.trim().split('\n').at(-1) ?? '';
+  if (r.status === 0 && last.startsWith('{')) return JSON.parse(last) as NumpyResult;
+  console.error(`numpy reference failed (exit ${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').at(-1)}`);
+  return undefined;
+}
+
 const backend = await initBackend({ quiet: true });
 const rows: Record<string, unknown>[] = [];
 for (const n of sizes) {
@@ -67,17 +105,25 @@ for (const n of sizes) {
   const l = await timeQueries(lx, qs);
   let hit = 0;
   e.ids.forEach((want, j) => (hit += l.ids[j]!.filter((id) => want.includes(id)).length));
+  const np = numpySearch(n, backend.threads);
   const row = {
     vectors: n,
     dim: DIM,
     backend: backend.name,
+    threads: backend.threads,
     exactP50ms: e.p50,
     exactP95ms: e.p95,
+    numpyP50ms: np?.p50ms ?? null,
+    exactVsNumpy: np ? e.p50 / np.p50ms : null,
     lancedbP50ms: l.p50,
     lancedbP95ms: l.p95,
     lancedbRecallAt10: hit / (10 * QUERIES),
     lancedbAnn: n >= 10000,
     lancedbBuildS: buildS,
+    machine: machine(),
+    numpy: np
+      ? `${np.numpy}, ${np.blas.config?.split(' ').slice(0, 2).join(' ') ?? 'BLAS ?'} core ${np.blas.coreType ?? '?'}`
+      : null,
   };
   rows.push(row);
   await ex.dispose();
@@ -86,14 +132,17 @@ for (const n of sizes) {
   if (json) console.log(JSON.stringify(row));
 }
 if (!json) {
+  console.log(`machine: ${machineLine()}`);
   console.log(
-    `index latency, ${QUERIES} queries, top-10, dim ${DIM}, backend ${backend.name} (${backend.threads} threads)`,
+    `index latency, ${QUERIES} queries, top-10, dim ${DIM}, backend ${backend.name} (${backend.threads} threads); numpy ${rows[0]?.numpy ?? 'not run'}`,
   );
-  console.log('vectors   exact p50/p95 ms   lancedb p50/p95 ms   lancedb recall@10   ANN   build s');
+  console.log(
+    'vectors   exact p50/p95 ms   numpy p50 ms   exact/numpy   lancedb p50/p95 ms   lancedb recall@10   ANN   build s',
+  );
   for (const r of rows) {
-    const f = (x: unknown) => (x as number).toFixed(2);
+    const f = (x: unknown) => (typeof x === 'number' ? x.toFixed(2) : '-');
     console.log(
-      `${String(r.vectors).padStart(7)}   ${f(r.exactP50ms).padStart(7)} / ${f(r.exactP95ms).padEnd(7)}  ${f(r.lancedbP50ms).padStart(7)} / ${f(r.lancedbP95ms).padEnd(8)}  ${f(r.lancedbRecallAt10).padStart(10)}          ${r.lancedbAnn ? 'yes' : 'no '}   ${f(r.lancedbBuildS)}`,
+      `${String(r.vectors).padStart(7)}   ${f(r.exactP50ms).padStart(7)} / ${f(r.exactP95ms).padEnd(7)}  ${f(r.numpyP50ms).padStart(9)}      ${f(r.exactVsNumpy).padStart(8)}    ${f(r.lancedbP50ms).padStart(7)} / ${f(r.lancedbP95ms).padEnd(8)}  ${f(r.lancedbRecallAt10).padStart(10)}          ${r.lancedbAnn ? 'yes' : 'no '}   ${f(r.lancedbBuildS)}`,
     );
   }
 }

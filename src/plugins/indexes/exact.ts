@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../core/fs-atomic';
+import { rowScores } from '../../core/index/row-scores';
 import {
   checkVectors,
   defineIndex,
@@ -14,14 +15,16 @@ import {
   type SearchHit,
 } from '../../core/index/vector-index';
 
-/** Brute-force cosine search on the tfjs backend: the oracle the approximate indexes are measured against. */
+/**
+ * Brute-force cosine search: the oracle the approximate indexes are measured against. The vectors are uploaded to
+ * the backend once (after add / open) and every query is one pass over them (src/core/index/row-scores.ts).
+ */
 export const exact = defineIndex({
   id: 'exact',
-  summary: 'Brute-force cosine similarity on the tfjs backend, batched; exact, the oracle for ANN indexes',
-  configSchema: z.object({
-    batch: z.number().int().positive().default(65536).describe('rows scored per matmul'),
-  }),
-  async create(config, ctx) {
+  summary:
+    'Brute-force cosine similarity over vectors kept on the backend (wasm SIMD, all threads); exact, the oracle for ANN indexes',
+  configSchema: z.object({}),
+  async create(_config, ctx) {
     const existing = readIndexMeta(ctx, 'exact');
     const meta: IndexMeta = existing ?? {
       plugin: 'exact',
@@ -33,6 +36,8 @@ export const exact = defineIndex({
     };
     let items: IndexItem[] = [];
     let data = new Float32Array(0); // (N, dim)
+    let resident: tf.Tensor2D | undefined; // data on the backend, made at the first search after a change
+    const masks = new Map<string, Uint8Array>(); // filter → allowed rows, cleared by add
     if (existing) {
       items = readFileSync(join(ctx.dir, 'items.jsonl'), 'utf8')
         .split('\n')
@@ -52,32 +57,24 @@ export const exact = defineIndex({
         next.set(vectors, data.length);
         data = next;
         items = items.concat(newItems);
+        resident?.dispose();
+        resident = undefined;
+        masks.clear();
       },
       async search(query, k, filter) {
-        const allowed = items.map((it) => matches(it, filter));
-        const scores = new Float32Array(items.length);
-        const q = tf.tensor2d(query, [1, meta.dim]);
-        try {
-          for (let start = 0; start < items.length; start += config.batch) {
-            const n = Math.min(config.batch, items.length - start);
-            const s = tf.tidy(() =>
-              tf.matMul(
-                tf.tensor2d(data.subarray(start * meta.dim, (start + n) * meta.dim), [n, meta.dim]),
-                q,
-                false,
-                true,
-              ),
-            );
-            scores.set(s.dataSync() as Float32Array, start);
-            s.dispose();
-          }
-        } finally {
-          q.dispose();
+        if (items.length === 0) return [];
+        const key = filter?.modality || filter?.lang ? `${filter.modality ?? ''}\u0000${filter.lang ?? ''}` : undefined;
+        let allowed = key === undefined ? undefined : masks.get(key);
+        if (key !== undefined && !allowed) {
+          allowed = Uint8Array.from(items, (it) => (matches(it, filter) ? 1 : 0));
+          masks.set(key, allowed);
         }
+        resident ??= tf.tensor2d(data, [items.length, meta.dim]);
+        const scores = rowScores(resident, query);
         // Top-k by insertion into a sorted list of at most k (k ≪ N): O(N·k) worst case, no full sort.
         const idx: number[] = [];
         for (let i = 0; i < items.length; i++) {
-          if (!allowed[i]) continue;
+          if (allowed && !allowed[i]) continue;
           const s = scores[i]!;
           if (idx.length === k && s <= scores[idx[k - 1]!]!) continue;
           let at = idx.length === k ? k - 1 : idx.length;
@@ -100,6 +97,9 @@ export const exact = defineIndex({
         rmSync(old, { recursive: true, force: true });
       },
       async dispose() {
+        resident?.dispose();
+        resident = undefined;
+        masks.clear();
         data = new Float32Array(0);
         items = [];
       },

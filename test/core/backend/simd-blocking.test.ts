@@ -440,4 +440,16 @@ describe('attention, convolution pieces and pooling at their edges, against tfjs
       }
     }
   });
+
+  it('rowdot: row counts across its 4-row block, widths across the 4-lane block', async () => {
+    for (const d of [1, 3, 4, 5, 128, 130]) {
+      for (const n of [1, 3, 4, 5, 9]) {
+        const [a, q] = [rand(n * 31 + d, n * d), rand(d * 7 + 1, d)];
+        const [want] = await cpu(() => [tf.reshape(tf.matMul(tf.tensor2d(a, [n, d]), tf.tensor2d(q, [d, 1])), [n])]);
+        const o = await onWasm({ a, q }, { out: n }, (p, K) => K.rowdot(p.a!, p.q!, p.out!, n, d));
+        // float32 sums of d products of |x| ≤ 1 in another order
+        close(o.out!, want!, 1e-6 * d + 1e-6, `rowdot ${n}×${d}`);
+      }
+    }
+  });
 });

@@ -136,3 +136,37 @@ describe('lancedb ANN path', () => {
     expect(hit / 200).toBeGreaterThanOrEqual(0.95);
   });
 });
+
+describe('exact index on wasm (rows resident on the heap, scored by the SIMD kernel on 2 threads)', () => {
+  it('returns the brute-force top-k with and without filters, also after more rows are added', async () => {
+    const { initBackend, disposeBackend } = await import('../../../src/core/backend');
+    await initBackend({ backend: 'wasm', threads: 2, quiet: true });
+    try {
+      const before = tf.memory().numTensors;
+      const { items, vectors } = corpus(40_000, 3); // ≥ 16,384 rows: split across the threads
+      const index = await exact.create({}, ctx('exact-wasm'));
+      await index.add(items.slice(0, 30_000), vectors.subarray(0, 30_000 * DIM));
+      const qs = queries(3, 13);
+      const check = async (n: number) => {
+        for (const f of [undefined, { modality: 'image' as const }, { modality: 'text' as const, lang: 'de' }]) {
+          for (let j = 0; j < 3; j++) {
+            const q = qs.subarray(j * DIM, (j + 1) * DIM);
+            const got = await index.search(q, 10, f);
+            const want = brute(items.slice(0, n), vectors.subarray(0, n * DIM), q, 10, f);
+            expect(got.map((h) => h.item.id)).toEqual(want.map((w) => w.it.id));
+            got.forEach((h, i) => expect(h.score).toBeCloseTo(want[i]!.s, 5));
+          }
+        }
+      };
+      await check(30_000);
+      await index.add(items.slice(30_000), vectors.subarray(30_000 * DIM)); // the resident rows and filters are rebuilt
+      await check(40_000);
+      expect(tf.memory().numTensors).toBe(before + 1); // the resident rows, owned by the index
+      await index.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      await disposeBackend();
+      await tf.setBackend('cpu');
+    }
+  });
+});
