@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { RunTimings } from '../../src/core/run/run-json';
 import { unir } from '../helpers/cli';
 
 const tmp = mkdtempSync(join(tmpdir(), 'unir-run-cli-'));
@@ -25,6 +26,22 @@ const history = (dir: string): Row[] =>
     });
 const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+/** run.json's `timings`: every value ≥ 0, the parts add up to the total (= durationSec), steps and eval measured. */
+function checkTimings(run: { durationSec: number; timings: RunTimings }): RunTimings {
+  const t = run.timings;
+  const parts = [t.data, t.steps, t.eval, t.checkpoints, t.other];
+  for (const v of [...parts, t.total, ...Object.values(t.stepsByStage), ...Object.values(t.evalByPhase)])
+    expect(v).toBeGreaterThanOrEqual(0);
+  expect(Math.abs(sum(parts) - t.total)).toBeLessThanOrEqual(0.2);
+  expect(Math.abs(sum(Object.values(t.stepsByStage)) - t.steps)).toBeLessThanOrEqual(0.2);
+  expect(Math.abs(sum(Object.values(t.evalByPhase)) - t.eval)).toBeLessThanOrEqual(0.2);
+  expect(t.total).toBe(run.durationSec);
+  expect(t.steps).toBeGreaterThan(0);
+  expect(t.eval).toBeGreaterThan(0);
+  return t;
+}
 
 /** Expected reciprocal rank of the first relevant item when r of n candidates are relevant and the order is random. */
 function chanceMrr(n: number, r: number): number {
@@ -134,7 +151,9 @@ describe('unir run', () => {
 
   it('smoke: the loss falls; killed with SIGKILL mid-stage-2 and resumed, it ends with the same history and metrics', async () => {
     const out = join(tmp, 'runs');
+    const started = performance.now();
     const full = unir(['run', 'smoke', '--out', out, '--run-id', 'full']);
+    const wall = (performance.now() - started) / 1000;
     // smoke's only warnings: its 12 val / test groups leave chance R@10 at 0.67 / 0.83 (said at the start, by design)
     expect(
       full.stderr
@@ -164,6 +183,16 @@ describe('unir run', () => {
       totalSteps: 80,
       resumes: [],
     });
+    // where the time went: the parts add up to the run's time, which is the CLI's wall time less the process start,
+    // module loading, report and run store (≈ 3 s idle; allowed to grow with a loaded machine)
+    const t = checkTimings(run);
+    expect(Object.keys(t.stepsByStage)).toEqual(['stage1', 'stage2', 'stage3']);
+    expect(Object.keys(t.evalByPhase)).toEqual(['stage1', 'stage2', 'stage3', 'final']);
+    expect(t.total).toBeLessThanOrEqual(wall);
+    expect(t.total).toBeGreaterThan(wall - 5 - 0.2 * wall);
+    expect(full.stderr).toMatch(
+      /^time: data \S+( s)? · steps \S+( s)? · eval \S+( s)? · checkpoints \S+( s)? · other \S+( s)? \(total \S+( s)?\)$/m,
+    );
     const metrics = json(join(ref, 'metrics.json'));
     expect(metrics.stages.map((s: { name: string }) => s.name)).toEqual(['stage1', 'stage2', 'stage3']);
     // smoke tests on 12 groups with one image each: a random ranking puts the one relevant item in the top 10 with
@@ -273,11 +302,11 @@ describe('unir run', () => {
     const m2 = json(join(crashed, 'metrics.json'));
     expect(m2.stages).toEqual(metrics.stages);
     expect(m2.final).toEqual(metrics.final);
-    expect(json(join(crashed, 'run.json'))).toMatchObject({
-      status: 'finished',
-      globalStep: 80,
-      resumes: [{ fromStep: 50 }],
-    });
+    const resumedRun = json(join(crashed, 'run.json'));
+    expect(resumedRun).toMatchObject({ status: 'finished', globalStep: 80, resumes: [{ fromStep: 50 }] });
+    // the times add up over both processes: stage1's steps were all done by the killed one
+    expect(checkTimings(resumedRun).stepsByStage.stage1).toBeGreaterThan(0);
+    expect(resumed.stderr).toContain(', the parts before the resume included)');
     expect(unir(['run', '--resume', crashed]).stderr).toBe(
       `unir: ${crashed}: this run already finished; start a new one with 'unir run smoke'\n`,
     );

@@ -24,6 +24,8 @@ export interface RunJson {
   finishedAt?: string;
   /** Wall time over every process of the run (resumes add up). */
   durationSec: number;
+  /** durationSec split into parts (docs/run-json.md); absent in run.json files written before it existed. */
+  timings?: RunTimings;
   globalStep: number;
   totalSteps: number;
   /** One entry per resume: when, from which step, on which git sha. */
@@ -31,6 +33,24 @@ export interface RunJson {
   error?: string;
   /** Set by a cluster task (Slurm): job and array task that last ran it. */
   slurm?: { jobId: string; taskId?: string; node?: string };
+}
+
+/**
+ * Where a run's wall time went, in seconds rounded to 0.1, summed over every process of the run (resumes add up):
+ * data loading and checks, training steps, evaluations (baselines included), checkpoint writing, and `other`, the
+ * rest; data + steps + eval + checkpoints + other = total (= durationSec).
+ */
+export interface RunTimings {
+  data: number;
+  steps: number;
+  /** steps per stage name. */
+  stepsByStage: Record<string, number>;
+  eval: number;
+  /** eval per phase: the stage after which the validation split was evaluated, or 'final' (test split). */
+  evalByPhase: Record<string, number>;
+  checkpoints: number;
+  other: number;
+  total: number;
 }
 
 /** A run's run.json, or undefined when it has none (or it is unreadable). */

@@ -1,4 +1,5 @@
 import { pluginDefiner } from '../registry/plugin';
+import type { RunTimings } from '../run/run-json';
 
 type Awaitable<T> = T | Promise<T>;
 
@@ -50,6 +51,8 @@ export interface EvalInfo {
 export interface RunResult {
   status: 'finished' | 'failed' | 'interrupted';
   durationSec: number;
+  /** Where the run's time went, summed over its processes (run.json `timings`); set by `unir run`. */
+  timings?: RunTimings;
   final?: Record<string, unknown>;
   error?: string;
 }

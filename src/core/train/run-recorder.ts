@@ -3,6 +3,7 @@ import type { MetricsFile } from '../eval/metrics-schema';
 import { writeMetricsJson } from '../run/metrics';
 import { type RunJson, unirVersion, writeRunJson } from '../run/run-json';
 import type { Observer } from './observer';
+import { RunTimer } from './timings';
 
 /** The Slurm job and array task running this process, if one is. */
 function slurmTask(): Pick<RunJson, 'slurm'> {
@@ -15,16 +16,25 @@ function slurmTask(): Pick<RunJson, 'slurm'> {
  * Keeps run.json and metrics.json of a run directory up to date: status at start, after every stage and
  * at the end (also on failure); metrics.json = `{runId, experiment, backend, seed, stages: [{name, metrics}],
  * final}` after every stage (final = {} until the test evaluation). Its state (the stage metrics) travels in
- * checkpoints, so a resumed run writes the same metrics.json as an uninterrupted one.
+ * checkpoints, so a resumed run writes the same metrics.json as an uninterrupted one. durationSec and `timings`
+ * come from `timer` (by default one started here): the run's caller times its parts with the same timer.
  */
 export function runRecorder(
   init: Omit<
     RunJson,
-    'status' | 'updatedAt' | 'durationSec' | 'globalStep' | 'totalSteps' | 'resumes' | 'node' | 'tfjs' | 'unir'
-  > & { runDir: string; previous?: RunJson },
+    | 'status'
+    | 'updatedAt'
+    | 'durationSec'
+    | 'timings'
+    | 'globalStep'
+    | 'totalSteps'
+    | 'resumes'
+    | 'node'
+    | 'tfjs'
+    | 'unir'
+  > & { runDir: string; previous?: RunJson; timer?: RunTimer },
 ) {
-  const { runDir, previous, ...fields } = init;
-  const t0 = performance.now();
+  const { runDir, previous, timer = new RunTimer(previous), ...fields } = init;
   const record: RunJson = {
     ...fields,
     node: process.version,
@@ -39,13 +49,10 @@ export function runRecorder(
     resumes: previous?.resumes ?? [],
     ...slurmTask(),
   };
-  const base = previous?.durationSec ?? 0;
   let stages: MetricsFile['stages'] = [];
   const writeRun = (patch: Partial<RunJson>) => {
-    Object.assign(record, patch, {
-      updatedAt: new Date().toISOString(),
-      durationSec: Math.round((base + (performance.now() - t0) / 1000) * 10) / 10,
-    });
+    const timings = patch.timings ?? timer.snapshot();
+    Object.assign(record, patch, { updatedAt: new Date().toISOString(), durationSec: timings.total, timings });
     writeRunJson(runDir, record);
   };
   const writeMetrics = (final: Record<string, unknown>) =>
@@ -86,6 +93,7 @@ export function runRecorder(
         status: r.status,
         ...(r.status === 'finished' ? { finishedAt: new Date().toISOString() } : {}),
         ...(r.error ? { error: r.error } : {}),
+        ...(r.timings ? { timings: r.timings } : {}),
       });
     },
     state: () => ({ stages }),

@@ -24,6 +24,7 @@ import { buildTrainData } from './data';
 import { createModel, type ModelBundle } from './model-factory';
 import { notify, type Observer, type ObserverContext } from './observer';
 import { runRecorder } from './run-recorder';
+import { RunTimer } from './timings';
 import {
   claimRunDir,
   gitSha,
@@ -131,6 +132,8 @@ async function executeLocked(
   const e = resolved.experiment;
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const t0 = performance.now();
+  const previous = resume ? readRunJson(runDir) : undefined;
+  const timer = new RunTimer(previous); // run.json's durationSec and timings: from here, resumes adding up
   const backend = await initBackend({
     backend: o.backend ?? (process.env.UNIR_BACKEND as BackendName | undefined) ?? e.backend,
   });
@@ -147,7 +150,8 @@ async function executeLocked(
     simd: backend.simd,
     gitSha: gitSha(),
     startedAt: new Date().toISOString(),
-    previous: resume ? readRunJson(runDir) : undefined,
+    previous,
+    timer,
   });
   const ctx: ObserverContext = { runDir, out: o.out ?? process.stderr };
   const observers: Observer[] = [
@@ -158,7 +162,7 @@ async function executeLocked(
   if (resume && !checkpoint) for (const ob of observers) ob.restore?.(undefined); // e.g. history.jsonl starts over
   let bundle: ModelBundle | undefined;
   try {
-    const prepared = await prepare(resolved, o.registry, log);
+    const prepared = await prepare(resolved, o.registry, log, timer);
     bundle = prepared.bundle;
     const result = await train({
       model: bundle.model,
@@ -177,11 +181,13 @@ async function executeLocked(
       run: { runId, runDir, experiment: { ...e }, backend: backend.name, threads: backend.threads },
       signal: o.signal,
       augment: e.data.augment,
+      timer,
     });
     await notify(observers, 'onRunEnd', {
       status: result.status,
       durationSec: (performance.now() - t0) / 1000,
       final: result.final,
+      timings: timer.snapshot(),
     });
     if (result.status === 'finished')
       await publishRun(runDir, o.registry, o.db ?? join(dirname(runDir), 'unir.duckdb'), log);
@@ -192,6 +198,7 @@ async function executeLocked(
       status: 'failed',
       durationSec: (performance.now() - t0) / 1000,
       error: msg,
+      timings: timer.snapshot(),
     }).catch(() => {});
     throw err;
   } finally {
@@ -246,10 +253,18 @@ export async function inspectRunData(
   return { run, lines, warnings: [...warnings, ...stageWarnings.map((w) => `warning: ${w}`)] };
 }
 
-/** Dataset, model, tokenized/decoded training data and the evaluation function of a run. */
-async function prepare(resolved: ResolvedExperiment, registry: Registry, log: (l: string) => void): Promise<Prepared> {
+/**
+ * Dataset, model, tokenized/decoded training data and the evaluation function of a run. The timer's `data` gets the
+ * dataset and its checks, the decoded images (also those an evaluation decodes) and the training data.
+ */
+async function prepare(
+  resolved: ResolvedExperiment,
+  registry: Registry,
+  log: (l: string) => void,
+  timer: RunTimer,
+): Promise<Prepared> {
   const e = resolved.experiment;
-  const { run: rd, lines, warnings } = await inspectRunData(resolved, registry, log);
+  const { run: rd, lines, warnings } = await timer.time('data', () => inspectRunData(resolved, registry, log));
   for (const l of [...lines, ...warnings]) log(`unir: ${l}`);
   const dataset = rd.dataset;
   const languages = e.data.languages;
@@ -273,20 +288,26 @@ async function prepare(resolved: ResolvedExperiment, registry: Registry, log: (l
   const caches = new Map<string, ImageTensorCache>();
   const images = async (split: string) => {
     let c = caches.get(split);
-    if (!c) caches.set(split, (c = await loadImageTensorCache(dataset, split, imageSize, { skipBad: true, log })));
+    if (!c) {
+      c = await timer.time('data', () => loadImageTensorCache(dataset, split, imageSize, { skipBad: true, log }));
+      caches.set(split, c);
+    }
     return c;
   };
   const t0 = performance.now();
   const train = rd.train.records;
-  const data = buildTrainData(train, {
-    tokenizer: bundle.tokenizer,
-    images: pairs.has('image-caption') || pairs.has('image-image') ? await images('train') : undefined,
-    intents: dataset.intents,
-    slotLabels: dataset.slotLabels,
-    pairs,
-    cache: { dir: join(datasetCacheDir(dataset), 'tokens'), tokenizer: e.model.tokenizer ?? null },
-    log,
-  });
+  const trainImages = pairs.has('image-caption') || pairs.has('image-image') ? await images('train') : undefined;
+  const data = timer.time('data', () =>
+    buildTrainData(train, {
+      tokenizer: bundle.tokenizer,
+      images: trainImages,
+      intents: dataset.intents,
+      slotLabels: dataset.slotLabels,
+      pairs,
+      cache: { dir: join(datasetCacheDir(dataset), 'tokens'), tokenizer: e.model.tokenizer ?? null },
+      log,
+    }),
+  );
   for (const s of resolved.stages) {
     for (const p of Object.keys(s.data) as PairType[]) {
       if (!data.pools[p]?.size) {

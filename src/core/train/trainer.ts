@@ -14,6 +14,7 @@ import { notify, type Observer, type RunInfo, type StageInfo } from './observer'
 import { allocateBatch, PairSampler, type SamplerState } from './sampler';
 import { checkpointTensors, restoreTensors, variableKeys } from './state';
 import { trainStep, type StageTerms } from './step';
+import { RunTimer } from './timings';
 import { lrSchedule } from '../optim/lr-schedule';
 
 export type Metrics = Record<string, unknown>;
@@ -38,6 +39,8 @@ export interface TrainerOptions {
   signal?: AbortSignal;
   /** Augmentations of image-caption batches (data.augment); a stage's own `augment` replaces them. */
   augment?: { id: string }[];
+  /** Charged with the steps (per stage), evaluations (per stage, 'final') and checkpoint writes. */
+  timer?: RunTimer;
 }
 
 export interface TrainResult {
@@ -100,6 +103,8 @@ function createLosses(
  */
 export async function train(o: TrainerOptions): Promise<TrainResult> {
   const observers = o.observers ?? [];
+  const timer = o.timer ?? new RunTimer();
+  const { evaluate, testSplit } = o;
   const steps = o.stages.map((s) => stageSteps(s, o.data, o.batchSize));
   const totalSteps = steps.reduce((a, b) => a + b, 0);
   const { perStage, mainTerms, byKey } = createLosses(o.stages, o.registry);
@@ -154,12 +159,10 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
         ),
         time: new Date().toISOString(),
       };
-      await saveCheckpoint(
-        o.checkpoints.dir,
-        globalStep,
-        checkpointTensors(keys, stageDone ? undefined : opt),
-        meta as unknown as Record<string, unknown>,
-        o.checkpoints.keep,
+      const { dir, keep } = o.checkpoints;
+      const tensors = checkpointTensors(keys, stageDone ? undefined : opt);
+      await timer.time('checkpoints', () =>
+        saveCheckpoint(dir, globalStep, tensors, meta as unknown as Record<string, unknown>, keep),
       );
     };
 
@@ -238,6 +241,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
           const dt = (now - t0) / 1000;
           t0 = now;
           trainSec += dt;
+          timer.add('steps', dt, stage.name);
           recent = recent === 0 ? dt : 0.9 * recent + 0.1 * dt;
           await notify(observers, 'onStepEnd', {
             stage: stage.name,
@@ -262,10 +266,10 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
           t0 = performance.now();
         }
         let metrics: Metrics | undefined;
-        if (o.evaluate) {
+        if (evaluate) {
           const e0 = performance.now();
           const split = o.evalSplit ?? 'val';
-          metrics = await o.evaluate(split, stage.name);
+          metrics = await timer.time('eval', () => evaluate(split, stage.name), stage.name);
           await notify(observers, 'onEvalEnd', {
             stage: stage.name,
             split,
@@ -285,12 +289,12 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
       }
     }
     let final: Metrics | undefined;
-    if (o.evaluate && o.testSplit) {
+    if (evaluate && testSplit) {
       const e0 = performance.now();
-      final = await o.evaluate(o.testSplit, 'final');
+      final = await timer.time('eval', () => evaluate(testSplit, 'final'), 'final');
       await notify(observers, 'onEvalEnd', {
         stage: 'final',
-        split: o.testSplit,
+        split: testSplit,
         metrics: final,
         seconds: (performance.now() - e0) / 1000,
       });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { formatDuration } from '../../core/train/format';
+import type { RunTimings } from '../../core/run/run-json';
 import { defineObserver, type StepInfo } from '../../core/train/observer';
 
 export { formatDuration };
@@ -13,6 +14,15 @@ export function progressLine(s: StepInfo, stages: number, terms: 'main' | 'all' 
     .map(([k, v]) => `${k} ${num(v)}`)
     .join(' ');
   return `${s.stage} [${s.stageIndex + 1}/${stages}] ${s.step}/${s.stageSteps} | ${losses} | lr ${s.lr.toExponential(2)} | ${Math.round(s.samplesPerSec)} samples/s | ETA ${formatDuration(s.etaSec)}`;
+}
+
+/** `31.2 s` under a minute, `4m32s` above. */
+const seconds = (s: number) => (s < 60 ? `${s.toFixed(1)} s` : formatDuration(s));
+
+/** `time: data 31.2 s · steps 4m32s · eval 41.0 s · checkpoints 2.1 s · other 3.0 s (total 5m49s)`. */
+export function timingsLine(t: RunTimings, resumed = false): string {
+  const parts = (['data', 'steps', 'eval', 'checkpoints', 'other'] as const).map((k) => `${k} ${seconds(t[k])}`);
+  return `time: ${parts.join(' · ')} (total ${seconds(t.total)}${resumed ? ', the parts before the resume included' : ''})`;
 }
 
 /** The headline numbers of a metrics object: R@10 means per retrieval task, NLU means. */
@@ -32,7 +42,7 @@ export function headlineMetrics(m: Record<string, unknown>): string {
 /**
  * Progress on the terminal: on a TTY one line rewritten in place (\r) every step; otherwise (CI, pipes,
  * files) a line every `every` steps and at the end of each stage. Also prints the run plan, each
- * evaluation's headline numbers and the total time.
+ * evaluation's headline numbers, the total time and where it went (data, steps, eval, checkpoints, other).
  */
 export const consoleProgress = defineObserver({
   id: 'console-progress',
@@ -51,6 +61,7 @@ export const consoleProgress = defineObserver({
     const tty = cfg.tty ?? Boolean(out.isTTY);
     let stages = 1;
     let started = false;
+    let resumed = false;
     let open = false; // a \r line is on screen
     const line = (s: string) => {
       out.write(`${open ? '\r\x1b[K' : ''}${s}\n`);
@@ -64,6 +75,7 @@ export const consoleProgress = defineObserver({
         line(
           `run ${r.runId}: ${r.experiment.id}, seed ${r.experiment.seed}, ${r.backend} × ${r.threads} thread(s); ${plan}; ${r.totalSteps} steps`,
         );
+        resumed = Boolean(r.resumedFrom);
         if (r.resumedFrom) line(`resuming at global step ${r.resumedFrom.globalStep} (${r.resumedFrom.stage})`);
       },
       onStepEnd(s) {
@@ -81,6 +93,7 @@ export const consoleProgress = defineObserver({
         // the start, the failure's duration; its message is the caller's one error line (CLI, notebook, sweep log).
         if (!started && r.status === 'failed') return;
         line(`run ${r.status} in ${formatDuration(r.durationSec)}`);
+        if (r.timings && r.status !== 'failed') line(timingsLine(r.timings, resumed));
       },
     };
   },

@@ -102,13 +102,27 @@ describe('console-progress', () => {
       seconds: 3,
       metrics: { retrieval: { t2i: { mean: { 'R@10': 0.5 } } }, nlu: { intentAccuracy: { mean: 0.75 } } },
     });
-    await c.onRunEnd!({ status: 'finished', durationSec: 125 });
+    await c.onRunEnd!({
+      status: 'finished',
+      durationSec: 125,
+      timings: {
+        data: 31.2,
+        steps: 272,
+        stepsByStage: { stage1: 272 },
+        eval: 41,
+        evalByPhase: { stage1: 41 },
+        checkpoints: 2.1,
+        other: 3,
+        total: 349.3,
+      },
+    });
     expect(s.text().split('\n')).toEqual([
       'run r1: smoke, seed 1, wasm × 2 thread(s); stage1 (4) → stage2 (4); 8 steps',
       'stage1 [1/2] 3/4 | loss 2.000 ti 1.000 | lr 1.00e-3 | 123 samples/s | ETA 1m15s',
       'stage1 [1/2] 4/4 | loss 2.000 ti 1.000 | lr 1.00e-3 | 123 samples/s | ETA 1m15s',
       'stage1 val: t2i R@10 0.500, intentAccuracy 0.750 (3s)',
       'run finished in 2m05s',
+      'time: data 31.2 s · steps 4m32s · eval 41.0 s · checkpoints 2.1 s · other 3.0 s (total 5m49s)',
       '',
     ]);
   });
