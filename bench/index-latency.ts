@@ -1,5 +1,5 @@
-// Query latency p50/p95 of the exact and LanceDB indexes at 2k, 20k and 200k vectors (synthetic, dim 128),
-// LanceDB recall@10 against exact search and its build time, beside the numpy reference (one matrix-vector product +
+// Query latency p50/p95 of the exact, ivf and LanceDB indexes at 2k, 20k and 200k vectors (synthetic, dim 128),
+// the ANN indexes' recall@10 against exact search and their build times (add + persist), beside the numpy reference (one matrix-vector product +
 // argpartition, bench/numpy-search-reference.py, same thread count, OPENBLAS_CORETYPE/L2_SIZE unset as for torch).
 // Run: node bin/run-ts.mjs bench/index-latency.ts [--json]   (UNIR_BENCH_SIZES=2000,20000 for fewer sizes)
 import { spawnSync } from 'node:child_process';
@@ -9,9 +9,11 @@ import { join } from 'node:path';
 import { initBackend } from '../src/core/backend';
 import type { IndexItem, VectorIndex } from '../src/core/index/vector-index';
 import { exact } from '../src/plugins/indexes/exact';
+import { ivf } from '../src/plugins/indexes/ivf';
 import { lancedbIndex } from '../src/plugins/indexes/lancedb';
 import { mulberry32 } from '../src/core/rng';
 import { machine, machineLine } from './lib/machine';
+import { formatTable } from './lib/table';
 
 const DIM = 128;
 const json = process.argv.includes('--json');
@@ -97,14 +99,24 @@ for (const n of sizes) {
   const ex = await exact.create(exact.configSchema.parse({}), { ...ctx, dir: join(dir, 'exact') });
   await ex.add(items, data);
   const e = await timeQueries(ex, qs);
+  const recallOf = (ids: string[][]) => {
+    let hit = 0;
+    e.ids.forEach((want, j) => (hit += ids[j]!.filter((id) => want.includes(id)).length));
+    return hit / (10 * QUERIES);
+  };
+  const i0 = performance.now();
+  const iv = await ivf.create(ivf.configSchema.parse({}), { ...ctx, dir: join(dir, 'ivf') });
+  await iv.add(items, data);
+  await iv.persist();
+  const ivfBuildS = (performance.now() - i0) / 1000;
+  const ivfInfo = iv.info!();
+  const i = await timeQueries(iv, qs);
   const t0 = performance.now();
   const lx = await lancedbIndex.create(lancedbIndex.configSchema.parse({}), { ...ctx, dir: join(dir, 'lance') });
   await lx.add(items, data);
   await lx.persist();
   const buildS = (performance.now() - t0) / 1000;
   const l = await timeQueries(lx, qs);
-  let hit = 0;
-  e.ids.forEach((want, j) => (hit += l.ids[j]!.filter((id) => want.includes(id)).length));
   const np = numpySearch(n, backend.threads);
   const row = {
     vectors: n,
@@ -115,9 +127,16 @@ for (const n of sizes) {
     exactP95ms: e.p95,
     numpyP50ms: np?.p50ms ?? null,
     exactVsNumpy: np ? e.p50 / np.p50ms : null,
+    ivfP50ms: i.p50,
+    ivfP95ms: i.p95,
+    ivfRecallAt10: recallOf(i.ids),
+    ivfAnn: ivfInfo.clustered,
+    ivfLists: ivfInfo.lists ?? null,
+    ivfNprobe: ivfInfo.nprobe ?? null,
+    ivfBuildS,
     lancedbP50ms: l.p50,
     lancedbP95ms: l.p95,
-    lancedbRecallAt10: hit / (10 * QUERIES),
+    lancedbRecallAt10: recallOf(l.ids),
     lancedbAnn: n >= 10000,
     lancedbBuildS: buildS,
     machine: machine(),
@@ -127,6 +146,7 @@ for (const n of sizes) {
   };
   rows.push(row);
   await ex.dispose();
+  await iv.dispose();
   await lx.dispose();
   rmSync(dir, { recursive: true, force: true });
   if (json) console.log(JSON.stringify(row));
@@ -136,13 +156,38 @@ if (!json) {
   console.log(
     `index latency, ${QUERIES} queries, top-10, dim ${DIM}, backend ${backend.name} (${backend.threads} threads); numpy ${rows[0]?.numpy ?? 'not run'}`,
   );
+  const f = (x: unknown) => (typeof x === 'number' ? x.toFixed(2) : '-');
+  const table = rows.map((r): (string | number)[] => [
+    r.vectors as number,
+    `${f(r.exactP50ms)} / ${f(r.exactP95ms)}`,
+    f(r.numpyP50ms),
+    f(r.exactVsNumpy),
+    `${f(r.ivfP50ms)} / ${f(r.ivfP95ms)}`,
+    f(r.ivfRecallAt10),
+    r.ivfAnn ? `yes (${r.ivfNprobe}/${r.ivfLists})` : 'no',
+    f(r.ivfBuildS),
+    `${f(r.lancedbP50ms)} / ${f(r.lancedbP95ms)}`,
+    f(r.lancedbRecallAt10),
+    r.lancedbAnn ? 'yes' : 'no',
+    f(r.lancedbBuildS),
+  ]);
   console.log(
-    'vectors   exact p50/p95 ms   numpy p50 ms   exact/numpy   lancedb p50/p95 ms   lancedb recall@10   ANN   build s',
+    formatTable(
+      [
+        'vectors',
+        'exact p50/p95 ms',
+        'numpy p50 ms',
+        'exact/numpy',
+        'ivf p50/p95 ms',
+        'ivf recall@10',
+        'ivf ANN (probes/lists)',
+        'ivf build s',
+        'lancedb p50/p95 ms',
+        'lancedb recall@10',
+        'lancedb ANN',
+        'lancedb build s',
+      ],
+      table,
+    ),
   );
-  for (const r of rows) {
-    const f = (x: unknown) => (typeof x === 'number' ? x.toFixed(2) : '-');
-    console.log(
-      `${String(r.vectors).padStart(7)}   ${f(r.exactP50ms).padStart(7)} / ${f(r.exactP95ms).padEnd(7)}  ${f(r.numpyP50ms).padStart(9)}      ${f(r.exactVsNumpy).padStart(8)}    ${f(r.lancedbP50ms).padStart(7)} / ${f(r.lancedbP95ms).padEnd(8)}  ${f(r.lancedbRecallAt10).padStart(10)}          ${r.lancedbAnn ? 'yes' : 'no '}   ${f(r.lancedbBuildS)}`,
-    );
-  }
 }

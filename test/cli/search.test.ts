@@ -32,7 +32,7 @@ beforeAll(() => {
     'curriculum.steps.stage3=10',
   ]);
   expect(r.code, r.stderr).toBe(0);
-  for (const ix of ['exact', 'lancedb']) indexOut[ix] = unir(['index', run, '--index', ix, '--split', SPLIT]);
+  for (const ix of ['exact', 'ivf', 'lancedb']) indexOut[ix] = unir(['index', run, '--index', ix, '--split', SPLIT]);
 }, 600_000);
 
 const search = (query: string, ...flags: string[]): SearchResponse => {
@@ -46,13 +46,16 @@ const manifest = (ix: string) =>
 
 describe('unir index', () => {
   it('encodes every image and chunk of the split, prints counts and throughput, and writes search.json last', () => {
-    for (const ix of ['exact', 'lancedb']) {
+    for (const ix of ['exact', 'ivf', 'lancedb']) {
       const r = indexOut[ix]!;
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).not.toMatch(/WARN|error/i);
       expect(r.stderr).toMatch(/unir index: texts 966\/966 \(\d+ items\/s\)/);
+      const built = ix === 'ivf' ? String.raw` \(clustered false, rows 1284\)` : '';
       expect(r.stdout).toMatch(
-        /^indexed 318 images \(\d+\/s\) \+ 966 texts in de, en, ja \(\d+\/s\) with \w+: 1284 vectors, dim 32\nmodel [0-9a-f]{16} \(run smoke, checkpoint step 50\) → .*\n$/,
+        new RegExp(
+          String.raw`^indexed 318 images \(\d+/s\) \+ 966 texts in de, en, ja \(\d+/s\) with \w+: 1284 vectors, dim 32\nindex built in \d+\.\d s${built}\nmodel [0-9a-f]{16} \(run smoke, checkpoint step 50\) → .*\n$`,
+        ),
       );
       const m = manifest(ix);
       expect(m).toMatchObject({
@@ -67,6 +70,7 @@ describe('unir index', () => {
       expect(m.slotLabels).toEqual(['object', 'time']);
     }
     expect(manifest('exact').model).toBe(manifest('lancedb').model);
+    expect(manifest('ivf').model).toBe(manifest('exact').model);
   });
 });
 
@@ -181,6 +185,8 @@ describe('unir search', () => {
     expect(ex.results).toHaveLength(10);
     expect(la.results.map((h) => h.id)).toEqual(ex.results.map((h) => h.id));
     la.results.forEach((h, i) => expect(h.score).toBeCloseTo(ex.results[i]!.score, 4));
+    const iv = search(q, '--index', 'ivf', '--modality', 'all'); // 1,284 rows: below annAbove, exact
+    expect(iv.results).toEqual(ex.results);
     const again = search(q, '--index', 'exact', '--modality', 'all');
     expect(again.results).toEqual(ex.results);
     const images = search('find an image of a grinning face', '--modality', 'image', '--k', '3');
@@ -226,7 +232,7 @@ describe('unir search: bad input is one line and exit ≠ 0', () => {
       `unir: ${run}: no index of split 'test' in index/; build it with 'unir index ${run}'\n`,
     );
     expect(bad(['search', run, 'dog', '--split', SPLIT, '--index', 'lancedbx'])).toMatch(
-      /^unir: --index: unknown index 'lancedbx'\. Known: exact, lancedb\. Did you mean 'lancedb'\?\n$/,
+      /^unir: --index: unknown index 'lancedbx'\. Known: exact, ivf, lancedb\. Did you mean 'lancedb'\?\n$/,
     );
     expect(bad(['search', join(tmp, 'nope'), 'dog'])).toContain('not a run directory (no config.json)');
     const untrained = join(tmp, 'untrained');

@@ -8,7 +8,7 @@ import { parseFlags, type CliCommand } from '../command';
 export const command: CliCommand = {
   name: 'index',
   summary: "Encode a split's images and text chunks with a trained run into a search index",
-  usage: `Usage: unir index <runDir> [--index exact|lancedb] [--split test] [--batch 128] [--plugin MODULE ...]
+  usage: `Usage: unir index <runDir> [--index exact|ivf|lancedb] [--split test] [--batch 128] [--plugin MODULE ...]
        (global: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu)
 
 Encodes every decodable image and every text chunk (role 'chunk', in the run's data.languages) of the split
@@ -59,6 +59,10 @@ search.json last. The index records the run id and a model fingerprint (hash of 
         `indexed ${m.counts.images} images (${rate(r.images.count, r.images.seconds)}) + ${m.counts.texts} texts in ${m.languages.join(', ')} (${rate(r.texts.count, r.texts.seconds)})` +
           `${m.counts.skippedImages ? `, skipped ${m.counts.skippedImages} bad images` : ''} with ${r.backend.name}: ${r.meta.count} vectors, dim ${m.dim}`,
       );
+      const facts = Object.entries(r.build)
+        .filter(([k]) => k !== 'seconds')
+        .map(([k, v]) => `${k} ${v}`);
+      console.log(`index built in ${r.build.seconds.toFixed(1)} s${facts.length ? ` (${facts.join(', ')})` : ''}`);
       console.log(`model ${m.model} (run ${m.runId}, checkpoint step ${m.checkpointStep}) → ${r.dir}`);
       return 0;
     } finally {

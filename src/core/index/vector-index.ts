@@ -41,6 +41,8 @@ export interface VectorIndex {
   search(query: Float32Array, k: number, filter?: SearchFilter): Promise<SearchHit[]>; // query (dim)
   persist(): Promise<void>;
   dispose(): Promise<void>;
+  /** Plugin-specific facts of the built index (e.g. IVF lists, probes, build seconds), for logs and benches. */
+  info?(): Record<string, string | number | boolean>;
 }
 
 /** Where the index lives and which model it must match; create() opens it if it exists. */

@@ -37,6 +37,8 @@ export interface BuildIndexResult {
   /** Encoding only (images decoded from the cache before), per modality. */
   images: { count: number; seconds: number };
   texts: { count: number; seconds: number };
+  /** Building the index from the vectors (persist: clustering, tuning, writing) and the plugin's info(). */
+  build: { seconds: number } & Record<string, string | number | boolean>;
 }
 
 /** Intents some query of the dataset (any split) retrieves for; the rest (group null everywhere) need no retrieval. */
@@ -110,7 +112,9 @@ export async function buildIndex(o: BuildIndexOptions): Promise<BuildIndexResult
           ),
       };
     });
+    const t0 = performance.now();
     await index.persist();
+    const build = { seconds: (performance.now() - t0) / 1000, ...index.info?.() };
     const manifest: SearchManifest = {
       format: SEARCH_FORMAT,
       plugin: o.plugin,
@@ -130,7 +134,7 @@ export async function buildIndex(o: BuildIndexOptions): Promise<BuildIndexResult
       seconds: Math.round((images.seconds + textsDone.seconds) * 100) / 100,
     };
     writeSearchManifest(dir, manifest);
-    return { dir, meta: index.meta, manifest, backend, images, texts: textsDone };
+    return { dir, meta: index.meta, manifest, backend, images, texts: textsDone, build };
   } finally {
     await index?.dispose();
     model.dispose();

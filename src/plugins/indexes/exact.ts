@@ -1,17 +1,12 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { writeFileAtomic } from '../../core/fs-atomic';
+import { appendRows, FilterMasks, type FlatRows, persistFlat, readFlat, topK } from '../../core/index/flat-store';
 import { rowScores } from '../../core/index/row-scores';
 import {
   checkVectors,
   defineIndex,
-  matches,
-  readIndexMeta,
-  writeIndexMeta,
-  type IndexItem,
   type IndexMeta,
+  readIndexMeta,
   type SearchHit,
 } from '../../core/index/vector-index';
 
@@ -34,74 +29,36 @@ export const exact = defineIndex({
       count: 0,
       createdAt: new Date().toISOString(),
     };
-    let items: IndexItem[] = [];
-    let data = new Float32Array(0); // (N, dim)
-    let resident: tf.Tensor2D | undefined; // data on the backend, made at the first search after a change
-    const masks = new Map<string, Uint8Array>(); // filter → allowed rows, cleared by add
-    if (existing) {
-      items = readFileSync(join(ctx.dir, 'items.jsonl'), 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as IndexItem);
-      const buf = readFileSync(join(ctx.dir, 'vectors.f32'));
-      data = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-    }
+    let rows: FlatRows = existing ? readFlat(ctx.dir) : { items: [], data: new Float32Array(0) };
+    let resident: tf.Tensor2D | undefined; // rows.data on the backend, made at the first search after a change
+    const masks = new FilterMasks();
     return {
       get meta() {
-        return { ...meta, count: items.length };
+        return { ...meta, count: rows.items.length };
       },
       async add(newItems, vectors) {
         checkVectors(meta, newItems, vectors);
-        const next = new Float32Array(data.length + vectors.length);
-        next.set(data);
-        next.set(vectors, data.length);
-        data = next;
-        items = items.concat(newItems);
+        rows = appendRows(rows, newItems, vectors);
         resident?.dispose();
         resident = undefined;
         masks.clear();
       },
       async search(query, k, filter) {
-        if (items.length === 0) return [];
-        const key = filter?.modality || filter?.lang ? `${filter.modality ?? ''}\u0000${filter.lang ?? ''}` : undefined;
-        let allowed = key === undefined ? undefined : masks.get(key);
-        if (key !== undefined && !allowed) {
-          allowed = Uint8Array.from(items, (it) => (matches(it, filter) ? 1 : 0));
-          masks.set(key, allowed);
-        }
-        resident ??= tf.tensor2d(data, [items.length, meta.dim]);
+        if (rows.items.length === 0) return [];
+        resident ??= tf.tensor2d(rows.data, [rows.items.length, meta.dim]);
         const scores = rowScores(resident, query);
-        // Top-k by insertion into a sorted list of at most k (k ≪ N): O(N·k) worst case, no full sort.
-        const idx: number[] = [];
-        for (let i = 0; i < items.length; i++) {
-          if (allowed && !allowed[i]) continue;
-          const s = scores[i]!;
-          if (idx.length === k && s <= scores[idx[k - 1]!]!) continue;
-          let at = idx.length === k ? k - 1 : idx.length;
-          while (at > 0 && scores[idx[at - 1]!]! < s) at--;
-          idx.splice(at, 0, i);
-          if (idx.length > k) idx.pop();
-        }
-        return idx.map((i): SearchHit => ({ item: items[i]!, score: scores[i]! }));
+        return topK(scores, k, masks.get(rows.items, filter)).map(
+          (i): SearchHit => ({ item: rows.items[i]!, score: scores[i]! }),
+        );
       },
       async persist() {
-        const tmp = `${ctx.dir}.tmp-${process.pid}`;
-        rmSync(tmp, { recursive: true, force: true });
-        mkdirSync(tmp, { recursive: true });
-        writeFileAtomic(join(tmp, 'vectors.f32'), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-        writeFileAtomic(join(tmp, 'items.jsonl'), items.map((i) => JSON.stringify(i)).join('\n') + '\n');
-        writeIndexMeta(tmp, { ...meta, count: items.length });
-        const old = `${ctx.dir}.old-${process.pid}`;
-        if (existsSync(ctx.dir)) renameSync(ctx.dir, old);
-        renameSync(tmp, ctx.dir);
-        rmSync(old, { recursive: true, force: true });
+        persistFlat(ctx.dir, rows, meta);
       },
       async dispose() {
         resident?.dispose();
         resident = undefined;
         masks.clear();
-        data = new Float32Array(0);
-        items = [];
+        rows = { items: [], data: new Float32Array(0) };
       },
     };
   },

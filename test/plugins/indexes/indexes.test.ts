@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IndexContext, IndexItem, VectorIndex } from '../../../src/core/index/vector-index';
 import { exact } from '../../../src/plugins/indexes/exact';
+import { ivf } from '../../../src/plugins/indexes/ivf';
 import { lancedbIndex } from '../../../src/plugins/indexes/lancedb';
 import { rng } from '../../helpers/fake-run';
 
@@ -61,6 +62,7 @@ type PluginLike = { create(cfg: unknown, ctx: IndexContext): Promise<VectorIndex
 
 describe.each([
   ['exact', () => exact, {}],
+  ['ivf', () => ivf, {}], // 600 rows: below annAbove, exact
   ['lancedb', () => lancedbIndex, {}],
 ] as const)('%s index', (name, plugin, cfg) => {
   const { items, vectors } = corpus(600, 1);
@@ -95,7 +97,7 @@ describe.each([
     writeFileSync(
       script,
       `import * as tf from '@tensorflow/tfjs-core'; import '@tensorflow/tfjs-backend-cpu';
-import { ${name === 'exact' ? 'exact as p' : 'lancedbIndex as p'} } from '${process.cwd()}/src/plugins/indexes/${name}';
+import { ${name === 'lancedb' ? 'lancedbIndex' : name} as p } from '${process.cwd()}/src/plugins/indexes/${name}';
 async function main() { await tf.setBackend('cpu');
 const ix = await p.create(p.configSchema.parse({}), ${JSON.stringify(ctx(name))});
 const hits = await ix.search(Float32Array.from(${JSON.stringify(Array.from(q))}), 5);
@@ -168,5 +170,62 @@ describe('exact index on wasm (rows resident on the heap, scored by the SIMD ker
       await disposeBackend();
       await tf.setBackend('cpu');
     }
+  });
+});
+
+describe('ivf index above annAbove (k-means lists, probes tuned at build time)', () => {
+  /** Clustered unit vectors (concepts with variants, like real embeddings), n × DIM. */
+  function clustered(n: number, seed: number) {
+    const r = rng(seed);
+    const centres = Array.from({ length: 64 }, () => Float32Array.from({ length: DIM }, () => r() * 2 - 1));
+    const vectors = new Float32Array(n * DIM);
+    for (let i = 0; i < n; i++) {
+      const c = centres[Math.floor(r() * centres.length)]!;
+      let norm = 0;
+      for (let d = 0; d < DIM; d++) norm += (vectors[i * DIM + d] = c[d]! + (r() - 0.5) * 0.8) ** 2;
+      for (let d = 0; d < DIM; d++) vectors[i * DIM + d]! /= Math.sqrt(norm);
+    }
+    return vectors;
+  }
+
+  it('reaches its target recall@10 on new queries while scanning a fraction of the lists; persists, reopens, filters, re-clusters after add', async () => {
+    const n = 12_000;
+    const vectors = clustered(n, 5);
+    const items = corpus(n, 6).items; // modalities and languages for the filters
+    const cfg = ivf.configSchema.parse({ annAbove: 5000, rowsPerList: 100, targetRecall: 0.95 });
+    const index = await ivf.create(cfg, ctx('ivf-big'));
+    await index.add(items, vectors);
+    await index.persist(); // builds
+    const info = index.info!();
+    expect(info).toMatchObject({ clustered: true, rows: n, lists: 120 });
+    expect(info.tuningRecallAt10 as number).toBeGreaterThanOrEqual(0.95);
+    expect(info.nprobe as number).toBeLessThan(60); // it prunes: fewer than half of the lists per query
+    const qs = clustered(40, 77); // new vectors from the same distribution, not stored rows
+    const recall = async (ix: VectorIndex, f?: { modality?: 'image' | 'text' }) => {
+      let hit = 0;
+      for (let j = 0; j < 40; j++) {
+        const q = qs.subarray(j * DIM, (j + 1) * DIM);
+        const got = await ix.search(q, 10, f);
+        expect(got).toHaveLength(10);
+        if (f) expect(got.every((h) => h.item.modality === f.modality)).toBe(true);
+        const want = new Set(brute(items, vectors, q, 10, f).map((w) => w.it.id));
+        hit += got.filter((h) => want.has(h.item.id)).length;
+        got.forEach((h, i) => i > 0 && expect(h.score).toBeLessThanOrEqual(got[i - 1]!.score));
+      }
+      return hit / 400;
+    };
+    const r = await recall(index);
+    expect(r).toBeGreaterThanOrEqual(0.9); // target 0.95 on stored rows; new queries within sampling noise of it
+    expect(await recall(index, { modality: 'image' })).toBeGreaterThanOrEqual(0.85);
+    const first = await index.search(qs.subarray(0, DIM), 10);
+    await index.dispose();
+    const reopened = await ivf.create(cfg, ctx('ivf-big'));
+    expect(reopened.info!()).toEqual(info); // the saved lists, not a new clustering
+    expect(await reopened.search(qs.subarray(0, DIM), 10)).toEqual(first);
+    await reopened.add(corpus(10, 8).items, clustered(10, 8));
+    expect(reopened.info!()).toEqual({ clustered: false, rows: n + 10 }); // dropped until the next search
+    await reopened.search(qs.subarray(0, DIM), 10);
+    expect(reopened.info!()).toMatchObject({ clustered: true, rows: n + 10 });
+    await reopened.dispose();
   });
 });
