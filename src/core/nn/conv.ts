@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { gemm, splitRun } from '../backend/simd/pool';
+import { gemm, splitLimits, splitRun } from '../backend/simd/pool';
 import { simdKernels } from '../backend/simd/simd-kernels';
 import { asWasm, newTensors, onWasmFloat32, ptr } from '../backend/wasm-heap';
 
@@ -98,7 +98,13 @@ function fusedConv2d(
         const [pdy, pys, pcs, pws, pdx, pdw, pwT, pdcol] = [dy, ys, cs, ws, dx!, dw!, wT!, dcol!].map((t) => ptr(g, t));
         // dZ: the gradient before the ReLU (dY itself without one)
         const pdz = dz ? ptr(g, dz) : pdy!;
-        if (dz) splitRun(g, 'relu_bwd', P * CO, 4, 1 << 15, (s0, n) => [pdy! + 4 * s0, pys! + 4 * s0, pdz + 4 * s0, n]);
+        if (dz)
+          splitRun(g, 'relu_bwd', P * CO, 4, splitLimits.elements, (s0, n) => [
+            pdy! + 4 * s0,
+            pys! + 4 * s0,
+            pdz + 4 * s0,
+            n,
+          ]);
         if (db) kg.col_sum(pdz, ptr(g, db), P, CO);
         gemm(g, pcs!, 1, KC, pdz, CO, pdw!, CO, KC, CO, P); // colᵀ (KC, P)·dZ (P, CO)
         kg.transpose(pws!, pwT!, KC, CO);

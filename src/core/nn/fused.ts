@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { gemm, splitParts, splitRun } from '../backend/simd/pool'; // kernels.c, shared with the pool's threads
+import { gemm, splitLimits, splitParts, splitRun } from '../backend/simd/pool'; // kernels.c, shared with the pool's threads
 import { simdKernels, type SimdKernels } from '../backend/simd/simd-kernels';
 import { asWasm, newTensors, onWasmFloat32, ptr, type WasmBackend } from '../backend/wasm-heap';
 
@@ -57,7 +57,7 @@ export function fusedGelu<T extends tf.Tensor>(x: T): T | null {
     const c = ctx();
     const [y] = newTensors(c.be, xi.shape) as [tf.Tensor];
     const [px, py] = [c.p(xi), c.p(y)];
-    splitRun(c.be, 'gelu_fwd', xi.size, 4, 1 << 15, (s0, n) => [px + 4 * s0, py + 4 * s0, n]);
+    splitRun(c.be, 'gelu_fwd', xi.size, 4, splitLimits.elements, (s0, n) => [px + 4 * s0, py + 4 * s0, n]);
     save([xi]);
     return {
       value: y,
@@ -65,7 +65,12 @@ export function fusedGelu<T extends tf.Tensor>(x: T): T | null {
         const k = ctx();
         const [dx] = newTensors(k.be, saved[0]!.shape) as [tf.Tensor];
         const [pdy, px, pdx] = [k.p(dy), k.p(saved[0]!), k.p(dx)];
-        splitRun(k.be, 'gelu_bwd', dx.size, 4, 1 << 15, (s0, n) => [pdy + 4 * s0, px + 4 * s0, pdx + 4 * s0, n]);
+        splitRun(k.be, 'gelu_bwd', dx.size, 4, splitLimits.elements, (s0, n) => [
+          pdy + 4 * s0,
+          px + 4 * s0,
+          pdx + 4 * s0,
+          n,
+        ]);
         return [dx];
       },
     };
@@ -152,8 +157,9 @@ export function fusedLinear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tenso
   return custom((xi: tf.Tensor, wi: tf.Tensor, save: tf.GradSaveFunc) => forward(xi, wi, undefined, save))(x, w);
 }
 
-/** Batches of at least this many rows split their attention over the pool's threads (whole rows each). */
-const ATTN_MIN_ROWS = 2;
+/** Rows from which attention is split over the pool's threads (whole rows each): ≥ 2, and splitLimits.macs of work. */
+const attnMinRows = (tq: number, tk: number, dim: number) =>
+  Math.max(2, Math.ceil(splitLimits.macs / (2 * tq * tk * dim)));
 
 /**
  * The attention core of `heads` heads side by side in the last axis: q (B, Tq, H) (projected, not yet scaled),
@@ -173,10 +179,11 @@ export function fusedAttention(
   const tk = k.shape[1];
   const dh = dim / heads;
   const scale = 1 / Math.sqrt(dh);
+  const minRows = attnMinRows(tq, tk, dim);
   const op = custom((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
     const c = ctx();
     const per = Math.max(dh * tk, 1); // scratch floats per thread
-    const parts = splitParts(c.be, b, 1, ATTN_MIN_ROWS);
+    const parts = splitParts(c.be, b, 1, minRows);
     const [out, p, scratch] = newTensors(c.be, [b, tq, dim], [b, heads, tq, tk], [parts * per]) as [
       tf.Tensor,
       tf.Tensor,
@@ -191,7 +198,7 @@ export function fusedAttention(
       c.p(p),
       c.p(scratch),
     ];
-    splitRun(c.be, 'attn_fwd', b, 1, ATTN_MIN_ROWS, (b0, nb, part) => [
+    splitRun(c.be, 'attn_fwd', b, 1, minRows, (b0, nb, part) => [
       pq + 4 * b0 * tq * dim,
       pk + 4 * b0 * tk * dim,
       pv + 4 * b0 * tk * dim,
@@ -214,7 +221,7 @@ export function fusedAttention(
         const [qs, ks, vs, ps] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
         const g = ctx();
         const per = Math.max(dh * tk + tq * tk, 1);
-        const parts = splitParts(g.be, b, 1, ATTN_MIN_ROWS);
+        const parts = splitParts(g.be, b, 1, minRows);
         const [dq, dk, dv, scratch] = newTensors(g.be, qs.shape, ks.shape, vs.shape, [parts * per]) as [
           tf.Tensor,
           tf.Tensor,
@@ -223,7 +230,7 @@ export function fusedAttention(
         ];
         const at = [dy, qs, ks, vs, ps, dq, dk, dv, scratch].map((t) => g.p(t)) as number[];
         const [q0, k0] = [tq * dim, tk * dim];
-        splitRun(g.be, 'attn_bwd', b, 1, ATTN_MIN_ROWS, (b0, nb, part) => [
+        splitRun(g.be, 'attn_bwd', b, 1, minRows, (b0, nb, part) => [
           at[0]! + 4 * b0 * q0,
           at[1]! + 4 * b0 * q0,
           at[2]! + 4 * b0 * k0,

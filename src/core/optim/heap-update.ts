@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { splitRun } from '../backend/simd/pool';
+import { splitLimits, splitRun } from '../backend/simd/pool';
 import { simdKernels } from '../backend/simd/simd-kernels';
 import { asWasm, newTensors, ptr } from '../backend/wasm-heap';
 
@@ -49,7 +49,7 @@ export function adamWOnHeap(
   const outs = alone ? [p, m, v] : newTensors(be, p.shape, p.shape, p.shape);
   const { beta1, beta2, epsilon, lr, bc1, bc2, decay, gradScale } = c;
   const at = [p, g, m, v, ...outs].map((t) => ptr(be, t));
-  splitRun(be, 'adamw', p.size, 4, 1 << 16, (s0, n) => [
+  splitRun(be, 'adamw', p.size, 4, splitLimits.elements, (s0, n) => [
     ...at.map((a) => a + 4 * s0),
     n,
     beta1,

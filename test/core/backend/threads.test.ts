@@ -7,7 +7,7 @@ import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { disposeBackend, initBackend } from '../../../src/core/backend';
 import { prepareThreadShim } from '../../../src/core/backend/wasm-threads';
-import { fanOut, gemmThreads } from '../../../src/core/backend/simd/pool';
+import { fanOut, gemmThreads, setSplitLimits } from '../../../src/core/backend/simd/pool';
 import { asWasm } from '../../../src/core/backend/wasm-heap';
 import { rowScores } from '../../../src/core/index/row-scores';
 import { fusedAttention } from '../../../src/core/nn/fused';
@@ -17,6 +17,7 @@ import { AdamW } from '../../../src/core/optim';
 import { maxAbsDiff, randT, runOn, weightedSum } from './oracle';
 
 afterEach(() => {
+  setSplitLimits();
   vi.unstubAllEnvs();
   vi.restoreAllMocks();
 });
@@ -81,6 +82,8 @@ describe('multithreaded wasm', () => {
     ).toBeUndefined();
     expect(info.threads).toBe(2);
     expect(gemmThreads(asWasm(tf.backend()))).toBe(2); // unir's gemm pool is up when initBackend returns
+    // split the small work below as well (the default limits keep work this small on one thread)
+    setSplitLimits({ macs: 1 << 16, elements: 1 << 15 });
     // products with K past the gemm's K block (256), split by rows across the threads, against the cpu backend
     const blocked = () => [
       tf.matMul(randT(20, [40, 300]), randT(21, [300, 24])),

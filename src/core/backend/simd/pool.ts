@@ -49,8 +49,19 @@ const SPIN_MS = 2;
 // can deschedule a thread for seconds: 10 s was once too short for a sweep sharing 2 cores with other work).
 // UNIR_WASM_STALL_MS overrides it (tests).
 const STALL_MS = Number(process.env.UNIR_WASM_STALL_MS) || 120_000;
-/** Products below this many multiply-adds stay on the calling thread (a hand-off costs a few µs). */
-const MIN_MACS = 1 << 16;
+/**
+ * Work below these sizes stays on the calling thread. A hand-off to a spinning worker costs a few µs, but one to
+ * a sleeping worker (Atomics.wait; a small model's ops come more than SPIN_MS apart) costs ≈ 50–200 µs on a VM:
+ * with the old limits (65,536 multiply-adds, attention from 2 rows) the smoke model's step took 23–25 ms on 2
+ * threads against 16–19 on 1; with these, 18–19 on both, and the paper model's step is unchanged (≈ 620–655 ms).
+ */
+const DEFAULT_LIMITS = { macs: 1 << 22, elements: 1 << 18 };
+/** macs: products (m·n·k), attention (rows · 2·Tq·Tk·H); elements: elementwise kernels (AdamW, GELU, ReLU gradient). */
+export const splitLimits = { ...DEFAULT_LIMITS };
+/** Tests split small work to exercise the pool: setSplitLimits({ macs: 1, elements: 1 }); no argument restores. */
+export function setSplitLimits(l: Partial<typeof DEFAULT_LIMITS> = DEFAULT_LIMITS): void {
+  Object.assign(splitLimits, DEFAULT_LIMITS, l);
+}
 
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
@@ -228,7 +239,7 @@ export function gemm(
   k: number,
 ): void {
   const kern = simdKernels(be);
-  const t = m * n * k >= MIN_MACS ? Math.min(gemmThreads(be), m >> 2) : 1;
+  const t = m * n * k >= splitLimits.macs ? Math.min(gemmThreads(be), m >> 2) : 1;
   if (t < 2) return kern.gemm(a, sai, sak, b, ldb, c, ldc, m, n, k);
   const e = cuts(m, t, 4);
   const jobs = e.slice(1, -1).map((r0, i) => ({
@@ -255,7 +266,7 @@ export function gemmBatch(
   sc: number,
 ): void {
   const kern = simdKernels(be);
-  const threads = count * m * n * k >= MIN_MACS ? gemmThreads(be) : 1;
+  const threads = count * m * n * k >= splitLimits.macs ? gemmThreads(be) : 1;
   if (threads >= 2 && count >= 2) {
     const t = Math.min(threads, count);
     const e = cuts(count, t, 1);
