@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-layers'; // registers tfjs-core's gradients (tfjs-core 
 import { UserError, didYouMean } from '../errors';
 import { registerWasmKernels } from './kernels';
 import { startGemmPool, stopGemmPool } from './simd/pool';
-import { memoryOf, sharedMemory } from './simd/simd-kernels';
+import { memoryOf, relaxedSimd, sharedMemory } from './simd/simd-kernels';
 import { asWasm } from './wasm-heap';
 import { probeBackends, loadNative, NATIVE_PACKAGES, type NativeBackend } from './probe';
 import { MAX_WASM_THREADS, prepareThreadShim } from './wasm-threads';
@@ -29,6 +29,8 @@ export interface BackendInfo {
   threads: number;
   /** Whether it runs SIMD code (wasm: the SIMD build; tensorflow: native; cpu: no). */
   simd: boolean;
+  /** wasm: whether unir's kernels use relaxed SIMD (fused multiply-add; simd/simd-kernels.ts relaxedSimd). */
+  relaxedSimd?: boolean;
   /** Why wasm runs on one thread although more were asked for; absent when nothing fell back. */
   multithreadFallback?: string;
   /** The training kernels unir registered for this backend. */
@@ -228,6 +230,7 @@ async function start(name: BackendName, threads: number, quiet: boolean): Promis
     name: 'wasm',
     threads: w.threads,
     simd: w.simd,
+    ...(w.simd ? { relaxedSimd: relaxedSimd() } : {}),
     ...(w.fallback ? { multithreadFallback: w.fallback } : {}),
     kernels,
     tfjsVersion: tf.version_core,

@@ -15,6 +15,8 @@ export interface RunJson {
   backend: string;
   threads: number;
   simd?: boolean;
+  /** wasm: unir's kernels ran with relaxed SIMD (fused multiply-add); results differ from the plain build's in the last bits. */
+  relaxedSimd?: boolean;
   gitSha?: string;
   node: string;
   tfjs: string;

@@ -148,6 +148,7 @@ async function executeLocked(
     backend: backend.name,
     threads: backend.threads,
     simd: backend.simd,
+    ...(backend.relaxedSimd !== undefined ? { relaxedSimd: backend.relaxedSimd } : {}),
     gitSha: gitSha(),
     startedAt: new Date().toISOString(),
     previous,

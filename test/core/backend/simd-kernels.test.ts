@@ -190,3 +190,62 @@ describe("unir's wasm SIMD kernels (simd/kernels.c)", () => {
     tf.dispose([p, g, m, v]);
   });
 });
+
+describe('relaxed SIMD (fused multiply-add) and the plain build', () => {
+  it('give the same products to float32 rounding (float64 oracle), and the relaxed one is fused', async () => {
+    const { PLAIN_WASM, PLAIN_RELAXED_WASM } = await import('../../../src/core/backend/simd/kernels-wasm');
+    const { relaxedSimd } = await import('../../../src/core/backend/simd/simd-kernels');
+    expect(relaxedSimd()).toBe(true); // Node 20: the V8 flag is set at run time
+    const [m, k, n] = [13, 300, 21];
+    const [a, b] = [rand(1, m * k), rand(2, k * n)];
+    const want = oracle(a, b, m, k, n, false);
+    const run = (bytes: string) => {
+      const memory = new WebAssembly.Memory({ initial: 4 });
+      const kern = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(bytes, 'base64')), { env: { memory } })
+        .exports as unknown as { gemm: (...args: number[]) => void };
+      const f = new Float32Array(memory.buffer);
+      const [pa, pb, pc] = [1024, 1024 + 4 * m * k, 1024 + 4 * (m * k + k * n)];
+      f.set(a, pa / 4);
+      f.set(b, pb / 4);
+      kern.gemm(pa, k, 1, pb, n, pc, n, m, n, k);
+      return f.slice(pc / 4, pc / 4 + m * n);
+    };
+    const [plain, fused] = [run(PLAIN_WASM), run(PLAIN_RELAXED_WASM)];
+    // sums of 300 products of |x| ≤ 1 in float32: ≈ 1e-5 from the exact sum either way
+    expect(maxAbsDiff(plain, want)).toBeLessThanOrEqual(1e-4);
+    expect(maxAbsDiff(fused, want)).toBeLessThanOrEqual(1e-4);
+    expect(Array.from(fused)).not.toEqual(Array.from(plain)); // one rounding per step instead of two
+  });
+
+  it('UNIR_WASM_RELAXED_SIMD=0 chooses the plain build (in a child process: the choice is made once)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { mkdirSync, mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { join, resolve } = await import('node:path');
+    const root = resolve(__dirname, '../../..');
+    mkdirSync(join(root, '.cache'), { recursive: true });
+    const dir = mkdtempSync(join(root, '.cache', 'relaxed-'));
+    const script = join(dir, 'child.mjs');
+    writeFileSync(
+      script,
+      `const { initBackend, disposeBackend } = await import(${JSON.stringify(join(root, 'src/core/backend/index.ts'))});
+const info = await initBackend({ backend: 'wasm', threads: 1, quiet: true });
+await disposeBackend();
+console.log(JSON.stringify({ relaxedSimd: info.relaxedSimd }));\n`,
+    );
+    try {
+      for (const [env, want] of [
+        ['0', false],
+        ['', true],
+      ] as const) {
+        const r = spawnSync(process.execPath, [join(root, 'bin/run-ts.mjs'), script], {
+          encoding: 'utf8',
+          env: { ...process.env, UNIR_WASM_RELAXED_SIMD: env },
+        });
+        expect(r.status, r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({ relaxedSimd: want });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,4 +1,5 @@
-import { PLAIN_WASM, SHARED_WASM } from './kernels-wasm';
+import { setFlagsFromString } from 'node:v8';
+import { PLAIN_RELAXED_WASM, PLAIN_WASM, SHARED_RELAXED_WASM, SHARED_WASM } from './kernels-wasm';
 import type { WasmBackend } from '../wasm-heap';
 
 /**
@@ -171,7 +172,14 @@ export interface SimdKernels {
   rowdot(a: number, q: number, out: number, n: number, d: number): void;
 }
 
-const modules: Partial<Record<'plain' | 'shared', WebAssembly.Module>> = {};
+type Variant = 'plain' | 'shared' | 'plain_relaxed' | 'shared_relaxed';
+const BYTES: Record<Variant, string> = {
+  plain: PLAIN_WASM,
+  shared: SHARED_WASM,
+  plain_relaxed: PLAIN_RELAXED_WASM,
+  shared_relaxed: SHARED_RELAXED_WASM,
+};
+const modules: Partial<Record<Variant, WebAssembly.Module>> = {};
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
 
 export function memoryOf(be: WasmBackend): WebAssembly.Memory {
@@ -185,12 +193,25 @@ export function memoryOf(be: WasmBackend): WebAssembly.Memory {
 export const sharedMemory = (mem: WebAssembly.Memory) =>
   typeof SharedArrayBuffer !== 'undefined' && mem.buffer instanceof SharedArrayBuffer;
 
-/** The compiled module for a memory: the variant importing a plain or a shared one. */
+let relaxed: boolean | undefined;
+
+/**
+ * Whether the kernels use relaxed SIMD (fused multiply-add). Node 20's V8 has it behind a flag that can be set at run
+ * time (newer V8s have it on); the module is validated before it is chosen, so a Node without it gets the plain
+ * build. UNIR_WASM_RELAXED_SIMD=0 forces the plain build (results then match a machine without it).
+ */
+export function relaxedSimd(): boolean {
+  if (relaxed !== undefined) return relaxed;
+  if (process.env.UNIR_WASM_RELAXED_SIMD === '0') return (relaxed = false);
+  const bytes = Buffer.from(PLAIN_RELAXED_WASM, 'base64');
+  if (!WebAssembly.validate(bytes)) setFlagsFromString('--experimental-wasm-relaxed-simd');
+  return (relaxed = WebAssembly.validate(bytes));
+}
+
+/** The compiled module for a memory: the variant importing a plain or a shared one, relaxed where V8 has it. */
 export function simdModule(mem: WebAssembly.Memory): WebAssembly.Module {
-  const kind = sharedMemory(mem) ? 'shared' : 'plain';
-  return (modules[kind] ??= new WebAssembly.Module(
-    Buffer.from(kind === 'shared' ? SHARED_WASM : PLAIN_WASM, 'base64'),
-  ));
+  const kind: Variant = `${sharedMemory(mem) ? 'shared' : 'plain'}${relaxedSimd() ? '_relaxed' : ''}`;
+  return (modules[kind] ??= new WebAssembly.Module(Buffer.from(BYTES[kind], 'base64')));
 }
 
 /** The kernels bound to this backend's memory (compiled once per process, instantiated once per memory). */
