@@ -26,24 +26,58 @@ type Grad = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 const custom = (f: (...args: never[]) => { value: tf.Tensor; gradFunc: Grad }) =>
   tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
 
+/** Rows per partial sum of the layer norm's dgamma / dbeta: fixed, so the sums do not depend on the thread count. */
+const LN_CHUNK = 64;
+
 /** (x - μ)/√(σ² + eps)·γ + β over the last axis; x (..., D), gamma, beta (D). */
 export function fusedLayerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T | null {
   if (!onWasmFloat32([x, gamma, beta])) return null;
   const d = x.shape[x.rank - 1]!;
   const rows = d === 0 ? 0 : x.size / d;
+  const minRows = Math.ceil(splitLimits.elements / Math.max(d, 1)); // rows from which the threads share the work
   const op = custom((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const c = ctx();
     const [y, mean, rstd] = newTensors(c.be, xi.shape, [rows], [rows]) as [tf.Tensor, tf.Tensor, tf.Tensor];
-    c.k.ln_fwd(c.p(xi), c.p(g), c.p(b), c.p(y), c.p(mean), c.p(rstd), rows, d, eps);
+    const [px, pg, pb, py, pm, pr] = [c.p(xi), c.p(g), c.p(b), c.p(y), c.p(mean), c.p(rstd)];
+    splitRun(c.be, 'ln_fwd', rows, 1, minRows, (r0, n) => [
+      px + 4 * r0 * d,
+      pg,
+      pb,
+      py + 4 * r0 * d,
+      pm + 4 * r0,
+      pr + 4 * r0,
+      n,
+      d,
+      eps,
+    ]);
     save([xi, g, mean, rstd]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, gs, ms, rs] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
         const k = ctx();
-        const [dx, dg, db] = newTensors(k.be, xs.shape, [d], [d]) as [tf.Tensor, tf.Tensor, tf.Tensor];
-        k.k.ln_bwd(k.p(dy), k.p(xs), k.p(gs), k.p(ms), k.p(rs), k.p(dx), k.p(dg), k.p(db), rows, d);
-        return [dx, dg, db];
+        const chunks = Math.ceil(rows / LN_CHUNK);
+        const [dx, dg, db, parts] = newTensors(k.be, xs.shape, [d], [d], [2, Math.max(chunks, 1), d]) as tf.Tensor[];
+        const [pdy, px, pg, pm, pr, pdx, pp] = [dy, xs, gs, ms, rs, dx!, parts!].map((t) => k.p(t)) as number[];
+        const pgp = pp!;
+        const pbp = pp! + 4 * chunks * d;
+        splitRun(k.be, 'ln_bwd_chunks', chunks, 1, Math.ceil(minRows / LN_CHUNK), (c0, nc) => [
+          pdy! + 4 * c0 * LN_CHUNK * d,
+          px! + 4 * c0 * LN_CHUNK * d,
+          pg!,
+          pm! + 4 * c0 * LN_CHUNK,
+          pr! + 4 * c0 * LN_CHUNK,
+          pdx! + 4 * c0 * LN_CHUNK * d,
+          pgp + 4 * c0 * d,
+          pbp + 4 * c0 * d,
+          Math.min(nc * LN_CHUNK, rows - c0 * LN_CHUNK),
+          d,
+          LN_CHUNK,
+        ]);
+        k.k.col_sum(pgp, k.p(dg!), chunks, d); // the chunk sums, in order
+        k.k.col_sum(pbp, k.p(db!), chunks, d);
+        parts!.dispose();
+        return [dx!, dg!, db!];
       },
     };
   });
@@ -92,14 +126,19 @@ export function fusedEmbeddingBag(table: tf.Tensor2D, ids: tf.Tensor3D, padId: n
   const op = custom((tab: tf.Tensor, save: tf.GradSaveFunc) => {
     const c = ctx();
     const [out] = newTensors(c.be, [b, t, d]) as [tf.Tensor];
-    c.k.bag_fwd(c.p(tab), c.p(ids), c.p(out), b * t, g, d, padId);
+    const [pt, pi, po] = [c.p(tab), c.p(ids), c.p(out)];
+    const minRows = Math.ceil(splitLimits.elements / Math.max(g * d, 1));
+    splitRun(c.be, 'bag_fwd', b * t, 1, minRows, (r0, n) => [pt, pi + 4 * r0 * g, po + 4 * r0 * d, n, g, d, padId]);
     save([ids]);
     return {
       value: out,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const k = ctx();
         const [dtable] = newTensors(k.be, [vocab, d]) as [tf.Tensor];
-        k.k.bag_bwd(k.p(dy), k.p(saved[0]!), k.p(dtable), b * t, g, d, padId, vocab);
+        const [pdy, pi, pt] = [k.p(dy), k.p(saved[0]!), k.p(dtable)];
+        // by vocabulary range: each thread zeroes and fills its own rows of the table
+        const minVocab = Math.ceil(splitLimits.elements / Math.max(d, 1));
+        splitRun(k.be, 'bag_bwd_range', vocab, 1, minVocab, (v0, nv) => [pdy, pi, pt, b * t, g, d, padId, v0, v0 + nv]);
         return [dtable];
       },
     };

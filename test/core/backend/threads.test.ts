@@ -10,7 +10,7 @@ import { prepareThreadShim } from '../../../src/core/backend/wasm-threads';
 import { fanOut, gemmThreads, setSplitLimits } from '../../../src/core/backend/simd/pool';
 import { asWasm } from '../../../src/core/backend/wasm-heap';
 import { rowScores } from '../../../src/core/index/row-scores';
-import { fusedAttention } from '../../../src/core/nn/fused';
+import { fusedAttention, fusedEmbeddingBag, fusedLayerNorm } from '../../../src/core/nn/fused';
 import { conv2d, maxPool2 } from '../../../src/core/nn/conv';
 import { linear } from '../../../src/core/nn/ops';
 import { AdamW } from '../../../src/core/optim';
@@ -66,6 +66,27 @@ function workload(): Float32Array[] {
       ];
       return outs.map((t) => t.dataSync() as Float32Array);
     }),
+    // layer norm (by rows; dgamma / dbeta from fixed 64-row chunks) and the embedding bag (forward by rows,
+    // gradient by vocabulary range), with their gradients
+    ...tf.tidy(() =>
+      tf
+        .grads((xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) => weightedSum(fusedLayerNorm(xi, gi, bi, 1e-5)!))([
+          randT(18, [600, 64]),
+          randT(19, [64]),
+          randT(20, [64]),
+        ])
+        .map((t) => t.dataSync() as Float32Array),
+    ),
+    tf.tidy(() => {
+      const ids = tf.tensor3d(
+        Int32Array.from({ length: 800 * 3 }, (_, i) => (i * 7919) % 3001),
+        [1, 800, 3],
+        'int32',
+      ); // 3001 ids: one of them (3000) is the pad
+      return tf
+        .grad((t: tf.Tensor) => weightedSum(fusedEmbeddingBag(t as tf.Tensor2D, ids, 3000)!))(randT(21, [3001, 16]))
+        .dataSync() as Float32Array;
+    }),
     // exact-index scores: 20,003 rows (split across the threads from 16,384), a width off the 4-lane block
     tf.tidy(() => rowScores(randT(16, [20003, 36]) as tf.Tensor2D, randT(17, [36]).dataSync() as Float32Array)),
   ];
@@ -102,7 +123,7 @@ describe('multithreaded wasm', () => {
     const single = workload();
     threaded.forEach((v, i) => expect(maxAbsDiff(v, single[i]!), `output ${i}`).toBeLessThanOrEqual(1e-5));
     // the gemm pool splits rows and batches, it never reorders a sum: its products are bit-identical
-    [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13].forEach((i) =>
+    [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17].forEach((i) =>
       expect(Array.from(threaded[i]!), `output ${i}`).toEqual(Array.from(single[i]!)),
     );
   });

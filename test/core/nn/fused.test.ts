@@ -18,11 +18,15 @@ const composedGelu = (x: tf.Tensor) =>
   tf.mul(x, tf.sigmoid(tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), 2 * Math.sqrt(2 / Math.PI))));
 
 describe('fused wasm ops match the composed formulas on cpu', () => {
-  for (const d of [128, 7]) {
+  for (const [d, t] of [
+    [128, 5],
+    [7, 5],
+    [128, 50], // 150 rows: dgamma / dbeta summed from 64-row chunks (64 + 64 + 22)
+  ] as const) {
     // SIMD rows, and a 4-wide body + 3-lane tail
-    it(`layer norm over D = ${d}: output and gradients for x, gamma, beta`, async () => {
+    it(`layer norm over D = ${d}, ${3 * t} rows: output and gradients for x, gamma, beta`, async () => {
       const run = (ln: (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor) => () => {
-        const [x, g, b] = [tf.mul(randT(1, [3, 5, d]), 3), randT(2, [d]), randT(3, [d])];
+        const [x, g, b] = [tf.mul(randT(1, [3, t, d]), 3), randT(2, [d]), randT(3, [d])];
         const { value, grads } = tf.valueAndGrads((xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) =>
           weightedSum(ln(xi, gi, bi)),
         )([x, g, b]);
@@ -31,7 +35,8 @@ describe('fused wasm ops match the composed formulas on cpu', () => {
       await expectWasmMatchesCpuFormula(
         run((x, g, b) => fusedLayerNorm(x, g, b, 1e-5)!),
         run((x, g, b) => composedLayerNorm(x, g, b, 1e-5)),
-        2e-5,
+        // float32 rounding of sums over the rows (the value sums 3·t·D outputs); a dropped 64-row chunk is off by ≫ 1
+        t > 5 ? 3e-4 : 2e-5,
       );
     });
   }

@@ -302,6 +302,17 @@ EXPORT("ln_bwd") void ln_bwd(const float* dy, const float* x, const float* gamma
   }
 }
 
+// ln_bwd over chunks of `chunk` rows: dx for every row, and per chunk c its own dgamma, dbeta sums at dgp + c·d,
+// dbp + c·d (the caller adds the chunks up in order: the same sums whatever split of chunks the threads take).
+EXPORT("ln_bwd_chunks") void ln_bwd_chunks(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd, float* dx,
+                                           float* dgp, float* dbp, int rows, int d, int chunk) {
+  for (int r0 = 0, c = 0; r0 < rows; r0 += chunk, c++) {
+    const int n = rows - r0 < chunk ? rows - r0 : chunk;
+    const long o = (long)r0 * d;
+    ln_bwd(dy + o, x + o, gamma, mean + r0, rstd + r0, dx + o, dgp + (long)c * d, dbp + (long)c * d, n, d);
+  }
+}
+
 // ---- GELU (tanh form as x·σ(2u), u = √(2/π)(x + 0.044715x³)) ------------------------------------------------
 
 // e^x, Cephes expf: x = n·ln2 + r, e^r by a degree-6 polynomial, 2^n by exponent bits; 0 below -87.3 and +∞
@@ -370,15 +381,21 @@ EXPORT("bag_fwd") void bag_fwd(const float* table, const int* ids, float* out, i
   }
 }
 
-// dtable (V, d) = 0, then dtable[ids[r·G + g]] += dy[r] over pieces ≠ pad. Also the gradient of gather (g = 1, pad = -1).
-EXPORT("bag_bwd") void bag_bwd(const float* dy, const int* ids, float* dtable, int rows, int g, int d, int pad, int vocab) {
-  zero(dtable, (long)vocab * d);
+// Rows [v0, v1) of dtable (V, d) = 0, then dtable[id] += dy[r] for the pieces id = ids[r·G + g] ≠ pad in [v0, v1):
+// the threads take vocabulary ranges, each row of the table gets its terms in row order (same sums on any split).
+EXPORT("bag_bwd_range") void bag_bwd_range(const float* dy, const int* ids, float* dtable, int rows, int g, int d, int pad, int v0, int v1) {
+  zero(dtable + (long)v0 * d, (long)(v1 - v0) * d);
   for (int r = 0; r < rows; r++, dy += d) {
     for (int q = 0; q < g; q++) {
       const int id = ids[r * g + q];
-      if (id != pad && id >= 0 && id < vocab) add_row(dtable + (long)id * d, dy, d);
+      if (id != pad && id >= v0 && id < v1) add_row(dtable + (long)id * d, dy, d);
     }
   }
+}
+
+// dtable (V, d) = 0, then dtable[ids[r·G + g]] += dy[r] over pieces ≠ pad. Also the gradient of gather (g = 1, pad = -1).
+EXPORT("bag_bwd") void bag_bwd(const float* dy, const int* ids, float* dtable, int rows, int g, int d, int pad, int vocab) {
+  bag_bwd_range(dy, ids, dtable, rows, g, d, pad, 0, vocab);
 }
 
 // ---- attention core: softmax(scale·q·kᵀ + mask)·v per head, heads side by side in the last axis ----------------

@@ -42,6 +42,10 @@ export const OPS = [
   'maxpool2_fwd',
   'maxpool2_bwd',
   'rowdot',
+  'ln_fwd',
+  'ln_bwd_chunks',
+  'bag_fwd',
+  'bag_bwd_range',
 ] as const;
 export type PoolOp = (typeof OPS)[number];
 const SPIN_MS = 2;

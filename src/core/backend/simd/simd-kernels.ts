@@ -122,6 +122,20 @@ export interface SimdKernels {
   /** tanh-GELU of n floats, and its gradient. */
   gelu_fwd(x: number, y: number, n: number): void;
   gelu_bwd(dy: number, x: number, dx: number, n: number): void;
+  /** ln_bwd over chunks of `chunk` rows, chunk c's dgamma / dbeta sums at dgp + 4·c·d / dbp + 4·c·d (summed by the caller). */
+  ln_bwd_chunks(
+    dy: number,
+    x: number,
+    gamma: number,
+    mean: number,
+    rstd: number,
+    dx: number,
+    dgp: number,
+    dbp: number,
+    rows: number,
+    d: number,
+    chunk: number,
+  ): void;
   /** out (rows, d) = Σ over g pieces ≠ pad of table rows ids (rows, g); ids must be in range. */
   bag_fwd(table: number, ids: number, out: number, rows: number, g: number, d: number, pad: number): void;
   /** dtable (vocab, d) = scatter-add of dy rows by ids (pieces = pad or out of range skipped). */
@@ -134,6 +148,18 @@ export interface SimdKernels {
     d: number,
     pad: number,
     vocab: number,
+  ): void;
+  /** bag_bwd for the vocabulary rows [v0, v1) only (zeroed first); ids outside are skipped. */
+  bag_bwd_range(
+    dy: number,
+    ids: number,
+    dtable: number,
+    rows: number,
+    g: number,
+    d: number,
+    pad: number,
+    v0: number,
+    v1: number,
   ): void;
   /** NHWC x (B, H, W, C) → col (B·OH·OW, k·k·C) for a k×k window at stride s with `pad` zeros before; col2im is its adjoint (dx overwritten). */
   im2col(
