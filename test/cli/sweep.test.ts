@@ -161,6 +161,14 @@ describe('unir sweep', () => {
     for (const row of rep.table.rows) expect(row[col]).toBe(q.rows.find((x) => x.run_id === row[0])!.value);
     expect(existsSync(join(report, 'sweep.html'))).toBe(true);
 
+    // without --db, a sweep records its trials beside them (<out>/unir.duckdb), as `unir run --out` does; here all
+    // 8 are finished, so it only records
+    const again = unir(['sweep', file, '--out', runs, '--report', report], { UNIR_WASM_THREADS: '1' });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain(
+      `sweep tiny: 0 ran, 8 skipped (already finished), 0 failed; 8 recorded in ${join(runs, 'unir.duckdb')}`,
+    );
+
     // unir results on that store: the arm table holds the store's numbers
     const md = join(tmp, 'RESULTS.md');
     const res = unir(['results', '--db', db, '--runs-dir', runs, '--out', md]);

@@ -45,7 +45,7 @@ async function publish(spec: SweepSpec, trials: Trial[], runsDir: string, db: st
 export const command: CliCommand = {
   name: 'sweep',
   summary: 'Run a sweep (grid or random over config paths × seeds) as resumable runs, here or on a Slurm cluster',
-  usage: `Usage: unir sweep <sweep-file> [--executor local|slurm] [--parallel N] [--out runs/] [--db runs/unir.duckdb]
+  usage: `Usage: unir sweep <sweep-file> [--executor local|slurm] [--parallel N] [--out runs/] [--db <out>/unir.duckdb]
                   [--report DIR] [--plugin MODULE ...] [--dry-run]
        unir sweep <sweep-file> --executor slurm [--partition P] [--time T] [--gres G] [--cpus-per-task N] [--mem M]
                   [--sbatch-arg ARG ...] [--wait]
@@ -72,7 +72,7 @@ so re-running an interrupted sweep runs only what is missing.
   --plugin MODULE    a plugin module every trial imports (a path or a package; repeatable); recorded in each
                      trial's config.json
   --out DIR          parent of the run directories (default runs/)
-  --db PATH          run store the finished trials are recorded in (default ${DEFAULT_DB})
+  --db PATH          run store the finished trials are recorded in (default <out>/unir.duckdb: ${DEFAULT_DB})
   --report DIR       where sweep.html / sweep.json go (default <out>/sweeps/<sweep-id>)
   --dry-run          validate every trial and list them; run nothing`,
   async run(argv) {
@@ -111,7 +111,7 @@ so re-running an interrupted sweep runs only what is missing.
     if (cpus !== undefined && (!Number.isInteger(cpus) || cpus < 1))
       throw new UserError(`sweep: --cpus-per-task '${values['cpus-per-task']}': expected a positive integer`);
     const runsDir = resolve(values.out ?? 'runs');
-    const db = resolve(values.db ?? DEFAULT_DB);
+    const db = resolve(values.db ?? join(runsDir, 'unir.duckdb')); // beside the runs, as 'unir run --out' records
     const plugins = absolutePlugins(values.plugin);
     const { spec, source } = await loadSweep(positionals[0]!);
     const trials = expandSweep(spec);
