@@ -83,6 +83,11 @@ export function readIndexMeta(ctx: IndexContext, plugin: string): IndexMeta | un
   return meta;
 }
 
+/** A new index's metadata for this context (count 0, created now). */
+export function newIndexMeta(ctx: IndexContext, plugin: string): IndexMeta {
+  return { plugin, dim: ctx.dim, runId: ctx.runId, model: ctx.model, count: 0, createdAt: new Date().toISOString() };
+}
+
 export function writeIndexMeta(dir: string, meta: IndexMeta): void {
   writeFileAtomic(join(dir, META), `${JSON.stringify(meta, null, 2)}\n`);
 }

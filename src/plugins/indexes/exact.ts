@@ -6,6 +6,7 @@ import {
   checkVectors,
   defineIndex,
   type IndexMeta,
+  newIndexMeta,
   readIndexMeta,
   type SearchHit,
 } from '../../core/index/vector-index';
@@ -21,14 +22,7 @@ export const exact = defineIndex({
   configSchema: z.object({}),
   async create(_config, ctx) {
     const existing = readIndexMeta(ctx, 'exact');
-    const meta: IndexMeta = existing ?? {
-      plugin: 'exact',
-      dim: ctx.dim,
-      runId: ctx.runId,
-      model: ctx.model,
-      count: 0,
-      createdAt: new Date().toISOString(),
-    };
+    const meta: IndexMeta = existing ?? newIndexMeta(ctx, 'exact');
     let rows: FlatRows = existing ? readFlat(ctx.dir) : { items: [], data: new Float32Array(0) };
     let resident: tf.Tensor2D | undefined; // rows.data on the backend, made at the first search after a change
     const masks = new FilterMasks();

@@ -16,6 +16,7 @@ import {
   checkVectors,
   defineIndex,
   type IndexMeta,
+  newIndexMeta,
   readIndexMeta,
   type SearchHit,
 } from '../../core/index/vector-index';
@@ -201,14 +202,7 @@ export const ivf = defineIndex({
   configSchema,
   async create(config, ctx) {
     const existing = readIndexMeta(ctx, 'ivf');
-    const meta: IndexMeta = existing ?? {
-      plugin: 'ivf',
-      dim: ctx.dim,
-      runId: ctx.runId,
-      model: ctx.model,
-      count: 0,
-      createdAt: new Date().toISOString(),
-    };
+    const meta: IndexMeta = existing ?? newIndexMeta(ctx, 'ivf');
     const d = meta.dim;
     let rows: FlatRows = existing ? readFlat(ctx.dir) : { items: [], data: new Float32Array(0) };
     let lists: Lists | undefined;

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import {
   checkVectors,
   defineIndex,
+  newIndexMeta,
   readIndexMeta,
   writeIndexMeta,
   type IndexItem,
@@ -52,14 +53,7 @@ export const lancedbIndex = defineIndex({
   }),
   async create(config, ctx) {
     const existing = readIndexMeta(ctx, 'lancedb');
-    const meta: IndexMeta = existing ?? {
-      plugin: 'lancedb',
-      dim: ctx.dim,
-      runId: ctx.runId,
-      model: ctx.model,
-      count: 0,
-      createdAt: new Date().toISOString(),
-    };
+    const meta: IndexMeta = existing ?? newIndexMeta(ctx, 'lancedb');
     mkdirSync(ctx.dir, { recursive: true });
     const lancedb = loadLanceDb();
     const db = await lancedb.connect(join(ctx.dir, 'lance'));
