@@ -2,7 +2,6 @@
 // the ANN indexes' recall@10 against exact search and their build times (add + persist), beside the numpy reference (one matrix-vector product +
 // argpartition, bench/numpy-search-reference.py, same thread count, OPENBLAS_CORETYPE/L2_SIZE unset as for torch).
 // Run: node bin/run-ts.mjs bench/index-latency.ts [--json]   (UNIR_BENCH_SIZES=2000,20000 for fewer sizes)
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { ivf } from '../src/plugins/indexes/ivf';
 import { lancedbIndex } from '../src/plugins/indexes/lancedb';
 import { mulberry32 } from '../src/core/rng';
 import { machine, machineLine } from './lib/machine';
+import { runPython } from './lib/python';
 import { formatTable } from './lib/table';
 
 const DIM = 128;
@@ -58,24 +58,11 @@ interface NumpyResult {
 
 /** numpy's exact search at n × DIM on `threads` BLAS threads, or undefined (with the reason on stderr). */
 function numpySearch(n: number, threads: number): NumpyResult | undefined {
-  const r = spawnSync(
-    'env',
-    [
-      '-u',
-      'OPENBLAS_CORETYPE',
-      '-u',
-      'OPENBLAS_L2_SIZE',
-      `OPENBLAS_NUM_THREADS=${threads}`,
-      '/usr/bin/python3',
-      new URL('numpy-search-reference.py', import.meta.url).pathname,
-      '--n',
-      String(n),
-      '--dim',
-      String(DIM),
-      '--queries',
-      String(QUERIES),
-    ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  const r = runPython(
+    new URL('numpy-search-reference.py', import.meta.url).pathname,
+    ['--n', String(n), '--dim', String(DIM), '--queries', String(QUERIES)],
+    threads,
+    true,
   );
   const last = r.stdout?.trim().split('\n').at(-1) ?? '';
   if (r.status === 0 && last.startsWith('{')) return JSON.parse(last) as NumpyResult;

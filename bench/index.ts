@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { machine, machineLine } from './lib/machine';
+import { runPython } from './lib/python';
 import { formatTable } from './lib/table';
 import { MODELS, type ModelName, type StepShape } from './lib/unir-step';
 import { defaultConfigs, runTrainStep, type TrainStepResult } from './train-step';
@@ -43,24 +44,10 @@ function setupTorch(): string | undefined {
 }
 
 function runTorchOnce(shape: StepShape, torchThreads: number, openblasThreads: number, steps: number): TorchResult {
-  const r = spawnSync(
-    'env',
-    [
-      '-u',
-      'OPENBLAS_CORETYPE',
-      '-u',
-      'OPENBLAS_L2_SIZE',
-      `OPENBLAS_NUM_THREADS=${openblasThreads}`,
-      '/usr/bin/python3',
-      `${ROOT}bench/torch-reference.py`,
-      '--shape',
-      JSON.stringify(shape),
-      '--threads',
-      String(torchThreads),
-      '--steps',
-      String(steps),
-    ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 },
+  const r = runPython(
+    `${ROOT}bench/torch-reference.py`,
+    ['--shape', JSON.stringify(shape), '--threads', String(torchThreads), '--steps', String(steps)],
+    openblasThreads,
   );
   const last = r.stdout?.trim().split('\n').at(-1) ?? '';
   if (r.status !== 0 || !last.startsWith('{'))
