@@ -86,6 +86,13 @@ function sortByList(assign: Int32Array, lists: number): { order: Int32Array; off
   return { order, offsets };
 }
 
+/** The rows of data (N, D) in list order: row order[p] at position p. */
+function byList(data: Float32Array, order: Int32Array, d: number): Float32Array {
+  const out = new Float32Array(order.length * d);
+  order.forEach((row, p) => out.set(data.subarray(row * d, (row + 1) * d), p * d));
+  return out;
+}
+
 /** Spherical k-means on a seeded sample of the rows, then every row assigned to its nearest centroid. */
 function cluster(data: Float32Array, n: number, d: number, cfg: IvfConfig, rng: Rng) {
   const lists = Math.max(2, Math.min(n, Math.round(n / cfg.rowsPerList)));
@@ -162,13 +169,13 @@ function tuneProbes(
         pos[i] = -1;
       }
     }
-    const [all, byList] = tf.tidy(() => {
+    const [all, listT] = tf.tidy(() => {
       const qt = tf.tensor2d(qs, [m, d]);
       return [tf.matMul(qt, resident, false, true), tf.matMul(qt, centroids, false, true)];
     });
     const scores = all!.dataSync() as Float32Array;
-    const listScores = byList!.dataSync() as Float32Array;
-    tf.dispose([all!, byList!]);
+    const listScores = listT!.dataSync() as Float32Array;
+    tf.dispose([all!, listT!]);
     for (let i = 0; i < m; i++) {
       const row = scores.subarray(i * n, (i + 1) * n);
       const truth = topK(row, k + 1)
@@ -232,8 +239,7 @@ export const ivf = defineIndex({
         const rng = new Rng(config.seed);
         const c = cluster(rows.data, n, d, config, rng);
         const { order, offsets } = sortByList(c.assign, c.lists);
-        const sorted = new Float32Array(n * d);
-        order.forEach((row, p) => sorted.set(rows.data.subarray(row * d, (row + 1) * d), p * d));
+        const sorted = byList(rows.data, order, d);
         resident?.dispose();
         centroidT?.dispose();
         resident = tf.tensor2d(sorted, [n, d]);
@@ -250,8 +256,7 @@ export const ivf = defineIndex({
         };
       }
       if (resident) return;
-      const data = lists ? new Float32Array(n * d) : rows.data;
-      if (lists) lists.order.forEach((row, p) => data.set(rows.data.subarray(row * d, (row + 1) * d), p * d));
+      const data = lists ? byList(rows.data, lists.order, d) : rows.data;
       resident = tf.tensor2d(data, [n, d]);
       if (lists) centroidT = tf.tensor2d(lists.centroids, [lists.offsets.length - 1, d]);
     }
