@@ -7,7 +7,7 @@ import { fastBatchMatMul } from '../../../src/core/backend/wasm-matmul';
 import { maxAbsDiff, rand, runOn, startWasmAndCpu } from './oracle';
 
 // Every kernel of simd/kernels.c called directly at sizes just below, at and above each of its blocks (gemm: 4-row
-// × 8-column register blocks, 4- and 1-column remainders, K blocks of KB = 256; elementwise loops: 4 lanes and a
+// × 8-column register blocks, 4- and 1-column remainders, K blocks of KB = 256, row blocks of MB = 128; elementwise loops: 4 lanes and a
 // tail), with strided and transposed operands, against the same numbers computed by tfjs on the cpu backend.
 // Outputs sit between guard floats that must stay untouched. Tolerances are float32 rounding (their reason beside
 // each); a kernel that drops or repeats one block, lane or term is off by ≥ 0.05 on these inputs (|values| ≤ 1).
@@ -16,6 +16,7 @@ beforeAll(startWasmAndCpu);
 afterAll(disposeBackend);
 
 const KB = 256; // kernels.c: #define KB 256
+const MB = 128; // kernels.c: #define MB 128
 const GUARD = 8; // floats either side of every output
 const FILL = 7;
 
@@ -64,8 +65,13 @@ const close = (got: ArrayLike<number>, want: ArrayLike<number>, tol: number, wha
 
 describe('gemm across its blocks: c(M, N) = a·b against tf.matMul on cpu', () => {
   const KS = [1, 3, KB - 1, KB, KB + 1, 2 * KB + 3];
-  // M: 4-row blocks ± 1 and the 1-row remainder; N: 8-column blocks ± 1, the 4-column block, 1-column remainders
+  // M: 4-row blocks ± 1, the 1-row remainder and MB-row blocks ± 1; N: 8-column blocks ± 1, the 4-column block,
+  // 1-column remainders
   const MN: [number, number][] = [
+    [MB - 1, 9],
+    [MB, 8],
+    [MB + 1, 13],
+    [2 * MB + 5, 4],
     [1, 1],
     [3, 7],
     [4, 8],
