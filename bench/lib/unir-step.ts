@@ -6,7 +6,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../../src/core/nn/gradients'; // registers tfjs-core's gradient functions
 import { createUnifiedModel, type UnifiedModel } from '../../src/core/model/unified';
-import type { LossInstance } from '../../src/core/loss/loss';
 import { AdamW } from '../../src/core/optim/adamw';
 import { clipCoefficient, globalNorm } from '../../src/core/optim/clip';
 import type { EncodedBatch } from '../../src/core/text/tokenizer';
