@@ -13,7 +13,7 @@ import { machine, machineLine } from './lib/machine';
 import { runPython } from './lib/python';
 import { formatTable } from './lib/table';
 import { MODELS, type ModelName, type StepShape } from './lib/unir-step';
-import { defaultConfigs, runTrainStep, type TrainStepResult } from './train-step';
+import { defaultConfigs, runTrainStep, type TrainStepResult, warmupSteps } from './train-step';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -44,9 +44,19 @@ function setupTorch(): string | undefined {
 }
 
 function runTorchOnce(shape: StepShape, torchThreads: number, openblasThreads: number, steps: number): TorchResult {
+  const warmup = warmupSteps(shape.model as ModelName);
   const r = runPython(
     `${ROOT}bench/torch-reference.py`,
-    ['--shape', JSON.stringify(shape), '--threads', String(torchThreads), '--steps', String(steps)],
+    [
+      '--shape',
+      JSON.stringify(shape),
+      '--threads',
+      String(torchThreads),
+      '--steps',
+      String(steps),
+      '--warmup',
+      String(warmup),
+    ],
     openblasThreads,
   );
   const last = r.stdout?.trim().split('\n').at(-1) ?? '';

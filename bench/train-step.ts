@@ -106,10 +106,17 @@ export interface RunOptions {
   profile?: boolean;
 }
 
+/**
+ * Untimed steps before the timed ones (PyTorch gets as many): the smoke model's kernels and JS run too few times
+ * in 2 steps for V8 to finish optimising them, in the worker threads even more so (measured: 18.8–21.7 ms at
+ * 1 thread and 23–34 ms at 2 after 2 steps, 15.6–16.6 and 15.4–16.8 after 20).
+ */
+export const warmupSteps = (model: ModelName) => (model === 'paper' ? 2 : 20);
+
 /** Parent side: one child process per configuration. A cpu run of the paper model is skipped with a reason. */
 export function runTrainStep(model: ModelName, cfg: TrainStepConfig, opts: RunOptions = {}): TrainStepResult {
   const steps = opts.steps ?? (model === 'paper' ? 5 : 10);
-  const warmup = opts.warmup ?? 2;
+  const warmup = opts.warmup ?? warmupSteps(model);
   if (cfg.backend === 'cpu' && model !== 'smoke') {
     return {
       model,
