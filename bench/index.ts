@@ -4,7 +4,8 @@
 //   npm run bench                   table
 //   npm run bench -- --json         JSON lines only, one per (model, backend, threads)
 //   npm run bench -- --model paper  one model;  --steps N  timed steps;  --profile  per-kernel times (stderr)
-//   npm run bench -- --all          also bench/matmul.ts (matmul GFLOP/s per backend)
+//   npm run bench -- --all          also bench/matmul.ts (matmul GFLOP/s per backend), bench/image-tower.ts (the CNN
+//                                   alone, beside PyTorch) and bench/augment.ts (augmentation images/s)
 // PyTorch runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for its command only (FACTS.md: Debian's
 // OpenBLAS is otherwise told this CPU is an old SSE3 one, ≈ 3× slower), at its best torch/BLAS thread split. scripts/bench-setup.sh installs it.
 import { spawnSync } from 'node:child_process';
@@ -178,12 +179,14 @@ async function main(argv: string[]): Promise<void> {
     for (const n of [...new Set(notes)]) console.log(`  ${n}`);
   }
   if (argv.includes('--all')) {
-    const r = spawnSync(
-      process.execPath,
-      [`${ROOT}bin/run-ts.mjs`, `${ROOT}bench/matmul.ts`, ...(json ? ['--json'] : [])],
-      { stdio: 'inherit' },
-    );
-    if (r.status !== 0) process.exitCode = 1;
+    for (const bench of ['matmul', 'image-tower', 'augment']) {
+      const r = spawnSync(
+        process.execPath,
+        [`${ROOT}bin/run-ts.mjs`, `${ROOT}bench/${bench}.ts`, ...(json ? ['--json'] : [])],
+        { stdio: 'inherit' },
+      );
+      if (r.status !== 0) process.exitCode = 1;
+    }
   }
 }
 
