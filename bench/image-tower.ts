@@ -7,6 +7,7 @@ import { runChild } from './lib/child';
 import { machine, machineLine } from './lib/machine';
 import { runPython } from './lib/python';
 import { formatTable } from './lib/table';
+import { resolvedExperiment } from './lib/unir-step';
 import { allThreads } from './train-step';
 
 interface Shape {
@@ -27,15 +28,11 @@ const STEPS = 20;
 
 /** paper-three-stage's image encoder and stage 1's images per batch (its image–caption share of the batch). */
 async function shape(): Promise<Shape> {
-  const { loadExperiment } = await import('../src/core/config/load');
-  const { resolveExperiment } = await import('../src/core/config/experiment');
-  const { modelSpecParser } = await import('../src/core/model/spec');
   const { allocateBatch } = await import('../src/core/train/sampler');
-  const { registry } = await import('../src/plugins');
-  const { input } = await loadExperiment('paper-three-stage', {});
-  const { experiment: e, stages } = resolveExperiment(input, registry(), { modelSpec: modelSpecParser });
+  const { experiment: e, stages } = await resolvedExperiment('paper');
   const s1 = stages[0]!;
-  const images = new Map(allocateBatch(s1.batchSize ?? e.data.batchSize, s1.data)).get('image-caption') ?? 48;
+  const images = new Map(allocateBatch(s1.batchSize ?? e.data.batchSize, s1.data)).get('image-caption');
+  if (!images) throw new Error("bench/image-tower.ts: paper-three-stage's stage 1 has no image-caption pairs");
   const img = e.model.image as unknown as { id: string; imageSize: number; channels: number[]; kernel: number };
   if (img.id !== 'image-cnn')
     throw new Error(`bench/image-tower.ts: paper-three-stage's image tower is ${img.id}, not image-cnn`);

@@ -62,14 +62,19 @@ export type ModelName = keyof typeof MODELS;
 const NUM_INTENTS = 4;
 const NUM_SLOT_LABELS = 5;
 
-/** The experiment resolved as a run resolves it: model spec, stage 3 (its mix, batch, captions per image), lr. */
-async function experimentStep(name: ModelName) {
+/** Experiment `name` resolved as a run resolves it (its experiment and stages). */
+export async function resolvedExperiment(name: ModelName) {
   const { loadExperiment } = await import('../../src/core/config/load');
   const { resolveExperiment } = await import('../../src/core/config/experiment');
   const { modelSpecParser } = await import('../../src/core/model/spec');
-  const { allocateBatch } = await import('../../src/core/train/sampler');
   const { input } = await loadExperiment(MODELS[name], {});
-  const { experiment: e, stages } = resolveExperiment(input, registry(), { modelSpec: modelSpecParser });
+  return resolveExperiment(input, registry(), { modelSpec: modelSpecParser });
+}
+
+/** The experiment resolved as a run resolves it: model spec, stage 3 (its mix, batch, captions per image), lr. */
+async function experimentStep(name: ModelName) {
+  const { allocateBatch } = await import('../../src/core/train/sampler');
+  const { experiment: e, stages } = await resolvedExperiment(name);
   const s3 = stages[stages.length - 1]!;
   const batch = s3.batchSize ?? e.data.batchSize;
   const counts = Object.fromEntries(allocateBatch(batch, s3.data)) as Record<string, number>;
