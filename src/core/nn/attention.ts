@@ -49,36 +49,45 @@ export class MultiHeadAttention implements Module {
   /** x (B, Tq, H) → (B, Tq, H). */
   apply(x: tf.Tensor3D, opts: AttendOptions = {}): tf.Tensor3D {
     return tf.tidy(() => {
-      const [b, tq] = x.shape;
       const mem = opts.memory ?? x;
-      const tk = mem.shape[1];
+      const ctx = this.attend(
+        this.q.apply(x) as tf.Tensor3D,
+        this.k.apply(mem) as tf.Tensor3D,
+        this.v.apply(mem) as tf.Tensor3D,
+        opts,
+      );
+      return this.o.apply(ctx) as tf.Tensor3D;
+    });
+  }
+
+  /**
+   * The attention core on projected inputs, before the output projection: q (B, Tq, H), k and v (B, Tk, H) →
+   * softmax(q·kᵀ/√dh + mask)·v per head, heads merged (B, Tq, H). `opts.memory` is not read here.
+   */
+  attend(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, opts: AttendOptions = {}): tf.Tensor3D {
+    return tf.tidy(() => {
+      const [b, tq] = q.shape;
+      const tk = k.shape[1];
       const h = this.heads;
       const dh = this.dim / h;
       if (!(this.rate > 0 && opts.training)) {
         // wasm: the whole core as one op each way (nn/fused.ts); null elsewhere
-        const fused = fusedAttention(
-          this.q.apply(x) as tf.Tensor3D,
-          this.k.apply(mem) as tf.Tensor3D,
-          this.v.apply(mem) as tf.Tensor3D,
-          h,
-          opts.keyMask,
-        );
-        if (fused) return this.o.apply(fused) as tf.Tensor3D;
+        const fused = fusedAttention(q, k, v, h, opts.keyMask);
+        if (fused) return fused;
       }
       // (B, T, H) → (B, T, h, dh) → (B, h, T, dh) → (B·h, T, dh)
       const split = (t: tf.Tensor, len: number) =>
         tf.reshape(tf.transpose(tf.reshape(t, [b, len, h, dh]), [0, 2, 1, 3]), [b * h, len, dh]) as tf.Tensor3D;
-      const q = split(tf.mul(this.q.apply(x), 1 / Math.sqrt(dh)), tq);
-      const k = split(this.k.apply(mem), tk);
-      const v = split(this.v.apply(mem), tk);
-      let scores: tf.Tensor = tf.matMul(q, k, false, true); // (B·h, Tq, Tk)
+      const qs = split(tf.mul(q, 1 / Math.sqrt(dh)), tq);
+      const ks = split(k, tk);
+      const vs = split(v, tk);
+      let scores: tf.Tensor = tf.matMul(qs, ks, false, true); // (B·h, Tq, Tk)
       if (opts.keyMask) {
         scores = tf.reshape(tf.add(tf.reshape(scores, [b, h, tq, tk]), keyMaskBias(opts.keyMask)), [b * h, tq, tk]);
       }
       const p = dropout(tf.softmax(scores), this.rate, opts.training ?? false) as tf.Tensor3D;
-      const ctx = tf.matMul(p, v); // (B·h, Tq, dh)
-      const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [b, h, tq, dh]), [0, 2, 1, 3]), [b, tq, this.dim]);
-      return this.o.apply(merged) as tf.Tensor3D;
+      const ctx = tf.matMul(p, vs); // (B·h, Tq, dh)
+      return tf.reshape(tf.transpose(tf.reshape(ctx, [b, h, tq, dh]), [0, 2, 1, 3]), [b, tq, this.dim]) as tf.Tensor3D;
     });
   }
 

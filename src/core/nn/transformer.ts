@@ -4,6 +4,7 @@ import { Dense } from './dense';
 import { LayerNorm } from './layer-norm';
 import type { Module } from './module';
 import { dropout, gelu } from './ops';
+import { packingOf, packRows, unpackRows, type Packing } from './packing';
 import type { ParamScope } from './params';
 
 export interface TransformerOptions {
@@ -50,6 +51,23 @@ export class TransformerBlock implements Module {
     });
   }
 
+  /**
+   * The same block on packed tokens (nn/packing.ts): x (N, H) → (N, H). Row-wise parts run on the N tokens; the
+   * attention core sees them unpacked to (B, T, H) with keyMask (B, T).
+   */
+  applyPacked(x: tf.Tensor2D, p: Packing, keyMask: tf.Tensor2D, training: boolean): tf.Tensor2D {
+    return tf.tidy(() => {
+      const n1 = this.ln1.apply(x);
+      const at = this.attn;
+      const un = (d: Dense) => unpackRows(d.apply(n1) as tf.Tensor2D, p);
+      const ctx = at.attend(un(at.q), un(at.k), un(at.v), { keyMask, training }); // (B, T, H)
+      const a = at.o.apply(packRows(ctx, p));
+      const x1 = tf.add(x, dropout(a, this.rate, training)) as tf.Tensor2D;
+      const m = this.fc2.apply(gelu(this.fc1.apply(this.ln2.apply(x1))));
+      return tf.add(x1, dropout(m, this.rate, training)) as tf.Tensor2D;
+    });
+  }
+
   variables(): tf.Variable[] {
     return [
       ...this.ln1.variables(),
@@ -75,9 +93,17 @@ export class TransformerStack implements Module {
     this.lnF = new LayerNorm(scope.child('ln_f'), opts.dim);
   }
 
-  /** x (B, T, H), keyMask (B, T) → (B, T, H), normalised. */
+  /**
+   * x (B, T, H), keyMask (B, T) → (B, T, H), normalised. With padding in keyMask the blocks run on the real tokens
+   * only (nn/packing.ts) and padded positions come out as zeros; without, on all positions.
+   */
   apply(x: tf.Tensor3D, keyMask: tf.Tensor2D | undefined, training: boolean): tf.Tensor3D {
-    return tf.tidy(() => this.lnF.apply(this.blocks.reduce((h, blk) => blk.apply(h, keyMask, training), x)));
+    return tf.tidy(() => {
+      const p = keyMask ? packingOf(keyMask) : null;
+      if (!p) return this.lnF.apply(this.blocks.reduce((h, blk) => blk.apply(h, keyMask, training), x));
+      const h = this.blocks.reduce((hi, blk) => blk.applyPacked(hi, p, keyMask!, training), packRows(x, p));
+      return unpackRows(this.lnF.apply(h), p);
+    });
   }
 
   variables(): tf.Variable[] {
