@@ -26,10 +26,12 @@ export interface UnifiedModel {
   /** (B, S, S, 3) in [0, 1] → (B, D) unit rows. */
   encodeImage(images: tf.Tensor4D, training: boolean): tf.Tensor2D;
   /**
-   * A query: NLU runs on it; with useNlu (default true) and a fusion that uses NLU, its features are fused into
-   * the text encoding. `nlu` is returned either way (intent/slot predictions for the same queries).
+   * A query: with useNlu (default true) NLU runs on it and, with a fusion that uses NLU, its features are fused into
+   * the text encoding; `nlu` holds the intent/slot predictions for the same queries. With useNlu false the query is
+   * plain text: the NLU encoder does not run and `nlu` is absent.
    */
-  encodeQuery(batch: EncodedBatch, training: boolean, useNlu?: boolean): { embedding: tf.Tensor2D; nlu: NluOutput };
+  encodeQuery(batch: EncodedBatch, training: boolean, useNlu?: true): { embedding: tf.Tensor2D; nlu: NluOutput };
+  encodeQuery(batch: EncodedBatch, training: boolean, useNlu: boolean): { embedding: tf.Tensor2D; nlu?: NluOutput };
   runNlu(batch: EncodedBatch, training: boolean): NluOutput;
   /** The distillation teacher (spec.teacher): a text encoder in no module, so no stage trains it. */
   readonly teacher?: TextEncoder;
@@ -130,15 +132,15 @@ function assemble(
     ...(teacher
       ? { teacher, encodeTeacher: (batch: EncodedBatch) => teacher.encode(batch, { training: false }).embedding }
       : {}),
-    encodeQuery(batch, training, useNlu = true) {
-      return tidyRecord(() => {
+    encodeQuery: ((batch: EncodedBatch, training: boolean, useNlu = true) =>
+      tidyRecord((): { embedding: tf.Tensor2D; nlu?: NluOutput } => {
+        if (!useNlu) return { embedding: text.encode(batch, { training }).embedding };
         const out = nlu.encode(batch, { training });
-        if (!useNlu || !fusion.usesNlu) return { embedding: text.encode(batch, { training }).embedding, nlu: out };
+        if (!fusion.usesNlu) return { embedding: text.encode(batch, { training }).embedding, nlu: out };
         let embedding = text.encode(batch, { training, fuse: fusion.early?.(out) }).embedding; // (B, D)
         if (fusion.late) embedding = fusion.late(embedding, out);
         return { embedding, nlu: out };
-      });
-    },
+      })) as UnifiedModel['encodeQuery'],
     flopsPerSample() {
       const T = tokenizer.maxLength;
       const S = image.imageSize;

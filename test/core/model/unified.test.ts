@@ -103,13 +103,15 @@ describe('createUnifiedModel', () => {
     });
   });
 
-  it('cross-attention: queries depend on the NLU module; useNlu false gives the plain text embedding', async () => {
+  it('cross-attention: queries depend on the NLU module; useNlu false gives the plain text embedding without running NLU', async () => {
     await withModel(tiny(), (m) => {
       const b = m.tokenizer.encode(queries);
       const text = m.encodeText(b, false);
       const plain = m.encodeQuery(b, false, false);
       const fused = m.encodeQuery(b, false);
       expect(maxAbsDiff(plain.embedding, text)).toBe(0);
+      expect(plain.nlu).toBeUndefined(); // the NLU encoder does not run for a plain query
+      expect(fused.nlu.intentLogits.shape).toEqual([3, 3]);
       expect(maxAbsDiff(fused.embedding, text)).toBeGreaterThan(1e-4);
       perturb(m, 'nlu/semantic/w');
       const after = m.encodeQuery(b, false);
