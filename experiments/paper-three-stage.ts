@@ -4,10 +4,10 @@
 // queries (intent + BIO slots)? Recipe scaled to this machine and chosen on the val-design split (docs/recipe.md):
 // a 2-layer, 128-wide text/NLU model, a small CNN image tower on augmented 32×32 images, batches of 192 that are
 // mostly text (the caption side was the bottleneck), the text side of each image the mean of 4 of its concept's
-// captions; 850 + 250 + 450 steps (what fills ≈ 9 of the 10 minutes). Validation after every stage on val-design
+// captions; 1050 + 250 + 550 steps (what fills ≈ 9 of the 10 minutes). Validation after every stage on val-design
 // (training concepts, their twitter images held out of training: transfer to a design not trained on); test (seen
-// concepts, unseen openmoji designs) at the end, beside the pixel-knn and chance baselines. Measured: 8 min 39 s on
-// 2 idle cores (AMD EPYC Zen 4, wasm × 2 threads, data already built), of which 37 s is the test evaluation.
+// concepts, unseen openmoji designs) at the end, beside the pixel-knn and chance baselines. Measured: 8 min 37 s on
+// 2 idle cores (AMD EPYC Zen 4, wasm × 2 threads, data already built), of which 32 s is the test evaluation.
 // Compare with `--set curriculum.id=single-stage` (same steps, stage-3 loss throughout).
 import { defineExperiment } from '../src/core/config/experiment';
 
@@ -43,7 +43,7 @@ export default defineExperiment({
   },
   curriculum: {
     id: 'three-stage',
-    steps: { stage1: 850, stage2: 250, stage3: 450 },
+    steps: { stage1: 1050, stage2: 250, stage3: 550 },
     stages: {
       stage1: {
         weights: { alpha: 0.5 },
