@@ -14,8 +14,17 @@ export {
 } from './experiments';
 export { search, umap, type NotebookSearchOptions, type UmapView } from './explore';
 export { show } from './show';
+export { defineAugmentation } from '../core/augment/augmentation';
+export { defineCurriculum } from '../core/config/curriculum';
+export { defineDataset } from '../core/data/dataset';
+export { defineBaseline } from '../core/eval/baseline';
+export { defineMetric } from '../core/eval/metric';
+export { defineIndex } from '../core/index/vector-index';
 export { defineLoss } from '../core/loss/loss';
+export { defineEncoder } from '../core/model/encoder';
 export { defineFusion } from '../core/model/fusion';
+export { defineTokenizer } from '../core/text/tokenizer';
+export { defineObserver } from '../core/train/observer';
 export { takeFeatures } from '../core/loss/loss';
 export { Dense, l2Normalize, ParamScope } from '../core/nn';
 export * as tf from '@tensorflow/tfjs-core';

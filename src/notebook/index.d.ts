@@ -156,7 +156,12 @@ export declare function umap(
 
 export declare function show(x: unknown): void;
 
-/** Plugin definitions made in cells; see src/core/loss/loss.ts and src/core/model/fusion.ts for the contracts. */
+/**
+ * Plugin definitions made in cells, one per plugin kind; each returns the plugin to hand to registerPlugin. The
+ * contracts (what create(config, ctx) returns) are in src/core: loss/loss.ts, model/fusion.ts, model/encoder.ts,
+ * text/tokenizer.ts, config/curriculum.ts, data/dataset.ts, eval/metric.ts, eval/baseline.ts, index/vector-index.ts,
+ * train/observer.ts, augment/augmentation.ts; docs/adding-a-plugin.md walks through them.
+ */
 export interface PluginDef {
   id: string;
   summary: string;
@@ -169,6 +174,23 @@ export declare function defineLoss(
   p: PluginDef & { needs: readonly string[]; mainTerm: string },
 ): PluginDef & { kind: 'loss' };
 export declare function defineFusion(p: PluginDef): PluginDef & { kind: 'fusion' };
+export declare function defineEncoder(
+  p: PluginDef & { modality: 'text' | 'image' | 'nlu' },
+): PluginDef & { kind: 'encoder' };
+export declare function defineTokenizer(p: PluginDef): PluginDef & { kind: 'tokenizer' };
+export declare function defineCurriculum(p: PluginDef): PluginDef & { kind: 'curriculum' };
+export declare function defineDataset(p: PluginDef & { card?: string }): PluginDef & { kind: 'dataset' };
+export declare function defineMetric(
+  p: PluginDef & {
+    primaryKey: string;
+    greaterIsBetter: boolean;
+    headlines?: readonly { label: string; key: string }[];
+  },
+): PluginDef & { kind: 'metric' };
+export declare function defineBaseline(p: PluginDef): PluginDef & { kind: 'baseline' };
+export declare function defineIndex(p: PluginDef): PluginDef & { kind: 'index' };
+export declare function defineObserver(p: PluginDef): PluginDef & { kind: 'observer' };
+export declare function defineAugmentation(p: PluginDef): PluginDef & { kind: 'augmentation' };
 /** Registers the plugin and returns one line saying so. */
 export declare function registerPlugin(plugin: { kind: string; id: string; summary?: string }): string;
 export declare function takeFeatures(

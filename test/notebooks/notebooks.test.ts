@@ -118,7 +118,13 @@ describe('notebooks', () => {
         expect(s).not.toMatch(/^\|.*\|\s*$/m);
         expect(s).not.toMatch(/<td>\{&quot;/);
       }
-      if (f.startsWith('05-')) expect(shown.join('\n')).toContain("registered loss 'cosine-align' — ");
+      if (f.startsWith('05-')) {
+        const all = shown.join('\n');
+        expect(all).toContain("registered loss 'cosine-align' — ");
+        expect(all).toContain("registered augmentation 'invert' — ");
+        // the cell's own metric was computed on the test split's captions and images
+        expect(all).toMatch(/caption–image cosine on test: -?\d\.\d{3} over [1-9]\d* pairs/);
+      }
     },
     900_000,
   );
