@@ -14,7 +14,7 @@ import { machine, machineLine } from './lib/machine';
 import { runPython } from './lib/python';
 import { formatTable } from './lib/table';
 import { MODELS, type ModelName, type StepShape } from './lib/unir-step';
-import { defaultConfigs, runTrainStep, type TrainStepResult, warmupSteps } from './train-step';
+import { defaultConfigs, runTrainStep, SMOKE_STEPS, type TrainStepResult, warmupSteps } from './train-step';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -105,7 +105,7 @@ async function main(argv: string[]): Promise<void> {
       }
       let t: TorchResult | undefined;
       if (!torchProblem) {
-        t = torchByThreads.get(u.threads) ?? runTorch(u.shape, u.threads, steps ?? (model === 'paper' ? 5 : 10));
+        t = torchByThreads.get(u.threads) ?? runTorch(u.shape, u.threads, steps ?? (model === 'paper' ? 5 : SMOKE_STEPS));
         torchByThreads.set(u.threads, t);
         if (t.params !== u.shape.params)
           notes.push(`${model}: parameter counts differ: unir ${u.shape.params}, torch ${t.params}`);

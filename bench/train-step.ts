@@ -113,9 +113,15 @@ export interface RunOptions {
  */
 export const warmupSteps = (model: ModelName) => (model === 'paper' ? 2 : 20);
 
+/**
+ * Timed steps of the smoke model (PyTorch gets as many): a 15 ms step's median over 10 steps moved ±15 % between
+ * runs (GC pauses land in a few of them); over 100 it settles within a few per cent.
+ */
+export const SMOKE_STEPS = 100;
+
 /** Parent side: one child process per configuration. A cpu run of the paper model is skipped with a reason. */
 export function runTrainStep(model: ModelName, cfg: TrainStepConfig, opts: RunOptions = {}): TrainStepResult {
-  const steps = opts.steps ?? (model === 'paper' ? 5 : 10);
+  const steps = opts.steps ?? (model === 'paper' ? 5 : SMOKE_STEPS);
   const warmup = opts.warmup ?? warmupSteps(model);
   if (cfg.backend === 'cpu' && model !== 'smoke') {
     return {
