@@ -105,7 +105,8 @@ async function main(argv: string[]): Promise<void> {
       }
       let t: TorchResult | undefined;
       if (!torchProblem) {
-        t = torchByThreads.get(u.threads) ?? runTorch(u.shape, u.threads, steps ?? (model === 'paper' ? 5 : SMOKE_STEPS));
+        t =
+          torchByThreads.get(u.threads) ?? runTorch(u.shape, u.threads, steps ?? (model === 'paper' ? 5 : SMOKE_STEPS));
         torchByThreads.set(u.threads, t);
         if (t.params !== u.shape.params)
           notes.push(`${model}: parameter counts differ: unir ${u.shape.params}, torch ${t.params}`);
