@@ -43,12 +43,7 @@ export class TransformerBlock implements Module {
 
   /** x (B, T, H), keyMask (B, T) → (B, T, H). */
   apply(x: tf.Tensor3D, keyMask: tf.Tensor2D | undefined, training: boolean): tf.Tensor3D {
-    return tf.tidy(() => {
-      const a = this.attn.apply(this.ln1.apply(x), { keyMask, training });
-      const x1 = tf.add(x, dropout(a, this.rate, training)) as tf.Tensor3D;
-      const m = this.fc2.apply(gelu(this.fc1.apply(this.ln2.apply(x1))));
-      return tf.add(x1, dropout(m, this.rate, training)) as tf.Tensor3D;
-    });
+    return tf.tidy(() => this.residuals(x, this.attn.apply(this.ln1.apply(x), { keyMask, training }), training));
   }
 
   /**
@@ -61,11 +56,15 @@ export class TransformerBlock implements Module {
       const at = this.attn;
       const un = (d: Dense) => unpackRows(d.apply(n1) as tf.Tensor2D, p);
       const ctx = at.attend(un(at.q), un(at.k), un(at.v), { keyMask, training }); // (B, T, H)
-      const a = at.o.apply(packRows(ctx, p));
-      const x1 = tf.add(x, dropout(a, this.rate, training)) as tf.Tensor2D;
-      const m = this.fc2.apply(gelu(this.fc1.apply(this.ln2.apply(x1))));
-      return tf.add(x1, dropout(m, this.rate, training)) as tf.Tensor2D;
+      return this.residuals(x, at.o.apply(packRows(ctx, p)), training);
     });
+  }
+
+  /** After attention, row by row: x1 = x + dropout(a), then x1 + dropout(W2·gelu(W1·LN2 x1 + b1) + b2). */
+  private residuals<T extends tf.Tensor>(x: T, a: tf.Tensor, training: boolean): T {
+    const x1 = tf.add(x, dropout(a, this.rate, training)) as T;
+    const m = this.fc2.apply(gelu(this.fc1.apply(this.ln2.apply(x1))));
+    return tf.add(x1, dropout(m, this.rate, training)) as T;
   }
 
   variables(): tf.Variable[] {
