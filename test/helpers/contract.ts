@@ -18,6 +18,13 @@ import { mulberry32 as rng } from '../../src/core/rng';
 
 export { rng };
 
+/** A tensor of `shape` with values uniform in [-1, 1) drawn from `r`. */
+export const uniformTensor = (r: () => number, shape: number[]): tf.Tensor =>
+  tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1),
+    shape,
+  );
+
 export interface BatchShape {
   batch: number; // B
   length: number; // T incl. CLS

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MultiHeadAttention, ParamScope, TransformerBlock, TransformerStack } from '../../../src/core/nn';
-import { rng, useBackend } from '../../helpers/contract';
+import { rng, useBackend, uniformTensor } from '../../helpers/contract';
 import { add, attention, dense, geluTanh, layerNorm, toMat, toVec, type AttnWeights, type Mat } from './reference';
 
 let scope: ParamScope;
@@ -11,11 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => scope.dispose());
 
-const rand = (r: () => number, shape: number[]) =>
-  tf.tensor(
-    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1),
-    shape,
-  );
+const rand = uniformTensor;
 const close = (a: number[], b: number[], tol = 1e-5) => {
   expect(a.length).toBe(b.length);
   a.forEach((v, i) => expect(Math.abs(v - b[i]!), `at ${i}: ${v} vs ${b[i]}`).toBeLessThan(tol));

@@ -12,7 +12,7 @@ import {
   pool,
   PositionalEmbedding,
 } from '../../../src/core/nn';
-import { gradientNorms, rng, useBackend } from '../../helpers/contract';
+import { gradientNorms, rng, useBackend, uniformTensor } from '../../helpers/contract';
 import { dense, geluTanh, layerNorm, toMat, toVec } from './reference';
 
 let scope: ParamScope;
@@ -26,11 +26,7 @@ const close = (a: number[], b: number[], tol = 1e-5) => {
   expect(a.length).toBe(b.length);
   a.forEach((v, i) => expect(Math.abs(v - b[i]!), `at ${i}: ${v} vs ${b[i]}`).toBeLessThan(tol));
 };
-const rand = (r: () => number, shape: number[]) =>
-  tf.tensor(
-    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1),
-    shape,
-  );
+const rand = uniformTensor;
 
 describe('nn building blocks against float64 formulas', () => {
   it('Dense on a rank-3 input = x·W + b row by row', () => {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParamScope, TransformerStack } from '../../../src/core/nn';
 import { packingOf, packRows, unpackRows } from '../../../src/core/nn/packing';
-import { rng, useBackend } from '../../helpers/contract';
+import { rng, useBackend, uniformTensor } from '../../helpers/contract';
 
 let scope: ParamScope;
 beforeAll(async () => {
@@ -11,11 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => scope.dispose());
 
-const rand = (r: () => number, shape: number[]) =>
-  tf.tensor(
-    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1),
-    shape,
-  );
+const rand = uniformTensor;
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number) => {
   expect(a.length).toBe(b.length);
   for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!), `at ${i}: ${a[i]} vs ${b[i]}`).toBeLessThan(tol);
