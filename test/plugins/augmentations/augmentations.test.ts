@@ -23,6 +23,7 @@ describe('augmentations', () => {
       make('color-jitter', { hue: 0.2 }),
       make('grayscale'),
       make('cutout'),
+      make('outline'),
     ]);
     const [a, b, c] = [batch(), batch(), batch()];
     pipe(a, '1/image-caption/0/0');
@@ -109,9 +110,31 @@ describe('augmentations', () => {
     }
   });
 
+  it('outline (p 1): exactly the pixels whose right or lower neighbour differs by more than the threshold turn grey ink', () => {
+    const S = 6;
+    const white = (): ImageBatch => ({ n: 1, size: S, data: new Float32Array(S * S * 3).fill(1) });
+    const src = white();
+    for (let y = 2; y < 4; y++) for (let x = 1; x < 4; x++) src.data[(y * S + x) * 3 + 2] = 0.5; // a yellow 2×3 patch
+    src.data[(5 * S + 5) * 3] = 0.9; // a faint pixel, below the threshold
+    const out = apply(make('outline', { p: 1, threshold: 0.2, ink: [0.1, 0.1] }), { ...src, data: src.data.slice() });
+    for (let y = 0; y < S; y++)
+      for (let x = 0; x < S; x++) {
+        const b = (yy: number, xx: number) => px(src, 0, yy, xx, 2);
+        const edge =
+          (x + 1 < S && Math.abs(b(y, x) - b(y, x + 1)) > 0.2) || (y + 1 < S && Math.abs(b(y, x) - b(y + 1, x)) > 0.2);
+        for (let c = 0; c < 3; c++) expect(px(out, 0, y, x, c)).toBeCloseTo(edge ? 0.1 : px(src, 0, y, x, c), 6);
+      }
+    // left of, above, and the patch's own right column and bottom row: 2 + 3 + 2 + 3 - 1 (the shared corner)
+    let inked = 0;
+    for (let q = 0; q < S * S; q++) if (Math.abs(out.data[3 * q]! - 0.1) < 1e-6) inked++;
+    expect(inked).toBe(9);
+    expect(Array.from(apply(make('outline', { p: 0 }), batch()).data)).toEqual(Array.from(batch().data));
+  });
+
   it('rejects bad configs with the field', () => {
     expect(() => make('stroke-width', { thin: 0.7, thick: 0.6 })).toThrow(/thin \+ thick must be ≤ 1/);
     expect(() => make('random-affine', { scale: [1.2, 0.8] })).toThrow(/scale: expected \[low, high\] with low ≤ high/);
     expect(() => make('cutout', { size: 0 })).toThrow(/size/);
+    expect(() => make('outline', { ink: [0.5, 0.2] })).toThrow(/ink: expected \[low, high\] with low ≤ high/);
   });
 });

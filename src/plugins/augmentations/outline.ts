@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { defineAugmentation, forImages, uniform } from '../../core/augment/augmentation';
+
+/**
+ * Draws dark outlines where colour changes: a pixel whose largest per-channel difference to its right or lower
+ * neighbour exceeds `threshold` becomes grey level `ink` (R = G = B), drawn at random in [ink[0], ink[1]).
+ * Designs differ in whether shapes are outlined (flat fills with black strokes against shaded, unoutlined
+ * fills); this shows the model its training images both ways. Edges are found on the image as it comes in.
+ */
+export const outline = defineAugmentation({
+  id: 'outline',
+  summary: 'Dark 1-pixel outlines along colour edges (flat outlined drawings), per image with probability p',
+  configSchema: z.strictObject({
+    p: z.number().min(0).max(1).default(0.3).describe('share of images outlined'),
+    threshold: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.3)
+      .describe('an edge: the largest per-channel difference to the right or lower neighbour above this'),
+    ink: z
+      .tuple([z.number().min(0).max(1), z.number().min(0).max(1)])
+      .default([0, 0.25])
+      .refine(([lo, hi]) => lo <= hi, { message: 'expected [low, high] with low ≤ high' })
+      .describe('grey level of the outline, drawn per image from [low, high)'),
+  }),
+  create: (cfg) => {
+    let edge = new Uint8Array(0);
+    return (batch, rng) => {
+      const S = batch.size;
+      if (edge.length !== S * S) edge = new Uint8Array(S * S);
+      forImages(batch, rng, cfg.p, (img) => {
+        const ink = uniform(rng, cfg.ink[0], cfg.ink[1]);
+        for (let y = 0; y < S; y++) {
+          for (let x = 0; x < S; x++) {
+            const q = (y * S + x) * 3;
+            let d = 0;
+            for (let c = 0; c < 3; c++) {
+              const v = img[q + c]!;
+              if (x + 1 < S) d = Math.max(d, Math.abs(v - img[q + 3 + c]!));
+              if (y + 1 < S) d = Math.max(d, Math.abs(v - img[q + 3 * S + c]!));
+            }
+            edge[y * S + x] = d > cfg.threshold ? 1 : 0;
+          }
+        }
+        for (let p = 0; p < S * S; p++) if (edge[p]) img[3 * p] = img[3 * p + 1] = img[3 * p + 2] = ink;
+      });
+    };
+  },
+});
