@@ -3,7 +3,7 @@ import { readOutcomes, type Outcomes } from '../eval/outcomes';
 import { BOOTSTRAP_METRICS, pairedBootstrap, type BootstrapMetric } from './bootstrap';
 import { key, type SweepRows, type TrialRow } from './collect';
 import type { HeadlineMetric } from '../eval/headline';
-import { compareArms, describeDifference, fmt, fmtMeanCi, fmtSigned, meanStd } from './stats';
+import { compareArms, describeDifference, fmt, fmtBound, fmtMeanCi, fmtSigned, meanStd } from './stats';
 
 /** Where trial run directories are (outcomes for the bootstrap) and how many resamples to draw. */
 interface RenderContext {
@@ -116,7 +116,7 @@ function comparisonLines(s: SweepRows, a: string, b: string, perLanguage: boolea
           : `**a difference** (the interval excludes 0): ${bs.delta > 0 ? a : b} is better`
         : `no difference shown (the interval includes 0)`;
       out.push(
-        `${head}; Δ = ${fmtSigned(bs.delta)}, 95% CI [${fmtSigned(bs.lo)}, ${fmtSigned(bs.hi)}] (paired bootstrap: ${bs.queries.toLocaleString('en')} test queries × ${bs.pairs} seed pairs, ${bs.resamples.toLocaleString('en')} resamples); detectable with 80% power: |Δ| ≥ ${fmt(bs.detectable)}. ${verdict}.`,
+        `${head}; Δ = ${fmtSigned(bs.delta)}, 95% CI [${fmtBound(bs.lo)}, ${fmtBound(bs.hi)}] (paired bootstrap: ${bs.queries.toLocaleString('en')} test queries × ${bs.pairs} seed pairs, ${bs.resamples.toLocaleString('en')} resamples); detectable with 80% power: |Δ| ≥ ${fmt(bs.detectable)}. ${verdict}.`,
       );
     } else {
       const d = compareArms(xa, xb);

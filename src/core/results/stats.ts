@@ -59,6 +59,12 @@ export const fmtSigned = (x: number, digits = 3) => {
   const r = Number(x.toFixed(digits)); // no '−0.000'
   return `${r >= 0 ? '+' : '−'}${Math.abs(r).toFixed(digits)}`;
 };
+/** An interval bound: as fmtSigned, except that a non-zero bound which rounds to 0 keeps its sign and one significant
+ * digit (−0.0002), so an interval that excludes 0 never prints as "[…, +0.000]". */
+export const fmtBound = (x: number, digits = 3) =>
+  x !== 0 && Number(x.toFixed(digits)) === 0
+    ? `${x > 0 ? '+' : '−'}${Math.abs(x).toPrecision(1)}`
+    : fmtSigned(x, digits);
 export const fmtMeanStd = (xs: readonly number[]) => {
   if (!xs.length) return '—';
   const m = meanStd(xs);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { collectSweeps, key } from '../../../src/core/results/collect';
 import { renderResults } from '../../../src/core/results/render-md';
-import { compareArms, meanStd } from '../../../src/core/results/stats';
+import { compareArms, fmtBound, fmtSigned, meanStd } from '../../../src/core/results/stats';
 import { recordTrials, sweepTable } from '../../../src/core/results/sweep-store';
 import { queryRuns } from '../../../src/core/store/store';
 import { expandSweep, SweepSchema } from '../../../src/core/sweep/sweep';
@@ -29,6 +29,15 @@ describe('stats', () => {
     expect(d.exceeds).toBe(true); // 0.35 > 2 × 0.079
     expect(compareArms([0.5, 0.7], [0.45, 0.6]).exceeds).toBe(false);
     expect(compareArms([0.5], [0.4]).spread).toBeUndefined();
+  });
+
+  it('signed numbers and interval bounds: no −0.000, and a bound that rounds to 0 keeps its sign', () => {
+    expect(fmtSigned(-0.0002)).toBe('+0.000');
+    expect(fmtSigned(-0.0512)).toBe('−0.051');
+    expect(fmtBound(-0.00023)).toBe('−0.0002');
+    expect(fmtBound(0.00041)).toBe('+0.0004');
+    expect(fmtBound(0)).toBe('+0.000');
+    expect(fmtBound(-0.0146)).toBe('−0.015');
   });
 });
 
