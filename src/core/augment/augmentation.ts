@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { pluginDefiner, type Plugin } from '../registry/plugin';
 import { hash32, Rng } from '../rng';
 
@@ -36,6 +36,12 @@ export function augmentPipeline(fns: readonly AugmentFn[]): (batch: ImageBatch, 
     for (const f of fns) f(batch, new Rng(rng.uint32()));
   };
 }
+
+/** A config field [low, high], both within [lo, hi], low ≤ high (zoom, aspect, grey level ranges). */
+export const rangeSchema = (lo: number, hi: number) =>
+  z
+    .tuple([z.number().min(lo).max(hi), z.number().min(lo).max(hi)])
+    .refine(([a, b]) => a <= b, 'expected [low, high] with low ≤ high');
 
 /** Uniform in [lo, hi). */
 export const uniform = (rng: Rng, lo: number, hi: number) => lo + (hi - lo) * rng.next();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineAugmentation, forImages, uniform } from '../../core/augment/augmentation';
+import { defineAugmentation, forImages, rangeSchema, uniform } from '../../core/augment/augmentation';
 
 /**
  * Draws dark outlines where colour changes: a pixel whose largest per-channel difference to its right or lower
@@ -18,11 +18,7 @@ export const outline = defineAugmentation({
       .max(1)
       .default(0.3)
       .describe('an edge: the largest per-channel difference to the right or lower neighbour above this'),
-    ink: z
-      .tuple([z.number().min(0).max(1), z.number().min(0).max(1)])
-      .default([0, 0.25])
-      .refine(([lo, hi]) => lo <= hi, { message: 'expected [low, high] with low ≤ high' })
-      .describe('grey level of the outline, drawn per image from [low, high)'),
+    ink: rangeSchema(0, 1).default([0, 0.25]).describe('grey level of the outline, drawn per image from [low, high)'),
   }),
   create: (cfg) => {
     let edge = new Uint8Array(0);

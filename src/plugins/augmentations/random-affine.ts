@@ -1,10 +1,5 @@
 import { z } from 'zod';
-import { defineAugmentation, forImages, uniform } from '../../core/augment/augmentation';
-
-const range = (lo: number, hi: number) =>
-  z
-    .tuple([z.number().min(lo).max(hi), z.number().min(lo).max(hi)])
-    .refine(([a, b]) => a <= b, 'expected [low, high] with low ≤ high');
+import { defineAugmentation, forImages, rangeSchema as range, uniform } from '../../core/augment/augmentation';
 
 /**
  * Channel `ch` of pixel (yy, xx) of an S×S×3 image; white (1) outside. Module-level: a closure made per pixel
