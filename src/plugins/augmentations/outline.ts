@@ -20,27 +20,23 @@ export const outline = defineAugmentation({
       .describe('an edge: the largest per-channel difference to the right or lower neighbour above this'),
     ink: rangeSchema(0, 1).default([0, 0.25]).describe('grey level of the outline, drawn per image from [low, high)'),
   }),
-  create: (cfg) => {
-    let edge = new Uint8Array(0);
-    return (batch, rng) => {
-      const S = batch.size;
-      if (edge.length !== S * S) edge = new Uint8Array(S * S);
-      forImages(batch, rng, cfg.p, (img) => {
-        const ink = uniform(rng, cfg.ink[0], cfg.ink[1]);
-        for (let y = 0; y < S; y++) {
-          for (let x = 0; x < S; x++) {
-            const q = (y * S + x) * 3;
-            let d = 0;
-            for (let c = 0; c < 3; c++) {
-              const v = img[q + c]!;
-              if (x + 1 < S) d = Math.max(d, Math.abs(v - img[q + 3 + c]!));
-              if (y + 1 < S) d = Math.max(d, Math.abs(v - img[q + 3 * S + c]!));
-            }
-            edge[y * S + x] = d > cfg.threshold ? 1 : 0;
+  // One raster pass in place: a pixel reads only its right and lower neighbours, which the pass has not inked yet.
+  create: (cfg) => (batch, rng) => {
+    const S = batch.size;
+    forImages(batch, rng, cfg.p, (img) => {
+      const ink = uniform(rng, cfg.ink[0], cfg.ink[1]);
+      for (let y = 0; y < S; y++) {
+        for (let x = 0; x < S; x++) {
+          const q = (y * S + x) * 3;
+          let d = 0;
+          for (let c = 0; c < 3; c++) {
+            const v = img[q + c]!;
+            if (x + 1 < S) d = Math.max(d, Math.abs(v - img[q + 3 + c]!));
+            if (y + 1 < S) d = Math.max(d, Math.abs(v - img[q + 3 * S + c]!));
           }
+          if (d > cfg.threshold) img[q] = img[q + 1] = img[q + 2] = ink;
         }
-        for (let p = 0; p < S * S; p++) if (edge[p]) img[3 * p] = img[3 * p + 1] = img[3 * p + 2] = ink;
-      });
-    };
+      }
+    });
   },
 });
