@@ -143,6 +143,12 @@ export function resolveExperiment(
       );
     }
     const stages = resolveCurriculum(e.curriculum as CurriculumSpec, registry, 'curriculum');
+    const distils = stages.find((s) => s.terms.some((t) => t.pair === 'translation'));
+    if (distils && !e.model.teacher) {
+      throw new UserError(
+        `model.teacher: stage ${distils.name} has 'translation' pairs, which distil a teacher into the text encoder, but the model has none; set model.teacher (e.g. { id: 'use-lite-en' })`,
+      );
+    }
     const parseAugment = (list: { id: string }[], where: string) =>
       list.map(({ id, ...cfg }, i) => ({
         id,

@@ -37,14 +37,14 @@ describe('distill-three-stage', () => {
     expect(kd.at(-1)!['kd.cosX']).toBeGreaterThan(kd[0]!['kd.cosX']! + 0.2);
   }, 300_000);
 
-  it('without model.teacher: one line naming the fix, a non-zero exit and no run folder', () => {
-    const r = unir(['run', 'smoke', curriculum, '--out', tmp, '--run-id', 'no-teacher']);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr.match(/but the model has none/g)).toHaveLength(1); // the error once: no progress line repeats it
-    expect(r.stderr.trim().split('\n').at(-1)).toBe(
-      "unir: 'translation' pairs distil a teacher into the text encoder, but the model has none; set model.teacher (e.g. { id: 'use-lite-en' })",
-    );
-    expect(r.stderr).not.toMatch(/\n\s+at /);
+  it('without model.teacher: refused when the experiment resolves, before any data or run folder', () => {
+    const line =
+      /^unir: --set curriculum=\{.*\}: model\.teacher: stage distill has 'translation' pairs, which distil a teacher into the text encoder, but the model has none; set model\.teacher \(e\.g\. \{ id: 'use-lite-en' \}\)$/;
+    for (const extra of [[], ['--dry-run']]) {
+      const r = unir(['run', 'smoke', curriculum, '--out', tmp, '--run-id', 'no-teacher', ...extra]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toMatch(line); // the whole of stderr: no progress, no stack
+    }
     expect(existsSync(join(tmp, 'no-teacher'))).toBe(false);
   }, 300_000);
 
