@@ -29,9 +29,14 @@ export function resultColumns(heads: readonly HeadlineMetric[]): Column[] {
   ];
 }
 
-/** How a sweep's arms are compared: `treatment − baseline` per pair; perLanguage adds per-language deltas. */
+/**
+ * How a sweep's arms are compared: `treatment − baseline` per pair; perLanguage adds per-language deltas. Without
+ * pairs, the arm chosen on validation is compared on test with `reference` (the default's arm), or with the
+ * runner-up on validation when it is the reference itself or there is none.
+ */
 export interface Analysis {
   pairs?: [treatment: string, baseline: string][];
+  reference?: string;
   perLanguage?: boolean;
   perStage?: boolean;
 }
@@ -47,6 +52,8 @@ export const ANALYSES: Record<string, Analysis> = {
     ],
   },
   'stage-monitor': { perStage: true },
+  'alpha-sweep': { reference: 'alpha=0.5' },
+  'ab-sweep': { reference: 'a=0.5-b=0.3' },
   'zero-shot-languages': {
     pairs: [['trainLanguages=_en_de_fr_es_ru_zh_', 'trainLanguages=_en_de_fr_es_ru_zh_it_pl_ja_ko_hi_th_']],
     perLanguage: true,
@@ -209,7 +216,12 @@ function sweepSection(s: SweepRows, question: string | undefined, ctx: RenderCon
   });
   out.push(...table(['arm', 'seeds', ...ctx.columns.map(([l]) => l)], [...armRows, ...baselineRows(s, ctx.columns)]));
   out.push('', '### Conclusion (computed)', '');
-  const pairs = a.pairs ?? bestVsRunnerUp(s);
+  let pairs = a.pairs;
+  if (!pairs) {
+    const choice = chosenOnValidation(s, a.reference);
+    out.push(`- ${choice.line}`);
+    pairs = choice.pairs;
+  }
   for (const [x, y] of pairs) out.push(...comparisonLines(s, x, y, !!a.perLanguage, ctx));
   if (!pairs.length) out.push('- one arm only: no comparison.');
   if (a.perStage) out.push(...perStageLines(s));
@@ -236,14 +248,30 @@ function baselineRows(s: SweepRows, columns: Column[]): string[][] {
   ]);
 }
 
-/** Generic sweeps: the arm with the best mean T2I R@10 against the runner-up. */
-function bestVsRunnerUp(s: SweepRows): [string, string][] {
-  const k = key('final', 't2i', 'mean', 'R@10');
+/**
+ * Generic sweeps choose on validation, never on test: arms ranked by the mean T2I R@10 of the eval split after
+ * their last stage; the best is compared on test with the reference arm (or the runner-up). Without validation
+ * numbers nothing is chosen.
+ */
+export function chosenOnValidation(s: SweepRows, reference?: string): { line: string; pairs: [string, string][] } {
   const ranked = s.arms
-    .map((arm) => ({ arm, m: meanStd(vals(armTrials(s, arm), k)).mean }))
+    .map((arm) => {
+      const ts = armTrials(s, arm);
+      const last = ts[0]?.stages.filter((st) => st !== 'final').at(-1);
+      return { arm, last, m: last ? meanStd(vals(ts, key(last, 't2i', 'mean', 'R@10'))).mean : Number.NaN };
+    })
     .filter((r) => Number.isFinite(r.m))
     .sort((p, q) => q.m - p.m);
-  return ranked.length >= 2 ? [[ranked[0]!.arm, ranked[1]!.arm]] : [];
+  if (ranked.length < 2)
+    return { line: 'no validation T2I R@10 for two arms: no arm chosen (test is not used to choose).', pairs: [] };
+  const best = ranked[0]!.arm;
+  const other = reference && reference !== best && s.arms.includes(reference) ? reference : ranked[1]!.arm;
+  const list = ranked.map((r) => `${r.arm} ${fmt(r.m)}`).join(', ');
+  const why = other === reference ? `the reference (default) arm ${reference}` : 'the runner-up';
+  return {
+    line: `Chosen on validation (T2I R@10 of the eval split after the last stage, mean over seeds; test is not used to choose): ${list}. ${best} against ${why}, on test:`,
+    pairs: [[best, other]],
+  };
 }
 
 export function renderResults(

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { collectSweeps, key } from '../../../src/core/results/collect';
-import { renderResults } from '../../../src/core/results/render-md';
+import { collectSweeps, key, type SweepRows } from '../../../src/core/results/collect';
+import { chosenOnValidation, renderResults } from '../../../src/core/results/render-md';
 import { compareArms, fmtBound, fmtSigned, meanStd } from '../../../src/core/results/stats';
 import { recordTrials, sweepTable } from '../../../src/core/results/sweep-store';
 import { queryRuns } from '../../../src/core/store/store';
@@ -38,6 +38,54 @@ describe('stats', () => {
     expect(fmtBound(0.00041)).toBe('+0.0004');
     expect(fmtBound(0)).toBe('+0.000');
     expect(fmtBound(-0.0146)).toBe('−0.015');
+  });
+});
+
+describe('generic sweeps choose on validation, never on test', () => {
+  // Three arms, two seeds each: validation (stage3) ranks b > a > c; test ranks c > a > b, the other way round.
+  const val = { a: [0.5, 0.6], b: [0.7, 0.8], c: [0.1, 0.2] } as const;
+  const test = { a: [0.5, 0.5], b: [0.2, 0.2], c: [0.9, 0.9] } as const;
+  const rows = (withVal: boolean): SweepRows => ({
+    sweep: 'grid',
+    arms: ['a', 'b', 'c'],
+    trials: (['a', 'b', 'c'] as const).flatMap((arm) =>
+      [0, 1].map((i) => ({
+        runId: `grid--${arm}--s${i + 1}`,
+        sweep: 'grid',
+        arm,
+        seed: i + 1,
+        wallSec: 1,
+        stages: withVal ? ['stage1', 'stage3', 'final'] : ['final'],
+        values: new Map([
+          [key('final', 't2i', 'mean', 'R@10'), test[arm][i]!],
+          ...(withVal
+            ? ([
+                [key('stage1', 't2i', 'mean', 'R@10'), 1 - val[arm][i]!], // an earlier stage does not choose
+                [key('stage3', 't2i', 'mean', 'R@10'), val[arm][i]!],
+              ] as [string, number][])
+            : []),
+        ]),
+      })),
+    ),
+  });
+
+  it('the best arm on validation against the reference, or the runner-up when it is the reference', () => {
+    const r = chosenOnValidation(rows(true), 'c');
+    expect(r.pairs).toEqual([['b', 'c']]);
+    expect(r.line).toContain('b 0.750, a 0.550, c 0.150. b against the reference (default) arm c, on test:');
+    expect(chosenOnValidation(rows(true), 'b').pairs).toEqual([['b', 'a']]);
+    expect(chosenOnValidation(rows(true)).pairs).toEqual([['b', 'a']]);
+    expect(chosenOnValidation(rows(true), 'not-an-arm').pairs).toEqual([['b', 'a']]);
+    // RESULTS.md compares the choice on test (test's own favourite, c, is not chosen)
+    expect(renderResults([rows(true)], { db: 'none', headlines })).toContain('- **b − a, t2i R@10** (test, macro mean');
+  });
+
+  it('without validation numbers nothing is chosen, and RESULTS.md says so', () => {
+    const r = chosenOnValidation(rows(false), 'a');
+    expect(r.pairs).toEqual([]);
+    const md = renderResults([rows(false)], { db: 'none', headlines });
+    expect(md).toContain('- no validation T2I R@10 for two arms: no arm chosen (test is not used to choose).');
+    expect(md).not.toMatch(/\*\*[abc] − [abc]/); // no comparison line
   });
 });
 
