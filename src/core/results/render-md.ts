@@ -54,6 +54,7 @@ export const ANALYSES: Record<string, Analysis> = {
   'stage-monitor': { perStage: true },
   'alpha-sweep': { reference: 'alpha=0.5' },
   'ab-sweep': { reference: 'a=0.5-b=0.3' },
+  'stage-split': { reference: 'steps=_stage1_150_stage2_60_stage3_90_', perStage: true },
   'zero-shot-languages': {
     pairs: [['trainLanguages=_en_de_fr_es_ru_zh_', 'trainLanguages=_en_de_fr_es_ru_zh_it_pl_ja_ko_hi_th_']],
     perLanguage: true,
