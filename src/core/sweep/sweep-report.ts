@@ -122,7 +122,7 @@ export function sweepFigures(spec: SweepSpec, points: PointSummary[]): Figure[] 
           type: 'scatter',
           mode: 'lines+markers',
           name: n,
-          x: sorted,
+          x: numeric(vals) ? sorted : sorted.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))), // objects: their JSON
           y: at.map((a) => a[0] ?? null),
           error_y: { type: 'data', array: sd, visible: true },
           line: { color: RUN_COLORS[i] },

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { summarisePoints, writeSweepReport } from '../../../src/core/sweep/sweep-report';
+import { summarisePoints, sweepFigures, writeSweepReport } from '../../../src/core/sweep/sweep-report';
 import { headlineMetrics } from '../../../src/core/eval/headline';
 import { BUILTIN_METRICS } from '../../../src/plugins/metrics';
 import { SweepSchema, expandSweep } from '../../../src/core/sweep/sweep';
@@ -66,6 +66,34 @@ describe('sweep report', () => {
     const page = await openInChromium(rep.html, join(process.cwd(), 'test-artifacts', 'sweep.png'));
     expect(page.consoleErrors).toEqual([]);
     expect(page.charts).toBe(rep.figures.length);
+  });
+
+  it('a parameter with object values (a step split) is a category axis labelled by each value as JSON', () => {
+    const split = SweepSchema.parse({
+      id: 'split',
+      base: 'smoke',
+      seeds: [1],
+      params: {
+        'curriculum.steps': [
+          { stage1: 150, stage3: 90 },
+          { stage1: 90, stage3: 150 },
+        ],
+      },
+    });
+    const values = split.params['curriculum.steps'] as object[];
+    const pts = values.map((v, i) => ({
+      point: { 'curriculum.steps': v },
+      label: `steps=${JSON.stringify(v)}`,
+      seeds: [1],
+      mean: { 't2i R@10': 0.4 + 0.1 * i, 't2t R@10': 0.9 - 0.1 * i },
+      std: { 't2i R@10': 0, 't2t R@10': 0 },
+      pareto: true,
+    }));
+    const line = sweepFigures(split, pts).find((f) => f.id === 'line-steps')!;
+    const t2i = (line.data as { name: string; x: unknown[]; y: number[] }[]).find((d) => d.name === 't2i R@10')!;
+    expect(t2i.x).toEqual(['{"stage1":150,"stage3":90}', '{"stage1":90,"stage3":150}']);
+    expect(t2i.y.map((y) => y.toFixed(2))).toEqual(['0.40', '0.50']);
+    expect((line.layout as { xaxis: { type: string } }).xaxis.type).toBe('category');
   });
 
   it('a trial that started but did not finish is resumed, not restarted', () => {
