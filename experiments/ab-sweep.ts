@@ -1,6 +1,9 @@
 // ab-sweep — stage-3 weights: a (query–chunk InfoNCE) × b (NLU losses), grid 3 × 3, a screen with seeds 1–3
-// (27 trials ≈ 55 min; heatmaps + T2I/T2T Pareto front in the sweep report). A screen: pick the best point on
-// val-design, then confirm it against the default (a 0.5, b 0.3) with a two-arm copy of this file at seeds 1–5.
+// (27 trials ≈ 35 min; heatmaps + T2I/T2T Pareto front in the sweep report). A screen: `unir results` picks the best
+// point on val-design and compares it on test with the default (a 0.5, b 0.3). To confirm at 5 seeds, run seeds 4
+// and 5 of those two points as trials of this sweep (same run ids, same store), e.g. for a 0.25 / b 1:
+//   npx unir run paper-three-stage --seed 4 --run-id ab-sweep--a=0.25-b=1--s4 --out <sweep dir> <the --set flags
+//   that `npx unir sweep ab-sweep --dry-run` prints for that point>
 import { defineSweep } from '../src/core/sweep/sweep';
 import { SCALE_FIXED } from './sweeps/scale';
 
