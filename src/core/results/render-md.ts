@@ -219,14 +219,14 @@ function sweepSection(s: SweepRows, question: string | undefined, ctx: RenderCon
   });
   out.push(...table(['arm', 'seeds', ...ctx.columns.map(([l]) => l)], [...armRows, ...baselineRows(s, ctx.columns)]));
   out.push('', '### Conclusion (computed)', '');
-  let pairs = a.pairs;
-  if (!pairs) {
+  let pairs = a.pairs ?? [];
+  if (s.arms.length < 2) out.push('- one arm only: no comparison.');
+  else if (!a.pairs) {
     const choice = chosenOnValidation(s, a.reference);
     out.push(`- ${choice.line}`);
     pairs = choice.pairs;
   }
   for (const [x, y] of pairs) out.push(...comparisonLines(s, x, y, !!a.perLanguage, ctx));
-  if (!pairs.length) out.push('- one arm only: no comparison.');
   if (a.perStage) out.push(...perStageLines(s));
   out.push('');
   return out;
@@ -261,7 +261,7 @@ export function chosenOnValidation(s: SweepRows, reference?: string): { line: st
     .map((arm) => {
       const ts = armTrials(s, arm);
       const last = ts[0]?.stages.filter((st) => st !== 'final').at(-1);
-      return { arm, last, m: last ? meanStd(vals(ts, key(last, 't2i', 'mean', 'R@10'))).mean : Number.NaN };
+      return { arm, m: last ? meanStd(vals(ts, key(last, 't2i', 'mean', 'R@10'))).mean : Number.NaN };
     })
     .filter((r) => Number.isFinite(r.m))
     .sort((p, q) => q.m - p.m);

@@ -86,6 +86,11 @@ describe('generic sweeps choose on validation, never on test', () => {
     const md = renderResults([rows(false)], { db: 'none', headlines });
     expect(md).toContain('- no validation T2I R@10 for two arms: no arm chosen (test is not used to choose).');
     expect(md).not.toMatch(/\*\*[abc] − [abc]/); // no comparison line
+    const one = rows(true);
+    const single = { ...one, arms: ['a'], trials: one.trials.filter((t) => t.arm === 'a') };
+    const md1 = renderResults([single], { db: 'none', headlines });
+    expect(md1).toContain('- one arm only: no comparison.');
+    expect(md1).not.toContain('no arm chosen');
   });
 });
 
