@@ -5,7 +5,7 @@ import { pluginsOfExperiment, type UsedPlugin } from './plugins-used';
 import { UserError } from '../errors';
 import { formatZodError, type Registry } from '../registry';
 import { resolveCurriculum, type CurriculumSpec } from './curriculum';
-import type { ResolvedStage } from './stage';
+import { NO_TEACHER, type ResolvedStage } from './stage';
 
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 
@@ -145,9 +145,7 @@ export function resolveExperiment(
     const stages = resolveCurriculum(e.curriculum as CurriculumSpec, registry, 'curriculum');
     const distils = stages.find((s) => s.terms.some((t) => t.pair === 'translation'));
     if (distils && !e.model.teacher) {
-      throw new UserError(
-        `model.teacher: stage ${distils.name} has 'translation' pairs, which distil a teacher into the text encoder, but the model has none; set model.teacher (e.g. { id: 'use-lite-en' })`,
-      );
+      throw new UserError(`model.teacher: stage ${distils.name} has ${NO_TEACHER}`);
     }
     const parseAugment = (list: { id: string }[], where: string) =>
       list.map(({ id, ...cfg }, i) => ({

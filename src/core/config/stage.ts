@@ -5,6 +5,10 @@ import { didYouMean } from '../errors';
 export const MODULES = ['text', 'image', 'nlu', 'fusion'] as const;
 export type ModuleName = (typeof MODULES)[number];
 
+/** What to do when a stage has 'translation' pairs but the model no teacher (said at resolve time and at the step). */
+export const NO_TEACHER =
+  "'translation' pairs, which distil a teacher into the text encoder, but the model has none; set model.teacher (e.g. { id: 'use-lite-en' })";
+
 /**
  * What a loss term is computed on. Each pair type is a pool of training examples and the features it yields:
  * - image-caption:  a = image (B,D), b = text(caption) (B,D)

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModuleName, PairType } from '../config/stage';
+import { NO_TEACHER, type ModuleName, type PairType } from '../config/stage';
 import { UserError } from '../errors';
 import type { Features } from '../loss/loss';
 import type { TrainModel } from '../model/train-model';
@@ -28,10 +28,7 @@ const imagesOf = (b: PairBatch) => tf.tensor4d(b.images!.data, [b.n, b.images!.s
  */
 export function constantFeatures(model: TrainModel, b: PairBatch): Features {
   if (b.pair === 'translation') {
-    if (!model.encodeTeacher)
-      throw new UserError(
-        "'translation' pairs distil a teacher into the text encoder, but the model has none; set model.teacher (e.g. { id: 'use-lite-en' })",
-      );
+    if (!model.encodeTeacher) throw new UserError(`a batch of ${NO_TEACHER}`);
     return { teacher: model.encodeTeacher(b.right!) };
   }
   return b.pair === 'query-semantic' ? { target: model.encodeText(b.right!, false) } : {};
