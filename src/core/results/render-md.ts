@@ -55,7 +55,7 @@ export const ANALYSES: Record<string, Analysis> = {
   'distill-multilingual': { pairs: [['id=distill-three-stage', 'id=three-stage']] },
   'pretrained-text-en': { pairs: [['text=use-lite-en', 'text=text-transformer.hidden.128.layers.2.heads.4']] },
   'alpha-sweep': { reference: 'alpha=0.5' },
-  'ab-sweep': { reference: 'a=0.5-b=0.3' },
+  'ab-sweep': { reference: 'a=0.25-b=1' },
   'stage-split': { reference: 'steps=_stage1_150_stage2_60_stage3_90_', perStage: true },
   'zero-shot-languages': {
     pairs: [['trainLanguages=_en_de_fr_es_ru_zh_', 'trainLanguages=_en_de_fr_es_ru_zh_it_pl_ja_ko_hi_th_']],
