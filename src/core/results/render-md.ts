@@ -53,7 +53,7 @@ export const ANALYSES: Record<string, Analysis> = {
   },
   'stage-monitor': { perStage: true },
   'distill-multilingual': { pairs: [['id=distill-three-stage', 'id=three-stage']] },
-  'pretrained-text-en': { pairs: [['text=use-lite-en', 'text=text-transformer.hidden.128.layers.2.heads.4']] },
+  'pretrained-text-en': { pairs: [['text=use-lite-en', 'text=text-transformer.hidden.128.layers.1.heads.4']] },
   'alpha-sweep': { reference: 'alpha=0.5' },
   'ab-sweep': { reference: 'a=0.25-b=1' },
   'stage-split': { reference: 'steps=_stage1_150_stage2_60_stage3_90_', perStage: true },
