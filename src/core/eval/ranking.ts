@@ -38,41 +38,67 @@ export function firstRelevantRanks(
   const ni = items.groups.length;
   const nb = items.nBuckets;
   const ranks = new Int32Array(nq * nb);
+  // items reordered by bucket, so that each bucket's scores are one contiguous run of a score row
+  const order = Int32Array.from({ length: ni }, (_, j) => j).sort(
+    (a, b) => items.buckets[a]! - items.buckets[b]! || a - b,
+  );
+  const bucket = Int32Array.from(order, (j) => items.buckets[j]!);
+  const start = new Int32Array(nb + 1); // bucket b's items: [start[b], start[b + 1])
+  for (const b of bucket) start[b + 1]!++;
+  for (let b = 0; b < nb; b++) start[b + 1]! += start[b]!;
+  const vectors = new Float32Array(ni * dim);
+  order.forEach((j, k) => vectors.set(items.vectors.subarray(j * dim, (j + 1) * dim), k * dim));
+  const relevant = indexByGroup(Int32Array.from(order, (j) => items.groups[j]!)); // group → its (reordered) items
   const best = new Float64Array(nb);
-  const has = new Uint8Array(nb);
-  const above = new Int32Array(nb);
   forEachScoreBlock(
     queries.vectors,
-    items.vectors,
+    vectors,
     dim,
-    (start, n, scores) => {
+    (first, n, scores) => {
       for (let a = 0; a < n; a++) {
-        const g = queries.groups[start + a]!;
-        if (g < 0) continue;
+        const rel = relevant.get(queries.groups[first + a]!);
+        if (!rel) continue; // no relevant item (or group -1): rank 0 everywhere
         const row = a * ni;
-        best.fill(-Infinity);
-        has.fill(0);
-        above.fill(0);
-        for (let j = 0; j < ni; j++) {
-          if (items.groups[j] !== g) continue;
-          const b = items.buckets[j]!;
+        best.fill(Number.NaN); // NaN: the bucket has no relevant item
+        for (const j of rel) {
+          const b = bucket[j]!;
           const s = scores[row + j]!;
-          has[b] = 1;
-          if (s > best[b]!) best[b] = s; // NaN never wins: stays -Infinity
+          if (Number.isNaN(best[b]!)) best[b] = -Infinity;
+          if (s > best[b]!) best[b] = s; // a NaN score never wins: stays -Infinity
         }
-        for (let j = 0; j < ni; j++) {
-          if (items.groups[j] === g) continue;
-          const b = items.buckets[j]!;
-          if (!has[b]) continue;
-          const s = scores[row + j]!;
-          if (s >= best[b]! || (Number.isNaN(s) && best[b] === -Infinity)) above[b]!++;
+        for (let b = 0; b < nb; b++) {
+          const t = best[b]!;
+          if (Number.isNaN(t)) continue;
+          // every item of the bucket at or above the best relevant score, the relevant ones taken back out below
+          let above = 0;
+          const end = row + start[b + 1]!;
+          if (t === -Infinity)
+            above = start[b + 1]! - start[b]!; // NaN scores included
+          else for (let j = row + start[b]!; j < end; j++) if (scores[j]! >= t) above++;
+          for (const j of rel) {
+            if (bucket[j] !== b) continue;
+            const s = scores[row + j]!;
+            if (s >= t || t === -Infinity) above--;
+          }
+          ranks[(first + a) * nb + b] = 1 + above;
         }
-        for (let b = 0; b < nb; b++) if (has[b]) ranks[(start + a) * nb + b] = 1 + above[b]!;
       }
     },
     opts,
   );
   return ranks;
+}
+
+/** The item indices of every group ≥ 0. */
+function indexByGroup(groups: Int32Array): Map<number, Int32Array> {
+  const lists = new Map<number, number[]>();
+  groups.forEach((g, j) => {
+    if (g < 0) return;
+    const l = lists.get(g);
+    if (l) l.push(j);
+    else lists.set(g, [j]);
+  });
+  return new Map([...lists].map(([g, l]) => [g, Int32Array.from(l)]));
 }
 
 /** R@k, median rank and MRR of a list of first-relevant ranks (all ≥ 1); undefined for an empty list. */
