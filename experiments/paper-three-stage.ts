@@ -8,8 +8,8 @@
 // a 0.25 / b 1; 1700 + 250 + 850 steps (what fills ≈ 9 of the 10 minutes).
 // Validation after every stage on val-design (training concepts, their twitter images held out of training:
 // transfer to a design not trained on); test (seen concepts, unseen openmoji designs) at the end, beside the
-// pixel-knn and chance baselines. Measured: 8 min 51 s – 9 min 34 s on 2 idle cores (AMD EPYC Zen 4, wasm × 2 threads), of
-// which 24 s is the test evaluation.
+// pixel-knn and chance baselines. Measured: 8 min 51 s – 9 min 34 s on 2 idle cores (AMD EPYC Zen 4, wasm × 2
+// threads), of which 24 s is the test evaluation.
 // Compare with `--set curriculum.id=single-stage` (same steps, stage-3 loss throughout).
 import { defineExperiment } from '../src/core/config/experiment';
 

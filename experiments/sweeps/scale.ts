@@ -14,11 +14,16 @@ export const SCALE_FIXED = {
   'observers[0].every': 40,
   // The batch mix experiments/RESULTS.md was run with: a quarter image–caption, 4 captions per image.
   // paper-three-stage moved to half image–caption with 2 captions per image afterwards (docs/recipe.md); drop these
-  // four lines when the sweeps are re-run on it.
+  // four entries when the sweeps are re-run on it.
   'curriculum.stages.stage1.captionsPerImage': 4,
   'curriculum.stages.stage1.data': { 'image-caption': 0.25, 'caption-chunk': 0.375, 'query-chunk': 0.375 },
   'curriculum.stages.stage3.captionsPerImage': 4,
-  'curriculum.stages.stage3.data': { 'image-caption': 0.25, 'query-chunk': 0.35, 'query-nlu': 0.2, 'query-semantic': 0.2 },
+  'curriculum.stages.stage3.data': {
+    'image-caption': 0.25,
+    'query-chunk': 0.35,
+    'query-nlu': 0.2,
+    'query-semantic': 0.2,
+  },
 } as const;
 
 /** The 12 languages of emoji-cldr, split for the zero-shot question. */
