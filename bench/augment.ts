@@ -2,16 +2,14 @@
 // the recipe (stage 1's image–caption share of its batch, at its image size); pure JS on the main thread,
 // between the batch assembly and the step. Run: node bin/run-ts.mjs bench/augment.ts [--json]
 import { augmentPipeline, type AugmentFn } from '../src/core/augment/augmentation';
-import { allocateBatch } from '../src/core/train/sampler';
 import { registry } from '../src/plugins';
 import { AUGMENT } from '../experiments/paper-three-stage';
 import { machine, machineLine } from './lib/machine';
 import { formatTable } from './lib/table';
-import { resolvedExperiment } from './lib/unir-step';
+import { stage1Images } from './lib/unir-step';
 
-const { experiment: e, stages } = await resolvedExperiment('paper');
+const { experiment: e, images: N } = await stage1Images('paper');
 const S = (e.model.image as unknown as { imageSize: number }).imageSize,
-  N = new Map(allocateBatch(stages[0]!.batchSize ?? e.data.batchSize, stages[0]!.data)).get('image-caption') ?? 0,
   REPS = 40;
 const json = process.argv.includes('--json');
 const reg = registry();

@@ -7,7 +7,7 @@ import { runChild } from './lib/child';
 import { machine, machineLine } from './lib/machine';
 import { runPython } from './lib/python';
 import { formatTable } from './lib/table';
-import { resolvedExperiment } from './lib/unir-step';
+import { stage1Images } from './lib/unir-step';
 import { allThreads } from './train-step';
 
 interface Shape {
@@ -28,10 +28,7 @@ const STEPS = 20;
 
 /** paper-three-stage's image encoder and stage 1's images per batch (its image–caption share of the batch). */
 async function shape(): Promise<Shape> {
-  const { allocateBatch } = await import('../src/core/train/sampler');
-  const { experiment: e, stages } = await resolvedExperiment('paper');
-  const s1 = stages[0]!;
-  const images = new Map(allocateBatch(s1.batchSize ?? e.data.batchSize, s1.data)).get('image-caption');
+  const { experiment: e, images } = await stage1Images('paper');
   if (!images) throw new Error("bench/image-tower.ts: paper-three-stage's stage 1 has no image-caption pairs");
   const img = e.model.image as unknown as { id: string; imageSize: number; channels: number[]; kernel: number };
   if (img.id !== 'image-cnn')

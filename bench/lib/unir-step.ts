@@ -71,6 +71,15 @@ export async function resolvedExperiment(name: ModelName) {
   return resolveExperiment(input, registry(), { modelSpec: modelSpecParser });
 }
 
+/** Experiment `name` resolved, with its stage 1's images per batch (the image–caption share of stage 1's batch; 0 if none). */
+export async function stage1Images(name: ModelName) {
+  const { allocateBatch } = await import('../../src/core/train/sampler');
+  const { experiment, stages } = await resolvedExperiment(name);
+  const s1 = stages[0]!;
+  const images = new Map(allocateBatch(s1.batchSize ?? experiment.data.batchSize, s1.data)).get('image-caption') ?? 0;
+  return { experiment, images };
+}
+
 /** The experiment resolved as a run resolves it: model spec, stage 3 (its mix, batch, captions per image), lr. */
 async function experimentStep(name: ModelName) {
   const { allocateBatch } = await import('../../src/core/train/sampler');
