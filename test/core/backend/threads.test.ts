@@ -89,6 +89,8 @@ function workload(): Float32Array[] {
     }),
     // exact-index scores: 20,003 rows (split across the threads from 16,384), a width off the 4-lane block
     tf.tidy(() => rowScores(randT(16, [20003, 36]) as tf.Tensor2D, randT(17, [36]).dataSync() as Float32Array)),
+    // a gradient sum of one shape (Add.ts, split by elements), a width off the 4-lane block
+    tf.tidy(() => tf.add(randT(22, [300, 201]), randT(23, [300, 201])).dataSync() as Float32Array),
   ];
 }
 
@@ -123,7 +125,7 @@ describe('multithreaded wasm', () => {
     const single = workload();
     threaded.forEach((v, i) => expect(maxAbsDiff(v, single[i]!), `output ${i}`).toBeLessThanOrEqual(1e-5));
     // the gemm pool splits rows and batches, it never reorders a sum: its products are bit-identical
-    [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17].forEach((i) =>
+    [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18].forEach((i) =>
       expect(Array.from(threaded[i]!), `output ${i}`).toEqual(Array.from(single[i]!)),
     );
   });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
+import { addOverride } from './Add';
 import { batchMatMulOverride } from './BatchMatMul';
 import { castOverride } from './Cast';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter';
@@ -8,6 +9,7 @@ import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativ
 import { fusedMatMulOverride } from './_FusedMatMul';
 import { gatherV2Override } from './GatherV2';
 import { identityOverride } from './Identity';
+import { sumOverride } from './Sum';
 import { transposeOverride } from './Transpose';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum';
 
@@ -31,6 +33,8 @@ export const SPEED_WASM_KERNEL_OVERRIDES: Readonly<Record<string, (original: Ker
   Identity: identityOverride,
   Cast: castOverride,
   Transpose: transposeOverride,
+  Add: addOverride,
+  Sum: sumOverride,
 };
 
 /** Names of the speed-only replacements now active for 'wasm' (registerWasmKernels installs them). */

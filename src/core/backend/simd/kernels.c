@@ -203,7 +203,14 @@ EXPORT("bias_add") void bias_add(float* y, const float* b, int rows, int n) {
   for (int r = 0; r < rows; r++, y += n) add_row(y, b, n);
 }
 
-// out (n) = Σ_rows x (rows, n): the bias gradient.
+// out[0:n] = a[0:n] + b[0:n] (the gradient sums of tfjs's backward pass; the same sums as its own Add).
+EXPORT("vadd") void vadd(const float* a, const float* b, float* out, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, wasm_f32x4_add(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+  for (; i < n; i++) out[i] = a[i] + b[i];
+}
+
+// out (n) = Σ_rows x (rows, n), summed from row 0 down (the order of tfjs's own Sum): the bias gradient.
 EXPORT("col_sum") void col_sum(const float* x, float* out, int rows, int n) {
   for (int j = 0; j < n; j++) out[j] = 0;
   for (int r = 0; r < rows; r++, x += n) add_row(out, x, n);

@@ -46,6 +46,7 @@ export const OPS = [
   'ln_bwd_chunks',
   'bag_fwd',
   'bag_bwd_range',
+  'vadd',
 ] as const;
 export type PoolOp = (typeof OPS)[number];
 const SPIN_MS = 2;

@@ -58,6 +58,8 @@ export interface SimdKernels {
     sb: number,
     sc: number,
   ): void;
+  /** out (n) = a (n) + b (n). */
+  vadd(a: number, b: number, out: number, n: number): void;
   /** y (rows, n) += b (n) per row; out (n) = Σ_rows x (rows, n); dst (cols, rows) = src (rows, cols)ᵀ. */
   bias_add(y: number, b: number, rows: number, n: number): void;
   col_sum(x: number, out: number, rows: number, n: number): void;
