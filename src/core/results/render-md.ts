@@ -253,13 +253,17 @@ function baselineRows(s: SweepRows, columns: Column[]): string[][] {
 
 /**
  * Generic sweeps choose on validation, never on test: arms ranked by the mean T2I R@10 of the eval split after
- * their last stage; the best is compared on test with the reference arm (or the runner-up). Without validation
- * numbers nothing is chosen.
+ * their last stage, over the seeds every arm ran (a screen's seeds: arms confirmed with more seeds afterwards are
+ * not ranked on a different sample); the best is compared on test with the reference arm (or the runner-up), on
+ * all the seeds both ran. Without validation numbers nothing is chosen.
  */
 export function chosenOnValidation(s: SweepRows, reference?: string): { line: string; pairs: [string, string][] } {
+  const seedsOf = (arm: string) => new Set(armTrials(s, arm).map((t) => t.seed));
+  const common = [...seedsOf(s.arms[0] ?? '')].filter((seed) => s.arms.every((arm) => seedsOf(arm).has(seed)));
+  const uneven = s.arms.some((arm) => seedsOf(arm).size !== common.length);
   const ranked = s.arms
     .map((arm) => {
-      const ts = armTrials(s, arm);
+      const ts = armTrials(s, arm).filter((t) => common.includes(t.seed));
       const last = ts[0]?.stages.filter((st) => st !== 'final').at(-1);
       return { arm, m: last ? meanStd(vals(ts, key(last, 't2i', 'mean', 'R@10'))).mean : Number.NaN };
     })
@@ -272,7 +276,7 @@ export function chosenOnValidation(s: SweepRows, reference?: string): { line: st
   const list = ranked.map((r) => `${r.arm} ${fmt(r.m)}`).join(', ');
   const why = other === reference ? `the reference (default) arm ${reference}` : 'the runner-up';
   return {
-    line: `Chosen on validation (T2I R@10 of the eval split after the last stage, mean over seeds; test is not used to choose): ${list}. ${best} against ${why}, on test:`,
+    line: `Chosen on validation (T2I R@10 of the eval split after the last stage, mean over ${uneven ? `seeds ${common.sort((x, y) => x - y).join(', ')}, the ones every arm ran` : 'seeds'}; test is not used to choose): ${list}. ${best} against ${why}, on test:`,
     pairs: [[best, other]],
   };
 }

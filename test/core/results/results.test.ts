@@ -80,6 +80,18 @@ describe('generic sweeps choose on validation, never on test', () => {
     expect(renderResults([rows(true)], { db: 'none', headlines })).toContain('- **b − a, t2i R@10** (test, macro mean');
   });
 
+  it('ranks on the seeds every arm ran: seeds added to confirm two arms do not change the ranking', () => {
+    const base = rows(true);
+    // seed 3 of a only, far above b on validation: ranking a on 3 seeds and b on 2 would choose a
+    const extra = { ...base.trials.find((t) => t.arm === 'a')!, runId: 'grid--a--s3', seed: 3 };
+    extra.values = new Map([...extra.values, [key('stage3', 't2i', 'mean', 'R@10'), 1.9]]);
+    const r = chosenOnValidation({ ...base, trials: [...base.trials, extra] }, 'c');
+    expect(r.pairs).toEqual([['b', 'c']]);
+    expect(r.line).toContain('mean over seeds 1, 2, the ones every arm ran');
+    expect(r.line).toContain('b 0.750, a 0.550, c 0.150.');
+    expect(chosenOnValidation(base, 'c').line).toContain('mean over seeds;');
+  });
+
   it('without validation numbers nothing is chosen, and RESULTS.md says so', () => {
     const r = chosenOnValidation(rows(false), 'a');
     expect(r.pairs).toEqual([]);
