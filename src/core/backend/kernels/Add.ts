@@ -26,11 +26,5 @@ export function addOverride(original: KernelConfig): KernelConfig {
     splitRun(be, 'vadd', n, 4, splitLimits.elements, (s0, k) => [pa + 4 * s0, pb + 4 * s0, po + 4 * s0, k]);
     return out;
   };
-  return {
-    kernelName: 'Add',
-    backendName: 'wasm',
-    setupFunc: original.setupFunc,
-    disposeFunc: original.disposeFunc,
-    kernelFunc,
-  };
+  return { ...original, kernelFunc }; // the stock kernel's name, backend, setup and dispose
 }

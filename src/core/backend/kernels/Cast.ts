@@ -13,11 +13,5 @@ export function castOverride(original: KernelConfig): KernelConfig {
     if (dtype !== x.dtype || x.dtype === 'string' || x.dtype === 'complex64') return original.kernelFunc(args);
     return alias(args.backend, x);
   };
-  return {
-    kernelName: 'Cast',
-    backendName: 'wasm',
-    setupFunc: original.setupFunc,
-    disposeFunc: original.disposeFunc,
-    kernelFunc,
-  };
+  return { ...original, kernelFunc }; // the stock kernel's name, backend, setup and dispose
 }

@@ -38,11 +38,5 @@ export function gatherV2Override(original: KernelConfig): KernelConfig {
     }
     return out;
   };
-  return {
-    kernelName: 'GatherV2',
-    backendName: 'wasm',
-    setupFunc: original.setupFunc,
-    disposeFunc: original.disposeFunc,
-    kernelFunc,
-  };
+  return { ...original, kernelFunc }; // the stock kernel's name, backend, setup and dispose
 }

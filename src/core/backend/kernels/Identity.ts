@@ -12,11 +12,5 @@ export function identityOverride(original: KernelConfig): KernelConfig {
     if (x.dtype === 'string') return original.kernelFunc(args);
     return alias(args.backend, x);
   };
-  return {
-    kernelName: 'Identity',
-    backendName: 'wasm',
-    setupFunc: original.setupFunc,
-    disposeFunc: original.disposeFunc,
-    kernelFunc,
-  };
+  return { ...original, kernelFunc }; // the stock kernel's name, backend, setup and dispose
 }

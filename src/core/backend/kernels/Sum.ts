@@ -39,11 +39,5 @@ export function sumOverride(original: KernelConfig): KernelConfig {
     for (let o = 0; o < outer; o++) kern.col_sum(px + 4 * o * reduced * inner, po + 4 * o * inner, reduced, inner);
     return out;
   };
-  return {
-    kernelName: 'Sum',
-    backendName: 'wasm',
-    setupFunc: original.setupFunc,
-    disposeFunc: original.disposeFunc,
-    kernelFunc,
-  };
+  return { ...original, kernelFunc }; // the stock kernel's name, backend, setup and dispose
 }

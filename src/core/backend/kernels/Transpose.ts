@@ -19,11 +19,5 @@ export function transposeOverride(original: KernelConfig): KernelConfig {
       perm.map((p) => x.shape[p]!),
     );
   };
-  return {
-    kernelName: 'Transpose',
-    backendName: 'wasm',
-    setupFunc: original.setupFunc,
-    disposeFunc: original.disposeFunc,
-    kernelFunc,
-  };
+  return { ...original, kernelFunc }; // the stock kernel's name, backend, setup and dispose
 }
