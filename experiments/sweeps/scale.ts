@@ -2,8 +2,8 @@
 // tower, augmentation, stage weights) on a fixed 200-concept slice of the
 // train split (its val-design holds 60 of them out in the twitter design: chance R@10 ≈ 0.16; 100 test concepts:
 // chance R@10 ≈ 0.11), 150 + 60 + 90 steps of 128 instead of 1700 + 250 + 850 of 192 on all 1,175 concepts. Measured:
-// ≈ 1.1 min a trial on 2 idle cores with the 1-layer text encoder at 24 × 24 (three-stage test T2I R@10 0.44, pixel-knn
-// 0.68). Numbers at this size answer the questions for this budget, not the paper's; drop these overrides where a
+// ≈ 1.1–1.5 min a trial on 2 idle cores with the 1-layer text encoder at 24 × 24, half of each batch images (three-stage
+// test T2I R@10 0.47, pixel-knn 0.68). Numbers at this size answer the questions for this budget, not the paper's; drop these overrides where a
 // bigger machine is at hand.
 export const SCALE_FIXED = {
   'curriculum.steps': { stage1: 150, stage2: 60, stage3: 90 },
@@ -12,18 +12,6 @@ export const SCALE_FIXED = {
   'data.holdout': { groups: 60 },
   checkpointEvery: 50,
   'observers[0].every': 40,
-  // The batch mix experiments/RESULTS.md was run with: a quarter image–caption, 4 captions per image.
-  // paper-three-stage moved to half image–caption with 2 captions per image afterwards (docs/recipe.md); drop these
-  // four entries when the sweeps are re-run on it.
-  'curriculum.stages.stage1.captionsPerImage': 4,
-  'curriculum.stages.stage1.data': { 'image-caption': 0.25, 'caption-chunk': 0.375, 'query-chunk': 0.375 },
-  'curriculum.stages.stage3.captionsPerImage': 4,
-  'curriculum.stages.stage3.data': {
-    'image-caption': 0.25,
-    'query-chunk': 0.35,
-    'query-nlu': 0.2,
-    'query-semantic': 0.2,
-  },
 } as const;
 
 /** The 12 languages of emoji-cldr, split for the zero-shot question. */
