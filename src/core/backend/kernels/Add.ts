@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { splitLimits, splitRun } from '../simd/pool';
 import { asWasm, ptr } from '../wasm-heap';
@@ -11,13 +12,12 @@ import { asWasm, ptr } from '../wasm-heap';
 export function addOverride(original: KernelConfig): KernelConfig {
   const kernelFunc: KernelFunc = (args) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
-    const n = a.shape.reduce((p, d) => p * d, 1);
+    const n = tf.util.sizeFromShape(a.shape);
     if (
       a.dtype !== 'float32' ||
       b.dtype !== 'float32' ||
       n < splitLimits.elements ||
-      a.shape.length !== b.shape.length ||
-      a.shape.some((d, i) => d !== b.shape[i])
+      !tf.util.arraysEqual(a.shape, b.shape)
     )
       return original.kernelFunc(args);
     const be = asWasm(args.backend);

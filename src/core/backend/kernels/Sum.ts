@@ -17,7 +17,7 @@ export function sumOverride(original: KernelConfig): KernelConfig {
     const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
     const first = axes[0]!;
     const last = axes[axes.length - 1]!;
-    const size = (ds: number[]) => ds.reduce((p, d) => p * d, 1);
+    const size = tf.util.sizeFromShape;
     const inner = size(x.shape.slice(last + 1));
     if (
       x.dtype !== 'float32' ||
