@@ -9,6 +9,7 @@ import type { DataType, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@te
 export interface WasmModule {
   cwrap(name: string, ret: string | null, args: string[]): (...args: unknown[]) => unknown;
   HEAPU8: Uint8Array;
+  _malloc(bytes: number): number;
   wasmMemory?: WebAssembly.Memory; // threaded build
   asm?: { memory?: WebAssembly.Memory }; // single-thread build
   tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void };

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { gemmBatch, gemmThreads } from './simd/pool';
-import { simdKernels } from './simd/simd-kernels';
+import { gemmPack, simdKernels } from './simd/simd-kernels';
 import {
   asWasm,
   broadcastIndex,
@@ -195,10 +195,11 @@ function simdMatMul(
       mn,
     );
   const gemm = simdKernels(be).gemm;
+  const pack = gemmPack(be);
   for (let i = 0; i < batch; i++) {
     const ia = broadcastIndex(i, s.outOuter, s.outerA);
     const ib = broadcastIndex(i, s.outOuter, s.outerB);
-    gemm(pa + 4 * ia * mk, sai, sak, pb + 4 * ib * kn, s.n, pc + 4 * i * mn, s.n, s.m, s.n, s.k);
+    gemm(pa + 4 * ia * mk, sai, sak, pb + 4 * ib * kn, s.n, pc + 4 * i * mn, s.n, s.m, s.n, s.k, pack);
   }
 }
 

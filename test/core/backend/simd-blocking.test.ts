@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disposeBackend } from '../../../src/core/backend';
-import { simdKernels, type SimdKernels } from '../../../src/core/backend/simd/simd-kernels';
+import { gemmPack, simdKernels, type SimdKernels } from '../../../src/core/backend/simd/simd-kernels';
 import { asWasm, f32, ptr } from '../../../src/core/backend/wasm-heap';
 import { fastBatchMatMul } from '../../../src/core/backend/wasm-matmul';
 import { maxAbsDiff, rand, runOn, startWasmAndCpu } from './oracle';
@@ -45,6 +45,7 @@ async function onWasm(
   }
   const p: Record<string, number> = {};
   for (const name of Object.keys(ts)) p[name] = ptr(be, ts[name]!) + (name in outputs ? GUARD * 4 : 0);
+  p.pack = gemmPack(be); // gemm's b-panel scratch (this thread's)
   call(p, simdKernels(be));
   const out: Record<string, Float32Array> = {};
   for (const [name, o] of Object.entries(outputs)) {
@@ -82,10 +83,15 @@ describe('gemm across its blocks: c(M, N) = a·b against tf.matMul on cpu', () =
     [2, 3],
   ];
   for (const k of KS) {
-    it(`K = ${k}: every M × N, a read in place or transposed, b and c with row strides wider than N`, async () => {
+    it(`K = ${k}: every M × N, a read in place or transposed, b and c with row strides wider than N, b packed or read in place`, async () => {
       for (const [m, n] of MN) {
-        for (const tA of [false, true]) {
-          for (const strided of [false, true]) {
+        for (const [tA, strided, packed] of [
+          [false, false, true],
+          [true, true, true],
+          [false, true, false],
+          [true, false, false],
+        ] as const) {
+          {
             const ldb = strided ? n + 3 : n;
             const ldc = strided ? n + 5 : n;
             const av = rand(m * 1000 + k, m * k);
@@ -95,10 +101,10 @@ describe('gemm across its blocks: c(M, N) = a·b against tf.matMul on cpu', () =
               tf.matMul(tf.tensor2d(av, tA ? [k, m] : [m, k]), tf.tensor2d(bv, [k, n]), tA, false),
             ]);
             const { c } = await onWasm({ a: av, b: bFull }, { c: m * ldc }, (p, K) =>
-              K.gemm(p.a!, tA ? 1 : k, tA ? m : 1, p.b!, ldb, p.c!, ldc, m, n, k),
+              K.gemm(p.a!, tA ? 1 : k, tA ? m : 1, p.b!, ldb, p.c!, ldc, m, n, k, packed ? p.pack! : 0),
             );
             const inside = Array.from({ length: m * n }, (_, i) => c![Math.floor(i / n) * ldc + (i % n)]!);
-            const what = `${m}×${k}·${k}×${n} tA=${tA} ldb=${ldb} ldc=${ldc}`;
+            const what = `${m}×${k}·${k}×${n} tA=${tA} ldb=${ldb} ldc=${ldc} packed=${packed}`;
             // float32 sums of k products of |x| ≤ 1 in another order: rounding grows ≈ linearly in k (2e-5 at k = 515 seen)
             close(inside, want!, 1e-6 * k + 1e-6, what);
             const pad = Array.from({ length: m * ldc }, (_, i) => i)
@@ -122,7 +128,7 @@ describe('gemm across its blocks: c(M, N) = a·b against tf.matMul on cpu', () =
       ),
     ]);
     const { c } = await onWasm({ a: av, b: bv }, { c: count * m * n }, (p, K) =>
-      K.gemm_batch(p.a!, k, 1, p.b!, p.c!, m, n, k, count, 0, k * n, m * n),
+      K.gemm_batch(p.a!, k, 1, p.b!, p.c!, m, n, k, count, 0, k * n, m * n, p.pack!),
     );
     close(c!, want!, 1e-6 * k, 'gemm_batch');
   });

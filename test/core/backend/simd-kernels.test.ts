@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disposeBackend } from '../../../src/core/backend';
-import { simdKernels } from '../../../src/core/backend/simd/simd-kernels';
+import { gemmPack, simdKernels } from '../../../src/core/backend/simd/simd-kernels';
 import { asWasm, f32, ptr } from '../../../src/core/backend/wasm-heap';
 import { fastBatchMatMul, matMulPath, matMulShapes, type MatMulPath } from '../../../src/core/backend/wasm-matmul';
 import { maxAbsDiff, rand, runOn, startWasmAndCpu } from './oracle';
@@ -42,7 +42,19 @@ describe("unir's wasm SIMD kernels (simd/kernels.c)", () => {
         const a = tf.tensor(av);
         const b = tf.tensor(bv);
         const c = tf.fill([m * n + 16], 7); // guard: 8 floats either side of the product
-        simdKernels(be).gemm(ptr(be, a), tA ? 1 : k, tA ? m : 1, ptr(be, b), n, ptr(be, c) + 32, n, m, n, k);
+        simdKernels(be).gemm(
+          ptr(be, a),
+          tA ? 1 : k,
+          tA ? m : 1,
+          ptr(be, b),
+          n,
+          ptr(be, c) + 32,
+          n,
+          m,
+          n,
+          k,
+          gemmPack(be),
+        );
         const got = Array.from(f32(be, c));
         expect(got.slice(0, 8)).toEqual(new Array(8).fill(7));
         expect(got.slice(8 + m * n)).toEqual(new Array(8).fill(7));

@@ -103,20 +103,33 @@ typedef float f32x4_t __attribute__((vector_size(16)));
 // Blocks of 4 rows × 8 columns in registers; column panels outermost so a (KB × 8) panel of b stays in L1, the
 // inner dimension in blocks of KB and the rows in blocks of MB, so the block of a one panel pass reads (MB × KB,
 // 128 KiB) stays in L2 while every column panel goes over it (1024³: 9 → 30 GFLOP/s with KB; MB: the conv's
-// (16384 × 288)·(288 × 64) at 1 thread 17 → 34 GFLOP/s, the paper step 935 → 830 ms). Each c element still sums
-// its k in the same order: results are unchanged.
+// (16384 × 288)·(288 × 64) at 1 thread 17 → 34 GFLOP/s, the paper step 935 → 830 ms). Each panel of b is first
+// copied into `pack` (KB × 8 floats, the caller's scratch): read in place, its KB rows at a power-of-two ldb (128,
+// 256, 576 floats) fall into a few L1 sets and evict each other (4608 × 256 × 128: 31 → 46 GFLOP/s packed). Each
+// c element still sums its k in the same order: results are unchanged.
 #define KB 256
 #define MB 128
 
 // One block of the inner dimension: c = a·b, or c += a·b when acc.
-static void gemm_block(const float* a, int sai, int sak, const float* b, int ldb, float* c, int ldc, int M, int N, int K, int acc) {
+static void gemm_block(const float* a, int sai, int sak, const float* b, int ldb, float* c, int ldc, int M, int N, int K, int acc,
+                       float* pack) {
   int j = 0;
   for (; j + 8 <= N; j += 8) {
+    const float* panel = b + j; // the panel's rows, `bs` floats apart
+    int bs = ldb;
+    if (pack) {
+      for (int k = 0; k < K; k++) {
+        wasm_v128_store(pack + 8 * k, wasm_v128_load(b + k * ldb + j));
+        wasm_v128_store(pack + 8 * k + 4, wasm_v128_load(b + k * ldb + j + 4));
+      }
+      panel = pack;
+      bs = 8;
+    }
     int i = 0;
     for (; i + 4 <= M; i += 4) {
       const float* a0 = a + i * sai;
       const float *a1 = a0 + sai, *a2 = a1 + sai, *a3 = a2 + sai;
-      const float* bp = b + j;
+      const float* bp = panel;
       float* cp = c + i * ldc + j;
       v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
       if (acc) {
@@ -127,7 +140,7 @@ static void gemm_block(const float* a, int sai, int sak, const float* b, int ldb
       }
       for (int k = 0; k < K; k++) {
         v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
-        bp += ldb;
+        bp += bs;
         v128_t x0 = SPLAT(a0), x1 = SPLAT(a1), x2 = SPLAT(a2), x3 = SPLAT(a3);
         a0 += sak; a1 += sak; a2 += sak; a3 += sak;
         FMA(c00, x0, b0); FMA(c01, x0, b1);
@@ -142,14 +155,14 @@ static void gemm_block(const float* a, int sai, int sak, const float* b, int ldb
     }
     for (; i < M; i++) {
       const float* a0 = a + i * sai;
-      const float* bp = b + j;
+      const float* bp = panel;
       v128_t c00 = acc ? wasm_v128_load(c + i * ldc + j) : wasm_f32x4_splat(0);
       v128_t c01 = acc ? wasm_v128_load(c + i * ldc + j + 4) : wasm_f32x4_splat(0);
       for (int k = 0; k < K; k++) {
         v128_t x0 = SPLAT(a0);
         a0 += sak;
         FMA(c00, x0, wasm_v128_load(bp)); FMA(c01, x0, wasm_v128_load(bp + 4));
-        bp += ldb;
+        bp += bs;
       }
       wasm_v128_store(c + i * ldc + j, c00);
       wasm_v128_store(c + i * ldc + j + 4, c01);
@@ -178,13 +191,17 @@ static void gemm_block(const float* a, int sai, int sak, const float* b, int ldb
   }
 }
 
-EXPORT("gemm") void gemm(const float* a, int sai, int sak, const float* b, int ldb, float* c, int ldc, int M, int N, int K) {
+// pack: scratch of KB × 8 floats (16-byte aligned) no other thread uses meanwhile, or 0 to read b in place (small
+// products: the attention heads').
+EXPORT("gemm") void gemm(const float* a, int sai, int sak, const float* b, int ldb, float* c, int ldc, int M, int N, int K,
+                         float* pack) {
   int k0 = 0;
   do {
     const int kb = K - k0 < KB ? K - k0 : KB;
     for (int i0 = 0; i0 < M; i0 += MB) {
       const int mb = M - i0 < MB ? M - i0 : MB;
-      gemm_block(a + (long)k0 * sak + (long)i0 * sai, sai, sak, b + (long)k0 * ldb, ldb, c + (long)i0 * ldc, ldc, mb, N, kb, k0 > 0);
+      gemm_block(a + (long)k0 * sak + (long)i0 * sai, sai, sak, b + (long)k0 * ldb, ldb, c + (long)i0 * ldc, ldc, mb, N, kb, k0 > 0,
+                 pack);
     }
     k0 += KB;
   } while (k0 < K);
@@ -192,8 +209,9 @@ EXPORT("gemm") void gemm(const float* a, int sai, int sak, const float* b, int l
 
 // `count` products c_i = a_i·b_i with a_i = a + i·sa, b_i = b + i·sb, c_i = c + i·sc (floats): a stride of 0
 // shares that operand: a batched matmul in one call from JS.
-EXPORT("gemm_batch") void gemm_batch(const float* a, int sai, int sak, const float* b, float* c, int M, int N, int K, int count, int sa, int sb, int sc) {
-  for (int i = 0; i < count; i++) gemm(a + (long)i * sa, sai, sak, b + (long)i * sb, N, c + (long)i * sc, N, M, N, K);
+EXPORT("gemm_batch") void gemm_batch(const float* a, int sai, int sak, const float* b, float* c, int M, int N, int K, int count, int sa,
+                                     int sb, int sc, float* pack) {
+  for (int i = 0; i < count; i++) gemm(a + (long)i * sa, sai, sak, b + (long)i * sb, N, c + (long)i * sc, N, M, N, K, pack);
 }
 
 // ---- pieces of a dense layer (backend/../nn/fused.ts fusedLinear) --------------------------------------------
@@ -437,7 +455,7 @@ EXPORT("attn_fwd") void attn_fwd(const float* q, const float* k, const float* v,
       float* ph = p + ((long)b * h + hd) * Tq * Tk;
       for (int j = 0; j < Tk; j++)
         for (int d = 0; d < dh; d++) scratch[d * Tk + j] = kh[(long)j * H + d] * scale;
-      gemm(qh, H, 1, scratch, Tk, ph, Tk, Tq, Tk, dh); // scale·q_h·k_hᵀ (Tq, Tk)
+      gemm(qh, H, 1, scratch, Tk, ph, Tk, Tq, Tk, dh, 0); // scale·q_h·k_hᵀ (Tq, Tk)
       for (int i = 0; i < Tq; i++) {
         float* pi = ph + (long)i * Tk;
         float mx = -3.4e38f;
@@ -463,7 +481,7 @@ EXPORT("attn_fwd") void attn_fwd(const float* q, const float* k, const float* v,
         for (j = 0; j + 4 <= Tk; j += 4) wasm_v128_store(pi + j, ftz(wasm_f32x4_mul(wasm_v128_load(pi + j), inv)));
         if (j < Tk) store_tail(pi + j, ftz(wasm_f32x4_mul(load_tail(pi + j, Tk - j), inv)), Tk - j);
       }
-      gemm(ph, Tk, 1, vh, H, out + (long)b * Tq * H + hd * dh, H, Tq, dh, Tk); // P·v_h (Tq, dh)
+      gemm(ph, Tk, 1, vh, H, out + (long)b * Tq * H + hd * dh, H, Tq, dh, Tk, 0); // P·v_h (Tq, dh)
     }
   }
 }
@@ -481,16 +499,16 @@ EXPORT("attn_bwd") void attn_bwd(const float* dout, const float* q, const float*
       const float* ph = p + ((long)b * h + hd) * Tq * Tk;
       for (int j = 0; j < Tk; j++)
         for (int d = 0; d < dh; d++) vt[d * Tk + j] = v[ko + (long)j * H + d];
-      gemm(dout + qo, H, 1, vt, Tk, ds, Tk, Tq, Tk, dh); // dP = dO_h·v_hᵀ (Tq, Tk)
+      gemm(dout + qo, H, 1, vt, Tk, ds, Tk, Tq, Tk, dh, 0); // dP = dO_h·v_hᵀ (Tq, Tk)
       for (int i = 0; i < Tq; i++) {
         const float* pi = ph + (long)i * Tk;
         float* di = ds + (long)i * Tk;
         const float c = dot(pi, di, Tk);
         for (int j = 0; j < Tk; j++) di[j] = scale * pi[j] * (di[j] - c);
       }
-      gemm(ds, Tk, 1, k + ko, H, dq + qo, H, Tq, dh, Tk);     // dq_h = dS·k_h
-      gemm(ds, 1, Tk, q + qo, H, dk + ko, H, Tk, dh, Tq);     // dk_h = dSᵀ·q_h
-      gemm(ph, 1, Tk, dout + qo, H, dv + ko, H, Tk, dh, Tq);  // dv_h = Pᵀ·dO_h
+      gemm(ds, Tk, 1, k + ko, H, dq + qo, H, Tq, dh, Tk, 0);     // dq_h = dS·k_h
+      gemm(ds, 1, Tk, q + qo, H, dk + ko, H, Tk, dh, Tq, 0);     // dk_h = dSᵀ·q_h
+      gemm(ph, 1, Tk, dout + qo, H, dv + ko, H, Tk, dh, Tq, 0);  // dv_h = Pᵀ·dO_h
     }
   }
 }

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../../errors';
 import type { WasmBackend } from '../wasm-heap';
-import { memoryOf, sharedMemory, simdKernels, simdModule } from './simd-kernels';
+import { gemmPack, memoryOf, sharedMemory, simdKernels, simdModule } from './simd-kernels';
 
 /**
  * More threads for unir's kernels. tfjs's threaded wasm build shares its memory with workers: each Node worker
@@ -245,13 +245,13 @@ export function gemm(
 ): void {
   const kern = simdKernels(be);
   const t = m * n * k >= splitLimits.macs ? Math.min(gemmThreads(be), m >> 2) : 1;
-  if (t < 2) return kern.gemm(a, sai, sak, b, ldb, c, ldc, m, n, k);
+  if (t < 2) return kern.gemm(a, sai, sak, b, ldb, c, ldc, m, n, k, gemmPack(be));
   const e = cuts(m, t, 4);
   const jobs = e.slice(1, -1).map((r0, i) => ({
     op: 'gemm' as const,
-    args: [a + 4 * r0 * sai, sai, sak, b, ldb, c + 4 * r0 * ldc, ldc, e[i + 2]! - r0, n, k],
+    args: [a + 4 * r0 * sai, sai, sak, b, ldb, c + 4 * r0 * ldc, ldc, e[i + 2]! - r0, n, k, gemmPack(be, i + 1)],
   }));
-  fanOut(jobs, () => kern.gemm(a, sai, sak, b, ldb, c, ldc, e[1]!, n, k));
+  fanOut(jobs, () => kern.gemm(a, sai, sak, b, ldb, c, ldc, e[1]!, n, k, gemmPack(be)));
 }
 
 /** kernels.c gemm_batch (`count` products at strides sa, sb, sc), shared with the pool by product or by rows. */
@@ -277,12 +277,26 @@ export function gemmBatch(
     const e = cuts(count, t, 1);
     const jobs = e.slice(1, -1).map((i0, i) => ({
       op: 'gemm_batch' as const,
-      args: [a + 4 * i0 * sa, sai, sak, b + 4 * i0 * sb, c + 4 * i0 * sc, m, n, k, e[i + 2]! - i0, sa, sb, sc],
+      args: [
+        a + 4 * i0 * sa,
+        sai,
+        sak,
+        b + 4 * i0 * sb,
+        c + 4 * i0 * sc,
+        m,
+        n,
+        k,
+        e[i + 2]! - i0,
+        sa,
+        sb,
+        sc,
+        gemmPack(be, i + 1),
+      ],
     }));
-    return fanOut(jobs, () => kern.gemm_batch(a, sai, sak, b, c, m, n, k, e[1]!, sa, sb, sc));
+    return fanOut(jobs, () => kern.gemm_batch(a, sai, sak, b, c, m, n, k, e[1]!, sa, sb, sc, gemmPack(be)));
   }
   if (count === 1) return gemm(be, a, sai, sak, b, n, c, n, m, n, k);
-  kern.gemm_batch(a, sai, sak, b, c, m, n, k, count, sa, sb, sc);
+  kern.gemm_batch(a, sai, sak, b, c, m, n, k, count, sa, sb, sc, gemmPack(be));
 }
 
 /**

@@ -42,6 +42,8 @@ export interface SimdKernels {
     m: number,
     n: number,
     k: number,
+    /** scratch of GEMM_PACK_FLOATS (gemmPack) no other thread uses meanwhile, or 0 to read b in place */
+    pack: number,
   ): void;
   /** `count` gemms in one call, operand i at a + 4·i·sa, b + 4·i·sb, c + 4·i·sc (a stride of 0 shares the operand). */
   gemm_batch(
@@ -57,6 +59,7 @@ export interface SimdKernels {
     sa: number,
     sb: number,
     sc: number,
+    pack: number,
   ): void;
   /** out (n) = a (n) + b (n). */
   vadd(a: number, b: number, out: number, n: number): void;
@@ -240,6 +243,21 @@ export function relaxedSimd(): boolean {
 export function simdModule(mem: WebAssembly.Memory): WebAssembly.Module {
   const kind: Variant = `${sharedMemory(mem) ? 'shared' : 'plain'}${relaxedSimd() ? '_relaxed' : ''}`;
   return (modules[kind] ??= new WebAssembly.Module(Buffer.from(BYTES[kind], 'base64')));
+}
+
+/** Floats of gemm's b-panel scratch: kernels.c KB × 8. */
+export const GEMM_PACK_FLOATS = 256 * 8;
+const packs = new WeakMap<WebAssembly.Memory, number[]>();
+
+/**
+ * The b-panel scratch of thread `part` (0 = the calling thread, i = the pool's i-th job): GEMM_PACK_FLOATS floats
+ * taken from tfjs's heap once per memory and part (kept for the memory's life: a few KiB a thread).
+ */
+export function gemmPack(be: WasmBackend, part = 0): number {
+  const mem = memoryOf(be);
+  let ps = packs.get(mem);
+  if (!ps) packs.set(mem, (ps = []));
+  return (ps[part] ??= (be.wasm._malloc(4 * GEMM_PACK_FLOATS + 16) + 15) & ~15);
 }
 
 /** The kernels bound to this backend's memory (compiled once per process, instantiated once per memory). */
