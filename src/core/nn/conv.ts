@@ -47,6 +47,80 @@ type Grad = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 const custom = (f: (...args: never[]) => { value: tf.Tensor; gradFunc: Grad }) =>
   tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
 
+/**
+ * The product half of the fused convolution, a kernel of its own so that tfjs asks for each input's gradient only
+ * where it is needed: inputs col (P, KC), w (k, k, C, CO), b? (CO); attrs relu and the output's batch, height and
+ * width; output y (B, OH, OW, CO) = [ReLU](col·w + b). A network's first layer takes data, not a parameter: its
+ * dcol = dZ·Wᵀ and col2im (with 3 input channels the largest products of the backward pass) are then never run.
+ */
+const CONV_GEMM = 'UnirConvGemm';
+interface ConvGemmAttrs {
+  relu: boolean;
+  outShape: number[]; // [B, OH, OW]
+}
+
+function convGemmKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const { col, w, b } = inputs as { col: tf.TensorInfo; w: tf.TensorInfo; b?: tf.TensorInfo };
+  const { relu, outShape } = attrs as unknown as ConvGemmAttrs;
+  const be = asWasm(backend);
+  const [P, KC] = col.shape as [number, number];
+  const CO = w.shape[3]!;
+  const y = be.makeOutput([...outShape, CO], 'float32');
+  const py = ptr(be, y);
+  gemm(be, ptr(be, col), KC, 1, ptr(be, w), CO, py, CO, P, CO, KC); // (P, KC)·(KC, CO)
+  const pb = b ? ptr(be, b) : 0;
+  if (relu) splitRun(be, 'bias_relu', P, 1, 1024, (r0, n) => [py + 4 * r0 * CO, pb, n, CO]);
+  else if (b) simdKernels(be).bias_add(py, pb, P, CO);
+  return y;
+}
+
+function convGemmGrad(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) {
+  const [col, w, y] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+  const { relu } = attrs as unknown as ConvGemmAttrs;
+  const g = asWasm(tf.backend());
+  const [P, KC] = col.shape as [number, number];
+  const CO = w.shape[3]!;
+  // dZ: the gradient before the ReLU (dY itself without one); disposed with the backward pass's scope
+  const d = dy as tf.Tensor;
+  let dz = d;
+  if (relu) {
+    dz = newTensors(g, [P, CO])[0]!;
+    const [pdy, py, pdz] = [d, y, dz].map((t) => ptr(g, t)) as [number, number, number];
+    splitRun(g, 'relu_bwd', P * CO, 4, splitLimits.elements, (s0, n) => [pdy + 4 * s0, py + 4 * s0, pdz + 4 * s0, n]);
+  }
+  const pdz = ptr(g, dz);
+  return {
+    col: () => {
+      const [wT, dcol] = newTensors(g, [CO, KC], [P, KC]) as [tf.Tensor, tf.Tensor];
+      simdKernels(g).transpose(ptr(g, w), ptr(g, wT), KC, CO);
+      gemm(g, pdz, CO, 1, ptr(g, wT), KC, ptr(g, dcol), KC, P, KC, CO); // dZ (P, CO)·Wᵀ (CO, KC)
+      wT.dispose();
+      return dcol;
+    },
+    w: () => {
+      const [dw] = newTensors(g, w.shape) as [tf.Tensor];
+      gemm(g, ptr(g, col), 1, KC, pdz, CO, ptr(g, dw), CO, KC, CO, P); // colᵀ (KC, P)·dZ (P, CO)
+      return dw;
+    },
+    b: () => {
+      const [db] = newTensors(g, [CO]) as [tf.Tensor];
+      simdKernels(g).col_sum(pdz, ptr(g, db), P, CO);
+      return db;
+    },
+  };
+}
+
+// Once per process (a notebook and a test runner may load this module twice; the first registration serves both).
+if (!tf.getKernel(CONV_GEMM, 'wasm'))
+  tf.registerKernel({ kernelName: CONV_GEMM, backendName: 'wasm', kernelFunc: convGemmKernel });
+if (!tf.getGradient(CONV_GEMM))
+  tf.registerGradient({
+    kernelName: CONV_GEMM,
+    inputsToSave: ['col', 'w'],
+    outputsToSave: [true],
+    gradFunc: convGemmGrad,
+  });
+
 function fusedConv2d(
   x: tf.Tensor4D,
   w: tf.Tensor4D,
@@ -63,80 +137,45 @@ function fusedConv2d(
   if (info.padInfo.left !== pad || B * OH * OW === 0 || CO === 0) return null;
   const KC = k * k * C;
   const P = B * OH * OW; // output pixels
-  const forward = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor | undefined, save: tf.GradSaveFunc) => {
+  const geometry = (pcol: number, px: number) => (b0: number, nb: number) => [
+    pcol + 4 * b0 * OH * OW * KC,
+    px + 4 * b0 * H * W * C,
+    nb,
+    H,
+    W,
+    C,
+    k,
+    stride,
+    pad,
+    OH,
+    OW,
+  ];
+  // x (B, H, W, C) → col (P, KC); its gradient (col2im) runs only when something upstream of x needs one
+  const im2col = custom((xi: tf.Tensor) => {
     const be = asWasm(tf.backend());
-    const kern = simdKernels(be);
-    const [col, y] = newTensors(be, [P, KC], [B, OH, OW, CO]) as [tf.Tensor, tf.Tensor];
-    const [px, pc, pw, py] = [ptr(be, xi), ptr(be, col), ptr(be, wi), ptr(be, y)];
-    splitRun(be, 'im2col', B, 1, 2 * ROWS_PER_PART, (b0, nb) => [
-      px + 4 * b0 * H * W * C,
-      pc + 4 * b0 * OH * OW * KC,
-      nb,
-      H,
-      W,
-      C,
-      k,
-      stride,
-      pad,
-      OH,
-      OW,
-    ]);
-    gemm(be, pc, KC, 1, pw, CO, py, CO, P, CO, KC); // (P, KC)·(KC, CO)
-    const pb = bi ? ptr(be, bi) : 0;
-    if (relu) splitRun(be, 'bias_relu', P, 1, 1024, (r0, n) => [py + 4 * r0 * CO, pb, n, CO]);
-    else if (bi) kern.bias_add(py, pb, P, CO);
-    save([col, wi, y]);
+    const [col] = newTensors(be, [P, KC]) as [tf.Tensor];
+    const at = geometry(ptr(be, col), ptr(be, xi));
+    splitRun(be, 'im2col', B, 1, 2 * ROWS_PER_PART, (b0, nb) => {
+      const [pc, px, ...rest] = at(b0, nb);
+      return [px!, pc!, ...rest];
+    });
     return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [cs, ws, ys] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      value: col,
+      gradFunc: (dcol: tf.Tensor) => {
         const g = asWasm(tf.backend());
-        const kg = simdKernels(g);
-        const [dx, dw, wT, dcol] = newTensors(g, [B, H, W, C], [k, k, C, CO], [CO, KC], [P, KC]) as tf.Tensor[];
-        const db = bi ? newTensors(g, [CO])[0] : undefined;
-        const dz = relu ? newTensors(g, [P, CO])[0] : undefined;
-        const [pdy, pys, pcs, pws, pdx, pdw, pwT, pdcol] = [dy, ys, cs, ws, dx!, dw!, wT!, dcol!].map((t) => ptr(g, t));
-        // dZ: the gradient before the ReLU (dY itself without one)
-        const pdz = dz ? ptr(g, dz) : pdy!;
-        if (dz)
-          splitRun(g, 'relu_bwd', P * CO, 4, splitLimits.elements, (s0, n) => [
-            pdy! + 4 * s0,
-            pys! + 4 * s0,
-            pdz + 4 * s0,
-            n,
-          ]);
-        if (db) kg.col_sum(pdz, ptr(g, db), P, CO);
-        gemm(g, pcs!, 1, KC, pdz, CO, pdw!, CO, KC, CO, P); // colᵀ (KC, P)·dZ (P, CO)
-        kg.transpose(pws!, pwT!, KC, CO);
-        gemm(g, pdz, CO, 1, pwT!, KC, pdcol!, KC, P, KC, CO); // dZ (P, CO)·Wᵀ (CO, KC)
-        splitRun(g, 'col2im', B, 1, 2 * ROWS_PER_PART, (b0, nb) => [
-          pdcol! + 4 * b0 * OH * OW * KC,
-          pdx! + 4 * b0 * H * W * C,
-          nb,
-          H,
-          W,
-          C,
-          k,
-          stride,
-          pad,
-          OH,
-          OW,
-        ]);
-        for (const t of [dz, wT!, dcol!]) t?.dispose();
-        return db ? [dx!, dw!, db] : [dx!, dw!];
+        const [dx] = newTensors(g, [B, H, W, C]) as [tf.Tensor];
+        splitRun(g, 'col2im', B, 1, 2 * ROWS_PER_PART, geometry(ptr(g, dcol), ptr(g, dx)));
+        return [dx];
       },
     };
-  };
-  if (b)
-    return custom((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor, save: tf.GradSaveFunc) => forward(xi, wi, bi, save))(
-      x,
-      w,
-      b,
-    ) as tf.Tensor4D;
-  return custom((xi: tf.Tensor, wi: tf.Tensor, save: tf.GradSaveFunc) => forward(xi, wi, undefined, save))(
-    x,
-    w,
-  ) as tf.Tensor4D;
+  });
+  return tf.tidy(() => {
+    const col = im2col(x);
+    const attrs: ConvGemmAttrs = { relu, outShape: [B, OH, OW] };
+    return tf
+      .engine()
+      .runKernel(CONV_GEMM, { col, w, ...(b ? { b } : {}) }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  });
 }
 
 function fusedMaxPool2(x: tf.Tensor4D): tf.Tensor4D | null {

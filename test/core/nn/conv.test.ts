@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disposeBackend } from '../../../src/core/backend';
 import { conv2d, maxPool2 } from '../../../src/core/nn/conv';
 import { expectWasmMatchesCpuFormula, randT, startWasmAndCpu, weightedSum } from '../backend/oracle';
@@ -46,6 +46,49 @@ describe('fused conv2d and max pooling on wasm match tfjs on cpu', () => {
       await expectWasmMatchesCpuFormula(run(fused), run(composedConv), 5e-4); // the weighted sum adds up ≈ 1,500 products of 360 terms: float32 rounding ≈ 1e-4
     });
   }
+
+  it('takes no input gradient where nothing upstream needs one (a first layer on data), and the same filter and bias gradients', async () => {
+    await tf.setBackend('wasm');
+    const [B, H, W, C, CO] = [4, 16, 16, 3, 8];
+    const KC = 9 * C;
+    const x = randT(1, [B, H, W, C]) as tf.Tensor4D;
+    const w = tf.variable(randT(2, [3, 3, C, CO]));
+    const b = tf.variable(randT(3, [CO]));
+    const loss = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) =>
+      weightedSum(conv2d(xi as tf.Tensor4D, wi as tf.Tensor4D, bi, { relu: true }));
+    const before = tf.memory().numTensors;
+    // the most bytes tfjs holds at once while f runs (every tensor, a kernel's output or not, goes through trackTensor)
+    const engine = tf.engine() as unknown as { trackTensor: (...a: unknown[]) => void; state: { numBytes: number } };
+    const peakBytes = (f: () => void) => {
+      const track = engine.trackTensor;
+      let peak = engine.state.numBytes;
+      engine.trackTensor = (...a: unknown[]) => {
+        track.apply(engine, a);
+        peak = Math.max(peak, engine.state.numBytes);
+      };
+      try {
+        f();
+      } finally {
+        engine.trackTensor = track;
+      }
+      return peak;
+    };
+    let onlyParams: tf.Tensor[] = [];
+    let all: tf.Tensor[] = [];
+    const dataOnly = peakBytes(() => {
+      const { value, grads } = tf.variableGrads(() => loss(x, w, b), [w, b]);
+      onlyParams = [value, grads[w.name]!, grads[b.name]!];
+    });
+    const withInput = peakBytes(() => {
+      all = tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => loss(xi, wi, bi))([x, w, b]);
+    });
+    // the input gradient needs dcol (P, KC), Wᵀ (CO, KC) and dx (B, H, W, C): at least the first two held at once
+    expect(withInput - dataOnly).toBeGreaterThanOrEqual(4 * (B * H * W * KC + CO * KC));
+    expect(await onlyParams[1]!.data()).toEqual(await all[1]!.data());
+    expect(await onlyParams[2]!.data()).toEqual(await all[2]!.data());
+    tf.dispose([...onlyParams, ...all, x, w, b]);
+    expect(tf.memory().numTensors).toBe(before - 3); // x, w and b were made before the count
+  });
 
   for (const [H, W, C] of [
     [8, 8, 16],
