@@ -23,11 +23,23 @@ export function l2Normalize<T extends tf.Tensor>(x: T, eps = 1e-12): T {
   return tf.tidy(() => tf.mul(x, tf.rsqrt(tf.maximum(tf.sum(tf.square(x), -1, true), eps))) as T);
 }
 
-/** Mean over the tokens where mask = 1: x (B, T, H), mask (B, T) → (B, H). */
+/**
+ * Mean over the tokens where mask = 1: x (B, T, H), mask (B, T) → (B, H). The mask is data (no gradient). The
+ * gradient is written out, dx = (dy / count) · mask, the values tfjs's composed one gives: its Sum gradient fills
+ * a JS array of ones the size of x (2.4 MB for 192 texts × 24 tokens × 128) to broadcast dy, every pass.
+ */
 export function maskedMean(x: tf.Tensor3D, mask: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {
     const m = tf.expandDims(mask, 2); // (B, T, 1)
-    return tf.div(tf.sum(tf.mul(x, m), 1), tf.maximum(tf.sum(m, 1), 1)) as tf.Tensor2D;
+    const count = tf.maximum(tf.sum(m, 1), 1); // (B, 1)
+    const mean = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([m, count]);
+      return {
+        value: tf.div(tf.sum(tf.mul(xi, m), 1), count),
+        gradFunc: (dy: tf.Tensor, [ms, cs]: tf.Tensor[]) => tf.mul(tf.expandDims(tf.div(dy, cs!), 1), ms!), // (B, T, H)
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return mean(x) as tf.Tensor2D;
   });
 }
 

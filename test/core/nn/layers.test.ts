@@ -65,6 +65,29 @@ describe('nn building blocks against float64 formulas', () => {
     tf.dispose([x, y, g]);
   });
 
+  it("maskedMean's hand-written gradient gives the composed formula's bits, and none to a row's masked tokens", () => {
+    const [B, T, H] = [5, 7, 12];
+    const x = rand(rng(3), [B, T, H]);
+    // rows of 2, 3, 4, 5 tokens and one with none (its count is clamped to 1)
+    const mask = tf.tensor2d(
+      Array.from({ length: B * T }, (_, i) => (i % T < [2, 3, 4, 5, 0][Math.floor(i / T)]! ? 1 : 0)),
+      [B, T],
+    );
+    const w = rand(rng(4), [B, H]);
+    const composed = (xi: tf.Tensor) => {
+      const m = tf.expandDims(mask, 2);
+      return tf.div(tf.sum(tf.mul(xi, m), 1), tf.maximum(tf.sum(m, 1), 1));
+    };
+    const loss = (f: (xi: tf.Tensor) => tf.Tensor) => (xi: tf.Tensor) => tf.sum(tf.mul(f(xi), w)) as tf.Scalar;
+    const mine = tf.grad(loss((xi) => maskedMean(xi as tf.Tensor3D, mask)))(x);
+    const theirs = tf.grad(loss(composed))(x);
+    expect(Array.from(mine.dataSync())).toEqual(Array.from(theirs.dataSync()));
+    expect(Array.from(maskedMean(x as tf.Tensor3D, mask).dataSync())).toEqual(Array.from(composed(x).dataSync()));
+    const m = mask.arraySync();
+    const g = mine.arraySync() as number[][][];
+    g.forEach((row, b) => row.forEach((tok, t) => m[b]![t] === 0 && expect(tok.every((v) => v === 0)).toBe(true)));
+  });
+
   it('l2Normalize, maskedMean and pool', () => {
     const x = tf.tensor3d([
       [
