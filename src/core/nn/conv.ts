@@ -137,34 +137,23 @@ function fusedConv2d(
   if (info.padInfo.left !== pad || B * OH * OW === 0 || CO === 0) return null;
   const KC = k * k * C;
   const P = B * OH * OW; // output pixels
-  const geometry = (pcol: number, px: number) => (b0: number, nb: number) => [
-    pcol + 4 * b0 * OH * OW * KC,
-    px + 4 * b0 * H * W * C,
-    nb,
-    H,
-    W,
-    C,
-    k,
-    stride,
-    pad,
-    OH,
-    OW,
-  ];
+  // byte addresses of image b0's first row of col (P, KC) and of x (B, H, W, C); the window's geometry for nb images
+  const colAt = (p: number, b0: number) => p + 4 * b0 * OH * OW * KC;
+  const xAt = (p: number, b0: number) => p + 4 * b0 * H * W * C;
+  const geometry = (nb: number) => [nb, H, W, C, k, stride, pad, OH, OW];
   // x (B, H, W, C) → col (P, KC); its gradient (col2im) runs only when something upstream of x needs one
   const im2col = custom((xi: tf.Tensor) => {
     const be = asWasm(tf.backend());
     const [col] = newTensors(be, [P, KC]) as [tf.Tensor];
-    const at = geometry(ptr(be, col), ptr(be, xi));
-    splitRun(be, 'im2col', B, 1, 2 * ROWS_PER_PART, (b0, nb) => {
-      const [pc, px, ...rest] = at(b0, nb);
-      return [px!, pc!, ...rest];
-    });
+    const [px, pc] = [ptr(be, xi), ptr(be, col)];
+    splitRun(be, 'im2col', B, 1, 2 * ROWS_PER_PART, (b0, nb) => [xAt(px, b0), colAt(pc, b0), ...geometry(nb)]);
     return {
       value: col,
       gradFunc: (dcol: tf.Tensor) => {
         const g = asWasm(tf.backend());
         const [dx] = newTensors(g, [B, H, W, C]) as [tf.Tensor];
-        splitRun(g, 'col2im', B, 1, 2 * ROWS_PER_PART, geometry(ptr(g, dcol), ptr(g, dx)));
+        const [pd, pdx] = [ptr(g, dcol), ptr(g, dx)];
+        splitRun(g, 'col2im', B, 1, 2 * ROWS_PER_PART, (b0, nb) => [colAt(pd, b0), xAt(pdx, b0), ...geometry(nb)]);
         return [dx];
       },
     };
