@@ -8,7 +8,7 @@ import { registerWasmKernels } from './kernels';
 import { startGemmPool, stopGemmPool } from './simd/pool';
 import { memoryOf, relaxedSimd, sharedMemory } from './simd/simd-kernels';
 import { asWasm } from './wasm-heap';
-import { probeBackends, loadNative, NATIVE_PACKAGES, type NativeBackend } from './probe';
+import { loadNative, NATIVE_PACKAGES, type NativeBackend } from './probe';
 import { MAX_WASM_THREADS, prepareThreadShim } from './wasm-threads';
 
 export { probeBackends, type BackendProbe } from './probe';
