@@ -350,7 +350,9 @@ EXPORT("ln_bwd_chunks") void ln_bwd_chunks(const float* dy, const float* x, cons
 // e^x, Cephes expf: x = n·ln2 + r, e^r by a degree-6 polynomial, 2^n by exponent bits; 0 below -87.3 and +∞
 // above 88.7 (where float32 e^x leaves the normal range), as exp itself.
 static inline v128_t exp4(v128_t x0) {
-  v128_t x = wasm_f32x4_min(wasm_f32x4_max(x0, wasm_f32x4_splat(-87.0f)), wasm_f32x4_splat(88.0f));
+  // pmin / pmax (one x86 instruction each; wasm's min / max order NaNs and signed zeros in ≈ 6): the same clamp for
+  // every x0, NaN included (it stays NaN and is masked to 0 below either way)
+  v128_t x = wasm_f32x4_pmin(wasm_f32x4_pmax(x0, wasm_f32x4_splat(-87.0f)), wasm_f32x4_splat(88.0f));
   v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
   v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
   r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
@@ -361,7 +363,9 @@ static inline v128_t exp4(v128_t x0) {
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
   p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, r), r), r), wasm_f32x4_splat(1.0f));
-  v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  // 2ⁿ: n is a whole number in [-126, 127], so n + 1.5·2²³ holds n + 0x4B400000 in its bits — the integer without
+  // trunc_sat's saturation fix-ups
+  v128_t e = wasm_i32x4_shl(wasm_i32x4_sub(wasm_f32x4_add(n, wasm_f32x4_splat(12582912.0f)), wasm_i32x4_splat(0x4B400000 - 127)), 23);
   v128_t y = wasm_f32x4_mul(p, e);
   y = wasm_v128_and(y, wasm_f32x4_ge(x0, wasm_f32x4_splat(-87.3f)));
   return wasm_v128_bitselect(wasm_f32x4_splat(__builtin_inff()), y, wasm_f32x4_gt(x0, wasm_f32x4_splat(88.7f)));
