@@ -257,7 +257,7 @@ export function gemmPack(be: WasmBackend, part = 0): number {
   const mem = memoryOf(be);
   let ps = packs.get(mem);
   if (!ps) packs.set(mem, (ps = []));
-  return (ps[part] ??= (be.wasm._malloc(4 * GEMM_PACK_FLOATS + 16) + 15) & ~15);
+  return (ps[part] ??= (((be.wasm._malloc(4 * GEMM_PACK_FLOATS + 16) >>> 0) + 15) & ~15) >>> 0); // unsigned past 2 GiB
 }
 
 /** The kernels bound to this backend's memory (compiled once per process, instantiated once per memory). */
