@@ -407,12 +407,23 @@ EXPORT("gelu_bwd") void gelu_bwd(const float* dy, const float* x, float* dx, int
 // ---- embedding bag: out[r] = Σ_g table[ids[r·G + g]] over pieces ≠ pad ---------------------------------------
 
 // ids in [0, V) are the caller's check. out (rows, d) is overwritten.
+// Four columns at a time across all of a row's pieces, so the G table rows are read side by side (their cache misses
+// overlap) rather than one after another; each sum still adds its pieces in order from 0, as a row at a time would.
 EXPORT("bag_fwd") void bag_fwd(const float* table, const int* ids, float* out, int rows, int g, int d, int pad) {
   for (int r = 0; r < rows; r++, out += d) {
-    for (int j = 0; j < d; j++) out[j] = 0;
-    for (int q = 0; q < g; q++) {
-      const int id = ids[r * g + q];
-      if (id != pad) add_row(out, table + (long)id * d, d);
+    const int* rid = ids + (long)r * g;
+    int j = 0;
+    for (; j + 4 <= d; j += 4) {
+      v128_t acc = wasm_f32x4_splat(0);
+      for (int q = 0; q < g; q++)
+        if (rid[q] != pad) acc = wasm_f32x4_add(acc, wasm_v128_load(table + (long)rid[q] * d + j));
+      wasm_v128_store(out + j, acc);
+    }
+    for (; j < d; j++) {
+      float acc = 0;
+      for (int q = 0; q < g; q++)
+        if (rid[q] != pad) acc += table[(long)rid[q] * d + j];
+      out[j] = acc;
     }
   }
 }
