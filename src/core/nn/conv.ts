@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { gemm, splitLimits, splitRun } from '../backend/simd/pool';
 import { simdKernels } from '../backend/simd/simd-kernels';
 import { asWasm, newTensors, onWasmFloat32, ptr } from '../backend/wasm-heap';
+import { custom } from './fused';
 
 /**
  * Convolution and 2×2 max pooling for image towers. On wasm each is one fused op with a hand-written gradient:
@@ -42,10 +43,6 @@ export function conv2d(
 export function maxPool2(x: tf.Tensor4D): tf.Tensor4D {
   return fusedMaxPool2(x) ?? tf.maxPool(x, 2, 2, 'valid');
 }
-
-type Grad = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
-const custom = (f: (...args: never[]) => { value: tf.Tensor; gradFunc: Grad }) =>
-  tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
 
 /**
  * The product half of the fused convolution, a kernel of its own so that tfjs asks for each input's gradient only

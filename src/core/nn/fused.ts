@@ -23,7 +23,7 @@ function ctx(): Ctx {
 
 type Grad = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 /** tf.customGrad with typed arguments: f(...inputs, save) → { value, gradFunc }. */
-const custom = (f: (...args: never[]) => { value: tf.Tensor; gradFunc: Grad }) =>
+export const custom = (f: (...args: never[]) => { value: tf.Tensor; gradFunc: Grad }) =>
   tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
 
 /** Rows per partial sum of the layer norm's dgamma / dbeta: fixed, so the sums do not depend on the thread count. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedGelu, fusedLinear } from './fused';
+import { custom, fusedGelu, fusedLinear } from './fused';
 
 /** Added to attention scores of masked keys: exp underflows to exactly 0 after softmax's max shift. */
 export const MASKED = -1e9;
@@ -32,13 +32,13 @@ export function maskedMean(x: tf.Tensor3D, mask: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {
     const m = tf.expandDims(mask, 2); // (B, T, 1)
     const count = tf.maximum(tf.sum(m, 1), 1); // (B, 1)
-    const mean = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+    const mean = custom((xi: tf.Tensor, save: tf.GradSaveFunc) => {
       save([m, count]);
       return {
         value: tf.div(tf.sum(tf.mul(xi, m), 1), count),
-        gradFunc: (dy: tf.Tensor, [ms, cs]: tf.Tensor[]) => tf.mul(tf.expandDims(tf.div(dy, cs!), 1), ms!), // (B, T, H)
+        gradFunc: (dy: tf.Tensor, [ms, cs]: tf.Tensor[]) => [tf.mul(tf.expandDims(tf.div(dy, cs!), 1), ms!)], // (B, T, H)
       };
-    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    });
     return mean(x) as tf.Tensor2D;
   });
 }

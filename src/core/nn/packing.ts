@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { custom } from './fused';
 
 /**
  * Token packing for right-padded text batches: the row-wise parts of a transformer (LayerNorm, projections, MLP,
@@ -25,10 +26,6 @@ export function packingOf(mask: tf.Tensor2D): Packing | null {
   if (pos.length === m.length || pos.length === 0) return null;
   return { idx: tf.tensor1d(pos, 'int32'), batch, length, tokens: pos.length };
 }
-
-type Grad = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
-const custom = (f: (...args: never[]) => { value: tf.Tensor; gradFunc: Grad }) =>
-  tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
 
 const gatherRows = (x2: tf.Tensor, idx: tf.Tensor1D) => tf.gather(x2, idx);
 const scatterRows = (y: tf.Tensor, idx: tf.Tensor1D, rows: number) =>
