@@ -7,7 +7,7 @@ import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { disposeBackend, initBackend } from '../../../src/core/backend';
 import { prepareThreadShim } from '../../../src/core/backend/wasm-threads';
-import { fanOut, gemmThreads, setSplitLimits } from '../../../src/core/backend/simd/pool';
+import { fanOut, gemmThreads, setSplitLimits, splitLimits } from '../../../src/core/backend/simd/pool';
 import { asWasm } from '../../../src/core/backend/wasm-heap';
 import { rowScores } from '../../../src/core/index/row-scores';
 import { fusedAttention, fusedEmbeddingBag, fusedLayerNorm } from '../../../src/core/nn/fused';
@@ -128,6 +128,27 @@ describe('multithreaded wasm', () => {
     [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18].forEach((i) =>
       expect(Array.from(threaded[i]!), `output ${i}`).toEqual(Array.from(single[i]!)),
     );
+  });
+
+  it('shares smaller work while its workers still spin after a job, and only the configured sizes once they sleep', async () => {
+    expect((await initBackend({ backend: 'wasm', threads: 2, quiet: true })).threads).toBe(2);
+    const sleep = () => new Promise((ok) => setTimeout(ok, 5)); // > the 1 ms the limits stay lowered
+    await sleep();
+    const cold = { ...splitLimits };
+    expect(cold).toEqual({ macs: 1 << 22, elements: 1 << 18 });
+    const [a, b] = [randT(30, [cold.elements + 4]), randT(31, [cold.elements + 4])];
+    const sum = tf.add(a, b); // split across the threads (Add.ts): a hand-off
+    const hot = { ...splitLimits };
+    expect(hot.macs).toBeLessThan(cold.macs);
+    expect(hot.elements).toBeLessThan(cold.elements);
+    await sleep();
+    expect({ ...splitLimits }).toEqual(cold);
+    // configured limits below the lowered ones (tests splitting tiny work) stay in force either way
+    setSplitLimits({ macs: 1, elements: 1 });
+    tf.dispose(tf.add(a, b));
+    expect({ ...splitLimits }).toEqual({ macs: 1, elements: 1 });
+    tf.dispose([a, b, sum]);
+    await disposeBackend();
   });
 
   it('a kernel that traps on a worker fails the job with a one-line error and stops the pool (no 2-minute stall)', async () => {
