@@ -59,22 +59,25 @@ export function modelEncoder(model: TrainModel, tokenizer: Tokenizer, images: Im
         batch.map((q) => q.text),
         batch.map((q) => q.lang),
       );
-      const embeddings = read(() => model.encodeQuery(enc, false, useNlu).embedding);
-      if (!useNlu) return { embeddings };
-      const [intent, slots] = tf.tidy(() => {
-        const o = model.runNlu(enc, false);
-        return [o.intentLogits, o.slotLogits]; // (B, I), (B, T, S)
+      // the NLU outputs that encodeQuery computed on the way (run again only for a model that does not return them)
+      const [embedding, intent, slots] = tf.tidy(() => {
+        const q = model.encodeQuery(enc, false, useNlu);
+        if (!useNlu) return [q.embedding];
+        const o = q.nlu ?? model.runNlu(enc, false);
+        return [q.embedding, o.intentLogits, o.slotLogits]; // (B, D), (B, I), (B, T, S)
       });
+      const copy = (t: tf.Tensor) => Float32Array.from(t.dataSync() as Float32Array);
       try {
+        const embeddings = copy(embedding!);
+        if (!useNlu) return { embeddings };
         const nlu: QueryNluOutputs = {
-          intentLogits: Float32Array.from(intent!.dataSync() as Float32Array),
-          slotLogits: Float32Array.from(slots!.dataSync() as Float32Array),
+          intentLogits: copy(intent!),
+          slotLogits: copy(slots!),
           tokenSpans: firstPieceSpans(enc),
         };
         return { embeddings, nlu };
       } finally {
-        intent!.dispose();
-        slots!.dispose();
+        tf.dispose([embedding!, ...(intent ? [intent, slots!] : [])]);
       }
     },
   };

@@ -136,4 +136,36 @@ describe('modelEncoder', () => {
     );
     model.dispose();
   });
+
+  it('reads intent and slots from the NLU outputs encodeQuery returns, without running NLU a second time', async () => {
+    const base = tinyModel();
+    let nluRuns = 0;
+    const model: TrainModel = {
+      ...base,
+      runNlu: (b, t) => {
+        nluRuns++;
+        return base.runNlu(b, t);
+      },
+      // as the unified model: the fused query and the NLU outputs it was fused with
+      encodeQuery: (b, t, useNlu) => ({
+        embedding: base.encodeQuery(b, t, useNlu).embedding,
+        ...(useNlu ? { nlu: base.runNlu(b, t) } : {}),
+      }),
+    };
+    const images: ImageTensorCache = { ids: [], size: 2, data: new Float32Array(0), skipped: [], fromCache: false };
+    const q = [
+      { id: 'q', group: 'g', split: 'test', lang: 'en', text: 'find yellow fruit', intent: 'x', slots: [] },
+      { id: 'r', group: 'g', split: 'test', lang: 'en', text: 'red apple now', intent: 'x', slots: [] },
+    ];
+    const before = tf.memory().numTensors;
+    const out = await modelEncoder(model, tokenizer, images).embedQueries(q, true);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(nluRuns).toBe(0);
+    const direct = tf.tidy(() => {
+      const o = base.runNlu(tokenizer.encode(q.map((x) => x.text)), false);
+      return [Array.from(o.intentLogits.dataSync()), Array.from(o.slotLogits.dataSync())];
+    });
+    expect([Array.from(out.nlu!.intentLogits), Array.from(out.nlu!.slotLogits)]).toEqual(direct);
+    base.dispose();
+  });
 });
