@@ -34,21 +34,33 @@ export const colorJitter = defineAugmentation({
       const con = uniform(rng, 1 - cfg.contrast, 1 + cfg.contrast);
       const bri = uniform(rng, -cfg.brightness, cfg.brightness);
       const [ca, sa] = [Math.cos(ang), Math.sin(ang)];
+      const [p0, p1, p2] = (shuffle ? perm : [0, 1, 2]) as [number, number, number];
+      // scalars only (no arrays per pixel): the same arithmetic, in the same order, as the formulas above
       for (let q = 0; q < px; q++) {
         const o = q * 3;
-        let [r, g, b] = [img[o]!, img[o + 1]!, img[o + 2]!];
-        const grey = (r + g + b) / 3;
-        [r, g, b] = [grey + (r - grey) * sat, grey + (g - grey) * sat, grey + (b - grey) * sat];
+        const r0 = img[o]!,
+          g0 = img[o + 1]!,
+          b0 = img[o + 2]!;
+        const grey = (r0 + g0 + b0) / 3;
+        let r = grey + (r0 - grey) * sat,
+          g = grey + (g0 - grey) * sat,
+          b = grey + (b0 - grey) * sat;
         if (ang !== 0) {
           const y = 0.299 * r + 0.587 * g + 0.114 * b;
           const i0 = 0.596 * r - 0.274 * g - 0.322 * b,
             q0 = 0.211 * r - 0.523 * g + 0.312 * b;
           const i1 = i0 * ca - q0 * sa,
             q1 = i0 * sa + q0 * ca;
-          [r, g, b] = [y + 0.956 * i1 + 0.621 * q1, y - 0.272 * i1 - 0.647 * q1, y - 1.106 * i1 + 1.703 * q1];
+          r = y + 0.956 * i1 + 0.621 * q1;
+          g = y - 0.272 * i1 - 0.647 * q1;
+          b = y - 1.106 * i1 + 1.703 * q1;
         }
-        const v = shuffle ? [[r, g, b][perm[0]!]!, [r, g, b][perm[1]!]!, [r, g, b][perm[2]!]!] : [r, g, b];
-        for (let ch = 0; ch < 3; ch++) img[o + ch] = Math.min(1, Math.max(0, (v[ch]! - 0.5) * con + 0.5 + bri));
+        const v0 = p0 === 0 ? r : p0 === 1 ? g : b,
+          v1 = p1 === 0 ? r : p1 === 1 ? g : b,
+          v2 = p2 === 0 ? r : p2 === 1 ? g : b;
+        img[o] = Math.min(1, Math.max(0, (v0 - 0.5) * con + 0.5 + bri));
+        img[o + 1] = Math.min(1, Math.max(0, (v1 - 0.5) * con + 0.5 + bri));
+        img[o + 2] = Math.min(1, Math.max(0, (v2 - 0.5) * con + 0.5 + bri));
       }
     });
   },

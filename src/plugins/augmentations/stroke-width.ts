@@ -18,26 +18,43 @@ export const strokeWidth = defineAugmentation({
     .refine((c) => c.thin + c.thick <= 1, { message: 'thin + thick must be ≤ 1' }),
   create: (cfg) => {
     let scratch = new Float32Array(0);
+    let rows = new Float32Array(0);
     return (batch, rng) => {
       const S = batch.size,
         r = cfg.radius,
         per = S * S * 3;
-      if (scratch.length !== per) scratch = new Float32Array(per);
+      if (scratch.length !== per) [scratch, rows] = [new Float32Array(per), new Float32Array(per)];
+      const [src, mid] = [scratch, rows];
       for (let i = 0; i < batch.n; i++) {
         const u = uniform(rng, 0, 1);
         const mode = u < cfg.thin ? 1 : u < cfg.thin + cfg.thick ? -1 : 0; // 1: max, -1: min
         if (mode === 0) continue;
         const img = batch.data.subarray(i * per, (i + 1) * per);
-        scratch.set(img);
+        src.set(img);
+        // the window's max (min) as the max (min) over its rows of each row's max (min): the same value, exactly
         for (let y = 0; y < S; y++) {
           for (let x = 0; x < S; x++) {
+            const x0 = Math.max(0, x - r),
+              x1 = Math.min(S - 1, x + r);
             for (let ch = 0; ch < 3; ch++) {
-              let m = scratch[(y * S + x) * 3 + ch]!;
-              for (let yy = Math.max(0, y - r); yy <= Math.min(S - 1, y + r); yy++) {
-                for (let xx = Math.max(0, x - r); xx <= Math.min(S - 1, x + r); xx++) {
-                  const v = scratch[(yy * S + xx) * 3 + ch]!;
-                  m = mode > 0 ? Math.max(m, v) : Math.min(m, v);
-                }
+              let m = src[(y * S + x) * 3 + ch]!;
+              for (let xx = x0; xx <= x1; xx++) {
+                const v = src[(y * S + xx) * 3 + ch]!;
+                m = mode > 0 ? Math.max(m, v) : Math.min(m, v);
+              }
+              mid[(y * S + x) * 3 + ch] = m;
+            }
+          }
+        }
+        for (let y = 0; y < S; y++) {
+          const y0 = Math.max(0, y - r),
+            y1 = Math.min(S - 1, y + r);
+          for (let x = 0; x < S; x++) {
+            for (let ch = 0; ch < 3; ch++) {
+              let m = mid[(y * S + x) * 3 + ch]!;
+              for (let yy = y0; yy <= y1; yy++) {
+                const v = mid[(yy * S + x) * 3 + ch]!;
+                m = mode > 0 ? Math.max(m, v) : Math.min(m, v);
               }
               img[(y * S + x) * 3 + ch] = m;
             }

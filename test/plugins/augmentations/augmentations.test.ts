@@ -62,22 +62,23 @@ describe('augmentations', () => {
     ['thin', Math.max],
     ['thick', Math.min],
   ] as const) {
-    it(`stroke-width ${mode} (p 1, r 1) equals a brute-force 3×3 ${mode === 'thin' ? 'max' : 'min'} filter per channel`, () => {
-      const [src, out] = [
-        batch(2, 6),
-        apply(make('stroke-width', { thin: mode === 'thin' ? 1 : 0, thick: mode === 'thick' ? 1 : 0 }), batch(2, 6)),
-      ];
-      for (let i = 0; i < 2; i++)
-        for (let y = 0; y < 6; y++)
-          for (let x = 0; x < 6; x++)
-            for (let c = 0; c < 3; c++) {
-              const win: number[] = [];
-              for (let dy = -1; dy <= 1; dy++)
-                for (let dx = -1; dx <= 1; dx++)
-                  if (y + dy >= 0 && y + dy < 6 && x + dx >= 0 && x + dx < 6) win.push(px(src, i, y + dy, x + dx, c));
-              expect(px(out, i, y, x, c)).toBe(pick(...win));
-            }
-    });
+    for (const r of [1, 2]) {
+      const side = 2 * r + 1;
+      it(`stroke-width ${mode} (p 1, r ${r}) equals a brute-force ${side}×${side} ${mode === 'thin' ? 'max' : 'min'} filter per channel`, () => {
+        const cfg = { thin: mode === 'thin' ? 1 : 0, thick: mode === 'thick' ? 1 : 0, radius: r };
+        const [src, out] = [batch(2, 7), apply(make('stroke-width', cfg), batch(2, 7))];
+        for (let i = 0; i < 2; i++)
+          for (let y = 0; y < 7; y++)
+            for (let x = 0; x < 7; x++)
+              for (let c = 0; c < 3; c++) {
+                const win: number[] = [];
+                for (let dy = -r; dy <= r; dy++)
+                  for (let dx = -r; dx <= r; dx++)
+                    if (y + dy >= 0 && y + dy < 7 && x + dx >= 0 && x + dx < 7) win.push(px(src, i, y + dy, x + dx, c));
+                expect(px(out, i, y, x, c)).toBe(pick(...win));
+              }
+      });
+    }
   }
 
   it('random-affine: the identity transform keeps every pixel; a certain flip mirrors; a zoom-out to 1/2 puts white at the corners', () => {
