@@ -11,7 +11,10 @@ function batch(n = 3, S = 8, seed = 5): ImageBatch {
   const r = new Rng(seed);
   return { n, size: S, data: Float32Array.from({ length: n * S * S * 3 }, () => r.next()) };
 }
-const apply = (f: AugmentFn, b: ImageBatch, seed = 1) => (f(b, new Rng(seed)), b);
+const apply = (f: AugmentFn, b: ImageBatch, seed = 1) => {
+  f(b, new Rng(seed));
+  return b;
+};
 const px = (b: ImageBatch, i: number, y: number, x: number, c: number) =>
   b.data[((i * b.size + y) * b.size + x) * 3 + c]!;
 
