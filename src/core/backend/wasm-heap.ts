@@ -74,6 +74,9 @@ function heap(b: WasmBackend): ArrayBufferLike {
   return (b.wasm.wasmMemory ?? b.wasm.asm?.memory)?.buffer ?? b.wasm.HEAPU8.buffer;
 }
 
+/** The whole heap as 4-byte words (float32 and int32 data alike), for copies that move bits: take it after allocations. */
+export const heapWords = (b: WasmBackend) => new Int32Array(heap(b));
+
 export function f32(b: WasmBackend, t: TensorInfo, size = tf.util.sizeFromShape(t.shape)): Float32Array {
   return new Float32Array(heap(b), data(b, t).memoryOffset, size);
 }
