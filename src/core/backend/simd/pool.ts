@@ -63,7 +63,7 @@ const STALL_MS = Number(process.env.UNIR_WASM_STALL_MS) || 120_000;
 const DEFAULT_LIMITS = { macs: 1 << 22, elements: 1 << 18 };
 /**
  * The limits while the workers still spin (a job ended less than HOT_MS ago): there a hand-off costs a few µs, so
- * work of ≈ 10–40 µs is worth sharing. The paper step's text side (600–1,104-row layer norms, GELUs and products)
+ * work of ≈ 10–40 µs is worth sharing. The paper step's text side (600–1,104-row layer norms, GELUs and attention)
  * then runs on both threads, and each thread's rows stay in its own cache from one op to the next: in one process,
  * alternating steps with and without these, −13.5 ± 8.1 ms a paper step at 2 threads (100 pairs, 95 % CI); the smoke
  * model never reaches the configured limits, so its workers never spin and its step is unchanged (0.0 ± 0.7 ms).
