@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunTimings } from '../../src/core/run/run-json';
 import { unir } from '../helpers/cli';
+import { runAndKill } from '../helpers/run-and-kill';
 
 const tmp = mkdtempSync(join(tmpdir(), 'unir-run-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -53,36 +53,6 @@ function chanceMrr(n: number, r: number): number {
     p *= 1 - r / (n - k + 1);
   }
   return e;
-}
-
-/** Starts `unir run ...` and SIGKILLs it once history.jsonl reaches `globalStep` (a crash, not a clean stop). */
-function runAndKill(
-  args: string[],
-  historyPath: string,
-  globalStep: number,
-): Promise<{ killed: boolean; reached: number }> {
-  return new Promise((resolveP, reject) => {
-    const child = spawn(process.execPath, ['bin/unir.mjs', ...args], { stdio: 'ignore' });
-    let reached = 0;
-    const timer = setInterval(() => {
-      if (!existsSync(historyPath)) return;
-      const lines = readFileSync(historyPath, 'utf8').trim().split('\n');
-      try {
-        reached = (JSON.parse(lines[lines.length - 1]!) as Row).globalStep;
-      } catch {
-        return; // a line being written
-      }
-      if (reached >= globalStep) {
-        clearInterval(timer);
-        child.kill('SIGKILL');
-      }
-    }, 10);
-    child.on('error', reject);
-    child.on('exit', (_code, signal) => {
-      clearInterval(timer);
-      resolveP({ killed: signal === 'SIGKILL', reached });
-    });
-  });
 }
 
 describe('unir run', () => {
