@@ -10,6 +10,7 @@
 // OpenBLAS is otherwise told this CPU is an old SSE3 one, ≈ 3× slower), at its best torch/BLAS thread split. scripts/bench-setup.sh installs it.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { nativeGemmStatus } from '../src/core/backend/native/native';
 import { machine, machineLine } from './lib/machine';
 import { runPython } from './lib/python';
 import { formatTable } from './lib/table';
@@ -79,6 +80,14 @@ function runTorch(shape: StepShape, threads: number, steps: number): TorchResult
   return a.msPerStep <= b.msPerStep ? a : b;
 }
 
+/** Which code runs unir's products (wasm rows): the native addon's instruction set, or why the wasm kernels do. */
+function nativeGemmLabel(): string {
+  const s = nativeGemmStatus();
+  return s.isa
+    ? `native gemm (${s.isa}; src/core/backend/native/gemm.c, the wasm kernels' bits)`
+    : `wasm kernels (native gemm ${s.reason})`;
+}
+
 const fmt = (x: number | undefined, d = 1) => (x !== undefined && Number.isFinite(x) ? x.toFixed(d) : '-');
 
 async function main(argv: string[]): Promise<void> {
@@ -132,6 +141,7 @@ async function main(argv: string[]): Promise<void> {
             flopsPerStep: u.shape.flopsPerStep,
             batch: u.shape.batch,
             machine: machine(),
+            nativeGemm: nativeGemmLabel(),
             torchVersion: t?.torch ?? null,
             torchBlas: t?.blas ?? null,
           }),
@@ -161,6 +171,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (!json) {
     console.log(`machine: ${machineLine()}`);
+    console.log(`unir products: ${nativeGemmLabel()}`);
     console.log(
       formatTable(
         [

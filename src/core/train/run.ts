@@ -149,6 +149,7 @@ async function executeLocked(
     threads: backend.threads,
     simd: backend.simd,
     ...(backend.relaxedSimd !== undefined ? { relaxedSimd: backend.relaxedSimd } : {}),
+    ...(backend.nativeGemm !== undefined ? { nativeGemm: backend.nativeGemm } : {}),
     gitSha: gitSha(),
     startedAt: new Date().toISOString(),
     previous,

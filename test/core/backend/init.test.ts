@@ -45,6 +45,7 @@ describe('initBackend', () => {
       threads: 1,
       simd: true,
       relaxedSimd: true, // Node 20's V8 has relaxed SIMD behind a flag unir sets (simd-kernels.ts relaxedSimd)
+      nativeGemm: expect.stringMatching(/^(avx512f|avx2\+fma)$/), // x86-64 with a C compiler (native/native.ts)
       kernels: WASM_KERNELS,
       tfjsVersion: tf.version_core,
     });

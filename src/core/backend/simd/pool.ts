@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../../errors';
 import type { WasmBackend } from '../wasm-heap';
-import { gemmPack, memoryOf, sharedMemory, simdKernels, simdModule } from './simd-kernels';
+import { nativeGemmPath } from '../native/native';
+import { gemmPack, memoryOf, relaxedSimd, sharedMemory, simdKernels, simdModule } from './simd-kernels';
 
 /**
  * More threads for unir's kernels. tfjs's threaded wasm build shares its memory with workers: each Node worker
@@ -97,6 +98,16 @@ const k = new WebAssembly.Instance(workerData.module, { env: { memory: workerDat
 const c = new Int32Array(workerData.control);
 const f = new Float64Array(workerData.control, ${ARG_BYTE}, ${MAX_ARGS});
 const ops = ${JSON.stringify(OPS)}.map((name) => k[name]);
+if (workerData.native) {
+  // the products by the native addon, as on the calling thread (simd-kernels.ts nativeProducts)
+  const nat = require(workerData.native);
+  const mem = workerData.memory, fused = workerData.fused;
+  let view = new Float32Array(mem.buffer);
+  const heap = () => (view.buffer === mem.buffer ? view : (view = new Float32Array(mem.buffer)));
+  ops[${OPS.indexOf('gemm')}] = (a, sai, sak, b, ldb, c, ldc, m, n, k) => nat.gemm(heap(), a, sai, sak, b, ldb, c, ldc, m, n, k, fused);
+  ops[${OPS.indexOf('gemm_batch')}] = (a, sai, sak, b, c, m, n, k, count, sa, sb, sc) =>
+    nat.gemm_batch(heap(), a, sai, sak, b, c, m, n, k, count, sa, sb, sc, fused);
+}
 let seen = Atomics.load(c, ${SEQ});
 Atomics.store(c, ${READY}, 1);
 parentPort.postMessage('ready');
@@ -142,7 +153,10 @@ export async function startGemmPool(be: WasmBackend, threads: number): Promise<v
   const module = simdModule(memory);
   const lanes = Array.from({ length: threads - 1 }, () => {
     const sab = new SharedArrayBuffer(ARG_BYTE + 8 * MAX_ARGS);
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control: sab } });
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { module, memory, control: sab, native: nativeGemmPath(), fused: relaxedSimd() ? 1 : 0 },
+    });
     return {
       worker,
       control: new Int32Array(sab, 0, ARG_BYTE / 4),
@@ -237,7 +251,7 @@ export function fanOut(jobs: { op: PoolOp; args: number[] }[], mine: () => void)
     if (Atomics.load(l.control, FAILED)) {
       stopGemmPool();
       throw new UserError(
-        `unir gemm pool: kernel ${OPS[l.control[OP]!]} failed on a worker thread (a wasm trap); set UNIR_WASM_THREADS=1 to train on one thread`,
+        `unir gemm pool: kernel ${OPS[l.control[OP]!]} failed on a worker thread (a wasm trap, or the native gemm's heap check); set UNIR_WASM_THREADS=1 to train on one thread`,
         1,
       );
     }

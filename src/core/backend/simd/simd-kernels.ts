@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { PLAIN_RELAXED_WASM, PLAIN_WASM, SHARED_RELAXED_WASM, SHARED_WASM } from './kernels-wasm';
 import type { WasmBackend } from '../wasm-heap';
+import { type NativeGemm, nativeGemm } from '../native/native';
 
 /**
  * unir's own wasm SIMD kernels (kernels.c), instantiated over tfjs-backend-wasm's memory: they take heap byte
@@ -260,12 +261,35 @@ export function gemmPack(be: WasmBackend, part = 0): number {
   return (ps[part] ??= (((be.wasm._malloc(4 * GEMM_PACK_FLOATS + 16) >>> 0) + 15) & ~15) >>> 0); // unsigned past 2 GiB
 }
 
-/** The kernels bound to this backend's memory (compiled once per process, instantiated once per memory). */
+/**
+ * gemm and gemm_batch run by the native addon (native/native.ts) over `mem`: the same arguments and the same bits
+ * as kernels.c's; the addon's heap view is re-taken when a plain memory grows (its buffer moves).
+ */
+export function nativeProducts(
+  nat: NativeGemm,
+  mem: WebAssembly.Memory,
+  fused: number,
+): Pick<SimdKernels, 'gemm' | 'gemm_batch'> {
+  let view = new Float32Array(mem.buffer);
+  const heap = () => (view.buffer === mem.buffer ? view : (view = new Float32Array(mem.buffer)));
+  return {
+    gemm: (a, sai, sak, b, ldb, c, ldc, m, n, k) => nat.gemm(heap(), a, sai, sak, b, ldb, c, ldc, m, n, k, fused),
+    gemm_batch: (a, sai, sak, b, c, m, n, k, count, sa, sb, sc) =>
+      nat.gemm_batch(heap(), a, sai, sak, b, c, m, n, k, count, sa, sb, sc, fused),
+  };
+}
+
+/**
+ * The kernels bound to this backend's memory (compiled once per process, instantiated once per memory); products
+ * by the native addon where it runs (the same results).
+ */
 export function simdKernels(be: WasmBackend): SimdKernels {
   const mem = memoryOf(be);
   let k = instances.get(mem);
   if (!k) {
     k = new WebAssembly.Instance(simdModule(mem), { env: { memory: mem } }).exports as unknown as SimdKernels;
+    const nat = nativeGemm();
+    if (nat) k = { ...k, ...nativeProducts(nat, mem, relaxedSimd() ? 1 : 0) };
     instances.set(mem, k);
   }
   return k;

@@ -1,0 +1,155 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { nativeGemm, nativeGemmStatus } from '../../../src/core/backend/native/native';
+import { PLAIN_RELAXED_WASM, PLAIN_WASM } from '../../../src/core/backend/simd/kernels-wasm';
+import { relaxedSimd } from '../../../src/core/backend/simd/simd-kernels';
+import { rand } from './oracle';
+
+const ROOT = resolve(__dirname, '../../..');
+type Gemm = (...args: number[]) => void;
+
+/** kernels.c's wasm gemm and gemm_batch over a fresh memory of `pages` 64 KiB pages, plain or relaxed (fused). */
+function wasmKernels(fused: boolean, pages = 160) {
+  expect(relaxedSimd()).toBe(true); // sets Node 20's V8 flag
+  const memory = new WebAssembly.Memory({ initial: pages });
+  const k = new WebAssembly.Instance(
+    new WebAssembly.Module(Buffer.from(fused ? PLAIN_RELAXED_WASM : PLAIN_WASM, 'base64')),
+    {
+      env: { memory },
+    },
+  ).exports as unknown as { gemm: Gemm; gemm_batch: Gemm };
+  return { memory, ...k };
+}
+
+/** Values of every magnitude, with zeros of both signs: sums that cancel, and products that round differently. */
+function values(seed: number, n: number): Float32Array {
+  const r = rand(seed, n);
+  return r.map((x, i) => (i % 17 === 0 ? 0 : i % 23 === 0 ? -0 : x * 2 ** ((i % 13) - 6)));
+}
+
+const bits = (f: Float32Array) => Array.from(new Int32Array(f.buffer.slice(f.byteOffset, f.byteOffset + f.byteLength)));
+
+describe('native gemm (native/gemm.c, a Node-API addon built on this machine)', () => {
+  it('builds and loads here: an x86-64 machine with a C compiler (CI installs one)', () => {
+    const s = nativeGemmStatus();
+    expect(s.reason).toBeUndefined();
+    expect(['avx512f', 'avx2+fma']).toContain(s.isa);
+  });
+
+  // register blocks (8 × 32 and 6 × 16) and their remainders, N mod 4 tails (kernels.c's unfused scalar columns),
+  // K across kernels.c's KB (256) and gemm.c's blocks, strided a (read transposed) and padded row strides
+  const SHAPES: [number, number, number][] = [
+    [1, 1, 1],
+    [4, 3, 8],
+    [9, 1, 12],
+    [13, 67, 21],
+    [8, 256, 32],
+    [17, 257, 33],
+    [70, 600, 130],
+    [3, 1000, 6],
+    [100, 129, 64],
+    [33, 40, 5],
+  ];
+  for (const fused of [true, false]) {
+    for (const level of [0, 2]) {
+      it(`computes kernels.c's wasm gemm to the bit (${fused ? 'relaxed SIMD, fused' : 'plain build'}, ${level === 2 ? 'the AVX2 path' : 'the path chosen at load'})`, () => {
+        const nat = nativeGemm()!;
+        const w = wasmKernels(fused);
+        const heap = new Float32Array(w.memory.buffer);
+        nat.force(level);
+        try {
+          for (const [m, k, n] of SHAPES) {
+            for (const tA of [false, true]) {
+              const [ldb, ldc] = [n + (tA ? 3 : 0), n + 5];
+              const [pa, pb, pc] = [4096, 4096 + 4 * m * k, 4096 + 4 * (m * k + k * ldb)];
+              heap.set(values(m + k, m * k), pa / 4);
+              heap.set(values(n + 7 * k, k * ldb), pb / 4);
+              const args = [pa, tA ? 1 : k, tA ? m : 1, pb, ldb, pc, ldc, m, n, k] as const;
+              heap.fill(7, pc / 4, pc / 4 + m * ldc);
+              w.gemm(...args, 0);
+              const want = heap.slice(pc / 4, pc / 4 + m * ldc);
+              heap.fill(7, pc / 4, pc / 4 + m * ldc);
+              nat.gemm(heap, ...args, fused ? 1 : 0);
+              expect(bits(heap.slice(pc / 4, pc / 4 + m * ldc)), `${m}×${k}·${k}×${n} tA ${tA}`).toEqual(bits(want));
+            }
+          }
+          // gemm_batch, with a shared b (stride 0) and c's of a padded stride
+          const [m, k, n, count] = [11, 37, 18, 3];
+          const [pa, pb, pc] = [4096, 4096 + 4 * count * m * k, 4096 + 4 * (count * m * k + k * n)];
+          heap.set(values(5, count * m * k), pa / 4);
+          heap.set(values(6, k * n), pb / 4);
+          const args = [pa, k, 1, pb, pc, m, n, k, count, m * k, 0, m * n + 2] as const;
+          const len = count * (m * n + 2);
+          heap.fill(7, pc / 4, pc / 4 + len);
+          w.gemm_batch(...args, 0);
+          const want = heap.slice(pc / 4, pc / 4 + len);
+          heap.fill(7, pc / 4, pc / 4 + len);
+          nat.gemm_batch(heap, ...args, fused ? 1 : 0);
+          expect(bits(heap.slice(pc / 4, pc / 4 + len))).toEqual(bits(want));
+        } finally {
+          nat.force(0);
+        }
+      });
+    }
+  }
+
+  it('refuses operands outside the heap with an error (where wasm traps; native code would crash the process)', () => {
+    const nat = nativeGemm()!;
+    const heap = new Float32Array(new WebAssembly.Memory({ initial: 1 }).buffer); // 65,536 bytes
+    expect(() => nat.gemm(heap, 0, 8, 1, 0, 8, 2 ** 31, 8, 4, 8, 8, 1)).toThrow(
+      'unir native gemm: an operand lies outside the wasm heap',
+    );
+    // a's last row starts inside the heap and ends past it
+    expect(() => nat.gemm(heap, 65_536 - 4 * 8, 8, 1, 0, 8, 0, 8, 2, 8, 8, 1)).toThrow('outside the wasm heap');
+    expect(() => nat.gemm_batch(heap, 0, 4, 1, 0, 0, 4, 4, 4, 2 ** 20, 16, 16, 16, 1)).toThrow(
+      'unir native gemm_batch: an operand lies outside the wasm heap',
+    );
+    expect(() => nat.gemm(heap, -4, 8, 1, 0, 8, 0, 8, 2, 8, 8, 1)).toThrow('whole numbers >= 0');
+    expect(() => nat.gemm(new Float64Array(4) as unknown as Float32Array, 0, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1)).toThrow(
+      'expected (Float32Array heap',
+    );
+    nat.gemm(heap, 0, 8, 1, 4 * 64, 8, 4 * 128, 8, 8, 8, 8, 1); // in bounds: runs
+  });
+
+  it('where it cannot build or is turned off, the wasm kernels run, with the same training loss (child processes)', () => {
+    mkdirSync(join(ROOT, '.cache'), { recursive: true });
+    const dir = mkdtempSync(join(ROOT, '.cache', 'native-'));
+    try {
+      const script = join(dir, 'child.mjs');
+      writeFileSync(
+        script,
+        `const { nativeGemmStatus } = await import(${JSON.stringify(join(ROOT, 'src/core/backend/native/native.ts'))});
+console.log(JSON.stringify(nativeGemmStatus()));\n`,
+      );
+      const child = (env: Record<string, string>, file = script, args: string[] = []) => {
+        const r = spawnSync(process.execPath, [join(ROOT, 'bin/run-ts.mjs'), file, ...args], {
+          encoding: 'utf8',
+          env: { ...process.env, ...env },
+        });
+        expect(r.status, r.stderr.slice(-500)).toBe(0);
+        return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+      };
+      expect(child({ UNIR_NATIVE_GEMM: '0' })).toEqual({ reason: 'off (UNIR_NATIVE_GEMM=0)' });
+      const none = child({ CC: join(dir, 'no-such-cc'), UNIR_CACHE_DIR: join(dir, 'cache') });
+      expect(none.reason).toMatch(/^no C compiler built it \(.*no-such-cc: not found\); set CC to one$/);
+      // three paper-model training steps: wasm products on one thread, native products on two (the pool's worker too)
+      const step = (env: Record<string, string>, threads: number) =>
+        child({ ...env, UNIR_WASM_THREADS: String(threads) }, join(ROOT, 'bench/train-step.ts'), [
+          '--child',
+          'paper',
+          'wasm',
+          String(threads),
+          '2',
+          '1',
+        ]) as { loss: number };
+      const wasm = step({ UNIR_NATIVE_GEMM: '0' }, 1);
+      const native = step({}, 2);
+      expect(Number.isFinite(wasm.loss)).toBe(true);
+      expect(native.loss).toBe(wasm.loss);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
