@@ -4,6 +4,7 @@
 //   npm run bench                   table
 //   npm run bench -- --json         JSON lines only, one per (model, backend, threads)
 //   npm run bench -- --model paper  one model;  --steps N  timed steps;  --profile  per-kernel times (stderr)
+//   npm run bench -- --rounds 5     5 rounds, each unir then PyTorch: medians and the ratio's range over rounds
 //   npm run bench -- --all          also bench/matmul.ts (matmul GFLOP/s per backend), bench/image-tower.ts (the CNN
 //                                   alone, beside PyTorch) and bench/augment.ts (augmentation images/s)
 // PyTorch runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for its command only (FACTS.md: Debian's
@@ -88,6 +89,11 @@ function nativeGemmLabel(): string {
     : `wasm kernels (native gemm ${s.reason})`;
 }
 
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
 const fmt = (x: number | undefined, d = 1) => (x !== undefined && Number.isFinite(x) ? x.toFixed(d) : '-');
 
 async function main(argv: string[]): Promise<void> {
@@ -99,41 +105,73 @@ async function main(argv: string[]): Promise<void> {
   const steps = flag('--steps') ? Number(flag('--steps')) : undefined;
   const torchProblem = setupTorch();
   if (torchProblem) console.error(torchProblem);
+  const rounds = flag('--rounds') ? Number(flag('--rounds')) : 1;
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new Error(
+      `--rounds: expected a whole number ≥ 1 (rounds of unir and PyTorch, alternating), got ${flag('--rounds')}`,
+    );
   const rows: (string | number)[][] = [];
   const notes: string[] = [];
   for (const model of models) {
-    const torchByThreads = new Map<number, TorchResult>();
-    for (const cfg of defaultConfigs(model)) {
-      const u: TrainStepResult = runTrainStep(model, cfg, { steps, profile: argv.includes('--profile') });
+    // Each round times every configuration in unir and then in PyTorch, so a slow minute of the host falls on both
+    // sides of a round's ratio; the ratio reported is the median over rounds, beside its range.
+    const split = new Map<number, [number, number]>(); // threads → PyTorch's best (torch, OpenBLAS) split, round 1
+    const byCfg = new Map<string, { u: TrainStepResult[]; t: TorchResult[] }>();
+    for (let round = 0; round < rounds; round++) {
+      const torchByThreads = new Map<number, TorchResult>();
+      for (const cfg of defaultConfigs(model)) {
+        const u: TrainStepResult = runTrainStep(model, cfg, { steps, profile: argv.includes('--profile') });
+        const key = `${cfg.backend}-${cfg.threads}`;
+        const acc = byCfg.get(key) ?? { u: [], t: [] };
+        byCfg.set(key, acc);
+        acc.u.push(u);
+        if (u.skipped || torchProblem) continue;
+        const torchSteps = steps ?? (model === 'paper' ? 5 : SMOKE_STEPS);
+        let t = torchByThreads.get(u.threads);
+        if (!t) {
+          const s = split.get(u.threads);
+          t = s ? runTorchOnce(u.shape, s[0], s[1], torchSteps) : runTorch(u.shape, u.threads, torchSteps);
+          split.set(u.threads, [t.threads, t.openblasThreads ?? 1]);
+          torchByThreads.set(u.threads, t);
+        }
+        acc.t.push(t);
+        if (t.params !== u.shape.params)
+          notes.push(`${model}: parameter counts differ: unir ${u.shape.params}, torch ${t.params}`);
+      }
+    }
+    for (const { u: us, t: ts } of byCfg.values()) {
+      const u = us[0]!;
+      const cfg = { backend: u.backend, threads: u.threads };
       if (u.skipped) {
         notes.push(`${model} ${cfg.backend}: skipped — ${u.skipped}`);
         if (json)
           console.log(JSON.stringify({ model, backend: cfg.backend, threads: cfg.threads, skipped: u.skipped }));
-        else rows.push([model, cfg.backend, cfg.threads, 'skipped', '-', '-', '-', '-', '-']);
+        else rows.push([model, cfg.backend, cfg.threads, 'skipped', '-', '-', '-', '-', '-', '-']);
         continue;
       }
-      let t: TorchResult | undefined;
-      if (!torchProblem) {
-        t =
-          torchByThreads.get(u.threads) ?? runTorch(u.shape, u.threads, steps ?? (model === 'paper' ? 5 : SMOKE_STEPS));
-        torchByThreads.set(u.threads, t);
-        if (t.params !== u.shape.params)
-          notes.push(`${model}: parameter counts differ: unir ${u.shape.params}, torch ${t.params}`);
-      }
-      const ratio = t ? u.msPerStep / t.msPerStep : undefined;
+      const unirMs = median(us.map((x) => x.msPerStep));
+      const t = ts.length ? ts[0] : undefined;
+      const torchMs = ts.length ? median(ts.map((x) => x.msPerStep)) : undefined;
+      const ratios = ts.map((x, i) => us[i]!.msPerStep / x.msPerStep);
+      const ratio = ratios.length ? median(ratios) : undefined;
+      const range = ratios.length > 1 ? `${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}` : '-';
       if (json) {
         console.log(
           JSON.stringify({
             model,
             backend: u.backend,
             threads: u.threads,
-            unirMsPerStep: u.msPerStep,
-            torchMsPerStep: t?.msPerStep ?? null,
+            unirMsPerStep: unirMs,
+            torchMsPerStep: torchMs ?? null,
             ratio: ratio ?? null,
-            gflops: u.gflops,
-            torchGflops: t ? u.shape.flopsPerStep / (t.msPerStep / 1000) / 1e9 : null,
-            samplesPerSec: u.samplesPerSec,
-            peakRssMb: u.peakRssMb,
+            rounds,
+            unirMsRounds: us.map((x) => x.msPerStep),
+            torchMsRounds: ts.map((x) => x.msPerStep),
+            ratioRounds: ratios,
+            gflops: u.shape.flopsPerStep / (unirMs / 1000) / 1e9,
+            torchGflops: torchMs ? u.shape.flopsPerStep / (torchMs / 1000) / 1e9 : null,
+            samplesPerSec: median(us.map((x) => x.samplesPerSec)),
+            peakRssMb: Math.max(...us.map((x) => x.peakRssMb)),
             params: u.shape.params,
             torchParams: t?.params ?? null,
             torchThreads: t?.threads ?? null,
@@ -151,12 +189,13 @@ async function main(argv: string[]): Promise<void> {
           model,
           u.backend,
           u.threads,
-          fmt(u.msPerStep),
-          fmt(t?.msPerStep),
+          fmt(unirMs),
+          fmt(torchMs),
           fmt(ratio, 2),
-          fmt(u.gflops, 2),
-          fmt(u.samplesPerSec),
-          fmt(u.peakRssMb, 0),
+          range,
+          fmt(u.shape.flopsPerStep / (unirMs / 1000) / 1e9, 2),
+          fmt(median(us.map((x) => x.samplesPerSec))),
+          fmt(Math.max(...us.map((x) => x.peakRssMb)), 0),
         ]);
         notes.push(
           `${model}: ${u.shape.params} params (torch ${t?.params ?? '-'}), batch ${u.shape.batch}, ${(u.shape.flopsPerStep / 1e9).toFixed(2)} GFLOP/step`,
@@ -172,6 +211,8 @@ async function main(argv: string[]): Promise<void> {
   if (!json) {
     console.log(`machine: ${machineLine()}`);
     console.log(`unir products: ${nativeGemmLabel()}`);
+    if (rounds > 1)
+      console.log(`${rounds} rounds (unir, then PyTorch, each round): ms/step and unir/torch are medians over rounds`);
     console.log(
       formatTable(
         [
@@ -181,6 +222,7 @@ async function main(argv: string[]): Promise<void> {
           'unir ms/step',
           'torch ms/step',
           'unir/torch',
+          'ratio range',
           'GFLOP/s',
           'samples/s',
           'peak RSS MB',
