@@ -71,7 +71,7 @@ describe('native gemm (native/gemm.c, a Node-API addon built on this machine)', 
               w.gemm(...args, 0);
               const want = heap.slice(pc / 4, pc / 4 + m * ldc);
               heap.fill(7, pc / 4, pc / 4 + m * ldc);
-              nat.gemm(heap, ...args, fused ? 1 : 0);
+              nat.gemm(heap, ...args, 0, fused ? 1 : 0);
               expect(bits(heap.slice(pc / 4, pc / 4 + m * ldc)), `${m}×${k}·${k}×${n} tA ${tA}`).toEqual(bits(want));
             }
           }
@@ -86,7 +86,7 @@ describe('native gemm (native/gemm.c, a Node-API addon built on this machine)', 
           w.gemm_batch(...args, 0);
           const want = heap.slice(pc / 4, pc / 4 + len);
           heap.fill(7, pc / 4, pc / 4 + len);
-          nat.gemm_batch(heap, ...args, fused ? 1 : 0);
+          nat.gemm_batch(heap, ...args, 0, fused ? 1 : 0);
           expect(bits(heap.slice(pc / 4, pc / 4 + len))).toEqual(bits(want));
         } finally {
           nat.force(0);
@@ -98,19 +98,19 @@ describe('native gemm (native/gemm.c, a Node-API addon built on this machine)', 
   it('refuses operands outside the heap with an error (where wasm traps; native code would crash the process)', () => {
     const nat = nativeGemm()!;
     const heap = new Float32Array(new WebAssembly.Memory({ initial: 1 }).buffer); // 65,536 bytes
-    expect(() => nat.gemm(heap, 0, 8, 1, 0, 8, 2 ** 31, 8, 4, 8, 8, 1)).toThrow(
+    expect(() => nat.gemm(heap, 0, 8, 1, 0, 8, 2 ** 31, 8, 4, 8, 8, 0, 1)).toThrow(
       'unir native gemm: an operand lies outside the wasm heap',
     );
     // a's last row starts inside the heap and ends past it
-    expect(() => nat.gemm(heap, 65_536 - 4 * 8, 8, 1, 0, 8, 0, 8, 2, 8, 8, 1)).toThrow('outside the wasm heap');
-    expect(() => nat.gemm_batch(heap, 0, 4, 1, 0, 0, 4, 4, 4, 2 ** 20, 16, 16, 16, 1)).toThrow(
+    expect(() => nat.gemm(heap, 65_536 - 4 * 8, 8, 1, 0, 8, 0, 8, 2, 8, 8, 0, 1)).toThrow('outside the wasm heap');
+    expect(() => nat.gemm_batch(heap, 0, 4, 1, 0, 0, 4, 4, 4, 2 ** 20, 16, 16, 16, 0, 1)).toThrow(
       'unir native gemm_batch: an operand lies outside the wasm heap',
     );
-    expect(() => nat.gemm(heap, -4, 8, 1, 0, 8, 0, 8, 2, 8, 8, 1)).toThrow('whole numbers >= 0');
-    expect(() => nat.gemm(new Float64Array(4) as unknown as Float32Array, 0, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1)).toThrow(
+    expect(() => nat.gemm(heap, -4, 8, 1, 0, 8, 0, 8, 2, 8, 8, 0, 1)).toThrow('whole numbers >= 0');
+    expect(() => nat.gemm(new Float64Array(4) as unknown as Float32Array, 0, 1, 1, 0, 1, 0, 1, 1, 1, 1, 0, 1)).toThrow(
       'expected (Float32Array heap',
     );
-    nat.gemm(heap, 0, 8, 1, 4 * 64, 8, 4 * 128, 8, 8, 8, 8, 1); // in bounds: runs
+    nat.gemm(heap, 0, 8, 1, 4 * 64, 8, 4 * 128, 8, 8, 8, 8, 0, 1); // in bounds: runs
   });
 
   it('where it cannot build or is turned off, the wasm kernels run, with the same training loss (child processes)', () => {

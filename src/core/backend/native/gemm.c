@@ -200,12 +200,13 @@ static void gemm(const float* a, long sai, long sak, const float* b, long ldb, f
 }
 
 // ---- Node-API ---------------------------------------------------------------------------------------------------
-// gemm(heap, a, sai, sak, b, ldb, c, ldc, m, n, k, fused): heap is a Float32Array over the whole wasm memory (its
+// gemm(heap, a, sai, sak, b, ldb, c, ldc, m, n, k, pack, fused): kernels.c's arguments (pack, its scratch, unused
+// here: the addon packs into its own per-thread buffer) after the heap, then fused. heap is a Float32Array over the whole wasm memory (its
 // base and length are read each call: a plain memory moves when it grows); a, b, c are byte addresses in it, and
 // every float a product reads or writes is checked to lie in it (an error, as a wasm kernel traps).
-// gemm_batch(heap, a, sai, sak, b, c, m, n, k, count, sa, sb, sc, fused): kernels.c gemm_batch (strides in floats).
+// gemm_batch(heap, a, sai, sak, b, c, m, n, k, count, sa, sb, sc, pack, fused): kernels.c gemm_batch (strides in floats).
 static int args(napi_env env, napi_callback_info info, size_t want, char** base, double* bytes, double* v) {
-  napi_value argv[16];
+  napi_value argv[16]; // at most 15 arguments
   size_t argc = want;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc != want) return 0;
   void* data = NULL;
@@ -232,9 +233,9 @@ static int whole(const double* v, int n) {
 
 static napi_value js_gemm(napi_env env, napi_callback_info info) {
   char* h;
-  double v[11], bytes;
-  if (!args(env, info, 12, &h, &bytes, v) || !whole(v, 11)) {
-    napi_throw_error(env, NULL, "unir native gemm: expected (Float32Array heap, a, sai, sak, b, ldb, c, ldc, m, n, k, fused), whole numbers >= 0");
+  double v[12], bytes;
+  if (!args(env, info, 13, &h, &bytes, v) || !whole(v, 12)) {
+    napi_throw_error(env, NULL, "unir native gemm: expected (Float32Array heap, a, sai, sak, b, ldb, c, ldc, m, n, k, pack, fused), whole numbers >= 0");
     return NULL;
   }
   const double m = v[7], n = v[8], k = v[9];
@@ -245,16 +246,16 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
     return NULL;
   }
   gemm((const float*)(h + (long)v[0]), (long)v[1], (long)v[2], (const float*)(h + (long)v[3]), (long)v[4],
-       (float*)(h + (long)v[5]), (long)v[6], (int)m, (int)n, (int)k, (int)v[10]);
+       (float*)(h + (long)v[5]), (long)v[6], (int)m, (int)n, (int)k, (int)v[11]);
   return NULL;
 }
 
 static napi_value js_gemm_batch(napi_env env, napi_callback_info info) {
   char* h;
-  double v[13], bytes;
-  if (!args(env, info, 14, &h, &bytes, v) || !whole(v, 13)) {
+  double v[14], bytes;
+  if (!args(env, info, 15, &h, &bytes, v) || !whole(v, 14)) {
     napi_throw_error(env, NULL,
-                     "unir native gemm_batch: expected (Float32Array heap, a, sai, sak, b, c, m, n, k, count, sa, sb, sc, fused), whole numbers >= 0");
+                     "unir native gemm_batch: expected (Float32Array heap, a, sai, sak, b, c, m, n, k, count, sa, sb, sc, pack, fused), whole numbers >= 0");
     return NULL;
   }
   const double m = v[5], n = v[6], k = v[7], count = v[8], last = count - 1;
@@ -270,7 +271,7 @@ static napi_value js_gemm_batch(napi_env env, napi_callback_info info) {
   const float* b = (const float*)(h + (long)v[3]);
   float* c = (float*)(h + (long)v[4]);
   for (int i = 0; i < (int)count; i++)
-    gemm(a + i * sa, (long)v[1], (long)v[2], b + i * sb, (long)n, c + i * sc, (long)n, (int)m, (int)n, (int)k, (int)v[12]);
+    gemm(a + i * sa, (long)v[1], (long)v[2], b + i * sb, (long)n, c + i * sc, (long)n, (int)m, (int)n, (int)k, (int)v[13]);
   return NULL;
 }
 

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
+import type { GemmArgs, GemmBatchArgs } from '../simd/gemm-args';
 
 /**
  * gemm.c as a Node-API addon: unir's products in native AVX-512 / AVX2 code, to the bit the same as kernels.c's
@@ -16,37 +17,12 @@ import { dirname, join } from 'node:path';
 export interface NativeGemm {
   /** The instruction set the addon chose at load: 'avx512f' or 'avx2+fma'. */
   isa: string;
-  /** kernels.c gemm over `heap` (a typed array on the wasm memory; addresses are byte offsets in it). */
-  gemm(
-    heap: Float32Array,
-    a: number,
-    sai: number,
-    sak: number,
-    b: number,
-    ldb: number,
-    c: number,
-    ldc: number,
-    m: number,
-    n: number,
-    k: number,
-    fused: number,
-  ): void;
-  gemm_batch(
-    heap: Float32Array,
-    a: number,
-    sai: number,
-    sak: number,
-    b: number,
-    c: number,
-    m: number,
-    n: number,
-    k: number,
-    count: number,
-    sa: number,
-    sb: number,
-    sc: number,
-    fused: number,
-  ): void;
+  /**
+   * kernels.c gemm over `heap` (a Float32Array over the whole wasm memory; addresses are byte offsets in it); pack is
+   * ignored (the addon keeps its own per-thread scratch); fused: 1 where the wasm build fuses (relaxed SIMD).
+   */
+  gemm(heap: Float32Array, ...args: [...operands: GemmArgs, pack: number, fused: number]): void;
+  gemm_batch(heap: Float32Array, ...args: [...operands: GemmBatchArgs, pack: number, fused: number]): void;
   /** Tests: run the AVX2 path (2) or the one chosen at load (0). */
   force(level: number): void;
 }

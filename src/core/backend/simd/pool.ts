@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { UserError } from '../../errors';
 import type { WasmBackend } from '../wasm-heap';
 import { nativeGemmPath } from '../native/native';
+import type { GemmArgs, GemmBatchArgs } from './gemm-args';
 import { gemmPack, memoryOf, relaxedSimd, sharedMemory, simdKernels, simdModule } from './simd-kernels';
 
 /**
@@ -104,9 +105,9 @@ if (workerData.native) {
   const mem = workerData.memory, fused = workerData.fused;
   let view = new Float32Array(mem.buffer);
   const heap = () => (view.buffer === mem.buffer ? view : (view = new Float32Array(mem.buffer)));
-  ops[${OPS.indexOf('gemm')}] = (a, sai, sak, b, ldb, c, ldc, m, n, k) => nat.gemm(heap(), a, sai, sak, b, ldb, c, ldc, m, n, k, fused);
-  ops[${OPS.indexOf('gemm_batch')}] = (a, sai, sak, b, c, m, n, k, count, sa, sb, sc) =>
-    nat.gemm_batch(heap(), a, sai, sak, b, c, m, n, k, count, sa, sb, sc, fused);
+  // the job's arguments with its pack (ignored by the addon), then fused
+  ops[${OPS.indexOf('gemm')}] = (...a) => nat.gemm(heap(), ...a.slice(0, 11), fused);
+  ops[${OPS.indexOf('gemm_batch')}] = (...a) => nat.gemm_batch(heap(), ...a.slice(0, 13), fused);
 }
 let seen = Atomics.load(c, ${SEQ});
 Atomics.store(c, ${READY}, 1);
@@ -268,19 +269,8 @@ export function cuts(n: number, parts: number, unit: number): number[] {
 }
 
 /** kernels.c gemm (c = a·b with row strides ldb, ldc), its rows shared with the pool when that pays. */
-export function gemm(
-  be: WasmBackend,
-  a: number,
-  sai: number,
-  sak: number,
-  b: number,
-  ldb: number,
-  c: number,
-  ldc: number,
-  m: number,
-  n: number,
-  k: number,
-): void {
+export function gemm(be: WasmBackend, ...args: GemmArgs): void {
+  const [a, sai, sak, b, ldb, c, ldc, m, n, k] = args;
   const kern = simdKernels(be);
   const t = m * n * k >= splitLimits.macs ? Math.min(gemmThreads(be), m >> 2) : 1;
   if (t < 2) return kern.gemm(a, sai, sak, b, ldb, c, ldc, m, n, k, gemmPack(be));
@@ -293,21 +283,8 @@ export function gemm(
 }
 
 /** kernels.c gemm_batch (`count` products at strides sa, sb, sc), shared with the pool by product or by rows. */
-export function gemmBatch(
-  be: WasmBackend,
-  a: number,
-  sai: number,
-  sak: number,
-  b: number,
-  c: number,
-  m: number,
-  n: number,
-  k: number,
-  count: number,
-  sa: number,
-  sb: number,
-  sc: number,
-): void {
+export function gemmBatch(be: WasmBackend, ...args: GemmBatchArgs): void {
+  const [a, sai, sak, b, c, m, n, k, count, sa, sb, sc] = args;
   const kern = simdKernels(be);
   const threads = count * m * n * k >= splitLimits.macs ? gemmThreads(be) : 1;
   if (threads >= 2 && count >= 2) {

@@ -2,6 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { PLAIN_RELAXED_WASM, PLAIN_WASM, SHARED_RELAXED_WASM, SHARED_WASM } from './kernels-wasm';
 import type { WasmBackend } from '../wasm-heap';
 import { type NativeGemm, nativeGemm } from '../native/native';
+import type { GemmArgs, GemmBatchArgs } from './gemm-args';
 
 /**
  * unir's own wasm SIMD kernels (kernels.c), instantiated over tfjs-backend-wasm's memory: they take heap byte
@@ -31,37 +32,13 @@ export interface SimdKernels {
     keep: number,
     scale: number,
   ): void;
-  /** c(M, N) = a·b; a's (i, k) at a + 4·(i·sai + k·sak); b (K, N) and c row-major with row strides ldb, ldc. */
-  gemm(
-    a: number,
-    sai: number,
-    sak: number,
-    b: number,
-    ldb: number,
-    c: number,
-    ldc: number,
-    m: number,
-    n: number,
-    k: number,
-    /** scratch of GEMM_PACK_FLOATS (gemmPack) no other thread uses meanwhile, or 0 to read b in place */
-    pack: number,
-  ): void;
-  /** `count` gemms in one call, operand i at a + 4·i·sa, b + 4·i·sb, c + 4·i·sc (a stride of 0 shares the operand). */
-  gemm_batch(
-    a: number,
-    sai: number,
-    sak: number,
-    b: number,
-    c: number,
-    m: number,
-    n: number,
-    k: number,
-    count: number,
-    sa: number,
-    sb: number,
-    sc: number,
-    pack: number,
-  ): void;
+  /**
+   * c(M, N) = a·b (GemmArgs); pack: scratch of GEMM_PACK_FLOATS (gemmPack) no other thread uses meanwhile, or 0 to
+   * read b in place.
+   */
+  gemm(...args: [...operands: GemmArgs, pack: number]): void;
+  /** `count` gemms in one call (GemmBatchArgs; a stride of 0 shares the operand). */
+  gemm_batch(...args: [...operands: GemmBatchArgs, pack: number]): void;
   /** out (n) = a (n) + b (n). */
   vadd(a: number, b: number, out: number, n: number): void;
   /** y (rows, n) += b (n) per row; out (n) = Σ_rows x (rows, n); dst (cols, rows) = src (rows, cols)ᵀ. */
@@ -273,9 +250,8 @@ export function nativeProducts(
   let view = new Float32Array(mem.buffer);
   const heap = () => (view.buffer === mem.buffer ? view : (view = new Float32Array(mem.buffer)));
   return {
-    gemm: (a, sai, sak, b, ldb, c, ldc, m, n, k) => nat.gemm(heap(), a, sai, sak, b, ldb, c, ldc, m, n, k, fused),
-    gemm_batch: (a, sai, sak, b, c, m, n, k, count, sa, sb, sc) =>
-      nat.gemm_batch(heap(), a, sai, sak, b, c, m, n, k, count, sa, sb, sc, fused),
+    gemm: (...args) => nat.gemm(heap(), ...args, fused),
+    gemm_batch: (...args) => nat.gemm_batch(heap(), ...args, fused),
   };
 }
 
