@@ -49,7 +49,7 @@ __attribute__((target("avx512f"))) static inline __m512 step5(__m512 acc, __m512
 }
 
 // c[rows, j0 .. j0+w) over k in [0, K) from a packed panel p (K × NR5, zero-padded past w); acc: c holds a partial sum
-__attribute__((target("avx512f"))) static void micro5(const float* a, long sai, long sak, const float* p, float* c,
+__attribute__((target("avx512f"), always_inline)) static inline void micro5_impl(const float* a, long sai, long sak, const float* p, float* c,
                                                       long ldc, int rows, int w, int K, int acc, int fused) {
   const __mmask16 m0 = w >= 16 ? 0xffff : (__mmask16)((1u << w) - 1);
   const __mmask16 m1 = w >= 32 ? 0xffff : w > 16 ? (__mmask16)((1u << (w - 16)) - 1) : 0;
@@ -88,6 +88,21 @@ __attribute__((target("avx512f"))) static void micro5(const float* a, long sai, 
     _mm512_mask_storeu_ps(c + r * ldc, m0, c0[r]);
     if (m1) _mm512_mask_storeu_ps(c + r * ldc + 16, m1, c1[r]);
   }
+}
+
+// micro5_impl specialised (inlined with constant arguments) for full blocks and for the fused / unfused step, so
+// the inner loop has no branch and its accumulators stay in registers.
+__attribute__((target("avx512f"))) static void micro5(const float* a, long sai, long sak, const float* p, float* c, long ldc,
+                                                  int rows, int w, int K, int acc, int fused) {
+  if (rows == MR5) {
+    if (fused)
+      micro5_impl(a, sai, sak, p, c, ldc, MR5, w, K, acc, 1);
+    else
+      micro5_impl(a, sai, sak, p, c, ldc, MR5, w, K, acc, 0);
+  } else if (fused)
+    micro5_impl(a, sai, sak, p, c, ldc, rows, w, K, acc, 1);
+  else
+    micro5_impl(a, sai, sak, p, c, ldc, rows, w, K, acc, 0);
 }
 
 // b is packed one block of KB rows × NB columns at a time (panels of NR5 columns, zero-padded), then every block of
@@ -130,49 +145,98 @@ __attribute__((target("avx2,fma"))) static inline __m256 step2(__m256 acc, __m25
   return fused ? _mm256_fmadd_ps(x, y, acc) : _mm256_add_ps(acc, _mm256_mul_ps(x, y));
 }
 
-__attribute__((target("avx2,fma"))) static void micro2(const float* a, long sai, long sak, const float* p, float* c,
+__attribute__((target("avx2,fma"), always_inline)) static inline void micro2_impl(const float* a, long sai, long sak, const float* p, float* c,
                                                        long ldc, int rows, int w, int K, int acc, int fused) {
   __m256 c0[MR2], c1[MR2];
   float tmp[NR2] __attribute__((aligned(32)));
   for (int r = 0; r < MR2; r++) {
     c0[r] = _mm256_setzero_ps();
     c1[r] = _mm256_setzero_ps();
-    if (acc && r < rows) {
+    if (acc && r < rows && w == NR2) {
+      c0[r] = _mm256_loadu_ps(c + r * ldc);
+      c1[r] = _mm256_loadu_ps(c + r * ldc + 8);
+    } else if (acc && r < rows) {
       for (int q = 0; q < NR2; q++) tmp[q] = q < w ? c[r * ldc + q] : 0.0f;
       c0[r] = _mm256_load_ps(tmp);
       c1[r] = _mm256_load_ps(tmp + 8);
     }
   }
-  for (int k = 0; k < K; k++) {
-    const __m256 b0 = _mm256_load_ps(p + k * NR2), b1 = _mm256_load_ps(p + k * NR2 + 8);
-    const float* ak = a + k * sak;
-    for (int r = 0; r < rows; r++) {
-      const __m256 x = _mm256_set1_ps(ak[r * sai]);
-      c0[r] = step2(c0[r], x, b0, fused);
-      c1[r] = step2(c1[r], x, b1, fused);
+  if (rows == MR2) {
+    for (int k = 0; k < K; k++) {
+      const __m256 b0 = _mm256_load_ps(p + k * NR2), b1 = _mm256_load_ps(p + k * NR2 + 8);
+      const float* ak = a + k * sak;
+#pragma GCC unroll 6
+      for (int r = 0; r < MR2; r++) {
+        const __m256 x = _mm256_set1_ps(ak[r * sai]);
+        c0[r] = step2(c0[r], x, b0, fused);
+        c1[r] = step2(c1[r], x, b1, fused);
+      }
+    }
+  } else {
+    for (int k = 0; k < K; k++) {
+      const __m256 b0 = _mm256_load_ps(p + k * NR2), b1 = _mm256_load_ps(p + k * NR2 + 8);
+      const float* ak = a + k * sak;
+      for (int r = 0; r < rows; r++) {
+        const __m256 x = _mm256_set1_ps(ak[r * sai]);
+        c0[r] = step2(c0[r], x, b0, fused);
+        c1[r] = step2(c1[r], x, b1, fused);
+      }
     }
   }
   for (int r = 0; r < rows; r++) {
+    if (w == NR2) {
+      _mm256_storeu_ps(c + r * ldc, c0[r]);
+      _mm256_storeu_ps(c + r * ldc + 8, c1[r]);
+      continue;
+    }
     _mm256_store_ps(tmp, c0[r]);
     _mm256_store_ps(tmp + 8, c1[r]);
     for (int q = 0; q < w; q++) c[r * ldc + q] = tmp[q];
   }
 }
 
+// micro2_impl specialised (inlined with constant arguments) for full blocks and for the fused / unfused step, so
+// the inner loop has no branch and its accumulators stay in registers.
+__attribute__((target("avx2,fma"))) static void micro2(const float* a, long sai, long sak, const float* p, float* c, long ldc,
+                                                  int rows, int w, int K, int acc, int fused) {
+  if (rows == MR2) {
+    if (fused)
+      micro2_impl(a, sai, sak, p, c, ldc, MR2, w, K, acc, 1);
+    else
+      micro2_impl(a, sai, sak, p, c, ldc, MR2, w, K, acc, 0);
+  } else if (fused)
+    micro2_impl(a, sai, sak, p, c, ldc, rows, w, K, acc, 1);
+  else
+    micro2_impl(a, sai, sak, p, c, ldc, rows, w, K, acc, 0);
+}
+
+// The same blocking as gemm5, in 16-column panels.
 __attribute__((target("avx2,fma"))) static void gemm2(const float* a, long sai, long sak, const float* b, long ldb,
                                                       float* c, long ldc, int M, int N4, int K, int fused) {
-  static __thread float pack[KB * NR2] __attribute__((aligned(32)));
+  static __thread float pack[KB * NB] __attribute__((aligned(64)));
   for (int k0 = 0; k0 < K; k0 += KB) {
     const int kb = K - k0 < KB ? K - k0 : KB;
-    for (int j = 0; j < N4; j += NR2) {
-      const int w = N4 - j < NR2 ? N4 - j : NR2;
-      for (int k = 0; k < kb; k++) {
-        const float* src = b + (long)(k0 + k) * ldb + j;
-        for (int q = 0; q < NR2; q++) pack[k * NR2 + q] = q < w ? src[q] : 0.0f;
+    for (int j0 = 0; j0 < N4; j0 += NB) {
+      const int nb = N4 - j0 < NB ? N4 - j0 : NB;
+      for (int j = 0; j < nb; j += NR2) {
+        const int w = nb - j < NR2 ? nb - j : NR2;
+        float* panel = pack + (long)j * kb;
+        for (int k = 0; k < kb; k++) {
+          const float* src = b + (long)(k0 + k) * ldb + j0 + j;
+          float* dst = panel + k * NR2;
+          for (int q = 0; q < NR2; q++) dst[q] = q < w ? src[q] : 0.0f;
+        }
       }
-      for (int i = 0; i < M; i += MR2) {
-        const int rows = M - i < MR2 ? M - i : MR2;
-        micro2(a + i * sai + (long)k0 * sak, sai, sak, pack, c + i * ldc + j, ldc, rows, w, kb, k0 > 0, fused);
+      for (int i0 = 0; i0 < M; i0 += MB) {
+        const int mb = M - i0 < MB ? M - i0 : MB;
+        for (int j = 0; j < nb; j += NR2) {
+          const int w = nb - j < NR2 ? nb - j : NR2;
+          for (int i = i0; i < i0 + mb; i += MR2) {
+            const int rows = i0 + mb - i < MR2 ? i0 + mb - i : MR2;
+            micro2(a + i * sai + (long)k0 * sak, sai, sak, pack + (long)j * kb, c + i * ldc + j0 + j, ldc, rows, w, kb,
+                   k0 > 0, fused);
+          }
+        }
       }
     }
   }
