@@ -134,6 +134,9 @@ console.log(JSON.stringify(nativeGemmStatus()));\n`,
       expect(child({ UNIR_NATIVE_GEMM: '0' })).toEqual({ reason: 'off (UNIR_NATIVE_GEMM=0)' });
       const none = child({ CC: join(dir, 'no-such-cc'), UNIR_CACHE_DIR: join(dir, 'cache') });
       expect(none.reason).toMatch(/^no C compiler built it \(.*no-such-cc: not found\); set CC to one$/);
+      writeFileSync(join(dir, 'a-file'), '');
+      const unwritable = child({ UNIR_CACHE_DIR: join(dir, 'a-file') }); // the cache "directory" is a file
+      expect(unwritable.reason).toMatch(/^it could not be built \(.*a-file/);
       // three paper-model training steps: wasm products on one thread, native products on two (the pool's worker too)
       const step = (env: Record<string, string>, threads: number) =>
         child({ ...env, UNIR_WASM_THREADS: String(threads) }, join(ROOT, 'bench/train-step.ts'), [

@@ -70,7 +70,13 @@ export function nativeGemm(): NativeGemm | undefined {
     loaded = { reason: 'off (UNIR_NATIVE_GEMM=0)' };
     return undefined;
   }
-  const b = build();
+  let b: { path?: string; reason?: string };
+  try {
+    b = build();
+  } catch (e) {
+    // an unwritable cache, a missing source file: the wasm kernels run instead
+    b = { reason: `it could not be built (${String((e as Error).message).split('\n')[0]})` };
+  }
   if (!b.path) {
     loaded = { reason: b.reason };
     return undefined;
