@@ -31,7 +31,7 @@ function values(seed: number, n: number): Float32Array {
 
 const bits = (f: Float32Array) => Array.from(new Int32Array(f.buffer.slice(f.byteOffset, f.byteOffset + f.byteLength)));
 
-describe('native gemm (native/gemm.c, a Node-API addon built on this machine)', () => {
+describe('native gemm and GELU (native/gemm.c, a Node-API addon built on this machine)', () => {
   it('builds and loads here: an x86-64 machine with a C compiler (CI installs one)', () => {
     const s = nativeGemmStatus();
     expect(s.reason).toBeUndefined();
@@ -71,7 +71,7 @@ describe('native gemm (native/gemm.c, a Node-API addon built on this machine)', 
               w.gemm(...args, 0);
               const want = heap.slice(pc / 4, pc / 4 + m * ldc);
               heap.fill(7, pc / 4, pc / 4 + m * ldc);
-              nat.gemm(heap, ...args, 0, fused ? 1 : 0);
+              nat.gemm(heap, fused ? 1 : 0, ...args);
               expect(bits(heap.slice(pc / 4, pc / 4 + m * ldc)), `${m}×${k}·${k}×${n} tA ${tA}`).toEqual(bits(want));
             }
           }
@@ -86,7 +86,7 @@ describe('native gemm (native/gemm.c, a Node-API addon built on this machine)', 
           w.gemm_batch(...args, 0);
           const want = heap.slice(pc / 4, pc / 4 + len);
           heap.fill(7, pc / 4, pc / 4 + len);
-          nat.gemm_batch(heap, ...args, 0, fused ? 1 : 0);
+          nat.gemm_batch(heap, fused ? 1 : 0, ...args);
           expect(bits(heap.slice(pc / 4, pc / 4 + len))).toEqual(bits(want));
         } finally {
           nat.force(0);
@@ -95,22 +95,92 @@ describe('native gemm (native/gemm.c, a Node-API addon built on this machine)', 
     }
   }
 
+  for (const level of [0, 2]) {
+    it(`GELU forward and backward equal kernels.c's to the bit, special values included (${level === 2 ? 'the AVX2 path' : 'the path chosen at load'})`, () => {
+      const nat = nativeGemm()!;
+      const w = wasmKernels(true) as ReturnType<typeof wasmKernels> & { gelu_fwd: Gemm; gelu_bwd: Gemm };
+      const heap = new Float32Array(w.memory.buffer);
+      nat.force(level);
+      try {
+        // the clamps and cut-offs of exp (|u| around 87 and 88.7), the flush below 1e-30, ±0, ±∞, NaN, denormals
+        const special = [
+          0,
+          -0,
+          1e-45,
+          -1e-45,
+          1e-38,
+          1e-30,
+          0.5,
+          -0.5,
+          3,
+          -3,
+          10,
+          -10,
+          40,
+          -40,
+          43.5,
+          -43.5,
+          44.4,
+          -44.4,
+          50,
+          -50,
+          1e6,
+          -1e6,
+          Number.POSITIVE_INFINITY,
+          Number.NEGATIVE_INFINITY,
+          Number.NaN,
+        ];
+        const n = 4099; // 16-lane blocks and a tail of 3
+        const x = Float32Array.from({ length: n }, (_, i) => (i < special.length ? special[i]! : 0));
+        x.set(
+          values(11, n - special.length).map((v) => v * 8),
+          special.length,
+        );
+        const dy = values(12, n);
+        const [px, pdy, py, pdx] = [4096, 4096 + 4 * n, 4096 + 8 * n, 4096 + 12 * n];
+        heap.set(x, px / 4);
+        heap.set(dy, pdy / 4);
+        for (const size of [n, 1, 2, 17, 31]) {
+          w.gelu_fwd(px, py, size);
+          w.gelu_bwd(pdy, px, pdx, size);
+          const want = [heap.slice(py / 4, py / 4 + size + 1), heap.slice(pdx / 4, pdx / 4 + size + 1)];
+          heap.fill(7, py / 4, py / 4 + size + 1);
+          heap.fill(7, pdx / 4, pdx / 4 + size + 1);
+          heap[py / 4 + size] = want[0]![size]!; // the float past the end is not written
+          heap[pdx / 4 + size] = want[1]![size]!;
+          nat.gelu_fwd(heap, 1, px, py, size);
+          nat.gelu_bwd(heap, 1, pdy, px, pdx, size);
+          expect(bits(heap.slice(py / 4, py / 4 + size + 1)), `forward, n ${size}`).toEqual(bits(want[0]!));
+          expect(bits(heap.slice(pdx / 4, pdx / 4 + size + 1)), `backward, n ${size}`).toEqual(bits(want[1]!));
+        }
+      } finally {
+        nat.force(0);
+      }
+    });
+  }
+
   it('refuses operands outside the heap with an error (where wasm traps; native code would crash the process)', () => {
     const nat = nativeGemm()!;
     const heap = new Float32Array(new WebAssembly.Memory({ initial: 1 }).buffer); // 65,536 bytes
-    expect(() => nat.gemm(heap, 0, 8, 1, 0, 8, 2 ** 31, 8, 4, 8, 8, 0, 1)).toThrow(
+    expect(() => nat.gemm(heap, 1, 0, 8, 1, 0, 8, 2 ** 31, 8, 4, 8, 8)).toThrow(
       'unir native gemm: an operand lies outside the wasm heap',
     );
     // a's last row starts inside the heap and ends past it
-    expect(() => nat.gemm(heap, 65_536 - 4 * 8, 8, 1, 0, 8, 0, 8, 2, 8, 8, 0, 1)).toThrow('outside the wasm heap');
-    expect(() => nat.gemm_batch(heap, 0, 4, 1, 0, 0, 4, 4, 4, 2 ** 20, 16, 16, 16, 0, 1)).toThrow(
+    expect(() => nat.gemm(heap, 1, 65_536 - 4 * 8, 8, 1, 0, 8, 0, 8, 2, 8, 8)).toThrow('outside the wasm heap');
+    expect(() => nat.gemm_batch(heap, 1, 0, 4, 1, 0, 0, 4, 4, 4, 2 ** 20, 16, 16, 16)).toThrow(
       'unir native gemm_batch: an operand lies outside the wasm heap',
     );
-    expect(() => nat.gemm(heap, -4, 8, 1, 0, 8, 0, 8, 2, 8, 8, 0, 1)).toThrow('whole numbers >= 0');
-    expect(() => nat.gemm(new Float64Array(4) as unknown as Float32Array, 0, 1, 1, 0, 1, 0, 1, 1, 1, 1, 0, 1)).toThrow(
+    expect(() => nat.gemm(heap, 1, -4, 8, 1, 0, 8, 0, 8, 2, 8, 8)).toThrow('whole numbers >= 0');
+    expect(() => nat.gemm(new Float64Array(4) as unknown as Float32Array, 1, 0, 1, 1, 0, 1, 0, 1, 1, 1, 1)).toThrow(
       'expected (Float32Array heap',
     );
-    nat.gemm(heap, 0, 8, 1, 4 * 64, 8, 4 * 128, 8, 8, 8, 8, 0, 1); // in bounds: runs
+    expect(() => nat.gelu_fwd(heap, 1, 65_536 - 8, 0, 4)).toThrow(
+      'unir native gelu_fwd: an operand lies outside the wasm heap',
+    );
+    expect(() => nat.gelu_bwd(heap, 1, 0, 0, 2 ** 20, 4)).toThrow(
+      'unir native gelu_bwd: an operand lies outside the wasm heap',
+    );
+    nat.gemm(heap, 1, 0, 8, 1, 4 * 64, 8, 4 * 128, 8, 8, 8, 8); // in bounds: runs
   });
 
   it('where it cannot build or is turned off, the wasm kernels run, with the same training loss (child processes)', () => {

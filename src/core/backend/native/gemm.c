@@ -263,24 +263,114 @@ static void gemm(const float* a, long sai, long sak, const float* b, long ldb, f
   if (N4 < N) tail_cols(a, sai, sak, b, ldb, c, ldc, M, N4, N, K);
 }
 
+// ---- GELU (kernels.c gelu_fwd / gelu_bwd): the same operations in the same order, 16 or 8 lanes at a time ----
+// Every lane is computed alone, so the width does not change a bit. wasm's pmax(x, c) = x < c ? c : x is x86's
+// max(c, x), pmin(x, c) = c < x ? c : x is min(c, x) (NaN included); nearest is round-to-nearest-even; the compares
+// are ordered (false for NaN), as wasm's. No FMA anywhere: kernels.c multiplies, then adds.
+#define GELU_C 0.7978845608028654f
+#define GELU_K 0.044715f
+
+#define DEFINE_GELU(W, T, TGT, SET1, ADD, SUB, MUL, DIV, MAX, MIN, ROUND, AND, ANDNOT, OR, CAST_I, CAST_F, ISUB, ISHL,  \
+                    GE_MASK, GT_MASK, LOADN, STOREN)                                                                  \
+  __attribute__((target(TGT), always_inline)) static inline T exp_##W(T x0) {                                        \
+    T x = MIN(SET1(88.0f), MAX(SET1(-87.0f), x0));                                                                  \
+    T n = ROUND(MUL(x, SET1(1.44269504088896341f)));                                                                \
+    T r = SUB(x, MUL(n, SET1(0.693359375f)));                                                                       \
+    r = SUB(r, MUL(n, SET1(-2.12194440e-4f)));                                                                      \
+    T p = SET1(1.9875691500e-4f);                                                                                   \
+    p = ADD(MUL(p, r), SET1(1.3981999507e-3f));                                                                     \
+    p = ADD(MUL(p, r), SET1(8.3334519073e-3f));                                                                     \
+    p = ADD(MUL(p, r), SET1(4.1665795894e-2f));                                                                     \
+    p = ADD(MUL(p, r), SET1(1.6666665459e-1f));                                                                     \
+    p = ADD(MUL(p, r), SET1(5.0000001201e-1f));                                                                     \
+    p = ADD(ADD(MUL(MUL(p, r), r), r), SET1(1.0f));                                                                 \
+    T e = CAST_F(ISHL(ISUB(CAST_I(ADD(n, SET1(12582912.0f))), 0x4B400000 - 127), 23));                            \
+    T y = MUL(p, e);                                                                                                \
+    y = AND(y, GE_MASK(x0, SET1(-87.3f)));                                                                          \
+    const T big = GT_MASK(x0, SET1(88.7f));                                                                         \
+    return OR(AND(big, SET1(__builtin_inff())), ANDNOT(big, y));                                                    \
+  }                                                                                                                 \
+  __attribute__((target(TGT), always_inline)) static inline T gate_##W(T x) {                                       \
+    T x2 = MUL(x, x);                                                                                               \
+    T u2 = MUL(MUL(x, ADD(SET1(1.0f), MUL(x2, SET1(GELU_K)))), SET1(2.0f * GELU_C));                               \
+    T neg = CAST_F(_mm##W##_xor_si##W(CAST_I(u2), _mm##W##_set1_epi32((int)0x80000000)));                          \
+    T g = DIV(SET1(1.0f), ADD(SET1(1.0f), exp_##W(neg)));                                                           \
+    T absg = CAST_F(_mm##W##_and_si##W(CAST_I(g), _mm##W##_set1_epi32(0x7fffffff)));                               \
+    return AND(g, GE_MASK(absg, SET1(1e-30f)));                                                                     \
+  }                                                                                                                 \
+  __attribute__((target(TGT))) static void gelu_fwd_##W(const float* x, float* y, long n) {                         \
+    const int L = W / 32;                                                                                           \
+    for (long i = 0; i < n; i += L) {                                                                               \
+      const int m = n - i < L ? (int)(n - i) : L;                                                                   \
+      T v = LOADN(x + i, m);                                                                                        \
+      STOREN(y + i, MUL(v, gate_##W(v)), m);                                                                        \
+    }                                                                                                               \
+  }                                                                                                                 \
+  __attribute__((target(TGT))) static void gelu_bwd_##W(const float* dy, const float* x, float* dx, long n) {       \
+    const int L = W / 32;                                                                                           \
+    const T one = SET1(1.0f);                                                                                       \
+    for (long i = 0; i < n; i += L) {                                                                               \
+      const int m = n - i < L ? (int)(n - i) : L;                                                                   \
+      T v = LOADN(x + i, m), d = LOADN(dy + i, m);                                                                  \
+      T s = gate_##W(v);                                                                                            \
+      T du = MUL(SET1(2.0f * GELU_C), ADD(one, MUL(SET1(3.0f * GELU_K), MUL(v, v))));                               \
+      STOREN(dx + i, MUL(d, ADD(s, MUL(MUL(v, MUL(s, SUB(one, s))), du))), m);                                      \
+    }                                                                                                               \
+  }
+
+// AVX-512 helpers
+#define M5_MASK(m) ((__mmask16)((m) >= 16 ? 0xffff : (1u << (m)) - 1))
+#define LOAD5(p, m) _mm512_maskz_loadu_ps(M5_MASK(m), p)
+#define STORE5(p, v, m) _mm512_mask_storeu_ps(p, M5_MASK(m), v)
+#define GE5(a, b) _mm512_castsi512_ps(_mm512_movm_epi32(_mm512_cmp_ps_mask(a, b, _CMP_GE_OQ)))
+#define GT5(a, b) _mm512_castsi512_ps(_mm512_movm_epi32(_mm512_cmp_ps_mask(a, b, _CMP_GT_OQ)))
+#define ROUND5(v) _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define AND5(a, b) _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(a), _mm512_castps_si512(b)))
+#define ANDNOT5(m, b) _mm512_castsi512_ps(_mm512_andnot_si512(_mm512_castps_si512(m), _mm512_castps_si512(b)))
+#define OR5(a, b) _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(a), _mm512_castps_si512(b)))
+#define ISUB5(a, c) _mm512_sub_epi32(a, _mm512_set1_epi32(c))
+#define ISHL5(a, c) _mm512_slli_epi32(a, c)
+DEFINE_GELU(512, __m512, "avx512f,avx512dq", _mm512_set1_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps,
+            _mm512_div_ps, _mm512_max_ps, _mm512_min_ps, ROUND5, AND5, ANDNOT5, OR5, _mm512_castps_si512,
+            _mm512_castsi512_ps, ISUB5, ISHL5, GE5, GT5, LOAD5, STORE5)
+
+// AVX2 helpers
+__attribute__((target("avx2"), always_inline)) static inline __m256i mask2(int m) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(m), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#define LOAD2(p, m) _mm256_maskload_ps(p, mask2(m))
+#define STORE2(p, v, m) _mm256_maskstore_ps(p, mask2(m), v)
+#define GE2(a, b) _mm256_cmp_ps(a, b, _CMP_GE_OQ)
+#define GT2(a, b) _mm256_cmp_ps(a, b, _CMP_GT_OQ)
+#define ROUND2(v) _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define ISUB2(a, c) _mm256_sub_epi32(a, _mm256_set1_epi32(c))
+#define ISHL2(a, c) _mm256_slli_epi32(a, c)
+DEFINE_GELU(256, __m256, "avx2,fma", _mm256_set1_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, _mm256_div_ps,
+            _mm256_max_ps, _mm256_min_ps, ROUND2, _mm256_and_ps, _mm256_andnot_ps, _mm256_or_ps, _mm256_castps_si256,
+            _mm256_castsi256_ps, ISUB2, ISHL2, GE2, GT2, LOAD2, STORE2)
+
 // ---- Node-API ---------------------------------------------------------------------------------------------------
-// gemm(heap, a, sai, sak, b, ldb, c, ldc, m, n, k, pack, fused): kernels.c's arguments (pack, its scratch, unused
-// here: the addon packs into its own per-thread buffer) after the heap, then fused. heap is a Float32Array over the whole wasm memory (its
-// base and length are read each call: a plain memory moves when it grows); a, b, c are byte addresses in it, and
-// every float a product reads or writes is checked to lie in it (an error, as a wasm kernel traps).
-// gemm_batch(heap, a, sai, sak, b, c, m, n, k, count, sa, sb, sc, pack, fused): kernels.c gemm_batch (strides in floats).
-static int args(napi_env env, napi_callback_info info, size_t want, char** base, double* bytes, double* v) {
-  napi_value argv[16]; // at most 15 arguments
-  size_t argc = want;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc != want) return 0;
+// Every export is op(heap, fused, ...kernels.c's arguments): heap is a Float32Array over the whole wasm memory (its
+// base and length are read each call: a plain memory moves when it grows), fused is 1 where the wasm build fuses
+// multiply-adds (relaxed SIMD; only the products use it), and the arguments are those of the kernels.c export of the
+// same name, byte addresses into the heap first; arguments past them (gemm's pack, the pool's unused slots) are
+// ignored. Every float an op reads or writes is checked to lie in the heap (an error, as a wasm kernel traps).
+#define MAX_ARGS 26
+static int args(napi_env env, napi_callback_info info, size_t want, char** base, double* bytes, int* fused, double* v) {
+  napi_value argv[MAX_ARGS];
+  size_t argc = MAX_ARGS;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < want + 2) return 0;
   void* data = NULL;
   size_t length = 0;
   int type = -1;
   if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != 0 || type != 7) return 0; // napi_float32_array
   *base = (char*)data;
   *bytes = 4.0 * (double)length;
-  for (size_t i = 1; i < want; i++)
-    if (napi_get_value_double(env, argv[i], &v[i - 1]) != 0) return 0;
+  double f = 0;
+  if (napi_get_value_double(env, argv[1], &f) != 0) return 0;
+  *fused = f != 0;
+  for (size_t i = 0; i < want; i++)
+    if (napi_get_value_double(env, argv[i + 2], &v[i]) != 0) return 0;
   return 1;
 }
 
@@ -295,47 +385,79 @@ static int whole(const double* v, int n) {
   return 1;
 }
 
-static napi_value js_gemm(napi_env env, napi_callback_info info) {
-  char* h;
-  double v[12], bytes;
-  if (!args(env, info, 13, &h, &bytes, v) || !whole(v, 12)) {
-    napi_throw_error(env, NULL, "unir native gemm: expected (Float32Array heap, a, sai, sak, b, ldb, c, ldc, m, n, k, pack, fused), whole numbers >= 0");
-    return NULL;
-  }
-  const double m = v[7], n = v[8], k = v[9];
-  if (m > 0 && n > 0 &&
-      (!inside(v[5], (m - 1) * v[6] + n - 1, bytes) ||
-       (k > 0 && (!inside(v[0], (m - 1) * v[1] + (k - 1) * v[2], bytes) || !inside(v[3], (k - 1) * v[4] + n - 1, bytes))))) {
-    napi_throw_error(env, NULL, "unir native gemm: an operand lies outside the wasm heap");
-    return NULL;
-  }
-  gemm((const float*)(h + (long)v[0]), (long)v[1], (long)v[2], (const float*)(h + (long)v[3]), (long)v[4],
-       (float*)(h + (long)v[5]), (long)v[6], (int)m, (int)n, (int)k, (int)v[11]);
+static napi_value fail(napi_env env, const char* message) {
+  napi_throw_error(env, NULL, message);
   return NULL;
 }
 
+// gemm(heap, fused, a, sai, sak, b, ldb, c, ldc, m, n, k[, pack])
+static napi_value js_gemm(napi_env env, napi_callback_info info) {
+  char* h;
+  double v[10], bytes;
+  int fused;
+  if (!args(env, info, 10, &h, &bytes, &fused, v) || !whole(v, 10))
+    return fail(env, "unir native gemm: expected (Float32Array heap, fused, a, sai, sak, b, ldb, c, ldc, m, n, k), whole numbers >= 0");
+  const double m = v[7], n = v[8], k = v[9];
+  if (m > 0 && n > 0 &&
+      (!inside(v[5], (m - 1) * v[6] + n - 1, bytes) ||
+       (k > 0 && (!inside(v[0], (m - 1) * v[1] + (k - 1) * v[2], bytes) || !inside(v[3], (k - 1) * v[4] + n - 1, bytes)))))
+    return fail(env, "unir native gemm: an operand lies outside the wasm heap");
+  gemm((const float*)(h + (long)v[0]), (long)v[1], (long)v[2], (const float*)(h + (long)v[3]), (long)v[4],
+       (float*)(h + (long)v[5]), (long)v[6], (int)m, (int)n, (int)k, fused);
+  return NULL;
+}
+
+// gemm_batch(heap, fused, a, sai, sak, b, c, m, n, k, count, sa, sb, sc[, pack]): b and c n wide, strides in floats
 static napi_value js_gemm_batch(napi_env env, napi_callback_info info) {
   char* h;
-  double v[14], bytes;
-  if (!args(env, info, 15, &h, &bytes, v) || !whole(v, 14)) {
-    napi_throw_error(env, NULL,
-                     "unir native gemm_batch: expected (Float32Array heap, a, sai, sak, b, c, m, n, k, count, sa, sb, sc, pack, fused), whole numbers >= 0");
-    return NULL;
-  }
+  double v[12], bytes;
+  int fused;
+  if (!args(env, info, 12, &h, &bytes, &fused, v) || !whole(v, 12))
+    return fail(env, "unir native gemm_batch: expected (Float32Array heap, fused, a, sai, sak, b, c, m, n, k, count, sa, sb, sc), whole numbers >= 0");
   const double m = v[5], n = v[6], k = v[7], count = v[8], last = count - 1;
   if (m > 0 && n > 0 && count > 0 &&
       (!inside(v[4], last * v[11] + (m - 1) * n + n - 1, bytes) ||
        (k > 0 && (!inside(v[0], last * v[9] + (m - 1) * v[1] + (k - 1) * v[2], bytes) ||
-                  !inside(v[3], last * v[10] + (k - 1) * n + n - 1, bytes))))) {
-    napi_throw_error(env, NULL, "unir native gemm_batch: an operand lies outside the wasm heap");
-    return NULL;
-  }
+                  !inside(v[3], last * v[10] + (k - 1) * n + n - 1, bytes)))))
+    return fail(env, "unir native gemm_batch: an operand lies outside the wasm heap");
   const long sa = (long)v[9], sb = (long)v[10], sc = (long)v[11];
   const float* a = (const float*)(h + (long)v[0]);
   const float* b = (const float*)(h + (long)v[3]);
   float* c = (float*)(h + (long)v[4]);
   for (int i = 0; i < (int)count; i++)
-    gemm(a + i * sa, (long)v[1], (long)v[2], b + i * sb, (long)n, c + i * sc, (long)n, (int)m, (int)n, (int)k, (int)v[13]);
+    gemm(a + i * sa, (long)v[1], (long)v[2], b + i * sb, (long)n, c + i * sc, (long)n, (int)m, (int)n, (int)k, fused);
+  return NULL;
+}
+
+// gelu_fwd(heap, fused, x, y, n)
+static napi_value js_gelu_fwd(napi_env env, napi_callback_info info) {
+  char* h;
+  double v[3], bytes;
+  int fused;
+  if (!args(env, info, 3, &h, &bytes, &fused, v) || !whole(v, 3))
+    return fail(env, "unir native gelu_fwd: expected (Float32Array heap, fused, x, y, n), whole numbers >= 0");
+  if (v[2] > 0 && (!inside(v[0], v[2] - 1, bytes) || !inside(v[1], v[2] - 1, bytes)))
+    return fail(env, "unir native gelu_fwd: an operand lies outside the wasm heap");
+  if (level == 5)
+    gelu_fwd_512((const float*)(h + (long)v[0]), (float*)(h + (long)v[1]), (long)v[2]);
+  else
+    gelu_fwd_256((const float*)(h + (long)v[0]), (float*)(h + (long)v[1]), (long)v[2]);
+  return NULL;
+}
+
+// gelu_bwd(heap, fused, dy, x, dx, n)
+static napi_value js_gelu_bwd(napi_env env, napi_callback_info info) {
+  char* h;
+  double v[4], bytes;
+  int fused;
+  if (!args(env, info, 4, &h, &bytes, &fused, v) || !whole(v, 4))
+    return fail(env, "unir native gelu_bwd: expected (Float32Array heap, fused, dy, x, dx, n), whole numbers >= 0");
+  if (v[3] > 0 && (!inside(v[0], v[3] - 1, bytes) || !inside(v[1], v[3] - 1, bytes) || !inside(v[2], v[3] - 1, bytes)))
+    return fail(env, "unir native gelu_bwd: an operand lies outside the wasm heap");
+  if (level == 5)
+    gelu_bwd_512((const float*)(h + (long)v[0]), (const float*)(h + (long)v[1]), (float*)(h + (long)v[2]), (long)v[3]);
+  else
+    gelu_bwd_256((const float*)(h + (long)v[0]), (const float*)(h + (long)v[1]), (float*)(h + (long)v[2]), (long)v[3]);
   return NULL;
 }
 
@@ -354,7 +476,7 @@ static napi_value js_force(napi_env env, napi_callback_info info) {
 
 napi_value napi_register_module_v1(napi_env env, napi_value exports) {
   __builtin_cpu_init();
-  chosen = __builtin_cpu_supports("avx512f") ? 5 : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 2 : 0;
+  chosen = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") ? 5 : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 2 : 0;
   level = chosen;
   napi_value f, s;
   const char* isa = level == 5 ? "avx512f" : level == 2 ? "avx2+fma" : "none";
@@ -365,6 +487,10 @@ napi_value napi_register_module_v1(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "gemm", f);
   napi_create_function(env, "gemm_batch", (size_t)-1, js_gemm_batch, NULL, &f);
   napi_set_named_property(env, exports, "gemm_batch", f);
+  napi_create_function(env, "gelu_fwd", (size_t)-1, js_gelu_fwd, NULL, &f);
+  napi_set_named_property(env, exports, "gelu_fwd", f);
+  napi_create_function(env, "gelu_bwd", (size_t)-1, js_gelu_bwd, NULL, &f);
+  napi_set_named_property(env, exports, "gelu_bwd", f);
   napi_create_function(env, "force", (size_t)-1, js_force, NULL, &f);
   napi_set_named_property(env, exports, "force", f);
   return exports;

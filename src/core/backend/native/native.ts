@@ -7,22 +7,29 @@ import { dirname, join } from 'node:path';
 import type { GemmArgs, GemmBatchArgs } from '../simd/gemm-args';
 
 /**
- * gemm.c as a Node-API addon: unir's products in native AVX-512 / AVX2 code, to the bit the same as kernels.c's
- * wasm gemm (each element's sum in the same order; gemm.c says how), ≈ 2× its speed where the CPU has AVX-512
- * (wasm SIMD is 128 bits wide). It is compiled on the machine at hand, once, by the first C compiler found ($CC,
+ * gemm.c as a Node-API addon: unir's products (and GELU) in native AVX-512 / AVX2 code, to the bit the same as
+ * kernels.c's wasm exports of the same names (each element's operations in the same order; gemm.c says how), ≈ 2×
+ * their speed where the CPU has AVX-512 (wasm SIMD is 128 bits wide). It is compiled on the machine at hand, once, by the first C compiler found ($CC,
  * cc, gcc, clang, clang-16), into the unir cache (`$UNIR_CACHE_DIR` or <tmp>/unir-cache), keyed by the source
  * and the compiler; no node-gyp and no headers. Where there is no compiler, no x86-64, or UNIR_NATIVE_GEMM=0,
  * the wasm kernels run instead, with the same results.
  */
+/** The kernels.c exports the addon runs in their place (NativeGemm has one method of each name). */
+export const NATIVE_OPS = ['gemm', 'gemm_batch', 'gelu_fwd', 'gelu_bwd'] as const;
+
 export interface NativeGemm {
   /** The instruction set the addon chose at load: 'avx512f' or 'avx2+fma'. */
   isa: string;
   /**
-   * kernels.c gemm over `heap` (a Float32Array over the whole wasm memory; addresses are byte offsets in it); pack is
-   * ignored (the addon keeps its own per-thread scratch); fused: 1 where the wasm build fuses (relaxed SIMD).
+   * The kernels.c export of the same name, as op(heap, fused, ...its arguments): heap is a Float32Array over the
+   * whole wasm memory (addresses are byte offsets in it), fused is 1 where the wasm build fuses multiply-adds
+   * (relaxed SIMD), and arguments past the export's own are ignored (gemm's pack: the addon has its own scratch).
    */
-  gemm(heap: Float32Array, ...args: [...operands: GemmArgs, pack: number, fused: number]): void;
-  gemm_batch(heap: Float32Array, ...args: [...operands: GemmBatchArgs, pack: number, fused: number]): void;
+  gemm(heap: Float32Array, fused: number, ...args: [...operands: GemmArgs, pack?: number]): void;
+  gemm_batch(heap: Float32Array, fused: number, ...args: [...operands: GemmBatchArgs, pack?: number]): void;
+  /** y (n) = GELU(x), dx (n) = dy · GELU'(x): kernels.c's tanh-form GELU, lane by lane. */
+  gelu_fwd(heap: Float32Array, fused: number, x: number, y: number, n: number): void;
+  gelu_bwd(heap: Float32Array, fused: number, dy: number, x: number, dx: number, n: number): void;
   /** Tests: run the AVX2 path (2) or the one chosen at load (0). */
   force(level: number): void;
 }

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../../errors';
 import type { WasmBackend } from '../wasm-heap';
-import { nativeGemmPath } from '../native/native';
+import { NATIVE_OPS, nativeGemmPath } from '../native/native';
 import type { GemmArgs, GemmBatchArgs } from './gemm-args';
 import { gemmPack, memoryOf, relaxedSimd, sharedMemory, simdKernels, simdModule } from './simd-kernels';
 
@@ -100,14 +100,13 @@ const c = new Int32Array(workerData.control);
 const f = new Float64Array(workerData.control, ${ARG_BYTE}, ${MAX_ARGS});
 const ops = ${JSON.stringify(OPS)}.map((name) => k[name]);
 if (workerData.native) {
-  // the products by the native addon, as on the calling thread (simd-kernels.ts nativeProducts)
+  // NATIVE_OPS by the native addon, as on the calling thread (simd-kernels.ts nativeOps): op(heap, fused, ...the
+  // job's arguments); the addon ignores the unused slots
   const nat = require(workerData.native);
   const mem = workerData.memory, fused = workerData.fused;
   let view = new Float32Array(mem.buffer);
   const heap = () => (view.buffer === mem.buffer ? view : (view = new Float32Array(mem.buffer)));
-  // the job's arguments with its pack (ignored by the addon), then fused
-  ops[${OPS.indexOf('gemm')}] = (...a) => nat.gemm(heap(), ...a.slice(0, 11), fused);
-  ops[${OPS.indexOf('gemm_batch')}] = (...a) => nat.gemm_batch(heap(), ...a.slice(0, 13), fused);
+  for (const op of ${JSON.stringify(NATIVE_OPS)}) ops[${JSON.stringify(OPS)}.indexOf(op)] = (...a) => nat[op](heap(), fused, ...a);
 }
 let seen = Atomics.load(c, ${SEQ});
 Atomics.store(c, ${READY}, 1);

@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { PLAIN_RELAXED_WASM, PLAIN_WASM, SHARED_RELAXED_WASM, SHARED_WASM } from './kernels-wasm';
 import type { WasmBackend } from '../wasm-heap';
-import { type NativeGemm, nativeGemm } from '../native/native';
+import { NATIVE_OPS, type NativeGemm, nativeGemm } from '../native/native';
 import type { GemmArgs, GemmBatchArgs } from './gemm-args';
 
 /**
@@ -239,25 +239,21 @@ export function gemmPack(be: WasmBackend, part = 0): number {
 }
 
 /**
- * gemm and gemm_batch run by the native addon (native/native.ts) over `mem`: the same arguments and the same bits
- * as kernels.c's; the addon's heap view is re-taken when a plain memory grows (its buffer moves).
+ * The kernels.c exports the native addon runs (NATIVE_OPS) over `mem`: the same arguments and the same bits as the
+ * wasm exports; the addon's heap view is re-taken when a plain memory grows (its buffer moves).
  */
-export function nativeProducts(
-  nat: NativeGemm,
-  mem: WebAssembly.Memory,
-  fused: number,
-): Pick<SimdKernels, 'gemm' | 'gemm_batch'> {
+export function nativeOps(nat: NativeGemm, mem: WebAssembly.Memory, fused: number): Partial<SimdKernels> {
   let view = new Float32Array(mem.buffer);
   const heap = () => (view.buffer === mem.buffer ? view : (view = new Float32Array(mem.buffer)));
-  return {
-    gemm: (...args) => nat.gemm(heap(), ...args, fused),
-    gemm_batch: (...args) => nat.gemm_batch(heap(), ...args, fused),
-  };
+  const call = nat as unknown as Record<string, (heap: Float32Array, fused: number, ...args: number[]) => void>;
+  return Object.fromEntries(
+    NATIVE_OPS.map((op) => [op, (...args: number[]) => call[op]!(heap(), fused, ...args)]),
+  ) as Partial<SimdKernels>;
 }
 
 /**
  * The kernels bound to this backend's memory (compiled once per process, instantiated once per memory); products
- * by the native addon where it runs (the same results).
+ * and GELU by the native addon where it runs (the same results).
  */
 export function simdKernels(be: WasmBackend): SimdKernels {
   const mem = memoryOf(be);
@@ -265,7 +261,7 @@ export function simdKernels(be: WasmBackend): SimdKernels {
   if (!k) {
     k = new WebAssembly.Instance(simdModule(mem), { env: { memory: mem } }).exports as unknown as SimdKernels;
     const nat = nativeGemm();
-    if (nat) k = { ...k, ...nativeProducts(nat, mem, relaxedSimd() ? 1 : 0) };
+    if (nat) k = { ...k, ...nativeOps(nat, mem, relaxedSimd() ? 1 : 0) };
     instances.set(mem, k);
   }
   return k;
