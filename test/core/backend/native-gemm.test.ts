@@ -159,6 +159,107 @@ describe('native gemm and GELU (native/gemm.c, a Node-API addon built on this ma
     });
   }
 
+  it("attention forward and backward equal kernels.c's to the bit (masks, odd head sizes and lengths)", () => {
+    const nat = nativeGemm()!;
+    const w = wasmKernels(true) as ReturnType<typeof wasmKernels> & { attn_fwd: Gemm; attn_bwd: Gemm };
+    const heap = new Float32Array(w.memory.buffer);
+    for (const [B, Tq, Tk, h, dh, masked] of [
+      [3, 24, 24, 4, 32, true],
+      [2, 7, 5, 2, 3, false],
+      [1, 9, 13, 3, 8, true],
+    ] as [number, number, number, number, number, boolean][]) {
+      const H = h * dh;
+      const sizes = { q: B * Tq * H, k: B * Tk * H, v: B * Tk * H, mask: B * Tk, out: B * Tq * H, p: B * h * Tq * Tk };
+      let at = 4096;
+      const ptrOf: Record<string, number> = {};
+      for (const [name, n] of Object.entries({
+        ...sizes,
+        dout: sizes.out,
+        dq: sizes.q,
+        dk: sizes.k,
+        dv: sizes.v,
+        scratch: dh * Tk + Tq * Tk,
+      })) {
+        ptrOf[name] = at;
+        at += 4 * n + 64;
+      }
+      heap.set(
+        values(B + Tq, sizes.q).map((x) => x * 4),
+        ptrOf.q! / 4,
+      );
+      heap.set(
+        values(B + Tk, sizes.k).map((x) => x * 4),
+        ptrOf.k! / 4,
+      );
+      heap.set(values(h + dh, sizes.v), ptrOf.v! / 4);
+      heap.set(values(dh, sizes.out), ptrOf.dout! / 4);
+      heap.set(
+        Float32Array.from({ length: sizes.mask }, (_, i) => (i % Tk < Tk - 2 || i < Tk ? 1 : 0)),
+        ptrOf.mask! / 4,
+      );
+      const scale = 1 / Math.sqrt(dh);
+      const fwd = [
+        ptrOf.q!,
+        ptrOf.k!,
+        ptrOf.v!,
+        masked ? ptrOf.mask! : 0,
+        ptrOf.out!,
+        ptrOf.p!,
+        ptrOf.scratch!,
+        B,
+        Tq,
+        Tk,
+        h,
+        dh,
+        scale,
+      ];
+      const bwd = [
+        ptrOf.dout!,
+        ptrOf.q!,
+        ptrOf.k!,
+        ptrOf.v!,
+        ptrOf.p!,
+        ptrOf.dq!,
+        ptrOf.dk!,
+        ptrOf.dv!,
+        ptrOf.scratch!,
+        B,
+        Tq,
+        Tk,
+        h,
+        dh,
+        scale,
+      ];
+      const outputs = ['out', 'p', 'dq', 'dk', 'dv'] as const;
+      const read = () =>
+        outputs.map((o) =>
+          bits(
+            heap.slice(
+              ptrOf[o]! / 4,
+              ptrOf[o]! / 4 + sizes[o === 'dq' ? 'q' : o === 'dk' ? 'k' : o === 'dv' ? 'v' : o] + 1,
+            ),
+          ),
+        );
+      w.attn_fwd(...fwd);
+      w.attn_bwd(...bwd);
+      const want = read();
+      for (const o of outputs)
+        heap.fill(7, ptrOf[o]! / 4, ptrOf[o]! / 4 + sizes[o === 'dq' ? 'q' : o === 'dk' ? 'k' : o === 'dv' ? 'v' : o]);
+      nat.attn_fwd(
+        heap,
+        1,
+        ...(fwd as Parameters<typeof nat.attn_fwd> extends [unknown, unknown, ...infer R] ? R : never),
+      );
+      nat.attn_bwd(
+        heap,
+        1,
+        ...(bwd as Parameters<typeof nat.attn_bwd> extends [unknown, unknown, ...infer R] ? R : never),
+      );
+      const got = read();
+      outputs.forEach((o, i) => expect(got[i], `${o}, B ${B} Tq ${Tq} Tk ${Tk} h ${h} dh ${dh}`).toEqual(want[i]));
+    }
+  });
+
   it('refuses operands outside the heap with an error (where wasm traps; native code would crash the process)', () => {
     const nat = nativeGemm()!;
     const heap = new Float32Array(new WebAssembly.Memory({ initial: 1 }).buffer); // 65,536 bytes
@@ -179,6 +280,13 @@ describe('native gemm and GELU (native/gemm.c, a Node-API addon built on this ma
     );
     expect(() => nat.gelu_bwd(heap, 1, 0, 0, 2 ** 20, 4)).toThrow(
       'unir native gelu_bwd: an operand lies outside the wasm heap',
+    );
+    // attention: a scratch (dh · Tk floats) running past the end
+    expect(() => nat.attn_fwd(heap, 1, 0, 0, 0, 0, 1024, 2048, 65_536 - 16, 1, 4, 4, 1, 8, 0.5)).toThrow(
+      'unir native attn_fwd: an operand lies outside the wasm heap',
+    );
+    expect(() => nat.attn_bwd(heap, 1, 0, 0, 0, 0, 0, 0, 0, 2 ** 20, 0, 1, 4, 4, 1, 8, 0.5)).toThrow(
+      'unir native attn_bwd: an operand lies outside the wasm heap',
     );
     nat.gemm(heap, 1, 0, 8, 1, 4 * 64, 8, 4 * 128, 8, 8, 8, 8); // in bounds: runs
   });

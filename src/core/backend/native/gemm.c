@@ -349,6 +349,132 @@ DEFINE_GELU(256, __m256, "avx2,fma", _mm256_set1_ps, _mm256_add_ps, _mm256_sub_p
             _mm256_max_ps, _mm256_min_ps, ROUND2, _mm256_and_ps, _mm256_andnot_ps, _mm256_or_ps, _mm256_castps_si256,
             _mm256_castsi256_ps, ISUB2, ISHL2, GE2, GT2, LOAD2, STORE2)
 
+// ---- attention core (kernels.c attn_fwd / attn_bwd) -------------------------------------------------------------
+// Its products by gemm() above (kernels.c calls its own gemm: the same bits), its softmax and row dots in 4-lane SSE
+// vectors exactly as kernels.c's (lane sums, then the lanes added left to right, then the scalar tail), exp by the
+// same polynomial.
+__attribute__((target("sse4.1"), always_inline)) static inline __m128 exp128(__m128 x0) {
+  __m128 x = _mm_min_ps(_mm_set1_ps(88.0f), _mm_max_ps(_mm_set1_ps(-87.0f), x0));
+  __m128 n = _mm_round_ps(_mm_mul_ps(x, _mm_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m128 r = _mm_sub_ps(x, _mm_mul_ps(n, _mm_set1_ps(0.693359375f)));
+  r = _mm_sub_ps(r, _mm_mul_ps(n, _mm_set1_ps(-2.12194440e-4f)));
+  __m128 p = _mm_set1_ps(1.9875691500e-4f);
+  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(1.3981999507e-3f));
+  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(8.3334519073e-3f));
+  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(4.1665795894e-2f));
+  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(1.6666665459e-1f));
+  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(5.0000001201e-1f));
+  p = _mm_add_ps(_mm_add_ps(_mm_mul_ps(_mm_mul_ps(p, r), r), r), _mm_set1_ps(1.0f));
+  __m128 e = _mm_castsi128_ps(_mm_slli_epi32(
+      _mm_sub_epi32(_mm_castps_si128(_mm_add_ps(n, _mm_set1_ps(12582912.0f))), _mm_set1_epi32(0x4B400000 - 127)), 23));
+  __m128 y = _mm_and_ps(_mm_mul_ps(p, e), _mm_cmpge_ps(x0, _mm_set1_ps(-87.3f)));
+  const __m128 big = _mm_cmpgt_ps(x0, _mm_set1_ps(88.7f));
+  return _mm_or_ps(_mm_and_ps(big, _mm_set1_ps(__builtin_inff())), _mm_andnot_ps(big, y));
+}
+__attribute__((target("sse4.1"), always_inline)) static inline __m128 ftz128(__m128 x) {
+  const __m128 a = _mm_castsi128_ps(_mm_and_si128(_mm_castps_si128(x), _mm_set1_epi32(0x7fffffff)));
+  return _mm_and_ps(x, _mm_cmpge_ps(a, _mm_set1_ps(1e-30f)));
+}
+__attribute__((target("sse4.1"), always_inline)) static inline float hsum128(__m128 v) {
+  float l[4];
+  _mm_storeu_ps(l, v);
+  return l[0] + l[1] + l[2] + l[3];
+}
+__attribute__((target("sse4.1"), always_inline)) static inline __m128 load_tail128(const float* a, int rem) {
+  return _mm_setr_ps(a[0], rem > 1 ? a[1] : 0.0f, rem > 2 ? a[2] : 0.0f, 0.0f);
+}
+__attribute__((target("sse4.1"), always_inline)) static inline void store_tail128(float* a, __m128 v, int rem) {
+  float l[4];
+  _mm_storeu_ps(l, v);
+  for (int t = 0; t < rem; t++) a[t] = l[t];
+}
+__attribute__((target("sse4.1"))) static float dot128(const float* a, const float* b, int n) {
+  __m128 s = _mm_setzero_ps();
+  int j = 0;
+  for (; j + 4 <= n; j += 4) s = _mm_add_ps(s, _mm_mul_ps(_mm_loadu_ps(a + j), _mm_loadu_ps(b + j)));
+  float r = hsum128(s);
+  for (; j < n; j++) {
+    float t = a[j] * b[j];
+    r = r + t;
+  }
+  return r;
+}
+
+__attribute__((target("sse4.1"))) static void attn_fwd(const float* q, const float* k, const float* v, const float* mask,
+                                                       float* out, float* p, float* scratch, int B, int Tq, int Tk,
+                                                       int h, int dh, float scale, int fused) {
+  const int H = h * dh;
+  for (int b = 0; b < B; b++) {
+    for (int hd = 0; hd < h; hd++) {
+      const float* qh = q + (long)b * Tq * H + hd * dh;
+      const float* kh = k + (long)b * Tk * H + hd * dh;
+      const float* vh = v + (long)b * Tk * H + hd * dh;
+      float* ph = p + ((long)b * h + hd) * Tq * Tk;
+      for (int j = 0; j < Tk; j++)
+        for (int d = 0; d < dh; d++) scratch[d * Tk + j] = kh[(long)j * H + d] * scale;
+      gemm(qh, H, 1, scratch, Tk, ph, Tk, Tq, Tk, dh, fused);
+      for (int i = 0; i < Tq; i++) {
+        float* pi = ph + (long)i * Tk;
+        float mx = -3.4e38f;
+        for (int j = 0; j < Tk; j++) {
+          if (mask) {
+            float m = (mask[b * Tk + j] - 1.0f) * 1e9f;
+            pi[j] = pi[j] + m;
+          }
+          if (pi[j] > mx) mx = pi[j];
+        }
+        const __m128 vmx = _mm_set1_ps(mx);
+        __m128 sum4 = _mm_setzero_ps();
+        int j = 0;
+        for (; j + 4 <= Tk; j += 4) {
+          __m128 e = exp128(_mm_sub_ps(_mm_loadu_ps(pi + j), vmx));
+          _mm_storeu_ps(pi + j, e);
+          sum4 = _mm_add_ps(sum4, e);
+        }
+        float sum = hsum128(sum4);
+        if (j < Tk) {
+          __m128 e = exp128(_mm_sub_ps(load_tail128(pi + j, Tk - j), vmx));
+          store_tail128(pi + j, e, Tk - j);
+          for (int t = 0; t < Tk - j; t++) sum = sum + pi[j + t];
+        }
+        const __m128 inv = _mm_set1_ps(1.0f / sum);
+        for (j = 0; j + 4 <= Tk; j += 4) _mm_storeu_ps(pi + j, ftz128(_mm_mul_ps(_mm_loadu_ps(pi + j), inv)));
+        if (j < Tk) store_tail128(pi + j, ftz128(_mm_mul_ps(load_tail128(pi + j, Tk - j), inv)), Tk - j);
+      }
+      gemm(ph, Tk, 1, vh, H, out + (long)b * Tq * H + hd * dh, H, Tq, dh, Tk, fused);
+    }
+  }
+}
+
+__attribute__((target("sse4.1"))) static void attn_bwd(const float* dout, const float* q, const float* k, const float* v,
+                                                       const float* p, float* dq, float* dk, float* dv, float* scratch,
+                                                       int B, int Tq, int Tk, int h, int dh, float scale, int fused) {
+  const int H = h * dh;
+  float* vt = scratch;
+  float* ds = scratch + (long)dh * Tk;
+  for (int b = 0; b < B; b++) {
+    for (int hd = 0; hd < h; hd++) {
+      const long qo = (long)b * Tq * H + hd * dh, ko = (long)b * Tk * H + hd * dh;
+      const float* ph = p + ((long)b * h + hd) * Tq * Tk;
+      for (int j = 0; j < Tk; j++)
+        for (int d = 0; d < dh; d++) vt[d * Tk + j] = v[ko + (long)j * H + d];
+      gemm(dout + qo, H, 1, vt, Tk, ds, Tk, Tq, Tk, dh, fused);
+      for (int i = 0; i < Tq; i++) {
+        const float* pi = ph + (long)i * Tk;
+        float* di = ds + (long)i * Tk;
+        const float c = dot128(pi, di, Tk);
+        for (int j = 0; j < Tk; j++) {
+          float a = scale * pi[j];
+          di[j] = a * (di[j] - c);
+        }
+      }
+      gemm(ds, Tk, 1, k + ko, H, dq + qo, H, Tq, dh, Tk, fused);
+      gemm(ds, 1, Tk, q + qo, H, dk + ko, H, Tk, dh, Tq, fused);
+      gemm(ph, 1, Tk, dout + qo, H, dv + ko, H, Tk, dh, Tq, fused);
+    }
+  }
+}
+
 // ---- Node-API ---------------------------------------------------------------------------------------------------
 // Every export is op(heap, fused, ...kernels.c's arguments): heap is a Float32Array over the whole wasm memory (its
 // base and length are read each call: a plain memory moves when it grows), fused is 1 where the wasm build fuses
@@ -461,6 +587,48 @@ static napi_value js_gelu_bwd(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// attn_fwd(heap, fused, q, k, v, mask, out, p, scratch, B, Tq, Tk, h, dh, scale): mask 0 = none
+static napi_value js_attn_fwd(napi_env env, napi_callback_info info) {
+  char* hp;
+  double v[13], bytes;
+  int fused;
+  if (!args(env, info, 13, &hp, &bytes, &fused, v) || !whole(v, 12))
+    return fail(env, "unir native attn_fwd: expected (Float32Array heap, fused, q, k, v, mask, out, p, scratch, B, Tq, Tk, h, dh, scale), whole numbers >= 0 before scale");
+  const double B = v[7], Tq = v[8], Tk = v[9], h = v[10], dh = v[11], H = h * dh;
+  if (B > 0 && Tq > 0 && Tk > 0 && h > 0 && dh > 0 &&
+      (!inside(v[0], B * Tq * H - 1, bytes) || !inside(v[1], B * Tk * H - 1, bytes) || !inside(v[2], B * Tk * H - 1, bytes) ||
+       (v[3] != 0 && !inside(v[3], B * Tk - 1, bytes)) || !inside(v[4], B * Tq * H - 1, bytes) ||
+       !inside(v[5], B * h * Tq * Tk - 1, bytes) || !inside(v[6], dh * Tk - 1, bytes)))
+    return fail(env, "unir native attn_fwd: an operand lies outside the wasm heap");
+  if (B > 0 && Tq > 0 && Tk > 0 && h > 0 && dh > 0)
+    attn_fwd((const float*)(hp + (long)v[0]), (const float*)(hp + (long)v[1]), (const float*)(hp + (long)v[2]),
+             v[3] != 0 ? (const float*)(hp + (long)v[3]) : NULL, (float*)(hp + (long)v[4]), (float*)(hp + (long)v[5]),
+             (float*)(hp + (long)v[6]), (int)B, (int)Tq, (int)Tk, (int)h, (int)dh, (float)v[12], fused);
+  return NULL;
+}
+
+// attn_bwd(heap, fused, dout, q, k, v, p, dq, dk, dv, scratch, B, Tq, Tk, h, dh, scale)
+static napi_value js_attn_bwd(napi_env env, napi_callback_info info) {
+  char* hp;
+  double v[15], bytes;
+  int fused;
+  if (!args(env, info, 15, &hp, &bytes, &fused, v) || !whole(v, 14))
+    return fail(env, "unir native attn_bwd: expected (Float32Array heap, fused, dout, q, k, v, p, dq, dk, dv, scratch, B, Tq, Tk, h, dh, scale), whole numbers >= 0 before scale");
+  const double B = v[9], Tq = v[10], Tk = v[11], h = v[12], dh = v[13], H = h * dh;
+  const double nq = B * Tq * H - 1, nk = B * Tk * H - 1;
+  if (B > 0 && Tq > 0 && Tk > 0 && h > 0 && dh > 0 &&
+      (!inside(v[0], nq, bytes) || !inside(v[1], nq, bytes) || !inside(v[2], nk, bytes) || !inside(v[3], nk, bytes) ||
+       !inside(v[4], B * h * Tq * Tk - 1, bytes) || !inside(v[5], nq, bytes) || !inside(v[6], nk, bytes) ||
+       !inside(v[7], nk, bytes) || !inside(v[8], dh * Tk + Tq * Tk - 1, bytes)))
+    return fail(env, "unir native attn_bwd: an operand lies outside the wasm heap");
+  if (B > 0 && Tq > 0 && Tk > 0 && h > 0 && dh > 0)
+    attn_bwd((const float*)(hp + (long)v[0]), (const float*)(hp + (long)v[1]), (const float*)(hp + (long)v[2]),
+             (const float*)(hp + (long)v[3]), (const float*)(hp + (long)v[4]), (float*)(hp + (long)v[5]),
+             (float*)(hp + (long)v[6]), (float*)(hp + (long)v[7]), (float*)(hp + (long)v[8]), (int)B, (int)Tq, (int)Tk,
+             (int)h, (int)dh, (float)v[14], fused);
+  return NULL;
+}
+
 // force(level): tests run the AVX2 path on an AVX-512 machine (2), or go back to the one chosen at load (0).
 static napi_value js_force(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -491,6 +659,10 @@ napi_value napi_register_module_v1(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "gelu_fwd", f);
   napi_create_function(env, "gelu_bwd", (size_t)-1, js_gelu_bwd, NULL, &f);
   napi_set_named_property(env, exports, "gelu_bwd", f);
+  napi_create_function(env, "attn_fwd", (size_t)-1, js_attn_fwd, NULL, &f);
+  napi_set_named_property(env, exports, "attn_fwd", f);
+  napi_create_function(env, "attn_bwd", (size_t)-1, js_attn_bwd, NULL, &f);
+  napi_set_named_property(env, exports, "attn_bwd", f);
   napi_create_function(env, "force", (size_t)-1, js_force, NULL, &f);
   napi_set_named_property(env, exports, "force", f);
   return exports;

@@ -5,9 +5,10 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import type { GemmArgs, GemmBatchArgs } from '../simd/gemm-args';
+import type { SimdKernels } from '../simd/simd-kernels';
 
 /**
- * gemm.c as a Node-API addon: unir's products (and GELU) in native AVX-512 / AVX2 code, to the bit the same as
+ * gemm.c as a Node-API addon: unir's products (and GELU and the attention core) in native AVX-512 / AVX2 code, to the bit the same as
  * kernels.c's wasm exports of the same names (each element's operations in the same order; gemm.c says how), ≈ 2×
  * their speed where the CPU has AVX-512 (wasm SIMD is 128 bits wide). It is compiled on the machine at hand, once, by the first C compiler found ($CC,
  * cc, gcc, clang, clang-16), into the unir cache (`$UNIR_CACHE_DIR` or <tmp>/unir-cache), keyed by the source
@@ -15,7 +16,7 @@ import type { GemmArgs, GemmBatchArgs } from '../simd/gemm-args';
  * the wasm kernels run instead, with the same results.
  */
 /** The kernels.c exports the addon runs in their place (NativeGemm has one method of each name). */
-export const NATIVE_OPS = ['gemm', 'gemm_batch', 'gelu_fwd', 'gelu_bwd'] as const;
+export const NATIVE_OPS = ['gemm', 'gemm_batch', 'gelu_fwd', 'gelu_bwd', 'attn_fwd', 'attn_bwd'] as const;
 
 export interface NativeGemm {
   /** The instruction set the addon chose at load: 'avx512f' or 'avx2+fma'. */
@@ -30,6 +31,9 @@ export interface NativeGemm {
   /** y (n) = GELU(x), dx (n) = dy · GELU'(x): kernels.c's tanh-form GELU, lane by lane. */
   gelu_fwd(heap: Float32Array, fused: number, x: number, y: number, n: number): void;
   gelu_bwd(heap: Float32Array, fused: number, dy: number, x: number, dx: number, n: number): void;
+  /** kernels.c's attention core and its gradient (SimdKernels attn_fwd / attn_bwd's arguments). */
+  attn_fwd(heap: Float32Array, fused: number, ...args: Parameters<SimdKernels['attn_fwd']>): void;
+  attn_bwd(heap: Float32Array, fused: number, ...args: Parameters<SimdKernels['attn_bwd']>): void;
   /** Tests: run the AVX2 path (2) or the one chosen at load (0). */
   force(level: number): void;
 }
