@@ -81,12 +81,12 @@ function runTorch(shape: StepShape, threads: number, steps: number): TorchResult
   return a.msPerStep <= b.msPerStep ? a : b;
 }
 
-/** Which code runs unir's products (wasm rows): the native addon's instruction set, or why the wasm kernels do. */
+/** Which code runs unir's products, GELU and attention (wasm rows): the native addon's instruction set, or why not. */
 function nativeGemmLabel(): string {
   const s = nativeGemmStatus();
   return s.isa
-    ? `native gemm (${s.isa}; src/core/backend/native/gemm.c, the wasm kernels' bits)`
-    : `wasm kernels (native gemm ${s.reason})`;
+    ? `native kernels for products, GELU, attention (${s.isa}; src/core/backend/native/gemm.c, the wasm kernels' bits)`
+    : `wasm kernels (native addon ${s.reason})`;
 }
 
 const median = (xs: number[]) => {
@@ -210,7 +210,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (!json) {
     console.log(`machine: ${machineLine()}`);
-    console.log(`unir products: ${nativeGemmLabel()}`);
+    console.log(`unir: ${nativeGemmLabel()}`);
     if (rounds > 1)
       console.log(`${rounds} rounds (unir, then PyTorch, each round): ms/step and unir/torch are medians over rounds`);
     console.log(

@@ -33,8 +33,8 @@ export interface BackendInfo {
   /** wasm: whether unir's kernels use relaxed SIMD (fused multiply-add; simd/simd-kernels.ts relaxedSimd). */
   relaxedSimd?: boolean;
   /**
-   * wasm: the products' instruction set when the native gemm addon runs them ('avx512f', 'avx2+fma'; same results
-   * as the wasm kernels, ≈ 2× faster), else 'off: ' and why (native/native.ts).
+   * wasm: the instruction set of the native addon that runs the products, GELU and attention ('avx512f',
+   * 'avx2+fma'; the wasm kernels' results, ≈ 2× faster products), else 'off: ' and why (native/native.ts).
    */
   nativeGemm?: string;
   /** Why wasm runs on one thread although more were asked for; absent when nothing fell back. */
