@@ -41,6 +41,54 @@ static void tail_cols(const float* a, long sai, long sak, const float* b, long l
     }
 }
 
+// The driver of one instruction set S (its micro-kernel microS_impl, NR columns × MR rows):
+// - microS: microS_impl specialised (inlined with constant arguments) for full blocks and for the fused / unfused
+//   step, so the inner loop has no branch and its accumulators stay in registers;
+// - gemmS: b packed one block of KB rows × NB columns at a time (panels of NR columns, zero-padded), then every block
+//   of MB rows of a goes over all of its panels: the a block (MB × KB) stays in L2 and each panel in L1.
+#define DEFINE_DRIVER(S, TGT, NR, MR)                                                                                  \
+  __attribute__((target(TGT))) static void micro##S(const float* a, long sai, long sak, const float* p, float* c,    \
+                                                    long ldc, int rows, int w, int K, int acc, int fused) {         \
+    if (rows == MR) {                                                                                               \
+      if (fused)                                                                                                    \
+        micro##S##_impl(a, sai, sak, p, c, ldc, MR, w, K, acc, 1);                                                  \
+      else                                                                                                          \
+        micro##S##_impl(a, sai, sak, p, c, ldc, MR, w, K, acc, 0);                                                  \
+    } else if (fused)                                                                                               \
+      micro##S##_impl(a, sai, sak, p, c, ldc, rows, w, K, acc, 1);                                                  \
+    else                                                                                                            \
+      micro##S##_impl(a, sai, sak, p, c, ldc, rows, w, K, acc, 0);                                                  \
+  }                                                                                                                 \
+  __attribute__((target(TGT))) static void gemm##S(const float* a, long sai, long sak, const float* b, long ldb,     \
+                                                   float* c, long ldc, int M, int N4, int K, int fused) {           \
+    static __thread float pack[KB * NB] __attribute__((aligned(64)));                                               \
+    for (int k0 = 0; k0 < K; k0 += KB) {                                                                            \
+      const int kb = K - k0 < KB ? K - k0 : KB;                                                                     \
+      for (int j0 = 0; j0 < N4; j0 += NB) {                                                                         \
+        const int nb = N4 - j0 < NB ? N4 - j0 : NB;                                                                 \
+        for (int j = 0; j < nb; j += NR) {                                                                          \
+          const int w = nb - j < NR ? nb - j : NR;                                                                  \
+          float* panel = pack + (long)j * kb;                                                                       \
+          for (int k = 0; k < kb; k++) {                                                                            \
+            const float* src = b + (long)(k0 + k) * ldb + j0 + j;                                                   \
+            for (int q = 0; q < NR; q++) panel[k * NR + q] = q < w ? src[q] : 0.0f;                                 \
+          }                                                                                                         \
+        }                                                                                                           \
+        for (int i0 = 0; i0 < M; i0 += MB) {                                                                        \
+          const int mb = M - i0 < MB ? M - i0 : MB;                                                                 \
+          for (int j = 0; j < nb; j += NR) {                                                                        \
+            const int w = nb - j < NR ? nb - j : NR;                                                                \
+            for (int i = i0; i < i0 + mb; i += MR) {                                                                \
+              const int rows = i0 + mb - i < MR ? i0 + mb - i : MR;                                                 \
+              micro##S(a + i * sai + (long)k0 * sak, sai, sak, pack + (long)j * kb, c + i * ldc + j0 + j, ldc, rows, \
+                       w, kb, k0 > 0, fused);                                                                       \
+            }                                                                                                       \
+          }                                                                                                         \
+        }                                                                                                           \
+      }                                                                                                             \
+    }                                                                                                               \
+  }
+
 // ---- AVX-512: 8 rows × 32 columns in registers ----------------------------------------------------------------
 #define NR5 32
 #define MR5 8
@@ -62,26 +110,15 @@ __attribute__((target("avx512f"), always_inline)) static inline void micro5_impl
       c1[r] = _mm512_maskz_loadu_ps(m1, c + r * ldc + 16);
     }
   }
-  if (rows == MR5) {
-    for (int k = 0; k < K; k++) {
-      const __m512 b0 = _mm512_load_ps(p + k * NR5), b1 = _mm512_load_ps(p + k * NR5 + 16);
-      const float* ak = a + k * sak;
+  // rows is the constant MR in the full blocks' specialisation (microS): the row loop unrolls, the accumulators stay in registers
+  for (int k = 0; k < K; k++) {
+    const __m512 b0 = _mm512_load_ps(p + k * NR5), b1 = _mm512_load_ps(p + k * NR5 + 16);
+    const float* ak = a + k * sak;
 #pragma GCC unroll 8
-      for (int r = 0; r < MR5; r++) {
-        const __m512 x = _mm512_set1_ps(ak[r * sai]);
-        c0[r] = step5(c0[r], x, b0, fused);
-        c1[r] = step5(c1[r], x, b1, fused);
-      }
-    }
-  } else {
-    for (int k = 0; k < K; k++) {
-      const __m512 b0 = _mm512_load_ps(p + k * NR5), b1 = _mm512_load_ps(p + k * NR5 + 16);
-      const float* ak = a + k * sak;
-      for (int r = 0; r < rows; r++) {
-        const __m512 x = _mm512_set1_ps(ak[r * sai]);
-        c0[r] = step5(c0[r], x, b0, fused);
-        c1[r] = step5(c1[r], x, b1, fused);
-      }
+    for (int r = 0; r < rows; r++) {
+      const __m512 x = _mm512_set1_ps(ak[r * sai]);
+      c0[r] = step5(c0[r], x, b0, fused);
+      c1[r] = step5(c1[r], x, b1, fused);
     }
   }
   for (int r = 0; r < rows; r++) {
@@ -90,53 +127,7 @@ __attribute__((target("avx512f"), always_inline)) static inline void micro5_impl
   }
 }
 
-// micro5_impl specialised (inlined with constant arguments) for full blocks and for the fused / unfused step, so
-// the inner loop has no branch and its accumulators stay in registers.
-__attribute__((target("avx512f"))) static void micro5(const float* a, long sai, long sak, const float* p, float* c, long ldc,
-                                                  int rows, int w, int K, int acc, int fused) {
-  if (rows == MR5) {
-    if (fused)
-      micro5_impl(a, sai, sak, p, c, ldc, MR5, w, K, acc, 1);
-    else
-      micro5_impl(a, sai, sak, p, c, ldc, MR5, w, K, acc, 0);
-  } else if (fused)
-    micro5_impl(a, sai, sak, p, c, ldc, rows, w, K, acc, 1);
-  else
-    micro5_impl(a, sai, sak, p, c, ldc, rows, w, K, acc, 0);
-}
-
-// b is packed one block of KB rows × NB columns at a time (panels of NR5 columns, zero-padded), then every block of
-// MB rows of a goes over all of its panels: the a block (MB × KB) stays in L2 and each panel in L1.
-__attribute__((target("avx512f"))) static void gemm5(const float* a, long sai, long sak, const float* b, long ldb,
-                                                     float* c, long ldc, int M, int N4, int K, int fused) {
-  static __thread float pack[KB * NB] __attribute__((aligned(64)));
-  for (int k0 = 0; k0 < K; k0 += KB) {
-    const int kb = K - k0 < KB ? K - k0 : KB;
-    for (int j0 = 0; j0 < N4; j0 += NB) {
-      const int nb = N4 - j0 < NB ? N4 - j0 : NB;
-      for (int j = 0; j < nb; j += NR5) {
-        const int w = nb - j < NR5 ? nb - j : NR5;
-        float* panel = pack + (long)j * kb;
-        for (int k = 0; k < kb; k++) {
-          const float* src = b + (long)(k0 + k) * ldb + j0 + j;
-          float* dst = panel + k * NR5;
-          for (int q = 0; q < NR5; q++) dst[q] = q < w ? src[q] : 0.0f;
-        }
-      }
-      for (int i0 = 0; i0 < M; i0 += MB) {
-        const int mb = M - i0 < MB ? M - i0 : MB;
-        for (int j = 0; j < nb; j += NR5) {
-          const int w = nb - j < NR5 ? nb - j : NR5;
-          for (int i = i0; i < i0 + mb; i += MR5) {
-            const int rows = i0 + mb - i < MR5 ? i0 + mb - i : MR5;
-            micro5(a + i * sai + (long)k0 * sak, sai, sak, pack + (long)j * kb, c + i * ldc + j0 + j, ldc, rows, w, kb,
-                   k0 > 0, fused);
-          }
-        }
-      }
-    }
-  }
-}
+DEFINE_DRIVER(5, "avx512f", NR5, MR5)
 
 // ---- AVX2: 6 rows × 16 columns ----------------------------------------------------------------------------------
 #define NR2 16
@@ -161,26 +152,15 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void micro2_imp
       c1[r] = _mm256_load_ps(tmp + 8);
     }
   }
-  if (rows == MR2) {
-    for (int k = 0; k < K; k++) {
-      const __m256 b0 = _mm256_load_ps(p + k * NR2), b1 = _mm256_load_ps(p + k * NR2 + 8);
-      const float* ak = a + k * sak;
+  // rows is the constant MR in the full blocks' specialisation (microS): the row loop unrolls, the accumulators stay in registers
+  for (int k = 0; k < K; k++) {
+    const __m256 b0 = _mm256_load_ps(p + k * NR2), b1 = _mm256_load_ps(p + k * NR2 + 8);
+    const float* ak = a + k * sak;
 #pragma GCC unroll 6
-      for (int r = 0; r < MR2; r++) {
-        const __m256 x = _mm256_set1_ps(ak[r * sai]);
-        c0[r] = step2(c0[r], x, b0, fused);
-        c1[r] = step2(c1[r], x, b1, fused);
-      }
-    }
-  } else {
-    for (int k = 0; k < K; k++) {
-      const __m256 b0 = _mm256_load_ps(p + k * NR2), b1 = _mm256_load_ps(p + k * NR2 + 8);
-      const float* ak = a + k * sak;
-      for (int r = 0; r < rows; r++) {
-        const __m256 x = _mm256_set1_ps(ak[r * sai]);
-        c0[r] = step2(c0[r], x, b0, fused);
-        c1[r] = step2(c1[r], x, b1, fused);
-      }
+    for (int r = 0; r < rows; r++) {
+      const __m256 x = _mm256_set1_ps(ak[r * sai]);
+      c0[r] = step2(c0[r], x, b0, fused);
+      c1[r] = step2(c1[r], x, b1, fused);
     }
   }
   for (int r = 0; r < rows; r++) {
@@ -195,52 +175,7 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void micro2_imp
   }
 }
 
-// micro2_impl specialised (inlined with constant arguments) for full blocks and for the fused / unfused step, so
-// the inner loop has no branch and its accumulators stay in registers.
-__attribute__((target("avx2,fma"))) static void micro2(const float* a, long sai, long sak, const float* p, float* c, long ldc,
-                                                  int rows, int w, int K, int acc, int fused) {
-  if (rows == MR2) {
-    if (fused)
-      micro2_impl(a, sai, sak, p, c, ldc, MR2, w, K, acc, 1);
-    else
-      micro2_impl(a, sai, sak, p, c, ldc, MR2, w, K, acc, 0);
-  } else if (fused)
-    micro2_impl(a, sai, sak, p, c, ldc, rows, w, K, acc, 1);
-  else
-    micro2_impl(a, sai, sak, p, c, ldc, rows, w, K, acc, 0);
-}
-
-// The same blocking as gemm5, in 16-column panels.
-__attribute__((target("avx2,fma"))) static void gemm2(const float* a, long sai, long sak, const float* b, long ldb,
-                                                      float* c, long ldc, int M, int N4, int K, int fused) {
-  static __thread float pack[KB * NB] __attribute__((aligned(64)));
-  for (int k0 = 0; k0 < K; k0 += KB) {
-    const int kb = K - k0 < KB ? K - k0 : KB;
-    for (int j0 = 0; j0 < N4; j0 += NB) {
-      const int nb = N4 - j0 < NB ? N4 - j0 : NB;
-      for (int j = 0; j < nb; j += NR2) {
-        const int w = nb - j < NR2 ? nb - j : NR2;
-        float* panel = pack + (long)j * kb;
-        for (int k = 0; k < kb; k++) {
-          const float* src = b + (long)(k0 + k) * ldb + j0 + j;
-          float* dst = panel + k * NR2;
-          for (int q = 0; q < NR2; q++) dst[q] = q < w ? src[q] : 0.0f;
-        }
-      }
-      for (int i0 = 0; i0 < M; i0 += MB) {
-        const int mb = M - i0 < MB ? M - i0 : MB;
-        for (int j = 0; j < nb; j += NR2) {
-          const int w = nb - j < NR2 ? nb - j : NR2;
-          for (int i = i0; i < i0 + mb; i += MR2) {
-            const int rows = i0 + mb - i < MR2 ? i0 + mb - i : MR2;
-            micro2(a + i * sai + (long)k0 * sak, sai, sak, pack + (long)j * kb, c + i * ldc + j0 + j, ldc, rows, w, kb,
-                   k0 > 0, fused);
-          }
-        }
-      }
-    }
-  }
-}
+DEFINE_DRIVER(2, "avx2,fma", NR2, MR2)
 
 static int level, chosen; // 5: AVX-512, 2: AVX2 + FMA, 0: neither (then the addon exports no gemm)
 
