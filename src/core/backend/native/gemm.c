@@ -206,8 +206,10 @@ static void gemm(const float* a, long sai, long sak, const float* b, long ldb, f
 #define GELU_C 0.7978845608028654f
 #define GELU_K 0.044715f
 
-#define DEFINE_GELU(W, T, TGT, SET1, ADD, SUB, MUL, DIV, MAX, MIN, ROUND, AND, ANDNOT, OR, CAST_I, CAST_F, ISUB, ISHL,  \
-                    GE_MASK, GT_MASK, LOADN, STOREN)                                                                  \
+// exp_W: kernels.c's exp4 (Cephes expf: x = n·ln2 + r, e^r by a degree-6 polynomial, 2^n by exponent bits, 0 below
+// -87.3 and +∞ above 88.7); ftz_W: kernels.c's ftz (x where |x| ≥ 1e-30, else 0). |x| clears the sign bit.
+#define DEFINE_EXP(W, T, TGT, SET1, ADD, SUB, MUL, MAX, MIN, ROUND, AND, ANDNOT, OR, CAST_I, CAST_F, ISUB, ISHL,      \
+                   GE_MASK, GT_MASK)                                                                                  \
   __attribute__((target(TGT), always_inline)) static inline T exp_##W(T x0) {                                        \
     T x = MIN(SET1(88.0f), MAX(SET1(-87.0f), x0));                                                                  \
     T n = ROUND(MUL(x, SET1(1.44269504088896341f)));                                                                \
@@ -226,13 +228,17 @@ static void gemm(const float* a, long sai, long sak, const float* b, long ldb, f
     const T big = GT_MASK(x0, SET1(88.7f));                                                                         \
     return OR(AND(big, SET1(__builtin_inff())), ANDNOT(big, y));                                                    \
   }                                                                                                                 \
+  __attribute__((target(TGT), always_inline)) static inline T ftz_##W(T x) {                                        \
+    return AND(x, GE_MASK(ANDNOT(SET1(-0.0f), x), SET1(1e-30f)));                                                   \
+  }
+
+// gelu_fwd_W / gelu_bwd_W over exp_W and ftz_W (DEFINE_EXP of the same W first).
+#define DEFINE_GELU(W, T, TGT, SET1, ADD, SUB, MUL, DIV, XOR, LOADN, STOREN)                                           \
   __attribute__((target(TGT), always_inline)) static inline T gate_##W(T x) {                                       \
     T x2 = MUL(x, x);                                                                                               \
     T u2 = MUL(MUL(x, ADD(SET1(1.0f), MUL(x2, SET1(GELU_K)))), SET1(2.0f * GELU_C));                               \
-    T neg = CAST_F(_mm##W##_xor_si##W(CAST_I(u2), _mm##W##_set1_epi32((int)0x80000000)));                          \
-    T g = DIV(SET1(1.0f), ADD(SET1(1.0f), exp_##W(neg)));                                                           \
-    T absg = CAST_F(_mm##W##_and_si##W(CAST_I(g), _mm##W##_set1_epi32(0x7fffffff)));                               \
-    return AND(g, GE_MASK(absg, SET1(1e-30f)));                                                                     \
+    T neg = XOR(u2, SET1(-0.0f)); /* wasm's f32x4.neg: the sign bit flipped */                                      \
+    return ftz_##W(DIV(SET1(1.0f), ADD(SET1(1.0f), exp_##W(neg))));                                                 \
   }                                                                                                                 \
   __attribute__((target(TGT))) static void gelu_fwd_##W(const float* x, float* y, long n) {                         \
     const int L = W / 32;                                                                                           \
@@ -266,9 +272,11 @@ static void gemm(const float* a, long sai, long sak, const float* b, long ldb, f
 #define OR5(a, b) _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(a), _mm512_castps_si512(b)))
 #define ISUB5(a, c) _mm512_sub_epi32(a, _mm512_set1_epi32(c))
 #define ISHL5(a, c) _mm512_slli_epi32(a, c)
+DEFINE_EXP(512, __m512, "avx512f,avx512dq", _mm512_set1_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps,
+           _mm512_max_ps, _mm512_min_ps, ROUND5, AND5, ANDNOT5, OR5, _mm512_castps_si512, _mm512_castsi512_ps, ISUB5,
+           ISHL5, GE5, GT5)
 DEFINE_GELU(512, __m512, "avx512f,avx512dq", _mm512_set1_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps,
-            _mm512_div_ps, _mm512_max_ps, _mm512_min_ps, ROUND5, AND5, ANDNOT5, OR5, _mm512_castps_si512,
-            _mm512_castsi512_ps, ISUB5, ISHL5, GE5, GT5, LOAD5, STORE5)
+            _mm512_div_ps, _mm512_xor_ps, LOAD5, STORE5)
 
 // AVX2 helpers
 __attribute__((target("avx2"), always_inline)) static inline __m256i mask2(int m) {
@@ -281,36 +289,22 @@ __attribute__((target("avx2"), always_inline)) static inline __m256i mask2(int m
 #define ROUND2(v) _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #define ISUB2(a, c) _mm256_sub_epi32(a, _mm256_set1_epi32(c))
 #define ISHL2(a, c) _mm256_slli_epi32(a, c)
+DEFINE_EXP(256, __m256, "avx2,fma", _mm256_set1_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, _mm256_max_ps,
+           _mm256_min_ps, ROUND2, _mm256_and_ps, _mm256_andnot_ps, _mm256_or_ps, _mm256_castps_si256, _mm256_castsi256_ps,
+           ISUB2, ISHL2, GE2, GT2)
 DEFINE_GELU(256, __m256, "avx2,fma", _mm256_set1_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, _mm256_div_ps,
-            _mm256_max_ps, _mm256_min_ps, ROUND2, _mm256_and_ps, _mm256_andnot_ps, _mm256_or_ps, _mm256_castps_si256,
-            _mm256_castsi256_ps, ISUB2, ISHL2, GE2, GT2, LOAD2, STORE2)
+            _mm256_xor_ps, LOAD2, STORE2)
 
 // ---- attention core (kernels.c attn_fwd / attn_bwd) -------------------------------------------------------------
 // Its products by gemm() above (kernels.c calls its own gemm: the same bits), its softmax and row dots in 4-lane SSE
 // vectors exactly as kernels.c's (lane sums, then the lanes added left to right, then the scalar tail), exp by the
 // same polynomial.
-__attribute__((target("sse4.1"), always_inline)) static inline __m128 exp128(__m128 x0) {
-  __m128 x = _mm_min_ps(_mm_set1_ps(88.0f), _mm_max_ps(_mm_set1_ps(-87.0f), x0));
-  __m128 n = _mm_round_ps(_mm_mul_ps(x, _mm_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m128 r = _mm_sub_ps(x, _mm_mul_ps(n, _mm_set1_ps(0.693359375f)));
-  r = _mm_sub_ps(r, _mm_mul_ps(n, _mm_set1_ps(-2.12194440e-4f)));
-  __m128 p = _mm_set1_ps(1.9875691500e-4f);
-  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(1.3981999507e-3f));
-  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(8.3334519073e-3f));
-  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(4.1665795894e-2f));
-  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(1.6666665459e-1f));
-  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(5.0000001201e-1f));
-  p = _mm_add_ps(_mm_add_ps(_mm_mul_ps(_mm_mul_ps(p, r), r), r), _mm_set1_ps(1.0f));
-  __m128 e = _mm_castsi128_ps(_mm_slli_epi32(
-      _mm_sub_epi32(_mm_castps_si128(_mm_add_ps(n, _mm_set1_ps(12582912.0f))), _mm_set1_epi32(0x4B400000 - 127)), 23));
-  __m128 y = _mm_and_ps(_mm_mul_ps(p, e), _mm_cmpge_ps(x0, _mm_set1_ps(-87.3f)));
-  const __m128 big = _mm_cmpgt_ps(x0, _mm_set1_ps(88.7f));
-  return _mm_or_ps(_mm_and_ps(big, _mm_set1_ps(__builtin_inff())), _mm_andnot_ps(big, y));
-}
-__attribute__((target("sse4.1"), always_inline)) static inline __m128 ftz128(__m128 x) {
-  const __m128 a = _mm_castsi128_ps(_mm_and_si128(_mm_castps_si128(x), _mm_set1_epi32(0x7fffffff)));
-  return _mm_and_ps(x, _mm_cmpge_ps(a, _mm_set1_ps(1e-30f)));
-}
+#define ROUND1(v) _mm_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define ISUB1(a, c) _mm_sub_epi32(a, _mm_set1_epi32(c))
+#define ISHL1(a, c) _mm_slli_epi32(a, c)
+DEFINE_EXP(128, __m128, "sse4.1", _mm_set1_ps, _mm_add_ps, _mm_sub_ps, _mm_mul_ps, _mm_max_ps, _mm_min_ps, ROUND1,
+           _mm_and_ps, _mm_andnot_ps, _mm_or_ps, _mm_castps_si128, _mm_castsi128_ps, ISUB1, ISHL1, _mm_cmpge_ps,
+           _mm_cmpgt_ps)
 __attribute__((target("sse4.1"), always_inline)) static inline float hsum128(__m128 v) {
   float l[4];
   _mm_storeu_ps(l, v);
@@ -363,19 +357,19 @@ __attribute__((target("sse4.1"))) static void attn_fwd(const float* q, const flo
         __m128 sum4 = _mm_setzero_ps();
         int j = 0;
         for (; j + 4 <= Tk; j += 4) {
-          __m128 e = exp128(_mm_sub_ps(_mm_loadu_ps(pi + j), vmx));
+          __m128 e = exp_128(_mm_sub_ps(_mm_loadu_ps(pi + j), vmx));
           _mm_storeu_ps(pi + j, e);
           sum4 = _mm_add_ps(sum4, e);
         }
         float sum = hsum128(sum4);
         if (j < Tk) {
-          __m128 e = exp128(_mm_sub_ps(load_tail128(pi + j, Tk - j), vmx));
+          __m128 e = exp_128(_mm_sub_ps(load_tail128(pi + j, Tk - j), vmx));
           store_tail128(pi + j, e, Tk - j);
           for (int t = 0; t < Tk - j; t++) sum = sum + pi[j + t];
         }
         const __m128 inv = _mm_set1_ps(1.0f / sum);
-        for (j = 0; j + 4 <= Tk; j += 4) _mm_storeu_ps(pi + j, ftz128(_mm_mul_ps(_mm_loadu_ps(pi + j), inv)));
-        if (j < Tk) store_tail128(pi + j, ftz128(_mm_mul_ps(load_tail128(pi + j, Tk - j), inv)), Tk - j);
+        for (j = 0; j + 4 <= Tk; j += 4) _mm_storeu_ps(pi + j, ftz_128(_mm_mul_ps(_mm_loadu_ps(pi + j), inv)));
+        if (j < Tk) store_tail128(pi + j, ftz_128(_mm_mul_ps(load_tail128(pi + j, Tk - j), inv)), Tk - j);
       }
       gemm(ph, Tk, 1, vh, H, out + (long)b * Tq * H + hd * dh, H, Tq, dh, Tk, fused);
     }
@@ -531,15 +525,14 @@ static napi_value js_attn_fwd(napi_env env, napi_callback_info info) {
   if (!args(env, info, 13, &hp, &bytes, &fused, v) || !whole(v, 12))
     return fail(env, "unir native attn_fwd: expected (Float32Array heap, fused, q, k, v, mask, out, p, scratch, B, Tq, Tk, h, dh, scale), whole numbers >= 0 before scale");
   const double B = v[7], Tq = v[8], Tk = v[9], h = v[10], dh = v[11], H = h * dh;
-  if (B > 0 && Tq > 0 && Tk > 0 && h > 0 && dh > 0 &&
-      (!inside(v[0], B * Tq * H - 1, bytes) || !inside(v[1], B * Tk * H - 1, bytes) || !inside(v[2], B * Tk * H - 1, bytes) ||
-       (v[3] != 0 && !inside(v[3], B * Tk - 1, bytes)) || !inside(v[4], B * Tq * H - 1, bytes) ||
-       !inside(v[5], B * h * Tq * Tk - 1, bytes) || !inside(v[6], dh * Tk - 1, bytes)))
+  if (B * Tq * Tk * H == 0) return NULL; // nothing to compute (sizes are whole and ≥ 0)
+  if (!inside(v[0], B * Tq * H - 1, bytes) || !inside(v[1], B * Tk * H - 1, bytes) || !inside(v[2], B * Tk * H - 1, bytes) ||
+      (v[3] != 0 && !inside(v[3], B * Tk - 1, bytes)) || !inside(v[4], B * Tq * H - 1, bytes) ||
+      !inside(v[5], B * h * Tq * Tk - 1, bytes) || !inside(v[6], dh * Tk - 1, bytes))
     return fail(env, "unir native attn_fwd: an operand lies outside the wasm heap");
-  if (B > 0 && Tq > 0 && Tk > 0 && h > 0 && dh > 0)
-    attn_fwd((const float*)(hp + (long)v[0]), (const float*)(hp + (long)v[1]), (const float*)(hp + (long)v[2]),
-             v[3] != 0 ? (const float*)(hp + (long)v[3]) : NULL, (float*)(hp + (long)v[4]), (float*)(hp + (long)v[5]),
-             (float*)(hp + (long)v[6]), (int)B, (int)Tq, (int)Tk, (int)h, (int)dh, (float)v[12], fused);
+  attn_fwd((const float*)(hp + (long)v[0]), (const float*)(hp + (long)v[1]), (const float*)(hp + (long)v[2]),
+           v[3] != 0 ? (const float*)(hp + (long)v[3]) : NULL, (float*)(hp + (long)v[4]), (float*)(hp + (long)v[5]),
+           (float*)(hp + (long)v[6]), (int)B, (int)Tq, (int)Tk, (int)h, (int)dh, (float)v[12], fused);
   return NULL;
 }
 
@@ -552,16 +545,15 @@ static napi_value js_attn_bwd(napi_env env, napi_callback_info info) {
     return fail(env, "unir native attn_bwd: expected (Float32Array heap, fused, dout, q, k, v, p, dq, dk, dv, scratch, B, Tq, Tk, h, dh, scale), whole numbers >= 0 before scale");
   const double B = v[9], Tq = v[10], Tk = v[11], h = v[12], dh = v[13], H = h * dh;
   const double nq = B * Tq * H - 1, nk = B * Tk * H - 1;
-  if (B > 0 && Tq > 0 && Tk > 0 && h > 0 && dh > 0 &&
-      (!inside(v[0], nq, bytes) || !inside(v[1], nq, bytes) || !inside(v[2], nk, bytes) || !inside(v[3], nk, bytes) ||
-       !inside(v[4], B * h * Tq * Tk - 1, bytes) || !inside(v[5], nq, bytes) || !inside(v[6], nk, bytes) ||
-       !inside(v[7], nk, bytes) || !inside(v[8], dh * Tk + Tq * Tk - 1, bytes)))
+  if (B * Tq * Tk * H == 0) return NULL; // nothing to compute (sizes are whole and ≥ 0)
+  if (!inside(v[0], nq, bytes) || !inside(v[1], nq, bytes) || !inside(v[2], nk, bytes) || !inside(v[3], nk, bytes) ||
+      !inside(v[4], B * h * Tq * Tk - 1, bytes) || !inside(v[5], nq, bytes) || !inside(v[6], nk, bytes) ||
+      !inside(v[7], nk, bytes) || !inside(v[8], dh * Tk + Tq * Tk - 1, bytes))
     return fail(env, "unir native attn_bwd: an operand lies outside the wasm heap");
-  if (B > 0 && Tq > 0 && Tk > 0 && h > 0 && dh > 0)
-    attn_bwd((const float*)(hp + (long)v[0]), (const float*)(hp + (long)v[1]), (const float*)(hp + (long)v[2]),
-             (const float*)(hp + (long)v[3]), (const float*)(hp + (long)v[4]), (float*)(hp + (long)v[5]),
-             (float*)(hp + (long)v[6]), (float*)(hp + (long)v[7]), (float*)(hp + (long)v[8]), (int)B, (int)Tq, (int)Tk,
-             (int)h, (int)dh, (float)v[14], fused);
+  attn_bwd((const float*)(hp + (long)v[0]), (const float*)(hp + (long)v[1]), (const float*)(hp + (long)v[2]),
+           (const float*)(hp + (long)v[3]), (const float*)(hp + (long)v[4]), (float*)(hp + (long)v[5]),
+           (float*)(hp + (long)v[6]), (float*)(hp + (long)v[7]), (float*)(hp + (long)v[8]), (int)B, (int)Tq, (int)Tk,
+           (int)h, (int)dh, (float)v[14], fused);
   return NULL;
 }
 
@@ -587,19 +579,14 @@ napi_value napi_register_module_v1(napi_env env, napi_value exports) {
   napi_create_string_utf8(env, isa, (size_t)-1, &s);
   napi_set_named_property(env, exports, "isa", s);
   if (level == 0) return exports;
-  napi_create_function(env, "gemm", (size_t)-1, js_gemm, NULL, &f);
-  napi_set_named_property(env, exports, "gemm", f);
-  napi_create_function(env, "gemm_batch", (size_t)-1, js_gemm_batch, NULL, &f);
-  napi_set_named_property(env, exports, "gemm_batch", f);
-  napi_create_function(env, "gelu_fwd", (size_t)-1, js_gelu_fwd, NULL, &f);
-  napi_set_named_property(env, exports, "gelu_fwd", f);
-  napi_create_function(env, "gelu_bwd", (size_t)-1, js_gelu_bwd, NULL, &f);
-  napi_set_named_property(env, exports, "gelu_bwd", f);
-  napi_create_function(env, "attn_fwd", (size_t)-1, js_attn_fwd, NULL, &f);
-  napi_set_named_property(env, exports, "attn_fwd", f);
-  napi_create_function(env, "attn_bwd", (size_t)-1, js_attn_bwd, NULL, &f);
-  napi_set_named_property(env, exports, "attn_bwd", f);
-  napi_create_function(env, "force", (size_t)-1, js_force, NULL, &f);
-  napi_set_named_property(env, exports, "force", f);
+  const struct {
+    const char* name;
+    napi_callback fn;
+  } ops[] = {{"gemm", js_gemm},         {"gemm_batch", js_gemm_batch}, {"gelu_fwd", js_gelu_fwd}, {"gelu_bwd", js_gelu_bwd},
+             {"attn_fwd", js_attn_fwd}, {"attn_bwd", js_attn_bwd},     {"force", js_force}};
+  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+    napi_create_function(env, ops[i].name, (size_t)-1, ops[i].fn, NULL, &f);
+    napi_set_named_property(env, exports, ops[i].name, f);
+  }
   return exports;
 }
