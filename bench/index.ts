@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { nativeGemmStatus } from '../src/core/backend/native/native';
 import { machine, machineLine } from './lib/machine';
+import { median } from './lib/measure';
 import { runPython } from './lib/python';
 import { formatTable } from './lib/table';
 import { MODELS, type ModelName, type StepShape } from './lib/unir-step';
@@ -89,11 +90,6 @@ function nativeGemmLabel(): string {
     : `wasm kernels (native addon ${s.reason})`;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
 const fmt = (x: number | undefined, d = 1) => (x !== undefined && Number.isFinite(x) ? x.toFixed(d) : '-');
 
 async function main(argv: string[]): Promise<void> {
@@ -155,6 +151,9 @@ async function main(argv: string[]): Promise<void> {
       const ratios = ts.map((x, i) => us[i]!.msPerStep / x.msPerStep);
       const ratio = ratios.length ? median(ratios) : undefined;
       const range = ratios.length > 1 ? `${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}` : '-';
+      const gflops = u.shape.flopsPerStep / (unirMs / 1000) / 1e9;
+      const samplesPerSec = median(us.map((x) => x.samplesPerSec));
+      const peakRssMb = Math.max(...us.map((x) => x.peakRssMb));
       if (json) {
         console.log(
           JSON.stringify({
@@ -168,10 +167,10 @@ async function main(argv: string[]): Promise<void> {
             unirMsRounds: us.map((x) => x.msPerStep),
             torchMsRounds: ts.map((x) => x.msPerStep),
             ratioRounds: ratios,
-            gflops: u.shape.flopsPerStep / (unirMs / 1000) / 1e9,
+            gflops,
             torchGflops: torchMs ? u.shape.flopsPerStep / (torchMs / 1000) / 1e9 : null,
-            samplesPerSec: median(us.map((x) => x.samplesPerSec)),
-            peakRssMb: Math.max(...us.map((x) => x.peakRssMb)),
+            samplesPerSec,
+            peakRssMb,
             params: u.shape.params,
             torchParams: t?.params ?? null,
             torchThreads: t?.threads ?? null,
@@ -193,9 +192,9 @@ async function main(argv: string[]): Promise<void> {
           fmt(torchMs),
           fmt(ratio, 2),
           range,
-          fmt(u.shape.flopsPerStep / (unirMs / 1000) / 1e9, 2),
-          fmt(median(us.map((x) => x.samplesPerSec))),
-          fmt(Math.max(...us.map((x) => x.peakRssMb)), 0),
+          fmt(gflops, 2),
+          fmt(samplesPerSec),
+          fmt(peakRssMb, 0),
         ]);
         notes.push(
           `${model}: ${u.shape.params} params (torch ${t?.params ?? '-'}), batch ${u.shape.batch}, ${(u.shape.flopsPerStep / 1e9).toFixed(2)} GFLOP/step`,

@@ -12,6 +12,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { runChild } from './lib/child';
+import { median } from './lib/measure';
 import { formatTable } from './lib/table';
 import { MODELS, type ModelName, type StepShape } from './lib/unir-step';
 
@@ -46,11 +47,6 @@ export function defaultConfigs(model: ModelName): TrainStepConfig[] {
   if (model === 'smoke') cfgs.push({ backend: 'cpu', threads: 1 });
   return cfgs;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /** Child side: measure one (model, backend, threads). */
 async function child(

@@ -18,3 +18,9 @@ export function secondsPerCall(
 /** GFLOP/s of a (batched) matmul: 2·batch·m·k·n flops per call. */
 export const matMulGflops = (batch: number, m: number, k: number, n: number, seconds: number) =>
   (2 * batch * m * k * n) / seconds / 1e9;
+
+/** The median of xs (the mean of the middle two for an even count). */
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
