@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nativeGemm, nativeGemmStatus } from '../../../src/core/backend/native/native';
 import { PLAIN_RELAXED_WASM, PLAIN_WASM } from '../../../src/core/backend/simd/kernels-wasm';
-import { relaxedSimd } from '../../../src/core/backend/simd/simd-kernels';
+import { relaxedSimd, type SimdKernels } from '../../../src/core/backend/simd/simd-kernels';
 import { rand } from './oracle';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -169,43 +169,50 @@ describe('native gemm and GELU (native/gemm.c, a Node-API addon built on this ma
       [1, 9, 13, 3, 8, true],
     ] as [number, number, number, number, number, boolean][]) {
       const H = h * dh;
-      const sizes = { q: B * Tq * H, k: B * Tk * H, v: B * Tk * H, mask: B * Tk, out: B * Tq * H, p: B * h * Tq * Tk };
-      let at = 4096;
-      const ptrOf: Record<string, number> = {};
-      for (const [name, n] of Object.entries({
-        ...sizes,
-        dout: sizes.out,
-        dq: sizes.q,
-        dk: sizes.k,
-        dv: sizes.v,
+      const [nq, nk] = [B * Tq * H, B * Tk * H];
+      const len = {
+        q: nq,
+        k: nk,
+        v: nk,
+        mask: B * Tk,
+        out: nq,
+        p: B * h * Tq * Tk,
+        dout: nq,
+        dq: nq,
+        dk: nk,
+        dv: nk,
         scratch: dh * Tk + Tq * Tk,
-      })) {
+      };
+      const ptrOf = {} as Record<keyof typeof len, number>;
+      let at = 4096;
+      for (const [name, n] of Object.entries(len) as [keyof typeof len, number][]) {
         ptrOf[name] = at;
         at += 4 * n + 64;
       }
       heap.set(
-        values(B + Tq, sizes.q).map((x) => x * 4),
-        ptrOf.q! / 4,
+        values(B + Tq, len.q).map((x) => x * 4),
+        ptrOf.q / 4,
       );
       heap.set(
-        values(B + Tk, sizes.k).map((x) => x * 4),
-        ptrOf.k! / 4,
+        values(B + Tk, len.k).map((x) => x * 4),
+        ptrOf.k / 4,
       );
-      heap.set(values(h + dh, sizes.v), ptrOf.v! / 4);
-      heap.set(values(dh, sizes.out), ptrOf.dout! / 4);
+      heap.set(values(h + dh, len.v), ptrOf.v / 4);
+      heap.set(values(dh, len.dout), ptrOf.dout / 4);
       heap.set(
-        Float32Array.from({ length: sizes.mask }, (_, i) => (i % Tk < Tk - 2 || i < Tk ? 1 : 0)),
-        ptrOf.mask! / 4,
+        Float32Array.from({ length: len.mask }, (_, i) => (i % Tk < Tk - 2 || i < Tk ? 1 : 0)),
+        ptrOf.mask / 4,
       );
       const scale = 1 / Math.sqrt(dh);
-      const fwd = [
-        ptrOf.q!,
-        ptrOf.k!,
-        ptrOf.v!,
-        masked ? ptrOf.mask! : 0,
-        ptrOf.out!,
-        ptrOf.p!,
-        ptrOf.scratch!,
+      const { q, k, v, mask, out, p, scratch, dout, dq, dk, dv } = ptrOf;
+      const fwd: Parameters<SimdKernels['attn_fwd']> = [
+        q,
+        k,
+        v,
+        masked ? mask : 0,
+        out,
+        p,
+        scratch,
         B,
         Tq,
         Tk,
@@ -213,48 +220,16 @@ describe('native gemm and GELU (native/gemm.c, a Node-API addon built on this ma
         dh,
         scale,
       ];
-      const bwd = [
-        ptrOf.dout!,
-        ptrOf.q!,
-        ptrOf.k!,
-        ptrOf.v!,
-        ptrOf.p!,
-        ptrOf.dq!,
-        ptrOf.dk!,
-        ptrOf.dv!,
-        ptrOf.scratch!,
-        B,
-        Tq,
-        Tk,
-        h,
-        dh,
-        scale,
-      ];
+      const bwd: Parameters<SimdKernels['attn_bwd']> = [dout, q, k, v, p, dq, dk, dv, scratch, B, Tq, Tk, h, dh, scale];
       const outputs = ['out', 'p', 'dq', 'dk', 'dv'] as const;
-      const read = () =>
-        outputs.map((o) =>
-          bits(
-            heap.slice(
-              ptrOf[o]! / 4,
-              ptrOf[o]! / 4 + sizes[o === 'dq' ? 'q' : o === 'dk' ? 'k' : o === 'dv' ? 'v' : o] + 1,
-            ),
-          ),
-        );
+      // each output and the float past its end (never written)
+      const read = () => outputs.map((o) => bits(heap.slice(ptrOf[o] / 4, ptrOf[o] / 4 + len[o] + 1)));
       w.attn_fwd(...fwd);
       w.attn_bwd(...bwd);
       const want = read();
-      for (const o of outputs)
-        heap.fill(7, ptrOf[o]! / 4, ptrOf[o]! / 4 + sizes[o === 'dq' ? 'q' : o === 'dk' ? 'k' : o === 'dv' ? 'v' : o]);
-      nat.attn_fwd(
-        heap,
-        1,
-        ...(fwd as Parameters<typeof nat.attn_fwd> extends [unknown, unknown, ...infer R] ? R : never),
-      );
-      nat.attn_bwd(
-        heap,
-        1,
-        ...(bwd as Parameters<typeof nat.attn_bwd> extends [unknown, unknown, ...infer R] ? R : never),
-      );
+      for (const o of outputs) heap.fill(7, ptrOf[o] / 4, ptrOf[o] / 4 + len[o]);
+      nat.attn_fwd(heap, 1, ...fwd);
+      nat.attn_bwd(heap, 1, ...bwd);
       const got = read();
       outputs.forEach((o, i) => expect(got[i], `${o}, B ${B} Tq ${Tq} Tk ${Tk} h ${h} dh ${dh}`).toEqual(want[i]));
     }

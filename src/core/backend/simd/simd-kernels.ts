@@ -252,8 +252,8 @@ export function nativeOps(nat: NativeGemm, mem: WebAssembly.Memory, fused: numbe
 }
 
 /**
- * The kernels bound to this backend's memory (compiled once per process, instantiated once per memory); products
- * and GELU by the native addon where it runs (the same results).
+ * The kernels bound to this backend's memory (compiled once per process, instantiated once per memory); NATIVE_OPS
+ * (products, GELU, attention) by the native addon where it runs (the same results).
  */
 export function simdKernels(be: WasmBackend): SimdKernels {
   const mem = memoryOf(be);
