@@ -26,7 +26,7 @@ interface TensorData {
 export interface WasmBackend {
   wasm: WasmModule;
   dataIdNextNumber: number;
-  dataIdMap: { get(dataId: object): TensorData | undefined };
+  dataIdMap: { get(dataId: object): TensorData | undefined; has(dataId: object): boolean };
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
   refCount(dataId: object): number;

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { gemm, splitLimits, splitParts, splitRun } from '../backend/simd/pool'; // kernels.c, shared with the pool's threads
 import { simdKernels, type SimdKernels } from '../backend/simd/simd-kernels';
 import { asWasm, newTensors, onWasmFloat32, ptr, type WasmBackend } from '../backend/wasm-heap';
+import { bagGradRows, tableGradsOpen } from '../backend/table-grad';
 
 /**
  * Layer norm, GELU and the embedding bag as single SIMD passes (backend/simd/kernels.c) with hand-written
@@ -134,6 +135,8 @@ export function fusedEmbeddingBag(table: tf.Tensor2D, ids: tf.Tensor3D, padId: n
       value: out,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const k = ctx();
+        // inside trainStep's gradients: the gradient as the rows touched (backend/table-grad.ts)
+        if (tableGradsOpen(table)) return [bagGradRows(k.be, dy, saved[0]!, values, { vocab, d, g, padId })];
         const [dtable] = newTensors(k.be, [vocab, d]) as [tf.Tensor];
         const [pdy, pi, pt] = [k.p(dy), k.p(saved[0]!), k.p(dtable)];
         // by vocabulary range: each thread zeroes and fills its own rows of the table

@@ -5,6 +5,7 @@ import { UserError } from '../errors';
 import { FEATURE_SPECS, type FeatureKey, type Features, type LossInstance } from '../loss/loss';
 import type { UnifiedModel } from '../model/unified';
 import { clipCoefficient, globalNorm } from '../optim/clip';
+import { withTableGrads } from '../backend/table-grad';
 import type { EncodedBatch } from '../text/tokenizer';
 import type { PairBatch } from './batch';
 import type { TrainModel } from '../model/train-model';
@@ -49,29 +50,31 @@ export function trainStep(
   const { total, grads } = tf.tidy(() => {
     const constants = new Map<PairType, Features>();
     for (const [pair, b] of batches) constants.set(pair, constantFeatures(model, b));
-    const { value, grads } = tf.variableGrads(() => {
-      const cache = new Map<string, Features>();
-      let sum: tf.Scalar | undefined;
-      stage.terms.forEach((t, i) => {
-        const key = `${t.pair}/${t.nlu}`;
-        let f = cache.get(key);
-        if (!f) {
-          cache.set(key, (f = pairFeatures(model, batches.get(t.pair)!, t.nlu, modes, constants.get(t.pair)!)));
-          if (first) checkFeatures(f, stage, t);
-        }
-        const out = losses[i]!.compute(f);
-        const mainTerm = terms.mainTerms[i]!;
-        if (first) checkLossOutputs(out, stage, t, mainTerm);
-        const main = out[mainTerm]!;
-        for (const [k, v] of Object.entries(out)) {
-          names.push(k === mainTerm ? t.name : `${t.name}.${k}`);
-          logged.push(tf.keep(v));
-        }
-        const w = tf.mul(main, t.weight) as tf.Scalar;
-        sum = sum ? (tf.add(sum, w) as tf.Scalar) : w;
-      });
-      return sum!;
-    }, terms.variables);
+    const { value, grads } = withTableGrads(() =>
+      tf.variableGrads(() => {
+        const cache = new Map<string, Features>();
+        let sum: tf.Scalar | undefined;
+        stage.terms.forEach((t, i) => {
+          const key = `${t.pair}/${t.nlu}`;
+          let f = cache.get(key);
+          if (!f) {
+            cache.set(key, (f = pairFeatures(model, batches.get(t.pair)!, t.nlu, modes, constants.get(t.pair)!)));
+            if (first) checkFeatures(f, stage, t);
+          }
+          const out = losses[i]!.compute(f);
+          const mainTerm = terms.mainTerms[i]!;
+          if (first) checkLossOutputs(out, stage, t, mainTerm);
+          const main = out[mainTerm]!;
+          for (const [k, v] of Object.entries(out)) {
+            names.push(k === mainTerm ? t.name : `${t.name}.${k}`);
+            logged.push(tf.keep(v));
+          }
+          const w = tf.mul(main, t.weight) as tf.Scalar;
+          sum = sum ? (tf.add(sum, w) as tf.Scalar) : w;
+        });
+        return sum!;
+      }, terms.variables),
+    );
     return { total: value, grads };
   });
   const values = tf.tidy(() => tf.stack([total, ...logged]).dataSync());

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { splitLimits, splitRun } from '../simd/pool';
 import { asWasm, ptr } from '../wasm-heap';
+import { addTableGrads } from '../table-grad';
 
 /**
  * Replaces wasm's Add for two float32 tensors of one shape with at least splitLimits.elements values: the sums
@@ -12,6 +13,8 @@ import { asWasm, ptr } from '../wasm-heap';
 export function addOverride(original: KernelConfig): KernelConfig {
   const kernelFunc: KernelFunc = (args) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    const rows = addTableGrads(asWasm(args.backend), a, b); // two embedding-table gradients kept as rows
+    if (rows) return rows;
     const n = tf.util.sizeFromShape(a.shape);
     if (
       a.dtype !== 'float32' ||

@@ -428,16 +428,49 @@ EXPORT("bag_fwd") void bag_fwd(const float* table, const int* ids, float* out, i
   }
 }
 
-// Rows [v0, v1) of dtable (V, d) = 0, then dtable[id] += dy[r] for the pieces id = ids[r·G + g] ≠ pad in [v0, v1):
-// the threads take vocabulary ranges, each row of the table gets its terms in row order (same sums on any split).
-EXPORT("bag_bwd_range") void bag_bwd_range(const float* dy, const int* ids, float* dtable, int rows, int g, int d, int pad, int v0, int v1) {
-  zero(dtable + (long)v0 * d, (long)(v1 - v0) * d);
+// dtable[id] += dy[r] for the pieces id = ids[r·G + g] ≠ pad in [v0, v1), in row order: the threads take vocabulary
+// ranges, each row of the table gets its terms in row order (same sums on any split).
+EXPORT("bag_scatter_range") void bag_scatter_range(const float* dy, const int* ids, float* dtable, int rows, int g, int d, int pad, int v0, int v1) {
   for (int r = 0; r < rows; r++, dy += d) {
     for (int q = 0; q < g; q++) {
       const int id = ids[r * g + q];
       if (id != pad && id >= v0 && id < v1) add_row(dtable + (long)id * d, dy, d);
     }
   }
+}
+
+// Rows [v0, v1) of dtable (V, d) = 0, then bag_scatter_range.
+EXPORT("bag_bwd_range") void bag_bwd_range(const float* dy, const int* ids, float* dtable, int rows, int g, int d, int pad, int v0, int v1) {
+  zero(dtable + (long)v0 * d, (long)(v1 - v0) * d);
+  bag_scatter_range(dy, ids, dtable, rows, g, d, pad, v0, v1);
+}
+
+// ---- row lists: a table gradient kept as the rows a step touched (nn/table-grad.ts) -----------------------------
+
+// x[rows[i]] (d floats each) = 0 for i < n.
+EXPORT("zero_rows") void zero_rows(float* x, const int* rows, int n, int d) {
+  for (int i = 0; i < n; i++) zero(x + (long)rows[i] * d, d);
+}
+
+// Rows [v0, v1) of a table gradient kept as rows made dense (backend/table-grad.ts): rows with touched[r] = 0 are
+// zeroed, runs of them in one fill.
+EXPORT("rows_finish") void rows_finish(float* x, const int* touched, int v0, int v1, int d) {
+  int r = v0;
+  while (r < v1) {
+    if (touched[r]) {
+      r++;
+      continue;
+    }
+    int e = r + 1;
+    while (e < v1 && !touched[e]) e++;
+    zero(x + (long)r * d, (long)(e - r) * d);
+    r = e;
+  }
+}
+
+// acc[r] += b[r] for r = rows[i], i < n, lane by lane as vadd (bs = d: b is a table like acc; bs = 0: b is one row).
+EXPORT("rows_add") void rows_add(float* acc, const float* b, const int* rows, int n, int d, int bs) {
+  for (int i = 0; i < n; i++) add_row(acc + (long)rows[i] * d, b + (long)rows[i] * bs, d);
 }
 
 // dtable (V, d) = 0, then dtable[ids[r·G + g]] += dy[r] over pieces ≠ pad. Also the gradient of gather (g = 1, pad = -1).

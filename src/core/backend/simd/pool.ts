@@ -48,6 +48,10 @@ export const OPS = [
   'ln_bwd_chunks',
   'bag_fwd',
   'bag_bwd_range',
+  'bag_scatter_range',
+  'zero_rows',
+  'rows_add',
+  'rows_finish',
   'vadd',
 ] as const;
 export type PoolOp = (typeof OPS)[number];

@@ -144,6 +144,24 @@ export interface SimdKernels {
     v0: number,
     v1: number,
   ): void;
+  /** The scatter of bag_bwd_range alone: rows [v0, v1) of dtable are added to, not zeroed. */
+  bag_scatter_range(
+    dy: number,
+    ids: number,
+    dtable: number,
+    rows: number,
+    g: number,
+    d: number,
+    pad: number,
+    v0: number,
+    v1: number,
+  ): void;
+  /** x[rows[i]] = 0 (d floats each) for the n int32 row numbers at `rows`. */
+  zero_rows(x: number, rows: number, n: number, d: number): void;
+  /** Rows [v0, v1) of x (V, d) with touched (V int32) = 0 zeroed: a table gradient kept as rows made dense. */
+  rows_finish(x: number, touched: number, v0: number, v1: number, d: number): void;
+  /** acc[r] += b[r · bs] (d floats) for the n row numbers r at `rows`; bs = d (b a table) or 0 (b one row). */
+  rows_add(acc: number, b: number, rows: number, n: number, d: number, bs: number): void;
   /** NHWC x (B, H, W, C) → col (B·OH·OW, k·k·C) for a k×k window at stride s with `pad` zeros before; col2im is its adjoint (dx overwritten). */
   im2col(
     x: number,

@@ -1,0 +1,125 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { disposeBackend, initBackend } from '../../../src/core/backend';
+import { setSplitLimits } from '../../../src/core/backend/simd/pool';
+import { addTableGrads, bagGradRows, tableGradCounts, withTableGrads } from '../../../src/core/backend/table-grad';
+import { asWasm } from '../../../src/core/backend/wasm-heap';
+import { fusedEmbeddingBag } from '../../../src/core/nn/fused';
+import { rand, randT } from './oracle';
+
+// An embedding table's gradient kept as touched rows inside withTableGrads (trainStep's backward pass) against the
+// dense gradient the same ops give outside it: bit for bit, on one thread and split across two.
+afterEach(() => setSplitLimits());
+afterAll(disposeBackend);
+
+const PAD = 0;
+
+/** ids (B, T, G) in [0, V): pad pieces, repeats within a pass, and rows 1..3 in every pass. */
+function ids(seed: number, b: number, t: number, g: number, vocab: number): tf.Tensor3D {
+  const u = rand(seed, b * t * g, 0, 1);
+  const v = Int32Array.from(u, (x, i) => (i % 7 === 0 ? PAD : i % 11 === 0 ? 1 + (i % 3) : Math.floor(x * vocab)));
+  return tf.tensor3d(v, [b, t, g], 'int32');
+}
+
+/** The gradients of Σ_k Σ w_k ⊙ bag_k(table) + Σ other² for 4 passes through one table, and the loss. */
+function grads(table: tf.Variable, other: tf.Variable, vocab: number, rows: boolean): Uint32Array[] {
+  const wrap = <T>(f: () => T) => (rows ? withTableGrads(f) : f());
+  const outs = tf.tidy(() => {
+    const passes = [ids(1, 3, 5, 4, vocab), ids(2, 2, 9, 4, vocab), ids(3, 4, 2, 4, vocab), ids(4, 1, 6, 4, vocab)];
+    const { value, grads } = wrap(() =>
+      tf.variableGrads(() => {
+        let sum = tf.sum(tf.square(other)) as tf.Scalar;
+        passes.forEach((p, k) => {
+          const out = fusedEmbeddingBag(table as tf.Tensor as tf.Tensor2D, p, PAD)!;
+          sum = tf.add(sum, tf.sum(tf.mul(out, randT(10 + k, out.shape)))) as tf.Scalar;
+        });
+        return sum;
+      }, [table, other]),
+    );
+    return [value, grads[table.name]!, grads[other.name]!];
+  });
+  const bits = outs.map((t) => new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
+  tf.dispose(outs);
+  return bits;
+}
+
+describe('embedding-table gradients kept as rows', () => {
+  for (const threads of [1, 2]) {
+    for (const d of [8, 6]) {
+      it(`${threads} thread(s), D = ${d}: the same bits as the dense gradient, no tensor left behind`, async () => {
+        expect((await initBackend({ backend: 'wasm', threads, quiet: true })).threads).toBe(threads);
+        if (threads > 1) setSplitLimits({ macs: 1, elements: 1 }); // split even these small tables and lists
+        const vocab = 1031;
+        const table = tf.variable(randT(5, [vocab, d]), true, `tg/table${threads}${d}`);
+        const other = tf.variable(randT(6, [7]), true, `tg/other${threads}${d}`);
+        const counts0 = { ...tableGradCounts };
+        const dense = grads(table, other, vocab, false);
+        expect(tableGradCounts).toEqual(counts0); // outside withTableGrads: dense, as before
+        tf.dispose(tf.fill([2 * vocab * d], 7)); // freed heap the kept gradients may reuse: not zero
+        const before = { tensors: tf.memory().numTensors, data: tf.backend().numDataIds() };
+        const counts = { ...tableGradCounts };
+        const rows = grads(table, other, vocab, true);
+        // 4 passes kept as rows, 3 sums in place
+        expect(tableGradCounts.kept - counts.kept).toBe(4);
+        expect(tableGradCounts.summedInPlace - counts.summedInPlace).toBe(3);
+        expect(tf.memory().numTensors).toBe(before.tensors);
+        expect(tf.backend().numDataIds()).toBe(before.data);
+        rows.forEach((r, i) => expect(Array.from(r), `output ${i}`).toEqual(Array.from(dense[i]!)));
+        // untouched rows are +0 (not left undefined): the table has rows no pass reaches
+        const g = new Float32Array(rows[1]!.buffer);
+        const untouched = Array.from({ length: vocab }, (_, r) => r).filter(
+          (r) => g[r * d] === 0 && g[r * d + 1] === 0,
+        );
+        expect(untouched.length).toBeGreaterThan(vocab / 2);
+        tf.dispose([table, other]);
+      });
+    }
+  }
+
+  it('a kept gradient whose data is shared is made dense, not summed into; a kept + plain tensor is a plain sum', async () => {
+    await initBackend({ backend: 'wasm', threads: 1, quiet: true });
+    const be = asWasm(tf.backend());
+    const [vocab, d, g] = [50, 4, 2];
+    const shape = { vocab, d, g, padId: PAD };
+    const idsA = tf.tensor1d([3, 4, 4, PAD, 9, 3], 'int32');
+    const idsB = tf.tensor1d([4, 7, PAD, 7, 1, 2], 'int32');
+    const [dyA, dyB, plain] = [randT(20, [3, d]), randT(21, [3, d]), randT(22, [vocab, d])];
+    const denseOf = (i: tf.Tensor, dy: tf.Tensor) => {
+      const m = new Float32Array(vocab * d);
+      const v = i.dataSync();
+      const y = dy.dataSync();
+      v.forEach((id, k) => {
+        if (id !== PAD)
+          for (let j = 0; j < d; j++) m[id * d + j] = Math.fround(m[id * d + j]! + y[Math.floor(k / g) * d + j]!);
+      });
+      return m;
+    };
+    const [wantA, wantB] = [denseOf(idsA, dyA), denseOf(idsB, dyB)];
+    const wantSum = wantA.map((x, i) => Math.fround(x + wantB[i]!));
+    const out = withTableGrads(() => {
+      const a = bagGradRows(be, dyA, idsA, idsA.dataSync() as Int32Array, shape);
+      const b = bagGradRows(be, dyB, idsB, idsB.dataSync() as Int32Array, shape);
+      const view = tf.reshape(a, [vocab * d]); // a's data now has two references
+      expect(addTableGrads(be, a, b)).toBeNull(); // so it is not summed in place
+      const sum = tf.add(a, b);
+      const c = bagGradRows(be, dyB, idsB, idsB.dataSync() as Int32Array, shape);
+      const mixed = tf.add(c, plain); // kept + plain: c made dense, then the stock sum
+      const values = [view, sum, mixed].map((t) => t.dataSync());
+      tf.dispose([a, b, c, view, sum, mixed]);
+      return values;
+    });
+    expect(Array.from(out[0]!)).toEqual(Array.from(wantA));
+    expect(Array.from(out[1]!)).toEqual(Array.from(wantSum));
+    const p = plain.dataSync();
+    expect(Array.from(out[2]!)).toEqual(Array.from(wantB, (x, i) => Math.fround(x + p[i]!)));
+    tf.dispose([idsA, idsB, dyA, dyB, plain]);
+  });
+
+  it('outside withTableGrads the gradient is dense as before (nothing kept)', async () => {
+    await initBackend({ backend: 'wasm', threads: 1, quiet: true });
+    const be = asWasm(tf.backend());
+    const a = randT(30, [50, 4]);
+    expect(addTableGrads(be, a, a)).toBeNull();
+    tf.dispose(a);
+  });
+});
