@@ -4,6 +4,9 @@ import type { WasmBackend } from '../wasm-heap';
 import { NATIVE_OPS, type NativeGemm, nativeGemm } from '../native/native';
 import type { GemmArgs, GemmBatchArgs } from './gemm-args';
 
+/** The embedding bag's gradient's operands: dy (rows, d), ids (rows, g) with pad pieces, dtable (V, d). */
+type BagGradArgs = [dy: number, ids: number, dtable: number, rows: number, g: number, d: number, pad: number];
+
 /**
  * unir's own wasm SIMD kernels (kernels.c), instantiated over tfjs-backend-wasm's memory: they take heap byte
  * addresses (wasm-heap.ts ptr) and sizes in floats, and never allocate. Single-threaded.
@@ -122,40 +125,11 @@ export interface SimdKernels {
   /** out (rows, d) = Σ over g pieces ≠ pad of table rows ids (rows, g); ids must be in range. */
   bag_fwd(table: number, ids: number, out: number, rows: number, g: number, d: number, pad: number): void;
   /** dtable (vocab, d) = scatter-add of dy rows by ids (pieces = pad or out of range skipped). */
-  bag_bwd(
-    dy: number,
-    ids: number,
-    dtable: number,
-    rows: number,
-    g: number,
-    d: number,
-    pad: number,
-    vocab: number,
-  ): void;
+  bag_bwd(...args: [...operands: BagGradArgs, vocab: number]): void;
   /** bag_bwd for the vocabulary rows [v0, v1) only (zeroed first); ids outside are skipped. */
-  bag_bwd_range(
-    dy: number,
-    ids: number,
-    dtable: number,
-    rows: number,
-    g: number,
-    d: number,
-    pad: number,
-    v0: number,
-    v1: number,
-  ): void;
+  bag_bwd_range(...args: [...operands: BagGradArgs, v0: number, v1: number]): void;
   /** The scatter of bag_bwd_range alone: rows [v0, v1) of dtable are added to, not zeroed. */
-  bag_scatter_range(
-    dy: number,
-    ids: number,
-    dtable: number,
-    rows: number,
-    g: number,
-    d: number,
-    pad: number,
-    v0: number,
-    v1: number,
-  ): void;
+  bag_scatter_range(...args: [...operands: BagGradArgs, v0: number, v1: number]): void;
   /** x[rows[i]] = 0 (d floats each) for the n int32 row numbers at `rows`. */
   zero_rows(x: number, rows: number, n: number, d: number): void;
   /** Rows [v0, v1) of x (V, d) with touched (V int32) = 0 zeroed: a table gradient kept as rows made dense. */
