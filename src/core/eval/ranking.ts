@@ -1,4 +1,7 @@
-import { forEachScoreBlock, type ScoreOptions } from './similarity';
+import * as tf from '@tensorflow/tfjs-core';
+import { simdKernels } from '../backend/simd/simd-kernels';
+import { asWasm, f32, i32, ptr } from '../backend/wasm-heap';
+import { blockRows, forEachScoreBlock, forEachScoreTensor, type ScoreOptions } from './similarity';
 
 /** The retrieval numbers of one task × language (docs/metrics-json.md). */
 export interface RetrievalScores {
@@ -49,44 +52,106 @@ export function firstRelevantRanks(
   const vectors = new Float32Array(ni * dim);
   order.forEach((j, k) => vectors.set(items.vectors.subarray(j * dim, (j + 1) * dim), k * dim));
   const relevant = indexByGroup(Int32Array.from(order, (j) => items.groups[j]!)); // group → its (reordered) items
-  const best = new Float64Array(nb);
+  // per block: thresholds (n, nb) = the best relevant score per query and bucket (NaN: none), then the counts (n, nb)
+  // of the bucket's items at or above it, then the relevant ones taken back out
+  const rankBlock = (
+    first: number,
+    n: number,
+    scores: Float32Array,
+    thr: Float32Array,
+    count: () => void,
+    counts: Int32Array,
+  ) => {
+    thr.fill(Number.NaN, 0, n * nb);
+    for (let a = 0; a < n; a++) {
+      const rel = relevant.get(queries.groups[first + a]!);
+      if (!rel) continue; // no relevant item (or group -1): rank 0 everywhere
+      for (const j of rel) {
+        const k = a * nb + bucket[j]!;
+        const s = scores[a * ni + j]!;
+        if (Number.isNaN(thr[k]!)) thr[k] = -Infinity;
+        if (s > thr[k]!) thr[k] = s; // a NaN score never wins: stays -Infinity
+      }
+    }
+    count();
+    for (let a = 0; a < n; a++) {
+      const rel = relevant.get(queries.groups[first + a]!);
+      if (!rel) continue;
+      for (let b = 0; b < nb; b++) {
+        const t = thr[a * nb + b]!;
+        if (Number.isNaN(t)) continue;
+        let above = counts[a * nb + b]!;
+        for (const j of rel) {
+          if (bucket[j] !== b) continue;
+          if (scores[a * ni + j]! >= t || t === -Infinity) above--;
+        }
+        ranks[(first + a) * nb + b] = 1 + above;
+      }
+    }
+  };
+  const rows = blockRows(nq, ni, opts);
+  if ((opts.engine ?? 'tf') === 'tf' && tf.getBackend() === 'wasm') {
+    // the counts by kernels.c count_at_least over the score block in the wasm heap (no copy out)
+    const be = asWasm(tf.backend());
+    const kern = simdKernels(be);
+    const [thrT, cntT, startT] = [tf.zeros([rows * nb]), tf.zeros([rows * nb], 'int32'), tf.tensor1d(start, 'int32')];
+    try {
+      forEachScoreTensor(
+        queries.vectors,
+        vectors,
+        dim,
+        (first, n, s) => {
+          const [thr, counts] = [f32(be, thrT), i32(be, cntT)]; // views taken after the block's allocation
+          rankBlock(
+            first,
+            n,
+            f32(be, s),
+            thr,
+            () => kern.count_at_least(ptr(be, s), n, ni, ptr(be, thrT), ptr(be, startT), nb, ptr(be, cntT)),
+            counts,
+          );
+        },
+        opts,
+      );
+    } finally {
+      tf.dispose([thrT, cntT, startT]);
+    }
+    return ranks;
+  }
+  const thr = new Float32Array(rows * nb);
+  const counts = new Int32Array(rows * nb);
   forEachScoreBlock(
     queries.vectors,
     vectors,
     dim,
-    (first, n, scores) => {
-      for (let a = 0; a < n; a++) {
-        const rel = relevant.get(queries.groups[first + a]!);
-        if (!rel) continue; // no relevant item (or group -1): rank 0 everywhere
-        const row = a * ni;
-        best.fill(Number.NaN); // NaN: the bucket has no relevant item
-        for (const j of rel) {
-          const b = bucket[j]!;
-          const s = scores[row + j]!;
-          if (Number.isNaN(best[b]!)) best[b] = -Infinity;
-          if (s > best[b]!) best[b] = s; // a NaN score never wins: stays -Infinity
-        }
-        for (let b = 0; b < nb; b++) {
-          const t = best[b]!;
-          if (Number.isNaN(t)) continue;
-          // every item of the bucket at or above the best relevant score, the relevant ones taken back out below
-          let above = 0;
-          const end = row + start[b + 1]!;
-          if (t === -Infinity)
-            above = start[b + 1]! - start[b]!; // NaN scores included
-          else for (let j = row + start[b]!; j < end; j++) if (scores[j]! >= t) above++;
-          for (const j of rel) {
-            if (bucket[j] !== b) continue;
-            const s = scores[row + j]!;
-            if (s >= t || t === -Infinity) above--;
-          }
-          ranks[(first + a) * nb + b] = 1 + above;
-        }
-      }
-    },
+    (first, n, scores) =>
+      rankBlock(first, n, scores, thr, () => countAtLeast(scores, n, ni, thr, start, nb, counts), counts),
     opts,
   );
   return ranks;
+}
+
+/** count_at_least in JS: counts (n, nb) of scores (n, ni) ≥ thr (n, nb) over the bucket ranges start (nb + 1). */
+function countAtLeast(
+  scores: Float32Array,
+  n: number,
+  ni: number,
+  thr: Float32Array,
+  start: Int32Array,
+  nb: number,
+  counts: Int32Array,
+): void {
+  for (let a = 0; a < n; a++) {
+    for (let b = 0; b < nb; b++) {
+      const t = thr[a * nb + b]!;
+      let c = 0;
+      if (t === -Infinity)
+        c = start[b + 1]! - start[b]!; // NaN scores included
+      else if (!Number.isNaN(t))
+        for (let j = a * ni + start[b]!; j < a * ni + start[b + 1]!; j++) if (scores[j]! >= t) c++;
+      counts[a * nb + b] = c;
+    }
+  }
 }
 
 /** The item indices of every group ≥ 0. */

@@ -24,8 +24,30 @@ export function forEachScoreBlock(
   const nq = dim > 0 ? queries.length / dim : 0;
   const ni = dim > 0 ? items.length / dim : 0;
   if (nq === 0 || ni === 0) return;
-  const rows = Math.max(1, Math.min(nq, Math.floor((opts.maxBlockElements ?? 1 << 22) / ni)));
+  const rows = blockRows(nq, ni, opts);
   if ((opts.engine ?? 'tf') === 'js') return jsBlocks(queries, items, dim, nq, ni, rows, onBlock);
+  forEachScoreTensor(queries, items, dim, (start, n, s) => onBlock(start, n, s.dataSync() as Float32Array), opts);
+}
+
+/** Query rows per block: maxBlockElements / items, at least 1, at most all. */
+export const blockRows = (nq: number, ni: number, opts: ScoreOptions = {}) =>
+  Math.max(1, Math.min(nq, Math.floor((opts.maxBlockElements ?? 1 << 22) / ni)));
+
+/**
+ * forEachScoreBlock's 'tf' engine with the block as a tensor (n, ni) on the current backend, disposed after
+ * `onBlock` returns (on wasm a kernel can read it in place: no copy out).
+ */
+export function forEachScoreTensor(
+  queries: Float32Array, // (nq, dim)
+  items: Float32Array, // (ni, dim)
+  dim: number,
+  onBlock: (start: number, n: number, scores: tf.Tensor2D) => void,
+  opts: ScoreOptions = {},
+): void {
+  const nq = dim > 0 ? queries.length / dim : 0;
+  const ni = dim > 0 ? items.length / dim : 0;
+  if (nq === 0 || ni === 0) return;
+  const rows = blockRows(nq, ni, opts);
   // wasm's fast matmul path needs untransposed operands: transpose the items once. (dim, ni)
   const itemsT = tf.tidy(() => tf.transpose(tf.tensor2d(items, [ni, dim])));
   try {
@@ -33,9 +55,9 @@ export function forEachScoreBlock(
       const n = Math.min(rows, nq - start);
       const s = tf.tidy(() =>
         tf.matMul(tf.tensor2d(queries.subarray(start * dim, (start + n) * dim), [n, dim]), itemsT),
-      ); // (n, ni)
+      ) as tf.Tensor2D; // (n, ni)
       try {
-        onBlock(start, n, s.dataSync() as Float32Array);
+        onBlock(start, n, s);
       } finally {
         s.dispose();
       }

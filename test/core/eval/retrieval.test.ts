@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disposeBackend, initBackend } from '../../../src/core/backend';
 import type { EmbeddingSet } from '../../../src/core/eval/embeddings';
 import { firstRelevantRanks, summariseRanks } from '../../../src/core/eval/ranking';
 import { retrievalMetrics, type RetrievalTask } from '../../../src/core/eval/retrieval';
@@ -8,8 +9,10 @@ import { expectClose, randomSplit } from './random-split';
 import { bruteRank, bruteRetrieval } from './retrieval-oracle';
 
 beforeAll(async () => {
+  await initBackend({ backend: 'wasm', threads: 1, quiet: true }); // the 'tf' engine there counts in kernels.c
   await tf.setBackend('cpu');
 });
+afterAll(disposeBackend);
 
 describe('first-relevant rank with pessimistic ties', () => {
   it('counts an irrelevant item tied with the best relevant one as ranked above it', () => {
@@ -24,20 +27,30 @@ describe('first-relevant rank with pessimistic ties', () => {
     expect(bruteRank([0.5, 0.5, 0.9, 0.1, 0.2], [true, false, false, true, false])).toBe(3);
   });
 
-  it('ranks a NaN relevant item below every irrelevant one', () => {
-    const ranks = firstRelevantRanks(
-      { vectors: new Float32Array([1]), groups: new Int32Array([0]) },
-      {
-        vectors: new Float32Array([NaN, 0.3, NaN, -5]),
-        groups: new Int32Array([0, 1, 1, 1]),
-        buckets: new Int32Array(4),
-        nBuckets: 1,
-      },
-      1,
-      { engine: 'js' },
-    );
-    expect([...ranks]).toEqual([4]);
-  });
+  for (const [engine, backend] of [
+    ['js', 'cpu'],
+    ['tf', 'wasm'],
+  ] as const) {
+    it(`ranks a NaN relevant item below every irrelevant one (${engine} engine on ${backend})`, async () => {
+      await tf.setBackend(backend);
+      // 9 items in 2 buckets: a NaN relevant score, NaN irrelevant ones, more than one 4-lane block per bucket
+      const ranks = firstRelevantRanks(
+        { vectors: new Float32Array([1, -1]), groups: new Int32Array([0, 0]) },
+        {
+          vectors: new Float32Array([NaN, 0.3, NaN, -5, 0.3, 0.1, -0.2, 0.7, NaN]),
+          groups: new Int32Array([0, 1, 1, 1, 0, 1, 1, 1, 1]),
+          buckets: new Int32Array([0, 0, 0, 0, 1, 1, 1, 1, 1]),
+          nBuckets: 2,
+        },
+        1,
+        { engine },
+      );
+      await tf.setBackend('cpu');
+      // query 1: bucket 0 has only NaN relevant: all 4 items above it → 4; bucket 1: 0.3 beaten by 0.7 → 2
+      // query −1: bucket 0 → 4; bucket 1: −0.3 beaten by −0.1 and 0.2 → 3
+      expect([...ranks]).toEqual([4, 2, 4, 3]);
+    });
+  }
 
   it('summarises ranks: R@k, median (mean of the middle two), MRR', () => {
     expect(summariseRanks([1, 3, 6, 12])).toEqual({
@@ -55,8 +68,13 @@ describe('first-relevant rank with pessimistic ties', () => {
 
 describe('retrieval metrics equal the brute-force oracle', () => {
   const tasks: RetrievalTask[] = ['t2i', 'i2t', 't2t', 'q2i'];
-  for (const engine of ['tf', 'js'] as const) {
-    it(`on 40 random 11×7-style splits with exact ties (${engine} engine, tiny blocks)`, () => {
+  for (const [engine, backend] of [
+    ['tf', 'cpu'],
+    ['tf', 'wasm'],
+    ['js', 'cpu'],
+  ] as const) {
+    it(`on 40 random 11×7-style splits with exact ties (${engine} engine on ${backend}, tiny blocks)`, async () => {
+      await tf.setBackend(backend);
       let ties = 0;
       for (let seed = 1; seed <= 40; seed++) {
         const { set, plain, dim } = randomSplit(seed);
@@ -78,6 +96,7 @@ describe('retrieval metrics equal the brute-force oracle', () => {
         }
       }
       expect(ties).toBeGreaterThan(20); // the cases really exercise the tie rule
+      await tf.setBackend('cpu');
     });
   }
 

@@ -478,6 +478,33 @@ EXPORT("bag_bwd") void bag_bwd(const float* dy, const int* ids, float* dtable, i
   bag_bwd_range(dy, ids, dtable, rows, g, d, pad, 0, vocab);
 }
 
+// ---- ranking: how many items score at least a threshold, per query and item bucket (eval/ranking.ts) -----------
+
+// out[a·nb + b] = #{j in [start[b], start[b + 1]) : s[a·ni + j] ≥ t[a·nb + b]} for queries a < n (NaN scores never
+// count); a NaN threshold gives 0, −∞ the bucket's size (NaN scores included).
+EXPORT("count_at_least") void count_at_least(const float* s, int n, int ni, const float* t, const int* start, int nb, int* out) {
+  for (int a = 0; a < n; a++) {
+    const float* row = s + (long)a * ni;
+    for (int b = 0; b < nb; b++) {
+      const float th = t[a * nb + b];
+      const int j0 = start[b], j1 = start[b + 1];
+      int c = 0;
+      if (th != th) c = 0;
+      else if (th == -__builtin_inff()) c = j1 - j0;
+      else {
+        const v128_t tv = wasm_f32x4_splat(th);
+        v128_t acc = wasm_i32x4_splat(0);
+        int j = j0;
+        for (; j + 4 <= j1; j += 4) acc = wasm_i32x4_sub(acc, wasm_f32x4_ge(wasm_v128_load(row + j), tv));
+        c = wasm_i32x4_extract_lane(acc, 0) + wasm_i32x4_extract_lane(acc, 1) + wasm_i32x4_extract_lane(acc, 2) +
+            wasm_i32x4_extract_lane(acc, 3);
+        for (; j < j1; j++) c += row[j] >= th;
+      }
+      out[a * nb + b] = c;
+    }
+  }
+}
+
 // ---- attention core: softmax(scale·q·kᵀ + mask)·v per head, heads side by side in the last axis ----------------
 
 static inline float dot(const float* a, const float* b, int n) {

@@ -169,6 +169,8 @@ export interface SimdKernels {
   /** 2×2 / stride-2 max pooling of NHWC x (B, H, W, C) → (B, ⌊H/2⌋, ⌊W/2⌋, C), and its gradient (to the first max). */
   maxpool2_fwd(x: number, y: number, b: number, h: number, w: number, c: number): void;
   maxpool2_bwd(dy: number, x: number, y: number, dx: number, b: number, h: number, w: number, c: number): void;
+  /** counts (n, nb) int32 of scores s (n, ni) ≥ thresholds t (n, nb) over item ranges start (nb + 1) (kernels.c). */
+  count_at_least(s: number, n: number, ni: number, t: number, start: number, nb: number, out: number): void;
   /** out (n) = a (n, d) · q (d): the scores of an exact index. */
   rowdot(a: number, q: number, out: number, n: number, d: number): void;
 }
