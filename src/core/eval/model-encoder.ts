@@ -30,8 +30,27 @@ export function firstPieceSpans(enc: EncodedBatch): ([number, number] | null)[][
  * Adapts a model (the TrainModel contract) to evaluation: texts through the tokenizer, images from the
  * split's decoded image cache, everything with training = false; tensors are disposed, arrays come back.
  * Slot predictions are read on the first token of every word, where training puts the slot labels.
+ * `encodings` keeps each batch's tokens by its texts and languages: the queries' second pass (without NLU) and a
+ * split's later evaluations (one per stage) then tokenize nothing again. Encoded batches are never written to.
  */
-export function modelEncoder(model: TrainModel, tokenizer: Tokenizer, images: ImageTensorCache): EvalEncoder {
+export function modelEncoder(
+  model: TrainModel,
+  tokenizer: Tokenizer,
+  images: ImageTensorCache,
+  encodings: Map<string, EncodedBatch> = new Map(),
+): EvalEncoder {
+  const encode = (rows: readonly { text: string; lang?: string }[]) => {
+    const key = rows.map((r) => `${r.lang ?? ''}\u0001${r.text}`).join('\u0000');
+    let enc = encodings.get(key);
+    if (!enc) {
+      enc = tokenizer.encode(
+        rows.map((r) => r.text),
+        rows.map((r) => r.lang),
+      );
+      encodings.set(key, enc);
+    }
+    return enc;
+  };
   const row = new Map(images.ids.map((id, i) => [id, i]));
   const per = images.size * images.size * 3;
   return {
@@ -48,17 +67,11 @@ export function modelEncoder(model: TrainModel, tokenizer: Tokenizer, images: Im
       return read(() => model.encodeImage(tf.tensor4d(x, [batch.length, images.size, images.size, 3]), false));
     },
     async embedTexts(batch) {
-      const enc = tokenizer.encode(
-        batch.map((t) => t.text),
-        batch.map((t) => t.lang),
-      );
+      const enc = encode(batch);
       return read(() => model.encodeText(enc, false));
     },
     async embedQueries(batch, useNlu) {
-      const enc = tokenizer.encode(
-        batch.map((q) => q.text),
-        batch.map((q) => q.lang),
-      );
+      const enc = encode(batch);
       // the NLU outputs that encodeQuery computed on the way (run again only for a model that does not return them)
       const [embedding, intent, slots] = tf.tidy(() => {
         const q = model.encodeQuery(enc, false, useNlu);

@@ -1,4 +1,5 @@
 import { basename, dirname, join, resolve } from 'node:path';
+import type { EncodedBatch } from '../text/tokenizer';
 import { loadLatestCheckpoint } from '../checkpoint/checkpoint';
 import type { Experiment, ResolvedExperiment } from '../config/experiment';
 import { PAIR_TYPES, type PairType } from '../config/stage';
@@ -334,12 +335,15 @@ async function prepare(
     make: registry.create('baseline', id, cfg, undefined, 'eval.baselines'),
   }));
   const baselineCache = new Map<string, Record<string, BaselineResult>>(); // by split: they do not change with the model
+  const encodings = new Map<string, Map<string, EncodedBatch>>(); // by split: tokens do not change either
   const evaluate = async (split: string, exportTo?: string) => {
     const cache = await images(split);
     const have = new Set(cache.ids);
     const all = subset(split);
     const records = { ...all, images: all.images.filter((im) => have.has(im.id)) };
-    const { metrics, inputs } = await evaluateSplit(modelEncoder(bundle.model, bundle.tokenizer, cache), records, {
+    if (!encodings.has(split)) encodings.set(split, new Map());
+    const encoder = modelEncoder(bundle.model, bundle.tokenizer, cache, encodings.get(split));
+    const { metrics, inputs } = await evaluateSplit(encoder, records, {
       split,
       metrics: evaluators,
       batchSize: e.eval.batchSize,

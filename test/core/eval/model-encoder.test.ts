@@ -168,4 +168,32 @@ describe('modelEncoder', () => {
     expect([Array.from(out.nlu!.intentLogits), Array.from(out.nlu!.slotLogits)]).toEqual(direct);
     base.dispose();
   });
+
+  it('tokenizes a batch once per encodings map: both query passes and later evaluations reuse it', async () => {
+    const model = tinyModel();
+    let calls = 0;
+    const counting: Tokenizer = {
+      ...tokenizer,
+      encode(texts, langs) {
+        calls++;
+        return tokenizer.encode(texts, langs);
+      },
+    };
+    const images: ImageTensorCache = { ids: [], size: 2, data: new Float32Array(0), skipped: [], fromCache: false };
+    const q = (lang: string) => [
+      { id: 'q', group: 'g', split: 'test', lang, text: 'find yellow fruit', intent: 'x', slots: [] },
+    ];
+    const encodings = new Map<string, EncodedBatch>();
+    const first = modelEncoder(model, counting, images, encodings);
+    const a = await first.embedQueries(q('en'), true);
+    await first.embedQueries(q('en'), false);
+    const b = await modelEncoder(model, counting, images, encodings).embedQueries(q('en'), true); // a later evaluation
+    expect(calls).toBe(1);
+    expect(Array.from(b.embeddings)).toEqual(Array.from(a.embeddings));
+    await first.embedQueries(q('de'), true); // same text, another language: its own tokens
+    expect(calls).toBe(2);
+    await modelEncoder(model, counting, images).embedQueries(q('en'), true); // no map given: tokenized again
+    expect(calls).toBe(3);
+    model.dispose();
+  });
 });
