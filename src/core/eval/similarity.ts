@@ -21,12 +21,15 @@ export function forEachScoreBlock(
   onBlock: (start: number, n: number, scores: Float32Array) => void,
   opts: ScoreOptions = {},
 ): void {
+  if ((opts.engine ?? 'tf') === 'js') return jsBlocks(queries, items, dim, opts, onBlock);
+  forEachScoreTensor(queries, items, dim, (start, n, s) => onBlock(start, n, s.dataSync() as Float32Array), opts);
+}
+
+/** (nq, ni, rows per block) of a score computation, or undefined when there is nothing to score. */
+function blocks(queries: Float32Array, items: Float32Array, dim: number, opts: ScoreOptions) {
   const nq = dim > 0 ? queries.length / dim : 0;
   const ni = dim > 0 ? items.length / dim : 0;
-  if (nq === 0 || ni === 0) return;
-  const rows = blockRows(nq, ni, opts);
-  if ((opts.engine ?? 'tf') === 'js') return jsBlocks(queries, items, dim, nq, ni, rows, onBlock);
-  forEachScoreTensor(queries, items, dim, (start, n, s) => onBlock(start, n, s.dataSync() as Float32Array), opts);
+  return nq === 0 || ni === 0 ? undefined : { nq, ni, rows: blockRows(nq, ni, opts) };
 }
 
 /** Query rows per block: maxBlockElements / items, at least 1, at most all. */
@@ -44,10 +47,9 @@ export function forEachScoreTensor(
   onBlock: (start: number, n: number, scores: tf.Tensor2D) => void,
   opts: ScoreOptions = {},
 ): void {
-  const nq = dim > 0 ? queries.length / dim : 0;
-  const ni = dim > 0 ? items.length / dim : 0;
-  if (nq === 0 || ni === 0) return;
-  const rows = blockRows(nq, ni, opts);
+  const b = blocks(queries, items, dim, opts);
+  if (!b) return;
+  const { nq, ni, rows } = b;
   // wasm's fast matmul path needs untransposed operands: transpose the items once. (dim, ni)
   const itemsT = tf.tidy(() => tf.transpose(tf.tensor2d(items, [ni, dim])));
   try {
@@ -71,11 +73,12 @@ function jsBlocks(
   q: Float32Array,
   items: Float32Array,
   dim: number,
-  nq: number,
-  ni: number,
-  rows: number,
+  opts: ScoreOptions,
   onBlock: (start: number, n: number, scores: Float32Array) => void,
 ): void {
+  const b = blocks(q, items, dim, opts);
+  if (!b) return;
+  const { nq, ni, rows } = b;
   const buf = new Float32Array(rows * ni);
   for (let start = 0; start < nq; start += rows) {
     const n = Math.min(rows, nq - start);
