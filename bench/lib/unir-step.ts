@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../../src/core/nn/gradients'; // registers tfjs-core's gradient functions
 import { createUnifiedModel, type UnifiedModel } from '../../src/core/model/unified';
+import { withTableGrads } from '../../src/core/backend/table-grad';
 import { AdamW } from '../../src/core/optim/adamw';
 import { clipCoefficient, globalNorm } from '../../src/core/optim/clip';
 import type { EncodedBatch } from '../../src/core/text/tokenizer';
@@ -240,19 +241,21 @@ export async function buildUnirStep(name: ModelName, seed = 1): Promise<UnirStep
   const step = (): number => {
     const { value, grads } = tf.tidy(() => {
       const target = model.encodeText(semantic, false); // (n, D), no gradient (constantFeatures)
-      return tf.variableGrads(() => {
-        const text = model.encodeText(captions, true); // (ic·k, D): k captions per image, averaged (src/core/train/features.ts)
-        const caption =
-          k === 1 ? text : l2Normalize(tf.mean(tf.reshape(text, [ic, k, text.shape[1]]), 1) as tf.Tensor2D);
-        const ti = lTI.compute({ a: model.encodeImage(images, true), b: caption }).infoNce!;
-        const qc = lQC.compute({ a: model.encodeQuery(q1, true, true).embedding, b: model.encodeText(chunks, true) })
-          .infoNce!;
-        const out = model.runNlu(q2, true);
-        const intent = lIntent.compute({ intentLogits: out.intentLogits, intentLabels }).intentCe!;
-        const slot = lSlot.compute({ slotLogits: out.slotLogits, slotLabels, slotMask }).slotCe!;
-        const align = lAlign.compute({ enhanced: model.encodeQuery(q3, true, true).embedding, target }).mseAlign!;
-        return tf.addN([ti, tf.mul(qc, a), tf.mul(tf.addN([intent, slot, align]), b)]) as tf.Scalar;
-      }, variables);
+      return withTableGrads(() =>
+        tf.variableGrads(() => {
+          const text = model.encodeText(captions, true); // (ic·k, D): k captions per image, averaged (src/core/train/features.ts)
+          const caption =
+            k === 1 ? text : l2Normalize(tf.mean(tf.reshape(text, [ic, k, text.shape[1]]), 1) as tf.Tensor2D);
+          const ti = lTI.compute({ a: model.encodeImage(images, true), b: caption }).infoNce!;
+          const qc = lQC.compute({ a: model.encodeQuery(q1, true, true).embedding, b: model.encodeText(chunks, true) })
+            .infoNce!;
+          const out = model.runNlu(q2, true);
+          const intent = lIntent.compute({ intentLogits: out.intentLogits, intentLabels }).intentCe!;
+          const slot = lSlot.compute({ slotLogits: out.slotLogits, slotLabels, slotMask }).slotCe!;
+          const align = lAlign.compute({ enhanced: model.encodeQuery(q3, true, true).embedding, target }).mseAlign!;
+          return tf.addN([ti, tf.mul(qc, a), tf.mul(tf.addN([intent, slot, align]), b)]) as tf.Scalar;
+        }, variables),
+      ); // embedding-table gradients as touched rows, as src/core/train/step.ts
     });
     const loss = value.dataSync()[0]!;
     value.dispose();
