@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { splitLimits, splitRun, type PoolOp } from './simd/pool';
+import { minRowsToSplit, splitRun, type PoolOp } from './simd/pool';
 import { alias, newTensors, ptr, type WasmBackend } from './wasm-heap';
 
 /**
@@ -65,7 +65,7 @@ function overRows(
   const list = tf.tensor1d(rows, 'int32');
   try {
     const p = ptr(be, list);
-    splitRun(be, op, rows.length, 1, Math.ceil(splitLimits.elements / d), (s0, n) => args(p + 4 * s0, n));
+    splitRun(be, op, rows.length, 1, minRowsToSplit(d), (s0, n) => args(p + 4 * s0, n));
   } finally {
     list.dispose();
   }
@@ -97,8 +97,7 @@ export function bagGradRows(
   const pt = ptr(be, dtable);
   overRows(be, 'zero_rows', rows, d, (list, n) => [pt, list, n, d]);
   const [pdy, pi] = [ptr(be, dy), ptr(be, ids)];
-  const minVocab = Math.ceil(splitLimits.elements / Math.max(d, 1));
-  splitRun(be, 'bag_scatter_range', vocab, 1, minVocab, (v0, nv) => [
+  splitRun(be, 'bag_scatter_range', vocab, 1, minRowsToSplit(d), (v0, nv) => [
     pdy,
     pi,
     pt,
@@ -160,8 +159,7 @@ function densify(dataId: object, r: TouchedRows): void {
   const touched = tf.tensor1d(r.touched, 'int32');
   try {
     const pt = ptr(be, touched);
-    const minVocab = Math.ceil(splitLimits.elements / Math.max(d, 1));
-    splitRun(be, 'rows_finish', vocab, 1, minVocab, (v0, nv) => [p, pt, v0, v0 + nv, d]);
+    splitRun(be, 'rows_finish', vocab, 1, minRowsToSplit(d), (v0, nv) => [p, pt, v0, v0 + nv, d]);
   } finally {
     touched.dispose();
   }

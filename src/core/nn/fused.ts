@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { gemm, splitLimits, splitParts, splitRun } from '../backend/simd/pool'; // kernels.c, shared with the pool's threads
+import { gemm, minRowsToSplit, splitLimits, splitParts, splitRun } from '../backend/simd/pool'; // kernels.c, shared with the pool's threads
 import { simdKernels, type SimdKernels } from '../backend/simd/simd-kernels';
 import { asWasm, newTensors, onWasmFloat32, ptr, type WasmBackend } from '../backend/wasm-heap';
 import { bagGradRows, tableGradsOpen } from '../backend/table-grad';
@@ -35,7 +35,7 @@ export function fusedLayerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta
   if (!onWasmFloat32([x, gamma, beta])) return null;
   const d = x.shape[x.rank - 1]!;
   const rows = d === 0 ? 0 : x.size / d;
-  const minRows = Math.ceil(splitLimits.elements / Math.max(d, 1)); // rows from which the threads share the work
+  const minRows = minRowsToSplit(d); // rows from which the threads share the work
   const op = custom((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const c = ctx();
     const [y, mean, rstd] = newTensors(c.be, xi.shape, [rows], [rows]) as [tf.Tensor, tf.Tensor, tf.Tensor];
@@ -128,7 +128,7 @@ export function fusedEmbeddingBag(table: tf.Tensor2D, ids: tf.Tensor3D, padId: n
     const c = ctx();
     const [out] = newTensors(c.be, [b, t, d]) as [tf.Tensor];
     const [pt, pi, po] = [c.p(tab), c.p(ids), c.p(out)];
-    const minRows = Math.ceil(splitLimits.elements / Math.max(g * d, 1));
+    const minRows = minRowsToSplit(g * d);
     splitRun(c.be, 'bag_fwd', b * t, 1, minRows, (r0, n) => [pt, pi + 4 * r0 * g, po + 4 * r0 * d, n, g, d, padId]);
     save([ids]);
     return {
@@ -140,8 +140,17 @@ export function fusedEmbeddingBag(table: tf.Tensor2D, ids: tf.Tensor3D, padId: n
         const [dtable] = newTensors(k.be, [vocab, d]) as [tf.Tensor];
         const [pdy, pi, pt] = [k.p(dy), k.p(saved[0]!), k.p(dtable)];
         // by vocabulary range: each thread zeroes and fills its own rows of the table
-        const minVocab = Math.ceil(splitLimits.elements / Math.max(d, 1));
-        splitRun(k.be, 'bag_bwd_range', vocab, 1, minVocab, (v0, nv) => [pdy, pi, pt, b * t, g, d, padId, v0, v0 + nv]);
+        splitRun(k.be, 'bag_bwd_range', vocab, 1, minRowsToSplit(d), (v0, nv) => [
+          pdy,
+          pi,
+          pt,
+          b * t,
+          g,
+          d,
+          padId,
+          v0,
+          v0 + nv,
+        ]);
         return [dtable];
       },
     };

@@ -92,6 +92,9 @@ export const splitLimits = {
     return hot() ? Math.min(configured.elements, HOT_LIMITS.elements) : configured.elements;
   },
 };
+/** Rows of `rowFloats` floats from which an elementwise-in-rows kernel is shared (splitLimits.elements of work). */
+export const minRowsToSplit = (rowFloats: number) => Math.ceil(splitLimits.elements / Math.max(rowFloats, 1));
+
 /** Tests split small work to exercise the pool: setSplitLimits({ macs: 1, elements: 1 }); no argument restores. */
 export function setSplitLimits(l: Partial<typeof DEFAULT_LIMITS> = DEFAULT_LIMITS): void {
   Object.assign(configured, DEFAULT_LIMITS, l);
