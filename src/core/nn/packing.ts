@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { minRowsToSplit, splitRun } from '../backend/simd/pool';
+import { asWasm, newTensors, onWasmFloat32, ptr } from '../backend/wasm-heap';
 import { custom } from './fused';
 
 /**
@@ -12,6 +14,8 @@ import { custom } from './fused';
 export interface Packing {
   /** (N) int32: flat positions b·T + t of the real tokens, ascending. The owner disposes it. */
   idx: tf.Tensor1D;
+  /** The same positions in JS (where the threads' shares of an unpack begin and end). */
+  pos: Int32Array;
   batch: number; // B
   length: number; // T
   tokens: number; // N
@@ -21,24 +25,62 @@ export interface Packing {
 export function packingOf(mask: tf.Tensor2D): Packing | null {
   const [batch, length] = mask.shape;
   const m = mask.dataSync();
-  const pos: number[] = [];
-  for (let i = 0; i < m.length; i++) if (m[i]! > 0) pos.push(i);
-  if (pos.length === m.length || pos.length === 0) return null;
-  return { idx: tf.tensor1d(pos, 'int32'), batch, length, tokens: pos.length };
+  let n = 0;
+  for (let i = 0; i < m.length; i++) if (m[i]! > 0) n++;
+  if (n === m.length || n === 0) return null;
+  const pos = new Int32Array(n);
+  for (let i = 0, k = 0; i < m.length; i++) if (m[i]! > 0) pos[k++] = i;
+  return { idx: tf.tensor1d(pos, 'int32'), pos, batch, length, tokens: n };
 }
 
-const gatherRows = (x2: tf.Tensor, idx: tf.Tensor1D) => tf.gather(x2, idx);
-const scatterRows = (y: tf.Tensor, idx: tf.Tensor1D, rows: number) =>
-  tf.tidy(() => tf.scatterND(tf.expandDims(idx, 1), y, [rows, y.shape[1]!]));
+/**
+ * x (rows, h) → (N, h): rows idx. On wasm one kernels.c pass (pack_rows) shared with the pool's threads by token
+ * ranges; elsewhere tf.gather. Both copy the rows.
+ */
+function gatherRows(x: tf.Tensor, idx: tf.Tensor1D, p: Packing, h: number): tf.Tensor2D {
+  if (!onWasmFloat32([x])) return tf.gather(tf.reshape(x, [-1, h]), idx) as tf.Tensor2D;
+  const be = asWasm(tf.backend());
+  const [out] = newTensors(be, [p.tokens, h]) as [tf.Tensor2D];
+  const [px, pi, po] = [ptr(be, x), ptr(be, idx), ptr(be, out)];
+  splitRun(be, 'pack_rows', p.tokens, 1, minRowsToSplit(h), (i0, n) => [px, pi + 4 * i0, po + 4 * i0 * h, n, h]);
+  return out;
+}
+
+/**
+ * y (N, h) → (B, T, h): y's rows at idx, zeros at padding, as tf.scatterND's sum into zeros (y + 0: a −0 comes out
+ * +0). On wasm one kernels.c pass (unpack_rows) that writes every output row once, each thread the rows from its
+ * first token's position to the next thread's; elsewhere tf.scatterND.
+ */
+function scatterRows(y: tf.Tensor, idx: tf.Tensor1D, p: Packing): tf.Tensor3D {
+  const h = y.shape[1]!;
+  const rows = p.batch * p.length;
+  if (!onWasmFloat32([y]))
+    return tf.tidy(() => tf.reshape(tf.scatterND(tf.expandDims(idx, 1), y, [rows, h]), [p.batch, p.length, h]));
+  const be = asWasm(tf.backend());
+  const [out] = newTensors(be, [p.batch, p.length, h]) as [tf.Tensor3D];
+  const [py, pi, po] = [ptr(be, y), ptr(be, idx), ptr(be, out)];
+  const { pos, tokens } = p;
+  splitRun(be, 'unpack_rows', tokens, 1, minRowsToSplit(h), (i0, n) => [
+    py,
+    pi,
+    po,
+    i0,
+    i0 + n,
+    i0 === 0 ? 0 : pos[i0]!,
+    i0 + n === tokens ? rows : pos[i0 + n]!,
+    h,
+  ]);
+  return out;
+}
 
 /** (B, T, H) → (N, H): the real tokens, in order. Its gradient scatters back (zeros at padding). */
 export function packRows(x: tf.Tensor3D, p: Packing): tf.Tensor2D {
-  const [b, t, h] = x.shape;
+  const h = x.shape[2];
   const op = custom((xi: tf.Tensor, save: tf.GradSaveFunc) => {
     save([p.idx]);
     return {
-      value: gatherRows(tf.reshape(xi, [b * t, h]), p.idx),
-      gradFunc: (dy, saved) => [tf.reshape(scatterRows(dy, saved[0] as tf.Tensor1D, b * t), [b, t, h])],
+      value: gatherRows(xi, p.idx, p, h),
+      gradFunc: (dy, saved) => [scatterRows(dy, saved[0] as tf.Tensor1D, p)],
     };
   });
   return op(x) as tf.Tensor2D;
@@ -50,8 +92,8 @@ export function unpackRows(y: tf.Tensor2D, p: Packing): tf.Tensor3D {
   const op = custom((yi: tf.Tensor, save: tf.GradSaveFunc) => {
     save([p.idx]);
     return {
-      value: tf.reshape(scatterRows(yi, p.idx, p.batch * p.length), [p.batch, p.length, h]),
-      gradFunc: (dy, saved) => [gatherRows(tf.reshape(dy, [p.batch * p.length, h]), saved[0] as tf.Tensor1D)],
+      value: scatterRows(yi, p.idx, p),
+      gradFunc: (dy, saved) => [gatherRows(dy, saved[0] as tf.Tensor1D, p, h)],
     };
   });
   return op(y) as tf.Tensor3D;

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../../src/core/backend';
+import { setSplitLimits } from '../../../src/core/backend/simd/pool';
 import { ParamScope, TransformerStack } from '../../../src/core/nn';
 import { packingOf, packRows, unpackRows } from '../../../src/core/nn/packing';
 import { rng, useBackend, uniformTensor } from '../../helpers/contract';
@@ -107,4 +109,50 @@ describe('token packing', () => {
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, w, mask]);
   });
+});
+
+describe('token packing on wasm: kernels.c pack_rows / unpack_rows against tf.gather / tf.scatterND', () => {
+  afterEach(() => setSplitLimits());
+  afterAll(async () => {
+    await useBackend('wasm');
+  });
+  // B 5, T 7, h 6 (a 4-lane body and a tail): padding first and across rows (empty texts), a full row, one token
+  const lens = [0, 7, 0, 1, 5];
+  const h = 6;
+  const bits = (t: tf.Tensor) => Array.from(new Uint32Array(t.dataSync().slice().buffer));
+  for (const threads of [1, 2]) {
+    it(`${threads} thread(s): the same bits, values and gradients, −0 → +0 as scatterND; no tensor left behind`, async () => {
+      expect((await initBackend({ backend: 'wasm', threads, quiet: true })).threads).toBe(threads);
+      if (threads > 1) setSplitLimits({ macs: 1, elements: 1 }); // every token range split across the threads
+      const mask = maskOf(lens, 7);
+      const p = packingOf(mask)!;
+      expect(Array.from(p.pos)).toEqual(Array.from(p.idx.dataSync()));
+      const x = rand(rng(3), [5, 7, h]) as tf.Tensor3D;
+      const yv = rand(rng(4), [p.tokens, h]).dataSync().slice();
+      yv[0] = -0;
+      yv[h + 1] = -0;
+      yv[2 * h + 2] = Number.NaN;
+      const y = tf.tensor2d(yv, [p.tokens, h]);
+      const before = tf.memory().numTensors;
+      const gather = (t: tf.Tensor) => tf.tidy(() => tf.gather(tf.reshape(t, [35, h]), p.idx));
+      const scatter = (t: tf.Tensor) =>
+        tf.tidy(() => tf.reshape(tf.scatterND(tf.expandDims(p.idx, 1), t, [35, h]), [5, 7, h]));
+      const packed = packRows(x, p);
+      const unpacked = unpackRows(y, p);
+      const [refPacked, refUnpacked] = [gather(x), scatter(y)];
+      expect(packed.shape).toEqual([p.tokens, h]);
+      expect(unpacked.shape).toEqual([5, 7, h]);
+      expect(bits(packed)).toEqual(bits(refPacked));
+      expect(bits(unpacked)).toEqual(bits(refUnpacked));
+      expect(Object.is(unpacked.dataSync()[7 * h], 0)).toBe(true); // −0 in (the first token), +0 out
+      // gradients: unpack's is a gather of dy, pack's a scatter of dy
+      const gy = tf.grad((yi: tf.Tensor) => tf.sum(tf.mul(unpackRows(yi as tf.Tensor2D, p), x)))(y);
+      const gx = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(packRows(xi as tf.Tensor3D, p), y)))(x);
+      expect(bits(gy)).toEqual(bits(refPacked));
+      expect(bits(gx)).toEqual(bits(refUnpacked));
+      tf.dispose([packed, unpacked, refPacked, refUnpacked, gy, gx]);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([mask, p.idx, x, y]);
+    });
+  }
 });

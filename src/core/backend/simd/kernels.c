@@ -478,6 +478,31 @@ EXPORT("bag_bwd") void bag_bwd(const float* dy, const int* ids, float* dtable, i
   bag_bwd_range(dy, ids, dtable, rows, g, d, pad, 0, vocab);
 }
 
+// ---- token packing (nn/packing.ts): the real tokens of a right-padded (B·T, h) batch as (N, h) rows ------------
+
+// out[i] = x[idx[i]] (h floats each) for i < n: a copy.
+EXPORT("pack_rows") void pack_rows(const float* x, const int* idx, float* out, int n, int h) {
+  for (int i = 0; i < n; i++) __builtin_memcpy(out + (long)i * h, x + (long)idx[i] * h, (unsigned long)h * sizeof(float));
+}
+
+// Rows [o0, o1) of out (·, h): row idx[i] = y[i] + 0 for i in [i0, i1) (ScatterNd's sum into zeros, so −0 comes out
+// +0), every other row 0. idx ascends, and [o0, o1) holds exactly the rows idx[i0..i1) of the updates.
+EXPORT("unpack_rows") void unpack_rows(const float* y, const int* idx, float* out, int i0, int i1, int o0, int o1, int h) {
+  const v128_t z = wasm_f32x4_splat(0.0f);
+  int r = o0;
+  for (int i = i0; i < i1; i++) {
+    const int t = idx[i];
+    zero(out + (long)r * h, (long)(t - r) * h);
+    const float* src = y + (long)i * h;
+    float* dst = out + (long)t * h;
+    int j = 0;
+    for (; j + 4 <= h; j += 4) wasm_v128_store(dst + j, wasm_f32x4_add(wasm_v128_load(src + j), z));
+    for (; j < h; j++) dst[j] = src[j] + 0.0f;
+    r = t + 1;
+  }
+  zero(out + (long)r * h, (long)(o1 - r) * h);
+}
+
 // ---- ranking: how many items score at least a threshold, per query and item bucket (eval/ranking.ts) -----------
 
 // out[a·nb + b] = #{j in [start[b], start[b + 1]) : s[a·ni + j] ≥ t[a·nb + b]} for queries a < n (NaN scores never

@@ -136,6 +136,10 @@ export interface SimdKernels {
   rows_finish(x: number, touched: number, v0: number, v1: number, d: number): void;
   /** acc[r] += b[r · bs] (d floats) for the n row numbers r at `rows`; bs = d (b a table) or 0 (b one row). */
   rows_add(acc: number, b: number, rows: number, n: number, d: number, bs: number): void;
+  /** out[i] = x[idx[i]] (h floats) for the n int32 row numbers at idx: the real tokens of a padded batch. */
+  pack_rows(x: number, idx: number, out: number, n: number, h: number): void;
+  /** Rows [o0, o1) of out: y[i] + 0 at row idx[i] for i in [i0, i1) (ascending idx), zeros elsewhere. */
+  unpack_rows(y: number, idx: number, out: number, i0: number, i1: number, o0: number, o1: number, h: number): void;
   /** NHWC x (B, H, W, C) → col (B·OH·OW, k·k·C) for a k×k window at stride s with `pad` zeros before; col2im is its adjoint (dx overwritten). */
   im2col(
     x: number,
