@@ -9,9 +9,9 @@ import { gemmPack, memoryOf, relaxedSimd, sharedMemory, simdKernels, simdModule 
  * More threads for unir's kernels. tfjs's threaded wasm build shares its memory with workers: each Node worker
  * here instantiates kernels.c over that memory, and a large job is cut into equal parts computed at once by the
  * calling thread and the workers — a product by batch, else by rows in multiples of 4 (gemm, gemmBatch); AdamW,
- * GELU and ReLU by element ranges, attention, im2col / col2im and pooling by batch rows, token packing by
- * token ranges (splitRun). Every output
- * element is computed by the same code as on one thread, so results are bit-identical whatever the thread count.
+ * GELU and ReLU by element ranges, attention, im2col / col2im and pooling by batch rows, token packing by token
+ * ranges (splitRun). Every output element is computed by the same code as on one thread, so results are
+ * bit-identical whatever the thread count.
  * Hand-off by Atomics on one small control block per worker; a worker spins ≈ 2 ms after each job (products
  * come every few hundred µs in a training step) and then sleeps in Atomics.wait. tfjs's own XNNPACK pool is
  * kept at one thread while this runs: its spinning threads and these would compete for the same cores
