@@ -1,8 +1,9 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { asWasm, typed } from '../backend/wasm-heap';
 import { UserError } from '../errors';
-import { CHECKPOINT_FORMAT, checkpointIOHandler, CheckpointReadError } from './file-io';
+import { CHECKPOINT_FORMAT, checkpointIOHandler, CheckpointReadError, writeCheckpointDir } from './file-io';
 
 /** A checkpoint directory name: step-00000120 (global step, zero-padded so names sort by step). */
 export const checkpointName = (globalStep: number) => `step-${String(globalStep).padStart(8, '0')}`;
@@ -36,17 +37,63 @@ export async function saveCheckpoint(
   meta: Record<string, unknown>,
   keep = Infinity,
 ): Promise<string> {
+  return (await startCheckpoint(checkpointsDir, globalStep, tensors, meta, keep)).written;
+}
+
+/** A checkpoint being written: `written` resolves with its directory once it is in place and older ones are pruned. */
+export interface CheckpointWrite {
+  dir: string;
+  written: Promise<string>;
+}
+
+/**
+ * saveCheckpoint in two halves: resolves once the tensors' values and `meta` are copied (the caller may then change
+ * them: train on), while the copy is hashed and written in the background (`written`; libuv's threads do the work).
+ */
+export async function startCheckpoint(
+  checkpointsDir: string,
+  globalStep: number,
+  tensors: tf.NamedTensorMap,
+  meta: Record<string, unknown>,
+  keep = Infinity,
+): Promise<CheckpointWrite> {
   const dir = join(checkpointsDir, checkpointName(globalStep));
-  const { data, specs } = await tf.io.encodeWeights(tensors);
-  await checkpointIOHandler(dir).save({
+  const { data, specs } = snapshot(tensors) ?? (await encoded(tensors));
+  const written = writeCheckpointDir(dir, data, {
     format: CHECKPOINT_FORMAT,
     generatedBy: `unir (tfjs ${tf.version_core})`,
     weightSpecs: specs,
-    weightData: data,
-    userDefinedMetadata: meta as Record<string, {}>,
+    userDefinedMetadata: JSON.parse(JSON.stringify(meta)) as Record<string, unknown>,
+  }).then(() => {
+    pruneCheckpoints(checkpointsDir, keep);
+    return dir;
   });
-  pruneCheckpoints(checkpointsDir, keep);
-  return dir;
+  return { dir, written };
+}
+
+/**
+ * Every tensor's bytes in one buffer, in the map's order, with their specs: tf.io.encodeWeights' layout for float32
+ * and int32, copied once (read from the wasm heap where the data lives there). Null for other dtypes.
+ */
+function snapshot(tensors: tf.NamedTensorMap): { data: Uint8Array; specs: tf.io.WeightsManifestEntry[] } | null {
+  const entries = Object.entries(tensors);
+  if (entries.some(([, t]) => t.dtype !== 'float32' && t.dtype !== 'int32')) return null;
+  const data = new Uint8Array(entries.reduce((n, [, t]) => n + 4 * t.size, 0));
+  const be = tf.getBackend() === 'wasm' ? asWasm(tf.backend()) : undefined;
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  let at = 0;
+  for (const [name, t] of entries) {
+    const v = be?.dataIdMap.has(t.dataId) ? typed(be, t) : t.dataSync();
+    data.set(new Uint8Array(v.buffer, v.byteOffset, 4 * t.size), at);
+    at += 4 * t.size;
+    specs.push({ name, shape: [...t.shape], dtype: t.dtype as 'float32' | 'int32' });
+  }
+  return { data, specs };
+}
+
+async function encoded(tensors: tf.NamedTensorMap): Promise<{ data: Uint8Array; specs: tf.io.WeightsManifestEntry[] }> {
+  const { data, specs } = await tf.io.encodeWeights(tensors);
+  return { data: new Uint8Array(tf.io.CompositeArrayBuffer.join(data)), specs };
 }
 
 /** Removes all but the newest `keep` checkpoints, plus leftovers of interrupted writes. */

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, webcrypto } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -33,33 +34,56 @@ export function swapInDir(tmp: string, dir: string): void {
 }
 
 /**
- * A tfjs IOHandler for a directory holding model.json + weights.bin. `save` writes both into a sibling temp
- * directory and renames it into place, so a reader (or a kill -9) sees the old checkpoint or the new one,
- * never half of one. `load` verifies the size and sha256 of weights.bin.
+ * Writes model.json + weights.bin (`data`, described by `weightSpecs`) into a sibling temp directory and renames it
+ * into place as `dir`, so a reader (or a kill -9) sees the old checkpoint or the new one, never half of one. The
+ * sha256 (WebCrypto's digest) and the file writes (fs/promises) run on libuv's threads, not on the caller's.
+ */
+export async function writeCheckpointDir(
+  dir: string,
+  data: Uint8Array,
+  a: {
+    format: string;
+    generatedBy: string;
+    weightSpecs: tf.io.WeightsManifestEntry[];
+    userDefinedMetadata?: Record<string, unknown>;
+  },
+): Promise<void> {
+  const digest = new Uint8Array(await webcrypto.subtle.digest('SHA-256', data));
+  const json: CheckpointJson = {
+    format: a.format,
+    generatedBy: a.generatedBy,
+    weightsManifest: [{ paths: [WEIGHTS_BIN], weights: a.weightSpecs }],
+    weightsBytes: data.byteLength,
+    weightsSha256: Buffer.from(digest).toString('hex'),
+    userDefinedMetadata: a.userDefinedMetadata,
+  };
+  await mkdir(dirname(dir), { recursive: true });
+  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
+  try {
+    await mkdir(tmp);
+    await writeFile(join(tmp, WEIGHTS_BIN), data);
+    await writeFile(join(tmp, MODEL_JSON), `${JSON.stringify(json)}\n`);
+    swapInDir(tmp, dir);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/**
+ * A tfjs IOHandler for a directory holding model.json + weights.bin. `save` writes both with writeCheckpointDir
+ * (atomically); `load` verifies the size and sha256 of weights.bin.
  */
 export function checkpointIOHandler(dir: string): tf.io.IOHandler & Required<Pick<tf.io.IOHandler, 'save' | 'load'>> {
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       const data = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0)));
-      const json: CheckpointJson = {
+      await writeCheckpointDir(dir, data, {
         format: artifacts.format ?? CHECKPOINT_FORMAT,
         generatedBy: artifacts.generatedBy ?? 'unir',
-        weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs ?? [] }],
-        weightsBytes: data.byteLength,
-        weightsSha256: sha256(data),
+        weightSpecs: artifacts.weightSpecs ?? [],
         userDefinedMetadata: artifacts.userDefinedMetadata as Record<string, unknown> | undefined,
-      };
-      mkdirSync(dirname(dir), { recursive: true });
-      const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
-      try {
-        mkdirSync(tmp);
-        writeFileSync(join(tmp, WEIGHTS_BIN), data);
-        writeFileSync(join(tmp, MODEL_JSON), `${JSON.stringify(json)}\n`);
-        swapInDir(tmp, dir);
-      } catch (e) {
-        rmSync(tmp, { recursive: true, force: true });
-        throw e;
-      }
+      });
       return {
         modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: data.byteLength },
       };

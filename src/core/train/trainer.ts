@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { saveCheckpoint, type LoadedCheckpoint } from '../checkpoint/checkpoint';
+import { startCheckpoint, type LoadedCheckpoint } from '../checkpoint/checkpoint';
 import type { Experiment } from '../config/experiment';
 import type { PairType, ResolvedStage } from '../config/stage';
 import { UserError } from '../errors';
@@ -117,6 +117,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
   let startStep = 0;
   let globalStep = 0;
   let resumeOptimizer: tf.NamedTensorMap | undefined;
+  let writing: Promise<string> | undefined; // the checkpoint being written in the background
   try {
     if (o.resume) {
       const meta = o.resume.meta as unknown as CheckpointMeta;
@@ -144,6 +145,13 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
       resumedFrom,
     });
 
+    // A checkpoint's values are copied at once; its files are hashed and written while the next step trains, and
+    // that step waits for them before its history row: a crash after the row loses nothing the checkpoint holds.
+    const finishWrite = async () => {
+      const w = writing;
+      writing = undefined;
+      if (w) await timer.time('checkpoints', () => w);
+    };
     const save = async (stageIndex: number, stepInStage: number, stageDone: boolean, opt?: AdamW) => {
       if (!o.checkpoints) return;
       const meta: CheckpointMeta = {
@@ -161,9 +169,12 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
       };
       const { dir, keep } = o.checkpoints;
       const tensors = checkpointTensors(keys, stageDone ? undefined : opt);
-      await timer.time('checkpoints', () =>
-        saveCheckpoint(dir, globalStep, tensors, meta as unknown as Record<string, unknown>, keep),
+      await finishWrite(); // one write at a time
+      const w = await timer.time('checkpoints', () =>
+        startCheckpoint(dir, globalStep, tensors, meta as unknown as Record<string, unknown>, keep),
       );
+      writing = w.written;
+      writing.catch(() => {}); // its error surfaces where it is awaited
     };
 
     let t0 = performance.now();
@@ -243,6 +254,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
           trainSec += dt;
           timer.add('steps', dt, stage.name);
           recent = recent === 0 ? dt : 0.9 * recent + 0.1 * dt;
+          await finishWrite();
           await notify(observers, 'onStepEnd', {
             stage: stage.name,
             stageIndex: si,
@@ -262,7 +274,10 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
           const every = o.checkpoints?.every ?? 0;
           if (step < n && ((every > 0 && globalStep % every === 0) || o.signal?.aborted))
             await save(si, step, false, optimizer);
-          if (o.signal?.aborted && step < n) return { status: 'interrupted', globalStep, stages: stageMetrics };
+          if (o.signal?.aborted && step < n) {
+            await finishWrite();
+            return { status: 'interrupted', globalStep, stages: stageMetrics };
+          }
           t0 = performance.now();
         }
         let metrics: Metrics | undefined;
@@ -282,8 +297,10 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
         await notify(observers, 'onStageEnd', { ...info, metrics });
         await save(si, n, true);
         t0 = performance.now();
-        if (o.signal?.aborted && si < o.stages.length - 1)
+        if (o.signal?.aborted && si < o.stages.length - 1) {
+          await finishWrite();
           return { status: 'interrupted', globalStep, stages: stageMetrics };
+        }
       } finally {
         optimizer.dispose();
       }
@@ -299,8 +316,10 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
         seconds: (performance.now() - e0) / 1000,
       });
     }
+    await finishWrite(); // the last stage's checkpoint, written during the test evaluation
     return { status: 'finished', globalStep, stages: stageMetrics, final };
   } finally {
+    await writing?.catch(() => {}); // after an error: let the write end (its temp directory is not left behind)
     if (resumeOptimizer) for (const t of Object.values(resumeOptimizer)) t.dispose();
     for (const l of byKey.values()) l.dispose();
   }

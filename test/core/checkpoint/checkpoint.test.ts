@@ -9,7 +9,9 @@ import {
   loadCheckpoint,
   loadLatestCheckpoint,
   saveCheckpoint,
+  startCheckpoint,
 } from '../../../src/core/checkpoint/checkpoint';
+import { initBackend } from '../../../src/core/backend';
 import { isUserError } from '../../../src/core/errors';
 
 let tmp: string;
@@ -111,4 +113,39 @@ describe('checkpoints', () => {
     expect((await errorOf(loadCheckpoint(path))).message).toContain('model.json is not valid JSON');
     expect(existsSync(path)).toBe(true);
   });
+
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`${backend}: startCheckpoint copies the values at once (training on does not change the file); tf.io's layout`, async () => {
+      await initBackend({ backend, threads: 1, quiet: true });
+      const dir = join(tmp, `async-${backend}`);
+      const src = {
+        ...tensors(),
+        'model/text/1': tf.variable(
+          tf.tensor2d([
+            [1.5, -0, 2],
+            [3, 4, 5],
+          ]),
+          true,
+        ),
+      };
+      const before = await tf.io.encodeWeights(src); // what saveCheckpoint wrote through tf.io before
+      const w = await startCheckpoint(dir, 9, src, { step: 9 });
+      (src['model/text/1'] as tf.Variable).assign(tf.zeros([2, 3])); // the next step, while the files are written
+      const meta = { step: 9 };
+      expect(await w.written).toBe(join(dir, 'step-00000009'));
+      expect(w.dir).toBe(join(dir, 'step-00000009'));
+      const bin = readFileSync(join(w.dir, 'weights.bin'));
+      expect(new Uint8Array(bin)).toEqual(new Uint8Array(tf.io.CompositeArrayBuffer.join(before.data)));
+      expect(JSON.parse(readFileSync(join(w.dir, 'model.json'), 'utf8')).weightsManifest[0].weights).toEqual(
+        before.specs,
+      );
+      const ck = await loadCheckpoint(w.dir);
+      expect(ck.meta).toEqual(meta);
+      expect(Array.from(ck.tensors['model/text/1']!.dataSync())).toEqual([1.5, -0, 2, 3, 4, 5]);
+      expect(readdirSync(dir)).toEqual(['step-00000009']); // no temp directory left
+      Object.values(src).forEach((t) => t.dispose());
+      Object.values(ck.tensors).forEach((t) => t.dispose());
+      await tf.setBackend('cpu');
+    });
+  }
 });
