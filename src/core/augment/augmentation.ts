@@ -46,11 +46,17 @@ export const rangeSchema = (lo: number, hi: number) =>
 /** Uniform in [lo, hi). */
 export const uniform = (rng: Rng, lo: number, hi: number) => lo + (hi - lo) * rng.next();
 
-/** Calls `f(image, offset)` for each image with probability p (one draw per image, always made). */
-export function forImages(batch: ImageBatch, rng: Rng, p: number, f: (img: Float32Array) => void): void {
+/** Calls `f(image, i)` for each image i with probability p (one draw per image, always made). */
+export function forImages(batch: ImageBatch, rng: Rng, p: number, f: (img: Float32Array, i: number) => void): void {
   const per = batch.size * batch.size * 3;
   for (let i = 0; i < batch.n; i++) {
     const hit = rng.next() < p;
-    if (hit) f(batch.data.subarray(i * per, (i + 1) * per));
+    if (hit) f(batch.data.subarray(i * per, (i + 1) * per), i);
   }
 }
+
+/** Image i of the batch, in place. */
+export const imageOf = (batch: ImageBatch, i: number) => {
+  const per = batch.size * batch.size * 3;
+  return batch.data.subarray(i * per, (i + 1) * per);
+};

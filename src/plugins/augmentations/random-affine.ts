@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineAugmentation, forImages, rangeSchema as range, uniform } from '../../core/augment/augmentation';
+import { defineAugmentation, forImages, imageOf, rangeSchema as range, uniform } from '../../core/augment/augmentation';
+import { augmentOnHeap } from '../../core/augment/on-heap';
 
 /**
  * Channel `ch` of pixel (yy, xx) of an S×S×3 image; white (1) outside. Module-level: a closure made per pixel
@@ -26,13 +27,15 @@ export const randomAffine = defineAugmentation({
     translate: z.number().min(0).max(0.5).default(0.06).describe('max shift, fraction of the side'),
     flip: z.number().min(0).max(1).default(0).describe('probability of a horizontal mirror'),
   }),
+  // The transforms are drawn first (in image order), then kernels.c aug_affine resamples on the wasm heap, else the
+  // JS loop. Per image 7 values: transformed (1/0), a, b, d, e, tx, ty.
   create: (cfg) => {
     let scratch = new Float32Array(0);
     return (batch, rng) => {
       const S = batch.size;
-      if (scratch.length !== S * S * 3) scratch = new Float32Array(S * S * 3);
       const c = (S - 1) / 2;
-      forImages(batch, rng, cfg.p, (img) => {
+      const par = new Float64Array(7 * batch.n);
+      forImages(batch, rng, cfg.p, (_img, i) => {
         const z = uniform(rng, cfg.scale[0], cfg.scale[1]);
         const r = Math.exp(uniform(rng, Math.log(cfg.aspect[0]), Math.log(cfg.aspect[1])));
         const th = (uniform(rng, -cfg.rotation, cfg.rotation) * Math.PI) / 180;
@@ -44,17 +47,22 @@ export const randomAffine = defineAugmentation({
         const [cs, sn] = [Math.cos(th), Math.sin(th)];
         const sx = 1 / (z * Math.sqrt(r)),
           sy = Math.sqrt(r) / z;
-        const a = cs * sx * fl,
-          b = (sn + cs * sh) * sy,
-          d = -sn * sx * fl,
-          e = (cs - sn * sh) * sy;
+        par.set([1, cs * sx * fl, (sn + cs * sh) * sy, -sn * sx * fl, (cs - sn * sh) * sy, tx, ty], 7 * i);
+      });
+      if (augmentOnHeap(batch, par, 1, 'aug_affine', (h, i0, i1) => [h.img, h.scratch[0]!, h.params, i0, i1, S]))
+        return;
+      if (scratch.length !== S * S * 3) scratch = new Float32Array(S * S * 3);
+      for (let i = 0; i < batch.n; i++) {
+        if (!par[7 * i]) continue;
+        const [a, b, d, e, tx, ty] = par.subarray(7 * i + 1, 7 * i + 7) as unknown as number[];
+        const img = imageOf(batch, i);
         scratch.set(img);
         for (let v = 0; v < S; v++) {
           for (let u = 0; u < S; u++) {
-            const du = u - c - tx,
-              dv = v - c - ty;
-            const x = a * du + b * dv + c,
-              y = d * du + e * dv + c;
+            const du = u - c - tx!,
+              dv = v - c - ty!;
+            const x = a! * du + b! * dv + c,
+              y = d! * du + e! * dv + c;
             const x0 = Math.floor(x),
               y0 = Math.floor(y);
             const fx = x - x0,
@@ -67,7 +75,7 @@ export const randomAffine = defineAugmentation({
             }
           }
         }
-      });
+      }
     };
   },
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineAugmentation, uniform } from '../../core/augment/augmentation';
+import { defineAugmentation, imageOf, uniform } from '../../core/augment/augmentation';
+import { augmentOnHeap, type HeapBatch } from '../../core/augment/on-heap';
 
 /**
  * Thinner or thicker dark strokes (outlines, text) by grey-level morphology over a (2r+1)² window, per channel:
@@ -16,6 +17,7 @@ export const strokeWidth = defineAugmentation({
       radius: z.number().int().min(1).max(3).default(1).describe('r: the window is (2r+1)×(2r+1) pixels'),
     })
     .refine((c) => c.thin + c.thick <= 1, { message: 'thin + thick must be ≤ 1' }),
+  // The modes are drawn first (in image order), then kernels.c aug_stroke filters on the wasm heap, else the JS loop.
   create: (cfg) => {
     let scratch = new Float32Array(0);
     let rows = new Float32Array(0);
@@ -23,13 +25,19 @@ export const strokeWidth = defineAugmentation({
       const S = batch.size,
         r = cfg.radius,
         per = S * S * 3;
+      const modes = new Float64Array(batch.n); // 1: max, -1: min, 0: unchanged
+      for (let i = 0; i < batch.n; i++) {
+        const u = uniform(rng, 0, 1);
+        modes[i] = u < cfg.thin ? 1 : u < cfg.thin + cfg.thick ? -1 : 0;
+      }
+      const kernel = (h: HeapBatch, i0: number, i1: number) => [h.img, ...h.scratch, h.params, i0, i1, S, r];
+      if (augmentOnHeap(batch, modes, 2, 'aug_stroke', kernel)) return;
       if (scratch.length !== per) [scratch, rows] = [new Float32Array(per), new Float32Array(per)];
       const [src, mid] = [scratch, rows];
       for (let i = 0; i < batch.n; i++) {
-        const u = uniform(rng, 0, 1);
-        const mode = u < cfg.thin ? 1 : u < cfg.thin + cfg.thick ? -1 : 0; // 1: max, -1: min
+        const mode = modes[i]!;
         if (mode === 0) continue;
-        const img = batch.data.subarray(i * per, (i + 1) * per);
+        const img = imageOf(batch, i);
         src.set(img);
         // the window's max (min) as the max (min) over its rows of each row's max (min): the same value, exactly
         for (let y = 0; y < S; y++) {

@@ -142,3 +142,69 @@ describe('augmentations', () => {
     expect(() => make('outline', { ink: [0.5, 0.2] })).toThrow(/ink: expected \[low, high\] with low ≤ high/);
   });
 });
+
+describe('augmentations on the wasm heap (kernels.c) against their JS loops', () => {
+  // each augmentation at settings that exercise every branch; images with exact 0s, 1s and ties for the edges
+  const CASES: [string, Record<string, unknown>][] = [
+    ['outline', { p: 0.7, threshold: 0.2 }],
+    ['stroke-width', { thin: 0.4, thick: 0.4, radius: 1 }],
+    ['stroke-width', { thin: 0.3, thick: 0.3, radius: 2 }],
+    ['random-affine', { p: 0.9, scale: [0.5, 1.6], rotation: 40, shear: 10, translate: 0.2, flip: 0.5 }],
+    ['color-jitter', { p: 0.9, hue: 0.3, channelShuffle: 0.5, contrast: 0.6, brightness: 0.4 }],
+    ['color-jitter', { p: 1, hue: 0 }],
+    ['grayscale', { p: 0.6 }],
+  ];
+  const images = (n: number, S: number) => {
+    const b = batch(n, S, 11);
+    for (let i = 0; i < b.data.length; i += 7) b.data[i] = i % 2 ? 0 : 1; // flat runs: exact ties, saturated values
+    return b;
+  };
+  const bits = (b: ImageBatch) => Array.from(new Uint32Array(b.data.buffer));
+
+  for (const threads of [1, 2]) {
+    it(`${threads} thread(s): the same bits as on the cpu backend (the JS loops), whole pipeline included`, async () => {
+      const { initBackend } = await import('../../../src/core/backend');
+      const { setSplitLimits } = await import('../../../src/core/backend/simd/pool');
+      const tf = await import('@tensorflow/tfjs-core');
+      const on = async (backend: 'cpu' | 'wasm', f: () => ImageBatch) => {
+        await initBackend({ backend, threads: backend === 'wasm' ? threads : 1, quiet: true });
+        if (backend === 'wasm' && threads > 1) setSplitLimits({ macs: 1, elements: 1 }); // split every batch
+        try {
+          return f();
+        } finally {
+          setSplitLimits();
+        }
+      };
+      await initBackend({ backend: 'wasm', threads, quiet: true });
+      const before = tf.memory().numTensors;
+      for (const [id, cfg] of CASES) {
+        let changed = 0;
+        for (const [n, S] of [
+          [5, 9],
+          [1, 24],
+          [3, 3], // smaller than a radius-2 window
+        ] as const) {
+          const js = await on('cpu', () => apply(make(id, cfg), images(n, S), 3));
+          const heap = await on('wasm', () => apply(make(id, cfg), images(n, S), 3));
+          expect(bits(heap), `${id} ${JSON.stringify(cfg)} n ${n} S ${S}`).toEqual(bits(js));
+          if (bits(heap).join() !== bits(images(n, S)).join()) changed++;
+        }
+        expect(changed, `${id} changed no image`).toBeGreaterThan(0);
+      }
+      const pipe = () => augmentPipeline(CASES.map(([id, cfg]) => make(id, cfg)));
+      const js = await on('cpu', () => {
+        const b = images(12, 24);
+        pipe()(b, 'k');
+        return b;
+      });
+      const heap = await on('wasm', () => {
+        const b = images(12, 24);
+        pipe()(b, 'k');
+        return b;
+      });
+      expect(bits(heap)).toEqual(bits(js));
+      expect(tf.engine().backendName).toBe('wasm');
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+});

@@ -503,6 +503,186 @@ EXPORT("unpack_rows") void unpack_rows(const float* y, const int* idx, float* ou
   zero(out + (long)r * h, (long)(o1 - r) * h);
 }
 
+// ---- image augmentations (plugins/augmentations): the JS loops' arithmetic, in double as JS computes it ---------
+// Images (n, S, S, 3) float32. Per-image parameters are float64 arrays drawn in JS beforehand, in the JS order; a
+// kernel takes images [i0, i1). Math.max / Math.min are wasm's max / min (NaN in, NaN out; −0 < +0), as in JS; no
+// multiply-add is fused (no contraction), so every value is rounded where JS rounds it.
+
+static inline double jmax(double a, double b) { return __builtin_wasm_max_f64(a, b); }
+static inline double jmin(double a, double b) { return __builtin_wasm_min_f64(a, b); }
+
+// outline: image i (ink[i] ≥ 0; < 0 skips it) gets grey ink where its largest channel difference to the right or
+// lower neighbour exceeds thr; one raster pass in place.
+EXPORT("aug_outline") void aug_outline(float* img, const double* ink, int i0, int i1, int S, double thr) {
+  const long per = (long)S * S * 3;
+  for (int i = i0; i < i1; i++) {
+    if (ink[i] < 0) continue;
+    float* m = img + i * per;
+    const float v = (float)ink[i];
+    for (int y = 0; y < S; y++)
+      for (int x = 0; x < S; x++) {
+        const int q = (y * S + x) * 3;
+        double d = 0;
+        for (int c = 0; c < 3; c++) {
+          const double a = m[q + c];
+          if (x + 1 < S) d = jmax(d, __builtin_fabs(a - (double)m[q + 3 + c]));
+          if (y + 1 < S) d = jmax(d, __builtin_fabs(a - (double)m[q + 3 * S + c]));
+        }
+        if (d > thr) m[q] = m[q + 1] = m[q + 2] = v;
+      }
+  }
+}
+
+// stroke-width: image i with mode[i] = 1 gets the max, −1 the min, over a (2r+1)² window per channel (rows, then
+// columns: the same value exactly); 0 leaves it. src and mid are scratch of the batch's size. max and min are exact
+// and wasm's (NaN wins, −0 < +0), so 4 lanes at a time in any order give the scalar loop's values.
+static inline float ext1(float a, float b, int mx) { return mx ? __builtin_wasm_max_f32(a, b) : __builtin_wasm_min_f32(a, b); }
+static inline v128_t ext4(v128_t a, v128_t b, int mx) { return mx ? wasm_f32x4_max(a, b) : wasm_f32x4_min(a, b); }
+
+// b[y][x·3 + ch] = ext over a[y][(x + k)·3 + ch], |k| ≤ r, inside the row
+static inline float stroke_at(const float* ar, int j, int S, int r, int mx) {
+  const int x = j / 3, x0 = x - r < 0 ? 0 : x - r, x1 = x + r > S - 1 ? S - 1 : x + r;
+  float v = ar[j];
+  for (int xx = x0; xx <= x1; xx++) v = ext1(v, ar[xx * 3 + j % 3], mx);
+  return v;
+}
+static inline void stroke_rows(const float* a, float* b, int S, int r, int mx) {
+  const int n = 3 * S;
+  int lo = 3 * r, hi = 3 * (S - r); // positions whose whole window is inside the row
+  if (hi < lo) lo = hi = n;
+  for (int y = 0; y < S; y++) {
+    const float* ar = a + y * n;
+    float* br = b + y * n;
+    int j = 0;
+    for (; j < lo; j++) br[j] = stroke_at(ar, j, S, r, mx);
+    for (; j + 4 <= hi; j += 4) {
+      v128_t v = wasm_v128_load(ar + j);
+      for (int k = 1; k <= r; k++)
+        v = ext4(ext4(v, wasm_v128_load(ar + j - 3 * k), mx), wasm_v128_load(ar + j + 3 * k), mx);
+      wasm_v128_store(br + j, v);
+    }
+    for (; j < n; j++) br[j] = stroke_at(ar, j, S, r, mx);
+  }
+}
+
+// c[y] = ext over rows b[y + k], |k| ≤ r, inside the image
+static inline void stroke_cols(const float* b, float* c, int S, int r, int mx) {
+  const int n = 3 * S;
+  for (int y = 0; y < S; y++) {
+    const int y0 = y - r < 0 ? 0 : y - r, y1 = y + r > S - 1 ? S - 1 : y + r;
+    float* cr = c + y * n;
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+      v128_t v = wasm_v128_load(b + y * n + j);
+      for (int yy = y0; yy <= y1; yy++) v = ext4(v, wasm_v128_load(b + yy * n + j), mx);
+      wasm_v128_store(cr + j, v);
+    }
+    for (; j < n; j++) {
+      float v = b[y * n + j];
+      for (int yy = y0; yy <= y1; yy++) v = ext1(v, b[yy * n + j], mx);
+      cr[j] = v;
+    }
+  }
+}
+
+EXPORT("aug_stroke") void aug_stroke(float* img, float* src, float* mid, const double* mode, int i0, int i1, int S, int r) {
+  const long per = (long)S * S * 3;
+  for (int i = i0; i < i1; i++) {
+    if (mode[i] == 0) continue;
+    float* m = img + i * per;
+    float* a = src + i * per;
+    float* b = mid + i * per;
+    __builtin_memcpy(a, m, (unsigned long)per * sizeof(float));
+    if (mode[i] > 0) {
+      stroke_rows(a, b, S, r, 1);
+      stroke_cols(b, m, S, r, 1);
+    } else {
+      stroke_rows(a, b, S, r, 0);
+      stroke_cols(b, m, S, r, 0);
+    }
+  }
+}
+
+// Channel ch of pixel (yy, xx), white (1) outside the image.
+static inline double px_at(const float* m, int S, int yy, int xx, int ch) {
+  return yy < 0 || yy >= S || xx < 0 || xx >= S ? 1.0 : (double)m[(yy * S + xx) * 3 + ch];
+}
+
+// random-affine: image i with p[7i] ≠ 0 resampled bilinearly (white outside) through input = A·(output − c − t) + c,
+// p[7i + 1..6] = a, b, d, e, tx, ty; src is scratch of the batch's size.
+EXPORT("aug_affine") void aug_affine(float* img, float* src, const double* p, int i0, int i1, int S) {
+#pragma clang fp contract(off)
+  const long per = (long)S * S * 3;
+  const double c = (S - 1) / 2.0;
+  for (int i = i0; i < i1; i++) {
+    const double* q = p + 7 * i;
+    if (q[0] == 0) continue;
+    const double a = q[1], b = q[2], d = q[3], e = q[4], tx = q[5], ty = q[6];
+    float* m = img + i * per;
+    float* s = src + i * per;
+    __builtin_memcpy(s, m, (unsigned long)per * sizeof(float));
+    for (int v = 0; v < S; v++)
+      for (int u = 0; u < S; u++) {
+        const double du = u - c - tx, dv = v - c - ty;
+        const double x = a * du + b * dv + c, y = d * du + e * dv + c;
+        const double fx0 = __builtin_floor(x), fy0 = __builtin_floor(y);
+        const double fx = x - fx0, fy = y - fy0;
+        const int x0 = (int)fx0, y0 = (int)fy0;
+        const int o = (v * S + u) * 3;
+        for (int ch = 0; ch < 3; ch++) {
+          const double top = px_at(s, S, y0, x0, ch) * (1 - fx) + px_at(s, S, y0, x0 + 1, ch) * fx;
+          const double bot = px_at(s, S, y0 + 1, x0, ch) * (1 - fx) + px_at(s, S, y0 + 1, x0 + 1, ch) * fx;
+          m[o + ch] = (float)(top * (1 - fy) + bot * fy);
+        }
+      }
+  }
+}
+
+// color-jitter: image i with p[10i] ≠ 0 gets p[10i + 1..9] = saturation, hue angle (rotated when ≠ 0), its cos and
+// sin, the channel permutation p0 p1 p2, contrast, brightness; clamped to [0, 1].
+EXPORT("aug_jitter") void aug_jitter(float* img, const double* p, int i0, int i1, int S) {
+#pragma clang fp contract(off)
+  const long px = (long)S * S;
+  for (int i = i0; i < i1; i++) {
+    const double* q = p + 10 * i;
+    if (q[0] == 0) continue;
+    const double sat = q[1], ang = q[2], ca = q[3], sa = q[4], con = q[8], bri = q[9];
+    const int p0 = (int)q[5], p1 = (int)q[6], p2 = (int)q[7];
+    float* m = img + i * px * 3;
+    for (long k = 0; k < px; k++) {
+      float* o = m + k * 3;
+      const double r0 = o[0], g0 = o[1], b0 = o[2];
+      const double grey = (r0 + g0 + b0) / 3;
+      double r = grey + (r0 - grey) * sat, g = grey + (g0 - grey) * sat, b = grey + (b0 - grey) * sat;
+      if (ang != 0) {
+        const double y = 0.299 * r + 0.587 * g + 0.114 * b;
+        const double ci = 0.596 * r - 0.274 * g - 0.322 * b, cq = 0.211 * r - 0.523 * g + 0.312 * b;
+        const double ri = ci * ca - cq * sa, rq = ci * sa + cq * ca;
+        r = y + 0.956 * ri + 0.621 * rq;
+        g = y - 0.272 * ri - 0.647 * rq;
+        b = y - 1.106 * ri + 1.703 * rq;
+      }
+      const double v0 = p0 == 0 ? r : p0 == 1 ? g : b, v1 = p1 == 0 ? r : p1 == 1 ? g : b, v2 = p2 == 0 ? r : p2 == 1 ? g : b;
+      o[0] = (float)jmin(1, jmax(0, (v0 - 0.5) * con + 0.5 + bri));
+      o[1] = (float)jmin(1, jmax(0, (v1 - 0.5) * con + 0.5 + bri));
+      o[2] = (float)jmin(1, jmax(0, (v2 - 0.5) * con + 0.5 + bri));
+    }
+  }
+}
+
+// grayscale: image i with on[i] ≠ 0 becomes the mean of its R, G, B.
+EXPORT("aug_gray") void aug_gray(float* img, const double* on, int i0, int i1, int S) {
+  const long px = (long)S * S;
+  for (int i = i0; i < i1; i++) {
+    if (on[i] == 0) continue;
+    float* m = img + i * px * 3;
+    for (long k = 0; k < px; k++) {
+      const float g = (float)(((double)m[3 * k] + (double)m[3 * k + 1] + (double)m[3 * k + 2]) / 3);
+      m[3 * k] = m[3 * k + 1] = m[3 * k + 2] = g;
+    }
+  }
+}
+
 // ---- ranking: how many items score at least a threshold, per query and item bucket (eval/ranking.ts) -----------
 
 // out[a·nb + b] = #{j in [start[b], start[b + 1]) : s[a·ni + j] ≥ t[a·nb + b]} for queries a < n (NaN scores never

@@ -10,7 +10,7 @@ import { gemmPack, memoryOf, relaxedSimd, sharedMemory, simdKernels, simdModule 
  * here instantiates kernels.c over that memory, and a large job is cut into equal parts computed at once by the
  * calling thread and the workers — a product by batch, else by rows in multiples of 4 (gemm, gemmBatch); AdamW,
  * GELU and ReLU by element ranges, attention, im2col / col2im and pooling by batch rows, token packing by token
- * ranges (splitRun). Every output element is computed by the same code as on one thread, so results are
+ * ranges, image augmentations by images (splitRun). Every output element is computed by the same code as on one thread, so results are
  * bit-identical whatever the thread count.
  * Hand-off by Atomics on one small control block per worker; a worker spins ≈ 2 ms after each job (products
  * come every few hundred µs in a training step) and then sleeps in Atomics.wait. tfjs's own XNNPACK pool is
@@ -56,6 +56,11 @@ export const OPS = [
   'vadd',
   'pack_rows',
   'unpack_rows',
+  'aug_outline',
+  'aug_stroke',
+  'aug_affine',
+  'aug_jitter',
+  'aug_gray',
 ] as const;
 export type PoolOp = (typeof OPS)[number];
 const SPIN_MS = 2;

@@ -140,6 +140,12 @@ export interface SimdKernels {
   pack_rows(x: number, idx: number, out: number, n: number, h: number): void;
   /** Rows [o0, o1) of out: y[i] + 0 at row idx[i] for i in [i0, i1) (ascending idx), zeros elsewhere. */
   unpack_rows(y: number, idx: number, out: number, i0: number, i1: number, o0: number, o1: number, h: number): void;
+  /** Image augmentations on (n, S, S, 3) images, images [i0, i1), float64 per-image parameters (kernels.c). */
+  aug_outline(img: number, ink: number, i0: number, i1: number, s: number, thr: number): void;
+  aug_stroke(img: number, src: number, mid: number, mode: number, i0: number, i1: number, s: number, r: number): void;
+  aug_affine(img: number, src: number, p: number, i0: number, i1: number, s: number): void;
+  aug_jitter(img: number, p: number, i0: number, i1: number, s: number): void;
+  aug_gray(img: number, on: number, i0: number, i1: number, s: number): void;
   /** NHWC x (B, H, W, C) → col (B·OH·OW, k·k·C) for a k×k window at stride s with `pad` zeros before; col2im is its adjoint (dx overwritten). */
   im2col(
     x: number,
