@@ -30,14 +30,8 @@ export function listCheckpoints(checkpointsDir: string): CheckpointEntry[] {
  * and sampler state, ...) as checkpoints/step-N/{model.json, weights.bin}, atomically; then keeps only the
  * newest `keep` checkpoints. Returns the directory.
  */
-export async function saveCheckpoint(
-  checkpointsDir: string,
-  globalStep: number,
-  tensors: tf.NamedTensorMap,
-  meta: Record<string, unknown>,
-  keep = Infinity,
-): Promise<string> {
-  return (await startCheckpoint(checkpointsDir, globalStep, tensors, meta, keep)).written;
+export async function saveCheckpoint(...args: Parameters<typeof startCheckpoint>): Promise<string> {
+  return (await startCheckpoint(...args)).written;
 }
 
 /** A checkpoint being written: `written` resolves with its directory once it is in place and older ones are pruned. */
