@@ -146,7 +146,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     });
 
     // A checkpoint's values are copied at once; its files are hashed and written while the next step trains, and
-    // that step waits for them before its history row: a crash after the row loses nothing the checkpoint holds.
+    // that step waits for them before its history row: once that row is written, the checkpoint is on disk.
     const finishWrite = async () => {
       const w = writing;
       writing = undefined;
