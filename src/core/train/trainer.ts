@@ -4,7 +4,7 @@ import type { Experiment } from '../config/experiment';
 import type { PairType, ResolvedStage } from '../config/stage';
 import { UserError } from '../errors';
 import type { LossInstance } from '../loss/loss';
-import { augmentPipeline, type AugmentFn } from '../augment/augmentation';
+import { augmentPipeline } from '../augment/augmentation';
 import { AdamW } from '../optim/adamw';
 import { hash32, Rng } from '../rng';
 import type { Registry } from '../registry';
