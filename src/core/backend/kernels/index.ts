@@ -9,6 +9,7 @@ import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativ
 import { fusedMatMulOverride } from './_FusedMatMul';
 import { gatherV2Override } from './GatherV2';
 import { identityOverride } from './Identity';
+import { splitVOverride } from './SplitV';
 import { sumOverride } from './Sum';
 import { transposeOverride } from './Transpose';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum';
@@ -35,6 +36,7 @@ export const SPEED_WASM_KERNEL_OVERRIDES: Readonly<Record<string, (original: Ker
   Transpose: transposeOverride,
   Add: addOverride,
   Sum: sumOverride,
+  SplitV: splitVOverride,
 };
 
 /** Names of the speed-only replacements now active for 'wasm' (registerWasmKernels installs them). */
