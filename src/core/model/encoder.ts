@@ -44,6 +44,12 @@ export interface TextEncodeOptions {
   tokens?: boolean;
 }
 
+export interface TextEncodeManyOptions {
+  training: boolean;
+  /** Per batch: the fuse hook of its encode call (TextEncodeOptions.fuse), or undefined. */
+  fuse?: readonly (FuseHook | undefined)[];
+}
+
 export interface TextEncoding {
   embedding: tf.Tensor2D; // (B, D), unit rows
   tokens?: tf.Tensor3D; // (B, T, H) when asked
@@ -74,6 +80,12 @@ export interface TextEncoder extends EncoderBase {
   readonly dim: number; // D
   readonly hidden: number; // H of the token states (the fuse hook sees (B, T, H))
   encode(batch: EncodedBatch, opts: TextEncodeOptions): TextEncoding;
+  /**
+   * Optional: the embeddings of several batches, equal to `encode(batches[i], opts).embedding` called on each in
+   * turn, values and gradients to the bit (the trainer encodes a step's texts in one call when every text pass of
+   * the step is a plain one). An encoder may run them as one set of rows (text-transformer).
+   */
+  encodeMany?(batches: readonly EncodedBatch[], opts: TextEncodeManyOptions): tf.Tensor2D[];
 }
 
 export interface ImageEncoder extends EncoderBase {

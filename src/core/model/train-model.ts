@@ -8,6 +8,14 @@ export interface NluOutputs {
   slotLogits: tf.Tensor3D; // (B, T, S)
 }
 
+/** A call of TrainModel's encodeText, encodeQuery or runNlu (TrainModel.encodeCalls). */
+export type ModelCall =
+  | { kind: 'text'; batch: EncodedBatch; training: boolean }
+  | { kind: 'query'; batch: EncodedBatch; training: boolean; useNlu: boolean }
+  | { kind: 'nlu'; batch: EncodedBatch; training: boolean };
+/** What each kind of call returns: (B, D) unit rows, a query's encoding, NLU outputs. */
+export type ModelCallResult = tf.Tensor2D | { embedding: tf.Tensor2D; nlu?: NluOutputs } | NluOutputs;
+
 /**
  * What the trainer and the evaluation need of a model (the unified model satisfies it): parameter groups by
  * module, and the encoders. Embeddings are (B, D), L2-normalised.
@@ -15,6 +23,11 @@ export interface NluOutputs {
 export interface TrainModel {
   readonly modules: Readonly<Record<ModuleName, tf.Variable[]>>;
   encodeText(batch: EncodedBatch, training: boolean): tf.Tensor2D;
+  /**
+   * Optional: the results of these calls made in turn (encodeText, encodeQuery, runNlu), the same values and
+   * gradients to the bit, made at once: a step's text passes as one set of rows (TextEncoder.encodeMany).
+   */
+  encodeCalls?(calls: readonly ModelCall[]): ModelCallResult[];
   encodeImage(images: tf.Tensor4D, training: boolean): tf.Tensor2D;
   /** `nlu`, when given, holds the NLU outputs computed on the way (evaluation reuses them). */
   encodeQuery(batch: EncodedBatch, training: boolean, useNlu?: boolean): { embedding: tf.Tensor2D; nlu?: NluOutputs };

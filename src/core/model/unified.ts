@@ -5,6 +5,7 @@ import type { Encoder, EncoderCtx, ImageEncoder, NluEncoder, NluOutput, TextEnco
 import type { Fusion, FusionCtx } from './fusion';
 import { parseModelSpec, type ModelSpec, type PluginSpec } from './spec';
 import { tidyRecord } from '../nn/ops';
+import type { ModelCall, ModelCallResult } from './train-model';
 
 export type ModelPart = 'text' | 'image' | 'nlu' | 'fusion';
 
@@ -23,6 +24,12 @@ export interface UnifiedModel {
   readonly parts: { text: TextEncoder; image: ImageEncoder; nlu: NluEncoder; fusion: Fusion };
   /** (B, D) unit rows: captions, chunks, semantic text. */
   encodeText(batch: EncodedBatch, training: boolean): tf.Tensor2D;
+  /**
+   * The calls' results as made in turn (TrainModel.encodeCalls): the NLU runs first, in order (NLU weights are used in
+   * the same order), then every text pass, fused queries with their hooks, in one encodeMany where the text encoder
+   * has it and the passes share a mode, then late fusion in order. Each weight meets the passes in the same order.
+   */
+  encodeCalls(calls: readonly ModelCall[]): ModelCallResult[];
   /** (B, S, S, 3) in [0, 1] → (B, D) unit rows. */
   encodeImage(images: tf.Tensor4D, training: boolean): tf.Tensor2D;
   /**
@@ -127,6 +134,36 @@ function assemble(
     spec,
     parts,
     encodeText: (batch, training) => text.encode(batch, { training }).embedding,
+    encodeCalls(calls) {
+      const outs = calls.map((c) =>
+        c.kind === 'nlu' || (c.kind === 'query' && c.useNlu)
+          ? nlu.encode(c.batch, { training: c.training })
+          : undefined,
+      );
+      const passes = calls.flatMap((c, i) => (c.kind === 'nlu' ? [] : [i]));
+      const fuseOf = (i: number) => {
+        const out = outs[i];
+        return out && fusion.usesNlu && fusion.early ? fusion.early(out) : undefined;
+      };
+      const training = calls[passes[0] ?? 0]?.training ?? false;
+      const embeddings =
+        text.encodeMany && passes.every((i) => calls[i]!.training === training)
+          ? text.encodeMany(
+              passes.map((i) => calls[i]!.batch),
+              { training, fuse: passes.map(fuseOf) },
+            )
+          : passes.map(
+              (i) => text.encode(calls[i]!.batch, { training: calls[i]!.training, fuse: fuseOf(i) }).embedding,
+            );
+      return calls.map((c, i): ModelCallResult => {
+        if (c.kind === 'nlu') return outs[i]!;
+        const embedding = embeddings[passes.indexOf(i)]!;
+        if (c.kind === 'text') return embedding;
+        const out = outs[i];
+        if (!out) return { embedding };
+        return { embedding: fusion.usesNlu && fusion.late ? fusion.late(embedding, out) : embedding, nlu: out };
+      });
+    },
     encodeImage: (images, training) => image.encode(images, { training }),
     runNlu: (batch, training) => nlu.encode(batch, { training }),
     ...(teacher

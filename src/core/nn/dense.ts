@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Module } from './module';
+import type { RowSegments } from './fused';
 import { linear } from './ops';
 import { zeros, type Init, type ParamScope } from './params';
 
@@ -25,8 +26,9 @@ export class Dense implements Module {
     if (opts.bias ?? true) this.b = scope.variable(names.b, [outDim], zeros);
   }
 
-  apply(x: tf.Tensor): tf.Tensor {
-    return linear(x, this.w, this.b);
+  /** `segs`: x (rows, in) holds separate batches of these row counts (nn/fused.ts RowSegments). */
+  apply(x: tf.Tensor, segs?: RowSegments): tf.Tensor {
+    return linear(x, this.w, this.b, segs);
   }
 
   variables(): tf.Variable[] {

@@ -30,8 +30,62 @@ export const custom = (f: (...args: never[]) => { value: tf.Tensor; gradFunc: Gr
 /** Rows per partial sum of the layer norm's dgamma / dbeta: fixed, so the sums do not depend on the thread count. */
 const LN_CHUNK = 64;
 
-/** (x - μ)/√(σ² + eps)·γ + β over the last axis; x (..., D), gamma, beta (D). */
-export function fusedLayerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T | null {
+/**
+ * Row counts of the separate batches that one call's rows hold, in the order they would have run one by one (see
+ * TransformerStack.applyMany). Rows are computed alone, so only a weight's gradient (a sum over rows) needs them:
+ * each batch's sum is made as its own pass makes it, and the sums are added as tfjs's backward pass adds the
+ * gradients of separate passes, the last one first: ((g_S + g_S−1) + …) + g_1. The same bits as separate passes.
+ */
+export type RowSegments = readonly number[];
+
+/**
+ * Weight gradients `outs` summed over segments as separate passes sum them: `each(r0, n, dst)` writes the gradients
+ * of rows [r0, r0 + n) to the byte addresses dst (one per output). Without segments, one call on all rows.
+ */
+function segmentSums(
+  c: Ctx,
+  rows: number,
+  segs: RowSegments | undefined,
+  outs: tf.Tensor[],
+  each: (r0: number, n: number, dst: number[]) => void,
+): void {
+  if (!segs || segs.length < 2)
+    return each(
+      0,
+      rows,
+      outs.map((o) => c.p(o)),
+    );
+  if (segs.reduce((a, n) => a + n, 0) !== rows) throw new Error(`segments of ${segs.join('+')} rows, not ${rows}`);
+  const starts = segs.map((_, i) => segs.slice(0, i).reduce((a, n) => a + n, 0));
+  const last = segs.length - 1;
+  each(
+    starts[last]!,
+    segs[last]!,
+    outs.map((o) => c.p(o)),
+  );
+  const tmp = newTensors(c.be, ...outs.map((o) => o.shape));
+  for (let i = last - 1; i >= 0; i--) {
+    each(
+      starts[i]!,
+      segs[i]!,
+      tmp.map((t) => c.p(t)),
+    );
+    outs.forEach((o, j) => c.k.vadd(c.p(o), c.p(tmp[j]!), c.p(o), o.size)); // tfjs's add(accumulated, this one)
+  }
+  tf.dispose(tmp);
+}
+
+/**
+ * (x - μ)/√(σ² + eps)·γ + β over the last axis; x (..., D), gamma, beta (D). `segs`: the row counts of separate
+ * batches in x, whose dgamma / dbeta are summed as separate passes sum them (RowSegments).
+ */
+export function fusedLayerNorm<T extends tf.Tensor>(
+  x: T,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  eps: number,
+  segs?: RowSegments,
+): T | null {
   if (!onWasmFloat32([x, gamma, beta])) return null;
   const d = x.shape[x.rank - 1]!;
   const rows = d === 0 ? 0 : x.size / d;
@@ -57,27 +111,32 @@ export function fusedLayerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, gs, ms, rs] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
         const k = ctx();
-        const chunks = Math.ceil(rows / LN_CHUNK);
-        const [dx, dg, db, parts] = newTensors(k.be, xs.shape, [d], [d], [2, Math.max(chunks, 1), d]) as tf.Tensor[];
-        const [pdy, px, pg, pm, pr, pdx, pp] = [dy, xs, gs, ms, rs, dx!, parts!].map((t) => k.p(t)) as number[];
-        const pgp = pp!;
-        const pbp = pp! + 4 * chunks * d;
-        splitRun(k.be, 'ln_bwd_chunks', chunks, 1, Math.ceil(minRows / LN_CHUNK), (c0, nc) => [
-          pdy! + 4 * c0 * LN_CHUNK * d,
-          px! + 4 * c0 * LN_CHUNK * d,
-          pg!,
-          pm! + 4 * c0 * LN_CHUNK,
-          pr! + 4 * c0 * LN_CHUNK,
-          pdx! + 4 * c0 * LN_CHUNK * d,
-          pgp + 4 * c0 * d,
-          pbp + 4 * c0 * d,
-          Math.min(nc * LN_CHUNK, rows - c0 * LN_CHUNK),
-          d,
-          LN_CHUNK,
-        ]);
-        k.k.col_sum(pgp, k.p(dg!), chunks, d); // the chunk sums, in order
-        k.k.col_sum(pbp, k.p(db!), chunks, d);
-        parts!.dispose();
+        const [dx, dg, db] = newTensors(k.be, xs.shape, [d], [d]) as tf.Tensor[];
+        const [pdy, px, pg, pm, pr, pdx] = [dy, xs, gs, ms, rs, dx!].map((t) => k.p(t)) as number[];
+        // dx row by row; dgamma / dbeta from chunks of LN_CHUNK rows counted from each segment's first row
+        segmentSums(k, rows, segs, [dg!, db!], (r0, n, [dgTo, dbTo]) => {
+          const chunks = Math.ceil(n / LN_CHUNK);
+          const [parts] = newTensors(k.be, [2, Math.max(chunks, 1), d]) as [tf.Tensor];
+          const pgp = k.p(parts);
+          const pbp = pgp + 4 * chunks * d;
+          const at = (c0: number) => r0 + c0 * LN_CHUNK; // the chunk's first row
+          splitRun(k.be, 'ln_bwd_chunks', chunks, 1, Math.ceil(minRows / LN_CHUNK), (c0, nc) => [
+            pdy! + 4 * at(c0) * d,
+            px! + 4 * at(c0) * d,
+            pg!,
+            pm! + 4 * at(c0),
+            pr! + 4 * at(c0),
+            pdx! + 4 * at(c0) * d,
+            pgp + 4 * c0 * d,
+            pbp + 4 * c0 * d,
+            Math.min(nc * LN_CHUNK, n - c0 * LN_CHUNK),
+            d,
+            LN_CHUNK,
+          ]);
+          k.k.col_sum(pgp, dgTo!, chunks, d); // the chunk sums, in order
+          k.k.col_sum(pbp, dbTo!, chunks, d);
+          parts.dispose();
+        });
         return [dx!, dg!, db!];
       },
     };
@@ -161,11 +220,15 @@ export function fusedEmbeddingBag(table: tf.Tensor2D, ids: tf.Tensor3D, padId: n
 /** Weights of at least this many floats go through tf.matMul (XNNPACK: its cache blocking wins there). */
 const LINEAR_MAX_WEIGHT = 1 << 18;
 
+/** Whether fusedLinear takes a float32 (in, out) weight on the current backend (and so row segments). */
+export const linearFuses = (inDim: number, outDim: number) =>
+  tf.getBackend() === 'wasm' && inDim > 0 && outDim > 0 && inDim * outDim < LINEAR_MAX_WEIGHT;
+
 /**
  * y = x·W (+ b) over the last axis, x (..., in), W (in, out), b (out): one gemm + bias pass forward; backward
  * dX = dY·Wᵀ, dW = Xᵀ·dY (x read transposed in place), db = Σ_rows dY — 2 ops where the composed form runs ≈ 8.
  */
-export function fusedLinear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor | null {
+export function fusedLinear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor, segs?: RowSegments): tf.Tensor | null {
   if (!onWasmFloat32([x, w, ...(b ? [b] : [])]) || w.rank !== 2) return null;
   const [inDim, outDim] = w.shape as [number, number];
   if (inDim * outDim >= LINEAR_MAX_WEIGHT || x.shape[x.rank - 1] !== inDim || inDim === 0 || outDim === 0) return null;
@@ -192,10 +255,12 @@ export function fusedLinear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tenso
         k.k.transpose(k.p(ws), k.p(wT!), inDim, outDim);
         gemm(k.be, k.p(dy), outDim, 1, k.p(wT!), inDim, k.p(dx!), inDim, rows, inDim, outDim); // dY (rows, out) · Wᵀ (out, in)
         wT!.dispose();
-        gemm(k.be, k.p(xs), 1, inDim, k.p(dy), outDim, k.p(dw!), outDim, inDim, outDim, rows); // Xᵀ (in, rows) · dY (rows, out)
-        if (!db) return [dx!, dw!];
-        k.k.col_sum(k.p(dy), k.p(db), rows, outDim);
-        return [dx!, dw!, db];
+        const [px, pdy] = [k.p(xs), k.p(dy)];
+        segmentSums(k, rows, segs, db ? [dw!, db] : [dw!], (r0, n, [dwTo, dbTo]) => {
+          gemm(k.be, px + 4 * r0 * inDim, 1, inDim, pdy + 4 * r0 * outDim, outDim, dwTo!, outDim, inDim, outDim, n); // Xᵀ (in, n) · dY (n, out)
+          if (dbTo !== undefined) k.k.col_sum(pdy + 4 * r0 * outDim, dbTo, n, outDim);
+        });
+        return db ? [dx!, dw!, db] : [dx!, dw!];
       },
     };
   };

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedLayerNorm } from './fused';
+import { fusedLayerNorm, type RowSegments } from './fused';
 import type { Module } from './module';
 import { ones, zeros, type ParamScope } from './params';
 
@@ -17,9 +17,12 @@ export class LayerNorm implements Module {
     this.beta = scope.variable('beta', [dim], zeros);
   }
 
-  apply<T extends tf.Tensor>(x: T): T {
-    const fused = fusedLayerNorm(x, this.gamma, this.beta, this.eps);
+  /** x (..., D) → (..., D); `segs`: x (rows, D) holds separate batches of these row counts (RowSegments). */
+  apply<T extends tf.Tensor>(x: T, segs?: RowSegments): T {
+    const fused = fusedLayerNorm(x, this.gamma, this.beta, this.eps, segs);
     if (fused) return fused;
+    if (segs && segs.length > 1)
+      throw new Error('LayerNorm: row segments need the fused op (TransformerStack.applyMany checks)');
     return tf.tidy(() => {
       const mu = tf.mean(x, -1, true);
       const xc = tf.sub(x, mu);

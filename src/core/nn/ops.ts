@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { custom, fusedGelu, fusedLinear } from './fused';
+import { custom, fusedGelu, fusedLinear, type RowSegments } from './fused';
 
 /** Added to attention scores of masked keys: exp underflows to exactly 0 after softmax's max shift. */
 export const MASKED = -1e9;
@@ -56,10 +56,21 @@ export function dropout<T extends tf.Tensor>(x: T, rate: number, training: boole
   return training && rate > 0 ? (tf.dropout(x, rate) as T) : x;
 }
 
-/** (..., in) @ (in, out) + b → (..., out), as a 2-D matMul. Not tf.fused.matMul: wrong on wasm for in > 48. */
-export function linear(x: tf.Tensor, w: tf.Tensor2D | tf.Variable, b?: tf.Tensor | tf.Variable): tf.Tensor {
-  const fused = fusedLinear(x, w, b); // wasm: one gemm + bias pass each way
+/**
+ * (..., in) @ (in, out) + b → (..., out), as a 2-D matMul. Not tf.fused.matMul: wrong on wasm for in > 48.
+ * `segs`: x (rows, in) holds separate batches of these row counts (RowSegments): the weights' gradients are summed
+ * as separate passes sum them.
+ */
+export function linear(
+  x: tf.Tensor,
+  w: tf.Tensor2D | tf.Variable,
+  b?: tf.Tensor | tf.Variable,
+  segs?: RowSegments,
+): tf.Tensor {
+  const fused = fusedLinear(x, w, b, segs); // wasm: one gemm + bias pass each way
   if (fused) return fused;
+  if (segs && segs.length > 1)
+    throw new Error('linear: row segments need the fused op (TransformerStack.applyMany checks)');
   return tf.tidy(() => {
     const [inDim, outDim] = w.shape as [number, number];
     const lead = x.shape.slice(0, -1);

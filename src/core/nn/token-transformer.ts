@@ -64,6 +64,27 @@ export class TokenTransformer implements Module {
     });
   }
 
+  /**
+   * Several batches' states (B_i, T_i, H) after the final LayerNorm, as `apply` on each in turn gives them (values
+   * and gradients; TransformerStack.applyMany): each batch embedded (and hooked) in turn, then the layers once over
+   * all rows.
+   */
+  applyMany(
+    ids: readonly tf.Tensor3D[],
+    masks: readonly tf.Tensor2D[],
+    training: boolean,
+    hooks?: readonly (((x: tf.Tensor3D, mask: tf.Tensor2D) => tf.Tensor3D) | undefined)[],
+  ): tf.Tensor3D[] {
+    return tf.tidy(() => {
+      const xs = ids.map((id, i) => {
+        const x = this.pos.apply(this.embed.apply(id));
+        const hook = hooks?.[i];
+        return hook ? hook(x, masks[i]!) : x;
+      });
+      return this.stack.applyMany(xs, masks, training);
+    });
+  }
+
   variables(): tf.Variable[] {
     return [...this.embed.variables(), ...this.pos.variables(), ...this.stack.variables()];
   }

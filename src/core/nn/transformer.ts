@@ -6,6 +6,8 @@ import type { Module } from './module';
 import { dropout, gelu } from './ops';
 import { packingOf, packRows, unpackRows, type Packing } from './packing';
 import type { ParamScope } from './params';
+import { linearFuses, type RowSegments } from './fused';
+import { onWasmFloat32 } from '../backend/wasm-heap';
 
 export interface TransformerOptions {
   dim: number; // H
@@ -60,10 +62,29 @@ export class TransformerBlock implements Module {
     });
   }
 
+  /**
+   * The block on the rows of several batches at once (TransformerStack.applyMany): x (N, H), N = Σ rows of `segs`,
+   * → (N, H). Row-wise parts run once on all rows, with each weight's gradient summed as separate passes sum it;
+   * attention runs per batch. The same values and gradients as `applyPacked` / `apply` on each batch. No dropout.
+   */
+  applySegments(x: tf.Tensor2D, segs: readonly RowSegment[], training: boolean): tf.Tensor2D {
+    return tf.tidy(() => {
+      const rows = segs.map((s) => s.rows);
+      const n1 = this.ln1.apply(x, rows);
+      const at = this.attn;
+      const parts = (d: Dense) => tf.split(d.apply(n1, rows), rows, 0);
+      const [q, k, v] = [parts(at.q), parts(at.k), parts(at.v)];
+      const ctx = segs.map((s, i) =>
+        s.pack(at.attend(s.unpack(q[i]!), s.unpack(k[i]!), s.unpack(v[i]!), { keyMask: s.keyMask, training })),
+      );
+      return this.residuals(x, at.o.apply(tf.concat(ctx, 0), rows), training, rows);
+    });
+  }
+
   /** After attention, row by row: x1 = x + dropout(a), then x1 + dropout(W2·gelu(W1·LN2 x1 + b1) + b2). */
-  private residuals<T extends tf.Tensor>(x: T, a: tf.Tensor, training: boolean): T {
+  private residuals<T extends tf.Tensor>(x: T, a: tf.Tensor, training: boolean, segs?: RowSegments): T {
     const x1 = tf.add(x, dropout(a, this.rate, training)) as T;
-    const m = this.fc2.apply(gelu(this.fc1.apply(this.ln2.apply(x1))));
+    const m = this.fc2.apply(gelu(this.fc1.apply(this.ln2.apply(x1, segs), segs)), segs);
     return tf.add(x1, dropout(m, this.rate, training)) as T;
   }
 
@@ -82,12 +103,37 @@ export class TransformerBlock implements Module {
   }
 }
 
+/** One batch's rows among several (TransformerStack.applyMany): its real tokens, or all B·T positions. */
+export interface RowSegment {
+  rows: number;
+  keyMask: tf.Tensor2D; // (B, T)
+  pack(x: tf.Tensor3D): tf.Tensor2D; // (B, T, H) → (rows, H)
+  unpack(y: tf.Tensor): tf.Tensor3D; // (rows, H) → (B, T, H)
+}
+
+/** The packing of a batch of `shape` (B, T, H) by its keyMask (nn/packing.ts), or all positions when it has no padding. */
+function rowSegment(shape: readonly number[], keyMask: tf.Tensor2D): RowSegment {
+  const [b, t, h] = shape as [number, number, number];
+  const p = packingOf(keyMask);
+  if (!p)
+    return {
+      rows: b * t,
+      keyMask,
+      pack: (x) => tf.reshape(x, [b * t, h]),
+      unpack: (y) => tf.reshape(y, [b, t, h]),
+    };
+  return { rows: p.tokens, keyMask, pack: (x) => packRows(x, p), unpack: (y) => unpackRows(y as tf.Tensor2D, p) };
+}
+
 /** N pre-LN blocks (`<scope>/layers.<i>/...`) and the final LayerNorm (`<scope>/ln_f/*`). */
 export class TransformerStack implements Module {
   readonly blocks: TransformerBlock[];
   readonly lnF: LayerNorm;
 
+  private readonly rate: number;
+
   constructor(scope: ParamScope, layers: number, opts: TransformerOptions) {
+    this.rate = opts.dropout ?? 0;
     this.blocks = Array.from({ length: layers }, (_, i) => new TransformerBlock(scope.child(`layers.${i}`), opts));
     this.lnF = new LayerNorm(scope.child('ln_f'), opts.dim);
   }
@@ -102,6 +148,34 @@ export class TransformerStack implements Module {
       if (!p) return this.lnF.apply(this.blocks.reduce((h, blk) => blk.apply(h, keyMask, training), x));
       const h = this.blocks.reduce((hi, blk) => blk.applyPacked(hi, p, keyMask!, training), packRows(x, p));
       return unpackRows(this.lnF.apply(h), p);
+    });
+  }
+
+  /**
+   * Several batches xs[i] (B_i, T_i, H) with keyMasks[i] (B_i, T_i) → their states (B_i, T_i, H), as `apply` on each
+   * in turn would give them, values and gradients to the bit: their real tokens run through the blocks as one set of
+   * rows (fewer, larger ops), each weight's gradient summed over the batches as separate passes sum it (nn/fused.ts
+   * RowSegments), attention per batch. Only where the fused ops take segments (wasm, weights below fusedLinear's
+   * limit) and without dropout (it would draw differently); elsewhere one `apply` each.
+   */
+  applyMany(xs: readonly tf.Tensor3D[], keyMasks: readonly tf.Tensor2D[], training: boolean): tf.Tensor3D[] {
+    const rowsAtOnce =
+      xs.length > 1 &&
+      !(training && this.rate > 0) &&
+      onWasmFloat32(xs) &&
+      this.blocks.every((b) =>
+        [b.attn.q, b.attn.k, b.attn.v, b.attn.o, b.fc1, b.fc2].every((d) => linearFuses(d.inDim, d.outDim)),
+      );
+    if (!rowsAtOnce) return xs.map((x, i) => this.apply(x, keyMasks[i], training));
+    return tf.tidy(() => {
+      const segs = xs.map((x, i) => rowSegment(x.shape, keyMasks[i]!));
+      const rows = segs.map((s) => s.rows);
+      const h0 = tf.concat(
+        xs.map((x, i) => segs[i]!.pack(x)),
+        0,
+      ) as tf.Tensor2D;
+      const h = this.blocks.reduce((hi, blk) => blk.applySegments(hi, segs, training), h0);
+      return tf.split(this.lnF.apply(h, rows), rows, 0).map((y, i) => segs[i]!.unpack(y));
     });
   }
 

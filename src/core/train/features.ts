@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { NO_TEACHER, type ModuleName, type PairType } from '../config/stage';
 import { UserError } from '../errors';
 import type { Features } from '../loss/loss';
-import type { TrainModel } from '../model/train-model';
+import type { ModelCall, ModelCallResult, NluOutputs, TrainModel } from '../model/train-model';
 import { l2Normalize } from '../nn/ops';
+import type { EncodedBatch } from '../text/tokenizer';
 import type { PairBatch } from './batch';
 
 /** Which encoders run in training mode (dropout etc.): those with a module the stage trains. */
@@ -80,4 +81,55 @@ export function pairFeatures(
     case 'query-semantic':
       return { enhanced: model.encodeQuery(b.query!, modes.query, nlu).embedding, target: constants.target };
   }
+}
+
+/** The model calls pairFeatures makes for a batch (encodeText, encodeQuery, runNlu), in its order. */
+export function modelCalls(b: PairBatch, nlu: boolean, modes: Modes): ModelCall[] {
+  const text = (batch: EncodedBatch): ModelCall => ({ kind: 'text', batch, training: modes.text });
+  const query = (batch: EncodedBatch): ModelCall => ({ kind: 'query', batch, training: modes.query, useNlu: nlu });
+  switch (b.pair as PairType) {
+    case 'image-caption':
+      return [text(b.right!)];
+    case 'translation':
+    case 'caption-chunk':
+      return [text(b.left!), text(b.right!)];
+    case 'query-chunk':
+      return [query(b.query!), text(b.right!)];
+    case 'query-nlu':
+      return [{ kind: 'nlu', batch: b.query!, training: modes.query }];
+    case 'query-semantic':
+      return [query(b.query!)];
+    case 'image-image':
+      return [];
+  }
+}
+
+/**
+ * The model as pairFeatures sees it in one step. When the model makes calls at once (encodeCalls) and the step has
+ * two text passes or more, the step's calls are made here in one encodeCalls, in the order pairFeatures makes them,
+ * and its encodeText / encodeQuery / runNlu hand the results out: the same values and gradients as calls one by
+ * one, with a step's text passes as one set of rows. `features` lists the pair batches in the order of their
+ * pairFeatures calls, with their nlu flag.
+ */
+export function callsAtOnce(
+  model: TrainModel,
+  features: readonly { batch: PairBatch; nlu: boolean }[],
+  modes: Modes,
+): TrainModel {
+  if (!model.encodeCalls) return model;
+  const calls = features.flatMap((f) => modelCalls(f.batch, f.nlu, modes));
+  if (calls.filter((c) => c.kind !== 'nlu').length < 2) return model;
+  const results = model.encodeCalls(calls);
+  const queues = new Map<string, Map<EncodedBatch, ModelCallResult[]>>();
+  calls.forEach((c, i) => {
+    const q = queues.get(c.kind) ?? queues.set(c.kind, new Map()).get(c.kind)!;
+    q.set(c.batch, [...(q.get(c.batch) ?? []), results[i]!]);
+  });
+  const take = <T>(kind: ModelCall['kind'], b: EncodedBatch) => queues.get(kind)?.get(b)?.shift() as T | undefined;
+  const view: TrainModel = Object.create(model);
+  view.encodeText = (b, training) => take<tf.Tensor2D>('text', b) ?? model.encodeText(b, training);
+  view.encodeQuery = (b, training, useNlu) =>
+    take<{ embedding: tf.Tensor2D; nlu?: NluOutputs }>('query', b) ?? model.encodeQuery(b, training, useNlu);
+  view.runNlu = (b, training) => take<NluOutputs>('nlu', b) ?? model.runNlu(b, training);
+  return view;
 }

@@ -9,7 +9,7 @@ import { withTableGrads } from '../backend/table-grad';
 import type { EncodedBatch } from '../text/tokenizer';
 import type { PairBatch } from './batch';
 import type { TrainModel } from '../model/train-model';
-import { constantFeatures, modesOf, pairFeatures } from './features';
+import { constantFeatures, modesOf, pairFeatures, callsAtOnce } from './features';
 
 /** A stage's terms bound to their loss instances. */
 export interface StageTerms {
@@ -54,11 +54,18 @@ export function trainStep(
       tf.variableGrads(() => {
         const cache = new Map<string, Features>();
         let sum: tf.Scalar | undefined;
+        // the step's model calls at once: its text passes as one set of rows (the same values and gradients)
+        const keys = new Map(stage.terms.map((t) => [`${t.pair}/${t.nlu}`, t]));
+        const m = callsAtOnce(
+          model,
+          [...keys.values()].map((t) => ({ batch: batches.get(t.pair)!, nlu: t.nlu })),
+          modes,
+        );
         stage.terms.forEach((t, i) => {
           const key = `${t.pair}/${t.nlu}`;
           let f = cache.get(key);
           if (!f) {
-            cache.set(key, (f = pairFeatures(model, batches.get(t.pair)!, t.nlu, modes, constants.get(t.pair)!)));
+            cache.set(key, (f = pairFeatures(m, batches.get(t.pair)!, t.nlu, modes, constants.get(t.pair)!)));
             if (first) checkFeatures(f, stage, t);
           }
           const out = losses[i]!.compute(f);

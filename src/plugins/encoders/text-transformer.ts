@@ -55,6 +55,19 @@ export const textTransformer = defineEncoder({
           return opts.tokens ? { embedding, tokens: states } : { embedding };
         });
       },
+      encodeMany(batches, opts) {
+        for (const b of batches) trunk.check(b);
+        return tf.tidy(() => {
+          const ins = batches.map(batchTensors);
+          const states = trunk.applyMany(
+            ins.map((i) => i.ids),
+            ins.map((i) => i.mask),
+            opts.training,
+            opts.fuse,
+          );
+          return states.map((s, i) => l2Normalize(proj.apply(pool(s, ins[i]!.mask, config.pooling)) as tf.Tensor2D));
+        });
+      },
       variables: () => [...trunk.variables(), ...proj.variables()],
       flops: ([b = 1, t = tok.maxLength]) => trunk.flops(b, t) + proj.flops(b),
       dispose: () => scope.dispose(),
