@@ -101,6 +101,8 @@ export interface NluEncoder extends EncoderBase {
   readonly numIntents: number;
   readonly numSlotLabels: number;
   encode(batch: EncodedBatch, opts: { training: boolean }): NluOutput;
+  /** Optional: `encode` of each batch in turn, in one call, values and gradients to the bit (as TextEncoder's). */
+  encodeMany?(batches: readonly EncodedBatch[], opts: { training: boolean }): NluOutput[];
 }
 
 export type Encoder = TextEncoder | ImageEncoder | NluEncoder;

@@ -25,9 +25,10 @@ export interface UnifiedModel {
   /** (B, D) unit rows: captions, chunks, semantic text. */
   encodeText(batch: EncodedBatch, training: boolean): tf.Tensor2D;
   /**
-   * The calls' results as made in turn (TrainModel.encodeCalls): the NLU runs first, in order (NLU weights are used in
-   * the same order), then every text pass, fused queries with their hooks, in one encodeMany where the text encoder
-   * has it and the passes share a mode, then late fusion in order. Each weight meets the passes in the same order.
+   * The calls' results as made in turn (TrainModel.encodeCalls): the NLU runs first, in order, in one encodeMany
+   * where the NLU encoder has it and they share a mode; then every text pass, fused queries with their hooks, in one
+   * encodeMany likewise; then late fusion in order. Each weight meets the passes in the same order as calls one by
+   * one, so its gradient is summed alike.
    */
   encodeCalls(calls: readonly ModelCall[]): ModelCallResult[];
   /** (B, S, S, 3) in [0, 1] → (B, D) unit rows. */
@@ -135,11 +136,16 @@ function assemble(
     parts,
     encodeText: (batch, training) => text.encode(batch, { training }).embedding,
     encodeCalls(calls) {
-      const outs = calls.map((c) =>
-        c.kind === 'nlu' || (c.kind === 'query' && c.useNlu)
-          ? nlu.encode(c.batch, { training: c.training })
-          : undefined,
-      );
+      const runs = calls.flatMap((c, i) => (c.kind === 'nlu' || (c.kind === 'query' && c.useNlu) ? [i] : []));
+      const mode = calls[runs[0] ?? 0]?.training ?? false;
+      const made =
+        nlu.encodeMany && runs.every((i) => calls[i]!.training === mode)
+          ? nlu.encodeMany(
+              runs.map((i) => calls[i]!.batch),
+              { training: mode },
+            )
+          : runs.map((i) => nlu.encode(calls[i]!.batch, { training: calls[i]!.training }));
+      const outs = calls.map((_, i) => (runs.includes(i) ? made[runs.indexOf(i)] : undefined));
       const passes = calls.flatMap((c, i) => (c.kind === 'nlu' ? [] : [i]));
       const fuseOf = (i: number) => {
         const out = outs[i];

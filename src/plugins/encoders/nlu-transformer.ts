@@ -1,8 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { defineEncoder, requireCount, requireTokenizer, type NluEncoder } from '../../core/model/encoder';
+import {
+  defineEncoder,
+  requireCount,
+  requireTokenizer,
+  type NluEncoder,
+  type NluOutput,
+} from '../../core/model/encoder';
 import { headsDivideHidden, transformerFields } from '../../core/model/transformer-config';
 import { batchTensors, Dense, ParamScope, pool, TokenTransformer } from '../../core/nn';
+import { tidyRecord } from '../../core/nn/ops';
 
 /**
  * NLU module: its own pre-LN transformer over the query tokens (own embedding-bag), then
@@ -48,6 +55,18 @@ export const nluTransformer = defineEncoder({
     const semanticHead = new Dense(scope.child('semantic'), H, H);
     const intentTable = scope.variable('intent/embedding', [numIntents, H], { kind: 'normal', std: 0.02 });
     const heads = [intentHead, slotHead, semanticHead];
+    /** The heads on the trunk's states (B, T, H) of one batch. */
+    const outputs = (tokenStates: tf.Tensor3D, mask: tf.Tensor2D): NluOutput => {
+      const pooled = pool(tokenStates, mask, config.pooling);
+      const intentLogits = intentHead.apply(pooled) as tf.Tensor2D; // (B, I)
+      return {
+        tokenStates,
+        intentLogits,
+        slotLogits: slotHead.apply(tokenStates) as tf.Tensor3D, // (B, T, S)
+        semantic: semanticHead.apply(pooled) as tf.Tensor2D, // (B, H)
+        intentEmbedding: tf.matMul(tf.softmax(intentLogits), intentTable as tf.Tensor2D) as tf.Tensor2D, // (B, H)
+      };
+    };
     return {
       modality: 'nlu',
       hidden: H,
@@ -55,18 +74,21 @@ export const nluTransformer = defineEncoder({
       numSlotLabels,
       encode(batch, opts) {
         trunk.check(batch);
-        return tf.tidy(() => {
+        return tidyRecord(() => {
           const { ids, mask } = batchTensors(batch);
-          const tokenStates = trunk.apply(ids, mask, opts.training); // (B, T, H)
-          const pooled = pool(tokenStates, mask, config.pooling);
-          const intentLogits = intentHead.apply(pooled) as tf.Tensor2D; // (B, I)
-          return {
-            tokenStates,
-            intentLogits,
-            slotLogits: slotHead.apply(tokenStates) as tf.Tensor3D, // (B, T, S)
-            semantic: semanticHead.apply(pooled) as tf.Tensor2D, // (B, H)
-            intentEmbedding: tf.matMul(tf.softmax(intentLogits), intentTable as tf.Tensor2D) as tf.Tensor2D, // (B, H)
-          };
+          return outputs(trunk.apply(ids, mask, opts.training), mask);
+        });
+      },
+      encodeMany(batches, opts) {
+        for (const b of batches) trunk.check(b);
+        return tidyRecord(() => {
+          const ins = batches.map(batchTensors);
+          const states = trunk.applyMany(
+            ins.map((i) => i.ids),
+            ins.map((i) => i.mask),
+            opts.training,
+          );
+          return states.map((s, i) => outputs(s, ins[i]!.mask));
         });
       },
       variables: () => [...trunk.variables(), ...heads.flatMap((d) => d.variables()), intentTable],
