@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { initBackend } from '../../src/core/backend';
+import { withTableGrads } from '../../src/core/backend/table-grad';
 import type { AnyPlugin } from '../../src/core/registry';
 import type { EncodedBatch } from '../../src/core/text/tokenizer';
 import '../../src/core/nn/gradients';
@@ -110,6 +111,36 @@ export function probeScalar(outputs: readonly tf.Tensor[], seed = 7): tf.Scalar 
         .reduce((a, b) => tf.add(a, b)) as tf.Scalar,
   );
 }
+
+/** A tensor's values as raw bits (±0 and NaN payloads kept apart). */
+export const bitsOf = (t: tf.Tensor) => new Uint32Array(Float32Array.from(t.dataSync()).buffer);
+
+/**
+ * The outputs of f and every variable's gradient of probeScalar over them, as raw bits, inside withTableGrads as a
+ * training step takes them (two ways of computing the same thing compare to the bit with this).
+ */
+export function probeBits(
+  variables: readonly tf.Variable[],
+  f: () => tf.Tensor[],
+): { outs: Uint32Array[]; grads: Record<string, Uint32Array> } {
+  let outs: Uint32Array[] = [];
+  const { value, grads } = withTableGrads(() =>
+    tf.variableGrads(() => {
+      const ts = f();
+      outs = ts.map(bitsOf);
+      return probeScalar(ts);
+    }, [...variables]),
+  );
+  const g = Object.fromEntries(Object.entries(grads).map(([k, t]) => [k, bitsOf(t)]));
+  tf.dispose([value, ...Object.values(grads)]);
+  return { outs, grads: g };
+}
+
+/** The names whose gradients differ in any bit between two probeBits results (or exist in one only). */
+export const differingGrads = (a: Record<string, Uint32Array>, b: Record<string, Uint32Array>) =>
+  [...new Set([...Object.keys(a), ...Object.keys(b)])].filter(
+    (k) => !a[k] || !b[k] || a[k]!.length !== b[k]!.length || a[k]!.some((x, i) => x !== b[k]![i]),
+  );
 
 /** ‖∂f/∂v‖ for every variable (by name; 0 when f does not depend on it). */
 export function gradientNorms(variables: readonly tf.Variable[], f: () => tf.Scalar): Map<string, number> {
