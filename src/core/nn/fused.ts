@@ -3,6 +3,8 @@ import { gemm, minRowsToSplit, splitLimits, splitParts, splitRun } from '../back
 import { simdKernels, type SimdKernels } from '../backend/simd/simd-kernels';
 import { asWasm, newTensors, onWasmFloat32, ptr, type WasmBackend } from '../backend/wasm-heap';
 import { bagGradRows, tableGradsOpen } from '../backend/table-grad';
+import type { Packing } from './packing';
+import { packRowsAt, unpackRowsAt } from './row-copies';
 
 /**
  * Layer norm, GELU and the embedding bag as single SIMD passes (backend/simd/kernels.c) with hand-written
@@ -277,6 +279,80 @@ export function fusedLinear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor, segs?: Ro
 const attnMinRows = (tq: number, tk: number, dim: number) =>
   Math.max(2, Math.ceil(splitLimits.macs / (2 * tq * tk * dim)));
 
+/** Where the attention core reads and writes (byte addresses): q (B, Tq, H), k and v (B, Tk, H), keyMask (B, Tk) or 0. */
+interface AttnPtrs {
+  q: number;
+  k: number;
+  v: number;
+  mask: number;
+}
+/** A batch's shape for the attention core: B, Tq, Tk, H and the heads. */
+interface AttnShape {
+  b: number;
+  tq: number;
+  tk: number;
+  dim: number;
+  heads: number;
+}
+
+/** attn_fwd over a batch, shared by whole rows with the pool: writes out (B, Tq, H) at `out`; returns p (B, h, Tq, Tk). */
+function attnForward(c: Ctx, at: AttnPtrs, out: number, s: AttnShape): tf.Tensor {
+  const { b, tq, tk, dim, heads } = s;
+  const dh = dim / heads;
+  const minRows = attnMinRows(tq, tk, dim);
+  const per = Math.max(dh * tk, 1); // scratch floats per thread
+  const parts = splitParts(c.be, b, 1, minRows);
+  const [p, scratch] = newTensors(c.be, [b, heads, tq, tk], [parts * per]) as [tf.Tensor, tf.Tensor];
+  const [pp, ps] = [c.p(p), c.p(scratch)];
+  splitRun(c.be, 'attn_fwd', b, 1, minRows, (b0, nb, part) => [
+    at.q + 4 * b0 * tq * dim,
+    at.k + 4 * b0 * tk * dim,
+    at.v + 4 * b0 * tk * dim,
+    at.mask ? at.mask + 4 * b0 * tk : 0,
+    out + 4 * b0 * tq * dim,
+    pp + 4 * b0 * heads * tq * tk,
+    ps + 4 * part * per,
+    nb,
+    tq,
+    tk,
+    heads,
+    dh,
+    1 / Math.sqrt(dh),
+  ]);
+  scratch.dispose();
+  return p;
+}
+
+/** attn_bwd over a batch: dy at `dy`, the forward's inputs and p → dq, dk, dv written at `d`. */
+function attnBackward(c: Ctx, dy: number, at: AttnPtrs, p: tf.Tensor, d: Omit<AttnPtrs, 'mask'>, s: AttnShape): void {
+  const { b, tq, tk, dim, heads } = s;
+  const dh = dim / heads;
+  const minRows = attnMinRows(tq, tk, dim);
+  const per = Math.max(dh * tk + tq * tk, 1);
+  const parts = splitParts(c.be, b, 1, minRows);
+  const [scratch] = newTensors(c.be, [parts * per]) as [tf.Tensor];
+  const [pp, ps] = [c.p(p), c.p(scratch)];
+  const [q0, k0] = [tq * dim, tk * dim];
+  splitRun(c.be, 'attn_bwd', b, 1, minRows, (b0, nb, part) => [
+    dy + 4 * b0 * q0,
+    at.q + 4 * b0 * q0,
+    at.k + 4 * b0 * k0,
+    at.v + 4 * b0 * k0,
+    pp + 4 * b0 * heads * tq * tk,
+    d.q + 4 * b0 * q0,
+    d.k + 4 * b0 * k0,
+    d.v + 4 * b0 * k0,
+    ps + 4 * part * per,
+    nb,
+    tq,
+    tk,
+    heads,
+    dh,
+    1 / Math.sqrt(dh),
+  ]);
+  scratch.dispose();
+}
+
 /**
  * The attention core of `heads` heads side by side in the last axis: q (B, Tq, H) (projected, not yet scaled),
  * k, v (B, Tk, H), keyMask (B, Tk) 1 = attend / 0 = padding → softmax(q_h·k_hᵀ/√dh + mask bias)·v_h, (B, Tq, H).
@@ -292,81 +368,115 @@ export function fusedAttention(
 ): tf.Tensor3D | null {
   if (!onWasmFloat32([q, k, v, ...(keyMask ? [keyMask] : [])])) return null;
   const [b, tq, dim] = q.shape;
-  const tk = k.shape[1];
-  const dh = dim / heads;
-  const scale = 1 / Math.sqrt(dh);
-  const minRows = attnMinRows(tq, tk, dim);
+  const shape: AttnShape = { b, tq, tk: k.shape[1], dim, heads };
   const op = custom((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
     const c = ctx();
-    const per = Math.max(dh * tk, 1); // scratch floats per thread
-    const parts = splitParts(c.be, b, 1, minRows);
-    const [out, p, scratch] = newTensors(c.be, [b, tq, dim], [b, heads, tq, tk], [parts * per]) as [
-      tf.Tensor,
-      tf.Tensor,
-      tf.Tensor,
-    ];
-    const [pq, pk, pv, pm, po, pp, ps] = [
-      c.p(qi),
-      c.p(ki),
-      c.p(vi),
-      keyMask ? c.p(keyMask) : 0,
-      c.p(out),
-      c.p(p),
-      c.p(scratch),
-    ];
-    splitRun(c.be, 'attn_fwd', b, 1, minRows, (b0, nb, part) => [
-      pq + 4 * b0 * tq * dim,
-      pk + 4 * b0 * tk * dim,
-      pv + 4 * b0 * tk * dim,
-      pm ? pm + 4 * b0 * tk : 0,
-      po + 4 * b0 * tq * dim,
-      pp + 4 * b0 * heads * tq * tk,
-      ps + 4 * part * per,
-      nb,
-      tq,
-      tk,
-      heads,
-      dh,
-      scale,
-    ]);
-    scratch.dispose();
+    const [out] = newTensors(c.be, [b, tq, dim]) as [tf.Tensor];
+    const p = attnForward(c, { q: c.p(qi), k: c.p(ki), v: c.p(vi), mask: keyMask ? c.p(keyMask) : 0 }, c.p(out), shape);
     save([qi, ki, vi, p]);
     return {
       value: out,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [qs, ks, vs, ps] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
         const g = ctx();
-        const per = Math.max(dh * tk + tq * tk, 1);
-        const parts = splitParts(g.be, b, 1, minRows);
-        const [dq, dk, dv, scratch] = newTensors(g.be, qs.shape, ks.shape, vs.shape, [parts * per]) as [
-          tf.Tensor,
-          tf.Tensor,
-          tf.Tensor,
-          tf.Tensor,
-        ];
-        const at = [dy, qs, ks, vs, ps, dq, dk, dv, scratch].map((t) => g.p(t)) as number[];
-        const [q0, k0] = [tq * dim, tk * dim];
-        splitRun(g.be, 'attn_bwd', b, 1, minRows, (b0, nb, part) => [
-          at[0]! + 4 * b0 * q0,
-          at[1]! + 4 * b0 * q0,
-          at[2]! + 4 * b0 * k0,
-          at[3]! + 4 * b0 * k0,
-          at[4]! + 4 * b0 * heads * tq * tk,
-          at[5]! + 4 * b0 * q0,
-          at[6]! + 4 * b0 * k0,
-          at[7]! + 4 * b0 * k0,
-          at[8]! + 4 * part * per,
-          nb,
-          tq,
-          tk,
-          heads,
-          dh,
-          scale,
-        ]);
-        scratch.dispose();
+        const [dq, dk, dv] = newTensors(g.be, qs.shape, ks.shape, vs.shape) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const at = { q: g.p(qs), k: g.p(ks), v: g.p(vs), mask: 0 };
+        attnBackward(g, g.p(dy), at, ps, { q: g.p(dq), k: g.p(dk), v: g.p(dv) }, shape);
         return [dq, dk, dv];
       },
     };
   });
   return op(q, k, v) as tf.Tensor3D;
+}
+
+/** A batch's rows among several in one (N, H) tensor (TransformerStack.applyMany): B, T, its mask and packing. */
+export interface AttnSegment {
+  rows: number; // its real tokens (packed), or B·T without padding
+  batch: number; // B
+  length: number; // T
+  keyMask: tf.Tensor2D; // (B, T)
+  packing: Packing | null; // null: no padding, the rows are the (B, T, H) positions in order
+}
+
+/**
+ * fusedAttention of several batches whose projected rows lie one after another in q, k, v (N, H), → (N, H): per
+ * batch, its rows unpacked to (B, T, H) as unpackRows does (or read in place without padding), the attention
+ * kernels, the result packed back into its rows. One op each way where the per-batch splits, unpacks, attention,
+ * packs and the concat took 4 + 5 per batch; the same kernels on the same values, so the same bits.
+ */
+export function fusedSegmentAttention(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  heads: number,
+  segs: readonly AttnSegment[],
+): tf.Tensor2D | null {
+  if (!onWasmFloat32([q, k, v, ...segs.map((s) => s.keyMask)])) return null;
+  const [n, dim] = q.shape;
+  const shapeOf = (s: AttnSegment): AttnShape => ({ b: s.batch, tq: s.length, tk: s.length, dim, heads });
+  const op = custom((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
+    const c = ctx();
+    const [out] = newTensors(c.be, [n, dim]) as [tf.Tensor];
+    const kept: tf.Tensor[] = []; // per batch: its unpacked q, k, v (with padding), then p
+    let r0 = 0;
+    for (const s of segs) {
+      const rowsAt = (t: tf.Tensor) => c.p(t) + 4 * r0 * dim; // this batch's first row in a merged tensor
+      const mask = c.p(s.keyMask);
+      const p = s.packing;
+      if (p) {
+        const full = s.batch * s.length;
+        const [qu, ku, vu, ou] = newTensors(c.be, [full, dim], [full, dim], [full, dim], [full, dim]);
+        const idx = c.p(p.idx);
+        [qi, ki, vi].forEach((t, j) => unpackRowsAt(c.be, rowsAt(t), idx, p.pos, full, c.p([qu, ku, vu][j]!), dim));
+        kept.push(qu!, ku!, vu!, attnForward(c, { q: c.p(qu!), k: c.p(ku!), v: c.p(vu!), mask }, c.p(ou!), shapeOf(s)));
+        packRowsAt(c.be, c.p(ou!), idx, p.tokens, rowsAt(out), dim);
+        ou!.dispose();
+      } else {
+        const at = { q: rowsAt(qi), k: rowsAt(ki), v: rowsAt(vi), mask };
+        kept.push(attnForward(c, at, rowsAt(out), shapeOf(s)));
+      }
+      r0 += s.rows;
+    }
+    save([qi, ki, vi, ...kept]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [qs, ks, vs, ...rest] = saved as tf.Tensor[];
+        const g = ctx();
+        const [dq, dk, dv] = newTensors(g.be, [n, dim], [n, dim], [n, dim]) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        let r = 0;
+        let at = 0; // cursor in rest
+        for (const s of segs) {
+          const rowsAt = (t: tf.Tensor) => g.p(t) + 4 * r * dim;
+          const p = s.packing;
+          if (p) {
+            const full = s.batch * s.length;
+            const [qu, ku, vu, probs] = rest.slice(at, at + 4) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+            at += 4;
+            const [dyu, dqu, dku, dvu] = newTensors(g.be, [full, dim], [full, dim], [full, dim], [full, dim]);
+            const idx = g.p(p.idx);
+            unpackRowsAt(g.be, rowsAt(dy), idx, p.pos, full, g.p(dyu!), dim);
+            const into = { q: g.p(dqu!), k: g.p(dku!), v: g.p(dvu!) };
+            attnBackward(g, g.p(dyu!), { q: g.p(qu), k: g.p(ku), v: g.p(vu), mask: 0 }, probs, into, shapeOf(s));
+            [dqu, dku, dvu].forEach((t, j) => packRowsAt(g.be, g.p(t!), idx, p.tokens, rowsAt([dq, dk, dv][j]!), dim));
+            tf.dispose([dyu!, dqu!, dku!, dvu!]);
+          } else {
+            const probs = rest[at++]!;
+            const into = { q: rowsAt(dq), k: rowsAt(dk), v: rowsAt(dv) };
+            attnBackward(
+              g,
+              rowsAt(dy),
+              { q: rowsAt(qs!), k: rowsAt(ks!), v: rowsAt(vs!), mask: 0 },
+              probs,
+              into,
+              shapeOf(s),
+            );
+          }
+          r += s.rows;
+        }
+        return [dq, dk, dv];
+      },
+    };
+  });
+  return op(q, k, v) as tf.Tensor2D;
 }

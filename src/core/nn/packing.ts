@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { minRowsToSplit, splitRun } from '../backend/simd/pool';
 import { asWasm, newTensors, onWasmFloat32, ptr } from '../backend/wasm-heap';
 import { custom } from './fused';
+import { packRowsAt, unpackRowsAt } from './row-copies';
 
 /**
  * Token packing for right-padded text batches: the row-wise parts of a transformer (LayerNorm, projections, MLP,
@@ -41,8 +41,7 @@ function gatherRows(x: tf.Tensor, idx: tf.Tensor1D, p: Packing, h: number): tf.T
   if (!onWasmFloat32([x])) return tf.gather(tf.reshape(x, [-1, h]), idx) as tf.Tensor2D;
   const be = asWasm(tf.backend());
   const [out] = newTensors(be, [p.tokens, h]) as [tf.Tensor2D];
-  const [px, pi, po] = [ptr(be, x), ptr(be, idx), ptr(be, out)];
-  splitRun(be, 'pack_rows', p.tokens, 1, minRowsToSplit(h), (i0, n) => [px, pi + 4 * i0, po + 4 * i0 * h, n, h]);
+  packRowsAt(be, ptr(be, x), ptr(be, idx), p.tokens, ptr(be, out), h);
   return out;
 }
 
@@ -58,18 +57,7 @@ function scatterRows(y: tf.Tensor, idx: tf.Tensor1D, p: Packing): tf.Tensor3D {
     return tf.tidy(() => tf.reshape(tf.scatterND(tf.expandDims(idx, 1), y, [rows, h]), [p.batch, p.length, h]));
   const be = asWasm(tf.backend());
   const [out] = newTensors(be, [p.batch, p.length, h]) as [tf.Tensor3D];
-  const [py, pi, po] = [ptr(be, y), ptr(be, idx), ptr(be, out)];
-  const { pos, tokens } = p;
-  splitRun(be, 'unpack_rows', tokens, 1, minRowsToSplit(h), (i0, n) => [
-    py,
-    pi,
-    po,
-    i0,
-    i0 + n,
-    i0 === 0 ? 0 : pos[i0]!,
-    i0 + n === tokens ? rows : pos[i0 + n]!,
-    h,
-  ]);
+  unpackRowsAt(be, ptr(be, y), ptr(be, idx), p.pos, rows, ptr(be, out), h);
   return out;
 }
 

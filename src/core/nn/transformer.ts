@@ -6,7 +6,7 @@ import type { Module } from './module';
 import { dropout, gelu } from './ops';
 import { packingOf, packRows, unpackRows, type Packing } from './packing';
 import type { ParamScope } from './params';
-import { linearFuses, type RowSegments } from './fused';
+import { fusedSegmentAttention, linearFuses, type AttnSegment, type RowSegments } from './fused';
 import { onWasmFloat32 } from '../backend/wasm-heap';
 
 export interface TransformerOptions {
@@ -72,13 +72,32 @@ export class TransformerBlock implements Module {
       const rows = segs.map((s) => s.rows);
       const n1 = this.ln1.apply(x, rows);
       const at = this.attn;
-      const parts = (d: Dense) => tf.split(d.apply(n1, rows), rows, 0);
-      const [q, k, v] = [parts(at.q), parts(at.k), parts(at.v)];
-      const ctx = segs.map((s, i) =>
-        s.pack(at.attend(s.unpack(q[i]!), s.unpack(k[i]!), s.unpack(v[i]!), { keyMask: s.keyMask, training })),
-      );
-      return this.residuals(x, at.o.apply(tf.concat(ctx, 0), rows), training, rows);
+      const [q, k, v] = [at.q, at.k, at.v].map((d) => d.apply(n1, rows) as tf.Tensor2D) as [
+        tf.Tensor2D,
+        tf.Tensor2D,
+        tf.Tensor2D,
+      ];
+      const ctx = fusedSegmentAttention(q, k, v, at.heads, segs) ?? this.attendEach(q, k, v, segs, training);
+      return this.residuals(x, at.o.apply(ctx, rows), training, rows);
     });
+  }
+
+  /** Attention batch by batch on the merged rows (where fusedSegmentAttention does not run). */
+  private attendEach(
+    q: tf.Tensor2D,
+    k: tf.Tensor2D,
+    v: tf.Tensor2D,
+    segs: readonly RowSegment[],
+    training: boolean,
+  ): tf.Tensor2D {
+    const rows = segs.map((s) => s.rows);
+    const [qs, ks, vs] = [q, k, v].map((t) => tf.split(t, rows, 0));
+    const ctx = segs.map((s, i) =>
+      s.pack(
+        this.attn.attend(s.unpack(qs![i]!), s.unpack(ks![i]!), s.unpack(vs![i]!), { keyMask: s.keyMask, training }),
+      ),
+    );
+    return tf.concat(ctx, 0) as tf.Tensor2D;
   }
 
   /** After attention, row by row: x1 = x + dropout(a), then x1 + dropout(W2·gelu(W1·LN2 x1 + b1) + b2). */
@@ -104,9 +123,7 @@ export class TransformerBlock implements Module {
 }
 
 /** One batch's rows among several (TransformerStack.applyMany): its real tokens, or all B·T positions. */
-export interface RowSegment {
-  rows: number;
-  keyMask: tf.Tensor2D; // (B, T)
+export interface RowSegment extends AttnSegment {
   pack(x: tf.Tensor3D): tf.Tensor2D; // (B, T, H) → (rows, H)
   unpack(y: tf.Tensor): tf.Tensor3D; // (rows, H) → (B, T, H)
 }
@@ -115,14 +132,15 @@ export interface RowSegment {
 function rowSegment(shape: readonly number[], keyMask: tf.Tensor2D): RowSegment {
   const [b, t, h] = shape as [number, number, number];
   const p = packingOf(keyMask);
+  const common = { batch: b, length: t, keyMask, packing: p };
   if (!p)
     return {
+      ...common,
       rows: b * t,
-      keyMask,
       pack: (x) => tf.reshape(x, [b * t, h]),
       unpack: (y) => tf.reshape(y, [b, t, h]),
     };
-  return { rows: p.tokens, keyMask, pack: (x) => packRows(x, p), unpack: (y) => unpackRows(y as tf.Tensor2D, p) };
+  return { ...common, rows: p.tokens, pack: (x) => packRows(x, p), unpack: (y) => unpackRows(y as tf.Tensor2D, p) };
 }
 
 /** N pre-LN blocks (`<scope>/layers.<i>/...`) and the final LayerNorm (`<scope>/ln_f/*`). */
