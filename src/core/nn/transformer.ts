@@ -65,7 +65,8 @@ export class TransformerBlock implements Module {
   /**
    * The block on the rows of several batches at once (TransformerStack.applyMany): x (N, H), N = Σ rows of `segs`,
    * → (N, H). Row-wise parts run once on all rows, with each weight's gradient summed as separate passes sum it;
-   * attention runs per batch. The same values and gradients as `applyPacked` / `apply` on each batch. No dropout.
+   * attention is one op over the batches (fusedSegmentAttention). The same values and gradients as `applyPacked` /
+   * `apply` on each batch. No dropout; wasm only (applyMany checks).
    */
   applySegments(x: tf.Tensor2D, segs: readonly RowSegment[], training: boolean): tf.Tensor2D {
     return tf.tidy(() => {
@@ -77,27 +78,10 @@ export class TransformerBlock implements Module {
         tf.Tensor2D,
         tf.Tensor2D,
       ];
-      const ctx = fusedSegmentAttention(q, k, v, at.heads, segs) ?? this.attendEach(q, k, v, segs, training);
+      const ctx = fusedSegmentAttention(q, k, v, at.heads, segs);
+      if (!ctx) throw new Error('applySegments: the attention of row segments needs the fused op (applyMany checks)');
       return this.residuals(x, at.o.apply(ctx, rows), training, rows);
     });
-  }
-
-  /** Attention batch by batch on the merged rows (where fusedSegmentAttention does not run). */
-  private attendEach(
-    q: tf.Tensor2D,
-    k: tf.Tensor2D,
-    v: tf.Tensor2D,
-    segs: readonly RowSegment[],
-    training: boolean,
-  ): tf.Tensor2D {
-    const rows = segs.map((s) => s.rows);
-    const [qs, ks, vs] = [q, k, v].map((t) => tf.split(t, rows, 0));
-    const ctx = segs.map((s, i) =>
-      s.pack(
-        this.attn.attend(s.unpack(qs![i]!), s.unpack(ks![i]!), s.unpack(vs![i]!), { keyMask: s.keyMask, training }),
-      ),
-    );
-    return tf.concat(ctx, 0) as tf.Tensor2D;
   }
 
   /** After attention, row by row: x1 = x + dropout(a), then x1 + dropout(W2·gelu(W1·LN2 x1 + b1) + b2). */
