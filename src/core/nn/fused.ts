@@ -233,7 +233,7 @@ export const linearFuses = (inDim: number, outDim: number) =>
 export function fusedLinear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor, segs?: RowSegments): tf.Tensor | null {
   if (!onWasmFloat32([x, w, ...(b ? [b] : [])]) || w.rank !== 2) return null;
   const [inDim, outDim] = w.shape as [number, number];
-  if (inDim * outDim >= LINEAR_MAX_WEIGHT || x.shape[x.rank - 1] !== inDim || inDim === 0 || outDim === 0) return null;
+  if (!linearFuses(inDim, outDim) || x.shape[x.rank - 1] !== inDim) return null;
   const rows = x.size / inDim;
   const outShape = [...x.shape.slice(0, -1), outDim];
   const forward = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor | undefined, save: tf.GradSaveFunc) => {
