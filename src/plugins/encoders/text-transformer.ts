@@ -41,6 +41,9 @@ export const textTransformer = defineEncoder({
       padId: tok.padId,
     });
     const proj = new Dense(scope.child('proj'), config.hidden, ctx.dim);
+    /** Token states (B, T, H) → pooled, projected, unit rows (B, D). */
+    const embed = (states: tf.Tensor3D, mask: tf.Tensor2D) =>
+      l2Normalize(proj.apply(pool(states, mask, config.pooling)) as tf.Tensor2D);
     return {
       modality: 'text',
       dim: ctx.dim,
@@ -50,8 +53,7 @@ export const textTransformer = defineEncoder({
         return tf.tidy(() => {
           const { ids, mask } = batchTensors(batch);
           const states = trunk.apply(ids, mask, opts.training, opts.fuse); // (B, T, H)
-          const pooled = pool(states, mask, config.pooling);
-          const embedding = l2Normalize(proj.apply(pooled) as tf.Tensor2D); // (B, D)
+          const embedding = embed(states, mask); // (B, D)
           return opts.tokens ? { embedding, tokens: states } : { embedding };
         });
       },
@@ -65,7 +67,7 @@ export const textTransformer = defineEncoder({
             opts.training,
             opts.fuse,
           );
-          return states.map((s, i) => l2Normalize(proj.apply(pool(s, ins[i]!.mask, config.pooling)) as tf.Tensor2D));
+          return states.map((s, i) => embed(s, ins[i]!.mask));
         });
       },
       variables: () => [...trunk.variables(), ...proj.variables()],
