@@ -137,35 +137,33 @@ function assemble(
     encodeText: (batch, training) => text.encode(batch, { training }).embedding,
     encodeCalls(calls) {
       const runs = calls.flatMap((c, i) => (c.kind === 'nlu' || (c.kind === 'query' && c.useNlu) ? [i] : []));
-      const mode = calls[runs[0] ?? 0]?.training ?? false;
-      const made =
-        nlu.encodeMany && runs.every((i) => calls[i]!.training === mode)
-          ? nlu.encodeMany(
-              runs.map((i) => calls[i]!.batch),
-              { training: mode },
-            )
-          : runs.map((i) => nlu.encode(calls[i]!.batch, { training: calls[i]!.training }));
-      const outs = calls.map((_, i) => (runs.includes(i) ? made[runs.indexOf(i)] : undefined));
+      const outs = new Map(
+        zip(
+          runs,
+          atOnce(calls, runs, nlu.encodeMany?.bind(nlu), (c) => nlu.encode(c.batch, { training: c.training })),
+        ),
+      );
       const passes = calls.flatMap((c, i) => (c.kind === 'nlu' ? [] : [i]));
       const fuseOf = (i: number) => {
-        const out = outs[i];
+        const out = outs.get(i);
         return out && fusion.usesNlu && fusion.early ? fusion.early(out) : undefined;
       };
-      const training = calls[passes[0] ?? 0]?.training ?? false;
-      const embeddings =
-        text.encodeMany && passes.every((i) => calls[i]!.training === training)
-          ? text.encodeMany(
-              passes.map((i) => calls[i]!.batch),
-              { training, fuse: passes.map(fuseOf) },
-            )
-          : passes.map(
-              (i) => text.encode(calls[i]!.batch, { training: calls[i]!.training, fuse: fuseOf(i) }).embedding,
-            );
+      const embeddings = new Map(
+        zip(
+          passes,
+          atOnce(
+            calls,
+            passes,
+            text.encodeMany && ((batches, o) => text.encodeMany!(batches, { ...o, fuse: passes.map(fuseOf) })),
+            (c, i) => text.encode(c.batch, { training: c.training, fuse: fuseOf(i) }).embedding,
+          ),
+        ),
+      );
       return calls.map((c, i): ModelCallResult => {
-        if (c.kind === 'nlu') return outs[i]!;
-        const embedding = embeddings[passes.indexOf(i)]!;
+        if (c.kind === 'nlu') return outs.get(i)!;
+        const embedding = embeddings.get(i)!;
         if (c.kind === 'text') return embedding;
-        const out = outs[i];
+        const out = outs.get(i);
         if (!out) return { embedding };
         return { embedding: fusion.usesNlu && fusion.late ? fusion.late(embedding, out) : embedding, nlu: out };
       });
@@ -201,3 +199,24 @@ function assemble(
     },
   };
 }
+
+/**
+ * The results of calls[i] for i in `which`, in order: one `many` call when the encoder has it and they share a mode,
+ * else `one` on each in turn (the same values and gradients: TextEncoder.encodeMany).
+ */
+function atOnce<T>(
+  calls: readonly ModelCall[],
+  which: readonly number[],
+  many: ((batches: EncodedBatch[], opts: { training: boolean }) => T[]) | undefined,
+  one: (call: ModelCall, i: number) => T,
+): T[] {
+  const training = calls[which[0] ?? 0]?.training ?? false;
+  if (many && which.every((i) => calls[i]!.training === training))
+    return many(
+      which.map((i) => calls[i]!.batch),
+      { training },
+    );
+  return which.map((i) => one(calls[i]!, i));
+}
+
+const zip = <A, B>(a: readonly A[], b: readonly B[]) => a.map((x, i) => [x, b[i]!] as [A, B]);
