@@ -11,6 +11,14 @@ export interface HeapBatch {
 }
 
 /**
+ * An image's work in elementwise-float units, for when to share a batch with the pool: random-affine and
+ * color-jitter compute ≈ 20–40 float64 operations per channel (≈ 1 ms for the recipe's 96 images of 24×24 on one
+ * thread; shared: ≈ 0.6). Outlines, stroke width and grey are near one pass over the pixels: sharing a batch of 96
+ * with a worker that may be asleep cost more than it gave (grey 0.02 → 0.13 ms).
+ */
+const COST: Partial<Record<PoolOp, number>> = { aug_affine: 16, aug_jitter: 16 };
+
+/**
  * Runs a kernels.c augmentation over `batch` on the wasm heap: the images copied in, `scratch` batch-sized scratch
  * buffers, the per-image parameters (float64) after them, `op` over images [i0, i1) shared with the pool's threads
  * by image ranges, the images copied back. False (nothing done) when the backend is not wasm: the caller runs its
@@ -40,7 +48,7 @@ export function augmentOnHeap(
       scratch: Array.from({ length: scratch }, (_, k) => img + 4 * floats * (k + 1)),
       params: at,
     };
-    splitRun(be, op, batch.n, 1, minRowsToSplit(per), (i0, n) => args(h, i0, i0 + n));
+    splitRun(be, op, batch.n, 1, minRowsToSplit(per * (COST[op] ?? 1)), (i0, n) => args(h, i0, i0 + n));
     batch.data.set(f32(be, buf, floats)); // a view taken after the kernels (the heap may have grown)
   } finally {
     disposeTemp(be, buf);
