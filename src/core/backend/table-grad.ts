@@ -151,9 +151,21 @@ function union(x: Int32Array, y: Int32Array): Int32Array {
   return out;
 }
 
+/**
+ * Table gradients made dense on the way out of withTableGrads, by data: the rows a pass touched (ascending); every
+ * other row is +0. A gradient is never written after that (tfjs tensors are immutable; unir's in-place kernels
+ * write parameters and optimizer moments, and table gradients only while withTableGrads is open), so the global
+ * norm may read these rows alone (sumOfSquaresOnHeap).
+ */
+const zeroOutside = new WeakMap<object, { rows: Int32Array; d: number }>();
+
+/** The rows of a table gradient outside which it is +0 (see zeroOutside), or undefined for any other tensor. */
+export const touchedRowsOf = (t: TensorInfo) => zeroOutside.get(t.dataId);
+
 /** In place (kernels.c rows_finish): the rows no pass touched = +0. */
 function densify(dataId: object, r: TouchedRows): void {
   open?.delete(dataId);
+  zeroOutside.set(dataId, { rows: r.rows, d: r.d });
   const { be, d, vocab } = r;
   const p = be.dataIdMap.get(dataId)!.memoryOffset;
   const touched = tf.tensor1d(r.touched, 'int32');

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { gemm, splitLimits, splitRun } from '../backend/simd/pool';
+import { biasAdd, colSum, gemm, splitLimits, splitRun } from '../backend/simd/pool';
 import { simdKernels } from '../backend/simd/simd-kernels';
 import { asWasm, newTensors, onWasmFloat32, ptr } from '../backend/wasm-heap';
 import { custom } from './fused';
@@ -67,7 +67,7 @@ function convGemmKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]
   gemm(be, ptr(be, col), KC, 1, ptr(be, w), CO, py, CO, P, CO, KC); // (P, KC)·(KC, CO)
   const pb = b ? ptr(be, b) : 0;
   if (relu) splitRun(be, 'bias_relu', P, 1, 1024, (r0, n) => [py + 4 * r0 * CO, pb, n, CO]);
-  else if (b) simdKernels(be).bias_add(py, pb, P, CO);
+  else if (b) biasAdd(be, py, pb, P, CO);
   return y;
 }
 
@@ -101,7 +101,7 @@ function convGemmGrad(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf
     },
     b: () => {
       const [db] = newTensors(g, [CO]) as [tf.Tensor];
-      simdKernels(g).col_sum(pdz, ptr(g, db), P, CO);
+      colSum(g, pdz, ptr(g, db), P, CO);
       return db;
     },
   };

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { gemm, minRowsToSplit, splitLimits, splitParts, splitRun } from '../backend/simd/pool'; // kernels.c, shared with the pool's threads
+import { biasAdd, colSum, gemm, minRowsToSplit, splitLimits, splitParts, splitRun } from '../backend/simd/pool'; // kernels.c, shared with the pool's threads
 import { simdKernels, type SimdKernels } from '../backend/simd/simd-kernels';
 import { asWasm, newTensors, onWasmFloat32, ptr, type WasmBackend } from '../backend/wasm-heap';
 import { bagGradRows, tableGradsOpen } from '../backend/table-grad';
@@ -135,8 +135,8 @@ export function fusedLayerNorm<T extends tf.Tensor>(
             d,
             LN_CHUNK,
           ]);
-          k.k.col_sum(pgp, dgTo!, chunks, d); // the chunk sums, in order
-          k.k.col_sum(pbp, dbTo!, chunks, d);
+          colSum(k.be, pgp, dgTo!, chunks, d); // the chunk sums, in order
+          colSum(k.be, pbp, dbTo!, chunks, d);
           parts.dispose();
         });
         return [dx!, dg!, db!];
@@ -240,7 +240,7 @@ export function fusedLinear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor, segs?: Ro
     const c = ctx();
     const [y] = newTensors(c.be, outShape) as [tf.Tensor];
     gemm(c.be, c.p(xi), inDim, 1, c.p(wi), outDim, c.p(y), outDim, rows, outDim, inDim);
-    if (bi) c.k.bias_add(c.p(y), c.p(bi), rows, outDim);
+    if (bi) biasAdd(c.be, c.p(y), c.p(bi), rows, outDim);
     save([xi, wi]);
     return {
       value: y,
@@ -260,7 +260,7 @@ export function fusedLinear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor, segs?: Ro
         const [px, pdy] = [k.p(xs), k.p(dy)];
         segmentSums(k, rows, segs, db ? [dw!, db] : [dw!], (r0, n, [dwTo, dbTo]) => {
           gemm(k.be, px + 4 * r0 * inDim, 1, inDim, pdy + 4 * r0 * outDim, outDim, dwTo!, outDim, inDim, outDim, n); // Xᵀ (in, n) · dY (n, out)
-          if (dbTo !== undefined) k.k.col_sum(pdy + 4 * r0 * outDim, dbTo, n, outDim);
+          if (dbTo !== undefined) colSum(k.be, pdy + 4 * r0 * outDim, dbTo, n, outDim);
         });
         return db ? [dx!, dw!, db] : [dx!, dw!];
       },

@@ -219,7 +219,7 @@ describe('elementwise and row kernels across their 4-lane blocks and tails, agai
       });
       const o = await onWasm({ y, b, dy }, { ya: y, cs: n, yr: y, yn: y, dz: rows * n }, (p, K) => {
         K.bias_add(p.ya!, p.b!, rows, n);
-        K.col_sum(p.y!, p.cs!, rows, n);
+        K.col_sum(p.y!, p.cs!, rows, n, n);
         K.bias_relu(p.yr!, p.b!, rows, n);
         K.bias_relu(p.yn!, 0, rows, n);
         K.relu_bwd(p.dy!, p.yr!, p.dz!, rows * n);

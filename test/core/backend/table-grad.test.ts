@@ -2,9 +2,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { disposeBackend, initBackend } from '../../../src/core/backend';
 import { setSplitLimits } from '../../../src/core/backend/simd/pool';
-import { addTableGrads, bagGradRows, tableGradCounts, withTableGrads } from '../../../src/core/backend/table-grad';
+import {
+  addTableGrads,
+  bagGradRows,
+  tableGradCounts,
+  touchedRowsOf,
+  withTableGrads,
+} from '../../../src/core/backend/table-grad';
 import { asWasm } from '../../../src/core/backend/wasm-heap';
 import { fusedEmbeddingBag } from '../../../src/core/nn/fused';
+import { globalNorm } from '../../../src/core/optim/clip';
 import { rand, randT } from './oracle';
 
 // An embedding table's gradient kept as touched rows inside withTableGrads (trainStep's backward pass) against the
@@ -75,6 +82,33 @@ describe('embedding-table gradients kept as rows', () => {
       });
     }
   }
+
+  it('the global norm reads a table gradient in its touched rows only, to the bit of the dense sum', async () => {
+    await initBackend({ backend: 'wasm', threads: 1, quiet: true });
+    const vocab = 1031;
+    const table = tf.variable(randT(7, [vocab, 8]), true, 'tg/norm-table');
+    const other = tf.variable(randT(8, [7]), true, 'tg/norm-other');
+    const passes = [ids(1, 3, 5, 4, vocab), ids(2, 2, 9, 4, vocab), ids(3, 4, 2, 4, vocab)];
+    const { grads } = withTableGrads(() =>
+      tf.variableGrads(() => {
+        let sum = tf.sum(tf.square(other)) as tf.Scalar;
+        passes.forEach((p, k) => {
+          const out = fusedEmbeddingBag(table as tf.Tensor as tf.Tensor2D, p, PAD)!;
+          sum = tf.add(sum, tf.sum(tf.mul(out, randT(20 + k, out.shape)))) as tf.Scalar;
+        });
+        return sum;
+      }, [table, other]),
+    );
+    const g = grads[table.name]!;
+    const rows = touchedRowsOf(g);
+    expect(rows?.d).toBe(8);
+    expect(rows!.rows.length).toBeGreaterThan(20);
+    expect(rows!.rows.length).toBeLessThan(vocab / 2);
+    const copies = Object.fromEntries(Object.entries(grads).map(([k, t]) => [k, tf.add(t, 0)])); // fresh data: read whole
+    expect(touchedRowsOf(copies[table.name]!)).toBeUndefined();
+    expect(globalNorm(grads)).toBe(globalNorm(copies));
+    tf.dispose([...Object.values(grads), ...Object.values(copies), table, other, ...passes]);
+  });
 
   it('a kept gradient whose data is shared is made dense, not summed into; a kept + plain tensor is a plain sum', async () => {
     await initBackend({ backend: 'wasm', threads: 1, quiet: true });

@@ -91,6 +91,15 @@ function workload(): Float32Array[] {
     tf.tidy(() => rowScores(randT(16, [20003, 36]) as tf.Tensor2D, randT(17, [36]).dataSync() as Float32Array)),
     // a gradient sum of one shape (Add.ts, split by elements), a width off the 4-lane block
     tf.tidy(() => tf.add(randT(22, [300, 201]), randT(23, [300, 201])).dataSync() as Float32Array),
+    // a dense layer wide enough for its bias pass to be split by rows and its bias gradient by column ranges (130
+    // columns: the second range ends in kernels.c's scalar tail)
+    ...tf.tidy(() => {
+      const args = [randT(24, [700, 60]), randT(25, [60, 130]), randT(26, [130])] as const;
+      const f = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => linear(xi, wi as tf.Tensor2D, bi);
+      return [f(...args), ...tf.grads((xi, wi, bi) => weightedSum(f(xi, wi, bi)))([...args])].map(
+        (t) => t.dataSync() as Float32Array,
+      );
+    }),
   ];
 }
 
@@ -125,7 +134,7 @@ describe('multithreaded wasm', () => {
     const single = workload();
     threaded.forEach((v, i) => expect(maxAbsDiff(v, single[i]!), `output ${i}`).toBeLessThanOrEqual(1e-5));
     // the gemm pool splits rows and batches, it never reorders a sum: its products are bit-identical
-    [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18].forEach((i) =>
+    [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22].forEach((i) =>
       expect(Array.from(threaded[i]!), `output ${i}`).toEqual(Array.from(single[i]!)),
     );
   });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { simdKernels } from '../simd/simd-kernels';
+import { colSum } from '../simd/pool';
 import { asWasm, ptr } from '../wasm-heap';
 
 /**
@@ -35,8 +35,7 @@ export function sumOverride(original: KernelConfig): KernelConfig {
     const be = asWasm(args.backend);
     const out = be.makeOutput(shape, 'float32');
     const [px, po] = [ptr(be, x), ptr(be, out)];
-    const kern = simdKernels(be);
-    for (let o = 0; o < outer; o++) kern.col_sum(px + 4 * o * reduced * inner, po + 4 * o * inner, reduced, inner);
+    for (let o = 0; o < outer; o++) colSum(be, px + 4 * o * reduced * inner, po + 4 * o * inner, reduced, inner);
     return out;
   };
   return { ...original, kernelFunc }; // the stock kernel's name, backend, setup and dispose

@@ -34,21 +34,38 @@ static inline void add_row(float* dst, const float* src, int d) {
 }
 
 
-// Σ x[i]², accumulated in float64.
-EXPORT("sumsq") double sumsq(const float* x, int n) {
-  v128_t s0 = wasm_f64x2_splat(0), s1 = wasm_f64x2_splat(0);
+// Σ x[i]², accumulated in float64: lanes of 4 values into s[0] (values 0, 1) and s[1] (values 2, 3); returns the
+// values past the last whole 4.
+static inline int sumsq_lanes(const float* x, int n, v128_t* s) {
   int i = 0;
   for (; i + 4 <= n; i += 4) {
     v128_t v = wasm_v128_load(x + i);
     v128_t lo = wasm_f64x2_promote_low_f32x4(v);
     v128_t hi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
-    s0 = wasm_f64x2_add(s0, wasm_f64x2_mul(lo, lo));
-    s1 = wasm_f64x2_add(s1, wasm_f64x2_mul(hi, hi));
+    s[0] = wasm_f64x2_add(s[0], wasm_f64x2_mul(lo, lo));
+    s[1] = wasm_f64x2_add(s[1], wasm_f64x2_mul(hi, hi));
   }
-  v128_t s = wasm_f64x2_add(s0, s1);
-  double r = wasm_f64x2_extract_lane(s, 0) + wasm_f64x2_extract_lane(s, 1);
+  return i;
+}
+static inline double sumsq_total(const v128_t* s) {
+  v128_t t = wasm_f64x2_add(s[0], s[1]);
+  return wasm_f64x2_extract_lane(t, 0) + wasm_f64x2_extract_lane(t, 1);
+}
+EXPORT("sumsq") double sumsq(const float* x, int n) {
+  v128_t s[2] = {wasm_f64x2_splat(0), wasm_f64x2_splat(0)};
+  int i = sumsq_lanes(x, n, s);
+  double r = sumsq_total(s);
   for (; i < n; i++) r += (double)x[i] * (double)x[i];
   return r;
+}
+
+// sumsq of x (V, d), d a multiple of 4, whose rows outside `rows` (nrows indices, ascending) are +0: the same
+// lanes over the listed rows only. A +0 adds +0² = +0 to a lane (a sum of squares, never −0), so the value is
+// sumsq(x, V·d)'s to the bit.
+EXPORT("sumsq_rows") double sumsq_rows(const float* x, const int* rows, int nrows, int d) {
+  v128_t s[2] = {wasm_f64x2_splat(0), wasm_f64x2_splat(0)};
+  for (int k = 0; k < nrows; k++) sumsq_lanes(x + (long)rows[k] * d, d, s);
+  return sumsq_total(s);
 }
 
 // One AdamW step of n parameters (float32 throughout, as the composed tfjs ops):
@@ -228,10 +245,12 @@ EXPORT("vadd") void vadd(const float* a, const float* b, float* out, int n) {
   for (; i < n; i++) out[i] = a[i] + b[i];
 }
 
-// out (n) = Σ_rows x (rows, n), summed from row 0 down (the order of tfjs's own Sum): the bias gradient.
-EXPORT("col_sum") void col_sum(const float* x, float* out, int rows, int n) {
+// out (n) = Σ_rows x (rows, n; row stride ld), summed from row 0 down (the order of tfjs's own Sum): the bias
+// gradient. Each column is its own chain, so a range of columns (x + j0, out + j0, n = j1 - j0) gives those columns
+// of the whole sum exactly: the pool shares it by column ranges.
+EXPORT("col_sum") void col_sum(const float* x, float* out, int rows, int n, int ld) {
   for (int j = 0; j < n; j++) out[j] = 0;
-  for (int r = 0; r < rows; r++, x += n) add_row(out, x, n);
+  for (int r = 0; r < rows; r++, x += ld) add_row(out, x, n);
 }
 
 // dst (cols, rows) = srcᵀ, src (rows, cols) row-major; 4×4 blocks in registers, scalar edges.

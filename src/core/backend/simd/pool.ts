@@ -41,6 +41,8 @@ export const OPS = [
   'im2col',
   'col2im',
   'bias_relu',
+  'bias_add',
+  'col_sum',
   'relu_bwd',
   'maxpool2_fwd',
   'maxpool2_bwd',
@@ -347,6 +349,25 @@ export function splitRun(
   const e = cuts(n, t, unit);
   const jobs = e.slice(1, -1).map((s0, i) => ({ op, args: args(s0, e[i + 2]! - s0, i + 1) }));
   fanOut(jobs, () => kern[op](...args(0, e[1]!, 0)));
+}
+
+/** kernels.c bias_add (y (rows, n) += b per row), shared with the pool by rows. */
+export function biasAdd(be: WasmBackend, y: number, b: number, rows: number, n: number): void {
+  splitRun(be, 'bias_add', rows, 1, minRowsToSplit(n), (r0, k) => [y + 4 * r0 * n, b, k, n]);
+}
+
+/**
+ * kernels.c col_sum (out (n) = Σ_rows x (rows, n), row 0 first), shared with the pool by ranges of 4-column groups:
+ * every column's sum is the same chain whoever computes it.
+ */
+export function colSum(be: WasmBackend, x: number, out: number, rows: number, n: number): void {
+  splitRun(be, 'col_sum', n, 4, Math.ceil(splitLimits.elements / Math.max(rows, 1)), (j0, k) => [
+    x + 4 * j0,
+    out + 4 * j0,
+    rows,
+    k,
+    n,
+  ]);
 }
 
 /** Parts splitRun would use for n items (callers size per-part scratch with it). */

@@ -14,6 +14,8 @@ type BagGradArgs = [dy: number, ids: number, dtable: number, rows: number, g: nu
 export interface SimdKernels {
   /** Σ x² over n floats at x, in float64. */
   sumsq(x: number, n: number): number;
+  /** sumsq of x (V, d) whose rows outside `rows` (nrows ascending indices; d a multiple of 4) are +0: the same value. */
+  sumsq_rows(x: number, rows: number, nrows: number, d: number): number;
   /** AdamW over n parameters: reads p, g, m, v, writes p1, m1, v1 (see kernels.c for the formula). */
   adamw(
     p: number,
@@ -44,9 +46,9 @@ export interface SimdKernels {
   gemm_batch(...args: [...operands: GemmBatchArgs, pack: number]): void;
   /** out (n) = a (n) + b (n). */
   vadd(a: number, b: number, out: number, n: number): void;
-  /** y (rows, n) += b (n) per row; out (n) = Σ_rows x (rows, n); dst (cols, rows) = src (rows, cols)ᵀ. */
+  /** y (rows, n) += b (n) per row; out (n) = Σ_rows x (rows, n; row stride ld); dst (cols, rows) = src (rows, cols)ᵀ. */
   bias_add(y: number, b: number, rows: number, n: number): void;
-  col_sum(x: number, out: number, rows: number, n: number): void;
+  col_sum(x: number, out: number, rows: number, n: number, ld: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
   /** Attention core (kernels.c attn_fwd / attn_bwd); mask 0 = none; scratch: dh·Tk (fwd), dh·Tk + Tq·Tk (bwd) floats. */
   attn_fwd(
