@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { datasetCacheDir } from '../../../src/core/data/cache-dir';
 import { formatProblem, parseManifest, type QueryRecord } from '../../../src/core/data/manifest-schema';
 
 const BROKEN = 'test/fixtures/manifests/broken/manifest.jsonl';
@@ -175,5 +176,51 @@ describe('parseManifest', () => {
     await expect(parseManifest('nope/manifest.jsonl')).rejects.toThrow(
       'nope/manifest.jsonl: manifest not found; give the path of a manifest.jsonl (see data-cards/FORMAT.md)',
     );
+  });
+});
+
+describe('parseManifest: the line checks of a clean manifest, cached', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('serves the next parse from the cache, never for other bytes, a manifest with problems or a broken entry', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'unir-parse-cache-'));
+    vi.stubEnv('UNIR_CACHE_DIR', join(tmp, 'cache'));
+    cpSync('test/fixtures/manifests/valid', join(tmp, 'ds'), { recursive: true });
+    const file = join(tmp, 'ds', 'manifest.jsonl');
+    const entry = join(datasetCacheDir({ manifestPath: file }), 'parsed.json');
+    const parse = () => parseManifest(file, { checkImages: false });
+    const first = await parse();
+    expect(first.problems).toEqual([]);
+    expect(existsSync(entry)).toBe(true);
+    expect(await parse()).toEqual(first);
+    // the entry is what the next parse returns: a text changed inside it shows up
+    const [key, body] = readFileSync(entry, 'utf8').split(/\n(.*)/s) as [string, string];
+    const i = first.records.findIndex((r) => r.type === 'text');
+    writeFileSync(
+      entry,
+      `${key}\n${body.replace(JSON.stringify((first.records[i] as { text: string }).text), '"from the cache"')}`,
+    );
+    expect(((await parse()).records[i] as { text: string }).text).toBe('from the cache');
+    // other bytes: parsed again (and the entry replaced)
+    appendFileSync(
+      file,
+      '{"type":"text","id":"cap/new","group":"dog","split":"train","lang":"en","role":"caption","text":"a new dog"}\n',
+    );
+    const edited = await parse();
+    expect(edited.records.length).toBe(first.records.length + 1);
+    expect((edited.records[i] as { text: string }).text).toBe((first.records[i] as { text: string }).text);
+    expect(await parse()).toEqual(edited);
+    // a half-written entry: parsed again, nothing thrown
+    writeFileSync(entry, readFileSync(entry, 'utf8').slice(0, 500));
+    expect(await parse()).toEqual(edited);
+    // problems: reported on every parse, nothing cached
+    rmSync(entry);
+    appendFileSync(
+      file,
+      '{"type":"text","id":"cap/bad","group":"dog","split":"train","lang":"en","role":"title","text":"x"}\n',
+    );
+    for (let k = 0; k < 2; k++) expect((await parse()).problems.map((p) => p.field)).toEqual(['role']);
+    expect(existsSync(entry)).toBe(false);
+    rmSync(tmp, { recursive: true, force: true });
   });
 });
