@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { custom, fusedGelu, fusedLinear, type RowSegments } from './fused';
+import { fusedL2Normalize } from './l2-normalize';
 
 /** Added to attention scores of masked keys: exp underflows to exactly 0 after softmax's max shift. */
 export const MASKED = -1e9;
@@ -20,6 +21,8 @@ export function gelu(x: tf.Tensor): tf.Tensor {
 
 /** Rows scaled to unit L2 norm: (B, D) → (B, D). `eps` guards zero rows. */
 export function l2Normalize<T extends tf.Tensor>(x: T, eps = 1e-12): T {
+  const fused = fusedL2Normalize(x, eps); // wasm: one tape node, the composed ops' values
+  if (fused) return fused;
   return tf.tidy(() => tf.mul(x, tf.rsqrt(tf.maximum(tf.sum(tf.square(x), -1, true), eps))) as T);
 }
 
