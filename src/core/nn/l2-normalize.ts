@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { asWasm, f32, onWasmFloat32, type WasmBackend } from '../backend/wasm-heap';
+import { StockKernels } from '../backend/stock-kernels';
+import { asWasm, onWasmFloat32 } from '../backend/wasm-heap';
 import { custom } from './fused';
 
 /**
@@ -49,38 +49,4 @@ export function fusedL2Normalize<T extends tf.Tensor>(x: T, eps: number): T | nu
     }
   });
   return op(x) as T;
-}
-
-/** The registered wasm kernels called directly; every output is freed by dispose() unless kept as a tensor. */
-class StockKernels {
-  private readonly made: TensorInfo[] = [];
-
-  constructor(private readonly be: WasmBackend) {}
-
-  run(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap = {}): TensorInfo {
-    const kernel = tf.getKernel(name, 'wasm');
-    if (!kernel) throw new Error(`l2Normalize: wasm has no ${name} kernel`);
-    const out = kernel.kernelFunc({ inputs, backend: this.be as unknown as tf.KernelBackend, attrs }) as TensorInfo;
-    this.made.push(out);
-    return out;
-  }
-
-  /** A float32 scalar, as tfjs makes one from a number operand. */
-  scalar(v: number): TensorInfo {
-    const t = this.be.makeOutput([], 'float32');
-    f32(this.be, t, 1)[0] = v;
-    this.made.push(t);
-    return t;
-  }
-
-  /** The output as an engine tensor, which then owns its data. */
-  keep(t: TensorInfo): tf.Tensor {
-    this.made.splice(this.made.indexOf(t), 1);
-    return tf.engine().makeTensorFromTensorInfo(t);
-  }
-
-  dispose(): void {
-    for (const t of this.made) this.be.disposeData(t.dataId);
-    this.made.length = 0;
-  }
 }

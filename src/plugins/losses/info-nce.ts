@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { UserError } from '../../core/errors';
 import { defineLoss, expectSameShape, lossLabel, lossVariable, takeFeatures } from '../../core/loss/loss';
+import { fusedInfoNce } from '../../core/loss/fused-info-nce';
 import { clampAboveMax } from '../../core/loss/ops';
 
 const NEEDS = ['a', 'b'] as const;
@@ -58,6 +59,8 @@ export const infoNce = defineLoss({
         const { a, b } = takeFeatures(f, NEEDS, where);
         expectSameShape(a, b, ['a', 'b'], where);
         return tf.tidy(() => {
+          const fused = fusedInfoNce(a as tf.Tensor2D, b as tf.Tensor2D, logitScale ?? tf.scalar(init), maxLog);
+          if (fused) return { ...fused }; // wasm: one tape node, these ops' values
           const batch = a.shape[0];
           const scale = tf.exp(clampAboveMax(logitScale ?? tf.scalar(init), maxLog)); // ()
           const logits = tf.mul(scale, tf.matMul(a, b, false, true)); // (B, B)
