@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { StockKernels } from '../backend/stock-kernels';
 import { asWasm, onWasmFloat32 } from '../backend/wasm-heap';
-import { custom } from '../nn/fused';
 
 export interface InfoNceTerms {
   infoNce: tf.Scalar;
@@ -31,7 +30,7 @@ export function fusedInfoNce(
   if (!onWasmFloat32([a, b, logitScale]) || a.rank !== 2 || b.rank !== 2) return null;
   const batch = a.shape[0];
   let values: number[] = [];
-  const op = custom((ai: tf.Tensor, bi: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
+  const op = tf.customGrad(((ai: tf.Tensor, bi: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
     const k = new StockKernels(asWasm(tf.backend()));
     try {
       const scale = k.run('Exp', { x: k.run('Minimum', { a: vi, b: k.scalar(maxLog) }) }); // ()
@@ -98,7 +97,7 @@ export function fusedInfoNce(
     } finally {
       k.dispose();
     }
-  });
+  }) as unknown as Parameters<typeof tf.customGrad>[0]); // (core/loss sits below nn's typed `custom`)
   const infoNce = op(a, b, logitScale) as tf.Scalar;
   const [aToB, bToA, temperature] = values.map((v) => tf.scalar(v)); // float32 values: exact
   return { infoNce, aToB: aToB!, bToA: bToA!, temperature: temperature! };
