@@ -5,11 +5,11 @@
 // a 1-layer, 128-wide text encoder and a 2-layer NLU model, a small CNN image tower on augmented 24×24 images (dark
 // outlines drawn on 30 % of them), batches of 192 of which half are images (96 a step: the image side is bound by
 // the images it sees), the text side of each image the mean of 2 of its concept's captions, stage 3 weighted
-// a 0.25 / b 1; 1700 + 250 + 850 steps (what fills ≈ 9 of the 10 minutes).
+// a 0.25 / b 1; 1700 + 250 + 850 steps (what filled ≈ 9 of 10 minutes with the wasm products when it was chosen).
 // Validation after every stage on val-design (training concepts, their twitter images held out of training:
 // transfer to a design not trained on); test (seen concepts, unseen openmoji designs) at the end, beside the
-// pixel-knn and chance baselines. Measured: 8 min 51 s – 9 min 34 s on 2 idle cores (AMD EPYC Zen 4, wasm × 2
-// threads), of which 24 s is the test evaluation.
+// pixel-knn and chance baselines. Measured on 2 idle cores (AMD EPYC Zen 4, 2 threads): 8 min 51 s – 9 min 34 s
+// with the wasm products; ≈ 5 min with the native gemm and the fused ops (README, Speed on CPU), the same results.
 // Compare with `--set curriculum.id=single-stage` (same steps, stage-3 loss throughout).
 import { defineExperiment } from '../src/core/config/experiment';
 
