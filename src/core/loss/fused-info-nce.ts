@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { StockKernels } from '../backend/stock-kernels';
 import { asWasm, onWasmFloat32 } from '../backend/wasm-heap';
+import { clampAboveMax } from './ops';
 
 export interface InfoNceTerms {
   infoNce: tf.Scalar;
@@ -11,9 +12,28 @@ export interface InfoNceTerms {
 }
 
 /**
- * The info-nce loss's ops as one tape node on wasm, and the gradient tfjs composes for them, op for op: every value
+ * The info-nce loss (plugins/losses/info-nce.ts) as tfjs ops: logits = exp(clampAboveMax(logitScale, maxLog))·a·bᵀ,
+ * cross-entropy of each row against the diagonal both ways. a, b (B, D), logitScale ().
+ */
+export function composedInfoNce(a: tf.Tensor, b: tf.Tensor, logitScale: tf.Tensor, maxLog: number): InfoNceTerms {
+  const batch = a.shape[0]!;
+  const scale = tf.exp(clampAboveMax(logitScale as tf.Scalar, maxLog)); // ()
+  const logits = tf.mul(scale, tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, false, true)); // (B, B)
+  const eye = tf.eye(batch); // (B, B): the positives
+  const aToB = tf.div(tf.neg(tf.sum(tf.mul(eye, tf.logSoftmax(logits)))), batch) as tf.Scalar;
+  const bToA = tf.div(tf.neg(tf.sum(tf.mul(eye, tf.logSoftmax(tf.transpose(logits))))), batch) as tf.Scalar;
+  return {
+    infoNce: tf.div(tf.add(aToB, bToA), 2) as tf.Scalar,
+    aToB,
+    bToA,
+    temperature: tf.div(1, scale) as tf.Scalar,
+  };
+}
+
+/**
+ * composedInfoNce as one tape node on wasm, and the gradient tfjs composes for them, op for op: every value
  * comes from the same registered wasm kernel with the same inputs, called directly instead of through the engine
- * (≈ 20 engine ops forward and ≈ 35 backward a loss). The composed form (plugins/losses/info-nce.ts):
+ * (≈ 20 engine ops forward and ≈ 35 backward a loss):
  *   scale = exp(clampAboveMax(logitScale, maxLog)); logits = scale · a·bᵀ (B, B)
  *   aToB = −Σ(eye ⊙ logSoftmax(logits)) / B; bToA the same over logitsᵀ; infoNce = (aToB + bToA) / 2
  *   temperature = 1 / scale
@@ -21,14 +41,9 @@ export interface InfoNceTerms {
  * temperature are values. The places the composed gradient multiplies by an exact 1 (Sum's broadcast through ones,
  * casts of float32 to float32) are left out: x·1 = x. Null off wasm float32.
  */
-export function fusedInfoNce(
-  a: tf.Tensor2D,
-  b: tf.Tensor2D,
-  logitScale: tf.Tensor,
-  maxLog: number,
-): InfoNceTerms | null {
+export function fusedInfoNce(a: tf.Tensor, b: tf.Tensor, logitScale: tf.Tensor, maxLog: number): InfoNceTerms | null {
   if (!onWasmFloat32([a, b, logitScale]) || a.rank !== 2 || b.rank !== 2) return null;
-  const batch = a.shape[0];
+  const batch = a.shape[0]!;
   let values: number[] = [];
   const op = tf.customGrad(((ai: tf.Tensor, bi: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
     const k = new StockKernels(asWasm(tf.backend()));

@@ -2,8 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { UserError } from '../../core/errors';
 import { defineLoss, expectSameShape, lossLabel, lossVariable, takeFeatures } from '../../core/loss/loss';
-import { fusedInfoNce } from '../../core/loss/fused-info-nce';
-import { clampAboveMax } from '../../core/loss/ops';
+import { composedInfoNce, fusedInfoNce } from '../../core/loss/fused-info-nce';
 
 const NEEDS = ['a', 'b'] as const;
 
@@ -59,19 +58,10 @@ export const infoNce = defineLoss({
         const { a, b } = takeFeatures(f, NEEDS, where);
         expectSameShape(a, b, ['a', 'b'], where);
         return tf.tidy(() => {
-          const fused = fusedInfoNce(a as tf.Tensor2D, b as tf.Tensor2D, logitScale ?? tf.scalar(init), maxLog);
-          if (fused) return { ...fused }; // wasm: one tape node, these ops' values
-          const batch = a.shape[0];
-          const scale = tf.exp(clampAboveMax(logitScale ?? tf.scalar(init), maxLog)); // ()
-          const logits = tf.mul(scale, tf.matMul(a, b, false, true)); // (B, B)
-          const eye = tf.eye(batch); // (B, B): the positives
-          const aToB = tf.div(tf.neg(tf.sum(tf.mul(eye, tf.logSoftmax(logits)))), batch) as tf.Scalar;
-          const bToA = tf.div(tf.neg(tf.sum(tf.mul(eye, tf.logSoftmax(tf.transpose(logits))))), batch) as tf.Scalar;
+          const v = logitScale ?? tf.scalar(init);
+          // wasm: one tape node with these ops' values; elsewhere the ops themselves
           return {
-            infoNce: tf.div(tf.add(aToB, bToA), 2) as tf.Scalar,
-            aToB,
-            bToA,
-            temperature: tf.div(1, scale) as tf.Scalar,
+            ...(fusedInfoNce(a, b, v, maxLog) ?? composedInfoNce(a, b, v, maxLog)),
           };
         });
       },

@@ -28,21 +28,22 @@ function ids(seed: number, b: number, t: number, g: number, vocab: number): tf.T
   return tf.tensor3d(v, [b, t, g], 'int32');
 }
 
-/** The gradients of Σ_k Σ w_k ⊙ bag_k(table) + Σ other² for 4 passes through one table, and the loss. */
+/** Σ_k Σ w_k ⊙ bag_k(table) + Σ other², the weights w_k drawn from seed + k. */
+function passesLoss(table: tf.Variable, other: tf.Variable, passes: tf.Tensor3D[], seed: number): tf.Scalar {
+  let sum = tf.sum(tf.square(other)) as tf.Scalar;
+  passes.forEach((p, k) => {
+    const out = fusedEmbeddingBag(table as tf.Tensor as tf.Tensor2D, p, PAD)!;
+    sum = tf.add(sum, tf.sum(tf.mul(out, randT(seed + k, out.shape)))) as tf.Scalar;
+  });
+  return sum;
+}
+
+/** The gradients of passesLoss for 4 passes through one table, and the loss. */
 function grads(table: tf.Variable, other: tf.Variable, vocab: number, rows: boolean): Uint32Array[] {
   const wrap = <T>(f: () => T) => (rows ? withTableGrads(f) : f());
   const outs = tf.tidy(() => {
     const passes = [ids(1, 3, 5, 4, vocab), ids(2, 2, 9, 4, vocab), ids(3, 4, 2, 4, vocab), ids(4, 1, 6, 4, vocab)];
-    const { value, grads } = wrap(() =>
-      tf.variableGrads(() => {
-        let sum = tf.sum(tf.square(other)) as tf.Scalar;
-        passes.forEach((p, k) => {
-          const out = fusedEmbeddingBag(table as tf.Tensor as tf.Tensor2D, p, PAD)!;
-          sum = tf.add(sum, tf.sum(tf.mul(out, randT(10 + k, out.shape)))) as tf.Scalar;
-        });
-        return sum;
-      }, [table, other]),
-    );
+    const { value, grads } = wrap(() => tf.variableGrads(() => passesLoss(table, other, passes, 10), [table, other]));
     return [value, grads[table.name]!, grads[other.name]!];
   });
   const bits = outs.map((t) => new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
@@ -90,14 +91,7 @@ describe('embedding-table gradients kept as rows', () => {
     const other = tf.variable(randT(8, [7]), true, 'tg/norm-other');
     const passes = [ids(1, 3, 5, 4, vocab), ids(2, 2, 9, 4, vocab), ids(3, 4, 2, 4, vocab)];
     const { grads } = withTableGrads(() =>
-      tf.variableGrads(() => {
-        let sum = tf.sum(tf.square(other)) as tf.Scalar;
-        passes.forEach((p, k) => {
-          const out = fusedEmbeddingBag(table as tf.Tensor as tf.Tensor2D, p, PAD)!;
-          sum = tf.add(sum, tf.sum(tf.mul(out, randT(20 + k, out.shape)))) as tf.Scalar;
-        });
-        return sum;
-      }, [table, other]),
+      tf.variableGrads(() => passesLoss(table, other, passes, 20), [table, other]),
     );
     const g = grads[table.name]!;
     const rows = touchedRowsOf(g);

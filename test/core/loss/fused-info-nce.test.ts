@@ -1,30 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeBackend, initBackend } from '../../../src/core/backend';
-import { fusedInfoNce } from '../../../src/core/loss/fused-info-nce';
-import { clampAboveMax } from '../../../src/core/loss/ops';
+import { composedInfoNce, fusedInfoNce } from '../../../src/core/loss/fused-info-nce';
 import { l2Normalize } from '../../../src/core/nn/ops';
 import { randT } from '../backend/oracle';
 
-// info-nce on wasm as one tape node against the composed tfjs ops of plugins/losses/info-nce.ts: the same bits for
+// info-nce on wasm as one tape node against the composed tfjs ops (composedInfoNce, the plugin's path elsewhere): the same bits for
 // every term and for the gradients of the minimised term into a, b and the logit scale, below and above the clamp.
 afterAll(disposeBackend);
 
-/** The plugin's composed form, verbatim. */
-function composed(a: tf.Tensor2D, b: tf.Tensor2D, v: tf.Tensor, maxLog: number) {
-  const batch = a.shape[0];
-  const scale = tf.exp(clampAboveMax(v as tf.Scalar, maxLog));
-  const logits = tf.mul(scale, tf.matMul(a, b, false, true));
-  const eye = tf.eye(batch);
-  const aToB = tf.div(tf.neg(tf.sum(tf.mul(eye, tf.logSoftmax(logits)))), batch) as tf.Scalar;
-  const bToA = tf.div(tf.neg(tf.sum(tf.mul(eye, tf.logSoftmax(tf.transpose(logits))))), batch) as tf.Scalar;
-  return {
-    infoNce: tf.div(tf.add(aToB, bToA), 2) as tf.Scalar,
-    aToB,
-    bToA,
-    temperature: tf.div(1, scale) as tf.Scalar,
-  };
-}
+const composed = composedInfoNce;
 
 const bits = (t: tf.Tensor) => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
 
