@@ -361,13 +361,8 @@ export function biasAdd(be: WasmBackend, y: number, b: number, rows: number, n: 
  * every column's sum is the same chain whoever computes it.
  */
 export function colSum(be: WasmBackend, x: number, out: number, rows: number, n: number): void {
-  splitRun(be, 'col_sum', n, 4, Math.ceil(splitLimits.elements / Math.max(rows, 1)), (j0, k) => [
-    x + 4 * j0,
-    out + 4 * j0,
-    rows,
-    k,
-    n,
-  ]);
+  // items: columns of `rows` floats each
+  splitRun(be, 'col_sum', n, 4, minRowsToSplit(rows), (j0, k) => [x + 4 * j0, out + 4 * j0, rows, k, n]);
 }
 
 /** Parts splitRun would use for n items (callers size per-part scratch with it). */
