@@ -428,6 +428,49 @@ describe('attention, convolution pieces and pooling at their edges, against tfjs
     }
   });
 
+  it('im2col and col2im equal a plain loop bit for bit: windows clipped on one side, both sides, or wholly outside', async () => {
+    // im2col copies a window row's pixels inside the image as one run; col2im adds one back as one run. The loops
+    // below read pixel by pixel and add in (oh, ow, fh, fw) order, each sum rounded to float32.
+    const B = 2;
+    for (const c of [1, 3, 8]) {
+      for (const [k, s, pad, H, W] of [
+        [3, 1, 1, 4, 5], // clipped on the left or the right
+        [5, 1, 2, 3, 2], // the image narrower than the window: clipped on both sides
+        [5, 2, 4, 3, 3], // pad beyond the window: whole window rows outside the image
+        [3, 1, 4, 2, 2], // and whole windows outside it
+        [3, 8, 4, 7, 1], // one window column per image, all left of the image (rows inside it at the last output row)
+        [3, 2, 1, 6, 7],
+        [1, 1, 0, 2, 3],
+      ] as const) {
+        const [oh, ow] = [Math.floor((H + 2 * pad - k) / s) + 1, Math.floor((W + 2 * pad - k) / s) + 1];
+        const KC = k * k * c;
+        const [x, dcol] = [rand(c * 31 + k, B * H * W * c), rand(c * 31 + k + 1, B * oh * ow * KC)];
+        const col = new Float32Array(B * oh * ow * KC);
+        const dx = new Float32Array(B * H * W * c);
+        for (let b = 0, r = 0; b < B; b++)
+          for (let i = 0; i < oh; i++)
+            for (let j = 0; j < ow; j++, r++)
+              for (let fh = 0; fh < k; fh++)
+                for (let fw = 0; fw < k; fw++) {
+                  const [ih, iw] = [i * s + fh - pad, j * s + fw - pad];
+                  if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                  for (let ch = 0; ch < c; ch++) {
+                    const [at, to] = [((b * H + ih) * W + iw) * c + ch, r * KC + (fh * k + fw) * c + ch];
+                    col[to] = x[at]!;
+                    dx[at] = Math.fround(dx[at]! + dcol[to]!);
+                  }
+                }
+        const o = await onWasm({ x, dcol }, { col: col.length, dx: dx.length }, (p, K) => {
+          K.im2col(p.x!, p.col!, B, H, W, c, k, s, pad, oh, ow);
+          K.col2im(p.dcol!, p.dx!, B, H, W, c, k, s, pad, oh, ow);
+        });
+        const what = `C=${c} k=${k} s=${s} pad=${pad} ${H}×${W}`;
+        expect(o.col, `im2col ${what}`).toEqual(col);
+        expect(o.dx, `col2im ${what}`).toEqual(dx);
+      }
+    }
+  });
+
   it('maxpool2_fwd and maxpool2_bwd: channels across the 4-lane block, odd heights and widths (last row / column dropped)', async () => {
     const B = 2;
     for (const c of [1, 3, 4, 5, 8, 9]) {

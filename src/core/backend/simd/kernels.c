@@ -814,38 +814,67 @@ EXPORT("attn_bwd") void attn_bwd(const float* dout, const float* q, const float*
 
 // ---- convolution pieces (nn/conv.ts): NHWC images, filters (k, k, C, CO) = row-major (k·k·C, CO) -------------------
 
+// dst[0:n] = src[0:n] and x[0:n] = 0 in registers: a window row is a few floats (3 channels × 3 pixels in a first
+// layer), where a memory.copy / memory.fill call costs more than the copy.
+static inline void copy_floats(float* dst, const float* src, int n) {
+  int j = 0;
+  for (; j + 4 <= n; j += 4) wasm_v128_store(dst + j, wasm_v128_load(src + j));
+  for (; j < n; j++) dst[j] = src[j];
+}
+static inline void zero_floats(float* x, int n) {
+  int j = 0;
+  for (; j + 4 <= n; j += 4) wasm_v128_store(x + j, wasm_f32x4_splat(0));
+  for (; j < n; j++) x[j] = 0;
+}
+
+// The window row fh of output pixel (oh, ow) reads input row ih = oh·s + fh − pad at columns iw0 + fw, fw in [0, k):
+// the columns inside the image, [fw0, fw1), are adjacent pixels, so k·C floats of col come from one run of x.
+static inline void window_cols(int ow, int s, int pad, int k, int W, int* iw0, int* fw0, int* fw1) {
+  *iw0 = ow * s - pad;
+  *fw0 = *iw0 < 0 ? (-*iw0 < k ? -*iw0 : k) : 0;
+  *fw1 = W - *iw0 < k ? W - *iw0 : k;
+  if (*fw1 < *fw0) *fw1 = *fw0;
+}
+
 // col (B·OH·OW, k·k·C): row p = (b, oh, ow), columns (fh, fw, c) = x[b, oh·s + fh - pad, ow·s + fw - pad, c], 0 outside.
 EXPORT("im2col") void im2col(const float* x, float* col, int B, int H, int W, int C, int k, int s, int pad, int OH, int OW) {
+  const int KC = k * C;
   for (int b = 0; b < B; b++) {
     const float* xb = x + (long)b * H * W * C;
     for (int oh = 0; oh < OH; oh++) {
       for (int ow = 0; ow < OW; ow++) {
-        for (int fh = 0; fh < k; fh++) {
+        int iw0, fw0, fw1;
+        window_cols(ow, s, pad, k, W, &iw0, &fw0, &fw1);
+        for (int fh = 0; fh < k; fh++, col += KC) {
           const int ih = oh * s + fh - pad;
-          for (int fw = 0; fw < k; fw++, col += C) {
-            const int iw = ow * s + fw - pad;
-            if (ih < 0 || ih >= H || iw < 0 || iw >= W) zero(col, C);
-            else __builtin_memcpy(col, xb + ((long)ih * W + iw) * C, (unsigned long)C * sizeof(float));
+          if (ih < 0 || ih >= H) {
+            zero_floats(col, KC);
+            continue;
           }
+          zero_floats(col, fw0 * C);
+          copy_floats(col + fw0 * C, xb + ((long)ih * W + iw0 + fw0) * C, (fw1 - fw0) * C);
+          zero_floats(col + fw1 * C, (k - fw1) * C);
         }
       }
     }
   }
 }
 
-// The adjoint of im2col: dx (B, H, W, C) = 0, then every dcol entry added back to the input pixel it was read from.
+// The adjoint of im2col: dx (B, H, W, C) = 0, then every dcol entry added back to the input pixel it was read from,
+// in the order (oh, ow, fh, fw): one window row's pixels are distinct, so adding them as one run keeps every
+// element's order of additions.
 EXPORT("col2im") void col2im(const float* dcol, float* dx, int B, int H, int W, int C, int k, int s, int pad, int OH, int OW) {
   zero(dx, (long)B * H * W * C);
+  const int KC = k * C;
   for (int b = 0; b < B; b++) {
     float* xb = dx + (long)b * H * W * C;
     for (int oh = 0; oh < OH; oh++) {
       for (int ow = 0; ow < OW; ow++) {
-        for (int fh = 0; fh < k; fh++) {
+        int iw0, fw0, fw1;
+        window_cols(ow, s, pad, k, W, &iw0, &fw0, &fw1);
+        for (int fh = 0; fh < k; fh++, dcol += KC) {
           const int ih = oh * s + fh - pad;
-          for (int fw = 0; fw < k; fw++, dcol += C) {
-            const int iw = ow * s + fw - pad;
-            if (ih >= 0 && ih < H && iw >= 0 && iw < W) add_row(xb + ((long)ih * W + iw) * C, dcol, C);
-          }
+          if (ih >= 0 && ih < H) add_row(xb + ((long)ih * W + iw0 + fw0) * C, dcol + fw0 * C, (fw1 - fw0) * C);
         }
       }
     }
