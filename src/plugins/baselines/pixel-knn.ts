@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dotsF64 } from '../../core/backend/dots-f64';
 import { defineBaseline, groupScoreRetrieval, type BaselineImages } from '../../core/eval/baseline';
 
 /**
@@ -38,38 +39,12 @@ export const pixelKnn = defineBaseline({
       const scores = new Float64Array(split.ids.length * G).fill(-Infinity);
       const group = Int32Array.from(train.groups, (g) => gi.get(g)!);
       const nt = train.ids.length;
-      const best = (i: number, t: number, dot: number) => {
-        const at = i * G + group[t]!;
-        if (dot > scores[at]!) scores[at] = dot;
-      };
-      for (let i = 0; i < split.ids.length; i++) {
-        const ai = i * d;
-        let t = 0;
-        // four training images per pass over the split image's row: each dot product still sums j = 0, 1, … in order
-        for (; t + 4 <= nt; t += 4) {
-          const [b0, b1, b2, b3] = [t * d, (t + 1) * d, (t + 2) * d, (t + 3) * d];
-          let s0 = 0;
-          let s1 = 0;
-          let s2 = 0;
-          let s3 = 0;
-          for (let j = 0; j < d; j++) {
-            const x = a[ai + j]!;
-            s0 += x * b[b0 + j]!;
-            s1 += x * b[b1 + j]!;
-            s2 += x * b[b2 + j]!;
-            s3 += x * b[b3 + j]!;
-          }
-          best(i, t, s0);
-          best(i, t + 1, s1);
-          best(i, t + 2, s2);
-          best(i, t + 3, s3);
+      const dots = dotsF64(a, b, split.ids.length, nt, d); // (split, train), each sum in order over the pixels
+      for (let i = 0; i < split.ids.length; i++)
+        for (let t = 0; t < nt; t++) {
+          const at = i * G + group[t]!;
+          if (dots[i * nt + t]! > scores[at]!) scores[at] = dots[i * nt + t]!;
         }
-        for (; t < nt; t++) {
-          let dot = 0;
-          for (let j = 0; j < d; j++) dot += a[ai + j]! * b[t * d + j]!;
-          best(i, t, dot);
-        }
-      }
       return groupScoreRetrieval(
         scores,
         G,

@@ -9,12 +9,13 @@ import { disposeBackend, initBackend } from '../../../src/core/backend';
 import { prepareThreadShim } from '../../../src/core/backend/wasm-threads';
 import { fanOut, gemmThreads, setSplitLimits, splitLimits } from '../../../src/core/backend/simd/pool';
 import { asWasm } from '../../../src/core/backend/wasm-heap';
+import { dotsF64 } from '../../../src/core/backend/dots-f64';
 import { rowScores } from '../../../src/core/index/row-scores';
 import { fusedAttention, fusedEmbeddingBag, fusedLayerNorm } from '../../../src/core/nn/fused';
 import { conv2d, maxPool2 } from '../../../src/core/nn/conv';
 import { linear } from '../../../src/core/nn/ops';
 import { AdamW } from '../../../src/core/optim';
-import { maxAbsDiff, randT, runOn, weightedSum } from './oracle';
+import { maxAbsDiff, rand, randT, runOn, weightedSum } from './oracle';
 
 afterEach(() => {
   setSplitLimits();
@@ -89,6 +90,12 @@ function workload(): Float32Array[] {
     }),
     // exact-index scores: 20,003 rows (split across the threads from 16,384), a width off the 4-lane block
     tf.tidy(() => rowScores(randT(16, [20003, 36]) as tf.Tensor2D, randT(17, [36]).dataSync() as Float32Array)),
+    // float64 dot products (pixel-knn), split by rows of a; their bits as 16-bit pieces (exact in float32)
+    Float32Array.from(
+      new Uint16Array(
+        dotsF64(Float64Array.from(rand(27, 64 * 70)), Float64Array.from(rand(28, 9 * 70)), 64, 9, 70).buffer,
+      ),
+    ),
     // a gradient sum of one shape (Add.ts, split by elements), a width off the 4-lane block
     tf.tidy(() => tf.add(randT(22, [300, 201]), randT(23, [300, 201])).dataSync() as Float32Array),
     // a dense layer wide enough for its bias pass to be split by rows and its bias gradient by column ranges (130
@@ -134,7 +141,7 @@ describe('multithreaded wasm', () => {
     const single = workload();
     threaded.forEach((v, i) => expect(maxAbsDiff(v, single[i]!), `output ${i}`).toBeLessThanOrEqual(1e-5));
     // the gemm pool splits rows and batches, it never reorders a sum: its products are bit-identical
-    [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22].forEach((i) =>
+    [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23].forEach((i) =>
       expect(Array.from(threaded[i]!), `output ${i}`).toEqual(Array.from(single[i]!)),
     );
   });

@@ -522,6 +522,48 @@ EXPORT("unpack_rows") void unpack_rows(const float* y, const int* idx, float* ou
   zero(out + (long)r * h, (long)(o1 - r) * h);
 }
 
+// ---- dot products in float64 (plugins/baselines/pixel-knn) ------------------------------------------------------
+
+// out[i·nb + t] = Σ_j a[i·d + j]·b[t·d + j] for rows i in [i0, i1) of a (·, d) and every row t of b (nb, d), each sum
+// taken j = 0, 1, … in order, every product and sum rounded to float64 as JS computes `s += x * y`. bp holds b's rows
+// in pairs, interleaved (bp[(t / 2)·2d + 2j + t % 2]; an odd last row paired with zeros): one f64x2 lane per row of b,
+// four pairs at a time.
+EXPORT("dots_f64") void dots_f64(const double* a, const double* bp, double* out, int i0, int i1, int nb, int d) {
+  // four pairs of b's rows (≈ 50 KB at d = 768) stay in cache while every row of a goes past them
+  const int pairs = (nb + 1) / 2;
+  int q = 0;
+  for (; q + 4 <= pairs; q += 4) {
+    const double* b0 = bp + (long)q * 2 * d;
+    for (int i = i0; i < i1; i++) {
+      const double* ai = a + (long)i * d;
+      v128_t s0 = wasm_f64x2_splat(0), s1 = s0, s2 = s0, s3 = s0;
+      for (int j = 0; j < d; j++) {
+        const v128_t x = wasm_f64x2_splat(ai[j]);
+        s0 = wasm_f64x2_add(s0, wasm_f64x2_mul(x, wasm_v128_load(b0 + 2 * j)));
+        s1 = wasm_f64x2_add(s1, wasm_f64x2_mul(x, wasm_v128_load(b0 + 2 * d + 2 * j)));
+        s2 = wasm_f64x2_add(s2, wasm_f64x2_mul(x, wasm_v128_load(b0 + 4 * d + 2 * j)));
+        s3 = wasm_f64x2_add(s3, wasm_f64x2_mul(x, wasm_v128_load(b0 + 6 * d + 2 * j)));
+      }
+      double* o = out + (long)i * nb + 2 * q;
+      o[0] = wasm_f64x2_extract_lane(s0, 0), o[1] = wasm_f64x2_extract_lane(s0, 1);
+      o[2] = wasm_f64x2_extract_lane(s1, 0), o[3] = wasm_f64x2_extract_lane(s1, 1);
+      o[4] = wasm_f64x2_extract_lane(s2, 0), o[5] = wasm_f64x2_extract_lane(s2, 1);
+      o[6] = wasm_f64x2_extract_lane(s3, 0);
+      if (2 * q + 7 < nb) o[7] = wasm_f64x2_extract_lane(s3, 1);
+    }
+  }
+  for (; q < pairs; q++) {
+    const double* b0 = bp + (long)q * 2 * d;
+    for (int i = i0; i < i1; i++) {
+      const double* ai = a + (long)i * d;
+      v128_t s0 = wasm_f64x2_splat(0);
+      for (int j = 0; j < d; j++) s0 = wasm_f64x2_add(s0, wasm_f64x2_mul(wasm_f64x2_splat(ai[j]), wasm_v128_load(b0 + 2 * j)));
+      out[(long)i * nb + 2 * q] = wasm_f64x2_extract_lane(s0, 0);
+      if (2 * q + 1 < nb) out[(long)i * nb + 2 * q + 1] = wasm_f64x2_extract_lane(s0, 1);
+    }
+  }
+}
+
 // ---- image augmentations (plugins/augmentations): the JS loops' arithmetic, in double as JS computes it ---------
 // Images (n, S, S, 3) float32. Per-image parameters are float64 arrays drawn in JS beforehand, in the JS order; a
 // kernel takes images [i0, i1). Math.max / Math.min are wasm's max / min (NaN in, NaN out; −0 < +0), as in JS; no

@@ -63,6 +63,7 @@ export const OPS = [
   'aug_affine',
   'aug_jitter',
   'aug_gray',
+  'dots_f64',
 ] as const;
 export type PoolOp = (typeof OPS)[number];
 const SPIN_MS = 2;

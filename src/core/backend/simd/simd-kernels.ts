@@ -148,6 +148,8 @@ export interface SimdKernels {
   aug_affine(img: number, src: number, p: number, i0: number, i1: number, s: number): void;
   aug_jitter(img: number, p: number, i0: number, i1: number, s: number): void;
   aug_gray(img: number, on: number, i0: number, i1: number, s: number): void;
+  /** out (·, nb) rows [i0, i1) = a (·, d) · bᵀ in float64, b (nb, d) given as interleaved row pairs (dots-f64.ts). */
+  dots_f64(a: number, bp: number, out: number, i0: number, i1: number, nb: number, d: number): void;
   /** NHWC x (B, H, W, C) → col (B·OH·OW, k·k·C) for a k×k window at stride s with `pad` zeros before; col2im is its adjoint (dx overwritten). */
   im2col(
     x: number,
