@@ -28,12 +28,16 @@ function ids(seed: number, b: number, t: number, g: number, vocab: number): tf.T
   return tf.tensor3d(v, [b, t, g], 'int32');
 }
 
-/** Σ_k Σ w_k ⊙ bag_k(table) + Σ other², the weights w_k drawn from seed + k. */
+/**
+ * Σ_k Σ w_k ⊙ bag_k(table) + Σ other², the weights w_k drawn from seed + k, every 13th one −0: a table row whose only
+ * term is −0 must sum to +0 (+0 + −0), as the dense gradient's zeroed rows do.
+ */
 function passesLoss(table: tf.Variable, other: tf.Variable, passes: tf.Tensor3D[], seed: number): tf.Scalar {
   let sum = tf.sum(tf.square(other)) as tf.Scalar;
   passes.forEach((p, k) => {
     const out = fusedEmbeddingBag(table as tf.Tensor as tf.Tensor2D, p, PAD)!;
-    sum = tf.add(sum, tf.sum(tf.mul(out, randT(seed + k, out.shape)))) as tf.Scalar;
+    const w = rand(seed + k, out.size).map((x, i) => (i % 13 === 3 ? -0 : x));
+    sum = tf.add(sum, tf.sum(tf.mul(out, tf.tensor(w, out.shape)))) as tf.Scalar;
   });
   return sum;
 }
