@@ -11,12 +11,31 @@ import { asWasm, disposeTemp, f32 } from './wasm-heap';
 export function dotsF64(a: Float64Array, b: Float64Array, na: number, nb: number, d: number): Float64Array {
   if (tf.engine().backendName === 'wasm' && na > 0 && nb > 0 && d > 0) return onHeap(a, b, na, nb, d);
   const out = new Float64Array(na * nb);
-  for (let i = 0; i < na; i++)
-    for (let t = 0; t < nb; t++) {
+  for (let i = 0; i < na; i++) {
+    const ai = i * d;
+    let t = 0;
+    // four rows of b per pass over a's row: each sum still runs j = 0, 1, … in order
+    for (; t + 4 <= nb; t += 4) {
+      const [b0, b1, b2, b3] = [t * d, (t + 1) * d, (t + 2) * d, (t + 3) * d];
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let j = 0; j < d; j++) {
+        const x = a[ai + j]!;
+        s0 += x * b[b0 + j]!;
+        s1 += x * b[b1 + j]!;
+        s2 += x * b[b2 + j]!;
+        s3 += x * b[b3 + j]!;
+      }
+      out.set([s0, s1, s2, s3], i * nb + t);
+    }
+    for (; t < nb; t++) {
       let s = 0;
-      for (let j = 0; j < d; j++) s += a[i * d + j]! * b[t * d + j]!;
+      for (let j = 0; j < d; j++) s += a[ai + j]! * b[t * d + j]!;
       out[i * nb + t] = s;
     }
+  }
   return out;
 }
 

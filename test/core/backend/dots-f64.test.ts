@@ -24,17 +24,27 @@ describe('dotsF64', () => {
     [1, 1, 1],
     [4, 2, 3],
   ] as const) {
-    it(`(${na}, ${d}) · (${nb}, ${d})ᵀ on wasm: the plain JS loop's sums (the cpu path), bit for bit`, async () => {
+    it(`(${na}, ${d}) · (${nb}, ${d})ᵀ on wasm and cpu: a plain loop's sums, bit for bit`, async () => {
       const [a, b] = [values(na * 100 + d, na * d), values(nb * 100 + d + 50, nb * d)];
-      await tf.setBackend('cpu');
-      const want = dotsF64(a, b, na, nb, d); // Σ_j a[i·d + j]·b[t·d + j], j in order, as JS sums
-      await tf.setBackend('wasm');
-      const before = tf.memory().numTensors;
-      const got = dotsF64(a, b, na, nb, d);
-      expect(tf.memory().numTensors, 'no tensor left').toBe(before);
-      expect(got.length).toBe(na * nb);
-      for (let k = 0; k < want.length; k++)
-        expect(Object.is(got[k], want[k]), `(${Math.floor(k / nb)}, ${k % nb}): ${got[k]} vs ${want[k]}`).toBe(true);
+      // the oracle: one product at a time, Σ_j in order, as JS sums
+      const want = Float64Array.from({ length: na * nb }, (_, k) =>
+        Array.from({ length: d }, (_, j) => a[Math.floor(k / nb) * d + j]! * b[(k % nb) * d + j]!).reduce(
+          (s, p) => s + p,
+          0,
+        ),
+      );
+      for (const backend of ['wasm', 'cpu'] as const) {
+        await tf.setBackend(backend);
+        const before = tf.memory().numTensors;
+        const got = dotsF64(a, b, na, nb, d);
+        expect(tf.memory().numTensors, `${backend}: no tensor left`).toBe(before);
+        expect(got.length).toBe(na * nb);
+        for (let k = 0; k < want.length; k++)
+          expect(
+            Object.is(got[k], want[k]),
+            `${backend} (${Math.floor(k / nb)}, ${k % nb}): ${got[k]} vs ${want[k]}`,
+          ).toBe(true);
+      }
     });
   }
 
