@@ -1,13 +1,24 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { biasAdd, colSum, gemm, splitLimits, splitRun } from '../backend/simd/pool';
-import { simdKernels } from '../backend/simd/simd-kernels';
-import { asWasm, newTensors, onWasmFloat32, ptr } from '../backend/wasm-heap';
+import {
+  biasAdd,
+  colSum,
+  cuts,
+  fanOut,
+  gemm,
+  gemmThreads,
+  splitLimits,
+  splitParts,
+  splitRun,
+} from '../backend/simd/pool';
+import { type ConvGeometry, gemmPack, simdKernels } from '../backend/simd/simd-kernels';
+import { asWasm, newTensors, onWasmFloat32, ptr, type WasmBackend } from '../backend/wasm-heap';
 import { custom } from './fused';
 
 /**
  * Convolution and 2×2 max pooling for image towers. On wasm each is one fused op with a hand-written gradient:
  * conv = im2col + unir's SIMD gemm (+ bias and ReLU in one pass); its backward = ReLU mask, dW = colᵀ·dZ, dcol =
- * dZ·Wᵀ and col2im (stock wasm's Conv2DBackpropInput / MaxPoolGrad are naive loops: ≈ 20× slower). Elsewhere,
+ * dZ·Wᵀ and col2im (stock wasm's Conv2DBackpropInput / MaxPoolGrad are naive loops: ≈ 20× slower); past a first
+ * layer, the same blocked so that col is never held whole (convBlocking). Elsewhere,
  * and as the reference the tests compare with on the cpu backend, the composed tfjs ops.
  */
 
@@ -65,10 +76,31 @@ function convGemmKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]
   const y = be.makeOutput([...outShape, CO], 'float32');
   const py = ptr(be, y);
   gemm(be, ptr(be, col), KC, 1, ptr(be, w), CO, py, CO, P, CO, KC); // (P, KC)·(KC, CO)
+  biasRelu(be, py, b, P, CO, relu);
+  return y;
+}
+
+/** y (P, CO) = [ReLU](y + b) in place. */
+function biasRelu(
+  be: WasmBackend,
+  py: number,
+  b: tf.TensorInfo | undefined,
+  P: number,
+  CO: number,
+  relu: boolean,
+): void {
   const pb = b ? ptr(be, b) : 0;
   if (relu) splitRun(be, 'bias_relu', P, 1, 1024, (r0, n) => [py + 4 * r0 * CO, pb, n, CO]);
   else if (b) biasAdd(be, py, pb, P, CO);
-  return y;
+}
+
+/** dZ (P, CO): the gradient before the ReLU (dY itself without one); disposed with the backward pass's scope. */
+function reluGrad(g: WasmBackend, dy: tf.Tensor, y: tf.Tensor, P: number, CO: number, relu: boolean): tf.Tensor {
+  if (!relu) return dy;
+  const [dz] = newTensors(g, [P, CO]) as [tf.Tensor];
+  const [pdy, py, pdz] = [dy, y, dz].map((t) => ptr(g, t)) as [number, number, number];
+  splitRun(g, 'relu_bwd', P * CO, 4, splitLimits.elements, (s0, n) => [pdy + 4 * s0, py + 4 * s0, pdz + 4 * s0, n]);
+  return dz;
 }
 
 function convGemmGrad(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) {
@@ -77,14 +109,7 @@ function convGemmGrad(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf
   const g = asWasm(tf.backend());
   const [P, KC] = col.shape as [number, number];
   const CO = w.shape[3]!;
-  // dZ: the gradient before the ReLU (dY itself without one); disposed with the backward pass's scope
-  const d = dy as tf.Tensor;
-  let dz = d;
-  if (relu) {
-    dz = newTensors(g, [P, CO])[0]!;
-    const [pdy, py, pdz] = [d, y, dz].map((t) => ptr(g, t)) as [number, number, number];
-    splitRun(g, 'relu_bwd', P * CO, 4, splitLimits.elements, (s0, n) => [pdy + 4 * s0, py + 4 * s0, pdz + 4 * s0, n]);
-  }
+  const dz = reluGrad(g, dy as tf.Tensor, y, P, CO, relu);
   const pdz = ptr(g, dz);
   return {
     col: () => {
@@ -118,6 +143,127 @@ if (!tf.getGradient(CONV_GEMM))
     gradFunc: convGemmGrad,
   });
 
+/**
+ * The blocked convolution, for windows of at least `convBlocking.minWindow` values (k·k·C): one kernel from x, its
+ * col never written whole — R rows of it at a time in a scratch of ≈ `scratchFloats` floats per thread (kernels.c
+ * conv_fwd / conv_dw / conv_dx). The same results to the bit as im2col + UnirConvGemm, without the (P, k·k·C) col
+ * held from the forward pass to the backward one (16 MB for a 12×12×32 layer of 96 images: the products over it
+ * ran at 2/3 of their speed on operands in cache). A first layer's window (3 channels: 27 values) is copied as runs
+ * of a few floats, where the one-pass im2col is faster: it keeps the materialised col.
+ */
+export const convBlocking = { minWindow: 64, scratchFloats: 1 << 16 };
+
+const CONV_BLOCKED = 'UnirConvBlocked';
+interface ConvBlockedAttrs {
+  relu: boolean;
+  geometry: ConvGeometry; // [B, H, W, C, k, s, pad, OH, OW, CO]
+}
+
+/** Pixels per block: the most whose window rows fit the scratch; from 16 on a multiple of 8 (the products' row tile). */
+const blockRows = (KC: number) => {
+  const r = Math.floor(convBlocking.scratchFloats / KC);
+  return r >= 16 ? r & ~7 : Math.max(1, r);
+};
+
+/** A scratch of `floats` floats for each of `parts` threads (part i's at i·floats), disposed by the caller. */
+function scratchFor(be: WasmBackend, parts: number, floats: number): tf.Tensor {
+  return newTensors(be, [Math.max(1, parts * floats)])[0]!;
+}
+
+function convBlockedKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const { x, w, b } = inputs as { x: tf.TensorInfo; w: tf.TensorInfo; b?: tf.TensorInfo };
+  const { relu, geometry } = attrs as unknown as ConvBlockedAttrs;
+  const [B, H, W, C, k, , , OH, OW, CO] = geometry;
+  const be = asWasm(backend);
+  const y = be.makeOutput([B, OH, OW, CO], 'float32');
+  const KC = k * k * C;
+  const R = blockRows(KC);
+  const parts = splitParts(be, B, 1, minImages(OH * OW * KC * CO));
+  const scratch = scratchFor(be, parts, R * KC);
+  const [px, pw, py, ps] = [ptr(be, x), ptr(be, w), ptr(be, y), ptr(be, scratch)];
+  splitRun(be, 'conv_fwd', B, 1, minImages(OH * OW * KC * CO), (b0, nb, part) => [
+    px + 4 * b0 * H * W * C,
+    pw,
+    py + 4 * b0 * OH * OW * CO,
+    nb,
+    ...geometry.slice(1),
+    R,
+    ps + 4 * part * R * KC,
+    gemmPack(be, part),
+  ]);
+  scratch.dispose();
+  biasRelu(be, py, b, B * OH * OW, CO, relu);
+  return y;
+}
+
+function convBlockedGrad(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) {
+  const [x, w, y] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+  const { relu, geometry } = attrs as unknown as ConvBlockedAttrs;
+  const [B, H, W, C, k, , , OH, OW, CO] = geometry;
+  const g = asWasm(tf.backend());
+  const [P, KC] = [B * OH * OW, k * k * C];
+  const R = blockRows(KC);
+  const dz = reluGrad(g, dy as tf.Tensor, y, P, CO, relu);
+  const pdz = ptr(g, dz);
+  return {
+    x: () => {
+      const [wT, dx] = newTensors(g, [CO, KC], [B, H, W, C]) as [tf.Tensor, tf.Tensor];
+      simdKernels(g).transpose(ptr(g, w), ptr(g, wT), KC, CO);
+      const parts = splitParts(g, B, 1, minImages(OH * OW * KC * CO));
+      const scratch = scratchFor(g, parts, R * KC);
+      const [pwT, pdx, ps] = [ptr(g, wT), ptr(g, dx), ptr(g, scratch)];
+      splitRun(g, 'conv_dx', B, 1, minImages(OH * OW * KC * CO), (b0, nb, part) => [
+        pdz + 4 * b0 * OH * OW * CO,
+        pwT,
+        pdx + 4 * b0 * H * W * C,
+        nb,
+        ...geometry.slice(1),
+        R,
+        ps + 4 * part * R * KC,
+        gemmPack(g, part),
+      ]);
+      tf.dispose([wT, scratch]);
+      return dx;
+    },
+    w: () => {
+      const [dw] = newTensors(g, w.shape) as [tf.Tensor];
+      // by rows of dw (the window's values): every row's sum runs over all pixels in order, whoever computes it
+      const parts = P * KC * CO >= splitLimits.macs ? Math.max(1, Math.min(gemmThreads(g), KC >> 3)) : 1;
+      const e = cuts(KC, parts, 8);
+      const scratch = scratchFor(g, parts, R * KC);
+      const [px, pdw, ps] = [ptr(g, x), ptr(g, dw), ptr(g, scratch)];
+      const job = (i: number) => [px, pdz, pdw, ...geometry, e[i]!, e[i + 1]!, R, ps + 4 * i * R * KC, gemmPack(g, i)];
+      const kern = simdKernels(g);
+      if (parts < 2) kern.conv_dw(...(job(0) as Parameters<typeof kern.conv_dw>));
+      else
+        fanOut(
+          e.slice(1, -1).map((_, i) => ({ op: 'conv_dw' as const, args: job(i + 1) })),
+          () => kern.conv_dw(...(job(0) as Parameters<typeof kern.conv_dw>)),
+        );
+      scratch.dispose();
+      return dw;
+    },
+    b: () => {
+      const [db] = newTensors(g, [CO]) as [tf.Tensor];
+      colSum(g, pdz, ptr(g, db), P, CO);
+      return db;
+    },
+  };
+}
+
+/** Images from which a convolution's work (`macsPerImage` multiply-adds each) is shared with the pool. */
+const minImages = (macsPerImage: number) => Math.max(2, Math.ceil(splitLimits.macs / Math.max(1, macsPerImage)));
+
+if (!tf.getKernel(CONV_BLOCKED, 'wasm'))
+  tf.registerKernel({ kernelName: CONV_BLOCKED, backendName: 'wasm', kernelFunc: convBlockedKernel });
+if (!tf.getGradient(CONV_BLOCKED))
+  tf.registerGradient({
+    kernelName: CONV_BLOCKED,
+    inputsToSave: ['x', 'w'],
+    outputsToSave: [true],
+    gradFunc: convBlockedGrad,
+  });
+
 function fusedConv2d(
   x: tf.Tensor4D,
   w: tf.Tensor4D,
@@ -134,6 +280,12 @@ function fusedConv2d(
   if (info.padInfo.left !== pad || B * OH * OW === 0 || CO === 0) return null;
   const KC = k * k * C;
   const P = B * OH * OW; // output pixels
+  if (KC >= convBlocking.minWindow) {
+    const attrs: ConvBlockedAttrs = { relu, geometry: [B, H, W, C, k, stride, pad, OH, OW, CO] };
+    return tf
+      .engine()
+      .runKernel(CONV_BLOCKED, { x, w, ...(b ? { b } : {}) }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  }
   // byte addresses of image b0's first row of col (P, KC) and of x (B, H, W, C); the window's geometry for nb images
   const colAt = (p: number, b0: number) => p + 4 * b0 * OH * OW * KC;
   const xAt = (p: number, b0: number) => p + 4 * b0 * H * W * C;

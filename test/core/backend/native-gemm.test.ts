@@ -235,6 +235,94 @@ describe('native gemm and GELU (native/gemm.c, a Node-API addon built on this ma
     }
   });
 
+  for (const [fused, level] of [
+    [true, 0],
+    [false, 0],
+    [true, 2],
+  ] as const) {
+    it(`the blocked convolution equals kernels.c's, and kernels.c's equals im2col + gemm / gemm + col2im, to the bit (${fused ? 'fused' : 'plain build'}, ${level === 2 ? 'the AVX2 path' : 'the path chosen at load'})`, () => {
+      const nat = nativeGemm()!;
+      const w = wasmKernels(fused, 400) as ReturnType<typeof wasmKernels> &
+        Pick<SimdKernels, 'conv_fwd' | 'conv_dw' | 'conv_dx' | 'im2col' | 'col2im' | 'transpose'>;
+      const heap = new Float32Array(w.memory.buffer);
+      nat.force(level);
+      try {
+        // [nb, H, W, C, k, s, CO, R]: blocks of R pixels that do not divide the images' pixels, R = 1, R past them;
+        // CO off the 4-lane block (the products' scalar tail, accumulated across blocks in dw); stride 2; a window
+        // wider than the image; more pixels than gemm's K block (256) in one block of dw
+        for (const [nb, H, W, C, k, s, CO, R] of [
+          [2, 7, 6, 8, 3, 1, 10, 5],
+          [3, 5, 5, 13, 3, 2, 7, 1],
+          [2, 3, 2, 5, 5, 1, 9, 100],
+          [1, 20, 18, 4, 3, 1, 32, 300],
+          [2, 6, 6, 3, 1, 1, 6, 7],
+        ] as const) {
+          const pad = (k - 1) >> 1;
+          const [OH, OW] = [Math.ceil(H / s), Math.ceil(W / s)];
+          const [KC, P, X] = [k * k * C, nb * OH * OW, nb * H * W * C];
+          const len = {
+            x: X,
+            w: KC * CO,
+            wT: CO * KC,
+            dz: P * CO,
+            y: P * CO,
+            dw: KC * CO,
+            dx: X,
+            col: P * KC,
+            scratch: R * KC,
+          };
+          const at = {} as Record<keyof typeof len, number>;
+          let next = 4096;
+          for (const [name, n] of Object.entries(len) as [keyof typeof len, number][]) {
+            at[name] = next;
+            next += 4 * n + 64;
+          }
+          heap.set(values(H + C, X), at.x / 4);
+          heap.set(values(k + CO, KC * CO), at.w / 4);
+          heap.set(values(CO + 3, P * CO), at.dz / 4);
+          w.transpose(at.w, at.wT, KC, CO);
+          const geometry = [nb, H, W, C, k, s, pad, OH, OW, CO] as const;
+          const what = `nb ${nb} ${H}×${W}×${C} k ${k} s ${s} → ${CO}, R ${R}`;
+          // each output and the float past its end (never written); dw by two row ranges, one off the 8-row tile
+          const outputs = ['y', 'dw', 'dx'] as const;
+          const read = () => outputs.map((o) => bits(heap.slice(at[o] / 4, at[o] / 4 + len[o] + 1)));
+          const clear = () => outputs.forEach((o) => heap.fill(7, at[o] / 4, at[o] / 4 + len[o]));
+          const split = [0, Math.min(KC, 11), KC];
+          const run = (k: Pick<SimdKernels, 'conv_fwd' | 'conv_dw' | 'conv_dx'>) => {
+            clear();
+            k.conv_fwd(at.x, at.w, at.y, ...geometry, R, at.scratch, 0);
+            for (let i = 0; i < 2; i++)
+              k.conv_dw(at.x, at.dz, at.dw, ...geometry, split[i]!, split[i + 1]!, R, at.scratch, 0);
+            k.conv_dx(at.dz, at.wT, at.dx, ...geometry, R, at.scratch, 0);
+            return read();
+          };
+          const want = run(w);
+          // the materialised col: im2col + gemm, gemm + col2im
+          clear();
+          const g = [H, W, C, k, s, pad, OH, OW] as const;
+          w.im2col(at.x, at.col, nb, ...g);
+          w.gemm(at.col, KC, 1, at.w, CO, at.y, CO, P, CO, KC, 0);
+          w.gemm(at.col, 1, KC, at.dz, CO, at.dw, CO, KC, CO, P, 0);
+          w.gemm(at.dz, CO, 1, at.wT, KC, at.col, KC, P, KC, CO, 0);
+          w.col2im(at.col, at.dx, nb, ...g);
+          const viaCol = read();
+          outputs.forEach((o, i) =>
+            expect(want[i], `wasm ${o} against the materialised col, ${what}`).toEqual(viaCol[i]),
+          );
+          const call = nat as unknown as Record<string, (...a: unknown[]) => void>;
+          const got = run({
+            conv_fwd: (...a) => call.conv_fwd!(heap, fused ? 1 : 0, ...a),
+            conv_dw: (...a) => call.conv_dw!(heap, fused ? 1 : 0, ...a),
+            conv_dx: (...a) => call.conv_dx!(heap, fused ? 1 : 0, ...a),
+          });
+          outputs.forEach((o, i) => expect(got[i], `native ${o}, ${what}`).toEqual(want[i]));
+        }
+      } finally {
+        nat.force(0);
+      }
+    });
+  }
+
   it('refuses operands outside the heap with an error (where wasm traps; native code would crash the process)', () => {
     const nat = nativeGemm()!;
     const heap = new Float32Array(new WebAssembly.Memory({ initial: 1 }).buffer); // 65,536 bytes
@@ -262,6 +350,22 @@ describe('native gemm and GELU (native/gemm.c, a Node-API addon built on this ma
     );
     expect(() => nat.attn_bwd(heap, 1, 0, 0, 0, 0, 0, 0, 0, 2 ** 20, 0, 1, 4, 4, 1, 8, 0.5)).toThrow(
       'unir native attn_bwd: an operand lies outside the wasm heap',
+    );
+    // the blocked convolution: (nb, H, W, C, k, s, pad, OH, OW, CO) = (2, 8, 8, 4, 3, 1, 1, 8, 8, 8) is 512 floats of
+    // x, 1,024 of y / dz, 288 of w; a scratch of R·k·k·C floats
+    const g = [2, 8, 8, 4, 3, 1, 1, 8, 8, 8] as const;
+    nat.conv_fwd(heap, 1, 0, 4096, 8192, ...g, 4, 16384, 0); // in bounds: runs
+    expect(() => nat.conv_fwd(heap, 1, 0, 4096, 65_536 - 1024, ...g, 4, 16384, 0)).toThrow(
+      'unir native conv_fwd: an operand lies outside the wasm heap',
+    );
+    expect(() => nat.conv_fwd(heap, 1, 0, 4096, 8192, ...g, 2 ** 20, 16384, 0)).toThrow('outside the wasm heap'); // scratch
+    expect(() => nat.conv_fwd(heap, 1, 0, 4096, 8192, ...g, 0, 16384, 0)).toThrow('k and R >= 1');
+    expect(() => nat.conv_dw(heap, 1, 0, 4096, 65_536 - 512, ...g, 0, 36, 4, 16384, 0)).toThrow(
+      'unir native conv_dw: an operand lies outside the wasm heap',
+    );
+    expect(() => nat.conv_dw(heap, 1, 0, 4096, 8192, ...g, 0, 37, 4, 16384, 0)).toThrow('[c0, c1) must lie in');
+    expect(() => nat.conv_dx(heap, 1, 4096, 8192, 65_536 - 1024, ...g, 4, 16384, 0)).toThrow(
+      'unir native conv_dx: an operand lies outside the wasm heap',
     );
     nat.gemm(heap, 1, 0, 8, 1, 4 * 64, 8, 4 * 128, 8, 8, 8, 8); // in bounds: runs
   });

@@ -12,7 +12,7 @@ import { asWasm } from '../../../src/core/backend/wasm-heap';
 import { dotsF64 } from '../../../src/core/backend/dots-f64';
 import { rowScores } from '../../../src/core/index/row-scores';
 import { fusedAttention, fusedEmbeddingBag, fusedLayerNorm } from '../../../src/core/nn/fused';
-import { conv2d, maxPool2 } from '../../../src/core/nn/conv';
+import { conv2d, convBlocking, maxPool2 } from '../../../src/core/nn/conv';
 import { linear } from '../../../src/core/nn/ops';
 import { AdamW } from '../../../src/core/optim';
 import { maxAbsDiff, rand, randT, runOn, weightedSum } from './oracle';
@@ -23,6 +23,17 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 afterAll(disposeBackend);
+
+/** f's tensors with the blocked convolution's scratch at `floats` floats a thread. */
+function inBlocksOf(floats: number, f: () => tf.Tensor[]): tf.Tensor[] {
+  const saved = convBlocking.scratchFloats;
+  convBlocking.scratchFloats = floats;
+  try {
+    return f();
+  } finally {
+    convBlocking.scratchFloats = saved;
+  }
+}
 
 /** Products through every matmul path (XNNPACK, transposed, batched slices, fused) and a conv filter gradient. */
 function workload(): Float32Array[] {
@@ -64,6 +75,14 @@ function workload(): Float32Array[] {
         ...tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) =>
           weightedSum(maxPool2(conv2d(xi as tf.Tensor4D, wi as tf.Tensor4D, bi, { relu: true }))),
         )([randT(13, [6, 12, 12, 8]), randT(14, [3, 3, 8, 16]), randT(15, [16])]),
+        // the blocked convolution in blocks of 5 pixels, split by images, its dw by rows of the window (81: the
+        // second part ends off the 8-row tile), 10 output channels (the products' scalar tail)
+        ...inBlocksOf(5 * 81, () =>
+          tf.grads((xi: tf.Tensor, wi: tf.Tensor) => weightedSum(conv2d(xi as tf.Tensor4D, wi as tf.Tensor4D)))([
+            randT(29, [4, 7, 9, 9]),
+            randT(30, [3, 3, 9, 10]),
+          ]),
+        ),
       ];
       return outs.map((t) => t.dataSync() as Float32Array);
     }),
@@ -141,7 +160,7 @@ describe('multithreaded wasm', () => {
     const single = workload();
     threaded.forEach((v, i) => expect(maxAbsDiff(v, single[i]!), `output ${i}`).toBeLessThanOrEqual(1e-5));
     // the gemm pool splits rows and batches, it never reorders a sum: its products are bit-identical
-    [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23].forEach((i) =>
+    [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25].forEach((i) =>
       expect(Array.from(threaded[i]!), `output ${i}`).toEqual(Array.from(single[i]!)),
     );
   });

@@ -29,11 +29,11 @@ napi_status napi_throw_error(napi_env, const char*, const char*);
 
 // ---- scalar tail (columns ≥ 4·⌊N/4⌋, and every column of the unfused build): s = s + a·b, two roundings -------
 static void tail_cols(const float* a, long sai, long sak, const float* b, long ldb, float* c, long ldc, int M, int j0,
-                      int j1, int K) {
+                      int j1, int K, int acc) {
   for (int i = 0; i < M; i++)
     for (int j = j0; j < j1; j++) {
       const float* ai = a + i * sai;
-      float s = 0;
+      float s = acc ? c[i * ldc + j] : 0;
       for (int k = 0; k < K; k++) {
         float p = ai[k * sak] * b[k * ldb + j];
         s = s + p;
@@ -61,7 +61,7 @@ static void tail_cols(const float* a, long sai, long sak, const float* b, long l
       micro##S##_impl(a, sai, sak, p, c, ldc, rows, w, K, acc, 0);                                                  \
   }                                                                                                                 \
   __attribute__((target(TGT))) static void gemm##S(const float* a, long sai, long sak, const float* b, long ldb,     \
-                                                   float* c, long ldc, int M, int N4, int K, int fused) {           \
+                                                   float* c, long ldc, int M, int N4, int K, int acc, int fused) {  \
     static __thread float pack[KB * NB] __attribute__((aligned(64)));                                               \
     for (int k0 = 0; k0 < K; k0 += KB) {                                                                            \
       const int kb = K - k0 < KB ? K - k0 : KB;                                                                     \
@@ -82,7 +82,7 @@ static void tail_cols(const float* a, long sai, long sak, const float* b, long l
             for (int i = i0; i < i0 + mb; i += MR) {                                                                \
               const int rows = i0 + mb - i < MR ? i0 + mb - i : MR;                                                 \
               micro##S(a + i * sai + (long)k0 * sak, sai, sak, pack + (long)j * kb, c + i * ldc + j0 + j, ldc, rows, \
-                       w, kb, k0 > 0, fused);                                                                       \
+                       w, kb, acc || k0 > 0, fused);                                                                \
             }                                                                                                       \
           }                                                                                                         \
         }                                                                                                           \
@@ -180,23 +180,118 @@ DEFINE_DRIVER(2, "avx2,fma", NR2, MR2)
 
 static int level, chosen; // 5: AVX-512, 2: AVX2 + FMA, 0: neither (then the addon exports no gemm)
 
-// kernels.c gemm: c (M, N) = a·b, a's (i, k) at a[i·sai + k·sak], b and c row-major with row strides ldb, ldc.
-static void gemm(const float* a, long sai, long sak, const float* b, long ldb, float* c, long ldc, int M, int N, int K,
-                 int fused) {
+// kernels.c gemm_acc: c (M, N) = a·b, or c += a·b when acc (each element's chain going on from the value c holds),
+// a's (i, k) at a[i·sai + k·sak], b and c row-major with row strides ldb, ldc.
+static void gemm_acc(const float* a, long sai, long sak, const float* b, long ldb, float* c, long ldc, int M, int N, int K,
+                     int acc, int fused) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
-    for (int i = 0; i < M; i++)
-      for (int j = 0; j < N; j++) c[i * ldc + j] = 0;
+    if (!acc)
+      for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) c[i * ldc + j] = 0;
     return;
   }
   const int N4 = N & ~3;
   if (N4 > 0) {
     if (level == 5)
-      gemm5(a, sai, sak, b, ldb, c, ldc, M, N4, K, fused);
+      gemm5(a, sai, sak, b, ldb, c, ldc, M, N4, K, acc, fused);
     else
-      gemm2(a, sai, sak, b, ldb, c, ldc, M, N4, K, fused);
+      gemm2(a, sai, sak, b, ldb, c, ldc, M, N4, K, acc, fused);
   }
-  if (N4 < N) tail_cols(a, sai, sak, b, ldb, c, ldc, M, N4, N, K);
+  if (N4 < N) tail_cols(a, sai, sak, b, ldb, c, ldc, M, N4, N, K, acc);
+}
+
+// kernels.c gemm
+static void gemm(const float* a, long sai, long sak, const float* b, long ldb, float* c, long ldc, int M, int N, int K,
+                 int fused) {
+  gemm_acc(a, sai, sak, b, ldb, c, ldc, M, N, K, 0, fused);
+}
+
+// ---- blocked convolution (kernels.c conv_fwd / conv_dw / conv_dx): the same blocks of R pixels, the same copies and
+// the same additions in the same order; the products are gemm_acc's ----------------------------------------------
+static inline void window_cols(int ow, int s, int pad, int k, int W, int* iw0, int* fw0, int* fw1) {
+  *iw0 = ow * s - pad;
+  *fw0 = *iw0 < 0 ? (-*iw0 < k ? -*iw0 : k) : 0;
+  *fw1 = W - *iw0 < k ? W - *iw0 : k;
+  if (*fw1 < *fw0) *fw1 = *fw0;
+}
+
+static inline void im2col_cols(const float* xb, float* out, int oh, int ow, int c0, int c1, int H, int W, int C, int k,
+                               int s, int pad) {
+  int iw0, fw0, fw1;
+  window_cols(ow, s, pad, k, W, &iw0, &fw0, &fw1);
+  const int kC = k * C, z0 = fw0 * C, z1 = fw1 * C;
+  for (int fh = 0; fh < k; fh++) {
+    const int base = fh * kC;
+    const int r0 = (c0 > base ? c0 : base) - base, r1 = (c1 < base + kC ? c1 : base + kC) - base;
+    if (r0 >= r1) continue;
+    float* o = out + (base + r0 - c0);
+    const int ih = oh * s + fh - pad;
+    if (ih < 0 || ih >= H) {
+      for (int j = 0; j < r1 - r0; j++) o[j] = 0;
+      continue;
+    }
+    const int a = r0 < z0 ? (r1 < z0 ? r1 : z0) : r0, e = r1 < z1 ? (r1 > a ? r1 : a) : (z1 > a ? z1 : a);
+    const float* src = xb + ((long)ih * W + iw0) * C;
+    for (int j = r0; j < a; j++) o[j - r0] = 0;
+    for (int j = a; j < e; j++) o[j - r0] = src[j];
+    for (int j = e; j < r1; j++) o[j - r0] = 0;
+  }
+}
+
+static inline void col2im_row(const float* row, float* xb, int oh, int ow, int H, int W, int C, int k, int s, int pad) {
+  int iw0, fw0, fw1;
+  window_cols(ow, s, pad, k, W, &iw0, &fw0, &fw1);
+  for (int fh = 0; fh < k; fh++, row += k * C) {
+    const int ih = oh * s + fh - pad;
+    if (ih < 0 || ih >= H) continue;
+    float* d = xb + ((long)ih * W + iw0 + fw0) * C;
+    const float* q = row + fw0 * C;
+    for (int j = 0; j < (fw1 - fw0) * C; j++) d[j] = d[j] + q[j];
+  }
+}
+
+static void conv_fwd(const float* x, const float* w, float* y, int nb, int H, int W, int C, int k, int s, int pad, int OH,
+                     int OW, int CO, int R, float* scratch, int fused) {
+  const int KC = k * k * C, per = OH * OW, P = nb * per;
+  for (int q0 = 0; q0 < P; q0 += R) {
+    const int q1 = P - q0 < R ? P : q0 + R;
+    for (int q = q0; q < q1; q++) {
+      const int b = q / per, r = q - b * per, oh = r / OW;
+      im2col_cols(x + (long)b * H * W * C, scratch + (long)(q - q0) * KC, oh, r - oh * OW, 0, KC, H, W, C, k, s, pad);
+    }
+    gemm_acc(scratch, KC, 1, w, CO, y + (long)q0 * CO, CO, q1 - q0, CO, KC, 0, fused);
+  }
+}
+
+static void conv_dw(const float* x, const float* dz, float* dw, int nb, int H, int W, int C, int k, int s, int pad, int OH,
+                    int OW, int CO, int c0, int c1, int R, float* scratch, int fused) {
+  const int per = OH * OW, P = nb * per, n = c1 - c0;
+  if (n <= 0) return;
+  int q0 = 0;
+  do {
+    const int q1 = P - q0 < R ? P : q0 + R;
+    for (int q = q0; q < q1; q++) {
+      const int b = q / per, r = q - b * per, oh = r / OW;
+      im2col_cols(x + (long)b * H * W * C, scratch + (long)(q - q0) * n, oh, r - oh * OW, c0, c1, H, W, C, k, s, pad);
+    }
+    gemm_acc(scratch, 1, n, dz + (long)q0 * CO, CO, dw + (long)c0 * CO, CO, n, CO, q1 - q0, q0 > 0, fused);
+    q0 = q1;
+  } while (q0 < P);
+}
+
+static void conv_dx(const float* dz, const float* wT, float* dx, int nb, int H, int W, int C, int k, int s, int pad, int OH,
+                    int OW, int CO, int R, float* scratch, int fused) {
+  const int KC = k * k * C, per = OH * OW, P = nb * per;
+  for (long i = 0; i < (long)nb * H * W * C; i++) dx[i] = 0;
+  for (int q0 = 0; q0 < P; q0 += R) {
+    const int q1 = P - q0 < R ? P : q0 + R;
+    gemm_acc(dz + (long)q0 * CO, CO, 1, wT, KC, scratch, KC, q1 - q0, KC, CO, 0, fused);
+    for (int q = q0; q < q1; q++) {
+      const int b = q / per, r = q - b * per, oh = r / OW;
+      col2im_row(scratch + (long)(q - q0) * KC, dx + (long)b * H * W * C, oh, r - oh * OW, H, W, C, k, s, pad);
+    }
+  }
 }
 
 // ---- GELU (kernels.c gelu_fwd / gelu_bwd): the same operations in the same order, 16 or 8 lanes at a time ----
@@ -557,6 +652,75 @@ static napi_value js_attn_bwd(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// The blocked convolution's arguments after (heap, fused): operands, then nb, H, W, C, k, s, pad, OH, OW, CO at g[0..9],
+// the rest op by op. Whether every float it reads or writes lies in the heap: x (nb, H, W, C), the output pixels' rows
+// (nb·OH·OW × CO floats at `pix`), `kc_co` floats of filter at `wt`, `out_last` + 1 floats at `out` and `scr`
+// floats of scratch (a window inside the image reads x only: window_cols clips it).
+static int conv_inside(double x, double pix, double wt, double kc_co, double out, double out_last, double scratch, double scr,
+                       const double* g, double bytes) {
+  const double nb = g[0], H = g[1], W = g[2], C = g[3], OH = g[7], OW = g[8], CO = g[9];
+  const double P = nb * OH * OW;
+  return (nb * H * W * C == 0 || inside(x, nb * H * W * C - 1, bytes)) && (P * CO == 0 || inside(pix, P * CO - 1, bytes)) &&
+         (kc_co == 0 || inside(wt, kc_co - 1, bytes)) && (out_last < 0 || inside(out, out_last, bytes)) &&
+         (scr == 0 || inside(scratch, scr - 1, bytes));
+}
+
+// conv_fwd(heap, fused, x, w, y, nb, H, W, C, k, s, pad, OH, OW, CO, R, scratch[, pack])
+static napi_value js_conv_fwd(napi_env env, napi_callback_info info) {
+  char* h;
+  double v[15], bytes;
+  int fused;
+  if (!args(env, info, 15, &h, &bytes, &fused, v) || !whole(v, 15) || v[13] < 1 || v[7] < 1)
+    return fail(env, "unir native conv_fwd: expected (Float32Array heap, fused, x, w, y, nb, H, W, C, k, s, pad, OH, OW, CO, R, scratch), whole numbers >= 0, k and R >= 1");
+  const double* g = v + 3;
+  const double KC = g[4] * g[4] * g[3], P = g[0] * g[7] * g[8];
+  if (P * g[9] == 0) return NULL;
+  if (!conv_inside(v[0], v[2], v[1], KC * g[9], 0, -1, v[14], v[13] * KC, g, bytes))
+    return fail(env, "unir native conv_fwd: an operand lies outside the wasm heap");
+  conv_fwd((const float*)(h + (long)v[0]), (const float*)(h + (long)v[1]), (float*)(h + (long)v[2]), (int)g[0], (int)g[1],
+           (int)g[2], (int)g[3], (int)g[4], (int)g[5], (int)g[6], (int)g[7], (int)g[8], (int)g[9], (int)v[13],
+           (float*)(h + (long)v[14]), fused);
+  return NULL;
+}
+
+// conv_dw(heap, fused, x, dz, dw, nb, H, W, C, k, s, pad, OH, OW, CO, c0, c1, R, scratch[, pack])
+static napi_value js_conv_dw(napi_env env, napi_callback_info info) {
+  char* h;
+  double v[17], bytes;
+  int fused;
+  if (!args(env, info, 17, &h, &bytes, &fused, v) || !whole(v, 17) || v[15] < 1 || v[7] < 1)
+    return fail(env, "unir native conv_dw: expected (Float32Array heap, fused, x, dz, dw, nb, H, W, C, k, s, pad, OH, OW, CO, c0, c1, R, scratch), whole numbers >= 0, k and R >= 1");
+  const double* g = v + 3;
+  const double KC = g[4] * g[4] * g[3], c0 = v[13], c1 = v[14];
+  if (c1 > KC || c0 > c1) return fail(env, "unir native conv_dw: the rows [c0, c1) must lie in [0, k·k·C]");
+  if (c1 == c0 || g[9] == 0) return NULL;
+  if (!conv_inside(v[0], v[1], 0, 0, v[2], c1 * g[9] - 1, v[16], v[15] * (c1 - c0), g, bytes))
+    return fail(env, "unir native conv_dw: an operand lies outside the wasm heap");
+  conv_dw((const float*)(h + (long)v[0]), (const float*)(h + (long)v[1]), (float*)(h + (long)v[2]), (int)g[0], (int)g[1],
+          (int)g[2], (int)g[3], (int)g[4], (int)g[5], (int)g[6], (int)g[7], (int)g[8], (int)g[9], (int)c0, (int)c1, (int)v[15],
+          (float*)(h + (long)v[16]), fused);
+  return NULL;
+}
+
+// conv_dx(heap, fused, dz, wT, dx, nb, H, W, C, k, s, pad, OH, OW, CO, R, scratch[, pack])
+static napi_value js_conv_dx(napi_env env, napi_callback_info info) {
+  char* h;
+  double v[15], bytes;
+  int fused;
+  if (!args(env, info, 15, &h, &bytes, &fused, v) || !whole(v, 15) || v[13] < 1 || v[7] < 1)
+    return fail(env, "unir native conv_dx: expected (Float32Array heap, fused, dz, wT, dx, nb, H, W, C, k, s, pad, OH, OW, CO, R, scratch), whole numbers >= 0, k and R >= 1");
+  const double* g = v + 3;
+  const double KC = g[4] * g[4] * g[3];
+  if (g[0] * g[1] * g[2] * g[3] == 0) return NULL;
+  // dx (the output) is checked as x; dz as the pixels' rows
+  if (!conv_inside(v[2], v[0], v[1], KC * g[9], 0, -1, v[14], v[13] * KC, g, bytes))
+    return fail(env, "unir native conv_dx: an operand lies outside the wasm heap");
+  conv_dx((const float*)(h + (long)v[0]), (const float*)(h + (long)v[1]), (float*)(h + (long)v[2]), (int)g[0], (int)g[1],
+          (int)g[2], (int)g[3], (int)g[4], (int)g[5], (int)g[6], (int)g[7], (int)g[8], (int)g[9], (int)v[13],
+          (float*)(h + (long)v[14]), fused);
+  return NULL;
+}
+
 // force(level): tests run the AVX2 path on an AVX-512 machine (2), or go back to the one chosen at load (0).
 static napi_value js_force(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -583,7 +747,8 @@ napi_value napi_register_module_v1(napi_env env, napi_value exports) {
     const char* name;
     napi_callback fn;
   } ops[] = {{"gemm", js_gemm},         {"gemm_batch", js_gemm_batch}, {"gelu_fwd", js_gelu_fwd}, {"gelu_bwd", js_gelu_bwd},
-             {"attn_fwd", js_attn_fwd}, {"attn_bwd", js_attn_bwd},     {"force", js_force}};
+             {"attn_fwd", js_attn_fwd}, {"attn_bwd", js_attn_bwd},     {"conv_fwd", js_conv_fwd},
+             {"conv_dw", js_conv_dw},   {"conv_dx", js_conv_dx},       {"force", js_force}};
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
     napi_create_function(env, ops[i].name, (size_t)-1, ops[i].fn, NULL, &f);
     napi_set_named_property(env, exports, ops[i].name, f);

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import type { GemmArgs, GemmBatchArgs } from '../simd/gemm-args';
 import type { SimdKernels } from '../simd/simd-kernels';
 
-// gemm.c as a Node-API addon: unir's products, GELU and attention core in native AVX-512 / AVX2 code, to the bit the
+// gemm.c as a Node-API addon: unir's products, GELU, attention core and blocked convolution in native AVX-512 / AVX2 code, to the bit the
 // same as kernels.c's wasm exports of the same names (each element's operations in the same order; gemm.c says how),
 // ≈ 2× their speed where the CPU has AVX-512 (wasm SIMD is 128 bits wide). It is compiled on the machine at hand,
 // once, by the first C compiler found ($CC, cc, gcc, clang, clang-16), into the unir cache (`$UNIR_CACHE_DIR` or
@@ -15,7 +15,17 @@ import type { SimdKernels } from '../simd/simd-kernels';
 // no x86-64, or UNIR_NATIVE_GEMM=0, the wasm kernels run instead, with the same results.
 
 /** The kernels.c exports the addon runs in their place (NativeGemm has one method of each name). */
-export const NATIVE_OPS = ['gemm', 'gemm_batch', 'gelu_fwd', 'gelu_bwd', 'attn_fwd', 'attn_bwd'] as const;
+export const NATIVE_OPS = [
+  'gemm',
+  'gemm_batch',
+  'gelu_fwd',
+  'gelu_bwd',
+  'attn_fwd',
+  'attn_bwd',
+  'conv_fwd',
+  'conv_dw',
+  'conv_dx',
+] as const;
 
 export interface NativeGemm {
   /** The instruction set the addon chose at load: 'avx512f' or 'avx2+fma'. */
@@ -33,6 +43,10 @@ export interface NativeGemm {
   /** kernels.c's attention core and its gradient (SimdKernels attn_fwd / attn_bwd's arguments). */
   attn_fwd(heap: Float32Array, fused: number, ...args: Parameters<SimdKernels['attn_fwd']>): void;
   attn_bwd(heap: Float32Array, fused: number, ...args: Parameters<SimdKernels['attn_bwd']>): void;
+  /** kernels.c's blocked convolution (SimdKernels conv_fwd / conv_dw / conv_dx's arguments; the scratch in the heap). */
+  conv_fwd(heap: Float32Array, fused: number, ...args: Parameters<SimdKernels['conv_fwd']>): void;
+  conv_dw(heap: Float32Array, fused: number, ...args: Parameters<SimdKernels['conv_dw']>): void;
+  conv_dx(heap: Float32Array, fused: number, ...args: Parameters<SimdKernels['conv_dx']>): void;
   /** Tests: run the AVX2 path (2) or the one chosen at load (0). */
   force(level: number): void;
 }

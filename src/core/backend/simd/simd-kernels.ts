@@ -7,6 +7,20 @@ import type { GemmArgs, GemmBatchArgs } from './gemm-args';
 /** The embedding bag's gradient's operands: dy (rows, d), ids (rows, g) with pad pieces, dtable (V, d). */
 type BagGradArgs = [dy: number, ids: number, dtable: number, rows: number, g: number, d: number, pad: number];
 
+/** A convolution's images and window: nb images (H, W, C), a k×k window at stride s after `pad` zeros, output (OH, OW, CO). */
+export type ConvGeometry = [
+  nb: number,
+  h: number,
+  w: number,
+  c: number,
+  k: number,
+  s: number,
+  pad: number,
+  oh: number,
+  ow: number,
+  co: number,
+];
+
 /**
  * unir's own wasm SIMD kernels (kernels.c), instantiated over tfjs-backend-wasm's memory: they take heap byte
  * addresses (wasm-heap.ts ptr) and sizes in floats, and never allocate. Single-threaded.
@@ -176,6 +190,31 @@ export interface SimdKernels {
     pad: number,
     oh: number,
     ow: number,
+  ): void;
+  /**
+   * The blocked convolution (nn/conv.ts): im2col's rows R at a time in `scratch` instead of a whole col, the same
+   * results to the bit. conv_fwd: y (nb·OH·OW, CO) = col·w (scratch R·k·k·C floats); conv_dw: rows [c0, c1) of
+   * dw (k·k·C, CO) = colᵀ·dz (scratch R·(c1 − c0)); conv_dx: dx (nb, H, W, C) = col2im(dz·wT), wT (CO, k·k·C)
+   * (scratch R·k·k·C). pack: gemm's b-panel scratch.
+   */
+  conv_fwd(
+    ...args: [x: number, w: number, y: number, ...geometry: ConvGeometry, r: number, scratch: number, pack: number]
+  ): void;
+  conv_dw(
+    ...args: [
+      x: number,
+      dz: number,
+      dw: number,
+      ...geometry: ConvGeometry,
+      c0: number,
+      c1: number,
+      r: number,
+      scratch: number,
+      pack: number,
+    ]
+  ): void;
+  conv_dx(
+    ...args: [dz: number, wT: number, dx: number, ...geometry: ConvGeometry, r: number, scratch: number, pack: number]
   ): void;
   /** y (rows, n) = max(y + b, 0) in place (b = 0: no bias); dz = dy where y > 0, else 0. */
   bias_relu(y: number, b: number, rows: number, n: number): void;
