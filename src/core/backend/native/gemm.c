@@ -1,7 +1,7 @@
-// unir's gemm, GELU and attention core in native x86 code (AVX-512 or AVX2, chosen at load), a Node-API addon over
-// the wasm backend's heap. Built on the machine at hand by native.ts (cc -O3 -shared; no node-gyp, no headers: the
-// few Node-API calls are declared below). Each export computes the kernels.c export of its name to the bit (GELU and
-// attention: see their sections). gemm / gemm_batch: every c element is one chain over k in
+// unir's gemm, GELU, attention core and blocked convolution in native x86 code (AVX-512 or AVX2, chosen at load), a
+// Node-API addon over the wasm backend's heap. Built on the machine at hand by native.ts (cc -O3 -shared; no node-gyp,
+// no headers: the few Node-API calls are declared below). Each export computes the kernels.c export of its name to
+// the bit (GELU, attention and convolution: see their sections). gemm / gemm_batch: every c element is one chain over k in
 // order 0, 1, …, K - 1 starting from +0 — a fused multiply-add per step for the columns kernels.c handles in 4-wide
 // vectors (j < 4·⌊N/4⌋) when `fused` (the relaxed-SIMD build), a multiply then an add otherwise and for the last
 // N mod 4 columns (kernels.c's scalar tail, which wasm cannot fuse). Vector width, blocking and packing change which

@@ -300,7 +300,7 @@ export function nativeOps(nat: NativeGemm, mem: WebAssembly.Memory, fused: numbe
 
 /**
  * The kernels bound to this backend's memory (compiled once per process, instantiated once per memory); NATIVE_OPS
- * (products, GELU, attention) by the native addon where it runs (the same results).
+ * (products, GELU, attention, blocked convolution) by the native addon where it runs (the same results).
  */
 export function simdKernels(be: WasmBackend): SimdKernels {
   const mem = memoryOf(be);
