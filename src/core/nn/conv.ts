@@ -176,22 +176,8 @@ function convBlockedKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>
   const [B, H, W, C, k, , , OH, OW, CO] = geometry;
   const be = asWasm(backend);
   const y = be.makeOutput([B, OH, OW, CO], 'float32');
-  const KC = k * k * C;
-  const R = blockRows(KC);
-  const parts = splitParts(be, B, 1, minImages(OH * OW * KC * CO));
-  const scratch = scratchFor(be, parts, R * KC);
-  const [px, pw, py, ps] = [ptr(be, x), ptr(be, w), ptr(be, y), ptr(be, scratch)];
-  splitRun(be, 'conv_fwd', B, 1, minImages(OH * OW * KC * CO), (b0, nb, part) => [
-    px + 4 * b0 * H * W * C,
-    pw,
-    py + 4 * b0 * OH * OW * CO,
-    nb,
-    ...geometry.slice(1),
-    R,
-    ps + 4 * part * R * KC,
-    gemmPack(be, part),
-  ]);
-  scratch.dispose();
+  const py = ptr(be, y);
+  convByImages(be, 'conv_fwd', ptr(be, x), H * W * C, ptr(be, w), py, OH * OW * CO, geometry);
   biasRelu(be, py, b, B * OH * OW, CO, relu);
   return y;
 }
@@ -209,20 +195,8 @@ function convBlockedGrad(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs:
     x: () => {
       const [wT, dx] = newTensors(g, [CO, KC], [B, H, W, C]) as [tf.Tensor, tf.Tensor];
       simdKernels(g).transpose(ptr(g, w), ptr(g, wT), KC, CO);
-      const parts = splitParts(g, B, 1, minImages(OH * OW * KC * CO));
-      const scratch = scratchFor(g, parts, R * KC);
-      const [pwT, pdx, ps] = [ptr(g, wT), ptr(g, dx), ptr(g, scratch)];
-      splitRun(g, 'conv_dx', B, 1, minImages(OH * OW * KC * CO), (b0, nb, part) => [
-        pdz + 4 * b0 * OH * OW * CO,
-        pwT,
-        pdx + 4 * b0 * H * W * C,
-        nb,
-        ...geometry.slice(1),
-        R,
-        ps + 4 * part * R * KC,
-        gemmPack(g, part),
-      ]);
-      tf.dispose([wT, scratch]);
+      convByImages(g, 'conv_dx', pdz, OH * OW * CO, ptr(g, wT), ptr(g, dx), H * W * C, geometry);
+      wT.dispose();
       return dx;
     },
     w: () => {
@@ -249,6 +223,39 @@ function convBlockedGrad(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs:
       return db;
     },
   };
+}
+
+/**
+ * kernels.c conv_fwd (x → y) or conv_dx (dz → dx) over the geometry's images, shared by images with the pool: the
+ * operands a and c advance `aImage` and `cImage` floats an image, w is shared; each part has its own scratch.
+ */
+function convByImages(
+  be: WasmBackend,
+  op: 'conv_fwd' | 'conv_dx',
+  a: number,
+  aImage: number,
+  w: number,
+  c: number,
+  cImage: number,
+  geometry: ConvGeometry,
+): void {
+  const [B, , , C, k, , , OH, OW, CO] = geometry;
+  const KC = k * k * C;
+  const R = blockRows(KC);
+  const min = minImages(OH * OW * KC * CO);
+  const scratch = scratchFor(be, splitParts(be, B, 1, min), R * KC);
+  const ps = ptr(be, scratch);
+  splitRun(be, op, B, 1, min, (b0, nb, part) => [
+    a + 4 * b0 * aImage,
+    w,
+    c + 4 * b0 * cImage,
+    nb,
+    ...geometry.slice(1),
+    R,
+    ps + 4 * part * R * KC,
+    gemmPack(be, part),
+  ]);
+  scratch.dispose();
 }
 
 /** Images from which a convolution's work (`macsPerImage` multiply-adds each) is shared with the pool. */

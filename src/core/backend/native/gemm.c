@@ -665,30 +665,37 @@ static int conv_inside(double x, double pix, double wt, double kc_co, double out
          (scr == 0 || inside(scratch, scr - 1, bytes));
 }
 
-// conv_fwd(heap, fused, x, w, y, nb, H, W, C, k, s, pad, OH, OW, CO, R, scratch[, pack])
-static napi_value js_conv_fwd(napi_env env, napi_callback_info info) {
+#define MAX_BLOCK 1073741824.0 // R: pixels a block (an int, and R·k·k·C floats must fit the heap anyway)
+
+// conv_fwd(heap, fused, x, w, y, nb, H, W, C, k, s, pad, OH, OW, CO, R, scratch[, pack]) and conv_dx(heap, fused,
+// dz, wT, dx, …the same): by images, one operand image-shaped (x, dx) and one pixel-shaped (y, dz)
+static napi_value conv_by_images(napi_env env, napi_callback_info info, int backward) {
   char* h;
   double v[15], bytes;
   int fused;
-  if (!args(env, info, 15, &h, &bytes, &fused, v) || !whole(v, 15) || v[13] < 1 || v[7] < 1)
-    return fail(env, "unir native conv_fwd: expected (Float32Array heap, fused, x, w, y, nb, H, W, C, k, s, pad, OH, OW, CO, R, scratch), whole numbers >= 0, k and R >= 1");
+  if (!args(env, info, 15, &h, &bytes, &fused, v) || !whole(v, 15) || v[13] < 1 || v[13] > MAX_BLOCK || v[7] < 1)
+    return fail(env, backward ? "unir native conv_dx: expected (Float32Array heap, fused, dz, wT, dx, nb, H, W, C, k, s, pad, OH, OW, CO, R, scratch), whole numbers >= 0, k and R >= 1"
+                              : "unir native conv_fwd: expected (Float32Array heap, fused, x, w, y, nb, H, W, C, k, s, pad, OH, OW, CO, R, scratch), whole numbers >= 0, k and R >= 1");
   const double* g = v + 3;
-  const double KC = g[4] * g[4] * g[3], P = g[0] * g[7] * g[8];
-  if (P * g[9] == 0) return NULL;
-  if (!conv_inside(v[0], v[2], v[1], KC * g[9], 0, -1, v[14], v[13] * KC, g, bytes))
-    return fail(env, "unir native conv_fwd: an operand lies outside the wasm heap");
-  conv_fwd((const float*)(h + (long)v[0]), (const float*)(h + (long)v[1]), (float*)(h + (long)v[2]), (int)g[0], (int)g[1],
-           (int)g[2], (int)g[3], (int)g[4], (int)g[5], (int)g[6], (int)g[7], (int)g[8], (int)g[9], (int)v[13],
-           (float*)(h + (long)v[14]), fused);
+  const double KC = g[4] * g[4] * g[3];
+  if ((backward ? g[0] * g[1] * g[2] * g[3] : g[0] * g[7] * g[8] * g[9]) == 0) return NULL; // an empty output
+  if (!conv_inside(v[backward ? 2 : 0], v[backward ? 0 : 2], v[1], KC * g[9], 0, -1, v[14], v[13] * KC, g, bytes))
+    return fail(env, backward ? "unir native conv_dx: an operand lies outside the wasm heap"
+                              : "unir native conv_fwd: an operand lies outside the wasm heap");
+  (backward ? conv_dx : conv_fwd)((const float*)(h + (long)v[0]), (const float*)(h + (long)v[1]), (float*)(h + (long)v[2]),
+                                  (int)g[0], (int)g[1], (int)g[2], (int)g[3], (int)g[4], (int)g[5], (int)g[6], (int)g[7],
+                                  (int)g[8], (int)g[9], (int)v[13], (float*)(h + (long)v[14]), fused);
   return NULL;
 }
+static napi_value js_conv_fwd(napi_env env, napi_callback_info info) { return conv_by_images(env, info, 0); }
+static napi_value js_conv_dx(napi_env env, napi_callback_info info) { return conv_by_images(env, info, 1); }
 
 // conv_dw(heap, fused, x, dz, dw, nb, H, W, C, k, s, pad, OH, OW, CO, c0, c1, R, scratch[, pack])
 static napi_value js_conv_dw(napi_env env, napi_callback_info info) {
   char* h;
   double v[17], bytes;
   int fused;
-  if (!args(env, info, 17, &h, &bytes, &fused, v) || !whole(v, 17) || v[15] < 1 || v[7] < 1)
+  if (!args(env, info, 17, &h, &bytes, &fused, v) || !whole(v, 17) || v[15] < 1 || v[15] > MAX_BLOCK || v[7] < 1)
     return fail(env, "unir native conv_dw: expected (Float32Array heap, fused, x, dz, dw, nb, H, W, C, k, s, pad, OH, OW, CO, c0, c1, R, scratch), whole numbers >= 0, k and R >= 1");
   const double* g = v + 3;
   const double KC = g[4] * g[4] * g[3], c0 = v[13], c1 = v[14];
@@ -699,25 +706,6 @@ static napi_value js_conv_dw(napi_env env, napi_callback_info info) {
   conv_dw((const float*)(h + (long)v[0]), (const float*)(h + (long)v[1]), (float*)(h + (long)v[2]), (int)g[0], (int)g[1],
           (int)g[2], (int)g[3], (int)g[4], (int)g[5], (int)g[6], (int)g[7], (int)g[8], (int)g[9], (int)c0, (int)c1, (int)v[15],
           (float*)(h + (long)v[16]), fused);
-  return NULL;
-}
-
-// conv_dx(heap, fused, dz, wT, dx, nb, H, W, C, k, s, pad, OH, OW, CO, R, scratch[, pack])
-static napi_value js_conv_dx(napi_env env, napi_callback_info info) {
-  char* h;
-  double v[15], bytes;
-  int fused;
-  if (!args(env, info, 15, &h, &bytes, &fused, v) || !whole(v, 15) || v[13] < 1 || v[7] < 1)
-    return fail(env, "unir native conv_dx: expected (Float32Array heap, fused, dz, wT, dx, nb, H, W, C, k, s, pad, OH, OW, CO, R, scratch), whole numbers >= 0, k and R >= 1");
-  const double* g = v + 3;
-  const double KC = g[4] * g[4] * g[3];
-  if (g[0] * g[1] * g[2] * g[3] == 0) return NULL;
-  // dx (the output) is checked as x; dz as the pixels' rows
-  if (!conv_inside(v[2], v[0], v[1], KC * g[9], 0, -1, v[14], v[13] * KC, g, bytes))
-    return fail(env, "unir native conv_dx: an operand lies outside the wasm heap");
-  conv_dx((const float*)(h + (long)v[0]), (const float*)(h + (long)v[1]), (float*)(h + (long)v[2]), (int)g[0], (int)g[1],
-          (int)g[2], (int)g[3], (int)g[4], (int)g[5], (int)g[6], (int)g[7], (int)g[8], (int)g[9], (int)v[13],
-          (float*)(h + (long)v[14]), fused);
   return NULL;
 }
 

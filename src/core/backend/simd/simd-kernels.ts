@@ -7,8 +7,8 @@ import type { GemmArgs, GemmBatchArgs } from './gemm-args';
 /** The embedding bag's gradient's operands: dy (rows, d), ids (rows, g) with pad pieces, dtable (V, d). */
 type BagGradArgs = [dy: number, ids: number, dtable: number, rows: number, g: number, d: number, pad: number];
 
-/** A convolution's images and window: nb images (H, W, C), a k×k window at stride s after `pad` zeros, output (OH, OW, CO). */
-export type ConvGeometry = [
+/** A convolution's images and window: nb images (H, W, C), a k×k window at stride s after `pad` zeros, output (OH, OW). */
+export type ConvWindow = [
   nb: number,
   h: number,
   w: number,
@@ -18,8 +18,9 @@ export type ConvGeometry = [
   pad: number,
   oh: number,
   ow: number,
-  co: number,
 ];
+/** ConvWindow and the output's channels. */
+export type ConvGeometry = [...window: ConvWindow, co: number];
 
 /**
  * unir's own wasm SIMD kernels (kernels.c), instantiated over tfjs-backend-wasm's memory: they take heap byte
@@ -165,32 +166,8 @@ export interface SimdKernels {
   /** out (·, nb) rows [i0, i1) = a (·, d) · bᵀ in float64, b (nb, d) given as interleaved row pairs (dots-f64.ts). */
   dots_f64(a: number, bp: number, out: number, i0: number, i1: number, nb: number, d: number): void;
   /** NHWC x (B, H, W, C) → col (B·OH·OW, k·k·C) for a k×k window at stride s with `pad` zeros before; col2im is its adjoint (dx overwritten). */
-  im2col(
-    x: number,
-    col: number,
-    b: number,
-    h: number,
-    w: number,
-    c: number,
-    k: number,
-    s: number,
-    pad: number,
-    oh: number,
-    ow: number,
-  ): void;
-  col2im(
-    dcol: number,
-    dx: number,
-    b: number,
-    h: number,
-    w: number,
-    c: number,
-    k: number,
-    s: number,
-    pad: number,
-    oh: number,
-    ow: number,
-  ): void;
+  im2col(...args: [x: number, col: number, ...window: ConvWindow]): void;
+  col2im(...args: [dcol: number, dx: number, ...window: ConvWindow]): void;
   /**
    * The blocked convolution (nn/conv.ts): im2col's rows R at a time in `scratch` instead of a whole col, the same
    * results to the bit. conv_fwd: y (nb·OH·OW, CO) = col·w (scratch R·k·k·C floats); conv_dw: rows [c0, c1) of
