@@ -1,15 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  biasAdd,
-  colSum,
-  cuts,
-  fanOut,
-  gemm,
-  gemmThreads,
-  splitLimits,
-  splitParts,
-  splitRun,
-} from '../backend/simd/pool';
+import { biasAdd, colSum, gemm, splitLimits, splitParts, splitRun } from '../backend/simd/pool';
 import { type ConvGeometry, gemmPack, simdKernels } from '../backend/simd/simd-kernels';
 import { asWasm, newTensors, onWasmFloat32, ptr, type WasmBackend } from '../backend/wasm-heap';
 import { custom } from './fused';
@@ -202,18 +192,20 @@ function convBlockedGrad(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs:
     w: () => {
       const [dw] = newTensors(g, w.shape) as [tf.Tensor];
       // by rows of dw (the window's values): every row's sum runs over all pixels in order, whoever computes it
-      const parts = P * KC * CO >= splitLimits.macs ? Math.max(1, Math.min(gemmThreads(g), KC >> 3)) : 1;
-      const e = cuts(KC, parts, 8);
-      const scratch = scratchFor(g, parts, R * KC);
+      const min = Math.ceil(splitLimits.macs / Math.max(1, P * CO));
+      const scratch = scratchFor(g, splitParts(g, KC, 8, min), R * KC);
       const [px, pdw, ps] = [ptr(g, x), ptr(g, dw), ptr(g, scratch)];
-      const job = (i: number) => [px, pdz, pdw, ...geometry, e[i]!, e[i + 1]!, R, ps + 4 * i * R * KC, gemmPack(g, i)];
-      const kern = simdKernels(g);
-      if (parts < 2) kern.conv_dw(...(job(0) as Parameters<typeof kern.conv_dw>));
-      else
-        fanOut(
-          e.slice(1, -1).map((_, i) => ({ op: 'conv_dw' as const, args: job(i + 1) })),
-          () => kern.conv_dw(...(job(0) as Parameters<typeof kern.conv_dw>)),
-        );
+      splitRun(g, 'conv_dw', KC, 8, min, (c0, n, part) => [
+        px,
+        pdz,
+        pdw,
+        ...geometry,
+        c0,
+        c0 + n,
+        R,
+        ps + 4 * part * R * KC,
+        gemmPack(g, part),
+      ]);
       scratch.dispose();
       return dw;
     },
