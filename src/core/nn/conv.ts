@@ -149,7 +149,7 @@ interface ConvBlockedAttrs {
   geometry: ConvGeometry; // [B, H, W, C, k, s, pad, OH, OW, CO]
 }
 
-/** Pixels per block: the most whose window rows fit the scratch; from 16 on a multiple of 8 (the products' row tile). */
+/** Pixels per block: the most whose window rows fit the scratch; from 16 on, a multiple of 8 (the row tile). */
 const blockRows = (KC: number) => {
   const r = Math.floor(convBlocking.scratchFloats / KC);
   return r >= 16 ? r & ~7 : Math.max(1, r);

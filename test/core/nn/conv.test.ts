@@ -4,8 +4,8 @@ import { disposeBackend } from '../../../src/core/backend';
 import { conv2d, convBlocking, maxPool2 } from '../../../src/core/nn/conv';
 import { expectWasmMatchesCpuFormula, randT, startWasmAndCpu, weightedSum } from '../backend/oracle';
 
-// The fused wasm convolution (im2col + SIMD gemm + bias/ReLU, or blocked, hand-written backward) and 2×2 max pooling against
-// tfjs's own conv2d / maxPool composed on the cpu backend: outputs and every gradient.
+// The fused wasm convolution (im2col + SIMD gemm + bias/ReLU, or blocked, hand-written backward) and 2×2 max
+// pooling against tfjs's own conv2d / maxPool composed on the cpu backend: outputs and every gradient.
 beforeAll(startWasmAndCpu);
 afterAll(disposeBackend);
 

@@ -1,8 +1,8 @@
 // unir's gemm, GELU, attention core and blocked convolution in native x86 code (AVX-512 or AVX2, chosen at load), a
 // Node-API addon over the wasm backend's heap. Built on the machine at hand by native.ts (cc -O3 -shared; no node-gyp,
 // no headers: the few Node-API calls are declared below). Each export computes the kernels.c export of its name to
-// the bit (GELU, attention and convolution: see their sections). gemm / gemm_batch: every c element is one chain over k in
-// order 0, 1, …, K - 1 starting from +0 — a fused multiply-add per step for the columns kernels.c handles in 4-wide
+// the bit (GELU, attention and convolution: see their sections). gemm / gemm_batch: every c element is one chain
+// over k in order 0, 1, …, K - 1 starting from +0 — a fused multiply-add per step for the columns kernels.c handles in 4-wide
 // vectors (j < 4·⌊N/4⌋) when `fused` (the relaxed-SIMD build), a multiply then an add otherwise and for the last
 // N mod 4 columns (kernels.c's scalar tail, which wasm cannot fuse). Vector width, blocking and packing change which
 // elements are computed together, never the order of one element's sum. Compile with -ffp-contract=off.
@@ -239,6 +239,16 @@ static inline void im2col_cols(const float* xb, float* out, int oh, int ow, int 
   }
 }
 
+// Rows [q0, q1) of the nb images' col, its columns [c0, c1), into out (q1 − q0 rows of c1 − c0 floats).
+static inline void im2col_block(const float* x, float* out, int q0, int q1, int c0, int c1, int H, int W, int C, int k,
+                                int s, int pad, int OH, int OW) {
+  const int per = OH * OW;
+  for (int q = q0; q < q1; q++, out += c1 - c0) {
+    const int b = q / per, r = q - b * per, oh = r / OW;
+    im2col_cols(x + (long)b * H * W * C, out, oh, r - oh * OW, c0, c1, H, W, C, k, s, pad);
+  }
+}
+
 static inline void col2im_row(const float* row, float* xb, int oh, int ow, int H, int W, int C, int k, int s, int pad) {
   int iw0, fw0, fw1;
   window_cols(ow, s, pad, k, W, &iw0, &fw0, &fw1);
@@ -253,28 +263,22 @@ static inline void col2im_row(const float* row, float* xb, int oh, int ow, int H
 
 static void conv_fwd(const float* x, const float* w, float* y, int nb, int H, int W, int C, int k, int s, int pad, int OH,
                      int OW, int CO, int R, float* scratch, int fused) {
-  const int KC = k * k * C, per = OH * OW, P = nb * per;
+  const int KC = k * k * C, P = nb * OH * OW;
   for (int q0 = 0; q0 < P; q0 += R) {
     const int q1 = P - q0 < R ? P : q0 + R;
-    for (int q = q0; q < q1; q++) {
-      const int b = q / per, r = q - b * per, oh = r / OW;
-      im2col_cols(x + (long)b * H * W * C, scratch + (long)(q - q0) * KC, oh, r - oh * OW, 0, KC, H, W, C, k, s, pad);
-    }
+    im2col_block(x, scratch, q0, q1, 0, KC, H, W, C, k, s, pad, OH, OW);
     gemm_acc(scratch, KC, 1, w, CO, y + (long)q0 * CO, CO, q1 - q0, CO, KC, 0, fused);
   }
 }
 
 static void conv_dw(const float* x, const float* dz, float* dw, int nb, int H, int W, int C, int k, int s, int pad, int OH,
                     int OW, int CO, int c0, int c1, int R, float* scratch, int fused) {
-  const int per = OH * OW, P = nb * per, n = c1 - c0;
+  const int P = nb * OH * OW, n = c1 - c0;
   if (n <= 0) return;
   int q0 = 0;
   do {
     const int q1 = P - q0 < R ? P : q0 + R;
-    for (int q = q0; q < q1; q++) {
-      const int b = q / per, r = q - b * per, oh = r / OW;
-      im2col_cols(x + (long)b * H * W * C, scratch + (long)(q - q0) * n, oh, r - oh * OW, c0, c1, H, W, C, k, s, pad);
-    }
+    im2col_block(x, scratch, q0, q1, c0, c1, H, W, C, k, s, pad, OH, OW);
     gemm_acc(scratch, 1, n, dz + (long)q0 * CO, CO, dw + (long)c0 * CO, CO, n, CO, q1 - q0, q0 > 0, fused);
     q0 = q1;
   } while (q0 < P);
@@ -652,9 +656,9 @@ static napi_value js_attn_bwd(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// The blocked convolution's arguments after (heap, fused): operands, then nb, H, W, C, k, s, pad, OH, OW, CO at g[0..9],
-// the rest op by op. Whether every float it reads or writes lies in the heap: x (nb, H, W, C), the output pixels' rows
-// (nb·OH·OW × CO floats at `pix`), `kc_co` floats of filter at `wt`, `out_last` + 1 floats at `out` and `scr`
+// The blocked convolution's arguments after (heap, fused): operands, then nb, H, W, C, k, s, pad, OH, OW, CO at
+// g[0..9], the rest op by op. Whether every float it reads or writes lies in the heap: x (nb, H, W, C), a row per
+// output pixel (nb·OH·OW × CO floats at `pix`), `kc_co` floats of filter at `wt`, `out_last` + 1 floats at `out` and `scr`
 // floats of scratch (a window inside the image reads x only: window_cols clips it).
 static int conv_inside(double x, double pix, double wt, double kc_co, double out, double out_last, double scratch, double scr,
                        const double* g, double bytes) {

@@ -43,7 +43,7 @@ export interface NativeGemm {
   /** kernels.c's attention core and its gradient (SimdKernels attn_fwd / attn_bwd's arguments). */
   attn_fwd(heap: Float32Array, fused: number, ...args: Parameters<SimdKernels['attn_fwd']>): void;
   attn_bwd(heap: Float32Array, fused: number, ...args: Parameters<SimdKernels['attn_bwd']>): void;
-  /** kernels.c's blocked convolution (SimdKernels conv_fwd / conv_dw / conv_dx's arguments; the scratch in the heap). */
+  /** kernels.c's blocked convolution (SimdKernels conv_fwd / conv_dw / conv_dx's arguments; scratch in the heap). */
   conv_fwd(heap: Float32Array, fused: number, ...args: Parameters<SimdKernels['conv_fwd']>): void;
   conv_dw(heap: Float32Array, fused: number, ...args: Parameters<SimdKernels['conv_dw']>): void;
   conv_dx(heap: Float32Array, fused: number, ...args: Parameters<SimdKernels['conv_dx']>): void;

@@ -909,7 +909,8 @@ EXPORT("im2col") void im2col(const float* x, float* col, int B, int H, int W, in
   }
 }
 
-// dcol's row (oh, ow) added back into its image's dx: window row by window row, each as one run (its pixels are distinct).
+// dcol's row (oh, ow) added back into its image's dx: window row by window row, each as one run (its pixels are
+// distinct).
 static inline void col2im_row(const float* row, float* xb, int oh, int ow, int H, int W, int C, int k, int s, int pad) {
   int iw0, fw0, fw1;
   window_cols(ow, s, pad, k, W, &iw0, &fw0, &fw1);
@@ -960,17 +961,24 @@ static inline void im2col_cols(const float* xb, float* out, int oh, int ow, int 
   }
 }
 
+// Rows [q0, q1) of the nb images' col, its columns [c0, c1), into out (q1 − q0 rows of c1 − c0 floats).
+static inline void im2col_block(const float* x, float* out, int q0, int q1, int c0, int c1, int H, int W, int C, int k,
+                                int s, int pad, int OH, int OW) {
+  const int per = OH * OW;
+  for (int q = q0; q < q1; q++, out += c1 - c0) {
+    const int b = q / per, r = q - b * per, oh = r / OW;
+    im2col_cols(x + (long)b * H * W * C, out, oh, r - oh * OW, c0, c1, H, W, C, k, s, pad);
+  }
+}
+
 // y (nb·OH·OW, CO) = im2col(x)·w for nb images (x (nb, H, W, C), w (k·k·C, CO)), R output pixels at a time through
 // scratch (R × k·k·C floats).
 EXPORT("conv_fwd") void conv_fwd(const float* x, const float* w, float* y, int nb, int H, int W, int C, int k, int s, int pad,
                                  int OH, int OW, int CO, int R, float* scratch, float* pack) {
-  const int KC = k * k * C, per = OH * OW, P = nb * per;
+  const int KC = k * k * C, P = nb * OH * OW;
   for (int q0 = 0; q0 < P; q0 += R) {
     const int q1 = P - q0 < R ? P : q0 + R;
-    for (int q = q0; q < q1; q++) {
-      const int b = q / per, r = q - b * per, oh = r / OW;
-      im2col_cols(x + (long)b * H * W * C, scratch + (long)(q - q0) * KC, oh, r - oh * OW, 0, KC, H, W, C, k, s, pad);
-    }
+    im2col_block(x, scratch, q0, q1, 0, KC, H, W, C, k, s, pad, OH, OW);
     gemm_acc(scratch, KC, 1, w, CO, y + (long)q0 * CO, CO, q1 - q0, CO, KC, 0, pack);
   }
 }
@@ -980,15 +988,12 @@ EXPORT("conv_fwd") void conv_fwd(const float* x, const float* w, float* y, int n
 // block from +0).
 EXPORT("conv_dw") void conv_dw(const float* x, const float* dz, float* dw, int nb, int H, int W, int C, int k, int s, int pad,
                                int OH, int OW, int CO, int c0, int c1, int R, float* scratch, float* pack) {
-  const int per = OH * OW, P = nb * per, n = c1 - c0;
+  const int P = nb * OH * OW, n = c1 - c0;
   if (n <= 0) return;
   int q0 = 0;
   do {
     const int q1 = P - q0 < R ? P : q0 + R;
-    for (int q = q0; q < q1; q++) {
-      const int b = q / per, r = q - b * per, oh = r / OW;
-      im2col_cols(x + (long)b * H * W * C, scratch + (long)(q - q0) * n, oh, r - oh * OW, c0, c1, H, W, C, k, s, pad);
-    }
+    im2col_block(x, scratch, q0, q1, c0, c1, H, W, C, k, s, pad, OH, OW);
     gemm_acc(scratch, 1, n, dz + (long)q0 * CO, CO, dw + (long)c0 * CO, CO, n, CO, q1 - q0, q0 > 0, pack);
     q0 = q1;
   } while (q0 < P);

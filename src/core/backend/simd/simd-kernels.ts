@@ -7,7 +7,10 @@ import type { GemmArgs, GemmBatchArgs } from './gemm-args';
 /** The embedding bag's gradient's operands: dy (rows, d), ids (rows, g) with pad pieces, dtable (V, d). */
 type BagGradArgs = [dy: number, ids: number, dtable: number, rows: number, g: number, d: number, pad: number];
 
-/** A convolution's images and window: nb images (H, W, C), a k×k window at stride s after `pad` zeros, output (OH, OW). */
+/**
+ * A convolution's images and window: nb images (H, W, C), a k×k window at stride s after `pad` zeros, output
+ * (OH, OW).
+ */
 export type ConvWindow = [
   nb: number,
   h: number,
