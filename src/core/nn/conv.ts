@@ -355,3 +355,22 @@ function fusedMaxPool2(x: tf.Tensor4D): tf.Tensor4D | null {
   });
   return op(x) as tf.Tensor4D;
 }
+
+/**
+ * Global average pooling, (B, H, W, C) → (B, C): tf.mean over the pixels; on wasm its gradient is one kernels.c pass
+ * (gap_bwd: dy / (H·W) at every pixel, the values of tfjs's Mean gradient) that a deferred backward pass can queue.
+ */
+export function globalAvgPool(x: tf.Tensor4D): tf.Tensor2D {
+  if (!onWasmFloat32([x]) || x.size === 0) return tf.mean(x, [1, 2]);
+  const [B, H, W, C] = x.shape;
+  const op = custom((xi: tf.Tensor) => ({
+    value: tf.mean(xi, [1, 2]),
+    gradFunc: (dy: tf.Tensor) => {
+      const g = asWasm(tf.backend());
+      const [dx] = newTensors(g, [B, H, W, C]) as [tf.Tensor];
+      simdKernels(g).gap_bwd(ptr(g, dy), ptr(g, dx), B, H * W, C);
+      return [dx];
+    },
+  }));
+  return op(x) as tf.Tensor2D;
+}

@@ -2,6 +2,7 @@ import './gradients';
 
 export * from './attention';
 export * from './conv';
+export * from './defer';
 export * from './dense';
 export * from './embedding';
 export * from './layer-norm';

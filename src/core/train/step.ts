@@ -6,6 +6,8 @@ import { FEATURE_SPECS, type FeatureKey, type Features, type LossInstance } from
 import type { UnifiedModel } from '../model/unified';
 import { clipCoefficient, globalNorm } from '../optim/clip';
 import { withTableGrads } from '../backend/table-grad';
+import { drainDeferred } from '../backend/simd/pool';
+import { withDeferredBackward } from '../nn/defer';
 import type { EncodedBatch } from '../text/tokenizer';
 import type { PairBatch } from './batch';
 import type { TrainModel } from '../model/train-model';
@@ -47,43 +49,49 @@ export function trainStep(
   }
   const names: string[] = [];
   const logged: tf.Scalar[] = [];
-  const { total, grads } = tf.tidy(() => {
-    const constants = new Map<PairType, Features>();
-    for (const [pair, b] of batches) constants.set(pair, constantFeatures(model, b));
-    const { value, grads } = withTableGrads(() =>
-      tf.variableGrads(() => {
-        const cache = new Map<string, Features>();
-        let sum: tf.Scalar | undefined;
-        // the step's model calls at once: its text passes as one set of rows (the same values and gradients)
-        const keys = new Map(stage.terms.map((t) => [`${t.pair}/${t.nlu}`, t]));
-        const m = callsAtOnce(
-          model,
-          [...keys.values()].map((t) => ({ batch: batches.get(t.pair)!, nlu: t.nlu })),
-          modes,
-        );
-        stage.terms.forEach((t, i) => {
-          const key = `${t.pair}/${t.nlu}`;
-          let f = cache.get(key);
-          if (!f) {
-            cache.set(key, (f = pairFeatures(m, batches.get(t.pair)!, t.nlu, modes, constants.get(t.pair)!)));
-            if (first) checkFeatures(f, stage, t);
-          }
-          const out = losses[i]!.compute(f);
-          const mainTerm = terms.mainTerms[i]!;
-          if (first) checkLossOutputs(out, stage, t, mainTerm);
-          const main = out[mainTerm]!;
-          for (const [k, v] of Object.entries(out)) {
-            names.push(k === mainTerm ? t.name : `${t.name}.${k}`);
-            logged.push(tf.keep(v));
-          }
-          const w = tf.mul(main, t.weight) as tf.Scalar;
-          sum = sum ? (tf.add(sum, w) as tf.Scalar) : w;
-        });
-        return sum!;
-      }, terms.variables),
-    );
-    return { total: value, grads };
-  });
+  // an image tower's backward pass may run on a worker during the text side's (nn/defer.ts): where one pass encodes images
+  const images = [...batches.values()].filter((b) => b.images).length;
+  const defer = images === 1 ? withDeferredBackward : <T>(f: () => T) => f();
+  const { total, grads } = defer(() =>
+    tf.tidy(() => {
+      const constants = new Map<PairType, Features>();
+      for (const [pair, b] of batches) constants.set(pair, constantFeatures(model, b));
+      const { value, grads } = withTableGrads(() =>
+        tf.variableGrads(() => {
+          const cache = new Map<string, Features>();
+          let sum: tf.Scalar | undefined;
+          // the step's model calls at once: its text passes as one set of rows (the same values and gradients)
+          const keys = new Map(stage.terms.map((t) => [`${t.pair}/${t.nlu}`, t]));
+          const m = callsAtOnce(
+            model,
+            [...keys.values()].map((t) => ({ batch: batches.get(t.pair)!, nlu: t.nlu })),
+            modes,
+          );
+          stage.terms.forEach((t, i) => {
+            const key = `${t.pair}/${t.nlu}`;
+            let f = cache.get(key);
+            if (!f) {
+              cache.set(key, (f = pairFeatures(m, batches.get(t.pair)!, t.nlu, modes, constants.get(t.pair)!)));
+              if (first) checkFeatures(f, stage, t);
+            }
+            const out = losses[i]!.compute(f);
+            const mainTerm = terms.mainTerms[i]!;
+            if (first) checkLossOutputs(out, stage, t, mainTerm);
+            const main = out[mainTerm]!;
+            for (const [k, v] of Object.entries(out)) {
+              names.push(k === mainTerm ? t.name : `${t.name}.${k}`);
+              logged.push(tf.keep(v));
+            }
+            const w = tf.mul(main, t.weight) as tf.Scalar;
+            sum = sum ? (tf.add(sum, w) as tf.Scalar) : w;
+          });
+          return sum!;
+        }, terms.variables),
+      );
+      return { total: value, grads };
+    }),
+  );
+  drainDeferred(); // an image tower's backward pass queued for a worker (nn/defer.ts): its gradients
   const values = tf.tidy(() => tf.stack([total, ...logged]).dataSync());
   total.dispose();
   for (const t of logged) t.dispose();

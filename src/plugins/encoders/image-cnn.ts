@@ -1,7 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { checkImages, defineEncoder, type ImageEncoder } from '../../core/model/encoder';
-import { conv2d, Dense, l2Normalize, linear, maxPool2, ParamScope, zeros } from '../../core/nn';
+import {
+  conv2d,
+  deferBackward,
+  Dense,
+  globalAvgPool,
+  l2Normalize,
+  linear,
+  maxPool2,
+  ParamScope,
+  zeros,
+} from '../../core/nn';
 
 /**
  * Small conv net: per stage a k×k conv (or, with `separable`, a depthwise k×k + pointwise 1×1 after the
@@ -57,14 +67,19 @@ export const imageCnn = defineEncoder({
         // no dropout or batch statistics: training and inference run the same graph
         checkImages(images, S, where);
         return tf.tidy(() => {
-          let x = tf.sub(tf.mul(images, 2), 1) as tf.Tensor4D; // [0, 1] → [-1, 1]
-          for (const st of stages) {
-            x = st.sep
-              ? (tf.relu(linear(tf.depthwiseConv2d(x, st.dw as tf.Tensor4D, 1, 'same'), st.pw!, st.b)) as tf.Tensor4D)
-              : conv2d(x, st.w as tf.Tensor4D, st.b, { relu: true });
-            if (x.shape[1] > 1) x = config.pool === 'max' ? maxPool2(x) : tf.avgPool(x, 2, 2, 'valid');
-          }
-          return l2Normalize(proj.apply(tf.mean(x, [1, 2])) as tf.Tensor2D); // (B, C) → (B, D)
+          const tower = () => {
+            let x = tf.sub(tf.mul(images, 2), 1) as tf.Tensor4D; // [0, 1] → [-1, 1]
+            for (const st of stages) {
+              x = st.sep
+                ? (tf.relu(linear(tf.depthwiseConv2d(x, st.dw as tf.Tensor4D, 1, 'same'), st.pw!, st.b)) as tf.Tensor4D)
+                : conv2d(x, st.w as tf.Tensor4D, st.b, { relu: true });
+              if (x.shape[1] > 1) x = config.pool === 'max' ? maxPool2(x) : tf.avgPool(x, 2, 2, 'valid');
+            }
+            return proj.apply(globalAvgPool(x)) as tf.Tensor2D; // (B, C) → (B, D)
+          };
+          // the default tower's gradients are all unir kernels: its backward pass can run on a worker meanwhile
+          const deferrable = !config.separable && config.pool === 'max';
+          return l2Normalize(deferrable ? deferBackward(tower) : tower());
         });
       },
       variables: () => [

@@ -1064,6 +1064,18 @@ EXPORT("maxpool2_fwd") void maxpool2_fwd(const float* x, float* y, int B, int H,
 }
 
 // Gradient of maxpool2_fwd: each dy goes to the first of its 4 inputs (row-major order) equal to the max y; dx = 0 elsewhere.
+// Global average pooling's gradient: dx (B, P, C) = dy (B, C) / P at each of an image's P pixels — tfjs's Mean gradient
+// (dy·1 / P: a division, not a product by 1/P), value for value.
+EXPORT("gap_bwd") void gap_bwd(const float* dy, float* dx, int B, int P, int C) {
+  const float n = (float)P;
+  for (int b = 0; b < B; b++, dy += C)
+    for (int p = 0; p < P; p++, dx += C) {
+      int c = 0;
+      for (; c + 4 <= C; c += 4) wasm_v128_store(dx + c, wasm_f32x4_div(wasm_v128_load(dy + c), wasm_f32x4_splat(n)));
+      for (; c < C; c++) dx[c] = dy[c] / n;
+    }
+}
+
 EXPORT("maxpool2_bwd") void maxpool2_bwd(const float* dy, const float* x, const float* y, float* dx, int B, int H, int W, int C) {
   const int OH = H / 2, OW = W / 2;
   zero(dx, (long)B * H * W * C);

@@ -3,7 +3,7 @@ import { UserError } from '../../errors';
 import type { WasmBackend } from '../wasm-heap';
 import { NATIVE_OPS, nativeGemmPath } from '../native/native';
 import type { GemmArgs, GemmBatchArgs } from './gemm-args';
-import { gemmPack, memoryOf, relaxedSimd, sharedMemory, simdKernels, simdModule } from './simd-kernels';
+import { gemmPack, memoryOf, relaxedSimd, setDeferTarget, sharedMemory, simdKernels, simdModule } from './simd-kernels';
 
 /**
  * More threads for unir's kernels. tfjs's threaded wasm build shares its memory with workers: each Node worker
@@ -16,6 +16,8 @@ import { gemmPack, memoryOf, relaxedSimd, sharedMemory, simdKernels, simdModule 
  * come every few hundred µs in a training step) and then sleeps in Atomics.wait. tfjs's own XNNPACK pool is
  * kept at one thread while this runs: its spinning threads and these would compete for the same cores
  * (measured: 377–405 ms per paper step with both, 281–302 with this pool alone, 360–372 on one thread).
+ * A second way to use a worker: deferKernels queues a section's kernels for it while the calling thread goes on
+ * (an image tower's backward pass during the text side's, nn/defer.ts).
  */
 
 // control block: Int32 0 job sequence, 1 finished sequence, 2 ready, 3 stop, 4 op (index in OPS), 5 failed (the
@@ -29,6 +31,11 @@ const SEQ = 0,
   FAILED = 5,
   ARG_BYTE = 32,
   MAX_ARGS = 24;
+// the deferred-kernel queue of a lane: Int32 0 tail (in Float64 slots), 1 closed; from byte 8, Q_SLOTS Float64 slots
+const Q_TAIL = 0,
+  Q_CLOSED = 1,
+  Q_SLOTS = 1 << 14,
+  QUEUE_OP = -1;
 /** kernels.c exports a worker can run. */
 export const OPS = [
   'gemm_batch',
@@ -67,6 +74,8 @@ export const OPS = [
   'aug_jitter',
   'aug_gray',
   'dots_f64',
+  'transpose',
+  'gap_bwd',
 ] as const;
 export type PoolOp = (typeof OPS)[number];
 const SPIN_MS = 2;
@@ -120,6 +129,8 @@ const k = new WebAssembly.Instance(workerData.module, { env: { memory: workerDat
 const c = new Int32Array(workerData.control);
 const f = new Float64Array(workerData.control, ${ARG_BYTE}, ${MAX_ARGS});
 const ops = ${JSON.stringify(OPS)}.map((name) => k[name]);
+const qc = new Int32Array(workerData.queue, 0, 2);
+const qb = new Float64Array(workerData.queue, 8, ${Q_SLOTS});
 if (workerData.native) {
   // NATIVE_OPS by the native addon, as on the calling thread (simd-kernels.ts nativeOps): op(heap, fused, ...the
   // job's arguments); the addon ignores the unused slots
@@ -141,7 +152,15 @@ for (;;) {
   seen = Atomics.load(c, ${SEQ});
   if (Atomics.load(c, ${STOP})) break;
   try {
-    ops[c[${OP}]].apply(null, f);
+    if (c[${OP}] === ${QUEUE_OP}) {
+      // the deferred queue: entries [op, n, ...n args] in order, as the calling thread appends them, until it closes
+      for (let head = 0, polls = 0; ; ) {
+        const tail = Atomics.load(qc, ${Q_TAIL});
+        for (; head < tail; head += 2 + qb[head + 1]) ops[qb[head]].apply(null, qb.subarray(head + 2, head + 2 + qb[head + 1]));
+        if (head === Atomics.load(qc, ${Q_TAIL}) && (Atomics.load(qc, ${Q_CLOSED}) || Atomics.load(c, ${STOP}))) break;
+        if ((++polls & 1023) === 0) Atomics.wait(qc, ${Q_TAIL}, head, 1);
+      }
+    } else ops[c[${OP}]].apply(null, f);
   } catch (e) {
     Atomics.store(c, ${FAILED}, 1);
   }
@@ -155,6 +174,9 @@ interface Lane {
   control: Int32Array;
   args: Float64Array;
   seq: number;
+  /** The deferred-kernel queue (deferKernels): control (tail, closed) and slots. */
+  qctl: Int32Array;
+  qbuf: Float64Array;
 }
 interface Pool {
   lanes: Lane[];
@@ -174,15 +196,18 @@ export async function startGemmPool(be: WasmBackend, threads: number): Promise<v
   const module = simdModule(memory);
   const lanes = Array.from({ length: threads - 1 }, () => {
     const sab = new SharedArrayBuffer(ARG_BYTE + 8 * MAX_ARGS);
+    const queue = new SharedArrayBuffer(8 + 8 * Q_SLOTS);
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { module, memory, control: sab, native: nativeGemmPath(), fused: relaxedSimd() ? 1 : 0 },
+      workerData: { module, memory, control: sab, queue, native: nativeGemmPath(), fused: relaxedSimd() ? 1 : 0 },
     });
     return {
       worker,
       control: new Int32Array(sab, 0, ARG_BYTE / 4),
       args: new Float64Array(sab, ARG_BYTE, MAX_ARGS),
       seq: 0,
+      qctl: new Int32Array(queue, 0, 2),
+      qbuf: new Float64Array(queue, 8, Q_SLOTS),
     };
   });
   const p: Pool = { lanes, memory };
@@ -221,6 +246,7 @@ export async function startGemmPool(be: WasmBackend, threads: number): Promise<v
 
 /** Stops the workers (disposeBackend, or a backend restart). */
 export function stopGemmPool(): void {
+  deferred = undefined; // (its kept memory is left to the stopped backend: a worker may still be in a kernel)
   if (!pool) return;
   const p = pool;
   pool = undefined;
@@ -240,44 +266,200 @@ export function gemmThreads(be: WasmBackend): number {
 
 /** Hands each ready worker its job (a kernels.c export and its arguments), runs `mine` here, then waits for them. */
 export function fanOut(jobs: { op: PoolOp; args: number[] }[], mine: () => void): void {
+  if (deferred) drainDeferred(); // (the shared paths split nothing while the queue runs: a safeguard)
   const lanes = pool!.lanes.filter((l) => Atomics.load(l.control, READY) === 1).slice(0, jobs.length);
-  lanes.forEach((l, i) => {
-    l.control[OP] = OPS.indexOf(jobs[i]!.op);
-    l.args.fill(0);
-    l.args.set(jobs[i]!.args);
-    Atomics.store(l.control, SEQ, ++l.seq);
-    Atomics.notify(l.control, SEQ);
-  });
+  lanes.forEach((l, i) => post(l, OPS.indexOf(jobs[i]!.op), jobs[i]!.args));
   mine();
+  for (const l of lanes) awaitLane(l);
+  lastJobEnd = performance.now();
+}
+
+function post(l: Lane, op: number, args: readonly number[]): void {
+  l.control[OP] = op;
+  l.args.fill(0);
+  l.args.set(args);
+  Atomics.store(l.control, SEQ, ++l.seq);
+  Atomics.notify(l.control, SEQ);
+}
+
+/** Waits for lane l's job; a UserError (the pool stopped) when it failed or did not answer within STALL_MS. */
+function awaitLane(l: Lane): void {
   // Time waited, counted in slices of at most 1 s: a process stopped and resumed (Ctrl-Z / fg, SIGSTOP / SIGCONT,
   // a suspended laptop) sees one large jump of the clock that its workers also slept through; it is not a stall.
   let waited = 0;
   let last = Date.now();
-  for (const l of lanes) {
-    let polls = 0;
-    while (Atomics.load(l.control, DONE) !== l.seq) {
-      if (++polls < 100_000) continue;
-      Atomics.wait(l.control, DONE, Atomics.load(l.control, DONE), 50);
-      const now = Date.now();
-      waited += Math.min(now - last, 1000);
-      last = now;
-      if (waited > STALL_MS) {
-        stopGemmPool();
-        throw new UserError(
-          `unir gemm pool: a worker thread did not answer within ${STALL_MS / 1000} s; set UNIR_WASM_THREADS=1 to train on one thread`,
-          1,
-        );
-      }
-    }
-    if (Atomics.load(l.control, FAILED)) {
+  let polls = 0;
+  while (Atomics.load(l.control, DONE) !== l.seq) {
+    if (++polls < 100_000) continue;
+    Atomics.wait(l.control, DONE, Atomics.load(l.control, DONE), 50);
+    const now = Date.now();
+    waited += Math.min(now - last, 1000);
+    last = now;
+    if (waited > STALL_MS) {
       stopGemmPool();
       throw new UserError(
-        `unir gemm pool: kernel ${OPS[l.control[OP]!]} failed on a worker thread (a wasm trap, or the native gemm's heap check); set UNIR_WASM_THREADS=1 to train on one thread`,
+        `unir gemm pool: a worker thread did not answer within ${STALL_MS / 1000} s; set UNIR_WASM_THREADS=1 to train on one thread`,
         1,
       );
     }
   }
+  if (Atomics.load(l.control, FAILED)) {
+    const op = l.control[OP]!;
+    stopGemmPool();
+    throw new UserError(
+      `unir gemm pool: kernel ${op === QUEUE_OP ? '(a deferred one)' : OPS[op]} failed on a worker thread (a wasm trap, or the native gemm's heap check); set UNIR_WASM_THREADS=1 to train on one thread`,
+      1,
+    );
+  }
+}
+
+/**
+ * Deferred kernels: inside deferKernels, unir's kernels (simdKernels(be).op, and the shared paths, which then split
+ * nothing) are appended to a queue that the first worker runs in order while this thread goes on; `drainDeferred`
+ * waits for it. Each kernel runs as on one thread, so the results are the same bits. Meanwhile the kernels here run
+ * on this thread alone, tensors freed are kept until the queue is done (the worker may still read them), and
+ * reading a tensor back waits for the queue. The caller keeps what the queue reads and writes to itself until it
+ * drains (used for an image tower's backward pass while the text side's runs here: nn/defer.ts).
+ */
+interface Deferred {
+  lane: Lane;
+  be: WasmBackend;
+  tail: number;
+  /** Appending ended (this thread left the deferred section and ran a kernel of its own). */
+  closed: boolean;
+  frees: [offset: number, id: number][];
+}
+let deferred: Deferred | undefined;
+let deferDepth = 0;
+const stats = { kernels: 0, freed: 0 };
+
+/** Kernels queued by deferKernels, and tensors' memory kept for the queue and then freed, since the start (tests). */
+export const deferredStats = () => ({ ...stats });
+
+/** Runs f with unir's kernels queued for the first worker (see Deferred); f() itself where there is no worker. */
+export function deferKernels<T>(be: WasmBackend, f: () => T): T {
+  const lane = pool?.memory === memoryOf(be) ? pool.lanes.find((l) => Atomics.load(l.control, READY) === 1) : undefined;
+  if (!lane || (deferred && deferred.closed)) {
+    if (deferred) drainDeferred();
+    if (!lane) return f();
+  }
+  if (!deferred) startQueue(lane, be);
+  deferDepth++;
+  setDeferTarget(enqueue);
+  try {
+    return f();
+  } finally {
+    if (--deferDepth === 0) setDeferTarget(null);
+  }
+}
+
+function startQueue(lane: Lane, be: WasmBackend): Deferred {
+  Atomics.store(lane.qctl, Q_TAIL, 0);
+  Atomics.store(lane.qctl, Q_CLOSED, 0);
+  deferred = { lane, be, tail: 0, closed: false, frees: [] };
+  keepFrees(be);
+  post(lane, QUEUE_OP, []);
+  return deferred;
+}
+
+function enqueue(op: string, args: readonly number[]): void {
+  let q = deferred!;
+  const index = OPS.indexOf(op as PoolOp);
+  if (index < 0) throw new Error(`deferKernels: kernel ${op} cannot run on a worker (not in pool.ts OPS)`);
+  if (q.tail + 2 + args.length > Q_SLOTS) {
+    // full: what is queued is run, then a new queue
+    drainDeferred();
+    q = startQueue(q.lane, q.be);
+  }
+  const b = q.lane.qbuf;
+  b[q.tail] = index;
+  b[q.tail + 1] = args.length;
+  b.set(args, q.tail + 2);
+  q.tail += 2 + args.length;
+  stats.kernels++;
+  Atomics.store(q.lane.qctl, Q_TAIL, q.tail);
+  Atomics.notify(q.lane.qctl, Q_TAIL);
+}
+
+function closeDeferred(q: Deferred): void {
+  if (q.closed) return;
+  q.closed = true;
+  Atomics.store(q.lane.qctl, Q_CLOSED, 1);
+  Atomics.notify(q.lane.qctl, Q_TAIL);
+}
+
+/** Waits for the deferred queue (if any) and frees what was kept for it. */
+export function drainDeferred(): void {
+  const q = deferred;
+  if (!q) return;
+  closeDeferred(q);
+  awaitLane(q.lane); // (a failed or stalled worker: the pool stops, the queue with it)
+  deferred = undefined;
+  releaseFrees(q);
   lastJobEnd = performance.now();
+}
+
+/** Threads the shared paths may use now: gemmThreads, or 1 while the deferred queue holds the worker. */
+function threadsNow(be: WasmBackend): number {
+  const q = deferred;
+  if (q) {
+    if (deferDepth > 0) return 1;
+    closeDeferred(q); // a kernel of this thread's own: the deferred section is over
+    if (Atomics.load(q.lane.control, DONE) !== q.lane.seq) return 1;
+    drainDeferred();
+  }
+  return gemmThreads(be);
+}
+
+// While the queue runs, the backend's frees are kept (the worker may still read the memory): disposeData does its
+// bookkeeping and returns as it would, and the memory goes back when the queue is done. Reads wait for the queue.
+type Disposer = {
+  disposeData(dataId: object, force?: boolean): boolean;
+  readSync(dataId: object): unknown;
+  read(dataId: object): Promise<unknown>;
+};
+const hooked = new WeakSet<object>();
+function keepFrees(be: WasmBackend): void {
+  if (hooked.has(be)) return;
+  hooked.add(be);
+  const b = be as unknown as Disposer & {
+    dataIdMap: {
+      get(d: object): { refCount: number; memoryOffset: number; id: number } | undefined;
+      delete(d: object): void;
+    };
+  };
+  const dispose = b.disposeData.bind(b);
+  const readSync = b.readSync.bind(b);
+  const read = b.read.bind(b);
+  b.disposeData = (dataId, force = false) => {
+    const q = deferred;
+    if (!q || q.be !== be) return dispose(dataId, force);
+    const d = b.dataIdMap.get(dataId);
+    if (!d) return true;
+    d.refCount--;
+    if (!force && d.refCount > 0) return false;
+    q.frees.push([d.memoryOffset, d.id]);
+    b.dataIdMap.delete(dataId);
+    return true;
+  };
+  b.readSync = (dataId) => {
+    if (deferred?.be === be) drainDeferred();
+    return readSync(dataId);
+  };
+  b.read = (dataId) => {
+    if (deferred?.be === be) drainDeferred();
+    return read(dataId);
+  };
+}
+
+function releaseFrees(q: Deferred): void {
+  const w = (q.be as unknown as { wasm: { _free(p: number): void; tfjs: { disposeData(id: number): void } } }).wasm;
+  for (const [offset, id] of q.frees) {
+    w._free(offset);
+    w.tfjs.disposeData(id);
+  }
+  stats.freed += q.frees.length;
+  q.frees.length = 0;
 }
 
 /** Cuts n items into `parts` contiguous ranges, each a multiple of `unit` except the last. */
@@ -292,7 +474,7 @@ export function cuts(n: number, parts: number, unit: number): number[] {
 export function gemm(be: WasmBackend, ...args: GemmArgs): void {
   const [a, sai, sak, b, ldb, c, ldc, m, n, k] = args;
   const kern = simdKernels(be);
-  const t = m * n * k >= splitLimits.macs ? Math.min(gemmThreads(be), m >> 2) : 1;
+  const t = m * n * k >= splitLimits.macs ? Math.min(threadsNow(be), m >> 2) : 1;
   if (t < 2) return kern.gemm(a, sai, sak, b, ldb, c, ldc, m, n, k, gemmPack(be));
   const e = cuts(m, t, 4);
   const jobs = e.slice(1, -1).map((r0, i) => ({
@@ -306,7 +488,7 @@ export function gemm(be: WasmBackend, ...args: GemmArgs): void {
 export function gemmBatch(be: WasmBackend, ...args: GemmBatchArgs): void {
   const [a, sai, sak, b, c, m, n, k, count, sa, sb, sc] = args;
   const kern = simdKernels(be);
-  const threads = count * m * n * k >= splitLimits.macs ? gemmThreads(be) : 1;
+  const threads = count * m * n * k >= splitLimits.macs ? threadsNow(be) : 1;
   if (threads >= 2 && count >= 2) {
     const t = Math.min(threads, count);
     const e = cuts(count, t, 1);
@@ -371,5 +553,5 @@ export function colSum(be: WasmBackend, x: number, out: number, rows: number, n:
 
 /** Parts splitRun would use for n items (callers size per-part scratch with it). */
 export function splitParts(be: WasmBackend, n: number, unit: number, minItems: number): number {
-  return n >= minItems ? Math.max(1, Math.min(gemmThreads(be), Math.floor(n / unit))) : 1;
+  return n >= minItems ? Math.max(1, Math.min(threadsNow(be), Math.floor(n / unit))) : 1;
 }

@@ -202,6 +202,8 @@ export interface SimdKernels {
   /** 2×2 / stride-2 max pooling of NHWC x (B, H, W, C) → (B, ⌊H/2⌋, ⌊W/2⌋, C), and its gradient (to the first max). */
   maxpool2_fwd(x: number, y: number, b: number, h: number, w: number, c: number): void;
   maxpool2_bwd(dy: number, x: number, y: number, dx: number, b: number, h: number, w: number, c: number): void;
+  /** dx (B, P, C) = dy (B, C) / P at each pixel: global average pooling's gradient (tfjs's Mean gradient's values). */
+  gap_bwd(dy: number, dx: number, b: number, p: number, c: number): void;
   /** counts (n, nb) int32 of scores s (n, ni) ≥ thresholds t (n, nb) over item ranges start (nb + 1) (kernels.c). */
   count_at_least(s: number, n: number, ni: number, t: number, start: number, nb: number, out: number): void;
   /** out (n) = a (n, d) · q (d): the scores of an exact index. */
@@ -259,6 +261,7 @@ const packs = new WeakMap<WebAssembly.Memory, number[]>();
  * taken from tfjs's heap once per memory and part (kept for the memory's life: a few KiB a thread).
  */
 export function gemmPack(be: WasmBackend, part = 0): number {
+  if (deferTo) part = 1; // queued kernels run on the first worker: its scratch
   const mem = memoryOf(be);
   let ps = packs.get(mem);
   if (!ps) packs.set(mem, (ps = []));
@@ -278,11 +281,26 @@ export function nativeOps(nat: NativeGemm, mem: WebAssembly.Memory, fused: numbe
   ) as Partial<SimdKernels>;
 }
 
+/** Where kernels go instead of running while pool.ts deferKernels queues them (null: they run). */
+let deferTo: ((op: string, args: number[]) => void) | null = null;
+export function setDeferTarget(f: typeof deferTo): void {
+  deferTo = f;
+}
+/** Every kernel, queued: a call records its name and arguments (it must return nothing). */
+const deferProxy = new Proxy({} as SimdKernels, {
+  get:
+    (_, op) =>
+    (...args: number[]) => {
+      deferTo!(String(op), args);
+    },
+});
+
 /**
  * The kernels bound to this backend's memory (compiled once per process, instantiated once per memory); NATIVE_OPS
  * (products, GELU, attention, blocked convolution) by the native addon where it runs (the same results).
  */
 export function simdKernels(be: WasmBackend): SimdKernels {
+  if (deferTo) return deferProxy;
   const mem = memoryOf(be);
   let k = instances.get(mem);
   if (!k) {

@@ -1,0 +1,96 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { disposeBackend, initBackend } from '../../../src/core/backend';
+import { deferKernels, deferredStats, drainDeferred, gemmThreads } from '../../../src/core/backend/simd/pool';
+import { simdKernels } from '../../../src/core/backend/simd/simd-kernels';
+import { asWasm } from '../../../src/core/backend/wasm-heap';
+import type { EncoderCtx, ImageEncoder } from '../../../src/core/model/encoder';
+import { globalAvgPool } from '../../../src/core/nn/conv';
+import { withDeferredBackward } from '../../../src/core/nn/defer';
+import { linear } from '../../../src/core/nn/ops';
+import { imageCnn } from '../../../src/plugins/encoders/image-cnn';
+import { randT, weightedSum } from '../backend/oracle';
+
+afterAll(disposeBackend);
+
+const ctx: EncoderCtx = { scope: 'defer-test', seed: 3, dim: 16 };
+
+/**
+ * An image tower's loss plus a text-like side (dense layers on other rows, their products shared with the pool):
+ * the gradients of every variable and of the side's input, with the tower's backward pass deferred or not.
+ */
+function step(tower: ImageEncoder, deferred: boolean): Float32Array[] {
+  const vars = tower.variables();
+  const run = () =>
+    tf.tidy(() => {
+      const images = tf.tidy(() => tf.div(tf.add(randT(21, [7, 12, 12, 3]), 3), 6)) as tf.Tensor4D;
+      const side = randT(22, [300, 64]);
+      const w1 = randT(23, [64, 96]);
+      const w2 = randT(24, [96, 16]);
+      const { value, grads } = tf.variableGrads(() => {
+        const emb = tower.encode(images, { training: true }); // (7, 16)
+        const text = tf.relu(linear(tf.relu(linear(side, w1 as tf.Tensor2D)), w2 as tf.Tensor2D)); // (300, 16)
+        return tf.add(weightedSum(emb), weightedSum(tf.matMul(emb, text, false, true))) as tf.Scalar;
+      }, vars);
+      drainDeferred();
+      return [value, ...vars.map((v) => grads[v.name]!)];
+    });
+  const outs = deferred ? withDeferredBackward(run) : run();
+  const values = outs.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(outs);
+  return values;
+}
+
+describe('deferred backward (an image tower on the worker while the rest runs here)', () => {
+  it('gives the gradients of the step without it, bit for bit, queues the tower kernels and leaks nothing', async () => {
+    expect((await initBackend({ backend: 'wasm', threads: 2, quiet: true })).threads).toBe(2);
+    const tower = imageCnn.create(
+      imageCnn.configSchema.parse({ imageSize: 12, channels: [8, 16, 24] }),
+      ctx,
+    ) as ImageEncoder;
+    const plain = step(tower, false);
+    const tensors = tf.memory().numTensors;
+    const dataIds = tf.backend().numDataIds();
+    const before = deferredStats();
+    const deferred = step(tower, true);
+    const after = deferredStats();
+    // the tower's backward: dense (transpose + 2 products + bias sum), pooling, 3 × (ReLU, pooling / conv gradients)
+    expect(after.kernels - before.kernels).toBeGreaterThanOrEqual(15);
+    // what was freed while the queue ran (its scratch, its inputs once used) went back once it was done
+    expect(after.freed - before.freed).toBeGreaterThanOrEqual(10);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.backend().numDataIds()).toBe(dataIds);
+    expect(deferred.length).toBe(plain.length);
+    deferred.forEach((v, i) =>
+      expect(Buffer.from(v.buffer).equals(Buffer.from(plain[i]!.buffer)), `output ${i}`).toBe(true),
+    );
+    // outside withDeferredBackward nothing is queued
+    step(tower, false);
+    expect(deferredStats()).toEqual(after);
+    tower.dispose();
+  });
+
+  it('global average pooling: tf.mean, and its gradient the values of tfjs Mean gradient', async () => {
+    await initBackend({ backend: 'wasm', threads: 2, quiet: true });
+    const x = randT(31, [5, 3, 3, 20]) as tf.Tensor4D;
+    const ours = tf.grad((t: tf.Tensor) => weightedSum(globalAvgPool(t as tf.Tensor4D)))(x);
+    const stock = tf.grad((t: tf.Tensor) => weightedSum(tf.mean(t, [1, 2])))(x);
+    expect(Array.from(ours.dataSync())).toEqual(Array.from(stock.dataSync()));
+    expect(Array.from(globalAvgPool(x).dataSync())).toEqual(Array.from(tf.mean(x, [1, 2]).dataSync()));
+    tf.dispose([x, ours, stock]);
+  });
+
+  it('a queued kernel that traps fails with the pool one-line error at the drain, and the pool stops', async () => {
+    await initBackend({ backend: 'wasm', threads: 2, quiet: true });
+    const be = asWasm(tf.backend());
+    // gap_bwd writing far past the heap: the worker traps
+    deferKernels(be, () => {
+      simdKernels(be).gap_bwd(0, 2 ** 31, 1, 4, 4);
+    });
+    expect(() => drainDeferred()).toThrow(
+      "unir gemm pool: kernel (a deferred one) failed on a worker thread (a wasm trap, or the native gemm's heap check); set UNIR_WASM_THREADS=1 to train on one thread",
+    );
+    expect(gemmThreads(be)).toBe(1);
+    await disposeBackend();
+  });
+});
