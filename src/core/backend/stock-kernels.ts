@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { f32, type WasmBackend } from './wasm-heap';
+import { deferringKernels, stockKernelDeferred } from './simd/pool';
 
 /**
  * The registered wasm kernels (stock or unir's overrides) called directly, outside the engine: no tape, scope or
@@ -13,6 +14,7 @@ export class StockKernels {
   constructor(private readonly be: WasmBackend) {}
 
   run(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap = {}): TensorInfo {
+    if (deferringKernels()) throw stockKernelDeferred(name);
     const kernel = tf.getKernel(name, 'wasm');
     if (!kernel) throw new Error(`StockKernels: wasm has no ${name} kernel`);
     const out = kernel.kernelFunc({ inputs, backend: this.be as unknown as tf.KernelBackend, attrs }) as TensorInfo;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { deferKernels } from '../backend/simd/pool';
+import { deferKernels, deferringKernels, stockKernelDeferred } from '../backend/simd/pool';
 import { asWasm } from '../backend/wasm-heap';
 
 interface TapeNode {
@@ -26,12 +26,26 @@ export function withDeferredBackward<T>(f: () => T): T {
   }
 }
 
+let guarded = false;
+/** tfjs's engine refuses to run a kernel while unir's kernels are being queued (a view, Reshape, only changes a shape). */
+function guardEngine(): void {
+  if (guarded) return;
+  guarded = true;
+  const engine = tf.engine() as unknown as { runKernelFunc(p: { kernelName?: string }): unknown };
+  const run = engine.runKernelFunc.bind(engine);
+  engine.runKernelFunc = (p) => {
+    if (deferringKernels() && p.kernelName && p.kernelName !== 'Reshape') throw stockKernelDeferred(p.kernelName);
+    return run(p);
+  };
+}
+
 /**
  * y = f(), with the backward pass of the ops f records on the gradient tape queued for a worker thread (pool.ts
  * deferKernels) while this thread computes the rest of the backward pass: the kernels of each of those ops'
  * gradients, in tfjs's order, run on the worker as they would on one thread (the same bits). f's ops must compute
  * their gradients with unir's kernels only (simdKernels, the pool's shared paths): conv2d, maxPool2, globalAvgPool,
- * Dense; a stock tfjs kernel would run at once on data the queue has not written yet. The gradients f's ops hand
+ * Dense; a stock tfjs kernel would run at once on data the queue has not written yet, so one that runs there (through
+ * tfjs's engine or StockKernels) throws, naming it. The gradients f's ops hand
  * back are read (and the queue waited for) through drainDeferred, before the optimizer reads them (train/step.ts).
  * Outside withDeferredBackward or a gradient tape, or off wasm, f() alone.
  */
@@ -39,6 +53,7 @@ export function deferBackward<T extends tf.Tensor>(f: () => T): T {
   const { state } = tf.engine() as unknown as EngineState;
   const tape = state.activeTape;
   if (!allowed || tf.getBackend() !== 'wasm' || !tape || state.gradientDepth === 0) return f();
+  guardEngine();
   const be = asWasm(tf.backend());
   const first = tape.length;
   const y = f();

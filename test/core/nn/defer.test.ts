@@ -6,8 +6,8 @@ import { simdKernels } from '../../../src/core/backend/simd/simd-kernels';
 import { asWasm } from '../../../src/core/backend/wasm-heap';
 import type { EncoderCtx, ImageEncoder } from '../../../src/core/model/encoder';
 import { globalAvgPool } from '../../../src/core/nn/conv';
-import { withDeferredBackward } from '../../../src/core/nn/defer';
-import { linear } from '../../../src/core/nn/ops';
+import { deferBackward, withDeferredBackward } from '../../../src/core/nn/defer';
+import { l2Normalize, linear } from '../../../src/core/nn/ops';
 import { imageCnn } from '../../../src/plugins/encoders/image-cnn';
 import { randT, weightedSum } from '../backend/oracle';
 
@@ -78,6 +78,40 @@ describe('deferred backward (an image tower on the worker while the rest runs he
     expect(Array.from(ours.dataSync())).toEqual(Array.from(stock.dataSync()));
     expect(Array.from(globalAvgPool(x).dataSync())).toEqual(Array.from(tf.mean(x, [1, 2]).dataSync()));
     tf.dispose([x, ours, stock]);
+  });
+
+  it('a stock tfjs kernel in a deferred backward pass is an error naming it, not values read too early', async () => {
+    await initBackend({ backend: 'wasm', threads: 2, quiet: true });
+    const x = randT(41, [8, 16]);
+    // ReLU's gradient is tfjs's (Step, Multiply, through the engine), l2Normalize's stock kernels called directly
+    // (StockKernels): either would read dy before the queue wrote it
+    const grad = (op: (y: tf.Tensor) => tf.Tensor) => () =>
+      withDeferredBackward(() =>
+        tf.tidy(() => {
+          const g = tf.grad((t: tf.Tensor) => tf.sum(deferBackward(() => op(linear(t, x as tf.Tensor2D)))))(
+            randT(42, [5, 8]),
+          );
+          drainDeferred();
+          return g;
+        }),
+      );
+    expect(grad(tf.relu)).toThrow(/^deferBackward: the tfjs kernel (Step|Multiply) ran in a deferred backward pass/);
+    expect(grad((y) => l2Normalize(y as tf.Tensor2D))).toThrow(
+      /^deferBackward: the tfjs kernel Multiply ran in a deferred backward pass/,
+    );
+    // the pool goes on: a deferred step afterwards still gives the plain one's gradients
+    const plain = tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(linear(t, x as tf.Tensor2D)))(randT(42, [5, 8])));
+    const deferred = withDeferredBackward(() =>
+      tf.tidy(() => {
+        const g = tf.grad((t: tf.Tensor) => tf.sum(deferBackward(() => linear(t, x as tf.Tensor2D))))(
+          randT(42, [5, 8]),
+        );
+        drainDeferred();
+        return g;
+      }),
+    );
+    expect(Array.from(deferred.dataSync())).toEqual(Array.from(plain.dataSync()));
+    tf.dispose([x, plain, deferred]);
   });
 
   it('a queued kernel that traps fails with the pool one-line error at the drain, and the pool stops', async () => {

@@ -333,6 +333,15 @@ let deferred: Deferred | undefined;
 let deferDepth = 0;
 const stats = { kernels: 0, freed: 0 };
 
+/** Whether kernels are being queued now (inside deferKernels): a stock tfjs kernel then must not run (nn/defer.ts). */
+export const deferringKernels = () => deferDepth > 0;
+
+/** The error for a stock tfjs kernel run while unir's kernels are being queued. */
+export const stockKernelDeferred = (name: string) =>
+  new Error(
+    `deferBackward: the tfjs kernel ${name} ran in a deferred backward pass, where it would read values the worker has not written yet; keep ops whose gradients use stock tfjs kernels out of deferBackward`,
+  );
+
 /** Kernels queued by deferKernels, and tensors' memory kept for the queue and then freed, since the start (tests). */
 export const deferredStats = () => ({ ...stats });
 
