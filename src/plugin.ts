@@ -28,7 +28,7 @@ export {
   type TextEncoder,
 } from './core/model/encoder';
 export { defineFusion, type Fusion } from './core/model/fusion';
-export { Dense, l2Normalize, ParamScope } from './core/nn';
+export { conv2d, Dense, deferBackward, globalAvgPool, l2Normalize, maxPool2, ParamScope } from './core/nn';
 export { defineTokenizer, type Tokenizer } from './core/text/tokenizer';
 export { defineObserver, type Observer } from './core/train/observer';
 export * as tf from '@tensorflow/tfjs-core';
