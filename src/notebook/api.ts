@@ -26,7 +26,7 @@ export { defineFusion } from '../core/model/fusion';
 export { defineTokenizer } from '../core/text/tokenizer';
 export { defineObserver } from '../core/train/observer';
 export { takeFeatures } from '../core/loss/loss';
-export { conv2d, Dense, deferBackward, globalAvgPool, l2Normalize, maxPool2, ParamScope } from '../core/nn';
+export { Dense, l2Normalize, ParamScope } from '../core/nn';
 export * as tf from '@tensorflow/tfjs-core';
 export { z } from 'zod';
 export { stopGradient } from '../core/loss/ops';
