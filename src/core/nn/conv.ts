@@ -193,19 +193,18 @@ function convBlockedGrad(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs:
       const [dw] = newTensors(g, w.shape) as [tf.Tensor];
       // by rows of dw (the window's values): every row's sum runs over all pixels in order, whoever computes it
       const min = Math.ceil(splitLimits.macs / Math.max(1, P * CO));
-      const scratch = scratchFor(g, splitParts(g, KC, 8, min), R * KC);
+      const parts = splitParts(g, KC, 8, min);
+      const scratch = scratchFor(g, parts, R * KC);
       const [px, pdw, ps] = [ptr(g, x), ptr(g, dw), ptr(g, scratch)];
-      splitRun(g, 'conv_dw', KC, 8, min, (c0, n, part) => [
-        px,
-        pdz,
-        pdw,
-        ...geometry,
-        c0,
-        c0 + n,
-        R,
-        ps + 4 * part * R * KC,
-        gemmPack(g, part),
-      ]);
+      splitRun(
+        g,
+        'conv_dw',
+        KC,
+        8,
+        min,
+        (c0, n, part) => [px, pdz, pdw, ...geometry, c0, c0 + n, R, ps + 4 * part * R * KC, gemmPack(g, part)],
+        parts,
+      );
       scratch.dispose();
       return dw;
     },
@@ -235,18 +234,27 @@ function convByImages(
   const KC = k * k * C;
   const R = blockRows(KC);
   const min = minImages(OH * OW * KC * CO);
-  const scratch = scratchFor(be, splitParts(be, B, 1, min), R * KC);
+  const parts = splitParts(be, B, 1, min);
+  const scratch = scratchFor(be, parts, R * KC);
   const ps = ptr(be, scratch);
-  splitRun(be, op, B, 1, min, (b0, nb, part) => [
-    a + 4 * b0 * aImage,
-    w,
-    c + 4 * b0 * cImage,
-    nb,
-    ...geometry.slice(1),
-    R,
-    ps + 4 * part * R * KC,
-    gemmPack(be, part),
-  ]);
+  splitRun(
+    be,
+    op,
+    B,
+    1,
+    min,
+    (b0, nb, part) => [
+      a + 4 * b0 * aImage,
+      w,
+      c + 4 * b0 * cImage,
+      nb,
+      ...geometry.slice(1),
+      R,
+      ps + 4 * part * R * KC,
+      gemmPack(be, part),
+    ],
+    parts,
+  );
   scratch.dispose();
 }
 

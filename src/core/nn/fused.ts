@@ -304,21 +304,29 @@ function attnForward(c: Ctx, at: AttnPtrs, out: number, s: AttnShape): tf.Tensor
   const parts = splitParts(c.be, b, 1, minRows);
   const [p, scratch] = newTensors(c.be, [b, heads, tq, tk], [parts * per]) as [tf.Tensor, tf.Tensor];
   const [pp, ps] = [c.p(p), c.p(scratch)];
-  splitRun(c.be, 'attn_fwd', b, 1, minRows, (b0, nb, part) => [
-    at.q + 4 * b0 * tq * dim,
-    at.k + 4 * b0 * tk * dim,
-    at.v + 4 * b0 * tk * dim,
-    at.mask ? at.mask + 4 * b0 * tk : 0,
-    out + 4 * b0 * tq * dim,
-    pp + 4 * b0 * heads * tq * tk,
-    ps + 4 * part * per,
-    nb,
-    tq,
-    tk,
-    heads,
-    dh,
-    1 / Math.sqrt(dh),
-  ]);
+  splitRun(
+    c.be,
+    'attn_fwd',
+    b,
+    1,
+    minRows,
+    (b0, nb, part) => [
+      at.q + 4 * b0 * tq * dim,
+      at.k + 4 * b0 * tk * dim,
+      at.v + 4 * b0 * tk * dim,
+      at.mask ? at.mask + 4 * b0 * tk : 0,
+      out + 4 * b0 * tq * dim,
+      pp + 4 * b0 * heads * tq * tk,
+      ps + 4 * part * per,
+      nb,
+      tq,
+      tk,
+      heads,
+      dh,
+      1 / Math.sqrt(dh),
+    ],
+    parts,
+  );
   scratch.dispose();
   return p;
 }
@@ -333,23 +341,31 @@ function attnBackward(c: Ctx, dy: number, at: AttnPtrs, p: tf.Tensor, d: Omit<At
   const [scratch] = newTensors(c.be, [parts * per]) as [tf.Tensor];
   const [pp, ps] = [c.p(p), c.p(scratch)];
   const [q0, k0] = [tq * dim, tk * dim];
-  splitRun(c.be, 'attn_bwd', b, 1, minRows, (b0, nb, part) => [
-    dy + 4 * b0 * q0,
-    at.q + 4 * b0 * q0,
-    at.k + 4 * b0 * k0,
-    at.v + 4 * b0 * k0,
-    pp + 4 * b0 * heads * tq * tk,
-    d.q + 4 * b0 * q0,
-    d.k + 4 * b0 * k0,
-    d.v + 4 * b0 * k0,
-    ps + 4 * part * per,
-    nb,
-    tq,
-    tk,
-    heads,
-    dh,
-    1 / Math.sqrt(dh),
-  ]);
+  splitRun(
+    c.be,
+    'attn_bwd',
+    b,
+    1,
+    minRows,
+    (b0, nb, part) => [
+      dy + 4 * b0 * q0,
+      at.q + 4 * b0 * q0,
+      at.k + 4 * b0 * k0,
+      at.v + 4 * b0 * k0,
+      pp + 4 * b0 * heads * tq * tk,
+      d.q + 4 * b0 * q0,
+      d.k + 4 * b0 * k0,
+      d.v + 4 * b0 * k0,
+      ps + 4 * part * per,
+      nb,
+      tq,
+      tk,
+      heads,
+      dh,
+      1 / Math.sqrt(dh),
+    ],
+    parts,
+  );
   scratch.dispose();
 }
 

@@ -1,9 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeBackend, initBackend } from '../../../src/core/backend';
-import { deferKernels, deferredStats, drainDeferred, gemmThreads } from '../../../src/core/backend/simd/pool';
+import {
+  deferKernels,
+  deferredStats,
+  drainDeferred,
+  gemm,
+  gemmThreads,
+  splitParts,
+  splitRun,
+} from '../../../src/core/backend/simd/pool';
 import { simdKernels } from '../../../src/core/backend/simd/simd-kernels';
-import { asWasm } from '../../../src/core/backend/wasm-heap';
+import { asWasm, ptr } from '../../../src/core/backend/wasm-heap';
 import type { EncoderCtx, ImageEncoder } from '../../../src/core/model/encoder';
 import { globalAvgPool } from '../../../src/core/nn/conv';
 import { deferBackward, withDeferredBackward } from '../../../src/core/nn/defer';
@@ -112,6 +120,30 @@ describe('deferred backward (an image tower on the worker while the rest runs he
     );
     expect(Array.from(deferred.dataSync())).toEqual(Array.from(plain.dataSync()));
     tf.dispose([x, plain, deferred]);
+  });
+
+  it('the pool grows back to 2 parts when the queue is done, between two calls: splitRun keeps to the parts sized', async () => {
+    await initBackend({ backend: 'wasm', threads: 2, quiet: true });
+    const be = asWasm(tf.backend());
+    const [a, c] = [randT(51, [1024, 1024]), tf.zeros([1024, 1024])];
+    // ≈ 2 GFLOP queued: the worker is busy for tens of ms
+    deferKernels(be, () => gemm(be, ptr(be, a), 1024, 1, ptr(be, a), 1024, ptr(be, c), 1024, 1024, 1024, 1024));
+    const sized = splitParts(be, 8, 1, 1); // as attention sizes its per-part scratch
+    expect(sized).toBe(1);
+    const t0 = Date.now();
+    while (Date.now() - t0 < 500); // the queue ends meanwhile
+    const parts: number[] = [];
+    const record = (s0: number, n: number, part: number) => {
+      parts.push(part);
+      const at = ptr(be, c) + 4 * s0;
+      return [at, at, at, n]; // c += c over the part's floats
+    };
+    splitRun(be, 'vadd', 8, 1, 1, record, sized);
+    expect(parts).toEqual([0]); // never a part the scratch was not sized for
+    splitRun(be, 'vadd', 8, 1, 1, record);
+    expect(parts.slice(1).sort()).toEqual([0, 1]); // unbounded, the same call now takes 2 parts
+    drainDeferred();
+    tf.dispose([a, c]);
   });
 
   it('a queued kernel that traps fails with the pool one-line error at the drain, and the pool stops', async () => {

@@ -529,6 +529,7 @@ export function gemmBatch(be: WasmBackend, ...args: GemmBatchArgs): void {
  * Runs kernels.c export `op` over n items cut into ranges (multiples of `unit`) across this thread and the pool,
  * when n ≥ minItems; `args(start, count, part)` gives the arguments for items [start, start + count) on part
  * `part` (0 = this thread). Used by the elementwise-in-rows kernels: AdamW, GELU, attention (by batch row).
+ * `maxParts`: the parts a caller sized per-part scratch for (splitParts before): never more are used.
  */
 export function splitRun(
   be: WasmBackend,
@@ -537,9 +538,10 @@ export function splitRun(
   unit: number,
   minItems: number,
   args: (start: number, count: number, part: number) => number[],
+  maxParts = Number.POSITIVE_INFINITY,
 ): void {
   const kern = simdKernels(be) as unknown as Record<PoolOp, (...a: number[]) => void>;
-  const t = splitParts(be, n, unit, minItems);
+  const t = Math.min(splitParts(be, n, unit, minItems), maxParts);
   if (t < 2) return kern[op](...args(0, n, 0));
   const e = cuts(n, t, unit);
   const jobs = e.slice(1, -1).map((s0, i) => ({ op, args: args(s0, e[i + 2]! - s0, i + 1) }));
@@ -560,7 +562,11 @@ export function colSum(be: WasmBackend, x: number, out: number, rows: number, n:
   splitRun(be, 'col_sum', n, 4, minRowsToSplit(rows), (j0, k) => [x + 4 * j0, out + 4 * j0, rows, k, n]);
 }
 
-/** Parts splitRun would use for n items (callers size per-part scratch with it). */
+/**
+ * Parts splitRun would use for n items now (callers size per-part scratch with it, and pass the count on as
+ * splitRun's maxParts: while a deferred queue holds the worker this is 1, and it grows to 2 as soon as the queue is
+ * done, which can happen between the two calls).
+ */
 export function splitParts(be: WasmBackend, n: number, unit: number, minItems: number): number {
   return n >= minItems ? Math.max(1, Math.min(threadsNow(be), Math.floor(n / unit))) : 1;
 }
