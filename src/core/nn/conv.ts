@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { biasAdd, colSum, gemm, splitLimits, splitParts, splitRun } from '../backend/simd/pool';
+import { biasAdd, colSum, gemm, splitLimits, splitRun, splitRunScratch } from '../backend/simd/pool';
 import { type ConvGeometry, gemmPack, simdKernels } from '../backend/simd/simd-kernels';
 import { asWasm, newTensors, onWasmFloat32, ptr, type WasmBackend } from '../backend/wasm-heap';
 import { custom } from './fused';
@@ -155,11 +155,6 @@ const blockRows = (KC: number) => {
   return r >= 16 ? r & ~7 : Math.max(1, r);
 };
 
-/** A scratch of `floats` floats for each of `parts` threads (part i's at i·floats), disposed by the caller. */
-function scratchFor(be: WasmBackend, parts: number, floats: number): tf.Tensor {
-  return newTensors(be, [Math.max(1, parts * floats)])[0]!;
-}
-
 function convBlockedKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const { x, w, b } = inputs as { x: tf.TensorInfo; w: tf.TensorInfo; b?: tf.TensorInfo };
   const { relu, geometry } = attrs as unknown as ConvBlockedAttrs;
@@ -193,19 +188,17 @@ function convBlockedGrad(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs:
       const [dw] = newTensors(g, w.shape) as [tf.Tensor];
       // by rows of dw (the window's values): every row's sum runs over all pixels in order, whoever computes it
       const min = Math.ceil(splitLimits.macs / Math.max(1, P * CO));
-      const parts = splitParts(g, KC, 8, min);
-      const scratch = scratchFor(g, parts, R * KC);
-      const [px, pdw, ps] = [ptr(g, x), ptr(g, dw), ptr(g, scratch)];
-      splitRun(
-        g,
-        'conv_dw',
-        KC,
-        8,
-        min,
-        (c0, n, part) => [px, pdz, pdw, ...geometry, c0, c0 + n, R, ps + 4 * part * R * KC, gemmPack(g, part)],
-        parts,
-      );
-      scratch.dispose();
+      splitRunScratch(g, 'conv_dw', KC, 8, min, R * KC, (c0, n, part, ps) => [
+        ptr(g, x),
+        pdz,
+        ptr(g, dw),
+        ...geometry,
+        c0,
+        c0 + n,
+        R,
+        ps,
+        gemmPack(g, part),
+      ]);
       return dw;
     },
     b: () => {
@@ -234,28 +227,16 @@ function convByImages(
   const KC = k * k * C;
   const R = blockRows(KC);
   const min = minImages(OH * OW * KC * CO);
-  const parts = splitParts(be, B, 1, min);
-  const scratch = scratchFor(be, parts, R * KC);
-  const ps = ptr(be, scratch);
-  splitRun(
-    be,
-    op,
-    B,
-    1,
-    min,
-    (b0, nb, part) => [
-      a + 4 * b0 * aImage,
-      w,
-      c + 4 * b0 * cImage,
-      nb,
-      ...geometry.slice(1),
-      R,
-      ps + 4 * part * R * KC,
-      gemmPack(be, part),
-    ],
-    parts,
-  );
-  scratch.dispose();
+  splitRunScratch(be, op, B, 1, min, R * KC, (b0, nb, part, ps) => [
+    a + 4 * b0 * aImage,
+    w,
+    c + 4 * b0 * cImage,
+    nb,
+    ...geometry.slice(1),
+    R,
+    ps,
+    gemmPack(be, part),
+  ]);
 }
 
 /** Images from which a convolution's work (`macsPerImage` multiply-adds each) is shared with the pool. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { biasAdd, colSum, gemm, minRowsToSplit, splitLimits, splitParts, splitRun } from '../backend/simd/pool'; // kernels.c, shared with the pool's threads
+import { biasAdd, colSum, gemm, minRowsToSplit, splitLimits, splitRun, splitRunScratch } from '../backend/simd/pool'; // kernels.c, shared with the pool's threads
 import { simdKernels, type SimdKernels } from '../backend/simd/simd-kernels';
 import { asWasm, newTensors, onWasmFloat32, ptr, type WasmBackend } from '../backend/wasm-heap';
 import { bagGradRows, tableGradsOpen } from '../backend/table-grad';
@@ -301,33 +301,18 @@ function attnForward(c: Ctx, at: AttnPtrs, out: number, s: AttnShape): tf.Tensor
   const dh = dim / heads;
   const minRows = attnMinRows(tq, tk, dim);
   const per = Math.max(dh * tk, 1); // scratch floats per thread
-  const parts = splitParts(c.be, b, 1, minRows);
-  const [p, scratch] = newTensors(c.be, [b, heads, tq, tk], [parts * per]) as [tf.Tensor, tf.Tensor];
-  const [pp, ps] = [c.p(p), c.p(scratch)];
-  splitRun(
-    c.be,
-    'attn_fwd',
-    b,
-    1,
-    minRows,
-    (b0, nb, part) => [
-      at.q + 4 * b0 * tq * dim,
-      at.k + 4 * b0 * tk * dim,
-      at.v + 4 * b0 * tk * dim,
-      at.mask ? at.mask + 4 * b0 * tk : 0,
-      out + 4 * b0 * tq * dim,
-      pp + 4 * b0 * heads * tq * tk,
-      ps + 4 * part * per,
-      nb,
-      tq,
-      tk,
-      heads,
-      dh,
-      1 / Math.sqrt(dh),
-    ],
-    parts,
-  );
-  scratch.dispose();
+  const [p] = newTensors(c.be, [b, heads, tq, tk]) as [tf.Tensor];
+  const pp = c.p(p);
+  splitRunScratch(c.be, 'attn_fwd', b, 1, minRows, per, (b0, nb, _part, ps) => [
+    at.q + 4 * b0 * tq * dim,
+    at.k + 4 * b0 * tk * dim,
+    at.v + 4 * b0 * tk * dim,
+    at.mask ? at.mask + 4 * b0 * tk : 0,
+    out + 4 * b0 * tq * dim,
+    pp + 4 * b0 * heads * tq * tk,
+    ps,
+    ...attnTail(nb, s),
+  ]);
   return p;
 }
 
@@ -337,37 +322,27 @@ function attnBackward(c: Ctx, dy: number, at: AttnPtrs, p: tf.Tensor, d: Omit<At
   const dh = dim / heads;
   const minRows = attnMinRows(tq, tk, dim);
   const per = Math.max(dh * tk + tq * tk, 1);
-  const parts = splitParts(c.be, b, 1, minRows);
-  const [scratch] = newTensors(c.be, [parts * per]) as [tf.Tensor];
-  const [pp, ps] = [c.p(p), c.p(scratch)];
+  const pp = c.p(p);
   const [q0, k0] = [tq * dim, tk * dim];
-  splitRun(
-    c.be,
-    'attn_bwd',
-    b,
-    1,
-    minRows,
-    (b0, nb, part) => [
-      dy + 4 * b0 * q0,
-      at.q + 4 * b0 * q0,
-      at.k + 4 * b0 * k0,
-      at.v + 4 * b0 * k0,
-      pp + 4 * b0 * heads * tq * tk,
-      d.q + 4 * b0 * q0,
-      d.k + 4 * b0 * k0,
-      d.v + 4 * b0 * k0,
-      ps + 4 * part * per,
-      nb,
-      tq,
-      tk,
-      heads,
-      dh,
-      1 / Math.sqrt(dh),
-    ],
-    parts,
-  );
-  scratch.dispose();
+  splitRunScratch(c.be, 'attn_bwd', b, 1, minRows, per, (b0, nb, _part, ps) => [
+    dy + 4 * b0 * q0,
+    at.q + 4 * b0 * q0,
+    at.k + 4 * b0 * k0,
+    at.v + 4 * b0 * k0,
+    pp + 4 * b0 * heads * tq * tk,
+    d.q + 4 * b0 * q0,
+    d.k + 4 * b0 * k0,
+    d.v + 4 * b0 * k0,
+    ps,
+    ...attnTail(nb, s),
+  ]);
 }
+
+/** attn_fwd / attn_bwd's last arguments: nb batch rows, Tq, Tk, heads, dh, the scale 1/√dh. */
+const attnTail = (nb: number, s: AttnShape) => {
+  const dh = s.dim / s.heads;
+  return [nb, s.tq, s.tk, s.heads, dh, 1 / Math.sqrt(dh)];
+};
 
 /**
  * The attention core of `heads` heads side by side in the last axis: q (B, Tq, H) (projected, not yet scaled),

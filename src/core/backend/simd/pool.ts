@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../../errors';
-import type { WasmBackend } from '../wasm-heap';
+import { newTensors, ptr, type WasmBackend } from '../wasm-heap';
 import { NATIVE_OPS, nativeGemmPath } from '../native/native';
 import type { GemmArgs, GemmBatchArgs } from './gemm-args';
 import { gemmPack, memoryOf, relaxedSimd, setDeferTarget, sharedMemory, simdKernels, simdModule } from './simd-kernels';
@@ -529,7 +529,7 @@ export function gemmBatch(be: WasmBackend, ...args: GemmBatchArgs): void {
  * Runs kernels.c export `op` over n items cut into ranges (multiples of `unit`) across this thread and the pool,
  * when n ≥ minItems; `args(start, count, part)` gives the arguments for items [start, start + count) on part
  * `part` (0 = this thread). Used by the elementwise-in-rows kernels: AdamW, GELU, attention (by batch row).
- * `maxParts`: the parts a caller sized per-part scratch for (splitParts before): never more are used.
+ * `maxParts`: never more parts than this (splitRunScratch: the parts its scratch was sized for).
  */
 export function splitRun(
   be: WasmBackend,
@@ -548,6 +548,29 @@ export function splitRun(
   fanOut(jobs, () => kern[op](...args(0, e[1]!, 0)));
 }
 
+/**
+ * splitRun with a scratch of `perPart` floats for each part it uses, sized and bounded here in one place (the parts
+ * can grow between two splitParts calls: a deferred queue ending): `args` gets part `part`'s scratch address too.
+ */
+export function splitRunScratch(
+  be: WasmBackend,
+  op: PoolOp,
+  n: number,
+  unit: number,
+  minItems: number,
+  perPart: number,
+  args: (start: number, count: number, part: number, scratch: number) => number[],
+): void {
+  const parts = splitParts(be, n, unit, minItems);
+  const [scratch] = newTensors(be, [Math.max(1, parts * perPart)]);
+  try {
+    const ps = ptr(be, scratch!);
+    splitRun(be, op, n, unit, minItems, (s0, count, part) => args(s0, count, part, ps + 4 * part * perPart), parts);
+  } finally {
+    scratch!.dispose();
+  }
+}
+
 /** kernels.c bias_add (y (rows, n) += b per row), shared with the pool by rows. */
 export function biasAdd(be: WasmBackend, y: number, b: number, rows: number, n: number): void {
   splitRun(be, 'bias_add', rows, 1, minRowsToSplit(n), (r0, k) => [y + 4 * r0 * n, b, k, n]);
@@ -563,9 +586,8 @@ export function colSum(be: WasmBackend, x: number, out: number, rows: number, n:
 }
 
 /**
- * Parts splitRun would use for n items now (callers size per-part scratch with it, and pass the count on as
- * splitRun's maxParts: while a deferred queue holds the worker this is 1, and it grows to 2 as soon as the queue is
- * done, which can happen between the two calls).
+ * Parts splitRun would use for n items now. While a deferred queue holds the worker this is 1, and it grows to 2 as
+ * soon as the queue is done, which can happen between two calls: per-part scratch goes through splitRunScratch.
  */
 export function splitParts(be: WasmBackend, n: number, unit: number, minItems: number): number {
   return n >= minItems ? Math.max(1, Math.min(threadsNow(be), Math.floor(n / unit))) : 1;
