@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { deferKernels, deferringKernels, stockKernelDeferred } from '../backend/simd/pool';
+import { deferKernels, deferringKernels, drainForInputs, stockKernelDeferred } from '../backend/simd/pool';
 import { asWasm } from '../backend/wasm-heap';
 
 interface TapeNode {
@@ -13,8 +13,8 @@ let allowed = false;
 
 /**
  * Runs f (a training step's forward and backward passes) with deferBackward on; the caller calls pool.ts
- * drainDeferred before reading the gradients. Only where each deferred section runs once per pass: a tensor fed to two
- * of them would have its gradients added by a tfjs op, at once, before the queue wrote them.
+ * drainDeferred before reading the gradients. A tfjs kernel given a tensor the queue writes (the two gradients of a
+ * tensor fed to two deferred sections, added) waits for the queue first, so that costs the overlap, not the values.
  */
 export function withDeferredBackward<T>(f: () => T): T {
   const was = allowed;
@@ -27,14 +27,19 @@ export function withDeferredBackward<T>(f: () => T): T {
 }
 
 let guarded = false;
-/** tfjs's engine refuses to run a kernel while unir's kernels are being queued (a view, Reshape, only changes a shape). */
+/**
+ * tfjs's engine refuses to run a kernel while unir's kernels are being queued (a view, Reshape, only changes a
+ * shape); after the deferred section, a kernel given a tensor the queue makes waits for the queue first.
+ */
 function guardEngine(): void {
   if (guarded) return;
   guarded = true;
-  const engine = tf.engine() as unknown as { runKernelFunc(p: { kernelName?: string }): unknown };
+  type Params = { kernelName?: string; inputs?: Record<string, tf.Tensor | undefined> };
+  const engine = tf.engine() as unknown as { runKernelFunc(p: Params): unknown };
   const run = engine.runKernelFunc.bind(engine);
   engine.runKernelFunc = (p) => {
-    if (deferringKernels() && p.kernelName && p.kernelName !== 'Reshape') throw stockKernelDeferred(p.kernelName);
+    if (!deferringKernels()) drainForInputs(p.inputs);
+    else if (p.kernelName && p.kernelName !== 'Reshape') throw stockKernelDeferred(p.kernelName);
     return run(p);
   };
 }

@@ -78,6 +78,80 @@ describe('deferred backward (an image tower on the worker while the rest runs he
     tower.dispose();
   });
 
+  it("the text side's tensors are read at once while the queue runs (tfjs's wasm Slice, in stack's gradient, reads them)", async () => {
+    await initBackend({ backend: 'wasm', threads: 2, quiet: true });
+    // a tower whose backward pass keeps the worker busy for milliseconds (48 images of 24 px)
+    const tower = imageCnn.create(
+      imageCnn.configSchema.parse({ imageSize: 24, channels: [16, 32, 64] }),
+      ctx,
+    ) as ImageEncoder;
+    const w = tf.variable(randT(63, [16, 16]), true, 'defer-test/text-w');
+    const vars = [...tower.variables(), w];
+    // as the fusion in stage 3: the text side stacks and concatenates (stack's gradient slices dy, and tfjs's wasm
+    // Slice reads its input back), encoded before the images, so its backward pass runs while the queue does
+    const run = () =>
+      tf.tidy(() => {
+        const images = tf.tidy(() => tf.div(tf.add(randT(61, [48, 24, 24, 3]), 3), 6)) as tf.Tensor4D;
+        const side = randT(62, [300, 16]);
+        const { value, grads } = tf.variableGrads(() => {
+          const h = linear(side, w as tf.Tensor2D); // (300, 16)
+          const both = tf.concat([tf.stack([h, tf.relu(h)], 1), tf.expandDims(h, 1)], 1); // (300, 3, 16)
+          const text = tf.sum(both, 1) as tf.Tensor2D; // (300, 16)
+          const emb = tower.encode(images, { training: true }); // (48, 16)
+          return weightedSum(tf.matMul(emb, text, false, true));
+        }, vars);
+        drainDeferred();
+        return [value, ...vars.map((v) => grads[v.name]!)];
+      });
+    const read = (outs: tf.Tensor[]) => {
+      const values = outs.map((t) => Buffer.from((t.dataSync() as Float32Array).buffer));
+      tf.dispose(outs);
+      return values;
+    };
+    const plain = read(run());
+    const before = deferredStats();
+    const deferred = read(withDeferredBackward(run));
+    const after = deferredStats();
+    expect(after.kernels - before.kernels).toBeGreaterThanOrEqual(15);
+    expect(after.waits).toBe(before.waits); // no read waited for the queue: the slices read the text side's tensors
+    deferred.forEach((v, i) => expect(v.equals(plain[i]!), `output ${i}`).toBe(true));
+    tower.dispose();
+    w.dispose();
+  });
+
+  it("a tensor the queue writes: reading it back, or a tfjs kernel given it, waits for the queue (the queue's values)", async () => {
+    await initBackend({ backend: 'wasm', threads: 2, quiet: true });
+    const be = asWasm(tf.backend());
+    const [a, other] = [randT(71, [1024, 1024]), randT(72, [64])];
+    const want = tf.matMul(a, a);
+    const wantPlus = tf.add(want, 1);
+    // the engine's guard is installed by the first deferBackward in a tape (a Reshape: nothing queued)
+    withDeferredBackward(() =>
+      tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(deferBackward(() => tf.reshape(t, [-1]))))(other)),
+    );
+    for (const use of ['read', 'kernel'] as const) {
+      const w0 = deferredStats().waits;
+      // ≈ 2 GFLOP on the worker (tens of ms), into an output made in the section, as a queued kernel's is
+      const y = deferKernels(be, () => {
+        const out = tf.engine().makeTensorFromTensorInfo(be.makeOutput([1024, 1024], 'float32'));
+        gemm(be, ptr(be, a), 1024, 1, ptr(be, a), 1024, ptr(be, out), 1024, 1024, 1024, 1024);
+        return out;
+      });
+      other.dataSync(); // not the queue's: read at once
+      expect(deferredStats().waits).toBe(w0);
+      const got = use === 'read' ? y : tf.add(y, 1);
+      expect(deferredStats().waits).toBe(w0 + (use === 'kernel' ? 1 : 0));
+      const ref = use === 'read' ? want : wantPlus;
+      expect(Buffer.from((got.dataSync() as Float32Array).buffer).equals(Buffer.from(ref.dataSync().buffer))).toBe(
+        true,
+      );
+      expect(deferredStats().waits).toBe(w0 + 1);
+      drainDeferred();
+      tf.dispose(use === 'read' ? [y] : [y, got]);
+    }
+    tf.dispose([a, other, want, wantPlus]);
+  });
+
   it('global average pooling: tf.mean, and its gradient the values of tfjs Mean gradient', async () => {
     await initBackend({ backend: 'wasm', threads: 2, quiet: true });
     const x = randT(31, [5, 3, 3, 20]) as tf.Tensor4D;

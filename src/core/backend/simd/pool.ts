@@ -318,8 +318,9 @@ function awaitLane(l: Lane): void {
  * nothing) are appended to a queue that the first worker runs in order while this thread goes on; `drainDeferred`
  * waits for it. Each kernel runs as on one thread, so the results are the same bits. Meanwhile the kernels here run
  * on this thread alone, tensors freed are kept until the queue is done (the worker may still read them), and
- * reading a tensor back waits for the queue. The caller keeps what the queue reads and writes to itself until it
- * drains (used for an image tower's backward pass while the text side's runs here: nn/defer.ts).
+ * reading back a tensor made in the section (one the queue writes) waits for the queue; others are read at once.
+ * The caller keeps what the queue reads and writes to itself until it drains (used for an image tower's backward
+ * pass while the text side's runs here: nn/defer.ts).
  */
 interface Deferred {
   lane: Lane;
@@ -328,10 +329,12 @@ interface Deferred {
   /** Appending ended (this thread left the deferred section and ran a kernel of its own). */
   closed: boolean;
   frees: [offset: number, id: number][];
+  /** The data ids of the tensors made inside the deferred section: the only ones the queue writes. */
+  made: WeakSet<object>;
 }
 let deferred: Deferred | undefined;
 let deferDepth = 0;
-const stats = { kernels: 0, freed: 0 };
+const stats = { kernels: 0, freed: 0, waits: 0 };
 
 /** Whether kernels are being queued now (inside deferKernels): a stock tfjs kernel then must not run (nn/defer.ts). */
 export const deferringKernels = () => deferDepth > 0;
@@ -342,7 +345,10 @@ export const stockKernelDeferred = (name: string) =>
     `deferBackward: the tfjs kernel ${name} ran in a deferred backward pass, where it would read values the worker has not written yet; keep ops whose gradients use stock tfjs kernels out of deferBackward`,
   );
 
-/** Kernels queued by deferKernels, and tensors' memory kept for the queue and then freed, since the start (tests). */
+/**
+ * Since the start (tests): kernels queued by deferKernels, tensors' memory kept for the queue and then freed, and
+ * waits for the queue to read a tensor it writes (a read back, or a stock kernel's input).
+ */
 export const deferredStats = () => ({ ...stats });
 
 /** Runs f with unir's kernels queued for the first worker (see Deferred); f() itself where there is no worker. */
@@ -365,7 +371,7 @@ export function deferKernels<T>(be: WasmBackend, f: () => T): T {
 function startQueue(lane: Lane, be: WasmBackend): Deferred {
   Atomics.store(lane.qctl, Q_TAIL, 0);
   Atomics.store(lane.qctl, Q_CLOSED, 0);
-  deferred = { lane, be, tail: 0, closed: false, frees: [] };
+  deferred = { lane, be, tail: 0, closed: false, frees: [], made: new WeakSet() };
   keepFrees(be);
   post(lane, QUEUE_OP, []);
   return deferred;
@@ -408,6 +414,24 @@ export function drainDeferred(): void {
   lastJobEnd = performance.now();
 }
 
+/**
+ * Waits for the deferred queue when one of `inputs` (a kernel's, run on this thread) was made inside the deferred
+ * section, so the queue may not have written it yet; other inputs are read at once.
+ */
+export function drainForInputs(inputs: Record<string, { dataId: object } | undefined> | undefined): void {
+  const q = deferred;
+  if (!q || !inputs) return;
+  for (const k in inputs) {
+    const t = inputs[k];
+    if (t && q.made.has(t.dataId)) return waitForQueue();
+  }
+}
+
+function waitForQueue(): void {
+  stats.waits++;
+  drainDeferred();
+}
+
 /** Threads the shared paths may use now: gemmThreads, or 1 while the deferred queue holds the worker. */
 function threadsNow(be: WasmBackend): number {
   const q = deferred;
@@ -421,11 +445,14 @@ function threadsNow(be: WasmBackend): number {
 }
 
 // While the queue runs, the backend's frees are kept (the worker may still read the memory): disposeData does its
-// bookkeeping and returns as it would, and the memory goes back when the queue is done. Reads wait for the queue.
+// bookkeeping and returns as it would, and the memory goes back when the queue is done. Reading a tensor made in the
+// deferred section (an output of a queued kernel, or of one on this thread meanwhile) waits for the queue; other
+// tensors are read at once (tfjs's wasm Slice reads its input back: the text side's slices do not wait).
 type Disposer = {
   disposeData(dataId: object, force?: boolean): boolean;
   readSync(dataId: object): unknown;
   read(dataId: object): Promise<unknown>;
+  makeOutput(shape: number[], dtype: string, memoryOffset?: number, values?: unknown): { dataId: object };
 };
 const hooked = new WeakSet<object>();
 function keepFrees(be: WasmBackend): void {
@@ -440,6 +467,12 @@ function keepFrees(be: WasmBackend): void {
   const dispose = b.disposeData.bind(b);
   const readSync = b.readSync.bind(b);
   const read = b.read.bind(b);
+  const makeOutput = b.makeOutput.bind(b);
+  b.makeOutput = (shape, dtype, memoryOffset, values) => {
+    const out = makeOutput(shape, dtype, memoryOffset, values);
+    if (deferDepth > 0 && deferred?.be === be) deferred.made.add(out.dataId);
+    return out;
+  };
   b.disposeData = (dataId, force = false) => {
     const q = deferred;
     if (!q || q.be !== be) return dispose(dataId, force);
@@ -452,11 +485,11 @@ function keepFrees(be: WasmBackend): void {
     return true;
   };
   b.readSync = (dataId) => {
-    if (deferred?.be === be) drainDeferred();
+    if (deferred?.made.has(dataId)) waitForQueue();
     return readSync(dataId);
   };
   b.read = (dataId) => {
-    if (deferred?.be === be) drainDeferred();
+    if (deferred?.made.has(dataId)) waitForQueue();
     return read(dataId);
   };
 }
