@@ -676,67 +676,151 @@ static inline double px_at(const float* m, int S, int yy, int xx, int ch) {
   return yy < 0 || yy >= S || xx < 0 || xx >= S ? 1.0 : (double)m[(yy * S + xx) * 3 + ch];
 }
 
+// Two pixels' values, one a lane: the floats at a[0] and b[0], widened.
+static inline v128_t f64x2_of(const float* a, const float* b) { return wasm_f64x2_make((double)*a, (double)*b); }
+static inline void store_f32x2(float* a, float* b, v128_t v) {
+  const v128_t f = wasm_f32x4_demote_f64x2_zero(v); // the lanes rounded to float, as a scalar (float) cast
+  *a = wasm_f32x4_extract_lane(f, 0);
+  *b = wasm_f32x4_extract_lane(f, 1);
+}
+
+// The bilinear value of channel ch at pixel o of the output from (x0, y0) and its weights, scalar (px_at).
+static inline float affine_px(const float* s, int S, int x0, int y0, double fx, double fy, int ch) {
+  const double top = px_at(s, S, y0, x0, ch) * (1 - fx) + px_at(s, S, y0, x0 + 1, ch) * fx;
+  const double bot = px_at(s, S, y0 + 1, x0, ch) * (1 - fx) + px_at(s, S, y0 + 1, x0 + 1, ch) * fx;
+  return (float)(top * (1 - fy) + bot * fy);
+}
+
 // random-affine: image i with p[7i] ≠ 0 resampled bilinearly (white outside) through input = A·(output − c − t) + c,
-// p[7i + 1..6] = a, b, d, e, tx, ty; src is scratch of the batch's size.
+// p[7i + 1..6] = a, b, d, e, tx, ty; src is scratch of the batch's size. Two output pixels at a time, one a lane (the
+// same float64 operations, each lane as the scalar loop); a pair with a tap outside the image, scalar.
 EXPORT("aug_affine") void aug_affine(float* img, float* src, const double* p, int i0, int i1, int S) {
 #pragma clang fp contract(off)
   const long per = (long)S * S * 3;
   const double c = (S - 1) / 2.0;
+  const v128_t one = wasm_f64x2_splat(1), vc = wasm_f64x2_splat(c);
   for (int i = i0; i < i1; i++) {
     const double* q = p + 7 * i;
     if (q[0] == 0) continue;
     const double a = q[1], b = q[2], d = q[3], e = q[4], tx = q[5], ty = q[6];
+    const v128_t va = wasm_f64x2_splat(a), vb = wasm_f64x2_splat(b), vd = wasm_f64x2_splat(d), ve = wasm_f64x2_splat(e);
+    const v128_t vtx = wasm_f64x2_splat(tx);
     float* m = img + i * per;
     float* s = src + i * per;
     __builtin_memcpy(s, m, (unsigned long)per * sizeof(float));
-    for (int v = 0; v < S; v++)
-      for (int u = 0; u < S; u++) {
-        const double du = u - c - tx, dv = v - c - ty;
-        const double x = a * du + b * dv + c, y = d * du + e * dv + c;
-        const double fx0 = __builtin_floor(x), fy0 = __builtin_floor(y);
-        const double fx = x - fx0, fy = y - fy0;
-        const int x0 = (int)fx0, y0 = (int)fy0;
+    for (int v = 0; v < S; v++) {
+      const double dv = v - c - ty;
+      const v128_t vdv = wasm_f64x2_splat(dv);
+      int u = 0;
+      for (; u + 2 <= S; u += 2) {
+        const v128_t du = wasm_f64x2_sub(wasm_f64x2_sub(wasm_f64x2_make(u, u + 1), vc), vtx);
+        const v128_t x = wasm_f64x2_add(wasm_f64x2_add(wasm_f64x2_mul(va, du), wasm_f64x2_mul(vb, vdv)), vc);
+        const v128_t y = wasm_f64x2_add(wasm_f64x2_add(wasm_f64x2_mul(vd, du), wasm_f64x2_mul(ve, vdv)), vc);
+        const v128_t fx0 = wasm_f64x2_floor(x), fy0 = wasm_f64x2_floor(y);
+        const v128_t fx = wasm_f64x2_sub(x, fx0), fy = wasm_f64x2_sub(y, fy0);
+        const int xa = (int)wasm_f64x2_extract_lane(fx0, 0), xb = (int)wasm_f64x2_extract_lane(fx0, 1);
+        const int ya = (int)wasm_f64x2_extract_lane(fy0, 0), yb = (int)wasm_f64x2_extract_lane(fy0, 1);
         const int o = (v * S + u) * 3;
-        for (int ch = 0; ch < 3; ch++) {
-          const double top = px_at(s, S, y0, x0, ch) * (1 - fx) + px_at(s, S, y0, x0 + 1, ch) * fx;
-          const double bot = px_at(s, S, y0 + 1, x0, ch) * (1 - fx) + px_at(s, S, y0 + 1, x0 + 1, ch) * fx;
-          m[o + ch] = (float)(top * (1 - fy) + bot * fy);
+        if ((unsigned)xa < (unsigned)(S - 1) && (unsigned)ya < (unsigned)(S - 1) && (unsigned)xb < (unsigned)(S - 1) &&
+            (unsigned)yb < (unsigned)(S - 1)) {
+          const float* pa = s + (ya * S + xa) * 3;
+          const float* pb = s + (yb * S + xb) * 3;
+          const v128_t gx = wasm_f64x2_sub(one, fx), gy = wasm_f64x2_sub(one, fy);
+          for (int ch = 0; ch < 3; ch++) {
+            const v128_t top = wasm_f64x2_add(wasm_f64x2_mul(f64x2_of(pa + ch, pb + ch), gx),
+                                              wasm_f64x2_mul(f64x2_of(pa + 3 + ch, pb + 3 + ch), fx));
+            const v128_t bot = wasm_f64x2_add(wasm_f64x2_mul(f64x2_of(pa + 3 * S + ch, pb + 3 * S + ch), gx),
+                                              wasm_f64x2_mul(f64x2_of(pa + 3 * S + 3 + ch, pb + 3 * S + 3 + ch), fx));
+            store_f32x2(m + o + ch, m + o + 3 + ch, wasm_f64x2_add(wasm_f64x2_mul(top, gy), wasm_f64x2_mul(bot, fy)));
+          }
+        } else {
+          const double fxa = wasm_f64x2_extract_lane(fx, 0), fxb = wasm_f64x2_extract_lane(fx, 1);
+          const double fya = wasm_f64x2_extract_lane(fy, 0), fyb = wasm_f64x2_extract_lane(fy, 1);
+          for (int ch = 0; ch < 3; ch++) {
+            m[o + ch] = affine_px(s, S, xa, ya, fxa, fya, ch);
+            m[o + 3 + ch] = affine_px(s, S, xb, yb, fxb, fyb, ch);
+          }
         }
       }
+      for (; u < S; u++) {
+        const double du = u - c - tx;
+        const double x = a * du + b * dv + c, y = d * du + e * dv + c;
+        const double fx0 = __builtin_floor(x), fy0 = __builtin_floor(y);
+        const int o = (v * S + u) * 3;
+        for (int ch = 0; ch < 3; ch++) m[o + ch] = affine_px(s, S, (int)fx0, (int)fy0, x - fx0, y - fy0, ch);
+      }
+    }
   }
 }
 
 // color-jitter: image i with p[10i] ≠ 0 gets p[10i + 1..9] = saturation, hue angle (rotated when ≠ 0), its cos and
-// sin, the channel permutation p0 p1 p2, contrast, brightness; clamped to [0, 1].
+// sin, the channel permutation p0 p1 p2, contrast, brightness; clamped to [0, 1]. Two pixels at a time, one a lane
+// (the same float64 operations as the scalar loop, which takes an odd last pixel).
+static inline void jitter_px(float* o, const double* q) {
+#pragma clang fp contract(off)
+  const double sat = q[1], ang = q[2], ca = q[3], sa = q[4], con = q[8], bri = q[9];
+  const int p0 = (int)q[5], p1 = (int)q[6], p2 = (int)q[7];
+  const double r0 = o[0], g0 = o[1], b0 = o[2];
+  const double grey = (r0 + g0 + b0) / 3;
+  double r = grey + (r0 - grey) * sat, g = grey + (g0 - grey) * sat, b = grey + (b0 - grey) * sat;
+  if (ang != 0) {
+    const double y = 0.299 * r + 0.587 * g + 0.114 * b;
+    const double ci = 0.596 * r - 0.274 * g - 0.322 * b, cq = 0.211 * r - 0.523 * g + 0.312 * b;
+    const double ri = ci * ca - cq * sa, rq = ci * sa + cq * ca;
+    r = y + 0.956 * ri + 0.621 * rq;
+    g = y - 0.272 * ri - 0.647 * rq;
+    b = y - 1.106 * ri + 1.703 * rq;
+  }
+  const double v0 = p0 == 0 ? r : p0 == 1 ? g : b, v1 = p1 == 0 ? r : p1 == 1 ? g : b, v2 = p2 == 0 ? r : p2 == 1 ? g : b;
+  o[0] = (float)jmin(1, jmax(0, (v0 - 0.5) * con + 0.5 + bri));
+  o[1] = (float)jmin(1, jmax(0, (v1 - 0.5) * con + 0.5 + bri));
+  o[2] = (float)jmin(1, jmax(0, (v2 - 0.5) * con + 0.5 + bri));
+}
+
+#define F2(x) wasm_f64x2_splat(x)
+#define ADD wasm_f64x2_add
+#define SUB wasm_f64x2_sub
+#define MUL wasm_f64x2_mul
+
 EXPORT("aug_jitter") void aug_jitter(float* img, const double* p, int i0, int i1, int S) {
 #pragma clang fp contract(off)
   const long px = (long)S * S;
   for (int i = i0; i < i1; i++) {
     const double* q = p + 10 * i;
     if (q[0] == 0) continue;
-    const double sat = q[1], ang = q[2], ca = q[3], sa = q[4], con = q[8], bri = q[9];
-    const int p0 = (int)q[5], p1 = (int)q[6], p2 = (int)q[7];
+    const v128_t sat = F2(q[1]), ca = F2(q[3]), sa = F2(q[4]), con = F2(q[8]), bri = F2(q[9]);
+    const int rotate = q[2] != 0, p0 = (int)q[5], p1 = (int)q[6], p2 = (int)q[7];
+    const v128_t half = F2(0.5), zero = F2(0), one = F2(1), three = F2(3);
     float* m = img + i * px * 3;
-    for (long k = 0; k < px; k++) {
+    long k = 0;
+    for (; k + 2 <= px; k += 2) {
       float* o = m + k * 3;
-      const double r0 = o[0], g0 = o[1], b0 = o[2];
-      const double grey = (r0 + g0 + b0) / 3;
-      double r = grey + (r0 - grey) * sat, g = grey + (g0 - grey) * sat, b = grey + (b0 - grey) * sat;
-      if (ang != 0) {
-        const double y = 0.299 * r + 0.587 * g + 0.114 * b;
-        const double ci = 0.596 * r - 0.274 * g - 0.322 * b, cq = 0.211 * r - 0.523 * g + 0.312 * b;
-        const double ri = ci * ca - cq * sa, rq = ci * sa + cq * ca;
-        r = y + 0.956 * ri + 0.621 * rq;
-        g = y - 0.272 * ri - 0.647 * rq;
-        b = y - 1.106 * ri + 1.703 * rq;
+      const v128_t r0 = f64x2_of(o, o + 3), g0 = f64x2_of(o + 1, o + 4), b0 = f64x2_of(o + 2, o + 5);
+      const v128_t grey = wasm_f64x2_div(ADD(ADD(r0, g0), b0), three);
+      v128_t r = ADD(grey, MUL(SUB(r0, grey), sat)), g = ADD(grey, MUL(SUB(g0, grey), sat)),
+             b = ADD(grey, MUL(SUB(b0, grey), sat));
+      if (rotate) {
+        const v128_t y = ADD(ADD(MUL(F2(0.299), r), MUL(F2(0.587), g)), MUL(F2(0.114), b));
+        const v128_t ci = SUB(SUB(MUL(F2(0.596), r), MUL(F2(0.274), g)), MUL(F2(0.322), b));
+        const v128_t cq = ADD(SUB(MUL(F2(0.211), r), MUL(F2(0.523), g)), MUL(F2(0.312), b));
+        const v128_t ri = SUB(MUL(ci, ca), MUL(cq, sa)), rq = ADD(MUL(ci, sa), MUL(cq, ca));
+        r = ADD(ADD(y, MUL(F2(0.956), ri)), MUL(F2(0.621), rq));
+        g = SUB(SUB(y, MUL(F2(0.272), ri)), MUL(F2(0.647), rq));
+        b = ADD(SUB(y, MUL(F2(1.106), ri)), MUL(F2(1.703), rq));
       }
-      const double v0 = p0 == 0 ? r : p0 == 1 ? g : b, v1 = p1 == 0 ? r : p1 == 1 ? g : b, v2 = p2 == 0 ? r : p2 == 1 ? g : b;
-      o[0] = (float)jmin(1, jmax(0, (v0 - 0.5) * con + 0.5 + bri));
-      o[1] = (float)jmin(1, jmax(0, (v1 - 0.5) * con + 0.5 + bri));
-      o[2] = (float)jmin(1, jmax(0, (v2 - 0.5) * con + 0.5 + bri));
+      const v128_t v0 = p0 == 0 ? r : p0 == 1 ? g : b, v1 = p1 == 0 ? r : p1 == 1 ? g : b, v2 = p2 == 0 ? r : p2 == 1 ? g : b;
+      store_f32x2(o, o + 3, wasm_f64x2_min(one, wasm_f64x2_max(zero, ADD(ADD(MUL(SUB(v0, half), con), half), bri))));
+      store_f32x2(o + 1, o + 4, wasm_f64x2_min(one, wasm_f64x2_max(zero, ADD(ADD(MUL(SUB(v1, half), con), half), bri))));
+      store_f32x2(o + 2, o + 5, wasm_f64x2_min(one, wasm_f64x2_max(zero, ADD(ADD(MUL(SUB(v2, half), con), half), bri))));
     }
+    if (k < px) jitter_px(m + k * 3, q);
   }
 }
+
+#undef F2
+#undef ADD
+#undef SUB
+#undef MUL
 
 // grayscale: image i with on[i] ≠ 0 becomes the mean of its R, G, B.
 EXPORT("aug_gray") void aug_gray(float* img, const double* on, int i0, int i1, int S) {
