@@ -158,7 +158,8 @@ export class BatchAssembler {
     const out = new Int32Array(idx.length * k);
     idx.forEach((e, n) => {
       const own = pool.right[e]!;
-      const others = [...this.groupCaptions!.get(pool.group[e]!)!].filter((r) => r !== own);
+      const others: number[] = [];
+      for (const r of this.groupCaptions!.get(pool.group[e]!)!) if (r !== own) others.push(r);
       out[n * k] = own;
       for (let j = 1; j < k; j++) {
         if (others.length === 0) out[n * k + j] = own;

@@ -98,12 +98,16 @@ export class TokenBatcher {
     const { length: T, pieces: G } = this.table;
     let Tb = 1;
     for (let i = 0; i < B; i++) Tb = Math.max(Tb, this.table.tokens[rows[i]!]!);
+    // element loops: a row is a few dozen values, where a subarray view per copy cost more than the copy
+    const { ids, mask, wordIndex, firstPiece } = this.table;
     for (let i = 0; i < B; i++) {
       const r = rows[i]!;
-      this.ids.set(this.table.ids.subarray(r * T * G, (r * T + Tb) * G), i * Tb * G);
-      this.mask.set(this.table.mask.subarray(r * T, r * T + Tb), i * Tb);
-      this.wordIndex.set(this.table.wordIndex.subarray(r * T, r * T + Tb), i * Tb);
-      this.firstPiece.set(this.table.firstPiece.subarray(r * T, r * T + Tb), i * Tb);
+      for (let k = 0, from = r * T * G, to = i * Tb * G; k < Tb * G; k++) this.ids[to + k] = ids[from + k]!;
+      for (let k = 0, from = r * T, to = i * Tb; k < Tb; k++) {
+        this.mask[to + k] = mask[from + k]!;
+        this.wordIndex[to + k] = wordIndex[from + k]!;
+        this.firstPiece[to + k] = firstPiece[from + k]!;
+      }
     }
     return {
       batch: B,
@@ -129,6 +133,6 @@ export function gatherTokenRows<A extends Int32Array | Float32Array>(
   Tb: number,
   out: A,
 ): A {
-  for (let i = 0; i < rows.length; i++) out.set(src.subarray(rows[i]! * T, rows[i]! * T + Tb), i * Tb);
+  for (let i = 0; i < rows.length; i++) for (let k = 0; k < Tb; k++) out[i * Tb + k] = src[rows[i]! * T + k]!;
   return out.subarray(0, rows.length * Tb) as A;
 }

@@ -23,6 +23,24 @@ describe('raw texts travel with tokens (what pretrained towers read)', () => {
     expect(new TokenBatcher(table, 4).rows([1]).corpus).toBe(table.texts); // the same array: encoded once
   });
 
+  it("a batch of rows is the table's rows, each field trimmed to the longest row (ids with their pieces)", () => {
+    const table = buildTokenTable(tok, [...TEXTS, 'face', 'tears of joy cat face']);
+    const { length: T, pieces: G } = table;
+    expect(G).toBeGreaterThan(1);
+    const batcher = new TokenBatcher(table, 5);
+    for (const rows of [[2, 0], [1], [4, 3, 0, 2]]) {
+      const b = batcher.rows(rows);
+      const Tb = Math.max(...rows.map((r) => table.tokens[r]!));
+      expect([b.batch, b.length, b.pieces]).toEqual([rows.length, Tb, G]);
+      const cut = <A extends ArrayLike<number>>(x: A, per: number) =>
+        rows.flatMap((r) => Array.from(x).slice(r * T * per, (r * T + Tb) * per));
+      expect(Array.from(b.ids)).toEqual(cut(table.ids, G));
+      expect(Array.from(b.mask)).toEqual(cut(table.mask, 1));
+      expect(Array.from(b.wordIndex)).toEqual(cut(table.wordIndex, 1));
+      expect(Array.from(b.firstPiece)).toEqual(cut(table.firstPiece, 1));
+    }
+  });
+
   it('the token cache writes and reads the texts back', () => {
     const dir = mkdtempSync(join(tmpdir(), 'unir-tokens-'));
     try {
