@@ -48,20 +48,23 @@ export async function writeCheckpointDir(
     userDefinedMetadata?: Record<string, unknown>;
   },
 ): Promise<void> {
-  const digest = new Uint8Array(await webcrypto.subtle.digest('SHA-256', data));
-  const json: CheckpointJson = {
-    format: a.format,
-    generatedBy: a.generatedBy,
-    weightsManifest: [{ paths: [WEIGHTS_BIN], weights: a.weightSpecs }],
-    weightsBytes: data.byteLength,
-    weightsSha256: Buffer.from(digest).toString('hex'),
-    userDefinedMetadata: a.userDefinedMetadata,
-  };
   await mkdir(dirname(dir), { recursive: true });
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
   try {
     await mkdir(tmp);
-    await writeFile(join(tmp, WEIGHTS_BIN), data);
+    // the hash and the weights' write at once (two of libuv's threads), then model.json with the hash
+    const [digest] = await Promise.all([
+      webcrypto.subtle.digest('SHA-256', data),
+      writeFile(join(tmp, WEIGHTS_BIN), data),
+    ]);
+    const json: CheckpointJson = {
+      format: a.format,
+      generatedBy: a.generatedBy,
+      weightsManifest: [{ paths: [WEIGHTS_BIN], weights: a.weightSpecs }],
+      weightsBytes: data.byteLength,
+      weightsSha256: Buffer.from(digest).toString('hex'),
+      userDefinedMetadata: a.userDefinedMetadata,
+    };
     await writeFile(join(tmp, MODEL_JSON), `${JSON.stringify(json)}\n`);
     swapInDir(tmp, dir);
   } catch (e) {
