@@ -684,7 +684,7 @@ static inline void store_f32x2(float* a, float* b, v128_t v) {
   *b = wasm_f32x4_extract_lane(f, 1);
 }
 
-// The bilinear value of channel ch at pixel o of the output from (x0, y0) and its weights, scalar (px_at).
+// Channel ch bilinearly at input point (x0 + fx, y0 + fy), white outside (px_at): the scalar path.
 static inline float affine_px(const float* s, int S, int x0, int y0, double fx, double fy, int ch) {
   const double top = px_at(s, S, y0, x0, ch) * (1 - fx) + px_at(s, S, y0, x0 + 1, ch) * fx;
   const double bot = px_at(s, S, y0 + 1, x0, ch) * (1 - fx) + px_at(s, S, y0 + 1, x0 + 1, ch) * fx;
