@@ -11,7 +11,7 @@ import {
   splitRun,
 } from '../../../src/core/backend/simd/pool';
 import { simdKernels } from '../../../src/core/backend/simd/simd-kernels';
-import { asWasm, ptr } from '../../../src/core/backend/wasm-heap';
+import { asWasm, f32, ptr } from '../../../src/core/backend/wasm-heap';
 import type { EncoderCtx, ImageEncoder } from '../../../src/core/model/encoder';
 import { globalAvgPool } from '../../../src/core/nn/conv';
 import { deferBackward, withDeferredBackward } from '../../../src/core/nn/defer';
@@ -218,6 +218,39 @@ describe('deferred backward (an image tower on the worker while the rest runs he
     expect(parts.slice(1).sort()).toEqual([0, 1]); // unbounded, the same call now takes 2 parts
     drainDeferred();
     tf.dispose([a, c]);
+  });
+
+  it('kernels appended while the worker is paused at the end of the queue still run before the drain returns', async () => {
+    // the worker finds the queue empty and is descheduled (here: paused 40 ms) between its reads of "closed" and of
+    // the tail; meanwhile this thread appends a kernel and closes the queue
+    process.env.UNIR_WASM_QUEUE_PAUSE_MS = '40';
+    try {
+      await disposeBackend();
+      await initBackend({ backend: 'wasm', threads: 2, quiet: true }); // a new pool: its worker reads the pause
+      const be = asWasm(tf.backend());
+      const vadd = (a: number, b: number, out: number, n: number) => simdKernels(be).vadd(a, b, out, n); // queued inside
+      const n = 4096;
+      const x = randT(61, [n]);
+      const [y1, y2] = [tf.zeros([n]), tf.fill([n], 7)];
+      const [px, p1, p2] = [x, y1, y2].map((t) => ptr(be, t)) as [number, number, number];
+      const before = deferredStats().kernels;
+      for (let round = 0; round < 5; round++) {
+        deferKernels(be, () => vadd(px, px, p1, n)); // y1 = 2x
+        const t0 = performance.now();
+        while (performance.now() - t0 < 5); // the worker runs it and finds the queue empty
+        deferKernels(be, () => vadd(p1, px, p2, n)); // y2 = 3x, appended to the same queue
+        const queued = deferredStats().kernels;
+        drainDeferred(); // closes it
+        expect(queued).toBe(2 * (round + 1) + before);
+        const want = x.dataSync().map((v) => v + v + v);
+        expect(Array.from(y2.dataSync())).toEqual(Array.from(want));
+        f32(be, y2).fill(7); // what an unrun kernel would leave
+      }
+      tf.dispose([x, y1, y2]);
+    } finally {
+      delete process.env.UNIR_WASM_QUEUE_PAUSE_MS;
+      await disposeBackend();
+    }
   });
 
   it('a queued kernel that traps fails with the pool one-line error at the drain, and the pool stops', async () => {

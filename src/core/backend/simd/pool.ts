@@ -131,6 +131,8 @@ const f = new Float64Array(workerData.control, ${ARG_BYTE}, ${MAX_ARGS});
 const ops = ${JSON.stringify(OPS)}.map((name) => k[name]);
 const qc = new Int32Array(workerData.queue, 0, 2);
 const qb = new Float64Array(workerData.queue, 8, ${Q_SLOTS});
+// tests: a worker descheduled between the two reads of the queue's end (UNIR_WASM_QUEUE_PAUSE_MS)
+const pause = () => { for (const end = performance.now() + workerData.pauseMs; performance.now() < end; ); };
 if (workerData.native) {
   // NATIVE_OPS by the native addon, as on the calling thread (simd-kernels.ts nativeOps): op(heap, fused, ...the
   // job's arguments); the addon ignores the unused slots
@@ -157,7 +159,10 @@ for (;;) {
       for (let head = 0, polls = 0; ; ) {
         const tail = Atomics.load(qc, ${Q_TAIL});
         for (; head < tail; head += 2 + qb[head + 1]) ops[qb[head]].apply(null, qb.subarray(head + 2, head + 2 + qb[head + 1]));
-        if (head === Atomics.load(qc, ${Q_TAIL}) && (Atomics.load(qc, ${Q_CLOSED}) || Atomics.load(c, ${STOP}))) break;
+        // closed is read before the tail: the calling thread stores its last tail before it closes, so a queue seen
+        // closed is seen whole (read the other way round, a worker paused between the two reads left entries appended
+        // meanwhile unrun: their outputs kept what malloc gave them)
+        if ((Atomics.load(qc, ${Q_CLOSED}) || Atomics.load(c, ${STOP})) && (pause(), head === Atomics.load(qc, ${Q_TAIL}))) break;
         if ((++polls & 1023) === 0) Atomics.wait(qc, ${Q_TAIL}, head, 1);
       }
     } else ops[c[${OP}]].apply(null, f);
@@ -199,7 +204,15 @@ export async function startGemmPool(be: WasmBackend, threads: number): Promise<v
     const queue = new SharedArrayBuffer(8 + 8 * Q_SLOTS);
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { module, memory, control: sab, queue, native: nativeGemmPath(), fused: relaxedSimd() ? 1 : 0 },
+      workerData: {
+        module,
+        memory,
+        control: sab,
+        queue,
+        native: nativeGemmPath(),
+        fused: relaxedSimd() ? 1 : 0,
+        pauseMs: Number(process.env.UNIR_WASM_QUEUE_PAUSE_MS) || 0,
+      },
     });
     return {
       worker,
