@@ -50,8 +50,7 @@ export function trainStep(
   const names: string[] = [];
   const logged: tf.Scalar[] = [];
   // an image tower's backward pass may run on a worker during the text side's (nn/defer.ts), where one pass encodes
-  // images — opt-in (UNIR_DEFER_BACKWARD=1): full runs of the main job with it gave a different gradient norm at one
-  // step in some runs (a race not found yet), so by default the step runs as before, bit-identical for any thread count
+  // images: the same bits (UNIR_DEFER_BACKWARD=0 turns it off)
   const images = [...batches.values()].filter((b) => b.images).length;
   const defer = images === 1 && deferBackwardOn() ? withDeferredBackward : <T>(f: () => T) => f();
   const { total, grads } = defer(() =>
@@ -112,8 +111,8 @@ export function trainStep(
   return { losses: out };
 }
 
-/** Whether training steps defer an image tower's backward pass to a worker (UNIR_DEFER_BACKWARD=1). */
-const deferBackwardOn = () => process.env.UNIR_DEFER_BACKWARD === '1';
+/** Whether training steps defer an image tower's backward pass to a worker (unless UNIR_DEFER_BACKWARD=0). */
+const deferBackwardOn = () => process.env.UNIR_DEFER_BACKWARD !== '0';
 
 /** The stages (their StageTerms) whose first step has been checked. */
 const checked = new WeakSet<StageTerms>();
