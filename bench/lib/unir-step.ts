@@ -7,6 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '../../src/core/nn/gradients'; // registers tfjs-core's gradient functions
 import { createUnifiedModel, type UnifiedModel } from '../../src/core/model/unified';
 import { withTableGrads } from '../../src/core/backend/table-grad';
+import { drainDeferred } from '../../src/core/backend/simd/pool';
+import { deferBackwardOn, withDeferredBackward } from '../../src/core/nn/defer';
 import { AdamW } from '../../src/core/optim/adamw';
 import { clipCoefficient, globalNorm } from '../../src/core/optim/clip';
 import type { EncodedBatch } from '../../src/core/text/tokenizer';
@@ -239,31 +241,36 @@ export async function buildUnirStep(name: ModelName, seed = 1): Promise<UnirStep
     flopsPerStep,
   };
 
+  // the image tower's backward pass on a worker during the text side's, as src/core/train/step.ts (one image pass)
+  const defer = deferBackwardOn() ? withDeferredBackward : <T>(f: () => T) => f();
   const step = (): number => {
-    const { value, grads } = tf.tidy(() => {
-      const target = model.encodeText(semantic, false); // (n, D), no gradient (constantFeatures)
-      return withTableGrads(() =>
-        tf.variableGrads(() => {
-          // the step's model calls at once, in pairFeatures' order (src/core/train/features.ts callsAtOnce)
-          const [text, query1, chunk, out, query3] = model.encodeCalls([
-            { kind: 'text', batch: captions, training: true },
-            { kind: 'query', batch: q1, training: true, useNlu: true },
-            { kind: 'text', batch: chunks, training: true },
-            { kind: 'nlu', batch: q2, training: true },
-            { kind: 'query', batch: q3, training: true, useNlu: true },
-          ]) as [tf.Tensor2D, { embedding: tf.Tensor2D }, tf.Tensor2D, NluOutputs, { embedding: tf.Tensor2D }];
-          // (ic·k, D): k captions per image, averaged (src/core/train/features.ts)
-          const caption =
-            k === 1 ? text : l2Normalize(tf.mean(tf.reshape(text, [ic, k, text.shape[1]]), 1) as tf.Tensor2D);
-          const ti = lTI.compute({ a: model.encodeImage(images, true), b: caption }).infoNce!;
-          const qc = lQC.compute({ a: query1.embedding, b: chunk }).infoNce!;
-          const intent = lIntent.compute({ intentLogits: out.intentLogits, intentLabels }).intentCe!;
-          const slot = lSlot.compute({ slotLogits: out.slotLogits, slotLabels, slotMask }).slotCe!;
-          const align = lAlign.compute({ enhanced: query3.embedding, target }).mseAlign!;
-          return tf.addN([ti, tf.mul(qc, a), tf.mul(tf.addN([intent, slot, align]), b)]) as tf.Scalar;
-        }, variables),
-      ); // embedding-table gradients as touched rows, as src/core/train/step.ts
-    });
+    const { value, grads } = defer(() =>
+      tf.tidy(() => {
+        const target = model.encodeText(semantic, false); // (n, D), no gradient (constantFeatures)
+        return withTableGrads(() =>
+          tf.variableGrads(() => {
+            // the step's model calls at once, in pairFeatures' order (src/core/train/features.ts callsAtOnce)
+            const [text, query1, chunk, out, query3] = model.encodeCalls([
+              { kind: 'text', batch: captions, training: true },
+              { kind: 'query', batch: q1, training: true, useNlu: true },
+              { kind: 'text', batch: chunks, training: true },
+              { kind: 'nlu', batch: q2, training: true },
+              { kind: 'query', batch: q3, training: true, useNlu: true },
+            ]) as [tf.Tensor2D, { embedding: tf.Tensor2D }, tf.Tensor2D, NluOutputs, { embedding: tf.Tensor2D }];
+            // (ic·k, D): k captions per image, averaged (src/core/train/features.ts)
+            const caption =
+              k === 1 ? text : l2Normalize(tf.mean(tf.reshape(text, [ic, k, text.shape[1]]), 1) as tf.Tensor2D);
+            const ti = lTI.compute({ a: model.encodeImage(images, true), b: caption }).infoNce!;
+            const qc = lQC.compute({ a: query1.embedding, b: chunk }).infoNce!;
+            const intent = lIntent.compute({ intentLogits: out.intentLogits, intentLabels }).intentCe!;
+            const slot = lSlot.compute({ slotLogits: out.slotLogits, slotLabels, slotMask }).slotCe!;
+            const align = lAlign.compute({ enhanced: query3.embedding, target }).mseAlign!;
+            return tf.addN([ti, tf.mul(qc, a), tf.mul(tf.addN([intent, slot, align]), b)]) as tf.Scalar;
+          }, variables),
+        ); // embedding-table gradients as touched rows, as src/core/train/step.ts
+      }),
+    );
+    drainDeferred();
     const loss = value.dataSync()[0]!;
     value.dispose();
     opt.step(grads, cfg.lr, clipCoefficient(globalNorm(grads), clipNorm)); // as src/core/train/step.ts

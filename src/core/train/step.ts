@@ -7,7 +7,7 @@ import type { UnifiedModel } from '../model/unified';
 import { clipCoefficient, globalNorm } from '../optim/clip';
 import { withTableGrads } from '../backend/table-grad';
 import { drainDeferred } from '../backend/simd/pool';
-import { withDeferredBackward } from '../nn/defer';
+import { deferBackwardOn, withDeferredBackward } from '../nn/defer';
 import type { EncodedBatch } from '../text/tokenizer';
 import type { PairBatch } from './batch';
 import type { TrainModel } from '../model/train-model';
@@ -110,9 +110,6 @@ export function trainStep(
   if (gradNorm !== undefined) out.gradNorm = gradNorm;
   return { losses: out };
 }
-
-/** Whether training steps defer an image tower's backward pass to a worker (unless UNIR_DEFER_BACKWARD=0). */
-const deferBackwardOn = () => process.env.UNIR_DEFER_BACKWARD !== '0';
 
 /** The stages (their StageTerms) whose first step has been checked. */
 const checked = new WeakSet<StageTerms>();
