@@ -16,8 +16,9 @@ export const deferBackwardOn = () => process.env.UNIR_DEFER_BACKWARD !== '0';
 
 /**
  * Runs f (a training step's forward and backward passes) with deferBackward on (train/step.ts; UNIR_DEFER_BACKWARD=0
- * turns it off); the caller calls pool.ts drainDeferred before reading the gradients. A tfjs kernel given a tensor the queue writes (the two gradients of a
- * tensor fed to two deferred sections, added) waits for the queue first, so that costs the overlap, not the values.
+ * turns it off); the caller calls pool.ts drainDeferred before reading the gradients. A tfjs kernel given a tensor
+ * the queue writes (the two gradients of a tensor fed to two deferred sections, added) waits for the queue first, so
+ * that costs the overlap, not the values.
  */
 export function withDeferredBackward<T>(f: () => T): T {
   const was = allowed;
