@@ -8,7 +8,7 @@ import '../../src/core/nn/gradients'; // registers tfjs-core's gradient function
 import { createUnifiedModel, type UnifiedModel } from '../../src/core/model/unified';
 import { withTableGrads } from '../../src/core/backend/table-grad';
 import { drainDeferred } from '../../src/core/backend/simd/pool';
-import { deferBackwardOn, withDeferredBackward } from '../../src/core/nn/defer';
+import { withDeferredBackward } from '../../src/core/nn/defer';
 import { AdamW } from '../../src/core/optim/adamw';
 import { clipCoefficient, globalNorm } from '../../src/core/optim/clip';
 import type { EncodedBatch } from '../../src/core/text/tokenizer';
@@ -241,10 +241,9 @@ export async function buildUnirStep(name: ModelName, seed = 1): Promise<UnirStep
     flopsPerStep,
   };
 
-  // the image tower's backward pass on a worker during the text side's, as src/core/train/step.ts (one image pass)
-  const defer = deferBackwardOn() ? withDeferredBackward : <T>(f: () => T) => f();
   const step = (): number => {
-    const { value, grads } = defer(() =>
+    // the image tower's backward pass on a worker during the text side's, as src/core/train/step.ts (one image pass)
+    const { value, grads } = withDeferredBackward(() =>
       tf.tidy(() => {
         const target = model.encodeText(semantic, false); // (n, D), no gradient (constantFeatures)
         return withTableGrads(() =>

@@ -11,16 +11,14 @@ interface EngineState {
 
 let allowed = false;
 
-/** Whether training steps defer an image tower's backward pass (train/step.ts; off with UNIR_DEFER_BACKWARD=0). */
-export const deferBackwardOn = () => process.env.UNIR_DEFER_BACKWARD !== '0';
-
 /**
- * Runs f (a training step's forward and backward passes) with deferBackward on (train/step.ts; UNIR_DEFER_BACKWARD=0
- * turns it off); the caller calls pool.ts drainDeferred before reading the gradients. A tfjs kernel given a tensor
- * the queue writes (the two gradients of a tensor fed to two deferred sections, added) waits for the queue first, so
- * that costs the overlap, not the values.
+ * Runs f (a training step's forward and backward passes) with deferBackward on (train/step.ts, the bench's step), or
+ * f() alone with UNIR_DEFER_BACKWARD=0; the caller calls pool.ts drainDeferred before reading the gradients. A tfjs
+ * kernel given a tensor the queue writes (the two gradients of a tensor fed to two deferred sections, added) waits for
+ * the queue first, so that costs the overlap, not the values.
  */
 export function withDeferredBackward<T>(f: () => T): T {
+  if (process.env.UNIR_DEFER_BACKWARD === '0') return f();
   const was = allowed;
   allowed = true;
   try {

@@ -7,7 +7,7 @@ import type { UnifiedModel } from '../model/unified';
 import { clipCoefficient, globalNorm } from '../optim/clip';
 import { withTableGrads } from '../backend/table-grad';
 import { drainDeferred } from '../backend/simd/pool';
-import { deferBackwardOn, withDeferredBackward } from '../nn/defer';
+import { withDeferredBackward } from '../nn/defer';
 import type { EncodedBatch } from '../text/tokenizer';
 import type { PairBatch } from './batch';
 import type { TrainModel } from '../model/train-model';
@@ -52,7 +52,7 @@ export function trainStep(
   // an image tower's backward pass may run on a worker during the text side's (nn/defer.ts), where one pass encodes
   // images: the same bits (UNIR_DEFER_BACKWARD=0 turns it off)
   const images = [...batches.values()].filter((b) => b.images).length;
-  const defer = images === 1 && deferBackwardOn() ? withDeferredBackward : <T>(f: () => T) => f();
+  const defer = images === 1 ? withDeferredBackward : <T>(f: () => T) => f();
   const { total, grads } = defer(() =>
     tf.tidy(() => {
       const constants = new Map<PairType, Features>();
