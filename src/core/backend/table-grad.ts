@@ -84,15 +84,7 @@ export function bagGradRows(
 ): tf.Tensor {
   const { vocab, d, g, padId } = shape;
   const touched = new Int32Array(vocab);
-  const list: number[] = [];
-  for (let i = 0; i < values.length; i++) {
-    const id = values[i]!;
-    if (id !== padId && id >= 0 && id < vocab && touched[id] === 0) {
-      touched[id] = 1;
-      list.push(id);
-    }
-  }
-  const rows = Int32Array.from(list).sort();
+  const rows = touchedRows(values, vocab, padId, touched);
   const [dtable] = newTensors(be, [vocab, d]) as [tf.Tensor];
   const pt = ptr(be, dtable);
   overRows(be, 'zero_rows', rows, d, (list, n) => [pt, list, n, d]);
@@ -137,6 +129,27 @@ export function addTableGrads(be: WasmBackend, a: TensorInfo, b: TensorInfo): Te
   ra.rows = union(ra.rows, fresh);
   tableGradCounts.summedInPlace++;
   return alias(be, a);
+}
+
+/**
+ * The distinct ids in `values` (pad and ids outside [0, vocab) left out), ascending; `touched[id]` set to 1 for each.
+ * Read off a bitmap word by word: sorting a few thousand rows cost ≈ 4× the rest of the pass.
+ */
+export function touchedRows(values: Int32Array, vocab: number, padId: number, touched: Int32Array): Int32Array {
+  const bits = new Uint32Array((vocab + 31) >>> 5);
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    const id = values[i]!;
+    if (id !== padId && id >= 0 && id < vocab && touched[id] === 0) {
+      touched[id] = 1;
+      bits[id >>> 5]! |= 1 << (id & 31);
+      n++;
+    }
+  }
+  const rows = new Int32Array(n);
+  for (let w = 0, k = 0; w < bits.length; w++)
+    for (let x = bits[w]!; x !== 0; x &= x - 1) rows[k++] = (w << 5) + 31 - Math.clz32(x & -x);
+  return rows;
 }
 
 /** Two ascending, disjoint row lists merged. */

@@ -6,6 +6,7 @@ import {
   addTableGrads,
   bagGradRows,
   tableGradCounts,
+  touchedRows,
   touchedRowsOf,
   withTableGrads,
 } from '../../../src/core/backend/table-grad';
@@ -145,6 +146,27 @@ describe('embedding-table gradients kept as rows', () => {
     const p = plain.dataSync();
     expect(Array.from(out[2]!)).toEqual(Array.from(wantB, (x, i) => Math.fround(x + p[i]!)));
     tf.dispose([idsA, idsB, dyA, dyB, plain]);
+  });
+
+  it('the touched rows of a pass: each id once, ascending, pad and out-of-range ids left out (a sorted Set)', () => {
+    for (const [vocab, n, seed] of [
+      [70, 300, 1], // ids past a 32-bit word, in a partial last word
+      [64, 20, 2],
+      [32_770, 5_000, 3],
+      [33, 0, 4],
+    ] as const) {
+      const r = rand(seed, n);
+      // ids on word edges (0, 31, 32, 63, vocab - 1), pad (5), outside the table (-1, vocab)
+      const edge = [0, 31, 32, 63, vocab - 1, 5, -1, vocab];
+      const values = Int32Array.from(r, (x, i) =>
+        i % 7 === 0 ? edge[i % edge.length]! : Math.floor(Math.abs(x) * vocab) % vocab,
+      );
+      const touched = new Int32Array(vocab);
+      const want = [...new Set(values)].filter((id) => id !== 5 && id >= 0 && id < vocab).sort((a, b) => a - b);
+      const got = touchedRows(values, vocab, 5, touched);
+      expect(Array.from(got), `vocab ${vocab}`).toEqual(want);
+      expect(Array.from(touched.keys()).filter((id) => touched[id] === 1)).toEqual(want);
+    }
   });
 
   it('outside withTableGrads the gradient is dense as before (nothing kept)', async () => {
