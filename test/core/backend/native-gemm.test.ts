@@ -159,81 +159,124 @@ describe('native gemm and GELU (native/gemm.c, a Node-API addon built on this ma
     });
   }
 
-  it("attention forward and backward equal kernels.c's to the bit (masks, odd head sizes and lengths)", () => {
-    const nat = nativeGemm()!;
-    const w = wasmKernels(true) as ReturnType<typeof wasmKernels> & { attn_fwd: Gemm; attn_bwd: Gemm };
-    const heap = new Float32Array(w.memory.buffer);
-    for (const [B, Tq, Tk, h, dh, masked] of [
-      [3, 24, 24, 4, 32, true],
-      [2, 7, 5, 2, 3, false],
-      [1, 9, 13, 3, 8, true],
-    ] as [number, number, number, number, number, boolean][]) {
-      const H = h * dh;
-      const [nq, nk] = [B * Tq * H, B * Tk * H];
-      const len = {
-        q: nq,
-        k: nk,
-        v: nk,
-        mask: B * Tk,
-        out: nq,
-        p: B * h * Tq * Tk,
-        dout: nq,
-        dq: nq,
-        dk: nk,
-        dv: nk,
-        scratch: dh * Tk + Tq * Tk,
-      };
-      const ptrOf = {} as Record<keyof typeof len, number>;
-      let at = 4096;
-      for (const [name, n] of Object.entries(len) as [keyof typeof len, number][]) {
-        ptrOf[name] = at;
-        at += 4 * n + 64;
+  for (const [fused, level] of [
+    [true, 0],
+    [false, 0],
+    [true, 2],
+  ] as const) {
+    it(`attention forward and backward equal kernels.c's to the bit (masks, odd head sizes and lengths; ${fused ? 'fused' : 'plain build'}, ${level === 2 ? 'the AVX2 path' : 'the path chosen at load'})`, () => {
+      const nat = nativeGemm()!;
+      const w = wasmKernels(fused) as ReturnType<typeof wasmKernels> & { attn_fwd: Gemm; attn_bwd: Gemm };
+      const heap = new Float32Array(w.memory.buffer);
+      nat.force(level);
+      try {
+        // lengths on and off the 4-column blocks and the 16-lane vectors, past 32 (gemm's path), rows past 6
+        for (const [B, Tq, Tk, h, dh, masked, special] of [
+          [3, 24, 24, 4, 32, true],
+          [2, 7, 5, 2, 3, false],
+          [1, 9, 13, 3, 8, true],
+          [2, 10, 10, 4, 32, true],
+          [1, 17, 17, 2, 32, true],
+          [1, 1, 1, 1, 32, false],
+          [2, 19, 18, 1, 33, true],
+          [1, 6, 33, 2, 16, true],
+          [1, 13, 31, 1, 17, false],
+          [2, 9, 9, 2, 32, true, true],
+          [1, 5, 21, 2, 32, false, true],
+        ] as [number, number, number, number, number, boolean, boolean?][]) {
+          const H = h * dh;
+          const [nq, nk] = [B * Tq * H, B * Tk * H];
+          const len = {
+            q: nq,
+            k: nk,
+            v: nk,
+            mask: B * Tk,
+            out: nq,
+            p: B * h * Tq * Tk,
+            dout: nq,
+            dq: nq,
+            dk: nk,
+            dv: nk,
+            scratch: dh * Tk + Tq * Tk,
+          };
+          const ptrOf = {} as Record<keyof typeof len, number>;
+          let at = 4096;
+          for (const [name, n] of Object.entries(len) as [keyof typeof len, number][]) {
+            ptrOf[name] = at;
+            at += 4 * n + 64;
+          }
+          heap.set(
+            values(B + Tq, len.q).map((x) => x * 4),
+            ptrOf.q / 4,
+          );
+          heap.set(
+            values(B + Tk, len.k).map((x) => x * 4),
+            ptrOf.k / 4,
+          );
+          heap.set(values(h + dh, len.v), ptrOf.v / 4);
+          if (special) {
+            // a NaN key element (its column NaN in every score row), an infinite query element (a row of ±∞ scores, then
+            // NaN), a key far below the others (its exp flushes to 0)
+            heap[ptrOf.k / 4 + 3] = Number.NaN;
+            heap[ptrOf.q / 4 + h * dh + 1] = Number.POSITIVE_INFINITY;
+            heap.fill(-300, ptrOf.k / 4 + 2 * h * dh, ptrOf.k / 4 + 3 * h * dh);
+          }
+          heap.set(values(dh, len.dout), ptrOf.dout / 4);
+          heap.set(
+            Float32Array.from({ length: len.mask }, (_, i) => (i % Tk < Tk - 2 || i < Tk ? 1 : 0)),
+            ptrOf.mask / 4,
+          );
+          const scale = 1 / Math.sqrt(dh);
+          const { q, k, v, mask, out, p, scratch, dout, dq, dk, dv } = ptrOf;
+          const fwd: Parameters<SimdKernels['attn_fwd']> = [
+            q,
+            k,
+            v,
+            masked ? mask : 0,
+            out,
+            p,
+            scratch,
+            B,
+            Tq,
+            Tk,
+            h,
+            dh,
+            scale,
+          ];
+          const bwd: Parameters<SimdKernels['attn_bwd']> = [
+            dout,
+            q,
+            k,
+            v,
+            p,
+            dq,
+            dk,
+            dv,
+            scratch,
+            B,
+            Tq,
+            Tk,
+            h,
+            dh,
+            scale,
+          ];
+          const outputs = ['out', 'p', 'dq', 'dk', 'dv'] as const;
+          // each output and the float past its end (never written)
+          const read = () => outputs.map((o) => bits(heap.slice(ptrOf[o] / 4, ptrOf[o] / 4 + len[o] + 1)));
+          w.attn_fwd(...fwd);
+          w.attn_bwd(...bwd);
+          const want = read();
+          for (const o of outputs) heap.fill(7, ptrOf[o] / 4, ptrOf[o] / 4 + len[o]);
+          nat.attn_fwd(heap, fused ? 1 : 0, ...fwd);
+          nat.attn_bwd(heap, fused ? 1 : 0, ...bwd);
+          const got = read();
+          outputs.forEach((o, i) => expect(got[i], `${o}, B ${B} Tq ${Tq} Tk ${Tk} h ${h} dh ${dh}`).toEqual(want[i]));
+        }
+      } finally {
+        nat.force(0);
       }
-      heap.set(
-        values(B + Tq, len.q).map((x) => x * 4),
-        ptrOf.q / 4,
-      );
-      heap.set(
-        values(B + Tk, len.k).map((x) => x * 4),
-        ptrOf.k / 4,
-      );
-      heap.set(values(h + dh, len.v), ptrOf.v / 4);
-      heap.set(values(dh, len.dout), ptrOf.dout / 4);
-      heap.set(
-        Float32Array.from({ length: len.mask }, (_, i) => (i % Tk < Tk - 2 || i < Tk ? 1 : 0)),
-        ptrOf.mask / 4,
-      );
-      const scale = 1 / Math.sqrt(dh);
-      const { q, k, v, mask, out, p, scratch, dout, dq, dk, dv } = ptrOf;
-      const fwd: Parameters<SimdKernels['attn_fwd']> = [
-        q,
-        k,
-        v,
-        masked ? mask : 0,
-        out,
-        p,
-        scratch,
-        B,
-        Tq,
-        Tk,
-        h,
-        dh,
-        scale,
-      ];
-      const bwd: Parameters<SimdKernels['attn_bwd']> = [dout, q, k, v, p, dq, dk, dv, scratch, B, Tq, Tk, h, dh, scale];
-      const outputs = ['out', 'p', 'dq', 'dk', 'dv'] as const;
-      // each output and the float past its end (never written)
-      const read = () => outputs.map((o) => bits(heap.slice(ptrOf[o] / 4, ptrOf[o] / 4 + len[o] + 1)));
-      w.attn_fwd(...fwd);
-      w.attn_bwd(...bwd);
-      const want = read();
-      for (const o of outputs) heap.fill(7, ptrOf[o] / 4, ptrOf[o] / 4 + len[o]);
-      nat.attn_fwd(heap, 1, ...fwd);
-      nat.attn_bwd(heap, 1, ...bwd);
-      const got = read();
-      outputs.forEach((o, i) => expect(got[i], `${o}, B ${B} Tq ${Tq} Tk ${Tk} h ${h} dh ${dh}`).toEqual(want[i]));
-    }
-  });
+    });
+  }
 
   for (const [fused, level] of [
     [true, 0],

@@ -397,7 +397,8 @@ DEFINE_GELU(256, __m256, "avx2,fma", _mm256_set1_ps, _mm256_add_ps, _mm256_sub_p
 // ---- attention core (kernels.c attn_fwd / attn_bwd) -------------------------------------------------------------
 // Its products by gemm() above (kernels.c calls its own gemm: the same bits), its softmax and row dots in 4-lane SSE
 // vectors exactly as kernels.c's (lane sums, then the lanes added left to right, then the scalar tail), exp by the
-// same polynomial.
+// same polynomial. On AVX-512, rows of ≤ 32 keys (the text encoders' batches) take small5 for the products and
+// softmax5 / dsoftmax_row5 for the rows: the same operations element by element, 16 lanes wide, rows interleaved.
 #define ROUND1(v) _mm_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #define ISUB1(a, c) _mm_sub_epi32(a, _mm_set1_epi32(c))
 #define ISHL1(a, c) _mm_slli_epi32(a, c)
@@ -429,6 +430,159 @@ __attribute__((target("sse4.1"))) static float dot128(const float* a, const floa
   return r;
 }
 
+// The attention core's products (Tq, Tk and dh small: a few dozen): c (M, N) = a·b with gemm()'s bits — each element
+// one chain over k from +0, a fused multiply-add per step for the columns j < 4·⌊N/4⌋ when fused, a multiply then an
+// add otherwise (tail_cols' columns always) — with b's rows read in place (no packed panel) and N ≤ 32 columns in two
+// 16-lane vectors, SMR rows at a time. Wider products, and the AVX2 path, go to gemm().
+#define SMR 6
+__attribute__((target("avx512f"), always_inline)) static inline __m512 fstep5(__m512 acc, __m512 x, __m512 y, int fused) {
+  return fused ? _mm512_fmadd_ps(x, y, acc) : _mm512_add_ps(acc, _mm512_mul_ps(x, y));
+}
+// rows ≤ SMR rows of c; nv 16-lane vectors (1 or 2); m0 / m1 the vectors' columns, t0 / t1 their unfused tail columns
+// (fused only: those columns' chains go on in a second set of accumulators, merged at the store)
+__attribute__((target("avx512f"), always_inline)) static inline void small5_impl(const float* a, long sai, long sak,
+                                                                                const float* b, long ldb, float* c,
+                                                                                long ldc, int rows, int K, int nv,
+                                                                                __mmask16 m0, __mmask16 m1,
+                                                                                __mmask16 t0, __mmask16 t1, int fused,
+                                                                                int tail) {
+  __m512 c0[SMR], c1[SMR], u0[SMR], u1[SMR];
+  for (int r = 0; r < SMR; r++) c0[r] = c1[r] = u0[r] = u1[r] = _mm512_setzero_ps();
+  for (int k = 0; k < K; k++) {
+    const float* bk = b + (long)k * ldb;
+    const __m512 b0 = _mm512_maskz_loadu_ps(m0, bk);
+    const __m512 b1 = nv > 1 ? _mm512_maskz_loadu_ps(m1, bk + 16) : b0;
+    const float* ak = a + (long)k * sak;
+#pragma GCC unroll 6
+    for (int r = 0; r < rows; r++) {
+      const __m512 x = _mm512_set1_ps(ak[r * sai]);
+      c0[r] = fstep5(c0[r], x, b0, fused);
+      if (nv > 1) c1[r] = fstep5(c1[r], x, b1, fused);
+      if (tail) {
+        if (nv == 1) u0[r] = fstep5(u0[r], x, b0, 0);
+        else u1[r] = fstep5(u1[r], x, b1, 0);
+      }
+    }
+  }
+  for (int r = 0; r < rows; r++) {
+    if (tail && nv == 1) c0[r] = _mm512_mask_blend_ps(t0, c0[r], u0[r]);
+    if (tail && nv > 1) c1[r] = _mm512_mask_blend_ps(t1, c1[r], u1[r]);
+    _mm512_mask_storeu_ps(c + r * ldc, m0, c0[r]);
+    if (nv > 1) _mm512_mask_storeu_ps(c + r * ldc + 16, m1, c1[r]);
+  }
+}
+#define SMALL5(ROWS, NV, FUSED, TAIL)                                                                                  \
+  small5_impl(a + (long)i * sai, sai, sak, b, ldb, c + (long)i * ldc, ldc, ROWS, K, NV, m0, m1, t0, t1, FUSED, TAIL)
+#define SMALL5_ROWS(ROWS)                                                                                              \
+  do {                                                                                                               \
+    if (nv == 1) {                                                                                                   \
+      if (!fused) SMALL5(ROWS, 1, 0, 0);                                                                             \
+      else if (tail) SMALL5(ROWS, 1, 1, 1);                                                                          \
+      else SMALL5(ROWS, 1, 1, 0);                                                                                    \
+    } else {                                                                                                         \
+      if (!fused) SMALL5(ROWS, 2, 0, 0);                                                                             \
+      else if (tail) SMALL5(ROWS, 2, 1, 1);                                                                          \
+      else SMALL5(ROWS, 2, 1, 0);                                                                                    \
+    }                                                                                                                \
+  } while (0)
+__attribute__((target("avx512f"))) static void small5(const float* a, long sai, long sak, const float* b, long ldb,
+                                                      float* c, long ldc, int M, int N, int K, int fused) {
+  const int N4 = N & ~3, nv = N > 16 ? 2 : 1;
+  const __mmask16 m0 = M5_MASK(N), m1 = N > 16 ? M5_MASK(N - 16) : 0;
+  // tail columns [N4, N) of each vector
+  const unsigned all = (N >= 32 ? 0xffffffffu : (1u << N) - 1) & ~((1u << N4) - 1);
+  const __mmask16 t0 = (__mmask16)(all & 0xffff), t1 = (__mmask16)(all >> 16);
+  const int tail = N4 < N;
+  int i = 0;
+  for (; i + SMR <= M; i += SMR) SMALL5_ROWS(SMR);
+  // the last rows by a count known at compile time too (a variable count keeps the accumulators in memory)
+  switch (M - i) {
+    case 5: SMALL5_ROWS(5); break;
+    case 4: SMALL5_ROWS(4); break;
+    case 3: SMALL5_ROWS(3); break;
+    case 2: SMALL5_ROWS(2); break;
+    case 1: SMALL5_ROWS(1); break;
+  }
+}
+
+// The attention core's products: small5 where it applies, else gemm() (the same bits either way).
+static void attn_mm(const float* a, long sai, long sak, const float* b, long ldb, float* c, long ldc, int M, int N,
+                    int K, int fused) {
+  if (level == 5 && N <= 32 && K > 0 && M > 0 && N > 0)
+    small5(a, sai, sak, b, ldb, c, ldc, M, N, K, fused);
+  else
+    gemm(a, sai, sak, b, ldb, c, ldc, M, N, K, fused);
+}
+
+// R rows of ≤ 32 scores (row stride Tk) softmaxed in place as attn_fwd's 4-lane loop does it, 16 lanes at a time: each
+// element's mask term, exp and scaling are the same operations (lane by lane); the max is the same value (max_ps(x, m)
+// keeps m where x is NaN, as the scalar `x > m`; a max of ±0 subtracts to the same differences); the sum is added in
+// the 4-lane order. mrow: the rows' key mask (1 keep, 0 drop) or NULL. R rows at once: one row's chain (max, exp,
+// sum, divide) is a few hundred cycles of latency; R of them overlap.
+__attribute__((target("avx512f,avx512dq"), always_inline)) static inline void softmax_rows5(float* p, const float* mrow,
+                                                                                          int Tk, int R) {
+  const __mmask16 m0 = M5_MASK(Tk), m1 = Tk > 16 ? M5_MASK(Tk - 16) : 0;
+  __m512 x0[4], x1[4], e0[4], e1[4];
+  float sum[4];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; r++) {
+    float* pi = p + (long)r * Tk;
+    x0[r] = _mm512_maskz_loadu_ps(m0, pi);
+    x1[r] = _mm512_maskz_loadu_ps(m1, pi + 16);
+    if (mrow) {
+      const __m512 one = _mm512_set1_ps(1.0f), big = _mm512_set1_ps(1e9f);
+      x0[r] = _mm512_add_ps(x0[r], _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m0, mrow), one), big));
+      x1[r] = _mm512_add_ps(x1[r], _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m1, mrow + 16), one), big));
+    }
+    __m512 mx = _mm512_set1_ps(-3.4e38f);
+    mx = _mm512_mask_max_ps(mx, m0, x0[r], mx);
+    mx = _mm512_mask_max_ps(mx, m1, x1[r], mx);
+    const __m512 vmx = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+    e0[r] = exp_512(_mm512_sub_ps(x0[r], vmx));
+    e1[r] = m1 ? exp_512(_mm512_sub_ps(x1[r], vmx)) : e0[r];
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; r++) {
+    float l[32];
+    _mm512_storeu_ps(l, e0[r]);
+    _mm512_storeu_ps(l + 16, e1[r]);
+    __m128 sum4 = _mm_setzero_ps();
+    int j = 0;
+    for (; j + 4 <= Tk; j += 4) sum4 = _mm_add_ps(sum4, _mm_loadu_ps(l + j));
+    float s = hsum128(sum4);
+    for (; j < Tk; j++) s = s + l[j];
+    sum[r] = s;
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; r++) {
+    float* pi = p + (long)r * Tk;
+    const __m512 inv = _mm512_set1_ps(1.0f / sum[r]);
+    _mm512_mask_storeu_ps(pi, m0, ftz_512(_mm512_mul_ps(e0[r], inv)));
+    if (m1) _mm512_mask_storeu_ps(pi + 16, m1, ftz_512(_mm512_mul_ps(e1[r], inv)));
+  }
+}
+// The Tq rows of one head's scores (Tk ≤ 32), 4 at a time.
+__attribute__((target("avx512f,avx512dq"))) static void softmax5(float* p, const float* mrow, int Tq, int Tk) {
+  int i = 0;
+  for (; i + 4 <= Tq; i += 4) softmax_rows5(p + (long)i * Tk, mrow, Tk, 4);
+  switch (Tq - i) {
+    case 3: softmax_rows5(p + (long)i * Tk, mrow, Tk, 3); break;
+    case 2: softmax_rows5(p + (long)i * Tk, mrow, Tk, 2); break;
+    case 1: softmax_rows5(p + (long)i * Tk, mrow, Tk, 1); break;
+  }
+}
+
+// attn_bwd's softmax gradient of a row of ≤ 32: di[j] = (scale·pi[j])·(di[j] − c), lane by lane.
+__attribute__((target("avx512f"))) static void dsoftmax_row5(const float* pi, float* di, float c, float scale, int Tk) {
+  const __mmask16 m0 = M5_MASK(Tk), m1 = Tk > 16 ? M5_MASK(Tk - 16) : 0;
+  const __m512 vc = _mm512_set1_ps(c), vs = _mm512_set1_ps(scale);
+  _mm512_mask_storeu_ps(di, m0, _mm512_mul_ps(_mm512_mul_ps(vs, _mm512_maskz_loadu_ps(m0, pi)),
+                                              _mm512_sub_ps(_mm512_maskz_loadu_ps(m0, di), vc)));
+  if (m1)
+    _mm512_mask_storeu_ps(di + 16, m1, _mm512_mul_ps(_mm512_mul_ps(vs, _mm512_maskz_loadu_ps(m1, pi + 16)),
+                                                     _mm512_sub_ps(_mm512_maskz_loadu_ps(m1, di + 16), vc)));
+}
+
 __attribute__((target("sse4.1"))) static void attn_fwd(const float* q, const float* k, const float* v, const float* mask,
                                                        float* out, float* p, float* scratch, int B, int Tq, int Tk,
                                                        int h, int dh, float scale, int fused) {
@@ -441,7 +595,9 @@ __attribute__((target("sse4.1"))) static void attn_fwd(const float* q, const flo
       float* ph = p + ((long)b * h + hd) * Tq * Tk;
       for (int j = 0; j < Tk; j++)
         for (int d = 0; d < dh; d++) scratch[d * Tk + j] = kh[(long)j * H + d] * scale;
-      gemm(qh, H, 1, scratch, Tk, ph, Tk, Tq, Tk, dh, fused);
+      attn_mm(qh, H, 1, scratch, Tk, ph, Tk, Tq, Tk, dh, fused);
+      if (level == 5 && Tk <= 32) softmax5(ph, mask ? mask + (long)b * Tk : NULL, Tq, Tk);
+      else
       for (int i = 0; i < Tq; i++) {
         float* pi = ph + (long)i * Tk;
         float mx = -3.4e38f;
@@ -470,7 +626,7 @@ __attribute__((target("sse4.1"))) static void attn_fwd(const float* q, const flo
         for (j = 0; j + 4 <= Tk; j += 4) _mm_storeu_ps(pi + j, ftz_128(_mm_mul_ps(_mm_loadu_ps(pi + j), inv)));
         if (j < Tk) store_tail128(pi + j, ftz_128(_mm_mul_ps(load_tail128(pi + j, Tk - j), inv)), Tk - j);
       }
-      gemm(ph, Tk, 1, vh, H, out + (long)b * Tq * H + hd * dh, H, Tq, dh, Tk, fused);
+      attn_mm(ph, Tk, 1, vh, H, out + (long)b * Tq * H + hd * dh, H, Tq, dh, Tk, fused);
     }
   }
 }
@@ -487,19 +643,23 @@ __attribute__((target("sse4.1"))) static void attn_bwd(const float* dout, const 
       const float* ph = p + ((long)b * h + hd) * Tq * Tk;
       for (int j = 0; j < Tk; j++)
         for (int d = 0; d < dh; d++) vt[d * Tk + j] = v[ko + (long)j * H + d];
-      gemm(dout + qo, H, 1, vt, Tk, ds, Tk, Tq, Tk, dh, fused);
+      attn_mm(dout + qo, H, 1, vt, Tk, ds, Tk, Tq, Tk, dh, fused);
       for (int i = 0; i < Tq; i++) {
         const float* pi = ph + (long)i * Tk;
         float* di = ds + (long)i * Tk;
         const float c = dot128(pi, di, Tk);
+        if (level == 5 && Tk <= 32) {
+          dsoftmax_row5(pi, di, c, scale, Tk);
+          continue;
+        }
         for (int j = 0; j < Tk; j++) {
           float a = scale * pi[j];
           di[j] = a * (di[j] - c);
         }
       }
-      gemm(ds, Tk, 1, k + ko, H, dq + qo, H, Tq, dh, Tk, fused);
-      gemm(ds, 1, Tk, q + qo, H, dk + ko, H, Tk, dh, Tq, fused);
-      gemm(ph, 1, Tk, dout + qo, H, dv + ko, H, Tk, dh, Tq, fused);
+      attn_mm(ds, Tk, 1, k + ko, H, dq + qo, H, Tq, dh, Tk, fused);
+      attn_mm(ds, 1, Tk, q + qo, H, dk + ko, H, Tk, dh, Tq, fused);
+      attn_mm(ph, 1, Tk, dout + qo, H, dv + ko, H, Tk, dh, Tq, fused);
     }
   }
 }
