@@ -278,6 +278,57 @@ describe('native gemm and GELU (native/gemm.c, a Node-API addon built on this ma
     });
   }
 
+  for (const level of [0, 2]) {
+    it(`AdamW equals kernels.c's to the bit: the 4-lane loop's elements and its scalar tail, in place or not (${level === 2 ? 'the AVX2 path' : 'the path chosen at load'})`, () => {
+      const nat = nativeGemm()!;
+      const w = wasmKernels(false) as ReturnType<typeof wasmKernels> & { adamw: Gemm };
+      const heap = new Float32Array(w.memory.buffer);
+      nat.force(level);
+      try {
+        // β1, β2, 1 − β1, 1 − β2, ε, lr, 1 − β1^t, 1 − β2^t, 1 − lr·λ, gradient scale (AdamW.step's, clipped)
+        const scalars = [0.9, 0.999, 0.1, 0.001, 1e-8, 1e-3, 0.271, 0.00299, 1 - 1e-5, 0.37];
+        for (const n of [1, 3, 4, 15, 16, 17, 37, 1000]) {
+          for (const inPlace of [false, true]) {
+            const at = (k: number) => 4096 + k * 4 * (n + 16);
+            const [p, g, m, v] = [0, 1, 2, 3].map(at) as [number, number, number, number];
+            const [p1, m1, v1] = inPlace ? [p, m, v] : ([4, 5, 6].map(at) as [number, number, number]);
+            heap.set(values(n + 1, n), p / 4);
+            // gradients with zeros of both signs and magnitudes down to ≈ 1e-17 (whose m, v fall below 1e-30: ftz)
+            heap.set(
+              values(n + 2, n).map((x, i) => (i % 5 === 0 ? x * 1e-15 : x)),
+              g / 4,
+            );
+            heap.set(
+              values(n + 3, n).map((x, i) => (i % 7 === 0 ? 1e-31 : x * 0.01)),
+              m / 4,
+            );
+            heap.set(
+              values(n + 4, n).map((x, i) => (i % 7 === 0 ? 2e-31 : Math.abs(x) * 1e-4)),
+              v / 4,
+            );
+            const before = heap.slice(0, at(7) / 4);
+            const args = [p, g, m, v, p1, m1, v1, n, ...scalars];
+            const read = () => [p1, m1, v1].map((o) => bits(heap.slice(o / 4, o / 4 + n + 1)));
+            w.adamw(...args);
+            const want = read();
+            heap.set(before);
+            nat.adamw(
+              heap,
+              0,
+              ...(args as Parameters<typeof nat.adamw> extends [unknown, unknown, ...infer A] ? A : never),
+            );
+            const got = read();
+            ['p1', 'm1', 'v1'].forEach((o, i) =>
+              expect(got[i], `${o}, n ${n}${inPlace ? ', in place' : ''}`).toEqual(want[i]),
+            );
+          }
+        }
+      } finally {
+        nat.force(0);
+      }
+    });
+  }
+
   for (const [fused, level] of [
     [true, 0],
     [false, 0],

@@ -1,11 +1,12 @@
-// unir's gemm, GELU, attention core and blocked convolution in native x86 code (AVX-512 or AVX2, chosen at load), a
-// Node-API addon over the wasm backend's heap. Built on the machine at hand by native.ts (cc -O3 -shared; no node-gyp,
-// no headers: the few Node-API calls are declared below). Each export computes the kernels.c export of its name to
-// the bit (GELU, attention and convolution: see their sections). gemm / gemm_batch: every c element is one chain
-// over k in order 0, 1, …, K - 1 starting from +0 — a fused multiply-add per step for the columns kernels.c handles in 4-wide
-// vectors (j < 4·⌊N/4⌋) when `fused` (the relaxed-SIMD build), a multiply then an add otherwise and for the last
-// N mod 4 columns (kernels.c's scalar tail, which wasm cannot fuse). Vector width, blocking and packing change which
-// elements are computed together, never the order of one element's sum. Compile with -ffp-contract=off.
+// unir's gemm, GELU, attention core, blocked convolution and AdamW in native x86 code (AVX-512 or AVX2, chosen at
+// load), a Node-API addon over the wasm backend's heap. Built on the machine at hand by native.ts (cc -O3 -shared;
+// no node-gyp, no headers: the few Node-API calls are declared below). Each export computes the kernels.c export of
+// its name to the bit (GELU, attention, convolution and AdamW: see their sections). gemm / gemm_batch: every c
+// element is one chain over k in order 0, 1, …, K - 1 starting from +0 — a fused multiply-add per step for the
+// columns kernels.c handles in 4-wide vectors (j < 4·⌊N/4⌋) when `fused` (the relaxed-SIMD build), a multiply then an
+// add otherwise and for the last N mod 4 columns (kernels.c's scalar tail, which wasm cannot fuse). Vector width,
+// blocking and packing change which elements are computed together, never the order of one element's sum. Compile
+// with -ffp-contract=off.
 #include <immintrin.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -394,6 +395,48 @@ DEFINE_EXP(256, __m256, "avx2,fma", _mm256_set1_ps, _mm256_add_ps, _mm256_sub_ps
 DEFINE_GELU(256, __m256, "avx2,fma", _mm256_set1_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, _mm256_div_ps,
             _mm256_xor_ps, LOAD2, STORE2)
 
+// ---- AdamW (kernels.c adamw): the same operations in the same order (no FMA), 16 or 8 lanes at a time over the
+// elements kernels.c's 4-lane loop takes (i < 4·⌊n/4⌋: every lane alone, so the width changes no bit), then its scalar
+// tail. Division and square root bound it: wider vectors do more of them a cycle.
+#define DEFINE_ADAMW(W, T, TGT, SET1, ADD, SUB, MUL, DIV, SQRT, LOADN, STOREN)                                         \
+  __attribute__((target(TGT))) static void adamw_##W(const float* p, const float* g, const float* m, const float* v,  \
+                                                     float* p1, float* m1, float* v1, long n, float beta1,            \
+                                                     float beta2, float c1, float c2, float eps, float lr, float bc1, \
+                                                     float bc2, float keep, float scale) {                            \
+    const int L = W / 32;                                                                                           \
+    const T vb1 = SET1(beta1), vb2 = SET1(beta2), vc1 = SET1(c1), vc2 = SET1(c2), veps = SET1(eps), vlr = SET1(lr); \
+    const T vbc1 = SET1(bc1), vbc2 = SET1(bc2), vkeep = SET1(keep), vscale = SET1(scale);                           \
+    const long n4 = n & ~3L;                                                                                        \
+    for (long i = 0; i < n4; i += L) {                                                                              \
+      const int w = n4 - i < L ? (int)(n4 - i) : L;                                                                 \
+      T gi = MUL(LOADN(g + i, w), vscale);                                                                          \
+      T mi = ftz_##W(ADD(MUL(vb1, LOADN(m + i, w)), MUL(vc1, gi)));                                                 \
+      T vi = ftz_##W(ADD(MUL(vb2, LOADN(v + i, w)), MUL(vc2, MUL(gi, gi))));                                        \
+      T den = ADD(SQRT(DIV(vi, vbc2)), veps);                                                                       \
+      T upd = DIV(DIV(mi, vbc1), den);                                                                              \
+      T pi = SUB(MUL(LOADN(p + i, w), vkeep), MUL(vlr, upd));                                                       \
+      STOREN(m1 + i, mi, w);                                                                                        \
+      STOREN(v1 + i, vi, w);                                                                                        \
+      STOREN(p1 + i, pi, w);                                                                                        \
+    }                                                                                                               \
+    for (long i = n4; i < n; i++) {                                                                                 \
+      float gi = g[i] * scale;                                                                                      \
+      float mi = beta1 * m[i] + c1 * gi;                                                                            \
+      float vi = beta2 * v[i] + c2 * (gi * gi);                                                                     \
+      if (__builtin_fabsf(mi) < 1e-30f) mi = 0;                                                                     \
+      if (vi < 1e-30f) vi = 0;                                                                                      \
+      float den = __builtin_sqrtf(vi / bc2) + eps;                                                                  \
+      float pi = p[i] * keep - lr * ((mi / bc1) / den);                                                             \
+      m1[i] = mi;                                                                                                   \
+      v1[i] = vi;                                                                                                   \
+      p1[i] = pi;                                                                                                   \
+    }                                                                                                               \
+  }
+DEFINE_ADAMW(512, __m512, "avx512f,avx512dq", _mm512_set1_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps,
+             _mm512_div_ps, _mm512_sqrt_ps, LOAD5, STORE5)
+DEFINE_ADAMW(256, __m256, "avx2,fma", _mm256_set1_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, _mm256_div_ps,
+             _mm256_sqrt_ps, LOAD2, STORE2)
+
 // ---- attention core (kernels.c attn_fwd / attn_bwd) -------------------------------------------------------------
 // Its products by gemm() above (kernels.c calls its own gemm: the same bits), its softmax and row dots in 4-lane SSE
 // vectors exactly as kernels.c's (lane sums, then the lanes added left to right, then the scalar tail), exp by the
@@ -776,6 +819,30 @@ static napi_value js_gelu_bwd(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// adamw(heap, fused, p, g, m, v, p1, m1, v1, n, beta1, beta2, c1, c2, eps, lr, bc1, bc2, keep, scale)
+static napi_value js_adamw(napi_env env, napi_callback_info info) {
+  char* h;
+  double v[18], bytes;
+  int fused;
+  if (!args(env, info, 18, &h, &bytes, &fused, v) || !whole(v, 8))
+    return fail(env, "unir native adamw: expected (Float32Array heap, fused, p, g, m, v, p1, m1, v1, n, beta1, beta2, c1, c2, eps, lr, bc1, bc2, keep, scale), whole numbers >= 0 before beta1");
+  for (int i = 0; i < 7; i++)
+    if (v[7] > 0 && !inside(v[i], v[7] - 1, bytes)) return fail(env, "unir native adamw: an operand lies outside the wasm heap");
+  const float* f[4];
+  float* o[3];
+  for (int i = 0; i < 4; i++) f[i] = (const float*)(h + (long)v[i]);
+  for (int i = 0; i < 3; i++) o[i] = (float*)(h + (long)v[4 + i]);
+  const float c[10] = {(float)v[8],  (float)v[9],  (float)v[10], (float)v[11], (float)v[12],
+                       (float)v[13], (float)v[14], (float)v[15], (float)v[16], (float)v[17]};
+  if (level == 5)
+    adamw_512(f[0], f[1], f[2], f[3], o[0], o[1], o[2], (long)v[7], c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+              c[8], c[9]);
+  else
+    adamw_256(f[0], f[1], f[2], f[3], o[0], o[1], o[2], (long)v[7], c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+              c[8], c[9]);
+  return NULL;
+}
+
 // attn_fwd(heap, fused, q, k, v, mask, out, p, scratch, B, Tq, Tk, h, dh, scale): mask 0 = none
 static napi_value js_attn_fwd(napi_env env, napi_callback_info info) {
   char* hp;
@@ -900,7 +967,8 @@ napi_value napi_register_module_v1(napi_env env, napi_value exports) {
     napi_callback fn;
   } ops[] = {{"gemm", js_gemm},         {"gemm_batch", js_gemm_batch}, {"gelu_fwd", js_gelu_fwd}, {"gelu_bwd", js_gelu_bwd},
              {"attn_fwd", js_attn_fwd}, {"attn_bwd", js_attn_bwd},     {"conv_fwd", js_conv_fwd},
-             {"conv_dw", js_conv_dw},   {"conv_dx", js_conv_dx},       {"force", js_force}};
+             {"conv_dw", js_conv_dw},   {"conv_dx", js_conv_dx},       {"adamw", js_adamw},
+             {"force", js_force}};
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
     napi_create_function(env, ops[i].name, (size_t)-1, ops[i].fn, NULL, &f);
     napi_set_named_property(env, exports, ops[i].name, f);

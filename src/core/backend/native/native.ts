@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import type { GemmArgs, GemmBatchArgs } from '../simd/gemm-args';
 import type { SimdKernels } from '../simd/simd-kernels';
 
-// gemm.c as a Node-API addon: unir's products, GELU, attention core and blocked convolution in native AVX-512 / AVX2
+// gemm.c as a Node-API addon: unir's products, GELU, attention core, blocked convolution and AdamW in native AVX-512 / AVX2
 // code, to the bit the same as kernels.c's wasm exports of the same names (each element's operations in the same
 // order; gemm.c says how), ≈ 2× their speed where the CPU has AVX-512 (wasm SIMD is 128 bits wide). It is compiled
 // on the machine at hand, once, by the first C compiler found ($CC, cc, gcc, clang, clang-16), into the unir cache
@@ -25,6 +25,7 @@ export const NATIVE_OPS = [
   'conv_fwd',
   'conv_dw',
   'conv_dx',
+  'adamw',
 ] as const;
 
 export interface NativeGemm {
@@ -47,6 +48,8 @@ export interface NativeGemm {
   conv_fwd(heap: Float32Array, fused: number, ...args: Parameters<SimdKernels['conv_fwd']>): void;
   conv_dw(heap: Float32Array, fused: number, ...args: Parameters<SimdKernels['conv_dw']>): void;
   conv_dx(heap: Float32Array, fused: number, ...args: Parameters<SimdKernels['conv_dx']>): void;
+  /** kernels.c's AdamW pass (SimdKernels adamw's arguments), lane by lane; fused is ignored (it never fuses). */
+  adamw(heap: Float32Array, fused: number, ...args: Parameters<SimdKernels['adamw']>): void;
   /** Tests: run the AVX2 path (2) or the one chosen at load (0). */
   force(level: number): void;
 }
