@@ -110,12 +110,15 @@ async function main(argv: string[]): Promise<void> {
   const notes: string[] = [];
   for (const model of models) {
     // Each round times every configuration in unir and then in PyTorch, so a slow minute of the host falls on both
-    // sides of a round's ratio; the ratio reported is the median over rounds, beside its range.
+    // sides of a round's ratio; the ratio reported is the median over rounds, beside its range. Odd rounds run the
+    // configurations in reverse order: the first child of a round was measured slower, whichever it was (1 thread
+    // first in every round gave 2 threads − 1 thread = +1.96 ± 1.32 ms a smoke step; alternating, +0.34 ± 0.51).
     const split = new Map<number, [number, number]>(); // threads → PyTorch's best (torch, OpenBLAS) split, round 1
     const byCfg = new Map<string, { u: TrainStepResult[]; t: TorchResult[] }>();
     for (let round = 0; round < rounds; round++) {
       const torchByThreads = new Map<number, TorchResult>();
-      for (const cfg of defaultConfigs(model)) {
+      const cfgs = defaultConfigs(model);
+      for (const cfg of round % 2 === 1 ? [...cfgs].reverse() : cfgs) {
         const u: TrainStepResult = runTrainStep(model, cfg, { steps, profile: argv.includes('--profile') });
         const key = `${cfg.backend}-${cfg.threads}`;
         const acc = byCfg.get(key) ?? { u: [], t: [] };
