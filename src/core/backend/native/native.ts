@@ -7,12 +7,12 @@ import { dirname, join } from 'node:path';
 import type { GemmArgs, GemmBatchArgs } from '../simd/gemm-args';
 import type { SimdKernels } from '../simd/simd-kernels';
 
-// gemm.c as a Node-API addon: unir's products, GELU, attention core, blocked convolution and AdamW in native AVX-512 / AVX2
-// code, to the bit the same as kernels.c's wasm exports of the same names (each element's operations in the same
-// order; gemm.c says how), ≈ 2× their speed where the CPU has AVX-512 (wasm SIMD is 128 bits wide). It is compiled
-// on the machine at hand, once, by the first C compiler found ($CC, cc, gcc, clang, clang-16), into the unir cache
-// (`$UNIR_CACHE_DIR` or <tmp>/unir-cache), keyed by the source and the compiler; no node-gyp and no headers. Where
-// there is no compiler, no x86-64, or UNIR_NATIVE_GEMM=0, the wasm kernels run instead, with the same results.
+// gemm.c as a Node-API addon: unir's products, GELU, attention core, blocked convolution and AdamW in native AVX-512
+// / AVX2 code, to the bit the same as kernels.c's wasm exports of the same names (each element's operations in the
+// same order; gemm.c says how), ≈ 2× their speed where the CPU has AVX-512 (wasm SIMD is 128 bits wide). It is
+// compiled on the machine at hand, once, by the first C compiler found ($CC, cc, gcc, clang, clang-16), into the unir
+// cache (`$UNIR_CACHE_DIR` or <tmp>/unir-cache), keyed by the source and the compiler; no node-gyp and no headers.
+// Where there is no compiler, no x86-64, or UNIR_NATIVE_GEMM=0, the wasm kernels run instead, with the same results.
 
 /** The kernels.c exports the addon runs in their place (NativeGemm has one method of each name). */
 export const NATIVE_OPS = [

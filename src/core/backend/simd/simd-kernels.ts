@@ -297,7 +297,7 @@ const deferProxy = new Proxy({} as SimdKernels, {
 
 /**
  * The kernels bound to this backend's memory (compiled once per process, instantiated once per memory); NATIVE_OPS
- * (products, GELU, attention, blocked convolution) by the native addon where it runs (the same results).
+ * (products, GELU, attention, blocked convolution, AdamW) by the native addon where it runs (the same results).
  */
 export function simdKernels(be: WasmBackend): SimdKernels {
   if (deferTo) return deferProxy;
