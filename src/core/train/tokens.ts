@@ -98,11 +98,12 @@ export class TokenBatcher {
     const { length: T, pieces: G } = this.table;
     let Tb = 1;
     for (let i = 0; i < B; i++) Tb = Math.max(Tb, this.table.tokens[rows[i]!]!);
-    // element loops: a row is a few dozen values, where a subarray view per copy cost more than the copy
+    // a row's ids (Tb·G, a few hundred) as one block copy; its per-token values (Tb, a few dozen) by element loops,
+    // where a subarray view per copy cost more than the copy (node microbench, G = 12: 0.42 → 0.24 ms a step's rows)
     const { ids, mask, wordIndex, firstPiece } = this.table;
     for (let i = 0; i < B; i++) {
       const r = rows[i]!;
-      for (let k = 0, from = r * T * G, to = i * Tb * G; k < Tb * G; k++) this.ids[to + k] = ids[from + k]!;
+      this.ids.set(ids.subarray(r * T * G, r * T * G + Tb * G), i * Tb * G);
       for (let k = 0, from = r * T, to = i * Tb; k < Tb; k++) {
         this.mask[to + k] = mask[from + k]!;
         this.wordIndex[to + k] = wordIndex[from + k]!;
