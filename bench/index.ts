@@ -86,7 +86,7 @@ function runTorch(shape: StepShape, threads: number, steps: number): TorchResult
 function nativeGemmLabel(): string {
   const s = nativeGemmStatus();
   return s.isa
-    ? `native kernels for products, GELU, attention, convolution (${s.isa}; src/core/backend/native/gemm.c, the wasm kernels' bits)`
+    ? `native kernels for products, GELU, attention, convolution, AdamW (${s.isa}; src/core/backend/native/gemm.c, the wasm kernels' bits)`
     : `wasm kernels (native addon ${s.reason})`;
 }
 

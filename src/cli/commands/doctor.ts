@@ -81,7 +81,7 @@ fixes each missing piece.`,
       console.log(`  ${b.name.padEnd(15)} ${b.loads ? 'loads' : `no  (${b.reason ?? 'not available'})`}`);
     console.log(`chosen backend: ${r.backend.name}, ${r.backend.threads} thread(s)${r.backend.simd ? ', SIMD' : ''}`);
     if (r.backend.nativeGemm)
-      console.log(`native kernels (products, GELU, attention, convolution): ${r.backend.nativeGemm}`);
+      console.log(`native kernels (products, GELU, attention, convolution, AdamW): ${r.backend.nativeGemm}`);
     console.log(`training kernels registered by unir: ${r.backend.kernels.join(', ') || '(none)'}`);
     console.log(
       `jupyter (${r.jupyter.python}): ${ok(r.jupyter.jupyter)}   tslab kernel: ${ok(r.jupyter.tslabKernel)}   unir kernel: ${ok(r.jupyter.unirKernel)}`,

@@ -17,7 +17,7 @@ export interface RunJson {
   simd?: boolean;
   /** wasm: unir's kernels ran with relaxed SIMD (fused multiply-add); results differ from the plain build's in the last bits. */
   relaxedSimd?: boolean;
-  /** wasm: the instruction set of the native addon (products, GELU, attention, convolution: 'avx512f', 'avx2+fma'), or 'off: ' and why; results are the same. */
+  /** wasm: the instruction set of the native addon (products, GELU, attention, convolution, AdamW: 'avx512f', 'avx2+fma'), or 'off: ' and why; results are the same. */
   nativeGemm?: string;
   gitSha?: string;
   node: string;
