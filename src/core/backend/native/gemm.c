@@ -557,7 +557,36 @@ static void attn_mm(const float* a, long sai, long sak, const float* b, long ldb
     gemm(a, sai, sak, b, ldb, c, ldc, M, N, K, fused);
 }
 
-// R rows of ≤ 32 scores (row stride Tk) softmaxed in place as attn_fwd's 4-lane loop does it, 16 lanes at a time: each
+// One row of Tk scores softmaxed in place, 4 lanes at a time (kernels.c's loop); mrow: the row's key mask or NULL.
+__attribute__((target("sse4.1"))) static void softmax_row128(float* pi, const float* mrow, int Tk) {
+  float mx = -3.4e38f;
+  for (int j = 0; j < Tk; j++) {
+    if (mrow) {
+      float m = (mrow[j] - 1.0f) * 1e9f;
+      pi[j] = pi[j] + m;
+    }
+    if (pi[j] > mx) mx = pi[j];
+  }
+  const __m128 vmx = _mm_set1_ps(mx);
+  __m128 sum4 = _mm_setzero_ps();
+  int j = 0;
+  for (; j + 4 <= Tk; j += 4) {
+    __m128 e = exp_128(_mm_sub_ps(_mm_loadu_ps(pi + j), vmx));
+    _mm_storeu_ps(pi + j, e);
+    sum4 = _mm_add_ps(sum4, e);
+  }
+  float sum = hsum128(sum4);
+  if (j < Tk) {
+    __m128 e = exp_128(_mm_sub_ps(load_tail128(pi + j, Tk - j), vmx));
+    store_tail128(pi + j, e, Tk - j);
+    for (int t = 0; t < Tk - j; t++) sum = sum + pi[j + t];
+  }
+  const __m128 inv = _mm_set1_ps(1.0f / sum);
+  for (j = 0; j + 4 <= Tk; j += 4) _mm_storeu_ps(pi + j, ftz_128(_mm_mul_ps(_mm_loadu_ps(pi + j), inv)));
+  if (j < Tk) store_tail128(pi + j, ftz_128(_mm_mul_ps(load_tail128(pi + j, Tk - j), inv)), Tk - j);
+}
+
+// R rows of ≤ 32 scores (row stride Tk) softmaxed in place as softmax_row128 does it, 16 lanes at a time: each
 // element's mask term, exp and scaling are the same operations (lane by lane); the max is the same value (max_ps(x, m)
 // keeps m where x is NaN, as the scalar `x > m`; a max of ±0 subtracts to the same differences); the sum is added in
 // the 4-lane order. mrow: the rows' key mask (1 keep, 0 drop) or NULL. R rows at once: one row's chain (max, exp,
@@ -639,36 +668,11 @@ __attribute__((target("sse4.1"))) static void attn_fwd(const float* q, const flo
       for (int j = 0; j < Tk; j++)
         for (int d = 0; d < dh; d++) scratch[d * Tk + j] = kh[(long)j * H + d] * scale;
       attn_mm(qh, H, 1, scratch, Tk, ph, Tk, Tq, Tk, dh, fused);
-      if (level == 5 && Tk <= 32) softmax5(ph, mask ? mask + (long)b * Tk : NULL, Tq, Tk);
+      const float* mrow = mask ? mask + (long)b * Tk : NULL;
+      if (level == 5 && Tk <= 32)
+        softmax5(ph, mrow, Tq, Tk);
       else
-      for (int i = 0; i < Tq; i++) {
-        float* pi = ph + (long)i * Tk;
-        float mx = -3.4e38f;
-        for (int j = 0; j < Tk; j++) {
-          if (mask) {
-            float m = (mask[b * Tk + j] - 1.0f) * 1e9f;
-            pi[j] = pi[j] + m;
-          }
-          if (pi[j] > mx) mx = pi[j];
-        }
-        const __m128 vmx = _mm_set1_ps(mx);
-        __m128 sum4 = _mm_setzero_ps();
-        int j = 0;
-        for (; j + 4 <= Tk; j += 4) {
-          __m128 e = exp_128(_mm_sub_ps(_mm_loadu_ps(pi + j), vmx));
-          _mm_storeu_ps(pi + j, e);
-          sum4 = _mm_add_ps(sum4, e);
-        }
-        float sum = hsum128(sum4);
-        if (j < Tk) {
-          __m128 e = exp_128(_mm_sub_ps(load_tail128(pi + j, Tk - j), vmx));
-          store_tail128(pi + j, e, Tk - j);
-          for (int t = 0; t < Tk - j; t++) sum = sum + pi[j + t];
-        }
-        const __m128 inv = _mm_set1_ps(1.0f / sum);
-        for (j = 0; j + 4 <= Tk; j += 4) _mm_storeu_ps(pi + j, ftz_128(_mm_mul_ps(_mm_loadu_ps(pi + j), inv)));
-        if (j < Tk) store_tail128(pi + j, ftz_128(_mm_mul_ps(load_tail128(pi + j, Tk - j), inv)), Tk - j);
-      }
+        for (int i = 0; i < Tq; i++) softmax_row128(ph + (long)i * Tk, mrow, Tk);
       attn_mm(ph, Tk, 1, vh, H, out + (long)b * Tq * H + hd * dh, H, Tq, dh, Tk, fused);
     }
   }
