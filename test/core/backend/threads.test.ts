@@ -7,8 +7,16 @@ import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { disposeBackend, initBackend } from '../../../src/core/backend';
 import { prepareThreadShim } from '../../../src/core/backend/wasm-threads';
-import { fanOut, gemmThreads, setSplitLimits, splitLimits } from '../../../src/core/backend/simd/pool';
-import { asWasm } from '../../../src/core/backend/wasm-heap';
+import {
+  fanOut,
+  gemmThreads,
+  jobsTakenBack,
+  type PoolOp,
+  setSplitLimits,
+  splitLimits,
+} from '../../../src/core/backend/simd/pool';
+import { simdKernels } from '../../../src/core/backend/simd/simd-kernels';
+import { asWasm, ptr } from '../../../src/core/backend/wasm-heap';
 import { dotsF64 } from '../../../src/core/backend/dots-f64';
 import { rowScores } from '../../../src/core/index/row-scores';
 import { fusedAttention, fusedEmbeddingBag, fusedLayerNorm } from '../../../src/core/nn/fused';
@@ -198,6 +206,47 @@ describe('multithreaded wasm', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(gemmThreads(be)).toBe(1);
     expect(tf.tidy(() => Array.from(tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).dataSync()))).toEqual([3, 3, 3, 3]);
+    await disposeBackend();
+  });
+
+  it('a job its worker has not started is run on the calling thread, once; the worker stays in step; same bits', async () => {
+    vi.stubEnv('UNIR_WASM_CLAIM_PAUSE_MS', '30'); // the worker is descheduled 30 ms before it claims each job
+    await disposeBackend();
+    expect((await initBackend({ backend: 'wasm', threads: 2, quiet: true })).threads).toBe(2);
+    const be = asWasm(tf.backend());
+    const kern = simdKernels(be);
+    const run = (op: PoolOp, args: number[]) =>
+      (kern as unknown as Record<PoolOp, (...a: number[]) => void>)[op](...args);
+    const [n, half] = [4096, 2048];
+    const x = randT(40, [n]);
+    const y = tf.zeros([n]);
+    const [px, py] = [ptr(be, x), ptr(be, y)];
+    const xs = Array.from(x.dataSync());
+    // y += x in place, in two halves: a half run twice would leave 2x there
+    const jobs = () => [{ op: 'vadd' as const, args: [py + 4 * half, px + 4 * half, py + 4 * half, half] }];
+    const here = () => kern.vadd(py, px, py, half);
+    const taken = jobsTakenBack();
+    fanOut(jobs(), here, run); // the worker is paused: its half is taken back
+    expect(jobsTakenBack()).toBe(taken + 1);
+    expect(Array.from(y.dataSync())).toEqual(xs);
+    await new Promise((ok) => setTimeout(ok, 60)); // the worker claims, finds the job taken, leaves it
+    expect(Array.from(y.dataSync())).toEqual(xs);
+    fanOut(jobs(), here); // no runner: the worker's half is waited for, and run once
+    expect(jobsTakenBack()).toBe(taken + 1);
+    expect(Array.from(y.dataSync())).toEqual(xs.map((v) => v + v));
+    tf.dispose([x, y]);
+    // every shared kernel with its workers' parts run here (the pause outlasts each part on this thread)
+    setSplitLimits({ macs: 1 << 16, elements: 1 << 15 });
+    const before = jobsTakenBack();
+    const threaded = workload();
+    expect(jobsTakenBack() - before).toBeGreaterThan(20);
+    await disposeBackend();
+    vi.unstubAllEnvs();
+    expect((await initBackend({ backend: 'wasm', threads: 1, quiet: true })).threads).toBe(1);
+    const single = workload();
+    [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25].forEach((i) =>
+      expect(Array.from(threaded[i]!), `output ${i}`).toEqual(Array.from(single[i]!)),
+    );
     await disposeBackend();
   });
 

@@ -13,7 +13,10 @@ import { gemmPack, memoryOf, relaxedSimd, setDeferTarget, sharedMemory, simdKern
  * ranges, image augmentations by images (splitRun). Every output element is computed by the same code as on one thread, so results are
  * bit-identical whatever the thread count.
  * Hand-off by Atomics on one small control block per worker; a worker spins ≈ 2 ms after each job (products
- * come every few hundred µs in a training step) and then sleeps in Atomics.wait. tfjs's own XNNPACK pool is
+ * come every few hundred µs in a training step) and then sleeps in Atomics.wait. A job is claimed once, by its worker
+ * or, when the worker has not started it by the time this thread's part is done, by this thread (fanOut): in a check
+ * run of the paper recipe (480 steps and 4 evaluations) this thread's waits fell from 5.4 to 2.7 s, those of 1 ms or
+ * more from 1,079 to 295 (the rest: workers descheduled in the middle of a job). tfjs's own XNNPACK pool is
  * kept at one thread while this runs: its spinning threads and these would compete for the same cores
  * (measured: 377–405 ms per paper step with both, 281–302 with this pool alone, 360–372 on one thread).
  * A second way to use a worker: deferKernels queues a section's kernels for it while the calling thread goes on
@@ -21,14 +24,16 @@ import { gemmPack, memoryOf, relaxedSimd, setDeferTarget, sharedMemory, simdKern
  */
 
 // control block: Int32 0 job sequence, 1 finished sequence, 2 ready, 3 stop, 4 op (index in OPS), 5 failed (the
-// kernel threw: a wasm trap); from byte 32, the kernel's arguments as Float64 (pointers and sizes are exact there,
-// scalars keep their value)
+// kernel threw: a wasm trap), 6 claimed sequence (the last job someone took: the worker, or the calling thread taking
+// back a job the worker had not started); from byte 32, the kernel's arguments as Float64 (pointers and sizes are
+// exact there, scalars keep their value)
 const SEQ = 0,
   DONE = 1,
   READY = 2,
   STOP = 3,
   OP = 4,
   FAILED = 5,
+  CLAIM = 6,
   ARG_BYTE = 32,
   MAX_ARGS = 24;
 // the deferred-kernel queue of a lane: Int32 0 tail (in Float64 slots), 1 closed; from byte 8, Q_SLOTS Float64 slots
@@ -132,7 +137,7 @@ const ops = ${JSON.stringify(OPS)}.map((name) => k[name]);
 const qc = new Int32Array(workerData.queue, 0, 2);
 const qb = new Float64Array(workerData.queue, 8, ${Q_SLOTS});
 // tests: a worker descheduled between the two reads of the queue's end (UNIR_WASM_QUEUE_PAUSE_MS)
-const pause = () => { for (const end = performance.now() + workerData.pauseMs; performance.now() < end; ); };
+const pause = (ms = workerData.pauseMs) => { for (const end = performance.now() + ms; performance.now() < end; ); };
 if (workerData.native) {
   // NATIVE_OPS by the native addon, as on the calling thread (simd-kernels.ts nativeOps): op(heap, fused, ...the
   // job's arguments); the addon ignores the unused slots
@@ -153,6 +158,10 @@ for (;;) {
   }
   seen = Atomics.load(c, ${SEQ});
   if (Atomics.load(c, ${STOP})) break;
+  // jobs come one at a time, each claimed once: the calling thread took this one back (it had not been started);
+  // tests: a worker descheduled before it claims its job (UNIR_WASM_CLAIM_PAUSE_MS)
+  if (workerData.claimPauseMs) pause(workerData.claimPauseMs);
+  if (Atomics.compareExchange(c, ${CLAIM}, seen - 1, seen) !== seen - 1) continue;
   try {
     if (c[${OP}] === ${QUEUE_OP}) {
       // the deferred queue: entries [op, n, ...n args] in order, as the calling thread appends them, until it closes
@@ -212,6 +221,7 @@ export async function startGemmPool(be: WasmBackend, threads: number): Promise<v
         native: nativeGemmPath(),
         fused: relaxedSimd() ? 1 : 0,
         pauseMs: Number(process.env.UNIR_WASM_QUEUE_PAUSE_MS) || 0,
+        claimPauseMs: Number(process.env.UNIR_WASM_CLAIM_PAUSE_MS) || 0,
       },
     });
     return {
@@ -277,13 +287,29 @@ export function gemmThreads(be: WasmBackend): number {
   return 1 + pool.lanes.filter((l) => Atomics.load(l.control, READY) === 1).length;
 }
 
-/** Hands each ready worker its job (a kernels.c export and its arguments), runs `mine` here, then waits for them. */
-export function fanOut(jobs: { op: PoolOp; args: number[] }[], mine: () => void): void {
+/**
+ * Hands each ready worker its job (a kernels.c export and its arguments), runs `mine` here, then waits for them.
+ * With `run` (the same kernels on this thread), a job its worker has not started by then is taken back and run here:
+ * a worker descheduled by the machine (V8's compiler threads, the GC's, another process: 2 cores, 3 threads) or
+ * still waking from Atomics.wait would otherwise hold up this thread for a scheduler slice (≈ 1–4 ms) where its
+ * part of a job takes tens to hundreds of µs. Whoever runs a job runs the same arguments: the same bits.
+ */
+export function fanOut(
+  jobs: { op: PoolOp; args: number[] }[],
+  mine: () => void,
+  run?: (op: PoolOp, args: number[]) => void,
+): void {
   if (deferred) drainDeferred(); // (the shared paths split nothing while the queue runs: a safeguard)
   const lanes = pool!.lanes.filter((l) => Atomics.load(l.control, READY) === 1).slice(0, jobs.length);
   lanes.forEach((l, i) => post(l, OPS.indexOf(jobs[i]!.op), jobs[i]!.args));
   mine();
-  for (const l of lanes) awaitLane(l);
+  lanes.forEach((l, i) => {
+    if (run && Atomics.compareExchange(l.control, CLAIM, l.seq - 1, l.seq) === l.seq - 1) {
+      taken.jobs++;
+      run(jobs[i]!.op, jobs[i]!.args);
+      Atomics.store(l.control, DONE, l.seq);
+    } else awaitLane(l);
+  });
   lastJobEnd = performance.now();
 }
 
@@ -348,6 +374,7 @@ interface Deferred {
 let deferred: Deferred | undefined;
 let deferDepth = 0;
 const stats = { kernels: 0, freed: 0, waits: 0 };
+const taken = { jobs: 0 };
 
 /** Whether kernels are being queued now (inside deferKernels): a stock tfjs kernel then must not run (nn/defer.ts). */
 export const deferringKernels = () => deferDepth > 0;
@@ -363,6 +390,8 @@ export const stockKernelDeferred = (name: string) =>
  * waits for the queue to read a tensor it writes (a read back, or a stock kernel's input).
  */
 export const deferredStats = () => ({ ...stats });
+/** Since the start (tests, probes): jobs the calling thread took back from a worker that had not started them. */
+export const jobsTakenBack = () => taken.jobs;
 
 /** Runs f with unir's kernels queued for the first worker (see Deferred); f() itself where there is no worker. */
 export function deferKernels<T>(be: WasmBackend, f: () => T): T {
@@ -525,6 +554,10 @@ export function cuts(n: number, parts: number, unit: number): number[] {
   return edges;
 }
 
+/** A job run on this thread by the kernels a worker runs (simdKernels: kernels.c, or the native addon's NATIVE_OPS). */
+const runner = (be: WasmBackend) => (op: PoolOp, args: number[]) =>
+  (simdKernels(be) as unknown as Record<PoolOp, (...a: number[]) => void>)[op](...args);
+
 /** kernels.c gemm (c = a·b with row strides ldb, ldc), its rows shared with the pool when that pays. */
 export function gemm(be: WasmBackend, ...args: GemmArgs): void {
   const [a, sai, sak, b, ldb, c, ldc, m, n, k] = args;
@@ -536,7 +569,7 @@ export function gemm(be: WasmBackend, ...args: GemmArgs): void {
     op: 'gemm' as const,
     args: [a + 4 * r0 * sai, sai, sak, b, ldb, c + 4 * r0 * ldc, ldc, e[i + 2]! - r0, n, k, gemmPack(be, i + 1)],
   }));
-  fanOut(jobs, () => kern.gemm(a, sai, sak, b, ldb, c, ldc, e[1]!, n, k, gemmPack(be)));
+  fanOut(jobs, () => kern.gemm(a, sai, sak, b, ldb, c, ldc, e[1]!, n, k, gemmPack(be)), runner(be));
 }
 
 /** kernels.c gemm_batch (`count` products at strides sa, sb, sc), shared with the pool by product or by rows. */
@@ -565,7 +598,7 @@ export function gemmBatch(be: WasmBackend, ...args: GemmBatchArgs): void {
         gemmPack(be, i + 1),
       ],
     }));
-    return fanOut(jobs, () => kern.gemm_batch(a, sai, sak, b, c, m, n, k, e[1]!, sa, sb, sc, gemmPack(be)));
+    return fanOut(jobs, () => kern.gemm_batch(a, sai, sak, b, c, m, n, k, e[1]!, sa, sb, sc, gemmPack(be)), runner(be));
   }
   if (count === 1) return gemm(be, a, sai, sak, b, n, c, n, m, n, k);
   kern.gemm_batch(a, sai, sak, b, c, m, n, k, count, sa, sb, sc, gemmPack(be));
@@ -591,7 +624,7 @@ export function splitRun(
   if (t < 2) return kern[op](...args(0, n, 0));
   const e = cuts(n, t, unit);
   const jobs = e.slice(1, -1).map((s0, i) => ({ op, args: args(s0, e[i + 2]! - s0, i + 1) }));
-  fanOut(jobs, () => kern[op](...args(0, e[1]!, 0)));
+  fanOut(jobs, () => kern[op](...args(0, e[1]!, 0)), runner(be));
 }
 
 /**
