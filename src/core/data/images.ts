@@ -1,6 +1,6 @@
 // The one image loader of unir: any file sharp decodes → (size, size, 3) float RGB in [0, 1] on white.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../errors';
@@ -148,9 +148,11 @@ interface CacheIndex {
 /**
  * All images of one split decoded once, as one (N, size, size, 3) array, cached on disk under the dataset's cache
  * folder (datasetCacheDir: $UNIR_CACHE_DIR or <repo>/.cache/unir, never the dataset's own folder) as
- * images/<split>-<size>.f32 with <split>-<size>.json as its index (both written atomically, index last). A later
- * call reads the cache when the manifest (its content hash) and the split's images (ids, paths, sizes, mtimes)
- * are unchanged. A cache that cannot be written is a warning: the images are decoded again next time.
+ * images/<split>-<size>-<key>.f32 with <split>-<size>-<key>.json as its index (both written atomically, index last),
+ * the key a hash of the manifest's content and the split's images (ids, paths, sizes, mtimes): a split's images in
+ * another selection (a holdout, a filter, an edited manifest) get their own entry instead of replacing this one, and
+ * the KEEP_PER_SPLIT most recently used entries of a split and size stay. A cache that cannot be written is a
+ * warning: the images are decoded again next time.
  */
 export async function loadImageTensorCache(
   dataset: Dataset,
@@ -173,12 +175,14 @@ export async function loadImageTensorCache(
     hash.update(`${im.id}\u0000${im.path}\u0000${st?.size ?? -1}\u0000${st?.mtimeMs ?? -1}\n`);
   }
   const key = hash.digest('hex');
-  const base = join(datasetCacheDir(dataset), 'images', `${split}-${size}`);
+  const dir = join(datasetCacheDir(dataset), 'images');
+  const base = join(dir, `${split}-${size}-${key.slice(0, 16)}`);
   const index = readCacheIndex(`${base}.json`);
   if (index && index.key === key && index.loader === IMAGE_LOADER_VERSION && index.size === size) {
     if (index.skipped.length && !skipBad) throw badImage(index.skipped[0]!.reason, index.skipped[0]!.id); // cached with skipBad: still bad
-    const buf = existsSync(`${base}.f32`) ? readFileSync(`${base}.f32`) : undefined;
+    const buf = readIfThere(`${base}.f32`); // (another process may be pruning it)
     if (buf?.byteLength === index.bytes) {
+      touch(`${base}.json`);
       const data =
         buf.byteOffset % 4 === 0
           ? new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4)
@@ -204,6 +208,7 @@ export async function loadImageTensorCache(
     writeFileAtomic(`${base}.f32`, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     const idx: CacheIndex = { loader: IMAGE_LOADER_VERSION, size, key, ids, skipped, bytes: data.byteLength };
     writeFileAtomic(`${base}.json`, JSON.stringify(idx));
+    prune(dir, `${split}-${size}-`);
   } catch (e) {
     opts.log?.(
       `unir: could not write the image cache ${base}.f32 (${(e as Error).message.split('\n')[0]}); continuing without it`,
@@ -213,6 +218,45 @@ export async function loadImageTensorCache(
     `unir: decoded ${ids.length} ${split} images at ${size}×${size} in ${((Date.now() - t0) / 1000).toFixed(1)} s${skipped.length ? `, skipped ${skipped.length} bad` : ''}`,
   );
   return { ids, size, data, skipped, fromCache: false };
+}
+
+/** Image cache entries kept per split and size (the most recently used; each a split's images as float32). */
+export const KEEP_PER_SPLIT = 4;
+
+/**
+ * Removes all but the KEEP_PER_SPLIT most recently used entries named `<prefix><key>` (index first, then data), and
+ * the entry of the layout before keys (`<split>-<size>.f32`, one a split and size).
+ */
+function prune(dir: string, prefix: string): void {
+  for (const ext of ['.json', '.f32']) rmSync(join(dir, `${prefix.slice(0, -1)}${ext}`), { force: true });
+  const entries = readdirSync(dir)
+    .filter((f) => f.startsWith(prefix) && f.endsWith('.json') && /^[0-9a-f]{16}$/.test(f.slice(prefix.length, -5)))
+    .map((f) => ({
+      base: join(dir, f.slice(0, -5)),
+      used: statSync(join(dir, f), { throwIfNoEntry: false })?.mtimeMs ?? 0,
+    }))
+    .sort((a, b) => b.used - a.used);
+  for (const { base } of entries.slice(KEEP_PER_SPLIT)) {
+    rmSync(`${base}.json`, { force: true });
+    rmSync(`${base}.f32`, { force: true });
+  }
+}
+
+function touch(path: string): void {
+  try {
+    const now = new Date();
+    utimesSync(path, now, now);
+  } catch {
+    // a read-only cache is still read
+  }
+}
+
+function readIfThere(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function readCacheIndex(path: string): CacheIndex | undefined {

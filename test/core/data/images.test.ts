@@ -1,10 +1,10 @@
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cacheRoot, datasetCacheDir } from '../../../src/core/data/cache-dir';
-import { decodeImage, loadImageTensorCache, loadImages } from '../../../src/core/data/images';
+import { decodeImage, KEEP_PER_SPLIT, loadImageTensorCache, loadImages } from '../../../src/core/data/images';
 import { loadManifestDataset } from '../../../src/core/data/load-manifest';
 import { UserError } from '../../../src/core/errors';
 
@@ -129,7 +129,10 @@ describe('loadImageTensorCache', () => {
     expect(cacheRoot()).toBe(cacheHome);
     const cache = datasetCacheDir(ds);
     expect(cache.startsWith(join(cacheHome, 'datasets', `${basename(root)}-`))).toBe(true);
-    expect(readdirSync(join(cache, 'images')).sort()).toEqual(['train-8.f32', 'train-8.json']);
+    const entry = readdirSync(join(cache, 'images')).sort();
+    expect(entry).toHaveLength(2);
+    expect(entry[0]).toMatch(/^train-8-[0-9a-f]{16}\.f32$/);
+    expect(entry[1]).toBe(entry[0]!.replace('.f32', '.json'));
     expect(readdirSync(root).sort()).toEqual(listing);
 
     const second = await loadImageTensorCache(ds, 'train', 8);
@@ -144,12 +147,28 @@ describe('loadImageTensorCache', () => {
     const third = await loadImageTensorCache(ds, 'train', 8);
     expect(third.fromCache).toBe(false);
     expect(new Set(third.data.subarray(2 * 192))).toEqual(new Set([0]));
-    expect(existsSync(join(cache, 'images', 'test-8.f32'))).toBe(false);
+    expect(readdirSync(join(cache, 'images')).filter((f) => f.startsWith('test-'))).toEqual([]);
     expect((await loadImageTensorCache(ds, 'train', 8)).fromCache).toBe(true);
 
-    // keyed by the manifest's content too: an edited manifest is not served from the old entry
+    // keyed by the manifest's content too: an edited manifest is not served from the old entry, and does not replace
+    // it (the manifest as it was is served from its own entry again)
+    const manifest = readFileSync(join(root, 'manifest.jsonl'), 'utf8');
     appendFileSync(join(root, 'manifest.jsonl'), '\n');
     expect((await loadImageTensorCache(ds, 'train', 8)).fromCache).toBe(false);
+    writeFileSync(join(root, 'manifest.jsonl'), manifest);
+    const again = await loadImageTensorCache(ds, 'train', 8);
+    expect(again.fromCache).toBe(true);
+    expect(again.data).toEqual(third.data);
+    // the most recently used KEEP_PER_SPLIT entries of a split and size stay: 3 more manifests, and the first one's
+    // entry (used just now) is still there
+    for (let i = 1; i <= 3; i++) {
+      writeFileSync(join(root, 'manifest.jsonl'), manifest + '\n'.repeat(i + 1)); // (one newline: the entry above)
+      expect((await loadImageTensorCache(ds, 'train', 8)).fromCache).toBe(false);
+    }
+    expect(readdirSync(join(cache, 'images'))).toHaveLength(2 * KEEP_PER_SPLIT);
+    writeFileSync(join(root, 'manifest.jsonl'), manifest);
+    expect((await loadImageTensorCache(ds, 'train', 8)).fromCache).toBe(true);
+    appendFileSync(join(root, 'manifest.jsonl'), '\n');
     // and by its absolute path: the same dataset copied elsewhere has its own folder
     const copy = mkdtempSync(join(tmpdir(), 'unir-cache-'));
     cpSync(root, copy, { recursive: true });
