@@ -242,9 +242,13 @@ function prune(dir: string, prefix: string): void {
   }
 }
 
+/**
+ * Marks an entry used now. Sub-millisecond time: an entry written just before carries the kernel's stamp, at or before
+ * its write, and must sort before this one (a Date, whole milliseconds, could fall behind that stamp: flaky LRU).
+ */
 function touch(path: string): void {
   try {
-    const now = new Date();
+    const now = (performance.timeOrigin + performance.now()) / 1000; // seconds
     utimesSync(path, now, now);
   } catch {
     // a read-only cache is still read
