@@ -246,27 +246,29 @@ export async function buildUnirStep(name: ModelName, seed = 1): Promise<UnirStep
     const { value, grads } = withDeferredBackward(() =>
       tf.tidy(() => {
         const target = model.encodeText(semantic, false); // (n, D), no gradient (constantFeatures)
-        return withTableGrads(() =>
-          tf.variableGrads(() => {
-            // the step's model calls at once, in pairFeatures' order (src/core/train/features.ts callsAtOnce)
-            const [text, query1, chunk, out, query3] = model.encodeCalls([
-              { kind: 'text', batch: captions, training: true },
-              { kind: 'query', batch: q1, training: true, useNlu: true },
-              { kind: 'text', batch: chunks, training: true },
-              { kind: 'nlu', batch: q2, training: true },
-              { kind: 'query', batch: q3, training: true, useNlu: true },
-            ]) as [tf.Tensor2D, { embedding: tf.Tensor2D }, tf.Tensor2D, NluOutputs, { embedding: tf.Tensor2D }];
-            // (ic·k, D): k captions per image, averaged (src/core/train/features.ts)
-            const caption =
-              k === 1 ? text : l2Normalize(tf.mean(tf.reshape(text, [ic, k, text.shape[1]]), 1) as tf.Tensor2D);
-            const ti = lTI.compute({ a: model.encodeImage(images, true), b: caption }).infoNce!;
-            const qc = lQC.compute({ a: query1.embedding, b: chunk }).infoNce!;
-            const intent = lIntent.compute({ intentLogits: out.intentLogits, intentLabels }).intentCe!;
-            const slot = lSlot.compute({ slotLogits: out.slotLogits, slotLabels, slotMask }).slotCe!;
-            const align = lAlign.compute({ enhanced: query3.embedding, target }).mseAlign!;
-            return tf.addN([ti, tf.mul(qc, a), tf.mul(tf.addN([intent, slot, align]), b)]) as tf.Scalar;
-          }, variables),
-        ); // embedding-table gradients as touched rows, as src/core/train/step.ts
+        return withTableGrads(
+          () =>
+            tf.variableGrads(() => {
+              // the step's model calls at once, in pairFeatures' order (src/core/train/features.ts callsAtOnce)
+              const [text, query1, chunk, out, query3] = model.encodeCalls([
+                { kind: 'text', batch: captions, training: true },
+                { kind: 'query', batch: q1, training: true, useNlu: true },
+                { kind: 'text', batch: chunks, training: true },
+                { kind: 'nlu', batch: q2, training: true },
+                { kind: 'query', batch: q3, training: true, useNlu: true },
+              ]) as [tf.Tensor2D, { embedding: tf.Tensor2D }, tf.Tensor2D, NluOutputs, { embedding: tf.Tensor2D }];
+              // (ic·k, D): k captions per image, averaged (src/core/train/features.ts)
+              const caption =
+                k === 1 ? text : l2Normalize(tf.mean(tf.reshape(text, [ic, k, text.shape[1]]), 1) as tf.Tensor2D);
+              const ti = lTI.compute({ a: model.encodeImage(images, true), b: caption }).infoNce!;
+              const qc = lQC.compute({ a: query1.embedding, b: chunk }).infoNce!;
+              const intent = lIntent.compute({ intentLogits: out.intentLogits, intentLabels }).intentCe!;
+              const slot = lSlot.compute({ slotLogits: out.slotLogits, slotLabels, slotMask }).slotCe!;
+              const align = lAlign.compute({ enhanced: query3.embedding, target }).mseAlign!;
+              return tf.addN([ti, tf.mul(qc, a), tf.mul(tf.addN([intent, slot, align]), b)]) as tf.Scalar;
+            }, variables),
+          { compact: true }, // embedding-table gradients as compact touched rows, as src/core/train/step.ts
+        );
       }),
     );
     drainDeferred();

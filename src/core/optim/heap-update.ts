@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { splitLimits, splitRun } from '../backend/simd/pool';
 import { simdKernels } from '../backend/simd/simd-kernels';
-import { touchedRowsOf } from '../backend/table-grad';
+import { compactRowsOf, touchedRowsOf } from '../backend/table-grad';
 import { asWasm, newTensors, ptr } from '../backend/wasm-heap';
 
 /**
@@ -13,13 +13,19 @@ import { asWasm, newTensors, ptr } from '../backend/wasm-heap';
 
 /**
  * Σ g² over all gradients, accumulated in float64. An embedding table's gradient is read in the rows the step touched
- * (the rest is +0, which adds nothing to a lane: the same value): ≈ 3,000 of 32,770 rows a step.
+ * (the rest is +0, which adds nothing to a lane: the same value): ≈ 8,000 of 32,770 rows a step; a compact one
+ * (backend/table-grad.ts) as its packed rows, in the same order and lanes (D a multiple of 4).
  */
 export function sumOfSquaresOnHeap(grads: readonly tf.Tensor[]): number {
   const be = asWasm(tf.backend());
   const k = simdKernels(be);
   let s = 0;
   for (const g of grads) {
+    const c = compactRowsOf(g);
+    if (c) {
+      s += k.sumsq(ptr(be, g), c.rows.length * c.d);
+      continue;
+    }
     const t = touchedRowsOf(g);
     if (!t || t.d % 4 !== 0 || t.rows.length * t.d > g.size) {
       s += k.sumsq(ptr(be, g), g.size);
@@ -63,21 +69,42 @@ export function adamWOnHeap(
   const alone =
     [p, m, v].every((t) => be.refCount(t.dataId) === 1) && new Set([p.dataId, m.dataId, v.dataId, g.dataId]).size === 4;
   const outs = alone ? [p, m, v] : newTensors(be, p.shape, p.shape, p.shape);
-  const { beta1, beta2, epsilon, lr, bc1, bc2, decay, gradScale } = c;
   const at = [p, g, m, v, ...outs].map((t) => ptr(be, t));
-  splitRun(be, 'adamw', p.size, 4, splitLimits.elements, (s0, n) => [
-    ...at.map((a) => a + 4 * s0),
-    n,
-    beta1,
-    beta2,
-    1 - beta1,
-    1 - beta2,
-    epsilon,
-    lr,
-    bc1,
-    bc2,
-    1 - decay,
-    gradScale,
-  ]);
+  const rows = compactRowsOf(g);
+  if (rows) {
+    // a compact table gradient: each row's gradient from its packed row, or d zeros (the same operations)
+    const { slot, d } = rows;
+    const [slots, zeros] = [tf.tensor1d(slot, 'int32'), tf.zeros([d])];
+    try {
+      const [ps, pz] = [ptr(be, slots), ptr(be, zeros)];
+      splitRun(be, 'adamw_rows', rows.vocab, 1, Math.ceil(splitLimits.elements / d), (r0, n) => [
+        ...at,
+        ps,
+        pz,
+        r0,
+        r0 + n,
+        d,
+        ...scalars(c),
+      ]);
+    } finally {
+      tf.dispose([slots, zeros]);
+    }
+    return alone ? null : (outs as [tf.Tensor, tf.Tensor, tf.Tensor]);
+  }
+  splitRun(be, 'adamw', p.size, 4, splitLimits.elements, (s0, n) => [...at.map((a) => a + 4 * s0), n, ...scalars(c)]);
   return alone ? null : (outs as [tf.Tensor, tf.Tensor, tf.Tensor]);
 }
+
+/** kernels.c adamw's scalar arguments, in its order. */
+const scalars = (c: AdamWScalars) => [
+  c.beta1,
+  c.beta2,
+  1 - c.beta1,
+  1 - c.beta2,
+  c.epsilon,
+  c.lr,
+  c.bc1,
+  c.bc2,
+  1 - c.decay,
+  c.gradScale,
+];

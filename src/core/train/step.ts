@@ -36,6 +36,10 @@ export function trainStep(
   model: TrainModel,
   terms: StageTerms,
   batches: ReadonlyMap<PairType, PairBatch>,
+  /**
+   * Applies the gradients: an embedding table's may be compact (backend/table-grad.ts compactRowsOf), which AdamW.step
+   * reads as such; any other update makes them dense first (denseTableGrad).
+   */
   update: (grads: tf.NamedTensorMap, gradScale: number) => void,
   clipNorm: number | null,
 ): StepOutcome {
@@ -57,37 +61,39 @@ export function trainStep(
     tf.tidy(() => {
       const constants = new Map<PairType, Features>();
       for (const [pair, b] of batches) constants.set(pair, constantFeatures(model, b));
-      const { value, grads } = withTableGrads(() =>
-        tf.variableGrads(() => {
-          const cache = new Map<string, Features>();
-          let sum: tf.Scalar | undefined;
-          // the step's model calls at once: its text passes as one set of rows (the same values and gradients)
-          const keys = new Map(stage.terms.map((t) => [`${t.pair}/${t.nlu}`, t]));
-          const m = callsAtOnce(
-            model,
-            [...keys.values()].map((t) => ({ batch: batches.get(t.pair)!, nlu: t.nlu })),
-            modes,
-          );
-          stage.terms.forEach((t, i) => {
-            const key = `${t.pair}/${t.nlu}`;
-            let f = cache.get(key);
-            if (!f) {
-              cache.set(key, (f = pairFeatures(m, batches.get(t.pair)!, t.nlu, modes, constants.get(t.pair)!)));
-              if (first) checkFeatures(f, stage, t);
-            }
-            const out = losses[i]!.compute(f);
-            const mainTerm = terms.mainTerms[i]!;
-            if (first) checkLossOutputs(out, stage, t, mainTerm);
-            const main = out[mainTerm]!;
-            for (const [k, v] of Object.entries(out)) {
-              names.push(k === mainTerm ? t.name : `${t.name}.${k}`);
-              logged.push(tf.keep(v));
-            }
-            const w = tf.mul(main, t.weight) as tf.Scalar;
-            sum = sum ? (tf.add(sum, w) as tf.Scalar) : w;
-          });
-          return sum!;
-        }, terms.variables),
+      const { value, grads } = withTableGrads(
+        () =>
+          tf.variableGrads(() => {
+            const cache = new Map<string, Features>();
+            let sum: tf.Scalar | undefined;
+            // the step's model calls at once: its text passes as one set of rows (the same values and gradients)
+            const keys = new Map(stage.terms.map((t) => [`${t.pair}/${t.nlu}`, t]));
+            const m = callsAtOnce(
+              model,
+              [...keys.values()].map((t) => ({ batch: batches.get(t.pair)!, nlu: t.nlu })),
+              modes,
+            );
+            stage.terms.forEach((t, i) => {
+              const key = `${t.pair}/${t.nlu}`;
+              let f = cache.get(key);
+              if (!f) {
+                cache.set(key, (f = pairFeatures(m, batches.get(t.pair)!, t.nlu, modes, constants.get(t.pair)!)));
+                if (first) checkFeatures(f, stage, t);
+              }
+              const out = losses[i]!.compute(f);
+              const mainTerm = terms.mainTerms[i]!;
+              if (first) checkLossOutputs(out, stage, t, mainTerm);
+              const main = out[mainTerm]!;
+              for (const [k, v] of Object.entries(out)) {
+                names.push(k === mainTerm ? t.name : `${t.name}.${k}`);
+                logged.push(tf.keep(v));
+              }
+              const w = tf.mul(main, t.weight) as tf.Scalar;
+              sum = sum ? (tf.add(sum, w) as tf.Scalar) : w;
+            });
+            return sum!;
+          }, terms.variables),
+        { compact: true }, // embedding tables' gradients as their touched rows: read by globalNorm and AdamW alone
       );
       return { total: value, grads };
     }),

@@ -329,6 +329,105 @@ describe('native gemm and GELU (native/gemm.c, a Node-API addon built on this ma
     });
   }
 
+  for (const level of [0, 2]) {
+    it(`AdamW over a table's rows with a compact gradient equals AdamW over the dense gradient, in wasm and native, to the bit (${level === 2 ? 'the AVX2 path' : 'the path chosen at load'})`, () => {
+      const nat = nativeGemm()!;
+      const w = wasmKernels(false) as ReturnType<typeof wasmKernels> & { adamw: Gemm; adamw_rows: Gemm };
+      const heap = new Float32Array(w.memory.buffer);
+      nat.force(level);
+      try {
+        const scalars = [0.9, 0.999, 0.1, 0.001, 1e-8, 1e-3, 0.271, 0.00299, 1 - 1e-5, 0.37];
+        const [V, d] = [97, 12];
+        // rows 0, 3, 4, 5, … touched (runs of both kinds), packed in ascending order; slot = 1 + the packed row
+        const rows = Array.from({ length: V }, (_, r) => r).filter((r) => r % 3 === 0 || r % 7 === 4);
+        const slot = new Int32Array(V);
+        rows.forEach((r, i) => (slot[r] = i + 1));
+        const n = V * d;
+        const at = (k: number) => 4096 + k * 4 * (n + 16);
+        const [p, g, m, v, gc, sl, z] = [0, 1, 2, 3, 4, 5, 6].map(at) as number[] as [
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+        ];
+        const packed = values(11, rows.length * d).map((x, i) => (i % 5 === 0 ? x * 1e-15 : i % 9 === 0 ? -0 : x));
+        const dense = new Float32Array(n);
+        rows.forEach((r, i) => dense.set(packed.subarray(i * d, (i + 1) * d), r * d));
+        heap.set(values(12, n), p / 4);
+        heap.set(dense, g / 4);
+        heap.set(
+          values(13, n).map((x, i) => (i % 7 === 0 ? 1e-31 : x * 0.01)),
+          m / 4,
+        );
+        heap.set(
+          values(14, n).map((x, i) => (i % 7 === 0 ? 2e-31 : Math.abs(x) * 1e-4)),
+          v / 4,
+        );
+        heap.set(packed, gc / 4);
+        new Int32Array(w.memory.buffer).set(slot, sl / 4);
+        heap.fill(0, z / 4, z / 4 + d);
+        const before = heap.slice(0, at(7) / 4);
+        const read = () => [p, m, v].map((o) => bits(heap.slice(o / 4, o / 4 + n)));
+        w.adamw(p, g, m, v, p, m, v, n, ...scalars);
+        const want = read();
+        const rowsArgs = (r0: number, r1: number) => [p, gc, m, v, p, m, v, sl, z, r0, r1, d, ...scalars];
+        for (const [name, run] of [
+          ['wasm', (r0: number, r1: number) => w.adamw_rows(...rowsArgs(r0, r1))],
+          [
+            'native',
+            (r0: number, r1: number) =>
+              nat.adamw_rows(
+                heap,
+                0,
+                ...(rowsArgs(r0, r1) as [
+                  number,
+                  number,
+                  number,
+                  number,
+                  number,
+                  number,
+                  number,
+                  number,
+                  number,
+                  number,
+                  number,
+                  number,
+                  number,
+                  number,
+                  number,
+                  number,
+                  number,
+                  number,
+                  number,
+                  number,
+                  number,
+                  number,
+                ]),
+              ),
+          ],
+        ] as const) {
+          heap.set(before);
+          run(0, 40); // two ranges, as two threads take them
+          run(40, V);
+          const got = read();
+          ['p', 'm', 'v'].forEach((o, i) => expect(got[i], `${name}: ${o}`).toEqual(want[i]));
+        }
+        expect(() =>
+          nat.adamw_rows(
+            heap,
+            0,
+            ...(rowsArgs(5, 4) as Parameters<typeof nat.adamw_rows> extends [unknown, unknown, ...infer A] ? A : never),
+          ),
+        ).toThrow(/r0 <= r1/);
+      } finally {
+        nat.force(0);
+      }
+    });
+  }
+
   for (const [fused, level] of [
     [true, 0],
     [false, 0],

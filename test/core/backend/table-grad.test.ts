@@ -5,6 +5,8 @@ import { setSplitLimits } from '../../../src/core/backend/simd/pool';
 import {
   addTableGrads,
   bagGradRows,
+  compactRowsOf,
+  denseTableGrad,
   tableGradCounts,
   touchedRows,
   touchedRowsOf,
@@ -12,6 +14,7 @@ import {
 } from '../../../src/core/backend/table-grad';
 import { asWasm } from '../../../src/core/backend/wasm-heap';
 import { fusedEmbeddingBag } from '../../../src/core/nn/fused';
+import { AdamW } from '../../../src/core/optim/adamw';
 import { globalNorm } from '../../../src/core/optim/clip';
 import { rand, randT } from './oracle';
 
@@ -72,9 +75,9 @@ describe('embedding-table gradients kept as rows', () => {
         const before = { tensors: tf.memory().numTensors, data: tf.backend().numDataIds() };
         const counts = { ...tableGradCounts };
         const rows = grads(table, other, vocab, true);
-        // 4 passes kept as rows, 3 sums in place
+        // 4 passes kept as rows, 3 sums merged
         expect(tableGradCounts.kept - counts.kept).toBe(4);
-        expect(tableGradCounts.summedInPlace - counts.summedInPlace).toBe(3);
+        expect(tableGradCounts.merged - counts.merged).toBe(3);
         expect(tf.memory().numTensors).toBe(before.tensors);
         expect(tf.backend().numDataIds()).toBe(before.data);
         rows.forEach((r, i) => expect(Array.from(r), `output ${i}`).toEqual(Array.from(dense[i]!)));
@@ -87,6 +90,60 @@ describe('embedding-table gradients kept as rows', () => {
         tf.dispose([table, other]);
       });
     }
+  }
+
+  for (const threads of [1, 2]) {
+    it(`${threads} thread(s): a gradient handed out compact (trainStep's) gives the dense one's norm, AdamW update and values, to the bit`, async () => {
+      await initBackend({ backend: 'wasm', threads, quiet: true });
+      if (threads > 1) setSplitLimits({ macs: 1, elements: 1 });
+      const [vocab, d] = [1031, 8];
+      const init = randT(5, [vocab, d]);
+      const table = tf.variable(init, true, `tgc/table${threads}`);
+      const init2 = randT(6, [7]);
+      const other = tf.variable(init2, true, `tgc/other${threads}`);
+      const passes = [ids(1, 3, 5, 4, vocab), ids(2, 2, 9, 4, vocab), ids(3, 4, 2, 4, vocab)];
+      let before = { tensors: 0, data: 0 };
+      const step = (compact: boolean) => {
+        table.assign(init);
+        other.assign(init2);
+        const { value, grads } = withTableGrads(
+          () => tf.variableGrads(() => passesLoss(table, other, passes, 30), [table, other]),
+          { compact },
+        );
+        const g = grads[table.name]!;
+        const rows = compactRowsOf(g);
+        const norm = globalNorm(grads);
+        const opt = new AdamW({ weightDecay: 0.01 });
+        opt.step(grads, 1e-2, 0.5);
+        opt.step(grads, 1e-2, 0.5); // moments read back, not only written
+        const updated = Array.from(new Uint32Array(table.dataSync().slice().buffer));
+        denseTableGrad(g);
+        const out = {
+          rows,
+          norm,
+          updated,
+          dense: compactRowsOf(g),
+          g: Array.from(new Uint32Array(g.dataSync().slice().buffer)),
+        };
+        opt.dispose();
+        tf.dispose([value, ...Object.values(grads)]);
+        return out;
+      };
+      const dense = step(false);
+      before = { tensors: tf.memory().numTensors, data: tf.backend().numDataIds() }; // the variables now hold init's data
+      const compact = step(true);
+      expect(dense.rows).toBeUndefined();
+      expect(compact.rows!.rows.length).toBeGreaterThan(20);
+      expect(compact.rows!.rows.length).toBeLessThan(vocab / 2);
+      expect(compact.dense).toBeUndefined(); // made dense by denseTableGrad
+      expect(compact.norm).toBe(dense.norm);
+      expect(compact.updated).toEqual(dense.updated);
+      expect(compact.g).toEqual(dense.g);
+      expect(compact.updated).not.toEqual(Array.from(new Uint32Array(init.dataSync().slice().buffer)));
+      expect(tf.memory().numTensors).toBe(before.tensors);
+      expect(tf.backend().numDataIds()).toBe(before.data);
+      tf.dispose([table, other, init, init2, ...passes]);
+    });
   }
 
   it('the global norm reads a table gradient in its touched rows only, to the bit of the dense sum', async () => {

@@ -437,6 +437,23 @@ DEFINE_ADAMW(512, __m512, "avx512f,avx512dq", _mm512_set1_ps, _mm512_add_ps, _mm
 DEFINE_ADAMW(256, __m256, "avx2,fma", _mm256_set1_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, _mm256_div_ps,
              _mm256_sqrt_ps, LOAD2, STORE2)
 
+// kernels.c adamw_rows: adamw over table rows [r0, r1) with the gradient's rows compact (slot[r] - 1 in gc, or the d
+// zeros at z): per row the same operations as over the dense gradient (d a multiple of 4, as the caller checks).
+#define DEFINE_ADAMW_ROWS(W, TGT)                                                                                    \
+  __attribute__((target(TGT))) static void adamw_rows_##W(const float* p, const float* gc, const float* m,            \
+                                                          const float* v, float* p1, float* m1, float* v1,           \
+                                                          const int* slot, const float* z, long r0, long r1, long d, \
+                                                          const float* c) {                                          \
+    for (long r = r0; r < r1; r++) {                                                                                \
+      const long o = r * d;                                                                                         \
+      const float* g = slot[r] ? gc + (long)(slot[r] - 1) * d : z;                                                  \
+      adamw_##W(p + o, g, m + o, v + o, p1 + o, m1 + o, v1 + o, d, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],  \
+                c[8], c[9]);                                                                                        \
+    }                                                                                                               \
+  }
+DEFINE_ADAMW_ROWS(512, "avx512f,avx512dq")
+DEFINE_ADAMW_ROWS(256, "avx2,fma")
+
 // ---- attention core (kernels.c attn_fwd / attn_bwd) -------------------------------------------------------------
 // Its products by gemm() above (kernels.c calls its own gemm: the same bits), its softmax and row dots in 4-lane SSE
 // vectors exactly as kernels.c's (lane sums, then the lanes added left to right, then the scalar tail), exp by the
@@ -847,6 +864,38 @@ static napi_value js_adamw(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// adamw_rows(heap, fused, p, gc, m, v, p1, m1, v1, slot, z, r0, r1, d, beta1, beta2, c1, c2, eps, lr, bc1, bc2, keep,
+// scale): p, m, v, p1, m1, v1 (V, d) read / written in rows [r0, r1); gc (rows the slots name, d); slot (r1 ints);
+// z (d zeros)
+static napi_value js_adamw_rows(napi_env env, napi_callback_info info) {
+  char* h;
+  double v[22], bytes;
+  int fused;
+  if (!args(env, info, 22, &h, &bytes, &fused, v) || !whole(v, 12) || v[9] > v[10])
+    return fail(env, "unir native adamw_rows: expected (Float32Array heap, fused, p, gc, m, v, p1, m1, v1, slot, z, r0, r1, d, beta1, …, scale), whole numbers >= 0 before beta1, r0 <= r1");
+  const double last = v[10] * v[11] - 1;
+  const int ps[6] = {0, 2, 3, 4, 5, 6};
+  for (int i = 0; i < 6; i++)
+    if (last >= 0 && !inside(v[ps[i]], last, bytes)) return fail(env, "unir native adamw_rows: an operand lies outside the wasm heap");
+  if ((v[10] > 0 && !inside(v[7], v[10] - 1, bytes)) || (v[11] > 0 && !inside(v[8], v[11] - 1, bytes)))
+    return fail(env, "unir native adamw_rows: an operand lies outside the wasm heap");
+  const int* slot = (const int*)(h + (long)v[7]);
+  for (long r = (long)v[9]; r < (long)v[10]; r++) // the gradient rows named must lie in the heap too
+    if (slot[r] < 0 || (slot[r] > 0 && !inside(v[1] + 4.0 * (slot[r] - 1) * v[11], v[11] - 1, bytes)))
+      return fail(env, "unir native adamw_rows: a gradient row lies outside the wasm heap");
+  const float c[10] = {(float)v[12], (float)v[13], (float)v[14], (float)v[15], (float)v[16],
+                       (float)v[17], (float)v[18], (float)v[19], (float)v[20], (float)v[21]};
+  const float* f[4] = {(const float*)(h + (long)v[0]), (const float*)(h + (long)v[1]), (const float*)(h + (long)v[2]),
+                       (const float*)(h + (long)v[3])};
+  float* o[3] = {(float*)(h + (long)v[4]), (float*)(h + (long)v[5]), (float*)(h + (long)v[6])};
+  const float* z = (const float*)(h + (long)v[8]);
+  if (level == 5)
+    adamw_rows_512(f[0], f[1], f[2], f[3], o[0], o[1], o[2], slot, z, (long)v[9], (long)v[10], (long)v[11], c);
+  else
+    adamw_rows_256(f[0], f[1], f[2], f[3], o[0], o[1], o[2], slot, z, (long)v[9], (long)v[10], (long)v[11], c);
+  return NULL;
+}
+
 // attn_fwd(heap, fused, q, k, v, mask, out, p, scratch, B, Tq, Tk, h, dh, scale): mask 0 = none
 static napi_value js_attn_fwd(napi_env env, napi_callback_info info) {
   char* hp;
@@ -972,6 +1021,7 @@ napi_value napi_register_module_v1(napi_env env, napi_value exports) {
   } ops[] = {{"gemm", js_gemm},         {"gemm_batch", js_gemm_batch}, {"gelu_fwd", js_gelu_fwd}, {"gelu_bwd", js_gelu_bwd},
              {"attn_fwd", js_attn_fwd}, {"attn_bwd", js_attn_bwd},     {"conv_fwd", js_conv_fwd},
              {"conv_dw", js_conv_dw},   {"conv_dx", js_conv_dx},       {"adamw", js_adamw},
+             {"adamw_rows", js_adamw_rows},
              {"force", js_force}};
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
     napi_create_function(env, ops[i].name, (size_t)-1, ops[i].fn, NULL, &f);

@@ -26,6 +26,7 @@ export const NATIVE_OPS = [
   'conv_dw',
   'conv_dx',
   'adamw',
+  'adamw_rows',
 ] as const;
 
 export interface NativeGemm {
@@ -50,6 +51,8 @@ export interface NativeGemm {
   conv_dx(heap: Float32Array, fused: number, ...args: Parameters<SimdKernels['conv_dx']>): void;
   /** kernels.c's AdamW pass (SimdKernels adamw's arguments), lane by lane; fused is ignored (it never fuses). */
   adamw(heap: Float32Array, fused: number, ...args: Parameters<SimdKernels['adamw']>): void;
+  /** kernels.c's AdamW over a table's rows with a compact gradient (SimdKernels adamw_rows' arguments). */
+  adamw_rows(heap: Float32Array, fused: number, ...args: Parameters<SimdKernels['adamw_rows']>): void;
   /** Tests: run the AVX2 path (2) or the one chosen at load (0). */
   force(level: number): void;
 }

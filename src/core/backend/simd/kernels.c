@@ -33,6 +33,13 @@ static inline void add_row(float* dst, const float* src, int d) {
   for (; j < d; j++) dst[j] += src[j];
 }
 
+// dst[0:d] = src[0:d] + 0 (+0 + src, as a sum into zeros: −0 comes out +0)
+static inline void copy_row0(float* dst, const float* src, int d) {
+  const v128_t z = wasm_f32x4_splat(0.0f);
+  int j = 0;
+  for (; j + 4 <= d; j += 4) wasm_v128_store(dst + j, wasm_f32x4_add(z, wasm_v128_load(src + j)));
+  for (; j < d; j++) dst[j] = 0.0f + src[j];
+}
 
 // Σ x[i]², accumulated in float64: lanes of 4 values into s[0] (values 0, 1) and s[1] (values 2, 3); returns the
 // values past the last whole 4.
@@ -465,6 +472,20 @@ EXPORT("bag_scatter_range") void bag_scatter_range(const float* dy, const int* i
   }
 }
 
+// A bag's gradient as compact rows (backend/table-grad.ts): out row slot[id] - 1 holds table row id (slot (V int32),
+// 0 where no piece falls). Rows [s0, s1) of out — the slots of the ids in [v0, v1) — are zeroed, then dy[r] is added
+// for each piece id ≠ pad in [v0, v1), in row order: each row the dense bag_bwd_range's sum, to the bit.
+EXPORT("bag_scatter_compact") void bag_scatter_compact(const float* dy, const int* ids, float* out, int rows, int g, int d, int pad,
+                                                     int v0, int v1, const int* slot, int s0, int s1) {
+  zero(out + (long)s0 * d, (long)(s1 - s0) * d);
+  for (int r = 0; r < rows; r++, dy += d) {
+    for (int q = 0; q < g; q++) {
+      const int id = ids[r * g + q];
+      if (id != pad && id >= v0 && id < v1) add_row(out + (long)(slot[id] - 1) * d, dy, d);
+    }
+  }
+}
+
 // Rows [v0, v1) of dtable (V, d) = 0, then bag_scatter_range.
 EXPORT("bag_bwd_range") void bag_bwd_range(const float* dy, const int* ids, float* dtable, int rows, int g, int d, int pad, int v0, int v1) {
   zero(dtable + (long)v0 * d, (long)(v1 - v0) * d);
@@ -472,11 +493,6 @@ EXPORT("bag_bwd_range") void bag_bwd_range(const float* dy, const int* ids, floa
 }
 
 // ---- row lists: a table gradient kept as the rows a step touched (nn/table-grad.ts) -----------------------------
-
-// x[rows[i]] (d floats each) = 0 for i < n.
-EXPORT("zero_rows") void zero_rows(float* x, const int* rows, int n, int d) {
-  for (int i = 0; i < n; i++) zero(x + (long)rows[i] * d, d);
-}
 
 // Rows [v0, v1) of a table gradient kept as rows made dense (backend/table-grad.ts): rows with touched[r] = 0 are
 // zeroed, runs of them in one fill.
@@ -494,9 +510,44 @@ EXPORT("rows_finish") void rows_finish(float* x, const int* touched, int v0, int
   }
 }
 
-// acc[r] += b[r] for r = rows[i], i < n, lane by lane as vadd (bs = d: b is a table like acc; bs = 0: b is one row).
-EXPORT("rows_add") void rows_add(float* acc, const float* b, const int* rows, int n, int d, int bs) {
-  for (int i = 0; i < n; i++) add_row(acc + (long)rows[i] * d, b + (long)rows[i] * bs, d);
+// Two compact table gradients summed into a third (backend/table-grad.ts), rows [k0, k1) of out: out[k] = a[ia[k]] +
+// b[ib[k]] where both hold the row, a[ia[k]] where only a does (its + +0 of the dense sum: a pass's row is never −0),
+// +0 + b[ib[k]] where only b does (ia / ib = -1 where absent).
+EXPORT("rows_merge") void rows_merge(const float* a, const float* b, float* out, const int* ia, const int* ib, int k0, int k1, int d) {
+  for (int k = k0; k < k1; k++) {
+    float* o = out + (long)k * d;
+    const int i = ia[k], j = ib[k];
+    if (i >= 0 && j >= 0) {
+      const float *x = a + (long)i * d, *y = b + (long)j * d;
+      int c = 0;
+      for (; c + 4 <= d; c += 4) wasm_v128_store(o + c, wasm_f32x4_add(wasm_v128_load(x + c), wasm_v128_load(y + c)));
+      for (; c < d; c++) o[c] = x[c] + y[c];
+    } else if (i >= 0) {
+      __builtin_memcpy(o, a + (long)i * d, (unsigned long)d * sizeof(float));
+    } else {
+      copy_row0(o, b + (long)j * d, d);
+    }
+  }
+}
+
+// A compact table gradient made dense in place: compact row i moves to row rows[i] (ascending, rows[i] ≥ i), last
+// first so no row is overwritten before it moves; then rows_finish zeroes the others. One thread.
+EXPORT("rows_expand") void rows_expand(float* x, const int* rows, int n, int d) {
+  for (int i = n - 1; i >= 0; i--)
+    if (rows[i] != i) __builtin_memcpy(x + (long)rows[i] * d, x + (long)i * d, (unsigned long)d * sizeof(float));
+}
+
+// adamw over the rows [r0, r1) of a (V, d) table whose gradient is compact (slot as bag_scatter_compact's): a row's
+// gradient is gc's row slot[r] - 1, or the d zeros at z where no pass touched it — the same operations, element by
+// element, as adamw over the dense gradient (d a multiple of 4: every element in the 4-lane loop, as there).
+EXPORT("adamw_rows") void adamw_rows(const float* p, const float* gc, const float* m, const float* v, float* p1, float* m1, float* v1,
+                                   const int* slot, const float* z, int r0, int r1, int d, float beta1, float beta2, float c1,
+                                   float c2, float eps, float lr, float bc1, float bc2, float keep, float scale) {
+  for (int r = r0; r < r1; r++) {
+    const long o = (long)r * d;
+    const float* g = slot[r] ? gc + (long)(slot[r] - 1) * d : z;
+    adamw(p + o, g, m + o, v + o, p1 + o, m1 + o, v1 + o, d, beta1, beta2, c1, c2, eps, lr, bc1, bc2, keep, scale);
+  }
 }
 
 // dtable (V, d) = 0, then dtable[ids[r·G + g]] += dy[r] over pieces ≠ pad. Also the gradient of gather (g = 1, pad = -1).

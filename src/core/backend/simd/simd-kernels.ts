@@ -148,14 +148,47 @@ export interface SimdKernels {
   bag_bwd(...args: [...operands: BagGradArgs, vocab: number]): void;
   /** bag_bwd for the vocabulary rows [v0, v1) only (zeroed first); ids outside are skipped. */
   bag_bwd_range(...args: [...operands: BagGradArgs, v0: number, v1: number]): void;
-  /** The scatter of bag_bwd_range alone: rows [v0, v1) of dtable are added to, not zeroed. */
-  bag_scatter_range(...args: [...operands: BagGradArgs, v0: number, v1: number]): void;
-  /** x[rows[i]] = 0 (d floats each) for the n int32 row numbers at `rows`. */
-  zero_rows(x: number, rows: number, n: number, d: number): void;
+  /**
+   * A bag's gradient as compact rows: out row slot[id] - 1 (slot: V int32, 0 = no piece) holds table row id; out rows
+   * [s0, s1) (the slots of ids in [v0, v1)) zeroed, then the dy rows of pieces in [v0, v1) added in row order.
+   */
+  bag_scatter_compact(
+    ...args: [...operands: BagGradArgs, v0: number, v1: number, slot: number, s0: number, s1: number]
+  ): void;
   /** Rows [v0, v1) of x (V, d) with touched (V int32) = 0 zeroed: a table gradient kept as rows made dense. */
   rows_finish(x: number, touched: number, v0: number, v1: number, d: number): void;
-  /** acc[r] += b[r · bs] (d floats) for the n row numbers r at `rows`; bs = d (b a table) or 0 (b one row). */
-  rows_add(acc: number, b: number, rows: number, n: number, d: number, bs: number): void;
+  /** out rows [k0, k1) = a[ia[k]] + b[ib[k]], a[ia[k]], or +0 + b[ib[k]] (ia / ib int32, -1 = absent). */
+  rows_merge(a: number, b: number, out: number, ia: number, ib: number, k0: number, k1: number, d: number): void;
+  /** Compact row i of x to row rows[i] (n ascending int32, rows[i] ≥ i), last first: in place, one thread. */
+  rows_expand(x: number, rows: number, n: number, d: number): void;
+  /**
+   * adamw over rows [r0, r1) of (V, d) parameters whose gradient is compact: row r's is gc's row slot[r] - 1, or the d
+   * zeros at z (slot[r] = 0); d a multiple of 4. The same bits as adamw over the dense gradient.
+   */
+  adamw_rows(
+    p: number,
+    gc: number,
+    m: number,
+    v: number,
+    p1: number,
+    m1: number,
+    v1: number,
+    slot: number,
+    z: number,
+    r0: number,
+    r1: number,
+    d: number,
+    beta1: number,
+    beta2: number,
+    c1: number,
+    c2: number,
+    eps: number,
+    lr: number,
+    bc1: number,
+    bc2: number,
+    keep: number,
+    scale: number,
+  ): void;
   /** out[i] = x[idx[i]] (h floats) for the n int32 row numbers at idx: the real tokens of a padded batch. */
   pack_rows(x: number, idx: number, out: number, n: number, h: number): void;
   /** Rows [o0, o1) of out: y[i] + 0 at row idx[i] for i in [i0, i1) (ascending idx), zeros elsewhere. */
