@@ -196,7 +196,7 @@ export function fusedEmbeddingBag(table: tf.Tensor2D, ids: tf.Tensor3D, padId: n
       value: out,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const k = ctx();
-        // inside trainStep's gradients: the gradient as the rows touched (backend/table-grad.ts)
+        // inside trainStep's gradients: the gradient as its touched rows, compact (backend/table-grad.ts)
         if (tableGradsOpen(table)) return [bagGradRows(k.be, dy, saved[0]!, values, { vocab, d, g, padId })];
         const [dtable] = newTensors(k.be, [vocab, d]) as [tf.Tensor];
         const [pdy, pi, pt] = [k.p(dy), k.p(saved[0]!), k.p(dtable)];
