@@ -29,6 +29,11 @@ function values(seed: number, n: number): Float32Array {
   return r.map((x, i) => (i % 17 === 0 ? 0 : i % 23 === 0 ? -0 : x * 2 ** ((i % 13) - 6)));
 }
 
+/** AdamW moments m, v of n values, every 7th below the 1e-30 flush threshold (seeds seed, seed + 1). */
+const moments = (seed: number, n: number): [Float32Array, Float32Array] => [
+  values(seed, n).map((x, i) => (i % 7 === 0 ? 1e-31 : x * 0.01)),
+  values(seed + 1, n).map((x, i) => (i % 7 === 0 ? 2e-31 : Math.abs(x) * 1e-4)),
+];
 const bits = (f: Float32Array) => Array.from(new Int32Array(f.buffer.slice(f.byteOffset, f.byteOffset + f.byteLength)));
 
 describe('native gemm and GELU (native/gemm.c, a Node-API addon built on this machine)', () => {
@@ -298,14 +303,9 @@ describe('native gemm and GELU (native/gemm.c, a Node-API addon built on this ma
               values(n + 2, n).map((x, i) => (i % 5 === 0 ? x * 1e-15 : x)),
               g / 4,
             );
-            heap.set(
-              values(n + 3, n).map((x, i) => (i % 7 === 0 ? 1e-31 : x * 0.01)),
-              m / 4,
-            );
-            heap.set(
-              values(n + 4, n).map((x, i) => (i % 7 === 0 ? 2e-31 : Math.abs(x) * 1e-4)),
-              v / 4,
-            );
+            const [m0, v0] = moments(n + 3, n);
+            heap.set(m0, m / 4);
+            heap.set(v0, v / 4);
             const before = heap.slice(0, at(7) / 4);
             const args = [p, g, m, v, p1, m1, v1, n, ...scalars];
             const read = () => [p1, m1, v1].map((o) => bits(heap.slice(o / 4, o / 4 + n + 1)));
@@ -344,28 +344,15 @@ describe('native gemm and GELU (native/gemm.c, a Node-API addon built on this ma
         rows.forEach((r, i) => (slot[r] = i + 1));
         const n = V * d;
         const at = (k: number) => 4096 + k * 4 * (n + 16);
-        const [p, g, m, v, gc, sl, z] = [0, 1, 2, 3, 4, 5, 6].map(at) as number[] as [
-          number,
-          number,
-          number,
-          number,
-          number,
-          number,
-          number,
-        ];
+        const [p, g, m, v, gc, sl, z] = [at(0), at(1), at(2), at(3), at(4), at(5), at(6)];
         const packed = values(11, rows.length * d).map((x, i) => (i % 5 === 0 ? x * 1e-15 : i % 9 === 0 ? -0 : x));
         const dense = new Float32Array(n);
         rows.forEach((r, i) => dense.set(packed.subarray(i * d, (i + 1) * d), r * d));
         heap.set(values(12, n), p / 4);
         heap.set(dense, g / 4);
-        heap.set(
-          values(13, n).map((x, i) => (i % 7 === 0 ? 1e-31 : x * 0.01)),
-          m / 4,
-        );
-        heap.set(
-          values(14, n).map((x, i) => (i % 7 === 0 ? 2e-31 : Math.abs(x) * 1e-4)),
-          v / 4,
-        );
+        const [m0, v0] = moments(13, n);
+        heap.set(m0, m / 4);
+        heap.set(v0, v / 4);
         heap.set(packed, gc / 4);
         new Int32Array(w.memory.buffer).set(slot, sl / 4);
         heap.fill(0, z / 4, z / 4 + d);
@@ -382,30 +369,9 @@ describe('native gemm and GELU (native/gemm.c, a Node-API addon built on this ma
               nat.adamw_rows(
                 heap,
                 0,
-                ...(rowsArgs(r0, r1) as [
-                  number,
-                  number,
-                  number,
-                  number,
-                  number,
-                  number,
-                  number,
-                  number,
-                  number,
-                  number,
-                  number,
-                  number,
-                  number,
-                  number,
-                  number,
-                  number,
-                  number,
-                  number,
-                  number,
-                  number,
-                  number,
-                  number,
-                ]),
+                ...(rowsArgs(r0, r1) as Parameters<typeof nat.adamw_rows> extends [unknown, unknown, ...infer A]
+                  ? A
+                  : never),
               ),
           ],
         ] as const) {

@@ -4,6 +4,20 @@ import type { WasmBackend } from '../wasm-heap';
 import { NATIVE_OPS, type NativeGemm, nativeGemm } from '../native/native';
 import type { GemmArgs, GemmBatchArgs } from './gemm-args';
 
+/** kernels.c adamw's scalars: β1, β2, 1 − β1, 1 − β2, ε, lr, the bias corrections, 1 − lr·λ, the gradient's scale. */
+type AdamWScalarArgs = [
+  beta1: number,
+  beta2: number,
+  c1: number,
+  c2: number,
+  eps: number,
+  lr: number,
+  bc1: number,
+  bc2: number,
+  keep: number,
+  scale: number,
+];
+
 /** The embedding bag's gradient's operands: dy (rows, d), ids (rows, g) with pad pieces, dtable (V, d). */
 type BagGradArgs = [dy: number, ids: number, dtable: number, rows: number, g: number, d: number, pad: number];
 
@@ -44,16 +58,7 @@ export interface SimdKernels {
     m1: number,
     v1: number,
     n: number,
-    beta1: number,
-    beta2: number,
-    c1: number,
-    c2: number,
-    eps: number,
-    lr: number,
-    bc1: number,
-    bc2: number,
-    keep: number,
-    scale: number,
+    ...scalars: AdamWScalarArgs
   ): void;
   /**
    * c(M, N) = a·b (GemmArgs); pack: scratch of GEMM_PACK_FLOATS (gemmPack) no other thread uses meanwhile, or 0 to
@@ -178,16 +183,7 @@ export interface SimdKernels {
     r0: number,
     r1: number,
     d: number,
-    beta1: number,
-    beta2: number,
-    c1: number,
-    c2: number,
-    eps: number,
-    lr: number,
-    bc1: number,
-    bc2: number,
-    keep: number,
-    scale: number,
+    ...scalars: AdamWScalarArgs
   ): void;
   /** out[i] = x[idx[i]] (h floats) for the n int32 row numbers at idx: the real tokens of a padded batch. */
   pack_rows(x: number, idx: number, out: number, n: number, h: number): void;
