@@ -9,8 +9,8 @@
 // Validation after every stage on val-design (training concepts, their twitter images held out of training:
 // transfer to a design not trained on); test (seen concepts, unseen openmoji designs) at the end, beside the
 // pixel-knn and chance baselines. Measured on 2 idle cores (AMD EPYC Zen 4, 2 threads): 8 min 51 s – 9 min 34 s
-// with the wasm products; 3 min 57 s – 4 min 25 s with the native gemm, the fused ops and the image tower's backward
-// pass on the worker (README, Speed on CPU), the same results.
+// with the wasm products; 3 min 49 s – 4 min 4 s with the native gemm, the fused ops, the image tower's backward pass
+// on the worker and compact embedding-table gradients (README, Speed on CPU), the same results.
 // Compare with `--set curriculum.id=single-stage` (same steps, stage-3 loss throughout).
 import { defineExperiment } from '../src/core/config/experiment';
 
