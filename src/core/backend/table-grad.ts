@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { minRowsToSplit, splitRun } from './simd/pool';
 import { simdKernels } from './simd/simd-kernels';
-import { newTensors, ptr, type WasmBackend } from './wasm-heap';
+import { newTensors, ptr, type WasmBackend, withInts } from './wasm-heap';
 
 /**
  * An embedding table's gradient within one backward pass, kept as the rows the step touched, compact.
@@ -65,16 +65,6 @@ export function withTableGrads<T>(f: () => T, opts: { compact?: boolean } = {}):
 
 /** Whether a bag's backward pass may return touched rows only (see the file comment). */
 export const tableGradsOpen = (table: tf.Tensor) => open !== undefined && table instanceof tf.Variable;
-
-/** An int32 heap copy of `values` for the duration of f (its address). */
-function withInts<T>(be: WasmBackend, values: Int32Array, f: (at: number) => T): T {
-  const t = tf.tensor1d(values, 'int32');
-  try {
-    return f(ptr(be, t));
-  } finally {
-    t.dispose();
-  }
-}
 
 /** The first index of ascending `rows` whose value is ≥ v. */
 function lowerBound(rows: Int32Array, v: number): number {

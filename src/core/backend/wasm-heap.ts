@@ -60,6 +60,16 @@ export function newTensors(b: WasmBackend, ...shapes: number[][]): tf.Tensor[] {
   return shapes.map((s) => engine.makeTensorFromTensorInfo(b.makeOutput(s, 'float32')));
 }
 
+/** An int32 heap copy of `values` for the duration of f, which gets its byte address (row lists, slot maps). */
+export function withInts<T>(b: WasmBackend, values: Int32Array, f: (at: number) => T): T {
+  const t = tf.tensor1d(values, 'int32');
+  try {
+    return f(ptr(b, t));
+  } finally {
+    t.dispose();
+  }
+}
+
 /** Byte address of a tensor's data in the heap (for unir's SIMD kernels, simd/simd-kernels.ts). */
 export const ptr = (b: WasmBackend, t: TensorInfo) => data(b, t).memoryOffset;
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { splitLimits, splitRun } from '../backend/simd/pool';
 import { simdKernels } from '../backend/simd/simd-kernels';
 import { compactRowsOf, touchedRowsOf } from '../backend/table-grad';
-import { asWasm, newTensors, ptr } from '../backend/wasm-heap';
+import { asWasm, newTensors, ptr, withInts } from '../backend/wasm-heap';
 
 /**
  * AdamW and the global gradient norm as single SIMD passes over the wasm heap (backend/simd/kernels.c). Composed
@@ -31,12 +31,7 @@ export function sumOfSquaresOnHeap(grads: readonly tf.Tensor[]): number {
       s += k.sumsq(ptr(be, g), g.size);
       continue;
     }
-    const list = tf.tensor1d(t.rows, 'int32');
-    try {
-      s += k.sumsq_rows(ptr(be, g), ptr(be, list), t.rows.length, t.d);
-    } finally {
-      list.dispose();
-    }
+    s += withInts(be, t.rows, (list) => k.sumsq_rows(ptr(be, g), list, t.rows.length, t.d));
   }
   return s;
 }
@@ -74,20 +69,22 @@ export function adamWOnHeap(
   if (rows) {
     // a compact table gradient: each row's gradient from its packed row, or d zeros (the same operations)
     const { slot, d } = rows;
-    const [slots, zeros] = [tf.tensor1d(slot, 'int32'), tf.zeros([d])];
+    const zeros = tf.zeros([d]);
     try {
-      const [ps, pz] = [ptr(be, slots), ptr(be, zeros)];
-      splitRun(be, 'adamw_rows', rows.vocab, 1, Math.ceil(splitLimits.elements / d), (r0, n) => [
-        ...at,
-        ps,
-        pz,
-        r0,
-        r0 + n,
-        d,
-        ...scalars(c),
-      ]);
+      const pz = ptr(be, zeros);
+      withInts(be, slot, (ps) =>
+        splitRun(be, 'adamw_rows', rows.vocab, 1, Math.ceil(splitLimits.elements / d), (r0, n) => [
+          ...at,
+          ps,
+          pz,
+          r0,
+          r0 + n,
+          d,
+          ...scalars(c),
+        ]),
+      );
     } finally {
-      tf.dispose([slots, zeros]);
+      zeros.dispose();
     }
     return alone ? null : (outs as [tf.Tensor, tf.Tensor, tf.Tensor]);
   }

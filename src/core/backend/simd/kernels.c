@@ -463,7 +463,7 @@ EXPORT("bag_fwd") void bag_fwd(const float* table, const int* ids, float* out, i
 
 // dtable[id] += dy[r] for the pieces id = ids[r·G + g] ≠ pad in [v0, v1), in row order: the threads take vocabulary
 // ranges, each row of the table gets its terms in row order (same sums on any split).
-EXPORT("bag_scatter_range") void bag_scatter_range(const float* dy, const int* ids, float* dtable, int rows, int g, int d, int pad, int v0, int v1) {
+static void bag_scatter_range(const float* dy, const int* ids, float* dtable, int rows, int g, int d, int pad, int v0, int v1) {
   for (int r = 0; r < rows; r++, dy += d) {
     for (int q = 0; q < g; q++) {
       const int id = ids[r * g + q];
@@ -492,7 +492,7 @@ EXPORT("bag_bwd_range") void bag_bwd_range(const float* dy, const int* ids, floa
   bag_scatter_range(dy, ids, dtable, rows, g, d, pad, v0, v1);
 }
 
-// ---- row lists: a table gradient kept as the rows a step touched (nn/table-grad.ts) -----------------------------
+// ---- row lists: a table gradient kept as the rows a step touched (backend/table-grad.ts) --------------------------
 
 // Rows [v0, v1) of a table gradient kept as rows made dense (backend/table-grad.ts): rows with touched[r] = 0 are
 // zeroed, runs of them in one fill.
