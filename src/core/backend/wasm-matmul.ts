@@ -1,32 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { gemmBatch, gemmThreads } from './simd/pool';
+import { gemmBatch } from './simd/pool';
 import { gemmPack, simdKernels } from './simd/simd-kernels';
-import {
-  asWasm,
-  broadcastIndex,
-  cppId,
-  disposeTemp,
-  f32,
-  ptr,
-  releaseView,
-  reshaped,
-  transposed,
-  view,
-  type WasmBackend,
-} from './wasm-heap';
+import { asWasm, broadcastIndex, disposeTemp, f32, ptr, reshaped, transposed, type WasmBackend } from './wasm-heap';
 
 /**
  * Fast matmul on the wasm backend. tfjs-backend-wasm 4.22 sends a BatchMatMul to XNNPACK only when neither operand
  * is transposed and the batch is 1; everything else (every matmul gradient, attention products) falls into a
  * naive C++ loop at 1–2 GFLOP/s, which also adds a fused bias/relu once per 48-wide block of the inner dimension
- * (wrong values when it is over 48). Two paths replace it:
- *  - simd (unir's gemm, simd/kernels.c): reads a transposed left operand in place, runs batches slice by slice
- *    with no per-call setup; 25–37 GFLOP/s on one thread from 24×32 attention slices to 384×256 layers, shared
- *    with the gemm pool's threads on the threaded build (simd/pool.ts);
- *  - xnn (XNNPACK): large products on one thread.
- * Either way a transposed right operand is materialised first (wasm Transpose) and a batch against a shared right
- * operand is folded into one tall matmul.
+ * (wrong values when it is over 48). Every product runs on unir's gemm instead (simd/kernels.c, the native addon
+ * where it runs): it reads a transposed left operand in place, runs batches slice by slice with no per-call setup,
+ * and is shared with the gemm pool's threads (simd/pool.ts) without reordering a sum, so a product has the same
+ * bits on any thread count. (Large products once went to XNNPACK on one thread: ≈ 30 GFLOP/s at 1024³ where the
+ * gemm now gives ≈ 40 in wasm and ≈ 100 native on Zen 4 — and other bits than on two threads.) A transposed right
+ * operand is materialised first (wasm Transpose) and a batch against a shared right operand is folded into one
+ * tall matmul. xnnMatMul stays for the conv filter gradient's fallback kernel (Conv2DBackpropFilter.ts).
  */
 
 type CBatchMatMul = (
@@ -124,20 +112,6 @@ function untransposed(
   return { t: transposed(b, x3, [0, 2, 1]), owned: true };
 }
 
-/**
- * On one thread XNNPACK takes a product once b is large (1024³: 29 vs 23 GFLOP/s for unir's gemm); below that,
- * and whenever unir's gemm pool runs (simd/pool.ts: 1024³ on 2 threads ≈ 45), unir's gemm is as fast or
- * faster (matmul rows of `npm run bench -- --all`).
- */
-const XNN_MIN_B_FLOATS = 1 << 18;
-
-export type MatMulPath = 'simd' | 'xnn';
-
-/** Which path fastBatchMatMul takes for these shapes, with `gemmThreads` threads for unir's gemm. */
-export function matMulPath(s: MatMulShapes, gemmThreads = 1): MatMulPath {
-  return gemmThreads === 1 && s.k * s.n >= XNN_MIN_B_FLOATS ? 'xnn' : 'simd';
-}
-
 /** matmul(a, b) with numpy batch broadcasting, as tf.matMul; returns a new tensor the caller owns. */
 export function fastBatchMatMul(
   backendIn: unknown,
@@ -145,7 +119,6 @@ export function fastBatchMatMul(
   b: TensorInfo,
   transposeA: boolean,
   transposeB: boolean,
-  path?: MatMulPath,
 ): TensorInfo {
   const be = asWasm(backendIn);
   const s = matMulShapes(a, b, transposeA, transposeB);
@@ -157,8 +130,7 @@ export function fastBatchMatMul(
     return out;
   }
   const B = untransposed(be, b, s.batchB, transposeB); // (batchB, K, N)
-  if ((path ?? matMulPath(s, gemmThreads(be))) === 'simd') simdMatMul(be, a, B.t, out, s, transposeA);
-  else xnnBatchMatMul(be, a, B.t, out, s, transposeA);
+  simdMatMul(be, a, B.t, out, s, transposeA);
   if (B.owned) disposeTemp(be, B.t);
   return out;
 }
@@ -208,38 +180,4 @@ function sameOuter(s: MatMulShapes): boolean {
   const same = (o: number[]) =>
     tf.util.sizeFromShape(o) === 1 || (o.length === s.outOuter.length && o.every((d, i) => d === s.outOuter[i]));
   return same(s.outerA) && same(s.outerB);
-}
-
-/** out = a @ b by XNNPACK: a transposed operand is materialised; b (batchB, K, N). */
-function xnnBatchMatMul(
-  be: WasmBackend,
-  a: TensorInfo,
-  b: TensorInfo,
-  out: TensorInfo,
-  s: MatMulShapes,
-  transposeA: boolean,
-): void {
-  const A = untransposed(be, a, s.batchA, transposeA); // (batchA, M, K)
-  const aId = cppId(be, A.t);
-  const bId = cppId(be, b);
-  const outId = cppId(be, out);
-  if (s.batchB === 1) {
-    // A shared right operand: the whole batch is one (batchA·M, K) @ (K, N) matmul.
-    xnnMatMul(aId, bId, outId, s.batchA * s.m, s.k, s.n);
-  } else {
-    const batch = tf.util.sizeFromShape(s.outOuter);
-    const [mk, kn, mn] = [s.m * s.k, s.k * s.n, s.m * s.n];
-    for (let i = 0; i < batch; i++) {
-      const ia = broadcastIndex(i, s.outOuter, s.outerA);
-      const ib = broadcastIndex(i, s.outOuter, s.outerB);
-      const av = s.batchA === 1 ? aId : view(be, A.t, ia * mk, mk);
-      const bv = view(be, b, ib * kn, kn);
-      const ov = view(be, out, i * mn, mn);
-      xnnMatMul(av, bv, ov, s.m, s.k, s.n);
-      if (av !== aId) releaseView(be, av);
-      releaseView(be, bv);
-      releaseView(be, ov);
-    }
-  }
-  if (A.owned) disposeTemp(be, A.t);
 }

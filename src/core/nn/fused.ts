@@ -219,7 +219,10 @@ export function fusedEmbeddingBag(table: tf.Tensor2D, ids: tf.Tensor3D, padId: n
   return op(table) as tf.Tensor3D;
 }
 
-/** Weights of at least this many floats go through tf.matMul (XNNPACK: its cache blocking wins there). */
+/**
+ * Weights of at least this many floats go through tf.matMul: the same gemm, with the bias as an op of its own. (The
+ * limit once sent them to XNNPACK; kept, so that such layers keep their results.)
+ */
 const LINEAR_MAX_WEIGHT = 1 << 18;
 
 /** Whether fusedLinear takes a float32 (in, out) weight on the current backend (and so row segments). */

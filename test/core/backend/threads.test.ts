@@ -134,6 +134,15 @@ function workload(): Float32Array[] {
         (t) => t.dataSync() as Float32Array,
       );
     }),
+    // products whose right operand has ≥ 2^18 floats (an evaluation's scores against every item, a wide dense layer):
+    // unir's gemm on any thread count, plain and with a fused bias and activation
+    ...tf.tidy(() => {
+      const [q, items] = [randT(29, [40, 128]), randT(30, [128, 2100])];
+      return [
+        tf.matMul(q, items),
+        tf.fused.matMul({ a: q, b: items, bias: randT(31, [2100]), activation: 'relu' }),
+      ].map((t) => t.dataSync() as Float32Array);
+    }),
   ];
 }
 
@@ -168,7 +177,7 @@ describe('multithreaded wasm', () => {
     const single = workload();
     threaded.forEach((v, i) => expect(maxAbsDiff(v, single[i]!), `output ${i}`).toBeLessThanOrEqual(1e-5));
     // the gemm pool splits rows and batches, it never reorders a sum: its products are bit-identical
-    [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25].forEach((i) =>
+    [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27].forEach((i) =>
       expect(Array.from(threaded[i]!), `output ${i}`).toEqual(Array.from(single[i]!)),
     );
   });
@@ -244,7 +253,7 @@ describe('multithreaded wasm', () => {
     vi.unstubAllEnvs();
     expect((await initBackend({ backend: 'wasm', threads: 1, quiet: true })).threads).toBe(1);
     const single = workload();
-    [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25].forEach((i) =>
+    [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27].forEach((i) =>
       expect(Array.from(threaded[i]!), `output ${i}`).toEqual(Array.from(single[i]!)),
     );
     await disposeBackend();

@@ -1,7 +1,6 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { asWasm, disposeTemp, f32, runWasmKernel, type WasmBackend } from '../wasm-heap';
-import { fastBatchMatMul, matMulPath, matMulShapes, setupXnnMatMul } from '../wasm-matmul';
-import { gemmThreads } from '../simd/pool';
+import { fastBatchMatMul, matMulShapes } from '../wasm-matmul';
 
 /** tfjs fused activation → the wasm kernel that applies it. */
 const ACTIVATIONS: Record<string, string | undefined> = {
@@ -33,8 +32,9 @@ function broadcastTo(be: WasmBackend, t: TensorInfo, shape: number[]): TensorInf
 /**
  * Replaces wasm's _FusedMatMul (matmul + bias + activation). The stock kernel is right only on its XNNPACK path
  * (batch 1, no transpose, bias of shape (N), prelu weights indexed by modulo); elsewhere it adds the bias and
- * applies relu once per 48-wide block of the inner dimension, so results are wrong when that is over 48. Those
- * cases run here as fastBatchMatMul, then the wasm Add and activation kernels.
+ * applies relu once per 48-wide block of the inner dimension, so results are wrong when that is over 48. Every
+ * float32 case runs here as fastBatchMatMul (unir's gemm: the same bits on any thread count), then the wasm Add
+ * and activation kernels.
  */
 export function fusedMatMulOverride(original: KernelConfig): KernelConfig {
   const kernelFunc: KernelFunc = (args) => {
@@ -51,15 +51,6 @@ export function fusedMatMulOverride(original: KernelConfig): KernelConfig {
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return original.kernelFunc(args);
     const s = matMulShapes(a, b, transposeA, transposeB);
     const alphaOk = activation !== 'prelu' || indexesByModulo(preluActivationWeights!.shape, s.outShape);
-    const stockOk =
-      matMulPath(s, gemmThreads(asWasm(args.backend))) === 'xnn' &&
-      !transposeA &&
-      !transposeB &&
-      s.batchA === 1 &&
-      s.batchB === 1 &&
-      alphaOk &&
-      (bias == null || (bias.shape.length === 1 && bias.shape[0] === s.n));
-    if (stockOk) return original.kernelFunc(args);
     if (activation !== 'linear' && ACTIVATIONS[activation] === undefined) return original.kernelFunc(args); // its own error
     const be = asWasm(args.backend);
     let y = fastBatchMatMul(be, a, b, transposeA, transposeB);
@@ -81,10 +72,7 @@ export function fusedMatMulOverride(original: KernelConfig): KernelConfig {
   return {
     kernelName: '_FusedMatMul',
     backendName: 'wasm',
-    setupFunc: (backend) => {
-      original.setupFunc?.(backend);
-      setupXnnMatMul(backend);
-    },
+    setupFunc: original.setupFunc,
     disposeFunc: original.disposeFunc,
     kernelFunc,
   };
