@@ -175,8 +175,9 @@ describe('native gemm and GELU (native/gemm.c, a Node-API addon built on this ma
       const heap = new Float32Array(w.memory.buffer);
       nat.force(level);
       try {
-        // lengths on and off the 4-column blocks and the 16-lane vectors, past 32 (gemm's path), rows past 6
-        for (const [B, Tq, Tk, h, dh, masked, special] of [
+        // lengths on and off the 4-column blocks and the 16-lane vectors (17–24: an 8-lane second vector), past 32
+        // (gemm's path), rows past 6
+        for (const [B, Tq, Tk, h, dh, masked, special, mild] of [
           [3, 24, 24, 4, 32, true],
           [2, 7, 5, 2, 3, false],
           [1, 9, 13, 3, 8, true],
@@ -188,7 +189,15 @@ describe('native gemm and GELU (native/gemm.c, a Node-API addon built on this ma
           [1, 13, 31, 1, 17, false],
           [2, 9, 9, 2, 32, true, true],
           [1, 5, 21, 2, 32, false, true],
-        ] as [number, number, number, number, number, boolean, boolean?][]) {
+          [2, 23, 22, 3, 20, true],
+          [3, 13, 21, 2, 17, false],
+          // scores of a few units (the values above reach 2^8: most softmax rows are one-hot, and a score's last bit,
+          // the tail columns' unfused chains among them, seldom shows in p)
+          [2, 17, 17, 2, 32, true, false, true],
+          [3, 13, 29, 2, 27, false, false, true],
+          [2, 11, 22, 3, 19, true, false, true],
+          [2, 7, 6, 2, 13, false, false, true],
+        ] as [number, number, number, number, number, boolean, boolean?, boolean?][]) {
           const H = h * dh;
           const [nq, nk] = [B * Tq * H, B * Tk * H];
           const len = {
@@ -210,14 +219,8 @@ describe('native gemm and GELU (native/gemm.c, a Node-API addon built on this ma
             ptrOf[name] = at;
             at += 4 * n + 64;
           }
-          heap.set(
-            values(B + Tq, len.q).map((x) => x * 4),
-            ptrOf.q / 4,
-          );
-          heap.set(
-            values(B + Tk, len.k).map((x) => x * 4),
-            ptrOf.k / 4,
-          );
+          heap.set(mild ? rand(B + Tq, len.q, -2, 2) : values(B + Tq, len.q).map((x) => x * 4), ptrOf.q / 4);
+          heap.set(mild ? rand(B + Tk, len.k, -2, 2) : values(B + Tk, len.k).map((x) => x * 4), ptrOf.k / 4);
           heap.set(values(h + dh, len.v), ptrOf.v / 4);
           if (special) {
             // a NaN key element (its column NaN in every score row), an infinite query element (a row of ±∞ scores, then

@@ -458,7 +458,8 @@ DEFINE_ADAMW_ROWS(256, "avx2,fma")
 // Its products by gemm() above (kernels.c calls its own gemm: the same bits), its softmax and row dots in 4-lane SSE
 // vectors exactly as kernels.c's (lane sums, then the lanes added left to right, then the scalar tail), exp by the
 // same polynomial. On AVX-512, rows of ≤ 32 keys (the text encoders' batches) take small5 for the products and
-// softmax5 / dsoftmax_row5 for the rows: the same operations element by element, 16 lanes wide, rows interleaved.
+// softmax5 / dsoftmax_row5 for the rows: the same operations element by element, 16 lanes wide, rows interleaved; a
+// head's K (scaled) and V are transposed for the products in 16 × 16 register blocks (transpose_rows5).
 #define ROUND1(v) _mm_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #define ISUB1(a, c) _mm_sub_epi32(a, _mm_set1_epi32(c))
 #define ISHL1(a, c) _mm_slli_epi32(a, c)
@@ -493,7 +494,7 @@ __attribute__((target("sse4.1"))) static float dot128(const float* a, const floa
 // The attention core's products (Tq, Tk and dh small: a few dozen): c (M, N) = a·b with gemm()'s bits — each element
 // one chain over k from +0, a fused multiply-add per step for the columns j < 4·⌊N/4⌋ when fused, a multiply then an
 // add otherwise (tail_cols' columns always) — with b's rows read in place (no packed panel) and N ≤ 32 columns in two
-// 16-lane vectors, SMR rows at a time. Wider products, and the AVX2 path, go to gemm().
+// vectors (16 + 16 lanes, or 16 + 8 for N ≤ 24), SMR rows at a time. Wider products, and the AVX2 path, go to gemm().
 #define SMR 6
 __attribute__((target("avx512f"), always_inline)) static inline __m512 fstep5(__m512 acc, __m512 x, __m512 y, int fused) {
   return fused ? _mm512_fmadd_ps(x, y, acc) : _mm512_add_ps(acc, _mm512_mul_ps(x, y));
@@ -531,11 +532,51 @@ __attribute__((target("avx512f"), always_inline)) static inline void small5_impl
     if (nv > 1) _mm512_mask_storeu_ps(c + r * ldc + 16, m1, c1[r]);
   }
 }
+// small5_impl for 16 < N ≤ 24: columns 16.. in an 8-lane vector, which costs half a 16-lane one's multiply-adds
+// where the CPU splits 512-bit operations in two (Zen 4); the same operations lane by lane.
+__attribute__((target("avx512f,avx512vl,fma"), always_inline)) static inline __m256 fstep8(__m256 acc, __m256 x, __m256 y,
+                                                                                         int fused) {
+  return fused ? _mm256_fmadd_ps(x, y, acc) : _mm256_add_ps(acc, _mm256_mul_ps(x, y));
+}
+__attribute__((target("avx512f,avx512vl,fma"), always_inline)) static inline void small5h_impl(
+    const float* a, long sai, long sak, const float* b, long ldb, float* c, long ldc, int rows, int K, __mmask16 m0,
+    __mmask8 m1, __mmask8 t1, int fused, int tail) {
+  __m512 c0[SMR];
+  __m256 c1[SMR], u1[SMR];
+  for (int r = 0; r < SMR; r++) {
+    c0[r] = _mm512_setzero_ps();
+    c1[r] = u1[r] = _mm256_setzero_ps();
+  }
+  for (int k = 0; k < K; k++) {
+    const float* bk = b + (long)k * ldb;
+    const __m512 b0 = _mm512_maskz_loadu_ps(m0, bk);
+    const __m256 b1 = _mm256_maskz_loadu_ps(m1, bk + 16);
+    const float* ak = a + (long)k * sak;
+#pragma GCC unroll 6
+    for (int r = 0; r < rows; r++) {
+      const float x = ak[r * sai];
+      c0[r] = fstep5(c0[r], _mm512_set1_ps(x), b0, fused);
+      c1[r] = fstep8(c1[r], _mm256_set1_ps(x), b1, fused);
+      if (tail) u1[r] = fstep8(u1[r], _mm256_set1_ps(x), b1, 0);
+    }
+  }
+  for (int r = 0; r < rows; r++) {
+    if (tail) c1[r] = _mm256_mask_blend_ps(t1, c1[r], u1[r]);
+    _mm512_mask_storeu_ps(c + r * ldc, m0, c0[r]);
+    _mm256_mask_storeu_ps(c + r * ldc + 16, m1, c1[r]);
+  }
+}
 #define SMALL5(ROWS, NV, FUSED, TAIL)                                                                                  \
   small5_impl(a + (long)i * sai, sai, sak, b, ldb, c + (long)i * ldc, ldc, ROWS, K, NV, m0, m1, t0, t1, FUSED, TAIL)
+#define SMALL5H(ROWS, FUSED, TAIL)                                                                                      \
+  small5h_impl(a + (long)i * sai, sai, sak, b, ldb, c + (long)i * ldc, ldc, ROWS, K, m0, (__mmask8)m1, (__mmask8)t1, FUSED, TAIL)
 #define SMALL5_ROWS(ROWS)                                                                                              \
   do {                                                                                                               \
-    if (nv == 1) {                                                                                                   \
+    if (nv == 3) {                                                                                                   \
+      if (!fused) SMALL5H(ROWS, 0, 0);                                                                               \
+      else if (tail) SMALL5H(ROWS, 1, 1);                                                                            \
+      else SMALL5H(ROWS, 1, 0);                                                                                      \
+    } else if (nv == 1) {                                                                                                   \
       if (!fused) SMALL5(ROWS, 1, 0, 0);                                                                             \
       else if (tail) SMALL5(ROWS, 1, 1, 1);                                                                          \
       else SMALL5(ROWS, 1, 1, 0);                                                                                    \
@@ -545,9 +586,9 @@ __attribute__((target("avx512f"), always_inline)) static inline void small5_impl
       else SMALL5(ROWS, 2, 1, 0);                                                                                    \
     }                                                                                                                \
   } while (0)
-__attribute__((target("avx512f"))) static void small5(const float* a, long sai, long sak, const float* b, long ldb,
+__attribute__((target("avx512f,avx512vl,fma"))) static void small5(const float* a, long sai, long sak, const float* b, long ldb,
                                                       float* c, long ldc, int M, int N, int K, int fused) {
-  const int N4 = N & ~3, nv = N > 16 ? 2 : 1;
+  const int N4 = N & ~3, nv = N > 24 ? 2 : N > 16 ? 3 : 1;
   const __mmask16 m0 = M5_MASK(N), m1 = N > 16 ? M5_MASK(N - 16) : 0;
   // tail columns [N4, N) of each vector
   const unsigned all = (N >= 32 ? 0xffffffffu : (1u << N) - 1) & ~((1u << N4) - 1);
@@ -672,6 +713,49 @@ __attribute__((target("avx512f"))) static void dsoftmax_row5(const float* pi, fl
                                                      _mm512_sub_ps(_mm512_maskz_loadu_ps(m1, di + 16), vc)));
 }
 
+// dst (dh, Tk) = src (Tk rows of stride ld, dh columns)ᵀ, each element times `scale` when mul (one multiply, as the
+// scalar loop's): 16 × 16 blocks transposed in registers, rows past Tk read as zeros and never stored.
+__attribute__((target("avx512f"))) static void transpose_rows5(const float* src, long ld, float* dst, int Tk, int dh,
+                                                               float scale, int mul) {
+  const __m512 vs = _mm512_set1_ps(scale);
+  for (int j0 = 0; j0 < Tk; j0 += 16) {
+    const int nj = Tk - j0 < 16 ? Tk - j0 : 16;
+    const __mmask16 mj = M5_MASK(nj);
+    for (int d0 = 0; d0 < dh; d0 += 16) {
+      const int nd = dh - d0 < 16 ? dh - d0 : 16;
+      const __mmask16 md = M5_MASK(nd);
+      __m512 r[16], t[16];
+      for (int i = 0; i < 16; i++) {
+        r[i] = i < nj ? _mm512_maskz_loadu_ps(md, src + (long)(j0 + i) * ld + d0) : _mm512_setzero_ps();
+        if (mul) r[i] = _mm512_mul_ps(r[i], vs);
+      }
+      for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+      }
+      for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xee);
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+      }
+      for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+      }
+      for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
+      }
+      for (int i = 0; i < nd; i++) _mm512_mask_storeu_ps(dst + (long)(d0 + i) * Tk + j0, mj, r[i]);
+    }
+  }
+}
+
 __attribute__((target("sse4.1"))) static void attn_fwd(const float* q, const float* k, const float* v, const float* mask,
                                                        float* out, float* p, float* scratch, int B, int Tq, int Tk,
                                                        int h, int dh, float scale, int fused) {
@@ -682,8 +766,11 @@ __attribute__((target("sse4.1"))) static void attn_fwd(const float* q, const flo
       const float* kh = k + (long)b * Tk * H + hd * dh;
       const float* vh = v + (long)b * Tk * H + hd * dh;
       float* ph = p + ((long)b * h + hd) * Tq * Tk;
-      for (int j = 0; j < Tk; j++)
-        for (int d = 0; d < dh; d++) scratch[d * Tk + j] = kh[(long)j * H + d] * scale;
+      if (level == 5)
+        transpose_rows5(kh, H, scratch, Tk, dh, scale, 1);
+      else
+        for (int j = 0; j < Tk; j++)
+          for (int d = 0; d < dh; d++) scratch[d * Tk + j] = kh[(long)j * H + d] * scale;
       attn_mm(qh, H, 1, scratch, Tk, ph, Tk, Tq, Tk, dh, fused);
       const float* mrow = mask ? mask + (long)b * Tk : NULL;
       if (level == 5 && Tk <= 32)
@@ -705,8 +792,11 @@ __attribute__((target("sse4.1"))) static void attn_bwd(const float* dout, const 
     for (int hd = 0; hd < h; hd++) {
       const long qo = (long)b * Tq * H + hd * dh, ko = (long)b * Tk * H + hd * dh;
       const float* ph = p + ((long)b * h + hd) * Tq * Tk;
-      for (int j = 0; j < Tk; j++)
-        for (int d = 0; d < dh; d++) vt[d * Tk + j] = v[ko + (long)j * H + d];
+      if (level == 5)
+        transpose_rows5(v + ko, H, vt, Tk, dh, 1.0f, 0);
+      else
+        for (int j = 0; j < Tk; j++)
+          for (int d = 0; d < dh; d++) vt[d * Tk + j] = v[ko + (long)j * H + d];
       attn_mm(dout + qo, H, 1, vt, Tk, ds, Tk, Tq, Tk, dh, fused);
       for (int i = 0; i < Tq; i++) {
         const float* pi = ph + (long)i * Tk;
@@ -1008,7 +1098,7 @@ static napi_value js_force(napi_env env, napi_callback_info info) {
 
 napi_value napi_register_module_v1(napi_env env, napi_value exports) {
   __builtin_cpu_init();
-  chosen = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") ? 5 : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 2 : 0;
+  chosen = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") ? 5 : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 2 : 0;
   level = chosen;
   napi_value f, s;
   const char* isa = level == 5 ? "avx512f" : level == 2 ? "avx2+fma" : "none";
