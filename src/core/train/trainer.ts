@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { startCheckpoint, type LoadedCheckpoint } from '../checkpoint/checkpoint';
+import { type LoadedCheckpoint, type SnapshotBuffer, startCheckpoint } from '../checkpoint/checkpoint';
 import type { Experiment } from '../config/experiment';
 import type { PairType, ResolvedStage } from '../config/stage';
 import { UserError } from '../errors';
@@ -152,6 +152,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
       writing = undefined;
       if (w) await timer.time('checkpoints', () => w);
     };
+    const snapshotBuffer: SnapshotBuffer = {}; // reused: a save starts after the previous write (finishWrite)
     const save = async (stageIndex: number, stepInStage: number, stageDone: boolean, opt?: AdamW) => {
       if (!o.checkpoints) return;
       const meta: CheckpointMeta = {
@@ -171,7 +172,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
       const tensors = checkpointTensors(keys, stageDone ? undefined : opt);
       await finishWrite(); // one write at a time
       const w = await timer.time('checkpoints', () =>
-        startCheckpoint(dir, globalStep, tensors, meta as unknown as Record<string, unknown>, keep),
+        startCheckpoint(dir, globalStep, tensors, meta as unknown as Record<string, unknown>, keep, snapshotBuffer),
       );
       writing = w.written;
       writing.catch(() => {}); // its error surfaces where it is awaited

@@ -9,6 +9,7 @@ import {
   loadCheckpoint,
   loadLatestCheckpoint,
   saveCheckpoint,
+  type SnapshotBuffer,
   startCheckpoint,
 } from '../../../src/core/checkpoint/checkpoint';
 import { initBackend } from '../../../src/core/backend';
@@ -112,6 +113,39 @@ describe('checkpoints', () => {
     writeFileSync(join(path, 'model.json'), '{not json');
     expect((await errorOf(loadCheckpoint(path))).message).toContain('model.json is not valid JSON');
     expect(existsSync(path)).toBe(true);
+  });
+
+  it('a SnapshotBuffer is reused from save to save: each file holds its own checkpoint, whether larger or smaller', async () => {
+    await initBackend({ backend: 'wasm', threads: 1, quiet: true });
+    const dir = join(tmp, 'reuse');
+    const big = { ...tensors(), 'optim/m': tf.range(0, 1000, 1, 'float32') };
+    const small = tensors();
+    const buffer: SnapshotBuffer = {};
+    const files: Uint8Array[] = [];
+    let first: Uint8Array | undefined;
+    for (const [step, src] of [
+      [1, big],
+      [2, small],
+      [3, big],
+    ] as const) {
+      const w = await startCheckpoint(dir, step, src, { step }, Infinity, buffer);
+      first ??= buffer.bytes;
+      await w.written;
+      files.push(new Uint8Array(readFileSync(join(w.dir, 'weights.bin'))));
+      const ck = await loadCheckpoint(w.dir); // its sha256 checked
+      expect(Object.keys(ck.tensors)).toEqual(Object.keys(src));
+      Object.values(ck.tensors).forEach((t) => t.dispose());
+    }
+    expect(buffer.bytes).toBe(first); // one buffer, allocated for the largest
+    expect(buffer.bytes!.byteLength).toBe(files[0]!.byteLength);
+    const want = async (src: tf.NamedTensorMap) =>
+      new Uint8Array(tf.io.CompositeArrayBuffer.join((await tf.io.encodeWeights(src)).data));
+    expect(files[0]).toEqual(await want(big));
+    expect(files[1]).toEqual(await want(small)); // not the larger one's bytes past its end
+    expect(files[2]).toEqual(files[0]);
+    Object.values(big).forEach((t) => t.dispose());
+    Object.values(small).forEach((t) => t.dispose());
+    await tf.setBackend('cpu');
   });
 
   for (const backend of ['cpu', 'wasm'] as const) {
