@@ -92,7 +92,13 @@ export interface ImageEncoder extends EncoderBase {
   readonly modality: 'image';
   readonly dim: number; // D
   readonly imageSize: number; // S
-  encode(images: tf.Tensor4D, opts: { training: boolean }): tf.Tensor2D;
+  /**
+   * `meanwhile` (training steps, nn/defer.ts withMeanwhile): the step's text passes, which read nothing of this pass.
+   * An encoder may call it once, after queueing the first part of its pass for a worker (deferForward) and before
+   * reading that part's output, so that the two run at once, and outside its own tf.tidy scopes (the tensors it makes
+   * are the caller's); when it does not, the caller runs it after encode.
+   */
+  encode(images: tf.Tensor4D, opts: { training: boolean; meanwhile?: () => void }): tf.Tensor2D;
 }
 
 export interface NluEncoder extends EncoderBase {

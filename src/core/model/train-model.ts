@@ -28,7 +28,12 @@ export interface TrainModel {
    * gradients to the bit, made at once: a step's text passes as one set of rows (TextEncoder.encodeMany).
    */
   encodeCalls?(calls: readonly ModelCall[]): ModelCallResult[];
-  encodeImage(images: tf.Tensor4D, training: boolean): tf.Tensor2D;
+  /**
+   * `meanwhile`: work of the caller's that reads nothing of this pass (a training step's text passes); the model may
+   * run it once during the pass, to overlap the two (ImageEncoder.encode); the caller runs it after when the model
+   * did not (nn/defer.ts withMeanwhile).
+   */
+  encodeImage(images: tf.Tensor4D, training: boolean, meanwhile?: () => void): tf.Tensor2D;
   /** `nlu`, when given, holds the NLU outputs computed on the way (evaluation reuses them). */
   encodeQuery(batch: EncodedBatch, training: boolean, useNlu?: boolean): { embedding: tf.Tensor2D; nlu?: NluOutputs };
   runNlu(batch: EncodedBatch, training: boolean): NluOutputs;

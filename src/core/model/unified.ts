@@ -31,8 +31,8 @@ export interface UnifiedModel {
    * one, so its gradient is summed alike.
    */
   encodeCalls(calls: readonly ModelCall[]): ModelCallResult[];
-  /** (B, S, S, 3) in [0, 1] → (B, D) unit rows. */
-  encodeImage(images: tf.Tensor4D, training: boolean): tf.Tensor2D;
+  /** (B, S, S, 3) in [0, 1] → (B, D) unit rows. `meanwhile`: TrainModel.encodeImage's, handed to the image encoder. */
+  encodeImage(images: tf.Tensor4D, training: boolean, meanwhile?: () => void): tf.Tensor2D;
   /**
    * A query: with useNlu (default true) NLU runs on it and, with a fusion that uses NLU, its features are fused into
    * the text encoding; `nlu` holds the intent/slot predictions for the same queries. With useNlu false the query is
@@ -168,7 +168,8 @@ function assemble(
         return { embedding: fusion.usesNlu && fusion.late ? fusion.late(embedding, out) : embedding, nlu: out };
       });
     },
-    encodeImage: (images, training) => image.encode(images, { training }),
+    encodeImage: (images, training, meanwhile) =>
+      image.encode(images, meanwhile ? { training, meanwhile } : { training }),
     runNlu: (batch, training) => nlu.encode(batch, { training }),
     ...(teacher
       ? { teacher, encodeTeacher: (batch: EncodedBatch) => teacher.encode(batch, { training: false }).embedding }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { biasAdd, colSum, gemm, splitLimits, splitRun, splitRunScratch } from '../backend/simd/pool';
 import { type ConvGeometry, gemmPack, simdKernels } from '../backend/simd/simd-kernels';
 import { asWasm, newTensors, onWasmFloat32, ptr, type WasmBackend } from '../backend/wasm-heap';
+import { queueableKernel } from './defer';
 import { custom } from './fused';
 
 /**
@@ -242,6 +243,9 @@ function convByImages(
 /** Images from which a convolution's work (`macsPerImage` multiply-adds each) is shared with the pool. */
 const minImages = (macsPerImage: number) => Math.max(2, Math.ceil(splitLimits.macs / Math.max(1, macsPerImage)));
 
+// both kernels run unir's kernels alone: a deferred forward pass may queue them (nn/defer.ts deferForward)
+queueableKernel(CONV_GEMM);
+queueableKernel(CONV_BLOCKED);
 if (!tf.getKernel(CONV_BLOCKED, 'wasm'))
   tf.registerKernel({ kernelName: CONV_BLOCKED, backendName: 'wasm', kernelFunc: convBlockedKernel });
 if (!tf.getGradient(CONV_BLOCKED))

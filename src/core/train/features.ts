@@ -19,7 +19,7 @@ export const modesOf = (trainable: readonly ModuleName[]): Modes => ({
   query: trainable.some((m) => m === 'text' || m === 'nlu' || m === 'fusion'),
 });
 
-const imagesOf = (b: PairBatch) => tf.tensor4d(b.images!.data, [b.n, b.images!.size, b.images!.size, 3]);
+export const imagesOf = (b: PairBatch) => tf.tensor4d(b.images!.data, [b.n, b.images!.size, b.images!.size, 3]);
 
 /**
  * Computed before the gradient tape: features that must not carry gradient. query-semantic's target (the
@@ -35,20 +35,24 @@ export function constantFeatures(model: TrainModel, b: PairBatch): Features {
   return b.pair === 'query-semantic' ? { target: model.encodeText(b.right!, false) } : {};
 }
 
-/** The loss features of one pair batch (inside the gradient tape). `nlu`: fuse NLU features into queries. */
+/**
+ * The loss features of one pair batch (inside the gradient tape). `nlu`: fuse NLU features into queries. `images`:
+ * an image–caption batch's image embeddings where the step made them already (train/step.ts).
+ */
 export function pairFeatures(
   model: TrainModel,
   b: PairBatch,
   nlu: boolean,
   modes: Modes,
   constants: Features,
+  images?: tf.Tensor2D,
 ): Features {
   switch (b.pair as PairType) {
     case 'image-caption': {
       const k = b.captionsPerImage ?? 1;
       const text = model.encodeText(b.right!, modes.text); // (n·k, D)
       const target = k === 1 ? text : l2Normalize(tf.mean(tf.reshape(text, [b.n, k, text.shape[1]]), 1) as tf.Tensor2D); // (n, D)
-      return { a: model.encodeImage(imagesOf(b), modes.image), b: target };
+      return { a: images ?? model.encodeImage(imagesOf(b), modes.image), b: target };
     }
     case 'image-image': {
       // one pass of the image tower over both sides: (2n, S, S, 3) → (2n, D) → (n, D) twice

@@ -7,11 +7,11 @@ import type { UnifiedModel } from '../model/unified';
 import { clipCoefficient, globalNorm } from '../optim/clip';
 import { withTableGrads } from '../backend/table-grad';
 import { drainDeferred } from '../backend/simd/pool';
-import { withDeferredBackward } from '../nn/defer';
+import { withDeferredBackward, withMeanwhile } from '../nn/defer';
 import type { EncodedBatch } from '../text/tokenizer';
 import type { PairBatch } from './batch';
 import type { TrainModel } from '../model/train-model';
-import { constantFeatures, modesOf, pairFeatures, callsAtOnce } from './features';
+import { constantFeatures, imagesOf, modesOf, pairFeatures, callsAtOnce } from './features';
 
 /** A stage's terms bound to their loss instances. */
 export interface StageTerms {
@@ -68,16 +68,37 @@ export function trainStep(
             let sum: tf.Scalar | undefined;
             // the step's model calls at once: its text passes as one set of rows (the same values and gradients)
             const keys = new Map(stage.terms.map((t) => [`${t.pair}/${t.nlu}`, t]));
-            const m = callsAtOnce(
-              model,
-              [...keys.values()].map((t) => ({ batch: batches.get(t.pair)!, nlu: t.nlu })),
-              modes,
-            );
+            const textPasses = () =>
+              callsAtOnce(
+                model,
+                [...keys.values()].map((t) => ({ batch: batches.get(t.pair)!, nlu: t.nlu })),
+                modes,
+              );
+            // one image–caption pass starts first: its convolutions may run on a worker while the text passes run
+            // here (the same values: nn/defer.ts withMeanwhile)
+            const captioned =
+              images === 1 && stage.terms.some((t) => t.pair === 'image-caption')
+                ? batches.get('image-caption')
+                : undefined;
+            let m = model;
+            let early: tf.Tensor2D | undefined;
+            if (!captioned) m = textPasses();
+            else
+              early = withMeanwhile(
+                (meanwhile) => model.encodeImage(imagesOf(captioned), modes.image, meanwhile),
+                () => {
+                  m = textPasses();
+                },
+              );
             stage.terms.forEach((t, i) => {
               const key = `${t.pair}/${t.nlu}`;
               let f = cache.get(key);
               if (!f) {
-                cache.set(key, (f = pairFeatures(m, batches.get(t.pair)!, t.nlu, modes, constants.get(t.pair)!)));
+                const b = batches.get(t.pair)!;
+                cache.set(
+                  key,
+                  (f = pairFeatures(m, b, t.nlu, modes, constants.get(t.pair)!, b === captioned ? early : undefined)),
+                );
                 if (first) checkFeatures(f, stage, t);
               }
               const out = losses[i]!.compute(f);

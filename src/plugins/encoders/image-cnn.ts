@@ -4,6 +4,7 @@ import { checkImages, defineEncoder, type ImageEncoder } from '../../core/model/
 import {
   conv2d,
   deferBackward,
+  deferForward,
   Dense,
   globalAvgPool,
   l2Normalize,
@@ -63,24 +64,35 @@ export const imageCnn = defineEncoder({
       modality: 'image',
       dim: ctx.dim,
       imageSize: S,
-      encode(images) {
+      encode(images, { meanwhile }) {
         // no dropout or batch statistics: training and inference run the same graph
         checkImages(images, S, where);
-        return tf.tidy(() => {
-          const tower = () => {
-            let x = tf.sub(tf.mul(images, 2), 1) as tf.Tensor4D; // [0, 1] → [-1, 1]
-            for (const st of stages) {
-              x = st.sep
-                ? (tf.relu(linear(tf.depthwiseConv2d(x, st.dw as tf.Tensor4D, 1, 'same'), st.pw!, st.b)) as tf.Tensor4D)
-                : conv2d(x, st.w as tf.Tensor4D, st.b, { relu: true });
-              if (x.shape[1] > 1) x = config.pool === 'max' ? maxPool2(x) : tf.avgPool(x, 2, 2, 'valid');
-            }
-            return proj.apply(globalAvgPool(x)) as tf.Tensor2D; // (B, C) → (B, D)
-          };
-          // the default tower's gradients are all unir kernels: its backward pass can run on a worker meanwhile
-          const deferrable = !config.separable && config.pool === 'max';
-          return l2Normalize(deferrable ? deferBackward(tower) : tower());
+        const scaled = () => tf.sub(tf.mul(images, 2), 1) as tf.Tensor4D; // [0, 1] → [-1, 1]
+        const convs = (input: tf.Tensor4D) => {
+          let x = input;
+          for (const st of stages) {
+            x = st.sep
+              ? (tf.relu(linear(tf.depthwiseConv2d(x, st.dw as tf.Tensor4D, 1, 'same'), st.pw!, st.b)) as tf.Tensor4D)
+              : conv2d(x, st.w as tf.Tensor4D, st.b, { relu: true });
+            if (x.shape[1] > 1) x = config.pool === 'max' ? maxPool2(x) : tf.avgPool(x, 2, 2, 'valid');
+          }
+          return x; // (B, s, s, C)
+        };
+        const head = (x: tf.Tensor4D) => proj.apply(globalAvgPool(x)) as tf.Tensor2D; // (B, C) → (B, D)
+        if (config.separable || config.pool !== 'max') return tf.tidy(() => l2Normalize(head(convs(scaled()))));
+        // the default tower is all unir kernels: its convolutions can run on a worker while the caller's text passes
+        // run here (meanwhile, outside this encoder's tidy scopes: their tensors are the caller's), and its backward
+        // pass while theirs does
+        const x = tf.tidy(() => {
+          const input = scaled(); // stock kernels: run here
+          return deferBackward(() => (meanwhile ? deferForward(() => convs(input)) : convs(input)));
         });
+        meanwhile?.();
+        try {
+          return tf.tidy(() => l2Normalize(deferBackward(() => head(x))));
+        } finally {
+          x.dispose();
+        }
       },
       variables: () => [
         ...stages.flatMap((s) => [s.w, s.dw, s.pw, s.b].filter((v): v is tf.Variable => v !== undefined)),

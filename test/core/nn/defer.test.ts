@@ -14,7 +14,8 @@ import { simdKernels } from '../../../src/core/backend/simd/simd-kernels';
 import { asWasm, f32, ptr } from '../../../src/core/backend/wasm-heap';
 import type { EncoderCtx, ImageEncoder } from '../../../src/core/model/encoder';
 import { globalAvgPool } from '../../../src/core/nn/conv';
-import { deferBackward, withDeferredBackward } from '../../../src/core/nn/defer';
+import { custom } from '../../../src/core/nn/fused';
+import { deferBackward, deferForward, withDeferredBackward, withMeanwhile } from '../../../src/core/nn/defer';
 import { l2Normalize, linear } from '../../../src/core/nn/ops';
 import { imageCnn } from '../../../src/plugins/encoders/image-cnn';
 import { randT, weightedSum } from '../backend/oracle';
@@ -76,6 +77,104 @@ describe('deferred backward (an image tower on the worker while the rest runs he
     step(tower, false);
     expect(deferredStats()).toEqual(after);
     tower.dispose();
+  });
+
+  it('an image pass begun before the text side (withMeanwhile): the same gradients, its convolutions queued while the text side runs here, its backward queued before theirs', async () => {
+    expect((await initBackend({ backend: 'wasm', threads: 2, quiet: true })).threads).toBe(2);
+    const tower = imageCnn.create(
+      imageCnn.configSchema.parse({ imageSize: 24, channels: [16, 32, 64] }),
+      ctx,
+    ) as ImageEncoder;
+    const w = tf.variable(randT(83, [32, 16]), true, 'defer-test/meanwhile-w');
+    const vars = [...tower.variables(), w];
+    type Way = 'in turn' | 'meanwhile' | 'after'; // text then images as before; the encoder calls meanwhile; it does not
+    const run = (way: Way) => {
+      const at = { start: 0, meanwhile: -1, forward: 0, textGrad: -1 };
+      const outs = withDeferredBackward(() =>
+        tf.tidy(() => {
+          const images = tf.tidy(() => tf.div(tf.add(randT(81, [48, 24, 24, 3]), 3), 6)) as tf.Tensor4D;
+          const side = randT(82, [300, 32]);
+          // the text side's first op: its gradient runs last in its backward pass, and records what was queued by then
+          const mark = custom((x: tf.Tensor, save: tf.GradSaveFunc) => {
+            save([x]);
+            return {
+              value: tf.relu(x),
+              gradFunc: (dy: tf.Tensor, [xs]: tf.Tensor[]) => {
+                at.textGrad = deferredStats().kernels;
+                return [tf.mul(dy, tf.step(xs!))];
+              },
+            };
+          });
+          const { value, grads } = tf.variableGrads(() => {
+            at.start = deferredStats().kernels;
+            let text: tf.Tensor2D | undefined;
+            const textSide = () => {
+              at.meanwhile = deferredStats().kernels;
+              text = tf.tanh(mark(linear(side, w as tf.Tensor2D))) as tf.Tensor2D; // (300, 16)
+            };
+            let emb: tf.Tensor2D;
+            if (way === 'in turn') {
+              textSide();
+              emb = tower.encode(images, { training: true });
+            } else
+              emb = withMeanwhile(
+                (m) =>
+                  tower.encode(images, way === 'meanwhile' ? { training: true, meanwhile: m } : { training: true }),
+                textSide,
+              );
+            at.forward = deferredStats().kernels;
+            return weightedSum(tf.matMul(emb, text!, false, true));
+          }, vars);
+          drainDeferred();
+          return [value, ...vars.map((v) => grads[v.name]!)];
+        }),
+      );
+      const values = outs.map((t) => Buffer.from((t.dataSync() as Float32Array).buffer));
+      tf.dispose(outs);
+      return { values, at, end: deferredStats().kernels };
+    };
+    const plain = run('in turn');
+    const tensors = tf.memory().numTensors;
+    const dataIds = tf.backend().numDataIds();
+    for (const way of ['meanwhile', 'after'] as const) {
+      const { values, at, end } = run(way);
+      values.forEach((v, i) => expect(v.equals(plain.values[i]!), `${way}: output ${i}`).toBe(true));
+      // the convolutions (3 stages: products and pooling) were queued before the text side ran, when it took meanwhile
+      if (way === 'meanwhile') expect(at.meanwhile - at.start).toBeGreaterThanOrEqual(6);
+      else expect(at.meanwhile).toBe(at.forward);
+      // the tower's backward pass, its convolutions' included, was all queued before the text side's ran here
+      expect(end - at.forward).toBeGreaterThanOrEqual(10);
+      expect(at.textGrad).toBe(end);
+    }
+    // in turn (the text side first), the tower's backward is queued before the text side's too: the order kept
+    expect(plain.at.textGrad).toBe(plain.end);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.backend().numDataIds()).toBe(dataIds);
+    tower.dispose();
+    w.dispose();
+  });
+
+  it('withMeanwhile runs meanwhile once: where f calls it, or after f; a second call is an error', () => {
+    const order: string[] = [];
+    expect(
+      withMeanwhile(
+        () => (order.push('f'), 1),
+        () => order.push('meanwhile'),
+      ),
+    ).toBe(1);
+    expect(
+      withMeanwhile(
+        (m) => (order.push('f1'), m(), order.push('f2'), 2),
+        () => order.push('meanwhile'),
+      ),
+    ).toBe(2);
+    expect(order).toEqual(['f', 'meanwhile', 'f1', 'meanwhile', 'f2']);
+    expect(() =>
+      withMeanwhile(
+        (m) => (m(), m()),
+        () => {},
+      ),
+    ).toThrow('withMeanwhile: meanwhile was called twice');
   });
 
   it("the text side's tensors are read at once while the queue runs (tfjs's wasm Slice, in stack's gradient, reads them)", async () => {
@@ -178,6 +277,18 @@ describe('deferred backward (an image tower on the worker while the rest runs he
         }),
       );
     expect(grad(tf.relu)).toThrow(/^deferBackward: the tfjs kernel (Step|Multiply) ran in a deferred backward pass/);
+    // and in a deferred forward pass: the kernel itself
+    const forward = () =>
+      withDeferredBackward(() =>
+        tf.tidy(() => {
+          const g = tf.grad((t: tf.Tensor) => tf.sum(deferForward(() => tf.relu(linear(t, x as tf.Tensor2D)))))(
+            randT(42, [5, 8]),
+          );
+          drainDeferred();
+          return g;
+        }),
+      );
+    expect(forward).toThrow(/^deferForward: the tfjs kernel Relu ran in a deferred forward pass/);
     expect(grad((y) => l2Normalize(y as tf.Tensor2D))).toThrow(
       /^deferBackward: the tfjs kernel Multiply ran in a deferred backward pass/,
     );

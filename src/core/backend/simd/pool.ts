@@ -20,7 +20,7 @@ import { gemmPack, memoryOf, relaxedSimd, setDeferTarget, sharedMemory, simdKern
  * kept at one thread while this runs: its spinning threads and these would compete for the same cores
  * (measured: 377–405 ms per paper step with both, 281–302 with this pool alone, 360–372 on one thread).
  * A second way to use a worker: deferKernels queues a section's kernels for it while the calling thread goes on
- * (an image tower's backward pass during the text side's, nn/defer.ts).
+ * (an image tower's convolutions during the text side's forward pass, its backward pass during theirs: nn/defer.ts).
  */
 
 // control block: Int32 0 job sequence, 1 finished sequence, 2 ready, 3 stop, 4 op (index in OPS), 5 failed (the
@@ -359,7 +359,7 @@ function awaitLane(l: Lane): void {
  * on this thread alone, tensors freed are kept until the queue is done (the worker may still read them), and
  * reading back a tensor made in the section (one the queue writes) waits for the queue; others are read at once.
  * The caller keeps what the queue reads and writes to itself until it drains (used for an image tower's backward
- * pass while the text side's runs here: nn/defer.ts).
+ * pass while the text side's runs here, and its convolutions during the text side's forward pass: nn/defer.ts).
  */
 interface Deferred {
   lane: Lane;
@@ -379,10 +379,15 @@ const taken = { jobs: 0 };
 /** Whether kernels are being queued now (inside deferKernels): a stock tfjs kernel then must not run (nn/defer.ts). */
 export const deferringKernels = () => deferDepth > 0;
 
+/** Which section queues kernels now (nn/defer.ts sets it), for stockKernelDeferred's message. */
+export const deferSection = { pass: 'backward' as 'backward' | 'forward' };
+
 /** The error for a stock tfjs kernel run while unir's kernels are being queued. */
 export const stockKernelDeferred = (name: string) =>
   new Error(
-    `deferBackward: the tfjs kernel ${name} ran in a deferred backward pass, where it would read values the worker has not written yet; keep ops whose gradients use stock tfjs kernels out of deferBackward`,
+    deferSection.pass === 'backward'
+      ? `deferBackward: the tfjs kernel ${name} ran in a deferred backward pass, where it would read values the worker has not written yet; keep ops whose gradients use stock tfjs kernels out of deferBackward`
+      : `deferForward: the tfjs kernel ${name} ran in a deferred forward pass, where it would read values the worker has not written yet; keep ops that use stock tfjs kernels out of deferForward`,
   );
 
 /**
