@@ -8,7 +8,7 @@ import '../../src/core/nn/gradients'; // registers tfjs-core's gradient function
 import { createUnifiedModel, type UnifiedModel } from '../../src/core/model/unified';
 import { withTableGrads } from '../../src/core/backend/table-grad';
 import { drainDeferred } from '../../src/core/backend/simd/pool';
-import { withDeferredBackward } from '../../src/core/nn/defer';
+import { withDeferredBackward, withMeanwhile } from '../../src/core/nn/defer';
 import { AdamW } from '../../src/core/optim/adamw';
 import { clipCoefficient, globalNorm } from '../../src/core/optim/clip';
 import type { EncodedBatch } from '../../src/core/text/tokenizer';
@@ -249,18 +249,33 @@ export async function buildUnirStep(name: ModelName, seed = 1): Promise<UnirStep
         return withTableGrads(
           () =>
             tf.variableGrads(() => {
-              // the step's model calls at once, in pairFeatures' order (src/core/train/features.ts callsAtOnce)
-              const [text, query1, chunk, out, query3] = model.encodeCalls([
-                { kind: 'text', batch: captions, training: true },
-                { kind: 'query', batch: q1, training: true, useNlu: true },
-                { kind: 'text', batch: chunks, training: true },
-                { kind: 'nlu', batch: q2, training: true },
-                { kind: 'query', batch: q3, training: true, useNlu: true },
-              ]) as [tf.Tensor2D, { embedding: tf.Tensor2D }, tf.Tensor2D, NluOutputs, { embedding: tf.Tensor2D }];
+              // the step's model calls at once, in pairFeatures' order (src/core/train/features.ts callsAtOnce), while
+              // the image tower's convolutions run on a worker (src/core/train/step.ts withMeanwhile)
+              type Calls = [
+                tf.Tensor2D,
+                { embedding: tf.Tensor2D },
+                tf.Tensor2D,
+                NluOutputs,
+                { embedding: tf.Tensor2D },
+              ];
+              let calls: Calls | undefined;
+              const image = withMeanwhile(
+                (meanwhile) => model.encodeImage(images, true, meanwhile),
+                () => {
+                  calls = model.encodeCalls([
+                    { kind: 'text', batch: captions, training: true },
+                    { kind: 'query', batch: q1, training: true, useNlu: true },
+                    { kind: 'text', batch: chunks, training: true },
+                    { kind: 'nlu', batch: q2, training: true },
+                    { kind: 'query', batch: q3, training: true, useNlu: true },
+                  ]) as Calls;
+                },
+              );
+              const [text, query1, chunk, out, query3] = calls!;
               // (ic·k, D): k captions per image, averaged (src/core/train/features.ts)
               const caption =
                 k === 1 ? text : l2Normalize(tf.mean(tf.reshape(text, [ic, k, text.shape[1]]), 1) as tf.Tensor2D);
-              const ti = lTI.compute({ a: model.encodeImage(images, true), b: caption }).infoNce!;
+              const ti = lTI.compute({ a: image, b: caption }).infoNce!;
               const qc = lQC.compute({ a: query1.embedding, b: chunk }).infoNce!;
               const intent = lIntent.compute({ intentLogits: out.intentLogits, intentLabels }).intentCe!;
               const slot = lSlot.compute({ slotLogits: out.slotLogits, slotLabels, slotMask }).slotCe!;
