@@ -24,6 +24,10 @@ afterAll(disposeBackend);
 
 const ctx: EncoderCtx = { scope: 'defer-test', seed: 3, dim: 16 };
 
+/** The default image-cnn tower (max pooling, full convolutions: its passes can be deferred). */
+const cnn = (imageSize: number, channels: number[]) =>
+  imageCnn.create(imageCnn.configSchema.parse({ imageSize, channels }), ctx) as ImageEncoder;
+
 /**
  * An image tower's loss plus a text-like side (dense layers on other rows, their products shared with the pool):
  * the gradients of every variable and of the side's input, with the tower's backward pass deferred or not.
@@ -53,10 +57,7 @@ function step(tower: ImageEncoder, deferred: boolean): Float32Array[] {
 describe('deferred backward (an image tower on the worker while the rest runs here)', () => {
   it('gives the gradients of the step without it, bit for bit, queues the tower kernels and leaks nothing', async () => {
     expect((await initBackend({ backend: 'wasm', threads: 2, quiet: true })).threads).toBe(2);
-    const tower = imageCnn.create(
-      imageCnn.configSchema.parse({ imageSize: 12, channels: [8, 16, 24] }),
-      ctx,
-    ) as ImageEncoder;
+    const tower = cnn(12, [8, 16, 24]);
     const plain = step(tower, false);
     const tensors = tf.memory().numTensors;
     const dataIds = tf.backend().numDataIds();
@@ -81,10 +82,7 @@ describe('deferred backward (an image tower on the worker while the rest runs he
 
   it('an image pass begun before the text side (withMeanwhile): the same gradients, its convolutions queued while the text side runs here, its backward queued before theirs', async () => {
     expect((await initBackend({ backend: 'wasm', threads: 2, quiet: true })).threads).toBe(2);
-    const tower = imageCnn.create(
-      imageCnn.configSchema.parse({ imageSize: 24, channels: [16, 32, 64] }),
-      ctx,
-    ) as ImageEncoder;
+    const tower = cnn(24, [16, 32, 64]);
     const w = tf.variable(randT(83, [32, 16]), true, 'defer-test/meanwhile-w');
     const vars = [...tower.variables(), w];
     type Way = 'in turn' | 'meanwhile' | 'after'; // text then images as before; the encoder calls meanwhile; it does not
@@ -180,10 +178,7 @@ describe('deferred backward (an image tower on the worker while the rest runs he
   it("the text side's tensors are read at once while the queue runs (tfjs's wasm Slice, in stack's gradient, reads them)", async () => {
     await initBackend({ backend: 'wasm', threads: 2, quiet: true });
     // a tower whose backward pass keeps the worker busy for milliseconds (48 images of 24 px)
-    const tower = imageCnn.create(
-      imageCnn.configSchema.parse({ imageSize: 24, channels: [16, 32, 64] }),
-      ctx,
-    ) as ImageEncoder;
+    const tower = cnn(24, [16, 32, 64]);
     const w = tf.variable(randT(63, [16, 16]), true, 'defer-test/text-w');
     const vars = [...tower.variables(), w];
     // as the fusion in stage 3: the text side stacks and concatenates (stack's gradient slices dy, and tfjs's wasm
