@@ -73,7 +73,9 @@ interface Side {
 
 /**
  * Ranks every query row against the item rows, bucketed by the item language when `itemLang`,
- * and summarises per (query language or '*', item language or '*').
+ * and summarises per (query language or '*', item language or '*'). `sameLanguage` (with qLang and itemLang): only
+ * the cells where the two languages agree, each query scored against the items of its own language alone — the same
+ * ranks as those cells of the full table (a rank counts items of its bucket only), for 1 / (languages) of the products.
  */
 function rankTask(
   q: Side,
@@ -84,39 +86,64 @@ function rankTask(
   itemLang: boolean,
   opts: ScoreOptions,
   each?: (queryRow: number, itemLang: string, rank: number) => void,
+  sameLanguage = false,
 ) {
-  const langs = new Interner();
-  const buckets = new Int32Array(it.rows.map((r) => (itemLang ? langs.of(it.set.lang[r] ?? '?') : 0)));
-  const nb = itemLang ? langs.names.length : 1;
-  const ranks = firstRelevantRanks(
-    {
-      vectors: gatherVectors(q.set, q.rows, dim),
-      groups: new Int32Array(q.rows.map((r) => groups.of(q.set.group[r]))),
-    },
-    {
-      vectors: gatherVectors(it.set, it.rows, dim),
-      groups: new Int32Array(it.rows.map((r) => groups.of(it.set.group[r]))),
-      buckets,
-      nBuckets: nb,
-    },
-    dim,
-    opts,
-  );
   const cells = new Map<string, Map<string, number[]>>(); // query lang → item lang → ranks
-  q.rows.forEach((r, a) => {
-    const ql = qLang ? (q.set.lang[r] ?? '?') : '*';
-    for (let b = 0; b < nb; b++) {
-      const rank = ranks[a * nb + b]!;
-      if (rank === 0) continue;
-      const il = itemLang ? langs.names[b]! : '*';
-      each?.(r, il, rank);
-      let row = cells.get(ql);
-      if (!row) cells.set(ql, (row = new Map()));
-      let list = row.get(il);
-      if (!list) row.set(il, (list = []));
-      list.push(rank);
+  const add = (r: number, ql: string, il: string, rank: number) => {
+    if (rank === 0) return;
+    each?.(r, il, rank);
+    let row = cells.get(ql);
+    if (!row) cells.set(ql, (row = new Map()));
+    let list = row.get(il);
+    if (!list) row.set(il, (list = []));
+    list.push(rank);
+  };
+  const ranksOf = (qRows: readonly number[], iRows: readonly number[], buckets: Int32Array, nBuckets: number) =>
+    firstRelevantRanks(
+      {
+        vectors: gatherVectors(q.set, qRows, dim),
+        groups: new Int32Array(qRows.map((r) => groups.of(q.set.group[r]))),
+      },
+      {
+        vectors: gatherVectors(it.set, iRows, dim),
+        groups: new Int32Array(iRows.map((r) => groups.of(it.set.group[r]))),
+        buckets,
+        nBuckets,
+      },
+      dim,
+      opts,
+    );
+  if (sameLanguage && qLang && itemLang) {
+    const byLang = (side: Side) => {
+      const m = new Map<string, number[]>();
+      for (const r of side.rows) {
+        const l = side.set.lang[r] ?? '?';
+        (m.get(l) ?? m.set(l, []).get(l)!).push(r);
+      }
+      return m;
+    };
+    const items = byLang(it);
+    const rank = new Map<number, [lang: string, rank: number]>(); // query row → its rank among its language's items
+    for (const [l, qRows] of byLang(q)) {
+      const iRows = items.get(l);
+      if (!iRows) continue; // no item of that language: no cell
+      const ranks = ranksOf(qRows, iRows, new Int32Array(iRows.length), 1);
+      qRows.forEach((r, a) => rank.set(r, [l, ranks[a]!]));
     }
-  });
+    for (const r of q.rows) {
+      const x = rank.get(r);
+      if (x) add(r, x[0], x[0], x[1]);
+    }
+  } else {
+    const langs = new Interner();
+    const buckets = new Int32Array(it.rows.map((r) => (itemLang ? langs.of(it.set.lang[r] ?? '?') : 0)));
+    const nb = itemLang ? langs.names.length : 1;
+    const ranks = ranksOf(q.rows, it.rows, buckets, nb);
+    q.rows.forEach((r, a) => {
+      const ql = qLang ? (q.set.lang[r] ?? '?') : '*';
+      for (let b = 0; b < nb; b++) add(r, ql, itemLang ? langs.names[b]! : '*', ranks[a * nb + b]!);
+    });
+  }
   const out: Record<string, Record<string, RetrievalScores>> = {};
   for (const [ql, row] of cells) for (const [il, list] of row) (out[ql] ??= {})[il] = summariseRanks(list)!;
   return out;
@@ -172,9 +199,11 @@ export function retrievalMetrics(
   if (tasks.includes('t2i')) put('t2i', perLang(rankTask(captions, images, dim, groups, true, false, opts), 'query'));
   if (tasks.includes('i2t')) put('i2t', perLang(rankTask(images, captions, dim, groups, false, true, opts), 'item'));
   if (tasks.includes('t2t')) {
-    const cells = rankTask(t2tFrom === 'query' ? queries : captions, chunks, dim, groups, true, true, opts);
+    const cross = opts.crossLingual ?? true;
+    const from = t2tFrom === 'query' ? queries : captions;
+    const cells = rankTask(from, chunks, dim, groups, true, true, opts, undefined, !cross);
     put('t2t', perLang(cells, 'diagonal'));
-    if (opts.crossLingual ?? true) {
+    if (cross) {
       const langs = Object.keys(cells).sort();
       if (langs.length)
         result.t2tCross = Object.fromEntries(
@@ -196,7 +225,7 @@ export function retrievalMetrics(
     const contrib: NonNullable<RetrievalResult['nluContribution']> = {};
     const compare = (task: 't2t' | 'q2i', items: Side, itemLang: boolean) => {
       const w = result.retrieval[task];
-      const cells = rankTask(plain, items, dim, groups, true, itemLang, opts);
+      const cells = rankTask(plain, items, dim, groups, true, itemLang, opts, undefined, itemLang);
       const wo = withMean(perLang(cells, itemLang ? 'diagonal' : 'query'));
       if (w && wo) contrib[task] = { withNlu: w, withoutNlu: wo, delta: deltaOf(w, wo) };
     };
@@ -246,6 +275,7 @@ export function queryRanks(
       if (il === (set.lang[r] ?? '?'))
         out.t2t.push({ id: set.ids[r]!, lang: il, rank, ...(set.subset ? { subset: set.subset[r] ?? null } : {}) });
     },
+    true,
   );
   return out;
 }

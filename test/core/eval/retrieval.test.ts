@@ -112,6 +112,22 @@ describe('retrieval metrics equal the brute-force oracle', () => {
     }
   });
 
+  it('without the cross-lingual table, each query is scored against its own language alone: the same t2t to the bit (wasm, tiny blocks)', async () => {
+    await tf.setBackend('wasm');
+    let langs = 0;
+    for (let seed = 200; seed < 220; seed++) {
+      const { set, plain } = randomSplit(seed);
+      const opts = { tasks: ['t2t', 'q2i'] as RetrievalTask[], maxBlockElements: 20 };
+      const full = retrievalMetrics(set, opts, plain);
+      const same = retrievalMetrics(set, { ...opts, crossLingual: false }, plain);
+      expect(same.t2tCross).toBeUndefined();
+      expect(same.retrieval).toEqual(full.retrieval);
+      langs += Object.keys(full.retrieval.t2t ?? {}).length - 1;
+    }
+    expect(langs).toBeGreaterThan(40); // several languages per split: the split by language is exercised
+    await tf.setBackend('cpu');
+  });
+
   it('perfect embeddings score R@1 = 1, median rank 1, MRR 1 on every task', () => {
     // one-hot per group: every item of the query's group scores 1, every other item 0
     const groups = ['a', 'b', 'c'];
