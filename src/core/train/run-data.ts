@@ -182,13 +182,16 @@ export function checkStagesData(
     )
       .map((x) => `--set curriculum.stages.${x.stage}.terms.${x.term}.weight=0`)
       .join(' ');
+  const tallies = new Map<PairType, ReturnType<typeof pairGroups>>(); // each pair's examples listed once
   for (const s of stages) {
     const counts = new Map(allocateBatch(s.batchSize ?? batchSize, s.data));
     for (const t of s.terms) {
       const at = `curriculum.stages.${s.name}, term '${t.name}' (${t.loss} on ${t.pair})`;
       const needs = needsOf(t.loss);
       const dropThis = `drop the term (${drop(undefined, { stage: s.name, term: t.name })})`;
-      const { examples, groups } = pairGroups(train, t.pair);
+      let tally = tallies.get(t.pair);
+      if (!tally) tallies.set(t.pair, (tally = pairGroups(train, t.pair)));
+      const { examples, groups } = tally;
       if (examples === 0) {
         throw new UserError(
           `${at}: the train split of ${where(ds)} has no '${t.pair}' examples${langs}; add them to the data, ${dropThis}, or skip the stage (--set curriculum.stages.${s.name}.skip=true)`,
