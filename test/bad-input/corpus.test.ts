@@ -229,6 +229,12 @@ const CASES: Case[] = [
       "--set optimizer.lrr=0.01: optimizer.lrr: unknown field; valid fields here: lr, weightDecay, beta1, beta2, epsilon, clipNorm, warmup, minLrRatio; did you mean 'lr'?",
   },
   {
+    name: '--set with a field eval does not have (a data field set under eval is not ignored)',
+    args: smokeSet('eval.maxGroups=5'),
+    message: () =>
+      '--set eval.maxGroups=5: eval.maxGroups: unknown field; valid fields here: metrics, batchSize, baselines; remove it or correct its name',
+  },
+  {
     name: '--set without =',
     args: smokeSet('seed'),
     message: () => "--set 'seed': expected path=value, e.g. --set curriculum.stages.stage1.weights.alpha=0.5",

@@ -64,7 +64,7 @@ export const OptimizerSchema = z.strictObject({
   minLrRatio: z.number().min(0).max(1).default(0).describe('cosine floor as a fraction of the peak'),
 });
 
-export const EvalSchema = z.looseObject({
+export const EvalSchema = z.strictObject({
   metrics: z.array(PluginRef).optional().describe('metric plugins (default: every built-in metric)'),
   batchSize: z.number().int().positive().default(128).describe('rows embedded at once'),
   baselines: z
