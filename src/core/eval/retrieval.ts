@@ -123,7 +123,9 @@ function rankTask(
       return m;
     };
     const items = byLang(it);
-    const rank = new Map<number, [lang: string, rank: number]>(); // query row → its rank among its language's items
+    // query row → its rank among its language's items, read back in q.rows' order: the cells and `each` see the rows
+    // in the full table's order (per-query outcomes keep their order)
+    const rank = new Map<number, [lang: string, rank: number]>();
     for (const [l, qRows] of byLang(q)) {
       const iRows = items.get(l);
       if (!iRows) continue; // no item of that language: no cell
